@@ -1,0 +1,281 @@
+import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import { errors } from 'oidc-provider';
+import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { Clock } from '../shared/clock.ts';
+import { systemClock } from '../shared/clock.ts';
+import type { Queryable, Store } from '../store/index.ts';
+import { authModels } from '../store/schema/auth.ts';
+
+/**
+ * oidc-provider's persistence over `src/store`: one row per model instance in `auth_models`.
+ *
+ * - `find`, `findByUid`, `findByUserCode` never return an expired row; `sweepExpiredAuthModels` deletes them.
+ * - `consume` is one `UPDATE … WHERE consumed_at IS NULL RETURNING`: of two concurrent redemptions of a
+ *   code (or refresh token, or PAR request_uri) exactly one updates the row; the other gets an OAuth
+ *   error and, as RFC 6749 §4.1.2 asks for a reused code, every token of that grant is revoked.
+ */
+
+/** The Open Banking intent a payload rests on, read from its `claims` request or its extra claims. */
+export function intentIdOfPayload(payload: AdapterPayload): string | undefined {
+  const extra = payload.extra as Record<string, unknown> | undefined;
+  const fromExtra = extra?.['openbanking_intent_id'];
+  if (typeof fromExtra === 'string') return fromExtra;
+  const claims = payload.claims as unknown;
+  if (claims && typeof claims === 'object') {
+    for (const member of ['id_token', 'userinfo'] as const) {
+      const requested = (claims as Record<string, unknown>)[member];
+      if (requested && typeof requested === 'object') {
+        const intent = (requested as Record<string, unknown>)['openbanking_intent_id'];
+        if (intent && typeof intent === 'object') {
+          const value = (intent as Record<string, unknown>)['value'];
+          if (typeof value === 'string') return value;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Models whose single use is a grant rule: a second use revokes the grant (RFC 6749 §4.1.2, §10.4). */
+const GRANT_SOURCES = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+const GRANTABLE = new Set([...GRANT_SOURCES, 'AccessToken']);
+
+const REPLAY_MODEL = 'ReplayDetection';
+
+function notExpired(now: Date) {
+  return or(isNull(authModels.expiresAt), gt(authModels.expiresAt, now));
+}
+
+export class StoreAdapter implements Adapter {
+  readonly model: string;
+  readonly #db: Queryable;
+  readonly #clock: Clock;
+
+  constructor(model: string, db: Queryable, clock: Clock = systemClock) {
+    this.model = model;
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    if (this.model === REPLAY_MODEL) return this.#recordOnce(id, payload, expiresIn);
+    const now = this.#clock.now();
+    const expiresAt =
+      typeof expiresIn === 'number' && Number.isFinite(expiresIn)
+        ? new Date(now.getTime() + expiresIn * 1000)
+        : null;
+    const consumedAt = typeof payload.consumed === 'number' ? new Date(payload.consumed * 1000) : null;
+    const row = {
+      model: this.model,
+      id,
+      payload,
+      grantId: typeof payload.grantId === 'string' ? payload.grantId : null,
+      userCode: typeof payload.userCode === 'string' ? payload.userCode : null,
+      uid: typeof payload.uid === 'string' ? payload.uid : null,
+      intentId: intentIdOfPayload(payload) ?? null,
+      expiresAt,
+      consumedAt,
+    };
+    await this.#db
+      .insert(authModels)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [authModels.model, authModels.id],
+        set: {
+          payload: row.payload,
+          grantId: row.grantId,
+          userCode: row.userCode,
+          uid: row.uid,
+          intentId: row.intentId,
+          expiresAt: row.expiresAt,
+          // A consumed row stays consumed whatever a later save carries.
+          consumedAt: sql`coalesce(${authModels.consumedAt}, excluded.consumed_at)`,
+        },
+      });
+  }
+
+  async #findWhere(
+    column: typeof authModels.id | typeof authModels.uid | typeof authModels.userCode,
+    value: string,
+  ) {
+    const rows = await this.#db
+      .select({ payload: authModels.payload, consumedAt: authModels.consumedAt })
+      .from(authModels)
+      .where(and(eq(authModels.model, this.model), eq(column, value), notExpired(this.#clock.now())))
+      .limit(1);
+    const row = rows[0];
+    if (!row) return undefined;
+    const payload = { ...(row.payload as AdapterPayload) };
+    if (row.consumedAt && payload.consumed === undefined) {
+      payload.consumed = Math.floor(row.consumedAt.getTime() / 1000);
+    }
+    return payload;
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    // A replay is caught atomically by the insert in `upsert`; reading first would only cost a round trip.
+    if (this.model === REPLAY_MODEL) return undefined;
+    return this.#findWhere(authModels.id, id);
+  }
+
+  /**
+   * ReplayDetection (client assertion `jti`s): one INSERT that succeeds only when no live row holds the
+   * id, so two concurrent uses of one assertion cannot both pass (the provider's own find-then-save can).
+   */
+  async #recordOnce(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const now = this.#clock.now();
+    const seconds =
+      typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.max(expiresIn, 0) : 3600;
+    const expiresAt = new Date(now.getTime() + seconds * 1000);
+    const recorded = await this.#db
+      .insert(authModels)
+      .values({ model: this.model, id, payload, expiresAt })
+      .onConflictDoUpdate({
+        target: [authModels.model, authModels.id],
+        set: { payload, expiresAt },
+        // Only an expired record may be replaced.
+        setWhere: lte(authModels.expiresAt, now),
+      })
+      .returning({ id: authModels.id });
+    if (recorded.length === 0) {
+      throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+    }
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere(authModels.uid, uid);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere(authModels.userCode, userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    const now = this.#clock.now();
+    const epoch = Math.floor(now.getTime() / 1000);
+    const won = await this.#db
+      .update(authModels)
+      .set({
+        consumedAt: now,
+        payload: sql`${authModels.payload} || jsonb_build_object('consumed', ${epoch}::bigint)`,
+      })
+      .where(
+        and(
+          eq(authModels.model, this.model),
+          eq(authModels.id, id),
+          isNull(authModels.consumedAt),
+          notExpired(now),
+        ),
+      )
+      .returning({ grantId: authModels.grantId });
+    if (won.length === 1) return;
+
+    if (GRANT_SOURCES.has(this.model)) {
+      const [row] = await this.#db
+        .select({ grantId: authModels.grantId })
+        .from(authModels)
+        .where(and(eq(authModels.model, this.model), eq(authModels.id, id)))
+        .limit(1);
+      if (row?.grantId) await revokeGrant(this.#db, row.grantId);
+      throw new errors.InvalidGrant(`${describe(this.model)} already consumed`);
+    }
+    throw new errors.InvalidRequest(`${describe(this.model)} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#db.delete(authModels).where(and(eq(authModels.model, this.model), eq(authModels.id, id)));
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    if (!GRANTABLE.has(this.model)) return;
+    await this.#db
+      .delete(authModels)
+      .where(and(eq(authModels.model, this.model), eq(authModels.grantId, grantId)));
+  }
+}
+
+function describe(model: string): string {
+  return model === 'AuthorizationCode'
+    ? 'authorization code'
+    : model === 'RefreshToken'
+      ? 'refresh token'
+      : model === 'PushedAuthorizationRequest'
+        ? 'request_uri'
+        : model;
+}
+
+/** Deletes the grant and every code and token issued under it. */
+export async function revokeGrant(db: Queryable, grantId: string): Promise<void> {
+  await db
+    .delete(authModels)
+    .where(
+      or(
+        and(eq(authModels.grantId, grantId), inArray(authModels.model, [...GRANTABLE])),
+        and(eq(authModels.model, 'Grant'), eq(authModels.id, grantId)),
+      ),
+    );
+}
+
+/**
+ * Revokes everything that rests on an Open Banking intent: its codes, access and refresh tokens, and
+ * the grants they were issued under. Returns how many rows went.
+ */
+export async function revokeIntentTokens(db: Queryable, intentId: string): Promise<number> {
+  const grants = await db
+    .selectDistinct({ grantId: authModels.grantId })
+    .from(authModels)
+    .where(and(eq(authModels.intentId, intentId), isNotNull(authModels.grantId)));
+  const grantIds = grants.map((row) => row.grantId).filter((id): id is string => typeof id === 'string');
+  const conditions = [eq(authModels.intentId, intentId)];
+  if (grantIds.length > 0) {
+    conditions.push(
+      and(inArray(authModels.grantId, grantIds), inArray(authModels.model, [...GRANTABLE]))!,
+      and(eq(authModels.model, 'Grant'), inArray(authModels.id, grantIds))!,
+    );
+  }
+  const deleted = await db
+    .delete(authModels)
+    .where(or(...conditions))
+    .returning({ id: authModels.id });
+  return deleted.length;
+}
+
+/** Deletes every expired row; returns how many. Run it periodically (see `startAuthModelSweeper`). */
+export async function sweepExpiredAuthModels(db: Queryable, clock: Clock = systemClock): Promise<number> {
+  const deleted = await db
+    .delete(authModels)
+    .where(and(isNotNull(authModels.expiresAt), lte(authModels.expiresAt, clock.now())))
+    .returning({ id: authModels.id });
+  return deleted.length;
+}
+
+/** Sweeps expired rows every `intervalMs` (default 5 min) without keeping the process alive. */
+export function startAuthModelSweeper(
+  store: Store,
+  options: { clock?: Clock; intervalMs?: number; onError?: (error: unknown) => void } = {},
+): () => void {
+  const timer = setInterval(() => {
+    sweepExpiredAuthModels(store.db, options.clock).catch((error: unknown) => options.onError?.(error));
+  }, options.intervalMs ?? 300_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export function createAdapterFactory(store: Store, clock: Clock = systemClock): AdapterFactory {
+  const adapters = new Map<string, StoreAdapter>();
+  return (model: string) => {
+    let adapter = adapters.get(model);
+    if (!adapter) {
+      adapter = new StoreAdapter(model, store.db, clock);
+      adapters.set(model, adapter);
+    }
+    return adapter;
+  };
+}

@@ -1,0 +1,143 @@
+import type { X509Certificate } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Agent, fetch as undiciFetch } from 'undici';
+import type { DecoupledBridge } from '../consent/app/bank-app-bridge.ts';
+import type { InteractionBridge } from '../consent/interaction-bridge.ts';
+import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Store } from '../store/index.ts';
+import { startAuthModelSweeper } from './adapter.ts';
+import { httpsJsonFetcher, RemoteJwksCache } from './dcr/jwks.ts';
+import { registrationPlugin } from './dcr/plugin.ts';
+import { Registrar, type TrustedDirectory } from './dcr/registration.ts';
+import { authorizationServerPlugin } from './fastify.ts';
+import { createDecoupledBridge } from './ciba-bridge.ts';
+import { createInteractionBridge } from './interaction-bridge.ts';
+import { createAuthorizationServer, type AuthorizationServer, type AuthTtl } from './provider.ts';
+import { loadOrCreateProviderSecrets } from './secrets.ts';
+import { revokeTokensOnConsentRevocation } from './tokens.ts';
+
+/** What the authorization server needs from the platform (a subset of the server's PartContext). */
+export interface AuthMountContext {
+  config: { sandbox: boolean; revocationFailClosed: boolean; mtlsMode: 'direct' | 'proxy' };
+  store: Store;
+  clock: Clock;
+  tls: { trustAnchors: X509Certificate[]; sandboxPkiDir: string | undefined };
+  browser: FastifyInstance;
+  mtls: FastifyInstance;
+  urls: { browser: string; mtls: string };
+  logger?: { error(object: object, message: string): void };
+}
+
+export interface AuthPartOptions {
+  /**
+   * Directories whose SSAs we accept. Default: in the sandbox, the directory mounted beside us
+   * (`<browser>/directory`, keys at `<browser>/directory/v1/jwks`); in production, none (configure them).
+   */
+  directories?: TrustedDirectory[];
+  /** `aud` values accepted in registration requests besides our URLs (the bank's directory ids). */
+  audiences?: string[];
+  /** PEM intermediates of transport certificates; in the sandbox, its issuing CA. */
+  intermediatesPem?: string;
+  ttl?: Partial<AuthTtl>;
+  /** Clients that may introspect any token (the API layer, if it introspects over HTTP). */
+  resourceServerClientIds?: string[];
+}
+
+export interface MountedAuthorizationServer {
+  server: AuthorizationServer;
+  /** Give this to the consent app (`consentApp({ bridge, … })`). */
+  bridge: InteractionBridge;
+  /** Give this to the bank app (decoupled authorisation, CIBA). */
+  decoupled: DecoupledBridge;
+  registrar: Registrar;
+  /** Stops the expiry sweeper and the revocation listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * Mounts the authorization server: browser endpoints (discovery, /authorize, JWKS) on the browser
+ * listener; token, PAR, introspection, revocation, userinfo and Open Banking DCR (/register) on the mTLS
+ * listener. Starts the sweeper of expired provider rows and the listener that drops an intent's tokens
+ * when any instance revokes it.
+ */
+export async function mountAuthorizationServer(
+  context: AuthMountContext,
+  options: AuthPartOptions = {},
+): Promise<MountedAuthorizationServer> {
+  const { config, store, clock, urls } = context;
+  const sandboxAuthorities =
+    config.sandbox && context.tls.sandboxPkiDir
+      ? await loadOrCreateSandboxAuthorities(context.tls.sandboxPkiDir, { clock })
+      : undefined;
+  const trustAnchorsPem = context.tls.trustAnchors.map((anchor) => anchor.toString()).join('\n');
+  // The sandbox's own services (directory JWKS, software JWKS) are served under its CA on localhost.
+  const sandboxCa = sandboxAuthorities ? `${sandboxAuthorities.chainPem}\n${trustAnchorsPem}` : undefined;
+  const sandboxAgent = sandboxCa ? new Agent({ connect: { ca: sandboxCa } }) : undefined;
+  const sandboxFetch = ((url: string | URL, init?: object) =>
+    undiciFetch(url, { ...init, dispatcher: sandboxAgent } as never)) as unknown as typeof fetch;
+
+  const server = createAuthorizationServer({
+    store,
+    clock,
+    issuer: urls.browser,
+    mtlsBaseUrl: urls.mtls,
+    secrets: await loadOrCreateProviderSecrets(store.db),
+    proxy: config.mtlsMode === 'proxy',
+    ...(options.ttl ? { ttl: options.ttl } : {}),
+    ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
+    // Production keeps oidc-provider's SSRF-protected fetch; the sandbox must reach localhost.
+    ...(sandboxAgent
+      ? {
+          fetch: sandboxFetch as never,
+        }
+      : {}),
+  });
+
+  const directories =
+    options.directories ??
+    (config.sandbox
+      ? [{ issuer: `${urls.browser}/directory`, jwksUri: `${urls.browser}/directory/v1/jwks` }]
+      : []);
+  const registrar = new Registrar({
+    server,
+    directories,
+    audiences: [urls.mtls, `${urls.mtls}/register`, ...(options.audiences ?? [])],
+    trustAnchorsPem,
+    ...((options.intermediatesPem ?? sandboxAuthorities?.issuing.certificatePem)
+      ? { intermediatesPem: options.intermediatesPem ?? sandboxAuthorities?.issuing.certificatePem }
+      : {}),
+    revocation: new RevocationChecker({
+      clock,
+      failOpen: !config.revocationFailClosed,
+      // The sandbox directory answers OCSP and CRL over HTTPS under the sandbox CA.
+      ...(sandboxAgent ? { fetchers: httpRevocationFetchers({ fetch: sandboxFetch }) } : {}),
+    }),
+    jwks: new RemoteJwksCache(httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : {}), { clock }),
+    clock,
+  });
+
+  await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
+  await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });
+  await context.mtls.register(registrationPlugin, { registrar, server });
+
+  const stopSweeper = startAuthModelSweeper(store, {
+    clock,
+    onError: (error) => context.logger?.error({ err: error }, 'sweeping expired authorization rows failed'),
+  });
+  const stopListening = await revokeTokensOnConsentRevocation(store, (error, intentId) =>
+    context.logger?.error({ err: error, intentId }, 'dropping the tokens of a revoked intent failed'),
+  );
+  return {
+    server,
+    bridge: createInteractionBridge(server),
+    decoupled: createDecoupledBridge(server, context.logger),
+    registrar,
+    async close() {
+      stopSweeper();
+      // The store may already be closed when the platform shuts down in another order.
+      await stopListening().catch(() => undefined);
+      await sandboxAgent?.close();
+    },
+  };
+}

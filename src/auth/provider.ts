@@ -1,0 +1,460 @@
+import { createHmac, type X509Certificate } from 'node:crypto';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
+import type {
+  Adapter,
+  AdapterPayload,
+  AllClientMetadata,
+  ClientMetadata,
+  Configuration,
+  KoaContextWithOIDC,
+  UnknownObject,
+} from 'oidc-provider';
+import { getIntent, isUsable } from '../consent/intents.ts';
+import type { Intent } from '../consent/intents.ts';
+import { KIND_INFO } from '../consent/kinds.ts';
+import { clientCertificateOf } from '../shared/client-certificate.ts';
+import type { Clock } from '../shared/clock.ts';
+import { systemClock } from '../shared/clock.ts';
+import type { Store } from '../store/index.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
+import { CIBA_ROUTE, createCibaSupport } from './ciba.ts';
+import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
+import type { ProviderSecrets } from './secrets.ts';
+
+/** Lifetimes in seconds; the refresh token and its access tokens are further bounded by the intent's expiry. */
+export interface AuthTtl {
+  accessToken: number;
+  clientCredentials: number;
+  authorizationCode: number;
+  idToken: number;
+  refreshToken: number;
+  interaction: number;
+  session: number;
+}
+
+export const DEFAULT_TTL: AuthTtl = {
+  accessToken: 15 * 60,
+  clientCredentials: 15 * 60,
+  authorizationCode: 60,
+  idToken: 15 * 60,
+  refreshToken: 90 * 24 * 60 * 60,
+  interaction: 30 * 60,
+  session: 30 * 60,
+};
+
+export interface AuthorizationServerOptions {
+  store: Store;
+  /** The issuer: the browser listener's base URL (where /authorize and discovery live). */
+  issuer: string;
+  /** The mTLS listener's base URL (token, PAR, introspection, revocation, userinfo, registration). */
+  mtlsBaseUrl: string;
+  /** Where the consent app serves `/interaction/:uid`; default the issuer. */
+  interactionBaseUrl?: string;
+  secrets: ProviderSecrets;
+  clock?: Clock;
+  ttl?: Partial<AuthTtl>;
+  /** Clients fixed in configuration (tests, operator tooling); registered clients live in the store. */
+  clients?: ClientMetadata[];
+  /** Trust X-Forwarded-* (the server's proxy mode). */
+  proxy?: boolean;
+  /**
+   * How the provider fetches client `jwks_uri`s. Default: oidc-provider's, which refuses private and
+   * loopback addresses (SSRF protection); the sandbox passes one that trusts its own CA on localhost.
+   */
+  fetch?: Configuration['fetch'];
+  /** Clients (resource servers) that may introspect any token; a TPP introspects only its own. */
+  resourceServerClientIds?: string[];
+}
+
+export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
+
+/** The provider's endpoint paths. Browser ones are served on the browser listener, the rest over mTLS. */
+export const ROUTES = {
+  authorization: '/authorize',
+  token: '/token',
+  pushed_authorization_request: '/par',
+  introspection: '/token/introspection',
+  revocation: '/token/revocation',
+  userinfo: '/userinfo',
+  jwks: '/jwks',
+  end_session: '/session/end',
+  backchannel_authentication: CIBA_ROUTE,
+} as const;
+
+export const REGISTRATION_PATH = '/register';
+export const DISCOVERY_PATH = '/.well-known/openid-configuration';
+
+/** Endpoints a TPP calls over mTLS; discovery names them in `mtls_endpoint_aliases`. */
+const MTLS_ROUTES = [
+  'token',
+  'pushed_authorization_request',
+  'introspection',
+  'revocation',
+  'userinfo',
+  'backchannel_authentication',
+] as const;
+
+export interface AuthorizationServer {
+  provider: Provider;
+  issuer: string;
+  mtlsBaseUrl: string;
+  clock: Clock;
+  store: Store;
+  /** The paths to mount on each listener. */
+  browserPaths: string[];
+  mtlsPaths: string[];
+}
+
+/** Extra client metadata every Open Banking client carries (from its SSA at registration). */
+export const EXTRA_CLIENT_METADATA = [
+  'software_id',
+  'software_statement',
+  'org_id',
+  'software_roles',
+  'software_client_name',
+  'software_logo_uri',
+  'software_version',
+] as const;
+
+function certificateOf(ctx: KoaContextWithOIDC): X509Certificate | undefined {
+  return clientCertificateOf(ctx.req)?.x509;
+}
+
+/**
+ * Builds the oidc-provider instance for FAPI 1.0 Advanced Final with the Open Banking UK profile.
+ * Nothing here reads the time at configuration: lifetimes are computed per request.
+ */
+export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
+  const { store, secrets } = options;
+  const clock = options.clock ?? systemClock;
+  const ttl = { ...DEFAULT_TTL, ...options.ttl };
+  const issuer = options.issuer.replace(/\/$/, '');
+  const mtlsBaseUrl = options.mtlsBaseUrl.replace(/\/$/, '');
+  const interactionBaseUrl = (options.interactionBaseUrl ?? issuer).replace(/\/$/, '');
+  const resourceServers = new Set(options.resourceServerClientIds ?? []);
+  const pairwise = (client: { clientId: string; sectorIdentifier?: string }, accountId: string) =>
+    createHmac('sha256', secrets.pairwiseSalt)
+      .update(`${client.sectorIdentifier ?? client.clientId}\u0000${accountId}`)
+      .digest('base64url');
+  const ciba = createCibaSupport({ store, clock, issuer, pairwise });
+
+  /** The intent behind the grant being exchanged in this request, looked up once per request. */
+  const intentOfRequest = new WeakMap<object, Intent>();
+
+  const adapterFactory = createAdapterFactory(store, clock);
+  const adapter = (model: string): Adapter => {
+    const inner = adapterFactory(model);
+    if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
+    if (model !== 'Client') return inner;
+    // Every client's access tokens are certificate-bound, whatever its stored metadata says.
+    return {
+      upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
+      find: async (id) => {
+        const found = await inner.find(id);
+        return found ? { ...found, tls_client_certificate_bound_access_tokens: true } : found;
+      },
+      findByUid: (uid) => inner.findByUid(uid),
+      findByUserCode: (code) => inner.findByUserCode(code),
+      consume: (id) => inner.consume(id),
+      destroy: (id) => inner.destroy(id),
+      revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
+    };
+  };
+
+  async function intentFor(ctx: KoaContextWithOIDC, claims: unknown): Promise<Intent | undefined> {
+    const cached = intentOfRequest.get(ctx);
+    if (cached) return cached;
+    const intentId = intentIdOfClaims(claims);
+    if (!intentId) return undefined;
+    const intent = await getIntent(store.db, intentId);
+    if (intent) intentOfRequest.set(ctx, intent);
+    return intent;
+  }
+
+  /** Seconds until the intent expires, when it has an expiry. */
+  function intentRemaining(ctx: KoaContextWithOIDC | undefined): number | undefined {
+    const intent = ctx ? intentOfRequest.get(ctx) : undefined;
+    if (!intent?.expiresAt) return undefined;
+    return Math.floor((intent.expiresAt.getTime() - clock.now().getTime()) / 1000);
+  }
+
+  function bounded(ctx: KoaContextWithOIDC | undefined, lifetime: number): number {
+    const remaining = intentRemaining(ctx);
+    return remaining === undefined ? lifetime : Math.max(1, Math.min(lifetime, remaining));
+  }
+
+  const policy = interactionPolicy.base();
+  // Strong customer authentication for every authorisation: an earlier browser session is not enough.
+  policy
+    .get('login')
+    ?.checks.add(
+      new interactionPolicy.Check(
+        'sca_required',
+        'the customer must authenticate for every authorisation',
+        (ctx: KoaContextWithOIDC) =>
+          ctx.oidc.result?.['login']
+            ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+            : interactionPolicy.Check.REQUEST_PROMPT,
+      ),
+    );
+
+  const clientDefaults: ClientMetadata = {
+    client_id: '',
+    grant_types: ['authorization_code', 'client_credentials', 'refresh_token'],
+    response_types: ['code id_token'],
+    id_token_signed_response_alg: 'PS256',
+    request_object_signing_alg: 'PS256',
+    token_endpoint_auth_method: 'private_key_jwt',
+    authorization_signed_response_alg: 'PS256',
+    tls_client_certificate_bound_access_tokens: true,
+    subject_type: 'pairwise',
+  };
+  delete (clientDefaults as Partial<ClientMetadata>).client_id;
+
+  const configuration: Configuration = {
+    adapter,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    clients: (options.clients ?? []).map((client) => ({
+      ...client,
+      tls_client_certificate_bound_access_tokens: true,
+    })),
+    clientDefaults: clientDefaults as AllClientMetadata,
+    jwks: { keys: secrets.signingKeys as never },
+    cookies: {
+      keys: secrets.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure: true },
+      short: { httpOnly: true, sameSite: 'lax', secure: true },
+    },
+    routes: { ...ROUTES },
+    scopes: [...SCOPES],
+    acrValues: [...SUPPORTED_ACRS],
+    claims: {
+      openid: ['sub'],
+      acr: null,
+      auth_time: null,
+      [INTENT_CLAIM]: null,
+    },
+    responseTypes: ['code id_token', 'code'],
+    subjectTypes: ['pairwise'],
+    clientAuthMethods: ['private_key_jwt', 'tls_client_auth'],
+    allowOmittingSingleRegisteredRedirectUri: false,
+    conformIdTokenClaims: true,
+    clockTolerance: 5,
+    pkce: { required: () => true },
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['PS256'],
+      idTokenSigningAlgValues: ['PS256'],
+      requestObjectSigningAlgValues: ['PS256'],
+      authorizationSigningAlgValues: ['PS256'],
+      userinfoSigningAlgValues: ['PS256'],
+      introspectionSigningAlgValues: ['PS256'],
+    },
+    extraClientMetadata: {
+      properties: [...EXTRA_CLIENT_METADATA],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      dPoP: { enabled: false },
+      fapi: { enabled: true, profile: '1.0 Final' },
+      claimsParameter: {
+        enabled: true,
+        async assertClaimsParameter(ctx, claims, client) {
+          await assertOpenBankingClaims(ctx, claims, client.clientId, store.db, clock);
+        },
+      },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Any authenticated client of ours may introspect (the API layer uses a dedicated client), but
+        // a TPP learns nothing about another client's tokens.
+        async allowedPolicy(_ctx, client, token) {
+          return token.clientId === client.clientId || resourceServers.has(client.clientId);
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId !== client.clientId) {
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          return true;
+        },
+      },
+      jwtResponseModes: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      requestObjects: {
+        enabled: true,
+        requireSignedRequestObject: true,
+        async assertJwtClaimsAndHeader(ctx, claims) {
+          ciba.assertRequestObject(ctx, claims);
+          for (const claim of ['exp', 'nbf', 'aud'] as const) {
+            if (claims[claim] === undefined) {
+              throw new errors.InvalidRequestObject(`Request Object is missing the '${claim}' claim`);
+            }
+          }
+          const exp = claims['exp'];
+          const nbf = claims['nbf'];
+          if (typeof exp !== 'number' || typeof nbf !== 'number') {
+            throw new errors.InvalidRequestObject("Request Object 'exp' and 'nbf' must be numbers");
+          }
+          const lifetime = exp - nbf;
+          if (lifetime <= 0 || lifetime > 3600) {
+            throw new errors.InvalidRequestObject("Request Object 'exp' claim too far from 'nbf' claim");
+          }
+          const now = Math.floor(clock.now().getTime() / 1000);
+          if (nbf > now + 5) {
+            throw new errors.InvalidRequestObject("Request Object 'nbf' is in the future");
+          }
+          if (claims['claims'] === undefined) {
+            throw new errors.InvalidRequestObject(
+              `Request Object must carry a claims request for ${INTENT_CLAIM}`,
+            );
+          }
+        },
+      },
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: false,
+        getCertificate(ctx) {
+          const certificate = certificateOf(ctx);
+          const client = ctx.oidc?.client;
+          if (certificate && client) {
+            // A certificate issued to another software (another client's) is refused outright.
+            const metadata = client.metadata();
+            const softwareId = metadata['software_id'];
+            if (typeof softwareId === 'string') {
+              const orgId = typeof metadata['org_id'] === 'string' ? metadata['org_id'] : undefined;
+              if (!certificateBelongsToSoftware(certificate, { softwareId, orgId })) {
+                throw new errors.InvalidClient('the client certificate was not issued to this client');
+              }
+            }
+          }
+          return certificate;
+        },
+        certificateAuthorized(ctx) {
+          // Only certificates the listener verified against the trust anchors ever reach us.
+          return certificateOf(ctx) !== undefined;
+        },
+        certificateSubjectMatches(ctx, property, expected) {
+          const certificate = certificateOf(ctx);
+          return certificate !== undefined && certificateSubjectMatches(certificate, property, expected);
+        },
+      },
+      registration: { enabled: false },
+      resourceIndicators: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      userinfo: { enabled: true },
+      ciba: ciba.feature,
+    },
+    // Open Banking DCR sets sector_identifier_uri itself (src/auth/ciba.ts), never from a TPP: nothing to fetch.
+    sectorIdentifierUriValidate: () => false,
+    async pairwiseIdentifier(_ctx, accountId, client) {
+      return pairwise(client, accountId);
+    },
+    async findAccount(ctx, sub) {
+      // A CIBA id_token_hint names the customer by their pairwise sub: mapped back to the customer id.
+      const accountId = await ciba.accountIdOf(ctx, sub);
+      return {
+        accountId,
+        async claims(_use, _scope, claims) {
+          const requested = (claims as UnknownObject | undefined)?.[INTENT_CLAIM] as
+            UnknownObject | undefined;
+          const intentId = typeof requested?.['value'] === 'string' ? requested['value'] : undefined;
+          return intentId ? { sub: accountId, [INTENT_CLAIM]: intentId } : { sub: accountId };
+        },
+      };
+    },
+    // One grant per authorisation, bound to its intent: an earlier grant is never silently reused.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.['consent']?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    // Tokens outlive the PSU's browser session: they rest on the intent, not on the login.
+    async expiresWithSession() {
+      return false;
+    },
+    async issueRefreshToken(ctx, client, code) {
+      if (!client.grantTypeAllowed('refresh_token')) return false;
+      const intent = await intentFor(ctx, (code as unknown as { claims?: unknown }).claims);
+      if (!intent || KIND_INFO[intent.kind].consumable) return false;
+      return isUsable(intent, clock.now());
+    },
+    rotateRefreshToken: false,
+    async extraTokenClaims(ctx, token) {
+      if (token.kind !== 'AccessToken') return undefined;
+      const intent = await intentFor(ctx, (token as unknown as { claims?: unknown }).claims);
+      if (!intent) return undefined;
+      if (ctx.oidc.params?.['grant_type'] === 'refresh_token' && !isUsable(intent, clock.now())) {
+        throw new errors.InvalidGrant(`the intent is ${intent.status} or expired`);
+      }
+      return { [INTENT_CLAIM]: intent.id };
+    },
+    ttl: {
+      AccessToken: (ctx) => bounded(ctx, ttl.accessToken),
+      ClientCredentials: () => ttl.clientCredentials,
+      AuthorizationCode: () => ttl.authorizationCode,
+      IdToken: () => ttl.idToken,
+      RefreshToken: (ctx) => bounded(ctx, ttl.refreshToken),
+      Grant: () => ttl.refreshToken,
+      Interaction: () => ttl.interaction,
+      Session: () => ttl.session,
+      BackchannelAuthenticationRequest: (ctx) => ciba.ttl(ctx),
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `${interactionBaseUrl}/interaction/${interaction.uid}`,
+    },
+    clientBasedCORS: () => false,
+    // Errors shown to a browser are JSON in RFC 6749 form, like every other OAuth error: never a trace.
+    async renderError(ctx, out) {
+      ctx.type = 'application/json; charset=utf-8';
+      ctx.body = {
+        error: out.error,
+        ...(out.error_description ? { error_description: out.error_description } : {}),
+        ...(out.state ? { state: out.state } : {}),
+      };
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = options.proxy ?? false;
+
+  // Discovery names the mTLS listener for every endpoint a TPP calls with its certificate.
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'discovery' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      const body = ctx.body as Record<string, unknown>;
+      const aliases: Record<string, string> = {};
+      for (const route of MTLS_ROUTES) {
+        const key =
+          route === 'pushed_authorization_request'
+            ? 'pushed_authorization_request_endpoint'
+            : `${route}_endpoint`;
+        const url = `${mtlsBaseUrl}${ROUTES[route]}`;
+        aliases[key] = url;
+        body[key] = url;
+      }
+      aliases['registration_endpoint'] = `${mtlsBaseUrl}${REGISTRATION_PATH}`;
+      body['registration_endpoint'] = aliases['registration_endpoint'];
+      body['authorization_endpoint'] = `${issuer}${ROUTES.authorization}`;
+      body['jwks_uri'] = `${issuer}${ROUTES.jwks}`;
+      body['mtls_endpoint_aliases'] = aliases;
+      body['request_object_signing_alg_values_supported'] = ['PS256'];
+      body['token_endpoint_auth_signing_alg_values_supported'] = ['PS256'];
+      // CIBA user codes are refused (src/auth/ciba.ts verifyUserCode); oidc-provider advertises them anyway.
+      if ('backchannel_user_code_parameter_supported' in body)
+        body['backchannel_user_code_parameter_supported'] = false;
+    }
+  });
+
+  const browserPaths = [DISCOVERY_PATH, ROUTES.authorization, `${ROUTES.authorization}/*`, ROUTES.jwks];
+  const mtlsPaths = [DISCOVERY_PATH, ROUTES.jwks, ...MTLS_ROUTES.map((route) => ROUTES[route])];
+
+  return { provider, issuer, mtlsBaseUrl, clock, store, browserPaths, mtlsPaths };
+}
+
+/** The payload a stored token carries, for code that reads it without the provider's classes. */
+export type StoredTokenPayload = AdapterPayload;

@@ -1,0 +1,340 @@
+/**
+ * Read side of the bank for the consent app and the AIS layer: customers (PSUs), their accounts with
+ * balances, and the per-account resources (beneficiaries, direct debits, standing orders, scheduled
+ * payments, statements, products, offers, parties).
+ */
+import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import type { Queryable } from '../store/index.ts';
+import { schema } from '../store/index.ts';
+import { fromMinor } from './money.ts';
+
+const {
+  bankAccountHolders,
+  bankAccountParties,
+  bankAccounts,
+  bankBeneficiaries,
+  bankCustomers,
+  bankDirectDebits,
+  bankOffers,
+  bankParties,
+  bankProducts,
+  bankScheduledPayments,
+  bankStandingOrders,
+  bankStatements,
+} = schema;
+
+export type Customer = typeof bankCustomers.$inferSelect;
+export type AccountRecord = typeof bankAccounts.$inferSelect;
+export type Party = typeof bankParties.$inferSelect;
+export type Product = typeof bankProducts.$inferSelect;
+export type Beneficiary = typeof bankBeneficiaries.$inferSelect;
+export type DirectDebit = typeof bankDirectDebits.$inferSelect;
+export type StandingOrder = typeof bankStandingOrders.$inferSelect;
+export type ScheduledPayment = typeof bankScheduledPayments.$inferSelect;
+export type Statement = typeof bankStatements.$inferSelect;
+export type Offer = typeof bankOffers.$inferSelect;
+
+/** An account as shown to its holder: identifiers plus the current balance as a decimal string. */
+export interface CustomerAccount {
+  id: string;
+  accountType: 'Personal' | 'Business';
+  accountSubType: AccountRecord['accountSubType'];
+  currency: string;
+  status: AccountRecord['status'];
+  name: string;
+  nickname: string | null;
+  description: string | null;
+  sortCode: string | null;
+  accountNumber: string | null;
+  iban: string | null;
+  /** Masked for display (last 4 digits), for card accounts. */
+  maskedPan: string | null;
+  /** Booked balance, decimal string, negative when overdrawn. */
+  balance: string;
+  /** Booked plus pending debits, decimal string. */
+  availableBalance: string;
+  creditLimit: string;
+}
+
+export function normaliseUsername(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+export async function listCustomers(db: Queryable): Promise<Customer[]> {
+  return db.select().from(bankCustomers).orderBy(asc(bankCustomers.username));
+}
+
+export async function getCustomer(db: Queryable, id: string): Promise<Customer | undefined> {
+  const [row] = await db.select().from(bankCustomers).where(eq(bankCustomers.id, id));
+  return row;
+}
+
+/** The customer who logs in with `username` (case-insensitive, surrounding spaces ignored). */
+export async function findCustomerByUsername(db: Queryable, username: string): Promise<Customer | undefined> {
+  if (typeof username !== 'string') return undefined;
+  const [row] = await db
+    .select()
+    .from(bankCustomers)
+    .where(eq(bankCustomers.username, normaliseUsername(username)));
+  return row;
+}
+
+export function maskPan(pan: string): string {
+  return pan.length <= 4 ? pan : `${'*'.repeat(pan.length - 4)}${pan.slice(-4)}`;
+}
+
+function toCustomerAccount(row: AccountRecord): CustomerAccount {
+  return {
+    id: row.id,
+    accountType: row.accountType ?? 'Personal',
+    accountSubType: row.accountSubType,
+    currency: row.currency,
+    status: row.status,
+    name: row.name,
+    nickname: row.nickname,
+    description: row.description,
+    sortCode: row.sortCode,
+    accountNumber: row.accountNumber,
+    iban: row.iban,
+    maskedPan: row.pan ? maskPan(row.pan) : null,
+    balance: fromMinor(row.bookedMinor, row.currency),
+    availableBalance: fromMinor(row.bookedMinor + row.pendingDebitMinor, row.currency),
+    creditLimit: fromMinor(row.creditLimitMinor, row.currency),
+  };
+}
+
+/** The accounts a customer holds (alone or jointly), in a stable order, with their current balances. */
+export async function listCustomerAccounts(db: Queryable, customerId: string): Promise<CustomerAccount[]> {
+  const rows = await db
+    .select({ account: bankAccounts })
+    .from(bankAccountHolders)
+    .innerJoin(bankAccounts, eq(bankAccounts.id, bankAccountHolders.accountId))
+    .where(eq(bankAccountHolders.customerId, customerId))
+    .orderBy(asc(bankAccounts.openingDate), asc(bankAccounts.id));
+  return rows.map(({ account }) => toCustomerAccount(account));
+}
+
+/** Whether the customer holds the account: what the consent and payment layers check before acting. */
+export async function isAccountHolder(
+  db: Queryable,
+  customerId: string,
+  accountId: string,
+): Promise<boolean> {
+  const rows = await db
+    .select({ accountId: bankAccountHolders.accountId })
+    .from(bankAccountHolders)
+    .where(and(eq(bankAccountHolders.customerId, customerId), eq(bankAccountHolders.accountId, accountId)));
+  return rows.length > 0;
+}
+
+export async function getAccount(db: Queryable, accountId: string): Promise<AccountRecord | undefined> {
+  const [row] = await db.select().from(bankAccounts).where(eq(bankAccounts.id, accountId));
+  return row;
+}
+
+/** Customer accounts by id, in the order asked (unknown and internal ids are left out). */
+export async function getAccounts(db: Queryable, accountIds: readonly string[]): Promise<AccountRecord[]> {
+  if (accountIds.length === 0) return [];
+  const rows = await db
+    .select()
+    .from(bankAccounts)
+    .where(and(inArray(bankAccounts.id, [...accountIds]), sql`${bankAccounts.internalPurpose} is null`));
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return accountIds.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Finds a customer account of this bank by an Open Banking identification: `UK.OBIE.SortCodeAccountNumber`
+ * (14 digits), `UK.OBIE.IBAN` (spaces ignored, case-insensitive) or `UK.OBIE.PAN`. Undefined when it is
+ * not ours (a payment to another bank).
+ */
+export async function findAccountByIdentification(
+  db: Queryable,
+  schemeName: string,
+  identification: string,
+): Promise<AccountRecord | undefined> {
+  const scheme = schemeName.replace(/^UK\.OBIE\./, '');
+  let where;
+  if (scheme === 'SortCodeAccountNumber') {
+    const digits = identification.replace(/[\s-]/g, '');
+    if (!/^\d{14}$/.test(digits)) return undefined;
+    where = and(
+      eq(bankAccounts.sortCode, digits.slice(0, 6)),
+      eq(bankAccounts.accountNumber, digits.slice(6)),
+    );
+  } else if (scheme === 'IBAN') {
+    where = eq(bankAccounts.iban, identification.replace(/\s/g, '').toUpperCase());
+  } else if (scheme === 'PAN') {
+    where = eq(bankAccounts.pan, identification.replace(/\s/g, ''));
+  } else return undefined;
+  const [row] = await db
+    .select()
+    .from(bankAccounts)
+    .where(and(where, sql`${bankAccounts.internalPurpose} is null`));
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Per-account resources. Every list takes several account ids (the bulk endpoints) and orders stably.
+
+function ids(accountIds: string | readonly string[]): string[] {
+  return typeof accountIds === 'string' ? [accountIds] : [...accountIds];
+}
+
+export async function listBeneficiaries(
+  db: Queryable,
+  accountIds: string | readonly string[],
+): Promise<Beneficiary[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  return db
+    .select()
+    .from(bankBeneficiaries)
+    .where(inArray(bankBeneficiaries.accountId, list))
+    .orderBy(asc(bankBeneficiaries.accountId), asc(bankBeneficiaries.createdAt), asc(bankBeneficiaries.id));
+}
+
+export async function listDirectDebits(
+  db: Queryable,
+  accountIds: string | readonly string[],
+): Promise<DirectDebit[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  return db
+    .select()
+    .from(bankDirectDebits)
+    .where(inArray(bankDirectDebits.accountId, list))
+    .orderBy(asc(bankDirectDebits.accountId), asc(bankDirectDebits.name), asc(bankDirectDebits.id));
+}
+
+export async function listStandingOrders(
+  db: Queryable,
+  accountIds: string | readonly string[],
+): Promise<StandingOrder[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  return db
+    .select()
+    .from(bankStandingOrders)
+    .where(inArray(bankStandingOrders.accountId, list))
+    .orderBy(
+      asc(bankStandingOrders.accountId),
+      asc(bankStandingOrders.createdAt),
+      asc(bankStandingOrders.id),
+    );
+}
+
+/** Scheduled payments still to be made (status Pending), soonest first. */
+export async function listScheduledPayments(
+  db: Queryable,
+  accountIds: string | readonly string[],
+): Promise<ScheduledPayment[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  return db
+    .select()
+    .from(bankScheduledPayments)
+    .where(and(inArray(bankScheduledPayments.accountId, list), eq(bankScheduledPayments.status, 'Pending')))
+    .orderBy(asc(bankScheduledPayments.scheduledAt), asc(bankScheduledPayments.id));
+}
+
+/** Statements, newest first, optionally those overlapping [from, to]. */
+export async function listStatements(
+  db: Queryable,
+  accountIds: string | readonly string[],
+  range: { from?: Date; to?: Date } = {},
+): Promise<Statement[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  const conditions = [inArray(bankStatements.accountId, list)];
+  if (range.from) conditions.push(gte(bankStatements.endAt, range.from));
+  if (range.to) conditions.push(lte(bankStatements.startAt, range.to));
+  return db
+    .select()
+    .from(bankStatements)
+    .where(and(...conditions))
+    .orderBy(desc(bankStatements.startAt), asc(bankStatements.accountId));
+}
+
+export async function getStatement(
+  db: Queryable,
+  accountId: string,
+  statementId: string,
+): Promise<Statement | undefined> {
+  const [row] = await db
+    .select()
+    .from(bankStatements)
+    .where(and(eq(bankStatements.accountId, accountId), eq(bankStatements.id, statementId)));
+  return row;
+}
+
+export async function listOffers(db: Queryable, accountIds: string | readonly string[]): Promise<Offer[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  return db
+    .select()
+    .from(bankOffers)
+    .where(inArray(bankOffers.accountId, list))
+    .orderBy(asc(bankOffers.accountId), asc(bankOffers.id));
+}
+
+/** The product of each account that has one. */
+export async function listAccountProducts(
+  db: Queryable,
+  accountIds: string | readonly string[],
+): Promise<{ accountId: string; product: Product }[]> {
+  const list = ids(accountIds);
+  if (list.length === 0) return [];
+  const rows = await db
+    .select({ accountId: bankAccounts.id, product: bankProducts })
+    .from(bankAccounts)
+    .innerJoin(bankProducts, eq(bankProducts.id, bankAccounts.productId))
+    .where(inArray(bankAccounts.id, list))
+    .orderBy(asc(bankAccounts.id));
+  return rows;
+}
+
+/** The parties of an account with their roles (GET /accounts/{id}/parties). */
+export async function listAccountParties(
+  db: Queryable,
+  accountId: string,
+): Promise<{ party: Party; accountRole: string }[]> {
+  return db
+    .select({ party: bankParties, accountRole: bankAccountParties.accountRole })
+    .from(bankAccountParties)
+    .innerJoin(bankParties, eq(bankParties.id, bankAccountParties.partyId))
+    .where(eq(bankAccountParties.accountId, accountId))
+    .orderBy(asc(bankAccountParties.ordinal), asc(bankParties.id));
+}
+
+/** The PSU's own party (GET /party). */
+export async function getCustomerParty(db: Queryable, customerId: string): Promise<Party | undefined> {
+  const [row] = await db
+    .select({ party: bankParties })
+    .from(bankCustomers)
+    .innerJoin(bankParties, eq(bankParties.id, bankCustomers.partyId))
+    .where(eq(bankCustomers.id, customerId));
+  return row?.party;
+}
+
+/** Credit and debit totals of the account's Booked postings in [from, to], for statements. */
+export async function bookedTotals(
+  db: Queryable,
+  accountId: string,
+  from: Date,
+  to: Date,
+): Promise<{ creditsMinor: bigint; debitsMinor: bigint }> {
+  const [row] = rowsOf<{ credits: string; debits: string }>(
+    await db.execute(sql`
+    select coalesce(sum(amount_minor) filter (where amount_minor > 0), 0)::text as credits,
+           coalesce(-sum(amount_minor) filter (where amount_minor < 0), 0)::text as debits
+    from bank_postings where account_id = ${accountId} and status = 'Booked'
+      and booked_at >= ${from.toISOString()} and booked_at <= ${to.toISOString()}`),
+  );
+  return { creditsMinor: BigInt(row?.credits ?? '0'), debitsMinor: BigInt(row?.debits ?? '0') };
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  const value = result as { rows?: T[] } | T[];
+  return Array.isArray(value) ? value : (value.rows ?? []);
+}

@@ -1,0 +1,1041 @@
+/**
+ * The double-entry ledger. A posting set (entry) is a list of legs, each a signed amount on one account
+ * (positive = credit: the account's balance goes up). Every entry sums to zero per currency and is
+ * written in one database transaction together with the cached balances of the accounts it touches,
+ * which are locked (`select … for update`, in id order) first, so concurrent debits never overdraw.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { PgInsertValue } from 'drizzle-orm/pg-core';
+import type { Queryable } from '../store/index.ts';
+import { schema } from '../store/index.ts';
+import type { Clock } from '../shared/clock.ts';
+import {
+  AccountNotEnabledError,
+  AccountNotFoundError,
+  CurrencyMismatchError,
+  DuplicateOriginError,
+  EntryNotFoundError,
+  InsufficientFundsError,
+  InvalidEntryError,
+  InvalidStateError,
+  UnbalancedEntryError,
+} from './errors.ts';
+import { currencyExponent, fromMinor } from './money.ts';
+import type { Counterparty, CurrencyExchangeDetails } from '../store/schema/bank.ts';
+
+const { bankAccounts, bankCards, bankEntries, bankPostings } = schema;
+
+export type EntryStatus = 'Booked' | 'Pending' | 'Rejected';
+export type InternalPurpose = 'clearing' | 'suspense' | 'fees' | 'fx' | 'interest';
+
+export interface BankTransactionCode {
+  code: string;
+  subCode: string;
+}
+
+/** What a statement line shows about one leg. All optional. */
+export interface PostingDetails {
+  transactionReference?: string;
+  transactionInformation?: string;
+  addressLine?: string;
+  bankTransactionCode?: BankTransactionCode;
+  proprietaryBankTransactionCode?: { code: string; issuer?: string };
+  merchant?: { name?: string; categoryCode?: string };
+  cardId?: string;
+  cardAuthorisationType?: 'ConsumerDevice' | 'Contactless' | 'None' | 'PIN';
+  counterparty?: Counterparty;
+  currencyExchange?: CurrencyExchangeDetails;
+  chargeMinor?: bigint;
+}
+
+export interface PostingLeg {
+  accountId: string;
+  /** Signed minor units: positive credits the account, negative debits it. Never zero. */
+  amountMinor: bigint;
+  currency: string;
+  details?: PostingDetails;
+}
+
+export interface EntryInput {
+  /** What kind of movement (`transfer`, `external-credit`, `card-payment`, `fee`, `fx`, …). */
+  kind: string;
+  legs: PostingLeg[];
+  status?: 'Booked' | 'Pending';
+  /** Defaults to the clock's now. */
+  bookedAt?: Date;
+  valueAt?: Date;
+  /** The business object that caused it (e.g. `payment:<id>`); a second entry with it is refused. */
+  origin?: string;
+  /** Id of the entry; a random UUID by default. */
+  id?: string;
+}
+
+export interface LedgerContext {
+  clock: Clock;
+}
+
+export interface PostedEntry {
+  id: string;
+  seq: bigint;
+  kind: string;
+  status: EntryStatus;
+  bookedAt: Date;
+  valueAt: Date | null;
+  origin: string | null;
+  postings: {
+    id: string;
+    accountId: string;
+    amountMinor: bigint;
+    currency: string;
+    balanceAfterMinor: bigint | null;
+  }[];
+}
+
+interface LockedAccount {
+  id: string;
+  currency: string;
+  status: string;
+  internalPurpose: string | null;
+  creditLimitMinor: bigint;
+  bookedMinor: bigint;
+  pendingDebitMinor: bigint;
+  pendingCreditMinor: bigint;
+}
+
+const ACCOUNT_COLUMNS = {
+  id: bankAccounts.id,
+  currency: bankAccounts.currency,
+  status: bankAccounts.status,
+  internalPurpose: bankAccounts.internalPurpose,
+  creditLimitMinor: bankAccounts.creditLimitMinor,
+  bookedMinor: bankAccounts.bookedMinor,
+  pendingDebitMinor: bankAccounts.pendingDebitMinor,
+  pendingCreditMinor: bankAccounts.pendingCreditMinor,
+};
+
+/**
+ * Locks the customer accounts' rows in id order (deadlock-free) for the rest of the transaction and
+ * reads the internal ones without locking them: the bank's clearing/fees/fx accounts take part in
+ * every external payment, have no limit to check and keep no cached balance or running balance, so
+ * payments of different customers never queue behind one hot row.
+ */
+async function lockAccounts(tx: Queryable, ids: string[]): Promise<Map<string, LockedAccount>> {
+  const unique = [...new Set(ids)].sort();
+  const locked = await tx
+    .select(ACCOUNT_COLUMNS)
+    .from(bankAccounts)
+    .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is null`))
+    .orderBy(asc(bankAccounts.id))
+    .for('update');
+  const map = new Map<string, LockedAccount>(locked.map((row) => [row.id, row]));
+  if (map.size < unique.length) {
+    const internal = await tx
+      .select(ACCOUNT_COLUMNS)
+      .from(bankAccounts)
+      .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is not null`));
+    for (const row of internal) map.set(row.id, row);
+  }
+  for (const id of unique) if (!map.has(id)) throw new AccountNotFoundError(id);
+  return map;
+}
+
+/**
+ * The booking time of a posting set on locked accounts. Booking times never go backwards on a customer
+ * account, so listing by booking time and the running balance (in booking order) agree:
+ * an explicitly requested time earlier than the account's last booking is refused; the default (the
+ * clock's now) is lifted to that last booking, which absorbs clock skew between instances and the
+ * gap between reading the clock and getting the lock. Internal accounts do not constrain it.
+ */
+async function bookingTime(
+  tx: Queryable,
+  accounts: Map<string, LockedAccount>,
+  requested: Date | undefined,
+  now: Date,
+): Promise<Date> {
+  const customerIds = [...accounts.values()].filter((a) => a.internalPurpose === null).map((a) => a.id);
+  if (customerIds.length === 0) return requested ?? now;
+  const [row] = await tx
+    .select({ last: sql<string | null>`max(${bankPostings.bookedAt})` })
+    .from(bankPostings)
+    .where(and(inArray(bankPostings.accountId, customerIds), eq(bankPostings.status, 'Booked')));
+  const last = row?.last ? new Date(row.last) : undefined;
+  if (requested) {
+    if (last && last.getTime() > requested.getTime()) {
+      throw new InvalidEntryError(
+        `cannot book at ${requested.toISOString()}: the account has later booked postings`,
+      );
+    }
+    return requested;
+  }
+  return last && last.getTime() > now.getTime() ? last : now;
+}
+
+/** Checks an entry's shape before touching the database: non-empty legs, no zero, balanced per currency. */
+export function validateLegs(legs: readonly PostingLeg[]): void {
+  if (legs.length < 2) throw new InvalidEntryError('a posting set needs at least two legs');
+  const sums = new Map<string, bigint>();
+  for (const leg of legs) {
+    if (typeof leg.amountMinor !== 'bigint')
+      throw new InvalidEntryError('amounts must be bigint minor units');
+    if (leg.amountMinor === 0n) throw new InvalidEntryError('a leg of zero is not a posting');
+    currencyExponent(leg.currency);
+    sums.set(leg.currency, (sums.get(leg.currency) ?? 0n) + leg.amountMinor);
+  }
+  for (const [currency, sum] of sums) if (sum !== 0n) throw new UnbalancedEntryError(currency, sum);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth += 1) {
+    if (typeof e === 'object' && 'code' in e && (e as { code: unknown }).code === '23505') return true;
+    e = typeof e === 'object' && 'cause' in e ? (e as { cause: unknown }).cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * Posts one balanced posting set atomically. Refuses (typed errors, nothing written): unbalanced or
+ * empty sets, unknown/disabled accounts, a currency other than the account's, a customer account whose
+ * available balance (booked + pending debits) would fall below minus its credit limit, and a repeated
+ * `origin`. Internal accounts may go negative. Runs in a transaction (a savepoint when `db` is one).
+ */
+export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryInput): Promise<PostedEntry> {
+  validateLegs(input.legs);
+  const status = input.status ?? 'Booked';
+  if (status !== 'Booked' && status !== 'Pending')
+    throw new InvalidEntryError(`cannot post with status ${status}`);
+  const now = ctx.clock.now();
+  try {
+    return await db.transaction(async (tx) => {
+      if (input.origin !== undefined) {
+        const existing = await tx
+          .select({ id: bankEntries.id })
+          .from(bankEntries)
+          .where(eq(bankEntries.origin, input.origin));
+        if (existing[0]) throw new DuplicateOriginError(input.origin, existing[0].id);
+      }
+      const accounts = await lockAccounts(
+        tx,
+        input.legs.map((leg) => leg.accountId),
+      );
+      const net = new Map<string, bigint>();
+      for (const leg of input.legs) {
+        const account = accounts.get(leg.accountId);
+        if (!account) throw new AccountNotFoundError(leg.accountId);
+        if (account.currency !== leg.currency)
+          throw new CurrencyMismatchError(account.id, account.currency, leg.currency);
+        if (account.status !== 'Enabled') throw new AccountNotEnabledError(account.id, account.status);
+        net.set(account.id, (net.get(account.id) ?? 0n) + leg.amountMinor);
+      }
+      const bookedAt =
+        status === 'Booked' ? await bookingTime(tx, accounts, input.bookedAt, now) : (input.bookedAt ?? now);
+      for (const [accountId, delta] of net) {
+        const account = accounts.get(accountId);
+        if (!account || account.internalPurpose !== null || delta >= 0n) continue;
+        const available = account.bookedMinor + account.pendingDebitMinor;
+        if (available + delta < -account.creditLimitMinor) {
+          throw new InsufficientFundsError(accountId, available, -delta, account.creditLimitMinor);
+        }
+      }
+
+      const [entry] = await tx
+        .insert(bankEntries)
+        .values({
+          id: input.id ?? randomUUID(),
+          kind: input.kind,
+          status,
+          bookedAt,
+          valueAt: input.valueAt ?? null,
+          origin: input.origin ?? null,
+          createdAt: now,
+        })
+        .returning();
+      if (!entry) throw new Error('insert returned no row');
+
+      const running = new Map<string, LockedAccount>();
+      for (const [id, account] of accounts) running.set(id, { ...account });
+      const rows: PgInsertValue<typeof bankPostings>[] = [];
+      for (const leg of input.legs) {
+        const account = running.get(leg.accountId);
+        if (!account) throw new AccountNotFoundError(leg.accountId);
+        let balanceAfter: bigint | null = null;
+        if (account.internalPurpose !== null) {
+          // Internal accounts: balance by sum of postings only (see lockAccounts).
+        } else if (status === 'Booked') {
+          account.bookedMinor += leg.amountMinor;
+          balanceAfter = account.bookedMinor;
+        } else if (leg.amountMinor < 0n) account.pendingDebitMinor += leg.amountMinor;
+        else account.pendingCreditMinor += leg.amountMinor;
+        rows.push(postingRow(entry.id, leg, status, bookedAt, input.valueAt ?? null, balanceAfter));
+      }
+      const inserted = await tx.insert(bankPostings).values(rows).returning({
+        id: bankPostings.id,
+        accountId: bankPostings.accountId,
+        amountMinor: bankPostings.amountMinor,
+        currency: bankPostings.currency,
+        balanceAfterMinor: bankPostings.balanceAfterMinor,
+      });
+      for (const [id, account] of running) {
+        if (account.internalPurpose !== null) continue;
+        await tx
+          .update(bankAccounts)
+          .set({
+            bookedMinor: account.bookedMinor,
+            pendingDebitMinor: account.pendingDebitMinor,
+            pendingCreditMinor: account.pendingCreditMinor,
+          })
+          .where(eq(bankAccounts.id, id));
+      }
+      return { ...entry, postings: inserted };
+    });
+  } catch (error) {
+    if (input.origin !== undefined && !(error instanceof DuplicateOriginError) && isUniqueViolation(error)) {
+      throw new DuplicateOriginError(input.origin, undefined);
+    }
+    throw error;
+  }
+}
+
+export function postingRow(
+  entryId: string,
+  leg: PostingLeg,
+  status: EntryStatus,
+  bookedAt: Date,
+  valueAt: Date | null,
+  balanceAfter: bigint | null,
+  id: string = randomUUID(),
+  bookSeq: bigint | SQL | null = balanceAfter === null ? null : sql`nextval('bank_book_seq')`,
+): PgInsertValue<typeof bankPostings> {
+  const d = leg.details ?? {};
+  return {
+    id,
+    entryId,
+    accountId: leg.accountId,
+    amountMinor: leg.amountMinor,
+    currency: leg.currency,
+    status,
+    bookedAt,
+    valueAt,
+    balanceAfterMinor: balanceAfter,
+    bookSeq,
+    transactionReference: d.transactionReference ?? null,
+    transactionInformation: d.transactionInformation ?? null,
+    addressLine: d.addressLine ?? null,
+    bankTransactionCode: d.bankTransactionCode?.code ?? null,
+    bankTransactionSubCode: d.bankTransactionCode?.subCode ?? null,
+    proprietaryCode: d.proprietaryBankTransactionCode?.code ?? null,
+    proprietaryIssuer: d.proprietaryBankTransactionCode?.issuer ?? null,
+    merchantName: d.merchant?.name ?? null,
+    merchantCategoryCode: d.merchant?.categoryCode ?? null,
+    cardId: d.cardId ?? null,
+    cardAuthorisationType: d.cardAuthorisationType ?? null,
+    counterparty: d.counterparty ?? null,
+    currencyExchange: d.currencyExchange ?? null,
+    chargeMinor: d.chargeMinor ?? null,
+  };
+}
+
+/**
+ * Books a Pending entry (e.g. a card authorisation that clears): its postings become Booked at
+ * `bookedAt` (default now) with running balances. No limit check: the funds were reserved when posted.
+ */
+export async function bookPendingEntry(
+  db: Queryable,
+  ctx: LedgerContext,
+  entryId: string,
+  bookedAt?: Date,
+): Promise<void> {
+  await resolvePending(db, ctx, entryId, 'Booked', bookedAt);
+}
+
+/** Rejects a Pending entry: its postings stop counting in any balance and show as Rejected. */
+export async function rejectPendingEntry(db: Queryable, ctx: LedgerContext, entryId: string): Promise<void> {
+  await resolvePending(db, ctx, entryId, 'Rejected');
+}
+
+async function resolvePending(
+  db: Queryable,
+  ctx: LedgerContext,
+  entryId: string,
+  to: 'Booked' | 'Rejected',
+  at?: Date,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [entry] = await tx.select().from(bankEntries).where(eq(bankEntries.id, entryId)).for('update');
+    if (!entry) throw new EntryNotFoundError(entryId);
+    if (entry.status !== 'Pending')
+      throw new InvalidStateError(`posting set ${entryId} is ${entry.status}, not Pending`);
+    const postings = await tx
+      .select()
+      .from(bankPostings)
+      .where(eq(bankPostings.entryId, entryId))
+      .orderBy(asc(bankPostings.seq));
+    const accounts = await lockAccounts(
+      tx,
+      postings.map((p) => p.accountId),
+    );
+    const bookedAt = to === 'Booked' ? await bookingTime(tx, accounts, at, ctx.clock.now()) : ctx.clock.now();
+    for (const posting of postings) {
+      const account = accounts.get(posting.accountId);
+      if (!account) throw new AccountNotFoundError(posting.accountId);
+      if (account.internalPurpose !== null) {
+        await tx
+          .update(bankPostings)
+          .set(to === 'Booked' ? { status: to, bookedAt } : { status: to })
+          .where(eq(bankPostings.id, posting.id));
+        continue;
+      }
+      if (posting.amountMinor < 0n) account.pendingDebitMinor -= posting.amountMinor;
+      else account.pendingCreditMinor -= posting.amountMinor;
+      let balanceAfter: bigint | null = null;
+      if (to === 'Booked') {
+        account.bookedMinor += posting.amountMinor;
+        balanceAfter = account.bookedMinor;
+      }
+      await tx
+        .update(bankPostings)
+        .set(
+          to === 'Booked'
+            ? {
+                status: to,
+                bookedAt,
+                balanceAfterMinor: balanceAfter,
+                bookSeq: sql`nextval('bank_book_seq')`,
+              }
+            : { status: to },
+        )
+        .where(eq(bankPostings.id, posting.id));
+    }
+    for (const [id, account] of accounts) {
+      if (account.internalPurpose !== null) continue;
+      await tx
+        .update(bankAccounts)
+        .set({
+          bookedMinor: account.bookedMinor,
+          pendingDebitMinor: account.pendingDebitMinor,
+          pendingCreditMinor: account.pendingCreditMinor,
+        })
+        .where(eq(bankAccounts.id, id));
+    }
+    await tx
+      .update(bankEntries)
+      .set(to === 'Booked' ? { status: to, bookedAt } : { status: to })
+      .where(eq(bankEntries.id, entryId));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Internal accounts and the flows issue 6 (payments) builds on.
+
+export function internalAccountId(purpose: InternalPurpose, currency: string): string {
+  return `internal-${purpose}-${currency}`;
+}
+
+const ensured = new WeakMap<object, Set<string>>();
+
+/** The bank's own account for `purpose` in `currency`, created on first use. */
+export async function ensureInternalAccount(
+  db: Queryable,
+  ctx: LedgerContext,
+  purpose: InternalPurpose,
+  currency: string,
+): Promise<string> {
+  currencyExponent(currency);
+  const id = internalAccountId(purpose, currency);
+  // Per database handle (a transaction's handle dies with it, so a rolled-back insert is never trusted).
+  let known = ensured.get(db);
+  if (known?.has(id)) return id;
+  const now = ctx.clock.now();
+  await db
+    .insert(bankAccounts)
+    .values({
+      id,
+      internalPurpose: purpose,
+      accountType: null,
+      accountSubType: 'CurrentAccount',
+      currency,
+      status: 'Enabled',
+      statusUpdatedAt: now,
+      name: `Model Bank ${purpose} ${currency}`,
+      description: `Internal ${purpose} account (${currency})`,
+      openingDate: now.toISOString().slice(0, 10),
+      createdAt: now,
+    })
+    .onConflictDoNothing();
+  if (!known) ensured.set(db, (known = new Set()));
+  known.add(id);
+  return id;
+}
+
+const BTC = {
+  issuedTransfer: { code: 'IssuedCreditTransfers', subCode: 'DomesticCreditTransfer' },
+  receivedTransfer: { code: 'ReceivedCreditTransfers', subCode: 'DomesticCreditTransfer' },
+  issuedInternational: { code: 'IssuedCreditTransfers', subCode: 'CrossBorderCreditTransfer' },
+  receivedInternational: { code: 'ReceivedCreditTransfers', subCode: 'CrossBorderCreditTransfer' },
+  fee: { code: 'Charges', subCode: 'Fees' },
+} as const satisfies Record<string, BankTransactionCode>;
+
+export interface TransferInput {
+  fromAccountId: string;
+  toAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  /** Shown on both sides (OB `Reference`, max 35 chars on the wire). */
+  reference?: string;
+  information?: string;
+  origin?: string;
+  kind?: string;
+  bookedAt?: Date;
+  valueAt?: Date;
+  status?: 'Booked' | 'Pending';
+  debitDetails?: PostingDetails;
+  creditDetails?: PostingDetails;
+}
+
+/** How each account appears to the other side of a payment (its identification and name). */
+async function counterpartiesOf(db: Queryable, accountIds: string[]): Promise<Map<string, Counterparty>> {
+  const rows = await db
+    .select({
+      id: bankAccounts.id,
+      name: bankAccounts.name,
+      sortCode: bankAccounts.sortCode,
+      accountNumber: bankAccounts.accountNumber,
+      iban: bankAccounts.iban,
+    })
+    .from(bankAccounts)
+    .where(inArray(bankAccounts.id, accountIds));
+  const map = new Map<string, Counterparty>();
+  for (const row of rows) {
+    if (row.sortCode && row.accountNumber) {
+      map.set(row.id, {
+        schemeName: 'UK.OBIE.SortCodeAccountNumber',
+        identification: row.sortCode + row.accountNumber,
+        name: row.name,
+      });
+    } else if (row.iban)
+      map.set(row.id, { schemeName: 'UK.OBIE.IBAN', identification: row.iban, name: row.name });
+    else map.set(row.id, { name: row.name });
+  }
+  return map;
+}
+
+/** Moves money between two accounts of this bank in one currency (an on-us payment or own-account transfer). */
+export async function postTransfer(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: TransferInput,
+): Promise<PostedEntry> {
+  if (input.amountMinor <= 0n) throw new InvalidEntryError('a transfer amount must be positive');
+  if (input.fromAccountId === input.toAccountId)
+    throw new InvalidEntryError('cannot transfer to the same account');
+  const parties = await counterpartiesOf(db, [input.fromAccountId, input.toAccountId]);
+  const payer = parties.get(input.fromAccountId);
+  const payee = parties.get(input.toAccountId);
+  if (!payer) throw new AccountNotFoundError(input.fromAccountId);
+  if (!payee) throw new AccountNotFoundError(input.toAccountId);
+  const common = {
+    transactionReference: input.reference,
+    transactionInformation: input.information ?? input.reference,
+  };
+  return postEntry(db, ctx, {
+    kind: input.kind ?? 'transfer',
+    status: input.status,
+    bookedAt: input.bookedAt,
+    valueAt: input.valueAt,
+    origin: input.origin,
+    legs: [
+      {
+        accountId: input.fromAccountId,
+        amountMinor: -input.amountMinor,
+        currency: input.currency,
+        details: {
+          ...common,
+          bankTransactionCode: BTC.issuedTransfer,
+          counterparty: payee,
+          ...input.debitDetails,
+        },
+      },
+      {
+        accountId: input.toAccountId,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        details: {
+          ...common,
+          bankTransactionCode: BTC.receivedTransfer,
+          counterparty: payer,
+          ...input.creditDetails,
+        },
+      },
+    ],
+  });
+}
+
+export interface ExternalInput {
+  accountId: string;
+  /** Positive minor units in `currency` (the account's currency). */
+  amountMinor: bigint;
+  currency: string;
+  /** Who paid us / whom we pay, outside this bank. */
+  counterparty?: Counterparty;
+  reference?: string;
+  information?: string;
+  origin?: string;
+  kind?: string;
+  bookedAt?: Date;
+  valueAt?: Date;
+  status?: 'Booked' | 'Pending';
+  details?: PostingDetails;
+  /** A fee taken from the account in the same posting set (shown as its own line), to the fees account. */
+  feeMinor?: bigint;
+  /**
+   * For a payment out in another currency: the instructed amount in `currency` of the payee, at `rate`
+   * (units of instructed currency per unit of the account's currency). The account is debited
+   * `amountMinor`; the FX account of each currency takes the other side, clearing of the payee's
+   * currency pays out `instructedMinor`.
+   */
+  instructed?: { amountMinor: bigint; currency: string; rate: string };
+}
+
+/** Money arriving from outside the bank: clearing (of the currency) → account. */
+export async function postExternalCredit(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: ExternalInput,
+): Promise<PostedEntry> {
+  if (input.amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
+  const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+  const details: PostingDetails = {
+    transactionReference: input.reference,
+    transactionInformation: input.information ?? input.reference,
+    bankTransactionCode: BTC.receivedTransfer,
+    counterparty: input.counterparty,
+    ...input.details,
+  };
+  return postEntry(db, ctx, {
+    kind: input.kind ?? 'external-credit',
+    status: input.status,
+    bookedAt: input.bookedAt,
+    valueAt: input.valueAt,
+    origin: input.origin,
+    legs: [
+      { accountId: clearing, amountMinor: -input.amountMinor, currency: input.currency },
+      { accountId: input.accountId, amountMinor: input.amountMinor, currency: input.currency, details },
+    ],
+  });
+}
+
+/**
+ * Money leaving the bank: account → clearing (of the currency), with an optional fee and an optional
+ * currency conversion through the FX accounts. One posting set; refused whole if funds are short.
+ */
+export async function postExternalDebit(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: ExternalInput,
+): Promise<PostedEntry> {
+  if (input.amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
+  if (input.feeMinor !== undefined && input.feeMinor < 0n)
+    throw new InvalidEntryError('a fee cannot be negative');
+  const legs: PostingLeg[] = [];
+  const fx = input.instructed && input.instructed.currency !== input.currency ? input.instructed : undefined;
+  const details: PostingDetails = {
+    transactionReference: input.reference,
+    transactionInformation: input.information ?? input.reference,
+    bankTransactionCode: fx ? BTC.issuedInternational : BTC.issuedTransfer,
+    counterparty: input.counterparty,
+    ...(fx
+      ? {
+          currencyExchange: {
+            sourceCurrency: input.currency,
+            targetCurrency: fx.currency,
+            unitCurrency: input.currency,
+            rate: fx.rate,
+            instructedAmount: fromMinor(fx.amountMinor, fx.currency),
+            instructedCurrency: fx.currency,
+          },
+        }
+      : {}),
+    ...input.details,
+  };
+  legs.push({
+    accountId: input.accountId,
+    amountMinor: -input.amountMinor,
+    currency: input.currency,
+    details,
+  });
+  if (fx) {
+    if (fx.amountMinor <= 0n) throw new InvalidEntryError('an instructed amount must be positive');
+    const fxSource = await ensureInternalAccount(db, ctx, 'fx', input.currency);
+    const fxTarget = await ensureInternalAccount(db, ctx, 'fx', fx.currency);
+    const clearing = await ensureInternalAccount(db, ctx, 'clearing', fx.currency);
+    legs.push({ accountId: fxSource, amountMinor: input.amountMinor, currency: input.currency });
+    legs.push({ accountId: fxTarget, amountMinor: -fx.amountMinor, currency: fx.currency });
+    legs.push({ accountId: clearing, amountMinor: fx.amountMinor, currency: fx.currency });
+  } else {
+    const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+    legs.push({ accountId: clearing, amountMinor: input.amountMinor, currency: input.currency });
+  }
+  if (input.feeMinor !== undefined && input.feeMinor > 0n) {
+    const fees = await ensureInternalAccount(db, ctx, 'fees', input.currency);
+    legs.push({
+      accountId: input.accountId,
+      amountMinor: -input.feeMinor,
+      currency: input.currency,
+      details: {
+        transactionReference: input.reference,
+        transactionInformation: `Charge: ${input.information ?? input.reference ?? 'payment'}`.slice(0, 500),
+        bankTransactionCode: BTC.fee,
+      },
+    });
+    legs.push({ accountId: fees, amountMinor: input.feeMinor, currency: input.currency });
+  }
+  return postEntry(db, ctx, {
+    kind: input.kind ?? (fx ? 'external-debit-fx' : 'external-debit'),
+    status: input.status,
+    bookedAt: input.bookedAt,
+    valueAt: input.valueAt,
+    origin: input.origin,
+    legs,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading the ledger.
+
+export interface Balance {
+  accountId: string;
+  currency: string;
+  /** Sum of Booked postings. */
+  bookedMinor: bigint;
+  pendingDebitMinor: bigint;
+  pendingCreditMinor: bigint;
+  /** Booked plus pending debits: what may be spent before the credit limit. */
+  availableMinor: bigint;
+  creditLimitMinor: bigint;
+  creditLineType: string | null;
+  /** Decimal strings (signed). */
+  booked: string;
+  available: string;
+}
+
+/** The cached balance of an account (maintained with every posting; `verifyLedger` proves it). */
+export async function balanceOf(db: Queryable, accountId: string): Promise<Balance> {
+  const [row] = await db
+    .select({
+      currency: bankAccounts.currency,
+      bookedMinor: bankAccounts.bookedMinor,
+      pendingDebitMinor: bankAccounts.pendingDebitMinor,
+      pendingCreditMinor: bankAccounts.pendingCreditMinor,
+      creditLimitMinor: bankAccounts.creditLimitMinor,
+      creditLineType: bankAccounts.creditLineType,
+      internalPurpose: bankAccounts.internalPurpose,
+    })
+    .from(bankAccounts)
+    .where(eq(bankAccounts.id, accountId));
+  if (!row) throw new AccountNotFoundError(accountId);
+  const { internalPurpose, ...cached } = row;
+  if (internalPurpose !== null) {
+    // Internal accounts keep no cache: their balance is the sum of their postings.
+    const [sums] = rows<{ booked: string; pending_debit: string; pending_credit: string }>(
+      await db.execute(sql`
+        select coalesce(sum(amount_minor) filter (where status = 'Booked'), 0)::text as booked,
+          coalesce(sum(amount_minor) filter (where status = 'Pending' and amount_minor < 0), 0)::text as pending_debit,
+          coalesce(sum(amount_minor) filter (where status = 'Pending' and amount_minor > 0), 0)::text as pending_credit
+        from bank_postings where account_id = ${accountId}`),
+    );
+    cached.bookedMinor = BigInt(sums?.booked ?? '0');
+    cached.pendingDebitMinor = BigInt(sums?.pending_debit ?? '0');
+    cached.pendingCreditMinor = BigInt(sums?.pending_credit ?? '0');
+  }
+  const availableMinor = cached.bookedMinor + cached.pendingDebitMinor;
+  return {
+    accountId,
+    ...cached,
+    availableMinor,
+    booked: fromMinor(cached.bookedMinor, cached.currency),
+    available: fromMinor(availableMinor, cached.currency),
+  };
+}
+
+/**
+ * Confirmation of funds: whether `amountMinor` could be debited now (available balance plus the credit
+ * limit covers it). Answers for customer accounts in their own currency only.
+ */
+export async function confirmFunds(
+  db: Queryable,
+  accountId: string,
+  amountMinor: bigint,
+  currency: string,
+): Promise<boolean> {
+  if (amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
+  const balance = await balanceOf(db, accountId);
+  if (balance.currency !== currency) throw new CurrencyMismatchError(accountId, balance.currency, currency);
+  return balance.availableMinor + balance.creditLimitMinor >= amountMinor;
+}
+
+export interface Transaction {
+  /** The posting's id: OB TransactionId. */
+  id: string;
+  entryId: string;
+  accountId: string;
+  /** Signed from the account's point of view. */
+  amountMinor: bigint;
+  currency: string;
+  creditDebit: 'Credit' | 'Debit';
+  status: EntryStatus;
+  bookedAt: Date;
+  valueAt: Date | null;
+  /** Booked balance right after this transaction; null while Pending or Rejected. */
+  balanceAfterMinor: bigint | null;
+  transactionReference: string | null;
+  transactionInformation: string | null;
+  addressLine: string | null;
+  bankTransactionCode: BankTransactionCode | null;
+  proprietaryBankTransactionCode: { code: string; issuer: string | null } | null;
+  merchant: { name: string | null; categoryCode: string | null } | null;
+  card: { scheme: string; name: string; pan: string; authorisationType: string | null } | null;
+  counterparty: Counterparty | null;
+  currencyExchange: CurrencyExchangeDetails | null;
+  chargeMinor: bigint | null;
+}
+
+export interface TransactionQuery {
+  /** Inclusive lower bound on the booking time. */
+  from?: Date;
+  /** Inclusive upper bound on the booking time. */
+  to?: Date;
+  creditDebit?: 'Credit' | 'Debit';
+  status?: EntryStatus[];
+  /** 1-based page number and size (default 1 and 100; size at most 1000). */
+  page?: { number?: number; size?: number };
+}
+
+export interface TransactionPage {
+  items: Transaction[];
+  total: number;
+  pageNumber: number;
+  pageSize: number;
+  totalPages: number;
+  /** Oldest and newest booking times over the filter (for Meta.FirstAvailableDateTime/LastAvailableDateTime). */
+  firstBookedAt: Date | null;
+  lastBookedAt: Date | null;
+}
+
+/**
+ * Transactions (postings) of one or several accounts, newest first (booking time, then posting order).
+ */
+export async function listTransactions(
+  db: Queryable,
+  accountId: string | readonly string[],
+  query: TransactionQuery = {},
+): Promise<TransactionPage> {
+  const ids = typeof accountId === 'string' ? [accountId] : [...accountId];
+  for (const [name, value] of [
+    ['from', query.from],
+    ['to', query.to],
+  ] as const) {
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
+      throw new InvalidEntryError(`${name} is not a valid date-time`);
+    }
+  }
+  for (const value of [query.page?.number, query.page?.size]) {
+    if (value !== undefined && !Number.isFinite(value))
+      throw new InvalidEntryError('page number and size must be numbers');
+  }
+  const pageSize = Math.min(Math.max(Math.trunc(query.page?.size ?? 100), 1), 1000);
+  const pageNumber = Math.max(Math.trunc(query.page?.number ?? 1), 1);
+  if (ids.length === 0) {
+    return {
+      items: [],
+      total: 0,
+      pageNumber,
+      pageSize,
+      totalPages: 1,
+      firstBookedAt: null,
+      lastBookedAt: null,
+    };
+  }
+  const conditions: SQL[] = [inArray(bankPostings.accountId, ids)];
+  if (query.from) conditions.push(gte(bankPostings.bookedAt, query.from));
+  if (query.to) conditions.push(lte(bankPostings.bookedAt, query.to));
+  if (query.creditDebit === 'Credit') conditions.push(sql`${bankPostings.amountMinor} > 0`);
+  if (query.creditDebit === 'Debit') conditions.push(lt(bankPostings.amountMinor, 0n));
+  if (query.status) conditions.push(inArray(bankPostings.status, query.status));
+  const where = and(...conditions);
+  const [stats] = await db
+    .select({
+      total: sql<number>`count(*)::int`,
+      first: sql<string | null>`min(${bankPostings.bookedAt})`,
+      last: sql<string | null>`max(${bankPostings.bookedAt})`,
+    })
+    .from(bankPostings)
+    .where(where);
+  const rows = await db
+    .select({ posting: bankPostings, card: bankCards })
+    .from(bankPostings)
+    .leftJoin(bankCards, eq(bankCards.id, bankPostings.cardId))
+    .where(where)
+    .orderBy(
+      desc(bankPostings.bookedAt),
+      sql`${bankPostings.bookSeq} desc nulls first`,
+      desc(bankPostings.seq),
+    )
+    .limit(pageSize)
+    .offset((pageNumber - 1) * pageSize);
+  const total = stats?.total ?? 0;
+  return {
+    items: rows.map(({ posting: p, card }) => ({
+      id: p.id,
+      entryId: p.entryId,
+      accountId: p.accountId,
+      amountMinor: p.amountMinor,
+      currency: p.currency,
+      creditDebit: p.amountMinor < 0n ? 'Debit' : 'Credit',
+      status: p.status,
+      bookedAt: p.bookedAt,
+      valueAt: p.valueAt,
+      balanceAfterMinor: p.balanceAfterMinor,
+      transactionReference: p.transactionReference,
+      transactionInformation: p.transactionInformation,
+      addressLine: p.addressLine,
+      bankTransactionCode:
+        p.bankTransactionCode && p.bankTransactionSubCode
+          ? { code: p.bankTransactionCode, subCode: p.bankTransactionSubCode }
+          : null,
+      proprietaryBankTransactionCode: p.proprietaryCode
+        ? { code: p.proprietaryCode, issuer: p.proprietaryIssuer }
+        : null,
+      merchant:
+        p.merchantName || p.merchantCategoryCode
+          ? { name: p.merchantName, categoryCode: p.merchantCategoryCode }
+          : null,
+      card: card
+        ? {
+            scheme: card.scheme,
+            name: card.nameOnCard,
+            pan: card.pan,
+            authorisationType: p.cardAuthorisationType,
+          }
+        : null,
+      counterparty: p.counterparty,
+      currencyExchange: p.currencyExchange,
+      chargeMinor: p.chargeMinor,
+    })),
+    total,
+    pageNumber,
+    pageSize,
+    totalPages: Math.max(1, Math.ceil(total / pageSize)),
+    firstBookedAt: stats?.first ? new Date(stats.first) : null,
+    lastBookedAt: stats?.last ? new Date(stats.last) : null,
+  };
+}
+
+/** Booked balance of an account at an instant (sum of Booked postings booked at or before it). */
+export async function bookedBalanceAt(db: Queryable, accountId: string, at: Date): Promise<bigint> {
+  const [row] = await db
+    .select({ sum: sql<string>`coalesce(sum(${bankPostings.amountMinor}), 0)::text` })
+    .from(bankPostings)
+    .where(
+      and(
+        eq(bankPostings.accountId, accountId),
+        eq(bankPostings.status, 'Booked'),
+        lte(bankPostings.bookedAt, at),
+      ),
+    );
+  return BigInt(row?.sum ?? '0');
+}
+
+export interface LedgerProblem {
+  kind: 'cache-mismatch' | 'unbalanced-entry' | 'below-limit' | 'running-balance';
+  subject: string;
+  detail: string;
+}
+
+/**
+ * Checks the whole ledger: every entry sums to zero per currency; every customer account's cached balances equal
+ * the sums of its postings; no customer account is below minus its credit limit; every Booked posting's
+ * running balance (customer accounts) equals the sum of the account's Booked postings up to it. Returns the problems found
+ * (empty when sound). Meant for tests and an operator's health check, not a hot path.
+ */
+export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
+  const problems: LedgerProblem[] = [];
+  const unbalanced = rows<{ entry_id: string; currency: string; total: string }>(
+    await db.execute(sql`
+    select entry_id, currency, sum(amount_minor)::text as total from bank_postings
+    group by entry_id, currency having sum(amount_minor) <> 0`),
+  );
+  for (const row of unbalanced) {
+    problems.push({
+      kind: 'unbalanced-entry',
+      subject: row.entry_id,
+      detail: `${row.currency} sums to ${row.total}`,
+    });
+  }
+  const caches = rows<{
+    id: string;
+    internal_purpose: string | null;
+    booked_minor: string;
+    pending_debit_minor: string;
+    pending_credit_minor: string;
+    credit_limit_minor: string;
+    booked_sum: string;
+    pending_debit_sum: string;
+    pending_credit_sum: string;
+  }>(
+    await db.execute(sql`
+    select a.id, a.internal_purpose, a.booked_minor::text, a.pending_debit_minor::text, a.pending_credit_minor::text,
+      a.credit_limit_minor::text,
+      coalesce(sum(p.amount_minor) filter (where p.status = 'Booked'), 0)::text as booked_sum,
+      coalesce(sum(p.amount_minor) filter (where p.status = 'Pending' and p.amount_minor < 0), 0)::text as pending_debit_sum,
+      coalesce(sum(p.amount_minor) filter (where p.status = 'Pending' and p.amount_minor > 0), 0)::text as pending_credit_sum
+    from bank_accounts a left join bank_postings p on p.account_id = a.id
+    group by a.id`),
+  );
+  for (const row of caches) {
+    if (
+      row.internal_purpose === null &&
+      (row.booked_minor !== row.booked_sum ||
+        row.pending_debit_minor !== row.pending_debit_sum ||
+        row.pending_credit_minor !== row.pending_credit_sum)
+    ) {
+      problems.push({
+        kind: 'cache-mismatch',
+        subject: row.id,
+        detail: `cached ${row.booked_minor}/${row.pending_debit_minor}/${row.pending_credit_minor}, postings ${row.booked_sum}/${row.pending_debit_sum}/${row.pending_credit_sum}`,
+      });
+    }
+    if (
+      row.internal_purpose === null &&
+      BigInt(row.booked_sum) + BigInt(row.pending_debit_sum) < -BigInt(row.credit_limit_minor)
+    ) {
+      problems.push({
+        kind: 'below-limit',
+        subject: row.id,
+        detail: `available below -${row.credit_limit_minor}`,
+      });
+    }
+  }
+  const running = rows<{ id: string; balance_after_minor: string; expected: string }>(
+    await db.execute(sql`
+    select id, balance_after_minor::text, expected::text from (
+      select id, balance_after_minor,
+        sum(amount_minor) over (partition by account_id order by book_seq rows unbounded preceding) as expected
+      from bank_postings p where status = 'Booked'
+        and exists (select 1 from bank_accounts a where a.id = p.account_id and a.internal_purpose is null)) t
+    where balance_after_minor is distinct from expected`),
+  );
+  for (const row of running) {
+    problems.push({
+      kind: 'running-balance',
+      subject: row.id,
+      detail: `running balance ${row.balance_after_minor}, postings up to it sum to ${row.expected}`,
+    });
+  }
+  return problems;
+}
+
+/** `db.execute` answers `{ rows }` on both drivers. */
+function rows<T>(result: unknown): T[] {
+  const value = result as { rows?: T[] } | T[];
+  return Array.isArray(value) ? value : (value.rows ?? []);
+}

@@ -1,0 +1,237 @@
+/**
+ * Payments a TPP initiated (domestic single payments, VRP payments) and their execution on the ledger.
+ * A payment is stored with its request and executed in the same database transaction: the ledger posts
+ * one balanced posting set whose origin is `payment:<id>` (so no payment is ever posted twice), or the
+ * ledger refuses (insufficient funds beyond the overdraft, a disabled account, a currency the account does
+ * not hold) and the payment is stored as Rejected with the reason, nothing posted.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, gte, lt, ne, sql } from 'drizzle-orm';
+import type { Queryable } from '../store/index.ts';
+import { schema } from '../store/index.ts';
+import type { Counterparty } from '../store/schema/bank.ts';
+import { BankError, InvalidEntryError } from './errors.ts';
+import { balanceOf, internalAccountId, postExternalDebit, type LedgerContext } from './ledger.ts';
+import { currencyExponent } from './money.ts';
+import { payCreditor } from './schedules.ts';
+
+const { bankPayments } = schema;
+
+export type PaymentRecord = typeof bankPayments.$inferSelect;
+
+/** OB payment statuses the bank sets (a subset of OBExternalStatus). */
+export type PaymentStatus =
+  | 'Pending'
+  | 'AcceptedSettlementCompleted'
+  | 'AcceptedCreditSettlementCompleted'
+  | 'Rejected'
+  /** A future-dated instruction (scheduled payment, standing order) accepted and set up. */
+  | 'InitiationCompleted';
+
+export type PaymentKind =
+  'domestic' | 'domestic-vrp' | 'domestic-scheduled' | 'domestic-standing-order' | 'international';
+
+export interface NewPayment {
+  id?: string;
+  kind: PaymentKind;
+  consentId: string;
+  clientId: string;
+  customerId?: string;
+  debtorAccountId: string;
+  amountMinor: bigint;
+  currency: string;
+  creditor: Counterparty;
+  /** Shown on both statements (OB RemittanceInformation.Reference, else the end-to-end id). */
+  reference?: string;
+  /** The request's Data, echoed on reads. */
+  request: Record<string, unknown>;
+  /**
+   * A payment leaving the bank in another currency and/or with a charge (international): posted through
+   * clearing (and the FX accounts) with `postExternalDebit`; `amountMinor` is the debit in the account's
+   * currency, `instructed` what the payee receives.
+   */
+  external?: { instructed?: { amountMinor: bigint; currency: string; rate: string }; feeMinor?: bigint };
+}
+
+/** `pay-<uuid>` fits OB's 40 characters for payment ids. */
+const ID_PREFIX: Record<PaymentKind, string> = {
+  domestic: 'dp',
+  'domestic-vrp': 'vrp',
+  'domestic-scheduled': 'dsp',
+  'domestic-standing-order': 'dso',
+  international: 'ip',
+};
+
+export function newPaymentId(kind: PaymentKind): string {
+  return `${ID_PREFIX[kind]}-${randomUUID()}`;
+}
+
+/**
+ * Records a future-dated instruction (a scheduled payment or standing order the bank has set up under
+ * the same id) as the TPP's payment resource, status InitiationCompleted. Nothing is posted now: the
+ * scheduler executes it when due.
+ */
+export async function recordInstruction(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: Omit<NewPayment, 'creditor' | 'reference'> & { id: string },
+): Promise<PaymentRecord> {
+  const now = ctx.clock.now();
+  const [row] = await db
+    .insert(bankPayments)
+    .values({
+      id: input.id,
+      kind: input.kind,
+      consentId: input.consentId,
+      clientId: input.clientId,
+      customerId: input.customerId ?? null,
+      debtorAccountId: input.debtorAccountId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      status: 'InitiationCompleted',
+      statusUpdatedAt: now,
+      request: input.request,
+      createdAt: now,
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+/**
+ * Stores and executes a payment now, atomically. Returns the stored payment: AcceptedCreditSettlementCompleted
+ * when the creditor is an account of this bank (credited in the same posting set), AcceptedSettlementCompleted
+ * when the money left through clearing, Rejected (with `reason`, the bank error code) when the ledger refused.
+ */
+export async function executePayment(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: NewPayment,
+): Promise<PaymentRecord> {
+  if (input.amountMinor <= 0n) throw new InvalidEntryError('a payment amount must be positive');
+  currencyExponent(input.currency);
+  const id = input.id ?? newPaymentId(input.kind);
+  const now = ctx.clock.now();
+  return db.transaction(async (tx) => {
+    await tx.insert(bankPayments).values({
+      id,
+      kind: input.kind,
+      consentId: input.consentId,
+      clientId: input.clientId,
+      customerId: input.customerId ?? null,
+      debtorAccountId: input.debtorAccountId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      status: 'Pending',
+      statusUpdatedAt: now,
+      request: input.request,
+      createdAt: now,
+    });
+    let status: PaymentStatus;
+    let entryId: string | null = null;
+    let reason: string | null = null;
+    try {
+      const origin = `payment:${id}`;
+      const entry = input.external
+        ? await postExternalDebit(tx, ctx, {
+            accountId: input.debtorAccountId,
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+            counterparty: input.creditor,
+            reference: input.reference,
+            origin,
+            kind: `${input.kind}-payment`,
+            ...(input.external.instructed ? { instructed: input.external.instructed } : {}),
+            ...(input.external.feeMinor !== undefined ? { feeMinor: input.external.feeMinor } : {}),
+          })
+        : await payCreditor(tx, ctx, {
+            accountId: input.debtorAccountId,
+            amountMinor: input.amountMinor,
+            currency: input.currency,
+            creditor: input.creditor,
+            reference: input.reference,
+            origin,
+            kind: input.kind === 'domestic-vrp' ? 'vrp-payment' : 'payment',
+          });
+      entryId = entry.id;
+      // Through clearing (of any currency): the money left the bank; otherwise a creditor here was credited.
+      const clearing = internalAccountId('clearing', '');
+      status = entry.postings.some((posting) => posting.accountId.startsWith(clearing))
+        ? 'AcceptedSettlementCompleted'
+        : 'AcceptedCreditSettlementCompleted';
+    } catch (error) {
+      if (!(error instanceof BankError)) throw error;
+      status = 'Rejected';
+      reason = error.code;
+    }
+    const [row] = await tx
+      .update(bankPayments)
+      .set({ status, entryId, reason, statusUpdatedAt: ctx.clock.now() })
+      .where(eq(bankPayments.id, id))
+      .returning();
+    if (!row) throw new Error('payment row vanished');
+    return row;
+  });
+}
+
+export async function getPayment(db: Queryable, id: string): Promise<PaymentRecord | undefined> {
+  const [row] = await db.select().from(bankPayments).where(eq(bankPayments.id, id));
+  return row;
+}
+
+export async function listPaymentsForConsent(db: Queryable, consentId: string): Promise<PaymentRecord[]> {
+  return db
+    .select()
+    .from(bankPayments)
+    .where(eq(bankPayments.consentId, consentId))
+    .orderBy(asc(bankPayments.createdAt), asc(bankPayments.id));
+}
+
+/**
+ * Whether `amountMinor` of `currency` could be paid from the account now: its available balance (booked
+ * plus pending debits) plus its credit limit covers it. False for an account in another currency.
+ */
+export async function fundsAvailable(
+  db: Queryable,
+  accountId: string,
+  amountMinor: bigint,
+  currency: string,
+): Promise<boolean> {
+  const balance = await balanceOf(db, accountId);
+  if (balance.currency !== currency) return false;
+  return balance.availableMinor + balance.creditLimitMinor >= amountMinor;
+}
+
+/** Sum of the non-rejected payments under a consent created in [from, to): what a VRP period has used. */
+export async function paidUnderConsent(
+  db: Queryable,
+  consentId: string,
+  currency: string,
+  from: Date,
+  to: Date,
+): Promise<bigint> {
+  const [row] = await db
+    .select({ sum: sql<string>`coalesce(sum(${bankPayments.amountMinor}), 0)::text` })
+    .from(bankPayments)
+    .where(
+      and(
+        eq(bankPayments.consentId, consentId),
+        eq(bankPayments.currency, currency),
+        ne(bankPayments.status, 'Rejected'),
+        gte(bankPayments.createdAt, from),
+        lt(bankPayments.createdAt, to),
+      ),
+    );
+  return BigInt(row?.sum ?? '0');
+}
+
+/**
+ * Serialises payments under one consent for the rest of the transaction (a transaction-scoped advisory
+ * lock), so two concurrent VRP payments cannot both fit under a limit only one of them fits.
+ */
+export async function lockConsentPayments(tx: Queryable, consentId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payments:${consentId}`}, 0))`);
+}
+
+/** The bank's charge for an international payment: GBP 5.00, converted at the sandbox rate for other currencies. */
+export const INTERNATIONAL_CHARGE_GBP_MINOR = 500n;

@@ -1,0 +1,444 @@
+/**
+ * Future-dated payments: one-off scheduled payments and standing orders, and their execution when due.
+ * Execution is driven by the injected clock (`runDuePayments(db, { clock })`), so tests and the
+ * sandbox can move time. Each execution posts through the ledger with a unique `origin`
+ * (`scheduled-payment:<id>`, `standing-order:<id>:<n>`), so running the job twice, or on two
+ * instances at once, never pays twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, asc, eq, lte } from 'drizzle-orm';
+import type { Queryable } from '../store/index.ts';
+import { schema } from '../store/index.ts';
+import type { Counterparty } from '../store/schema/bank.ts';
+import {
+  AccountNotFoundError,
+  BankError,
+  DuplicateOriginError,
+  InvalidEntryError,
+  InvalidStateError,
+} from './errors.ts';
+import { findAccountByIdentification, type ScheduledPayment, type StandingOrder } from './customers.ts';
+import { postExternalDebit, postTransfer, type LedgerContext, type PostedEntry } from './ledger.ts';
+import { currencyExponent } from './money.ts';
+
+const { bankAccounts, bankScheduledPayments, bankStandingOrders } = schema;
+const DAY = 86_400_000;
+
+// ---------------------------------------------------------------------------------------------------
+// OB frequency codes (Frequency_1 / OBFrequency):
+//   EvryDay | EvryWorkgDay | IntrvlDay:NN | IntrvlWkDay:0W:0D | WkInMnthDay:0W:0D |
+//   IntrvlMnthDay:MM:DD (DD -01..-05 counts from the month's end) | QtrDay:ENGLISH|SCOTTISH|RECEIVED
+
+const FREQUENCY =
+  /^(NotKnown|EvryDay|EvryWorkgDay|IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1])|IntrvlWkDay:0[1-9]:0[1-7]|WkInMnthDay:0[1-5]:0[1-7]|IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01])|QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/;
+
+export function isValidFrequency(frequency: string): boolean {
+  return FREQUENCY.test(frequency);
+}
+
+const dayNumber = (d: Date): number => Math.floor(d.getTime() / DAY);
+const isoWeekday = (d: Date): number => ((d.getUTCDay() + 6) % 7) + 1;
+const daysInMonth = (y: number, m: number): number => new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+const monthIndex = (d: Date): number => d.getUTCFullYear() * 12 + d.getUTCMonth();
+
+const QUARTER_DAYS: Record<string, [number, number][]> = {
+  // English quarter days: Lady Day, Midsummer, Michaelmas, Christmas.
+  ENGLISH: [
+    [2, 25],
+    [5, 24],
+    [8, 29],
+    [11, 25],
+  ],
+  // Scottish term and quarter days: Candlemas, Whitsunday, Lammas, Martinmas.
+  SCOTTISH: [
+    [1, 2],
+    [4, 15],
+    [7, 1],
+    [10, 11],
+  ],
+};
+
+function matches(frequency: string, day: Date, anchor: Date): boolean {
+  const [kind, a, b] = frequency.split(':');
+  const dom = day.getUTCDate();
+  const dim = daysInMonth(day.getUTCFullYear(), day.getUTCMonth());
+  switch (kind) {
+    case 'EvryDay':
+      return true;
+    case 'EvryWorkgDay':
+      return isoWeekday(day) <= 5;
+    case 'IntrvlDay':
+      return (dayNumber(day) - dayNumber(anchor)) % Number(a) === 0;
+    case 'IntrvlWkDay': {
+      if (isoWeekday(day) !== Number(b)) return false;
+      const weekOf = (d: Date) => Math.floor((dayNumber(d) - (isoWeekday(d) - 1)) / 7);
+      return (weekOf(day) - weekOf(anchor)) % Number(a) === 0;
+    }
+    case 'WkInMnthDay': {
+      if (isoWeekday(day) !== Number(b)) return false;
+      const week = Number(a);
+      return week === 5 ? dom + 7 > dim : Math.ceil(dom / 7) === week;
+    }
+    case 'IntrvlMnthDay': {
+      if ((monthIndex(day) - monthIndex(anchor)) % Number(a) !== 0) return false;
+      const wanted = Number(b);
+      const target = wanted > 0 ? Math.min(wanted, dim) : dim + wanted + 1;
+      return dom === target;
+    }
+    case 'QtrDay': {
+      if (a === 'RECEIVED') {
+        return (monthIndex(day) - monthIndex(anchor)) % 3 === 0 && dom === Math.min(anchor.getUTCDate(), dim);
+      }
+      return (QUARTER_DAYS[a ?? ''] ?? []).some(([m, d]) => day.getUTCMonth() === m && dom === d);
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * The first occurrence of `frequency` on a day strictly after `after`'s day, at the time of day of
+ * `anchor` (the first payment). Undefined for `NotKnown` (no automatic schedule).
+ */
+export function nextOccurrence(frequency: string, anchor: Date, after: Date): Date | undefined {
+  if (!isValidFrequency(frequency))
+    throw new InvalidStateError(`invalid frequency: ${JSON.stringify(frequency)}`);
+  if (frequency === 'NotKnown') return undefined;
+  const timeOfDay = anchor.getTime() - dayNumber(anchor) * DAY;
+  const start = Math.max(dayNumber(after) + 1, dayNumber(anchor));
+  for (let n = start; n < start + 800; n += 1) {
+    const day = new Date(n * DAY);
+    if (matches(frequency, day, anchor)) return new Date(n * DAY + timeOfDay);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Creating and cancelling
+
+async function assertAccount(db: Queryable, accountId: string, currency: string): Promise<void> {
+  currencyExponent(currency);
+  const [row] = await db
+    .select({ currency: bankAccounts.currency, internalPurpose: bankAccounts.internalPurpose })
+    .from(bankAccounts)
+    .where(eq(bankAccounts.id, accountId));
+  if (!row || row.internalPurpose !== null) throw new AccountNotFoundError(accountId);
+  if (row.currency !== currency) {
+    throw new InvalidEntryError(`account ${accountId} holds ${row.currency}; the payment is in ${currency}`);
+  }
+}
+
+export interface NewScheduledPayment {
+  accountId: string;
+  scheduledAt: Date;
+  scheduledType?: 'Arrival' | 'Execution';
+  amountMinor: bigint;
+  currency: string;
+  creditor: Counterparty;
+  reference?: string;
+  debtorReference?: string;
+  id?: string;
+}
+
+export async function createScheduledPayment(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: NewScheduledPayment,
+): Promise<ScheduledPayment> {
+  if (input.amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
+  if (!(input.scheduledAt instanceof Date) || Number.isNaN(input.scheduledAt.getTime())) {
+    throw new InvalidEntryError('a scheduled date is required');
+  }
+  await assertAccount(db, input.accountId, input.currency);
+  const [row] = await db
+    .insert(bankScheduledPayments)
+    .values({
+      id: input.id ?? randomUUID(),
+      accountId: input.accountId,
+      scheduledAt: input.scheduledAt,
+      scheduledType: input.scheduledType ?? 'Execution',
+      reference: input.reference ?? null,
+      debtorReference: input.debtorReference ?? null,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      creditor: input.creditor,
+      status: 'Pending',
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function cancelScheduledPayment(db: Queryable, id: string): Promise<void> {
+  const rows = await db
+    .update(bankScheduledPayments)
+    .set({ status: 'Cancelled' })
+    .where(and(eq(bankScheduledPayments.id, id), eq(bankScheduledPayments.status, 'Pending')))
+    .returning({ id: bankScheduledPayments.id });
+  if (rows.length === 0) throw new InvalidStateError(`scheduled payment ${id} is not pending`);
+}
+
+export interface NewStandingOrder {
+  accountId: string;
+  frequency: string;
+  currency: string;
+  creditor: Counterparty;
+  reference?: string;
+  firstPaymentAt: Date;
+  firstPaymentMinor: bigint;
+  /** Amount of the payments between the first and the final one (default: the first amount). */
+  recurringPaymentMinor?: bigint;
+  finalPaymentAt?: Date;
+  finalPaymentMinor?: bigint;
+  numberOfPayments?: number;
+  supplementaryData?: Record<string, unknown>;
+  id?: string;
+}
+
+export async function createStandingOrder(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: NewStandingOrder,
+): Promise<StandingOrder> {
+  if (!isValidFrequency(input.frequency))
+    throw new InvalidEntryError(`invalid frequency: ${input.frequency}`);
+  for (const value of [input.firstPaymentMinor, input.recurringPaymentMinor, input.finalPaymentMinor]) {
+    if (value !== undefined && value <= 0n) throw new InvalidEntryError('an amount must be positive');
+  }
+  if (
+    input.numberOfPayments !== undefined &&
+    (!Number.isInteger(input.numberOfPayments) || input.numberOfPayments < 1)
+  ) {
+    throw new InvalidEntryError('the number of payments must be a positive integer');
+  }
+  if (input.numberOfPayments !== undefined && input.finalPaymentAt !== undefined) {
+    throw new InvalidEntryError('give either a final payment date or a number of payments, not both');
+  }
+  await assertAccount(db, input.accountId, input.currency);
+  const [row] = await db
+    .insert(bankStandingOrders)
+    .values({
+      id: input.id ?? randomUUID(),
+      accountId: input.accountId,
+      frequency: input.frequency,
+      reference: input.reference ?? null,
+      status: 'Active',
+      currency: input.currency,
+      firstPaymentAt: input.firstPaymentAt,
+      firstPaymentMinor: input.firstPaymentMinor,
+      nextPaymentAt: input.firstPaymentAt,
+      nextPaymentMinor: input.firstPaymentMinor,
+      finalPaymentAt: input.finalPaymentAt ?? null,
+      finalPaymentMinor: input.finalPaymentMinor ?? null,
+      numberOfPayments: input.numberOfPayments ?? null,
+      creditor: input.creditor,
+      supplementaryData: {
+        ...(input.supplementaryData ?? {}),
+        ...(input.recurringPaymentMinor !== undefined
+          ? { recurringPaymentMinor: String(input.recurringPaymentMinor) }
+          : {}),
+      },
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+export async function cancelStandingOrder(db: Queryable, id: string): Promise<void> {
+  const rows = await db
+    .update(bankStandingOrders)
+    .set({ status: 'Inactive', nextPaymentAt: null, nextPaymentMinor: null })
+    .where(and(eq(bankStandingOrders.id, id), eq(bankStandingOrders.status, 'Active')))
+    .returning({ id: bankStandingOrders.id });
+  if (rows.length === 0) throw new InvalidStateError(`standing order ${id} is not active`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Execution
+
+/** Pays `amount` from `accountId` to `creditor`: on-us when the creditor is an account of this bank. */
+export async function payCreditor(
+  db: Queryable,
+  ctx: LedgerContext,
+  input: {
+    accountId: string;
+    amountMinor: bigint;
+    currency: string;
+    creditor: Counterparty;
+    reference?: string;
+    origin: string;
+    kind: string;
+  },
+): Promise<PostedEntry> {
+  const onUs =
+    input.creditor.schemeName && input.creditor.identification
+      ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
+      : undefined;
+  if (onUs && onUs.currency === input.currency) {
+    return postTransfer(db, ctx, {
+      fromAccountId: input.accountId,
+      toAccountId: onUs.id,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+      reference: input.reference,
+      origin: input.origin,
+      kind: input.kind,
+    });
+  }
+  return postExternalDebit(db, ctx, {
+    accountId: input.accountId,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    counterparty: input.creditor,
+    reference: input.reference,
+    origin: input.origin,
+    kind: input.kind,
+  });
+}
+
+export interface ExecutionOutcome {
+  kind: 'scheduled-payment' | 'standing-order';
+  /** The scheduled payment's or standing order's id. */
+  id: string;
+  /** For standing orders: the number of this payment (1-based). */
+  paymentNumber?: number;
+  status: 'Executed' | 'Rejected';
+  entryId?: string;
+  /** The bank error code when rejected (e.g. `insufficient-funds`). */
+  reason?: string;
+}
+
+/**
+ * Executes every scheduled payment and standing-order payment due at the clock's now. A payment the
+ * ledger refuses (insufficient funds, disabled account, …) is Rejected (a standing order moves on to
+ * its next date). Safe to run concurrently: rows are claimed with `for update skip locked` and every
+ * posting carries a unique origin.
+ */
+export async function runDuePayments(
+  db: Queryable,
+  ctx: LedgerContext,
+  limit = 500,
+): Promise<ExecutionOutcome[]> {
+  const outcomes: ExecutionOutcome[] = [];
+  const now = ctx.clock.now();
+  const due = await db
+    .select({ id: bankScheduledPayments.id })
+    .from(bankScheduledPayments)
+    .where(and(eq(bankScheduledPayments.status, 'Pending'), lte(bankScheduledPayments.scheduledAt, now)))
+    .orderBy(asc(bankScheduledPayments.scheduledAt), asc(bankScheduledPayments.id))
+    .limit(limit);
+  for (const { id } of due) {
+    const outcome = await db.transaction(async (tx) => {
+      const [payment] = await tx
+        .select()
+        .from(bankScheduledPayments)
+        .where(and(eq(bankScheduledPayments.id, id), eq(bankScheduledPayments.status, 'Pending')))
+        .for('update', { skipLocked: true });
+      if (!payment) return undefined;
+      const result = await attempt(tx, ctx, {
+        accountId: payment.accountId,
+        amountMinor: payment.amountMinor,
+        currency: payment.currency,
+        creditor: payment.creditor,
+        reference: payment.reference ?? undefined,
+        origin: `scheduled-payment:${payment.id}`,
+        kind: 'scheduled-payment',
+      });
+      await tx
+        .update(bankScheduledPayments)
+        .set({ status: result.status, entryId: result.entryId ?? null })
+        .where(eq(bankScheduledPayments.id, id));
+      return { kind: 'scheduled-payment' as const, id, ...result };
+    });
+    if (outcome) outcomes.push(outcome);
+  }
+
+  const orders = await db
+    .select({ id: bankStandingOrders.id })
+    .from(bankStandingOrders)
+    .where(and(eq(bankStandingOrders.status, 'Active'), lte(bankStandingOrders.nextPaymentAt, now)))
+    .orderBy(asc(bankStandingOrders.nextPaymentAt), asc(bankStandingOrders.id))
+    .limit(limit);
+  for (const { id } of orders) {
+    // A standing order long overdue (the job did not run) catches up one payment per loop.
+    for (let guard = 0; guard < 400; guard += 1) {
+      const outcome = await db.transaction(async (tx) => {
+        const [order] = await tx
+          .select()
+          .from(bankStandingOrders)
+          .where(and(eq(bankStandingOrders.id, id), eq(bankStandingOrders.status, 'Active')))
+          .for('update', { skipLocked: true });
+        if (!order || !order.nextPaymentAt || order.nextPaymentAt.getTime() > now.getTime()) return undefined;
+        const paymentNumber = order.paymentsMade + 1;
+        const amountMinor = order.nextPaymentMinor ?? order.firstPaymentMinor;
+        if (amountMinor === null) throw new InvalidStateError(`standing order ${id} has no amount`);
+        const result = await attempt(tx, ctx, {
+          accountId: order.accountId,
+          amountMinor,
+          currency: order.currency,
+          creditor: order.creditor,
+          reference: order.reference ?? undefined,
+          origin: `standing-order:${order.id}:${paymentNumber}`,
+          kind: 'standing-order',
+        });
+        const next = following(order, paymentNumber);
+        await tx
+          .update(bankStandingOrders)
+          .set({
+            paymentsMade: paymentNumber,
+            ...(result.status === 'Executed' ? { lastPaymentAt: now, lastPaymentMinor: amountMinor } : {}),
+            nextPaymentAt: next?.at ?? null,
+            nextPaymentMinor: next?.amountMinor ?? null,
+            status: next ? 'Active' : 'Inactive',
+          })
+          .where(eq(bankStandingOrders.id, id));
+        return { kind: 'standing-order' as const, id, paymentNumber, ...result };
+      });
+      if (!outcome) break;
+      outcomes.push(outcome);
+    }
+  }
+  return outcomes;
+}
+
+/** The payment after number `made` of a standing order, or undefined when it is finished. */
+function following(order: StandingOrder, made: number): { at: Date; amountMinor: bigint } | undefined {
+  if (order.numberOfPayments !== null && made >= order.numberOfPayments) return undefined;
+  const previous = order.nextPaymentAt;
+  if (!previous || !order.firstPaymentAt) return undefined;
+  if (order.finalPaymentAt && previous.getTime() >= order.finalPaymentAt.getTime()) return undefined;
+  let at = nextOccurrence(order.frequency, order.firstPaymentAt, previous);
+  if (!at) return undefined;
+  const recurring = order.supplementaryData?.recurringPaymentMinor;
+  let amountMinor = typeof recurring === 'string' ? BigInt(recurring) : (order.firstPaymentMinor ?? 0n);
+  const isLastByCount = order.numberOfPayments !== null && made + 1 === order.numberOfPayments;
+  if (order.finalPaymentAt) {
+    if (at.getTime() > order.finalPaymentAt.getTime()) {
+      // The final payment falls on its own date when the schedule would pass it.
+      if (order.finalPaymentAt.getTime() <= previous.getTime()) return undefined;
+      at = order.finalPaymentAt;
+    }
+    if (at.getTime() === order.finalPaymentAt.getTime() && order.finalPaymentMinor !== null) {
+      amountMinor = order.finalPaymentMinor;
+    }
+  } else if (isLastByCount && order.finalPaymentMinor !== null) amountMinor = order.finalPaymentMinor;
+  return { at, amountMinor };
+}
+
+async function attempt(
+  tx: Queryable,
+  ctx: LedgerContext,
+  input: Parameters<typeof payCreditor>[2],
+): Promise<{ status: 'Executed' | 'Rejected'; entryId?: string; reason?: string }> {
+  try {
+    const entry = await payCreditor(tx, ctx, input);
+    return { status: 'Executed', entryId: entry.id };
+  } catch (error) {
+    if (error instanceof DuplicateOriginError)
+      return { status: 'Executed', ...(error.entryId ? { entryId: error.entryId } : {}) };
+    if (error instanceof BankError) return { status: 'Rejected', reason: error.code };
+    throw error;
+  }
+}

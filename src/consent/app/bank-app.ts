@@ -1,0 +1,443 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { systemClock, type Clock } from '../../shared/clock.ts';
+import type { Queryable } from '../../store/index.ts';
+import { checkIntentAuthorisable } from '../authorisable.ts';
+import {
+  checkPassword,
+  checkTotp,
+  DEFAULT_CREDENTIAL_POLICY,
+  type CredentialPolicy,
+} from '../credentials.ts';
+import { eligibleAccounts, type CustomerDirectory, type PsuCustomer } from '../customers.ts';
+import { describeIntent } from '../describe.ts';
+import {
+  authorise,
+  getIntent,
+  IntentTransitionError,
+  reject,
+  revoke,
+  type ConsentContext,
+  type Intent,
+  type RevocationNotifier,
+} from '../intents.ts';
+import { ACR_CA, ACR_SCA } from '../interaction-bridge.ts';
+import { KIND_INFO } from '../kinds.ts';
+import { DecoupledStateError, type DecoupledBridge, type DecoupledRequest } from './bank-app-bridge.ts';
+import {
+  BANK_APP_SCRIPT,
+  BANK_APP_STYLES,
+  bankAppHome,
+  bankAppLogin,
+  bankAppReview,
+  pendingFragment,
+} from './bank-app-pages.ts';
+import {
+  expiredCookie,
+  field,
+  fieldList,
+  installHtmlPlumbing,
+  readCookie,
+  SECURITY_HEADERS,
+  sessionCookie,
+  type Form,
+} from './http.ts';
+import { errorPage, factorFailureMessage, lockedMessage, STYLESHEET, type PageFrame } from './pages.ts';
+import {
+  advanceSession,
+  createSession,
+  csrfMatches,
+  endSession,
+  loadSession,
+  type ConsentSession,
+} from './sessions.ts';
+
+/**
+ * The "bank app" for decoupled (CIBA) authorisation, on the browser listener: the customer logs in with
+ * their password (a separate login from the consent pages and the dashboard), sees the requests TPPs
+ * have sent for them — the list refreshes by itself — and approves one with their security code (TOTP:
+ * password + code is strong customer authentication for that approval) or denies it.
+ *
+ *   GET  /                     login, or the pending requests
+ *   GET  /pending              the list as an HTML fragment (what the page's script polls)
+ *   POST /login, /logout
+ *   GET  /requests/:id         the request in plain words, the binding message, accounts, code
+ *   POST /requests/:id         decision=approve (accounts, code) | deny
+ */
+export interface BankAppOptions {
+  db: Queryable;
+  clock?: Clock;
+  customers: CustomerDirectory;
+  decoupled: DecoupledBridge;
+  /** The platform's revocation fan-out (an approval that could not be delivered is withdrawn). */
+  notifyRevoked: RevocationNotifier;
+  credentialPolicy?: CredentialPolicy;
+  /** Default 15 minutes. */
+  sessionTtlSeconds?: number;
+  bankName?: string;
+  /** Default `/bank-app`. */
+  mountPath?: string;
+}
+
+export const BANK_APP_COOKIE = 'obkit_bank_app';
+/** Bank-app sessions share the consent session table under this pseudo interaction id. */
+const BANK_APP_SESSION = 'bank-app';
+const REQUEST_ID = /^[A-Za-z0-9_-]{10,128}$/;
+
+/** The bank app runs one same-origin script (the live list) and fetches from its own origin only. */
+const BANK_APP_CSP = `${SECURITY_HEADERS['content-security-policy']}; script-src 'self'; connect-src 'self'; form-action 'self'`;
+
+export async function bankApp(app: FastifyInstance, options: BankAppOptions): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const ctx: ConsentContext = { db: options.db, clock };
+  const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
+  const ttl = options.sessionTtlSeconds ?? 15 * 60;
+  const base = (options.mountPath ?? '/bank-app').replace(/\/+$/, '');
+  const frame: PageFrame = { mountPath: base, bankName: options.bankName ?? 'obkit bank' };
+  const { customers, decoupled } = options;
+
+  installHtmlPlumbing(app);
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.raw.setHeader('content-security-policy', BANK_APP_CSP);
+  });
+
+  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'bank app failure');
+    if (reply.sent) return;
+    return page(
+      reply,
+      status,
+      errorPage(frame, {
+        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
+        message:
+          status >= 500 ? 'Please try again in a moment.' : 'Your browser sent something we did not expect.',
+      }),
+    );
+  });
+
+  function page(reply: FastifyReply, status: number, body: string): FastifyReply {
+    return reply.code(status).type('text/html; charset=utf-8').send(body);
+  }
+
+  function redirect(reply: FastifyReply, to: string): FastifyReply {
+    return reply.code(303).header('location', to).send();
+  }
+
+  function setCookie(reply: FastifyReply, token: string): void {
+    reply.raw.setHeader('set-cookie', sessionCookie(BANK_APP_COOKIE, base, token, ttl));
+  }
+
+  async function currentSession(request: FastifyRequest): Promise<ConsentSession | undefined> {
+    return loadSession(ctx, readCookie(request, BANK_APP_COOKIE), BANK_APP_SESSION);
+  }
+
+  /** Logged in to the bank app: the password stage (each approval then asks for the code). */
+  async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
+    if (!session || session.stage !== 'password' || !session.customerId) return undefined;
+    return customers.getCustomer(session.customerId);
+  }
+
+  async function posted(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ session: ConsentSession; form: Form } | undefined> {
+    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+    const session = await currentSession(request);
+    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
+      page(
+        reply,
+        403,
+        errorPage(frame, {
+          title: 'Your session has expired',
+          message: 'For your security this form can no longer be sent. Log in again.',
+          details: [`Go to ${base} to log in.`],
+        }),
+      );
+      return undefined;
+    }
+    return { session, form };
+  }
+
+  function lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply {
+    return page(
+      reply,
+      403,
+      errorPage(frame, {
+        title: 'Your login is locked',
+        message: 'There were too many wrong attempts, so we have locked your login for a while.',
+        details: lockedMessage(lockedUntil),
+      }),
+    );
+  }
+
+  function goneRequest(reply: FastifyReply): FastifyReply {
+    return page(
+      reply,
+      404,
+      errorPage(frame, {
+        title: 'This request is no longer waiting',
+        message: 'It was answered, it expired, or it was not sent to you. Go back to your requests.',
+        details: [`Your requests: ${base}`],
+      }),
+    );
+  }
+
+  interface Review {
+    request: DecoupledRequest;
+    intent: Intent;
+    customer: PsuCustomer;
+  }
+
+  /** The logged-in customer's waiting request and its intent, or a page already sent. */
+  async function reviewOf(request: FastifyRequest, reply: FastifyReply, session: ConsentSession | undefined) {
+    const customer = await customerOf(session);
+    if (!customer) {
+      redirect(reply, base);
+      return undefined;
+    }
+    const id = (request.params as { id?: string }).id ?? '';
+    if (!REQUEST_ID.test(id)) {
+      goneRequest(reply);
+      return undefined;
+    }
+    const found = (await decoupled.pending(customer.id)).find((item) => item.id === id);
+    if (!found) {
+      goneRequest(reply);
+      return undefined;
+    }
+    const intent = await getIntent(ctx.db, found.intentId);
+    const check = checkIntentAuthorisable(intent, found.clientId, found.scopes, clock.now());
+    if (!check.ok) {
+      page(
+        reply,
+        409,
+        errorPage(frame, {
+          title: 'This request cannot be approved',
+          message: `${check.message}. Deny it, or ask ${found.clientName} to start again.`,
+        }),
+      );
+      return undefined;
+    }
+    return { request: found, intent: check.intent, customer } satisfies Review;
+  }
+
+  async function renderReview(
+    reply: FastifyReply,
+    status: number,
+    session: ConsentSession,
+    review: Review,
+    extra: { error?: string; selected?: string[] } = {},
+  ): Promise<FastifyReply> {
+    const { eligible } = eligibleAccounts(
+      review.intent,
+      await customers.listCustomerAccounts(review.customer.id),
+    );
+    return page(
+      reply,
+      status,
+      bankAppReview(frame, {
+        base,
+        csrf: session.csrfToken,
+        request: review.request,
+        description: describeIntent(review.intent, review.request.clientName),
+        accounts: eligible,
+        select: KIND_INFO[review.intent.kind].accounts,
+        ...extra,
+      }),
+    );
+  }
+
+  app.get(`${base}/assets/consent.css`, async (_request, reply) =>
+    reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(STYLESHEET + BANK_APP_STYLES),
+  );
+
+  app.get(`${base}/assets/live.js`, async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(BANK_APP_SCRIPT),
+  );
+
+  app.get(base, async (request, reply) => {
+    let session = await currentSession(request);
+    if (!session) {
+      const created = await createSession(ctx, BANK_APP_SESSION, ttl);
+      setCookie(reply, created.token);
+      session = created.session;
+    }
+    const customer = await customerOf(session);
+    if (!customer) return page(reply, 200, bankAppLogin(frame, { base, csrf: session.csrfToken }));
+    const done = (request.query as { done?: unknown }).done;
+    return page(
+      reply,
+      200,
+      bankAppHome(frame, {
+        base,
+        csrf: session.csrfToken,
+        customerName: customer.displayName,
+        requests: await decoupled.pending(customer.id),
+        notice:
+          done === 'approved'
+            ? 'Approved. The app can now go ahead.'
+            : done === 'denied'
+              ? 'Denied. The app has been told.'
+              : undefined,
+      }),
+    );
+  });
+
+  app.get(`${base}/pending`, async (request, reply) => {
+    const customer = await customerOf(await currentSession(request));
+    if (!customer) return reply.code(401).type('text/plain; charset=utf-8').send('log in again');
+    return page(reply, 200, pendingFragment(base, await decoupled.pending(customer.id)));
+  });
+
+  app.post(`${base}/login`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const { session } = form;
+    const username = (field(form.form, 'username') ?? '').trim();
+    const password = field(form.form, 'password') ?? '';
+    if (!username || !password || username.length > 128 || password.length > 1024) {
+      return page(
+        reply,
+        400,
+        bankAppLogin(frame, {
+          base,
+          csrf: session.csrfToken,
+          username: username.slice(0, 128),
+          error: 'Enter your username and password.',
+        }),
+      );
+    }
+    const customer = await customers.findCustomerByUsername(username);
+    const result = await checkPassword(ctx, { username, customerId: customer?.id, password }, policy);
+    if (result.ok && customer) {
+      const token = await advanceSession(ctx, session, 'password', customer.id);
+      if (token) setCookie(reply, token);
+      return redirect(reply, base);
+    }
+    if (!result.ok && result.reason === 'locked') return lockedPage(reply, result.lockedUntil);
+    return page(
+      reply,
+      401,
+      bankAppLogin(frame, {
+        base,
+        csrf: session.csrfToken,
+        username,
+        error: result.ok ? 'The username or password is wrong.' : factorFailureMessage(result, 'password'),
+      }),
+    );
+  });
+
+  app.post(`${base}/logout`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    await endSession(ctx, form.session);
+    reply.raw.setHeader('set-cookie', expiredCookie(BANK_APP_COOKIE, base));
+    return redirect(reply, base);
+  });
+
+  app.get(`${base}/requests/:id`, async (request, reply) => {
+    const session = await currentSession(request);
+    const review = await reviewOf(request, reply, session);
+    if (!review || !session) return reply;
+    return renderReview(reply, 200, session, review);
+  });
+
+  app.post(`${base}/requests/:id`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const { session } = form;
+    const review = await reviewOf(request, reply, session);
+    if (!review) return reply;
+    const { request: pending, intent, customer } = review;
+    const decision = field(form.form, 'decision');
+
+    if (decision === 'deny') {
+      try {
+        await reject(ctx, intent.id, {
+          actor: 'psu',
+          detail: `denied by customer ${customer.id} in the bank app`,
+        });
+      } catch (error) {
+        if (!(error instanceof IntentTransitionError)) throw error;
+      }
+      try {
+        await decoupled.deny(pending.id, customer.id, 'The customer denied the request');
+      } catch (error) {
+        if (error instanceof DecoupledStateError) return goneRequest(reply);
+        throw error;
+      }
+      return redirect(reply, `${base}?done=denied`);
+    }
+    if (decision !== 'approve') {
+      return renderReview(reply, 400, session, review, { error: 'Choose Approve or Deny.' });
+    }
+
+    const { eligible, debtorNotHeld } = eligibleAccounts(
+      intent,
+      await customers.listCustomerAccounts(customer.id),
+    );
+    const eligibleIds = new Set(eligible.map((account) => account.id));
+    const selected = [...new Set(fieldList(form.form, 'accounts'))];
+    const select = KIND_INFO[intent.kind].accounts;
+    if (
+      debtorNotHeld ||
+      selected.length === 0 ||
+      selected.some((id) => !eligibleIds.has(id)) ||
+      (select === 'one' && selected.length !== 1)
+    ) {
+      return renderReview(reply, 400, session, review, {
+        error: select === 'one' ? 'Choose the account to use.' : 'Choose at least one account.',
+        selected: selected.filter((id) => eligibleIds.has(id)),
+      });
+    }
+
+    const code = (field(form.form, 'code') ?? '').replace(/\s/g, '');
+    const factor = await checkTotp(ctx, customer.id, code, policy);
+    if (!factor.ok) {
+      if (factor.reason === 'locked') {
+        await endSession(ctx, session);
+        reply.raw.setHeader('set-cookie', expiredCookie(BANK_APP_COOKIE, base));
+        return lockedPage(reply, factor.lockedUntil);
+      }
+      return renderReview(reply, 401, session, review, {
+        error: factorFailureMessage(factor, 'code'),
+        selected,
+      });
+    }
+
+    try {
+      await authorise(ctx, intent.id, {
+        customerId: customer.id,
+        accountIds: selected,
+        detail: `customer ${customer.id} in the bank app (decoupled); accounts ${selected.join(', ')}`,
+      });
+    } catch (error) {
+      if (!(error instanceof IntentTransitionError)) throw error;
+      return goneRequest(reply);
+    }
+    const acr = pending.acrValues.includes(ACR_SCA) || !pending.acrValues.includes(ACR_CA) ? ACR_SCA : ACR_CA;
+    try {
+      await decoupled.approve(pending.id, customer.id, {
+        customerId: customer.id,
+        acr,
+        amr: ['pwd', 'otp', 'mfa'],
+      });
+    } catch (error) {
+      if (!(error instanceof DecoupledStateError)) throw error;
+      // The request expired or was answered elsewhere between the check and now: the intent was
+      // authorised for nothing, so it is withdrawn (no token rests on it yet).
+      await revoke({ ...ctx, notifyRevoked: options.notifyRevoked }, intent.id, {
+        actor: 'system',
+        detail: `the decoupled request could not be answered: ${error.message}`,
+      }).catch(() => undefined);
+      return goneRequest(reply);
+    }
+    return redirect(reply, `${base}?done=approved`);
+  });
+}

@@ -1,0 +1,374 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { systemClock, type Clock } from '../../shared/clock.ts';
+import type { Queryable } from '../../store/index.ts';
+import {
+  checkPassword,
+  checkTotp,
+  DEFAULT_CREDENTIAL_POLICY,
+  type CredentialPolicy,
+} from '../credentials.ts';
+import type { CustomerDirectory, PsuAccount, PsuCustomer } from '../customers.ts';
+import { describeIntent } from '../describe.ts';
+import {
+  getIntent,
+  IntentTransitionError,
+  listAudit,
+  listIntentsForCustomer,
+  revoke,
+  type ConsentContext,
+  type Intent,
+  type RevocationNotifier,
+} from '../intents.ts';
+import {
+  canWithdraw,
+  consentDetailsPage,
+  consentState,
+  dashboardPage,
+  withdrawPage,
+  type TppConsents,
+} from './dashboard-pages.ts';
+import { expiredCookie, field, installHtmlPlumbing, readCookie, sessionCookie, type Form } from './http.ts';
+import {
+  errorPage,
+  factorFailureMessage,
+  lockedMessage,
+  loginPage,
+  STYLESHEET,
+  totpPage,
+  type PageFrame,
+  type Tpp,
+} from './pages.ts';
+import {
+  advanceSession,
+  createSession,
+  csrfMatches,
+  endSession,
+  loadSession,
+  type ConsentSession,
+} from './sessions.ts';
+
+/**
+ * The PSU's consent dashboard (the bank's own pages, no TPP involved): log in with password and TOTP, see
+ * every consent granted, per TPP, with what it allows, when it was granted, last used and expiry, its
+ * history; withdraw it after a confirmation. Withdrawal is `revoke` with actor `psu`, so the notifier fans
+ * it out and every token resting on the consent stops working at once.
+ *
+ *   GET  /                     login → TOTP → the list
+ *   POST /login, /totp, /logout
+ *   GET  /consents/:id         details and history
+ *   GET  /consents/:id/revoke  confirmation
+ *   POST /consents/:id/revoke  withdraw
+ */
+export interface TppDirectory {
+  /** The TPP's display name and logo for an OAuth client id; undefined when unknown (deleted client). */
+  describe(clientId: string): Promise<{ name: string; logoUri?: string } | undefined>;
+}
+
+export interface ConsentDashboardOptions {
+  db: Queryable;
+  clock?: Clock;
+  customers: CustomerDirectory;
+  notifyRevoked: RevocationNotifier;
+  tpps?: TppDirectory;
+  credentialPolicy?: CredentialPolicy;
+  /** Default 15 minutes. */
+  sessionTtlSeconds?: number;
+  bankName?: string;
+  /** Default `/dashboard`. */
+  mountPath?: string;
+}
+
+export const DASHBOARD_COOKIE = 'obkit_dashboard';
+/** Dashboard sessions share the consent-app session table under this pseudo interaction id. */
+const DASHBOARD_SESSION = 'dashboard';
+const INTENT_ID = /^[a-z]{3,5}-[0-9a-f-]{36}$/;
+
+export async function consentDashboard(
+  app: FastifyInstance,
+  options: ConsentDashboardOptions,
+): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const ctx: ConsentContext = { db: options.db, clock };
+  const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
+  const ttl = options.sessionTtlSeconds ?? 15 * 60;
+  const base = (options.mountPath ?? '/dashboard').replace(/\/+$/, '');
+  const frame: PageFrame = { mountPath: base, bankName: options.bankName ?? 'obkit bank' };
+  const { customers } = options;
+
+  installHtmlPlumbing(app);
+
+  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'dashboard failure');
+    if (reply.sent) return;
+    return page(
+      reply,
+      status,
+      errorPage(frame, {
+        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
+        message:
+          status >= 500 ? 'Please try again in a moment.' : 'Your browser sent something we did not expect.',
+      }),
+    );
+  });
+
+  function page(reply: FastifyReply, status: number, body: string): FastifyReply {
+    return reply.code(status).type('text/html; charset=utf-8').send(body);
+  }
+
+  function redirect(reply: FastifyReply, to: string): FastifyReply {
+    return reply.code(303).header('location', to).send();
+  }
+
+  async function currentSession(request: FastifyRequest): Promise<ConsentSession | undefined> {
+    return loadSession(ctx, readCookie(request, DASHBOARD_COOKIE), DASHBOARD_SESSION);
+  }
+
+  function setCookie(reply: FastifyReply, token: string): void {
+    reply.raw.setHeader('set-cookie', sessionCookie(DASHBOARD_COOKIE, base, token, ttl));
+  }
+
+  /** The posted form when its CSRF token matches the session; a 403 page otherwise. */
+  async function posted(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ session: ConsentSession; form: Form } | undefined> {
+    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+    const session = await currentSession(request);
+    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
+      page(
+        reply,
+        403,
+        errorPage(frame, {
+          title: 'Your session has expired',
+          message: 'For your security this form can no longer be sent. Log in again.',
+          details: [`Go to ${base} to log in.`],
+        }),
+      );
+      return undefined;
+    }
+    return { session, form };
+  }
+
+  /** The logged-in customer, or undefined (the caller shows the login). */
+  async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
+    if (!session || session.stage !== 'authenticated' || !session.customerId) return undefined;
+    return customers.getCustomer(session.customerId);
+  }
+
+  async function tppOf(clientId: string): Promise<Tpp> {
+    const known = await options.tpps?.describe(clientId);
+    return { name: known?.name ?? clientId, logoUri: known?.logoUri };
+  }
+
+  /** The customer's own consent, or a 404 page (never tells whether someone else's exists). */
+  async function ownConsent(
+    reply: FastifyReply,
+    customer: PsuCustomer,
+    id: string,
+  ): Promise<{ intent: Intent; accounts: PsuAccount[]; tpp: Tpp } | undefined> {
+    const intent = INTENT_ID.test(id) ? await getIntent(ctx.db, id) : undefined;
+    if (!intent || intent.customerId !== customer.id) {
+      page(reply, 404, errorPage(frame, { title: 'Not found', message: 'We cannot find that consent.' }));
+      return undefined;
+    }
+    return {
+      intent,
+      accounts: await customers.listCustomerAccounts(customer.id),
+      tpp: await tppOf(intent.clientId),
+    };
+  }
+
+  app.get(`${base}/assets/consent.css`, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+
+  app.get(base, async (request, reply) => {
+    let session = await currentSession(request);
+    if (!session) {
+      const created = await createSession(ctx, DASHBOARD_SESSION, ttl);
+      setCookie(reply, created.token);
+      session = created.session;
+    }
+    if (session.stage === 'password') {
+      return page(reply, 200, totpPage(frame, { base, csrf: session.csrfToken }));
+    }
+    const customer = await customerOf(session);
+    if (!customer) return page(reply, 200, loginPage(frame, { base, csrf: session.csrfToken }));
+    const intents = await listIntentsForCustomer(ctx.db, customer.id);
+    const accounts = await customers.listCustomerAccounts(customer.id);
+    const now = clock.now();
+    const groups = new Map<string, TppConsents>();
+    for (const intent of intents) {
+      let group = groups.get(intent.clientId);
+      if (!group) {
+        group = { clientId: intent.clientId, tpp: await tppOf(intent.clientId), consents: [] };
+        groups.set(intent.clientId, group);
+      }
+      group.consents.push({ intent, state: consentState(intent, now), accounts });
+    }
+    const query = request.query as { revoked?: unknown };
+    const revoked =
+      typeof query.revoked === 'string' ? intents.find((i) => i.id === query.revoked) : undefined;
+    return page(
+      reply,
+      200,
+      dashboardPage(frame, {
+        base,
+        csrf: session.csrfToken,
+        customerName: customer.displayName,
+        groups: [...groups.values()],
+        notice:
+          revoked?.status === 'Revoked'
+            ? `You have withdrawn ${(await tppOf(revoked.clientId)).name}’s access.`
+            : undefined,
+      }),
+    );
+  });
+
+  app.post(`${base}/login`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const { session } = form;
+    const username = (field(form.form, 'username') ?? '').trim();
+    const password = field(form.form, 'password') ?? '';
+    if (!username || !password || username.length > 128 || password.length > 1024) {
+      return page(
+        reply,
+        400,
+        loginPage(frame, {
+          base,
+          csrf: session.csrfToken,
+          username: username.slice(0, 128),
+          error: 'Enter your username and password.',
+        }),
+      );
+    }
+    const customer = await customers.findCustomerByUsername(username);
+    const result = await checkPassword(ctx, { username, customerId: customer?.id, password }, policy);
+    if (result.ok && customer) {
+      const token = await advanceSession(ctx, session, 'password', customer.id);
+      if (token) setCookie(reply, token);
+      return redirect(reply, base);
+    }
+    if (!result.ok && result.reason === 'locked') {
+      return page(
+        reply,
+        403,
+        errorPage(frame, {
+          title: 'Your login is locked',
+          message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
+          details: lockedMessage(result.lockedUntil),
+        }),
+      );
+    }
+    return page(
+      reply,
+      401,
+      loginPage(frame, {
+        base,
+        csrf: session.csrfToken,
+        username,
+        error: result.ok ? 'The username or password is wrong.' : factorFailureMessage(result, 'password'),
+      }),
+    );
+  });
+
+  app.post(`${base}/totp`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const { session } = form;
+    if (session.stage !== 'password' || !session.customerId) return redirect(reply, base);
+    const code = (field(form.form, 'code') ?? '').replace(/\s/g, '');
+    const result = await checkTotp(ctx, session.customerId, code, policy);
+    if (result.ok) {
+      const token = await advanceSession(ctx, session, 'authenticated', session.customerId);
+      if (token) setCookie(reply, token);
+      return redirect(reply, base);
+    }
+    if (result.reason === 'locked') {
+      const restarted = await advanceSession(ctx, session, 'start', undefined);
+      if (restarted) setCookie(reply, restarted);
+      return page(
+        reply,
+        403,
+        errorPage(frame, {
+          title: 'Your login is locked',
+          message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
+          details: lockedMessage(result.lockedUntil),
+        }),
+      );
+    }
+    return page(
+      reply,
+      401,
+      totpPage(frame, { base, csrf: session.csrfToken, error: factorFailureMessage(result, 'code') }),
+    );
+  });
+
+  app.post(`${base}/logout`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    await endSession(ctx, form.session);
+    reply.raw.setHeader('set-cookie', expiredCookie(DASHBOARD_COOKIE, base));
+    return redirect(reply, base);
+  });
+
+  app.get(`${base}/consents/:id`, async (request, reply) => {
+    const customer = await customerOf(await currentSession(request));
+    if (!customer) return redirect(reply, base);
+    const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
+    if (!own) return reply;
+    const now = clock.now();
+    return page(
+      reply,
+      200,
+      consentDetailsPage(frame, {
+        base,
+        tpp: own.tpp,
+        card: { intent: own.intent, state: consentState(own.intent, now), accounts: own.accounts },
+        description: describeIntent(own.intent, own.tpp.name),
+        history: await listAudit(ctx.db, own.intent.id),
+        withdrawable: canWithdraw(own.intent, now),
+      }),
+    );
+  });
+
+  app.get(`${base}/consents/:id/revoke`, async (request, reply) => {
+    const session = await currentSession(request);
+    const customer = await customerOf(session);
+    if (!session || !customer) return redirect(reply, base);
+    const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
+    if (!own) return reply;
+    if (!canWithdraw(own.intent, clock.now())) return redirect(reply, `${base}/consents/${own.intent.id}`);
+    return page(
+      reply,
+      200,
+      withdrawPage(frame, { base, csrf: session.csrfToken, tpp: own.tpp, intent: own.intent }),
+    );
+  });
+
+  app.post(`${base}/consents/:id/revoke`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const customer = await customerOf(form.session);
+    if (!customer) return redirect(reply, base);
+    const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
+    if (!own) return reply;
+    // Already withdrawn: revoking again only repeats the notification (a retry after it failed).
+    const again = own.intent.status === 'Revoked';
+    if (!again && !canWithdraw(own.intent, clock.now()))
+      return redirect(reply, `${base}/consents/${own.intent.id}`);
+    try {
+      await revoke({ ...ctx, notifyRevoked: options.notifyRevoked }, own.intent.id, {
+        actor: 'psu',
+        detail: `withdrawn by customer ${customer.id} in the dashboard`,
+      });
+    } catch (error) {
+      if (!(error instanceof IntentTransitionError)) throw error;
+      // Changed meanwhile (the TPP deleted it, or it was consumed): the details page shows what it is now.
+      return redirect(reply, `${base}/consents/${own.intent.id}`);
+    }
+    return redirect(reply, `${base}?revoked=${encodeURIComponent(own.intent.id)}`);
+  });
+}

@@ -1,0 +1,323 @@
+import type { FactorResult } from '../credentials.ts';
+import type { PsuAccount } from '../customers.ts';
+import { formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
+import { html, type SafeHtml } from './html.ts';
+
+/**
+ * The consent app's pages: server-rendered, no script at all, every value escaped by `html`. Labels on every
+ * control, errors announced (`role="alert"`), one column that fits a phone.
+ */
+export interface PageFrame {
+  /** Where the stylesheet and forms live, e.g. `/interaction`. */
+  mountPath: string;
+  bankName: string;
+}
+
+export interface Tpp {
+  name: string;
+  logoUri: string | undefined;
+}
+
+export function layout(frame: PageFrame, title: string, body: SafeHtml): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="referrer" content="no-referrer" />
+        <title>${title} – ${frame.bankName}</title>
+        <link rel="stylesheet" href="${frame.mountPath}/assets/consent.css" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header><span class="bank">${frame.bankName}</span></header>
+        <main id="main">${body}</main>
+        <footer>
+          You are on ${frame.bankName}'s secure site. We never ask for your password by email or phone.
+        </footer>
+      </body>
+    </html> `.value;
+}
+
+function tppBanner(tpp: Tpp): SafeHtml {
+  const logo = tpp.logoUri && /^https:\/\//i.test(tpp.logoUri) ? tpp.logoUri : undefined;
+  return html`<div class="tpp">
+    ${logo ? html`<img src="${logo}" alt="" width="48" height="48" referrerpolicy="no-referrer" />` : ''}
+    <span>Requested by <strong>${tpp.name}</strong></span>
+  </div>`;
+}
+
+function alert(message: string | undefined): SafeHtml | string {
+  return message ? html`<p class="error" role="alert">${message}</p>` : '';
+}
+
+function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${token}" />`;
+}
+
+function cancelForm(base: string, csrf: string, tppName: string): SafeHtml {
+  return html`<form method="post" action="${base}/cancel" class="cancel">
+    ${csrfField(csrf)}
+    <button type="submit" class="secondary">Cancel and return to ${tppName}</button>
+  </form>`;
+}
+
+export interface LoginPage {
+  /** Where the forms post: `<base>/login`, `<base>/cancel`. */
+  base: string;
+  csrf: string;
+  /** The TPP that sent the PSU here; absent for the bank's own pages (the dashboard). */
+  tpp?: Tpp;
+  username?: string;
+  error?: string;
+}
+
+export function loginPage(frame: PageFrame, page: LoginPage): string {
+  return layout(
+    frame,
+    'Log in',
+    html`${page.tpp ? tppBanner(page.tpp) : ''}
+      <h1>Log in to ${frame.bankName}</h1>
+      ${
+        page.tpp
+          ? html`<p>${page.tpp.name} has sent you here to approve a request. Log in to see it.</p>`
+          : html`<p>Log in to see and manage the apps you have given access to your accounts.</p>`
+      }
+      ${alert(page.error)}
+      <form method="post" action="${page.base}/login">
+        ${csrfField(page.csrf)}
+        <label for="username">Username</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          maxlength="128"
+          value="${page.username ?? ''}"
+        />
+        <label for="password">Password</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          maxlength="1024"
+        />
+        <button type="submit">Continue</button>
+      </form>
+      ${page.tpp ? cancelForm(page.base, page.csrf, page.tpp.name) : ''}`,
+  );
+}
+
+export interface TotpPage {
+  base: string;
+  csrf: string;
+  tpp?: Tpp;
+  error?: string;
+}
+
+export function totpPage(frame: PageFrame, page: TotpPage): string {
+  return layout(
+    frame,
+    'Enter your security code',
+    html`${page.tpp ? tppBanner(page.tpp) : ''}
+      <h1>Enter your security code</h1>
+      <p>Open your authenticator app and enter the 6-digit code it shows for ${frame.bankName}.</p>
+      ${alert(page.error)}
+      <form method="post" action="${page.base}/totp">
+        ${csrfField(page.csrf)}
+        <label for="code">Security code</label>
+        <input
+          id="code"
+          name="code"
+          type="text"
+          inputmode="numeric"
+          autocomplete="one-time-code"
+          pattern="[0-9 ]{6,7}"
+          maxlength="7"
+          required
+          aria-describedby="code-hint"
+        />
+        <p id="code-hint" class="hint">6 digits, for example 123456.</p>
+        <button type="submit">Log in</button>
+      </form>
+      ${page.tpp ? cancelForm(page.base, page.csrf, page.tpp.name) : ''}`,
+  );
+}
+
+export interface ConsentPage {
+  uid: string;
+  csrf: string;
+  tpp: Tpp;
+  customerName: string;
+  description: IntentDescription;
+  accounts: PsuAccount[];
+  /** One account (radio buttons) or several (checkboxes). */
+  select: 'one' | 'many';
+  selected?: string[];
+  error?: string;
+}
+
+function accountLabel(account: PsuAccount): string {
+  const number = account.identifications[0];
+  const tail = number ? ` ending ${number.identification.slice(-4)}` : '';
+  return `${account.name}${tail}`;
+}
+
+export function consentPage(frame: PageFrame, page: ConsentPage): string {
+  const { description } = page;
+  const selected = new Set(page.selected ?? (page.accounts.length === 1 ? [page.accounts[0]!.id] : []));
+  const inputType = page.select === 'one' ? 'radio' : 'checkbox';
+  const legend =
+    page.select === 'one' ? 'Choose the account to use' : `Choose the accounts ${page.tpp.name} may see`;
+  return layout(
+    frame,
+    `Approve ${page.tpp.name}'s request`,
+    html`${tppBanner(page.tpp)}
+      <h1>${description.headline}</h1>
+      <p class="who">Logged in as ${page.customerName}.</p>
+      ${alert(page.error)}
+      ${description.groups.map(
+        (group) =>
+          html`<section class="group">
+            <h2>${group.title}</h2>
+            <ul>
+              ${group.items.map((item) => html`<li>${item}</li>`)}
+            </ul>
+          </section>`,
+      )}
+      ${
+        description.facts.length > 0
+          ? html`<dl class="facts">
+              ${description.facts.map(
+                (fact) =>
+                  html`<div>
+                    <dt>${fact.label}</dt>
+                    <dd>${fact.value}</dd>
+                  </div>`,
+              )}
+            </dl>`
+          : ''
+      }
+      <form method="post" action="${frame.mountPath}/${page.uid}/consent">
+        ${csrfField(page.csrf)}
+        <fieldset>
+          <legend>${legend}</legend>
+          ${page.accounts.map(
+            (account) =>
+              html`<div class="account">
+                <input
+                  type="${inputType}"
+                  id="account-${account.id}"
+                  name="accounts"
+                  value="${account.id}"
+                  ${selected.has(account.id) ? html`checked` : ''}
+                />
+                <label for="account-${account.id}">
+                  <span class="name">${accountLabel(account)}</span>
+                  <span class="balance">Balance ${formatMoney(account.balance, account.currency)}</span>
+                </label>
+              </div>`,
+          )}
+        </fieldset>
+        <p>You can withdraw your permission at any time in ${frame.bankName}'s online banking.</p>
+        <div class="actions">
+          <button type="submit" name="decision" value="approve">Approve</button>
+          <button type="submit" name="decision" value="reject" class="secondary" formnovalidate>
+            Reject
+          </button>
+        </div>
+      </form>`,
+  );
+}
+
+export interface ErrorPage {
+  title: string;
+  message: string;
+  /** Extra lines (e.g. when a lock-out ends). */
+  details?: string[];
+  /** When set, the page offers to go back to the TPP (aborting the interaction). */
+  cancel?: { base: string; csrf: string; tppName: string };
+}
+
+export function errorPage(frame: PageFrame, page: ErrorPage): string {
+  return layout(
+    frame,
+    page.title,
+    html`<h1>${page.title}</h1>
+      <p role="alert">${page.message}</p>
+      ${(page.details ?? []).map((line) => html`<p>${line}</p>`)}
+      ${page.cancel ? cancelForm(page.cancel.base, page.cancel.csrf, page.cancel.tppName) : ''}`,
+  );
+}
+
+/** What the PSU reads after a failed factor: wrong, with attempts left; or a replayed code. */
+export function factorFailureMessage(
+  result: Exclude<FactorResult, { ok: true }>,
+  what: 'password' | 'code',
+): string {
+  if (result.reason === 'reused')
+    return 'That code has already been used. Wait for your app to show a new one.';
+  if (result.reason !== 'invalid') return '';
+  const attempts = result.remainingAttempts === 1 ? '1 attempt' : `${result.remainingAttempts} attempts`;
+  const wrong = what === 'password' ? 'The username or password is wrong.' : 'That security code is wrong.';
+  return `${wrong} You have ${attempts} left before your login is locked.`;
+}
+
+export function lockedMessage(lockedUntil: Date): string[] {
+  return [
+    `You can try again after ${formatDateTime(lockedUntil)}.`,
+    'If you did not try to log in, call us: someone may know your username.',
+  ];
+}
+
+export const STYLESHEET = `
+:root { --ink: #1b1b1b; --muted: #4a4a4a; --brand: #0b3d91; --error: #b00020; --line: #c8c8c8; --focus: #ffbf47; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 1.0625rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f4f5f7; }
+header { background: var(--brand); color: #fff; padding: 0.75rem 1rem; font-weight: 700; }
+main { max-width: 36rem; margin: 1rem auto; padding: 1.25rem; background: #fff; border-radius: 0.5rem; }
+footer { max-width: 36rem; margin: 0 auto 2rem; padding: 0 1.25rem; color: var(--muted); font-size: 0.875rem; }
+h1 { font-size: 1.5rem; line-height: 1.25; margin: 0.5rem 0 1rem; }
+h2 { font-size: 1.125rem; margin: 1rem 0 0.25rem; }
+label { display: block; font-weight: 600; margin: 1rem 0 0.25rem; }
+input[type=text], input[type=password] { width: 100%; padding: 0.625rem; font: inherit; border: 2px solid var(--ink); border-radius: 0.25rem; }
+button { display: inline-block; margin-top: 1.25rem; padding: 0.75rem 1.25rem; font: inherit; font-weight: 700; color: #fff; background: var(--brand); border: 2px solid var(--brand); border-radius: 0.25rem; cursor: pointer; }
+button.secondary { color: var(--brand); background: #fff; }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; box-shadow: 0 0 0 5px var(--ink); }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 1rem; top: 0.5rem; background: #fff; padding: 0.5rem; z-index: 1; }
+.error { color: var(--error); font-weight: 600; border-left: 4px solid var(--error); padding-left: 0.75rem; }
+.hint, .who { color: var(--muted); }
+.tpp { display: flex; align-items: center; gap: 0.75rem; color: var(--muted); }
+.tpp img { border-radius: 0.25rem; }
+.facts div { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
+.facts dt { font-weight: 600; min-width: 10rem; }
+.facts dd { margin: 0; }
+fieldset { border: 1px solid var(--line); border-radius: 0.25rem; margin: 1.25rem 0 0; padding: 0.5rem 1rem 1rem; }
+legend { font-weight: 700; padding: 0 0.25rem; }
+.account { display: flex; align-items: flex-start; gap: 0.75rem; padding: 0.5rem 0; }
+.account input { width: 1.5rem; height: 1.5rem; margin-top: 1.1rem; flex: none; }
+.account label { margin: 0.75rem 0 0; font-weight: 400; }
+.account .name { display: block; font-weight: 600; }
+.account .balance { color: var(--muted); }
+.actions { display: flex; flex-wrap: wrap; gap: 1rem; }
+form.cancel button { margin-top: 0.75rem; }
+.state { display: inline-block; margin-left: 0.5rem; padding: 0 0.5rem; border-radius: 1rem; font-size: 0.875rem; font-weight: 700; border: 1px solid currentColor; }
+.state.active { color: #0a6b2d; }
+.state.ended { color: var(--muted); }
+.notice { border-left: 4px solid #0a6b2d; padding-left: 0.75rem; font-weight: 600; }
+.consents { list-style: none; padding: 0; }
+.consent { border: 1px solid var(--line); border-radius: 0.25rem; padding: 0.75rem 1rem; margin: 0.75rem 0; }
+a { color: var(--brand); }
+a.button { display: inline-block; margin-top: 1.25rem; padding: 0.75rem 1.25rem; font-weight: 700; color: #fff; background: var(--brand); border: 2px solid var(--brand); border-radius: 0.25rem; text-decoration: none; }
+a.button.secondary { color: var(--brand); background: #fff; }
+table.history { width: 100%; border-collapse: collapse; }
+table.history caption { text-align: left; }
+table.history th, table.history td { text-align: left; padding: 0.375rem 0.5rem 0.375rem 0; border-bottom: 1px solid var(--line); vertical-align: top; }
+@media (max-width: 30rem) { main { margin: 0; border-radius: 0; } button { width: 100%; } .facts dt { min-width: 0; } }
+`;

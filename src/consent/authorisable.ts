@@ -1,0 +1,90 @@
+import { isExpired, readDateTime, type Intent, type JsonObject } from './intents.ts';
+import { KIND_INFO, RESOURCE_SCOPES, type ResourceScope } from './kinds.ts';
+
+/**
+ * Whether an authorization request may go on to the PSU for this intent: what the authorization server
+ * checks on the `openbanking_intent_id` claim, and what the consent app checks again before every page.
+ */
+export type NotAuthorisableReason =
+  'not_found' | 'wrong_client' | 'not_awaiting_authorisation' | 'expired' | 'scope_mismatch';
+
+export type AuthorisableCheck =
+  { ok: true; intent: Intent } | { ok: false; reason: NotAuthorisableReason; message: string };
+
+export class IntentNotAuthorisableError extends Error {
+  override name = 'IntentNotAuthorisableError';
+  readonly reason: NotAuthorisableReason;
+  constructor(reason: NotAuthorisableReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+function authorisationDeadline(intent: Intent): Date | undefined {
+  const authorisation = intent.data['Authorisation'];
+  if (typeof authorisation !== 'object' || authorisation === null || Array.isArray(authorisation))
+    return undefined;
+  try {
+    return readDateTime(authorisation as JsonObject, 'CompletionDateTime', 'Data.Authorisation');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks, in this order: the intent exists, was staged by `clientId`, is AwaitingAuthorisation, has not
+ * expired (nor passed `Data.Authorisation.CompletionDateTime`), and `scopes` ask for exactly the resource
+ * scope of its kind (accounts → account access; payments → payment kinds and VRP; fundsconfirmations → funds
+ * confirmation); another resource scope alongside it is refused too, as one grant rests on one intent.
+ */
+export function checkIntentAuthorisable(
+  intent: Intent | undefined,
+  clientId: string,
+  scopes: readonly string[],
+  now: Date,
+): AuthorisableCheck {
+  if (!intent) return { ok: false, reason: 'not_found', message: 'the intent does not exist' };
+  if (intent.clientId !== clientId) {
+    return { ok: false, reason: 'wrong_client', message: 'the intent was staged by another client' };
+  }
+  if (intent.status !== 'AwaitingAuthorisation') {
+    return {
+      ok: false,
+      reason: 'not_awaiting_authorisation',
+      message: `the intent is ${intent.status}, not AwaitingAuthorisation`,
+    };
+  }
+  const deadline = authorisationDeadline(intent);
+  if (isExpired(intent, now) || (deadline !== undefined && deadline.getTime() <= now.getTime())) {
+    return { ok: false, reason: 'expired', message: 'the intent has expired' };
+  }
+  const needed = KIND_INFO[intent.kind].scope;
+  const requested = RESOURCE_SCOPES.filter((scope: ResourceScope) => scopes.includes(scope));
+  if (!requested.includes(needed)) {
+    return {
+      ok: false,
+      reason: 'scope_mismatch',
+      message: `a ${intent.kind} intent needs the ${needed} scope`,
+    };
+  }
+  if (requested.length > 1) {
+    return {
+      ok: false,
+      reason: 'scope_mismatch',
+      message: `a ${intent.kind} intent is authorised under the ${needed} scope alone, not ${requested.join(' ')}`,
+    };
+  }
+  return { ok: true, intent };
+}
+
+/** As `checkIntentAuthorisable`, but throws an `IntentNotAuthorisableError` carrying the reason. */
+export function assertIntentAuthorisable(
+  intent: Intent | undefined,
+  clientId: string,
+  scopes: readonly string[],
+  now: Date,
+): Intent {
+  const check = checkIntentAuthorisable(intent, clientId, scopes, now);
+  if (!check.ok) throw new IntentNotAuthorisableError(check.reason, check.message);
+  return check.intent;
+}

@@ -1,0 +1,48 @@
+import {
+  findCustomerByUsername,
+  getCustomer,
+  listCustomerAccounts,
+  type CustomerAccount,
+} from '../bank/index.ts';
+import type { Queryable } from '../store/index.ts';
+import type { AccountIdentification, CustomerDirectory, PsuAccount, PsuCustomer } from './customers.ts';
+
+/** The consent app's view of the bank core (src/bank): customers by username, their accounts with balances. */
+export function bankCustomerDirectory(db: Queryable): CustomerDirectory {
+  const toCustomer = (row: { id: string; username: string; displayName: string } | undefined) =>
+    row
+      ? ({ id: row.id, username: row.username, displayName: row.displayName } satisfies PsuCustomer)
+      : undefined;
+  return {
+    async findCustomerByUsername(username) {
+      return toCustomer(await findCustomerByUsername(db, username));
+    },
+    async getCustomer(id) {
+      return toCustomer(await getCustomer(db, id));
+    },
+    async listCustomerAccounts(customerId) {
+      return (await listCustomerAccounts(db, customerId)).map(toPsuAccount);
+    },
+  };
+}
+
+export function toPsuAccount(account: CustomerAccount): PsuAccount {
+  const identifications: AccountIdentification[] = [];
+  if (account.sortCode && account.accountNumber) {
+    identifications.push({
+      schemeName: 'UK.OBIE.SortCodeAccountNumber',
+      identification: `${account.sortCode}${account.accountNumber}`,
+    });
+  }
+  if (account.iban) identifications.push({ schemeName: 'UK.OBIE.IBAN', identification: account.iban });
+  return {
+    id: account.id,
+    name: account.nickname ?? account.name,
+    currency: account.currency,
+    // What the PSU can spend: booked balance less pending debits.
+    balance: account.availableBalance,
+    identifications,
+    status: account.status,
+    subType: account.accountSubType,
+  };
+}

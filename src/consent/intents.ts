@@ -1,0 +1,601 @@
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Clock } from '../shared/clock.ts';
+import type { Queryable, Store } from '../store/index.ts';
+import { consentAudit, consentIntents } from '../store/schema/consent.ts';
+import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
+import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
+
+/**
+ * Intents and their one lifecycle:
+ *
+ *   AwaitingUpload ──upload──▶ AwaitingAuthorisation ──authorise──▶ Authorised ──consume──▶ Consumed
+ *                                        │                               └──revoke───▶ Revoked
+ *                                        └──reject──▶ Rejected
+ *
+ * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
+ * authorised, used or consumed, and reports itself expired through `isExpired`.
+ *
+ * Every transition is one `UPDATE … WHERE id = ? AND status = <expected>` and its audit row, in one
+ * transaction: of two racing transitions from the same status exactly one updates the row; the other gets
+ * an `IntentTransitionError` with reason `wrong_status`.
+ */
+
+export type Actor = 'tpp' | 'psu' | 'system';
+
+export type JsonObject = { [key: string]: unknown };
+
+export interface Intent {
+  id: string;
+  kind: IntentKind;
+  clientId: string;
+  status: IntentStatus;
+  statusUpdatedAt: Date;
+  /** The OB request's `Data`, as staged. */
+  data: JsonObject;
+  /** The OB request's `Risk`, as staged. */
+  risk: JsonObject;
+  /** Account-access permissions (empty for other kinds). */
+  permissions: string[];
+  expiresAt: Date | undefined;
+  /** The PSU who authorised it (bank customer id), once authorised. */
+  customerId: string | undefined;
+  /** The accounts the PSU selected, once authorised. */
+  accountIds: string[];
+  createdAt: Date;
+  authorisedAt: Date | undefined;
+  lastUsedAt: Date | undefined;
+}
+
+export type AuditEvent = 'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used';
+
+export interface AuditEntry {
+  intentId: string;
+  at: Date;
+  actor: Actor;
+  event: AuditEvent;
+  from: IntentStatus | undefined;
+  to: IntentStatus | undefined;
+  detail: string | undefined;
+}
+
+/** What every lifecycle function works with: the database (or a transaction) and the one clock. */
+export interface ConsentContext {
+  db: Queryable;
+  clock: Clock;
+}
+
+/** Told of every revocation after it is stored, so every instance can drop tokens and caches at once. */
+export type RevocationNotifier = (intentId: string) => Promise<void>;
+
+export const CONSENT_REVOKED_CHANNEL = 'obkit_consent_revoked';
+
+/** The notifier the server wires: `NOTIFY obkit_consent_revoked, '<intent id>'` through the store. */
+export function storeRevocationNotifier(store: Pick<Store, 'notify'>): RevocationNotifier {
+  return (intentId) => store.notify(CONSENT_REVOKED_CHANNEL, intentId);
+}
+
+/** Subscribes to revocations published by any instance; returns the unsubscribe function. */
+export function onConsentRevoked(
+  store: Pick<Store, 'listen'>,
+  handler: (intentId: string) => void,
+): Promise<() => Promise<void>> {
+  return store.listen(CONSENT_REVOKED_CHANNEL, handler);
+}
+
+/** Input that cannot become an intent; `path` names the offending OB field. */
+export class IntentInputError extends Error {
+  override name = 'IntentInputError';
+  readonly path: string;
+  constructor(path: string, message: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+export type TransitionFailure =
+  'not_found' | 'wrong_status' | 'expired' | 'not_allowed_for_kind' | 'invalid_accounts';
+
+/** A transition that the lifecycle does not allow, or that lost a race. */
+export class IntentTransitionError extends Error {
+  override name = 'IntentTransitionError';
+  readonly reason: TransitionFailure;
+  readonly intentId: string;
+  /** The status the intent had when the transition was refused, when it exists. */
+  readonly status: IntentStatus | undefined;
+  constructor(
+    reason: TransitionFailure,
+    intentId: string,
+    status: IntentStatus | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.reason = reason;
+    this.intentId = intentId;
+    this.status = status;
+  }
+}
+
+export interface CreateIntentInput {
+  kind: IntentKind;
+  clientId: string;
+  data: JsonObject;
+  risk: JsonObject;
+  /** Overrides the expiry read from `data` (ExpirationDateTime, or ControlParameters.ValidToDateTime for VRP). */
+  expiresAt?: Date;
+}
+
+type Row = typeof consentIntents.$inferSelect;
+
+function toIntent(row: Row): Intent {
+  if (!(INTENT_KINDS as readonly string[]).includes(row.kind))
+    throw new Error(`unknown intent kind ${row.kind}`);
+  if (!isIntentStatus(row.status)) throw new Error(`unknown intent status ${row.status}`);
+  return {
+    id: row.id,
+    kind: row.kind as IntentKind,
+    clientId: row.clientId,
+    status: row.status,
+    statusUpdatedAt: row.statusUpdatedAt,
+    data: row.data as JsonObject,
+    risk: row.risk as JsonObject,
+    permissions: row.permissions,
+    expiresAt: row.expiresAt ?? undefined,
+    customerId: row.customerId ?? undefined,
+    accountIds: row.accountIds ?? [],
+    createdAt: row.createdAt,
+    authorisedAt: row.authorisedAt ?? undefined,
+    lastUsedAt: row.lastUsedAt ?? undefined,
+  };
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** An OB date-time field, parsed; undefined when absent; an IntentInputError when malformed. */
+export function readDateTime(object: JsonObject, field: string, path: string): Date | undefined {
+  const value = object[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new IntentInputError(
+      `${path}.${field}`,
+      `${path}.${field} must be an ISO 8601 date-time with a zone`,
+    );
+  }
+  return new Date(value);
+}
+
+function expiryFromData(kind: IntentKind, data: JsonObject): Date | undefined {
+  if (kind === 'account-access' || kind === 'funds-confirmation') {
+    return readDateTime(data, 'ExpirationDateTime', 'Data');
+  }
+  if (kind === 'domestic-vrp') {
+    const control = data['ControlParameters'];
+    return isObject(control) ? readDateTime(control, 'ValidToDateTime', 'Data.ControlParameters') : undefined;
+  }
+  return undefined;
+}
+
+function permissionsFromData(kind: IntentKind, data: JsonObject): AccountPermission[] {
+  if (kind !== 'account-access') return [];
+  const permissions = data['Permissions'];
+  if (!Array.isArray(permissions) || permissions.length === 0) {
+    throw new IntentInputError('Data.Permissions', 'Data.Permissions must list at least one permission');
+  }
+  const seen = new Set<AccountPermission>();
+  for (const permission of permissions) {
+    if (typeof permission !== 'string' || !(ACCOUNT_PERMISSIONS as readonly string[]).includes(permission)) {
+      throw new IntentInputError('Data.Permissions', `unknown permission ${JSON.stringify(permission)}`);
+    }
+    seen.add(permission as AccountPermission);
+  }
+  // OB rule: transaction detail levels and credit/debit filters only make sense together.
+  const level = seen.has('ReadTransactionsBasic') || seen.has('ReadTransactionsDetail');
+  const direction = seen.has('ReadTransactionsCredits') || seen.has('ReadTransactionsDebits');
+  if (level !== direction) {
+    throw new IntentInputError(
+      'Data.Permissions',
+      level
+        ? 'ReadTransactionsBasic/Detail needs ReadTransactionsCredits and/or ReadTransactionsDebits'
+        : 'ReadTransactionsCredits/Debits needs ReadTransactionsBasic or ReadTransactionsDetail',
+    );
+  }
+  return [...seen];
+}
+
+/** Account access: the transaction window, when given, is two well-formed date-times in order. */
+function checkTransactionWindow(data: JsonObject): void {
+  const from = readDateTime(data, 'TransactionFromDateTime', 'Data');
+  const to = readDateTime(data, 'TransactionToDateTime', 'Data');
+  if (from && to && from.getTime() > to.getTime()) {
+    throw new IntentInputError(
+      'Data.TransactionToDateTime',
+      'Data.TransactionToDateTime is before Data.TransactionFromDateTime',
+    );
+  }
+}
+
+/** Whether the intent's expiry has passed at `now`. */
+export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean {
+  return intent.expiresAt !== undefined && intent.expiresAt.getTime() <= now.getTime();
+}
+
+/** Authorised, not expired: what the API layer's guard asks before serving a request on it. */
+export function isUsable(intent: Pick<Intent, 'status' | 'expiresAt'>, now: Date): boolean {
+  return intent.status === 'Authorised' && !isExpired(intent, now);
+}
+
+export function newIntentId(kind: IntentKind): string {
+  return `${KIND_INFO[kind].prefix}-${randomUUID()}`;
+}
+
+export async function createIntent(ctx: ConsentContext, input: CreateIntentInput): Promise<Intent> {
+  if (!(INTENT_KINDS as readonly string[]).includes(input.kind)) {
+    throw new IntentInputError('kind', `unknown intent kind ${String(input.kind)}`);
+  }
+  if (typeof input.clientId !== 'string' || input.clientId.length === 0) {
+    throw new IntentInputError('clientId', 'clientId is required');
+  }
+  if (!isObject(input.data)) throw new IntentInputError('Data', 'Data must be an object');
+  if (!isObject(input.risk)) throw new IntentInputError('Risk', 'Risk must be an object');
+  const now = ctx.clock.now();
+  const expiresAt = input.expiresAt ?? expiryFromData(input.kind, input.data);
+  if (expiresAt !== undefined && expiresAt.getTime() <= now.getTime()) {
+    const path =
+      input.expiresAt !== undefined
+        ? 'expiresAt'
+        : input.kind === 'domestic-vrp'
+          ? 'Data.ControlParameters.ValidToDateTime'
+          : 'Data.ExpirationDateTime';
+    throw new IntentInputError(path, `${path} is in the past`);
+  }
+  const permissions = permissionsFromData(input.kind, input.data);
+  if (input.kind === 'account-access') checkTransactionWindow(input.data);
+  const status = KIND_INFO[input.kind].initialStatus;
+  const id = newIntentId(input.kind);
+  return ctx.db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(consentIntents)
+      .values({
+        id,
+        kind: input.kind,
+        clientId: input.clientId,
+        status,
+        statusUpdatedAt: now,
+        data: input.data,
+        risk: input.risk,
+        permissions,
+        expiresAt: expiresAt ?? null,
+        createdAt: now,
+      })
+      .returning();
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor: 'tpp',
+      event: 'created',
+      fromStatus: null,
+      toStatus: status,
+      detail: `staged by client ${input.clientId}`,
+    });
+    return toIntent(row!);
+  });
+}
+
+export async function getIntent(db: Queryable, id: string): Promise<Intent | undefined> {
+  const rows = await db.select().from(consentIntents).where(eq(consentIntents.id, id));
+  return rows[0] ? toIntent(rows[0]) : undefined;
+}
+
+/** The intent when it exists and was staged by this client; undefined otherwise (a TPP sees only its own). */
+export async function getIntentForClient(
+  db: Queryable,
+  id: string,
+  clientId: string,
+): Promise<Intent | undefined> {
+  const rows = await db
+    .select()
+    .from(consentIntents)
+    .where(and(eq(consentIntents.id, id), eq(consentIntents.clientId, clientId)));
+  return rows[0] ? toIntent(rows[0]) : undefined;
+}
+
+export interface ListForCustomerOptions {
+  statuses?: IntentStatus[];
+  limit?: number;
+}
+
+/** The intents a PSU authorised (and what became of them), newest first: the consent dashboard's list. */
+export async function listIntentsForCustomer(
+  db: Queryable,
+  customerId: string,
+  options: ListForCustomerOptions = {},
+): Promise<Intent[]> {
+  const conditions = [eq(consentIntents.customerId, customerId)];
+  if (options.statuses && options.statuses.length > 0) {
+    conditions.push(inArray(consentIntents.status, options.statuses));
+  }
+  const rows = await db
+    .select()
+    .from(consentIntents)
+    .where(and(...conditions))
+    .orderBy(desc(consentIntents.createdAt), desc(consentIntents.id))
+    .limit(Math.max(1, Math.min(options.limit ?? 500, 5_000)));
+  return rows.map(toIntent);
+}
+
+export async function listAudit(db: Queryable, intentId: string): Promise<AuditEntry[]> {
+  const rows = await db
+    .select()
+    .from(consentAudit)
+    .where(eq(consentAudit.intentId, intentId))
+    .orderBy(asc(consentAudit.id));
+  return rows.map((row) => ({
+    intentId: row.intentId,
+    at: row.at,
+    actor: row.actor as Actor,
+    event: row.event as AuditEvent,
+    from: isIntentStatus(row.fromStatus) ? row.fromStatus : undefined,
+    to: isIntentStatus(row.toStatus) ? row.toStatus : undefined,
+    detail: row.detail ?? undefined,
+  }));
+}
+
+interface Transition {
+  id: string;
+  from: readonly IntentStatus[];
+  to: IntentStatus;
+  event: AuditEvent;
+  actor: Actor;
+  detail: string | undefined;
+  /** Refuse when the intent has expired. */
+  requireUnexpired: boolean;
+  /** Refuse unless the kind allows it. */
+  allowedFor?: (kind: IntentKind) => boolean;
+  set?: Partial<typeof consentIntents.$inferInsert>;
+}
+
+async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    // Lock the row, so a racing transition waits here and then sees the status this one leaves.
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, step.id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    const from = current!.status;
+    // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
+    const updated = await tx
+      .update(consentIntents)
+      .set({ ...step.set, status: step.to, statusUpdatedAt: now })
+      .where(and(eq(consentIntents.id, step.id), eq(consentIntents.status, from)))
+      .returning();
+    const row = updated[0];
+    if (!row) {
+      throw new IntentTransitionError(
+        'wrong_status',
+        step.id,
+        undefined,
+        `intent ${step.id} changed concurrently`,
+      );
+    }
+    await tx.insert(consentAudit).values({
+      intentId: step.id,
+      at: now,
+      actor: step.actor,
+      event: step.event,
+      fromStatus: from,
+      toStatus: step.to,
+      detail: step.detail ?? null,
+    });
+    return toIntent(row);
+  });
+}
+
+function refusalOf(
+  step: Transition,
+  current: Intent | undefined,
+  now: Date,
+): IntentTransitionError | undefined {
+  if (!current)
+    return new IntentTransitionError('not_found', step.id, undefined, `intent ${step.id} not found`);
+  if (step.allowedFor && !step.allowedFor(current.kind)) {
+    return new IntentTransitionError(
+      'not_allowed_for_kind',
+      step.id,
+      current.status,
+      `a ${current.kind} intent cannot be ${step.event}`,
+    );
+  }
+  if (!step.from.includes(current.status)) {
+    return new IntentTransitionError(
+      'wrong_status',
+      step.id,
+      current.status,
+      `intent ${step.id} is ${current.status}; it cannot be ${step.event} (needs ${step.from.join(' or ')})`,
+    );
+  }
+  if (step.requireUnexpired && isExpired(current, now)) {
+    return new IntentTransitionError('expired', step.id, current.status, `intent ${step.id} has expired`);
+  }
+  return undefined;
+}
+
+/** A file-payment consent whose file the TPP has uploaded: AwaitingUpload → AwaitingAuthorisation. */
+export async function markFileUploaded(ctx: ConsentContext, id: string, detail?: string): Promise<Intent> {
+  return transition(ctx, {
+    id,
+    from: ['AwaitingUpload'],
+    to: 'AwaitingAuthorisation',
+    event: 'uploaded',
+    actor: 'tpp',
+    detail,
+    requireUnexpired: true,
+    allowedFor: (kind) => kind === 'file-payment',
+  });
+}
+
+export interface AuthoriseInput {
+  customerId: string;
+  accountIds: string[];
+  actor?: Actor;
+  detail?: string;
+}
+
+/**
+ * The PSU approved: AwaitingAuthorisation → Authorised, with the PSU and the accounts selected. Refused when
+ * expired, already decided, or the account selection does not fit the kind (one debtor account for payments
+ * and funds confirmation, at least one for account access).
+ */
+export async function authorise(ctx: ConsentContext, id: string, input: AuthoriseInput): Promise<Intent> {
+  const accountIds = [...new Set(input.accountIds)];
+  if (!input.customerId) {
+    throw new IntentTransitionError('invalid_accounts', id, undefined, 'a customer id is required');
+  }
+  if (accountIds.length === 0 || accountIds.some((account) => typeof account !== 'string' || !account)) {
+    throw new IntentTransitionError('invalid_accounts', id, undefined, 'select at least one account');
+  }
+  const current = await getIntent(ctx.db, id);
+  if (current && KIND_INFO[current.kind].accounts === 'one' && accountIds.length !== 1) {
+    throw new IntentTransitionError(
+      'invalid_accounts',
+      id,
+      current.status,
+      `a ${current.kind} intent is authorised for exactly one account`,
+    );
+  }
+  const now = ctx.clock.now();
+  return transition(ctx, {
+    id,
+    from: ['AwaitingAuthorisation'],
+    to: 'Authorised',
+    event: 'authorised',
+    actor: input.actor ?? 'psu',
+    detail: input.detail ?? `customer ${input.customerId}; accounts ${accountIds.join(', ')}`,
+    requireUnexpired: true,
+    set: { customerId: input.customerId, accountIds, authorisedAt: now },
+  });
+}
+
+export interface DecisionInput {
+  actor?: Actor;
+  detail?: string;
+}
+
+/** The PSU (or the bank) declined: AwaitingAuthorisation (or AwaitingUpload) → Rejected. */
+export async function reject(ctx: ConsentContext, id: string, input: DecisionInput = {}): Promise<Intent> {
+  return transition(ctx, {
+    id,
+    from: ['AwaitingAuthorisation', 'AwaitingUpload'],
+    to: 'Rejected',
+    event: 'rejected',
+    actor: input.actor ?? 'psu',
+    detail: input.detail,
+    requireUnexpired: false,
+  });
+}
+
+/** The payment (or standing order, or file) was submitted: Authorised → Consumed. Payment kinds only. */
+export async function consume(ctx: ConsentContext, id: string, input: DecisionInput = {}): Promise<Intent> {
+  return transition(ctx, {
+    id,
+    from: ['Authorised'],
+    to: 'Consumed',
+    event: 'consumed',
+    actor: input.actor ?? 'tpp',
+    detail: input.detail,
+    requireUnexpired: true,
+    allowedFor: (kind) => KIND_INFO[kind].consumable,
+  });
+}
+
+export interface RevocationContext extends ConsentContext {
+  notifyRevoked: RevocationNotifier;
+}
+
+/**
+ * The PSU revoked it in the dashboard, or the TPP deleted it: → Revoked (kinds that can be revoked:
+ * account access, funds confirmation, VRP). After the change is stored, `notifyRevoked` is told, so the
+ * authorization server can kill every token resting on it on every instance. Revoking an intent that is
+ * already Revoked notifies again and changes nothing (a retry after a failed notification).
+ */
+export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
+  let intent: Intent;
+  try {
+    intent = await transition(ctx, {
+      id,
+      from: ['Authorised', 'AwaitingAuthorisation'],
+      to: 'Revoked',
+      event: 'revoked',
+      actor: input.actor ?? 'psu',
+      detail: input.detail,
+      requireUnexpired: false,
+      allowedFor: (kind) => KIND_INFO[kind].revocable,
+    });
+  } catch (error) {
+    if (
+      error instanceof IntentTransitionError &&
+      error.reason === 'wrong_status' &&
+      error.status === 'Revoked'
+    ) {
+      const current = await getIntent(ctx.db, id);
+      if (current) {
+        await ctx.notifyRevoked(id);
+        return current;
+      }
+    }
+    throw error;
+  }
+  await ctx.notifyRevoked(id);
+  return intent;
+}
+
+/**
+ * The TPP used the intent (read accounts, confirmed funds, made a VRP payment): sets `lastUsedAt` and
+ * appends a `used` audit entry. Refused unless the intent is Authorised and unexpired.
+ */
+export async function recordUse(ctx: ConsentContext, id: string, detail?: string): Promise<Intent> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const updated = await tx
+      .update(consentIntents)
+      .set({ lastUsedAt: now })
+      .where(
+        and(
+          eq(consentIntents.id, id),
+          eq(consentIntents.status, 'Authorised'),
+          sql`(${consentIntents.expiresAt} is null or ${consentIntents.expiresAt} > ${now.toISOString()}::timestamptz)`,
+        ),
+      )
+      .returning();
+    const row = updated[0];
+    if (!row) {
+      const step: Transition = {
+        id,
+        from: ['Authorised'],
+        to: 'Authorised',
+        event: 'used',
+        actor: 'tpp',
+        detail,
+        requireUnexpired: true,
+      };
+      throw (
+        refusalOf(step, await getIntent(tx, id), now) ??
+        new IntentTransitionError('wrong_status', id, undefined, `intent ${id} changed concurrently`)
+      );
+    }
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor: 'tpp',
+      event: 'used',
+      fromStatus: null,
+      toStatus: null,
+      detail: detail ?? null,
+    });
+    return toIntent(row);
+  });
+}

@@ -1,0 +1,7 @@
+/** src/directory: the Open Banking Directory (organisations, software statements, SSAs, JWKS, certificates). */
+export { mountDirectory, type DirectoryPartOptions, type MountedDirectory } from './part.ts';
+export { DirectoryService, revocationChannel } from './service.ts';
+export { DirectoryError } from './errors.ts';
+/** Who is calling: the active transport certificate this directory issued, presented over mutual TLS. */
+export { authenticate as authenticateParticipant } from './http-api.ts';
+export { directoryAddresses, directoryTrustAnchor, type SsaClaims } from './ssa.ts';

@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { loadOrCreateSandboxAuthorities, withRevocationEndpoints, x509 } from '../pki/index.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Store } from '../store/index.ts';
+import { apiPrefix, participantApi, publicApi } from './http-api.ts';
+import { loadOrCreateMasterKey } from './master-key.ts';
+import { RevocationPublisher } from './revocation.ts';
+import { DirectoryService } from './service.ts';
+import { DirectorySigningKeys, defaultSigningKeyPolicy, type SigningKeyPolicy } from './signing-keys.ts';
+import { directoryAddresses } from './ssa.ts';
+import { webPages } from './web.ts';
+
+/** What the directory needs from the platform (a subset of the server's PartContext). */
+export interface DirectoryMountContext {
+  config: { dataDir: string; sandbox: boolean };
+  store: Store;
+  clock: Clock;
+  tls: { sandboxPkiDir: string | undefined };
+  browser: FastifyInstance;
+  mtls: FastifyInstance;
+  urls: { browser: string; mtls: string };
+}
+
+export interface DirectoryPartOptions {
+  signingKeyPolicy?: SigningKeyPolicy;
+  /** How long a replaced participant key stays in its JWKS. Default 7 days. */
+  keyOverlapDays?: number;
+  /**
+   * List the platform's own bank among the ASPSPs, with the discovery URL of the authorization server
+   * mounted beside the directory (`<browser URL>/.well-known/openid-configuration`). Default: in the sandbox.
+   */
+  registerSandboxBank?: boolean;
+}
+
+export interface MountedDirectory {
+  service: DirectoryService;
+  revocation: RevocationPublisher;
+}
+
+/**
+ * Mounts the directory: its REST API under /directory/v1 on both listeners (public routes on the
+ * browser listener, participant routes on the mTLS listener) and its web pages under /directory.
+ */
+export async function mountDirectory(
+  context: DirectoryMountContext,
+  options: DirectoryPartOptions = {},
+): Promise<MountedDirectory> {
+  const { config, store, clock, urls } = context;
+  const masterKey = await loadOrCreateMasterKey(join(config.dataDir, 'directory', 'master.key'));
+  const authorities = await loadOrCreateSandboxAuthorities(
+    context.tls.sandboxPkiDir ?? join(config.dataDir, 'pki'),
+    {
+      clock,
+    },
+  );
+  const api = `${urls.browser}${apiPrefix}`;
+  // Every certificate the directory issues tells relying parties where to ask about its revocation.
+  const issuer = withRevocationEndpoints(authorities.issuing, {
+    ocspUrl: `${api}/ocsp`,
+    crlUrl: `${api}/crl`,
+    caIssuersUrl: `${api}/ca/issuing.cer`,
+  });
+  const signingKeys = new DirectorySigningKeys({
+    store,
+    masterKey,
+    clock,
+    issuer,
+    policy: options.signingKeyPolicy ?? defaultSigningKeyPolicy,
+  });
+  const service = new DirectoryService({
+    store,
+    clock,
+    masterKey,
+    issuer,
+    signingKeys,
+    addresses: directoryAddresses(urls.browser),
+    environment: config.sandbox ? 'sandbox' : 'production',
+    ...(options.keyOverlapDays !== undefined ? { keyOverlapDays: options.keyOverlapDays } : {}),
+  });
+  const revocation = new RevocationPublisher(service, issuer, clock);
+  const apiContext = {
+    service,
+    revocation,
+    caChainPem: authorities.chainPem,
+    issuingCaDer: new Uint8Array(new x509.X509Certificate(authorities.issuing.certificatePem).rawData),
+  };
+
+  await context.browser.register(
+    async (scope) => publicApi(scope, { ...apiContext, sandbox: config.sandbox }),
+    {
+      prefix: apiPrefix,
+    },
+  );
+  await context.mtls.register(async (scope) => participantApi(scope, apiContext), { prefix: apiPrefix });
+  await context.browser.register(
+    async (scope) => webPages(scope, { ...apiContext, sandbox: config.sandbox }),
+    {
+      prefix: '/directory',
+    },
+  );
+
+  // Make the first signing key now rather than on the first onboarding.
+  await signingKeys.current();
+  if (options.registerSandboxBank ?? config.sandbox) {
+    await service.registerAspsp({
+      name: 'obkit Sandbox Bank',
+      discoveryUrl: `${urls.browser}/.well-known/openid-configuration`,
+    });
+  }
+  return { service, revocation };
+}

@@ -1,0 +1,871 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DirectoryError } from './errors.ts';
+import type { ApiContext } from './http-api.ts';
+import { html, type SafeHtml } from './html.ts';
+import { idPatterns } from './ids.ts';
+import {
+  revocationReasons,
+  type CertificateRow,
+  type DirectoryService,
+  type KeySource,
+  type OrganisationRow,
+  type RevocationReason,
+  type SoftwareRow,
+} from './service.ts';
+import { tarGz, type TarEntry } from './tar.ts';
+import {
+  certificateProfiles,
+  certificateTypes,
+  obRoles,
+  organisationInputSchema,
+  parseInput,
+  softwareInputSchema,
+  type CertificateType,
+} from './validation.ts';
+
+/**
+ * The directory's web pages (browser listener, under /directory): create an organisation and its
+ * software, upload CSRs or let the sandbox generate keys, download the bundle, see and revoke
+ * certificates. Server-rendered; every value is escaped; no script at all; forms post same-origin only.
+ *
+ * A browser manages one organisation at a time: creating it sets a cookie holding the organisation id
+ * and a management key (shown once, stored only as a SHA-256 hash), which also signs in elsewhere.
+ */
+const cookieName = 'obkit_directory';
+const formBodyLimit = 128 * 1024;
+
+/** File names of the bundle, the same as `obkit tpp onboard` writes, so `--bundle` reads either. */
+const bundleFiles = {
+  summary: 'bundle.json',
+  transport: { key: 'transport.key.pem', certificate: 'transport.cert.pem' },
+  signing: { key: 'signing.key.pem', certificate: 'signing.cert.pem' },
+  encryption: { key: 'encryption.key.pem', certificate: 'encryption.cert.pem' },
+  caChain: 'ca-chain.pem',
+  ssa: 'ssa.jwt',
+} as const;
+
+const securityHeaders = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  // same-origin (not no-referrer): browsers then send our Origin on form posts, which the CSRF check needs.
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+const stylesheet = `
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:60rem;margin:0 auto;padding:1rem 1.5rem;color:#1b1b1b;line-height:1.45}
+header{display:flex;justify-content:space-between;align-items:center;border-bottom:3px solid #1d4e89;margin-bottom:1rem}
+header a{color:#1d4e89;text-decoration:none;font-weight:bold}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
+label{display:block;margin:.6rem 0 .2rem;font-weight:600}
+input[type=text],input[type=email],input[type=url],textarea,select{width:100%;box-sizing:border-box;padding:.4rem;font:inherit;border:1px solid #767676;border-radius:3px}
+textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
+fieldset{border:1px solid #ccc;margin:1rem 0;padding:.5rem 1rem}
+.inline label{display:inline;font-weight:normal;margin-right:1rem}
+button{background:#1d4e89;color:#fff;border:0;border-radius:3px;padding:.5rem 1rem;font:inherit;cursor:pointer;margin-top:.8rem}
+button.danger{background:#b00020}
+table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem;border-bottom:1px solid #ddd;vertical-align:top}
+code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}
+.error{background:#fde7e9;border-left:4px solid #b00020;padding:.6rem 1rem}
+.notice{background:#e8f1fb;border-left:4px solid #1d4e89;padding:.6rem 1rem}
+.secret{background:#fff6d5;border:1px dashed #9a7b00;padding:.6rem 1rem}
+.revoked{color:#b00020;font-weight:bold}
+`;
+
+interface WebContext extends ApiContext {
+  sandbox: boolean;
+}
+
+type Form = URLSearchParams;
+
+export async function webPages(scope: FastifyInstance, context: WebContext): Promise<void> {
+  const { service } = context;
+  const origin = new URL(service.addresses.issuer).origin;
+
+  scope.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: formBodyLimit },
+    (_request, body, done) => done(null, new URLSearchParams(body as string)),
+  );
+
+  scope.setErrorHandler((error: FastifyError | DirectoryError, _request, reply) => {
+    if (error instanceof DirectoryError)
+      return page(reply.status(error.status), 'Something is wrong', errorBlock(error.message));
+    const status = (error as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return page(reply.status(status), 'Something is wrong', errorBlock(error.message));
+    }
+    throw error;
+  });
+
+  // Forms post only from our own pages: SameSite=Strict cookies plus an Origin (or Referer) check.
+  scope.addHook('preHandler', async (request) => {
+    if (request.method !== 'POST') return;
+    const sent = request.headers.origin ?? refererOrigin(request.headers.referer);
+    if (sent !== origin) throw DirectoryError.forbidden('this form must be posted from the directory pages');
+  });
+
+  scope.get('/assets/style.css', async (_request, reply) =>
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(stylesheet),
+  );
+
+  scope.get('/', async (request, reply) => {
+    const session = await currentOrganisation(service, request);
+    const aspsps = await service.aspsps();
+    return page(
+      reply,
+      'Open Banking Directory',
+      html` <p>
+          The sandbox directory vouches for third-party providers (TPPs) and banks: it issues their transport,
+          signing and encryption certificates, signs their software statement assertions (SSAs) and publishes
+          their keys. ${context.sandbox ? 'In the sandbox anyone may onboard at once, without approval.' : ''}
+        </p>
+        ${
+          session
+            ? html`<p class="notice">
+                You manage <a href="/directory/organisations/${session.id}">${session.name}</a>.
+              </p>`
+            : ''
+        }
+        <h2>Create an organisation</h2>
+        <form method="post" action="/directory/organisations">
+          <label for="name">Legal name</label
+          ><input type="text" id="name" name="name" required maxlength="140" />
+          <label for="ncaId"
+            >Regulator (FCA) registration number <small>(optional; the sandbox assigns one)</small></label
+          >
+          <input type="text" id="ncaId" name="ncaId" maxlength="32" pattern="[A-Za-z0-9]{1,32}" />
+          <label for="contactName">Contact name</label
+          ><input type="text" id="contactName" name="contactName" maxlength="140" />
+          <label for="contactEmail">Contact email</label
+          ><input type="email" id="contactEmail" name="contactEmail" maxlength="254" />
+          <button type="submit">Create organisation</button>
+        </form>
+        <h2>Manage an existing organisation</h2>
+        <form method="post" action="/directory/sign-in">
+          <label for="orgId">Organisation id</label
+          ><input type="text" id="orgId" name="orgId" required maxlength="18" />
+          <label for="key">Management key</label
+          ><input type="text" id="key" name="key" required maxlength="100" autocomplete="off" />
+          <button type="submit">Sign in</button>
+        </form>
+        <h2>Banks (ASPSPs)</h2>
+        ${
+          aspsps.length === 0
+            ? html`<p>No bank is listed yet.</p>`
+            : html`<table>
+                <tr>
+                  <th>Name</th>
+                  <th>OpenID discovery</th>
+                </tr>
+                ${aspsps.map(
+                  (aspsp) =>
+                    html`<tr>
+                      <td>${aspsp.name}</td>
+                      <td class="mono">${aspsp.discoveryUrl}</td>
+                    </tr>`,
+                )}
+              </table>`
+        }
+        <h2>Trust and revocation</h2>
+        <ul>
+          <li><a href="/directory/v1/ca">CA chain</a> (issuing CA, then root; PEM)</li>
+          <li><a href="/directory/v1/jwks">Directory JWKS</a> (the keys that sign SSAs)</li>
+          <li>
+            <a href="/directory/v1/crl">Certificate revocation list</a> (DER); OCSP at
+            <code>${service.addresses.issuer}/v1/ocsp</code>
+          </li>
+          <li><a href="/directory/tos">Terms of the sandbox registry</a></li>
+        </ul>`,
+    );
+  });
+
+  scope.post('/organisations', async (request, reply) => {
+    requireSandbox(context.sandbox);
+    const form = formOf(request);
+    const contactName = text(form, 'contactName');
+    const contactEmail = text(form, 'contactEmail');
+    const input = parseInput(
+      organisationInputSchema,
+      {
+        name: text(form, 'name') ?? '',
+        ...(text(form, 'ncaId') ? { ncaId: text(form, 'ncaId') } : {}),
+        contacts:
+          contactName || contactEmail
+            ? [{ name: contactName ?? '', email: contactEmail ?? '', type: 'business' }]
+            : [],
+      },
+      'the form',
+    );
+    const secret = randomBytes(24).toString('base64url');
+    const organisation = await service.createOrganisation(input, hashSecret(secret));
+    setSession(reply, organisation.id, secret);
+    return page(
+      reply.status(201),
+      `Organisation ${organisation.name} created`,
+      html` <p>
+          Organisation id <code>${organisation.id}</code>, organisation identifier
+          <code>${organisation.organizationIdentifier}</code>.
+        </p>
+        <div class="secret">
+          <p>
+            <strong>Management key</strong> (shown once; keep it to manage this organisation from another
+            browser): <code>${secret}</code>
+          </p>
+        </div>
+        <p><a href="/directory/organisations/${organisation.id}">Continue: add a software statement</a></p>`,
+    );
+  });
+
+  scope.post('/sign-in', async (request, reply) => {
+    const form = formOf(request);
+    const orgId = text(form, 'orgId') ?? '';
+    const secret = text(form, 'key') ?? '';
+    const organisation = idPatterns.organisation.test(orgId)
+      ? await service.organisation(orgId).catch(() => undefined)
+      : undefined;
+    if (!organisation || !secretMatches(organisation, secret)) {
+      throw DirectoryError.forbidden('that organisation id and management key do not match');
+    }
+    setSession(reply, organisation.id, secret);
+    return reply.redirect(`/directory/organisations/${organisation.id}`, 303);
+  });
+
+  scope.post('/sign-out', async (_request, reply) => {
+    reply.header(
+      'set-cookie',
+      `${cookieName}=; Path=/directory; Max-Age=0; HttpOnly; Secure; SameSite=Strict`,
+    );
+    return reply.redirect('/directory/', 303);
+  });
+
+  scope.get<{ Params: { orgId: string } }>('/organisations/:orgId', async (request, reply) => {
+    const organisation = await managed(service, request, request.params.orgId);
+    const software = await service.softwareOf(organisation.id);
+    return page(
+      reply,
+      organisation.name,
+      html` ${organisationFacts(organisation)}
+        <h2>Software statements</h2>
+        ${
+          software.length === 0
+            ? html`<p>None yet.</p>`
+            : html`<table>
+                <tr>
+                  <th>Client name</th>
+                  <th>Software id</th>
+                  <th>Roles</th>
+                  <th>Mode</th>
+                </tr>
+                ${software.map(
+                  (item) =>
+                    html`<tr>
+                      <td>
+                        <a href="/directory/organisations/${organisation.id}/software/${item.id}"
+                          >${item.clientName}</a
+                        >
+                      </td>
+                      <td class="mono">${item.id}</td>
+                      <td>${item.roles.join(', ')}</td>
+                      <td>${item.mode}</td>
+                    </tr>`,
+                )}
+              </table>`
+        }
+        <h2>New software statement</h2>
+        ${softwareForm(organisation)}
+        <form method="post" action="/directory/sign-out"><button type="submit">Sign out</button></form>`,
+    );
+  });
+
+  scope.post<{ Params: { orgId: string } }>('/organisations/:orgId/software', async (request, reply) => {
+    requireSandbox(context.sandbox);
+    const organisation = await managed(service, request, request.params.orgId);
+    const form = formOf(request);
+    const input = parseInput(
+      softwareInputSchema,
+      {
+        clientName: text(form, 'clientName') ?? '',
+        ...optional(form, 'description'),
+        ...optional(form, 'version'),
+        roles: form.getAll('roles'),
+        redirectUris: (form.get('redirectUris') ?? '')
+          .split(/\r?\n/)
+          .map((line) => line.trim())
+          .filter(Boolean),
+        ...optional(form, 'clientUri'),
+        ...optional(form, 'logoUri'),
+        ...optional(form, 'policyUri'),
+        ...optional(form, 'tosUri'),
+        ...optional(form, 'mode'),
+      },
+      'the form',
+    );
+    const profile = choice(
+      form.get('certificateProfile') ?? 'obie',
+      certificateProfiles,
+      'certificate profile',
+    );
+    const keys = keySources(form);
+    const created = await service.createSoftware(organisation.id, input, profile, keys);
+    return reply.redirect(`/directory/organisations/${organisation.id}/software/${created.software.id}`, 303);
+  });
+
+  scope.get<{ Params: { orgId: string; softwareId: string } }>(
+    '/organisations/:orgId/software/:softwareId',
+    async (request, reply) => {
+      const { organisation, software } = await managedSoftware(service, request, request.params);
+      const certificates = await service.certificatesOf(software.id);
+      const base = `/directory/organisations/${organisation.id}/software/${software.id}`;
+      return page(
+        reply,
+        software.clientName,
+        html` <p>
+            <a href="/directory/organisations/${organisation.id}">${organisation.name}</a> · software id
+            <code>${software.id}</code>
+          </p>
+          <table>
+            <tr>
+              <th>Roles</th>
+              <td>${software.roles.join(', ')}</td>
+            </tr>
+            <tr>
+              <th>Redirect URIs</th>
+              <td class="mono">${software.redirectUris.map((uri) => html`<div>${uri}</div>`)}</td>
+            </tr>
+            <tr>
+              <th>Mode</th>
+              <td>${software.mode}</td>
+            </tr>
+            <tr>
+              <th>Certificate profile</th>
+              <td>
+                ${software.certificateProfile === 'eidas' ? 'eIDAS (QWAC / QSealC)' : 'Open Banking (OBWAC / OBSEAL)'}
+              </td>
+            </tr>
+            <tr>
+              <th>JWKS</th>
+              <td class="mono">
+                <a href="${service.addresses.softwareJwks(organisation.id, software.id)}"
+                  >${service.addresses.softwareJwks(organisation.id, software.id)}</a
+                >
+              </td>
+            </tr>
+          </table>
+          <p>
+            <a href="${base}/bundle.tar.gz">Download the bundle</a> (certificates, CA chain, a fresh SSA,
+            bundle.json; private keys only for keys the directory generated).
+            <a href="${base}/ssa.jwt">Download a fresh SSA</a>.
+          </p>
+          <h2>Certificates</h2>
+          <table>
+            <tr>
+              <th>Type</th>
+              <th>Key id</th>
+              <th>Serial</th>
+              <th>Valid until</th>
+              <th>Status</th>
+              <th></th>
+            </tr>
+            ${certificates.map((certificate) => certificateRow(base, certificate))}
+          </table>
+          <h2>New certificate</h2>
+          <form method="post" action="${base}/certificates">
+            <label for="type">Type</label>
+            <select id="type" name="type">
+              ${certificateTypes.map((type) => html`<option value="${type}">${type}</option>`)}
+            </select>
+            <label for="csr"
+              >CSR (PEM) <small>(leave empty to let the sandbox generate the key)</small></label
+            >
+            <textarea id="csr" name="csr" rows="6"></textarea>
+            <button type="submit">Issue certificate</button>
+          </form>`,
+      );
+    },
+  );
+
+  scope.post<{ Params: { orgId: string; softwareId: string } }>(
+    '/organisations/:orgId/software/:softwareId/certificates',
+    async (request, reply) => {
+      const { organisation, software } = await managedSoftware(service, request, request.params);
+      const form = formOf(request);
+      const type = choice(form.get('type') ?? '', certificateTypes, 'certificate type');
+      const csr = form.get('csr')?.trim();
+      if (!csr) requireSandbox(context.sandbox, 'generating keys in the directory');
+      await service.issueCertificate(software.id, type, csr ? { csr } : { generate: true });
+      return reply.redirect(`/directory/organisations/${organisation.id}/software/${software.id}`, 303);
+    },
+  );
+
+  scope.post<{ Params: { orgId: string; softwareId: string; kid: string } }>(
+    '/organisations/:orgId/software/:softwareId/certificates/:kid/revoke',
+    async (request, reply) => {
+      const { organisation, software } = await managedSoftware(service, request, request.params);
+      const reason = choice(
+        formOf(request).get('reason') ?? 'unspecified',
+        revocationReasons,
+        'reason',
+      ) as RevocationReason;
+      await service.revoke(software.id, checkKid(request.params.kid), reason);
+      return reply.redirect(`/directory/organisations/${organisation.id}/software/${software.id}`, 303);
+    },
+  );
+
+  scope.get<{ Params: { orgId: string; softwareId: string; kid: string } }>(
+    '/organisations/:orgId/software/:softwareId/certificates/:kid/certificate.pem',
+    async (request, reply) => {
+      const { software } = await managedSoftware(service, request, request.params);
+      const certificate = await service.certificate(software.id, checkKid(request.params.kid));
+      return download(
+        reply,
+        'application/x-pem-file',
+        `${certificate.type}-${certificate.kid}.cert.pem`,
+        certificate.certificatePem,
+      );
+    },
+  );
+
+  scope.get<{ Params: { orgId: string; softwareId: string } }>(
+    '/organisations/:orgId/software/:softwareId/ssa.jwt',
+    async (request, reply) => {
+      const { software } = await managedSoftware(service, request, request.params);
+      return download(
+        reply,
+        'application/jwt',
+        `${software.id}.ssa.jwt`,
+        `${await service.issueSsa(software.id)}\n`,
+      );
+    },
+  );
+
+  scope.get<{ Params: { orgId: string; softwareId: string } }>(
+    '/organisations/:orgId/software/:softwareId/bundle.tar.gz',
+    async (request, reply) => {
+      const { organisation, software } = await managedSoftware(service, request, request.params);
+      const archive = await bundle(service, context.caChainPem, organisation, software);
+      return download(reply, 'application/gzip', `obkit-bundle-${software.id}.tar.gz`, archive);
+    },
+  );
+
+  scope.get<{ Params: { softwareId: string } }>('/software/:softwareId', async (request, reply) => {
+    const softwareId = request.params.softwareId;
+    if (!idPatterns.software.test(softwareId)) throw DirectoryError.notFound('no such software statement');
+    const software = await service.software(softwareId);
+    const organisation = await service.organisation(software.orgId);
+    return page(
+      reply,
+      software.clientName,
+      html` <p>
+          A software statement registered in the obkit ${context.sandbox ? 'sandbox ' : ''}directory by
+          <strong>${organisation.name}</strong> (<code>${organisation.organizationIdentifier}</code>).
+        </p>
+        <table>
+          <tr>
+            <th>Software id</th>
+            <td class="mono">${software.id}</td>
+          </tr>
+          <tr>
+            <th>Description</th>
+            <td>${software.description || '—'}</td>
+          </tr>
+          <tr>
+            <th>Roles</th>
+            <td>${software.roles.join(', ')}</td>
+          </tr>
+          <tr>
+            <th>Status</th>
+            <td>${software.status}</td>
+          </tr>
+        </table>
+        <h2>Policies</h2>
+        <ul>
+          <li>
+            Privacy policy:
+            ${
+              software.policyUri
+                ? html`<a href="${software.policyUri}">${software.policyUri}</a>`
+                : 'none published with the directory'
+            }
+          </li>
+          <li>
+            Terms of service:
+            ${
+              software.tosUri
+                ? html`<a href="${software.tosUri}">${software.tosUri}</a>`
+                : 'none published with the directory'
+            }
+          </li>
+        </ul>
+        <p>
+          The <a href="/directory/tos">terms of the sandbox registry</a> apply to every software statement
+          listed here.
+        </p>`,
+    );
+  });
+
+  scope.get('/tos', async (_request, reply) =>
+    page(
+      reply,
+      'Terms of the sandbox registry',
+      html` <p>
+          This directory is a sandbox. Certificates, software statements and SSAs it issues are for testing
+          and carry no regulatory standing: no national competent authority has approved the organisations
+          listed here.
+        </p>
+        <ul>
+          <li>Do not use sandbox certificates or keys with real customers' data or money.</li>
+          <li>
+            Keys the directory generates for you are kept by the directory; treat them as known to others.
+          </li>
+          <li>The operator may revoke certificates and remove organisations at any time.</li>
+        </ul>`,
+    ),
+  );
+}
+
+// ---- pieces ---------------------------------------------------------------------------------------
+
+function page(reply: FastifyReply, title: string, body: SafeHtml) {
+  return reply
+    .headers(securityHeaders)
+    .header('content-type', 'text/html; charset=utf-8')
+    .send(
+      html`<!doctype html>
+        <html lang="en">
+          <head>
+            <meta charset="utf-8" />
+            <meta name="viewport" content="width=device-width, initial-scale=1" />
+            <title>${title} · obkit Directory</title>
+            <link rel="stylesheet" href="/directory/assets/style.css" />
+          </head>
+          <body>
+            <header><a href="/directory/">obkit Directory</a><span>Open Banking sandbox</span></header>
+            <main>
+              <h1>${title}</h1>
+              ${body}
+            </main>
+          </body>
+        </html> `.text,
+    );
+}
+
+function errorBlock(message: string): SafeHtml {
+  return html`<p class="error">${message}</p>
+    <p><a href="/directory/">Back to the directory</a></p>`;
+}
+
+function organisationFacts(organisation: OrganisationRow): SafeHtml {
+  return html`<table>
+    <tr>
+      <th>Organisation id</th>
+      <td class="mono">${organisation.id}</td>
+    </tr>
+    <tr>
+      <th>Organisation identifier</th>
+      <td class="mono">${organisation.organizationIdentifier}</td>
+    </tr>
+    <tr>
+      <th>Regulator</th>
+      <td>${organisation.ncaName} ${organisation.ncaId}</td>
+    </tr>
+    <tr>
+      <th>Status</th>
+      <td>${organisation.status}</td>
+    </tr>
+  </table>`;
+}
+
+function softwareForm(organisation: OrganisationRow): SafeHtml {
+  return html`<form method="post" action="/directory/organisations/${organisation.id}/software">
+    <label for="clientName">Client name</label
+    ><input type="text" id="clientName" name="clientName" required maxlength="140" />
+    <label for="description">Description</label
+    ><input type="text" id="description" name="description" maxlength="1000" />
+    <label for="version">Version</label
+    ><input type="text" id="version" name="version" value="1.0" maxlength="32" />
+    <fieldset class="inline">
+      <legend>Roles</legend>
+      ${obRoles.map((role) => html`<input type="checkbox" id="role-${role}" name="roles" value="${role}" /><label for="role-${role}">${role}</label>`)}
+    </fieldset>
+    <label for="redirectUris">Redirect URIs (https, one per line)</label
+    ><textarea id="redirectUris" name="redirectUris" rows="3" required></textarea>
+    <label for="clientUri">Client URI (optional)</label><input type="url" id="clientUri" name="clientUri" />
+    <label for="logoUri">Logo URI (optional)</label><input type="url" id="logoUri" name="logoUri" />
+    <label for="policyUri">Policy URI (optional)</label><input type="url" id="policyUri" name="policyUri" />
+    <label for="tosUri">Terms of service URI (optional)</label><input type="url" id="tosUri" name="tosUri" />
+    <fieldset class="inline">
+      <legend>Mode</legend>
+      <input type="radio" id="mode-test" name="mode" value="Test" checked /><label for="mode-test"
+        >Test</label
+      >
+      <input type="radio" id="mode-live" name="mode" value="Live" /><label for="mode-live">Live</label>
+    </fieldset>
+    <fieldset class="inline">
+      <legend>Certificate profile</legend>
+      <input type="radio" id="profile-obie" name="certificateProfile" value="obie" checked /><label
+        for="profile-obie"
+        >Open Banking (OBWAC / OBSEAL)</label
+      >
+      <input type="radio" id="profile-eidas" name="certificateProfile" value="eidas" /><label
+        for="profile-eidas"
+        >eIDAS (QWAC / QSealC with PSD2 roles)</label
+      >
+    </fieldset>
+    <fieldset>
+      <legend>Keys</legend>
+      <div class="inline">
+        <input type="radio" id="keys-generate" name="keys" value="generate" checked /><label
+          for="keys-generate"
+          >Generate them here (sandbox convenience: the bundle then holds the private keys)</label
+        ><br />
+        <input type="radio" id="keys-csr" name="keys" value="csr" /><label for="keys-csr"
+          >Use my CSRs (my private keys stay with me)</label
+        >
+      </div>
+      <label for="csrTransport">Transport CSR (PEM)</label
+      ><textarea id="csrTransport" name="csrTransport" rows="4"></textarea>
+      <label for="csrSigning">Signing CSR (PEM)</label
+      ><textarea id="csrSigning" name="csrSigning" rows="4"></textarea>
+      <label for="csrEncryption">Encryption CSR (PEM, optional)</label
+      ><textarea id="csrEncryption" name="csrEncryption" rows="4"></textarea>
+    </fieldset>
+    <button type="submit">Create software statement and certificates</button>
+  </form>`;
+}
+
+function certificateRow(base: string, certificate: CertificateRow): SafeHtml {
+  const revoked = certificate.status === 'revoked';
+  return html`<tr>
+    <td>
+      ${certificate.type}${certificate.sealedPrivateKey ? html` <small>(key generated here)</small>` : ''}
+    </td>
+    <td class="mono">
+      <a href="${base}/certificates/${certificate.kid}/certificate.pem">${certificate.kid}</a>
+    </td>
+    <td class="mono">${certificate.serialNumber}</td>
+    <td>${certificate.notAfter.toISOString().slice(0, 10)}</td>
+    <td>
+      ${
+        revoked
+          ? html`<span class="revoked">revoked</span> ${certificate.revokedAt?.toISOString() ?? ''}
+              (${certificate.revocationReason ?? ''})`
+          : certificate.listedUntil
+            ? html`active, replaced; listed until ${certificate.listedUntil.toISOString()}`
+            : 'active'
+      }
+    </td>
+    <td>
+      ${
+        revoked
+          ? ''
+          : html`<form method="post" action="${base}/certificates/${certificate.kid}/revoke">
+              <select name="reason" aria-label="Reason">
+                ${revocationReasons.map((reason) => html`<option value="${reason}">${reason}</option>`)}
+              </select>
+              <button type="submit" class="danger">Revoke</button>
+            </form>`
+      }
+    </td>
+  </tr>`;
+}
+
+async function bundle(
+  service: DirectoryService,
+  caChainPem: string,
+  organisation: OrganisationRow,
+  software: SoftwareRow,
+): Promise<Buffer> {
+  const certificates = await service.certificatesOf(software.id);
+  const folder = `obkit-bundle-${software.id}`;
+  const entries: TarEntry[] = [];
+  const summaryCertificates: Record<
+    string,
+    { kid: string; serialNumber: string; certificateFile: string; keyFile: string }
+  > = {};
+  for (const type of certificateTypes) {
+    // The newest active certificate of each type (newest first from certificatesOf).
+    const certificate = certificates.find((item) => item.type === type && item.status === 'active');
+    if (!certificate) continue;
+    const names = bundleFiles[type];
+    entries.push({ name: `${folder}/${names.certificate}`, content: certificate.certificatePem });
+    const privateKey = service.privateKeyOf(certificate);
+    if (privateKey) entries.push({ name: `${folder}/${names.key}`, content: privateKey, mode: 0o600 });
+    summaryCertificates[type] = {
+      kid: certificate.kid,
+      serialNumber: certificate.serialNumber,
+      certificateFile: names.certificate,
+      keyFile: names.key,
+    };
+  }
+  if (!summaryCertificates.transport || !summaryCertificates.signing) {
+    throw new DirectoryError(
+      409,
+      'conflict',
+      'the software has no active transport and signing certificates to bundle',
+    );
+  }
+  const ssa = await service.issueSsa(software.id);
+  const directoryUrl = new URL(service.addresses.issuer).origin;
+  const summary = {
+    version: 1,
+    createdAt: service.now().toISOString(),
+    directory: { url: directoryUrl, jwksUri: `${service.addresses.issuer}/v1/jwks` },
+    organisation: {
+      id: organisation.id,
+      name: organisation.name,
+      organizationIdentifier: organisation.organizationIdentifier,
+    },
+    software: {
+      id: software.id,
+      clientName: software.clientName,
+      roles: software.roles,
+      redirectUris: software.redirectUris,
+      jwksUri: service.addresses.softwareJwks(organisation.id, software.id),
+    },
+    certificates: summaryCertificates,
+    registrations: {},
+    consents: [],
+  };
+  entries.push(
+    { name: `${folder}/${bundleFiles.caChain}`, content: caChainPem },
+    { name: `${folder}/${bundleFiles.ssa}`, content: `${ssa}\n` },
+    { name: `${folder}/${bundleFiles.summary}`, content: `${JSON.stringify(summary, null, 2)}\n` },
+  );
+  return tarGz(entries, service.now());
+}
+
+function download(reply: FastifyReply, type: string, fileName: string, content: string | Buffer) {
+  return reply
+    .headers(securityHeaders)
+    .header('content-type', type)
+    .header('content-disposition', `attachment; filename="${fileName}"`)
+    .send(content);
+}
+
+// ---- forms and sessions ---------------------------------------------------------------------------
+
+function formOf(request: FastifyRequest): Form {
+  if (!(request.body instanceof URLSearchParams)) {
+    throw DirectoryError.badRequest('send the form as application/x-www-form-urlencoded');
+  }
+  return request.body;
+}
+
+function text(form: Form, name: string): string | undefined {
+  const value = form.get(name)?.trim();
+  return value ? value : undefined;
+}
+
+function optional(form: Form, name: string): Record<string, string> {
+  const value = text(form, name);
+  return value === undefined ? {} : { [name]: value };
+}
+
+function choice<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw DirectoryError.badRequest(`${what} must be one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Onboarding without approval, and keys made by the directory, exist only in the sandbox. */
+function requireSandbox(sandbox: boolean, what = 'onboarding without approval'): void {
+  if (!sandbox) throw DirectoryError.forbidden(`${what} is only available in the sandbox`);
+}
+
+function keySources(form: Form): Partial<Record<CertificateType, KeySource>> {
+  if ((form.get('keys') ?? 'generate') === 'generate') {
+    return { transport: { generate: true }, signing: { generate: true }, encryption: { generate: true } };
+  }
+  const transport = form.get('csrTransport')?.trim();
+  const signing = form.get('csrSigning')?.trim();
+  const encryption = form.get('csrEncryption')?.trim();
+  if (!transport || !signing)
+    throw DirectoryError.badRequest('paste at least the transport and signing CSRs');
+  return {
+    transport: { csr: transport },
+    signing: { csr: signing },
+    ...(encryption ? { encryption: { csr: encryption } } : {}),
+  };
+}
+
+function checkKid(kid: string): string {
+  if (!idPatterns.kid.test(kid)) throw DirectoryError.notFound('no such key');
+  return kid;
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer || !URL.canParse(referer)) return undefined;
+  return new URL(referer).origin;
+}
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+function secretMatches(organisation: OrganisationRow, secret: string): boolean {
+  if (!organisation.managementSecretHash || secret === '') return false;
+  const expected = Buffer.from(organisation.managementSecretHash, 'hex');
+  const actual = Buffer.from(hashSecret(secret), 'hex');
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+function setSession(reply: FastifyReply, orgId: string, secret: string): void {
+  reply.header(
+    'set-cookie',
+    `${cookieName}=${orgId}.${secret}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
+  );
+}
+
+function sessionCookie(request: FastifyRequest): { orgId: string; secret: string } | undefined {
+  const header = request.headers.cookie ?? '';
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=');
+    if (name !== cookieName) continue;
+    const [orgId, secret] = rest.join('=').split('.');
+    if (orgId && secret) return { orgId, secret };
+  }
+  return undefined;
+}
+
+async function currentOrganisation(
+  service: DirectoryService,
+  request: FastifyRequest,
+): Promise<OrganisationRow | undefined> {
+  const session = sessionCookie(request);
+  if (!session || !idPatterns.organisation.test(session.orgId)) return undefined;
+  const organisation = await service.organisation(session.orgId).catch(() => undefined);
+  return organisation && secretMatches(organisation, session.secret) ? organisation : undefined;
+}
+
+async function managed(
+  service: DirectoryService,
+  request: FastifyRequest,
+  orgId: string,
+): Promise<OrganisationRow> {
+  const organisation = await currentOrganisation(service, request);
+  if (!organisation || organisation.id !== orgId) {
+    throw DirectoryError.forbidden("sign in with this organisation's id and management key to manage it");
+  }
+  return organisation;
+}
+
+async function managedSoftware(
+  service: DirectoryService,
+  request: FastifyRequest,
+  params: { orgId: string; softwareId: string },
+): Promise<{ organisation: OrganisationRow; software: SoftwareRow }> {
+  const organisation = await managed(service, request, params.orgId);
+  if (!idPatterns.software.test(params.softwareId))
+    throw DirectoryError.notFound('no such software statement');
+  const software = await service.software(params.softwareId);
+  if (software.orgId !== organisation.id)
+    throw DirectoryError.notFound('no such software statement in this organisation');
+  return { organisation, software };
+}

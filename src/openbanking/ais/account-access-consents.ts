@@ -1,0 +1,107 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  createIntent,
+  getIntentForClient,
+  revoke,
+  type ConsentContext,
+  type Intent,
+  type RevocationNotifier,
+} from '../../consent/index.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
+import { asObError } from '../http/intent-errors.ts';
+import { obDateTime, selfUrl } from '../http/wire.ts';
+
+export interface AccountAccessConsentsContext {
+  db: ConsentContext['db'];
+  clock: Clock;
+  guard: GuardDependencies;
+  notifyRevoked: RevocationNotifier;
+  publicBaseUrl: string;
+}
+
+/** OBReadConsentResponse1 from an intent. */
+export function accountAccessConsentBody(intent: Intent, self: string) {
+  const data = intent.data as { TransactionFromDateTime?: string; TransactionToDateTime?: string };
+  return {
+    Data: {
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      Permissions: intent.permissions,
+      ...(intent.expiresAt ? { ExpirationDateTime: obDateTime(intent.expiresAt) } : {}),
+      ...(data.TransactionFromDateTime ? { TransactionFromDateTime: data.TransactionFromDateTime } : {}),
+      ...(data.TransactionToDateTime ? { TransactionToDateTime: data.TransactionToDateTime } : {}),
+    },
+    Risk: intent.risk,
+    Links: { Self: self },
+    Meta: { TotalPages: 1 },
+  };
+}
+
+const CONSENT_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/** POST / GET / DELETE account-access-consents: the AISP stages, reads and withdraws its consents. */
+export async function accountAccessConsents(
+  scope: FastifyInstance,
+  context: AccountAccessConsentsContext,
+): Promise<void> {
+  const preHandler = guard(guardProfiles.consentEndpoint('accounts'), context.guard);
+  const ctx = { db: context.db, clock: context.clock };
+
+  scope.post('/account-access-consents', { preHandler }, async (request, reply) => {
+    const body = request.body as { Data?: unknown; Risk?: unknown } | undefined;
+    if (!body || typeof body !== 'object')
+      throw ObError.single(400, 'UK.OBIE.Field.Missing', 'the body must be an OBReadConsent1 JSON object');
+    if (typeof body.Data !== 'object' || body.Data === null)
+      throw ObError.single(400, 'UK.OBIE.Field.Missing', 'Data is required', 'Data');
+    if (typeof body.Risk !== 'object' || body.Risk === null)
+      throw ObError.single(400, 'UK.OBIE.Field.Missing', 'Risk is required', 'Risk');
+    const intent = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: guarded(request).token.clientId,
+      data: body.Data as Record<string, unknown>,
+      risk: body.Risk as Record<string, unknown>,
+    }).catch(asObError);
+    const self = `${selfUrl(request, context.publicBaseUrl)}/${intent.id}`;
+    return reply.status(201).send(accountAccessConsentBody(intent, self));
+  });
+
+  const owned = async (clientId: string, consentId: string): Promise<Intent> => {
+    const intent = CONSENT_ID.test(consentId)
+      ? await getIntentForClient(context.db, consentId, clientId)
+      : undefined;
+    if (!intent || intent.kind !== 'account-access') {
+      throw ObError.single(
+        404,
+        'UK.OBIE.Resource.NotFound',
+        `no account-access consent ${consentId} of yours`,
+      );
+    }
+    return intent;
+  };
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/account-access-consents/:ConsentId',
+    { preHandler },
+    async (request) => {
+      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      return accountAccessConsentBody(intent, selfUrl(request, context.publicBaseUrl));
+    },
+  );
+
+  scope.delete<{ Params: { ConsentId: string } }>(
+    '/account-access-consents/:ConsentId',
+    { preHandler },
+    async (request, reply) => {
+      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      await revoke({ ...ctx, notifyRevoked: context.notifyRevoked }, intent.id, {
+        actor: 'tpp',
+        detail: `deleted by client ${intent.clientId}`,
+      }).catch(asObError);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,437 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  balancesOf,
+  getAccounts,
+  getCustomerParty,
+  getStatement,
+  listAccountParties,
+  listAccountProducts,
+  listBeneficiaries,
+  listDirectDebits,
+  listOffers,
+  listScheduledPayments,
+  listStandingOrders,
+  listStatements,
+  listTransactions,
+  renderStatementPdf,
+  type Statement,
+  type TransactionPage,
+} from '../../bank/index.ts';
+import type { ConsentContext, Intent } from '../../consent/index.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
+import {
+  assertPageExists,
+  PAGE_SIZE,
+  pageLinks,
+  pageOf,
+  requestedPage,
+  totalPagesOf,
+} from '../http/pagination.ts';
+import {
+  intersectWindows,
+  parseQueryDateTime,
+  singleQueryValue,
+  type TimeWindow,
+} from '../http/query-dates.ts';
+import { obDateTime, selfUrl } from '../http/wire.ts';
+import type { ConsentUsage } from './consent-usage.ts';
+import * as v3 from './v3.1.11/mapping.ts';
+
+/**
+ * Account Information v3.1.11: every data endpoint of the specification, per account and in bulk (bulk =
+ * across the accounts the PSU selected for the consent). The guard has already established the mTLS
+ * client, the bound PSU token, the live consent, that it grants at least one permission the endpoint
+ * answers with, and that an `:AccountId` is one the PSU selected. Here: the consent's permissions shape
+ * every object (mapping.ts), its `TransactionFromDateTime`/`ToDateTime` bound every transaction and
+ * statement, the query's date filters narrow further, and lists are paged.
+ */
+export interface AccountInformationContext {
+  db: ConsentContext['db'];
+  clock: Clock;
+  guard: GuardDependencies;
+  /** e.g. `https://bank.example/open-banking/v3.1/aisp`: the origin of `Links`. */
+  publicBaseUrl: string;
+  usage: ConsentUsage;
+}
+
+/** Which permissions let a TPP call each family of endpoints (any one of them suffices). */
+export const ENDPOINT_PERMISSIONS = {
+  accounts: ['ReadAccountsBasic', 'ReadAccountsDetail'],
+  balances: ['ReadBalances'],
+  transactions: ['ReadTransactionsBasic', 'ReadTransactionsDetail'],
+  beneficiaries: ['ReadBeneficiariesBasic', 'ReadBeneficiariesDetail'],
+  directDebits: ['ReadDirectDebits'],
+  standingOrders: ['ReadStandingOrdersBasic', 'ReadStandingOrdersDetail'],
+  scheduledPayments: ['ReadScheduledPaymentsBasic', 'ReadScheduledPaymentsDetail'],
+  statements: ['ReadStatementsBasic', 'ReadStatementsDetail'],
+  statementFile: ['ReadStatementsDetail'],
+  products: ['ReadProducts'],
+  offers: ['ReadOffers'],
+  party: ['ReadParty'],
+  partyPsu: ['ReadPartyPSU'],
+} as const satisfies Record<string, readonly v3.AisPermission[]>;
+
+interface Call {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  intent: Intent;
+  permissions: ReadonlySet<string>;
+  /** The `:AccountId` of a per-account endpoint (already checked against the consent). */
+  accountId: string | undefined;
+  /** The accounts this call covers: the one in the path, or all the PSU selected (bulk). */
+  accountIds: string[];
+  self: string;
+  now: Date;
+}
+
+type Params = { AccountId?: string; StatementId?: string };
+
+/** The consent's transaction window; `undefined` (nothing visible) when a stored bound cannot be read. */
+function consentWindow(intent: Intent): TimeWindow | undefined {
+  const window: TimeWindow = {};
+  for (const [field, key] of [
+    ['TransactionFromDateTime', 'from'],
+    ['TransactionToDateTime', 'to'],
+  ] as const) {
+    const value = intent.data[field];
+    if (value === undefined || value === null) continue;
+    // An ISODateTime carries its offset; one without is read as UTC (never as this server's local time).
+    const text =
+      typeof value === 'string' && value.includes('T') && !/(Z|[+-]\d{2}:?\d{2})$/i.test(value)
+        ? `${value}Z`
+        : value;
+    const time = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+    if (Number.isNaN(time)) return undefined;
+    window[key] = new Date(time);
+  }
+  return window;
+}
+
+/** The query's date filters, e.g. `fromBookingDateTime`/`toBookingDateTime`. */
+function queryWindow(request: FastifyRequest, fromName: string, toName: string): TimeWindow {
+  const from = parseQueryDateTime(singleQueryValue(request.query, fromName), fromName);
+  const to = parseQueryDateTime(singleQueryValue(request.query, toName), toName);
+  if (from && to && from > to) {
+    throw ObError.single(400, 'UK.OBIE.Field.InvalidDate', `${fromName} is after ${toName}`, fromName);
+  }
+  return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+}
+
+function narrow(...windows: (TimeWindow | undefined)[]): TimeWindow | undefined {
+  let result: TimeWindow | undefined = {};
+  for (const window of windows) {
+    if (!result || !window) return undefined;
+    result = intersectWindows(result, window);
+  }
+  return result;
+}
+
+function overlaps(statement: Statement, window: TimeWindow | undefined): boolean {
+  if (!window) return false;
+  return (!window.from || statement.endAt >= window.from) && (!window.to || statement.startAt <= window.to);
+}
+
+/** Whether the Accept header asks for a PDF ahead of (or without) JSON. */
+export function prefersPdf(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const types = accept
+    .split(',')
+    .map((part) => {
+      const [type = '', ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return { type: type.trim(), q: q ? Number(q.slice(2)) : 1 };
+    })
+    .filter((t) => t.q > 0 && !Number.isNaN(t.q));
+  const weight = (wanted: string[]) =>
+    Math.max(0, ...types.filter((t) => wanted.includes(t.type)).map((t) => t.q));
+  const pdf = weight(['application/pdf']);
+  return pdf > 0 && pdf > weight(['application/json', 'application/*', '*/*']);
+}
+
+const EMPTY_PAGE = (page: number): TransactionPage => ({
+  items: [],
+  total: 0,
+  pageNumber: page,
+  pageSize: PAGE_SIZE,
+  totalPages: 1,
+  firstBookedAt: null,
+  lastBookedAt: null,
+});
+
+export async function accountInformation(
+  scope: FastifyInstance,
+  context: AccountInformationContext,
+): Promise<void> {
+  const { db, clock, usage } = context;
+
+  function get(
+    path: string,
+    permissions: readonly string[],
+    handler: (call: Call) => Promise<unknown>,
+  ): void {
+    const preHandler = guard(guardProfiles.accountData(permissions), context.guard);
+    scope.get<{ Params: Params }>(path, { preHandler }, async (request, reply) => {
+      const { intent } = guarded(request);
+      if (!intent) throw new Error('account data endpoint reached without a consent');
+      const accountId = request.params.AccountId;
+      const call: Call = {
+        request,
+        reply,
+        intent,
+        permissions: new Set(intent.permissions),
+        accountId,
+        accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
+        self: selfUrl(request, context.publicBaseUrl),
+        now: clock.now(),
+      };
+      const body = await handler(call);
+      usage.touch(intent.id, request.log);
+      return body;
+    });
+  }
+
+  /** A whole list, paged in memory (lists that are small per account). */
+  function listBody<T>(call: Call, key: string, items: readonly T[]) {
+    const page = requestedPage(call.request);
+    return {
+      Data: { [key]: pageOf(items, page) },
+      ...pageLinks(call.self, page, totalPagesOf(items.length)),
+    };
+  }
+
+  function single(call: Call, data: Record<string, unknown>) {
+    return { Data: data, Links: { Self: call.self }, Meta: { TotalPages: 1 } };
+  }
+
+  async function transactions(call: Call, window: TimeWindow | undefined) {
+    const access = v3.transactionAccess(call.permissions);
+    if (!access.allowed) {
+      throw ObError.single(
+        403,
+        'UK.OBIE.Resource.InvalidConsentStatus',
+        'the consent grants neither ReadTransactionsCredits nor ReadTransactionsDebits',
+      );
+    }
+    const page = requestedPage(call.request);
+    const result = window
+      ? await listTransactions(db, call.accountIds, {
+          ...window,
+          ...(access.creditDebit ? { creditDebit: access.creditDebit } : {}),
+          page: { number: page, size: PAGE_SIZE },
+        })
+      : EMPTY_PAGE(page);
+    assertPageExists(page, result.totalPages);
+    const { Links, Meta } = pageLinks(call.self, page, result.totalPages);
+    return {
+      Data: { Transaction: result.items.map((t) => v3.mapTransaction(t, access)) },
+      Links,
+      Meta: {
+        ...Meta,
+        ...(result.firstBookedAt ? { FirstAvailableDateTime: obDateTime(result.firstBookedAt) } : {}),
+        ...(result.lastBookedAt ? { LastAvailableDateTime: obDateTime(result.lastBookedAt) } : {}),
+      },
+    };
+  }
+
+  async function statementOf(call: Call): Promise<Statement> {
+    const { AccountId, StatementId } = call.request.params as Params;
+    const statement =
+      AccountId !== undefined && StatementId !== undefined && StatementId.length <= 128
+        ? await getStatement(db, AccountId, StatementId)
+        : undefined;
+    // Outside the consent's transaction window a statement is as invisible as one that does not exist.
+    if (!statement || !overlaps(statement, consentWindow(call.intent))) {
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no statement ${StatementId} on this account`);
+    }
+    return statement;
+  }
+
+  // --- Accounts -------------------------------------------------------------------------------------
+  const accounts = async (call: Call) => {
+    const records = await getAccounts(db, call.accountIds);
+    if (call.accountId !== undefined && records.length === 0) {
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no account ${call.accountId}`);
+    }
+    return listBody(
+      call,
+      'Account',
+      records.map((account) => v3.mapAccount(account, call.permissions)),
+    );
+  };
+  get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts);
+  get('/accounts/:AccountId', ENDPOINT_PERMISSIONS.accounts, accounts);
+
+  // --- Balances -------------------------------------------------------------------------------------
+  const balances = async (call: Call) => {
+    const list = await balancesOf(db, call.accountIds);
+    return listBody(
+      call,
+      'Balance',
+      list.flatMap((balance) => v3.mapBalances(balance, call.now)),
+    );
+  };
+  get('/balances', ENDPOINT_PERMISSIONS.balances, balances);
+  get('/accounts/:AccountId/balances', ENDPOINT_PERMISSIONS.balances, balances);
+
+  // --- Transactions ---------------------------------------------------------------------------------
+  const bookedTransactions = (call: Call) =>
+    transactions(
+      call,
+      narrow(
+        consentWindow(call.intent),
+        queryWindow(call.request, 'fromBookingDateTime', 'toBookingDateTime'),
+      ),
+    );
+  get('/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions);
+  get('/accounts/:AccountId/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions);
+
+  // --- Beneficiaries, direct debits, standing orders, scheduled payments -----------------------------
+  const beneficiaries = async (call: Call) =>
+    listBody(
+      call,
+      'Beneficiary',
+      (await listBeneficiaries(db, call.accountIds)).map((b) => v3.mapBeneficiary(b, call.permissions)),
+    );
+  get('/beneficiaries', ENDPOINT_PERMISSIONS.beneficiaries, beneficiaries);
+  get('/accounts/:AccountId/beneficiaries', ENDPOINT_PERMISSIONS.beneficiaries, beneficiaries);
+
+  const directDebits = async (call: Call) =>
+    listBody(call, 'DirectDebit', (await listDirectDebits(db, call.accountIds)).map(v3.mapDirectDebit));
+  get('/direct-debits', ENDPOINT_PERMISSIONS.directDebits, directDebits);
+  get('/accounts/:AccountId/direct-debits', ENDPOINT_PERMISSIONS.directDebits, directDebits);
+
+  const standingOrders = async (call: Call) =>
+    listBody(
+      call,
+      'StandingOrder',
+      (await listStandingOrders(db, call.accountIds)).map((o) => v3.mapStandingOrder(o, call.permissions)),
+    );
+  get('/standing-orders', ENDPOINT_PERMISSIONS.standingOrders, standingOrders);
+  get('/accounts/:AccountId/standing-orders', ENDPOINT_PERMISSIONS.standingOrders, standingOrders);
+
+  const scheduledPayments = async (call: Call) =>
+    listBody(
+      call,
+      'ScheduledPayment',
+      (await listScheduledPayments(db, call.accountIds)).map((p) =>
+        v3.mapScheduledPayment(p, call.permissions),
+      ),
+    );
+  get('/scheduled-payments', ENDPOINT_PERMISSIONS.scheduledPayments, scheduledPayments);
+  get('/accounts/:AccountId/scheduled-payments', ENDPOINT_PERMISSIONS.scheduledPayments, scheduledPayments);
+
+  // --- Statements -----------------------------------------------------------------------------------
+  const statements = async (call: Call) => {
+    const window = narrow(
+      consentWindow(call.intent),
+      queryWindow(call.request, 'fromStatementDateTime', 'toStatementDateTime'),
+    );
+    const list = window ? await listStatements(db, call.accountIds, window) : [];
+    return listBody(
+      call,
+      'Statement',
+      list.map((s) => v3.mapStatement(s, call.permissions)),
+    );
+  };
+  get('/statements', ENDPOINT_PERMISSIONS.statements, statements);
+  get('/accounts/:AccountId/statements', ENDPOINT_PERMISSIONS.statements, statements);
+  get('/accounts/:AccountId/statements/:StatementId', ENDPOINT_PERMISSIONS.statements, async (call) => {
+    const statement = await statementOf(call);
+    return single(call, { Statement: [v3.mapStatement(statement, call.permissions)] });
+  });
+  get(
+    '/accounts/:AccountId/statements/:StatementId/transactions',
+    ENDPOINT_PERMISSIONS.statements,
+    async (call) => {
+      const statement = await statementOf(call);
+      return transactions(
+        call,
+        narrow(consentWindow(call.intent), { from: statement.startAt, to: statement.endAt }),
+      );
+    },
+  );
+  /**
+   * The statement file. With `Accept: application/pdf` (and JSON not preferred): the statement as the
+   * bank issued it, a PDF rendered from the ledger — ReadStatementsDetail is the permission the OB
+   * specification gives for downloading statement files. Otherwise the JSON object the specification
+   * types the response as (`File`): the statement with its amounts and its lines as this consent lets
+   * the TPP see transactions (none when it grants none, Basic or Detail as granted, inside the
+   * consent's transaction window).
+   */
+  get(
+    '/accounts/:AccountId/statements/:StatementId/file',
+    ENDPOINT_PERMISSIONS.statementFile,
+    async (call) => {
+      const statement = await statementOf(call);
+      if (prefersPdf(call.request.headers.accept)) {
+        const pdf = await renderStatementPdf(db, statement.accountId, statement.id);
+        if (!pdf) throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no statement ${statement.id}`);
+        const name = (statement.reference ?? statement.id).replace(/[^A-Za-z0-9._-]/g, '_');
+        return call.reply
+          .type('application/pdf')
+          .header('content-disposition', `attachment; filename="statement-${name}.pdf"`)
+          .send(pdf);
+      }
+      const access = v3.transactionAccess(call.permissions);
+      const window = narrow(consentWindow(call.intent), { from: statement.startAt, to: statement.endAt });
+      const lines = [];
+      if (access.allowed && window) {
+        for (let page = 1, pages = 1; page <= pages; page += 1) {
+          const result = await listTransactions(db, statement.accountId, {
+            ...window,
+            ...(access.creditDebit ? { creditDebit: access.creditDebit } : {}),
+            status: ['Booked'],
+            page: { number: page, size: 1000 },
+          });
+          pages = result.totalPages;
+          lines.push(...result.items.map((t) => v3.mapTransaction(t, access)));
+        }
+      }
+      return {
+        Statement: v3.mapStatement(statement, call.permissions),
+        Transaction: lines.reverse(),
+        GeneratedDateTime: obDateTime(call.now),
+      };
+    },
+  );
+
+  // --- Products, offers ----------------------------------------------------------------------------
+  const products = async (call: Call) =>
+    listBody(
+      call,
+      'Product',
+      (await listAccountProducts(db, call.accountIds)).map(({ accountId, product }) =>
+        v3.mapProduct(accountId, product),
+      ),
+    );
+  get('/products', ENDPOINT_PERMISSIONS.products, products);
+  get('/accounts/:AccountId/product', ENDPOINT_PERMISSIONS.products, products);
+
+  const offers = async (call: Call) =>
+    listBody(call, 'Offer', (await listOffers(db, call.accountIds)).map(v3.mapOffer));
+  get('/offers', ENDPOINT_PERMISSIONS.offers, offers);
+  get('/accounts/:AccountId/offers', ENDPOINT_PERMISSIONS.offers, offers);
+
+  // --- Parties --------------------------------------------------------------------------------------
+  get('/party', ENDPOINT_PERMISSIONS.partyPsu, async (call) => {
+    const party = call.intent.customerId ? await getCustomerParty(db, call.intent.customerId) : undefined;
+    return single(call, party ? { Party: v3.mapParty(party) } : {});
+  });
+  get('/accounts/:AccountId/parties', ENDPOINT_PERMISSIONS.party, async (call) => {
+    const parties = await listAccountParties(db, call.accountId ?? '');
+    return listBody(
+      call,
+      'Party',
+      parties.map(({ party, accountRole }) => v3.mapParty(party, accountRole)),
+    );
+  });
+  /** The account's party for this PSU: the PSU's own when the PSU is a party of it, else its first holder. */
+  get('/accounts/:AccountId/party', ENDPOINT_PERMISSIONS.party, async (call) => {
+    const parties = await listAccountParties(db, call.accountId ?? '');
+    const own = call.intent.customerId ? await getCustomerParty(db, call.intent.customerId) : undefined;
+    const chosen = parties.find(({ party }) => party.id === own?.id) ?? parties[0];
+    return single(call, chosen ? { Party: v3.mapParty(chosen.party, chosen.accountRole) } : {});
+  });
+}

@@ -1,0 +1,110 @@
+import type { Intent } from '../../consent/index.ts';
+import type { Clock } from '../../shared/clock.ts';
+import type { AccessTokenView, IntentSource, TokenSource } from './types.ts';
+
+/**
+ * The API hot path must not hit the database for every request: token and consent look-ups are cached
+ * here for a short time. A revocation drops the entries at once — locally through `forgetIntent`, and on
+ * every other instance through the PostgreSQL NOTIFY the server subscribes to — so the TTL only bounds
+ * how long a change we were not told of (e.g. a token's own expiry, which is also checked) can linger.
+ */
+export interface CacheOptions {
+  clock: Clock;
+  ttlMs: number;
+  maxEntries: number;
+}
+
+interface Entry<T> {
+  value: T | undefined;
+  until: number;
+}
+
+class TtlCache<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #options: CacheOptions;
+  constructor(options: CacheOptions) {
+    this.#options = options;
+  }
+
+  get(key: string): Entry<T> | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until <= this.#options.clock.now().getTime()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  set(key: string, value: T | undefined, until?: number): void {
+    const now = this.#options.clock.now().getTime();
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, until: Math.min(until ?? Infinity, now + this.#options.ttlMs) });
+    if (this.#entries.size > this.#options.maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  deleteWhere(predicate: (value: T | undefined) => boolean): void {
+    for (const [key, entry] of this.#entries) if (predicate(entry.value)) this.#entries.delete(key);
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+}
+
+export interface GuardCaches {
+  tokens: TokenSource;
+  intents: IntentSource;
+  /** Drops the intent and every token resting on it (a revocation, a status change). */
+  forgetIntent(intentId: string): void;
+  /** Drops one token (RFC 7009 revocation). */
+  forgetToken(token: string): void;
+  clear(): void;
+}
+
+export function createGuardCaches(
+  inner: { tokens: TokenSource; intents: IntentSource },
+  options: CacheOptions,
+): GuardCaches {
+  const tokens = new TtlCache<AccessTokenView>(options);
+  const intents = new TtlCache<Intent>(options);
+  return {
+    tokens: {
+      async find(token) {
+        const hit = tokens.get(token);
+        if (hit) return hit.value;
+        const found = await inner.tokens.find(token);
+        // An unknown token is remembered briefly too, so a flood of bad tokens does not reach the database.
+        tokens.set(token, found, found?.expiresAt.getTime());
+        return found;
+      },
+    },
+    intents: {
+      async find(intentId) {
+        const hit = intents.get(intentId);
+        if (hit) return hit.value;
+        const found = await inner.intents.find(intentId);
+        intents.set(intentId, found);
+        return found;
+      },
+    },
+    forgetIntent(intentId) {
+      intents.delete(intentId);
+      tokens.deleteWhere((token) => token?.intentId === intentId);
+    },
+    forgetToken(token) {
+      tokens.delete(token);
+    },
+    clear() {
+      tokens.clear();
+      intents.clear();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import type { IntentKind } from '../../../consent/index.ts';
+import { ObError } from '../../errors.ts';
+import type { Check } from '../types.ts';
+
+/**
+ * The intent the token rests on: it exists, is of a kind this endpoint serves, belongs to the token's
+ * client, was authorised by the token's PSU, is still `Authorised` and has not expired.
+ */
+export function consentAuthorised(kinds: readonly IntentKind[]): Check {
+  return {
+    name: 'consent authorised',
+    async run(state, { intents, clock }) {
+      const token = state.token;
+      const intentId = token?.intentId;
+      if (!token || !intentId) {
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the access token rests on no consent',
+        );
+      }
+      const intent = await intents.find(intentId);
+      if (!intent || intent.clientId !== token.clientId || !kinds.includes(intent.kind)) {
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the access token rests on no consent for this API',
+        );
+      }
+      if (intent.status !== 'Authorised') {
+        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${intent.status}`);
+      }
+      if (
+        intent.customerId !== undefined &&
+        token.customerId !== undefined &&
+        intent.customerId !== token.customerId
+      ) {
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the consent was authorised by another customer',
+        );
+      }
+      if (intent.expiresAt && intent.expiresAt <= clock.now()) {
+        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
+      }
+      state.intent = intent;
+    },
+  };
+}
+
+/** Account information: the consent must carry at least one of the permissions an endpoint answers with. */
+export function consentPermits(anyOf: readonly string[]): Check {
+  return {
+    name: `permission ${anyOf.join(' | ')}`,
+    run(state) {
+      const granted = state.intent?.permissions ?? [];
+      if (!anyOf.some((permission) => granted.includes(permission))) {
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          `the consent does not grant ${anyOf.join(' or ')}`,
+        );
+      }
+    },
+  };
+}
+
+/** An `:AccountId` in the path must be one of the accounts the PSU selected for this consent. */
+export const accountInConsent: Check = {
+  name: 'account selected by the PSU',
+  run(state) {
+    const params = state.request.params as { AccountId?: string } | undefined;
+    const accountId = params?.AccountId;
+    if (accountId === undefined) return;
+    if (!state.intent?.accountIds.includes(accountId)) {
+      // Not 403: whether the account exists at all is not the TPP's business.
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no account ${accountId} under this consent`);
+    }
+  },
+};

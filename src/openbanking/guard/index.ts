@@ -1,0 +1,10 @@
+export { guard, guarded, guardProfiles } from './pipeline.ts';
+export { createGuardCaches, type GuardCaches, type CacheOptions } from './caches.ts';
+export type {
+  AccessTokenView,
+  Check,
+  GuardDependencies,
+  GuardState,
+  IntentSource,
+  TokenSource,
+} from './types.ts';

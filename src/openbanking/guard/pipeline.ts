@@ -1,0 +1,77 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { IntentKind } from '../../consent/index.ts';
+import { certificateBinding } from './checks/certificate-binding.ts';
+import { bearerToken } from './checks/bearer-token.ts';
+import { accountInConsent, consentAuthorised, consentPermits } from './checks/consent.ts';
+import { fapiHeaders } from './checks/fapi-headers.ts';
+import { scope } from './checks/scope.ts';
+import { tokenGrantType } from './checks/token-grant-type.ts';
+import { transportCertificate } from './checks/transport-certificate.ts';
+import type { Check, GuardDependencies, GuardState } from './types.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the API guard established for this request: certificate, token, consent. */
+    guard?: GuardState;
+  }
+}
+
+type ResourceScope = 'accounts' | 'payments' | 'fundsconfirmations';
+
+/**
+ * The checks every protected endpoint runs, in this order (DESIGN.md, "Use"): who is on the line, which
+ * token, what kind of token, bound to this line, for this API, resting on a live consent that covers
+ * what is asked.
+ */
+export const guardProfiles = {
+  /** POST/GET/DELETE of consents (intents): the TPP acting for itself. */
+  consentEndpoint: (resource: ResourceScope): Check[] => [
+    transportCertificate,
+    bearerToken,
+    tokenGrantType('client_credentials'),
+    certificateBinding,
+    scope(resource),
+    fapiHeaders,
+  ],
+  /** Account information: the PSU's authorised consent, narrowed to permissions and selected accounts. */
+  accountData: (anyOfPermissions: readonly string[]): Check[] => [
+    transportCertificate,
+    bearerToken,
+    tokenGrantType('authorization_code'),
+    certificateBinding,
+    scope('accounts'),
+    fapiHeaders,
+    consentAuthorised(['account-access']),
+    consentPermits(anyOfPermissions),
+    accountInConsent,
+  ],
+  /** Payment submissions and funds confirmations: the PSU's authorised consent of the given kinds. */
+  authorisedConsent: (resource: ResourceScope, kinds: readonly IntentKind[]): Check[] => [
+    transportCertificate,
+    bearerToken,
+    tokenGrantType('authorization_code'),
+    certificateBinding,
+    scope(resource),
+    fapiHeaders,
+    consentAuthorised(kinds),
+  ],
+} as const;
+
+/** Runs the checks in order as a fastify preHandler; the first refusal ends the request. */
+export function guard(checks: readonly Check[], dependencies: GuardDependencies): preHandlerAsyncHookHandler {
+  return async function runGuard(request: FastifyRequest, _reply: FastifyReply) {
+    const state: GuardState = { request, clock: dependencies.clock };
+    for (const check of checks) await check.run(state, dependencies);
+    request.guard = state;
+  };
+}
+
+/** The state the guard left on a request that reached its handler. */
+export function guarded(
+  request: FastifyRequest,
+): Required<Pick<GuardState, 'certificate' | 'token'>> & GuardState {
+  const state = request.guard;
+  if (!state?.certificate || !state.token)
+    throw new Error('route handler reached without passing the API guard');
+  return state as Required<Pick<GuardState, 'certificate' | 'token'>> & GuardState;
+}

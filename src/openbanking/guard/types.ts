@@ -1,0 +1,50 @@
+import type { FastifyRequest } from 'fastify';
+import type { Intent } from '../../consent/index.ts';
+import type { ClientCertificate } from '../../shared/client-certificate.ts';
+import type { Clock } from '../../shared/clock.ts';
+
+/** What the guard needs to know of an access token; the authorization server supplies it. */
+export interface AccessTokenView {
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  /** How it was obtained: consent endpoints take client_credentials tokens, data endpoints PSU-authorised ones. */
+  grantType: 'client_credentials' | 'authorization_code';
+  /** RFC 8705 `cnf.x5t#S256` of the certificate it is bound to. */
+  certificateThumbprint: string | undefined;
+  /** The intent (consent) the PSU authorised, for authorization_code tokens. */
+  intentId: string | undefined;
+  /** The bank customer who authorised it. */
+  customerId: string | undefined;
+  expiresAt: Date;
+}
+
+/** Finds a live access token by its value; undefined when unknown, expired or revoked. */
+export interface TokenSource {
+  find(token: string): Promise<AccessTokenView | undefined>;
+}
+
+/** Reads an intent for the guard; a cache may stand in front of the store. */
+export interface IntentSource {
+  find(intentId: string): Promise<Intent | undefined>;
+}
+
+/** The state one request accumulates as it passes the checks; later checks read what earlier ones found. */
+export interface GuardState {
+  readonly request: FastifyRequest;
+  readonly clock: Clock;
+  certificate?: ClientCertificate;
+  token?: AccessTokenView;
+  intent?: Intent;
+}
+
+export interface GuardDependencies {
+  tokens: TokenSource;
+  intents: IntentSource;
+  clock: Clock;
+}
+
+/** One named check: it throws an ObError to refuse, or returns to let the next one run. */
+export interface Check {
+  readonly name: string;
+  run(state: GuardState, dependencies: GuardDependencies): Promise<void> | void;
+}

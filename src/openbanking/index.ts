@@ -1,0 +1,10 @@
+/** src/openbanking: the Read/Write HTTP APIs, their guard, FAPI headers, OB errors and wire mappings. */
+export {
+  mountOpenBanking,
+  type MountedOpenBanking,
+  type OpenBankingDependencies,
+  type OpenBankingMountContext,
+} from './part.ts';
+export { ObError, obErrorBody, type ObErrorCode, type ObErrorResponse } from './errors.ts';
+export { API_BASES } from './http/wire.ts';
+export type { AccessTokenView, TokenSource } from './guard/index.ts';

@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import type { ConsentContext, RevocationNotifier } from '../consent/index.ts';
+import type { Clock } from '../shared/clock.ts';
+import { getIntent } from '../consent/index.ts';
+import { accountAccessConsents } from './ais/account-access-consents.ts';
+import { accountInformation } from './ais/account-information.ts';
+import { consentUsage } from './ais/consent-usage.ts';
+import { createGuardCaches, type GuardCaches, type TokenSource } from './guard/index.ts';
+import { API_BASES } from './http/wire.ts';
+import { fundsConfirmation } from './cof/funds-confirmation.ts';
+import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
+import { paymentInitiation } from './pis/index.ts';
+
+export interface OpenBankingMountContext {
+  mtls: FastifyInstance;
+  /** The bank's database, as the consent and bank parts take it. */
+  store: { db: ConsentContext['db'] };
+  clock: Clock;
+  urls: { mtls: string };
+}
+
+export interface OpenBankingDependencies {
+  /** Access tokens, from the authorization server, looked up in process. */
+  tokens: TokenSource;
+  /** Publishes a revocation to every part of every instance (and, first, to this one). */
+  notifyRevoked: RevocationNotifier;
+  /** Registers a handler for revocations published anywhere. */
+  onRevoked(handler: (intentId: string) => void): void;
+  /**
+   * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
+   * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
+   * Without it the payment APIs are not mounted.
+   */
+  payments?: { keys: SigningKeyResolver; signer: ResponseSigner; trustAnchor: string };
+}
+
+export interface MountedOpenBanking {
+  caches: GuardCaches;
+}
+
+/** The guard caches: long enough to spare the database, short enough that an unannounced change heals fast. */
+const CACHE = { ttlMs: 30_000, maxEntries: 50_000 };
+
+/** Mounts the Read/Write APIs on the mTLS listener under their specification base paths. */
+export async function mountOpenBanking(
+  context: OpenBankingMountContext,
+  dependencies: OpenBankingDependencies,
+): Promise<MountedOpenBanking> {
+  const { store, clock } = context;
+  const caches = createGuardCaches(
+    { tokens: dependencies.tokens, intents: { find: (intentId) => getIntent(store.db, intentId) } },
+    { clock, ...CACHE },
+  );
+  dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
+  const guard = { tokens: caches.tokens, intents: caches.intents, clock };
+
+  const usage = consentUsage({ db: store.db, clock });
+  await context.mtls.register(
+    async (scope) => {
+      await accountAccessConsents(scope, {
+        db: store.db,
+        clock,
+        guard,
+        notifyRevoked: dependencies.notifyRevoked,
+        publicBaseUrl: `${context.urls.mtls}${API_BASES.aisp}`,
+      });
+      await accountInformation(scope, {
+        db: store.db,
+        clock,
+        guard,
+        usage,
+        publicBaseUrl: `${context.urls.mtls}${API_BASES.aisp}`,
+      });
+    },
+    { prefix: API_BASES.aisp },
+  );
+  const payments = dependencies.payments;
+  if (payments) {
+    await context.mtls.register(
+      async (scope) =>
+        paymentInitiation(scope, {
+          db: store.db,
+          clock,
+          guard,
+          signatures: { keys: payments.keys, trustAnchor: payments.trustAnchor, clock },
+          signer: payments.signer,
+          publicBaseUrl: `${context.urls.mtls}${API_BASES.pisp}`,
+          forgetIntent: (intentId) => caches.forgetIntent(intentId),
+          notifyRevoked: dependencies.notifyRevoked,
+        }),
+      { prefix: API_BASES.pisp },
+    );
+  }
+  await context.mtls.register(
+    async (scope) =>
+      fundsConfirmation(scope, {
+        db: store.db,
+        clock,
+        guard,
+        notifyRevoked: dependencies.notifyRevoked,
+        publicBaseUrl: `${context.urls.mtls}${API_BASES.cbpii}`,
+      }),
+    { prefix: API_BASES.cbpii },
+  );
+  return { caches };
+}

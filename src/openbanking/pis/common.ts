@@ -1,0 +1,211 @@
+import type { FastifyRequest } from 'fastify';
+import {
+  findAccountByIdentification,
+  getAccount,
+  isAccountHolder,
+  type AccountRecord,
+  type PaymentRecord,
+} from '../../bank/index.ts';
+import type { Intent, IntentKind, RevocationNotifier } from '../../consent/index.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { ObError } from '../errors.ts';
+import { canonicalJson } from './validation.ts';
+import { bearerToken } from '../guard/checks/bearer-token.ts';
+import { certificateBinding } from '../guard/checks/certificate-binding.ts';
+import { fapiHeaders } from '../guard/checks/fapi-headers.ts';
+import { scope } from '../guard/checks/scope.ts';
+import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
+import { transportCertificate } from '../guard/checks/transport-certificate.ts';
+import type { Check, GuardDependencies } from '../guard/index.ts';
+import type { Db } from '../http/idempotency.ts';
+import type { ResponseSigner, SignatureVerifierOptions } from '../http/jws.ts';
+
+/** What the payment APIs (PIS, VRP) are mounted with. */
+export interface PaymentsContext {
+  db: Db;
+  clock: Clock;
+  guard: GuardDependencies;
+  /** Request signature verification: the TPP's keys, the trust anchor. */
+  signatures: SignatureVerifierOptions;
+  /** Signs every response of these APIs with the bank's key. */
+  signer: ResponseSigner;
+  /** e.g. `https://bank.example/open-banking/v3.1/pisp`. */
+  publicBaseUrl: string;
+  /** Drops a consent from the guard's cache (after it is consumed). */
+  forgetIntent(intentId: string): void;
+  /** Told of a revocation (a deleted VRP consent), for every instance's caches and tokens. */
+  notifyRevoked: RevocationNotifier;
+}
+
+/**
+ * Like the guard's `consentAuthorised`, but a payment submission may also find its consent Consumed: a
+ * retry of a submission that went through must reach the idempotency store and get the same answer.
+ * Whether a *new* submission may use the consent is decided by the atomic consume transition.
+ */
+export function consentForSubmission(kinds: readonly IntentKind[], allowConsumed: boolean): Check {
+  return {
+    name: 'consent authorised (or consumed, for a retry)',
+    async run(state, { intents, clock }) {
+      const token = state.token;
+      const intentId = token?.intentId;
+      const intent = intentId ? await intents.find(intentId) : undefined;
+      if (!token || !intent || intent.clientId !== token.clientId || !kinds.includes(intent.kind)) {
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the access token rests on no consent for this API',
+        );
+      }
+      const usable = intent.status === 'Authorised' || (allowConsumed && intent.status === 'Consumed');
+      if (!usable)
+        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${intent.status}`);
+      if (
+        intent.customerId !== undefined &&
+        token.customerId !== undefined &&
+        intent.customerId !== token.customerId
+      )
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the consent was authorised by another customer',
+        );
+      if (intent.status === 'Authorised' && intent.expiresAt && intent.expiresAt <= clock.now())
+        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
+      state.intent = intent;
+    },
+  };
+}
+
+/** The checks of a PSU-authorised payment call (submission, funds confirmation). */
+export function submissionChecks(kinds: readonly IntentKind[], allowConsumed: boolean): Check[] {
+  return [
+    transportCertificate,
+    bearerToken,
+    tokenGrantType('authorization_code'),
+    certificateBinding,
+    scope('payments'),
+    fapiHeaders,
+    consentForSubmission(kinds, allowConsumed),
+  ];
+}
+
+export const RESOURCE_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/**
+ * The account the PSU chose to pay from, checked: it is still the PSU's, and when the TPP named a debtor
+ * account it is that one. Refusals are 400 with the field at fault.
+ */
+export async function debtorAccount(
+  db: Db,
+  intent: Intent,
+  named: { SchemeName: string; Identification: string } | undefined,
+  path: string,
+): Promise<AccountRecord> {
+  const accountId = intent.accountIds[0];
+  if (!accountId || !intent.customerId)
+    throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent names no debtor account');
+  const account = await getAccount(db, accountId);
+  if (!account || !(await isAccountHolder(db, intent.customerId, accountId)))
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      'the debtor account is not an account of the PSU who authorised the consent',
+      path,
+    );
+  if (named) {
+    const found = await findAccountByIdentification(db, named.SchemeName, named.Identification);
+    if (!found || found.id !== account.id)
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        'the debtor account is not the account the PSU authorised this payment from',
+        path,
+      );
+  }
+  return account;
+}
+
+/** OBCashAccountDebtor4 of one of our accounts. */
+export function debtorOf(account: AccountRecord): Record<string, string> {
+  if (account.sortCode && account.accountNumber)
+    return {
+      SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+      Identification: account.sortCode + account.accountNumber,
+      Name: account.name,
+    };
+  if (account.iban) return { SchemeName: 'UK.OBIE.IBAN', Identification: account.iban, Name: account.name };
+  return { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: account.id, Name: account.name };
+}
+
+/** A payment's OBWritePaymentDetailsResponse1 Data.PaymentStatus entry. */
+export function paymentStatusDetail(payment: PaymentRecord, at: string): Record<string, unknown> {
+  return {
+    PaymentTransactionId: payment.entryId ?? payment.id,
+    Status: payment.status,
+    StatusUpdateDateTime: at,
+    ...(payment.status === 'Rejected'
+      ? {
+          StatusDetail: {
+            Status: 'Rejected',
+            StatusReason: 'ProprietaryRejection',
+            StatusReasonDescription: rejectionText(payment.reason),
+          },
+        }
+      : {}),
+  };
+}
+
+export function rejectionText(reason: string | null): string {
+  switch (reason) {
+    case 'insufficient-funds':
+      return 'Insufficient funds on the debtor account';
+    case 'account-not-enabled':
+      return 'The debtor account cannot make payments';
+    case 'currency-mismatch':
+      return 'The debtor account does not hold the payment currency';
+    default:
+      return `Rejected by the bank${reason ? ` (${reason})` : ''}`;
+  }
+}
+
+export function clientIdOf(request: FastifyRequest): string {
+  const clientId = request.guard?.token?.clientId;
+  if (!clientId) throw new Error('signature check reached without passing the API guard');
+  return clientId;
+}
+
+/** The `Data.ConsentId` of a request must be the consent its access token was issued for. */
+export function assertConsentId(intent: Intent, consentId: string): void {
+  if (consentId !== intent.id) {
+    throw ObError.single(
+      400,
+      'UK.OBIE.Resource.ConsentMismatch',
+      'Data.ConsentId is not the consent the access token was issued for',
+      'Data.ConsentId',
+    );
+  }
+}
+
+/** A payment submission must be exactly what the PSU authorised: the same consent, Initiation and Risk. */
+export function assertSubmissionMatchesConsent(
+  intent: Intent,
+  body: { Data: { ConsentId: string; Initiation: unknown }; Risk: unknown },
+): void {
+  assertConsentId(intent, body.Data.ConsentId);
+  if (canonicalJson(body.Data.Initiation) !== canonicalJson(intent.data.Initiation)) {
+    throw ObError.single(
+      400,
+      'UK.OBIE.Resource.ConsentMismatch',
+      'Data.Initiation differs from the Initiation of the authorised consent',
+      'Data.Initiation',
+    );
+  }
+  if (canonicalJson(body.Risk) !== canonicalJson(intent.risk)) {
+    throw ObError.single(
+      400,
+      'UK.OBIE.Resource.ConsentMismatch',
+      'Risk differs from the Risk of the authorised consent',
+      'Risk',
+    );
+  }
+}

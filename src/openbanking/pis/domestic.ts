@@ -1,0 +1,263 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  executePayment,
+  findAccountByIdentification,
+  fundsAvailable,
+  getAccount,
+  getPayment,
+  type AccountRecord,
+  type PaymentRecord,
+} from '../../bank/index.ts';
+import { consume, createIntent, getIntentForClient, type Intent } from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
+import { asObError } from '../http/intent-errors.ts';
+import { requireSignature } from '../http/jws.ts';
+import { obDateTime } from '../http/wire.ts';
+import {
+  assertSubmissionMatchesConsent,
+  clientIdOf,
+  debtorAccount,
+  debtorOf,
+  paymentStatusDetail,
+  RESOURCE_ID,
+  submissionChecks,
+  type PaymentsContext,
+} from './common.ts';
+import {
+  checkDomesticInitiation,
+  domesticConsentRequestSchema,
+  domesticPaymentRequestSchema,
+  parseBody,
+  type DomesticInitiation,
+} from './validation.ts';
+
+/** OBWriteDomesticConsentResponse5 of an intent. */
+function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
+  const data = intent.data;
+  return {
+    Data: {
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
+      Initiation: data.Initiation,
+      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
+      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
+      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+    },
+    Risk: intent.risk,
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+/** OBWriteDomesticResponse5 of a payment. */
+function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
+  return {
+    Data: {
+      DomesticPaymentId: payment.id,
+      ConsentId: payment.consentId,
+      CreationDateTime: obDateTime(payment.createdAt),
+      Status: payment.status,
+      StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      Initiation: payment.request.Initiation,
+      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+    },
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+/**
+ * Domestic single payments: consents (POST, GET, funds-confirmation) and submissions (POST, GET,
+ * payment-details). Mounted in the signed-JSON scope of the PIS base path.
+ */
+export function domesticPayments(scope: FastifyInstance, context: PaymentsContext): void {
+  const { db, clock } = context;
+  const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
+  const signed = requireSignature(context.signatures, clientIdOf);
+  const base = context.publicBaseUrl;
+
+  scope.post('/domestic-payment-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
+    const clientId = guarded(request).token.clientId;
+    const body = parseBody(domesticConsentRequestSchema, request.body);
+    checkDomesticInitiation(body.Data.Initiation, 'Data.Initiation');
+    const named = body.Data.Initiation.DebtorAccount;
+    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        'the debtor account is not an account of this bank',
+        'Data.Initiation.DebtorAccount',
+      );
+    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+      const intent = await createIntent(
+        { db: tx, clock },
+        { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk },
+      ).catch(asObError);
+      return {
+        status: 201,
+        body: consentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
+      };
+    });
+    return reply.status(outcome.status).send(outcome.body);
+  });
+
+  const ownedConsent = async (clientId: string, consentId: string): Promise<Intent> => {
+    const intent = RESOURCE_ID.test(consentId)
+      ? await getIntentForClient(db, consentId, clientId)
+      : undefined;
+    if (!intent || intent.kind !== 'domestic-payment')
+      throw ObError.single(
+        404,
+        'UK.OBIE.Resource.NotFound',
+        `no domestic payment consent ${consentId} of yours`,
+      );
+    return intent;
+  };
+  const debtorOfIntent = async (intent: Intent) =>
+    intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
+      ? await getAccount(db, intent.accountIds[0])
+      : undefined;
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/domestic-payment-consents/:ConsentId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
+      return consentBody(
+        intent,
+        `${base}/domestic-payment-consents/${intent.id}`,
+        await debtorOfIntent(intent),
+      );
+    },
+  );
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/domestic-payment-consents/:ConsentId/funds-confirmation',
+    { preHandler: guard(submissionChecks(['domestic-payment'], false), context.guard) },
+    async (request) => {
+      const intent = guarded(request).intent;
+      if (!intent || intent.id !== request.params.ConsentId)
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.ConsentMismatch',
+          'the access token was issued for another consent',
+        );
+      const initiation = intent.data.Initiation as DomesticInitiation;
+      const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
+      const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
+      const available = await fundsAvailable(
+        db,
+        account.id,
+        amountMinor,
+        initiation.InstructedAmount.Currency,
+      );
+      return {
+        Data: {
+          FundsAvailableResult: {
+            FundsAvailableDateTime: obDateTime(clock.now()),
+            FundsAvailable: available,
+          },
+        },
+        Links: { Self: `${base}/domestic-payment-consents/${intent.id}/funds-confirmation` },
+        Meta: {},
+      };
+    },
+  );
+
+  scope.post(
+    '/domestic-payments',
+    { preHandler: [guard(submissionChecks(['domestic-payment'], true), context.guard), signed] },
+    async (request, reply) => {
+      const state = guarded(request);
+      const intent = state.intent;
+      if (!intent) throw new Error('payment submission reached without a consent');
+      const body = parseBody(domesticPaymentRequestSchema, request.body);
+      assertSubmissionMatchesConsent(intent, body);
+      const initiation = body.Data.Initiation;
+      const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
+      const outcome = await idempotent(
+        db,
+        clock,
+        idempotencyScopeOf(request, state.token.clientId),
+        async (tx) => {
+          const account = await debtorAccount(
+            tx,
+            intent,
+            initiation.DebtorAccount,
+            'Data.Initiation.DebtorAccount',
+          );
+          await consume({ db: tx, clock }, intent.id, { detail: 'domestic payment submitted' }).catch(
+            asObError,
+          );
+          const payment = await executePayment(
+            tx,
+            { clock },
+            {
+              kind: 'domestic',
+              consentId: intent.id,
+              clientId: intent.clientId,
+              ...(intent.customerId ? { customerId: intent.customerId } : {}),
+              debtorAccountId: account.id,
+              amountMinor,
+              currency: initiation.InstructedAmount.Currency,
+              creditor: {
+                schemeName: initiation.CreditorAccount.SchemeName,
+                identification: initiation.CreditorAccount.Identification.replace(/\s/g, ''),
+                name: initiation.CreditorAccount.Name,
+                ...(initiation.CreditorAccount.SecondaryIdentification
+                  ? { secondaryIdentification: initiation.CreditorAccount.SecondaryIdentification }
+                  : {}),
+              },
+              reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
+              request: body.Data,
+            },
+          );
+          return {
+            status: 201,
+            body: paymentBody(payment, account, `${base}/domestic-payments/${payment.id}`),
+          };
+        },
+      );
+      if (!outcome.replayed) context.forgetIntent(intent.id);
+      return reply.status(outcome.status).send(outcome.body);
+    },
+  );
+
+  const ownedPayment = async (clientId: string, paymentId: string): Promise<PaymentRecord> => {
+    const payment = RESOURCE_ID.test(paymentId) ? await getPayment(db, paymentId) : undefined;
+    if (!payment || payment.clientId !== clientId || payment.kind !== 'domestic')
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic payment ${paymentId} of yours`);
+    return payment;
+  };
+
+  scope.get<{ Params: { DomesticPaymentId: string } }>(
+    '/domestic-payments/:DomesticPaymentId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(guarded(request).token.clientId, request.params.DomesticPaymentId);
+      return paymentBody(
+        payment,
+        await getAccount(db, payment.debtorAccountId),
+        `${base}/domestic-payments/${payment.id}`,
+      );
+    },
+  );
+
+  scope.get<{ Params: { DomesticPaymentId: string } }>(
+    '/domestic-payments/:DomesticPaymentId/payment-details',
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(guarded(request).token.clientId, request.params.DomesticPaymentId);
+      return {
+        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
+        Links: { Self: `${base}/domestic-payments/${payment.id}/payment-details` },
+        Meta: {},
+      };
+    },
+  );
+}

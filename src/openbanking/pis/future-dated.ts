@@ -1,0 +1,431 @@
+import type { FastifyInstance } from 'fastify';
+import type { z } from 'zod';
+import {
+  createScheduledPayment,
+  createStandingOrder,
+  findAccountByIdentification,
+  getAccount,
+  getPayment,
+  getScheduledPayment,
+  getStandingOrder,
+  newPaymentId,
+  recordInstruction,
+  standingOrderEntries,
+  type AccountRecord,
+  type PaymentKind,
+  type PaymentRecord,
+} from '../../bank/index.ts';
+import {
+  consume,
+  createIntent,
+  getIntentForClient,
+  type Intent,
+  type IntentKind,
+} from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
+import { asObError } from '../http/intent-errors.ts';
+import { requireSignature } from '../http/jws.ts';
+import { obDateTime } from '../http/wire.ts';
+import {
+  assertSubmissionMatchesConsent,
+  clientIdOf,
+  debtorAccount,
+  debtorOf,
+  RESOURCE_ID,
+  submissionChecks,
+  type PaymentsContext,
+} from './common.ts';
+import {
+  checkScheduledInitiation,
+  checkStandingOrderInitiation,
+  parseBody,
+  scheduledConsentRequestSchema,
+  scheduledPaymentRequestSchema,
+  standingOrderConsentRequestSchema,
+  standingOrderRequestSchema,
+  type ScheduledInitiation,
+  type StandingOrderInitiation,
+} from './validation.ts';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+interface Creditor {
+  SchemeName: string;
+  Identification: string;
+  Name: string;
+  SecondaryIdentification?: string | undefined;
+}
+
+interface Initiation {
+  DebtorAccount?: { SchemeName: string; Identification: string } | undefined;
+  CreditorAccount: Creditor;
+}
+
+/** One kind of future-dated payment: how it is checked, set up in the bank, and reported. */
+interface FutureDated<I extends Initiation> {
+  intentKind: IntentKind;
+  paymentKind: PaymentKind;
+  consents: string;
+  payments: string;
+  idField: string;
+  consentSchema: z.ZodType<{
+    Data: { Initiation: I } & Record<string, unknown>;
+    Risk: Record<string, unknown>;
+  }>;
+  paymentSchema: z.ZodType<{ Data: { ConsentId: string; Initiation: I }; Risk: Record<string, unknown> }>;
+  /** Checks the Initiation (at staging and at submission). */
+  check(initiation: I, now: Date): void;
+  /** Sets the instruction up in the bank under `id`; returns the amount of (the first) payment. */
+  setUp(
+    tx: Tx,
+    context: PaymentsContext,
+    id: string,
+    account: AccountRecord,
+    initiation: I,
+  ): Promise<{ amountMinor: bigint; currency: string }>;
+  /** The OB status of the resource and the payment-details entries. */
+  report(
+    db: Db,
+    payment: PaymentRecord,
+    now: Date,
+  ): Promise<{ status: string; details: Record<string, unknown>[] }>;
+}
+
+function counterparty(creditor: Creditor) {
+  return {
+    schemeName: creditor.SchemeName,
+    identification: creditor.Identification.replace(/\s/g, ''),
+    name: creditor.Name,
+    ...(creditor.SecondaryIdentification
+      ? { secondaryIdentification: creditor.SecondaryIdentification }
+      : {}),
+  };
+}
+
+const SCHEDULED_STATUS: Record<string, string> = {
+  Pending: 'Pending',
+  Executed: 'AcceptedSettlementCompleted',
+  Rejected: 'Rejected',
+  Cancelled: 'Cancelled',
+};
+
+const scheduled: FutureDated<ScheduledInitiation> = {
+  intentKind: 'domestic-scheduled-payment',
+  paymentKind: 'domestic-scheduled',
+  consents: '/domestic-scheduled-payment-consents',
+  payments: '/domestic-scheduled-payments',
+  idField: 'DomesticScheduledPaymentId',
+  consentSchema: scheduledConsentRequestSchema,
+  paymentSchema: scheduledPaymentRequestSchema,
+  check: (initiation, now) => void checkScheduledInitiation(initiation, now, 'Data.Initiation'),
+  async setUp(tx, context, id, account, initiation) {
+    const { amountMinor, executeAt } = checkScheduledInitiation(
+      initiation,
+      context.clock.now(),
+      'Data.Initiation',
+    );
+    const currency = initiation.InstructedAmount.Currency;
+    if (account.currency !== currency)
+      throw ObError.single(
+        400,
+        'UK.OBIE.Unsupported.Currency',
+        `the debtor account holds ${account.currency}, not ${currency}`,
+        'Data.Initiation.InstructedAmount.Currency',
+      );
+    await createScheduledPayment(
+      tx,
+      { clock: context.clock },
+      {
+        id,
+        accountId: account.id,
+        scheduledAt: executeAt,
+        amountMinor,
+        currency,
+        creditor: counterparty(initiation.CreditorAccount),
+        reference:
+          initiation.RemittanceInformation?.Reference ??
+          initiation.EndToEndIdentification ??
+          initiation.InstructionIdentification,
+      },
+    );
+    return { amountMinor, currency };
+  },
+  async report(db, payment) {
+    const bank = await getScheduledPayment(db, payment.id);
+    const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
+    return {
+      status,
+      details: [
+        {
+          PaymentTransactionId: bank?.entryId ?? payment.id,
+          Status: SCHEDULED_STATUS[bank?.status ?? 'Pending'] ?? 'Pending',
+          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          ...(bank?.status === 'Rejected'
+            ? {
+                StatusDetail: {
+                  Status: 'Rejected',
+                  StatusReason: 'ProprietaryRejection',
+                  StatusReasonDescription: 'Rejected by the bank when due (e.g. insufficient funds)',
+                },
+              }
+            : {}),
+        },
+      ],
+    };
+  },
+};
+
+const standingOrders: FutureDated<StandingOrderInitiation> = {
+  intentKind: 'domestic-standing-order',
+  paymentKind: 'domestic-standing-order',
+  consents: '/domestic-standing-order-consents',
+  payments: '/domestic-standing-orders',
+  idField: 'DomesticStandingOrderId',
+  consentSchema: standingOrderConsentRequestSchema,
+  paymentSchema: standingOrderRequestSchema,
+  check: (initiation, now) => void checkStandingOrderInitiation(initiation, now, 'Data.Initiation'),
+  async setUp(tx, context, id, account, initiation) {
+    const terms = checkStandingOrderInitiation(initiation, context.clock.now(), 'Data.Initiation');
+    if (account.currency !== terms.currency)
+      throw ObError.single(
+        400,
+        'UK.OBIE.Unsupported.Currency',
+        `the debtor account holds ${account.currency}, not ${terms.currency}`,
+        'Data.Initiation.FirstPaymentAmount.Currency',
+      );
+    await createStandingOrder(
+      tx,
+      { clock: context.clock },
+      {
+        id,
+        accountId: account.id,
+        frequency: initiation.Frequency,
+        creditor: counterparty(initiation.CreditorAccount),
+        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
+        ...terms,
+      },
+    );
+    return { amountMinor: terms.firstPaymentMinor, currency: terms.currency };
+  },
+  async report(db, payment, now) {
+    const order = await getStandingOrder(db, payment.id);
+    const entries = await standingOrderEntries(db, payment.id);
+    const details = entries.map((entry) => ({
+      PaymentTransactionId: entry.id,
+      Status:
+        entry.status === 'Booked'
+          ? 'AcceptedSettlementCompleted'
+          : entry.status === 'Rejected'
+            ? 'Rejected'
+            : 'Pending',
+      StatusUpdateDateTime: obDateTime(entry.bookedAt),
+    }));
+    if (order?.status === 'Active')
+      details.push({
+        PaymentTransactionId: `${payment.id}:next`,
+        Status: 'Pending',
+        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      });
+    // Inactive before its end (count reached, final date passed) means it was cancelled.
+    const cancelled =
+      order?.status === 'Inactive' &&
+      !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
+      !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime());
+    return { status: cancelled ? 'Cancelled' : 'InitiationCompleted', details };
+  },
+};
+
+function consentBody(
+  type: FutureDated<Initiation>,
+  intent: Intent,
+  self: string,
+  debtor: AccountRecord | undefined,
+) {
+  const data = intent.data;
+  return {
+    Data: {
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      Permission: data.Permission,
+      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
+      Initiation: data.Initiation,
+      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
+      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
+      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+    },
+    Risk: intent.risk,
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+function mount<I extends Initiation>(
+  scope: FastifyInstance,
+  context: PaymentsContext,
+  type: FutureDated<I>,
+): void {
+  const { db, clock } = context;
+  const base = context.publicBaseUrl;
+  const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
+  const signed = requireSignature(context.signatures, clientIdOf);
+  const generic = type as unknown as FutureDated<Initiation>;
+
+  scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
+    const clientId = guarded(request).token.clientId;
+    const body = parseBody(type.consentSchema, request.body);
+    type.check(body.Data.Initiation, clock.now());
+    const named = body.Data.Initiation.DebtorAccount;
+    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        'the debtor account is not an account of this bank',
+        'Data.Initiation.DebtorAccount',
+      );
+    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+      const intent = await createIntent(
+        { db: tx, clock },
+        { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
+      ).catch(asObError);
+      return {
+        status: 201,
+        body: consentBody(generic, intent, `${base}${type.consents}/${intent.id}`, undefined),
+      };
+    });
+    return reply.status(outcome.status).send(outcome.body);
+  });
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    `${type.consents}/:ConsentId`,
+    { preHandler: consentGuard },
+    async (request) => {
+      const clientId = guarded(request).token.clientId;
+      const consentId = request.params.ConsentId;
+      const intent = RESOURCE_ID.test(consentId)
+        ? await getIntentForClient(db, consentId, clientId)
+        : undefined;
+      if (!intent || intent.kind !== type.intentKind)
+        throw ObError.single(
+          404,
+          'UK.OBIE.Resource.NotFound',
+          `no ${type.intentKind} consent ${consentId} of yours`,
+        );
+      const debtor =
+        intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
+          ? await getAccount(db, intent.accountIds[0])
+          : undefined;
+      return consentBody(generic, intent, `${base}${type.consents}/${intent.id}`, debtor);
+    },
+  );
+
+  const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
+    const report = await type.report(on, payment, clock.now());
+    const debtor = await getAccount(on, payment.debtorAccountId);
+    return {
+      body: {
+        Data: {
+          [type.idField]: payment.id,
+          ConsentId: payment.consentId,
+          CreationDateTime: obDateTime(payment.createdAt),
+          Status: report.status,
+          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          Initiation: payment.request.Initiation,
+          ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+        },
+        Links: { Self: `${base}${type.payments}/${payment.id}` },
+        Meta: {},
+      },
+      details: report.details,
+    };
+  };
+
+  scope.post(
+    type.payments,
+    { preHandler: [guard(submissionChecks([type.intentKind], true), context.guard), signed] },
+    async (request, reply) => {
+      const state = guarded(request);
+      const intent = state.intent;
+      if (!intent) throw new Error('submission reached without a consent');
+      const body = parseBody(type.paymentSchema, request.body);
+      assertSubmissionMatchesConsent(intent, body);
+      const outcome = await idempotent(
+        db,
+        clock,
+        idempotencyScopeOf(request, state.token.clientId),
+        async (tx) => {
+          const account = await debtorAccount(
+            tx,
+            intent,
+            body.Data.Initiation.DebtorAccount,
+            'Data.Initiation.DebtorAccount',
+          );
+          await consume({ db: tx, clock }, intent.id, { detail: `${type.intentKind} submitted` }).catch(
+            asObError,
+          );
+          const id = newPaymentId(type.paymentKind);
+          const { amountMinor, currency } = await type.setUp(tx, context, id, account, body.Data.Initiation);
+          const payment = await recordInstruction(
+            tx,
+            { clock },
+            {
+              id,
+              kind: type.paymentKind,
+              consentId: intent.id,
+              clientId: intent.clientId,
+              ...(intent.customerId ? { customerId: intent.customerId } : {}),
+              debtorAccountId: account.id,
+              amountMinor,
+              currency,
+              request: body.Data,
+            },
+          );
+          return { status: 201, body: (await resourceBody(payment, tx)).body };
+        },
+      );
+      if (!outcome.replayed) context.forgetIntent(intent.id);
+      return reply.status(outcome.status).send(outcome.body);
+    },
+  );
+
+  const owned = async (clientId: string, id: string): Promise<PaymentRecord> => {
+    const payment = RESOURCE_ID.test(id) ? await getPayment(db, id) : undefined;
+    if (!payment || payment.clientId !== clientId || payment.kind !== type.paymentKind)
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no ${type.paymentKind} payment ${id} of yours`);
+    return payment;
+  };
+
+  scope.get<{ Params: { Id: string } }>(
+    `${type.payments}/:Id`,
+    { preHandler: consentGuard },
+    async (request) => {
+      return (await resourceBody(await owned(guarded(request).token.clientId, request.params.Id))).body;
+    },
+  );
+
+  scope.get<{ Params: { Id: string } }>(
+    `${type.payments}/:Id/payment-details`,
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await owned(guarded(request).token.clientId, request.params.Id);
+      return {
+        Data: { PaymentStatus: (await resourceBody(payment)).details },
+        Links: { Self: `${base}${type.payments}/${payment.id}/payment-details` },
+        Meta: {},
+      };
+    },
+  );
+}
+
+/**
+ * Domestic scheduled payments and standing orders: the consent is consumed when the instruction is set
+ * up in the bank (status InitiationCompleted); the payment scheduler executes each payment when due, and
+ * payment-details reports what the ledger made of it.
+ */
+export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
+  mount(scope, context, scheduled);
+  mount(scope, context, standingOrders);
+}

@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { signedJsonScope } from '../http/jws.ts';
+import type { PaymentsContext } from './common.ts';
+import { domesticVrps } from '../vrp/domestic-vrp.ts';
+import { domesticPayments } from './domestic.ts';
+import { futureDatedPayments } from './future-dated.ts';
+import { internationalPayments } from './international.ts';
+
+export type { PaymentsContext } from './common.ts';
+
+/**
+ * The payment APIs under the PIS base path (`/open-banking/v3.1/pisp`): request bodies kept raw for their
+ * signatures and idempotency hashes, every response signed by the bank.
+ */
+export async function paymentInitiation(scope: FastifyInstance, context: PaymentsContext): Promise<void> {
+  signedJsonScope(scope, context.signer);
+  domesticPayments(scope, context);
+  domesticVrps(scope, context);
+  futureDatedPayments(scope, context);
+  internationalPayments(scope, context);
+}

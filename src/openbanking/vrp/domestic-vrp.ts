@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import {
+  executePayment,
+  findAccountByIdentification,
+  fromMinor,
+  fundsAvailable,
+  getAccount,
+  getPayment,
+  lockConsentPayments,
+  paidUnderConsent,
+  periodContaining,
+  toMinor,
+  type AccountRecord,
+  type PaymentRecord,
+} from '../../bank/index.ts';
+import { createIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
+import { asObError } from '../http/intent-errors.ts';
+import { requireSignature } from '../http/jws.ts';
+import { obDateTime } from '../http/wire.ts';
+import {
+  assertSubmissionMatchesConsent,
+  clientIdOf,
+  debtorAccount,
+  debtorOf,
+  paymentStatusDetail,
+  rejectionText,
+  RESOURCE_ID,
+  submissionChecks,
+  type PaymentsContext,
+} from '../pis/common.ts';
+import { amountToMinor, canonicalJson, parseBody } from '../pis/validation.ts';
+import {
+  checkControlParameters,
+  checkVrpInitiation,
+  vrpConsentRequestSchema,
+  vrpFundsConfirmationSchema,
+  vrpRequestSchema,
+  type ControlParameters,
+} from './validation.ts';
+
+function fails(message: string, path?: string): ObError {
+  return ObError.single(400, 'UK.OBIE.Rules.FailsControlParameters', message, path);
+}
+
+/** OBDomesticVRPConsentResponse of an intent. */
+function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
+  return {
+    Data: {
+      ...(intent.data.ReadRefundAccount !== undefined
+        ? { ReadRefundAccount: intent.data.ReadRefundAccount }
+        : {}),
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      ControlParameters: intent.data.ControlParameters,
+      Initiation: intent.data.Initiation,
+      ...(debtor ? { DebtorAccount: debtorOf(debtor) } : {}),
+    },
+    Risk: intent.risk,
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+/** OBDomesticVRPResponse of a payment. */
+function paymentBody(payment: PaymentRecord, risk: unknown, debtor: AccountRecord | undefined, self: string) {
+  const request = payment.request;
+  return {
+    Data: {
+      DomesticVRPId: payment.id,
+      ConsentId: payment.consentId,
+      CreationDateTime: obDateTime(payment.createdAt),
+      Status: payment.status,
+      ...(payment.status === 'Rejected'
+        ? { StatusReason: 'UK.OBIE.OtherReason', StatusReasonDescription: rejectionText(payment.reason) }
+        : {}),
+      StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      Initiation: request.Initiation,
+      Instruction: request.Instruction,
+      ...(debtor ? { DebtorAccount: debtorOf(debtor) } : {}),
+    },
+    Risk: risk,
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+/**
+ * Domestic variable recurring payments: consents with control parameters (maximum individual amount,
+ * periodic limits per period type and alignment), enforced on every payment under a per-consent lock so
+ * concurrent payments cannot together pass a limit; the PSU or the TPP may revoke the consent.
+ */
+export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): void {
+  const { db, clock } = context;
+  const base = context.publicBaseUrl;
+  const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
+  const psuGuard = guard(submissionChecks(['domestic-vrp'], false), context.guard);
+  const signed = requireSignature(context.signatures, clientIdOf);
+
+  scope.post('/domestic-vrp-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
+    const clientId = guarded(request).token.clientId;
+    const body = parseBody(vrpConsentRequestSchema, request.body);
+    checkControlParameters(body.Data.ControlParameters);
+    checkVrpInitiation(body.Data.Initiation);
+    const named = body.Data.Initiation.DebtorAccount;
+    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        'the debtor account is not an account of this bank',
+        'Data.Initiation.DebtorAccount',
+      );
+    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+      const intent = await createIntent(
+        { db: tx, clock },
+        { kind: 'domestic-vrp', clientId, data: body.Data, risk: body.Risk },
+      ).catch(asObError);
+      return {
+        status: 201,
+        body: consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, undefined),
+      };
+    });
+    return reply.status(outcome.status).send(outcome.body);
+  });
+
+  const owned = async (clientId: string, consentId: string): Promise<Intent> => {
+    const intent = RESOURCE_ID.test(consentId)
+      ? await getIntentForClient(db, consentId, clientId)
+      : undefined;
+    if (!intent || intent.kind !== 'domestic-vrp')
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic VRP consent ${consentId} of yours`);
+    return intent;
+  };
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/domestic-vrp-consents/:ConsentId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      // A deleted (revoked) VRP consent is gone: v3.1.11 has no Revoked status for it.
+      if (intent.status === 'Revoked')
+        throw ObError.single(
+          404,
+          'UK.OBIE.Resource.NotFound',
+          `domestic VRP consent ${intent.id} was revoked`,
+        );
+      const debtor =
+        intent.status === 'Authorised' && intent.accountIds[0]
+          ? await getAccount(db, intent.accountIds[0])
+          : undefined;
+      return consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, debtor);
+    },
+  );
+
+  scope.delete<{ Params: { ConsentId: string } }>(
+    '/domestic-vrp-consents/:ConsentId',
+    { preHandler: consentGuard },
+    async (request, reply) => {
+      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      await revoke({ db, clock, notifyRevoked: context.notifyRevoked }, intent.id, {
+        actor: 'tpp',
+        detail: `deleted by client ${intent.clientId}`,
+      }).catch(asObError);
+      return reply.status(204).send();
+    },
+  );
+
+  scope.post<{ Params: { ConsentId: string } }>(
+    '/domestic-vrp-consents/:ConsentId/funds-confirmation',
+    { preHandler: [psuGuard, signed] },
+    async (request, reply) => {
+      const intent = guarded(request).intent;
+      if (!intent) throw new Error('VRP funds confirmation reached without a consent');
+      const body = parseBody(vrpFundsConfirmationSchema, request.body);
+      if (intent.id !== request.params.ConsentId || body.Data.ConsentId !== intent.id)
+        throw ObError.single(
+          400,
+          'UK.OBIE.Resource.ConsentMismatch',
+          'the consent in the path and body must be the one the access token was issued for',
+          'Data.ConsentId',
+        );
+      const amountMinor = amountToMinor(body.Data.InstructedAmount, 'Data.InstructedAmount');
+      const account = await debtorAccount(
+        db,
+        intent,
+        (intent.data.Initiation as { DebtorAccount?: { SchemeName: string; Identification: string } })
+          .DebtorAccount,
+        'Data.Initiation.DebtorAccount',
+      );
+      const available = await fundsAvailable(
+        db,
+        account.id,
+        amountMinor,
+        body.Data.InstructedAmount.Currency,
+      );
+      await recordUse({ db, clock }, intent.id, 'VRP funds confirmation').catch(asObError);
+      return reply.status(201).send({
+        Data: {
+          FundsConfirmationId: `vfc-${randomUUID()}`,
+          ConsentId: intent.id,
+          CreationDateTime: obDateTime(clock.now()),
+          ...(body.Data.Reference ? { Reference: body.Data.Reference } : {}),
+          FundsAvailableResult: {
+            FundsAvailableDateTime: obDateTime(clock.now()),
+            FundsAvailable: available ? 'Available' : 'NotAvailable',
+          },
+          InstructedAmount: body.Data.InstructedAmount,
+        },
+      });
+    },
+  );
+
+  scope.post('/domestic-vrps', { preHandler: [psuGuard, signed] }, async (request, reply) => {
+    const state = guarded(request);
+    const intent = state.intent;
+    if (!intent) throw new Error('VRP submission reached without a consent');
+    const body = parseBody(vrpRequestSchema, request.body);
+    const data = body.Data;
+    assertSubmissionMatchesConsent(intent, body);
+    const consentCreditor = (intent.data.Initiation as { CreditorAccount?: unknown }).CreditorAccount;
+    if (
+      consentCreditor !== undefined &&
+      canonicalJson(consentCreditor) !== canonicalJson(data.Instruction.CreditorAccount)
+    )
+      throw ObError.single(
+        400,
+        'UK.OBIE.Resource.ConsentMismatch',
+        'Data.Instruction.CreditorAccount must be the creditor of the consent',
+        'Data.Instruction.CreditorAccount',
+      );
+    const control = intent.data.ControlParameters as ControlParameters;
+    const currency = control.MaximumIndividualAmount.Currency;
+    const instructed = data.Instruction.InstructedAmount;
+    const amountMinor = amountToMinor(instructed, 'Data.Instruction.InstructedAmount');
+    if (!control.VRPType.includes(data.VRPType))
+      throw fails(`the consent allows VRP types ${control.VRPType.join(', ')}`, 'Data.VRPType');
+    if (!control.PSUAuthenticationMethods.includes(data.PSUAuthenticationMethod))
+      throw fails(
+        `the consent allows authentication methods ${control.PSUAuthenticationMethods.join(', ')}`,
+        'Data.PSUAuthenticationMethod',
+      );
+    if (
+      data.PSUInteractionType !== undefined &&
+      control.PSUInteractionTypes !== undefined &&
+      !control.PSUInteractionTypes.includes(data.PSUInteractionType)
+    )
+      throw fails('the consent does not allow this PSU interaction type', 'Data.PSUInteractionType');
+    if (instructed.Currency !== currency)
+      throw fails(`the consent is for payments in ${currency}`, 'Data.Instruction.InstructedAmount.Currency');
+    const maximum = toMinor(control.MaximumIndividualAmount.Amount, currency);
+    if (amountMinor > maximum)
+      throw fails(
+        `the amount exceeds the maximum individual amount of ${fromMinor(maximum, currency)} ${currency}`,
+        'Data.Instruction.InstructedAmount.Amount',
+      );
+    const now = clock.now();
+    if (control.ValidFromDateTime && now.getTime() < Date.parse(control.ValidFromDateTime))
+      throw fails('the consent is not valid yet (ValidFromDateTime)', 'Data.ConsentId');
+    const consentStart = control.ValidFromDateTime ? new Date(control.ValidFromDateTime) : intent.createdAt;
+
+    const outcome = await idempotent(
+      db,
+      clock,
+      idempotencyScopeOf(request, state.token.clientId),
+      async (tx) => {
+        // One payment at a time per consent: the limits below see every payment committed before.
+        await lockConsentPayments(tx, intent.id);
+        for (const [index, limit] of control.PeriodicLimits.entries()) {
+          const period = periodContaining(limit.PeriodType, limit.PeriodAlignment, consentStart, now);
+          const used = await paidUnderConsent(tx, intent.id, currency, period.start, period.end);
+          const cap = toMinor(limit.Amount, currency);
+          if (used + amountMinor > cap)
+            throw fails(
+              `the payment would exceed the ${limit.PeriodType} limit of ${fromMinor(cap, currency)} ${currency} ` +
+                `(${fromMinor(used, currency)} used since ${obDateTime(period.start)})`,
+              `Data.ControlParameters.PeriodicLimits.${index}`,
+            );
+        }
+        const account = await debtorAccount(
+          tx,
+          intent,
+          data.Initiation.DebtorAccount,
+          'Data.Initiation.DebtorAccount',
+        );
+        await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
+        const creditor = data.Instruction.CreditorAccount;
+        const payment = await executePayment(
+          tx,
+          { clock },
+          {
+            kind: 'domestic-vrp',
+            consentId: intent.id,
+            clientId: intent.clientId,
+            ...(intent.customerId ? { customerId: intent.customerId } : {}),
+            debtorAccountId: account.id,
+            amountMinor,
+            currency,
+            creditor: {
+              schemeName: creditor.SchemeName,
+              identification: creditor.Identification.replace(/\s/g, ''),
+              name: creditor.Name,
+            },
+            reference:
+              data.Instruction.RemittanceInformation?.Reference ?? data.Instruction.EndToEndIdentification,
+            request: data,
+          },
+        );
+        return {
+          status: 201,
+          body: paymentBody(payment, body.Risk, account, `${base}/domestic-vrps/${payment.id}`),
+        };
+      },
+    );
+    return reply.status(outcome.status).send(outcome.body);
+  });
+
+  const ownedPayment = async (clientId: string, paymentId: string) => {
+    const payment = RESOURCE_ID.test(paymentId) ? await getPayment(db, paymentId) : undefined;
+    const intent =
+      payment && payment.clientId === clientId
+        ? await getIntentForClient(db, payment.consentId, clientId)
+        : undefined;
+    if (!payment || !intent || payment.kind !== 'domestic-vrp')
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic VRP ${paymentId} of yours`);
+    return { payment, intent };
+  };
+
+  scope.get<{ Params: { DomesticVRPId: string } }>(
+    '/domestic-vrps/:DomesticVRPId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const { payment, intent } = await ownedPayment(
+        guarded(request).token.clientId,
+        request.params.DomesticVRPId,
+      );
+      return paymentBody(
+        payment,
+        intent.risk,
+        await getAccount(db, payment.debtorAccountId),
+        `${base}/domestic-vrps/${payment.id}`,
+      );
+    },
+  );
+
+  scope.get<{ Params: { DomesticVRPId: string } }>(
+    '/domestic-vrps/:DomesticVRPId/payment-details',
+    { preHandler: consentGuard },
+    async (request) => {
+      const { payment } = await ownedPayment(guarded(request).token.clientId, request.params.DomesticVRPId);
+      return {
+        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
+        Links: { Self: `${base}/domestic-vrps/${payment.id}/payment-details` },
+        Meta: {},
+      };
+    },
+  );
+}

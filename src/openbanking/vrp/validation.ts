@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { PERIOD_TYPES } from '../../bank/index.ts';
+import { ObError } from '../errors.ts';
+import {
+  accountSchema,
+  amountSchema,
+  amountToMinor,
+  checkAccount,
+  creditorAccountSchema,
+  currencySchema,
+  instructedAmountSchema,
+  remittanceSchema,
+  riskSchema,
+} from '../pis/validation.ts';
+
+/** Request bodies of the domestic VRP API (vrp-openapi.json, v3.1.11). */
+const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
+  message: 'must be an ISO 8601 date-time with a zone',
+});
+const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
+const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
+const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
+
+const namedAccount = accountSchema.extend({ Name: z.string().min(1).max(350) });
+
+export const vrpInitiationSchema = z.strictObject({
+  DebtorAccount: namedAccount.optional(),
+  CreditorAccount: creditorAccountSchema.optional(),
+  CreditorPostalAddress: z.record(z.string(), z.unknown()).optional(),
+  RemittanceInformation: remittanceSchema.optional(),
+});
+
+export const controlParametersSchema = z.strictObject({
+  ValidFromDateTime: dateTime.optional(),
+  ValidToDateTime: dateTime.optional(),
+  MaximumIndividualAmount: instructedAmountSchema,
+  PeriodicLimits: z
+    .array(
+      z.strictObject({
+        PeriodType: z.enum(PERIOD_TYPES),
+        PeriodAlignment: z.enum(['Consent', 'Calendar']),
+        Amount: amountSchema,
+        Currency: currencySchema,
+      }),
+    )
+    .min(1),
+  VRPType: z.array(z.enum(VRP_TYPES)).min(1),
+  PSUAuthenticationMethods: z.array(z.enum(AUTH_METHODS)).min(1),
+  PSUInteractionTypes: z.array(z.enum(INTERACTION_TYPES)).optional(),
+  SupplementaryData: z.record(z.string(), z.unknown()).optional(),
+});
+export type ControlParameters = z.infer<typeof controlParametersSchema>;
+
+export const vrpConsentRequestSchema = z.strictObject({
+  Data: z.strictObject({
+    ReadRefundAccount: z.enum(['Yes', 'No']).optional(),
+    ControlParameters: controlParametersSchema,
+    Initiation: vrpInitiationSchema,
+  }),
+  Risk: riskSchema,
+});
+
+export const vrpInstructionSchema = z.strictObject({
+  InstructionIdentification: z.string().min(1).max(35),
+  EndToEndIdentification: z.string().min(1).max(35),
+  RemittanceInformation: remittanceSchema.optional(),
+  LocalInstrument: z.string().optional(),
+  InstructedAmount: instructedAmountSchema,
+  CreditorPostalAddress: z.record(z.string(), z.unknown()).optional(),
+  CreditorAccount: creditorAccountSchema,
+  SupplementaryData: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const vrpRequestSchema = z.strictObject({
+  Data: z.strictObject({
+    ConsentId: z.string().min(1).max(128),
+    PSUAuthenticationMethod: z.enum(AUTH_METHODS),
+    PSUInteractionType: z.enum(INTERACTION_TYPES).optional(),
+    VRPType: z.enum(VRP_TYPES),
+    Initiation: vrpInitiationSchema,
+    Instruction: vrpInstructionSchema,
+  }),
+  Risk: riskSchema,
+});
+
+export const vrpFundsConfirmationSchema = z.strictObject({
+  Data: z.strictObject({
+    ConsentId: z.string().min(1).max(128),
+    Reference: z.string().min(1).max(35).optional(),
+    InstructedAmount: instructedAmountSchema,
+  }),
+});
+
+/**
+ * Control parameters beyond their shape: every amount positive with the currency's decimals, all in one
+ * currency (the consent's), validity window in order. Returns that currency.
+ */
+export function checkControlParameters(control: ControlParameters): string {
+  const path = 'Data.ControlParameters';
+  const currency = control.MaximumIndividualAmount.Currency;
+  amountToMinor(control.MaximumIndividualAmount, `${path}.MaximumIndividualAmount`);
+  control.PeriodicLimits.forEach((limit, index) => {
+    amountToMinor(limit, `${path}.PeriodicLimits.${index}`);
+    if (limit.Currency !== currency)
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        `every limit must be in ${currency}, the currency of MaximumIndividualAmount`,
+        `${path}.PeriodicLimits.${index}.Currency`,
+      );
+  });
+  if (
+    control.ValidFromDateTime !== undefined &&
+    control.ValidToDateTime !== undefined &&
+    Date.parse(control.ValidFromDateTime) >= Date.parse(control.ValidToDateTime)
+  )
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      'ValidFromDateTime must be before ValidToDateTime',
+      `${path}.ValidFromDateTime`,
+    );
+  return currency;
+}
+
+export function checkVrpInitiation(initiation: z.infer<typeof vrpInitiationSchema>): void {
+  checkAccount(initiation.DebtorAccount, 'Data.Initiation.DebtorAccount');
+  checkAccount(initiation.CreditorAccount, 'Data.Initiation.CreditorAccount');
+}

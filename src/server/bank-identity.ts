@@ -1,0 +1,62 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { importPKCS8, type CryptoKey } from 'jose';
+import type { MountedDirectory } from '../directory/index.ts';
+import { organisationInputSchema, softwareInputSchema } from '../directory/validation.ts';
+import { readSetting, writeSetting, type Store } from '../store/index.ts';
+
+/** How the bank signs its API responses: a signing key the directory certified, published in the bank's software JWKS. */
+export interface BankSigningIdentity {
+  key: CryptoKey;
+  kid: string;
+  /** `http://openbanking.org.uk/iss` of the bank's signatures: `<org id>/<software id>`. */
+  issuer: string;
+  jwksUri: string;
+}
+
+const SETTING = 'bank.directory-identity';
+
+/**
+ * In the sandbox the bank is a participant of its own directory, like every ASPSP of the live ecosystem:
+ * an organisation with an ASPSP software statement and a directory-certified signing key. Created once,
+ * reused after (and shared by every instance, as it lives in the database).
+ */
+export async function sandboxBankSigningIdentity(
+  store: Store,
+  directory: MountedDirectory,
+  directoryBaseUrl: string,
+): Promise<BankSigningIdentity> {
+  const { service } = directory;
+  let identity = await readSetting<{ orgId: string; softwareId: string; kid: string }>(store.db, SETTING);
+  if (!identity) {
+    const organisation = await service.createOrganisation(
+      organisationInputSchema.parse({ name: 'obkit Sandbox Bank' }),
+      // Nobody manages the bank's own organisation from the web pages: the secret is thrown away.
+      createHash('sha256').update(randomBytes(32)).digest('hex'),
+    );
+    const { software, certificates } = await service.createSoftware(
+      organisation.id,
+      softwareInputSchema.parse({
+        clientName: 'obkit Sandbox Bank',
+        description: 'The sandbox ASPSP: signs its Read/Write API responses with this software statement',
+        roles: ['ASPSP'],
+        redirectUris: [`${directoryBaseUrl}/bank`],
+        mode: 'Live',
+      }),
+      'obie',
+      { signing: { generate: true } },
+    );
+    const kid = certificates.signing?.kid;
+    if (!kid) throw new Error('the directory issued no signing certificate to the sandbox bank');
+    identity = { orgId: organisation.id, softwareId: software.id, kid };
+    await writeSetting(store.db, SETTING, identity);
+  }
+  const row = await service.certificate(identity.softwareId, identity.kid);
+  const pem = service.privateKeyOf(row);
+  if (!pem) throw new Error(`the directory does not hold the sandbox bank's signing key ${identity.kid}`);
+  return {
+    key: (await importPKCS8(pem, 'PS256')) as CryptoKey,
+    kid: identity.kid,
+    issuer: `${identity.orgId}/${identity.softwareId}`,
+    jwksUri: `${directoryBaseUrl}/v1/organisations/${identity.orgId}/software/${identity.softwareId}/jwks`,
+  };
+}

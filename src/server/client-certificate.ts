@@ -1,0 +1,160 @@
+import { X509Certificate } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import {
+  attachClientCertificate,
+  clientCertificateOf,
+  describeClientCertificate,
+  type ClientCertificate,
+} from '../shared/client-certificate.ts';
+import { ChainValidationError, validateChain } from '../pki/index.ts';
+
+/**
+ * Where the client certificate comes from. `direct`: the TLS handshake of our own listener (node has
+ * verified it against the trust anchors). `proxy`: a TLS-terminating load balancer passes it in a header
+ * (RFC 9440 `Client-Cert` by default); the header is believed only from a configured proxy address, and
+ * the certificate is then verified here against the same trust anchors.
+ */
+export type ClientCertificateMode =
+  { mode: 'direct' } | { mode: 'proxy'; trustedProxies: readonly string[]; header: string };
+
+export type CertificateOutcome =
+  | { ok: true; certificate: ClientCertificate }
+  | { ok: false; reason: 'missing' | 'untrusted' | 'malformed'; detail: string; presented?: X509Certificate };
+
+export interface ClientCertificateResolver {
+  resolve(request: FastifyRequest): Promise<CertificateOutcome>;
+}
+
+export function createClientCertificateResolver(
+  mode: ClientCertificateMode,
+  trustAnchors: readonly X509Certificate[],
+  now: () => Date,
+): ClientCertificateResolver {
+  return mode.mode === 'direct' ? directResolver() : proxyResolver(mode, trustAnchors, now);
+}
+
+/** keep-alive: a connection's certificate is parsed once, not per request. */
+const perSocket = new WeakMap<TLSSocket, CertificateOutcome>();
+
+function directResolver(): ClientCertificateResolver {
+  return {
+    async resolve(request) {
+      const socket = request.raw.socket as TLSSocket;
+      let outcome = perSocket.get(socket);
+      if (!outcome) {
+        outcome = fromTlsSocket(socket);
+        perSocket.set(socket, outcome);
+      }
+      if (outcome.ok) attachClientCertificate(request.raw, outcome.certificate);
+      return outcome;
+    },
+  };
+}
+
+function fromTlsSocket(socket: TLSSocket): CertificateOutcome {
+  if (typeof socket.getPeerX509Certificate !== 'function') {
+    return { ok: false, reason: 'missing', detail: 'the connection is not TLS' };
+  }
+  const peer = socket.getPeerX509Certificate();
+  if (!peer) return { ok: false, reason: 'missing', detail: 'no client certificate was presented' };
+  if (!socket.authorized) {
+    return {
+      ok: false,
+      reason: 'untrusted',
+      detail: `the client certificate is not trusted: ${String(socket.authorizationError ?? 'unknown reason')}`,
+      presented: peer,
+    };
+  }
+  return { ok: true, certificate: describeClientCertificate(peer, 'tls') };
+}
+
+function proxyResolver(
+  mode: Extract<ClientCertificateMode, { mode: 'proxy' }>,
+  trustAnchors: readonly X509Certificate[],
+  now: () => Date,
+): ClientCertificateResolver {
+  const trusted = new BlockList();
+  for (const entry of mode.trustedProxies) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) trusted.addAddress(address, family);
+    else trusted.addSubnet(address, Number(prefix), family);
+  }
+  // A proxy sends the same certificate on every request of a TPP: a verdict is reused for a while.
+  const verdicts = new Map<string, { outcome: CertificateOutcome; until: number }>();
+  return {
+    async resolve(request) {
+      const peer = normaliseAddress(request.raw.socket.remoteAddress ?? '');
+      const fromProxy = peer !== '' && trusted.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+      const header = request.headers[mode.header];
+      // From anyone but the proxy the header is ignored, as if absent: a client cannot claim a certificate.
+      if (!fromProxy || header === undefined) {
+        return { ok: false, reason: 'missing', detail: 'no client certificate was presented' };
+      }
+      const value = Array.isArray(header) ? (header[0] ?? '') : header;
+      const at = now().getTime();
+      let cached = verdicts.get(value);
+      if (!cached || cached.until <= at) {
+        const outcome = await verifyHeaderCertificate(value, mode.header, trustAnchors, now);
+        cached = { outcome, until: at + VERDICT_TTL_MS };
+        if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value ?? '');
+        verdicts.set(value, cached);
+      }
+      if (cached.outcome.ok) attachClientCertificate(request.raw, cached.outcome.certificate);
+      return cached.outcome;
+    },
+  };
+}
+
+const VERDICT_TTL_MS = 60_000;
+const MAX_VERDICTS = 10_000;
+
+async function verifyHeaderCertificate(
+  value: string,
+  header: string,
+  trustAnchors: readonly X509Certificate[],
+  now: () => Date,
+): Promise<CertificateOutcome> {
+  const parsed = parseCertificateHeader(value);
+  if (!parsed) return { ok: false, reason: 'malformed', detail: `the ${header} header is not a certificate` };
+  try {
+    await validateChain(parsed, { trustAnchors: [...trustAnchors], purpose: 'clientAuth', clock: { now } });
+  } catch (error) {
+    if (error instanceof ChainValidationError) {
+      return {
+        ok: false,
+        reason: 'untrusted',
+        detail: `the client certificate is not trusted: ${error.message}`,
+        presented: parsed,
+      };
+    }
+    return { ok: false, reason: 'malformed', detail: `the ${header} header is not a usable certificate` };
+  }
+  return { ok: true, certificate: describeClientCertificate(parsed, 'proxy-header') };
+}
+
+function normaliseAddress(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/**
+ * RFC 9440: a structured-field byte sequence, `:base64(DER):`. Proxies that predate it send the PEM
+ * URL-encoded (nginx `$ssl_client_escaped_cert`); both are accepted.
+ */
+export function parseCertificateHeader(value: string): X509Certificate | undefined {
+  const text = value.trim();
+  try {
+    if (text.startsWith(':') && text.endsWith(':') && text.length > 2) {
+      return new X509Certificate(Buffer.from(text.slice(1, -1), 'base64'));
+    }
+    const pem = text.includes('%') ? decodeURIComponent(text) : text;
+    if (pem.includes('-----BEGIN CERTIFICATE-----')) return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export { clientCertificateOf };

@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * One typed configuration, read from the environment and an optional JSON file (`OBKIT_CONFIG` or
+ * `--config`). The environment wins over the file. Validation happens before anything touches the disk,
+ * so a bad value never leaves half-written state behind.
+ */
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const booleanFromText = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((text) => ['true', '1', 'yes'].includes(text)),
+]);
+const listFromText = z.union([
+  z.array(z.string()),
+  z.string().transform((text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ),
+]);
+const ipOrCidr = z.string().refine((value) => {
+  const [address, prefix, ...rest] = value.split('/');
+  if (rest.length > 0 || !address || !isIP(address)) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return Number.isInteger(bits) && bits >= 0 && bits <= (isIP(address) === 4 ? 32 : 128);
+}, 'an IP address or CIDR block such as 10.0.0.0/8');
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name (letters, digits, hyphens)')
+  .transform((name) => name.toLowerCase());
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
+  .refine((value) => URL.canParse(value), 'a valid URL');
+
+export const configSchema = z.object({
+  dataDir: z.string().min(1).default('./.obkit'),
+  databaseUrl: postgresUrl.optional(),
+  databasePoolSize: z.coerce.number().int().min(1).max(500).default(10),
+  bindHost: z.string().min(1).default('127.0.0.1'),
+  /** The host name TPPs and browsers use to reach us; the sandbox's server certificate names it. */
+  publicHost: z.string().min(1).default('localhost'),
+  browserPort: port.default(8443),
+  mtlsPort: port.default(8444),
+  mtlsMode: z.enum(['direct', 'proxy']).default('direct'),
+  trustedProxies: listFromText.pipe(z.array(ipOrCidr)).default([]),
+  clientCertHeader: headerName.default('client-cert'),
+  /** PEM files; when absent the sandbox PKI provides the server certificate and the trust anchors. */
+  tlsCertFile: z.string().optional(),
+  tlsKeyFile: z.string().optional(),
+  trustAnchorFiles: listFromText.default([]),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /** Revocation checks refuse a certificate when neither OCSP nor CRL answers, unless this is false. */
+  revocationFailClosed: booleanFromText.default(true),
+  /** Sandbox conveniences (headless PSU approval, no-approval onboarding); never on in production. */
+  sandbox: booleanFromText.default(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+type ConfigKey = keyof Config;
+
+/** Environment variable for each key. DATABASE_URL keeps its conventional name. */
+export const environmentNames: Record<ConfigKey, string> = {
+  dataDir: 'OBKIT_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  databasePoolSize: 'OBKIT_DATABASE_POOL_SIZE',
+  bindHost: 'OBKIT_BIND_HOST',
+  publicHost: 'OBKIT_PUBLIC_HOST',
+  browserPort: 'OBKIT_BROWSER_PORT',
+  mtlsPort: 'OBKIT_MTLS_PORT',
+  mtlsMode: 'OBKIT_MTLS_MODE',
+  trustedProxies: 'OBKIT_TRUSTED_PROXIES',
+  clientCertHeader: 'OBKIT_CLIENT_CERT_HEADER',
+  tlsCertFile: 'OBKIT_TLS_CERT_FILE',
+  tlsKeyFile: 'OBKIT_TLS_KEY_FILE',
+  trustAnchorFiles: 'OBKIT_TRUST_ANCHOR_FILES',
+  logLevel: 'OBKIT_LOG_LEVEL',
+  shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
+  revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',
+  sandbox: 'OBKIT_SANDBOX',
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** A JSON file of the same keys; overrides OBKIT_CONFIG. */
+  file?: string;
+  /** Values set by the command line; they win over everything. */
+  overrides?: Partial<Record<ConfigKey, unknown>>;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+
+  const file = sources.file ?? env.OBKIT_CONFIG;
+  if (file) {
+    for (const [key, value] of Object.entries(readConfigFile(file))) {
+      raw[key] = value;
+      origin[key] = `${key} in ${file}`;
+    }
+  }
+  for (const [key, name] of Object.entries(environmentNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') {
+      raw[key] = value;
+      origin[key] = `${name} (${key})`;
+    }
+  }
+  for (const [key, value] of Object.entries(sources.overrides ?? {})) {
+    if (value !== undefined) {
+      raw[key] = value;
+      origin[key] = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} (${key})`;
+    }
+  }
+
+  const unknownKeys = Object.keys(raw).filter((key) => !(key in environmentNames));
+  const parsed = configSchema.safeParse(raw);
+  const problems = unknownKeys.map(
+    (key) =>
+      `${origin[key] ?? key}: unknown key; allowed keys are ${Object.keys(environmentNames).join(', ')}`,
+  );
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = String(issue.path[0] ?? '');
+      const given = key in raw ? `; got ${JSON.stringify(raw[key])}` : '';
+      problems.push(`${origin[key] ?? key}: ${describeIssue(issue)}${given}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const config = parsed.data;
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError(['OBKIT_TLS_CERT_FILE and OBKIT_TLS_KEY_FILE: set both or neither']);
+  }
+  if (config.mtlsMode === 'proxy' && config.trustedProxies.length === 0) {
+    throw new ConfigError([
+      'OBKIT_TRUSTED_PROXIES (trustedProxies): proxy mode needs at least one trusted proxy address',
+    ]);
+  }
+  return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`OBKIT_CONFIG: cannot read ${file}: ${(error as Error).message}`]);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`OBKIT_CONFIG: ${file} is not valid JSON: ${(error as Error).message}`]);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError([`OBKIT_CONFIG: ${file} must hold a JSON object of configuration keys`]);
+  }
+  return value as Record<string, unknown>;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    case 'invalid_type':
+      return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'int' ? 'an integer' : `of type ${issue.expected}`}`;
+    default:
+      return issue.message;
+  }
+}

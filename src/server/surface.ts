@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server, type ServerOptions } from 'node:https';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import { ObError, obErrorBody } from '../openbanking/errors.ts';
+import { attachCertificateVerdict } from '../shared/client-certificate.ts';
+import type { Store } from '../store/index.ts';
+import type { ClientCertificateResolver } from './client-certificate.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * An HTTP surface is one HTTPS listener with the plumbing every part relies on: the FAPI interaction id,
+ * JSON logs, OB error bodies, liveness and readiness. `browser` never asks for a client certificate;
+ * `mtls` requires a trusted one on every route except those that opt out.
+ */
+export type SurfaceKind = 'browser' | 'mtls';
+
+export interface TlsMaterial {
+  key: string;
+  /** The server certificate followed by its intermediates. */
+  cert: string;
+  /** PEM trust anchors for client certificates (mTLS listener only). */
+  ca: string[];
+}
+
+export interface SurfaceOptions {
+  kind: SurfaceKind;
+  tls: TlsMaterial;
+  logger: Logger;
+  store: Store;
+  /** Required for `mtls`. */
+  clientCertificates?: ClientCertificateResolver;
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** On the mTLS surface, a route that works without a client certificate (e.g. discovery documents). */
+    clientCertificate?: 'required' | 'optional';
+  }
+}
+
+const INTERACTION_ID = 'x-fapi-interaction-id';
+/** Echo what the TPP sent when it is a safe header token; RFC 4122 UUIDs are what FAPI asks for. */
+const SAFE_INTERACTION_ID = /^[A-Za-z0-9._~:-]{1,128}$/;
+const ALWAYS_OPEN = new Set(['/health', '/ready']);
+
+export function interactionIdOf(request: FastifyRequest): string {
+  return request.id;
+}
+
+export interface Surface {
+  readonly kind: SurfaceKind;
+  readonly app: FastifyInstance;
+  readonly server: Server;
+  /** Binds the port (0 picks a free one) and returns it; routes may still be added until `ready`. */
+  listen(host: string, port: number): Promise<number>;
+  ready(): Promise<void>;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the parts. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function createSurface(options: SurfaceOptions): Promise<Surface> {
+  const { kind, tls, logger, store } = options;
+  const https: ServerOptions = {
+    key: tls.key,
+    cert: tls.cert,
+    minVersion: 'TLSv1.2',
+    ...(kind === 'mtls'
+      ? // The handshake asks for a certificate but does not abort without one: the refusal is an HTTP
+        // answer a TPP developer can read, and load balancers can still probe /health.
+        { requestCert: true, rejectUnauthorized: false, ca: tls.ca }
+      : {}),
+  };
+
+  // Typed as a plain FastifyInstance so that every part's plugin registers without server generics.
+  let server: Server | undefined;
+  let isReady = false;
+  const app: FastifyInstance = Fastify({
+    // We own the server so that it can listen before parts mount (they need the bound port for their
+    // URLs) and so that shutdown can drain it.
+    serverFactory: (handler) => {
+      // Between listen and ready the routes are still being added: answer 503 rather than reach fastify.
+      server = createServer(https, (request, response) => {
+        if (isReady) return handler(request, response);
+        response.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' });
+        response.end('{"status":"starting"}');
+      });
+      // Longer than common load balancers' idle timeout, so they, not we, close idle connections.
+      server.keepAliveTimeout = 65_000;
+      return server;
+    },
+    loggerInstance: logger.child({ surface: kind }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    genReqId: (request) => {
+      const sent = request.headers[INTERACTION_ID];
+      return typeof sent === 'string' && SAFE_INTERACTION_ID.test(sent) ? sent : randomUUID();
+    },
+    logController: new LogController({ requestIdLogLabel: 'interactionId' }),
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: false },
+    // A malformed URL or an over-long path parameter is the client's mistake: an OB error body, not fastify's.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      (reply as FastifyReply)
+        .status(status)
+        .header(INTERACTION_ID, request.id)
+        .send(
+          obErrorBody(ObError.single(status, 'UK.OBIE.Resource.InvalidFormat', error.message), request.id),
+        );
+    },
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(INTERACTION_ID, request.id);
+  });
+
+  if (kind === 'mtls') {
+    const resolver = options.clientCertificates;
+    if (!resolver) throw new Error('the mtls surface needs a client certificate resolver');
+    app.addHook('onRequest', async (request) => {
+      const outcome = await resolver.resolve(request);
+      attachCertificateVerdict(
+        request.raw,
+        outcome.ok
+          ? { trusted: true, certificate: outcome.certificate }
+          : {
+              trusted: false,
+              reason: outcome.reason,
+              detail: outcome.detail,
+              ...(outcome.presented ? { presented: outcome.presented } : {}),
+            },
+      );
+      if (
+        outcome.ok ||
+        ALWAYS_OPEN.has(request.url) ||
+        request.routeOptions.config.clientCertificate === 'optional'
+      ) {
+        return;
+      }
+      request.log.info({ reason: outcome.reason }, 'client certificate refused');
+      throw ObError.single(
+        401,
+        outcome.reason === 'missing' ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid',
+        outcome.detail,
+      );
+    });
+  }
+
+  app.setErrorHandler((error: FastifyError | ObError, request, reply) => {
+    if (error instanceof ObError) {
+      return reply.status(error.status).send(obErrorBody(error, request.id));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply
+        .status(500)
+        .send(
+          obErrorBody(
+            ObError.single(500, 'UK.OBIE.UnexpectedError', 'an unexpected error occurred'),
+            request.id,
+          ),
+        );
+    }
+    const code = error.validation ? 'UK.OBIE.Field.Invalid' : 'UK.OBIE.Resource.InvalidFormat';
+    return reply.status(status).send(obErrorBody(ObError.single(status, code, error.message), request.id));
+  });
+
+  // Which methods each path pattern answers, so that a known path asked with another method gets the
+  // 405 the OB specifications name, not a 404.
+  const routes: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = routePattern(route.url ?? route.path);
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const known = routes.find((entry) => entry.pattern.source === pattern.source);
+    if (known) methods.forEach((method) => known.methods.add(method));
+    else routes.push({ pattern, methods: new Set(methods) });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = routes.filter((entry) => entry.pattern.test(path)).flatMap((entry) => [...entry.methods]);
+    if (allowed.length > 0) {
+      const methods = [...new Set(allowed)].filter((method) => method !== 'HEAD').sort();
+      return reply
+        .status(405)
+        .header('allow', methods.join(', '))
+        .send(
+          obErrorBody(
+            ObError.single(
+              405,
+              'UK.OBIE.UnexpectedError',
+              `${request.method} is not allowed on ${path}; use ${methods.join(' or ')}`,
+            ),
+            request.id,
+          ),
+        );
+    }
+    return reply
+      .status(404)
+      .send(
+        obErrorBody(
+          ObError.single(404, 'UK.OBIE.Resource.NotFound', `no resource at ${request.method} ${path}`),
+          request.id,
+        ),
+      );
+  });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    try {
+      await store.ping();
+      return { status: 'ready', database: store.backend };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', database: store.backend });
+    }
+  });
+
+  if (!server) throw new Error('fastify did not create the https server');
+  const httpsServer: Server = server;
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
+  return {
+    kind,
+    app,
+    server: httpsServer,
+    async listen(host, port) {
+      await new Promise<void>((resolve, reject) => {
+        httpsServer.once('error', reject);
+        httpsServer.listen(port, host, () => {
+          httpsServer.off('error', reject);
+          resolve();
+        });
+      });
+      const address = httpsServer.address();
+      return typeof address === 'object' && address ? address.port : port;
+    },
+    async ready() {
+      await app.ready();
+      isReady = true;
+    },
+    async close(graceMs = 10_000) {
+      closing = true;
+      if (httpsServer.listening) {
+        const drained = new Promise<void>((resolve) => httpsServer.close(() => resolve()));
+        const sweep = setInterval(() => httpsServer.closeIdleConnections(), 50);
+        const deadline = setTimeout(() => httpsServer.closeAllConnections(), graceMs);
+        httpsServer.closeIdleConnections();
+        await drained;
+        clearInterval(sweep);
+        clearTimeout(deadline);
+      }
+      await app.close();
+    },
+  };
+}
+
+/** A fastify route path (`/accounts/:AccountId/balances`, `*` wildcards) as a matcher for concrete paths. */
+function routePattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) =>
+      segment.startsWith(':')
+        ? '[^/]+'
+        : segment === '*'
+          ? '.*'
+          : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return new RegExp(`^${source}$`);
+}

@@ -1,0 +1,26 @@
+/**
+ * The one source of time. Production uses the system clock; tests and the sandbox may move it
+ * (expiry, scheduled payments). Pass a Clock down; never call Date.now() in domain code.
+ */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock that stands still until moved: for tests. */
+export class ManualClock implements Clock {
+  #time: number;
+  constructor(start: Date | string = '2026-01-01T09:00:00Z') {
+    this.#time = new Date(start).getTime();
+  }
+  now(): Date {
+    return new Date(this.#time);
+  }
+  set(time: Date | string): void {
+    this.#time = new Date(time).getTime();
+  }
+  advance(milliseconds: number): void {
+    this.#time += milliseconds;
+  }
+}

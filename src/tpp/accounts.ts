@@ -1,0 +1,275 @@
+import type { BankConnection } from './bank.ts';
+import { connectToBank, issuerOf } from './bank.ts';
+import { updateBundleSummary, type Bundle } from './bundle.ts';
+import { clientCredentialsToken } from './authorization.ts';
+import { TppUsageError } from './errors.ts';
+import { describeFailure } from './http.ts';
+import { apiBaseOf, callApi, createAccountAccessConsent } from './open-banking.ts';
+import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
+
+/**
+ * The whole account-information journey of a TPP, over HTTP only: stage an account-access consent with
+ * the client's own token, have the PSU authorise it (in the sandbox: its headless approval as a sandbox
+ * PSU; at any other bank: the PSU opens the URL and the TPP is handed the redirect it came back on),
+ * redeem the code for a certificate-bound token, then read accounts, balances and recent transactions.
+ */
+
+/** What this journey asks for: enough to list accounts, balances and transactions, nothing more. */
+export const ACCOUNTS_JOURNEY_PERMISSIONS = [
+  'ReadAccountsDetail',
+  'ReadBalances',
+  'ReadTransactionsCredits',
+  'ReadTransactionsDebits',
+  'ReadTransactionsDetail',
+] as const;
+
+export interface AccountsJourneyOptions {
+  bundle: Bundle;
+  /** The bank's discovery URL or issuer; default: the bundle's only registration. */
+  bank?: string;
+  trust: string[];
+  authMethod?: 'private_key_jwt' | 'tls_client_auth';
+  /** The sandbox PSU who approves headlessly (default alice). */
+  psu?: string;
+  /** Never try the sandbox's headless approval: always hand the URL to a person. */
+  manual?: boolean;
+  redirectUri?: string;
+  /** Transactions per account (newest first). Default 5. */
+  transactions?: number;
+  /**
+   * Outside the sandbox: show the PSU the URL and resolve with the URL the PSU's browser was sent back
+   * to (pasted by a person, typically).
+   */
+  askForRedirect(authorizationUrl: URL): Promise<string>;
+  progress?: (line: string) => void;
+}
+
+export interface JourneyAmount {
+  Amount: string;
+  Currency: string;
+}
+
+export interface AccountView {
+  AccountId: string;
+  Currency: string;
+  AccountType?: string;
+  AccountSubType?: string;
+  Nickname?: string;
+  Description?: string;
+  Account?: { SchemeName: string; Identification: string; Name?: string }[];
+  Balance: { Type: string; CreditDebitIndicator: string; Amount: JourneyAmount; DateTime: string }[];
+  Transaction: {
+    TransactionId?: string;
+    BookingDateTime: string;
+    Status: string;
+    CreditDebitIndicator: string;
+    Amount: JourneyAmount;
+    TransactionInformation?: string;
+    MerchantDetails?: { MerchantName?: string };
+  }[];
+}
+
+export interface AccountsJourneyResult {
+  bank: string;
+  consentId: string;
+  /** How the PSU authorised: the sandbox's headless approval, or a person with a browser. */
+  authorisedBy: AuthorisedBy;
+  accounts: AccountView[];
+}
+
+export function findRegistration(bundle: Bundle, bank: string | undefined) {
+  const registrations = Object.entries(bundle.summary.registrations);
+  if (bank) {
+    const issuer = issuerOf(bank).href.replace(/\/$/, '');
+    const found = registrations.find(
+      ([key, registration]) =>
+        key.replace(/\/$/, '') === issuer ||
+        issuerOf(registration.discoveryUrl).href.replace(/\/$/, '') === issuer,
+    );
+    if (!found)
+      throw new TppUsageError(
+        `the bundle has no registration at ${issuer}; run obkit tpp register --bundle ${bundle.dir} --bank ${bank} first`,
+      );
+    return { issuer: found[0], registration: found[1] };
+  }
+  const [only, ...more] = registrations;
+  if (!only)
+    throw new TppUsageError(
+      `the bundle is registered at no bank; run obkit tpp register --bundle ${bundle.dir}`,
+    );
+  if (more.length > 0)
+    throw new TppUsageError(
+      `the bundle is registered at several banks (${registrations.map(([key]) => key).join(', ')}); choose one with --bank`,
+    );
+  return { issuer: only[0], registration: only[1] };
+}
+
+/** The headless approval exists only in a sandbox: 404 when disabled, or no interaction page to post to. */
+async function getData<T>(bank: BankConnection, token: string, url: string, what: string): Promise<T> {
+  const response = await callApi(bank, token, url);
+  if (response.status !== 200) throw describeFailure(what, response);
+  return (response.json as { Data: T }).Data;
+}
+
+export async function runAccountsJourney(options: AccountsJourneyOptions): Promise<AccountsJourneyResult> {
+  const progress = options.progress ?? (() => undefined);
+  const { bundle } = options;
+  const { issuer, registration } = findRegistration(bundle, options.bank);
+  const redirectUri = options.redirectUri ?? bundle.summary.software.redirectUris[0];
+  if (!redirectUri)
+    throw new TppUsageError('the software statement has no redirect URI; give --redirect-uri');
+  if (!bundle.summary.software.redirectUris.includes(redirectUri))
+    throw new TppUsageError(
+      `${redirectUri} is not a redirect URI of the software (${bundle.summary.software.redirectUris.join(', ')})`,
+    );
+  const limit = options.transactions ?? 5;
+  if (!Number.isInteger(limit) || limit < 0 || limit > 1000)
+    throw new TppUsageError('--transactions must be a whole number from 0 to 1000');
+
+  const bank = await connectToBank(bundle, {
+    discoveryUrl: registration.discoveryUrl,
+    trust: options.trust,
+    clientId: registration.clientId,
+    authMethod: options.authMethod ?? registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
+  });
+  try {
+    const clientToken = await clientCredentialsToken(bank, 'accounts');
+    const consent = await createAccountAccessConsent(bank, clientToken.access_token, {
+      permissions: ACCOUNTS_JOURNEY_PERMISSIONS,
+    });
+    progress(`staged account-access consent ${consent.ConsentId}`);
+    updateBundleSummary(bundle.dir, (summary) => {
+      summary.consents.push({
+        consentId: consent.ConsentId,
+        kind: 'account-access',
+        bank: issuer,
+        createdAt: new Date().toISOString(),
+        status: consent.Status,
+      });
+    });
+
+    const { tokens, authorisedBy } = await authoriseIntent(bank, {
+      intentId: consent.ConsentId,
+      scope: 'accounts',
+      redirectUri,
+      psu: options.psu ?? 'alice',
+      manual: Boolean(options.manual),
+      askForRedirect: options.askForRedirect,
+      progress,
+    });
+    updateBundleSummary(bundle.dir, (summary) => {
+      const record = summary.consents.find((c) => c.consentId === consent.ConsentId);
+      if (record) record.status = 'Authorised';
+    });
+
+    const base = `${apiBaseOf(bank)}/aisp`;
+    const token = tokens.access_token;
+    const { Account: accounts = [] } = await getData<{
+      Account?: Omit<AccountView, 'Balance' | 'Transaction'>[];
+    }>(bank, token, `${base}/accounts`, 'listing the accounts');
+    const views: AccountView[] = [];
+    for (const account of accounts) {
+      const id = encodeURIComponent(account.AccountId);
+      const { Balance = [] } = await getData<{ Balance?: AccountView['Balance'] }>(
+        bank,
+        token,
+        `${base}/accounts/${id}/balances`,
+        `reading the balances of ${account.AccountId}`,
+      );
+      const { Transaction = [] } =
+        limit > 0
+          ? await getData<{ Transaction?: AccountView['Transaction'] }>(
+              bank,
+              token,
+              `${base}/accounts/${id}/transactions`,
+              `reading the transactions of ${account.AccountId}`,
+            )
+          : { Transaction: [] };
+      views.push({ ...account, Balance, Transaction: Transaction.slice(0, limit) });
+    }
+    progress(`read ${views.length} account(s)`);
+    return { bank: issuer, consentId: consent.ConsentId, authorisedBy, accounts: views };
+  } finally {
+    await bank.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The readable table.
+
+function signed(indicator: string, amount: JourneyAmount): string {
+  return `${indicator === 'Debit' ? '-' : ''}${amount.Amount} ${amount.Currency}`;
+}
+
+function identification(account: AccountView): string {
+  const scan = account.Account?.find((a) => a.SchemeName === 'UK.OBIE.SortCodeAccountNumber');
+  if (scan) {
+    const id = scan.Identification;
+    return `${id.slice(0, 2)}-${id.slice(2, 4)}-${id.slice(4, 6)} ${id.slice(6)}`;
+  }
+  return account.Account?.[0]?.Identification ?? '';
+}
+
+function table(rows: string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths = rows.reduce<number[]>(
+    (w, row) => row.map((cell, i) => Math.max(w[i] ?? 0, [...cell].length)),
+    [],
+  );
+  return rows.map((row) =>
+    row
+      .map((cell, i) => {
+        const pad = ' '.repeat((widths[i] ?? 0) - [...cell].length);
+        return rightAligned.has(i) ? pad + cell : cell + pad;
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+export function formatAccounts(result: AccountsJourneyResult): string {
+  const lines: string[] = [];
+  const who = result.authorisedBy.kind === 'sandbox' ? `sandbox PSU ${result.authorisedBy.psu}` : 'the PSU';
+  lines.push(`consent ${result.consentId} at ${result.bank}, authorised by ${who}`);
+  lines.push('');
+  lines.push(
+    ...table(
+      [
+        ['ACCOUNT', 'TYPE', 'IDENTIFICATION', 'BOOKED', 'AVAILABLE'],
+        ...result.accounts.map((account) => {
+          const balance = (type: string) => {
+            const b = account.Balance.find((x) => x.Type === type);
+            return b ? signed(b.CreditDebitIndicator, b.Amount) : '';
+          };
+          return [
+            account.Nickname ?? account.Description ?? account.AccountId,
+            `${account.AccountType ?? ''} ${account.AccountSubType ?? ''}`.trim(),
+            identification(account),
+            balance('InterimBooked'),
+            balance('InterimAvailable'),
+          ];
+        }),
+      ],
+      new Set([3, 4]),
+    ),
+  );
+  for (const account of result.accounts) {
+    lines.push('');
+    lines.push(`${account.Nickname ?? account.AccountId} (${account.AccountId}): recent transactions`);
+    if (account.Transaction.length === 0) {
+      lines.push('  (none)');
+      continue;
+    }
+    lines.push(
+      ...table(
+        account.Transaction.map((t) => [
+          t.BookingDateTime.slice(0, 10),
+          t.Status,
+          signed(t.CreditDebitIndicator, t.Amount),
+          (t.MerchantDetails?.MerchantName ?? t.TransactionInformation ?? '').slice(0, 60),
+        ]),
+        new Set([2]),
+      ).map((line) => `  ${line}`),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,258 @@
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { localSandboxTrust } from './http.ts';
+import { readBundle } from './bundle.ts';
+import { runPayJourney } from './pay.ts';
+import { onboard, parseRoles } from './onboard.ts';
+import { registerAtBank } from './register.ts';
+import { authorizeCommand, cibaRegistrationOption } from './ciba-cli.ts';
+import { formatAccounts, runAccountsJourney } from './accounts.ts';
+import { TppUsageError } from './errors.ts';
+
+const SANDBOX_DIRECTORY = 'https://localhost:8443';
+const SANDBOX_BANK = 'https://localhost:8443/.well-known/openid-configuration';
+
+function trustFrom(caFile: string | undefined): string[] {
+  return caFile ? [readFileSync(caFile, 'utf8')] : localSandboxTrust();
+}
+
+/** Prints a progress line per step (to stderr when --json keeps stdout for the machine-readable result). */
+function progressPrinter(json: boolean): (line: string) => void {
+  return (line) => (json ? process.stderr : process.stdout).write(`✓ ${line}\n`);
+}
+
+/** `obkit tpp …`: the TPP's side, built on the SDK; it talks to the bank and the directory over HTTP only. */
+export function tppCommand(): Command {
+  const tpp = new Command('tpp').description(
+    'act as a TPP: onboard at the directory, register at banks, call the APIs',
+  );
+
+  tpp
+    .command('onboard')
+    .description('create keys here, send CSRs to the directory, and write the bundle folder')
+    .requiredOption('--name <name>', 'organisation and software client name')
+    .requiredOption('--roles <roles>', 'comma-separated PSD2 roles: AISP, PISP, CBPII')
+    .requiredOption('--redirect-uri <uri...>', 'https redirect URI(s) for the software statement')
+    .requiredOption('--out <dir>', 'folder to write the bundle into')
+    .option('--directory <url>', 'directory base URL', SANDBOX_DIRECTORY)
+    .option(
+      '--ca <file>',
+      'PEM CA file to trust for the directory (default: ./.obkit/pki/root-ca.pem if present)',
+    )
+    .addOption(
+      new Option('--profile <profile>', 'certificate profile').choices(['obie', 'eidas']).default('obie'),
+    )
+    .option('--json', 'print the bundle summary as JSON')
+    .action(
+      async (options: {
+        name: string;
+        roles: string;
+        redirectUri: string[];
+        out: string;
+        directory: string;
+        ca?: string;
+        profile: 'obie' | 'eidas';
+        json?: boolean;
+      }) => {
+        const summary = await onboard({
+          directoryUrl: options.directory,
+          organisationName: options.name,
+          clientName: options.name,
+          roles: parseRoles(options.roles),
+          redirectUris: options.redirectUri,
+          certificateProfile: options.profile,
+          outDir: resolve(options.out),
+          trust: trustFrom(options.ca),
+          progress: progressPrinter(Boolean(options.json)),
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else {
+          process.stdout.write(
+            [
+              `organisation  ${summary.organisation.id}  ${summary.organisation.name}`,
+              `software      ${summary.software.id}  roles ${summary.software.roles.join(', ')}`,
+              `transport     kid ${summary.certificates.transport.kid}`,
+              `signing       kid ${summary.certificates.signing.kid}`,
+              `next: npx obkit tpp register --bundle ${options.out}`,
+            ].join('\n') + '\n',
+          );
+        }
+      },
+    );
+
+  tpp
+    .command('register')
+    .description("register the bundle's software at a bank by Open Banking dynamic client registration")
+    .requiredOption('--bundle <dir>', 'the bundle folder written by obkit tpp onboard')
+    .option('--bank <url>', "the bank's OpenID discovery URL (or issuer)", SANDBOX_BANK)
+    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .addOption(
+      new Option('--auth-method <method>', 'how the client authenticates at the token endpoint')
+        .choices(['private_key_jwt', 'tls_client_auth'])
+        .default('private_key_jwt'),
+    )
+    .option('--ciba <mode>', 'also register for decoupled authorisation (CIBA): poll or ping')
+    .option('--ciba-notification-endpoint <url>', 'with --ciba ping: the https URL the bank calls')
+    .option('--json', 'print the registration as JSON')
+    .action(
+      async (options: {
+        bundle: string;
+        bank: string;
+        ca?: string;
+        authMethod: 'private_key_jwt' | 'tls_client_auth';
+        ciba?: string;
+        cibaNotificationEndpoint?: string;
+        json?: boolean;
+      }) => {
+        const ciba = cibaRegistrationOption(options.ciba, options.cibaNotificationEndpoint);
+        const registration = await registerAtBank(readBundle(resolve(options.bundle)), {
+          discoveryUrl: options.bank,
+          trust: trustFrom(options.ca),
+          tokenEndpointAuthMethod: options.authMethod,
+          ...(ciba ? { ciba } : {}),
+          progress: progressPrinter(Boolean(options.json)),
+        });
+        if (options.json) process.stdout.write(`${JSON.stringify(registration, null, 2)}\n`);
+        else
+          process.stdout.write(
+            `client id     ${registration.clientId}\nrecorded in   ${options.bundle}/bundle.json\n`,
+          );
+      },
+    );
+
+  tpp
+    .command('accounts')
+    .description(
+      'the AIS journey: stage a consent, have the PSU authorise it, list accounts, balances and recent transactions',
+    )
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    )
+    .option('--redirect-uri <uri>', "one of the software's redirect URIs (default: the first)")
+    .option('--transactions <n>', 'recent transactions shown per account', '5')
+    .addOption(
+      new Option(
+        '--auth-method <method>',
+        'how the client authenticates at the token endpoint (default: as registered)',
+      ).choices(['private_key_jwt', 'tls_client_auth']),
+    )
+    .option('--json', 'print the accounts, balances and transactions as JSON')
+    .action(
+      async (options: {
+        bundle: string;
+        bank?: string;
+        ca?: string;
+        psu: string;
+        manual?: boolean;
+        redirectUri?: string;
+        transactions: string;
+        authMethod?: 'private_key_jwt' | 'tls_client_auth';
+        json?: boolean;
+      }) => {
+        if (!/^\d{1,4}$/.test(options.transactions))
+          throw new TppUsageError('--transactions must be a whole number from 0 to 1000');
+        const json = Boolean(options.json);
+        const result = await runAccountsJourney({
+          bundle: readBundle(resolve(options.bundle)),
+          ...(options.bank ? { bank: options.bank } : {}),
+          trust: trustFrom(options.ca),
+          ...(options.authMethod ? { authMethod: options.authMethod } : {}),
+          psu: options.psu,
+          manual: Boolean(options.manual),
+          ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}),
+          transactions: Number(options.transactions),
+          askForRedirect: (url) => askForRedirect(url, json),
+          progress: progressPrinter(json),
+        });
+        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatAccounts(result));
+      },
+    );
+
+  tpp
+    .command('pay')
+    .description(
+      'the PIS journey: a signed domestic payment consent, PSU authorisation, signed submission, poll to a final status',
+    )
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .requiredOption('--amount <amount>', 'amount as a decimal, e.g. 12.34')
+    .option('--currency <code>', 'ISO 4217 currency', 'GBP')
+    .option('--to <sortcode/account>', 'the payee, e.g. 040004/12345678 (default: an external sandbox payee)')
+    .option('--payee-name <name>', "the payee's name", 'Payee')
+    .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit payment')
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    )
+    .option('--json', 'print the final payment resource as JSON')
+    .action(
+      async (options: {
+        bundle: string;
+        amount: string;
+        currency: string;
+        to?: string;
+        payeeName: string;
+        reference: string;
+        bank?: string;
+        ca?: string;
+        psu: string;
+        manual?: boolean;
+        json?: boolean;
+      }) => {
+        const json = Boolean(options.json);
+        const result = await runPayJourney({
+          bundle: readBundle(resolve(options.bundle)),
+          ...(options.bank ? { bank: options.bank } : {}),
+          trust: trustFrom(options.ca),
+          amount: options.amount,
+          currency: options.currency,
+          ...(options.to ? { to: options.to } : {}),
+          payeeName: options.payeeName,
+          reference: options.reference,
+          psu: options.psu,
+          manual: Boolean(options.manual),
+          askForRedirect: (url) => askForRedirect(url, json),
+          progress: progressPrinter(json),
+        });
+        process.stdout.write(
+          json
+            ? `${JSON.stringify(result.payment, null, 2)}\n`
+            : `payment ${result.payment.DomesticPaymentId}  ${result.payment.Status}  consent ${result.consentId}\n`,
+        );
+      },
+    );
+
+  tpp.addCommand(authorizeCommand(trustFrom));
+
+  return tpp;
+}
+
+/** Shows the PSU's authorisation URL and reads the URL the browser came back to from stdin (one line). */
+function askForRedirect(url: URL, json: boolean): Promise<string> {
+  const out = json ? process.stderr : process.stdout;
+  out.write(
+    `Open this URL in a browser, log in as the customer and approve:\n\n  ${url.href}\n\n` +
+      'Then paste here the whole URL the browser was redirected to, and press Enter:\n',
+  );
+  return new Promise((resolveLine, reject) => {
+    const lines = createInterface({ input: process.stdin, terminal: false });
+    let answered = false;
+    lines.once('line', (line) => {
+      answered = true;
+      lines.close();
+      resolveLine(line);
+    });
+    lines.once('close', () => {
+      if (!answered) reject(new TppUsageError('stdin closed before the redirect URL was pasted'));
+    });
+  });
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { errors } from 'oidc-provider';
+import {
+  StoreAdapter,
+  createAdapterFactory,
+  revokeIntentTokens,
+  sweepExpiredAuthModels,
+} from '../../src/auth/adapter.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { createTestStore } from '../support/store.ts';
+
+describe('auth persistence adapter', () => {
+  it('upserts, finds, and destroys a model instance', async () => {
+    const store = await createTestStore();
+    const adapter = new StoreAdapter('AccessToken', store.db);
+    await adapter.upsert('at1', { jti: 'at1', kind: 'AccessToken', grantId: 'g1', scope: 'openid' }, 60);
+    assert.deepEqual(await adapter.find('at1'), {
+      jti: 'at1',
+      kind: 'AccessToken',
+      grantId: 'g1',
+      scope: 'openid',
+    });
+    // The same id under another model is another object.
+    assert.equal(await new StoreAdapter('RefreshToken', store.db).find('at1'), undefined);
+    await adapter.upsert(
+      'at1',
+      { jti: 'at1', kind: 'AccessToken', grantId: 'g1', scope: 'openid accounts' },
+      60,
+    );
+    assert.equal((await adapter.find('at1'))?.scope, 'openid accounts');
+    await adapter.destroy('at1');
+    assert.equal(await adapter.find('at1'), undefined);
+  });
+
+  it('finds sessions by uid and device codes by user code', async () => {
+    const store = await createTestStore();
+    const sessions = new StoreAdapter('Session', store.db);
+    await sessions.upsert('s1', { jti: 's1', uid: 'uid-1', accountId: 'psu' }, 600);
+    assert.equal((await sessions.findByUid('uid-1'))?.accountId, 'psu');
+    assert.equal(await sessions.findByUid('uid-2'), undefined);
+    const devices = new StoreAdapter('DeviceCode', store.db);
+    await devices.upsert('d1', { jti: 'd1', userCode: 'ABCD-EFGH' }, 600);
+    assert.equal((await devices.findByUserCode('ABCD-EFGH'))?.jti, 'd1');
+    assert.equal(await sessions.findByUserCode('ABCD-EFGH'), undefined);
+  });
+
+  it('ignores expired rows on find and sweeps them', async () => {
+    const store = await createTestStore();
+    const clock = new ManualClock('2026-03-01T10:00:00Z');
+    const adapter = new StoreAdapter('AuthorizationCode', store.db, clock);
+    await adapter.upsert('short', { jti: 'short' }, 60);
+    await adapter.upsert('long', { jti: 'long' }, 3600);
+    await new StoreAdapter('Client', store.db, clock).upsert('client-1', { client_id: 'client-1' });
+    clock.advance(59_000);
+    assert.ok(await adapter.find('short'));
+    clock.advance(2_000);
+    assert.equal(await adapter.find('short'), undefined);
+    assert.ok(await adapter.find('long'));
+    await assert.rejects(adapter.consume('short'), errors.InvalidGrant);
+    assert.equal(await sweepExpiredAuthModels(store.db, clock), 1);
+    assert.equal(await sweepExpiredAuthModels(store.db, clock), 0);
+    clock.advance(10 * 3600_000);
+    assert.equal(await sweepExpiredAuthModels(store.db, clock), 1);
+    // Clients have no expiry: never swept.
+    assert.ok(await new StoreAdapter('Client', store.db, clock).find('client-1'));
+  });
+
+  it('marks a consumed code so that find reports it consumed', async () => {
+    const store = await createTestStore();
+    const adapter = new StoreAdapter('AuthorizationCode', store.db);
+    await adapter.upsert('code1', { jti: 'code1', grantId: 'g1' }, 60);
+    assert.equal((await adapter.find('code1'))?.consumed, undefined);
+    await adapter.consume('code1');
+    const consumed = (await adapter.find('code1'))?.consumed;
+    assert.equal(typeof consumed, 'number');
+    // A later save does not un-consume it.
+    await adapter.upsert('code1', { jti: 'code1', grantId: 'g1' }, 60);
+    await assert.rejects(adapter.consume('code1'), errors.InvalidGrant);
+  });
+
+  it('atomic consume: of concurrent redemptions of one code exactly one wins and the grant is revoked', async () => {
+    const store = await createTestStore();
+    const factory = createAdapterFactory(store);
+    const codes = factory('AuthorizationCode');
+    const tokens = factory('AccessToken');
+    const grants = factory('Grant');
+    for (let round = 0; round < 5; round += 1) {
+      const code = `race-${round}`;
+      const grantId = `grant-${round}`;
+      await grants.upsert(grantId, { jti: grantId, clientId: 'c' }, 600);
+      await codes.upsert(code, { jti: code, grantId }, 60);
+      // Each contender does what the provider's token endpoint does: find, check `consumed`, consume.
+      const contenders = Array.from({ length: 8 }, async () => {
+        const found = await codes.find(code);
+        if (!found) throw new errors.InvalidGrant('authorization code not found');
+        if (found.consumed) throw new errors.InvalidGrant('authorization code already consumed');
+        await codes.consume(code);
+        await tokens.upsert(`at-${round}-${Math.random()}`, { jti: 'x', grantId }, 600);
+      });
+      const results = await Promise.allSettled(contenders);
+      const won = results.filter((result) => result.status === 'fulfilled');
+      const lost = results.filter((result) => result.status === 'rejected');
+      assert.equal(won.length, 1, `round ${round}: exactly one redemption wins`);
+      assert.equal(lost.length, 7);
+      for (const result of lost) {
+        assert.ok((result as PromiseRejectedResult).reason instanceof errors.InvalidGrant);
+        assert.equal((result as PromiseRejectedResult).reason.error, 'invalid_grant');
+      }
+    }
+  });
+
+  it('a consume that loses after both contenders saw the code unconsumed revokes the grant', async () => {
+    const store = await createTestStore();
+    const codes = new StoreAdapter('AuthorizationCode', store.db);
+    const grants = new StoreAdapter('Grant', store.db);
+    const tokens = new StoreAdapter('AccessToken', store.db);
+    await grants.upsert('g1', { jti: 'g1' }, 600);
+    await codes.upsert('c1', { jti: 'c1', grantId: 'g1' }, 60);
+    const [first, second] = [await codes.find('c1'), await codes.find('c1')];
+    assert.equal(first?.consumed, undefined);
+    assert.equal(second?.consumed, undefined);
+    await codes.consume('c1');
+    await tokens.upsert('t1', { jti: 't1', grantId: 'g1' }, 600);
+    await assert.rejects(codes.consume('c1'), (error: unknown) => {
+      assert.ok(error instanceof errors.InvalidGrant);
+      assert.equal(error.error_detail, 'authorization code already consumed');
+      return true;
+    });
+    assert.equal(await grants.find('g1'), undefined);
+    assert.equal(await tokens.find('t1'), undefined);
+  });
+
+  it('revokeByGrantId removes only that model under that grant', async () => {
+    const store = await createTestStore();
+    const access = new StoreAdapter('AccessToken', store.db);
+    const refresh = new StoreAdapter('RefreshToken', store.db);
+    await access.upsert('a1', { jti: 'a1', grantId: 'g1' }, 60);
+    await access.upsert('a2', { jti: 'a2', grantId: 'g2' }, 60);
+    await refresh.upsert('r1', { jti: 'r1', grantId: 'g1' }, 60);
+    await access.revokeByGrantId('g1');
+    assert.equal(await access.find('a1'), undefined);
+    assert.ok(await access.find('a2'));
+    assert.ok(await refresh.find('r1'));
+  });
+
+  it('revokeIntentTokens removes every token resting on an intent and their grants', async () => {
+    const store = await createTestStore();
+    const access = new StoreAdapter('AccessToken', store.db);
+    const refresh = new StoreAdapter('RefreshToken', store.db);
+    const grants = new StoreAdapter('Grant', store.db);
+    const claims = { id_token: { openbanking_intent_id: { value: 'aac-1', essential: true } } };
+    await grants.upsert('g1', { jti: 'g1' }, 600);
+    await access.upsert('a1', { jti: 'a1', grantId: 'g1', extra: { openbanking_intent_id: 'aac-1' } }, 60);
+    await refresh.upsert('r1', { jti: 'r1', grantId: 'g1', claims }, 600);
+    await access.upsert(
+      'a-other',
+      { jti: 'a-other', grantId: 'g2', extra: { openbanking_intent_id: 'aac-2' } },
+      60,
+    );
+    assert.equal(await revokeIntentTokens(store.db, 'aac-1'), 3);
+    assert.equal(await access.find('a1'), undefined);
+    assert.equal(await refresh.find('r1'), undefined);
+    assert.equal(await grants.find('g1'), undefined);
+    assert.ok(await access.find('a-other'));
+  });
+
+  it('replay detection: of concurrent records of one client assertion jti exactly one succeeds; expired ones may be reused', async () => {
+    const store = await createTestStore();
+    const clock = new ManualClock('2026-03-01T10:00:00Z');
+    const replay = new StoreAdapter('ReplayDetection', store.db, clock);
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, () => replay.upsert('jti-hash', { jti: 'jti-hash', iss: 'client' }, 60)),
+    );
+    assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
+    for (const result of results.filter((r) => r.status === 'rejected')) {
+      assert.ok((result as PromiseRejectedResult).reason instanceof errors.InvalidClientAuth);
+    }
+    clock.advance(61_000);
+    await replay.upsert('jti-hash', { jti: 'jti-hash', iss: 'client' }, 60);
+    await assert.rejects(
+      replay.upsert('jti-hash', { jti: 'jti-hash', iss: 'client' }, 60),
+      errors.InvalidClientAuth,
+    );
+  });
+});

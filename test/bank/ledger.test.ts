@@ -1,0 +1,512 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { ManualClock } from '../../src/shared/clock.ts';
+import type { Store } from '../../src/store/index.ts';
+import {
+  AccountNotEnabledError,
+  AccountNotFoundError,
+  CurrencyMismatchError,
+  DuplicateOriginError,
+  InsufficientFundsError,
+  InvalidEntryError,
+  UnbalancedEntryError,
+  balanceOf,
+  bookPendingEntry,
+  confirmFunds,
+  createCustomer,
+  findAccountByIdentification,
+  internalAccountId,
+  listTransactions,
+  openAccount,
+  postEntry,
+  postExternalCredit,
+  postExternalDebit,
+  postTransfer,
+  rejectPendingEntry,
+  toMinor,
+  verifyLedger,
+  type AccountRecord,
+  type LedgerContext,
+} from '../../src/bank/index.ts';
+import { createTestStore } from '../support/store.ts';
+import { assertLedgerInvariants, query } from './helpers.ts';
+
+const HOUR = 3_600_000;
+
+async function counts(store: Store): Promise<{ entries: number; postings: number }> {
+  const [row] = await query<{ entries: number; postings: number }>(
+    store.db,
+    sql`select (select count(*)::int from bank_entries) as entries, (select count(*)::int from bank_postings) as postings`,
+  );
+  return row ?? { entries: -1, postings: -1 };
+}
+
+// One store for the file (created at the top level, so it lives until the file's tests end).
+const store: Store = await createTestStore();
+const clock = new ManualClock('2026-03-01T09:00:00Z');
+const ctx: LedgerContext = { clock };
+const customerA = await createCustomer(store.db, ctx, {
+  username: 'Test-Alice',
+  displayName: 'Alice',
+  kind: 'personal',
+});
+const customerB = await createCustomer(store.db, ctx, {
+  username: 'test-bob',
+  displayName: 'Bob',
+  kind: 'personal',
+});
+const alice: AccountRecord = await openAccount(store.db, ctx, {
+  holders: [customerA.id],
+  currency: 'GBP',
+  name: 'Alice',
+  creditLimitMinor: 10_000n,
+});
+const aliceEur: AccountRecord = await openAccount(store.db, ctx, {
+  holders: [customerA.id],
+  currency: 'EUR',
+  name: 'Alice',
+});
+const bob: AccountRecord = await openAccount(store.db, ctx, {
+  holders: [customerB.id],
+  currency: 'GBP',
+  name: 'Bob',
+});
+await postExternalCredit(store.db, ctx, {
+  accountId: alice.id,
+  amountMinor: 50_000n,
+  currency: 'GBP',
+  reference: 'SALARY',
+});
+
+describe('ledger', () => {
+  it('posts a transfer as one balanced set and moves both balances', async () => {
+    clock.advance(HOUR);
+    const entry = await postTransfer(store.db, ctx, {
+      fromAccountId: alice.id,
+      toAccountId: bob.id,
+      amountMinor: toMinor('123.45', 'GBP'),
+      currency: 'GBP',
+      reference: 'LUNCH',
+    });
+    assert.equal(entry.postings.length, 2);
+    assert.equal(
+      entry.postings.reduce((s, p) => s + p.amountMinor, 0n),
+      0n,
+    );
+    assert.equal((await balanceOf(store.db, alice.id)).booked, '376.55');
+    assert.equal((await balanceOf(store.db, bob.id)).booked, '123.45');
+    const page = await listTransactions(store.db, bob.id);
+    assert.equal(page.total, 1);
+    const [tx] = page.items;
+    assert.equal(tx?.creditDebit, 'Credit');
+    assert.equal(tx?.balanceAfterMinor, 12_345n);
+    assert.equal(tx?.transactionReference, 'LUNCH');
+    assert.equal(tx?.counterparty?.schemeName, 'UK.OBIE.SortCodeAccountNumber');
+    assert.equal(tx?.counterparty?.identification, `${alice.sortCode}${alice.accountNumber}`);
+    assert.deepEqual(tx?.bankTransactionCode, {
+      code: 'ReceivedCreditTransfers',
+      subCode: 'DomesticCreditTransfer',
+    });
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('refuses a debit beyond balance + overdraft with a typed error and posts nothing', async () => {
+    clock.advance(HOUR);
+    const before = await counts(store);
+    const balance = await balanceOf(store.db, alice.id);
+    // Alice has 376.55 and a 100.00 overdraft: 476.56 is one penny too much.
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: alice.id,
+        toAccountId: bob.id,
+        amountMinor: 47_656n,
+        currency: 'GBP',
+      }),
+      (error: unknown) =>
+        error instanceof InsufficientFundsError &&
+        error.code === 'insufficient-funds' &&
+        error.availableMinor === 37_655n &&
+        error.requestedMinor === 47_656n &&
+        error.creditLimitMinor === 10_000n,
+    );
+    // Bob has no overdraft at all.
+    await assert.rejects(
+      postExternalDebit(store.db, ctx, { accountId: bob.id, amountMinor: 12_346n, currency: 'GBP' }),
+      InsufficientFundsError,
+    );
+    assert.deepEqual(await counts(store), before);
+    assert.equal((await balanceOf(store.db, alice.id)).bookedMinor, balance.bookedMinor);
+    // Exactly down to the overdraft limit is allowed, and the balance is negative.
+    await postTransfer(store.db, ctx, {
+      fromAccountId: alice.id,
+      toAccountId: bob.id,
+      amountMinor: 47_655n,
+      currency: 'GBP',
+    });
+    assert.equal((await balanceOf(store.db, alice.id)).booked, '-100.00');
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: alice.id,
+        toAccountId: bob.id,
+        amountMinor: 1n,
+        currency: 'GBP',
+      }),
+      InsufficientFundsError,
+    );
+    // Money coming in is never refused, even below zero.
+    await postTransfer(store.db, ctx, {
+      fromAccountId: bob.id,
+      toAccountId: alice.id,
+      amountMinor: 47_655n,
+      currency: 'GBP',
+    });
+    assert.deepEqual(await verifyLedger(store.db), []);
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('refuses malformed posting sets before writing anything', async () => {
+    const before = await counts(store);
+    const gbp = (accountId: string, amountMinor: bigint) => ({ accountId, amountMinor, currency: 'GBP' });
+    await assert.rejects(
+      postEntry(store.db, ctx, { kind: 't', legs: [gbp(alice.id, 1n), gbp(bob.id, -2n)] }),
+      UnbalancedEntryError,
+    );
+    await assert.rejects(
+      postEntry(store.db, ctx, { kind: 't', legs: [gbp(alice.id, 1n)] }),
+      InvalidEntryError,
+    );
+    await assert.rejects(
+      postEntry(store.db, ctx, { kind: 't', legs: [gbp(alice.id, 0n), gbp(bob.id, 0n)] }),
+      InvalidEntryError,
+    );
+    await assert.rejects(
+      postEntry(store.db, ctx, {
+        kind: 't',
+        legs: [gbp(bob.id, -1n), { accountId: aliceEur.id, amountMinor: 1n, currency: 'GBP' }],
+      }),
+      CurrencyMismatchError,
+    );
+    await assert.rejects(
+      postEntry(store.db, ctx, { kind: 't', legs: [gbp(bob.id, -1n), gbp('nope', 1n)] }),
+      AccountNotFoundError,
+    );
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: bob.id,
+        toAccountId: bob.id,
+        amountMinor: 1n,
+        currency: 'GBP',
+      }),
+      InvalidEntryError,
+    );
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: bob.id,
+        toAccountId: alice.id,
+        amountMinor: -5n,
+        currency: 'GBP',
+      }),
+      InvalidEntryError,
+    );
+    await store.db.execute(sql`update bank_accounts set status = 'Disabled' where id = ${alice.id}`);
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: bob.id,
+        toAccountId: alice.id,
+        amountMinor: 1n,
+        currency: 'GBP',
+      }),
+      AccountNotEnabledError,
+    );
+    await store.db.execute(sql`update bank_accounts set status = 'Enabled' where id = ${alice.id}`);
+    // Booking times never go backwards on an account.
+    await assert.rejects(
+      postTransfer(store.db, ctx, {
+        fromAccountId: bob.id,
+        toAccountId: alice.id,
+        amountMinor: 1n,
+        currency: 'GBP',
+        bookedAt: new Date('2020-01-01T00:00:00Z'),
+      }),
+      /later booked postings/,
+    );
+    assert.deepEqual(await counts(store), before);
+  });
+
+  it('never books backwards on an account: a lagging clock is lifted, shared internal accounts do not constrain', async () => {
+    clock.advance(HOUR);
+    const later = clock.now();
+    await postExternalCredit(store.db, ctx, { accountId: bob.id, amountMinor: 100n, currency: 'GBP' });
+    // Another instance whose clock is a minute behind.
+    const behind: LedgerContext = { clock: { now: () => new Date(later.getTime() - 60_000) } };
+    const lifted = await postExternalDebit(store.db, behind, {
+      accountId: bob.id,
+      amountMinor: 100n,
+      currency: 'GBP',
+    });
+    assert.equal(lifted.bookedAt.getTime(), later.getTime());
+    // An account with no later bookings of its own books at the lagging time, though clearing has later ones.
+    const fresh = await postExternalCredit(store.db, behind, {
+      accountId: aliceEur.id,
+      amountMinor: 100n,
+      currency: 'EUR',
+    });
+    assert.equal(fresh.bookedAt.getTime(), later.getTime() - 60_000);
+    const [first, second] = (await listTransactions(store.db, bob.id, { page: { size: 2 } })).items;
+    assert.equal(
+      first?.id,
+      lifted.postings.find((p) => p.accountId === bob.id)?.id,
+      'the lifted debit lists first',
+    );
+    assert.equal(first?.balanceAfterMinor, (second?.balanceAfterMinor ?? 0n) - 100n);
+    assert.deepEqual(await verifyLedger(store.db), []);
+  });
+
+  it('posts one origin at most once', async () => {
+    clock.advance(HOUR);
+    const input = {
+      fromAccountId: bob.id,
+      toAccountId: alice.id,
+      amountMinor: 100n,
+      currency: 'GBP',
+      origin: 'payment:p-1',
+    };
+    const first = await postTransfer(store.db, ctx, input);
+    await assert.rejects(
+      postTransfer(store.db, ctx, input),
+      (e: unknown) => e instanceof DuplicateOriginError && e.entryId === first.id,
+    );
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () => postTransfer(store.db, ctx, { ...input, origin: 'payment:p-2' })),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const r of results)
+      if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateOriginError, String(r.reason));
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('holds pending debits against the available balance, then books or rejects them', async () => {
+    clock.advance(HOUR);
+    const start = await balanceOf(store.db, bob.id);
+    const auth = await postExternalDebit(store.db, ctx, {
+      accountId: bob.id,
+      amountMinor: 2_000n,
+      currency: 'GBP',
+      status: 'Pending',
+      details: { merchant: { name: 'TESCO', categoryCode: '5411' } },
+    });
+    let now = await balanceOf(store.db, bob.id);
+    assert.equal(now.bookedMinor, start.bookedMinor);
+    assert.equal(now.availableMinor, start.availableMinor - 2_000n);
+    const [pending] = (await listTransactions(store.db, bob.id, { status: ['Pending'] })).items;
+    assert.equal(pending?.status, 'Pending');
+    assert.equal(pending?.balanceAfterMinor, null);
+    // The held amount cannot be spent twice.
+    await assert.rejects(
+      postExternalDebit(store.db, ctx, {
+        accountId: bob.id,
+        amountMinor: start.availableMinor - 1_999n,
+        currency: 'GBP',
+      }),
+      InsufficientFundsError,
+    );
+    clock.advance(HOUR);
+    await bookPendingEntry(store.db, ctx, auth.id);
+    now = await balanceOf(store.db, bob.id);
+    assert.equal(now.bookedMinor, start.bookedMinor - 2_000n);
+    assert.equal(now.availableMinor, start.availableMinor - 2_000n);
+    const [booked] = (await listTransactions(store.db, bob.id)).items;
+    assert.equal(booked?.status, 'Booked');
+    assert.equal(booked?.balanceAfterMinor, now.bookedMinor);
+    await assert.rejects(bookPendingEntry(store.db, ctx, auth.id), /not Pending/);
+
+    const second = await postExternalDebit(store.db, ctx, {
+      accountId: bob.id,
+      amountMinor: 500n,
+      currency: 'GBP',
+      status: 'Pending',
+    });
+    await rejectPendingEntry(store.db, ctx, second.id);
+    assert.equal((await balanceOf(store.db, bob.id)).availableMinor, now.availableMinor);
+    assert.deepEqual(await verifyLedger(store.db), []);
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('pays out abroad through FX and fee accounts in one set balanced per currency', async () => {
+    clock.advance(HOUR);
+    const before = await balanceOf(store.db, alice.id);
+    const internal = async (purpose: 'clearing' | 'fees', currency: string) =>
+      (await balanceOf(store.db, internalAccountId(purpose, currency)).catch(() => ({ bookedMinor: 0n })))
+        .bookedMinor;
+    const clearingEur = await internal('clearing', 'EUR');
+    const feesGbp = await internal('fees', 'GBP');
+    const entry = await postExternalDebit(store.db, ctx, {
+      accountId: alice.id,
+      amountMinor: 10_000n,
+      currency: 'GBP',
+      instructed: { amountMinor: 11_650n, currency: 'EUR', rate: '1.1650' },
+      feeMinor: 250n,
+      counterparty: {
+        schemeName: 'UK.OBIE.IBAN',
+        identification: 'FR7630006000011234567890189',
+        name: 'Hotel',
+      },
+      reference: 'HOTEL',
+    });
+    const byCurrency = new Map<string, bigint>();
+    for (const p of entry.postings)
+      byCurrency.set(p.currency, (byCurrency.get(p.currency) ?? 0n) + p.amountMinor);
+    assert.deepEqual([...byCurrency.values()], [0n, 0n]);
+    assert.equal((await balanceOf(store.db, alice.id)).bookedMinor, before.bookedMinor - 10_250n);
+    assert.equal((await internal('clearing', 'EUR')) - clearingEur, 11_650n);
+    assert.equal((await internal('fees', 'GBP')) - feesGbp, 250n);
+    const [fee, payment] = (await listTransactions(store.db, alice.id, { page: { size: 2 } })).items;
+    assert.equal(fee?.amountMinor, -250n);
+    assert.equal(payment?.currencyExchange?.rate, '1.1650');
+    assert.equal(payment?.currencyExchange?.instructedAmount, '116.50');
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('filters and pages transactions', async () => {
+    const all = await listTransactions(store.db, alice.id, { page: { size: 1000 } });
+    assert.ok(all.total >= 6);
+    const credits = await listTransactions(store.db, alice.id, {
+      creditDebit: 'Credit',
+      page: { size: 1000 },
+    });
+    const debits = await listTransactions(store.db, alice.id, { creditDebit: 'Debit', page: { size: 1000 } });
+    assert.ok(credits.items.every((t) => t.amountMinor > 0n && t.creditDebit === 'Credit'));
+    assert.ok(debits.items.every((t) => t.amountMinor < 0n && t.creditDebit === 'Debit'));
+    assert.equal(credits.total + debits.total, all.total);
+    const times = all.items.map((t) => t.bookedAt.getTime());
+    assert.deepEqual(
+      times,
+      [...times].sort((x, y) => y - x),
+      'newest first',
+    );
+    const page2 = await listTransactions(store.db, alice.id, { page: { size: 2, number: 2 } });
+    assert.equal(page2.totalPages, Math.ceil(all.total / 2));
+    assert.deepEqual(
+      page2.items.map((t) => t.id),
+      all.items.slice(2, 4).map((t) => t.id),
+    );
+    const from = new Date('2026-03-01T11:00:00Z');
+    const to = new Date('2026-03-01T12:00:00Z');
+    const window = await listTransactions(store.db, alice.id, { from, to, page: { size: 1000 } });
+    assert.ok(window.items.length > 0);
+    assert.ok(window.items.every((t) => t.bookedAt >= from && t.bookedAt <= to));
+    assert.equal(window.items.length, all.items.filter((t) => t.bookedAt >= from && t.bookedAt <= to).length);
+    assert.equal((await listTransactions(store.db, [], {})).total, 0);
+    await assert.rejects(
+      listTransactions(store.db, alice.id, { from: new Date('nonsense') }),
+      InvalidEntryError,
+    );
+    await assert.rejects(
+      listTransactions(store.db, alice.id, { page: { number: Number.NaN } }),
+      InvalidEntryError,
+    );
+    const beyond = await listTransactions(store.db, alice.id, { page: { size: 5, number: 10_000 } });
+    assert.deepEqual(beyond.items, []);
+    assert.equal(beyond.total, all.total);
+  });
+
+  it('confirms funds against available balance plus overdraft', async () => {
+    const balance = await balanceOf(store.db, alice.id);
+    const headroom = balance.availableMinor + 10_000n;
+    assert.equal(await confirmFunds(store.db, alice.id, headroom, 'GBP'), true);
+    assert.equal(await confirmFunds(store.db, alice.id, headroom + 1n, 'GBP'), false);
+    await assert.rejects(confirmFunds(store.db, alice.id, 1n, 'EUR'), CurrencyMismatchError);
+    await assert.rejects(confirmFunds(store.db, alice.id, 0n, 'GBP'), InvalidEntryError);
+    await assert.rejects(confirmFunds(store.db, 'nope', 1n, 'GBP'), AccountNotFoundError);
+  });
+
+  it('finds accounts by sort code + account number and IBAN', async () => {
+    assert.equal(
+      (
+        await findAccountByIdentification(
+          store.db,
+          'UK.OBIE.SortCodeAccountNumber',
+          `${bob.sortCode}${bob.accountNumber}`,
+        )
+      )?.id,
+      bob.id,
+    );
+    assert.equal(
+      (await findAccountByIdentification(store.db, 'UK.OBIE.IBAN', (bob.iban ?? '').toLowerCase()))?.id,
+      bob.id,
+    );
+    assert.equal(
+      await findAccountByIdentification(store.db, 'UK.OBIE.SortCodeAccountNumber', '12'),
+      undefined,
+    );
+    assert.equal(await findAccountByIdentification(store.db, 'UK.OBIE.Wallet', 'x'), undefined);
+  });
+
+  it('never overdraws under concurrent transfers from one account', async () => {
+    clock.advance(HOUR);
+    const c = await createCustomer(store.db, ctx, {
+      username: 'race',
+      displayName: 'Race',
+      kind: 'personal',
+    });
+    const source = await openAccount(store.db, ctx, { holders: [c.id], currency: 'GBP', name: 'Race' });
+    const sink = await openAccount(store.db, ctx, { holders: [c.id], currency: 'GBP', name: 'Sink' });
+    await postExternalCredit(store.db, ctx, { accountId: source.id, amountMinor: 10_000n, currency: 'GBP' });
+    // 50 transfers of 7.00 race for 100.00: exactly 14 fit.
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        postTransfer(store.db, ctx, {
+          fromAccountId: source.id,
+          toAccountId: sink.id,
+          amountMinor: 700n,
+          currency: 'GBP',
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    for (const r of results)
+      if (r.status === 'rejected') assert.ok(r.reason instanceof InsufficientFundsError, String(r.reason));
+    assert.equal(ok, 14);
+    assert.equal((await balanceOf(store.db, source.id)).bookedMinor, 200n);
+    assert.equal((await balanceOf(store.db, sink.id)).bookedMinor, 9_800n);
+    // Opposite directions at once must not deadlock.
+    await Promise.all([
+      ...Array.from({ length: 10 }, () =>
+        postTransfer(store.db, ctx, {
+          fromAccountId: sink.id,
+          toAccountId: source.id,
+          amountMinor: 100n,
+          currency: 'GBP',
+        }),
+      ),
+      ...Array.from({ length: 10 }, () =>
+        postTransfer(store.db, ctx, {
+          fromAccountId: source.id,
+          toAccountId: sink.id,
+          amountMinor: 10n,
+          currency: 'GBP',
+        }),
+      ),
+    ]);
+    assert.equal((await balanceOf(store.db, source.id)).bookedMinor, 200n + 1_000n - 100n);
+    // With a real, moving clock, a transfer that read the time before waiting for the lock is not refused.
+    const real: LedgerContext = { clock: { now: () => new Date() } };
+    const moving = await Promise.allSettled(
+      Array.from({ length: 30 }, () =>
+        postTransfer(store.db, real, {
+          fromAccountId: sink.id,
+          toAccountId: source.id,
+          amountMinor: 1n,
+          currency: 'GBP',
+        }),
+      ),
+    );
+    assert.deepEqual(
+      moving.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      [],
+    );
+    assert.deepEqual(await verifyLedger(store.db), []);
+    await assertLedgerInvariants(store.db);
+  });
+});

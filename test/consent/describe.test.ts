@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  describeFrequency,
+  describeIntent,
+  describePermissions,
+  formatMoney,
+  type Intent,
+  type IntentKind,
+  type JsonObject,
+} from '../../src/consent/index.ts';
+import { escapeHtml, html } from '../../src/consent/app/html.ts';
+import { accountAccessData, fundsConfirmationData, vrpData } from './fixtures.ts';
+
+function intent(kind: IntentKind, data: JsonObject, extra: Partial<Intent> = {}): Intent {
+  const now = new Date('2026-01-01T09:00:00Z');
+  return {
+    id: 'x',
+    kind,
+    clientId: 'c',
+    status: 'AwaitingAuthorisation',
+    statusUpdatedAt: now,
+    data,
+    risk: {},
+    permissions: [],
+    expiresAt: undefined,
+    customerId: undefined,
+    accountIds: [],
+    createdAt: now,
+    authorisedAt: undefined,
+    lastUsedAt: undefined,
+    ...extra,
+  };
+}
+
+const facts = (i: Intent) =>
+  Object.fromEntries(describeIntent(i, 'Acme').facts.map((f) => [f.label, f.value]));
+
+describe('intents in plain words', () => {
+  it('formats money from decimal strings without floats', () => {
+    assert.equal(formatMoney('1234567.5', 'GBP'), '£1,234,567.50');
+    assert.equal(formatMoney('0.1', 'EUR'), '€0.10');
+    assert.equal(formatMoney('-20', 'USD'), '-$20.00');
+    assert.equal(formatMoney('10.125', 'CHF'), 'CHF 10.125');
+    assert.equal(formatMoney('0012.00', 'JPY'), 'JPY 12.00');
+    assert.equal(formatMoney('abc', 'GBP'), 'abc GBP');
+  });
+
+  it('says standing-order frequencies in words', () => {
+    assert.equal(describeFrequency('EvryWorkgDay'), 'every working day');
+    assert.equal(describeFrequency('IntrvlWkDay:01:03'), 'every week on Wednesday');
+    assert.equal(describeFrequency('IntrvlWkDay:02:05'), 'every 2 weeks on Friday');
+    assert.equal(describeFrequency('IntrvlMnthDay:01:15'), 'every month on the 15th');
+    assert.equal(describeFrequency('IntrvlMnthDay:03:-01'), 'every 3 months on the last day');
+    assert.equal(describeFrequency('QtrDay:ENGLISH'), 'every quarter (english quarter days)');
+    assert.equal(describeFrequency('Sometimes'), 'Sometimes');
+  });
+
+  it('groups account permissions into the OB data clusters, each with a sentence', () => {
+    const groups = describePermissions([
+      'ReadBalances',
+      'ReadTransactionsBasic',
+      'ReadTransactionsDebits',
+      'ReadPartyPSU',
+      'ReadDirectDebits',
+    ]);
+    assert.deepEqual(
+      groups.map((g) => g.title),
+      [
+        'Your account details',
+        'Your regular payments',
+        'Your account transactions',
+        'Contact and party details',
+      ],
+    );
+    assert.deepEqual(groups[2]!.items, ['Your outgoing transactions (money paid out).']);
+    const a = describeIntent(
+      intent('account-access', accountAccessData(), {
+        permissions: ['ReadAccountsBasic'],
+        expiresAt: undefined,
+      }),
+      'Acme',
+    );
+    assert.equal(
+      facts(intent('account-access', {}, { permissions: ['ReadAccountsBasic'] }))['Access lasts'],
+      'Until you cancel it',
+    );
+    assert.equal(
+      a.facts.find((f) => f.label === 'Transactions covered'),
+      undefined,
+      'no transaction range without transaction permissions',
+    );
+  });
+
+  it('describes a standing order, an international payment, a file, funds confirmation and VRP', () => {
+    const so = facts(
+      intent('domestic-standing-order', {
+        Initiation: {
+          Frequency: 'IntrvlMnthDay:01:01',
+          Reference: 'Rent',
+          NumberOfPayments: '12',
+          FirstPaymentDateTime: '2026-02-01T00:00:00+00:00',
+          FirstPaymentAmount: { Amount: '900.00', Currency: 'GBP' },
+          RecurringPaymentAmount: { Amount: '850.00', Currency: 'GBP' },
+          CreditorAccount: {
+            SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+            Identification: '11223344556677',
+            Name: 'Landlord Ltd',
+          },
+        },
+      }),
+    );
+    assert.equal(so['How often'], 'every month on the 1st');
+    assert.equal(so['First payment'], '£900.00');
+    assert.equal(so['Regular payment'], '£850.00');
+    assert.equal(so['Ends'], 'After 12 payments');
+    assert.equal(so['To'], 'Landlord Ltd (sort code 11-22-33, account 44556677)');
+    assert.equal(so['Reference'], 'Rent');
+
+    const intl = facts(
+      intent('international-payment', {
+        Initiation: {
+          InstructedAmount: { Amount: '100', Currency: 'EUR' },
+          CurrencyOfTransfer: 'EUR',
+          ExchangeRateInformation: { UnitCurrency: 'GBP', RateType: 'Indicative' },
+          Creditor: { Name: 'Hans' },
+          CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'DE89370400440532013000' },
+        },
+        Charges: [
+          { ChargeBearer: 'Shared', Type: 'UK.OBIE.CHAPSOut', Amount: { Amount: '1.50', Currency: 'GBP' } },
+        ],
+      }),
+    );
+    assert.equal(intl['Amount'], '€100.00');
+    assert.equal(intl['To'], 'Hans (IBAN DE89 3704 0044 0532 0130 00)');
+    assert.equal(intl['Charges'], '£1.50 (Shared)');
+    assert.equal(intl['Exchange rate'], 'Indicative rate');
+
+    const file = facts(
+      intent('file-payment', {
+        Initiation: {
+          FileType: 'UK.OBIE.pain.001.001.08',
+          NumberOfTransactions: '3',
+          ControlSum: 30.5,
+          FileReference: 'PAYROLL',
+        },
+      }),
+    );
+    assert.equal(file['Number of payments'], '3');
+    assert.equal(file['File'], 'PAYROLL');
+
+    const cof = describeIntent(
+      intent('funds-confirmation', fundsConfirmationData('30992112345678'), {
+        expiresAt: new Date('2026-06-30T00:00:00Z'),
+      }),
+      'Shop',
+    );
+    assert.match(cof.headline, /only get a yes or no answer, never your balance/);
+    assert.equal(cof.facts[0]!.value, 'sort code 30-99-21, account 12345678');
+
+    const vrp = facts(intent('domestic-vrp', vrpData()));
+    assert.equal(vrp['Most per payment'], '£100.00');
+    assert.equal(vrp['Most per month'], '£500.00');
+    assert.match(
+      describeIntent(intent('domestic-vrp', vrpData()), 'Acme').headline,
+      /move money between your own accounts/,
+    );
+  });
+
+  it('escapes every interpolated value, and only those', () => {
+    assert.equal(
+      escapeHtml(`<a href="x" onclick='y'>&\``),
+      '&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&#96;',
+    );
+    const inner = html`<b>${'<i>'}</b>`;
+    assert.equal(
+      html`<p title="${'"q"'}">${inner}${['<', html`<br />`]}${undefined}${null}${false}${0}</p>`.value,
+      '<p title="&quot;q&quot;"><b>&lt;i&gt;</b>&lt;<br />0</p>',
+    );
+  });
+});

@@ -1,0 +1,523 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  assertIntentAuthorisable,
+  authorise,
+  checkIntentAuthorisable,
+  consume,
+  CONSENT_REVOKED_CHANNEL,
+  createIntent,
+  getIntent,
+  getIntentForClient,
+  INTENT_KINDS,
+  IntentInputError,
+  IntentNotAuthorisableError,
+  IntentTransitionError,
+  isExpired,
+  isUsable,
+  kindOfIntentId,
+  KIND_INFO,
+  listAudit,
+  listIntentsForCustomer,
+  markFileUploaded,
+  recordUse,
+  reject,
+  revoke,
+  storeRevocationNotifier,
+  type ConsentContext,
+  type IntentKind,
+  type JsonObject,
+  type TransitionFailure,
+} from '../../src/consent/index.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { createTestStore } from '../support/store.ts';
+import { accountAccessData, domesticPaymentData, fundsConfirmationData, vrpData } from './fixtures.ts';
+
+const HOUR = 3_600_000;
+
+async function setup() {
+  const store = await createTestStore();
+  const clock = new ManualClock('2026-01-01T09:00:00Z');
+  const ctx: ConsentContext = { db: store.db, clock };
+  const revoked: string[] = [];
+  const rctx = { ...ctx, notifyRevoked: async (id: string) => void revoked.push(id) };
+  return { store, clock, ctx, rctx, revoked };
+}
+
+function dataFor(kind: IntentKind) {
+  switch (kind) {
+    case 'account-access':
+      return accountAccessData();
+    case 'funds-confirmation':
+      return fundsConfirmationData('30992112345678');
+    case 'domestic-vrp':
+      return vrpData();
+    default:
+      return domesticPaymentData();
+  }
+}
+
+async function refused(promise: Promise<unknown>, reason: TransitionFailure): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof IntentTransitionError, `expected IntentTransitionError, got ${String(error)}`);
+    assert.equal(error.reason, reason, error.message);
+    return true;
+  });
+}
+
+describe('consent intents', () => {
+  it('creates an intent of every kind with its OB-style id, initial status and a created audit entry', async () => {
+    const { ctx } = await setup();
+    for (const kind of INTENT_KINDS) {
+      const intent = await createIntent(ctx, { kind, clientId: 'client-1', data: dataFor(kind), risk: {} });
+      assert.match(intent.id, new RegExp(`^${KIND_INFO[kind].prefix}-[0-9a-f-]{36}$`));
+      assert.equal(kindOfIntentId(intent.id), kind);
+      assert.equal(intent.status, kind === 'file-payment' ? 'AwaitingUpload' : 'AwaitingAuthorisation');
+      assert.equal(intent.clientId, 'client-1');
+      assert.deepEqual(intent.createdAt, new Date('2026-01-01T09:00:00Z'));
+      const stored = await getIntent(ctx.db, intent.id);
+      assert.deepEqual(stored, intent);
+      const audit = await listAudit(ctx.db, intent.id);
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0]!.event, 'created');
+      assert.equal(audit[0]!.actor, 'tpp');
+      assert.equal(audit[0]!.to, intent.status);
+    }
+  });
+
+  it('reads expiry from ExpirationDateTime (AIS, CoF) and ValidToDateTime (VRP), and keeps Data and Risk', async () => {
+    const { ctx } = await setup();
+    const aac = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData('2026-03-01T10:00:00+01:00'),
+      risk: { PaymentContextCode: 'EcommerceGoods' },
+    });
+    assert.deepEqual(aac.expiresAt, new Date('2026-03-01T09:00:00Z'));
+    assert.deepEqual(aac.risk, { PaymentContextCode: 'EcommerceGoods' });
+    assert.deepEqual(aac.permissions, accountAccessData().Permissions);
+    const vrp = await createIntent(ctx, {
+      kind: 'domestic-vrp',
+      clientId: 'c',
+      data: vrpData('2026-05-01T00:00:00Z'),
+      risk: {},
+    });
+    assert.deepEqual(vrp.expiresAt, new Date('2026-05-01T00:00:00Z'));
+    const pdc = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: domesticPaymentData(),
+      risk: {},
+    });
+    assert.equal(pdc.expiresAt, undefined);
+    assert.deepEqual(pdc.permissions, []);
+  });
+
+  it('refuses malformed input with the offending field', async () => {
+    const { ctx } = await setup();
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ Permissions: [] }, 'Data.Permissions', /at least one/],
+      [{ Permissions: ['ReadEverything'] }, 'Data.Permissions', /unknown permission/],
+      [{ Permissions: ['ReadTransactionsBasic'] }, 'Data.Permissions', /Credits and\/or/],
+      [{ Permissions: ['ReadTransactionsDebits'] }, 'Data.Permissions', /Basic or/],
+      [
+        { Permissions: ['ReadBalances'], ExpirationDateTime: 'tomorrow' },
+        'Data.ExpirationDateTime',
+        /ISO 8601/,
+      ],
+      [
+        { Permissions: ['ReadBalances'], ExpirationDateTime: '2025-01-01T00:00:00Z' },
+        'Data.ExpirationDateTime',
+        /past/,
+      ],
+    ];
+    for (const [data, path, message] of cases) {
+      await assert.rejects(
+        createIntent(ctx, { kind: 'account-access', clientId: 'c', data, risk: {} }),
+        (error: unknown) => {
+          assert.ok(error instanceof IntentInputError);
+          assert.equal(error.path, path);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
+    }
+    await assert.rejects(
+      createIntent(ctx, { kind: 'nonsense' as IntentKind, clientId: 'c', data: {}, risk: {} }),
+      IntentInputError,
+    );
+    await assert.rejects(
+      createIntent(ctx, {
+        kind: 'domestic-vrp',
+        clientId: 'c',
+        data: vrpData('2025-12-31T00:00:00Z'),
+        risk: {},
+      }),
+      (error: unknown) =>
+        error instanceof IntentInputError && error.path === 'Data.ControlParameters.ValidToDateTime',
+    );
+    await assert.rejects(
+      createIntent(ctx, {
+        kind: 'account-access',
+        clientId: 'c',
+        data: [] as unknown as JsonObject,
+        risk: {},
+      }),
+      (error: unknown) => error instanceof IntentInputError && error.path === 'Data',
+    );
+  });
+
+  it('authorises with the customer and accounts, audited as the PSU', async () => {
+    const { ctx, clock } = await setup();
+    const created = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    clock.advance(60_000);
+    const intent = await authorise(ctx, created.id, {
+      customerId: 'cust-1',
+      accountIds: ['acc-1', 'acc-2', 'acc-1'],
+    });
+    assert.equal(intent.status, 'Authorised');
+    assert.equal(intent.customerId, 'cust-1');
+    assert.deepEqual(intent.accountIds, ['acc-1', 'acc-2']);
+    assert.deepEqual(intent.authorisedAt, clock.now());
+    assert.deepEqual(intent.statusUpdatedAt, clock.now());
+    const audit = await listAudit(ctx.db, intent.id);
+    assert.deepEqual(
+      audit.map((entry) => [entry.event, entry.actor, entry.from, entry.to]),
+      [
+        ['created', 'tpp', undefined, 'AwaitingAuthorisation'],
+        ['authorised', 'psu', 'AwaitingAuthorisation', 'Authorised'],
+      ],
+    );
+    assert.deepEqual(audit[1]!.at, clock.now());
+    assert.match(audit[1]!.detail ?? '', /cust-1/);
+  });
+
+  it('refuses every transition the lifecycle does not allow', async () => {
+    const { ctx, rctx } = await setup();
+    const aac = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    const pdc = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: domesticPaymentData(),
+      risk: {},
+    });
+    await refused(consume(ctx, pdc.id), 'wrong_status'); // not yet authorised
+    await refused(recordUse(ctx, aac.id), 'wrong_status');
+    await refused(authorise(ctx, pdc.id, { customerId: 'x', accountIds: ['a', 'b'] }), 'invalid_accounts');
+    await refused(authorise(ctx, aac.id, { customerId: 'x', accountIds: [] }), 'invalid_accounts');
+    await refused(authorise(ctx, 'aac-missing', { customerId: 'x', accountIds: ['a'] }), 'not_found');
+    await authorise(ctx, aac.id, { customerId: 'x', accountIds: ['a'] });
+    await authorise(ctx, pdc.id, { customerId: 'x', accountIds: ['a'] });
+    await refused(authorise(ctx, aac.id, { customerId: 'y', accountIds: ['b'] }), 'wrong_status');
+    await refused(reject(ctx, aac.id), 'wrong_status');
+    await refused(consume(ctx, aac.id), 'not_allowed_for_kind'); // account access is never consumed
+    await refused(revoke(rctx, pdc.id), 'not_allowed_for_kind'); // a payment consent is never revoked
+    const consumed = await consume(ctx, pdc.id, { detail: 'payment p-1' });
+    assert.equal(consumed.status, 'Consumed');
+    await refused(consume(ctx, pdc.id), 'wrong_status');
+    const rejected = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: domesticPaymentData(),
+      risk: {},
+    });
+    await reject(ctx, rejected.id, { detail: 'customer said no' });
+    await refused(authorise(ctx, rejected.id, { customerId: 'x', accountIds: ['a'] }), 'wrong_status');
+    await revoke(rctx, aac.id);
+    await refused(authorise(ctx, aac.id, { customerId: 'x', accountIds: ['a'] }), 'wrong_status');
+    await refused(recordUse(ctx, aac.id), 'wrong_status');
+    assert.equal((await getIntent(ctx.db, aac.id))!.status, 'Revoked');
+    assert.equal((await getIntent(ctx.db, rejected.id))!.status, 'Rejected');
+  });
+
+  it('takes a file payment through AwaitingUpload before it can be authorised', async () => {
+    const { ctx } = await setup();
+    const pfc = await createIntent(ctx, {
+      kind: 'file-payment',
+      clientId: 'c',
+      data: {
+        Initiation: {
+          FileType: 'UK.OBIE.PaymentInitiation.3.1',
+          FileHash: 'abc',
+          NumberOfTransactions: '2',
+          ControlSum: 20,
+        },
+      },
+      risk: {},
+    });
+    await refused(authorise(ctx, pfc.id, { customerId: 'x', accountIds: ['a'] }), 'wrong_status');
+    const uploaded = await markFileUploaded(ctx, pfc.id, 'file of 2 payments');
+    assert.equal(uploaded.status, 'AwaitingAuthorisation');
+    await refused(markFileUploaded(ctx, pfc.id), 'wrong_status');
+    const aac = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    await refused(markFileUploaded(ctx, aac.id), 'not_allowed_for_kind');
+    assert.equal((await authorise(ctx, pfc.id, { customerId: 'x', accountIds: ['a'] })).status, 'Authorised');
+    assert.deepEqual(
+      (await listAudit(ctx.db, pfc.id)).map((e) => `${e.event}:${e.from ?? ''}>${e.to ?? ''}`),
+      [
+        'created:>AwaitingUpload',
+        'uploaded:AwaitingUpload>AwaitingAuthorisation',
+        'authorised:AwaitingAuthorisation>Authorised',
+      ],
+    );
+  });
+
+  it('lets exactly one of many racing approvals win', async () => {
+    const { ctx } = await setup();
+    const intent = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    const racers = Array.from({ length: 12 }, (_, i) =>
+      authorise(ctx, intent.id, { customerId: `cust-${i}`, accountIds: [`acc-${i}`] }),
+    );
+    const results = await Promise.allSettled(racers);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    assert.equal(won.length, 1);
+    assert.equal(lost.length, 11);
+    for (const loss of lost) {
+      assert.ok(loss.reason instanceof IntentTransitionError);
+      assert.equal(loss.reason.reason, 'wrong_status');
+    }
+    const winner = (won[0] as PromiseFulfilledResult<Awaited<(typeof racers)[number]>>).value;
+    const stored = (await getIntent(ctx.db, intent.id))!;
+    assert.equal(stored.customerId, winner.customerId);
+    assert.deepEqual(stored.accountIds, winner.accountIds);
+    const authorisations = (await listAudit(ctx.db, intent.id)).filter((e) => e.event === 'authorised');
+    assert.equal(authorisations.length, 1);
+  });
+
+  it('lets exactly one of an approval and a rejection racing win, and one of two consumptions', async () => {
+    const { ctx } = await setup();
+    for (let round = 0; round < 5; round += 1) {
+      const intent = await createIntent(ctx, {
+        kind: 'domestic-payment',
+        clientId: 'c',
+        data: domesticPaymentData(),
+        risk: {},
+      });
+      const results = await Promise.allSettled([
+        authorise(ctx, intent.id, { customerId: 'x', accountIds: ['a'] }),
+        reject(ctx, intent.id),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      const stored = (await getIntent(ctx.db, intent.id))!;
+      assert.ok(stored.status === 'Authorised' || stored.status === 'Rejected');
+      assert.equal((await listAudit(ctx.db, intent.id)).length, 2);
+      if (stored.status === 'Authorised') {
+        const consumptions = await Promise.allSettled([consume(ctx, intent.id), consume(ctx, intent.id)]);
+        assert.equal(consumptions.filter((r) => r.status === 'fulfilled').length, 1);
+      }
+    }
+  });
+
+  it('expires by the injected clock: no authorisation, use or consumption after ExpirationDateTime', async () => {
+    const { ctx, clock } = await setup();
+    const late = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData('2026-01-01T10:00:00Z'),
+      risk: {},
+    });
+    assert.equal(isExpired(late, clock.now()), false);
+    clock.set('2026-01-01T10:00:00Z');
+    assert.equal(isExpired(late, clock.now()), true, 'expired at the instant itself');
+    await refused(authorise(ctx, late.id, { customerId: 'x', accountIds: ['a'] }), 'expired');
+    const check = checkIntentAuthorisable(late, 'c', ['openid', 'accounts'], clock.now());
+    assert.equal(check.ok, false);
+    assert.equal(!check.ok && check.reason, 'expired');
+
+    clock.set('2026-01-01T09:00:00Z');
+    const used = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData('2026-01-01T12:00:00Z'),
+      risk: {},
+    });
+    const authorised = await authorise(ctx, used.id, { customerId: 'x', accountIds: ['a'] });
+    assert.equal(isUsable(authorised, clock.now()), true);
+    clock.advance(HOUR);
+    const afterUse = await recordUse(ctx, used.id, 'GET /accounts');
+    assert.deepEqual(afterUse.lastUsedAt, clock.now());
+    clock.advance(2 * HOUR);
+    assert.equal(isUsable(afterUse, clock.now()), false);
+    await refused(recordUse(ctx, used.id), 'expired');
+    assert.equal((await getIntent(ctx.db, used.id))!.status, 'Authorised', 'expiry is evaluated, not stored');
+
+    const vrp = await createIntent(ctx, {
+      kind: 'domestic-vrp',
+      clientId: 'c',
+      data: vrpData('2026-01-02T00:00:00Z'),
+      risk: {},
+    });
+    await authorise(ctx, vrp.id, { customerId: 'x', accountIds: ['a'] });
+    clock.set('2026-01-03T00:00:00Z');
+    await refused(recordUse(ctx, vrp.id), 'expired');
+  });
+
+  it('records each use with time and detail, and lists a customer’s intents newest first', async () => {
+    const { ctx, clock } = await setup();
+    const first = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c1',
+      data: accountAccessData(),
+      risk: {},
+    });
+    clock.advance(1000);
+    const second = await createIntent(ctx, {
+      kind: 'funds-confirmation',
+      clientId: 'c2',
+      data: fundsConfirmationData('1'),
+      risk: {},
+    });
+    const other = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c1',
+      data: accountAccessData(),
+      risk: {},
+    });
+    await authorise(ctx, first.id, { customerId: 'alice', accountIds: ['a'] });
+    await authorise(ctx, second.id, { customerId: 'alice', accountIds: ['a'] });
+    await authorise(ctx, other.id, { customerId: 'bob', accountIds: ['b'] });
+    await recordUse(ctx, first.id, 'GET /accounts');
+    await recordUse(ctx, first.id, 'GET /balances');
+    const audit = await listAudit(ctx.db, first.id);
+    assert.deepEqual(
+      audit.filter((e) => e.event === 'used').map((e) => e.detail),
+      ['GET /accounts', 'GET /balances'],
+    );
+    const listed = await listIntentsForCustomer(ctx.db, 'alice');
+    assert.deepEqual(
+      listed.map((i) => i.id),
+      [second.id, first.id],
+    );
+    assert.deepEqual(await listIntentsForCustomer(ctx.db, 'alice', { statuses: ['Revoked'] }), []);
+    assert.equal(await getIntentForClient(ctx.db, first.id, 'c2'), undefined);
+    assert.equal((await getIntentForClient(ctx.db, first.id, 'c1'))?.id, first.id);
+  });
+
+  it('revokes through the notifier hook, idempotently, and the store notifier publishes the intent id', async () => {
+    const { ctx, rctx, revoked, store } = await setup();
+    const aac = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    await authorise(ctx, aac.id, { customerId: 'x', accountIds: ['a'] });
+    const result = await revoke(rctx, aac.id, { actor: 'tpp', detail: 'DELETE by TPP' });
+    assert.equal(result.status, 'Revoked');
+    assert.deepEqual(revoked, [aac.id]);
+    const again = await revoke(rctx, aac.id, { actor: 'tpp' });
+    assert.equal(again.status, 'Revoked');
+    assert.deepEqual(revoked, [aac.id, aac.id], 'a retry notifies again');
+    const revocations = (await listAudit(ctx.db, aac.id)).filter((e) => e.event === 'revoked');
+    assert.equal(revocations.length, 1);
+    assert.equal(revocations[0]!.actor, 'tpp');
+    assert.equal(revocations[0]!.from, 'Authorised');
+
+    // A notifier that fails is reported to the caller; the revocation itself stays stored.
+    const cof = await createIntent(ctx, {
+      kind: 'funds-confirmation',
+      clientId: 'c',
+      data: fundsConfirmationData('1'),
+      risk: {},
+    });
+    await authorise(ctx, cof.id, { customerId: 'x', accountIds: ['a'] });
+    await assert.rejects(
+      revoke({ ...ctx, notifyRevoked: async () => Promise.reject(new Error('bus down')) }, cof.id),
+      /bus down/,
+    );
+    assert.equal((await getIntent(ctx.db, cof.id))!.status, 'Revoked');
+
+    const heard = new Promise<string>((resolve) => void store.listen(CONSENT_REVOKED_CHANNEL, resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const vrp = await createIntent(ctx, { kind: 'domestic-vrp', clientId: 'c', data: vrpData(), risk: {} });
+    await authorise(ctx, vrp.id, { customerId: 'x', accountIds: ['a'] });
+    await revoke({ ...ctx, notifyRevoked: storeRevocationNotifier(store) }, vrp.id);
+    assert.equal(await heard, vrp.id);
+  });
+
+  it('checks whether an intent may be authorised, with typed reasons', async () => {
+    const { ctx, clock } = await setup();
+    const now = clock.now();
+    const aac = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: accountAccessData(),
+      risk: {},
+    });
+    const pdc = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: domesticPaymentData(),
+      risk: {},
+    });
+    const cof = await createIntent(ctx, {
+      kind: 'funds-confirmation',
+      clientId: 'c',
+      data: fundsConfirmationData('1'),
+      risk: {},
+    });
+    const vrp = await createIntent(ctx, { kind: 'domestic-vrp', clientId: 'c', data: vrpData(), risk: {} });
+    const reason = (
+      intent: Parameters<typeof checkIntentAuthorisable>[0],
+      client: string,
+      scopes: string[],
+    ) => {
+      const check = checkIntentAuthorisable(intent, client, scopes, now);
+      return check.ok ? 'ok' : check.reason;
+    };
+    assert.equal(reason(aac, 'c', ['openid', 'accounts']), 'ok');
+    assert.equal(reason(pdc, 'c', ['openid', 'payments']), 'ok');
+    assert.equal(reason(vrp, 'c', ['openid', 'payments']), 'ok');
+    assert.equal(reason(cof, 'c', ['openid', 'fundsconfirmations']), 'ok');
+    assert.equal(reason(undefined, 'c', ['openid', 'accounts']), 'not_found');
+    assert.equal(reason(aac, 'other', ['openid', 'accounts']), 'wrong_client');
+    assert.equal(reason(aac, 'c', ['openid', 'payments']), 'scope_mismatch');
+    assert.equal(reason(aac, 'c', ['openid', 'accounts', 'payments']), 'scope_mismatch');
+    assert.equal(reason(pdc, 'c', ['openid', 'fundsconfirmations']), 'scope_mismatch');
+    assert.equal(reason(cof, 'c', ['openid']), 'scope_mismatch');
+    const authorised = await authorise(ctx, aac.id, { customerId: 'x', accountIds: ['a'] });
+    assert.equal(reason(authorised, 'c', ['openid', 'accounts']), 'not_awaiting_authorisation');
+    assert.throws(
+      () => assertIntentAuthorisable(authorised, 'c', ['openid', 'accounts'], now),
+      (error: unknown) =>
+        error instanceof IntentNotAuthorisableError && error.reason === 'not_awaiting_authorisation',
+    );
+    assert.equal(assertIntentAuthorisable(pdc, 'c', ['payments', 'openid'], now).id, pdc.id);
+
+    const deadline = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: {
+        ...domesticPaymentData(),
+        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00Z' },
+      },
+      risk: {},
+    });
+    assert.equal(reason(deadline, 'c', ['openid', 'payments']), 'ok');
+    assert.equal(
+      checkIntentAuthorisable(deadline, 'c', ['payments'], new Date('2026-01-01T09:31:00Z')).ok,
+      false,
+    );
+  });
+});

@@ -1,0 +1,375 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { request } from 'undici';
+import { revokeIntentTokens } from '../../src/auth/adapter.ts';
+import { createInteractionBridge } from '../../src/auth/interaction-bridge.ts';
+import { createCustomer, openAccount, postExternalCredit } from '../../src/bank/index.ts';
+import { bankCustomerDirectory } from '../../src/consent/bank-directory.ts';
+import {
+  consentApp,
+  consentDashboard,
+  createIntent,
+  getIntent,
+  sandboxCredentialsFor,
+  seedCredentials,
+  totpCode,
+  type Intent,
+} from '../../src/consent/index.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+import type { Tpp } from '../auth/harness.ts';
+import { startHarness } from '../auth/harness.ts';
+import { exchangeCode, requestObject } from '../auth/flow.ts';
+import { accountAccessData, domesticPaymentData } from './fixtures.ts';
+
+/**
+ * The PSU's journey through the real authorization server and the real consent app: /authorize with a
+ * signed request object → the login page → password → TOTP → the consent page → approve → the code at the
+ * TPP's redirect URI → a certificate-bound token that introspects with the intent id.
+ */
+
+const clock = systemClock;
+
+async function startJourney() {
+  const h = await startHarness({
+    mountBrowser: async (app, server) => {
+      await app.register(consentApp, {
+        db: server.store.db,
+        clock,
+        bridge: createInteractionBridge(server),
+        customers: bankCustomerDirectory(server.store.db),
+        headlessApproval: true,
+      });
+      // As the platform wires it: a withdrawal drops every token resting on the intent.
+      await app.register(consentDashboard, {
+        db: server.store.db,
+        clock,
+        customers: bankCustomerDirectory(server.store.db),
+        notifyRevoked: async (intentId) => void (await revokeIntentTokens(server.store.db, intentId)),
+      });
+    },
+  });
+  const db = h.store.db;
+  const bank = { clock };
+  const alice = await createCustomer(db, bank, {
+    username: 'alice',
+    displayName: 'Alice Walker',
+    kind: 'personal',
+  });
+  const current = await openAccount(db, bank, {
+    holders: [alice.id],
+    currency: 'GBP',
+    name: 'Alice Walker',
+    nickname: 'Everyday',
+  });
+  const savings = await openAccount(db, bank, {
+    holders: [alice.id],
+    currency: 'GBP',
+    name: 'Alice Walker',
+    nickname: 'Rainy day',
+  });
+  await postExternalCredit(db, bank, {
+    accountId: current.id,
+    amountMinor: 50_000n,
+    currency: 'GBP',
+    reference: 'salary',
+  });
+  const bob = await createCustomer(db, bank, { username: 'bob', displayName: 'Bob Singh', kind: 'personal' });
+  await openAccount(db, bank, { holders: [bob.id], currency: 'GBP', name: 'Bob Singh' });
+  await seedCredentials({ db, clock }, [
+    { id: alice.id, username: 'alice' },
+    { id: bob.id, username: 'bob' },
+  ]);
+  return { h, alice: { id: alice.id, current: current.id, savings: savings.id } };
+}
+
+type Journey = Awaited<ReturnType<typeof startJourney>>;
+
+/** A browser: a cookie jar, redirects followed by hand. */
+class Browser {
+  readonly jar = new Map<string, string>();
+  readonly h: Journey['h'];
+  constructor(h: Journey['h']) {
+    this.h = h;
+  }
+  async fetch(
+    url: string,
+    init: { method?: 'GET' | 'POST'; form?: Record<string, string | string[]>; json?: unknown } = {},
+  ) {
+    const headers: Record<string, string> = {};
+    if (this.jar.size) headers['cookie'] = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.form) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(init.form))
+        for (const v of [value].flat()) params.append(key, v);
+      body = params.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await request(url, {
+      method: init.method ?? 'GET',
+      dispatcher: this.h.plainAgent,
+      headers,
+      body,
+    });
+    const text = await response.body.text();
+    const setCookie = response.headers['set-cookie'];
+    for (const line of typeof setCookie === 'string' ? [setCookie] : (setCookie ?? [])) {
+      const [pair] = line.split(';');
+      const index = pair!.indexOf('=');
+      const name = pair!.slice(0, index).trim();
+      const value = pair!.slice(index + 1).trim();
+      if (value === '' || /max-age=0/i.test(line) || /expires=Thu, 01 Jan 1970/i.test(line))
+        this.jar.delete(name);
+      else this.jar.set(name, value);
+    }
+    const location = response.headers['location'];
+    return {
+      status: response.statusCode,
+      location: typeof location === 'string' ? new URL(location, url).toString() : undefined,
+      text,
+    };
+  }
+}
+
+async function authorizeUrl(h: Journey['h'], tpp: Tpp, intent: Intent, scope: string) {
+  const codeVerifier = randomBytes(32).toString('base64url');
+  const extras = {
+    state: randomBytes(8).toString('hex'),
+    nonce: randomBytes(8).toString('hex'),
+    code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  };
+  const request = await requestObject(h, { tpp, intentId: intent.id, scope }, extras);
+  const query = new URLSearchParams({
+    client_id: tpp.clientId,
+    response_type: 'code id_token',
+    scope,
+    request,
+  });
+  return { url: `${h.browserUrl}/authorize?${query}`, codeVerifier };
+}
+
+function csrfOf(html: string): string {
+  const match = /name="csrf" value="([^"]+)"/.exec(html);
+  assert.ok(match, `no CSRF field in ${html.slice(0, 300)}`);
+  return match[1]!;
+}
+
+/** Follows redirects from `url` until a page (2xx/4xx) or the TPP's redirect URI. */
+async function follow(browser: Browser, url: string, redirectUri: string) {
+  let current = url;
+  for (let hop = 0; hop < 8; hop += 1) {
+    if (current.startsWith(redirectUri)) return { url: current, page: undefined };
+    const response = await browser.fetch(current);
+    if (response.location && response.status >= 300 && response.status < 400) {
+      current = response.location;
+      continue;
+    }
+    return { url: current, page: response };
+  }
+  throw new Error('too many redirects');
+}
+
+function paramsOf(url: string): URLSearchParams {
+  const parsed = new URL(url);
+  return new URLSearchParams(parsed.hash ? parsed.hash.slice(1) : parsed.search);
+}
+
+describe('PSU journey through the authorization server and the consent app', async () => {
+  const { h, alice } = await startJourney();
+  const tpp = h.tpps.a;
+
+  it('login, TOTP, consent and approval end in a certificate-bound token on the authorised intent', async () => {
+    const intent = await createIntent(
+      { db: h.store.db, clock },
+      {
+        kind: 'account-access',
+        clientId: tpp.clientId,
+        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+        risk: {},
+      },
+    );
+    const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+    const browser = new Browser(h);
+
+    let step = await follow(browser, url, tpp.redirectUri);
+    assert.match(step.url, /\/interaction\/[A-Za-z0-9_-]+$/);
+    assert.equal(step.page?.status, 200);
+    assert.match(step.page!.text, /Log in to obkit bank/);
+    const interactionUrl = step.url;
+
+    let posted = await browser.fetch(`${interactionUrl}/login`, {
+      method: 'POST',
+      form: {
+        csrf: csrfOf(step.page!.text),
+        username: 'alice',
+        password: sandboxCredentialsFor('alice').password,
+      },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    assert.match(step.page!.text, /Enter your security code/);
+
+    posted = await browser.fetch(`${interactionUrl}/totp`, {
+      method: 'POST',
+      form: {
+        csrf: csrfOf(step.page!.text),
+        code: totpCode(sandboxCredentialsFor('alice').totpSecret, new Date()),
+      },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    // The provider resumes, then starts a new interaction (new uid) for the consent prompt.
+    assert.match(step.url, /\/interaction\/[A-Za-z0-9_-]+$/);
+    assert.notEqual(step.url, interactionUrl);
+    const consentUrl = step.url;
+    assert.match(step.page!.text, /asks to see information about your accounts/);
+    assert.match(step.page!.text, /Everyday ending \d{4}/);
+
+    posted = await browser.fetch(`${consentUrl}/consent`, {
+      method: 'POST',
+      form: { csrf: csrfOf(step.page!.text), decision: 'approve', accounts: [alice.current] },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    const params = paramsOf(step.url);
+    assert.equal(params.get('error'), null, step.url);
+    const code = params.get('code');
+    assert.ok(code);
+
+    const stored = (await getIntent(h.store.db, intent.id))!;
+    assert.equal(stored.status, 'Authorised');
+    assert.equal(stored.customerId, alice.id);
+    assert.deepEqual(stored.accountIds, [alice.current]);
+
+    const token = await exchangeCode(h, tpp, code, codeVerifier);
+    assert.equal(token.status, 200, token.body);
+    const introspection = await h.post(tpp.agent, `${h.mtlsUrl}/token/introspection`, {
+      token: token.json['access_token'] as string,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await h.clientAssertion(tpp, { aud: `${h.mtlsUrl}/token/introspection` }),
+    });
+    assert.equal(introspection.json['active'], true, introspection.body);
+    assert.equal(introspection.json['openbanking_intent_id'], intent.id);
+    const thumbprint = createHash('sha256')
+      .update(new X509Certificate(tpp.transport.certificatePem).raw)
+      .digest('base64url');
+    assert.deepEqual(introspection.json['cnf'], { 'x5t#S256': thumbprint });
+  });
+
+  it('reject on the consent page: the intent is Rejected and the TPP receives access_denied', async () => {
+    const intent = await createIntent(
+      { db: h.store.db, clock },
+      { kind: 'domestic-payment', clientId: tpp.clientId, data: domesticPaymentData(), risk: {} },
+    );
+    const { url } = await authorizeUrl(h, tpp, intent, 'openid payments');
+    const browser = new Browser(h);
+    let step = await follow(browser, url, tpp.redirectUri);
+    const interactionUrl = step.url;
+    let posted = await browser.fetch(`${interactionUrl}/login`, {
+      method: 'POST',
+      form: { csrf: csrfOf(step.page!.text), username: 'alice', password: 'sandbox-alice' },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    posted = await browser.fetch(`${interactionUrl}/totp`, {
+      method: 'POST',
+      form: {
+        csrf: csrfOf(step.page!.text),
+        code: totpCode(sandboxCredentialsFor('alice').totpSecret, new Date(Date.now() + 30_000)),
+      },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    assert.match(step.page!.text, /make a payment of £165\.88/);
+    posted = await browser.fetch(`${step.url}/consent`, {
+      method: 'POST',
+      form: { csrf: csrfOf(step.page!.text), decision: 'reject' },
+    });
+    step = await follow(browser, posted.location!, tpp.redirectUri);
+    assert.equal(paramsOf(step.url).get('error'), 'access_denied');
+    assert.equal((await getIntent(h.store.db, intent.id))!.status, 'Rejected');
+  });
+
+  it('headless sandbox approval: one JSON post after /authorize yields the code', async () => {
+    const intent = await createIntent(
+      { db: h.store.db, clock },
+      {
+        kind: 'account-access',
+        clientId: tpp.clientId,
+        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+        risk: {},
+      },
+    );
+    const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+    const browser = new Browser(h);
+    const step = await follow(browser, url, tpp.redirectUri);
+    const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
+      method: 'POST',
+      json: { username: 'alice', decision: 'approve' },
+    });
+    assert.equal(approved.status, 303, approved.text);
+    const done = await follow(browser, approved.location!, tpp.redirectUri);
+    const code = paramsOf(done.url).get('code');
+    assert.ok(code, done.url);
+    const stored = (await getIntent(h.store.db, intent.id))!;
+    assert.equal(stored.status, 'Authorised');
+    assert.deepEqual(new Set(stored.accountIds), new Set([alice.current, alice.savings]));
+    assert.equal((await exchangeCode(h, tpp, code, codeVerifier)).status, 200);
+  });
+
+  it('withdrawing the consent in the dashboard kills the TPP’s token at once', async () => {
+    const intent = await createIntent(
+      { db: h.store.db, clock },
+      {
+        kind: 'account-access',
+        clientId: tpp.clientId,
+        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+        risk: {},
+      },
+    );
+    const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+    const browser = new Browser(h);
+    const step = await follow(browser, url, tpp.redirectUri);
+    const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
+      method: 'POST',
+      json: { username: 'bob', decision: 'approve' },
+    });
+    const done = await follow(browser, approved.location!, tpp.redirectUri);
+    const token = await exchangeCode(h, tpp, paramsOf(done.url).get('code')!, codeVerifier);
+    const introspect = async () =>
+      h.post(tpp.agent, `${h.mtlsUrl}/token/introspection`, {
+        token: token.json['access_token'] as string,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await h.clientAssertion(tpp, { aud: `${h.mtlsUrl}/token/introspection` }),
+      });
+    assert.equal((await introspect()).json['active'], true);
+
+    const psu = new Browser(h);
+    let page = await psu.fetch(`${h.browserUrl}/dashboard`);
+    let posted = await psu.fetch(`${h.browserUrl}/dashboard/login`, {
+      method: 'POST',
+      form: { csrf: csrfOf(page.text), username: 'bob', password: sandboxCredentialsFor('bob').password },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    page = await psu.fetch(`${h.browserUrl}/dashboard`);
+    posted = await psu.fetch(`${h.browserUrl}/dashboard/totp`, {
+      method: 'POST',
+      form: { csrf: csrfOf(page.text), code: totpCode(sandboxCredentialsFor('bob').totpSecret, new Date()) },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    page = await psu.fetch(`${h.browserUrl}/dashboard/consents/${intent.id}/revoke`);
+    assert.equal(page.status, 200, page.text);
+    posted = await psu.fetch(`${h.browserUrl}/dashboard/consents/${intent.id}/revoke`, {
+      method: 'POST',
+      form: { csrf: csrfOf(page.text) },
+    });
+    assert.equal(posted.status, 303, posted.text);
+    assert.equal((await getIntent(h.store.db, intent.id))!.status, 'Revoked');
+    assert.equal((await introspect()).json['active'], false, 'the token died with the consent');
+  });
+});

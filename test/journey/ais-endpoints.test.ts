@@ -1,0 +1,536 @@
+import assert from 'node:assert/strict';
+import { and, eq } from 'drizzle-orm';
+import { before, describe, it } from 'node:test';
+import { getIntent } from '../../src/consent/index.ts';
+import { verifyLedger } from '../../src/bank/index.ts';
+import { consentAudit } from '../../src/store/schema/consent.ts';
+import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
+import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
+import { aisGet, aisGetUrl, authorise, type AisAnswer, type AuthorisedConsent } from './ais-support.ts';
+
+/**
+ * The Account Information API over real HTTPS + mTLS, on the composed sandbox with the seeded bank,
+ * as a registered TPP with PSU-authorised tokens. Every 200 and every error body is validated against the
+ * official OpenAPI file.
+ */
+
+type Json = Record<string, unknown>;
+const data = (answer: AisAnswer) => (answer.json as { Data: Json }).Data;
+const list = (answer: AisAnswer, key: string) => (data(answer)[key] ?? []) as Json[];
+const links = (answer: AisAnswer) => (answer.json as { Links: Record<string, string> }).Links;
+const meta = (answer: AisAnswer) => (answer.json as { Meta: { TotalPages: number } }).Meta;
+
+/** Asserts the status and validates the body against the spec for `template` (200 or the error's status). */
+function expectValid(answer: AisAnswer, template: string, status: number): void {
+  assert.equal(answer.status, status, `${template}: ${answer.text.slice(0, 500)}`);
+  assertValidResponse(AIS_V3_1_11, template, 'get', status, answer.json);
+}
+
+/**
+ * An error answer: the status, the UK.OBIE code, and a valid OBErrorResponse1 body — through the path's
+ * declared response when the spec gives that status a body (400, 403, …), else against the component
+ * (the spec declares 401 without a body and some paths without 404; we still answer the OB error body).
+ */
+function expectError(answer: AisAnswer, template: string, status: number, code: string): void {
+  assert.equal(answer.status, status, `${template}: ${answer.text.slice(0, 500)}`);
+  if (status === 400 || status === 403)
+    assertValidResponse(AIS_V3_1_11, template, 'get', status, answer.json);
+  const component = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', answer.json);
+  assert.ok(component.valid, component.errors.join('\n'));
+  const errors = (answer.json as { Errors: { ErrorCode: string }[] }).Errors;
+  assert.ok(
+    errors.some((e) => e.ErrorCode === code),
+    `${template}: expected ${code}, got ${answer.text}`,
+  );
+}
+
+describe('Account Information v3.1.11 over mTLS', async () => {
+  const sandbox: Sandbox = await startSandbox();
+  let tpp: Tpp;
+  let full: AuthorisedConsent;
+  let accountIds: string[];
+  let current: string;
+
+  before(async () => {
+    tpp = await sandbox.tpp('ais-reader', ['AISP']);
+    full = await authorise(sandbox, tpp, { permissions: ALL_ACCOUNT_PERMISSIONS });
+    const accounts = await aisGet(tpp, full.accessToken, '/accounts');
+    expectValid(accounts, '/accounts', 200);
+    accountIds = list(accounts, 'Account').map((a) => a.AccountId as string);
+    assert.ok(accountIds.length >= 3, 'alice has several accounts');
+    const gbpCurrent = list(accounts, 'Account').find(
+      (a) => a.AccountSubType === 'CurrentAccount' && a.Currency === 'GBP',
+    );
+    assert.ok(gbpCurrent);
+    current = gbpCurrent.AccountId as string;
+  });
+
+  it('every data endpoint answers a body valid against the official OpenAPI (full consent)', async () => {
+    const statements = await aisGet(tpp, full.accessToken, `/accounts/${current}/statements`);
+    expectValid(statements, '/accounts/{AccountId}/statements', 200);
+    const statementId = list(statements, 'Statement')[0]?.StatementId as string | undefined;
+    assert.ok(statementId, 'the seeded account has statements');
+
+    const paths: [string, string][] = [
+      ['/accounts', '/accounts'],
+      [`/accounts/${current}`, '/accounts/{AccountId}'],
+      [`/accounts/${current}/balances`, '/accounts/{AccountId}/balances'],
+      [`/accounts/${current}/transactions`, '/accounts/{AccountId}/transactions'],
+      [`/accounts/${current}/beneficiaries`, '/accounts/{AccountId}/beneficiaries'],
+      [`/accounts/${current}/direct-debits`, '/accounts/{AccountId}/direct-debits'],
+      [`/accounts/${current}/standing-orders`, '/accounts/{AccountId}/standing-orders'],
+      [`/accounts/${current}/scheduled-payments`, '/accounts/{AccountId}/scheduled-payments'],
+      [`/accounts/${current}/statements`, '/accounts/{AccountId}/statements'],
+      [`/accounts/${current}/statements/${statementId}`, '/accounts/{AccountId}/statements/{StatementId}'],
+      [
+        `/accounts/${current}/statements/${statementId}/file`,
+        '/accounts/{AccountId}/statements/{StatementId}/file',
+      ],
+      [
+        `/accounts/${current}/statements/${statementId}/transactions`,
+        '/accounts/{AccountId}/statements/{StatementId}/transactions',
+      ],
+      [`/accounts/${current}/product`, '/accounts/{AccountId}/product'],
+      [`/accounts/${current}/offers`, '/accounts/{AccountId}/offers'],
+      [`/accounts/${current}/party`, '/accounts/{AccountId}/party'],
+      [`/accounts/${current}/parties`, '/accounts/{AccountId}/parties'],
+      ['/balances', '/balances'],
+      ['/transactions', '/transactions'],
+      ['/beneficiaries', '/beneficiaries'],
+      ['/direct-debits', '/direct-debits'],
+      ['/standing-orders', '/standing-orders'],
+      ['/scheduled-payments', '/scheduled-payments'],
+      ['/statements', '/statements'],
+      ['/products', '/products'],
+      ['/offers', '/offers'],
+      ['/party', '/party'],
+    ];
+    const nonEmpty = new Set<string>();
+    for (const [path, template] of paths) {
+      const answer = await aisGet(tpp, full.accessToken, path);
+      expectValid(answer, template, 200);
+      const body = answer.json as { Data: Json; Links?: { Self: string } };
+      if (!template.endsWith('/file')) {
+        assert.equal(body.Links?.Self.split('?')[0], `${apiBaseOf(tpp.bank)}/aisp${path}`, template);
+        for (const value of Object.values(body.Data)) {
+          if (Array.isArray(value) ? value.length > 0 : value) nonEmpty.add(template);
+        }
+      }
+    }
+    // The statement file as the bank issued it, when the TPP asks for a PDF.
+    const pdf = await aisGet(tpp, full.accessToken, `/accounts/${current}/statements/${statementId}/file`, {
+      accept: 'application/pdf',
+    });
+    assert.equal(pdf.status, 200, pdf.text.slice(0, 300));
+    assert.ok(pdf.text.startsWith('%PDF-1.'), 'a PDF document');
+    assert.match(pdf.text, /Balance brought forward/);
+    // The consent resource's own Self link names it once (no doubled base path).
+    const consent = await callApi(
+      tpp.bank,
+      full.clientToken,
+      `${apiBaseOf(tpp.bank)}/aisp/account-access-consents/${full.consentId}`,
+    );
+    assert.equal(
+      (consent.json as { Links: { Self: string } }).Links.Self,
+      `${apiBaseOf(tpp.bank)}/aisp/account-access-consents/${full.consentId}`,
+    );
+    // The seeded bank gives every family real data on alice's current account (no empty lists passing).
+    for (const template of [
+      '/accounts/{AccountId}/balances',
+      '/accounts/{AccountId}/transactions',
+      '/accounts/{AccountId}/beneficiaries',
+      '/accounts/{AccountId}/direct-debits',
+      '/accounts/{AccountId}/standing-orders',
+      '/accounts/{AccountId}/statements/{StatementId}/transactions',
+      '/accounts/{AccountId}/product',
+      '/accounts/{AccountId}/party',
+      '/accounts/{AccountId}/parties',
+      '/party',
+      '/scheduled-payments',
+      '/offers',
+    ]) {
+      assert.ok(nonEmpty.has(template), `${template} returned no data`);
+    }
+  });
+
+  it('bulk endpoints span exactly the accounts the PSU selected', async () => {
+    const one = await authorise(sandbox, tpp, { permissions: ALL_ACCOUNT_PERMISSIONS, accounts: [current] });
+    const accounts = await aisGet(tpp, one.accessToken, '/accounts');
+    expectValid(accounts, '/accounts', 200);
+    assert.deepEqual(
+      list(accounts, 'Account').map((a) => a.AccountId),
+      [current],
+    );
+    for (const [path, key] of [
+      ['/balances', 'Balance'],
+      ['/transactions', 'Transaction'],
+      ['/beneficiaries', 'Beneficiary'],
+      ['/standing-orders', 'StandingOrder'],
+      ['/direct-debits', 'DirectDebit'],
+      ['/statements', 'Statement'],
+    ] as const) {
+      const answer = await aisGet(tpp, one.accessToken, path);
+      expectValid(answer, path, 200);
+      const items = list(answer, key);
+      assert.ok(items.length > 0, `${path} is empty`);
+      assert.ok(
+        items.every((item) => item.AccountId === current),
+        `${path} leaked another account`,
+      );
+    }
+    const other = accountIds.find((id) => id !== current);
+    assert.ok(other);
+    for (const suffix of ['', '/balances', '/transactions', '/beneficiaries', '/party']) {
+      const answer = await aisGet(tpp, one.accessToken, `/accounts/${other}${suffix}`);
+      expectError(answer, `/accounts/{AccountId}${suffix}`, 404, 'UK.OBIE.Resource.NotFound');
+    }
+    const unknown = await aisGet(tpp, one.accessToken, '/accounts/no-such-account/transactions');
+    expectError(unknown, '/accounts/{AccountId}/transactions', 404, 'UK.OBIE.Resource.NotFound');
+  });
+
+  it('without ReadTransactionsDetail no detail field is ever returned; Credits alone gives credits only', async () => {
+    const basic = await authorise(sandbox, tpp, {
+      permissions: [
+        'ReadAccountsBasic',
+        'ReadTransactionsBasic',
+        'ReadTransactionsCredits',
+        'ReadStatementsBasic',
+      ],
+    });
+    const DETAIL = [
+      'TransactionInformation',
+      'Balance',
+      'MerchantDetails',
+      'CreditorAccount',
+      'DebtorAccount',
+      'CreditorAgent',
+      'DebtorAgent',
+    ];
+    const seen: Json[] = [];
+    let answer = await aisGet(tpp, basic.accessToken, `/accounts/${current}/transactions`);
+    for (;;) {
+      expectValid(answer, '/accounts/{AccountId}/transactions', 200);
+      seen.push(...list(answer, 'Transaction'));
+      const next = links(answer).Next;
+      if (!next) break;
+      answer = await aisGetUrl(tpp, basic.accessToken, next);
+    }
+    const bulk = await aisGet(tpp, basic.accessToken, '/transactions');
+    expectValid(bulk, '/transactions', 200);
+    seen.push(...list(bulk, 'Transaction'));
+    assert.ok(seen.length > 10);
+    for (const transaction of seen) {
+      for (const field of DETAIL) assert.equal(transaction[field], undefined, `${field} leaked`);
+      assert.equal(transaction.CreditDebitIndicator, 'Credit');
+      const card = transaction.CardInstrument as { Identification?: string } | undefined;
+      if (card?.Identification)
+        assert.match(card.Identification, /^\*+\d{4}$/, 'PAN unmasked without ReadPAN');
+    }
+    const accounts = await aisGet(tpp, basic.accessToken, '/accounts');
+    expectValid(accounts, '/accounts', 200);
+    for (const account of list(accounts, 'Account')) {
+      assert.equal(account.Account, undefined, 'identifiers need ReadAccountsDetail');
+      assert.equal(account.Servicer, undefined);
+    }
+    const statements = await aisGet(tpp, basic.accessToken, `/accounts/${current}/statements`);
+    expectValid(statements, '/accounts/{AccountId}/statements', 200);
+    const statement = list(statements, 'Statement')[0];
+    assert.ok(statement);
+    assert.equal(statement.StatementAmount, undefined, 'amounts need ReadStatementsDetail');
+    const file = await aisGet(
+      tpp,
+      basic.accessToken,
+      `/accounts/${current}/statements/${statement.StatementId as string}/file`,
+    );
+    expectError(
+      file,
+      '/accounts/{AccountId}/statements/{StatementId}/file',
+      403,
+      'UK.OBIE.Resource.InvalidConsentStatus',
+    );
+
+    // With Detail the same transactions carry the detail fields.
+    const detailed = await aisGet(tpp, full.accessToken, `/accounts/${current}/transactions`);
+    expectValid(detailed, '/accounts/{AccountId}/transactions', 200);
+    assert.ok(list(detailed, 'Transaction').some((t) => t.TransactionInformation !== undefined));
+    assert.ok(list(detailed, 'Transaction').some((t) => t.Balance !== undefined));
+    assert.ok(list(detailed, 'Transaction').some((t) => t.CreditDebitIndicator === 'Debit'));
+  });
+
+  it('Basic permissions hide creditor accounts of beneficiaries, standing orders and scheduled payments; Debits alone gives debits', async () => {
+    const basic = await authorise(sandbox, tpp, {
+      permissions: [
+        'ReadBeneficiariesBasic',
+        'ReadStandingOrdersBasic',
+        'ReadScheduledPaymentsBasic',
+        'ReadTransactionsBasic',
+        'ReadTransactionsDebits',
+        'ReadStatementsDetail',
+      ],
+    });
+    for (const [path, key] of [
+      ['/beneficiaries', 'Beneficiary'],
+      ['/standing-orders', 'StandingOrder'],
+      ['/scheduled-payments', 'ScheduledPayment'],
+    ] as const) {
+      const answer = await aisGet(tpp, basic.accessToken, path);
+      expectValid(answer, path, 200);
+      assert.ok(list(answer, key).length > 0, `${path} is empty`);
+      for (const item of list(answer, key)) {
+        assert.equal(item.CreditorAccount, undefined, `${path} leaked CreditorAccount`);
+        assert.equal(item.CreditorAgent, undefined, `${path} leaked CreditorAgent`);
+      }
+      const detailed = await aisGet(tpp, full.accessToken, path);
+      assert.ok(list(detailed, key).some((item) => item.CreditorAccount !== undefined));
+    }
+    // Statement transactions: only the statement's period, only debits, no detail.
+    const statements = await aisGet(tpp, basic.accessToken, `/accounts/${current}/statements`);
+    const statement = list(statements, 'Statement')[0];
+    assert.ok(statement);
+    const lines = await aisGet(
+      tpp,
+      basic.accessToken,
+      `/accounts/${current}/statements/${statement.StatementId as string}/transactions`,
+    );
+    expectValid(lines, '/accounts/{AccountId}/statements/{StatementId}/transactions', 200);
+    assert.ok(list(lines, 'Transaction').length > 0);
+    for (const t of list(lines, 'Transaction')) {
+      const booked = Date.parse(t.BookingDateTime as string);
+      assert.ok(booked >= Date.parse(statement.StartDateTime as string));
+      assert.ok(booked <= Date.parse(statement.EndDateTime as string));
+      assert.equal(t.CreditDebitIndicator, 'Debit');
+      assert.equal(t.TransactionInformation, undefined);
+    }
+    // The JSON statement file carries the lines as this consent sees transactions.
+    const file = await aisGet(
+      tpp,
+      basic.accessToken,
+      `/accounts/${current}/statements/${statement.StatementId as string}/file`,
+    );
+    expectValid(file, '/accounts/{AccountId}/statements/{StatementId}/file', 200);
+    const fileLines = (file.json as { Transaction: Json[] }).Transaction;
+    assert.ok(fileLines.length > 0);
+    assert.ok(fileLines.every((t) => t.CreditDebitIndicator === 'Debit' && t.Balance === undefined));
+  });
+
+  it('without ReadBalances balances are refused (403), and so is every endpoint the consent does not cover', async () => {
+    const noBalances = await authorise(sandbox, tpp, { permissions: ['ReadAccountsDetail'] });
+    expectError(
+      await aisGet(tpp, noBalances.accessToken, '/balances'),
+      '/balances',
+      403,
+      'UK.OBIE.Resource.InvalidConsentStatus',
+    );
+    expectError(
+      await aisGet(tpp, noBalances.accessToken, `/accounts/${current}/balances`),
+      '/accounts/{AccountId}/balances',
+      403,
+      'UK.OBIE.Resource.InvalidConsentStatus',
+    );
+    for (const [path, template] of [
+      [`/accounts/${current}/transactions`, '/accounts/{AccountId}/transactions'],
+      ['/beneficiaries', '/beneficiaries'],
+      ['/party', '/party'],
+      [`/accounts/${current}/parties`, '/accounts/{AccountId}/parties'],
+      ['/statements', '/statements'],
+    ]) {
+      expectError(
+        await aisGet(tpp, noBalances.accessToken, path as string),
+        template as string,
+        403,
+        'UK.OBIE.Resource.InvalidConsentStatus',
+      );
+    }
+    const accounts = await aisGet(tpp, noBalances.accessToken, '/accounts');
+    expectValid(accounts, '/accounts', 200);
+  });
+
+  it('a token of another client is refused, and so is a client_credentials token', async () => {
+    const other = await sandbox.tpp('ais-other', ['AISP']);
+    // The other TPP presents the first TPP's token over its own mTLS connection: the binding fails.
+    const stolen = await aisGet(other, full.accessToken, '/accounts');
+    expectError(stolen, '/accounts', 401, 'UK.OBIE.Header.Invalid');
+    const clientOnly = await aisGet(tpp, full.clientToken, '/accounts');
+    expectError(clientOnly, '/accounts', 403, 'UK.OBIE.Resource.InvalidConsentStatus');
+  });
+
+  it("a revoked consent's token is refused at once", async () => {
+    const consent = await authorise(sandbox, tpp, { permissions: ALL_ACCOUNT_PERMISSIONS });
+    // Warm every cache on the path first: revocation must still win.
+    expectValid(
+      await aisGet(tpp, consent.accessToken, `/accounts/${current}/transactions`),
+      '/accounts/{AccountId}/transactions',
+      200,
+    );
+    const removal = await callApi(
+      tpp.bank,
+      consent.clientToken,
+      `${apiBaseOf(tpp.bank)}/aisp/account-access-consents/${consent.consentId}`,
+      { method: 'DELETE' },
+    );
+    assert.equal(removal.status, 204, removal.text);
+    const refused = await aisGet(tpp, consent.accessToken, `/accounts/${current}/transactions`);
+    // The token itself is revoked with its consent: 401 at the token check, before the consent check.
+    expectError(refused, '/accounts/{AccountId}/transactions', 401, 'UK.OBIE.Header.Invalid');
+  });
+
+  it('malformed headers, dates and pages are 400s with UK.OBIE codes, never 500', async () => {
+    const path = `/accounts/${current}/transactions`;
+    const template = '/accounts/{AccountId}/transactions';
+    const cases: [string, Record<string, string>, number, string][] = [
+      [`${path}?fromBookingDateTime=yesterday`, {}, 400, 'UK.OBIE.Field.InvalidDate'],
+      [`${path}?toBookingDateTime=2024-02-30T00:00:00`, {}, 400, 'UK.OBIE.Field.InvalidDate'],
+      [`${path}?fromBookingDateTime=2024-13-01`, {}, 400, 'UK.OBIE.Field.InvalidDate'],
+      [`${path}?fromBookingDateTime=2024-01-01T25:00:00`, {}, 400, 'UK.OBIE.Field.InvalidDate'],
+      [
+        `${path}?fromBookingDateTime=2024-05-01&toBookingDateTime=2024-04-01`,
+        {},
+        400,
+        'UK.OBIE.Field.InvalidDate',
+      ],
+      [
+        `${path}?fromBookingDateTime=2024-01-01&fromBookingDateTime=2024-02-01`,
+        {},
+        400,
+        'UK.OBIE.Field.Invalid',
+      ],
+      [`${path}?page=0`, {}, 400, 'UK.OBIE.Field.Invalid'],
+      [`${path}?page=-1`, {}, 400, 'UK.OBIE.Field.Invalid'],
+      [`${path}?page=two`, {}, 400, 'UK.OBIE.Field.Invalid'],
+      [`${path}?page=99999`, {}, 400, 'UK.OBIE.Field.Invalid'],
+      [path, { 'x-fapi-auth-date': 'last tuesday' }, 400, 'UK.OBIE.Header.Invalid'],
+      [path, { 'x-fapi-customer-ip-address': 'not-an-ip' }, 400, 'UK.OBIE.Header.Invalid'],
+      [path, { 'x-fapi-interaction-id': 'not a uuid' }, 400, 'UK.OBIE.Header.Invalid'],
+      [path, { authorization: 'Basic abc' }, 401, 'UK.OBIE.Header.Invalid'],
+      [path, { authorization: 'Bearer not-a-token' }, 401, 'UK.OBIE.Header.Invalid'],
+      [
+        `/accounts/${current}/statements?fromStatementDateTime=01/02/2024`,
+        {},
+        400,
+        'UK.OBIE.Field.InvalidDate',
+      ],
+      [`/accounts/${current}/statements/${'x'.repeat(90)}`, {}, 404, 'UK.OBIE.Resource.NotFound'],
+    ];
+    for (const [url, headers, status, code] of cases) {
+      const answer = await aisGet(tpp, full.accessToken, url, headers);
+      const spec = url.includes('/statements/')
+        ? '/accounts/{AccountId}/statements/{StatementId}'
+        : url.includes('/statements')
+          ? '/accounts/{AccountId}/statements'
+          : template;
+      expectError(answer, spec, status, code);
+    }
+  });
+
+  it('pages transactions with a fixed size: Links walk every page once, filters kept, TotalPages exact', async () => {
+    const path = `/accounts/${current}/transactions`;
+    const first = await aisGet(tpp, full.accessToken, path);
+    expectValid(first, '/accounts/{AccountId}/transactions', 200);
+    const pages = meta(first).TotalPages;
+    assert.ok(pages > 1, 'six months of history spans several pages');
+    assert.equal(links(first).Prev, undefined);
+    assert.ok(links(first).Next && links(first).Last && links(first).First);
+    const ids = new Set<string>();
+    let answer = first;
+    let visited = 0;
+    let previousBooking = Infinity;
+    for (;;) {
+      visited += 1;
+      expectValid(answer, '/accounts/{AccountId}/transactions', 200);
+      assert.equal(meta(answer).TotalPages, pages);
+      for (const t of list(answer, 'Transaction')) {
+        assert.ok(!ids.has(t.TransactionId as string), 'a transaction on two pages');
+        ids.add(t.TransactionId as string);
+        const booked = Date.parse(t.BookingDateTime as string);
+        assert.ok(booked <= previousBooking, 'newest first');
+        previousBooking = booked;
+      }
+      if (visited > 1) assert.ok(links(answer).Prev);
+      const next = links(answer).Next;
+      if (!next) break;
+      answer = await aisGetUrl(tpp, full.accessToken, next);
+    }
+    assert.equal(visited, pages);
+    assert.equal(links(answer).Self, links(first).Last);
+
+    // Filters: only the window, and the links keep the filter.
+    const from = '2000-01-01T00:00:00';
+    const to = new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 19);
+    const filtered = await aisGet(
+      tpp,
+      full.accessToken,
+      `${path}?fromBookingDateTime=${from}&toBookingDateTime=${to}`,
+    );
+    expectValid(filtered, '/accounts/{AccountId}/transactions', 200);
+    const items = list(filtered, 'Transaction');
+    assert.ok(items.length > 0);
+    for (const t of items) assert.ok(Date.parse(t.BookingDateTime as string) <= Date.parse(`${to}Z`));
+    if (links(filtered).Next) assert.match(links(filtered).Next ?? '', /toBookingDateTime=/);
+    assert.ok(meta(filtered).TotalPages < pages || items.length < ids.size);
+    // A timezone in the filter is ignored, as the specification asks.
+    const zoned = await aisGet(tpp, full.accessToken, `${path}?toBookingDateTime=${to}%2B05:00`);
+    expectValid(zoned, '/accounts/{AccountId}/transactions', 200);
+    assert.deepEqual(list(zoned, 'Transaction')[0]?.TransactionId, items[0]?.TransactionId);
+  });
+
+  it("the consent's TransactionFromDateTime/ToDateTime bound what any query returns", async () => {
+    const from = new Date(Date.now() - 60 * 86_400_000);
+    const to = new Date(Date.now() - 30 * 86_400_000);
+    const bounded = await authorise(sandbox, tpp, {
+      permissions: ALL_ACCOUNT_PERMISSIONS,
+      transactionFrom: from.toISOString(),
+      transactionTo: to.toISOString(),
+    });
+    const wide = await aisGet(
+      tpp,
+      bounded.accessToken,
+      `/accounts/${current}/transactions?fromBookingDateTime=2000-01-01&toBookingDateTime=2100-01-01`,
+    );
+    expectValid(wide, '/accounts/{AccountId}/transactions', 200);
+    const seen = list(wide, 'Transaction');
+    assert.ok(seen.length > 0);
+    for (const t of seen) {
+      const booked = Date.parse(t.BookingDateTime as string);
+      assert.ok(
+        booked >= from.getTime() && booked <= to.getTime(),
+        `${t.BookingDateTime as string} outside the consent`,
+      );
+    }
+    // A query entirely outside the consent's window: an empty page, not an error.
+    const outside = await aisGet(tpp, bounded.accessToken, `/transactions?fromBookingDateTime=2100-01-01`);
+    expectValid(outside, '/transactions', 200);
+    assert.equal(list(outside, 'Transaction').length, 0);
+    assert.equal(meta(outside).TotalPages, 1);
+    // Statements outside the window are not listed.
+    const statements = await aisGet(tpp, bounded.accessToken, `/accounts/${current}/statements`);
+    expectValid(statements, '/accounts/{AccountId}/statements', 200);
+    for (const s of list(statements, 'Statement')) {
+      assert.ok(Date.parse(s.EndDateTime as string) >= from.getTime());
+      assert.ok(Date.parse(s.StartDateTime as string) <= to.getTime());
+    }
+  });
+
+  it('records the consent as used for the dashboard (throttled, not per request)', async () => {
+    const consent = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
+    const store = sandbox.platform.store;
+    assert.equal((await getIntent(store.db, consent.consentId))?.lastUsedAt, undefined);
+    for (let i = 0; i < 3; i += 1)
+      expectValid(await aisGet(tpp, consent.accessToken, '/accounts'), '/accounts', 200);
+    let intent = await getIntent(store.db, consent.consentId);
+    for (let wait = 0; !intent?.lastUsedAt && wait < 50; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      intent = await getIntent(store.db, consent.consentId);
+    }
+    assert.ok(intent?.lastUsedAt, 'lastUsedAt set');
+    const used = await store.db
+      .select()
+      .from(consentAudit)
+      .where(and(eq(consentAudit.intentId, consent.consentId), eq(consentAudit.event, 'used')));
+    assert.equal(used.length, 1, 'three reads within a minute: one write');
+  });
+
+  it('keeps the ledger invariant after every test above: each balance equals the sum of its postings', async () => {
+    assert.deepEqual(await verifyLedger(sandbox.platform.store.db), []);
+  });
+});

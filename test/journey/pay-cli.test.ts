@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  balanceOf,
+  findCustomerByUsername,
+  listCustomerAccounts,
+  verifyLedger,
+} from '../../src/bank/index.ts';
+import { readBundle } from '../../src/tpp/bundle.ts';
+import { runCli } from '../support/cli.ts';
+import { startSandbox } from '../support/journey.ts';
+
+describe('obkit tpp pay', async () => {
+  const sandbox = await startSandbox();
+  const db = sandbox.platform.store.db;
+  const caFile = join(sandbox.platform.dataDir, 'pki', 'root-ca.pem');
+  const tpp = await sandbox.tpp('pay-cli', ['PISP']);
+
+  it('pays a payee at the bank: a progress line per step, then the final status, and the money moves once', async () => {
+    const carol = await findCustomerByUsername(db, 'carol');
+    const payee = (await listCustomerAccounts(db, carol!.id)).find((account) => account.currency === 'GBP')!;
+    const before = await balanceOf(db, payee.id);
+    const result = await runCli(
+      [
+        'tpp',
+        'pay',
+        '--bundle',
+        tpp.bundle.dir,
+        '--amount',
+        '7.25',
+        '--to',
+        `${payee.sortCode}/${payee.accountNumber}`,
+        '--payee-name',
+        'Carol',
+        '--ca',
+        caFile,
+      ],
+      {},
+      120_000,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    for (const step of [
+      'staged domestic-payment consent',
+      'sandbox PSU alice approved',
+      'redeemed the code',
+      'submitted payment',
+    ]) {
+      assert.ok(result.stdout.includes(step), `progress line "${step}" in ${result.stdout}`);
+    }
+    assert.match(result.stdout, /payment \S+ {2}AcceptedCreditSettlementCompleted/);
+    assert.equal((await balanceOf(db, payee.id)).bookedMinor - before.bookedMinor, 725n);
+    const consents = readBundle(tpp.bundle.dir).summary.consents;
+    assert.equal(consents.at(-1)?.kind, 'domestic-payment');
+    assert.equal(consents.at(-1)?.status, 'Consumed');
+  });
+
+  it('prints the final payment resource with --json, for an external payee', async () => {
+    const result = await runCli(
+      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '1.00', '--json', '--ca', caFile],
+      {},
+      120_000,
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const payment = JSON.parse(result.stdout) as {
+      DomesticPaymentId: string;
+      Status: string;
+      ConsentId: string;
+    };
+    assert.ok(payment.DomesticPaymentId);
+    assert.ok(
+      [
+        'AcceptedSettlementCompleted',
+        'AcceptedSettlementInProcess',
+        'AcceptedCreditSettlementCompleted',
+      ].includes(payment.Status),
+      payment.Status,
+    );
+  });
+
+  it('refuses bad amounts, currencies and payees before contacting the bank (exit 2)', async () => {
+    for (const [args, message] of [
+      [['--amount', '-5'], /--amount must be a positive decimal/],
+      [['--amount', '0'], /--amount must be a positive decimal/],
+      [['--amount', '1', '--currency', 'pounds'], /--currency must be an ISO 4217 code/],
+      [['--amount', '1', '--to', '12/34'], /--to must be SORTCODE\/ACCOUNT/],
+    ] as const) {
+      const result = await runCli(['tpp', 'pay', '--bundle', tpp.bundle.dir, ...args, '--ca', caFile]);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+  });
+
+  it('reports the bank refusal of an amount with too many decimals, and nothing is posted', async () => {
+    const result = await runCli(
+      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '1.001', '--ca', caFile],
+      {},
+      120_000,
+    );
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /staging the payment consent failed with HTTP 400/);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+});

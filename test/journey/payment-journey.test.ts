@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { balanceOf, findCustomerByUsername, listCustomerAccounts } from '../../src/bank/index.ts';
+import { readSetting } from '../../src/store/index.ts';
+import {
+  clientCredentialsToken,
+  completeAuthorization,
+  startAuthorization,
+} from '../../src/tpp/authorization.ts';
+import { signRequestBody, verifyResponseSignature } from '../../src/tpp/message-signing.ts';
+import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
+import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
+import { browserClient, startSandbox } from '../support/journey.ts';
+import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
+
+describe('a domestic payment through the composed sandbox', async () => {
+  const sandbox = await startSandbox();
+  const db = sandbox.platform.store.db;
+
+  it('stages, is authorised by the PSU, executes once on the ledger, and every answer is signed by the bank', async () => {
+    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey', ['PISP']);
+    const bob = await findCustomerByUsername(db, 'bob');
+    const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
+    const identity = await readSetting<{ orgId: string; softwareId: string }>(db, 'bank.directory-identity');
+    const bankJwks = `${sandbox.platform.urls.browser}/directory/v1/organisations/${identity!.orgId}/software/${identity!.softwareId}/jwks`;
+
+    const initiation = {
+      InstructionIdentification: `instr-${randomUUID().slice(0, 8)}`,
+      EndToEndIdentification: 'E2E-JOURNEY',
+      LocalInstrument: 'UK.OBIE.FPS',
+      InstructedAmount: { Amount: '12.34', Currency: 'GBP' },
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: `${bobGbp.sortCode}${bobGbp.accountNumber}`,
+        Name: 'Bob',
+      },
+      RemittanceInformation: { Reference: 'Journey test' },
+    };
+    const risk = { PaymentContextCode: 'PartyToParty' };
+    const pisp = `${apiBaseOf(bank)}/pisp`;
+    const signedPost = async (token: string, url: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      return callApi(bank, token, url, {
+        method: 'POST',
+        body: text,
+        headers: {
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': await signRequestBody(bank, bundle, text),
+        },
+      });
+    };
+
+    const clientToken = await clientCredentialsToken(bank, 'payments');
+    const staged = await signedPost(clientToken.access_token, `${pisp}/domestic-payment-consents`, {
+      Data: { Initiation: initiation },
+      Risk: risk,
+    });
+    assert.equal(staged.status, 201, staged.text);
+    assertValidResponse(PIS_V3_1_11, '/domestic-payment-consents', 'post', 201, staged.json);
+    await verifyResponseSignature(bank, bankJwks, staged.text, String(staged.headers['x-jws-signature']));
+    const consentId = (staged.json as { Data: { ConsentId: string } }).Data.ConsentId;
+
+    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
+    const tokens = await completeAuthorization(
+      bank,
+      pending,
+      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      }),
+    );
+
+    const bobBefore = await balanceOf(db, bobGbp.id);
+    const paid = await signedPost(tokens.access_token, `${pisp}/domestic-payments`, {
+      Data: { ConsentId: consentId, Initiation: initiation },
+      Risk: risk,
+    });
+    assert.equal(paid.status, 201, paid.text);
+    assertValidResponse(PIS_V3_1_11, '/domestic-payments', 'post', 201, paid.json);
+    const header = await verifyResponseSignature(
+      bank,
+      bankJwks,
+      paid.text,
+      String(paid.headers['x-jws-signature']),
+    );
+    assert.equal(header['http://openbanking.org.uk/iss'], `${identity!.orgId}/${identity!.softwareId}`);
+    const payment = (paid.json as { Data: { Status: string; DomesticPaymentId: string } }).Data;
+    // Bob banks here too: the creditor's account is credited at once, the truthful status for an on-us payment.
+    assert.equal(payment.Status, 'AcceptedCreditSettlementCompleted');
+    const bobAfter = await balanceOf(db, bobGbp.id);
+    assert.equal(bobAfter.bookedMinor - bobBefore.bookedMinor, 1234n);
+
+    const tampered = JSON.stringify({ Data: { ConsentId: consentId, Initiation: initiation }, Risk: risk });
+    const forged = await callApi(bank, tokens.access_token, `${pisp}/domestic-payments`, {
+      method: 'POST',
+      body: tampered.replace('12.34', '99.99'),
+      headers: {
+        'x-idempotency-key': randomUUID(),
+        'x-jws-signature': await signRequestBody(bank, bundle, tampered),
+      },
+    });
+    assert.equal(forged.status, 400, forged.text);
+    assert.equal(
+      (forged.json as { Errors: { ErrorCode: string }[] }).Errors[0]?.ErrorCode,
+      'UK.OBIE.Signature.Invalid',
+    );
+    assert.equal(
+      (await balanceOf(db, bobGbp.id)).bookedMinor,
+      bobAfter.bookedMinor,
+      'nothing more was posted',
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import { ObError } from '../../src/openbanking/errors.ts';
+import {
+  detachedSigner,
+  remoteJwksKeyResolver,
+  verifyDetachedSignature,
+} from '../../src/openbanking/http/jws.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
+
+const clock = new ManualClock('2026-03-02T10:00:00Z');
+const tpp = await generateKeyPair('PS256', { extractable: true });
+const other = await generateKeyPair('PS256', { extractable: true });
+let fetches = 0;
+const server = createServer((request, response) => {
+  fetches += 1;
+  if (request.url !== '/software-1.jwks') {
+    response.writeHead(404).end();
+    return;
+  }
+  void (async () => {
+    const keys = [
+      { ...(await exportJWK(tpp.publicKey)), kid: 'sig-1', use: 'sig', alg: 'PS256' },
+      { ...(await exportJWK(other.publicKey)), kid: 'enc-1', use: 'enc', alg: 'RSA-OAEP-256' },
+    ];
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
+  })();
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+after(() => server.close());
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+const resolver = remoteJwksKeyResolver({
+  async softwareOf(clientId) {
+    if (clientId === 'client-1') return { jwksUri: `${base}/software-1.jwks`, issuers: ['org-1/software-1'] };
+    if (clientId === 'client-broken')
+      return { jwksUri: `${base}/missing.jwks`, issuers: ['org-2/software-2'] };
+    return undefined;
+  },
+});
+
+describe('TPP signing keys from the software JWKS', () => {
+  it('resolves a signing key by kid, caches the set, and verifies a request signature with it', async () => {
+    const resolved = await resolver.keyFor('client-1', 'sig-1');
+    assert.ok(resolved);
+    assert.deepEqual(resolved.issuers, ['org-1/software-1']);
+    const before = fetches;
+    assert.ok(await resolver.keyFor('client-1', 'sig-1'));
+    assert.equal(fetches, before, 'the second look-up is served from the cache');
+
+    const body = '{"Data":{}}';
+    const signature = await detachedSigner({
+      key: tpp.privateKey,
+      kid: 'sig-1',
+      issuer: 'org-1/software-1',
+      trustAnchor: 'openbanking.org.uk',
+      clock,
+    }).sign(body);
+    const verified = await verifyDetachedSignature(
+      { keys: resolver, trustAnchor: 'openbanking.org.uk', clock },
+      'client-1',
+      signature,
+      new TextEncoder().encode(body),
+    );
+    assert.equal(verified.kid, 'sig-1');
+  });
+
+  it('finds no key for an unknown kid, an encryption key, or an unknown client', async () => {
+    assert.equal(await resolver.keyFor('client-1', 'nope'), undefined);
+    assert.equal(await resolver.keyFor('client-1', 'enc-1'), undefined);
+    assert.equal(await resolver.keyFor('client-unknown', 'sig-1'), undefined);
+  });
+
+  it('reports an unreachable JWKS as an OB error, not a crash', async () => {
+    await assert.rejects(resolver.keyFor('client-broken', 'sig-1'), (error: unknown) => {
+      assert.ok(error instanceof ObError);
+      assert.equal(error.errors[0].ErrorCode, 'UK.OBIE.UnexpectedError');
+      return true;
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { openStore, readSetting, writeSetting } from '../../src/store/index.ts';
+import { createTestStore } from '../support/store.ts';
+
+describe('store', () => {
+  it('writes and reads back a value, and overwrites it', async () => {
+    const store = await createTestStore();
+    await writeSetting(store.db, 'greeting', { text: 'hello' });
+    assert.deepEqual(await readSetting(store.db, 'greeting'), { text: 'hello' });
+    await writeSetting(store.db, 'greeting', { text: 'again' });
+    assert.deepEqual(await readSetting(store.db, 'greeting'), { text: 'again' });
+    assert.equal(await readSetting(store.db, 'missing'), undefined);
+  });
+
+  it('answers ping and migrates idempotently', async () => {
+    const store = await createTestStore();
+    await store.ping();
+    await store.migrate();
+    await store.migrate();
+  });
+
+  it('rolls a failed transaction back', async () => {
+    const store = await createTestStore();
+    await assert.rejects(
+      store.db.transaction(async (tx) => {
+        await writeSetting(tx, 'half', 1);
+        throw new Error('abort');
+      }),
+      /abort/,
+    );
+    assert.equal(await readSetting(store.db, 'half'), undefined);
+  });
+
+  it('delivers a NOTIFY to a listener', async () => {
+    const store = await createTestStore();
+    const heard = new Promise<string>((resolve) => {
+      void store.listen('obkit_test_channel', resolve);
+    });
+    // LISTEN is registered before listen() resolves; give the subscription a tick, then notify.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.notify('obkit_test_channel', 'ping-42');
+    assert.equal(await heard, 'ping-42');
+  });
+
+  it('refuses a channel name that is not an identifier', async () => {
+    const store = await createTestStore();
+    await assert.rejects(store.notify('bad channel"; drop', 'x'), /invalid notification channel/);
+  });
+
+  it(
+    'keeps data across a restart of the embedded database',
+    { skip: !!process.env.DATABASE_URL },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'obkit-pglite-'));
+      try {
+        const first = await openStore({ backend: 'pglite', dataDir: dir });
+        await first.migrate();
+        await writeSetting(first.db, 'survives', { n: 7 });
+        await first.close();
+        const second = await openStore({ backend: 'pglite', dataDir: dir });
+        await second.migrate();
+        assert.deepEqual(await readSetting(second.db, 'survives'), { n: 7 });
+        await second.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});

@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { selectParts } from '../../src/server/parts.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import { connectToBank, type BankConnection } from '../../src/tpp/bank.ts';
+import { readBundle, type Bundle, type Role } from '../../src/tpp/bundle.ts';
+import { createHttpClient } from '../../src/tpp/http.ts';
+import { onboard } from '../../src/tpp/onboard.ts';
+import { registerAtBank, type RegisterOptions } from '../../src/tpp/register.ts';
+import { startTestPlatform, type TestPlatform } from './platform.ts';
+
+/**
+ * The whole sandbox on loopback (directory, authorization server, consent app, model bank seeded, APIs),
+ * and TPPs onboarded and registered through the SDK over HTTP, as a real TPP would.
+ */
+export interface Sandbox {
+  platform: TestPlatform;
+  rootPem: string;
+  discoveryUrl: string;
+  /** Onboards at the directory and registers at the bank by DCR; the connection is closed with the test. */
+  tpp(name: string, roles?: Role[], register?: Pick<RegisterOptions, 'ciba'>): Promise<Tpp>;
+}
+
+export interface Tpp {
+  bundle: Bundle;
+  bank: BankConnection;
+  redirectUri: string;
+}
+
+export async function startSandbox(
+  options: { clock?: Clock; env?: Record<string, string> } = {},
+): Promise<Sandbox> {
+  const platform = await startTestPlatform({
+    parts: selectParts('all'),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.env ? { env: options.env } : {}),
+  });
+  const rootPem = readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8');
+  const discoveryUrl = `${platform.urls.browser}/.well-known/openid-configuration`;
+  const work = mkdtempSync(join(tmpdir(), 'obkit-tpps-'));
+  const connections: BankConnection[] = [];
+  after(async () => {
+    for (const connection of connections) await connection.close();
+  });
+  return {
+    platform,
+    rootPem,
+    discoveryUrl,
+    async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], register = {}) {
+      const outDir = join(work, name);
+      const redirectUri = `https://${name}.example/callback`;
+      await onboard({
+        directoryUrl: platform.urls.browser,
+        organisationName: name,
+        clientName: name,
+        roles,
+        redirectUris: [redirectUri],
+        certificateProfile: 'obie',
+        outDir,
+        trust: [rootPem],
+      });
+      const registration = await registerAtBank(readBundle(outDir), {
+        discoveryUrl,
+        trust: [rootPem],
+        ...register,
+      });
+      const bundle = readBundle(outDir);
+      const bank = await connectToBank(bundle, {
+        discoveryUrl,
+        trust: [rootPem],
+        clientId: registration.clientId,
+      });
+      connections.push(bank);
+      return { bundle, bank, redirectUri };
+    },
+  };
+}
+
+/** A browser-side HTTPS client (no client certificate) that trusts the sandbox CA. */
+export function browserClient(sandbox: Sandbox) {
+  return createHttpClient({ trust: [sandbox.rootPem] });
+}
