@@ -6,7 +6,7 @@ import type { InteractionBridge } from '../consent/interaction-bridge.ts';
 import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
-import { startAuthModelSweeper } from './adapter.ts';
+import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { httpsJsonFetcher, RemoteJwksCache } from './dcr/jwks.ts';
 import { registrationPlugin } from './dcr/plugin.ts';
 import { Registrar, type TrustedDirectory } from './dcr/registration.ts';
@@ -42,6 +42,11 @@ export interface AuthPartOptions {
   ttl?: Partial<AuthTtl>;
   /** Clients that may introspect any token (the API layer, if it introspects over HTTP). */
   resourceServerClientIds?: string[];
+  /**
+   * The platform's revocation fan-out. Given, the intent's tokens are dropped inside the revoker's own
+   * call (so its 204 already holds on this instance); without it, we LISTEN for the NOTIFY ourselves.
+   */
+  onRevoked?: (handler: (intentId: string) => Promise<void>) => void;
 }
 
 export interface MountedAuthorizationServer {
@@ -125,9 +130,16 @@ export async function mountAuthorizationServer(
     clock,
     onError: (error) => context.logger?.error({ err: error }, 'sweeping expired authorization rows failed'),
   });
-  const stopListening = await revokeTokensOnConsentRevocation(store, (error, intentId) =>
-    context.logger?.error({ err: error, intentId }, 'dropping the tokens of a revoked intent failed'),
-  );
+  let stopListening: () => Promise<void> = async () => undefined;
+  if (options.onRevoked) {
+    options.onRevoked(async (intentId) => {
+      await revokeIntentTokens(store.db, intentId);
+    });
+  } else {
+    stopListening = await revokeTokensOnConsentRevocation(store, (error, intentId) =>
+      context.logger?.error({ err: error, intentId }, 'dropping the tokens of a revoked intent failed'),
+    );
+  }
   return {
     server,
     bridge: createInteractionBridge(server),

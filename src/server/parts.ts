@@ -40,10 +40,12 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
       context.logger.error({ err: error }, 'a revocation handler failed'),
     ));
   const authOf = (context: PartContext) =>
-    (auth ??= mountAuthorizationServer(context).then((mounted) => {
-      context.onClose(() => mounted.close());
-      return mounted;
-    }));
+    (auth ??= revocationsOf(context)
+      .then((hub) => mountAuthorizationServer(context, { onRevoked: (handler) => hub.subscribe(handler) }))
+      .then((mounted) => {
+        context.onClose(() => mounted.close());
+        return mounted;
+      }));
 
   return [
     {
