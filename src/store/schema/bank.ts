@@ -239,6 +239,16 @@ export interface Counterparty {
 }
 
 /**
+ * How a future-dated payment leaves the bank when it is international: what the payee receives in the
+ * currency of transfer, at what rate, and the charge to the debtor — minor units as decimal strings
+ * (JSON has no bigint). Absent for a domestic payment, which may also be paid on-us.
+ */
+export interface ExternalTerms {
+  instructed?: { amountMinor: string; currency: string; rate: string };
+  feeMinor?: string;
+}
+
+/**
  * One leg of a posting set on one account: amount signed from the account's point of view
  * (positive = credit, i.e. the balance goes up). Carries what a statement line shows.
  */
@@ -359,6 +369,7 @@ export const bankStandingOrders = pgTable(
     paymentsMade: integer('payments_made').notNull().default(0),
     creditor: jsonb('creditor').$type<Counterparty>().notNull(),
     supplementaryData: jsonb('supplementary_data').$type<Record<string, unknown>>(),
+    external: jsonb('external').$type<ExternalTerms>(),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('bank_standing_orders_account_ix').on(t.accountId)],
@@ -381,6 +392,7 @@ export const bankScheduledPayments = pgTable(
     /** Pending until executed (or cancelled/rejected); only Pending ones are listed to TPPs. */
     status: text('status').$type<'Pending' | 'Executed' | 'Cancelled' | 'Rejected'>().notNull(),
     entryId: text('entry_id').references(() => bankEntries.id),
+    external: jsonb('external').$type<ExternalTerms>(),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('bank_scheduled_payments_account_ix').on(t.accountId, t.status)],
