@@ -68,3 +68,20 @@ export const obIdempotency = pgTable(
     index('ob_idempotency_expires_ix').on(t.expiresAt),
   ],
 );
+
+/**
+ * The file a TPP uploaded to a file-payment consent (`POST /file-payment-consents/{ConsentId}/file`), kept
+ * as sent: checked against the consent's FileHash, NumberOfTransactions and ControlSum at upload, handed
+ * back on `GET …/file`, and executed transaction by transaction when the file payment is submitted.
+ */
+export const obPaymentFiles = pgTable('ob_payment_files', {
+  consentId: text('consent_id').primaryKey(),
+  clientId: text('client_id').notNull(),
+  /** The media type it was uploaded as (e.g. `application/json`), echoed on download. */
+  contentType: text('content_type').notNull(),
+  /** The exact bytes, UTF-8 (the file types we take are text). */
+  content: text('content').notNull(),
+  /** Base64 SHA-256 of the bytes: the consent's FileHash. */
+  sha256: text('sha256').notNull(),
+  uploadedAt: ts('uploaded_at').notNull(),
+});
