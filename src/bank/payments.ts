@@ -13,7 +13,7 @@ import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import { balanceOf, internalAccountId, postExternalDebit, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
-import { payCreditor } from './schedules.ts';
+import { payCreditor, type ExternalPayout } from './schedules.ts';
 
 const { bankPayments } = schema;
 
@@ -29,7 +29,15 @@ export type PaymentStatus =
   | 'InitiationCompleted';
 
 export type PaymentKind =
-  'domestic' | 'domestic-vrp' | 'domestic-scheduled' | 'domestic-standing-order' | 'international';
+  | 'domestic'
+  | 'domestic-vrp'
+  | 'domestic-scheduled'
+  | 'domestic-standing-order'
+  | 'international'
+  | 'international-scheduled'
+  | 'international-standing-order'
+  /** A file (bulk) payment: the resource under its id, each transaction of the file under `<id>:<n>`. */
+  | 'file';
 
 export interface NewPayment {
   id?: string;
@@ -50,7 +58,7 @@ export interface NewPayment {
    * clearing (and the FX accounts) with `postExternalDebit`; `amountMinor` is the debit in the account's
    * currency, `instructed` what the payee receives.
    */
-  external?: { instructed?: { amountMinor: bigint; currency: string; rate: string }; feeMinor?: bigint };
+  external?: ExternalPayout;
 }
 
 /** `pay-<uuid>` fits OB's 40 characters for payment ids. */
@@ -60,6 +68,9 @@ const ID_PREFIX: Record<PaymentKind, string> = {
   'domestic-scheduled': 'dsp',
   'domestic-standing-order': 'dso',
   international: 'ip',
+  'international-scheduled': 'isp',
+  'international-standing-order': 'iso',
+  file: 'fp',
 };
 
 export function newPaymentId(kind: PaymentKind): string {

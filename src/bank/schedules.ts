@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lte } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
 import { schema } from '../store/index.ts';
-import type { Counterparty } from '../store/schema/bank.ts';
+import type { Counterparty, ExternalTerms } from '../store/schema/bank.ts';
 import {
   AccountNotFoundError,
   BankError,
@@ -137,7 +137,38 @@ export interface NewScheduledPayment {
   creditor: Counterparty;
   reference?: string;
   debtorReference?: string;
+  /** An international payment: paid out through clearing (and FX) with these terms, never on-us. */
+  external?: ExternalPayout;
   id?: string;
+}
+
+/**
+ * How an international future-dated payment leaves the bank, each time it is paid: what the payee
+ * receives in the currency of transfer at `rate`, and the charge to the debtor in the account's currency.
+ */
+export interface ExternalPayout {
+  instructed?: { amountMinor: bigint; currency: string; rate: string };
+  feeMinor?: bigint;
+}
+
+function storedPayout(payout: ExternalPayout | undefined): ExternalTerms | null {
+  if (!payout) return null;
+  return {
+    ...(payout.instructed
+      ? { instructed: { ...payout.instructed, amountMinor: String(payout.instructed.amountMinor) } }
+      : {}),
+    ...(payout.feeMinor !== undefined ? { feeMinor: String(payout.feeMinor) } : {}),
+  };
+}
+
+function payoutOf(stored: ExternalTerms | null): ExternalPayout | undefined {
+  if (!stored) return undefined;
+  return {
+    ...(stored.instructed
+      ? { instructed: { ...stored.instructed, amountMinor: BigInt(stored.instructed.amountMinor) } }
+      : {}),
+    ...(stored.feeMinor !== undefined ? { feeMinor: BigInt(stored.feeMinor) } : {}),
+  };
 }
 
 export async function createScheduledPayment(
@@ -162,6 +193,7 @@ export async function createScheduledPayment(
       amountMinor: input.amountMinor,
       currency: input.currency,
       creditor: input.creditor,
+      external: storedPayout(input.external),
       status: 'Pending',
       createdAt: ctx.clock.now(),
     })
@@ -193,6 +225,8 @@ export interface NewStandingOrder {
   finalPaymentMinor?: bigint;
   numberOfPayments?: number;
   supplementaryData?: Record<string, unknown>;
+  /** An international standing order: every payment leaves through clearing (and FX) on these terms. */
+  external?: ExternalPayout;
   id?: string;
 }
 
@@ -239,6 +273,7 @@ export async function createStandingOrder(
           ? { recurringPaymentMinor: String(input.recurringPaymentMinor) }
           : {}),
       },
+      external: storedPayout(input.external),
       createdAt: ctx.clock.now(),
     })
     .returning();
@@ -345,6 +380,7 @@ export async function runDuePayments(
         reference: payment.reference ?? undefined,
         origin: `scheduled-payment:${payment.id}`,
         kind: 'scheduled-payment',
+        external: payoutOf(payment.external),
       });
       await tx
         .update(bankScheduledPayments)
@@ -382,6 +418,7 @@ export async function runDuePayments(
           reference: order.reference ?? undefined,
           origin: `standing-order:${order.id}:${paymentNumber}`,
           kind: 'standing-order',
+          external: payoutOf(order.external),
         });
         const next = following(order, paymentNumber);
         await tx
@@ -430,10 +467,23 @@ function following(order: StandingOrder, made: number): { at: Date; amountMinor:
 async function attempt(
   tx: Queryable,
   ctx: LedgerContext,
-  input: Parameters<typeof payCreditor>[2],
+  input: Parameters<typeof payCreditor>[2] & { external: ExternalPayout | undefined },
 ): Promise<{ status: 'Executed' | 'Rejected'; entryId?: string; reason?: string }> {
+  const { external, ...payment } = input;
   try {
-    const entry = await payCreditor(tx, ctx, input);
+    const entry = external
+      ? await postExternalDebit(tx, ctx, {
+          accountId: payment.accountId,
+          amountMinor: payment.amountMinor,
+          currency: payment.currency,
+          counterparty: payment.creditor,
+          reference: payment.reference,
+          origin: payment.origin,
+          kind: `international-${payment.kind}`,
+          ...(external.instructed ? { instructed: external.instructed } : {}),
+          ...(external.feeMinor !== undefined ? { feeMinor: external.feeMinor } : {}),
+        })
+      : await payCreditor(tx, ctx, payment);
     return { status: 'Executed', entryId: entry.id };
   } catch (error) {
     if (error instanceof DuplicateOriginError)

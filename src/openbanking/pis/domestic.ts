@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import {
   executePayment,
   findAccountByIdentification,
-  fundsAvailable,
   getAccount,
   getPayment,
   type AccountRecord,
@@ -15,6 +14,7 @@ import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
+import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
   assertSubmissionMatchesConsent,
   clientIdOf,
@@ -136,38 +136,15 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     },
   );
 
-  scope.get<{ Params: { ConsentId: string } }>(
-    '/domestic-payment-consents/:ConsentId/funds-confirmation',
-    { preHandler: guard(submissionChecks(['domestic-payment'], false), context.guard) },
-    async (request) => {
-      const intent = guarded(request).intent;
-      if (!intent || intent.id !== request.params.ConsentId)
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.ConsentMismatch',
-          'the access token was issued for another consent',
-        );
+  consentFundsConfirmation(scope, context, {
+    consents: '/domestic-payment-consents',
+    kind: 'domestic-payment',
+    needed(intent) {
       const initiation = intent.data.Initiation as DomesticInitiation;
       const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
-      const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
-      const available = await fundsAvailable(
-        db,
-        account.id,
-        amountMinor,
-        initiation.InstructedAmount.Currency,
-      );
-      return {
-        Data: {
-          FundsAvailableResult: {
-            FundsAvailableDateTime: obDateTime(clock.now()),
-            FundsAvailable: available,
-          },
-        },
-        Links: { Self: `${base}/domestic-payment-consents/${intent.id}/funds-confirmation` },
-        Meta: {},
-      };
+      return { amountMinor, currency: initiation.InstructedAmount.Currency };
     },
-  );
+  });
 
   scope.post(
     '/domestic-payments',

@@ -2,15 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
   executePayment,
-  findAccountByIdentification,
-  fromMinor,
-  fundsAvailable,
   getAccount,
   getPayment,
-  INTERNATIONAL_CHARGE_GBP_MINOR,
-  quoteFx,
-  quoteFxForTarget,
-  SANDBOX_GBP_RATES,
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
@@ -31,210 +24,33 @@ import {
   submissionChecks,
   type PaymentsContext,
 } from './common.ts';
+import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
-  accountSchema,
-  amountToMinor,
-  checkAccount,
-  creditorAccountSchema,
-  currencySchema,
-  instructedAmountSchema,
-  parseBody,
-  remittanceSchema,
-  riskSchema,
-} from './validation.ts';
-
-const text = (max: number) => z.string().min(1).max(max);
-const address = z.record(z.string(), z.unknown());
-
-const initiationSchema = z.strictObject({
-  InstructionIdentification: text(35),
-  EndToEndIdentification: text(35),
-  LocalInstrument: z.string().optional(),
-  InstructionPriority: z.enum(['Normal', 'Urgent']).optional(),
-  Purpose: text(4).optional(),
-  ExtendedPurpose: text(140).optional(),
-  ChargeBearer: z.enum(['BorneByCreditor', 'BorneByDebtor', 'FollowingServiceLevel', 'Shared']).optional(),
-  CurrencyOfTransfer: currencySchema,
-  DestinationCountryCode: z
-    .string()
-    .regex(/^[A-Z]{2}$/)
-    .optional(),
-  InstructedAmount: instructedAmountSchema,
-  ExchangeRateInformation: z
-    .strictObject({
-      UnitCurrency: currencySchema,
-      ExchangeRate: z.number().optional(),
-      RateType: z.enum(['Actual', 'Agreed', 'Indicative']),
-      ContractIdentification: text(256).optional(),
-    })
-    .optional(),
-  DebtorAccount: accountSchema.optional(),
-  Creditor: z.strictObject({ Name: text(140).optional(), PostalAddress: address.optional() }).optional(),
-  CreditorAgent: z
-    .strictObject({
-      SchemeName: z.string().optional(),
-      Identification: text(35).optional(),
-      Name: text(140).optional(),
-      PostalAddress: address.optional(),
-    })
-    .optional(),
-  CreditorAccount: creditorAccountSchema,
-  RemittanceInformation: remittanceSchema.optional(),
-  SupplementaryData: z.record(z.string(), z.unknown()).optional(),
-});
-type InternationalInitiation = z.infer<typeof initiationSchema>;
+  internationalInitiationSchema,
+  payoutOf,
+  quoteFields,
+  stagingCurrency,
+  storedTerms,
+  termsFor,
+  termsOfStoredRequest,
+  type InternationalInitiation,
+  type Terms,
+} from './international-terms.ts';
+import { parseBody, riskSchema } from './validation.ts';
 
 const consentSchema = z.strictObject({
   Data: z.strictObject({
     ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
-    Initiation: initiationSchema,
+    Initiation: internationalInitiationSchema,
     Authorisation: z.unknown().optional(),
     SCASupportData: z.unknown().optional(),
   }),
   Risk: riskSchema,
 });
 const paymentSchema = z.strictObject({
-  Data: z.strictObject({ ConsentId: text(128), Initiation: initiationSchema }),
+  Data: z.strictObject({ ConsentId: z.string().min(1).max(128), Initiation: internationalInitiationSchema }),
   Risk: riskSchema,
 });
-
-/** The terms of an international payment from an account in `accountCurrency`. */
-interface Terms {
-  /** Debit of the account for the transfer itself (without the charge). */
-  debitMinor: bigint;
-  /** What the payee receives, in the currency of transfer. */
-  transferMinor: bigint;
-  transferCurrency: string;
-  accountCurrency: string;
-  /** Units of the transfer currency per unit of the account currency. */
-  rate: string;
-  /** The charge to the debtor (0 when the creditor bears the charges). */
-  chargeMinor: bigint;
-  chargeBearer: string;
-}
-
-function refuseCurrency(message: string, path: string): ObError {
-  return ObError.single(400, 'UK.OBIE.Unsupported.Currency', message, path);
-}
-
-/** Checks an Initiation on its own (staging): currencies the sandbox exchanges, amounts, accounts, no agreed rates. */
-function checkInitiation(initiation: InternationalInitiation): bigint {
-  const path = 'Data.Initiation';
-  const amountMinor = amountToMinor(initiation.InstructedAmount, `${path}.InstructedAmount`);
-  for (const [currency, where] of [
-    [initiation.CurrencyOfTransfer, 'CurrencyOfTransfer'],
-    [initiation.InstructedAmount.Currency, 'InstructedAmount.Currency'],
-  ] as const) {
-    if (SANDBOX_GBP_RATES[currency] === undefined)
-      throw refuseCurrency(`the bank does not exchange ${currency}`, `${path}.${where}`);
-  }
-  checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
-  if (!['UK.OBIE.IBAN', 'UK.OBIE.SortCodeAccountNumber'].includes(initiation.CreditorAccount.SchemeName))
-    throw ObError.single(
-      400,
-      'UK.OBIE.Unsupported.Scheme',
-      'CreditorAccount.SchemeName must be UK.OBIE.IBAN or UK.OBIE.SortCodeAccountNumber',
-      `${path}.CreditorAccount.SchemeName`,
-    );
-  if (initiation.ExchangeRateInformation?.RateType === 'Agreed')
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'agreed (contracted) exchange rates are not offered; use Actual or Indicative',
-      `${path}.ExchangeRateInformation.RateType`,
-    );
-  return amountMinor;
-}
-
-/**
- * The terms from an account in `accountCurrency`: the instructed amount is either in the currency of
- * transfer (the payee receives exactly it) or in the account's currency (the account is debited exactly it).
- */
-function termsFor(initiation: InternationalInitiation, accountCurrency: string): Terms {
-  const amountMinor = checkInitiation(initiation);
-  const transferCurrency = initiation.CurrencyOfTransfer;
-  const instructedCurrency = initiation.InstructedAmount.Currency;
-  if (SANDBOX_GBP_RATES[accountCurrency] === undefined)
-    throw refuseCurrency(`the bank does not exchange ${accountCurrency}`, 'Data.Initiation.DebtorAccount');
-  let debitMinor: bigint;
-  let transferMinor: bigint;
-  let rate: string;
-  if (instructedCurrency === transferCurrency) {
-    const quote = quoteFxForTarget(amountMinor, accountCurrency, transferCurrency);
-    debitMinor = quote.sourceMinor;
-    transferMinor = amountMinor;
-    rate = quote.rate;
-  } else if (instructedCurrency === accountCurrency) {
-    const quote = quoteFx(amountMinor, accountCurrency, transferCurrency);
-    debitMinor = amountMinor;
-    transferMinor = quote.targetMinor;
-    rate = quote.rate;
-  } else {
-    throw refuseCurrency(
-      `InstructedAmount must be in the currency of transfer (${transferCurrency}) or of the debtor account (${accountCurrency})`,
-      'Data.Initiation.InstructedAmount.Currency',
-    );
-  }
-  if (transferMinor <= 0n || debitMinor <= 0n)
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'the amount is too small to convert',
-      'Data.Initiation.InstructedAmount.Amount',
-    );
-  const chargeBearer = initiation.ChargeBearer ?? 'BorneByDebtor';
-  const chargeMinor =
-    chargeBearer === 'BorneByCreditor'
-      ? 0n
-      : quoteFx(INTERNATIONAL_CHARGE_GBP_MINOR, 'GBP', accountCurrency).targetMinor;
-  return { debitMinor, transferMinor, transferCurrency, accountCurrency, rate, chargeMinor, chargeBearer };
-}
-
-function quoteFields(terms: Terms, rateType: 'Indicative' | 'Actual') {
-  return {
-    ...(terms.chargeMinor > 0n
-      ? {
-          Charges: [
-            {
-              ChargeBearer: terms.chargeBearer,
-              Type: 'UK.OBIE.InternationalPayment',
-              Amount: {
-                Amount: fromMinor(terms.chargeMinor, terms.accountCurrency),
-                Currency: terms.accountCurrency,
-              },
-            },
-          ],
-        }
-      : {}),
-    ...(terms.transferCurrency !== terms.accountCurrency
-      ? {
-          ExchangeRateInformation: {
-            UnitCurrency: terms.accountCurrency,
-            ExchangeRate: Number(terms.rate),
-            RateType: rateType,
-          },
-        }
-      : {}),
-  };
-}
-
-/** The debtor's currency for an indicative quote at staging: the named debtor account's, else GBP. */
-async function stagingCurrency(
-  context: PaymentsContext,
-  initiation: InternationalInitiation,
-): Promise<string> {
-  const named = initiation.DebtorAccount;
-  if (!named) return 'GBP';
-  const account = await findAccountByIdentification(context.db, named.SchemeName, named.Identification);
-  if (!account)
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'the debtor account is not an account of this bank',
-      'Data.Initiation.DebtorAccount',
-    );
-  return account.currency;
-}
 
 function consentBody(
   intent: Intent,
@@ -263,19 +79,8 @@ function consentBody(
 }
 
 function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
-  const request = payment.request as { Initiation: unknown; Terms?: Record<string, string> };
-  const stored = request.Terms;
-  const terms: Terms | undefined = stored
-    ? {
-        debitMinor: BigInt(stored.debitMinor ?? '0'),
-        transferMinor: BigInt(stored.transferMinor ?? '0'),
-        transferCurrency: stored.transferCurrency ?? payment.currency,
-        accountCurrency: stored.accountCurrency ?? payment.currency,
-        rate: stored.rate ?? '1',
-        chargeMinor: BigInt(stored.chargeMinor ?? '0'),
-        chargeBearer: stored.chargeBearer ?? 'BorneByDebtor',
-      }
-    : undefined;
+  const request = payment.request as { Initiation: unknown };
+  const terms = termsOfStoredRequest(payment.request, payment.currency);
   return {
     Data: {
       InternationalPaymentId: payment.id,
@@ -362,37 +167,14 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     },
   );
 
-  scope.get<{ Params: { ConsentId: string } }>(
-    '/international-payment-consents/:ConsentId/funds-confirmation',
-    { preHandler: guard(submissionChecks(['international-payment'], false), context.guard) },
-    async (request) => {
-      const intent = guarded(request).intent;
-      if (!intent || intent.id !== request.params.ConsentId)
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.ConsentMismatch',
-          'the access token was issued for another consent',
-        );
-      const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
+  consentFundsConfirmation(scope, context, {
+    consents: '/international-payment-consents',
+    kind: 'international-payment',
+    needed(intent, account) {
       const terms = termsFor(intent.data.Initiation as InternationalInitiation, account.currency);
-      const available = await fundsAvailable(
-        db,
-        account.id,
-        terms.debitMinor + terms.chargeMinor,
-        account.currency,
-      );
-      return {
-        Data: {
-          FundsAvailableResult: {
-            FundsAvailableDateTime: obDateTime(clock.now()),
-            FundsAvailable: available,
-          },
-        },
-        Links: { Self: `${base}/international-payment-consents/${intent.id}/funds-confirmation` },
-        Meta: {},
-      };
+      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
     },
-  );
+  });
 
   scope.post(
     '/international-payments',
@@ -419,7 +201,6 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
           await consume({ db: tx, clock }, intent.id, { detail: 'international payment submitted' }).catch(
             asObError,
           );
-          const fx = terms.transferCurrency !== terms.accountCurrency;
           const payment = await executePayment(
             tx,
             { clock },
@@ -445,30 +226,8 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
                   : {}),
               },
               reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
-              request: {
-                ...body.Data,
-                Terms: {
-                  debitMinor: String(terms.debitMinor),
-                  transferMinor: String(terms.transferMinor),
-                  transferCurrency: terms.transferCurrency,
-                  accountCurrency: terms.accountCurrency,
-                  rate: terms.rate,
-                  chargeMinor: String(terms.chargeMinor),
-                  chargeBearer: terms.chargeBearer,
-                },
-              },
-              external: {
-                ...(fx
-                  ? {
-                      instructed: {
-                        amountMinor: terms.transferMinor,
-                        currency: terms.transferCurrency,
-                        rate: terms.rate,
-                      },
-                    }
-                  : {}),
-                feeMinor: terms.chargeMinor,
-              },
+              request: { ...body.Data, Terms: storedTerms(terms) },
+              external: payoutOf(terms),
             },
           );
           return {

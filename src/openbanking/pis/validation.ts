@@ -14,9 +14,11 @@ import { ObError } from '../errors.ts';
  * known ISO currency, no more decimals than the currency has, greater than zero.
  */
 const text = (max: number) => z.string().min(1).max(max);
-const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
-  message: 'must be an ISO 8601 date-time with a zone',
-});
+export const dateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
+    message: 'must be an ISO 8601 date-time with a zone',
+  });
 
 export const amountSchema = z.string().regex(/^\d{1,13}$|^\d{1,13}\.\d{1,5}$/, {
   message: 'must be a decimal amount such as "10.50"',
@@ -273,13 +275,15 @@ export const scheduledPaymentRequestSchema = z.strictObject({
   Risk: riskSchema,
 });
 
+export const frequencySchema = z
+  .string()
+  .regex(
+    /^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/,
+    { message: 'is not an OB frequency code' },
+  );
+
 export const standingOrderInitiationSchema = z.strictObject({
-  Frequency: z
-    .string()
-    .regex(
-      /^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/,
-      { message: 'is not an OB frequency code' },
-    ),
+  Frequency: frequencySchema,
   Reference: text(35).optional(),
   NumberOfPayments: text(35).optional(),
   FirstPaymentDateTime: dateTime,
@@ -310,7 +314,7 @@ export const standingOrderRequestSchema = z.strictObject({
   Risk: riskSchema,
 });
 
-function futureDate(value: string, now: Date, path: string): Date {
+export function futureDate(value: string, now: Date, path: string): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime()))
     throw ObError.single(400, 'UK.OBIE.Field.InvalidDate', `${path} is not a valid date-time`, path);
@@ -335,17 +339,14 @@ export function checkScheduledInitiation(
   };
 }
 
-export interface StandingOrderTerms {
+export interface StandingOrderTerms extends StandingOrderSchedule {
   currency: string;
-  firstPaymentAt: Date;
   firstPaymentMinor: bigint;
   recurringPaymentMinor?: bigint;
-  finalPaymentAt?: Date;
   finalPaymentMinor?: bigint;
-  numberOfPayments?: number;
 }
 
-/** A standing order's rules: amounts in one currency, dates in order and in the future, an end by date or count. */
+/** A standing order's rules: amounts in one currency, and its schedule (`checkStandingOrderSchedule`). */
 export function checkStandingOrderInitiation(
   initiation: StandingOrderInitiation,
   now: Date,
@@ -368,6 +369,28 @@ export function checkStandingOrderInitiation(
   const firstPaymentMinor = amountToMinor(initiation.FirstPaymentAmount, `${path}.FirstPaymentAmount`);
   const recurringPaymentMinor = amount(initiation.RecurringPaymentAmount, 'RecurringPaymentAmount');
   const finalPaymentMinor = amount(initiation.FinalPaymentAmount, 'FinalPaymentAmount');
+  const schedule = checkStandingOrderSchedule(initiation, now, path);
+  return {
+    currency,
+    firstPaymentMinor,
+    ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
+    ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
+    ...schedule,
+  };
+}
+
+export interface StandingOrderSchedule {
+  firstPaymentAt: Date;
+  finalPaymentAt?: Date;
+  numberOfPayments?: number;
+}
+
+/** When a standing order pays: first (and final) dates in order and in the future, an end by date or count. */
+export function checkStandingOrderSchedule(
+  initiation: { FirstPaymentDateTime: string; FinalPaymentDateTime?: string; NumberOfPayments?: string },
+  now: Date,
+  path: string,
+): StandingOrderSchedule {
   const firstPaymentAt = futureDate(initiation.FirstPaymentDateTime, now, `${path}.FirstPaymentDateTime`);
   const finalPaymentAt =
     initiation.FinalPaymentDateTime === undefined
@@ -399,12 +422,8 @@ export function checkStandingOrderInitiation(
       );
   }
   return {
-    currency,
     firstPaymentAt,
-    firstPaymentMinor,
-    ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
     ...(finalPaymentAt ? { finalPaymentAt } : {}),
-    ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
     ...(numberOfPayments !== undefined ? { numberOfPayments } : {}),
   };
 }

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { fundsAvailable, type AccountRecord } from '../../bank/index.ts';
+import type { Intent, IntentKind } from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded } from '../guard/index.ts';
+import { obDateTime } from '../http/wire.ts';
+import { debtorAccount, submissionChecks, type PaymentsContext } from './common.ts';
+
+/**
+ * `GET <consents>/{ConsentId}/funds-confirmation`: with the PSU's token for the consent, whether the
+ * debtor account the PSU chose holds what the payment will take now (amount, and any charge).
+ */
+export function consentFundsConfirmation(
+  scope: FastifyInstance,
+  context: PaymentsContext,
+  route: {
+    consents: string;
+    kind: IntentKind;
+    /** What the payment takes from `account`, in the account's currency. */
+    needed(intent: Intent, account: AccountRecord): { amountMinor: bigint; currency: string };
+  },
+): void {
+  const { db, clock } = context;
+  scope.get<{ Params: { ConsentId: string } }>(
+    `${route.consents}/:ConsentId/funds-confirmation`,
+    { preHandler: guard(submissionChecks([route.kind], false), context.guard) },
+    async (request) => {
+      const intent = guarded(request).intent;
+      if (!intent || intent.id !== request.params.ConsentId)
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.ConsentMismatch',
+          'the access token was issued for another consent',
+        );
+      const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
+      const { amountMinor, currency } = route.needed(intent, account);
+      const available = await fundsAvailable(db, account.id, amountMinor, currency);
+      return {
+        Data: {
+          FundsAvailableResult: {
+            FundsAvailableDateTime: obDateTime(clock.now()),
+            FundsAvailable: available,
+          },
+        },
+        Links: { Self: `${context.publicBaseUrl}${route.consents}/${intent.id}/funds-confirmation` },
+        Meta: {},
+      };
+    },
+  );
+}
