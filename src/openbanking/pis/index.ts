@@ -3,6 +3,7 @@ import { signedJsonScope } from '../http/jws.ts';
 import type { PaymentsContext } from './common.ts';
 import { domesticVrps } from '../vrp/domestic-vrp.ts';
 import { domesticPayments } from './domestic.ts';
+import { filePayments } from './file-payments.ts';
 import { futureDatedPayments } from './future-dated.ts';
 import { internationalPayments } from './international.ts';
 
@@ -18,4 +19,5 @@ export async function paymentInitiation(scope: FastifyInstance, context: Payment
   domesticVrps(scope, context);
   futureDatedPayments(scope, context);
   internationalPayments(scope, context);
+  filePayments(scope, context);
 }

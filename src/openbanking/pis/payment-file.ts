@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ObError } from '../errors.ts';
-import { checkDomesticInitiation, domesticInitiationSchema, parseBody, type DomesticInitiation } from './validation.ts';
+import {
+  checkDomesticInitiation,
+  domesticInitiationSchema,
+  parseBody,
+  type DomesticInitiation,
+} from './validation.ts';
 
 /**
  * The payment files a file-payment consent can carry, and the checks an upload must pass before the PSU is
@@ -190,7 +195,10 @@ export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFil
     transactions.push({ index: i + 1, initiation, amountMinor });
   });
 
-  if (terms.ControlSum !== undefined && controlSumOf(terms.ControlSum, 'Data.Initiation.ControlSum') !== totalScaled)
+  if (
+    terms.ControlSum !== undefined &&
+    controlSumOf(terms.ControlSum, 'Data.Initiation.ControlSum') !== totalScaled
+  )
     throw mismatch(
       'Data.Initiation.ControlSum',
       `the amounts of the file add up to ${formatScaled(totalScaled)}, the consent's ControlSum is ${String(terms.ControlSum)}`,

@@ -1,0 +1,536 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import {
+  executePayment,
+  findAccountByIdentification,
+  fromMinor,
+  getAccount,
+  getPayment,
+  listPaymentsForConsent,
+  newPaymentId,
+  recordInstruction,
+  type AccountRecord,
+  type PaymentRecord,
+} from '../../bank/index.ts';
+import {
+  consume,
+  createIntent,
+  getIntentForClient,
+  markFileUploaded,
+  readDateTime,
+  type Intent,
+} from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
+import { asObError } from '../http/intent-errors.ts';
+import { requireSignature } from '../http/jws.ts';
+import { obDateTime } from '../http/wire.ts';
+import {
+  assertSubmissionMatchesConsent,
+  clientIdOf,
+  debtorAccount,
+  debtorOf,
+  paymentStatusDetail,
+  rejectionText,
+  RESOURCE_ID,
+  submissionChecks,
+  type PaymentsContext,
+} from './common.ts';
+import {
+  controlSumOf,
+  fileHashOf,
+  FILE_TYPES,
+  MAX_FILE_TRANSACTIONS,
+  mediaTypeOf,
+  readPaymentFile,
+  type FileTerms,
+} from './payment-file.ts';
+import {
+  accountSchema,
+  checkAccount,
+  checkDomesticInitiation,
+  domesticConsentRequestSchema,
+  parseBody,
+  remittanceSchema,
+} from './validation.ts';
+
+/**
+ * File payments (OB Read/Write v3.1.11): a consent staged with the file's metadata (AwaitingUpload), the
+ * file uploaded against it (checked against the metadata, then AwaitingAuthorisation), authorised by the
+ * PSU, and submitted: every transaction of the file is executed at once on the ledger from the debtor
+ * account, each as its own payment (`<FilePaymentId>:<n>`, ledger origin `payment:<FilePaymentId>:<n>`),
+ * in the one database transaction that consumes the consent and spends the idempotency key. A transaction
+ * the ledger refuses (insufficient funds beyond the overdraft, …) is Rejected with nothing posted; the others
+ * are paid. Only immediate files are offered: a RequestedExecutionDateTime in the future is refused.
+ */
+
+const text = (max: number) => z.string().min(1).max(max);
+
+const fileInitiationSchema = z.strictObject({
+  FileType: text(256),
+  FileHash: text(44),
+  FileReference: text(40).optional(),
+  NumberOfTransactions: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { message: 'must be a count of 1 to 15 digits' })
+    .optional(),
+  ControlSum: z.number().optional(),
+  RequestedExecutionDateTime: z.string().optional(),
+  LocalInstrument: z.string().optional(),
+  DebtorAccount: accountSchema.optional(),
+  RemittanceInformation: remittanceSchema.optional(),
+  SupplementaryData: z.record(z.string(), z.unknown()).optional(),
+});
+type FileInitiation = z.infer<typeof fileInitiationSchema>;
+
+const consentData = domesticConsentRequestSchema.shape.Data.shape;
+const fileConsentRequestSchema = z.strictObject({
+  Data: z.strictObject({
+    Initiation: fileInitiationSchema,
+    Authorisation: consentData.Authorisation,
+    SCASupportData: consentData.SCASupportData,
+  }),
+});
+
+const filePaymentRequestSchema = z.strictObject({
+  Data: z.strictObject({ ConsentId: text(128), Initiation: fileInitiationSchema }),
+});
+
+/** A file-payment consent carries no Risk (OBWriteFileConsent3); it is stored, and matched, as `{}`. */
+const NO_RISK = {};
+
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+
+/** Every rule of a file Initiation that the consent alone can be checked against. */
+function checkFileInitiation(initiation: FileInitiation, now: Date): void {
+  const path = 'Data.Initiation';
+  if (!(initiation.FileType in FILE_TYPES))
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      `${path}.FileType ${initiation.FileType} is not supported (use ${Object.keys(FILE_TYPES).join(', ')})`,
+      `${path}.FileType`,
+    );
+  if (!BASE64_SHA256.test(initiation.FileHash))
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      `${path}.FileHash must be the base64 of a SHA-256 hash (44 characters)`,
+      `${path}.FileHash`,
+    );
+  if (initiation.NumberOfTransactions !== undefined) {
+    const count = BigInt(initiation.NumberOfTransactions);
+    if (count < 1n || count > BigInt(MAX_FILE_TRANSACTIONS))
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        `${path}.NumberOfTransactions must be 1 to ${MAX_FILE_TRANSACTIONS}`,
+        `${path}.NumberOfTransactions`,
+      );
+  }
+  if (initiation.ControlSum !== undefined) controlSumOf(initiation.ControlSum, `${path}.ControlSum`);
+  let executeAt: Date | undefined;
+  try {
+    executeAt = readDateTime(initiation, 'RequestedExecutionDateTime', path);
+  } catch (error) {
+    asObError(error);
+  }
+  if (executeAt && executeAt.getTime() > now.getTime())
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.InvalidDate',
+      `${path}.RequestedExecutionDateTime is in the future: this bank executes files on submission only (omit it, or give a time not after now)`,
+      `${path}.RequestedExecutionDateTime`,
+    );
+  if (initiation.LocalInstrument !== undefined)
+    // The domestic rule for LocalInstrument, on a probe whose other fields are valid: one list, one place.
+    checkDomesticInitiation(
+      {
+        InstructionIdentification: '-',
+        EndToEndIdentification: '-',
+        LocalInstrument: initiation.LocalInstrument,
+        InstructedAmount: { Amount: '1', Currency: 'GBP' },
+        CreditorAccount: {
+          SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+          Identification: '00000000000000',
+          Name: '-',
+        },
+      },
+      path,
+    );
+  checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
+}
+
+const termsOf = (initiation: FileInitiation): FileTerms => initiation;
+
+/** OBWriteFileConsentResponse4 of an intent. */
+function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
+  const data = intent.data;
+  return {
+    Data: {
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      Initiation: data.Initiation,
+      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
+      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
+      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+    },
+    Links: { Self: self },
+    Meta: {},
+  };
+}
+
+interface StoredFile {
+  contentType: string;
+  content: string;
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  const value = result as { rows?: T[] } | T[];
+  return Array.isArray(value) ? value : (value.rows ?? []);
+}
+
+async function loadFile(db: Db, consentId: string): Promise<StoredFile | undefined> {
+  const [row] = rowsOf<{ content_type: string; content: string }>(
+    await db.execute(sql`select content_type, content from ob_payment_files where consent_id = ${consentId}`),
+  );
+  return row ? { contentType: row.content_type, content: row.content } : undefined;
+}
+
+/** The transactions of a file payment, in file order. */
+async function transactionsOf(db: Db, payment: PaymentRecord): Promise<PaymentRecord[]> {
+  const prefix = `${payment.id}:`;
+  const index = (row: PaymentRecord) => Number(row.id.slice(prefix.length));
+  return (await listPaymentsForConsent(db, payment.consentId))
+    .filter((row) => row.kind === 'file' && row.id.startsWith(prefix))
+    .sort((a, b) => index(a) - index(b));
+}
+
+/** InitiationFailed when the ledger refused every transaction; InitiationCompleted once the file ran. */
+function fileStatus(transactions: readonly PaymentRecord[]): 'InitiationCompleted' | 'InitiationFailed' {
+  return transactions.length > 0 && transactions.every((t) => t.status === 'Rejected')
+    ? 'InitiationFailed'
+    : 'InitiationCompleted';
+}
+
+function lastUpdate(payment: PaymentRecord, transactions: readonly PaymentRecord[]): Date {
+  return transactions.reduce(
+    (latest, t) => (t.statusUpdatedAt > latest ? t.statusUpdatedAt : latest),
+    payment.statusUpdatedAt,
+  );
+}
+
+export function filePayments(scope: FastifyInstance, context: PaymentsContext): void {
+  const { db, clock } = context;
+  const base = context.publicBaseUrl;
+  const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
+  const signed = requireSignature(context.signatures, clientIdOf);
+
+  const ownedConsent = async (clientId: string, consentId: string, on: Db = db): Promise<Intent> => {
+    const intent = RESOURCE_ID.test(consentId)
+      ? await getIntentForClient(on, consentId, clientId)
+      : undefined;
+    if (!intent || intent.kind !== 'file-payment')
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file payment consent ${consentId} of yours`);
+    return intent;
+  };
+
+  scope.post('/file-payment-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
+    const clientId = guarded(request).token.clientId;
+    const body = parseBody(fileConsentRequestSchema, request.body);
+    const initiation = body.Data.Initiation;
+    checkFileInitiation(initiation, clock.now());
+    const named = initiation.DebtorAccount;
+    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
+      throw ObError.single(
+        400,
+        'UK.OBIE.Field.Invalid',
+        'the debtor account is not an account of this bank',
+        'Data.Initiation.DebtorAccount',
+      );
+    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+      const intent = await createIntent(
+        { db: tx, clock },
+        { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK },
+      ).catch(asObError);
+      return {
+        status: 201,
+        body: consentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
+      };
+    });
+    return reply.status(outcome.status).send(outcome.body);
+  });
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/file-payment-consents/:ConsentId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
+      const debtor =
+        intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
+          ? await getAccount(db, intent.accountIds[0])
+          : undefined;
+      return consentBody(intent, `${base}/file-payment-consents/${intent.id}`, debtor);
+    },
+  );
+
+  // The upload takes the file's own bytes, whatever its media type: a scope of its own whose body parser
+  // keeps them raw (for the signature, the idempotency hash and FileHash) and parses nothing.
+  void scope.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      request.rawBody = body as Buffer;
+      done(null, undefined);
+    });
+    uploads.post<{ Params: { ConsentId: string } }>(
+      '/file-payment-consents/:ConsentId/file',
+      { preHandler: [consentGuard, signed] },
+      async (request, reply) => {
+        const clientId = guarded(request).token.clientId;
+        const intent = await ownedConsent(clientId, request.params.ConsentId);
+        const initiation = intent.data.Initiation as FileInitiation;
+        const mediaType = FILE_TYPES[initiation.FileType];
+        if (mediaTypeOf(request.headers['content-type']) !== mediaType)
+          throw ObError.single(
+            415,
+            'UK.OBIE.Header.Invalid',
+            `a ${initiation.FileType} file is uploaded as ${mediaType ?? 'nothing we take'}`,
+            'content-type',
+          );
+        const bytes = request.rawBody ?? Buffer.alloc(0);
+        const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+          // The transition first: a second upload is refused for what it is, whatever the file. A file
+          // that fails its checks rolls the transition back, and the consent stays AwaitingUpload.
+          await markFileUploaded({ db: tx, clock }, intent.id, `file of ${bytes.length} bytes`).catch(
+            asObError,
+          );
+          readPaymentFile(bytes, termsOf(initiation));
+          await tx.execute(sql`
+            insert into ob_payment_files (consent_id, client_id, content_type, content, sha256, uploaded_at)
+            values (${intent.id}, ${clientId}, ${mediaType ?? ''}, ${Buffer.from(bytes).toString('utf8')},
+                    ${fileHashOf(bytes)}, ${clock.now().toISOString()}::timestamptz)`);
+          return { status: 200, body: null };
+        });
+        // OB: 200 with no body (so nothing to sign).
+        return reply.status(outcome.status).send();
+      },
+    );
+  });
+
+  scope.get<{ Params: { ConsentId: string } }>(
+    '/file-payment-consents/:ConsentId/file',
+    { preHandler: consentGuard },
+    async (request, reply) => {
+      const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
+      const file = await loadFile(db, intent.id);
+      if (!file)
+        throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file has been uploaded to ${intent.id}`);
+      // Sent as the string it was uploaded as (checked UTF-8): the bank's signature covers these bytes.
+      return reply.type(file.contentType).send(file.content);
+    },
+  );
+
+  const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
+    const transactions = await transactionsOf(on, payment);
+    const debtor = await getAccount(on, payment.debtorAccountId);
+    return {
+      transactions,
+      body: {
+        Data: {
+          FilePaymentId: payment.id,
+          ConsentId: payment.consentId,
+          CreationDateTime: obDateTime(payment.createdAt),
+          Status: fileStatus(transactions),
+          StatusUpdateDateTime: obDateTime(lastUpdate(payment, transactions)),
+          Initiation: payment.request.Initiation,
+          ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+        },
+        Links: { Self: `${base}/file-payments/${payment.id}` },
+        Meta: {},
+      },
+    };
+  };
+
+  scope.post(
+    '/file-payments',
+    { preHandler: [guard(submissionChecks(['file-payment'], true), context.guard), signed] },
+    async (request, reply) => {
+      const state = guarded(request);
+      const intent = state.intent;
+      if (!intent) throw new Error('file payment submission reached without a consent');
+      const body = parseBody(filePaymentRequestSchema, request.body);
+      assertSubmissionMatchesConsent(intent, { Data: body.Data, Risk: NO_RISK });
+      const initiation = body.Data.Initiation;
+      const outcome = await idempotent(
+        db,
+        clock,
+        idempotencyScopeOf(request, state.token.clientId),
+        async (tx) => {
+          const stored = await loadFile(tx, intent.id);
+          if (!stored)
+            throw ObError.single(
+              400,
+              'UK.OBIE.Resource.InvalidConsentStatus',
+              'no file was uploaded to this consent',
+            );
+          const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), termsOf(initiation));
+          const account = await debtorAccount(tx, intent, file.debtor, 'Data.Initiation.DebtorAccount');
+          await consume({ db: tx, clock }, intent.id, {
+            detail: `file payment of ${file.transactions.length} transactions submitted`,
+          }).catch(asObError);
+          const id = newPaymentId('file');
+          const payment = await recordInstruction(
+            tx,
+            { clock },
+            {
+              id,
+              kind: 'file',
+              consentId: intent.id,
+              clientId: intent.clientId,
+              ...(intent.customerId ? { customerId: intent.customerId } : {}),
+              debtorAccountId: account.id,
+              amountMinor: file.totalMinor,
+              currency: file.currency,
+              request: body.Data,
+            },
+          );
+          for (const transaction of file.transactions) {
+            const item = transaction.initiation;
+            await executePayment(
+              tx,
+              { clock },
+              {
+                id: `${id}:${transaction.index}`,
+                kind: 'file',
+                consentId: intent.id,
+                clientId: intent.clientId,
+                ...(intent.customerId ? { customerId: intent.customerId } : {}),
+                debtorAccountId: account.id,
+                amountMinor: transaction.amountMinor,
+                currency: item.InstructedAmount.Currency,
+                creditor: {
+                  schemeName: item.CreditorAccount.SchemeName,
+                  identification: item.CreditorAccount.Identification.replace(/\s/g, ''),
+                  name: item.CreditorAccount.Name,
+                  ...(item.CreditorAccount.SecondaryIdentification
+                    ? { secondaryIdentification: item.CreditorAccount.SecondaryIdentification }
+                    : {}),
+                },
+                reference: item.RemittanceInformation?.Reference ?? item.EndToEndIdentification,
+                request: { FilePaymentId: id, Index: transaction.index, Initiation: item },
+              },
+            );
+          }
+          return { status: 201, body: (await resourceBody(payment, tx)).body };
+        },
+      );
+      if (!outcome.replayed) context.forgetIntent(intent.id);
+      return reply.status(outcome.status).send(outcome.body);
+    },
+  );
+
+  const ownedPayment = async (clientId: string, id: string): Promise<PaymentRecord> => {
+    const payment = RESOURCE_ID.test(id) ? await getPayment(db, id) : undefined;
+    if (!payment || payment.clientId !== clientId || payment.kind !== 'file' || payment.id.includes(':'))
+      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file payment ${id} of yours`);
+    return payment;
+  };
+
+  scope.get<{ Params: { FilePaymentId: string } }>(
+    '/file-payments/:FilePaymentId',
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(guarded(request).token.clientId, request.params.FilePaymentId);
+      return (await resourceBody(payment)).body;
+    },
+  );
+
+  scope.get<{ Params: { FilePaymentId: string } }>(
+    '/file-payments/:FilePaymentId/payment-details',
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(guarded(request).token.clientId, request.params.FilePaymentId);
+      const transactions = await transactionsOf(db, payment);
+      return {
+        Data: {
+          PaymentStatus: transactions.map((t) => paymentStatusDetail(t, obDateTime(t.statusUpdatedAt))),
+        },
+        Links: { Self: `${base}/file-payments/${payment.id}/payment-details` },
+        Meta: {},
+      };
+    },
+  );
+
+  /**
+   * The report file (`application/json`; the spec leaves its format to the bank):
+   *
+   *   { "Data": {
+   *       "FilePaymentId", "ConsentId", "FileType", "FileHash", "FileReference"?,
+   *       "Status": "InitiationCompleted" | "InitiationFailed", "StatusUpdateDateTime",
+   *       "NumberOfTransactions": "<n>", "ControlSum": "<sum of the amounts>",
+   *       "Accepted": { "NumberOfTransactions", "Amount": { "Amount", "Currency" } },
+   *       "Rejected": { "NumberOfTransactions", "Amount": { "Amount", "Currency" } },
+   *       "Transactions": [ { "Index" (1-based, file order), "InstructionIdentification",
+   *           "EndToEndIdentification", "InstructedAmount", "CreditorAccount", "PaymentTransactionId",
+   *           "Status" (OBTransactionIndividualStatus1Code), "StatusUpdateDateTime",
+   *           "StatusReasonDescription"? (why it was rejected) }, … ] },
+   *     "Links": { "Self" }, "Meta": {} }
+   */
+  scope.get<{ Params: { FilePaymentId: string } }>(
+    '/file-payments/:FilePaymentId/report-file',
+    { preHandler: consentGuard },
+    async (request, reply) => {
+      const payment = await ownedPayment(guarded(request).token.clientId, request.params.FilePaymentId);
+      const transactions = await transactionsOf(db, payment);
+      const initiation = payment.request.Initiation as FileInitiation;
+      const money = (rows: readonly PaymentRecord[]) => ({
+        NumberOfTransactions: String(rows.length),
+        Amount: {
+          Amount: fromMinor(
+            rows.reduce((sum, t) => sum + t.amountMinor, 0n),
+            payment.currency,
+          ),
+          Currency: payment.currency,
+        },
+      });
+      const rejected = transactions.filter((t) => t.status === 'Rejected');
+      const report = {
+        Data: {
+          FilePaymentId: payment.id,
+          ConsentId: payment.consentId,
+          FileType: initiation.FileType,
+          FileHash: initiation.FileHash,
+          ...(initiation.FileReference !== undefined ? { FileReference: initiation.FileReference } : {}),
+          Status: fileStatus(transactions),
+          StatusUpdateDateTime: obDateTime(lastUpdate(payment, transactions)),
+          NumberOfTransactions: String(transactions.length),
+          ControlSum: fromMinor(payment.amountMinor, payment.currency),
+          Accepted: money(transactions.filter((t) => t.status !== 'Rejected')),
+          Rejected: money(rejected),
+          Transactions: transactions.map((t) => {
+            const item = (t.request as { Index: number; Initiation: Record<string, unknown> }).Initiation;
+            const index = (t.request as { Index: number }).Index;
+            return {
+              Index: index,
+              InstructionIdentification: item.InstructionIdentification,
+              EndToEndIdentification: item.EndToEndIdentification,
+              InstructedAmount: item.InstructedAmount,
+              CreditorAccount: item.CreditorAccount,
+              PaymentTransactionId: t.entryId ?? t.id,
+              Status: t.status,
+              StatusUpdateDateTime: obDateTime(t.statusUpdatedAt),
+              ...(t.status === 'Rejected' ? { StatusReasonDescription: rejectionText(t.reason) } : {}),
+            };
+          }),
+        },
+        Links: { Self: `${base}/file-payments/${payment.id}/report-file` },
+        Meta: {},
+      };
+      return reply.type('application/json').send(JSON.stringify(report));
+    },
+  );
+}
