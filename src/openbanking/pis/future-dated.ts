@@ -3,7 +3,6 @@ import type { z } from 'zod';
 import {
   createScheduledPayment,
   createStandingOrder,
-  findAccountByIdentification,
   getAccount,
   getPayment,
   getScheduledPayment,
@@ -28,6 +27,21 @@ import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts'
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
+import { consentFundsConfirmation } from './funds-confirmation.ts';
+import {
+  internationalCreditor,
+  internationalScheduledInitiationSchema,
+  internationalStandingOrderInitiationSchema,
+  payoutOf,
+  quoteFields,
+  stagingCurrency,
+  storedTerms,
+  termsFor,
+  termsOfStoredRequest,
+  type InternationalScheduledInitiation,
+  type InternationalStandingOrderInitiation,
+  type Terms,
+} from './international-terms.ts';
 import {
   assertSubmissionMatchesConsent,
   clientIdOf,
@@ -40,7 +54,11 @@ import {
 import {
   checkScheduledInitiation,
   checkStandingOrderInitiation,
+  checkStandingOrderSchedule,
+  futureDate,
+  futureDatedConsentRequestSchema,
   parseBody,
+  submissionRequestSchema,
   scheduledConsentRequestSchema,
   scheduledPaymentRequestSchema,
   standingOrderConsentRequestSchema,
@@ -63,6 +81,14 @@ interface Initiation {
   CreditorAccount: Creditor;
 }
 
+/** What setting an instruction up in the bank gives back: the amount of (the first) payment, and its terms. */
+interface SetUp {
+  amountMinor: bigint;
+  currency: string;
+  /** An international instruction's terms, kept with the payment resource (`request.Terms`). */
+  terms?: Terms;
+}
+
 /** One kind of future-dated payment: how it is checked, set up in the bank, and reported. */
 interface FutureDated<I extends Initiation> {
   intentKind: IntentKind;
@@ -77,20 +103,24 @@ interface FutureDated<I extends Initiation> {
   paymentSchema: z.ZodType<{ Data: { ConsentId: string; Initiation: I }; Risk: Record<string, unknown> }>;
   /** Checks the Initiation (at staging and at submission). */
   check(initiation: I, now: Date): void;
-  /** Sets the instruction up in the bank under `id`; returns the amount of (the first) payment. */
-  setUp(
-    tx: Tx,
-    context: PaymentsContext,
-    id: string,
-    account: AccountRecord,
-    initiation: I,
-  ): Promise<{ amountMinor: bigint; currency: string }>;
+  /**
+   * International kinds: the terms of the Initiation from an account in `currency` (throws the OB error
+   * when they cannot be met), and whether resources show the exchange rate.
+   */
+  international?: { terms(initiation: I, currency: string): Terms; showsRate: boolean };
+  /** Sets the instruction up in the bank under `id`. */
+  setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
   /** The OB status of the resource and the payment-details entries. */
   report(
     db: Db,
     payment: PaymentRecord,
     now: Date,
   ): Promise<{ status: string; details: Record<string, unknown>[] }>;
+  /**
+   * What the payment will take from `account` — given for the kinds whose consents have a
+   * `funds-confirmation` endpoint in the spec.
+   */
+  fundsNeeded?(initiation: I, account: AccountRecord): { amountMinor: bigint; currency: string };
 }
 
 function counterparty(creditor: Creditor) {
@@ -237,10 +267,98 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
   },
 };
 
+const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
+  intentKind: 'international-scheduled-payment',
+  paymentKind: 'international-scheduled',
+  consents: '/international-scheduled-payment-consents',
+  payments: '/international-scheduled-payments',
+  idField: 'InternationalScheduledPaymentId',
+  consentSchema: futureDatedConsentRequestSchema(internationalScheduledInitiationSchema),
+  paymentSchema: submissionRequestSchema(internationalScheduledInitiationSchema),
+  check: (initiation, now) =>
+    void futureDate(initiation.RequestedExecutionDateTime, now, 'Data.Initiation.RequestedExecutionDateTime'),
+  international: { terms: termsFor, showsRate: true },
+  fundsNeeded(initiation, account) {
+    const terms = termsFor(initiation, account.currency);
+    return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+  },
+  async setUp(tx, context, id, account, initiation) {
+    const executeAt = futureDate(
+      initiation.RequestedExecutionDateTime,
+      context.clock.now(),
+      'Data.Initiation.RequestedExecutionDateTime',
+    );
+    const terms = termsFor(initiation, account.currency);
+    await createScheduledPayment(
+      tx,
+      { clock: context.clock },
+      {
+        id,
+        accountId: account.id,
+        scheduledAt: executeAt,
+        amountMinor: terms.debitMinor,
+        currency: account.currency,
+        creditor: internationalCreditor(initiation),
+        reference:
+          initiation.RemittanceInformation?.Reference ??
+          initiation.EndToEndIdentification ??
+          initiation.InstructionIdentification,
+        external: payoutOf(terms),
+      },
+    );
+    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+  },
+  report: (db, payment, now) => scheduled.report(db, payment, now),
+};
+
+const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiation> = {
+  intentKind: 'international-standing-order',
+  paymentKind: 'international-standing-order',
+  consents: '/international-standing-order-consents',
+  payments: '/international-standing-orders',
+  idField: 'InternationalStandingOrderId',
+  consentSchema: futureDatedConsentRequestSchema(internationalStandingOrderInitiationSchema),
+  paymentSchema: submissionRequestSchema(internationalStandingOrderInitiationSchema),
+  check: (initiation, now) => void checkStandingOrderSchedule(initiation, now, 'Data.Initiation'),
+  // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
+  international: { terms: termsFor, showsRate: false },
+  async setUp(tx, context, id, account, initiation) {
+    const schedule = checkStandingOrderSchedule(initiation, context.clock.now(), 'Data.Initiation');
+    const terms = termsFor(initiation, account.currency);
+    await createStandingOrder(
+      tx,
+      { clock: context.clock },
+      {
+        id,
+        accountId: account.id,
+        frequency: initiation.Frequency,
+        creditor: internationalCreditor(initiation),
+        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
+        currency: account.currency,
+        firstPaymentMinor: terms.debitMinor,
+        ...schedule,
+        external: payoutOf(terms),
+      },
+    );
+    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+  },
+  report: (db, payment, now) => standingOrders.report(db, payment, now),
+};
+
+/** An international consent's indicative Charges and ExchangeRateInformation from an account in `currency`. */
+function indicativeQuote(type: FutureDated<Initiation>, initiation: Initiation, currency: string) {
+  if (!type.international) return {};
+  return quoteFields(
+    type.international.terms(initiation, currency),
+    'Indicative',
+    type.international.showsRate,
+  );
+}
+
 function consentBody(
-  type: FutureDated<Initiation>,
   intent: Intent,
   self: string,
+  quote: Record<string, unknown>,
   debtor: AccountRecord | undefined,
 ) {
   const data = intent.data;
@@ -252,6 +370,7 @@ function consentBody(
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       Permission: data.Permission,
       ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
+      ...quote,
       Initiation: data.Initiation,
       ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
       ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
@@ -278,14 +397,11 @@ function mount<I extends Initiation>(
     const clientId = guarded(request).token.clientId;
     const body = parseBody(type.consentSchema, request.body);
     type.check(body.Data.Initiation, clock.now());
-    const named = body.Data.Initiation.DebtorAccount;
-    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        'the debtor account is not an account of this bank',
-        'Data.Initiation.DebtorAccount',
-      );
+    const quote = indicativeQuote(
+      generic,
+      body.Data.Initiation,
+      await stagingCurrency(context, body.Data.Initiation),
+    );
     const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
       const intent = await createIntent(
         { db: tx, clock },
@@ -293,7 +409,7 @@ function mount<I extends Initiation>(
       ).catch(asObError);
       return {
         status: 201,
-        body: consentBody(generic, intent, `${base}${type.consents}/${intent.id}`, undefined),
+        body: consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, undefined),
       };
     });
     return reply.status(outcome.status).send(outcome.body);
@@ -318,10 +434,33 @@ function mount<I extends Initiation>(
         intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
           ? await getAccount(db, intent.accountIds[0])
           : undefined;
-      return consentBody(generic, intent, `${base}${type.consents}/${intent.id}`, debtor);
+      const initiation = intent.data.Initiation as unknown as Initiation;
+      let quote: Record<string, unknown> = {};
+      try {
+        quote = indicativeQuote(
+          generic,
+          initiation,
+          debtor?.currency ?? (await stagingCurrency(context, initiation)),
+        );
+      } catch {
+        // A debtor account in a currency the consent cannot be paid from: no quote.
+      }
+      return consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, debtor);
     },
   );
 
+  const fundsNeeded = type.fundsNeeded;
+  if (fundsNeeded)
+    consentFundsConfirmation(scope, context, {
+      consents: type.consents,
+      kind: type.intentKind,
+      needed: (intent, account) => fundsNeeded(intent.data.Initiation as unknown as I, account),
+    });
+
+  const actualTerms = (payment: PaymentRecord) => {
+    const terms = type.international && termsOfStoredRequest(payment.request, payment.currency);
+    return terms ? quoteFields(terms, 'Actual', type.international?.showsRate ?? false) : {};
+  };
   const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
     const report = await type.report(on, payment, clock.now());
     const debtor = await getAccount(on, payment.debtorAccountId);
@@ -333,6 +472,7 @@ function mount<I extends Initiation>(
           CreationDateTime: obDateTime(payment.createdAt),
           Status: report.status,
           StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          ...actualTerms(payment),
           Initiation: payment.request.Initiation,
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
@@ -367,7 +507,13 @@ function mount<I extends Initiation>(
             asObError,
           );
           const id = newPaymentId(type.paymentKind);
-          const { amountMinor, currency } = await type.setUp(tx, context, id, account, body.Data.Initiation);
+          const { amountMinor, currency, terms } = await type.setUp(
+            tx,
+            context,
+            id,
+            account,
+            body.Data.Initiation,
+          );
           const payment = await recordInstruction(
             tx,
             { clock },
@@ -380,7 +526,7 @@ function mount<I extends Initiation>(
               debtorAccountId: account.id,
               amountMinor,
               currency,
-              request: body.Data,
+              request: terms ? { ...body.Data, Terms: storedTerms(terms) } : body.Data,
             },
           );
           return { status: 201, body: (await resourceBody(payment, tx)).body };
@@ -421,11 +567,13 @@ function mount<I extends Initiation>(
 }
 
 /**
- * Domestic scheduled payments and standing orders: the consent is consumed when the instruction is set
+ * Scheduled payments and standing orders, domestic and international: the consent is consumed when the instruction is set
  * up in the bank (status InitiationCompleted); the payment scheduler executes each payment when due, and
  * payment-details reports what the ledger made of it.
  */
 export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
   mount(scope, context, scheduled);
   mount(scope, context, standingOrders);
+  mount(scope, context, internationalScheduled);
+  mount(scope, context, internationalStandingOrders);
 }

@@ -6,6 +6,7 @@ import {
   quoteFx,
   quoteFxForTarget,
   SANDBOX_GBP_RATES,
+  type Counterparty,
   type ExternalPayout,
 } from '../../bank/index.ts';
 import { ObError } from '../errors.ts';
@@ -232,6 +233,28 @@ export async function stagingCurrency(
       'Data.Initiation.DebtorAccount',
     );
   return account.currency;
+}
+
+/** The payee as the ledger records it: account and, when given, the creditor's agent (bank). */
+export function internationalCreditor(initiation: Pick<TermsInitiation, 'CreditorAccount'> & {
+  CreditorAgent?: InternationalInitiation['CreditorAgent'];
+}): Counterparty {
+  const account = initiation.CreditorAccount;
+  const agent = initiation.CreditorAgent;
+  return {
+    schemeName: account.SchemeName,
+    identification: account.Identification.replace(/\s/g, ''),
+    name: account.Name,
+    ...(account.SecondaryIdentification ? { secondaryIdentification: account.SecondaryIdentification } : {}),
+    ...(agent?.Identification
+      ? {
+          agent: {
+            ...(agent.SchemeName ? { schemeName: agent.SchemeName } : {}),
+            identification: agent.Identification,
+          },
+        }
+      : {}),
+  };
 }
 
 /** How the payment leaves the bank on these terms (the ledger's view). */

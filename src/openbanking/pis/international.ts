@@ -26,6 +26,7 @@ import {
 } from './common.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
+  internationalCreditor,
   internationalInitiationSchema,
   payoutOf,
   quoteFields,
@@ -36,7 +37,7 @@ import {
   type InternationalInitiation,
   type Terms,
 } from './international-terms.ts';
-import { parseBody, riskSchema } from './validation.ts';
+import { parseBody, riskSchema, submissionRequestSchema } from './validation.ts';
 
 const consentSchema = z.strictObject({
   Data: z.strictObject({
@@ -47,10 +48,7 @@ const consentSchema = z.strictObject({
   }),
   Risk: riskSchema,
 });
-const paymentSchema = z.strictObject({
-  Data: z.strictObject({ ConsentId: z.string().min(1).max(128), Initiation: internationalInitiationSchema }),
-  Risk: riskSchema,
-});
+const paymentSchema = submissionRequestSchema(internationalInitiationSchema);
 
 function consentBody(
   intent: Intent,
@@ -212,19 +210,7 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
               debtorAccountId: account.id,
               amountMinor: terms.debitMinor,
               currency: account.currency,
-              creditor: {
-                schemeName: initiation.CreditorAccount.SchemeName,
-                identification: initiation.CreditorAccount.Identification.replace(/\s/g, ''),
-                name: initiation.CreditorAccount.Name,
-                ...(initiation.CreditorAgent?.Identification
-                  ? {
-                      agent: {
-                        schemeName: initiation.CreditorAgent.SchemeName,
-                        identification: initiation.CreditorAgent.Identification,
-                      },
-                    }
-                  : {}),
-              },
+              creditor: internationalCreditor(initiation),
               reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
               request: { ...body.Data, Terms: storedTerms(terms) },
               external: payoutOf(terms),

@@ -259,21 +259,30 @@ export const scheduledInitiationSchema = domesticInitiationSchema.extend({
 });
 export type ScheduledInitiation = z.infer<typeof scheduledInitiationSchema>;
 
-export const scheduledConsentRequestSchema = z.strictObject({
-  Data: z.strictObject({
-    Permission: permission,
-    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
-    Initiation: scheduledInitiationSchema,
-    Authorisation: authorisation,
-    SCASupportData: scaSupportData,
-  }),
-  Risk: riskSchema,
-});
+/** The consent request of a future-dated payment (Permission Create) with its kind's Initiation. */
+export function futureDatedConsentRequestSchema<I extends z.ZodType>(initiation: I) {
+  return z.strictObject({
+    Data: z.strictObject({
+      Permission: permission,
+      ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
+      Initiation: initiation,
+      Authorisation: authorisation,
+      SCASupportData: scaSupportData,
+    }),
+    Risk: riskSchema,
+  });
+}
 
-export const scheduledPaymentRequestSchema = z.strictObject({
-  Data: z.strictObject({ ConsentId: text(128), Initiation: scheduledInitiationSchema }),
-  Risk: riskSchema,
-});
+/** The submission request of a payment with its kind's Initiation. */
+export function submissionRequestSchema<I extends z.ZodType>(initiation: I) {
+  return z.strictObject({
+    Data: z.strictObject({ ConsentId: text(128), Initiation: initiation }),
+    Risk: riskSchema,
+  });
+}
+
+export const scheduledConsentRequestSchema = futureDatedConsentRequestSchema(scheduledInitiationSchema);
+export const scheduledPaymentRequestSchema = submissionRequestSchema(scheduledInitiationSchema);
 
 export const frequencySchema = z
   .string()
@@ -298,21 +307,8 @@ export const standingOrderInitiationSchema = z.strictObject({
 });
 export type StandingOrderInitiation = z.infer<typeof standingOrderInitiationSchema>;
 
-export const standingOrderConsentRequestSchema = z.strictObject({
-  Data: z.strictObject({
-    Permission: permission,
-    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
-    Initiation: standingOrderInitiationSchema,
-    Authorisation: authorisation,
-    SCASupportData: scaSupportData,
-  }),
-  Risk: riskSchema,
-});
-
-export const standingOrderRequestSchema = z.strictObject({
-  Data: z.strictObject({ ConsentId: text(128), Initiation: standingOrderInitiationSchema }),
-  Risk: riskSchema,
-});
+export const standingOrderConsentRequestSchema = futureDatedConsentRequestSchema(standingOrderInitiationSchema);
+export const standingOrderRequestSchema = submissionRequestSchema(standingOrderInitiationSchema);
 
 export function futureDate(value: string, now: Date, path: string): Date {
   const date = new Date(value);
