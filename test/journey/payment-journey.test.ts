@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { balanceOf, findCustomerByUsername, listCustomerAccounts } from '../../src/bank/index.ts';
+import {
+  balanceOf,
+  findCustomerByUsername,
+  listCustomerAccounts,
+  runDuePayments,
+  verifyLedger,
+} from '../../src/bank/index.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
 import { readSetting } from '../../src/store/index.ts';
 import {
   clientCredentialsToken,
@@ -14,7 +21,7 @@ import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { browserClient, startSandbox } from '../support/journey.ts';
 import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
 
-describe('a domestic payment through the composed sandbox', async () => {
+describe('payments through the composed sandbox', async () => {
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
 
@@ -110,5 +117,91 @@ describe('a domestic payment through the composed sandbox', async () => {
       bobAfter.bookedMinor,
       'nothing more was posted',
     );
+  });
+
+  it('sets up an international standing order the PSU approved, and the bank pays it in EUR when due', async () => {
+    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey-intl', ['PISP']);
+    const pisp = `${apiBaseOf(bank)}/pisp`;
+    const signedPost = async (token: string, url: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      return callApi(bank, token, url, {
+        method: 'POST',
+        body: text,
+        headers: {
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': await signRequestBody(bank, bundle, text),
+        },
+      });
+    };
+    const first = new Date(Date.now() + 3_600_000);
+    const initiation = {
+      Frequency: 'EvryDay',
+      Reference: 'Journey abroad',
+      NumberOfPayments: '2',
+      FirstPaymentDateTime: first.toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+      CurrencyOfTransfer: 'EUR',
+      InstructedAmount: { Amount: '20.00', Currency: 'EUR' },
+      CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'DE89370400440532013000', Name: 'Hans' },
+    };
+    const risk = { PaymentContextCode: 'PartyToParty' };
+    const clientToken = await clientCredentialsToken(bank, 'payments');
+    const staged = await signedPost(
+      clientToken.access_token,
+      `${pisp}/international-standing-order-consents`,
+      {
+        Data: { Permission: 'Create', Initiation: initiation },
+        Risk: risk,
+      },
+    );
+    assert.equal(staged.status, 201, staged.text);
+    assertValidResponse(PIS_V3_1_11, '/international-standing-order-consents', 'post', 201, staged.json);
+    const consentId = (staged.json as { Data: { ConsentId: string } }).Data.ConsentId;
+
+    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
+    const tokens = await completeAuthorization(
+      bank,
+      pending,
+      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      }),
+    );
+    const made = await signedPost(tokens.access_token, `${pisp}/international-standing-orders`, {
+      Data: { ConsentId: consentId, Initiation: initiation },
+      Risk: risk,
+    });
+    assert.equal(made.status, 201, made.text);
+    assertValidResponse(PIS_V3_1_11, '/international-standing-orders', 'post', 201, made.json);
+    const order = (
+      made.json as { Data: { InternationalStandingOrderId: string; Debtor: { Identification: string } } }
+    ).Data;
+
+    // The bank's payment job, run at a time after both payments are due.
+    const outcomes = await runDuePayments(db, {
+      clock: new ManualClock(new Date(first.getTime() + 2 * 86_400_000)),
+    });
+    assert.deepEqual(
+      outcomes.filter((o) => o.id === order.InternationalStandingOrderId).map((o) => o.status),
+      ['Executed', 'Executed'],
+    );
+    const details = await callApi(
+      bank,
+      clientToken.access_token,
+      `${pisp}/international-standing-orders/${order.InternationalStandingOrderId}/payment-details`,
+    );
+    assert.equal(details.status, 200, details.text);
+    assertValidResponse(
+      PIS_V3_1_11,
+      '/international-standing-orders/{InternationalStandingOrderPaymentId}/payment-details',
+      'get',
+      200,
+      details.json,
+    );
+    const statuses = (details.json as { Data: { PaymentStatus: { Status: string }[] } }).Data.PaymentStatus;
+    assert.deepEqual(
+      statuses.map((s) => s.Status),
+      ['AcceptedSettlementCompleted', 'AcceptedSettlementCompleted'],
+    );
+    assert.deepEqual(await verifyLedger(db), []);
   });
 });
