@@ -45,7 +45,6 @@ import {
   MAX_FILE_TRANSACTIONS,
   mediaTypeOf,
   readPaymentFile,
-  type FileTerms,
 } from './payment-file.ts';
 import {
   accountSchema,
@@ -162,8 +161,6 @@ function checkFileInitiation(initiation: FileInitiation, now: Date): void {
     );
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
 }
-
-const termsOf = (initiation: FileInitiation): FileTerms => initiation;
 
 /** OBWriteFileConsentResponse4 of an intent. */
 function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
@@ -308,7 +305,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
           await markFileUploaded({ db: tx, clock }, intent.id, `file of ${bytes.length} bytes`).catch(
             asObError,
           );
-          readPaymentFile(bytes, termsOf(initiation));
+          readPaymentFile(bytes, initiation);
           await tx.execute(sql`
             insert into ob_payment_files (consent_id, client_id, content_type, content, sha256, uploaded_at)
             values (${intent.id}, ${clientId}, ${mediaType ?? ''}, ${Buffer.from(bytes).toString('utf8')},
@@ -377,7 +374,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
               'UK.OBIE.Resource.InvalidConsentStatus',
               'no file was uploaded to this consent',
             );
-          const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), termsOf(initiation));
+          const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), initiation);
           const account = await debtorAccount(tx, intent, file.debtor, 'Data.Initiation.DebtorAccount');
           await consume({ db: tx, clock }, intent.id, {
             detail: `file payment of ${file.transactions.length} transactions submitted`,
