@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
   createIntent,
-  getIntentForClient,
   revoke,
   type ConsentContext,
   type Intent,
@@ -12,6 +11,7 @@ import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime, selfUrl } from '../http/wire.ts';
+import { ownedConsent } from '../http/owned-resources.ts';
 
 export interface AccountAccessConsentsContext {
   db: ConsentContext['db'];
@@ -41,8 +41,6 @@ export function accountAccessConsentBody(intent: Intent, self: string) {
   };
 }
 
-const CONSENT_ID = /^[A-Za-z0-9-]{1,128}$/;
-
 /** POST / GET / DELETE account-access-consents: the AISP stages, reads and withdraws its consents. */
 export async function accountAccessConsents(
   scope: FastifyInstance,
@@ -69,19 +67,8 @@ export async function accountAccessConsents(
     return reply.status(201).send(accountAccessConsentBody(intent, self));
   });
 
-  const owned = async (clientId: string, consentId: string): Promise<Intent> => {
-    const intent = CONSENT_ID.test(consentId)
-      ? await getIntentForClient(context.db, consentId, clientId)
-      : undefined;
-    if (!intent || intent.kind !== 'account-access') {
-      throw ObError.single(
-        404,
-        'UK.OBIE.Resource.NotFound',
-        `no account-access consent ${consentId} of yours`,
-      );
-    }
-    return intent;
-  };
+  const owned = (clientId: string, consentId: string) =>
+    ownedConsent(context.db, clientId, consentId, 'account-access');
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/account-access-consents/:ConsentId',

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { findAccountByIdentification, fundsAvailable } from '../../bank/index.ts';
 import {
   createIntent,
-  getIntentForClient,
   recordUse,
   revoke,
   type Intent,
@@ -16,7 +15,7 @@ import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/
 import type { Db } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime } from '../http/wire.ts';
-import { assertConsentId, debtorAccount, RESOURCE_ID } from '../pis/common.ts';
+import { assertConsentId, debtorAccount } from '../pis/common.ts';
 import {
   accountSchema,
   amountToMinor,
@@ -24,6 +23,7 @@ import {
   instructedAmountSchema,
   parseBody,
 } from '../pis/validation.ts';
+import { ownedConsent } from '../http/owned-resources.ts';
 
 export interface FundsConfirmationContext {
   db: Db;
@@ -97,18 +97,8 @@ export async function fundsConfirmation(
     return reply.status(201).send(consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`));
   });
 
-  const owned = async (clientId: string, consentId: string): Promise<Intent> => {
-    const intent = RESOURCE_ID.test(consentId)
-      ? await getIntentForClient(db, consentId, clientId)
-      : undefined;
-    if (!intent || intent.kind !== 'funds-confirmation')
-      throw ObError.single(
-        404,
-        'UK.OBIE.Resource.NotFound',
-        `no funds confirmation consent ${consentId} of yours`,
-      );
-    return intent;
-  };
+  const owned = (clientId: string, consentId: string) =>
+    ownedConsent(db, clientId, consentId, 'funds-confirmation');
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/funds-confirmation-consents/:ConsentId',

@@ -89,7 +89,7 @@ export function submissionChecks(kinds: readonly IntentKind[], allowConsumed: bo
   ];
 }
 
-export const RESOURCE_ID = /^[A-Za-z0-9-]{1,128}$/;
+export { RESOURCE_ID } from '../http/owned-resources.ts';
 
 /**
  * The account the PSU chose to pay from, checked: it is still the PSU's, and when the TPP named a debtor

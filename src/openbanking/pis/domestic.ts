@@ -3,11 +3,10 @@ import {
   executePayment,
   findAccountByIdentification,
   getAccount,
-  getPayment,
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { consume, createIntent, getIntentForClient, type Intent } from '../../consent/index.ts';
+import { consume, createIntent, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
@@ -21,7 +20,6 @@ import {
   debtorAccount,
   debtorOf,
   paymentStatusDetail,
-  RESOURCE_ID,
   submissionChecks,
   type PaymentsContext,
 } from './common.ts';
@@ -32,6 +30,7 @@ import {
   parseBody,
   type DomesticInitiation,
 } from './validation.ts';
+import { ownedConsent as ownedConsentOf, ownedPayment as ownedPaymentOf } from '../http/owned-resources.ts';
 
 /** OBWriteDomesticConsentResponse5 of an intent. */
 function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
@@ -106,18 +105,8 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     return reply.status(outcome.status).send(outcome.body);
   });
 
-  const ownedConsent = async (clientId: string, consentId: string): Promise<Intent> => {
-    const intent = RESOURCE_ID.test(consentId)
-      ? await getIntentForClient(db, consentId, clientId)
-      : undefined;
-    if (!intent || intent.kind !== 'domestic-payment')
-      throw ObError.single(
-        404,
-        'UK.OBIE.Resource.NotFound',
-        `no domestic payment consent ${consentId} of yours`,
-      );
-    return intent;
-  };
+  const ownedConsent = (clientId: string, consentId: string) =>
+    ownedConsentOf(db, clientId, consentId, 'domestic-payment');
   const debtorOfIntent = async (intent: Intent) =>
     intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
       ? await getAccount(db, intent.accountIds[0])
@@ -205,12 +194,8 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     },
   );
 
-  const ownedPayment = async (clientId: string, paymentId: string): Promise<PaymentRecord> => {
-    const payment = RESOURCE_ID.test(paymentId) ? await getPayment(db, paymentId) : undefined;
-    if (!payment || payment.clientId !== clientId || payment.kind !== 'domestic')
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic payment ${paymentId} of yours`);
-    return payment;
-  };
+  const ownedPayment = (clientId: string, paymentId: string) =>
+    ownedPaymentOf(db, clientId, paymentId, 'domestic');
 
   scope.get<{ Params: { DomesticPaymentId: string } }>(
     '/domestic-payments/:DomesticPaymentId',

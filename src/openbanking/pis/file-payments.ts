@@ -6,21 +6,13 @@ import {
   findAccountByIdentification,
   fromMinor,
   getAccount,
-  getPayment,
   listPaymentsForConsent,
   newPaymentId,
   recordInstruction,
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import {
-  consume,
-  createIntent,
-  getIntentForClient,
-  markFileUploaded,
-  readDateTime,
-  type Intent,
-} from '../../consent/index.ts';
+import { consume, createIntent, markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -34,7 +26,6 @@ import {
   debtorOf,
   paymentStatusDetail,
   rejectionText,
-  RESOURCE_ID,
   submissionChecks,
   type PaymentsContext,
 } from './common.ts';
@@ -54,6 +45,7 @@ import {
   parseBody,
   remittanceSchema,
 } from './validation.ts';
+import { ownedConsent as ownedConsentOf, ownedPayment as ownedPaymentOf } from '../http/owned-resources.ts';
 
 /**
  * File payments (OB Read/Write v3.1.11): a consent staged with the file's metadata (AwaitingUpload), the
@@ -227,14 +219,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
 
-  const ownedConsent = async (clientId: string, consentId: string, on: Db = db): Promise<Intent> => {
-    const intent = RESOURCE_ID.test(consentId)
-      ? await getIntentForClient(on, consentId, clientId)
-      : undefined;
-    if (!intent || intent.kind !== 'file-payment')
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file payment consent ${consentId} of yours`);
-    return intent;
-  };
+  const ownedConsent = (clientId: string, consentId: string, on: Db = db) =>
+    ownedConsentOf(on, clientId, consentId, 'file-payment');
 
   scope.post('/file-payment-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
@@ -430,12 +416,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     },
   );
 
-  const ownedPayment = async (clientId: string, id: string): Promise<PaymentRecord> => {
-    const payment = RESOURCE_ID.test(id) ? await getPayment(db, id) : undefined;
-    if (!payment || payment.clientId !== clientId || payment.kind !== 'file' || payment.id.includes(':'))
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file payment ${id} of yours`);
-    return payment;
-  };
+  // Transaction ids (`<id>:<n>`) are not resource ids: RESOURCE_ID has no colon.
+  const ownedPayment = (clientId: string, id: string) => ownedPaymentOf(db, clientId, id, 'file');
 
   scope.get<{ Params: { FilePaymentId: string } }>(
     '/file-payments/:FilePaymentId',

@@ -4,7 +4,6 @@ import {
   createScheduledPayment,
   createStandingOrder,
   getAccount,
-  getPayment,
   getScheduledPayment,
   getStandingOrder,
   newPaymentId,
@@ -14,13 +13,7 @@ import {
   type PaymentKind,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import {
-  consume,
-  createIntent,
-  getIntentForClient,
-  type Intent,
-  type IntentKind,
-} from '../../consent/index.ts';
+import { consume, createIntent, type Intent, type IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -47,7 +40,6 @@ import {
   clientIdOf,
   debtorAccount,
   debtorOf,
-  RESOURCE_ID,
   submissionChecks,
   type PaymentsContext,
 } from './common.ts';
@@ -66,6 +58,7 @@ import {
   type ScheduledInitiation,
   type StandingOrderInitiation,
 } from './validation.ts';
+import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
@@ -421,15 +414,7 @@ function mount<I extends Initiation>(
     async (request) => {
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
-      const intent = RESOURCE_ID.test(consentId)
-        ? await getIntentForClient(db, consentId, clientId)
-        : undefined;
-      if (!intent || intent.kind !== type.intentKind)
-        throw ObError.single(
-          404,
-          'UK.OBIE.Resource.NotFound',
-          `no ${type.intentKind} consent ${consentId} of yours`,
-        );
+      const intent = await ownedConsent(db, clientId, consentId, type.intentKind);
       const debtor =
         intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
           ? await getAccount(db, intent.accountIds[0])
@@ -537,12 +522,7 @@ function mount<I extends Initiation>(
     },
   );
 
-  const owned = async (clientId: string, id: string): Promise<PaymentRecord> => {
-    const payment = RESOURCE_ID.test(id) ? await getPayment(db, id) : undefined;
-    if (!payment || payment.clientId !== clientId || payment.kind !== type.paymentKind)
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no ${type.paymentKind} payment ${id} of yours`);
-    return payment;
-  };
+  const owned = (clientId: string, id: string) => ownedPayment(db, clientId, id, type.paymentKind);
 
   scope.get<{ Params: { Id: string } }>(
     `${type.payments}/:Id`,

@@ -236,9 +236,11 @@ export async function stagingCurrency(
 }
 
 /** The payee as the ledger records it: account and, when given, the creditor's agent (bank). */
-export function internationalCreditor(initiation: Pick<TermsInitiation, 'CreditorAccount'> & {
-  CreditorAgent?: InternationalInitiation['CreditorAgent'];
-}): Counterparty {
+export function internationalCreditor(
+  initiation: Pick<TermsInitiation, 'CreditorAccount'> & {
+    CreditorAgent?: InternationalInitiation['CreditorAgent'];
+  },
+): Counterparty {
   const account = initiation.CreditorAccount;
   const agent = initiation.CreditorAgent;
   return {

@@ -1,14 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import {
-  executePayment,
-  getAccount,
-  getPayment,
-  type AccountRecord,
-  type PaymentRecord,
-} from '../../bank/index.ts';
-import { consume, createIntent, getIntentForClient, type Intent } from '../../consent/index.ts';
-import { ObError } from '../errors.ts';
+import { executePayment, getAccount, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
+import { consume, createIntent, type Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -20,7 +13,6 @@ import {
   debtorAccount,
   debtorOf,
   paymentStatusDetail,
-  RESOURCE_ID,
   submissionChecks,
   type PaymentsContext,
 } from './common.ts';
@@ -38,6 +30,7 @@ import {
   type Terms,
 } from './international-terms.ts';
 import { parseBody, riskSchema, submissionRequestSchema } from './validation.ts';
+import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
 
 const consentSchema = z.strictObject({
   Data: z.strictObject({
@@ -146,15 +139,7 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     async (request) => {
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
-      const intent = RESOURCE_ID.test(consentId)
-        ? await getIntentForClient(db, consentId, clientId)
-        : undefined;
-      if (!intent || intent.kind !== 'international-payment')
-        throw ObError.single(
-          404,
-          'UK.OBIE.Resource.NotFound',
-          `no international payment consent ${consentId} of yours`,
-        );
+      const intent = await ownedConsent(db, clientId, consentId, 'international-payment');
       const debtor = await debtorOfIntent(intent);
       return consentBody(
         intent,
@@ -227,12 +212,7 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     },
   );
 
-  const owned = async (clientId: string, id: string): Promise<PaymentRecord> => {
-    const payment = RESOURCE_ID.test(id) ? await getPayment(db, id) : undefined;
-    if (!payment || payment.clientId !== clientId || payment.kind !== 'international')
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no international payment ${id} of yours`);
-    return payment;
-  };
+  const owned = (clientId: string, id: string) => ownedPayment(db, clientId, id, 'international');
 
   scope.get<{ Params: { InternationalPaymentId: string } }>(
     '/international-payments/:InternationalPaymentId',

@@ -307,7 +307,9 @@ export const standingOrderInitiationSchema = z.strictObject({
 });
 export type StandingOrderInitiation = z.infer<typeof standingOrderInitiationSchema>;
 
-export const standingOrderConsentRequestSchema = futureDatedConsentRequestSchema(standingOrderInitiationSchema);
+export const standingOrderConsentRequestSchema = futureDatedConsentRequestSchema(
+  standingOrderInitiationSchema,
+);
 export const standingOrderRequestSchema = submissionRequestSchema(standingOrderInitiationSchema);
 
 export function futureDate(value: string, now: Date, path: string): Date {

@@ -41,6 +41,7 @@ import {
   vrpRequestSchema,
   type ControlParameters,
 } from './validation.ts';
+import { ownedConsent } from '../http/owned-resources.ts';
 
 function fails(message: string, path?: string): ObError {
   return ObError.single(400, 'UK.OBIE.Rules.FailsControlParameters', message, path);
@@ -128,14 +129,8 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     return reply.status(outcome.status).send(outcome.body);
   });
 
-  const owned = async (clientId: string, consentId: string): Promise<Intent> => {
-    const intent = RESOURCE_ID.test(consentId)
-      ? await getIntentForClient(db, consentId, clientId)
-      : undefined;
-    if (!intent || intent.kind !== 'domestic-vrp')
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic VRP consent ${consentId} of yours`);
-    return intent;
-  };
+  const owned = (clientId: string, consentId: string) =>
+    ownedConsent(db, clientId, consentId, 'domestic-vrp');
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/domestic-vrp-consents/:ConsentId',
