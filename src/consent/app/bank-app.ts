@@ -2,12 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable } from '../authorisable.ts';
-import {
-  checkPassword,
-  checkTotp,
-  DEFAULT_CREDENTIAL_POLICY,
-  type CredentialPolicy,
-} from '../credentials.ts';
+import { checkTotp, DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import { eligibleAccounts, type CustomerDirectory, type PsuCustomer } from '../customers.ts';
 import { describeIntent } from '../describe.ts';
 import {
@@ -31,25 +26,11 @@ import {
   bankAppReview,
   pendingFragment,
 } from './bank-app-pages.ts';
-import {
-  expiredCookie,
-  field,
-  fieldList,
-  installHtmlPlumbing,
-  readCookie,
-  SECURITY_HEADERS,
-  sessionCookie,
-  type Form,
-} from './http.ts';
-import { errorPage, factorFailureMessage, lockedMessage, STYLESHEET, type PageFrame } from './pages.ts';
-import {
-  advanceSession,
-  createSession,
-  csrfMatches,
-  endSession,
-  loadSession,
-  type ConsentSession,
-} from './sessions.ts';
+import { cookieSessionApp } from './cookie-session.ts';
+import { field, fieldList, installHtmlPlumbing, SECURITY_HEADERS } from './http.ts';
+import { passwordStep } from './login-steps.ts';
+import { errorPage, factorFailureMessage, STYLESHEET, type PageFrame } from './pages.ts';
+import { createSession, endSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The "bank app" for decoupled (CIBA) authorisation, on the browser listener: the customer logs in with
@@ -100,74 +81,23 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
     reply.raw.setHeader('content-security-policy', BANK_APP_CSP);
   });
 
-  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'bank app failure');
-    if (reply.sent) return;
-    return page(
-      reply,
-      status,
-      errorPage(frame, {
-        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
-        message:
-          status >= 500 ? 'Please try again in a moment.' : 'Your browser sent something we did not expect.',
-      }),
-    );
-  });
-
-  function page(reply: FastifyReply, status: number, body: string): FastifyReply {
-    return reply.code(status).type('text/html; charset=utf-8').send(body);
-  }
-
-  function redirect(reply: FastifyReply, to: string): FastifyReply {
-    return reply.code(303).header('location', to).send();
-  }
-
-  function setCookie(reply: FastifyReply, token: string): void {
-    reply.raw.setHeader('set-cookie', sessionCookie(BANK_APP_COOKIE, base, token, ttl));
-  }
-
-  async function currentSession(request: FastifyRequest): Promise<ConsentSession | undefined> {
-    return loadSession(ctx, readCookie(request, BANK_APP_COOKIE), BANK_APP_SESSION);
-  }
+  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage } = cookieSessionApp(
+    app,
+    {
+      ctx,
+      frame,
+      base,
+      cookieName: BANK_APP_COOKIE,
+      sessionKey: BANK_APP_SESSION,
+      ttlSeconds: ttl,
+      name: 'bank app',
+    },
+  );
 
   /** Logged in to the bank app: the password stage (each approval then asks for the code). */
   async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
     if (!session || session.stage !== 'password' || !session.customerId) return undefined;
     return customers.getCustomer(session.customerId);
-  }
-
-  async function posted(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ session: ConsentSession; form: Form } | undefined> {
-    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
-    const session = await currentSession(request);
-    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
-      page(
-        reply,
-        403,
-        errorPage(frame, {
-          title: 'Your session has expired',
-          message: 'For your security this form can no longer be sent. Log in again.',
-          details: [`Go to ${base} to log in.`],
-        }),
-      );
-      return undefined;
-    }
-    return { session, form };
-  }
-
-  function lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply {
-    return page(
-      reply,
-      403,
-      errorPage(frame, {
-        title: 'Your login is locked',
-        message: 'There were too many wrong attempts, so we have locked your login for a while.',
-        details: lockedMessage(lockedUntil),
-      }),
-    );
   }
 
   function goneRequest(reply: FastifyReply): FastifyReply {
@@ -299,45 +229,28 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
     const form = await posted(request, reply);
     if (!form) return reply;
     const { session } = form;
-    const username = (field(form.form, 'username') ?? '').trim();
-    const password = field(form.form, 'password') ?? '';
-    if (!username || !password || username.length > 128 || password.length > 1024) {
+    const step = await passwordStep({ ctx, customers, policy }, session, form.form);
+    if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
+    if (step.outcome === 'retry')
       return page(
         reply,
-        400,
+        step.status,
         bankAppLogin(frame, {
           base,
           csrf: session.csrfToken,
-          username: username.slice(0, 128),
-          error: 'Enter your username and password.',
+          error: step.error,
+          ...(step.username !== undefined ? { username: step.username } : {}),
         }),
       );
-    }
-    const customer = await customers.findCustomerByUsername(username);
-    const result = await checkPassword(ctx, { username, customerId: customer?.id, password }, policy);
-    if (result.ok && customer) {
-      const token = await advanceSession(ctx, session, 'password', customer.id);
-      if (token) setCookie(reply, token);
-      return redirect(reply, base);
-    }
-    if (!result.ok && result.reason === 'locked') return lockedPage(reply, result.lockedUntil);
-    return page(
-      reply,
-      401,
-      bankAppLogin(frame, {
-        base,
-        csrf: session.csrfToken,
-        username,
-        error: result.ok ? 'The username or password is wrong.' : factorFailureMessage(result, 'password'),
-      }),
-    );
+    if (step.token) setCookie(reply, step.token);
+    return redirect(reply, base);
   });
 
   app.post(`${base}/logout`, async (request, reply) => {
     const form = await posted(request, reply);
     if (!form) return reply;
     await endSession(ctx, form.session);
-    reply.raw.setHeader('set-cookie', expiredCookie(BANK_APP_COOKIE, base));
+    clearCookie(reply);
     return redirect(reply, base);
   });
 
@@ -402,7 +315,7 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
     if (!factor.ok) {
       if (factor.reason === 'locked') {
         await endSession(ctx, session);
-        reply.raw.setHeader('set-cookie', expiredCookie(BANK_APP_COOKIE, base));
+        clearCookie(reply);
         return lockedPage(reply, factor.lockedUntil);
       }
       return renderReview(reply, 401, session, review, {

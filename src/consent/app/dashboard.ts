@@ -1,12 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../store/index.ts';
-import {
-  checkPassword,
-  checkTotp,
-  DEFAULT_CREDENTIAL_POLICY,
-  type CredentialPolicy,
-} from '../credentials.ts';
+import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import type { CustomerDirectory, PsuAccount, PsuCustomer } from '../customers.ts';
 import { describeIntent } from '../describe.ts';
 import {
@@ -27,25 +22,11 @@ import {
   withdrawPage,
   type TppConsents,
 } from './dashboard-pages.ts';
-import { expiredCookie, field, installHtmlPlumbing, readCookie, sessionCookie, type Form } from './http.ts';
-import {
-  errorPage,
-  factorFailureMessage,
-  lockedMessage,
-  loginPage,
-  STYLESHEET,
-  totpPage,
-  type PageFrame,
-  type Tpp,
-} from './pages.ts';
-import {
-  advanceSession,
-  createSession,
-  csrfMatches,
-  endSession,
-  loadSession,
-  type ConsentSession,
-} from './sessions.ts';
+import { cookieSessionApp } from './cookie-session.ts';
+import { installHtmlPlumbing } from './http.ts';
+import { passwordStep, totpStep } from './login-steps.ts';
+import { errorPage, loginPage, STYLESHEET, totpPage, type PageFrame, type Tpp } from './pages.ts';
+import { createSession, endSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The PSU's consent dashboard (the bank's own pages, no TPP involved): log in with password and TOTP, see
@@ -97,58 +78,19 @@ export async function consentDashboard(
 
   installHtmlPlumbing(app);
 
-  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'dashboard failure');
-    if (reply.sent) return;
-    return page(
-      reply,
-      status,
-      errorPage(frame, {
-        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
-        message:
-          status >= 500 ? 'Please try again in a moment.' : 'Your browser sent something we did not expect.',
-      }),
-    );
-  });
-
-  function page(reply: FastifyReply, status: number, body: string): FastifyReply {
-    return reply.code(status).type('text/html; charset=utf-8').send(body);
-  }
-
-  function redirect(reply: FastifyReply, to: string): FastifyReply {
-    return reply.code(303).header('location', to).send();
-  }
-
-  async function currentSession(request: FastifyRequest): Promise<ConsentSession | undefined> {
-    return loadSession(ctx, readCookie(request, DASHBOARD_COOKIE), DASHBOARD_SESSION);
-  }
-
-  function setCookie(reply: FastifyReply, token: string): void {
-    reply.raw.setHeader('set-cookie', sessionCookie(DASHBOARD_COOKIE, base, token, ttl));
-  }
-
-  /** The posted form when its CSRF token matches the session; a 403 page otherwise. */
-  async function posted(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ session: ConsentSession; form: Form } | undefined> {
-    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
-    const session = await currentSession(request);
-    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
-      page(
-        reply,
-        403,
-        errorPage(frame, {
-          title: 'Your session has expired',
-          message: 'For your security this form can no longer be sent. Log in again.',
-          details: [`Go to ${base} to log in.`],
-        }),
-      );
-      return undefined;
-    }
-    return { session, form };
-  }
+  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage } = cookieSessionApp(
+    app,
+    {
+      ctx,
+      frame,
+      base,
+      cookieName: DASHBOARD_COOKIE,
+      sessionKey: DASHBOARD_SESSION,
+      ttlSeconds: ttl,
+      name: 'dashboard',
+    },
+  );
+  const login = { ctx, customers, policy };
 
   /** The logged-in customer, or undefined (the caller shows the login). */
   async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
@@ -230,87 +172,42 @@ export async function consentDashboard(
     const form = await posted(request, reply);
     if (!form) return reply;
     const { session } = form;
-    const username = (field(form.form, 'username') ?? '').trim();
-    const password = field(form.form, 'password') ?? '';
-    if (!username || !password || username.length > 128 || password.length > 1024) {
+    const step = await passwordStep(login, session, form.form);
+    if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
+    if (step.outcome === 'retry')
       return page(
         reply,
-        400,
+        step.status,
         loginPage(frame, {
           base,
           csrf: session.csrfToken,
-          username: username.slice(0, 128),
-          error: 'Enter your username and password.',
+          error: step.error,
+          ...(step.username !== undefined ? { username: step.username } : {}),
         }),
       );
-    }
-    const customer = await customers.findCustomerByUsername(username);
-    const result = await checkPassword(ctx, { username, customerId: customer?.id, password }, policy);
-    if (result.ok && customer) {
-      const token = await advanceSession(ctx, session, 'password', customer.id);
-      if (token) setCookie(reply, token);
-      return redirect(reply, base);
-    }
-    if (!result.ok && result.reason === 'locked') {
-      return page(
-        reply,
-        403,
-        errorPage(frame, {
-          title: 'Your login is locked',
-          message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
-          details: lockedMessage(result.lockedUntil),
-        }),
-      );
-    }
-    return page(
-      reply,
-      401,
-      loginPage(frame, {
-        base,
-        csrf: session.csrfToken,
-        username,
-        error: result.ok ? 'The username or password is wrong.' : factorFailureMessage(result, 'password'),
-      }),
-    );
+    if (step.token) setCookie(reply, step.token);
+    return redirect(reply, base);
   });
 
   app.post(`${base}/totp`, async (request, reply) => {
     const form = await posted(request, reply);
     if (!form) return reply;
     const { session } = form;
-    if (session.stage !== 'password' || !session.customerId) return redirect(reply, base);
-    const code = (field(form.form, 'code') ?? '').replace(/\s/g, '');
-    const result = await checkTotp(ctx, session.customerId, code, policy);
-    if (result.ok) {
-      const token = await advanceSession(ctx, session, 'authenticated', session.customerId);
-      if (token) setCookie(reply, token);
-      return redirect(reply, base);
-    }
-    if (result.reason === 'locked') {
-      const restarted = await advanceSession(ctx, session, 'start', undefined);
-      if (restarted) setCookie(reply, restarted);
-      return page(
-        reply,
-        403,
-        errorPage(frame, {
-          title: 'Your login is locked',
-          message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
-          details: lockedMessage(result.lockedUntil),
-        }),
-      );
-    }
-    return page(
-      reply,
-      401,
-      totpPage(frame, { base, csrf: session.csrfToken, error: factorFailureMessage(result, 'code') }),
-    );
+    const customerId = session.customerId;
+    if (session.stage !== 'password' || !customerId) return redirect(reply, base);
+    const step = await totpStep(login, { ...session, customerId }, form.form);
+    if (step.outcome !== 'retry' && step.token) setCookie(reply, step.token);
+    if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
+    if (step.outcome === 'retry')
+      return page(reply, step.status, totpPage(frame, { base, csrf: session.csrfToken, error: step.error }));
+    return redirect(reply, base);
   });
 
   app.post(`${base}/logout`, async (request, reply) => {
     const form = await posted(request, reply);
     if (!form) return reply;
     await endSession(ctx, form.session);
-    reply.raw.setHeader('set-cookie', expiredCookie(DASHBOARD_COOKIE, base));
+    clearCookie(reply);
     return redirect(reply, base);
   });
 

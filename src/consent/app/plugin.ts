@@ -3,12 +3,7 @@ import { z } from 'zod';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable, type NotAuthorisableReason } from '../authorisable.ts';
-import {
-  checkPassword,
-  checkTotp,
-  DEFAULT_CREDENTIAL_POLICY,
-  type CredentialPolicy,
-} from '../credentials.ts';
+import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import { eligibleAccounts, type CustomerDirectory, type PsuAccount, type PsuCustomer } from '../customers.ts';
 import { describeIntent } from '../describe.ts';
 import {
@@ -30,10 +25,10 @@ import {
   sessionCookie,
   type Form,
 } from './http.ts';
+import { passwordStep, totpStep } from './login-steps.ts';
 import {
   consentPage,
   errorPage,
-  factorFailureMessage,
   lockedMessage,
   loginPage,
   STYLESHEET,
@@ -41,14 +36,7 @@ import {
   type PageFrame,
   type Tpp,
 } from './pages.ts';
-import {
-  advanceSession,
-  createSession,
-  csrfMatches,
-  endSession,
-  loadSession,
-  type ConsentSession,
-} from './sessions.ts';
+import { createSession, csrfMatches, endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The consent app: a fastify plugin serving the PSU's side of an authorization, as Ory Hydra's login and
@@ -399,42 +387,22 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     if (!details) return reply;
     if (details.prompt !== 'login') return redirectToPage(reply, uid);
     if (!(await authorisableIntent(reply, details, session))) return reply;
-    const username = (field(form, 'username') ?? '').trim();
-    const password = field(form, 'password') ?? '';
-    const tpp = tppOf(details);
-    if (!username || !password || username.length > 128 || password.length > 1024) {
+    const step = await passwordStep({ ctx, customers, policy }, session, form);
+    if (step.outcome === 'locked') return lockedPage(reply, details, session, step.lockedUntil);
+    if (step.outcome === 'retry')
       return sendPage(
         reply,
-        400,
+        step.status,
         loginPage(frame, {
           base: `${mount}/${uid}`,
           csrf: session.csrfToken,
-          tpp,
-          username: username.slice(0, 128),
-          error: 'Enter your username and password.',
+          tpp: tppOf(details),
+          error: step.error,
+          ...(step.username !== undefined ? { username: step.username } : {}),
         }),
       );
-    }
-    const customer = await customers.findCustomerByUsername(username);
-    const result = await checkPassword(ctx, { username, customerId: customer?.id, password }, policy);
-    if (result.ok && customer) {
-      const token = await advanceSession(ctx, session, 'password', customer.id);
-      if (token) setSessionCookie(reply, uid, token);
-      return redirectToPage(reply, uid);
-    }
-    if (!result.ok && result.reason === 'locked')
-      return lockedPage(reply, details, session, result.lockedUntil);
-    return sendPage(
-      reply,
-      401,
-      loginPage(frame, {
-        base: `${mount}/${uid}`,
-        csrf: session.csrfToken,
-        tpp,
-        username,
-        error: result.ok ? 'The username or password is wrong.' : factorFailureMessage(result, 'password'),
-      }),
-    );
+    if (step.token) setSessionCookie(reply, uid, step.token);
+    return redirectToPage(reply, uid);
   });
 
   app.post(`${mount}/:uid/totp`, async (request, reply) => {
@@ -449,28 +417,24 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       return redirectToPage(reply, uid);
     }
     if (!(await authorisableIntent(reply, details, session))) return reply;
-    const code = (field(form, 'code') ?? '').replace(/\s/g, '');
-    const tpp = tppOf(details);
-    const result = await checkTotp(ctx, session.customerId, code, policy);
-    if (!result.ok) {
-      if (result.reason === 'locked') {
-        const restarted = await advanceSession(ctx, session, 'start', undefined);
-        if (restarted) setSessionCookie(reply, uid, restarted);
-        return lockedPage(reply, details, session, result.lockedUntil);
-      }
+    const customerId = session.customerId;
+    const step = await totpStep({ ctx, policy }, { ...session, customerId }, form);
+    if (step.outcome === 'locked') {
+      if (step.token) setSessionCookie(reply, uid, step.token);
+      return lockedPage(reply, details, session, step.lockedUntil);
+    }
+    if (step.outcome === 'retry')
       return sendPage(
         reply,
-        401,
+        step.status,
         totpPage(frame, {
           base: `${mount}/${uid}`,
           csrf: session.csrfToken,
-          tpp,
-          error: factorFailureMessage(result, 'code'),
+          tpp: tppOf(details),
+          error: step.error,
         }),
       );
-    }
-    const customerId = session.customerId;
-    const token = await advanceSession(ctx, session, 'authenticated', customerId);
+    const token = step.token;
     if (!token) return redirectToPage(reply, uid);
     setSessionCookie(reply, uid, token);
     reply.hijack();
