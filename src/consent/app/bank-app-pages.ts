@@ -1,8 +1,8 @@
 import type { PsuAccount } from '../customers.ts';
-import { formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
+import { formatDateTime, type IntentDescription } from '../describe.ts';
 import type { DecoupledRequest } from './bank-app-bridge.ts';
 import { html, SafeHtml } from './html.ts';
-import { layout, type PageFrame } from './pages.ts';
+import { accountChoices, describedRequest, layout, type PageFrame } from './pages.ts';
 
 /**
  * The bank app's pages (decoupled authorisation): the customer's pending requests, refreshed live by a
@@ -146,15 +146,8 @@ export interface BankAppReview {
   error?: string;
 }
 
-function accountLabel(account: PsuAccount): string {
-  const number = account.identifications[0];
-  return `${account.name}${number ? ` ending ${number.identification.slice(-4)}` : ''}`;
-}
-
 export function bankAppReview(frame: PageFrame, page: BankAppReview): string {
   const { request, description } = page;
-  const selected = new Set(page.selected ?? (page.accounts.length === 1 ? [page.accounts[0]!.id] : []));
-  const inputType = page.select === 'one' ? 'radio' : 'checkbox';
   return layout(
     frame,
     `Approve ${request.clientName}'s request`,
@@ -169,50 +162,14 @@ export function bankAppReview(frame: PageFrame, page: BankAppReview): string {
           : html`<p>Only approve if you asked ${request.clientName} for this just now.</p>`
       }
       ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
-      ${description.groups.map(
-        (group) =>
-          html`<section class="group">
-            <h2>${group.title}</h2>
-            <ul>
-              ${group.items.map((item) => html`<li>${item}</li>`)}
-            </ul>
-          </section>`,
-      )}
-      ${
-        description.facts.length > 0
-          ? html`<dl class="facts">
-              ${description.facts.map(
-                (fact) =>
-                  html`<div>
-                    <dt>${fact.label}</dt>
-                    <dd>${fact.value}</dd>
-                  </div>`,
-              )}
-            </dl>`
-          : ''
-      }
+      ${describedRequest(description)}
       <form method="post" action="${page.base}/requests/${request.id}">
         <input type="hidden" name="csrf" value="${page.csrf}" />
         <fieldset>
           <legend>
             ${page.select === 'one' ? 'Choose the account to use' : `Choose the accounts ${request.clientName} may see`}
           </legend>
-          ${page.accounts.map(
-            (account) =>
-              html`<div class="account">
-                <input
-                  type="${inputType}"
-                  id="account-${account.id}"
-                  name="accounts"
-                  value="${account.id}"
-                  ${selected.has(account.id) ? html`checked` : ''}
-                />
-                <label for="account-${account.id}">
-                  <span class="name">${accountLabel(account)}</span>
-                  <span class="balance">Balance ${formatMoney(account.balance, account.currency)}</span>
-                </label>
-              </div>`,
-          )}
+          ${accountChoices(page)}
         </fieldset>
         <label for="code">Security code</label>
         <input

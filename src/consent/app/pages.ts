@@ -168,10 +168,63 @@ function accountLabel(account: PsuAccount): string {
   return `${account.name}${tail}`;
 }
 
-export function consentPage(frame: PageFrame, page: ConsentPage): string {
-  const { description } = page;
+/** What the PSU is asked to approve, in plain words: the description's groups and facts. */
+export function describedRequest(description: IntentDescription): SafeHtml {
+  return html`${description.groups.map(
+    (group) =>
+      html`<section class="group">
+        <h2>${group.title}</h2>
+        <ul>
+          ${group.items.map((item) => html`<li>${item}</li>`)}
+        </ul>
+      </section>`,
+  )}
+  ${
+    description.facts.length > 0
+      ? html`<dl class="facts">
+          ${description.facts.map(
+            (fact) =>
+              html`<div>
+                <dt>${fact.label}</dt>
+                <dd>${fact.value}</dd>
+              </div>`,
+          )}
+        </dl>`
+      : ''
+  }`;
+}
+
+/**
+ * The accounts the PSU may choose from: radio buttons when the request takes one account, checkboxes
+ * otherwise; `selected` are pre-checked (a single account always is).
+ */
+export function accountChoices(page: {
+  accounts: PsuAccount[];
+  select: 'one' | 'many';
+  selected?: string[] | undefined;
+}): SafeHtml[] {
   const selected = new Set(page.selected ?? (page.accounts.length === 1 ? [page.accounts[0]!.id] : []));
   const inputType = page.select === 'one' ? 'radio' : 'checkbox';
+  return page.accounts.map(
+    (account) =>
+      html`<div class="account">
+        <input
+          type="${inputType}"
+          id="account-${account.id}"
+          name="accounts"
+          value="${account.id}"
+          ${selected.has(account.id) ? html`checked` : ''}
+        />
+        <label for="account-${account.id}">
+          <span class="name">${accountLabel(account)}</span>
+          <span class="balance">Balance ${formatMoney(account.balance, account.currency)}</span>
+        </label>
+      </div>`,
+  );
+}
+
+export function consentPage(frame: PageFrame, page: ConsentPage): string {
+  const { description } = page;
   const legend =
     page.select === 'one' ? 'Choose the account to use' : `Choose the accounts ${page.tpp.name} may see`;
   return layout(
@@ -180,49 +233,12 @@ export function consentPage(frame: PageFrame, page: ConsentPage): string {
     html`${tppBanner(page.tpp)}
       <h1>${description.headline}</h1>
       <p class="who">Logged in as ${page.customerName}.</p>
-      ${alert(page.error)}
-      ${description.groups.map(
-        (group) =>
-          html`<section class="group">
-            <h2>${group.title}</h2>
-            <ul>
-              ${group.items.map((item) => html`<li>${item}</li>`)}
-            </ul>
-          </section>`,
-      )}
-      ${
-        description.facts.length > 0
-          ? html`<dl class="facts">
-              ${description.facts.map(
-                (fact) =>
-                  html`<div>
-                    <dt>${fact.label}</dt>
-                    <dd>${fact.value}</dd>
-                  </div>`,
-              )}
-            </dl>`
-          : ''
-      }
+      ${alert(page.error)} ${describedRequest(description)}
       <form method="post" action="${frame.mountPath}/${page.uid}/consent">
         ${csrfField(page.csrf)}
         <fieldset>
           <legend>${legend}</legend>
-          ${page.accounts.map(
-            (account) =>
-              html`<div class="account">
-                <input
-                  type="${inputType}"
-                  id="account-${account.id}"
-                  name="accounts"
-                  value="${account.id}"
-                  ${selected.has(account.id) ? html`checked` : ''}
-                />
-                <label for="account-${account.id}">
-                  <span class="name">${accountLabel(account)}</span>
-                  <span class="balance">Balance ${formatMoney(account.balance, account.currency)}</span>
-                </label>
-              </div>`,
-          )}
+          ${accountChoices(page)}
         </fieldset>
         <p>You can withdraw your permission at any time in ${frame.bankName}'s online banking.</p>
         <div class="actions">
