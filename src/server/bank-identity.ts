@@ -1,8 +1,10 @@
 import { randomBytes, createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { importPKCS8, type CryptoKey } from 'jose';
 import type { MountedDirectory } from '../directory/index.ts';
 import { organisationInputSchema, softwareInputSchema } from '../directory/validation.ts';
 import { readSetting, writeSetting, type Store } from '../store/index.ts';
+import type { Config } from './config.ts';
 
 /** How the bank signs its API responses: a signing key the directory certified, published in the bank's software JWKS. */
 export interface BankSigningIdentity {
@@ -10,7 +12,22 @@ export interface BankSigningIdentity {
   kid: string;
   /** `http://openbanking.org.uk/iss` of the bank's signatures: `<org id>/<software id>`. */
   issuer: string;
-  jwksUri: string;
+}
+
+/**
+ * Production: the identity the bank holds at its directory, from configuration (`signingKeyFile`,
+ * `signingKid`, `signingIssuer`, checked whole by loadConfig); undefined when none is configured.
+ */
+export async function configuredBankSigningIdentity(
+  config: Pick<Config, 'signingKeyFile' | 'signingKid' | 'signingIssuer'>,
+): Promise<BankSigningIdentity | undefined> {
+  const { signingKeyFile, signingKid, signingIssuer } = config;
+  if (!signingKeyFile || !signingKid || !signingIssuer) return undefined;
+  return {
+    key: (await importPKCS8(await readFile(signingKeyFile, 'utf8'), 'PS256')) as CryptoKey,
+    kid: signingKid,
+    issuer: signingIssuer,
+  };
 }
 
 const SETTING = 'bank.directory-identity';
@@ -24,7 +41,7 @@ export async function sandboxBankSigningIdentity(
   store: Store,
   directory: MountedDirectory,
   directoryBaseUrl: string,
-): Promise<BankSigningIdentity> {
+): Promise<BankSigningIdentity & { jwksUri: string }> {
   const { service } = directory;
   let identity = await readSetting<{ orgId: string; softwareId: string; kid: string }>(store.db, SETTING);
   if (!identity) {

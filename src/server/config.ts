@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
@@ -34,6 +35,26 @@ const headerName = z
   .string()
   .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name (letters, digits, hyphens)')
   .transform((name) => name.toLowerCase());
+const httpsUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && new URL(value).protocol === 'https:', 'an https:// URL');
+/** A JSON list, given as a list (JSON file) or as JSON text (environment). */
+const jsonListFromText = (message: string) =>
+  z.preprocess((value, context) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message, input: value });
+      return z.NEVER;
+    }
+  }, z.array(z.unknown()));
+const trustedDirectory = z.strictObject({
+  /** The `iss` of the directory's SSAs (the Open Banking directory: `OpenBanking Ltd`). */
+  issuer: z.string().min(1),
+  /** Where the directory publishes its SSA-signing keys. */
+  jwksUri: httpsUrl,
+});
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
@@ -55,6 +76,31 @@ export const configSchema = z.object({
   tlsCertFile: z.string().optional(),
   tlsKeyFile: z.string().optional(),
   trustAnchorFiles: listFromText.default([]),
+  /** DCR: directories whose SSAs are accepted; in the sandbox, besides its own directory. */
+  trustedDirectories: jsonListFromText('must be a JSON list such as [{"issuer":"…","jwksUri":"https://…"}]')
+    .pipe(z.array(trustedDirectory))
+    .default([]),
+  /** DCR: `aud` values accepted in registration requests besides our URLs (the bank's directory ids). */
+  directoryAudiences: listFromText.default([]),
+  /** DCR: PEM files of the CAs that issue TPP transport certificates (between them and the trust anchors). */
+  transportCaFiles: listFromText.default([]),
+  /**
+   * The bank's message-signing identity for the payment APIs (production; the sandbox makes its own):
+   * a PKCS#8 PEM RSA key (PS256), its `kid` in the bank's JWKS at the directory, and the
+   * `http://openbanking.org.uk/iss` of its signatures, `<organisation id>/<software id>`. All or none.
+   */
+  signingKeyFile: z.string().min(1).optional(),
+  signingKid: z.string().min(1).optional(),
+  signingIssuer: z
+    .string()
+    .regex(/^[^/\s]+\/[^/\s]+$/, "the bank's <organisation id>/<software id> at the directory")
+    .optional(),
+  /** `http://openbanking.org.uk/tan` of signatures, ours and the TPPs' (production; the sandbox uses its host). */
+  signingTrustAnchor: z.string().min(1).default('openbanking.org.uk'),
+  /** PEM files of CAs trusted, besides the system's, when fetching TPP software JWKS. */
+  jwksCaFiles: listFromText.default([]),
+  /** How often the payment scheduler looks for due scheduled payments and standing orders. */
+  schedulerIntervalMs: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Revocation checks refuse a certificate when neither OCSP nor CRL answers, unless this is false. */
@@ -81,6 +127,15 @@ export const environmentNames: Record<ConfigKey, string> = {
   tlsCertFile: 'OBKIT_TLS_CERT_FILE',
   tlsKeyFile: 'OBKIT_TLS_KEY_FILE',
   trustAnchorFiles: 'OBKIT_TRUST_ANCHOR_FILES',
+  trustedDirectories: 'OBKIT_TRUSTED_DIRECTORIES',
+  directoryAudiences: 'OBKIT_DIRECTORY_AUDIENCES',
+  transportCaFiles: 'OBKIT_TRANSPORT_CA_FILES',
+  signingKeyFile: 'OBKIT_SIGNING_KEY_FILE',
+  signingKid: 'OBKIT_SIGNING_KID',
+  signingIssuer: 'OBKIT_SIGNING_ISSUER',
+  signingTrustAnchor: 'OBKIT_SIGNING_TRUST_ANCHOR',
+  jwksCaFiles: 'OBKIT_JWKS_CA_FILES',
+  schedulerIntervalMs: 'OBKIT_SCHEDULER_INTERVAL_MS',
   logLevel: 'OBKIT_LOG_LEVEL',
   shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
   revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',
@@ -140,7 +195,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '');
       const given = key in raw ? `; got ${JSON.stringify(raw[key])}` : '';
-      problems.push(`${origin[key] ?? key}: ${describeIssue(issue)}${given}`);
+      const within = issue.path
+        .slice(1)
+        .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+        .join('');
+      problems.push(
+        `${origin[key] ?? key}: ${within ? `at ${within}: ` : ''}${describeIssue(issue)}${given}`,
+      );
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
@@ -153,7 +214,60 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       'OBKIT_TRUSTED_PROXIES (trustedProxies): proxy mode needs at least one trusted proxy address',
     ]);
   }
+  const fileProblems = [
+    ...checkSigningIdentity(config, origin),
+    ...(['transportCaFiles', 'jwksCaFiles'] as const).flatMap((key) =>
+      config[key].flatMap((file) => checkCertificateFile(file, origin[key] ?? key)),
+    ),
+  ];
+  if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   return { ...config, dataDir: resolve(config.dataDir) };
+}
+
+const SIGNING_KEYS = ['signingKeyFile', 'signingKid', 'signingIssuer'] as const;
+
+/** The bank's signing identity is set whole or not at all, and its key is an RSA PKCS#8 key we can read. */
+function checkSigningIdentity(config: Config, origin: Record<string, string>): string[] {
+  const given = SIGNING_KEYS.filter((key) => config[key] !== undefined);
+  if (given.length === 0) return [];
+  if (given.length < SIGNING_KEYS.length) {
+    const set = given.map((key) => origin[key] ?? key).join(', ');
+    return SIGNING_KEYS.filter((key) => config[key] === undefined).map(
+      (key) =>
+        `${environmentNames[key]} (${key}): missing; the bank's signing identity needs ${SIGNING_KEYS.join(', ')} together (set: ${set})`,
+    );
+  }
+  const file = config.signingKeyFile ?? '';
+  const name = origin.signingKeyFile ?? 'signingKeyFile';
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    return [`${name}: cannot read ${file}: ${(error as Error).message}`];
+  }
+  const wanted =
+    'an unencrypted PKCS#8 PEM RSA private key (-----BEGIN PRIVATE KEY-----) of at least 2048 bits';
+  if (!pem.includes('-----BEGIN PRIVATE KEY-----')) return [`${name}: ${file} must hold ${wanted}`];
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') {
+      return [`${name}: ${file} holds a ${String(key.asymmetricKeyType)} key; PS256 needs ${wanted}`];
+    }
+    if ((key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+      return [`${name}: ${file} must hold ${wanted}`];
+  } catch (error) {
+    return [`${name}: ${file} is not ${wanted}: ${(error as Error).message}`];
+  }
+  return [];
+}
+
+function checkCertificateFile(file: string, name: string): string[] {
+  try {
+    new X509Certificate(readFileSync(file));
+    return [];
+  } catch (error) {
+    return [`${name}: ${file} must be a readable PEM file of CA certificates: ${(error as Error).message}`];
+  }
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -1,3 +1,4 @@
+import { getCACertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
   findAccessToken,
@@ -5,15 +6,21 @@ import {
   type AuthorizationServer,
   type MountedAuthorizationServer,
 } from '../auth/index.ts';
-import { seedSandbox, startPaymentScheduler } from '../bank/index.ts';
+import { seedSandbox, startPaymentScheduler, type PaymentScheduler } from '../bank/index.ts';
 import { mountConsent } from '../consent/part.ts';
 import { directoryTrustAnchor, mountDirectory, type MountedDirectory } from '../directory/index.ts';
 import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
 import { mountOpenBanking } from '../openbanking/index.ts';
-import { sandboxBankSigningIdentity } from './bank-identity.ts';
+import {
+  configuredBankSigningIdentity,
+  sandboxBankSigningIdentity,
+  type BankSigningIdentity,
+} from './bank-identity.ts';
+import { environmentNames, type Config } from './config.ts';
 import type { Part, PartContext } from './platform.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
+import { readCertificateFiles } from './tls-material.ts';
 
 /** The seed of the sandbox population: the same customers, accounts and transactions on every machine. */
 export const SANDBOX_SEED = 'obkit-sandbox-1';
@@ -33,6 +40,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   let directory: Promise<MountedDirectory> | undefined;
   let auth: Promise<MountedAuthorizationServer> | undefined;
   let revocations: Promise<Revocations> | undefined;
+  let scheduler: PaymentScheduler | undefined;
 
   const directoryOf = (context: PartContext) => (directory ??= mountDirectory(context));
   const revocationsOf = (context: PartContext) =>
@@ -41,19 +49,44 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
     ));
   const authOf = (context: PartContext) =>
     (auth ??= revocationsOf(context)
-      .then((hub) => mountAuthorizationServer(context, { onRevoked: (handler) => hub.subscribe(handler) }))
+      .then((hub) =>
+        mountAuthorizationServer(context, {
+          ...registrationTrust(context),
+          onRevoked: (handler) => hub.subscribe(handler),
+        }),
+      )
       .then((mounted) => {
         context.onClose(() => mounted.close());
         return mounted;
       }));
+  // One scheduler per platform instance, whichever of the parts that need it mounts first; instances
+  // running it together are safe (due rows are claimed with `skip locked`, postings have unique origins).
+  const schedulerOf = (context: PartContext) => {
+    if (!scheduler) {
+      const started = startPaymentScheduler(
+        context.store.db,
+        { clock: context.clock },
+        {
+          intervalMs: context.config.schedulerIntervalMs,
+          onOutcomes: (outcomes) => context.logger.info({ outcomes }, 'due payments executed'),
+          onError: (error) => context.logger.error({ err: error }, 'the payment scheduler failed'),
+        },
+      );
+      context.onClose(() => started.stop());
+      scheduler = started;
+    }
+    return scheduler;
+  };
 
   return [
     {
       name: 'bank',
       async mount(context) {
-        if (!context.config.sandbox || options.seedBank === false) return;
-        const result = await seedSandbox(context.store.db, { seed: SANDBOX_SEED, clock: context.clock });
-        if (result.created) context.logger.info({ ...result }, 'sandbox bank seeded');
+        if (context.config.sandbox && options.seedBank !== false) {
+          const result = await seedSandbox(context.store.db, { seed: SANDBOX_SEED, clock: context.clock });
+          if (result.created) context.logger.info({ ...result }, 'sandbox bank seeded');
+        }
+        schedulerOf(context);
       },
     },
     {
@@ -100,7 +133,8 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         const hub = await revocationsOf(context);
         const payments = context.config.sandbox
           ? await sandboxPayments(context, server, await directoryOf(context))
-          : undefined;
+          : await productionPayments(context, server);
+        if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
           ...(payments ? { payments } : {}),
           tokens: {
@@ -117,10 +151,53 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   ];
 }
 
+/** Keys that configure a production bank; the sandbox brings its own directory, CA and identity. */
+const PRODUCTION_ONLY = [
+  'trustedDirectories',
+  'transportCaFiles',
+  'signingKeyFile',
+  'signingKid',
+  'signingIssuer',
+] as const satisfies readonly (keyof Config)[];
+
+const configured = (key: (typeof PRODUCTION_ONLY)[number], config: Config): boolean => {
+  const value = config[key];
+  return Array.isArray(value) ? value.length > 0 : value !== undefined;
+};
+
 /**
- * Message signing for the payment APIs in the sandbox: TPP keys from each client's software JWKS (fetched
- * trusting the sandbox CA), the bank's responses signed with its directory-certified key, and the
- * scheduler that executes future-dated payments on the platform clock.
+ * What Open Banking DCR trusts besides the platform's trust anchors: the directories whose SSAs we
+ * accept, our ids at them (`aud`), and the CAs that issue TPP transport certificates. In the sandbox the
+ * authorization server trusts the directory mounted beside it.
+ */
+function registrationTrust(context: PartContext) {
+  const { config, logger } = context;
+  const audiences = config.directoryAudiences.length > 0 ? { audiences: config.directoryAudiences } : {};
+  if (config.sandbox) {
+    const ignored = PRODUCTION_ONLY.filter((key) => configured(key, config)).map(
+      (key) => `${environmentNames[key]} (${key})`,
+    );
+    if (ignored.length > 0) {
+      logger.warn({ ignored }, 'production settings are ignored in the sandbox (OBKIT_SANDBOX=true)');
+    }
+    return audiences;
+  }
+  if (config.trustedDirectories.length === 0) {
+    logger.warn(
+      `no trusted directory: every dynamic client registration is refused; set ${environmentNames.trustedDirectories} (trustedDirectories)`,
+    );
+  }
+  const intermediates = readCertificateFiles(config.transportCaFiles);
+  return {
+    directories: config.trustedDirectories,
+    ...audiences,
+    ...(intermediates.length > 0 ? { intermediatesPem: intermediates.join('\n') } : {}),
+  };
+}
+
+/**
+ * Message signing for the payment APIs in the sandbox: the bank is a participant of its own directory
+ * (signing key certified by it, `tan` its host), and TPP software JWKS are fetched trusting the sandbox CA.
  */
 async function sandboxPayments(
   context: PartContext,
@@ -132,19 +209,55 @@ async function sandboxPayments(
     directory,
     `${context.urls.browser}/directory`,
   );
-  const trustAnchor = directoryTrustAnchor(context.urls.browser);
-  const agent = new Agent({ connect: { ca: context.tls.ca } });
-  const scheduler = startPaymentScheduler(
-    context.store.db,
-    { clock: context.clock },
-    {
-      onError: (error) => context.logger.error({ err: error }, 'the payment scheduler failed'),
-    },
-  );
-  context.onClose(async () => {
-    await scheduler.stop();
-    await agent.close();
+  return paymentSigning(context, server, {
+    identity,
+    trustAnchor: directoryTrustAnchor(context.urls.browser),
+    ca: [...context.tls.ca, ...readCertificateFiles(context.config.jwksCaFiles)],
   });
+}
+
+/**
+ * Message signing for the payment APIs of a bank: its identity at the directory from configuration, and
+ * TPP software JWKS fetched trusting the system's CAs and `jwksCaFiles`. Without an identity the payment
+ * APIs are not mounted, and the log says which keys mount them.
+ */
+async function productionPayments(context: PartContext, server: AuthorizationServer) {
+  const { config } = context;
+  const identity = await configuredBankSigningIdentity(config);
+  if (!identity) {
+    const keys = (['signingKeyFile', 'signingKid', 'signingIssuer', 'signingTrustAnchor'] as const)
+      .map((key) => `${environmentNames[key]} (${key})`)
+      .join(', ');
+    context.logger.warn(
+      `the payment APIs (PIS, VRP) are not mounted: the bank has no message-signing identity; set ${keys} to mount them`,
+    );
+    return undefined;
+  }
+  return paymentSigning(context, server, {
+    identity,
+    trustAnchor: config.signingTrustAnchor,
+    ca: [
+      ...new Set([
+        ...getCACertificates('default'),
+        ...getCACertificates('system'),
+        ...readCertificateFiles(config.jwksCaFiles),
+      ]),
+    ],
+  });
+}
+
+/**
+ * The payments dependency of the Read/Write APIs: the bank's detached response signer, and TPP signing
+ * keys from the software JWKS each client was registered with (`jwks_uri`), fetched over TLS trusting `ca`.
+ */
+function paymentSigning(
+  context: PartContext,
+  server: AuthorizationServer,
+  signing: { identity: BankSigningIdentity; trustAnchor: string; ca: string[] },
+) {
+  const { identity, trustAnchor } = signing;
+  const agent = new Agent({ connect: { ca: signing.ca } });
+  context.onClose(() => agent.close());
   return {
     trustAnchor,
     signer: detachedSigner({

@@ -17,15 +17,18 @@ export function splitPemCertificates(text: string): string[] {
   return text.match(PEM_CERTIFICATE) ?? [];
 }
 
+/** Every PEM certificate in the given files (trust anchors, intermediates, extra CAs), in order. */
+export function readCertificateFiles(files: readonly string[]): string[] {
+  return files.flatMap((file) => splitPemCertificates(readFileSync(file, 'utf8')));
+}
+
 /**
  * Production: server certificate, key and client trust anchors from the configured PEM files.
  * Sandbox: the sandbox CA (created on first run, reused after) issues this start's server certificate
  * for the public host name, and is itself the trust anchor for client certificates.
  */
 export async function loadServerTls(config: Config): Promise<ServerTls> {
-  const configuredAnchors = config.trustAnchorFiles.flatMap((file) =>
-    splitPemCertificates(readFileSync(file, 'utf8')),
-  );
+  const configuredAnchors = readCertificateFiles(config.trustAnchorFiles);
   if (config.tlsCertFile && config.tlsKeyFile) {
     if (configuredAnchors.length === 0) {
       throw new Error(
