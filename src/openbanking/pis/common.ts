@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   findAccountByIdentification,
   getAccount,
@@ -6,7 +6,7 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import type { Intent, IntentKind, RevocationNotifier } from '../../consent/index.ts';
+import { createIntent, type Intent, type IntentKind, type RevocationNotifier } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
 import { canonicalJson } from './validation.ts';
@@ -17,7 +17,8 @@ import { scope } from '../guard/checks/scope.ts';
 import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
 import { transportCertificate } from '../guard/checks/transport-certificate.ts';
 import type { Check, GuardDependencies } from '../guard/index.ts';
-import type { Db } from '../http/idempotency.ts';
+import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
+import { asObError } from '../http/intent-errors.ts';
 import type { ResponseSigner, SignatureVerifierOptions } from '../http/jws.ts';
 
 /** What the payment APIs (PIS, VRP) are mounted with. */
@@ -208,4 +209,53 @@ export function assertSubmissionMatchesConsent(
       'Risk',
     );
   }
+}
+
+/** The debtor account a request names, which must be an account of this bank; undefined when none is named. */
+export async function namedDebtorAccount(
+  db: Db,
+  named: { SchemeName: string; Identification: string } | undefined,
+  path = 'Data.Initiation.DebtorAccount',
+): Promise<AccountRecord | undefined> {
+  if (!named) return undefined;
+  const account = await findAccountByIdentification(db, named.SchemeName, named.Identification);
+  if (!account)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      'the debtor account is not an account of this bank',
+      path,
+    );
+  return account;
+}
+
+/** The account the PSU chose, once the consent is authorised (shown as `Debtor`); undefined before. */
+export async function chosenDebtorAccount(db: Db, intent: Intent): Promise<AccountRecord | undefined> {
+  const accountId = intent.accountIds[0];
+  if (!accountId || (intent.status !== 'Authorised' && intent.status !== 'Consumed')) return undefined;
+  return getAccount(db, accountId);
+}
+
+/**
+ * Stages a consent of `kind` for the calling client, idempotently: 201 with `body(intent)`, and the same
+ * answer, without a second consent, to a retry with the same `x-idempotency-key` and body.
+ */
+export async function stageConsent(
+  context: Pick<PaymentsContext, 'db' | 'clock'>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  consent: {
+    kind: IntentKind;
+    clientId: string;
+    data: Record<string, unknown>;
+    risk: Record<string, unknown>;
+  },
+  body: (intent: Intent) => unknown,
+): Promise<FastifyReply> {
+  const { db, clock } = context;
+  const outcome = await idempotent(db, clock, idempotencyScopeOf(request, consent.clientId), async (tx) => {
+    const intent = await createIntent({ db: tx, clock }, consent).catch(asObError);
+    return { status: 201, body: body(intent) };
+  });
+  return reply.status(outcome.status).send(outcome.body);
 }

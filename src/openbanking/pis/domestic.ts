@@ -1,13 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import {
-  executePayment,
-  findAccountByIdentification,
-  getAccount,
-  type AccountRecord,
-  type PaymentRecord,
-} from '../../bank/index.ts';
-import { consume, createIntent, type Intent } from '../../consent/index.ts';
-import { ObError } from '../errors.ts';
+import { executePayment, getAccount, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
+import { consume, type Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -16,12 +9,15 @@ import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
   assertSubmissionMatchesConsent,
+  chosenDebtorAccount,
   clientIdOf,
   debtorAccount,
   debtorOf,
-  paymentStatusDetail,
-  submissionChecks,
+  namedDebtorAccount,
   type PaymentsContext,
+  paymentStatusDetail,
+  stageConsent,
+  submissionChecks,
 } from './common.ts';
 import {
   checkDomesticInitiation,
@@ -84,33 +80,19 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     const clientId = guarded(request).token.clientId;
     const body = parseBody(domesticConsentRequestSchema, request.body);
     checkDomesticInitiation(body.Data.Initiation, 'Data.Initiation');
-    const named = body.Data.Initiation.DebtorAccount;
-    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        'the debtor account is not an account of this bank',
-        'Data.Initiation.DebtorAccount',
-      );
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
-      const intent = await createIntent(
-        { db: tx, clock },
-        { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk },
-      ).catch(asObError);
-      return {
-        status: 201,
-        body: consentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
-      };
-    });
-    return reply.status(outcome.status).send(outcome.body);
+    await namedDebtorAccount(db, body.Data.Initiation.DebtorAccount);
+    return stageConsent(
+      context,
+      request,
+      reply,
+      { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk },
+      (intent) => consentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
+    );
   });
 
   const ownedConsent = (clientId: string, consentId: string) =>
     ownedConsentOf(db, clientId, consentId, 'domestic-payment');
-  const debtorOfIntent = async (intent: Intent) =>
-    intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
-      ? await getAccount(db, intent.accountIds[0])
-      : undefined;
+  const debtorOfIntent = (intent: Intent) => chosenDebtorAccount(db, intent);
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/domestic-payment-consents/:ConsentId',

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
   executePayment,
-  findAccountByIdentification,
   fromMinor,
   getAccount,
   listPaymentsForConsent,
@@ -12,7 +11,7 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { consume, createIntent, markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
+import { consume, markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -21,13 +20,16 @@ import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import {
   assertSubmissionMatchesConsent,
+  chosenDebtorAccount,
   clientIdOf,
   debtorAccount,
   debtorOf,
+  namedDebtorAccount,
+  type PaymentsContext,
   paymentStatusDetail,
   rejectionText,
+  stageConsent,
   submissionChecks,
-  type PaymentsContext,
 } from './common.ts';
 import {
   controlSumOf,
@@ -227,25 +229,14 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     const body = parseBody(fileConsentRequestSchema, request.body);
     const initiation = body.Data.Initiation;
     checkFileInitiation(initiation, clock.now());
-    const named = initiation.DebtorAccount;
-    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        'the debtor account is not an account of this bank',
-        'Data.Initiation.DebtorAccount',
-      );
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
-      const intent = await createIntent(
-        { db: tx, clock },
-        { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK },
-      ).catch(asObError);
-      return {
-        status: 201,
-        body: consentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
-      };
-    });
-    return reply.status(outcome.status).send(outcome.body);
+    await namedDebtorAccount(db, initiation.DebtorAccount);
+    return stageConsent(
+      context,
+      request,
+      reply,
+      { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK },
+      (intent) => consentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
+    );
   });
 
   scope.get<{ Params: { ConsentId: string } }>(
@@ -253,10 +244,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     { preHandler: consentGuard },
     async (request) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
-      const debtor =
-        intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
-          ? await getAccount(db, intent.accountIds[0])
-          : undefined;
+      const debtor = await chosenDebtorAccount(db, intent);
       return consentBody(intent, `${base}/file-payment-consents/${intent.id}`, debtor);
     },
   );

@@ -13,7 +13,7 @@ import {
   type PaymentKind,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { consume, createIntent, type Intent, type IntentKind } from '../../consent/index.ts';
+import { consume, type Intent, type IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -37,11 +37,13 @@ import {
 } from './international-terms.ts';
 import {
   assertSubmissionMatchesConsent,
+  chosenDebtorAccount,
   clientIdOf,
   debtorAccount,
   debtorOf,
-  submissionChecks,
   type PaymentsContext,
+  stageConsent,
+  submissionChecks,
 } from './common.ts';
 import {
   checkScheduledInitiation,
@@ -395,17 +397,13 @@ function mount<I extends Initiation>(
       body.Data.Initiation,
       await stagingCurrency(context, body.Data.Initiation),
     );
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
-      const intent = await createIntent(
-        { db: tx, clock },
-        { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
-      ).catch(asObError);
-      return {
-        status: 201,
-        body: consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, undefined),
-      };
-    });
-    return reply.status(outcome.status).send(outcome.body);
+    return stageConsent(
+      context,
+      request,
+      reply,
+      { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
+      (intent) => consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, undefined),
+    );
   });
 
   scope.get<{ Params: { ConsentId: string } }>(
@@ -415,10 +413,7 @@ function mount<I extends Initiation>(
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
       const intent = await ownedConsent(db, clientId, consentId, type.intentKind);
-      const debtor =
-        intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
-          ? await getAccount(db, intent.accountIds[0])
-          : undefined;
+      const debtor = await chosenDebtorAccount(db, intent);
       const initiation = intent.data.Initiation as unknown as Initiation;
       let quote: Record<string, unknown> = {};
       try {

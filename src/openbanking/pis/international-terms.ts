@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import {
-  findAccountByIdentification,
   fromMinor,
   INTERNATIONAL_CHARGE_GBP_MINOR,
   quoteFx,
@@ -10,7 +9,7 @@ import {
   type ExternalPayout,
 } from '../../bank/index.ts';
 import { ObError } from '../errors.ts';
-import type { PaymentsContext } from './common.ts';
+import { namedDebtorAccount, type PaymentsContext } from './common.ts';
 import {
   accountSchema,
   amountToMinor,
@@ -222,17 +221,7 @@ export async function stagingCurrency(
   context: Pick<PaymentsContext, 'db'>,
   initiation: Pick<TermsInitiation, 'DebtorAccount'>,
 ): Promise<string> {
-  const named = initiation.DebtorAccount;
-  if (!named) return 'GBP';
-  const account = await findAccountByIdentification(context.db, named.SchemeName, named.Identification);
-  if (!account)
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'the debtor account is not an account of this bank',
-      'Data.Initiation.DebtorAccount',
-    );
-  return account.currency;
+  return (await namedDebtorAccount(context.db, initiation.DebtorAccount))?.currency ?? 'GBP';
 }
 
 /** The payee as the ledger records it: account and, when given, the creditor's agent (bank). */

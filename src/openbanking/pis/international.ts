@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { executePayment, getAccount, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
-import { consume, createIntent, type Intent } from '../../consent/index.ts';
+import { consume, type Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -9,12 +9,14 @@ import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import {
   assertSubmissionMatchesConsent,
+  chosenDebtorAccount,
   clientIdOf,
   debtorAccount,
   debtorOf,
-  paymentStatusDetail,
-  submissionChecks,
   type PaymentsContext,
+  paymentStatusDetail,
+  stageConsent,
+  submissionChecks,
 } from './common.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
@@ -106,24 +108,18 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
       const clientId = guarded(request).token.clientId;
       const body = parseBody(consentSchema, request.body);
       const terms = termsFor(body.Data.Initiation, await stagingCurrency(context, body.Data.Initiation));
-      const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
-        const intent = await createIntent(
-          { db: tx, clock },
-          { kind: 'international-payment', clientId, data: body.Data, risk: body.Risk },
-        ).catch(asObError);
-        return {
-          status: 201,
-          body: consentBody(intent, `${base}/international-payment-consents/${intent.id}`, terms, undefined),
-        };
-      });
-      return reply.status(outcome.status).send(outcome.body);
+      return stageConsent(
+        context,
+        request,
+        reply,
+        { kind: 'international-payment', clientId, data: body.Data, risk: body.Risk },
+        (intent) =>
+          consentBody(intent, `${base}/international-payment-consents/${intent.id}`, terms, undefined),
+      );
     },
   );
 
-  const debtorOfIntent = async (intent: Intent) =>
-    intent.accountIds[0] && (intent.status === 'Authorised' || intent.status === 'Consumed')
-      ? await getAccount(db, intent.accountIds[0])
-      : undefined;
+  const debtorOfIntent = (intent: Intent) => chosenDebtorAccount(db, intent);
   const currentTerms = async (intent: Intent, debtor: AccountRecord | undefined) => {
     const initiation = intent.data.Initiation as InternationalInitiation;
     try {

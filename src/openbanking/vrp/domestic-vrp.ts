@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import {
   executePayment,
-  findAccountByIdentification,
   fromMinor,
   fundsAvailable,
   getAccount,
@@ -14,7 +13,7 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { createIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
+import { getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
@@ -26,11 +25,13 @@ import {
   clientIdOf,
   debtorAccount,
   debtorOf,
+  namedDebtorAccount,
+  type PaymentsContext,
   paymentStatusDetail,
   rejectionText,
   RESOURCE_ID,
+  stageConsent,
   submissionChecks,
-  type PaymentsContext,
 } from '../pis/common.ts';
 import { amountToMinor, canonicalJson, parseBody } from '../pis/validation.ts';
 import {
@@ -108,25 +109,14 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     const body = parseBody(vrpConsentRequestSchema, request.body);
     checkControlParameters(body.Data.ControlParameters);
     checkVrpInitiation(body.Data.Initiation);
-    const named = body.Data.Initiation.DebtorAccount;
-    if (named && !(await findAccountByIdentification(db, named.SchemeName, named.Identification)))
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        'the debtor account is not an account of this bank',
-        'Data.Initiation.DebtorAccount',
-      );
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
-      const intent = await createIntent(
-        { db: tx, clock },
-        { kind: 'domestic-vrp', clientId, data: body.Data, risk: body.Risk },
-      ).catch(asObError);
-      return {
-        status: 201,
-        body: consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, undefined),
-      };
-    });
-    return reply.status(outcome.status).send(outcome.body);
+    await namedDebtorAccount(db, body.Data.Initiation.DebtorAccount);
+    return stageConsent(
+      context,
+      request,
+      reply,
+      { kind: 'domestic-vrp', clientId, data: body.Data, risk: body.Risk },
+      (intent) => consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, undefined),
+    );
   });
 
   const owned = (clientId: string, consentId: string) =>
