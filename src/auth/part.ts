@@ -39,6 +39,11 @@ export interface AuthPartOptions {
   audiences?: string[];
   /** PEM intermediates of transport certificates; in the sandbox, its issuing CA. */
   intermediatesPem?: string;
+  /**
+   * PEM CAs trusted when fetching a trusted directory's JWKS, replacing Node's defaults (so include them);
+   * the sandbox trusts its own CA instead.
+   */
+  directoryJwksCaPem?: string;
   ttl?: Partial<AuthTtl>;
   /** Clients that may introspect any token (the API layer, if it introspects over HTTP). */
   resourceServerClientIds?: string[];
@@ -118,7 +123,12 @@ export async function mountAuthorizationServer(
       // The sandbox directory answers OCSP and CRL over HTTPS under the sandbox CA.
       ...(sandboxAgent ? { fetchers: httpRevocationFetchers({ fetch: sandboxFetch }) } : {}),
     }),
-    jwks: new RemoteJwksCache(httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : {}), { clock }),
+    jwks: new RemoteJwksCache(
+      httpsJsonFetcher(
+        sandboxCa ? { ca: sandboxCa } : options.directoryJwksCaPem ? { ca: options.directoryJwksCaPem } : {},
+      ),
+      { clock },
+    ),
     clock,
   });
 

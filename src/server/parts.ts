@@ -192,6 +192,9 @@ function registrationTrust(context: PartContext) {
     directories: config.trustedDirectories,
     ...audiences,
     ...(intermediates.length > 0 ? { intermediatesPem: intermediates.join('\n') } : {}),
+    ...(config.jwksCaFiles.length > 0
+      ? { directoryJwksCaPem: systemCasAnd(config.jwksCaFiles).join('\n') }
+      : {}),
   };
 }
 
@@ -236,14 +239,19 @@ async function productionPayments(context: PartContext, server: AuthorizationSer
   return paymentSigning(context, server, {
     identity,
     trustAnchor: config.signingTrustAnchor,
-    ca: [
-      ...new Set([
-        ...getCACertificates('default'),
-        ...getCACertificates('system'),
-        ...readCertificateFiles(config.jwksCaFiles),
-      ]),
-    ],
+    ca: systemCasAnd(config.jwksCaFiles),
   });
+}
+
+/** Node's and the system's CA certificates and those of `files`: a `ca` option that adds, not replaces. */
+function systemCasAnd(files: readonly string[]): string[] {
+  return [
+    ...new Set([
+      ...getCACertificates('default'),
+      ...getCACertificates('system'),
+      ...readCertificateFiles(files),
+    ]),
+  ];
 }
 
 /**
