@@ -92,6 +92,8 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   pool.on('error', () => undefined);
   const db = drizzlePg({ client: pool, schema }) as unknown as Database;
   const listeners = new Map<string, Set<NotificationHandler>>();
+  /** Each channel's LISTEN, so a second listener of a channel also returns only once it is registered. */
+  const registered = new Map<string, Promise<void>>();
   let listenClient: pg.Client | undefined;
   let closed = false;
 
@@ -146,14 +148,20 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
       if (!handlers) {
         handlers = new Set();
         listeners.set(channel, handlers);
-        const client = await connectListener();
-        await client.query(`LISTEN "${channel}"`);
+        registered.set(
+          channel,
+          connectListener().then(async (client) => {
+            await client.query(`LISTEN "${channel}"`);
+          }),
+        );
       }
       handlers.add(handler);
+      await registered.get(channel);
       return async () => {
         handlers.delete(handler);
         if (handlers.size === 0 && listeners.get(channel) === handlers) {
           listeners.delete(channel);
+          registered.delete(channel);
           await listenClient?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
         }
       };

@@ -448,8 +448,9 @@ describe('consent intents', () => {
     );
     assert.equal((await getIntent(ctx.db, cof.id))!.status, 'Revoked');
 
-    const heard = new Promise<string>((resolve) => void store.listen(CONSENT_REVOKED_CHANNEL, resolve));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    let hear: (payload: string) => void = () => undefined;
+    const heard = new Promise<string>((resolve) => (hear = resolve));
+    await store.listen(CONSENT_REVOKED_CHANNEL, (payload) => hear(payload));
     const vrp = await createIntent(ctx, { kind: 'domestic-vrp', clientId: 'c', data: vrpData(), risk: {} });
     await authorise(ctx, vrp.id, { customerId: 'x', accountIds: ['a'] });
     await revoke({ ...ctx, notifyRevoked: storeRevocationNotifier(store) }, vrp.id);

@@ -518,7 +518,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     for (let i = 0; i < 3; i += 1)
       expectValid(await aisGet(tpp, consent.accessToken, '/accounts'), '/accounts', 200);
     let intent = await getIntent(store.db, consent.consentId);
-    for (let wait = 0; !intent?.lastUsedAt && wait < 50; wait += 1) {
+    for (let wait = 0; !intent?.lastUsedAt && wait < 500; wait += 1) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       intent = await getIntent(store.db, consent.consentId);
     }

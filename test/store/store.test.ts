@@ -37,11 +37,10 @@ describe('store', () => {
 
   it('delivers a NOTIFY to a listener', async () => {
     const store = await createTestStore();
-    const heard = new Promise<string>((resolve) => {
-      void store.listen('obkit_test_channel', resolve);
-    });
-    // LISTEN is registered before listen() resolves; give the subscription a tick, then notify.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    let hear: (payload: string) => void = () => undefined;
+    const heard = new Promise<string>((resolve) => (hear = resolve));
+    // listen() resolves once LISTEN is registered: a NOTIFY sent after it cannot be missed.
+    await store.listen('obkit_test_channel', (payload) => hear(payload));
     await store.notify('obkit_test_channel', 'ping-42');
     assert.equal(await heard, 'ping-42');
   });
