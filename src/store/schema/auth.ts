@@ -38,5 +38,9 @@ export const authModels = pgTable(
     index('auth_models_expires_at_idx')
       .on(table.expiresAt)
       .where(sql`${table.expiresAt} is not null`),
+    // A client's rows (dropped with it by DELETE /register) and a customer's pending CIBA requests (the
+    // bank app's list): looked up by payload fields, so indexed by them rather than scanned.
+    index('auth_models_client_id_idx').on(sql`(${table.payload} ->> 'clientId')`),
+    index('auth_models_account_id_idx').on(table.model, sql`(${table.payload} ->> 'accountId')`),
   ],
 );

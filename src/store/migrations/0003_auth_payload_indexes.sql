@@ -1,0 +1,2 @@
+CREATE INDEX "auth_models_client_id_idx" ON "auth_models" USING btree (("payload" ->> 'clientId'));--> statement-breakpoint
+CREATE INDEX "auth_models_account_id_idx" ON "auth_models" USING btree ("model",("payload" ->> 'accountId'));
