@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { PIS_V3_1_11, specsRoot, validateComponent } from '../support/openapi.ts';
+import { PIS_V3_1_11, specsRoot, validateComponent, VRP_V3_1_11 } from '../support/openapi.ts';
 import { createHarness, domesticConsent, type Response } from './pis-support.ts';
 
 /**
@@ -16,12 +16,15 @@ import { createHarness, domesticConsent, type Response } from './pis-support.ts'
 const h = await createHarness();
 afterEach(async () => h.assertLedgerSound());
 
-const spec = JSON.parse(readFileSync(join(specsRoot, PIS_V3_1_11), 'utf8')) as {
-  paths: Record<string, Record<string, unknown>>;
-};
-const posts = Object.entries(spec.paths)
-  .filter(([, operations]) => 'post' in operations)
-  .map(([path]) => path);
+function postPaths(specFile: string): string[] {
+  const spec = JSON.parse(readFileSync(join(specsRoot, specFile), 'utf8')) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  return Object.entries(spec.paths)
+    .filter(([, operations]) => 'post' in operations)
+    .map(([path]) => path);
+}
+const posts = postPaths(PIS_V3_1_11);
 
 const deep = `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`;
 const GARBAGE: [string, string][] = [
@@ -46,12 +49,12 @@ const GARBAGE: [string, string][] = [
   ],
 ];
 
-function assertObError(response: Response, what: string): void {
+function assertObError(response: Response, what: string, specFile = PIS_V3_1_11): void {
   assert.ok(
     response.status >= 400 && response.status < 500,
     `${what}: ${response.status} ${response.text.slice(0, 300)}`,
   );
-  const verdict = validateComponent(PIS_V3_1_11, 'OBErrorResponse1', response.body);
+  const verdict = validateComponent(specFile, 'OBErrorResponse1', response.body);
   assert.ok(verdict.valid, `${what}: ${verdict.errors.join('; ')} in ${response.text.slice(0, 300)}`);
 }
 
@@ -142,6 +145,38 @@ describe('bad input to every Payment Initiation POST', async () => {
         ...(token ? { token } : {}),
       });
       assertObError(plain, `${path} as text/plain`);
+    });
+  }
+});
+
+describe('bad input to every domestic VRP POST', async () => {
+  const staged = await h.post('/domestic-vrp-consents', {
+    Data: {
+      ControlParameters: {
+        ValidToDateTime: '2027-12-31T00:00:00+00:00',
+        MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
+        PeriodicLimits: [
+          { PeriodType: 'Month', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' },
+        ],
+        VRPType: ['UK.OBIE.VRPType.Sweeping'],
+        PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
+        PSUInteractionTypes: ['OffSession'],
+      },
+      Initiation: { CreditorAccount: domesticConsent(h.bob).Data.Initiation.CreditorAccount },
+    },
+    Risk: { PaymentContextCode: 'TransferToSelf' },
+  });
+  assert.equal(staged.status, 201, staged.text);
+  const consentId = String(staged.body.Data?.ConsentId);
+  const token = await h.authorise(consentId);
+
+  for (const path of postPaths(VRP_V3_1_11)) {
+    it(`${path}: every malformed body is a 4xx with an OB error body, never a 500`, async () => {
+      const url = path.replace('{ConsentId}', consentId);
+      const psu = path === '/domestic-vrp-consents' ? {} : { token };
+      for (const [what, raw] of GARBAGE) {
+        assertObError(await h.post(url, undefined, { raw, ...psu }), `${path} with ${what}`, VRP_V3_1_11);
+      }
     });
   }
 });
