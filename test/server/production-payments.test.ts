@@ -19,15 +19,11 @@ import {
   issueServerCertificate,
   loadOrCreateSandboxAuthorities,
 } from '../../src/pki/index.ts';
-import { loadConfig } from '../../src/server/config.ts';
-import { createLogger } from '../../src/server/logger.ts';
-import { selectParts } from '../../src/server/parts.ts';
-import { startPlatform, type RunningPlatform } from '../../src/server/platform.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { OB_ISS, OB_TAN } from '../../src/shared/ob-jws-claims.ts';
 import { assertValidResponse } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
-import { createTestStore } from '../support/store.ts';
+import { startProductionBank, type ProductionBank } from '../support/production-bank.ts';
 
 /**
  * A bank's platform (`sandbox: false`) with its own PKI files, as in production: the payment APIs exist
@@ -82,43 +78,11 @@ const signingEnv = {
   OBKIT_SIGNING_TRUST_ANCHOR: 'openbanking.org.uk',
 };
 
-interface Bank {
-  platform: RunningPlatform;
-  clock: ManualClock;
-  logs(): { level: number; msg: string }[];
-}
+type Bank = ProductionBank<ManualClock>;
 
 /** The production parts a bank runs (no sandbox directory), on a fresh test store, with logs kept. */
-async function startBank(env: Record<string, string>): Promise<Bank> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'obkit-bank-data-'));
-  const config = loadConfig({
-    env: {
-      OBKIT_DATA_DIR: dataDir,
-      OBKIT_BROWSER_PORT: '0',
-      OBKIT_MTLS_PORT: '0',
-      OBKIT_LOG_LEVEL: 'info',
-      ...env,
-    },
-  });
-  const lines: string[] = [];
-  const clock = new ManualClock(new Date());
-  const platform = await startPlatform({
-    config,
-    logger: createLogger(config, { write: (line: string) => void lines.push(line) }),
-    clock,
-    parts: selectParts(['bank', 'auth', 'consent', 'openbanking']),
-    store: await createTestStore(),
-  });
-  after(async () => {
-    await platform.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return {
-    platform,
-    clock,
-    logs: () => lines.map((line) => JSON.parse(line) as { level: number; msg: string }),
-  };
-}
+const startBank = (env: Record<string, string>): Promise<Bank> =>
+  startProductionBank(env, { clock: new ManualClock(new Date()) });
 
 const tppClient = () =>
   httpsClient([authorities.trustAnchorsPem], {
