@@ -178,12 +178,32 @@ export function tppCommand(): Command {
   tpp
     .command('pay')
     .description(
-      'the PIS journey: a signed domestic payment consent, PSU authorisation, signed submission, poll to a final status',
+      'the PIS journey: a signed payment consent (domestic or international; single, scheduled or a standing order), ' +
+        'PSU authorisation, signed submission, poll to a final status',
     )
     .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
-    .requiredOption('--amount <amount>', 'amount as a decimal, e.g. 12.34')
-    .option('--currency <code>', 'ISO 4217 currency', 'GBP')
+    .requiredOption(
+      '--amount <amount>',
+      'amount as a decimal, e.g. 12.34 (a standing order: each payment; international: in --currency)',
+    )
+    .option('--currency <code>', 'ISO 4217 currency of --amount', 'GBP')
     .option('--to <sortcode/account>', 'the payee, e.g. 040004/12345678 (default: an external sandbox payee)')
+    .option('--to-iban <iban>', 'an international payment to this IBAN, e.g. DE89370400440532013000')
+    .option(
+      '--transfer-currency <code>',
+      'with --to-iban: the currency the payee receives (CurrencyOfTransfer; default: --currency)',
+    )
+    .option(
+      '--at <date-time>',
+      'a scheduled payment, made at this ISO 8601 date-time (e.g. 2030-07-01T09:00:00Z)',
+    )
+    .option(
+      '--every <frequency>',
+      'a standing order, at this OB frequency: EvryDay, EvryWorkgDay, IntrvlWkDay:01:05, IntrvlMnthDay:01:15, …',
+    )
+    .option('--first <date-time>', 'with --every: the date-time of the first payment')
+    .option('--count <n>', 'with --every: the number of payments (default: until cancelled)')
+    .option('--until <date-time>', 'with --every: the date-time of the final payment (instead of --count)')
     .option('--payee-name <name>', "the payee's name", 'Payee')
     .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit payment')
     .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
@@ -200,6 +220,13 @@ export function tppCommand(): Command {
         amount: string;
         currency: string;
         to?: string;
+        toIban?: string;
+        transferCurrency?: string;
+        at?: string;
+        every?: string;
+        first?: string;
+        count?: string;
+        until?: string;
         payeeName: string;
         reference: string;
         bank?: string;
@@ -215,7 +242,14 @@ export function tppCommand(): Command {
           trust: trustFrom(options.ca),
           amount: options.amount,
           currency: options.currency,
-          ...(options.to ? { to: options.to } : {}),
+          to: options.to,
+          toIban: options.toIban,
+          transferCurrency: options.transferCurrency,
+          at: options.at,
+          every: options.every,
+          first: options.first,
+          count: options.count,
+          until: options.until,
           payeeName: options.payeeName,
           reference: options.reference,
           psu: options.psu,
@@ -223,10 +257,11 @@ export function tppCommand(): Command {
           askForRedirect: (url) => askForRedirect(url, json),
           progress: progressPrinter(json),
         });
+        const label = result.kind === 'domestic-payment' ? 'payment' : result.kind;
         process.stdout.write(
           json
             ? `${JSON.stringify(result.payment, null, 2)}\n`
-            : `payment ${result.payment.DomesticPaymentId}  ${result.payment.Status}  consent ${result.consentId}\n`,
+            : `${label} ${result.paymentId}  ${result.payment.Status}  consent ${result.consentId}\n`,
         );
       },
     );

@@ -8,22 +8,27 @@ import { signRequestBody } from './message-signing.ts';
 import { apiBaseOf, callApi } from './open-banking.ts';
 import { findRegistration } from './accounts.ts';
 import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
+import {
+  describeQuote,
+  planPayment,
+  type PaymentKind,
+  type PaymentRequest,
+  type Quote,
+} from './payment-kinds.ts';
+
+export { parsePayee } from './payment-kinds.ts';
 
 /**
- * The whole domestic payment journey of a PISP, over HTTP only: stage a signed domestic-payment consent,
- * have the PSU authorise it, submit the signed payment with an idempotency key, and poll it until its
- * status is final.
+ * The payment journey of a PISP, over HTTP only, for every payment kind of the PIS API: domestic or
+ * international (`toIban`), single, scheduled (`at`) or a standing order (`every` + `first`). Stage a
+ * signed consent, have the PSU authorise it, submit the signed payment with an idempotency key, and poll
+ * it until its status is final (a scheduled payment or standing order is final once the bank has set it
+ * up: `InitiationCompleted`).
  */
-export interface PayOptions {
+export interface PayOptions extends PaymentRequest {
   bundle: Bundle;
   bank?: string;
   trust: string[];
-  amount: string;
-  currency: string;
-  /** `SORTCODE/ACCOUNT` (e.g. `040004/12345678`) of the payee; default: the sandbox's own collection account. */
-  to?: string;
-  payeeName?: string;
-  reference?: string;
   psu?: string;
   manual?: boolean;
   redirectUri?: string;
@@ -34,24 +39,19 @@ export interface PayOptions {
 }
 
 export interface PayResult {
+  kind: PaymentKind;
   consentId: string;
   authorisedBy: AuthorisedBy;
-  payment: Record<string, unknown> & { DomesticPaymentId: string; Status: string };
+  /** The resource's id field (`DomesticPaymentId`, `InternationalStandingOrderId`, …) and its value. */
+  idField: string;
+  paymentId: string;
+  /** The final payment resource (the response's `Data`). */
+  payment: Record<string, unknown> & { Status: string };
 }
 
+/** Final statuses of a single payment; a future-dated one is also final once set up or refused. */
 const FINAL = new Set(['AcceptedSettlementCompleted', 'AcceptedCreditSettlementCompleted', 'Rejected']);
-const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
-const CURRENCY = /^[A-Z]{3}$/;
-const PAYEE = /^(\d{6})\/?(\d{8})$/;
-
-export function parsePayee(text: string): { sortCode: string; accountNumber: string } {
-  const match = PAYEE.exec(text.replace(/-/g, ''));
-  if (!match?.[1] || !match[2])
-    throw new TppUsageError(
-      `--to must be SORTCODE/ACCOUNT such as 040004/12345678; got ${JSON.stringify(text)}`,
-    );
-  return { sortCode: match[1], accountNumber: match[2] };
-}
+const FINAL_FUTURE_DATED = new Set(['InitiationCompleted', 'InitiationFailed', 'Cancelled', 'Rejected']);
 
 async function signedPost(
   bank: BankConnection,
@@ -74,16 +74,8 @@ async function signedPost(
 export async function runPayJourney(options: PayOptions): Promise<PayResult> {
   const progress = options.progress ?? (() => undefined);
   const { bundle } = options;
-  if (!AMOUNT.test(options.amount) || Number(options.amount) <= 0) {
-    throw new TppUsageError(
-      `--amount must be a positive decimal such as 12.34; got ${JSON.stringify(options.amount)}`,
-    );
-  }
-  if (!CURRENCY.test(options.currency))
-    throw new TppUsageError(
-      `--currency must be an ISO 4217 code such as GBP; got ${JSON.stringify(options.currency)}`,
-    );
-  const payee = parsePayee(options.to ?? '040004/00000001');
+  const plan = planPayment(options);
+  const { spec } = plan;
   const { registration } = findRegistration(bundle, options.bank);
   const redirectUri = options.redirectUri ?? bundle.summary.software.redirectUris[0];
   if (!redirectUri)
@@ -97,38 +89,21 @@ export async function runPayJourney(options: PayOptions): Promise<PayResult> {
   });
   try {
     const pisp = `${apiBaseOf(bank)}/pisp`;
-    const initiation = {
-      InstructionIdentification: `obkit-${randomUUID().slice(0, 12)}`,
-      EndToEndIdentification: `obkit-${randomUUID().slice(0, 12)}`,
-      LocalInstrument: 'UK.OBIE.FPS',
-      InstructedAmount: { Amount: options.amount, Currency: options.currency },
-      CreditorAccount: {
-        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-        Identification: `${payee.sortCode}${payee.accountNumber}`,
-        Name: options.payeeName ?? 'Payee',
-      },
-      RemittanceInformation: { Reference: (options.reference ?? 'obkit payment').slice(0, 35) },
-    };
-    const risk = { PaymentContextCode: 'PartyToParty' };
-
     const clientToken = await clientCredentialsToken(bank, 'payments');
-    const staged = await signedPost(
-      bank,
-      bundle,
-      clientToken.access_token,
-      `${pisp}/domestic-payment-consents`,
-      {
-        Data: { Initiation: initiation },
-        Risk: risk,
-      },
-    );
+    const staged = await signedPost(bank, bundle, clientToken.access_token, `${pisp}${spec.consents}`, {
+      Data: plan.consentData,
+      Risk: plan.risk,
+    });
     if (staged.status !== 201) throw describeFailure('staging the payment consent', staged);
-    const consentId = (staged.json as { Data: { ConsentId: string } }).Data.ConsentId;
-    progress(`staged domestic-payment consent ${consentId}`);
+    const consent = (staged.json as { Data: Quote & { ConsentId: string } }).Data;
+    const consentId = consent.ConsentId;
+    progress(`staged ${plan.kind} consent ${consentId}`);
+    const quote = describeQuote(plan, consent);
+    if (quote) progress(quote);
     updateBundleSummary(bundle.dir, (summary) => {
       summary.consents.push({
         consentId,
-        kind: 'domestic-payment',
+        kind: plan.kind,
         bank: bank.issuer,
         createdAt: new Date().toISOString(),
         status: 'AwaitingAuthorisation',
@@ -145,31 +120,39 @@ export async function runPayJourney(options: PayOptions): Promise<PayResult> {
       progress,
     });
 
-    const submitted = await signedPost(bank, bundle, tokens.access_token, `${pisp}/domestic-payments`, {
-      Data: { ConsentId: consentId, Initiation: initiation },
-      Risk: risk,
+    const submitted = await signedPost(bank, bundle, tokens.access_token, `${pisp}${spec.payments}`, {
+      Data: { ConsentId: consentId, Initiation: plan.initiation },
+      Risk: plan.risk,
     });
     if (submitted.status !== 201) throw describeFailure('submitting the payment', submitted);
     let payment = (submitted.json as { Data: PayResult['payment'] }).Data;
-    progress(`submitted payment ${payment.DomesticPaymentId}: ${payment.Status}`);
+    const paymentId = String(payment[spec.idField]);
+    const label = spec.label;
+    if (spec.futureDated && payment.Status === 'InitiationCompleted') {
+      const when = plan.kind.endsWith('standing-order') ? 'each payment when due' : 'it when due';
+      progress(
+        `submitted ${label} ${paymentId}: InitiationCompleted — final: the bank has set it up and executes ${when}`,
+      );
+    } else progress(`submitted ${label} ${paymentId}: ${payment.Status}`);
 
+    const final = spec.futureDated ? FINAL_FUTURE_DATED : FINAL;
     const deadline = Date.now() + (options.pollSeconds ?? 30) * 1000;
-    while (!FINAL.has(payment.Status) && Date.now() < deadline) {
+    while (!final.has(payment.Status) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const polled = await callApi(
         bank,
         clientToken.access_token,
-        `${pisp}/domestic-payments/${encodeURIComponent(payment.DomesticPaymentId)}`,
+        `${pisp}${spec.payments}/${encodeURIComponent(paymentId)}`,
       );
       if (polled.status !== 200) throw describeFailure('reading the payment status', polled);
       payment = (polled.json as { Data: PayResult['payment'] }).Data;
-      progress(`payment ${payment.DomesticPaymentId}: ${payment.Status}`);
+      progress(`${label} ${paymentId}: ${payment.Status}`);
     }
     updateBundleSummary(bundle.dir, (summary) => {
       const record = summary.consents.find((c) => c.consentId === consentId);
       if (record) record.status = 'Consumed';
     });
-    return { consentId, authorisedBy, payment };
+    return { kind: plan.kind, consentId, authorisedBy, idField: spec.idField, paymentId, payment };
   } finally {
     await bank.close();
   }

@@ -10,6 +10,7 @@ import {
 import { readBundle } from '../../src/tpp/bundle.ts';
 import { runCli } from '../support/cli.ts';
 import { startSandbox } from '../support/journey.ts';
+import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
 
 describe('obkit tpp pay', async () => {
   const sandbox = await startSandbox();
@@ -68,6 +69,13 @@ describe('obkit tpp pay', async () => {
       ConsentId: string;
     };
     assert.ok(payment.DomesticPaymentId);
+    assertValidResponse(PIS_V3_1_11, `/domestic-payments/${payment.DomesticPaymentId}`, 'get', 200, {
+      Data: payment,
+      Links: {
+        Self: `https://localhost/open-banking/v3.1/pisp/domestic-payments/${payment.DomesticPaymentId}`,
+      },
+      Meta: {},
+    });
     assert.ok(
       [
         'AcceptedSettlementCompleted',
