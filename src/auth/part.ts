@@ -7,6 +7,7 @@ import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthoriti
 import type { Clock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
+import { outboundFetch } from './outbound-fetch.ts';
 import { httpsJsonFetcher, RemoteJwksCache } from './dcr/jwks.ts';
 import { registrationPlugin } from './dcr/plugin.ts';
 import { Registrar, type TrustedDirectory } from './dcr/registration.ts';
@@ -40,10 +41,15 @@ export interface AuthPartOptions {
   /** PEM intermediates of transport certificates; in the sandbox, its issuing CA. */
   intermediatesPem?: string;
   /**
-   * PEM CAs trusted when fetching a trusted directory's JWKS, replacing Node's defaults (so include them);
-   * the sandbox trusts its own CA instead.
+   * PEM CAs trusted when fetching JWKS — the trusted directories' and the clients' `jwks_uri`s — replacing
+   * Node's defaults (so include them); the sandbox trusts its own CA instead.
    */
-  directoryJwksCaPem?: string;
+  jwksCaPem?: string;
+  /**
+   * Whether clients' `jwks_uri`s may be on loopback, private or other special-use addresses. Off, the
+   * provider refuses them (SSRF protection); the sandbox, whose participants are on localhost, allows them.
+   */
+  allowPrivateAddresses?: boolean;
   ttl?: Partial<AuthTtl>;
   /** Clients that may introspect any token (the API layer, if it introspects over HTTP). */
   resourceServerClientIds?: string[];
@@ -86,6 +92,14 @@ export async function mountAuthorizationServer(
   const sandboxAgent = sandboxCa ? new Agent({ connect: { ca: sandboxCa } }) : undefined;
   const sandboxFetch = ((url: string | URL, init?: object) =>
     undiciFetch(url, { ...init, dispatcher: sandboxAgent } as never)) as unknown as typeof fetch;
+  // A bank's clients' JWKS: under the configured CAs, special-use addresses refused unless allowed.
+  const clientJwksFetch =
+    !sandboxAgent && options.jwksCaPem
+      ? outboundFetch({
+          ca: options.jwksCaPem,
+          allowPrivateAddresses: options.allowPrivateAddresses ?? false,
+        })
+      : undefined;
 
   const server = createAuthorizationServer({
     store,
@@ -96,12 +110,12 @@ export async function mountAuthorizationServer(
     proxy: config.mtlsMode === 'proxy',
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
-    // Production keeps oidc-provider's SSRF-protected fetch; the sandbox must reach localhost.
+    // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
     ...(sandboxAgent
-      ? {
-          fetch: sandboxFetch as never,
-        }
-      : {}),
+      ? { fetch: sandboxFetch as never }
+      : clientJwksFetch
+        ? { fetch: clientJwksFetch.fetch as never }
+        : {}),
   });
 
   const directories =
@@ -124,9 +138,7 @@ export async function mountAuthorizationServer(
       ...(sandboxAgent ? { fetchers: httpRevocationFetchers({ fetch: sandboxFetch }) } : {}),
     }),
     jwks: new RemoteJwksCache(
-      httpsJsonFetcher(
-        sandboxCa ? { ca: sandboxCa } : options.directoryJwksCaPem ? { ca: options.directoryJwksCaPem } : {},
-      ),
+      httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : options.jwksCaPem ? { ca: options.jwksCaPem } : {}),
       { clock },
     ),
     clock,
@@ -160,6 +172,7 @@ export async function mountAuthorizationServer(
       // The store may already be closed when the platform shuts down in another order.
       await stopListening().catch(() => undefined);
       await sandboxAgent?.close();
+      await clientJwksFetch?.close();
     },
   };
 }

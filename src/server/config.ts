@@ -105,6 +105,11 @@ export const configSchema = z.object({
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Revocation checks refuse a certificate when neither OCSP nor CRL answers, unless this is false. */
   revocationFailClosed: booleanFromText.default(true),
+  /**
+   * Whether JWKS may be fetched from loopback, private and other special-use addresses (a directory on an
+   * internal network, tests); off, such fetches are refused (SSRF protection).
+   */
+  outboundPrivateAddresses: booleanFromText.default(false),
   /** Sandbox conveniences (headless PSU approval, no-approval onboarding); never on in production. */
   sandbox: booleanFromText.default(true),
 });
@@ -139,6 +144,7 @@ export const environmentNames: Record<ConfigKey, string> = {
   logLevel: 'OBKIT_LOG_LEVEL',
   shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
   revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',
+  outboundPrivateAddresses: 'OBKIT_OUTBOUND_PRIVATE_ADDRESSES',
   sandbox: 'OBKIT_SANDBOX',
 };
 

@@ -192,9 +192,8 @@ function registrationTrust(context: PartContext) {
     directories: config.trustedDirectories,
     ...audiences,
     ...(intermediates.length > 0 ? { intermediatesPem: intermediates.join('\n') } : {}),
-    ...(config.jwksCaFiles.length > 0
-      ? { directoryJwksCaPem: systemCasAnd(config.jwksCaFiles).join('\n') }
-      : {}),
+    jwksCaPem: systemCasAnd(config.jwksCaFiles).join('\n'),
+    allowPrivateAddresses: config.outboundPrivateAddresses,
   };
 }
 

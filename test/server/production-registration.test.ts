@@ -279,6 +279,8 @@ const bankEnv = {
   ]),
   OBKIT_DIRECTORY_AUDIENCES: BANK_AT_DIRECTORY,
   OBKIT_JWKS_CA_FILES: files.directoryRoot,
+  // The test's directory and the TPP's software JWKS listen on 127.0.0.1.
+  OBKIT_OUTBOUND_PRIVATE_ADDRESSES: 'true',
   OBKIT_SIGNING_KEY_FILE: files.signingKey,
   OBKIT_SIGNING_KID: 'bank-signing-kid',
   OBKIT_SIGNING_ISSUER: 'bank-org/bank-software',
@@ -558,5 +560,57 @@ describe('the same bank without jwksCaFiles', async () => {
     const error = response.body as DcrError;
     assert.equal(error.error, 'invalid_software_statement');
     assert.match(error.error_description, /cannot be checked: .*could not be fetched/);
+  });
+});
+
+/** Registers a private_key_jwt client at `bank` and returns a connection that authenticates as it. */
+async function privateKeyJwtClient(bank: { platform: { urls: { browser: string; mtls: string } } }) {
+  const body = await buildRegistrationJwt(
+    bundleOf(await softwareStatement()),
+    BANK_AT_DIRECTORY,
+    'private_key_jwt',
+    rfc4514SubjectOf(transport.certificatePem),
+  );
+  const registered = await call(tppAgent(transport), `${bank.platform.urls.mtls}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/jwt' },
+    body,
+  });
+  assert.equal(registered.status, 201, registered.text);
+  assert.equal((registered.body as Record<string, unknown>)['token_endpoint_auth_method'], 'private_key_jwt');
+  const connection = await connectToBank(bundleOf(''), {
+    discoveryUrl: bank.platform.urls.browser,
+    trust: [directoryCa.trustAnchorsPem],
+    clientId: String((registered.body as { client_id: string }).client_id),
+    authMethod: 'private_key_jwt',
+  });
+  after(() => connection.close());
+  return connection;
+}
+
+describe('a private_key_jwt client at a production-configured bank', async () => {
+  const bank = await startProductionBank(bankEnv, { clock: systemClock });
+
+  it("authenticates with its signing key: the bank fetches the client's software JWKS under jwksCaFiles", async () => {
+    const before = fetched.length;
+    const token = await clientCredentialsToken(await privateKeyJwtClient(bank), 'payments');
+    assert.equal(token.scope, 'payments');
+    assert.ok(
+      fetched.slice(before).includes(`/organisations/${ORG_ID}/software/${SOFTWARE_ID}/jwks`),
+      fetched.slice(before).join(', '),
+    );
+  });
+});
+
+describe('the same bank refusing special-use addresses (outboundPrivateAddresses off, the default)', async () => {
+  const { OBKIT_OUTBOUND_PRIVATE_ADDRESSES: _allowed, ...guarded } = bankEnv;
+  const bank = await startProductionBank(guarded, { clock: systemClock });
+
+  it("will not fetch a client's JWKS from a loopback address: the client cannot authenticate", async () => {
+    const connection = await privateKeyJwtClient(bank);
+    await assert.rejects(
+      clientCredentialsToken(connection, 'payments'),
+      (error: Error & { error?: string }) => error.error === 'invalid_client',
+    );
   });
 });

@@ -1,0 +1,22 @@
+import { Agent, fetch as undiciFetch } from 'undici';
+// oidc-provider's own guard against fetching special-use addresses (loopback, private, link-local, …):
+// reused rather than re-implemented, so a custom CA does not cost the bank its SSRF protection.
+import { applySSRFProtection } from 'oidc-provider/lib/helpers/fetch_request.js';
+
+export type OutboundFetch = typeof fetch;
+
+/**
+ * The fetch the authorization server uses for what clients point it at (their `jwks_uri`): trusting `ca`
+ * (PEM, replacing Node's defaults — include them), and refusing special-use addresses unless
+ * `allowPrivateAddresses` (a directory on an internal network, tests).
+ */
+export function outboundFetch(options: { ca: string; allowPrivateAddresses: boolean }): {
+  fetch: OutboundFetch;
+  close(): Promise<void>;
+} {
+  const agent = new Agent({ connect: { ca: options.ca } });
+  if (!options.allowPrivateAddresses) applySSRFProtection(agent);
+  const fetch = ((url: string | URL, init?: object) =>
+    undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as OutboundFetch;
+  return { fetch, close: () => agent.close() };
+}
