@@ -38,6 +38,11 @@ export interface AuthPartOptions {
   directories?: TrustedDirectory[];
   /** `aud` values accepted in registration requests besides our URLs (the bank's directory ids). */
   audiences?: string[];
+  /**
+   * The bank's id at the directory, for the `aud` of registration responses to requests that named the
+   * bank by URL (in the sandbox, its organisation at the sandbox directory).
+   */
+  directoryId?: () => Promise<string | undefined>;
   /** PEM intermediates of transport certificates; in the sandbox, its issuing CA. */
   intermediatesPem?: string;
   /**
@@ -127,6 +132,7 @@ export async function mountAuthorizationServer(
     server,
     directories,
     audiences: [urls.mtls, `${urls.mtls}/register`, ...(options.audiences ?? [])],
+    ...(options.directoryId ? { directoryId: options.directoryId } : {}),
     trustAnchorsPem,
     ...((options.intermediatesPem ?? sandboxAuthorities?.issuing.certificatePem)
       ? { intermediatesPem: options.intermediatesPem ?? sandboxAuthorities?.issuing.certificatePem }

@@ -32,6 +32,11 @@ export async function configuredBankSigningIdentity(
 
 const SETTING = 'bank.directory-identity';
 
+/** The sandbox bank's organisation id at its own directory, once `sandboxBankSigningIdentity` created it. */
+export async function sandboxBankDirectoryId(store: Store): Promise<string | undefined> {
+  return (await readSetting<{ orgId: string }>(store.db, SETTING))?.orgId;
+}
+
 /**
  * In the sandbox the bank is a participant of its own directory, like every ASPSP of the live ecosystem:
  * an organisation with an ASPSP software statement and a directory-certified signing key. Created once,

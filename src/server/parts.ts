@@ -14,6 +14,7 @@ import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.t
 import { mountOpenBanking } from '../openbanking/index.ts';
 import {
   configuredBankSigningIdentity,
+  sandboxBankDirectoryId,
   sandboxBankSigningIdentity,
   type BankSigningIdentity,
 } from './bank-identity.ts';
@@ -180,7 +181,7 @@ function registrationTrust(context: PartContext) {
     if (ignored.length > 0) {
       logger.warn({ ignored }, 'production settings are ignored in the sandbox (OBKIT_SANDBOX=true)');
     }
-    return audiences;
+    return { ...audiences, directoryId: () => sandboxBankDirectoryId(context.store) };
   }
   if (config.trustedDirectories.length === 0) {
     logger.warn(

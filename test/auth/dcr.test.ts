@@ -239,6 +239,15 @@ describe('Open Banking DCR', async () => {
     await token(software, clientId);
   });
 
+  it("answers a request addressed to the bank's URL with the bank's directory id as aud, as the spec has it", async () => {
+    const software = await newSoftware();
+    const body = await registrationJwt(software, { claims: { aud: h.browserUrl } });
+    const result = await call(software.agent, 'POST', '/register', body);
+    assert.equal(result.status, 201, result.body);
+    assert.equal(result.json['aud'], ASPSP_ID);
+    assertValidResponse(SPEC, '/register', 'post', 201, result.json);
+  });
+
   it('accepts application/jose, and a tls_client_auth client with the certificate subject', async () => {
     const software = await newSoftware(['PISP']);
     const body = await registrationJwt(software, {

@@ -391,8 +391,9 @@ describe('a TPP registers by DCR at a production-configured bank and uses the pa
     const response = await register(await tlsClientAuthRequest(await softwareStatement(), urls.browser));
     assert.equal(response.status, 201, response.text);
     assert.ok((response.body as { client_id?: string }).client_id);
-    // Not validated against the DCR schema: the response echoes this `aud`, and the schema's `aud` is
-    // the bank's directory id (^[0-9a-zA-Z]{1,18}$), which a URL is not.
+    // The specification's `aud` is the bank's directory id, not a URL: the response names that id.
+    assert.equal((response.body as { aud?: string }).aud, BANK_AT_DIRECTORY);
+    assertValidResponse(DCR_SPEC, '/register', 'post', 201, response.body);
   });
 
   it('issues the registered client a certificate-bound client_credentials token (tls_client_auth)', async () => {

@@ -58,6 +58,12 @@ export interface RegistrationOptions {
   directories: readonly TrustedDirectory[];
   /** `aud` values a registration request may name besides our issuer: the bank's directory ids. */
   audiences: readonly string[];
+  /**
+   * The bank's id at the directory (Base62, up to 18 characters): the `aud` of a registration response
+   * when the request named the bank by its URL, since the DCR specification's `aud` is that id. Default:
+   * the first of `audiences` that is such an id.
+   */
+  directoryId?: () => Promise<string | undefined>;
   /** PEM trust anchors of transport certificates (the directory's root CA). */
   trustAnchorsPem: string;
   /** PEM intermediates (the directory's issuing CA), to build the transport certificate's path. */
@@ -74,6 +80,9 @@ export interface RegistrationOptions {
 }
 
 type Claims = Record<string, unknown>;
+
+/** An ASPSP's id at an Open Banking directory, as the DCR specification's `aud` has it. */
+const DIRECTORY_ID = /^[0-9a-zA-Z]{1,18}$/;
 
 const ROLE_SCOPES: Record<string, string> = {
   AISP: 'accounts',
@@ -568,7 +577,7 @@ export class Registrar {
       }
     }
 
-    const response = this.#response(metadata, request, ssa);
+    const response = this.#response(metadata, request, ssa, await this.#responseAudience(request));
     await this.#db.transaction(async (tx) => {
       for (const [model, payload] of [
         ['Client', metadata],
@@ -583,17 +592,27 @@ export class Registrar {
     return { clientId, metadata, response };
   }
 
-  #response(metadata: ClientMetadata, request: Claims, ssa: Claims): Record<string, unknown> {
+  /** The request's `aud` when it is a directory id; else the bank's directory id, if known. */
+  async #responseAudience(request: Claims): Promise<string> {
+    const named = typeof request['aud'] === 'string' ? [request['aud']] : (stringArray(request['aud']) ?? []);
+    const id = named.find((value) => DIRECTORY_ID.test(value));
+    if (id) return id;
+    const ours =
+      (await this.#options.directoryId?.()) ??
+      this.#options.audiences.find((audience) => DIRECTORY_ID.test(audience));
+    return ours ?? named[0] ?? '';
+  }
+
+  #response(metadata: ClientMetadata, request: Claims, ssa: Claims, aud: string): Record<string, unknown> {
     const kept: Record<string, unknown> = {};
     for (const name of SSA_CLAIMS_KEPT) if (ssa[name] !== undefined) kept[name] = ssa[name];
-    const aud = request['aud'];
     return {
       ...kept,
       // The request's own claims, as the OBClientRegistration1 response schema carries them.
       iss: request['iss'],
       iat: request['iat'],
       exp: request['exp'],
-      aud: typeof aud === 'string' ? aud : (stringArray(aud)?.[0] ?? ''),
+      aud,
       jti: request['jti'],
       client_id: metadata.client_id,
       client_id_issued_at: metadata.client_id_issued_at,
