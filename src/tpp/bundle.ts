@@ -48,7 +48,8 @@ export interface ConsentRecord {
 export interface BundleSummary {
   version: 1;
   createdAt: string;
-  directory: { url: string; jwksUri: string };
+  /** `trustAnchor`: the `tan` of request signatures, when not the directory's host. */
+  directory: { url: string; jwksUri: string; trustAnchor?: string };
   organisation: { id: string; name: string; organizationIdentifier?: string };
   software: { id: string; clientName: string; roles: Role[]; redirectUris: string[]; jwksUri: string };
   certificates: {

@@ -44,6 +44,10 @@ export function tppCommand(): Command {
     .addOption(
       new Option('--profile <profile>', 'certificate profile').choices(['obie', 'eidas']).default('obie'),
     )
+    .option(
+      '--trust-anchor <tan>',
+      "the tan claim of your request signatures, if not the directory's host (e.g. openbanking.org.uk)",
+    )
     .option('--json', 'print the bundle summary as JSON')
     .action(
       async (options: {
@@ -54,6 +58,7 @@ export function tppCommand(): Command {
         directory: string;
         ca?: string;
         profile: 'obie' | 'eidas';
+        trustAnchor?: string;
         json?: boolean;
       }) => {
         const summary = await onboard({
@@ -65,6 +70,7 @@ export function tppCommand(): Command {
           certificateProfile: options.profile,
           outDir: resolve(options.out),
           trust: trustFrom(options.ca),
+          ...(options.trustAnchor ? { trustAnchor: options.trustAnchor } : {}),
           progress: progressPrinter(Boolean(options.json)),
         });
         if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

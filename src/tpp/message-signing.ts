@@ -8,9 +8,9 @@ const OB_ISS = 'http://openbanking.org.uk/iss';
 const OB_TAN = 'http://openbanking.org.uk/tan';
 const CRITICAL = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true } as const;
 
-/** The directory's trust anchor as participants sign it: the directory's host. */
+/** The directory's trust anchor as participants sign it: as recorded at onboarding, else its host. */
 export function trustAnchorOf(bundle: Bundle): string {
-  return new URL(bundle.summary.directory.url).host;
+  return bundle.summary.directory.trustAnchor ?? new URL(bundle.summary.directory.url).host;
 }
 
 /**

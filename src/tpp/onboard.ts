@@ -21,6 +21,11 @@ export interface OnboardRequest {
   outDir: string;
   /** PEM CAs to trust for the directory's HTTPS (the sandbox CA); system roots when empty. */
   trust: string[];
+  /**
+   * The `http://openbanking.org.uk/tan` of this directory's participants' signatures, when it is not the
+   * directory's host (the Open Banking directory's is `openbanking.org.uk`).
+   */
+  trustAnchor?: string;
   progress?: (line: string) => void;
 }
 
@@ -123,7 +128,11 @@ export async function onboard(request: OnboardRequest): Promise<BundleSummary> {
     const summary: BundleSummary = {
       version: 1,
       createdAt: new Date().toISOString(),
-      directory: { url: directory, jwksUri: issued.jwksUris.directory },
+      directory: {
+        url: directory,
+        jwksUri: issued.jwksUris.directory,
+        ...(request.trustAnchor ? { trustAnchor: request.trustAnchor } : {}),
+      },
       organisation: issued.organisation,
       software: {
         id: issued.software.id,

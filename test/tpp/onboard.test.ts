@@ -4,10 +4,12 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, importPKCS8, jwtVerify, type JSONWebKeySet } from 'jose';
 import { parseParticipantCertificate } from '../../src/pki/index.ts';
 import { selectParts } from '../../src/server/parts.ts';
+import type { BankConnection } from '../../src/tpp/bank.ts';
 import { readBundle } from '../../src/tpp/bundle.ts';
+import { signRequestBody, trustAnchorOf } from '../../src/tpp/message-signing.ts';
 import { runCli } from '../support/cli.ts';
 import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
 
@@ -72,6 +74,38 @@ describe('obkit tpp onboard', async () => {
     });
     assert.equal(payload.software_id, bundle.summary.software.id);
     assert.deepEqual(payload.software_roles, ['AISP', 'PISP']);
+  });
+
+  it("records a trust anchor other than the directory's host, and signs requests with it as tan", async () => {
+    const out = join(work, 'live-tan');
+    const args = ['--redirect-uri', 'https://acme.example/callback', '--directory', platform.urls.browser];
+    const result = await runCli([
+      'tpp',
+      'onboard',
+      '--name',
+      'Acme Live',
+      '--roles',
+      'PISP',
+      ...args,
+      '--out',
+      out,
+      '--ca',
+      caFile,
+      '--trust-anchor',
+      'openbanking.org.uk',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const bundle = readBundle(out);
+    assert.equal(bundle.summary.directory.trustAnchor, 'openbanking.org.uk');
+    assert.equal(trustAnchorOf(bundle), 'openbanking.org.uk');
+    const signingKey = await importPKCS8(bundle.signingKeyPem, 'PS256');
+    const signature = await signRequestBody(
+      { signingKey, signingKid: bundle.summary.certificates.signing.kid } as BankConnection,
+      bundle,
+      '{}',
+    );
+    const header = decodeProtectedHeader(signature.replace('..', '.e30.'));
+    assert.equal(header['http://openbanking.org.uk/tan'], 'openbanking.org.uk');
   });
 
   it('refuses to overwrite an existing bundle', async () => {
