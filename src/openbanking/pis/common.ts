@@ -4,6 +4,7 @@ import {
   getAccount,
   isAccountHolder,
   type AccountRecord,
+  type Counterparty,
   type PaymentRecord,
 } from '../../bank/index.ts';
 import { createIntent, type Intent, type IntentKind, type RevocationNotifier } from '../../consent/index.ts';
@@ -258,4 +259,19 @@ export async function stageConsent(
     return { status: 201, body: body(intent) };
   });
   return reply.status(outcome.status).send(outcome.body);
+}
+
+/** An OB creditor account as the ledger records the payee (identification without spaces). */
+export function creditorOf(account: {
+  SchemeName: string;
+  Identification: string;
+  Name?: string | undefined;
+  SecondaryIdentification?: string | undefined;
+}): Counterparty {
+  return {
+    schemeName: account.SchemeName,
+    identification: account.Identification.replace(/\s/g, ''),
+    ...(account.Name !== undefined ? { name: account.Name } : {}),
+    ...(account.SecondaryIdentification ? { secondaryIdentification: account.SecondaryIdentification } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import {
   assertSubmissionMatchesConsent,
   chosenDebtorAccount,
   clientIdOf,
+  creditorOf,
   debtorAccount,
   debtorOf,
   namedDebtorAccount,
@@ -153,14 +154,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
               debtorAccountId: account.id,
               amountMinor,
               currency: initiation.InstructedAmount.Currency,
-              creditor: {
-                schemeName: initiation.CreditorAccount.SchemeName,
-                identification: initiation.CreditorAccount.Identification.replace(/\s/g, ''),
-                name: initiation.CreditorAccount.Name,
-                ...(initiation.CreditorAccount.SecondaryIdentification
-                  ? { secondaryIdentification: initiation.CreditorAccount.SecondaryIdentification }
-                  : {}),
-              },
+              creditor: creditorOf(initiation.CreditorAccount),
               reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
               request: body.Data,
             },

@@ -22,6 +22,7 @@ import {
   assertSubmissionMatchesConsent,
   chosenDebtorAccount,
   clientIdOf,
+  creditorOf,
   debtorAccount,
   debtorOf,
   namedDebtorAccount,
@@ -383,14 +384,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
                 debtorAccountId: account.id,
                 amountMinor: transaction.amountMinor,
                 currency: item.InstructedAmount.Currency,
-                creditor: {
-                  schemeName: item.CreditorAccount.SchemeName,
-                  identification: item.CreditorAccount.Identification.replace(/\s/g, ''),
-                  name: item.CreditorAccount.Name,
-                  ...(item.CreditorAccount.SecondaryIdentification
-                    ? { secondaryIdentification: item.CreditorAccount.SecondaryIdentification }
-                    : {}),
-                },
+                creditor: creditorOf(item.CreditorAccount),
                 reference: item.RemittanceInformation?.Reference ?? item.EndToEndIdentification,
                 request: { FilePaymentId: id, Index: transaction.index, Initiation: item },
               },

@@ -39,6 +39,7 @@ import {
   assertSubmissionMatchesConsent,
   chosenDebtorAccount,
   clientIdOf,
+  creditorOf,
   debtorAccount,
   debtorOf,
   type PaymentsContext,
@@ -118,17 +119,6 @@ interface FutureDated<I extends Initiation> {
   fundsNeeded?(initiation: I, account: AccountRecord): { amountMinor: bigint; currency: string };
 }
 
-function counterparty(creditor: Creditor) {
-  return {
-    schemeName: creditor.SchemeName,
-    identification: creditor.Identification.replace(/\s/g, ''),
-    name: creditor.Name,
-    ...(creditor.SecondaryIdentification
-      ? { secondaryIdentification: creditor.SecondaryIdentification }
-      : {}),
-  };
-}
-
 const SCHEDULED_STATUS: Record<string, string> = {
   Pending: 'Pending',
   Executed: 'AcceptedSettlementCompleted',
@@ -168,7 +158,7 @@ const scheduled: FutureDated<ScheduledInitiation> = {
         scheduledAt: executeAt,
         amountMinor,
         currency,
-        creditor: counterparty(initiation.CreditorAccount),
+        creditor: creditorOf(initiation.CreditorAccount),
         reference:
           initiation.RemittanceInformation?.Reference ??
           initiation.EndToEndIdentification ??
@@ -227,7 +217,7 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
         id,
         accountId: account.id,
         frequency: initiation.Frequency,
-        creditor: counterparty(initiation.CreditorAccount),
+        creditor: creditorOf(initiation.CreditorAccount),
         ...(initiation.Reference ? { reference: initiation.Reference } : {}),
         ...terms,
       },

@@ -9,7 +9,7 @@ import {
   type ExternalPayout,
 } from '../../bank/index.ts';
 import { ObError } from '../errors.ts';
-import { namedDebtorAccount, type PaymentsContext } from './common.ts';
+import { creditorOf, namedDebtorAccount, type PaymentsContext } from './common.ts';
 import {
   accountSchema,
   amountToMinor,
@@ -233,10 +233,7 @@ export function internationalCreditor(
   const account = initiation.CreditorAccount;
   const agent = initiation.CreditorAgent;
   return {
-    schemeName: account.SchemeName,
-    identification: account.Identification.replace(/\s/g, ''),
-    name: account.Name,
-    ...(account.SecondaryIdentification ? { secondaryIdentification: account.SecondaryIdentification } : {}),
+    ...creditorOf(account),
     ...(agent?.Identification
       ? {
           agent: {

@@ -23,6 +23,7 @@ import { obDateTime } from '../http/wire.ts';
 import {
   assertSubmissionMatchesConsent,
   clientIdOf,
+  creditorOf,
   debtorAccount,
   debtorOf,
   namedDebtorAccount,
@@ -285,11 +286,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
             debtorAccountId: account.id,
             amountMinor,
             currency,
-            creditor: {
-              schemeName: creditor.SchemeName,
-              identification: creditor.Identification.replace(/\s/g, ''),
-              name: creditor.Name,
-            },
+            creditor: creditorOf(creditor),
             reference:
               data.Instruction.RemittanceInformation?.Reference ?? data.Instruction.EndToEndIdentification,
             request: data,
