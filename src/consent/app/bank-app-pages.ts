@@ -2,7 +2,15 @@ import type { PsuAccount } from '../customers.ts';
 import { formatDateTime, type IntentDescription } from '../describe.ts';
 import type { DecoupledRequest } from './bank-app-bridge.ts';
 import { html, SafeHtml } from './html.ts';
-import { accountChoices, describedRequest, layout, type PageFrame } from './pages.ts';
+import {
+  accountChoices,
+  alert,
+  csrfField,
+  describedRequest,
+  layout,
+  type PageFrame,
+  passwordForm,
+} from './pages.ts';
 
 /**
  * The bank app's pages (decoupled authorisation): the customer's pending requests, refreshed live by a
@@ -84,7 +92,7 @@ export function bankAppHome(frame: PageFrame, page: BankAppHome): string {
       </section>
       <p><a href="${page.base}">Refresh</a></p>
       <form method="post" action="${page.base}/logout">
-        <input type="hidden" name="csrf" value="${page.csrf}" />
+        ${csrfField(page.csrf)}
         <button type="submit" class="secondary">Log out</button>
       </form>
       <script src="${page.base}/assets/live.js" defer></script>`,
@@ -106,32 +114,7 @@ export function bankAppLogin(frame: PageFrame, page: BankAppLogin): string {
       <p>
         Log in to see requests waiting for your approval. You will confirm each one with your security code.
       </p>
-      ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
-      <form method="post" action="${page.base}/login">
-        <input type="hidden" name="csrf" value="${page.csrf}" />
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          type="text"
-          autocomplete="username"
-          autocapitalize="none"
-          spellcheck="false"
-          required
-          maxlength="128"
-          value="${page.username ?? ''}"
-        />
-        <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required
-          maxlength="1024"
-        />
-        <button type="submit">Log in</button>
-      </form>`,
+      ${alert(page.error)} ${passwordForm(page, 'Log in')}`,
   );
 }
 
@@ -161,10 +144,9 @@ export function bankAppReview(frame: PageFrame, page: BankAppReview): string {
               <p class="binding" id="binding-message">${request.bindingMessage}</p>`
           : html`<p>Only approve if you asked ${request.clientName} for this just now.</p>`
       }
-      ${page.error ? html`<p class="error" role="alert">${page.error}</p>` : ''}
-      ${describedRequest(description)}
+      ${alert(page.error)} ${describedRequest(description)}
       <form method="post" action="${page.base}/requests/${request.id}">
-        <input type="hidden" name="csrf" value="${page.csrf}" />
+        ${csrfField(page.csrf)}
         <fieldset>
           <legend>
             ${page.select === 'one' ? 'Choose the account to use' : `Choose the accounts ${request.clientName} may see`}

@@ -3,7 +3,7 @@ import { formatDateTime, type IntentDescription } from '../describe.ts';
 import type { AuditEntry, Intent } from '../intents.ts';
 import { KIND_INFO } from '../kinds.ts';
 import { html, type SafeHtml } from './html.ts';
-import { layout, type PageFrame, type Tpp } from './pages.ts';
+import { csrfField, layout, type PageFrame, type Tpp } from './pages.ts';
 
 /** The consent dashboard's pages: every consent the PSU granted, per TPP, its history, and withdrawal. */
 
@@ -117,7 +117,7 @@ export function dashboardPage(frame: PageFrame, page: DashboardPage): string {
           </section>`,
       )}
       <form method="post" action="${page.base}/logout">
-        <input type="hidden" name="csrf" value="${page.csrf}" />
+        ${csrfField(page.csrf)}
         <button type="submit" class="secondary">Log out</button>
       </form>
       <p class="hint">${active.length} app${active.length === 1 ? '' : 's'} with active access.</p>`,
@@ -256,7 +256,7 @@ export function withdrawPage(frame: PageFrame, page: WithdrawPage): string {
         this: to use the app again, it will have to ask you again.
       </p>
       <form method="post" action="${page.base}/consents/${page.intent.id}/revoke">
-        <input type="hidden" name="csrf" value="${page.csrf}" />
+        ${csrfField(page.csrf)}
         <div class="actions">
           <button type="submit">Yes, withdraw access</button>
           <a class="button secondary" href="${page.base}/consents/${page.intent.id}">No, go back</a>

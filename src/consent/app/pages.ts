@@ -47,11 +47,43 @@ function tppBanner(tpp: Tpp): SafeHtml {
   </div>`;
 }
 
-function alert(message: string | undefined): SafeHtml | string {
+/** The username and password form every PSU login page shows, posting to `<base>/login`. */
+export function passwordForm(
+  page: { base: string; csrf: string; username?: string | undefined },
+  submit: string,
+): SafeHtml {
+  return html`<form method="post" action="${page.base}/login">
+    ${csrfField(page.csrf)}
+    <label for="username">Username</label>
+    <input
+      id="username"
+      name="username"
+      type="text"
+      autocomplete="username"
+      autocapitalize="none"
+      spellcheck="false"
+      required
+      maxlength="128"
+      value="${page.username ?? ''}"
+    />
+    <label for="password">Password</label>
+    <input
+      id="password"
+      name="password"
+      type="password"
+      autocomplete="current-password"
+      required
+      maxlength="1024"
+    />
+    <button type="submit">${submit}</button>
+  </form>`;
+}
+
+export function alert(message: string | undefined): SafeHtml | string {
   return message ? html`<p class="error" role="alert">${message}</p>` : '';
 }
 
-function csrfField(token: string): SafeHtml {
+export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="csrf" value="${token}" />`;
 }
 
@@ -83,32 +115,7 @@ export function loginPage(frame: PageFrame, page: LoginPage): string {
           ? html`<p>${page.tpp.name} has sent you here to approve a request. Log in to see it.</p>`
           : html`<p>Log in to see and manage the apps you have given access to your accounts.</p>`
       }
-      ${alert(page.error)}
-      <form method="post" action="${page.base}/login">
-        ${csrfField(page.csrf)}
-        <label for="username">Username</label>
-        <input
-          id="username"
-          name="username"
-          type="text"
-          autocomplete="username"
-          autocapitalize="none"
-          spellcheck="false"
-          required
-          maxlength="128"
-          value="${page.username ?? ''}"
-        />
-        <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="current-password"
-          required
-          maxlength="1024"
-        />
-        <button type="submit">Continue</button>
-      </form>
+      ${alert(page.error)} ${passwordForm(page, 'Continue')}
       ${page.tpp ? cancelForm(page.base, page.csrf, page.tpp.name) : ''}`,
   );
 }
