@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { executePayment, getAccount, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
+import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
 import { consume, type Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
@@ -7,6 +7,7 @@ import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
+import { immediatePaymentReads } from './payment-reads.ts';
 import {
   assertSubmissionMatchesConsent,
   chosenDebtorAccount,
@@ -16,7 +17,6 @@ import {
   debtorOf,
   namedDebtorAccount,
   type PaymentsContext,
-  paymentStatusDetail,
   stageConsent,
   submissionChecks,
 } from './common.ts';
@@ -27,7 +27,7 @@ import {
   parseBody,
   type DomesticInitiation,
 } from './validation.ts';
-import { ownedConsent as ownedConsentOf, ownedPayment as ownedPaymentOf } from '../http/owned-resources.ts';
+import { ownedConsent as ownedConsentOf } from '../http/owned-resources.ts';
 
 /** OBWriteDomesticConsentResponse5 of an intent. */
 function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
@@ -170,32 +170,9 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     },
   );
 
-  const ownedPayment = (clientId: string, paymentId: string) =>
-    ownedPaymentOf(db, clientId, paymentId, 'domestic');
-
-  scope.get<{ Params: { DomesticPaymentId: string } }>(
-    '/domestic-payments/:DomesticPaymentId',
-    { preHandler: consentGuard },
-    async (request) => {
-      const payment = await ownedPayment(guarded(request).token.clientId, request.params.DomesticPaymentId);
-      return paymentBody(
-        payment,
-        await getAccount(db, payment.debtorAccountId),
-        `${base}/domestic-payments/${payment.id}`,
-      );
-    },
-  );
-
-  scope.get<{ Params: { DomesticPaymentId: string } }>(
-    '/domestic-payments/:DomesticPaymentId/payment-details',
-    { preHandler: consentGuard },
-    async (request) => {
-      const payment = await ownedPayment(guarded(request).token.clientId, request.params.DomesticPaymentId);
-      return {
-        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
-        Links: { Self: `${base}/domestic-payments/${payment.id}/payment-details` },
-        Meta: {},
-      };
-    },
-  );
+  immediatePaymentReads(scope, context, {
+    payments: '/domestic-payments',
+    kind: 'domestic',
+    body: paymentBody,
+  });
 }

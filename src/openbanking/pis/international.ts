@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { executePayment, getAccount, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
+import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
 import { consume, type Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
@@ -14,11 +14,11 @@ import {
   debtorAccount,
   debtorOf,
   type PaymentsContext,
-  paymentStatusDetail,
   stageConsent,
   submissionChecks,
 } from './common.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
+import { immediatePaymentReads } from './payment-reads.ts';
 import {
   internationalCreditor,
   internationalInitiationSchema,
@@ -32,7 +32,7 @@ import {
   type Terms,
 } from './international-terms.ts';
 import { parseBody, riskSchema, submissionRequestSchema } from './validation.ts';
-import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
+import { ownedConsent } from '../http/owned-resources.ts';
 
 const consentSchema = z.strictObject({
   Data: z.strictObject({
@@ -208,31 +208,9 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     },
   );
 
-  const owned = (clientId: string, id: string) => ownedPayment(db, clientId, id, 'international');
-
-  scope.get<{ Params: { InternationalPaymentId: string } }>(
-    '/international-payments/:InternationalPaymentId',
-    { preHandler: consentGuard },
-    async (request) => {
-      const payment = await owned(guarded(request).token.clientId, request.params.InternationalPaymentId);
-      return paymentBody(
-        payment,
-        await getAccount(db, payment.debtorAccountId),
-        `${base}/international-payments/${payment.id}`,
-      );
-    },
-  );
-
-  scope.get<{ Params: { InternationalPaymentId: string } }>(
-    '/international-payments/:InternationalPaymentId/payment-details',
-    { preHandler: consentGuard },
-    async (request) => {
-      const payment = await owned(guarded(request).token.clientId, request.params.InternationalPaymentId);
-      return {
-        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
-        Links: { Self: `${base}/international-payments/${payment.id}/payment-details` },
-        Meta: {},
-      };
-    },
-  );
+  immediatePaymentReads(scope, context, {
+    payments: '/international-payments',
+    kind: 'international',
+    body: paymentBody,
+  });
 }

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import { getAccount, type AccountRecord, type PaymentKind, type PaymentRecord } from '../../bank/index.ts';
+import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { ownedPayment } from '../http/owned-resources.ts';
+import { obDateTime } from '../http/wire.ts';
+import { paymentStatusDetail, type PaymentsContext } from './common.ts';
+
+/**
+ * `GET <payments>/{id}` and `GET <payments>/{id}/payment-details` of a payment executed at once (one
+ * ledger posting, one status): the resource as `body` renders it, and its single status entry.
+ */
+export function immediatePaymentReads(
+  scope: FastifyInstance,
+  context: PaymentsContext,
+  route: {
+    payments: string;
+    kind: PaymentKind;
+    body(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string): unknown;
+  },
+): void {
+  const { db } = context;
+  const base = `${context.publicBaseUrl}${route.payments}`;
+  const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
+
+  scope.get<{ Params: { PaymentId: string } }>(
+    `${route.payments}/:PaymentId`,
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(
+        db,
+        guarded(request).token.clientId,
+        request.params.PaymentId,
+        route.kind,
+      );
+      return route.body(payment, await getAccount(db, payment.debtorAccountId), `${base}/${payment.id}`);
+    },
+  );
+
+  scope.get<{ Params: { PaymentId: string } }>(
+    `${route.payments}/:PaymentId/payment-details`,
+    { preHandler: consentGuard },
+    async (request) => {
+      const payment = await ownedPayment(
+        db,
+        guarded(request).token.clientId,
+        request.params.PaymentId,
+        route.kind,
+      );
+      return {
+        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
+        Links: { Self: `${base}/${payment.id}/payment-details` },
+        Meta: {},
+      };
+    },
+  );
+}
