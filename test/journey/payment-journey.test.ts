@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   balanceOf,
@@ -202,6 +202,84 @@ describe('payments through the composed sandbox', async () => {
       statuses.map((s) => s.Status),
       ['AcceptedSettlementCompleted', 'AcceptedSettlementCompleted'],
     );
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('takes a payment file: signed upload, PSU approval in the consent app, every transaction paid, a report', async () => {
+    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey-file', ['PISP']);
+    const pisp = `${apiBaseOf(bank)}/pisp`;
+    const bob = await findCustomerByUsername(db, 'bob');
+    const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
+    const signedPost = async (token: string, url: string, text: string, contentType = 'application/json') =>
+      callApi(bank, token, url, {
+        method: 'POST',
+        body: text,
+        headers: {
+          'content-type': contentType,
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': await signRequestBody(bank, bundle, text),
+        },
+      });
+    const transaction = (amount: string) => ({
+      InstructionIdentification: `file-${randomUUID().slice(0, 8)}`,
+      EndToEndIdentification: 'E2E-FILE',
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: `${bobGbp.sortCode}${bobGbp.accountNumber}`,
+        Name: 'Bob',
+      },
+    });
+    const file = JSON.stringify({ Data: { DomesticPayments: [transaction('1.10'), transaction('2.20')] } });
+    const consent = {
+      Data: {
+        Initiation: {
+          FileType: 'UK.OBIE.PaymentInitiation.3.1',
+          FileHash: createHash('sha256').update(file).digest('base64'),
+          FileReference: 'JOURNEY-FILE',
+          NumberOfTransactions: '2',
+          ControlSum: 3.3,
+        },
+      },
+    };
+    const clientToken = await clientCredentialsToken(bank, 'payments');
+    const staged = await signedPost(
+      clientToken.access_token,
+      `${pisp}/file-payment-consents`,
+      JSON.stringify(consent),
+    );
+    assert.equal(staged.status, 201, staged.text);
+    assertValidResponse(PIS_V3_1_11, '/file-payment-consents', 'post', 201, staged.json);
+    const consentId = (staged.json as { Data: { ConsentId: string; Status: string } }).Data.ConsentId;
+    const uploaded = await signedPost(
+      clientToken.access_token,
+      `${pisp}/file-payment-consents/${consentId}/file`,
+      file,
+    );
+    assert.equal(uploaded.status, 200, uploaded.text);
+
+    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
+    const tokens = await completeAuthorization(
+      bank,
+      pending,
+      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      }),
+    );
+    const bobBefore = (await balanceOf(db, bobGbp.id)).bookedMinor;
+    const paid = await signedPost(
+      tokens.access_token,
+      `${pisp}/file-payments`,
+      JSON.stringify({ Data: { ConsentId: consentId, Initiation: consent.Data.Initiation } }),
+    );
+    assert.equal(paid.status, 201, paid.text);
+    assertValidResponse(PIS_V3_1_11, '/file-payments', 'post', 201, paid.json);
+    const id = (paid.json as { Data: { FilePaymentId: string } }).Data.FilePaymentId;
+    assert.equal((await balanceOf(db, bobGbp.id)).bookedMinor - bobBefore, 330n);
+    const report = await callApi(bank, clientToken.access_token, `${pisp}/file-payments/${id}/report-file`);
+    assert.equal(report.status, 200, report.text);
+    assert.match(report.text, /AcceptedCreditSettlementCompleted/);
     assert.deepEqual(await verifyLedger(db), []);
   });
 });
