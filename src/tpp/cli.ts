@@ -269,6 +269,13 @@ export function tppCommand(): Command {
             ? `${JSON.stringify(result.payment, null, 2)}\n`
             : `${label} ${result.paymentId}  ${result.payment.Status}  consent ${result.consentId}\n`,
         );
+        // A script must be able to tell a payment the bank refused from one it made.
+        if (result.payment.Status === 'Rejected') {
+          process.stderr.write(
+            `the bank rejected ${label} ${result.paymentId} (see its payment-details for the reason)\n`,
+          );
+          process.exitCode = 1;
+        }
       },
     );
 

@@ -99,6 +99,18 @@ describe('obkit tpp pay', async () => {
     }
   });
 
+  it('exits 1 when the bank rejects the payment (insufficient funds), still printing the resource', async () => {
+    const result = await runCli(
+      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '999999.00', '--json', '--ca', caFile],
+      {},
+      120_000,
+    );
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { Status: string }).Status, 'Rejected');
+    assert.match(result.stderr, /the bank rejected payment /);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
   it('reports the bank refusal of an amount with too many decimals, and nothing is posted', async () => {
     const result = await runCli(
       ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '1.001', '--ca', caFile],
