@@ -20,20 +20,16 @@ import {
 import { findAccountByIdentification, type ScheduledPayment, type StandingOrder } from './customers.ts';
 import { postExternalDebit, postTransfer, type LedgerContext, type PostedEntry } from './ledger.ts';
 import { currencyExponent } from './money.ts';
+import { OB_FREQUENCY } from '../shared/ob-frequency.ts';
 
 const { bankAccounts, bankScheduledPayments, bankStandingOrders } = schema;
 const DAY = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------------
-// OB frequency codes (Frequency_1 / OBFrequency):
-//   EvryDay | EvryWorkgDay | IntrvlDay:NN | IntrvlWkDay:0W:0D | WkInMnthDay:0W:0D |
-//   IntrvlMnthDay:MM:DD (DD -01..-05 counts from the month's end) | QtrDay:ENGLISH|SCOTTISH|RECEIVED
-
-const FREQUENCY =
-  /^(NotKnown|EvryDay|EvryWorkgDay|IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1])|IntrvlWkDay:0[1-9]:0[1-7]|WkInMnthDay:0[1-5]:0[1-7]|IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01])|QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/;
+// OB frequency codes (see src/shared/ob-frequency.ts), plus NotKnown for orders without a schedule.
 
 export function isValidFrequency(frequency: string): boolean {
-  return FREQUENCY.test(frequency);
+  return frequency === 'NotKnown' || OB_FREQUENCY.test(frequency);
 }
 
 const dayNumber = (d: Date): number => Math.floor(d.getTime() / DAY);

@@ -2,11 +2,7 @@ import { CompactSign, compactVerify, createLocalJWKSet, type JSONWebKeySet } fro
 import type { BankConnection } from './bank.ts';
 import type { Bundle } from './bundle.ts';
 import { describeFailure, send } from './http.ts';
-
-const OB_IAT = 'http://openbanking.org.uk/iat';
-const OB_ISS = 'http://openbanking.org.uk/iss';
-const OB_TAN = 'http://openbanking.org.uk/tan';
-const CRITICAL = { [OB_IAT]: true, [OB_ISS]: true, [OB_TAN]: true } as const;
+import { OB_CRITICAL, OB_IAT, OB_ISS, OB_TAN } from '../shared/ob-jws-claims.ts';
 
 /** The directory's trust anchor as participants sign it: as recorded at onboarding, else its host. */
 export function trustAnchorOf(bundle: Bundle): string {
@@ -27,9 +23,9 @@ export async function signRequestBody(bank: BankConnection, bundle: Bundle, body
       [OB_IAT]: Math.floor(Date.now() / 1000),
       [OB_ISS]: `${bundle.summary.organisation.id}/${bundle.summary.software.id}`,
       [OB_TAN]: trustAnchorOf(bundle),
-      crit: Object.keys(CRITICAL),
+      crit: Object.keys(OB_CRITICAL),
     })
-    .sign(bank.signingKey, { crit: CRITICAL });
+    .sign(bank.signingKey, { crit: OB_CRITICAL });
   const [header, , signature] = compact.split('.');
   return `${header}..${signature}`;
 }
@@ -49,7 +45,7 @@ export async function verifyResponseSignature(
   const { protectedHeader } = await compactVerify(
     `${header}.${Buffer.from(body).toString('base64url')}.${sig}`,
     createLocalJWKSet(jwks.json as JSONWebKeySet),
-    { algorithms: ['PS256'], crit: CRITICAL },
+    { algorithms: ['PS256'], crit: OB_CRITICAL },
   );
   return protectedHeader as Record<string, unknown>;
 }

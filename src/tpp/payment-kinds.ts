@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TppUsageError } from './errors.ts';
+import { OB_FREQUENCY } from '../shared/ob-frequency.ts';
 
 /**
  * The payment kinds of the PIS API (v3.1.11) a TPP can initiate from the command line, and how the
@@ -112,9 +113,6 @@ export interface PaymentPlan {
 const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const PAYEE = /^(\d{6})\/?(\d{8})$/;
-/** The Frequency pattern of the v3.1.11 payment-initiation OpenAPI (standing orders). */
-const FREQUENCY =
-  /^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
 export function parsePayee(text: string): { sortCode: string; accountNumber: string } {
@@ -145,7 +143,7 @@ export function parseIban(text: string): string {
 
 /** An OB frequency code such as `EvryDay`, `IntrvlWkDay:01:05` or `IntrvlMnthDay:01:15`. */
 export function parseFrequency(text: string): string {
-  if (!FREQUENCY.test(text))
+  if (!OB_FREQUENCY.test(text))
     throw new TppUsageError(
       `--every must be an Open Banking frequency code such as EvryDay, EvryWorkgDay, IntrvlWkDay:01:05 ` +
         `(every week, on Friday), IntrvlMnthDay:01:15 (every month, on the 15th) or QtrDay:ENGLISH; got ${JSON.stringify(text)}`,

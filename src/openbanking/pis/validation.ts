@@ -7,6 +7,7 @@ import {
   UnknownCurrencyError,
 } from '../../bank/index.ts';
 import { ObError } from '../errors.ts';
+import { OB_FREQUENCY } from '../../shared/ob-frequency.ts';
 
 /**
  * Request bodies of the payment APIs, as zod schemas that follow the v3.1.11 OpenAPI files (strict objects
@@ -284,12 +285,7 @@ export function submissionRequestSchema<I extends z.ZodType>(initiation: I) {
 export const scheduledConsentRequestSchema = futureDatedConsentRequestSchema(scheduledInitiationSchema);
 export const scheduledPaymentRequestSchema = submissionRequestSchema(scheduledInitiationSchema);
 
-export const frequencySchema = z
-  .string()
-  .regex(
-    /^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/,
-    { message: 'is not an OB frequency code' },
-  );
+export const frequencySchema = z.string().regex(OB_FREQUENCY, { message: 'is not an OB frequency code' });
 
 export const standingOrderInitiationSchema = z.strictObject({
   Frequency: frequencySchema,
