@@ -222,9 +222,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   const fileProblems = [
     ...checkSigningIdentity(config, origin),
-    ...(['transportCaFiles', 'jwksCaFiles'] as const).flatMap((key) =>
+    ...(['transportCaFiles', 'jwksCaFiles', 'trustAnchorFiles'] as const).flatMap((key) =>
       config[key].flatMap((file) => checkCertificateFile(file, origin[key] ?? key)),
     ),
+    ...(config.tlsCertFile
+      ? checkCertificateFile(config.tlsCertFile, origin.tlsCertFile ?? 'tlsCertFile', 'server certificates')
+      : []),
+    ...(config.tlsKeyFile ? checkPrivateKeyFile(config.tlsKeyFile, origin.tlsKeyFile ?? 'tlsKeyFile') : []),
   ];
   if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   return { ...config, dataDir: resolve(config.dataDir) };
@@ -267,12 +271,21 @@ function checkSigningIdentity(config: Config, origin: Record<string, string>): s
   return [];
 }
 
-function checkCertificateFile(file: string, name: string): string[] {
+function checkCertificateFile(file: string, name: string, what = 'CA certificates'): string[] {
   try {
     new X509Certificate(readFileSync(file));
     return [];
   } catch (error) {
-    return [`${name}: ${file} must be a readable PEM file of CA certificates: ${(error as Error).message}`];
+    return [`${name}: ${file} must be a readable PEM file of ${what}: ${(error as Error).message}`];
+  }
+}
+
+function checkPrivateKeyFile(file: string, name: string): string[] {
+  try {
+    createPrivateKey(readFileSync(file));
+    return [];
+  } catch (error) {
+    return [`${name}: ${file} must be a readable, unencrypted PEM private key: ${(error as Error).message}`];
   }
 }
 

@@ -230,6 +230,23 @@ describe('configuration of a bank (production keys)', async () => {
     );
   });
 
+  it('refuses TLS files and trust anchors it cannot read or parse, naming the key', () => {
+    configProblem(
+      { OBKIT_TLS_CERT_FILE: join(dir, 'missing.pem'), OBKIT_TLS_KEY_FILE: rsaKeyFile },
+      /OBKIT_TLS_CERT_FILE \(tlsCertFile\): .*missing\.pem.*server certificates/,
+    );
+    configProblem(
+      { OBKIT_TLS_CERT_FILE: caFile, OBKIT_TLS_KEY_FILE: caFile },
+      /OBKIT_TLS_KEY_FILE \(tlsKeyFile\): .*issuing-ca\.pem must be a readable, unencrypted PEM private key/,
+    );
+    configProblem(
+      { OBKIT_TRUST_ANCHOR_FILES: `${caFile},${join(dir, 'nowhere.pem')}` },
+      /OBKIT_TRUST_ANCHOR_FILES \(trustAnchorFiles\): .*nowhere\.pem/,
+    );
+    const config = loadConfig({ env: { OBKIT_TLS_CERT_FILE: caFile, OBKIT_TLS_KEY_FILE: rsaKeyFile } });
+    assert.equal(config.tlsCertFile, caFile);
+  });
+
   it('makes the CLI exit 2 on a partial signing identity, before anything is written', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'obkit-config-'));
     const dataDir = join(parent, 'data');
