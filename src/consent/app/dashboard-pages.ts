@@ -3,7 +3,7 @@ import { formatDateTime, type IntentDescription } from '../describe.ts';
 import type { AuditEntry, Intent } from '../intents.ts';
 import { KIND_INFO } from '../kinds.ts';
 import { html, type SafeHtml } from './html.ts';
-import { csrfField, layout, type PageFrame, type Tpp } from './pages.ts';
+import { csrfField, describedRequest, layout, type PageFrame, type Tpp } from './pages.ts';
 
 /** The consent dashboard's pages: every consent the PSU granted, per TPP, its history, and withdrawal. */
 
@@ -174,36 +174,11 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
       <h1>${page.tpp.name}</h1>
       <p>${capitalise(KIND_INFO[card.intent.kind].label)} ${stateBadge(card.state)}</p>
       <p>${description.headline}</p>
-      ${description.groups.map(
-        (group) =>
-          html`<section class="group">
-            <h2>${group.title}</h2>
-            <ul>
-              ${group.items.map((item) => html`<li>${item}</li>`)}
-            </ul>
-          </section>`,
-      )}
-      <dl class="facts">
-        ${description.facts.map(
-          (fact) =>
-            html`<div>
-              <dt>${fact.label}</dt>
-              <dd>${fact.value}</dd>
-            </div>`,
-        )}
-        <div>
-          <dt>Accounts</dt>
-          <dd>${accountNames(card.accounts, card.intent.accountIds)}</dd>
-        </div>
-        <div>
-          <dt>Granted</dt>
-          <dd>${when(card.intent.authorisedAt, 'not yet')}</dd>
-        </div>
-        <div>
-          <dt>Last used</dt>
-          <dd>${when(card.intent.lastUsedAt, 'never')}</dd>
-        </div>
-      </dl>
+      ${describedRequest(description, [
+        { label: 'Accounts', value: accountNames(card.accounts, card.intent.accountIds) },
+        { label: 'Granted', value: when(card.intent.authorisedAt, 'not yet') },
+        { label: 'Last used', value: when(card.intent.lastUsedAt, 'never') },
+      ])}
       ${
         page.withdrawable
           ? html`<p>

@@ -175,8 +175,15 @@ function accountLabel(account: PsuAccount): string {
   return `${account.name}${tail}`;
 }
 
-/** What the PSU is asked to approve, in plain words: the description's groups and facts. */
-export function describedRequest(description: IntentDescription): SafeHtml {
+/**
+ * What the PSU is asked to approve (or approved), in plain words: the description's groups and facts, and
+ * `more` facts the page adds (the dashboard: accounts, when granted, last used).
+ */
+export function describedRequest(
+  description: IntentDescription,
+  more: readonly { label: string; value: string }[] = [],
+): SafeHtml {
+  const facts = [...description.facts, ...more];
   return html`${description.groups.map(
     (group) =>
       html`<section class="group">
@@ -187,9 +194,9 @@ export function describedRequest(description: IntentDescription): SafeHtml {
       </section>`,
   )}
   ${
-    description.facts.length > 0
+    facts.length > 0
       ? html`<dl class="facts">
-          ${description.facts.map(
+          ${facts.map(
             (fact) =>
               html`<div>
                 <dt>${fact.label}</dt>
