@@ -18,15 +18,29 @@ import {
 import { signRequestBody, verifyResponseSignature } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
-import { browserClient, startSandbox } from '../support/journey.ts';
+import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
 import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
+
+/** POSTs `body` (JSON, or a string sent as it is) signed by the TPP, with a fresh idempotency key. */
+async function signedPostAs(tpp: Tpp, token: string, url: string, body: unknown) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return callApi(tpp.bank, token, url, {
+    method: 'POST',
+    body: text,
+    headers: {
+      'x-idempotency-key': randomUUID(),
+      'x-jws-signature': await signRequestBody(tpp.bank, tpp.bundle, text),
+    },
+  });
+}
 
 describe('payments through the composed sandbox', async () => {
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
 
   it('stages, is authorised by the PSU, executes once on the ledger, and every answer is signed by the bank', async () => {
-    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey', ['PISP']);
+    const tpp = await sandbox.tpp('pay-journey', ['PISP']);
+    const { bank, bundle, redirectUri } = tpp;
     const bob = await findCustomerByUsername(db, 'bob');
     const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
     const identity = await readSetting<{ orgId: string; softwareId: string }>(db, 'bank.directory-identity');
@@ -46,17 +60,7 @@ describe('payments through the composed sandbox', async () => {
     };
     const risk = { PaymentContextCode: 'PartyToParty' };
     const pisp = `${apiBaseOf(bank)}/pisp`;
-    const signedPost = async (token: string, url: string, body: unknown) => {
-      const text = JSON.stringify(body);
-      return callApi(bank, token, url, {
-        method: 'POST',
-        body: text,
-        headers: {
-          'x-idempotency-key': randomUUID(),
-          'x-jws-signature': await signRequestBody(bank, bundle, text),
-        },
-      });
-    };
+    const signedPost = (token: string, url: string, body: unknown) => signedPostAs(tpp, token, url, body);
 
     const clientToken = await clientCredentialsToken(bank, 'payments');
     const staged = await signedPost(clientToken.access_token, `${pisp}/domestic-payment-consents`, {
@@ -120,19 +124,10 @@ describe('payments through the composed sandbox', async () => {
   });
 
   it('sets up an international standing order the PSU approved, and the bank pays it in EUR when due', async () => {
-    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey-intl', ['PISP']);
+    const tpp = await sandbox.tpp('pay-journey-intl', ['PISP']);
+    const { bank, redirectUri } = tpp;
     const pisp = `${apiBaseOf(bank)}/pisp`;
-    const signedPost = async (token: string, url: string, body: unknown) => {
-      const text = JSON.stringify(body);
-      return callApi(bank, token, url, {
-        method: 'POST',
-        body: text,
-        headers: {
-          'x-idempotency-key': randomUUID(),
-          'x-jws-signature': await signRequestBody(bank, bundle, text),
-        },
-      });
-    };
+    const signedPost = (token: string, url: string, body: unknown) => signedPostAs(tpp, token, url, body);
     const first = new Date(Date.now() + 3_600_000);
     const initiation = {
       Frequency: 'EvryDay',
@@ -206,20 +201,12 @@ describe('payments through the composed sandbox', async () => {
   });
 
   it('takes a payment file: signed upload, PSU approval in the consent app, every transaction paid, a report', async () => {
-    const { bank, bundle, redirectUri } = await sandbox.tpp('pay-journey-file', ['PISP']);
+    const tpp = await sandbox.tpp('pay-journey-file', ['PISP']);
+    const { bank, redirectUri } = tpp;
     const pisp = `${apiBaseOf(bank)}/pisp`;
     const bob = await findCustomerByUsername(db, 'bob');
     const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
-    const signedPost = async (token: string, url: string, text: string, contentType = 'application/json') =>
-      callApi(bank, token, url, {
-        method: 'POST',
-        body: text,
-        headers: {
-          'content-type': contentType,
-          'x-idempotency-key': randomUUID(),
-          'x-jws-signature': await signRequestBody(bank, bundle, text),
-        },
-      });
+    const signedPost = (token: string, url: string, text: string) => signedPostAs(tpp, token, url, text);
     const transaction = (amount: string) => ({
       InstructionIdentification: `file-${randomUUID().slice(0, 8)}`,
       EndToEndIdentification: 'E2E-FILE',
