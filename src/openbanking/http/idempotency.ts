@@ -17,7 +17,8 @@ import { bodyHash } from './jws.ts';
  * rolls the transaction back, so the key is not spent on it.
  */
 export type Db = ConsentContext['db'];
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** The transaction an idempotent piece of work runs in. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** OB: max 40 characters, no leading or trailing whitespace. */

@@ -7,7 +7,13 @@ import {
   type Counterparty,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { createIntent, type Intent, type IntentKind, type RevocationNotifier } from '../../consent/index.ts';
+import {
+  consume,
+  createIntent,
+  type Intent,
+  type IntentKind,
+  type RevocationNotifier,
+} from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
 import { canonicalJson } from './validation.ts';
@@ -18,7 +24,7 @@ import { scope } from '../guard/checks/scope.ts';
 import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
 import { transportCertificate } from '../guard/checks/transport-certificate.ts';
 import type { Check, GuardDependencies } from '../guard/index.ts';
-import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
+import { idempotencyScopeOf, idempotent, type Db, type Tx } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import type { ResponseSigner, SignatureVerifierOptions } from '../http/jws.ts';
 
@@ -274,4 +280,42 @@ export function creditorOf(account: {
     ...(account.Name !== undefined ? { name: account.Name } : {}),
     ...(account.SecondaryIdentification ? { secondaryIdentification: account.SecondaryIdentification } : {}),
   };
+}
+
+/**
+ * A payment submission, carried out once: in one transaction under the request's idempotency key, the
+ * PSU's debtor account is checked (against the one the request names, if any), the consent consumed,
+ * and `execute` sets the payment up; its 201 body is the answer, and a retry with the same key and body
+ * gets the stored answer without a second execution.
+ */
+export async function submitOnce(
+  context: PaymentsContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  intent: Intent,
+  submission: {
+    namedDebtor: { SchemeName: string; Identification: string } | undefined;
+    /** Recorded in the consent's history, e.g. `domestic payment submitted`. */
+    detail: string;
+    execute(tx: Tx, account: AccountRecord): Promise<unknown>;
+  },
+): Promise<FastifyReply> {
+  const { db, clock } = context;
+  const outcome = await idempotent(
+    db,
+    clock,
+    idempotencyScopeOf(request, clientIdOf(request)),
+    async (tx) => {
+      const account = await debtorAccount(
+        tx,
+        intent,
+        submission.namedDebtor,
+        'Data.Initiation.DebtorAccount',
+      );
+      await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
+      return { status: 201, body: await submission.execute(tx, account) };
+    },
+  );
+  if (!outcome.replayed) context.forgetIntent(intent.id);
+  return reply.status(outcome.status).send(outcome.body);
 }

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
-import { consume, type Intent } from '../../consent/index.ts';
+import type { Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
-import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
-import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
@@ -13,12 +11,12 @@ import {
   chosenDebtorAccount,
   clientIdOf,
   creditorOf,
-  debtorAccount,
   debtorOf,
   namedDebtorAccount,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
+  submitOnce,
 } from './common.ts';
 import {
   checkDomesticInitiation,
@@ -129,20 +127,10 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;
       const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
-      const outcome = await idempotent(
-        db,
-        clock,
-        idempotencyScopeOf(request, state.token.clientId),
-        async (tx) => {
-          const account = await debtorAccount(
-            tx,
-            intent,
-            initiation.DebtorAccount,
-            'Data.Initiation.DebtorAccount',
-          );
-          await consume({ db: tx, clock }, intent.id, { detail: 'domestic payment submitted' }).catch(
-            asObError,
-          );
+      return submitOnce(context, request, reply, intent, {
+        namedDebtor: initiation.DebtorAccount,
+        detail: 'domestic payment submitted',
+        async execute(tx, account) {
           const payment = await executePayment(
             tx,
             { clock },
@@ -159,14 +147,9 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
               request: body.Data,
             },
           );
-          return {
-            status: 201,
-            body: paymentBody(payment, account, `${base}/domestic-payments/${payment.id}`),
-          };
+          return paymentBody(payment, account, `${base}/domestic-payments/${payment.id}`);
         },
-      );
-      if (!outcome.replayed) context.forgetIntent(intent.id);
-      return reply.status(outcome.status).send(outcome.body);
+      });
     },
   );
 

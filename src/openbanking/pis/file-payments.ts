@@ -11,7 +11,7 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { consume, markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
+import { markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -23,7 +23,6 @@ import {
   chosenDebtorAccount,
   clientIdOf,
   creditorOf,
-  debtorAccount,
   debtorOf,
   namedDebtorAccount,
   type PaymentsContext,
@@ -31,6 +30,7 @@ import {
   rejectionText,
   stageConsent,
   submissionChecks,
+  submitOnce,
 } from './common.ts';
 import {
   controlSumOf,
@@ -337,23 +337,19 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
       const body = parseBody(filePaymentRequestSchema, request.body);
       assertSubmissionMatchesConsent(intent, { Data: body.Data, Risk: NO_RISK });
       const initiation = body.Data.Initiation;
-      const outcome = await idempotent(
-        db,
-        clock,
-        idempotencyScopeOf(request, state.token.clientId),
-        async (tx) => {
-          const stored = await loadFile(tx, intent.id);
-          if (!stored)
-            throw ObError.single(
-              400,
-              'UK.OBIE.Resource.InvalidConsentStatus',
-              'no file was uploaded to this consent',
-            );
-          const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), initiation);
-          const account = await debtorAccount(tx, intent, file.debtor, 'Data.Initiation.DebtorAccount');
-          await consume({ db: tx, clock }, intent.id, {
-            detail: `file payment of ${file.transactions.length} transactions submitted`,
-          }).catch(asObError);
+      // The file cannot change once uploaded (one upload, before authorisation): read it before the work.
+      const stored = await loadFile(db, intent.id);
+      if (!stored)
+        throw ObError.single(
+          400,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'no file was uploaded to this consent',
+        );
+      const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), initiation);
+      return submitOnce(context, request, reply, intent, {
+        namedDebtor: file.debtor,
+        detail: `file payment of ${file.transactions.length} transactions submitted`,
+        async execute(tx, account) {
           const id = newPaymentId('file');
           const payment = await recordInstruction(
             tx,
@@ -390,11 +386,9 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
               },
             );
           }
-          return { status: 201, body: (await resourceBody(payment, tx)).body };
+          return (await resourceBody(payment, tx)).body;
         },
-      );
-      if (!outcome.replayed) context.forgetIntent(intent.id);
-      return reply.status(outcome.status).send(outcome.body);
+      });
     },
   );
 

@@ -13,11 +13,10 @@ import {
   type PaymentKind,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { consume, type Intent, type IntentKind } from '../../consent/index.ts';
+import type { Intent, IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
-import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
-import { asObError } from '../http/intent-errors.ts';
+import type { Db, Tx } from '../http/idempotency.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
@@ -40,11 +39,11 @@ import {
   chosenDebtorAccount,
   clientIdOf,
   creditorOf,
-  debtorAccount,
   debtorOf,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
+  submitOnce,
 } from './common.ts';
 import {
   checkScheduledInitiation,
@@ -62,8 +61,6 @@ import {
   type StandingOrderInitiation,
 } from './validation.ts';
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 interface Creditor {
   SchemeName: string;
@@ -462,20 +459,10 @@ function mount<I extends Initiation>(
       if (!intent) throw new Error('submission reached without a consent');
       const body = parseBody(type.paymentSchema, request.body);
       assertSubmissionMatchesConsent(intent, body);
-      const outcome = await idempotent(
-        db,
-        clock,
-        idempotencyScopeOf(request, state.token.clientId),
-        async (tx) => {
-          const account = await debtorAccount(
-            tx,
-            intent,
-            body.Data.Initiation.DebtorAccount,
-            'Data.Initiation.DebtorAccount',
-          );
-          await consume({ db: tx, clock }, intent.id, { detail: `${type.intentKind} submitted` }).catch(
-            asObError,
-          );
+      return submitOnce(context, request, reply, intent, {
+        namedDebtor: body.Data.Initiation.DebtorAccount,
+        detail: `${type.intentKind} submitted`,
+        async execute(tx, account) {
           const id = newPaymentId(type.paymentKind);
           const { amountMinor, currency, terms } = await type.setUp(
             tx,
@@ -499,11 +486,9 @@ function mount<I extends Initiation>(
               request: terms ? { ...body.Data, Terms: storedTerms(terms) } : body.Data,
             },
           );
-          return { status: 201, body: (await resourceBody(payment, tx)).body };
+          return (await resourceBody(payment, tx)).body;
         },
-      );
-      if (!outcome.replayed) context.forgetIntent(intent.id);
-      return reply.status(outcome.status).send(outcome.body);
+      });
     },
   );
 

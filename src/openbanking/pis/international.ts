@@ -1,21 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
-import { consume, type Intent } from '../../consent/index.ts';
+import type { Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
-import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
-import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import {
   assertSubmissionMatchesConsent,
   chosenDebtorAccount,
   clientIdOf,
-  debtorAccount,
   debtorOf,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
+  submitOnce,
 } from './common.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import { immediatePaymentReads } from './payment-reads.ts';
@@ -165,21 +163,11 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
       const body = parseBody(paymentSchema, request.body);
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;
-      const outcome = await idempotent(
-        db,
-        clock,
-        idempotencyScopeOf(request, state.token.clientId),
-        async (tx) => {
-          const account = await debtorAccount(
-            tx,
-            intent,
-            initiation.DebtorAccount,
-            'Data.Initiation.DebtorAccount',
-          );
+      return submitOnce(context, request, reply, intent, {
+        namedDebtor: initiation.DebtorAccount,
+        detail: 'international payment submitted',
+        async execute(tx, account) {
           const terms = termsFor(initiation, account.currency);
-          await consume({ db: tx, clock }, intent.id, { detail: 'international payment submitted' }).catch(
-            asObError,
-          );
           const payment = await executePayment(
             tx,
             { clock },
@@ -197,14 +185,9 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
               external: payoutOf(terms),
             },
           );
-          return {
-            status: 201,
-            body: paymentBody(payment, account, `${base}/international-payments/${payment.id}`),
-          };
+          return paymentBody(payment, account, `${base}/international-payments/${payment.id}`);
         },
-      );
-      if (!outcome.replayed) context.forgetIntent(intent.id);
-      return reply.status(outcome.status).send(outcome.body);
+      });
     },
   );
 
