@@ -28,7 +28,6 @@ import {
 } from './bank-app-pages.ts';
 import { cookieSessionApp } from './cookie-session.ts';
 import { field, fieldList, installHtmlPlumbing, SECURITY_HEADERS } from './http.ts';
-import { passwordStep } from './login-steps.ts';
 import { errorPage, factorFailureMessage, STYLESHEET, type PageFrame } from './pages.ts';
 import { createSession, endSession, type ConsentSession } from './sessions.ts';
 
@@ -81,9 +80,8 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
     reply.raw.setHeader('content-security-policy', BANK_APP_CSP);
   });
 
-  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage } = cookieSessionApp(
-    app,
-    {
+  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
+    cookieSessionApp(app, {
       ctx,
       frame,
       base,
@@ -91,8 +89,7 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
       sessionKey: BANK_APP_SESSION,
       ttlSeconds: ttl,
       name: 'bank app',
-    },
-  );
+    });
 
   /** Logged in to the bank app: the password stage (each approval then asks for the code). */
   async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
@@ -225,34 +222,7 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
     return page(reply, 200, pendingFragment(base, await decoupled.pending(customer.id)));
   });
 
-  app.post(`${base}/login`, async (request, reply) => {
-    const form = await posted(request, reply);
-    if (!form) return reply;
-    const { session } = form;
-    const step = await passwordStep({ ctx, customers, policy }, session, form.form);
-    if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
-    if (step.outcome === 'retry')
-      return page(
-        reply,
-        step.status,
-        bankAppLogin(frame, {
-          base,
-          csrf: session.csrfToken,
-          error: step.error,
-          ...(step.username !== undefined ? { username: step.username } : {}),
-        }),
-      );
-    if (step.token) setCookie(reply, step.token);
-    return redirect(reply, base);
-  });
-
-  app.post(`${base}/logout`, async (request, reply) => {
-    const form = await posted(request, reply);
-    if (!form) return reply;
-    await endSession(ctx, form.session);
-    clearCookie(reply);
-    return redirect(reply, base);
-  });
+  mountLoginAndLogout({ ctx, customers, policy }, (form) => bankAppLogin(frame, { base, ...form }));
 
   app.get(`${base}/requests/:id`, async (request, reply) => {
     const session = await currentSession(request);

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../intents.ts';
 import { expiredCookie, field, readCookie, sessionCookie, type Form } from './http.ts';
+import { passwordStep, type LoginDependencies } from './login-steps.ts';
 import { errorPage, lockedMessage, type PageFrame } from './pages.ts';
-import { csrfMatches, loadSession, type ConsentSession } from './sessions.ts';
+import { csrfMatches, endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The plumbing of a PSU app with its own cookie session under its own path (the dashboard, the bank
- * app): HTML answers, redirects, the session cookie, CSRF-checked forms and the error pages. Installs
- * the app's error handler, so a framework error is a page, never a stack trace.
+ * app): HTML answers, redirects, the session cookie, CSRF-checked forms, the error pages, and the login
+ * and logout routes. Installs the app's error handler, so a framework error is a page, never a stack trace.
  */
 export interface CookieSessionApp {
   page(reply: FastifyReply, status: number, body: string): FastifyReply;
@@ -21,6 +22,14 @@ export interface CookieSessionApp {
     reply: FastifyReply,
   ): Promise<{ session: ConsentSession; form: Form } | undefined>;
   lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply;
+  /**
+   * `POST <base>/login` (the password step; on success back to `<base>`) and `POST <base>/logout`, the
+   * same in every cookie-session app; `loginPage` renders the form again with the error.
+   */
+  mountLoginAndLogout(
+    login: LoginDependencies,
+    loginPage: (form: { csrf: string; error: string; username?: string }) => string,
+  ): void;
 }
 
 export function cookieSessionApp(
@@ -42,6 +51,16 @@ export function cookieSessionApp(
 
   const page = (reply: FastifyReply, status: number, body: string): FastifyReply =>
     reply.code(status).type('text/html; charset=utf-8').send(body);
+  const redirect = (reply: FastifyReply, to: string): FastifyReply =>
+    reply.code(303).header('location', to).send();
+  const setCookie = (reply: FastifyReply, token: string): void => {
+    reply.raw.setHeader('set-cookie', sessionCookie(cookieName, base, token, options.ttlSeconds));
+  };
+  const clearCookie = (reply: FastifyReply): void => {
+    reply.raw.setHeader('set-cookie', expiredCookie(cookieName, base));
+  };
+  const currentSession = (request: FastifyRequest) =>
+    loadSession(ctx, readCookie(request, cookieName), options.sessionKey);
 
   app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
@@ -58,46 +77,74 @@ export function cookieSessionApp(
     );
   });
 
-  const currentSession = (request: FastifyRequest) =>
-    loadSession(ctx, readCookie(request, cookieName), options.sessionKey);
-
-  return {
-    page,
-    redirect: (reply, to) => reply.code(303).header('location', to).send(),
-    setCookie(reply, token) {
-      reply.raw.setHeader('set-cookie', sessionCookie(cookieName, base, token, options.ttlSeconds));
-    },
-    clearCookie(reply) {
-      reply.raw.setHeader('set-cookie', expiredCookie(cookieName, base));
-    },
-    currentSession,
-    async posted(request, reply) {
-      const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
-      const session = await currentSession(request);
-      if (!session || !csrfMatches(session, field(form, 'csrf'))) {
-        page(
-          reply,
-          403,
-          errorPage(frame, {
-            title: 'Your session has expired',
-            message: 'For your security this form can no longer be sent. Log in again.',
-            details: [`Go to ${base} to log in.`],
-          }),
-        );
-        return undefined;
-      }
-      return { session, form };
-    },
-    lockedPage(reply, lockedUntil) {
-      return page(
+  async function posted(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ session: ConsentSession; form: Form } | undefined> {
+    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+    const session = await currentSession(request);
+    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
+      page(
         reply,
         403,
         errorPage(frame, {
-          title: 'Your login is locked',
-          message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
-          details: lockedMessage(lockedUntil),
+          title: 'Your session has expired',
+          message: 'For your security this form can no longer be sent. Log in again.',
+          details: [`Go to ${base} to log in.`],
         }),
       );
+      return undefined;
+    }
+    return { session, form };
+  }
+
+  function lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply {
+    return page(
+      reply,
+      403,
+      errorPage(frame, {
+        title: 'Your login is locked',
+        message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
+        details: lockedMessage(lockedUntil),
+      }),
+    );
+  }
+
+  return {
+    page,
+    redirect,
+    setCookie,
+    clearCookie,
+    currentSession,
+    posted,
+    lockedPage,
+    mountLoginAndLogout(login, loginPage) {
+      app.post(`${base}/login`, async (request, reply) => {
+        const form = await posted(request, reply);
+        if (!form) return reply;
+        const { session } = form;
+        const step = await passwordStep(login, session, form.form);
+        if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
+        if (step.outcome === 'retry')
+          return page(
+            reply,
+            step.status,
+            loginPage({
+              csrf: session.csrfToken,
+              error: step.error,
+              ...(step.username !== undefined ? { username: step.username } : {}),
+            }),
+          );
+        if (step.token) setCookie(reply, step.token);
+        return redirect(reply, base);
+      });
+      app.post(`${base}/logout`, async (request, reply) => {
+        const form = await posted(request, reply);
+        if (!form) return reply;
+        await endSession(ctx, form.session);
+        clearCookie(reply);
+        return redirect(reply, base);
+      });
     },
   };
 }

@@ -24,9 +24,9 @@ import {
 } from './dashboard-pages.ts';
 import { cookieSessionApp } from './cookie-session.ts';
 import { installHtmlPlumbing } from './http.ts';
-import { passwordStep, totpStep } from './login-steps.ts';
+import { totpStep } from './login-steps.ts';
 import { errorPage, loginPage, STYLESHEET, totpPage, type PageFrame, type Tpp } from './pages.ts';
-import { createSession, endSession, type ConsentSession } from './sessions.ts';
+import { createSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The PSU's consent dashboard (the bank's own pages, no TPP involved): log in with password and TOTP, see
@@ -78,9 +78,8 @@ export async function consentDashboard(
 
   installHtmlPlumbing(app);
 
-  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage } = cookieSessionApp(
-    app,
-    {
+  const { page, redirect, setCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
+    cookieSessionApp(app, {
       ctx,
       frame,
       base,
@@ -88,8 +87,7 @@ export async function consentDashboard(
       sessionKey: DASHBOARD_SESSION,
       ttlSeconds: ttl,
       name: 'dashboard',
-    },
-  );
+    });
   const login = { ctx, customers, policy };
 
   /** The logged-in customer, or undefined (the caller shows the login). */
@@ -168,26 +166,7 @@ export async function consentDashboard(
     );
   });
 
-  app.post(`${base}/login`, async (request, reply) => {
-    const form = await posted(request, reply);
-    if (!form) return reply;
-    const { session } = form;
-    const step = await passwordStep(login, session, form.form);
-    if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
-    if (step.outcome === 'retry')
-      return page(
-        reply,
-        step.status,
-        loginPage(frame, {
-          base,
-          csrf: session.csrfToken,
-          error: step.error,
-          ...(step.username !== undefined ? { username: step.username } : {}),
-        }),
-      );
-    if (step.token) setCookie(reply, step.token);
-    return redirect(reply, base);
-  });
+  mountLoginAndLogout(login, (form) => loginPage(frame, { base, ...form }));
 
   app.post(`${base}/totp`, async (request, reply) => {
     const form = await posted(request, reply);
@@ -200,14 +179,6 @@ export async function consentDashboard(
     if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
     if (step.outcome === 'retry')
       return page(reply, step.status, totpPage(frame, { base, csrf: session.csrfToken, error: step.error }));
-    return redirect(reply, base);
-  });
-
-  app.post(`${base}/logout`, async (request, reply) => {
-    const form = await posted(request, reply);
-    if (!form) return reply;
-    await endSession(ctx, form.session);
-    clearCookie(reply);
     return redirect(reply, base);
   });
 
