@@ -132,3 +132,31 @@ describe('confirmation of funds', () => {
     assert.equal(refused.status, 400);
   });
 });
+
+describe('bad input to every Confirmation of Funds POST', async () => {
+  const staged = await h.post('/funds-confirmation-consents', consentFor(h.alice));
+  assert.equal(staged.status, 201, staged.text);
+  const token = await h.authorise(String(staged.body.Data?.ConsentId));
+  const garbage = [
+    'not JSON',
+    '[]',
+    'null',
+    '{}',
+    '{"Data":null}',
+    '{"Data":{"ConsentId":7,"InstructedAmount":"lots"}}',
+    '{"Data":{"DebtorAccount":{"SchemeName":5},"ExpirationDateTime":"tomorrow"}}',
+    `${'{"a":'.repeat(2000)}1${'}'.repeat(2000)}`,
+  ];
+  for (const [path, psu] of [
+    ['/funds-confirmation-consents', false],
+    ['/funds-confirmations', true],
+  ] as const) {
+    it(`${path}: every malformed body is a 4xx with an OB error body, never a 500`, async () => {
+      for (const raw of garbage) {
+        const response = await h.post(path, undefined, { raw, ...(psu ? { token } : {}) });
+        assert.ok(response.status >= 400 && response.status < 500, `${raw.slice(0, 40)}: ${response.text}`);
+        valid(path, 'post', response);
+      }
+    });
+  }
+});
