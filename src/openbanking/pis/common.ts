@@ -17,6 +17,7 @@ import {
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
 import { canonicalJson } from './validation.ts';
+import { obDateTime } from '../http/wire.ts';
 import { bearerToken } from '../guard/checks/bearer-token.ts';
 import { certificateBinding } from '../guard/checks/certificate-binding.ts';
 import { fapiHeaders } from '../guard/checks/fapi-headers.ts';
@@ -318,4 +319,36 @@ export async function submitOnce(
   );
   if (!outcome.replayed) context.forgetIntent(intent.id);
   return reply.status(outcome.status).send(outcome.body);
+}
+
+/**
+ * A payment consent resource (OBWrite…ConsentResponse) of an intent: what the TPP staged, its status, the
+ * PSU's chosen account once authorised, and `quote` (an international consent's Charges and
+ * ExchangeRateInformation). File consents carry no Risk in the specification.
+ */
+export function paymentConsentBody(
+  intent: Intent,
+  self: string,
+  debtor: AccountRecord | undefined,
+  quote: Record<string, unknown> = {},
+) {
+  const data = intent.data;
+  return {
+    Data: {
+      ConsentId: intent.id,
+      CreationDateTime: obDateTime(intent.createdAt),
+      Status: intent.status,
+      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
+      ...(data.Permission !== undefined ? { Permission: data.Permission } : {}),
+      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
+      ...quote,
+      Initiation: data.Initiation,
+      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
+      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
+      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
+    },
+    ...(intent.kind === 'file-payment' ? {} : { Risk: intent.risk }),
+    Links: { Self: self },
+    Meta: {},
+  };
 }

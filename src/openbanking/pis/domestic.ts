@@ -13,6 +13,7 @@ import {
   creditorOf,
   debtorOf,
   namedDebtorAccount,
+  paymentConsentBody,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
@@ -26,27 +27,6 @@ import {
   type DomesticInitiation,
 } from './validation.ts';
 import { ownedConsent as ownedConsentOf } from '../http/owned-resources.ts';
-
-/** OBWriteDomesticConsentResponse5 of an intent. */
-function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
-  const data = intent.data;
-  return {
-    Data: {
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
-      Initiation: data.Initiation,
-      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
-      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
-      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
-    },
-    Risk: intent.risk,
-    Links: { Self: self },
-    Meta: {},
-  };
-}
 
 /** OBWriteDomesticResponse5 of a payment. */
 function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
@@ -85,7 +65,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
       request,
       reply,
       { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk },
-      (intent) => consentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
+      (intent) => paymentConsentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
     );
   });
 
@@ -98,7 +78,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     { preHandler: consentGuard },
     async (request) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
-      return consentBody(
+      return paymentConsentBody(
         intent,
         `${base}/domestic-payment-consents/${intent.id}`,
         await debtorOfIntent(intent),

@@ -8,10 +8,9 @@ import {
   listPaymentsForConsent,
   newPaymentId,
   recordInstruction,
-  type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
+import { markFileUploaded, readDateTime } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -25,6 +24,7 @@ import {
   creditorOf,
   debtorOf,
   namedDebtorAccount,
+  paymentConsentBody,
   type PaymentsContext,
   paymentStatusDetail,
   rejectionText,
@@ -157,25 +157,6 @@ function checkFileInitiation(initiation: FileInitiation, now: Date): void {
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
 }
 
-/** OBWriteFileConsentResponse4 of an intent. */
-function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
-  const data = intent.data;
-  return {
-    Data: {
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      Initiation: data.Initiation,
-      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
-      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
-      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
-    },
-    Links: { Self: self },
-    Meta: {},
-  };
-}
-
 interface StoredFile {
   contentType: string;
   content: string;
@@ -236,7 +217,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
       request,
       reply,
       { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK },
-      (intent) => consentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
+      (intent) => paymentConsentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
     );
   });
 
@@ -246,7 +227,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     async (request) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
       const debtor = await chosenDebtorAccount(db, intent);
-      return consentBody(intent, `${base}/file-payment-consents/${intent.id}`, debtor);
+      return paymentConsentBody(intent, `${base}/file-payment-consents/${intent.id}`, debtor);
     },
   );
 

@@ -13,7 +13,7 @@ import {
   type PaymentKind,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import type { Intent, IntentKind } from '../../consent/index.ts';
+import type { IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import type { Db, Tx } from '../http/idempotency.ts';
@@ -21,6 +21,7 @@ import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
+  currentTerms,
   internationalCreditor,
   internationalScheduledInitiationSchema,
   internationalStandingOrderInitiationSchema,
@@ -33,6 +34,7 @@ import {
   type InternationalScheduledInitiation,
   type InternationalStandingOrderInitiation,
   type Terms,
+  type TermsInitiation,
 } from './international-terms.ts';
 import {
   assertSubmissionMatchesConsent,
@@ -40,6 +42,7 @@ import {
   clientIdOf,
   creditorOf,
   debtorOf,
+  paymentConsentBody,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
@@ -96,11 +99,8 @@ interface FutureDated<I extends Initiation> {
   paymentSchema: z.ZodType<{ Data: { ConsentId: string; Initiation: I }; Risk: Record<string, unknown> }>;
   /** Checks the Initiation (at staging and at submission). */
   check(initiation: I, now: Date): void;
-  /**
-   * International kinds: the terms of the Initiation from an account in `currency` (throws the OB error
-   * when they cannot be met), and whether resources show the exchange rate.
-   */
-  international?: { terms(initiation: I, currency: string): Terms; showsRate: boolean };
+  /** International kinds (terms by `termsFor`): whether their resources show the exchange rate. */
+  international?: { showsRate: boolean };
   /** Sets the instruction up in the bank under `id`. */
   setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
   /** The OB status of the resource and the payment-details entries. */
@@ -259,7 +259,7 @@ const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
   paymentSchema: submissionRequestSchema(internationalScheduledInitiationSchema),
   check: (initiation, now) =>
     void futureDate(initiation.RequestedExecutionDateTime, now, 'Data.Initiation.RequestedExecutionDateTime'),
-  international: { terms: termsFor, showsRate: true },
+  international: { showsRate: true },
   fundsNeeded(initiation, account) {
     const terms = termsFor(initiation, account.currency);
     return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
@@ -303,7 +303,7 @@ const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiat
   paymentSchema: submissionRequestSchema(internationalStandingOrderInitiationSchema),
   check: (initiation, now) => void checkStandingOrderSchedule(initiation, now, 'Data.Initiation'),
   // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
-  international: { terms: termsFor, showsRate: false },
+  international: { showsRate: false },
   async setUp(tx, context, id, account, initiation) {
     const schedule = checkStandingOrderSchedule(initiation, context.clock.now(), 'Data.Initiation');
     const terms = termsFor(initiation, account.currency);
@@ -327,43 +327,6 @@ const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiat
   report: (db, payment, now) => standingOrders.report(db, payment, now),
 };
 
-/** An international consent's indicative Charges and ExchangeRateInformation from an account in `currency`. */
-function indicativeQuote(type: FutureDated<Initiation>, initiation: Initiation, currency: string) {
-  if (!type.international) return {};
-  return quoteFields(
-    type.international.terms(initiation, currency),
-    'Indicative',
-    type.international.showsRate,
-  );
-}
-
-function consentBody(
-  intent: Intent,
-  self: string,
-  quote: Record<string, unknown>,
-  debtor: AccountRecord | undefined,
-) {
-  const data = intent.data;
-  return {
-    Data: {
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      Permission: data.Permission,
-      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
-      ...quote,
-      Initiation: data.Initiation,
-      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
-      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
-      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
-    },
-    Risk: intent.risk,
-    Links: { Self: self },
-    Meta: {},
-  };
-}
-
 function mount<I extends Initiation>(
   scope: FastifyInstance,
   context: PaymentsContext,
@@ -373,23 +336,25 @@ function mount<I extends Initiation>(
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
-  const generic = type as unknown as FutureDated<Initiation>;
 
   scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
     const body = parseBody(type.consentSchema, request.body);
     type.check(body.Data.Initiation, clock.now());
-    const quote = indicativeQuote(
-      generic,
-      body.Data.Initiation,
-      await stagingCurrency(context, body.Data.Initiation),
-    );
+    const currency = await stagingCurrency(context, body.Data.Initiation);
+    const quote = type.international
+      ? quoteFields(
+          termsFor(body.Data.Initiation as unknown as TermsInitiation, currency),
+          'Indicative',
+          type.international.showsRate,
+        )
+      : {};
     return stageConsent(
       context,
       request,
       reply,
       { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
-      (intent) => consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, undefined),
+      (intent) => paymentConsentBody(intent, `${base}${type.consents}/${intent.id}`, undefined, quote),
     );
   });
 
@@ -401,18 +366,15 @@ function mount<I extends Initiation>(
       const consentId = request.params.ConsentId;
       const intent = await ownedConsent(db, clientId, consentId, type.intentKind);
       const debtor = await chosenDebtorAccount(db, intent);
-      const initiation = intent.data.Initiation as unknown as Initiation;
-      let quote: Record<string, unknown> = {};
-      try {
-        quote = indicativeQuote(
-          generic,
-          initiation,
-          debtor?.currency ?? (await stagingCurrency(context, initiation)),
-        );
-      } catch {
-        // A debtor account in a currency the consent cannot be paid from: no quote.
-      }
-      return consentBody(intent, `${base}${type.consents}/${intent.id}`, quote, debtor);
+      const terms =
+        type.international &&
+        (await currentTerms(context, intent.data.Initiation as unknown as TermsInitiation, debtor));
+      return paymentConsentBody(
+        intent,
+        `${base}${type.consents}/${intent.id}`,
+        debtor,
+        terms ? quoteFields(terms, 'Indicative', type.international?.showsRate ?? false) : {},
+      );
     },
   );
 

@@ -5,6 +5,7 @@ import {
   quoteFx,
   quoteFxForTarget,
   SANDBOX_GBP_RATES,
+  type AccountRecord,
   type Counterparty,
   type ExternalPayout,
 } from '../../bank/index.ts';
@@ -243,6 +244,22 @@ export function internationalCreditor(
         }
       : {}),
   };
+}
+
+/**
+ * The terms a consent quotes now: from the account the PSU chose once authorised, else from the named
+ * debtor account's currency (or GBP); none when they cannot be met from that account's currency.
+ */
+export async function currentTerms(
+  context: Pick<PaymentsContext, 'db'>,
+  initiation: TermsInitiation,
+  debtor: AccountRecord | undefined,
+): Promise<Terms | undefined> {
+  try {
+    return termsFor(initiation, debtor?.currency ?? (await stagingCurrency(context, initiation)));
+  } catch {
+    return undefined;
+  }
 }
 
 /** How the payment leaves the bank on these terms (the ledger's view). */

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
-import type { Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
@@ -10,6 +9,7 @@ import {
   chosenDebtorAccount,
   clientIdOf,
   debtorOf,
+  paymentConsentBody,
   type PaymentsContext,
   stageConsent,
   submissionChecks,
@@ -18,6 +18,7 @@ import {
 import { consentFundsConfirmation } from './funds-confirmation.ts';
 import { immediatePaymentReads } from './payment-reads.ts';
 import {
+  currentTerms,
   internationalCreditor,
   internationalInitiationSchema,
   payoutOf,
@@ -27,7 +28,6 @@ import {
   termsFor,
   termsOfStoredRequest,
   type InternationalInitiation,
-  type Terms,
 } from './international-terms.ts';
 import { parseBody, riskSchema, submissionRequestSchema } from './validation.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
@@ -42,32 +42,6 @@ const consentSchema = z.strictObject({
   Risk: riskSchema,
 });
 const paymentSchema = submissionRequestSchema(internationalInitiationSchema);
-
-function consentBody(
-  intent: Intent,
-  self: string,
-  terms: Terms | undefined,
-  debtor: AccountRecord | undefined,
-) {
-  const data = intent.data;
-  return {
-    Data: {
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),
-      ...(terms ? quoteFields(terms, 'Indicative') : {}),
-      Initiation: data.Initiation,
-      ...(data.Authorisation !== undefined ? { Authorisation: data.Authorisation } : {}),
-      ...(data.SCASupportData !== undefined ? { SCASupportData: data.SCASupportData } : {}),
-      ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
-    },
-    Risk: intent.risk,
-    Links: { Self: self },
-    Meta: {},
-  };
-}
 
 function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
   const request = payment.request as { Initiation: unknown };
@@ -112,20 +86,15 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
         reply,
         { kind: 'international-payment', clientId, data: body.Data, risk: body.Risk },
         (intent) =>
-          consentBody(intent, `${base}/international-payment-consents/${intent.id}`, terms, undefined),
+          paymentConsentBody(
+            intent,
+            `${base}/international-payment-consents/${intent.id}`,
+            undefined,
+            quoteFields(terms, 'Indicative'),
+          ),
       );
     },
   );
-
-  const debtorOfIntent = (intent: Intent) => chosenDebtorAccount(db, intent);
-  const currentTerms = async (intent: Intent, debtor: AccountRecord | undefined) => {
-    const initiation = intent.data.Initiation as InternationalInitiation;
-    try {
-      return termsFor(initiation, debtor?.currency ?? (await stagingCurrency(context, initiation)));
-    } catch {
-      return undefined; // A debtor account in a currency the consent cannot be paid from: no quote.
-    }
-  };
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/international-payment-consents/:ConsentId',
@@ -134,12 +103,13 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
       const intent = await ownedConsent(db, clientId, consentId, 'international-payment');
-      const debtor = await debtorOfIntent(intent);
-      return consentBody(
+      const debtor = await chosenDebtorAccount(db, intent);
+      const terms = await currentTerms(context, intent.data.Initiation as InternationalInitiation, debtor);
+      return paymentConsentBody(
         intent,
         `${base}/international-payment-consents/${intent.id}`,
-        await currentTerms(intent, debtor),
         debtor,
+        terms ? quoteFields(terms, 'Indicative') : {},
       );
     },
   );
