@@ -157,7 +157,7 @@ function storedPayout(payout: ExternalPayout | undefined): ExternalTerms | null 
   };
 }
 
-function payoutOf(stored: ExternalTerms | null): ExternalPayout | undefined {
+function payoutFromStored(stored: ExternalTerms | null): ExternalPayout | undefined {
   if (!stored) return undefined;
   return {
     ...(stored.instructed
@@ -376,7 +376,7 @@ export async function runDuePayments(
         reference: payment.reference ?? undefined,
         origin: `scheduled-payment:${payment.id}`,
         kind: 'scheduled-payment',
-        external: payoutOf(payment.external),
+        external: payoutFromStored(payment.external),
       });
       await tx
         .update(bankScheduledPayments)
@@ -414,7 +414,7 @@ export async function runDuePayments(
           reference: order.reference ?? undefined,
           origin: `standing-order:${order.id}:${paymentNumber}`,
           kind: 'standing-order',
-          external: payoutOf(order.external),
+          external: payoutFromStored(order.external),
         });
         const next = following(order, paymentNumber);
         await tx

@@ -43,7 +43,7 @@ import {
 import {
   accountSchema,
   checkAccount,
-  checkDomesticInitiation,
+  checkLocalInstrument,
   domesticConsentRequestSchema,
   parseBody,
   remittanceSchema,
@@ -138,22 +138,7 @@ function checkFileInitiation(initiation: FileInitiation, now: Date): void {
       `${path}.RequestedExecutionDateTime is in the future: this bank executes files on submission only (omit it, or give a time not after now)`,
       `${path}.RequestedExecutionDateTime`,
     );
-  if (initiation.LocalInstrument !== undefined)
-    // The domestic rule for LocalInstrument, on a probe whose other fields are valid: one list, one place.
-    checkDomesticInitiation(
-      {
-        InstructionIdentification: '-',
-        EndToEndIdentification: '-',
-        LocalInstrument: initiation.LocalInstrument,
-        InstructedAmount: { Amount: '1', Currency: 'GBP' },
-        CreditorAccount: {
-          SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-          Identification: '00000000000000',
-          Name: '-',
-        },
-      },
-      path,
-    );
+  checkLocalInstrument(initiation.LocalInstrument, path);
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
 }
 

@@ -290,7 +290,7 @@ const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
     );
     return { amountMinor: terms.debitMinor, currency: account.currency, terms };
   },
-  report: (db, payment, now) => scheduled.report(db, payment, now),
+  report: scheduled.report,
 };
 
 const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiation> = {
@@ -324,7 +324,7 @@ const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiat
     );
     return { amountMinor: terms.debitMinor, currency: account.currency, terms };
   },
-  report: (db, payment, now) => standingOrders.report(db, payment, now),
+  report: standingOrders.report,
 };
 
 function mount<I extends Initiation>(

@@ -219,18 +219,20 @@ export function checkAccount(
     );
 }
 
-/** Every rule of a domestic Initiation beyond its shape. Returns the amount in minor units. */
-export function checkDomesticInitiation(initiation: DomesticInitiation, path: string): bigint {
-  if (
-    initiation.LocalInstrument !== undefined &&
-    !(LOCAL_INSTRUMENTS as readonly string[]).includes(initiation.LocalInstrument)
-  )
+/** A domestic payment's LocalInstrument, when given, is one of the schemes the bank offers. */
+export function checkLocalInstrument(localInstrument: string | undefined, path: string): void {
+  if (localInstrument !== undefined && !(LOCAL_INSTRUMENTS as readonly string[]).includes(localInstrument))
     throw ObError.single(
       400,
       'UK.OBIE.Unsupported.LocalInstrument',
-      `${initiation.LocalInstrument} is not offered for domestic payments (${LOCAL_INSTRUMENTS.join(', ')})`,
+      `${localInstrument} is not offered for domestic payments (${LOCAL_INSTRUMENTS.join(', ')})`,
       `${path}.LocalInstrument`,
     );
+}
+
+/** Every rule of a domestic Initiation beyond its shape. Returns the amount in minor units. */
+export function checkDomesticInitiation(initiation: DomesticInitiation, path: string): bigint {
+  checkLocalInstrument(initiation.LocalInstrument, path);
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
   checkAccount(initiation.CreditorAccount, `${path}.CreditorAccount`);
   return amountToMinor(initiation.InstructedAmount, `${path}.InstructedAmount`);
