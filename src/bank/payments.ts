@@ -11,7 +11,7 @@ import type { Queryable } from '../store/index.ts';
 import { schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
-import { balanceOf, internalAccountId, postExternalDebit, type LedgerContext } from './ledger.ts';
+import { balanceOf, internalAccountId, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { payCreditor, type ExternalPayout } from './schedules.ts';
 
@@ -143,27 +143,20 @@ export async function executePayment(
     let reason: string | null = null;
     try {
       const origin = `payment:${id}`;
-      const entry = input.external
-        ? await postExternalDebit(tx, ctx, {
-            accountId: input.debtorAccountId,
-            amountMinor: input.amountMinor,
-            currency: input.currency,
-            counterparty: input.creditor,
-            reference: input.reference,
-            origin,
-            kind: `${input.kind}-payment`,
-            ...(input.external.instructed ? { instructed: input.external.instructed } : {}),
-            ...(input.external.feeMinor !== undefined ? { feeMinor: input.external.feeMinor } : {}),
-          })
-        : await payCreditor(tx, ctx, {
-            accountId: input.debtorAccountId,
-            amountMinor: input.amountMinor,
-            currency: input.currency,
-            creditor: input.creditor,
-            reference: input.reference,
-            origin,
-            kind: input.kind === 'domestic-vrp' ? 'vrp-payment' : 'payment',
-          });
+      const entry = await payCreditor(tx, ctx, {
+        accountId: input.debtorAccountId,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        creditor: input.creditor,
+        reference: input.reference,
+        origin,
+        kind: input.external
+          ? `${input.kind}-payment`
+          : input.kind === 'domestic-vrp'
+            ? 'vrp-payment'
+            : 'payment',
+        external: input.external,
+      });
       entryId = entry.id;
       // Through clearing (of any currency): the money left the bank; otherwise a creditor here was credited.
       const clearing = internalAccountId('clearing', '');

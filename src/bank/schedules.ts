@@ -290,6 +290,11 @@ export async function cancelStandingOrder(db: Queryable, id: string): Promise<vo
 // Execution
 
 /** Pays `amount` from `accountId` to `creditor`: on-us when the creditor is an account of this bank. */
+/**
+ * Pays `amount` from `accountId` to `creditor`. With `external` terms (an international payment) the money
+ * leaves through clearing, and FX, with the charge; otherwise on-us when the creditor is an account of this
+ * bank in the same currency, else through clearing.
+ */
 export async function payCreditor(
   db: Queryable,
   ctx: LedgerContext,
@@ -298,13 +303,15 @@ export async function payCreditor(
     amountMinor: bigint;
     currency: string;
     creditor: Counterparty;
-    reference?: string;
+    reference?: string | undefined;
     origin: string;
     kind: string;
+    external?: ExternalPayout | undefined;
   },
 ): Promise<PostedEntry> {
+  const { external } = input;
   const onUs =
-    input.creditor.schemeName && input.creditor.identification
+    !external && input.creditor.schemeName && input.creditor.identification
       ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
       : undefined;
   if (onUs && onUs.currency === input.currency) {
@@ -326,6 +333,8 @@ export async function payCreditor(
     reference: input.reference,
     origin: input.origin,
     kind: input.kind,
+    ...(external?.instructed ? { instructed: external.instructed } : {}),
+    ...(external?.feeMinor !== undefined ? { feeMinor: external.feeMinor } : {}),
   });
 }
 
@@ -463,23 +472,13 @@ function following(order: StandingOrder, made: number): { at: Date; amountMinor:
 async function attempt(
   tx: Queryable,
   ctx: LedgerContext,
-  input: Parameters<typeof payCreditor>[2] & { external: ExternalPayout | undefined },
+  input: Parameters<typeof payCreditor>[2],
 ): Promise<{ status: 'Executed' | 'Rejected'; entryId?: string; reason?: string }> {
-  const { external, ...payment } = input;
   try {
-    const entry = external
-      ? await postExternalDebit(tx, ctx, {
-          accountId: payment.accountId,
-          amountMinor: payment.amountMinor,
-          currency: payment.currency,
-          counterparty: payment.creditor,
-          reference: payment.reference,
-          origin: payment.origin,
-          kind: `international-${payment.kind}`,
-          ...(external.instructed ? { instructed: external.instructed } : {}),
-          ...(external.feeMinor !== undefined ? { feeMinor: external.feeMinor } : {}),
-        })
-      : await payCreditor(tx, ctx, payment);
+    const entry = await payCreditor(tx, ctx, {
+      ...input,
+      kind: input.external ? `international-${input.kind}` : input.kind,
+    });
     return { status: 'Executed', entryId: entry.id };
   } catch (error) {
     if (error instanceof DuplicateOriginError)
