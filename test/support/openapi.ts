@@ -1,5 +1,5 @@
 /**
- * Validates response bodies against the official OpenAPI 3.0 files in ../shared/specs, with ajv 8.
+ * Validates response bodies against the official OpenAPI 3.0 files in specs/ (copies of the official files), with ajv 8.
  *
  *   assertValidResponse('ob-read-write/v3.1.11/account-info-openapi.json', '/accounts/{AccountId}', 'get', 200, body)
  *
@@ -17,7 +17,7 @@ import { isAbsolute, join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
-export const specsRoot = fileURLToPath(new URL('../../../shared/specs/', import.meta.url));
+export const specsRoot = fileURLToPath(new URL('../../specs/', import.meta.url));
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
