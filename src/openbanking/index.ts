@@ -6,5 +6,5 @@ export {
   type OpenBankingMountContext,
 } from './part.ts';
 export { ObError, obErrorBody, type ObErrorCode, type ObErrorResponse } from './errors.ts';
-export { API_BASES } from './http/wire.ts';
+export { API_BASES, readWriteUrl } from './http/wire.ts';
 export type { AccessTokenView, TokenSource } from './guard/index.ts';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { readWriteUrl } from '../openbanking/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
@@ -75,7 +76,14 @@ export async function startPlatform(options: {
     );
     const browser = await createSurface({ kind: 'browser', tls, logger, store });
     surfaces.push(browser);
-    const mtls = await createSurface({ kind: 'mtls', tls, logger, store, clientCertificates });
+    const mtls = await createSurface({
+      kind: 'mtls',
+      tls,
+      logger,
+      store,
+      clientCertificates,
+      rewriteUrl: readWriteUrl,
+    });
     surfaces.push(mtls);
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).

@@ -37,6 +37,8 @@ export interface SurfaceOptions {
   /** Required for `mtls`. */
   clientCertificates?: ClientCertificateResolver;
   bodyLimit?: number;
+  /** Rewrites each request's URL once, before routing (e.g. the Read/Write APIs' trailing slashes). */
+  rewriteUrl?: (url: string) => string;
 }
 
 declare module 'fastify' {
@@ -67,7 +69,7 @@ export interface Surface {
 }
 
 export async function createSurface(options: SurfaceOptions): Promise<Surface> {
-  const { kind, tls, logger, store } = options;
+  const { kind, tls, logger, store, rewriteUrl: rewrite } = options;
   const https: ServerOptions = {
     key: tls.key,
     cert: tls.cert,
@@ -105,6 +107,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     logController: new LogController({ requestIdLogLabel: 'interactionId' }),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false },
+    ...(rewrite ? { rewriteUrl: (request: { url?: string }) => rewrite(request.url ?? '/') } : {}),
     // A malformed URL or an over-long path parameter is the client's mistake: an OB error body, not fastify's.
     frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;

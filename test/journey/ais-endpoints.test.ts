@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
 import { verifyLedger } from '../../src/bank/index.ts';
 import { consentAudit } from '../../src/store/schema/consent.ts';
+import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
@@ -183,10 +184,10 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     assert.ok(other);
     for (const suffix of ['', '/balances', '/transactions', '/beneficiaries', '/party']) {
       const answer = await aisGet(tpp, one.accessToken, `/accounts/${other}${suffix}`);
-      expectError(answer, `/accounts/{AccountId}${suffix}`, 404, 'UK.OBIE.Resource.NotFound');
+      expectError(answer, `/accounts/{AccountId}${suffix}`, 400, 'UK.OBIE.Resource.NotFound');
     }
     const unknown = await aisGet(tpp, one.accessToken, '/accounts/no-such-account/transactions');
-    expectError(unknown, '/accounts/{AccountId}/transactions', 404, 'UK.OBIE.Resource.NotFound');
+    expectError(unknown, '/accounts/{AccountId}/transactions', 400, 'UK.OBIE.Resource.NotFound');
   });
 
   it('without ReadTransactionsDetail no detail field is ever returned; Credits alone gives credits only', async () => {
@@ -346,13 +347,104 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     expectValid(accounts, '/accounts', 200);
   });
 
-  it('a token of another client is refused, and so is a client_credentials token', async () => {
+  it('a token of another client is refused', async () => {
     const other = await sandbox.tpp('ais-other', ['AISP']);
     // The other TPP presents the first TPP's token over its own mTLS connection: the binding fails.
     const stolen = await aisGet(other, full.accessToken, '/accounts');
     expectError(stolen, '/accounts', 401, 'UK.OBIE.Header.Invalid');
-    const clientOnly = await aisGet(tpp, full.clientToken, '/accounts');
-    expectError(clientOnly, '/accounts', 403, 'UK.OBIE.Resource.InvalidConsentStatus');
+  });
+
+  it('a client_credentials token where the PSU must have authorised is 401 (not a consent status); a PSU token on a consent endpoint is 403', async () => {
+    // Read/Write Data API Profile, HTTP status table: "invalid token" is 401, "Re-authenticating the PSU
+    // may result in an appropriate token"; "a security policy was violated" is 403.
+    for (const [path, template] of [
+      ['/accounts', '/accounts'],
+      [`/accounts/${current}/balances`, '/accounts/{AccountId}/balances'],
+      ['/transactions', '/transactions'],
+    ]) {
+      const clientOnly = await aisGet(tpp, full.clientToken, path as string);
+      expectError(clientOnly, template as string, 401, 'UK.OBIE.Header.Invalid');
+      assert.match(clientOnly.text, /authorised|authorization code/);
+    }
+    const psuOnConsent = await callApi(
+      tpp.bank,
+      full.accessToken,
+      `${apiBaseOf(tpp.bank)}/aisp/account-access-consents/${full.consentId}`,
+    );
+    assert.equal(psuOnConsent.status, 403, psuOnConsent.text);
+    assertValidResponse(AIS_V3_1_11, '/account-access-consents/{ConsentId}', 'get', 403, psuOnConsent.json);
+    assert.equal(
+      (psuOnConsent.json as { Errors: { ErrorCode: string }[] }).Errors[0]?.ErrorCode,
+      'UK.OBIE.Header.Invalid',
+    );
+  });
+
+  it('serves a specified path with a trailing slash as the path, on every API base; undefined URLs stay 404', async () => {
+    const base = apiBaseOf(tpp.bank);
+    const plain = await aisGet(tpp, full.accessToken, '/accounts');
+    const slashed = await aisGet(tpp, full.accessToken, '/accounts/');
+    expectValid(slashed, '/accounts', 200);
+    assert.deepEqual(data(slashed), data(plain));
+    const transactions = await aisGet(
+      tpp,
+      full.accessToken,
+      `/accounts/${current}/transactions/?fromBookingDateTime=2020-01-01T00:00:00`,
+    );
+    expectValid(transactions, '/accounts/{AccountId}/transactions', 200);
+    assert.equal(links(transactions).Self?.split('?')[0], `${base}/aisp/accounts/${current}/transactions`);
+    // On the payment and funds-confirmation bases too: the route is reached (an unknown id is its 400).
+    const everything = await sandbox.tpp('ais-slashes');
+    for (const [url, scope] of [
+      [`${base}/aisp/account-access-consents/aac-nobody/`, 'accounts'],
+      [`${base}/pisp/domestic-payment-consents/pdc-nobody/`, 'payments'],
+      [`${base}/cbpii/funds-confirmation-consents/fcc-nobody/`, 'fundsconfirmations'],
+    ] as const) {
+      const token = (await clientCredentialsToken(everything.bank, scope)).access_token;
+      const answer = await callApi(everything.bank, token, url);
+      assert.equal(answer.status, 400, `${url}: ${answer.text}`);
+      const body = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', answer.json);
+      assert.ok(body.valid, body.errors.join('\n'));
+    }
+    for (const url of [`${base}/aisp/no-such-resource/`, `${base}/aisp/card-accounts`, `${base}/aisp/`]) {
+      const answer = await callApi(tpp.bank, full.accessToken, url);
+      assert.equal(answer.status, 404, `${url}: ${answer.text}`);
+      const body = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', answer.json);
+      assert.ok(body.valid, body.errors.join('\n'));
+    }
+  });
+
+  it('reads date filters in ISO 8601 basic and extended forms alike', async () => {
+    const path = `/accounts/${current}/transactions`;
+    const extended = await aisGet(
+      tpp,
+      full.accessToken,
+      `${path}?fromBookingDateTime=2020-01-01T00:00:00&toBookingDateTime=2099-12-31T23:59:59`,
+    );
+    expectValid(extended, '/accounts/{AccountId}/transactions', 200);
+    for (const query of [
+      'fromBookingDateTime=20200101T000000&toBookingDateTime=20991231T235959',
+      'fromBookingDateTime=20200101&toBookingDateTime=20991231T235959Z',
+      'fromBookingDateTime=2020-01-01T00:00:00%2B01:00&toBookingDateTime=2099-12-31T23:59:59.999',
+      'fromBookingDateTime=2020-001&toBookingDateTime=2099-W53-4T23:59:59',
+    ]) {
+      const answer = await aisGet(tpp, full.accessToken, `${path}?${query}`);
+      expectValid(answer, '/accounts/{AccountId}/transactions', 200);
+      assert.deepEqual(data(answer), data(extended), query);
+    }
+    const statements = await aisGet(
+      tpp,
+      full.accessToken,
+      `/accounts/${current}/statements?fromStatementDateTime=20200101T000000`,
+    );
+    expectValid(statements, '/accounts/{AccountId}/statements', 200);
+    for (const bad of ['2020-01-01T000000', '20200101T00:00:00', '2021-W53-1', '2020-02-30']) {
+      expectError(
+        await aisGet(tpp, full.accessToken, `${path}?fromBookingDateTime=${bad}`),
+        '/accounts/{AccountId}/transactions',
+        400,
+        'UK.OBIE.Field.InvalidDate',
+      );
+    }
   });
 
   it("a revoked consent's token is refused at once", async () => {
@@ -410,7 +502,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
         400,
         'UK.OBIE.Field.InvalidDate',
       ],
-      [`/accounts/${current}/statements/${'x'.repeat(90)}`, {}, 404, 'UK.OBIE.Resource.NotFound'],
+      [`/accounts/${current}/statements/${'x'.repeat(90)}`, {}, 400, 'UK.OBIE.Resource.NotFound'],
     ];
     for (const [url, headers, status, code] of cases) {
       const answer = await aisGet(tpp, full.accessToken, url, headers);

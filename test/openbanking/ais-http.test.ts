@@ -28,6 +28,32 @@ describe('AIS query date filters', () => {
     assert.equal(parseQueryDateTime(undefined, 'p'), undefined);
   });
 
+  it('reads the ISO 8601 basic form, ordinal and week dates, and decimal fractions as the extended form', () => {
+    const at = (v: string) => parseQueryDateTime(v, 'p')?.toISOString();
+    const same: [string, string][] = [
+      ['20240301', '2024-03-01T00:00:00.000Z'],
+      ['20240301T1015', '2024-03-01T10:15:00.000Z'],
+      ['20240301T101530', '2024-03-01T10:15:30.000Z'],
+      ['20240301T101530.25', '2024-03-01T10:15:30.250Z'],
+      ['20240301T101530,25Z', '2024-03-01T10:15:30.250Z'],
+      ['20240301T101530+0530', '2024-03-01T10:15:30.000Z'],
+      ['20240301T101530-05', '2024-03-01T10:15:30.000Z'],
+      ['2024-03-01T10:15:30-05', '2024-03-01T10:15:30.000Z'],
+      ['2024-03-01T10', '2024-03-01T10:00:00.000Z'],
+      ['2024-03-01T10.5', '2024-03-01T10:30:00.000Z'],
+      ['2024-03-01T10:15,5', '2024-03-01T10:15:30.000Z'],
+      ['2024-061', '2024-03-01T00:00:00.000Z'],
+      ['2024061T101530', '2024-03-01T10:15:30.000Z'],
+      ['2024-366', '2024-12-31T00:00:00.000Z'],
+      ['2024-W09-5', '2024-03-01T00:00:00.000Z'],
+      ['2024W095T1015', '2024-03-01T10:15:00.000Z'],
+      ['2026-W01-1', '2025-12-29T00:00:00.000Z'],
+      ['2026-W53-7', '2027-01-03T00:00:00.000Z'],
+      ['0099-01-01', '0099-01-01T00:00:00.000Z'],
+    ];
+    for (const [value, expected] of same) assert.equal(at(value), expected, value);
+  });
+
   it('refuses what is not an ISO 8601 date on the calendar with 400 UK.OBIE.Field.InvalidDate', () => {
     for (const bad of [
       '',
@@ -41,6 +67,25 @@ describe('AIS query date filters', () => {
       '01/02/2024',
       '2024-1-1',
       '2024-01-01 10:00:00',
+      // Basic and extended mixed in one value, or a zone in the other form.
+      '2024-03-01T101530',
+      '20240301T10:15:30',
+      '2024-03-01T10:15:30+0530',
+      '20240301T101530+05:30',
+      '2024-0301',
+      '2024W095T10:15',
+      // Not on the calendar: day 366 of a common year, week 53 of a 52-week year, week 0, weekday 8.
+      '2023-366',
+      '2025-W53-1',
+      '2024-W00-1',
+      '2024-W01-8',
+      '2024-000',
+      // Reduced precision is a month or a year, not a date-time.
+      '2024-03',
+      '2024',
+      '2024-03-01T',
+      '2024-03-01T10:15:30T',
+      '2024-03-01t10:15',
       ['2024-01-01'],
       42,
     ]) {

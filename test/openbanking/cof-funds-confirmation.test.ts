@@ -104,7 +104,7 @@ describe('confirmation of funds', () => {
     const staged = await h.post('/funds-confirmation-consents', consentFor(h.alice));
     const consentId = String(staged.body.Data?.ConsentId);
     // Not yet authorised: the PSU token does not exist; a client_credentials token is refused.
-    assert.equal((await h.post('/funds-confirmations', check(consentId, '1.00'))).status, 403);
+    assert.equal((await h.post('/funds-confirmations', check(consentId, '1.00'))).status, 401);
     const token = await h.authorise(consentId);
     for (const [amount, currency, code] of [
       ['1.001', 'GBP', 'UK.OBIE.Field.Invalid'],

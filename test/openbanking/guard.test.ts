@@ -170,7 +170,7 @@ describe('API guard', async () => {
 
   it('refuses a client_credentials token on a data endpoint, and a PSU token on a consent endpoint', async () => {
     tokens.set('cc', dataToken({ grantType: 'client_credentials', intentId: undefined }));
-    assert.equal((await get('/accounts/acc-1/balances', { ...ok, authorization: 'Bearer cc' })).status, 403);
+    assert.equal((await get('/accounts/acc-1/balances', { ...ok, authorization: 'Bearer cc' })).status, 401);
     const consent = await app.inject({ method: 'POST', url: '/account-access-consents', headers: ok });
     assert.equal(consent.statusCode, 403);
     const allowed = await app.inject({
@@ -210,9 +210,9 @@ describe('API guard', async () => {
     );
   });
 
-  it('answers 404 for an account the PSU did not select', async () => {
+  it('answers 400 Resource.NotFound for an account the PSU did not select', async () => {
     const response = await get('/accounts/acc-9/balances', ok);
-    assert.equal(response.status, 404);
+    assert.equal(response.status, 400);
     assert.equal(response.body.Errors?.[0]?.ErrorCode, 'UK.OBIE.Resource.NotFound');
   });
 

@@ -73,9 +73,9 @@ describe('domestic payment consents', () => {
     assert.equal(text.status, 415);
   });
 
-  it('answers 404 for a consent of nobody or of another kind', async () => {
+  it('answers 400 Resource.NotFound for a consent of nobody or of another kind', async () => {
     const response = await h.get('/domestic-payment-consents/pdc-does-not-exist');
-    assert.equal(response.status, 404);
+    assert.equal(response.status, 400);
     assert.equal(errorCode(response), 'UK.OBIE.Resource.NotFound');
   });
 
@@ -90,7 +90,7 @@ describe('domestic payment consents', () => {
     assert.equal((no.body.Data?.FundsAvailableResult as { FundsAvailable: boolean }).FundsAvailable, false);
     // A client_credentials token is not the PSU's.
     const cc = await h.get(`/domestic-payment-consents/${small.consentId}/funds-confirmation`);
-    assert.equal(cc.status, 403);
+    assert.equal(cc.status, 401);
   });
 
   it('refuses bad amounts and currencies with the spec codes, staging nothing', async () => {
@@ -267,7 +267,7 @@ describe('domestic payments', () => {
   it('needs the PSU token: a client_credentials token cannot submit', async () => {
     const { submission } = await authorisedConsent();
     const refused = await h.post('/domestic-payments', submission);
-    assert.equal(refused.status, 403);
+    assert.equal(refused.status, 401);
   });
 });
 

@@ -302,9 +302,9 @@ describe('file payment consents', () => {
     }
   });
 
-  it('answers 404 for a consent of nobody, or of another kind', async () => {
+  it('answers 400 Resource.NotFound for a consent of nobody, or of another kind', async () => {
     const none = await h.get('/file-payment-consents/pfc-does-not-exist');
-    assert.equal(none.status, 404);
+    assert.equal(none.status, 400);
     assert.equal(errorCode(none), 'UK.OBIE.Resource.NotFound');
     const domestic = await h.post('/domestic-payment-consents', {
       Data: {
@@ -322,10 +322,10 @@ describe('file payment consents', () => {
       Risk: {},
     });
     const other = await h.get(`/file-payment-consents/${String(domestic.body.Data?.ConsentId)}`);
-    assert.equal(other.status, 404);
+    assert.equal(other.status, 400);
     assert.equal(errorCode(other), 'UK.OBIE.Resource.NotFound');
     const noFile = await h.get(`/file-payment-consents/${String(domestic.body.Data?.ConsentId)}/file`);
-    assert.equal(noFile.status, 404);
+    assert.equal(noFile.status, 400);
   });
 });
 
@@ -348,7 +348,7 @@ describe('file upload', () => {
       'AwaitingUpload',
       'a refused file leaves the consent awaiting one',
     );
-    assert.equal((await h.get(`/file-payment-consents/${consentId}/file`)).status, 404, 'nothing stored');
+    assert.equal((await h.get(`/file-payment-consents/${consentId}/file`)).status, 400, 'nothing stored');
   }
 
   it('refuses a file that is not the one the consent describes', async () => {
@@ -463,15 +463,15 @@ describe('file upload', () => {
     const file = fileOf([item(h.bob, '5.00')]);
     const consentId = await stage(fileConsent(file, 1, 5));
     const nobody = await upload('pfc-nobody', file);
-    assert.equal(nobody.status, 404);
+    assert.equal(nobody.status, 400);
     assert.equal(errorCode(nobody), 'UK.OBIE.Resource.NotFound');
     const view = h.tokens.get(h.ccToken);
     assert.ok(view);
     const stranger = `cc-${randomUUID()}`;
     h.tokens.set(stranger, { ...view, clientId: 'client-b' });
-    assert.equal((await h.get(`/file-payment-consents/${consentId}`, stranger)).status, 404);
+    assert.equal((await h.get(`/file-payment-consents/${consentId}`, stranger)).status, 400);
     assert.equal((await upload(consentId, file)).status, 200);
-    assert.equal((await h.get(`/file-payment-consents/${consentId}/file`, stranger)).status, 404);
+    assert.equal((await h.get(`/file-payment-consents/${consentId}/file`, stranger)).status, 400);
     // The PSU's token is not the one to upload with.
     const other = await stage(fileConsent(file, 1, 5));
     const psu = `ac-${randomUUID()}`;
@@ -532,7 +532,7 @@ describe('file payment submission', () => {
     const withRisk = await h.post('/file-payments', { ...submission, Risk: {} }, { token });
     assert.equal(errorCode(withRisk), 'UK.OBIE.Field.Unexpected');
     const clientCredentials = await h.post('/file-payments', submission);
-    assert.equal(clientCredentials.status, 403);
+    assert.equal(clientCredentials.status, 401);
     assert.equal(await entriesCount(), entries);
     assert.equal(await statusOf(consentId), 'Authorised');
   });
@@ -567,7 +567,7 @@ describe('file payment submission', () => {
     assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before - 330n);
   });
 
-  it('answers 404 for a file payment of nobody, of another kind, or a transaction id', async () => {
+  it('answers 400 Resource.NotFound for a file payment of nobody, of another kind, or a transaction id', async () => {
     const { token, submission } = await authorisedFile([item(h.bob, '1.00')], 1);
     const made = await h.post('/file-payments', submission, { token });
     const id = String(made.body.Data?.FilePaymentId);
@@ -578,7 +578,7 @@ describe('file payment submission', () => {
       '/file-payments/fp-nobody/report-file',
     ]) {
       const response = await h.get(path);
-      assert.equal(response.status, 404, path);
+      assert.equal(response.status, 400, path);
       assert.equal(errorCode(response), 'UK.OBIE.Resource.NotFound');
     }
   });

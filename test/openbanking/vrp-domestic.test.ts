@@ -133,7 +133,7 @@ describe('domestic VRP', () => {
     const deleted = await h.del(`/domestic-vrp-consents/${consentId}`);
     assert.equal(deleted.status, 204);
     assert.ok(h.revoked.includes(consentId));
-    assert.equal((await h.get(`/domestic-vrp-consents/${consentId}`)).status, 404);
+    assert.equal((await h.get(`/domestic-vrp-consents/${consentId}`)).status, 400);
   });
 
   it('pays up to the period limit, refuses the next, and a new period resets it', async () => {

@@ -35,6 +35,7 @@ import {
   singleQueryValue,
   type TimeWindow,
 } from '../http/query-dates.ts';
+import { resourceNotFound } from '../http/owned-resources.ts';
 import { obDateTime, selfUrl } from '../http/wire.ts';
 import type { ConsentUsage } from './consent-usage.ts';
 import * as v3 from './v3.1.11/mapping.ts';
@@ -243,7 +244,7 @@ export async function accountInformation(
         : undefined;
     // Outside the consent's transaction window a statement is as invisible as one that does not exist.
     if (!statement || !overlaps(statement, consentWindow(call.intent))) {
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no statement ${StatementId} on this account`);
+      throw resourceNotFound(`no statement ${StatementId} on this account`);
     }
     return statement;
   }
@@ -252,7 +253,7 @@ export async function accountInformation(
   const accounts = async (call: Call) => {
     const records = await getAccounts(db, call.accountIds);
     if (call.accountId !== undefined && records.length === 0) {
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no account ${call.accountId}`);
+      throw resourceNotFound(`no account ${call.accountId}`);
     }
     return listBody(
       call,
@@ -367,7 +368,7 @@ export async function accountInformation(
       const statement = await statementOf(call);
       if (prefersPdf(call.request.headers.accept)) {
         const pdf = await renderStatementPdf(db, statement.accountId, statement.id);
-        if (!pdf) throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no statement ${statement.id}`);
+        if (!pdf) throw resourceNotFound(`no statement ${statement.id}`);
         const name = (statement.reference ?? statement.id).replace(/[^A-Za-z0-9._-]/g, '_');
         return call.reply
           .type('application/pdf')

@@ -7,6 +7,22 @@ export const API_BASES = {
   cbpii: '/open-banking/v3.1/cbpii',
 } as const;
 
+/**
+ * A trailing slash on a specified Read/Write path is served as that path (`…/aisp/accounts/` as
+ * `…/aisp/accounts`, `…/pisp/domestic-payments/{id}/` as `…/pisp/domestic-payments/{id}`): the mTLS
+ * surface rewrites each request's URL with this once, before routing, so no route is declared twice.
+ * The query string is kept; a URL outside the API base paths, or a base path itself, is left alone, and
+ * so still answers 404 when nothing is there.
+ */
+export function readWriteUrl(url: string): string {
+  const queryAt = url.indexOf('?');
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  if (!path.endsWith('/')) return url;
+  const base = Object.values(API_BASES).find((candidate) => path.startsWith(`${candidate}/`));
+  if (base === undefined || path.length === base.length + 1) return url;
+  return `${path.slice(0, -1)}${queryAt === -1 ? '' : url.slice(queryAt)}`;
+}
+
 /** OB date-times are ISO 8601 with an offset; we always answer in UTC. */
 export function obDateTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');

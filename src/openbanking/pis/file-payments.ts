@@ -48,7 +48,11 @@ import {
   parseBody,
   remittanceSchema,
 } from './validation.ts';
-import { ownedConsent as ownedConsentOf, ownedPayment as ownedPaymentOf } from '../http/owned-resources.ts';
+import {
+  ownedConsent as ownedConsentOf,
+  ownedPayment as ownedPaymentOf,
+  resourceNotFound,
+} from '../http/owned-resources.ts';
 
 /**
  * File payments (OB Read/Write v3.1.11): a consent staged with the file's metadata (AwaitingUpload), the
@@ -265,8 +269,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     async (request, reply) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
       const file = await loadFile(db, intent.id);
-      if (!file)
-        throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no file has been uploaded to ${intent.id}`);
+      if (!file) throw resourceNotFound(`no file has been uploaded to ${intent.id}`);
       // Sent as the string it was uploaded as (checked UTF-8): the bank's signature covers these bytes.
       return reply.type(file.contentType).send(file.content);
     },

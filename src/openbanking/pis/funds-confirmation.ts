@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { fundsAvailable, type AccountRecord } from '../../bank/index.ts';
 import type { Intent, IntentKind } from '../../consent/index.ts';
-import { ObError } from '../errors.ts';
 import { guard, guarded } from '../guard/index.ts';
+import { assertTokenConsentInPath } from '../http/owned-resources.ts';
 import { obDateTime } from '../http/wire.ts';
 import { debtorAccount, submissionChecks, type PaymentsContext } from './common.ts';
 
@@ -26,12 +26,8 @@ export function consentFundsConfirmation(
     { preHandler: guard(submissionChecks([route.kind], false), context.guard) },
     async (request) => {
       const intent = guarded(request).intent;
-      if (!intent || intent.id !== request.params.ConsentId)
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.ConsentMismatch',
-          'the access token was issued for another consent',
-        );
+      if (!intent) throw new Error('payment funds confirmation reached without a consent');
+      await assertTokenConsentInPath(db, intent, request.params.ConsentId, route.kind);
       const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
       const { amountMinor, currency } = route.needed(intent, account);
       const available = await fundsAvailable(db, account.id, amountMinor, currency);

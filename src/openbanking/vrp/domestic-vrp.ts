@@ -43,7 +43,7 @@ import {
   vrpRequestSchema,
   type ControlParameters,
 } from './validation.ts';
-import { ownedConsent } from '../http/owned-resources.ts';
+import { assertTokenConsentInPath, ownedConsent, resourceNotFound } from '../http/owned-resources.ts';
 
 function fails(message: string, path?: string): ObError {
   return ObError.single(400, 'UK.OBIE.Rules.FailsControlParameters', message, path);
@@ -129,12 +129,9 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
       // A deleted (revoked) VRP consent is gone: v3.1.11 has no Revoked status for it.
+      // The profile: after a DELETE the ASPSP "must … respond to subsequent GET requests with … 400".
       if (intent.status === 'Revoked')
-        throw ObError.single(
-          404,
-          'UK.OBIE.Resource.NotFound',
-          `domestic VRP consent ${intent.id} was revoked`,
-        );
+        throw resourceNotFound(`domestic VRP consent ${intent.id} was revoked`);
       const debtor =
         intent.status === 'Authorised' && intent.accountIds[0]
           ? await getAccount(db, intent.accountIds[0])
@@ -162,8 +159,9 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     async (request, reply) => {
       const intent = guarded(request).intent;
       if (!intent) throw new Error('VRP funds confirmation reached without a consent');
+      await assertTokenConsentInPath(db, intent, request.params.ConsentId, 'domestic-vrp');
       const body = parseBody(vrpFundsConfirmationSchema, request.body);
-      if (intent.id !== request.params.ConsentId || body.Data.ConsentId !== intent.id)
+      if (body.Data.ConsentId !== intent.id)
         throw ObError.single(
           400,
           'UK.OBIE.Resource.ConsentMismatch',
@@ -308,7 +306,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
         ? await getIntentForClient(db, payment.consentId, clientId)
         : undefined;
     if (!payment || !intent || payment.kind !== 'domestic-vrp')
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no domestic VRP ${paymentId} of yours`);
+      throw resourceNotFound(`no domestic VRP ${paymentId} of yours`);
     return { payment, intent };
   };
 

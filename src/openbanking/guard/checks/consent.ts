@@ -1,5 +1,6 @@
 import type { IntentKind } from '../../../consent/index.ts';
 import { ObError } from '../../errors.ts';
+import { resourceNotFound } from '../../http/owned-resources.ts';
 import type { Check } from '../types.ts';
 
 /**
@@ -74,8 +75,9 @@ export const accountInConsent: Check = {
     const accountId = params?.AccountId;
     if (accountId === undefined) return;
     if (!state.intent?.accountIds.includes(accountId)) {
-      // Not 403: whether the account exists at all is not the TPP's business.
-      throw ObError.single(404, 'UK.OBIE.Resource.NotFound', `no account ${accountId} under this consent`);
+      // 400 NotFound, not the 403 the profile's "403 (Forbidden)" paragraph allows for an account the PSU
+      // did not select: whether the account exists at all is not the TPP's business (resourceNotFound).
+      throw resourceNotFound(`no account ${accountId} under this consent`);
     }
   },
 };
