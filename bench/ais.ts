@@ -252,7 +252,7 @@ try {
   // Diagnostic: the surface and the whole guard (certificate, cached token, binding, scope, FAPI headers,
   // cached consent, permissions) with no bank query: an account not in the consent, refused at the last check.
   const guardOnly = await measure(
-    'obkit guard alone (404 at its last check, no bank query)',
+    'obkit guard alone (400 NotFound at its last check, no bank query)',
     `${api}/accounts/not-in-this-consent`,
     tls,
     headers,
