@@ -14,23 +14,26 @@ import {
   COF_V3_1_11,
   PIS_V3_1_11,
   specsRoot,
+  validateComponent,
   validateResponse,
   VRP_V3_1_11,
 } from '../support/openapi.ts';
 import { createHarness, domesticConsent, type Response } from './pis-support.ts';
 
 /**
+ * The Read/Write status codes the specifications set, on every operation of the AIS, PIS, CoF and VRP
+ * specification files, each answer's body validated against what the spec file declares for it.
+ *
  * Read/Write Data API Profile, "400 (Bad Request) v/s 404 (Not Found)": a resource id that does not exist
  * is a 400 `UK.OBIE.Resource.NotFound`, never a 404 — and we answer the same for an id that exists but is
  * not the caller's (another TPP's resource, a resource of another kind, an account outside the PSU's
- * consent; see `resourceNotFound` in src/openbanking/http/owned-resources.ts).
+ * consent; see `resourceNotFound` in src/openbanking/http/owned-resources.ts). The table is every
+ * operation of every path with an id, asked with the token its security scheme names, for every id in
+ * its path in turn; each answer must be 400 with the code and valid against the operation's declared 400.
  *
- * The table is every operation of every path with an id that the AIS, PIS, CoF and VRP specification
- * files declare, each asked with the token its security scheme names, for every id in its path in turn.
- * Every answer must be 400 with the code, and its body must validate against that operation's declared
- * 400 response in the spec file.
+ * The profile's HTTP status table: a token of the wrong grant is an "invalid token" (401) where the PSU
+ * must have authorised, and a "security policy … violated" (403) where the TPP acts for itself.
  */
-
 const FILES = [AIS_V3_1_11, PIS_V3_1_11, COF_V3_1_11, VRP_V3_1_11] as const;
 type SpecFile = (typeof FILES)[number];
 
@@ -42,26 +45,25 @@ interface Operation {
   security: 'TPP' | 'PSU';
 }
 
-function operationsWithIds(specFile: SpecFile): Operation[] {
+function operationsOf(specFile: SpecFile): Operation[] {
   const spec = JSON.parse(readFileSync(join(specsRoot, specFile), 'utf8')) as {
     paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>>;
   };
-  return Object.entries(spec.paths)
-    .filter(([template]) => template.includes('{'))
-    .flatMap(([template, operations]) =>
-      Object.entries(operations)
-        .filter(([method]) => ['get', 'post', 'delete'].includes(method))
-        .map(([method, operation]) => ({
-          specFile,
-          method: method.toUpperCase() as Operation['method'],
-          template,
-          security: Object.keys(operation.security?.[0] ?? {}).includes('PSUOAuth2Security')
-            ? ('PSU' as const)
-            : ('TPP' as const),
-        })),
-    );
+  return Object.entries(spec.paths).flatMap(([template, operations]) =>
+    Object.entries(operations)
+      .filter(([method]) => ['get', 'post', 'delete'].includes(method))
+      .map(([method, operation]) => ({
+        specFile,
+        method: method.toUpperCase() as Operation['method'],
+        template,
+        security: Object.keys(operation.security?.[0] ?? {}).includes('PSUOAuth2Security')
+          ? ('PSU' as const)
+          : ('TPP' as const),
+      })),
+  );
 }
-const operations = FILES.flatMap(operationsWithIds);
+const everyOperation = FILES.flatMap(operationsOf);
+const operations = everyOperation.filter((operation) => operation.template.includes('{'));
 
 // Every API under one prefix (their paths do not collide), each in its own scope as the platform has them.
 const h = await createHarness({
@@ -245,14 +247,27 @@ const paid = await h.post(
 assert.equal(paid.status, 201, paid.text);
 const paymentId = String(paid.body.Data?.DomesticPaymentId);
 
+/**
+ * Whether an operation acts for the PSU. The VRP specification file gives every operation the TPP's
+ * (client credentials) scheme; a VRP payment and its funds confirmation act under the PSU's authorised
+ * consent, as PIS payments and funds confirmations do, so we take the PSU's token there.
+ */
+const VRP_PSU = new Set([
+  'POST /domestic-vrps',
+  'POST /domestic-vrp-consents/{ConsentId}/funds-confirmation',
+]);
+function needsPsu(operation: Operation): boolean {
+  return (
+    operation.security === 'PSU' ||
+    (operation.specFile === VRP_V3_1_11 && VRP_PSU.has(`${operation.method} ${operation.template}`))
+  );
+}
+
 /** The token an operation is asked with: the TPP's own, or the PSU's for a consent of its API. */
 function tokenFor(operation: Operation): string {
-  const resource = operation.template.split('/')[1] ?? '';
-  // The VRP specification file gives its funds confirmation the TPP's scheme; the VRP endpoint table,
-  // and our implementation, take the PSU's token for the consent (as for the PIS ones).
-  if (operation.security === 'TPP' && !operation.template.endsWith('/funds-confirmation')) return ours;
-  if (resource === 'accounts') return aisToken;
-  const token = paymentTokens.get(resource);
+  if (!needsPsu(operation)) return ours;
+  if (operation.specFile === AIS_V3_1_11) return aisToken;
+  const token = paymentTokens.get(operation.template.split('/')[1] ?? '');
   assert.ok(token, `no PSU token for ${operation.method} ${operation.template}`);
   return token;
 }
@@ -296,6 +311,35 @@ describe('400 UK.OBIE.Resource.NotFound on every specified path with an id', () 
         );
         expectNotFound(operation, url, await call(operation.method, url, tokenFor(operation)));
       }
+    });
+  }
+});
+
+describe('a token of the wrong grant type, on every operation', () => {
+  it('covers every operation of the four specification files', () => {
+    assert.ok(everyOperation.length >= operations.length + 20, `only ${everyOperation.length}`);
+  });
+
+  for (const operation of everyOperation) {
+    const psu = needsPsu(operation);
+    const [status, wrong] = psu ? [401, ours] : [403, aisToken];
+    const title = psu ? 'a client_credentials token is 401' : "a PSU's token is 403";
+    it(`${operation.method} ${operation.template}: ${title}`, async () => {
+      const url = operation.template.replace(
+        /\{(\w+)\}/g,
+        (_, name: string) => known[name] ?? `x-${randomUUID()}`,
+      );
+      const response = await call(operation.method, url, wrong);
+      const what = `${operation.method} ${url}`;
+      assert.equal(response.status, status, `${what}: ${response.text.slice(0, 300)}`);
+      assert.equal(response.body.Errors?.[0]?.ErrorCode, 'UK.OBIE.Header.Invalid', response.text);
+      assert.equal(response.body.Errors?.[0]?.Path, 'Authorization', response.text);
+      // The spec files declare 401 without a body; we still answer with OBErrorResponse1.
+      const verdict =
+        status === 401
+          ? validateComponent(operation.specFile, 'OBErrorResponse1', response.body)
+          : validateResponse(operation.specFile, operation.template, operation.method, 403, response.body);
+      assert.ok(verdict.valid, `${what}: ${verdict.errors.join('; ')}`);
     });
   }
 });
