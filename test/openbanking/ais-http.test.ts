@@ -4,6 +4,7 @@ import { prefersPdf } from '../../src/openbanking/ais/account-information.ts';
 import { ObError } from '../../src/openbanking/errors.ts';
 import { pageLinks, pageOf, totalPagesOf } from '../../src/openbanking/http/pagination.ts';
 import { intersectWindows, parseQueryDateTime } from '../../src/openbanking/http/query-dates.ts';
+import { readWriteUrl } from '../../src/openbanking/http/wire.ts';
 
 function invalidDate(value: unknown): void {
   assert.throws(
@@ -148,5 +149,34 @@ describe('statement file content negotiation', () => {
     assert.equal(prefersPdf('application/json, application/pdf'), false);
     assert.equal(prefersPdf('application/json;q=0.5, application/pdf'), true);
     assert.equal(prefersPdf('application/pdf;q=0'), false);
+  });
+});
+
+describe('trailing slashes on Read/Write paths', () => {
+  it('drops one trailing slash under an API base path, keeping the query; leaves anything else alone', () => {
+    const aisp = '/open-banking/v3.1/aisp';
+    assert.equal(readWriteUrl(`${aisp}/accounts/`), `${aisp}/accounts`);
+    assert.equal(
+      readWriteUrl(`${aisp}/accounts/a1/transactions/?page=2`),
+      `${aisp}/accounts/a1/transactions?page=2`,
+    );
+    assert.equal(
+      readWriteUrl('/open-banking/v3.1/pisp/domestic-payments/p1/'),
+      '/open-banking/v3.1/pisp/domestic-payments/p1',
+    );
+    assert.equal(
+      readWriteUrl('/open-banking/v3.1/cbpii/funds-confirmations/'),
+      '/open-banking/v3.1/cbpii/funds-confirmations',
+    );
+    for (const url of [
+      `${aisp}/accounts`,
+      `${aisp}/`,
+      `${aisp}/accounts?x=/`,
+      '/token/',
+      '/open-banking/v9/aisp/accounts/',
+      '/',
+    ]) {
+      assert.equal(readWriteUrl(url), url, url);
+    }
   });
 });
