@@ -95,7 +95,7 @@ describe('payments through the composed sandbox', async () => {
       paid.text,
       String(paid.headers['x-jws-signature']),
     );
-    assert.equal(header['http://openbanking.org.uk/iss'], `${identity!.orgId}/${identity!.softwareId}`);
+    assert.equal(header['http://openbanking.org.uk/iss'], identity!.orgId, 'an ASPSP signs as its organisation id');
     const payment = (paid.json as { Data: { Status: string; DomesticPaymentId: string } }).Data;
     // Bob banks here too: the creditor's account is credited at once, the truthful status for an on-us payment.
     assert.equal(payment.Status, 'AcceptedCreditSettlementCompleted');
