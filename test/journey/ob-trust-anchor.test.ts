@@ -106,6 +106,25 @@ describe('the sandbox under the Open Banking Directory trust anchor (signingTrus
       body: consentBody,
     });
 
+  // First: JWKms makes the TPP a new signing key, which must be in the software JWKS before the bank first
+  // fetches it (a fetched JWKS is refetched for an unknown kid at most every 30 seconds).
+  it("accepts a request JWKms signed for the TPP: it signs with the sandbox's trust anchor", async () => {
+    const signed = await fetchText(mtls, `${sandbox.platform.urls.mtls}/jwkms/v1/sign-detached`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: consentBody }),
+    });
+    assert.equal(signed.status, 200, signed.text);
+    const { signature } = JSON.parse(signed.text) as { signature: string };
+    const header = JSON.parse(Buffer.from(signature.split('.')[0]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(header[TAN_CLAIM], TAN);
+    const answer = await postConsent(signature);
+    assert.equal(answer.status, 201, answer.text);
+  });
+
   it("accepts a TPP request signed as the conformance suite signs it, and the response verifies as the suite verifies an ASPSP's", async () => {
     const iss = issuerFromCertificate(tpp.bundle.signingCertificatePem);
     assert.equal(iss, `${tpp.bundle.summary.organisation.id}/${tpp.bundle.summary.software.id}`);
@@ -183,6 +202,9 @@ describe('the sandbox under the Open Banking Directory trust anchor (signingTrus
       assert.equal(body.Errors.length, 1);
       assert.equal(body.Errors[0]?.ErrorCode, 'UK.OBIE.Signature.InvalidClaim');
       assert.ok(body.Errors[0]?.Message.includes(names), body.Errors[0]?.Message);
+      if (names === ISS) {
+        assert.ok(body.Errors[0]?.Message.endsWith(`signs as ${organisation.id}/${software.id}`));
+      }
     }
   });
 
