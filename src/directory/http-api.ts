@@ -243,7 +243,10 @@ export async function publicApi(
       id: aspsp.id,
       name: aspsp.name,
       discoveryUrl: aspsp.discoveryUrl,
-      ...(aspsp.orgId ? { orgId: aspsp.orgId } : {}),
+      // Where the bank's message-signing keys are: it signs as its organisation (iss = org id).
+      ...(aspsp.orgId
+        ? { orgId: aspsp.orgId, signingJwksUri: service.addresses.organisationJwks(aspsp.orgId) }
+        : {}),
     })),
   }));
 }

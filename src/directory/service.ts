@@ -623,6 +623,17 @@ export class DirectoryService {
     return row;
   }
 
+  /**
+   * Names the organisation of a bank the directory itself listed (the sandbox bank, listed when the
+   * directory mounts, before its organisation exists); a listing another organisation holds is left alone.
+   */
+  async linkAspspOrganisation(discoveryUrl: string, orgId: string): Promise<void> {
+    await this.#store.db
+      .update(directoryAspsps)
+      .set({ orgId, updatedAt: this.#clock.now() })
+      .where(and(eq(directoryAspsps.discoveryUrl, discoveryUrl), isNull(directoryAspsps.orgId)));
+  }
+
   async aspsps(): Promise<AspspRow[]> {
     return this.#store.db.select().from(directoryAspsps).orderBy(asc(directoryAspsps.name));
   }

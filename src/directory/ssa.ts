@@ -169,8 +169,9 @@ function alpha3(countryCode: string): string {
 }
 
 /**
- * The `http://openbanking.org.uk/tan` of message signatures by this directory's participants: the host
- * of the directory (the live ecosystem uses `openbanking.org.uk`). Signers and verifiers both take it from here.
+ * The `http://openbanking.org.uk/tan` naming this directory as the trust anchor of its participants' message
+ * signatures: its host (the live ecosystem's directory is `openbanking.org.uk`). The sandbox signs and
+ * verifies with it unless configured otherwise (`messageSigningTrustAnchor` in src/server).
  */
 export function directoryTrustAnchor(browserUrl: string): string {
   return new URL(browserUrl).host;

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { JWTPayload } from 'jose';
 import { z } from 'zod';
 import { authenticateParticipant, type DirectoryService } from '../directory/index.ts';
+import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
 import { decryptForCaller } from './decrypt.ts';
 import { signDetached } from './detached.ts';
 import { encryptForRecipient } from './encrypt.ts';
@@ -93,7 +94,8 @@ export async function jwkmsApi(scope: FastifyInstance, context: JwkmsApiContext)
     request.jwkmsCaller = { orgId: certificate.orgId, softwareId: certificate.softwareId };
   });
   const caller = (request: FastifyRequest) => request.jwkmsCaller!;
-  const issuerOf = (request: FastifyRequest) => `${caller(request).orgId}/${caller(request).softwareId}`;
+  const issuerOf = (request: FastifyRequest) =>
+    tppSigningIssuer(caller(request).orgId, caller(request).softwareId);
   const resolve = (reference: KeyReference) =>
     verificationKeys(reference, directory, context.directoryBaseUrl);
 

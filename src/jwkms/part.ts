@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { directoryTrustAnchor, type MountedDirectory } from '../directory/index.ts';
+import type { MountedDirectory } from '../directory/index.ts';
 import { jwkmsApi, jwkmsPrefix } from './http-api.ts';
 import { ManagedKeys } from './managed-keys.ts';
 
 export interface JwkmsMountContext {
   mtls: FastifyInstance;
   urls: { browser: string };
+  /** The `http://openbanking.org.uk/tan` of the detached signatures JWKms makes: the bank's. */
+  trustAnchor: string;
 }
 
 /** Mounts JWKms on the mTLS listener, using the keys the directory holds for each software statement. */
@@ -17,7 +19,7 @@ export async function mountJwkms(context: JwkmsMountContext, directory: MountedD
         directory: directory.service,
         keys: new ManagedKeys(directory.service),
         directoryBaseUrl,
-        trustAnchor: directoryTrustAnchor(context.urls.browser),
+        trustAnchor: context.trustAnchor,
       }),
     { prefix: jwkmsPrefix },
   );

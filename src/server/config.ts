@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { OB_DIRECTORY_TRUST_ANCHOR } from '../shared/ob-jws-claims.ts';
 
 /**
  * One typed configuration, read from the environment and an optional JSON file (`OBKIT_CONFIG` or
@@ -87,16 +88,20 @@ export const configSchema = z.object({
   /**
    * The bank's message-signing identity for the payment APIs (production; the sandbox makes its own):
    * a PKCS#8 PEM RSA key (PS256), its `kid` in the bank's JWKS at the directory, and the
-   * `http://openbanking.org.uk/iss` of its signatures, `<organisation id>/<software id>`. All or none.
+   * `http://openbanking.org.uk/iss` of its signatures, which its trust anchor defines: under the Open Banking
+   * Directory (`openbanking.org.uk`) the bank's organisation id alone. All or none.
    */
   signingKeyFile: z.string().min(1).optional(),
   signingKid: z.string().min(1).optional(),
-  signingIssuer: z
+  signingIssuer: z.string().min(1).optional(),
+  /**
+   * `http://openbanking.org.uk/tan` of signatures, ours and the TPPs': `openbanking.org.uk` in production
+   * unless set; in the sandbox its directory's host unless set (see messageSigningTrustAnchor).
+   */
+  signingTrustAnchor: z
     .string()
-    .regex(/^[^/\s]+\/[^/\s]+$/, "the bank's <organisation id>/<software id> at the directory")
+    .regex(/^[^\s/]+$/, 'a domain name (with a port if need be) identifying the trust anchor')
     .optional(),
-  /** `http://openbanking.org.uk/tan` of signatures, ours and the TPPs' (production; the sandbox uses its host). */
-  signingTrustAnchor: z.string().min(1).default('openbanking.org.uk'),
   /** PEM files of CAs trusted, besides the system's, when fetching TPP software JWKS. */
   jwksCaFiles: listFromText.default([]),
   /** How often the payment scheduler looks for due scheduled payments and standing orders. */
@@ -246,6 +251,16 @@ function checkSigningIdentity(config: Config, origin: Record<string, string>): s
       (key) =>
         `${environmentNames[key]} (${key}): missing; the bank's signing identity needs ${SIGNING_KEYS.join(', ')} together (set: ${set})`,
     );
+  }
+  const trustAnchor = config.signingTrustAnchor ?? OB_DIRECTORY_TRUST_ANCHOR;
+  if (
+    !config.sandbox &&
+    trustAnchor === OB_DIRECTORY_TRUST_ANCHOR &&
+    !/^[^/\s]+$/.test(config.signingIssuer ?? '')
+  ) {
+    return [
+      `${origin.signingIssuer ?? 'signingIssuer'}: under the trust anchor ${OB_DIRECTORY_TRUST_ANCHOR} the bank's http://openbanking.org.uk/iss is its organisation id alone (a TPP's is <org id>/<software id>); got ${JSON.stringify(config.signingIssuer)}`,
+    ];
   }
   const file = config.signingKeyFile ?? '';
   const name = origin.signingKeyFile ?? 'signingKeyFile';

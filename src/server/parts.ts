@@ -8,12 +8,14 @@ import {
 } from '../auth/index.ts';
 import { seedSandbox, startPaymentScheduler, type PaymentScheduler } from '../bank/index.ts';
 import { mountConsent } from '../consent/part.ts';
-import { directoryTrustAnchor, mountDirectory, type MountedDirectory } from '../directory/index.ts';
+import { mountDirectory, type MountedDirectory } from '../directory/index.ts';
 import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
 import { mountOpenBanking } from '../openbanking/index.ts';
+import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
 import {
   configuredBankSigningIdentity,
+  messageSigningTrustAnchor,
   sandboxBankDirectoryId,
   sandboxBankSigningIdentity,
   type BankSigningIdentity,
@@ -99,7 +101,10 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
     {
       name: 'jwkms',
       async mount(context) {
-        await mountJwkms(context, await directoryOf(context));
+        await mountJwkms(
+          { ...context, trustAnchor: messageSigningTrustAnchor(context.config, context.urls.browser) },
+          await directoryOf(context),
+        );
       },
     },
     {
@@ -200,7 +205,8 @@ function registrationTrust(context: PartContext) {
 
 /**
  * Message signing for the payment APIs in the sandbox: the bank is a participant of its own directory
- * (signing key certified by it, `tan` its host), and TPP software JWKS are fetched trusting the sandbox CA.
+ * (signing key certified by it, signing as its organisation id), `tan` is `signingTrustAnchor` or else the
+ * directory's host, and TPP software JWKS are fetched trusting the sandbox CA.
  */
 async function sandboxPayments(
   context: PartContext,
@@ -211,10 +217,11 @@ async function sandboxPayments(
     context.store,
     directory,
     `${context.urls.browser}/directory`,
+    `${context.urls.browser}/.well-known/openid-configuration`,
   );
   return paymentSigning(context, server, {
     identity,
-    trustAnchor: directoryTrustAnchor(context.urls.browser),
+    trustAnchor: messageSigningTrustAnchor(context.config, context.urls.browser),
     ca: [...context.tls.ca, ...readCertificateFiles(context.config.jwksCaFiles)],
   });
 }
@@ -238,7 +245,7 @@ async function productionPayments(context: PartContext, server: AuthorizationSer
   }
   return paymentSigning(context, server, {
     identity,
-    trustAnchor: config.signingTrustAnchor,
+    trustAnchor: messageSigningTrustAnchor(config, context.urls.browser),
     ca: systemCasAnd(config.jwksCaFiles),
   });
 }
@@ -283,7 +290,10 @@ function paymentSigning(
         const metadata = client?.metadata() as
           { jwks_uri?: string; org_id?: string; software_id?: string } | undefined;
         if (!metadata?.jwks_uri || !metadata.org_id || !metadata.software_id) return undefined;
-        return { jwksUri: metadata.jwks_uri, issuers: [`${metadata.org_id}/${metadata.software_id}`] };
+        return {
+          jwksUri: metadata.jwks_uri,
+          issuers: [tppSigningIssuer(metadata.org_id, metadata.software_id)],
+        };
       },
     }),
   };

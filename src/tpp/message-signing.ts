@@ -2,7 +2,7 @@ import { CompactSign, compactVerify, createLocalJWKSet, type JSONWebKeySet } fro
 import type { BankConnection } from './bank.ts';
 import type { Bundle } from './bundle.ts';
 import { describeFailure, send } from './http.ts';
-import { OB_CRITICAL, OB_IAT, OB_ISS, OB_TAN } from '../shared/ob-jws-claims.ts';
+import { OB_CRITICAL, OB_IAT, OB_ISS, OB_TAN, tppSigningIssuer } from '../shared/ob-jws-claims.ts';
 
 /** The directory's trust anchor as participants sign it: as recorded at onboarding, else its host. */
 export function trustAnchorOf(bundle: Bundle): string {
@@ -21,7 +21,7 @@ export async function signRequestBody(bank: BankConnection, bundle: Bundle, body
       typ: 'JOSE',
       cty: 'application/json',
       [OB_IAT]: Math.floor(Date.now() / 1000),
-      [OB_ISS]: `${bundle.summary.organisation.id}/${bundle.summary.software.id}`,
+      [OB_ISS]: tppSigningIssuer(bundle.summary.organisation.id, bundle.summary.software.id),
       [OB_TAN]: trustAnchorOf(bundle),
       crit: Object.keys(OB_CRITICAL),
     })

@@ -213,12 +213,25 @@ describe('participant API over mTLS', async () => {
     const renamed = await put(asBank, bank.body.software.id, { name: 'Bank plc (sandbox)', discoveryUrl });
     assert.equal(renamed.status, 200, renamed.text);
     const aspsps = (await directory.get('/aspsps')).body as {
-      aspsps: { name: string; discoveryUrl: string }[];
+      aspsps: { name: string; discoveryUrl: string; orgId?: string; signingJwksUri?: string }[];
     };
     assert.deepEqual(
       aspsps.aspsps.filter((aspsp) => aspsp.discoveryUrl === discoveryUrl).map((aspsp) => aspsp.name),
       ['Bank plc (sandbox)'],
     );
+    // The entry names the bank's organisation and the JWKS its response signatures verify with (iss = org id).
+    const entry = aspsps.aspsps.find((aspsp) => aspsp.discoveryUrl === discoveryUrl);
+    const orgId = bank.body.organisation.id;
+    assert.equal(entry?.orgId, orgId);
+    assert.equal(
+      entry.signingJwksUri,
+      `${directory.platform.urls.browser}/directory/v1/organisations/${orgId}/jwks`,
+    );
+    const jwks = (await directory.get(`/organisations/${orgId}/jwks`)).body as { keys: { kid: string }[] };
+    assert.ok(jwks.keys.some((key) => key.kid === bank.body.certificates.signing.kid));
+    // The platform's own bank is listed before it has an organisation (no payment APIs mounted here).
+    const own = aspsps.aspsps.find((aspsp) => aspsp.discoveryUrl.startsWith(directory.platform.urls.browser));
+    assert.equal(own?.signingJwksUri, undefined);
 
     // A TPP's software does not hold the role; nobody may take over the platform's own bank's entry.
     const notABank = await put(asAcme, acme.body.software.id, {
@@ -226,8 +239,10 @@ describe('participant API over mTLS', async () => {
       discoveryUrl: 'https://fake.example/.well-known/openid-configuration',
     });
     assert.equal(notABank.status, 403);
-    const own = `${directory.platform.urls.browser}/.well-known/openid-configuration`;
-    const takeover = await put(asBank, bank.body.software.id, { name: 'Hijack', discoveryUrl: own });
+    const takeover = await put(asBank, bank.body.software.id, {
+      name: 'Hijack',
+      discoveryUrl: `${directory.platform.urls.browser}/.well-known/openid-configuration`,
+    });
     assert.equal(takeover.status, 409);
     const badUrl = await put(asBank, bank.body.software.id, {
       name: 'Bank',

@@ -16,6 +16,7 @@ import {
   startAuthorization,
 } from '../../src/tpp/authorization.ts';
 import { signRequestBody, verifyResponseSignature } from '../../src/tpp/message-signing.ts';
+import { send } from '../../src/tpp/http.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
@@ -44,7 +45,13 @@ describe('payments through the composed sandbox', async () => {
     const bob = await findCustomerByUsername(db, 'bob');
     const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
     const identity = await readSetting<{ orgId: string; softwareId: string }>(db, 'bank.directory-identity');
-    const bankJwks = `${sandbox.platform.urls.browser}/directory/v1/organisations/${identity!.orgId}/software/${identity!.softwareId}/jwks`;
+    // The directory lists the bank with its organisation and the JWKS its response signatures verify with.
+    const listed = await send(browserClient(sandbox), `${sandbox.platform.urls.browser}/directory/v1/aspsps`);
+    const listing = (
+      listed.json as { aspsps: { discoveryUrl: string; orgId?: string; signingJwksUri?: string }[] }
+    ).aspsps.find((aspsp) => aspsp.discoveryUrl === sandbox.discoveryUrl);
+    assert.equal(listing?.orgId, identity!.orgId);
+    const bankJwks = listing.signingJwksUri!;
 
     const initiation = {
       InstructionIdentification: `instr-${randomUUID().slice(0, 8)}`,
@@ -95,7 +102,11 @@ describe('payments through the composed sandbox', async () => {
       paid.text,
       String(paid.headers['x-jws-signature']),
     );
-    assert.equal(header['http://openbanking.org.uk/iss'], `${identity!.orgId}/${identity!.softwareId}`);
+    assert.equal(
+      header['http://openbanking.org.uk/iss'],
+      identity!.orgId,
+      'an ASPSP signs as its organisation id',
+    );
     const payment = (paid.json as { Data: { Status: string; DomesticPaymentId: string } }).Data;
     // Bob banks here too: the creditor's account is credited at once, the truthful status for an on-us payment.
     assert.equal(payment.Status, 'AcceptedCreditSettlementCompleted');

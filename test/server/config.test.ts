@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadOrCreateSandboxAuthorities } from '../../src/pki/index.ts';
+import { messageSigningTrustAnchor } from '../../src/server/bank-identity.ts';
 import { ConfigError, loadConfig } from '../../src/server/config.ts';
 import { runCli } from '../support/cli.ts';
 
@@ -135,7 +136,7 @@ describe('configuration of a bank (production keys)', async () => {
         transportCaFiles: [caFile],
         signingKeyFile: rsaKeyFile,
         signingKid: 'kid-2',
-        signingIssuer: 'org-2/software-2',
+        signingIssuer: 'org-2',
         jwksCaFiles: [caFile],
         schedulerIntervalMs: 30_000,
       }),
@@ -147,8 +148,13 @@ describe('configuration of a bank (production keys)', async () => {
     assert.deepEqual(config.transportCaFiles, [caFile]);
     assert.equal(config.signingKeyFile, rsaKeyFile);
     assert.equal(config.signingKid, 'kid-2');
-    assert.equal(config.signingIssuer, 'org-2/software-2');
-    assert.equal(config.signingTrustAnchor, 'openbanking.org.uk', 'the live ecosystem by default');
+    assert.equal(config.signingIssuer, 'org-2');
+    assert.equal(config.signingTrustAnchor, undefined);
+    assert.equal(
+      messageSigningTrustAnchor(config, 'https://bank.example:8443'),
+      'openbanking.org.uk',
+      'the live ecosystem by default',
+    );
     assert.deepEqual(config.jwksCaFiles, [caFile]);
     assert.equal(config.schedulerIntervalMs, 30_000);
   });
@@ -185,10 +191,50 @@ describe('configuration of a bank (production keys)', async () => {
       { OBKIT_SIGNING_KID: 'kid-1', OBKIT_SIGNING_ISSUER: 'org/software' },
       /OBKIT_SIGNING_KEY_FILE \(signingKeyFile\): missing; .*set: OBKIT_SIGNING_KID \(signingKid\), OBKIT_SIGNING_ISSUER/,
     );
+  });
+
+  it("takes the bank's iss in the form its trust anchor defines: under openbanking.org.uk, the org id alone", () => {
+    const production = { ...signing, OBKIT_SANDBOX: 'false' };
     configProblem(
-      { ...signing, OBKIT_SIGNING_ISSUER: 'org-without-software' },
-      /OBKIT_SIGNING_ISSUER \(signingIssuer\): the bank's <organisation id>\/<software id>/,
+      { ...production, OBKIT_SIGNING_ISSUER: 'org-1/software-1' },
+      /OBKIT_SIGNING_ISSUER \(signingIssuer\): under the trust anchor openbanking\.org\.uk the bank's http:\/\/openbanking\.org\.uk\/iss is its organisation id alone .*got "org-1\/software-1"/,
     );
+    configProblem(
+      {
+        ...production,
+        OBKIT_SIGNING_ISSUER: 'org-1/software-1',
+        OBKIT_SIGNING_TRUST_ANCHOR: 'openbanking.org.uk',
+      },
+      /OBKIT_SIGNING_ISSUER \(signingIssuer\): under the trust anchor openbanking\.org\.uk/,
+    );
+    assert.equal(
+      loadConfig({ env: { ...production, OBKIT_SIGNING_ISSUER: 'org-1' } }).signingIssuer,
+      'org-1',
+    );
+    // Another trust anchor defines its own form (an eIDAS QTSP's, a certificate subject): anything non-empty.
+    const elsewhere = loadConfig({
+      env: {
+        ...production,
+        OBKIT_SIGNING_ISSUER: 'CN=Bank, O=Bank plc, C=GB',
+        OBKIT_SIGNING_TRUST_ANCHOR: 'directory.example',
+      },
+    });
+    assert.equal(elsewhere.signingIssuer, 'CN=Bank, O=Bank plc, C=GB');
+    assert.equal(messageSigningTrustAnchor(elsewhere, 'https://bank.example'), 'directory.example');
+    configProblem(
+      { OBKIT_SIGNING_TRUST_ANCHOR: 'open banking' },
+      /OBKIT_SIGNING_TRUST_ANCHOR \(signingTrustAnchor\): a domain name/,
+    );
+  });
+
+  it('signs in the sandbox under its own directory by default, or under the configured trust anchor', () => {
+    assert.equal(
+      messageSigningTrustAnchor(loadConfig({ env: {} }), 'https://localhost:8443'),
+      'localhost:8443',
+    );
+    const configured = loadConfig({ env: { OBKIT_SIGNING_TRUST_ANCHOR: 'openbanking.org.uk' } });
+    assert.equal(configured.sandbox, true);
+    assert.equal(messageSigningTrustAnchor(configured, 'https://localhost:8443'), 'openbanking.org.uk');
   });
 
   it('refuses a signing key file it cannot read or that is not an RSA PKCS#8 key, naming the key', () => {

@@ -74,7 +74,7 @@ const bankEnv = {
 const signingEnv = {
   OBKIT_SIGNING_KEY_FILE: files.signingKey,
   OBKIT_SIGNING_KID: 'bank-signing-kid',
-  OBKIT_SIGNING_ISSUER: 'bank-org/bank-software',
+  OBKIT_SIGNING_ISSUER: 'bank-org',
   OBKIT_SIGNING_TRUST_ANCHOR: 'openbanking.org.uk',
 };
 
@@ -166,7 +166,7 @@ describe('a bank with its message-signing identity configured (sandbox: false)',
       { crit: { [OB_ISS]: true, [OB_TAN]: true, 'http://openbanking.org.uk/iat': true } },
     );
     assert.equal(verified.protectedHeader?.kid, 'bank-signing-kid');
-    assert.equal(verified.protectedHeader?.[OB_ISS], 'bank-org/bank-software');
+    assert.equal(verified.protectedHeader?.[OB_ISS], 'bank-org');
     assert.equal(verified.protectedHeader?.[OB_TAN], 'openbanking.org.uk');
   });
 

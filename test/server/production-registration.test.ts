@@ -283,7 +283,7 @@ const bankEnv = {
   OBKIT_OUTBOUND_PRIVATE_ADDRESSES: 'true',
   OBKIT_SIGNING_KEY_FILE: files.signingKey,
   OBKIT_SIGNING_KID: 'bank-signing-kid',
-  OBKIT_SIGNING_ISSUER: 'bank-org/bank-software',
+  OBKIT_SIGNING_ISSUER: 'bank-org',
   OBKIT_SIGNING_TRUST_ANCHOR: TRUST_ANCHOR,
 };
 
@@ -448,7 +448,7 @@ describe('a TPP registers by DCR at a production-configured bank and uses the pa
     assert.equal(consent.Status, 'AwaitingAuthorisation');
     const header = await verifyBankSignature(staged.headers['x-jws-signature'], staged.text);
     assert.equal(header.kid, 'bank-signing-kid');
-    assert.equal(header[OB_ISS], 'bank-org/bank-software');
+    assert.equal(header[OB_ISS], 'bank-org');
     assert.equal(header[OB_TAN], TRUST_ANCHOR);
 
     const read = await callApi(connection, token.access_token, `${url}/${consent.ConsentId}`);

@@ -19,8 +19,15 @@ export interface Sandbox {
   platform: TestPlatform;
   rootPem: string;
   discoveryUrl: string;
-  /** Onboards at the directory and registers at the bank by DCR; the connection is closed with the test. */
-  tpp(name: string, roles?: Role[], register?: Pick<RegisterOptions, 'ciba'>): Promise<Tpp>;
+  /**
+   * Onboards at the directory and registers at the bank by DCR; the connection is closed with the test.
+   * `trustAnchor` is recorded as the `tan` of the TPP's request signatures (`onboard --trust-anchor`).
+   */
+  tpp(
+    name: string,
+    roles?: Role[],
+    register?: Pick<RegisterOptions, 'ciba'> & { trustAnchor?: string },
+  ): Promise<Tpp>;
 }
 
 export interface Tpp {
@@ -48,7 +55,7 @@ export async function startSandbox(
     platform,
     rootPem,
     discoveryUrl,
-    async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], register = {}) {
+    async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], { trustAnchor, ...register } = {}) {
       const outDir = join(work, name);
       const redirectUri = `https://${name}.example/callback`;
       await onboard({
@@ -60,6 +67,7 @@ export async function startSandbox(
         certificateProfile: 'obie',
         outDir,
         trust: [rootPem],
+        ...(trustAnchor ? { trustAnchor } : {}),
       });
       const registration = await registerAtBank(readBundle(outDir), {
         discoveryUrl,

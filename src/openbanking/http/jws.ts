@@ -139,7 +139,10 @@ export async function verifyDetachedSignature(
   if (!resolved)
     throw refuse('UK.OBIE.Signature.Invalid', `no signing key ${header.kid} in the software's JWKS`);
   if (!resolved.issuers.includes(iss))
-    throw refuse('UK.OBIE.Signature.InvalidClaim', `${OB_ISS} ${iss} is not this TPP`);
+    throw refuse(
+      'UK.OBIE.Signature.InvalidClaim',
+      `${OB_ISS} ${iss} is not this TPP: under ${options.trustAnchor} it signs as ${resolved.issuers.join(' or ')}`,
+    );
   try {
     await flattenedVerify(
       { protected: parts[0], payload: Buffer.from(body).toString('base64url'), signature: parts[2] },
