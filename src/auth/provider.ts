@@ -18,7 +18,7 @@ import { systemClock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
-import { CIBA_ROUTE, createCibaSupport } from './ciba.ts';
+import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import type { ProviderSecrets } from './secrets.ts';
 
@@ -149,10 +149,23 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const mtlsBaseUrl = options.mtlsBaseUrl.replace(/\/$/, '');
   const interactionBaseUrl = (options.interactionBaseUrl ?? issuer).replace(/\/$/, '');
   const resourceServers = new Set(options.resourceServerClientIds ?? []);
-  const pairwise = (client: { clientId: string; sectorIdentifier?: string }, accountId: string) =>
-    createHmac('sha256', secrets.pairwiseSalt)
-      .update(`${client.sectorIdentifier ?? client.clientId}\u0000${accountId}`)
+  /**
+   * Pairwise subjects (OIDC Core 8.1): one per sector (the redirect URIs' host, or the sector_identifier_uri
+   * DCR sets for CIBA) and, for an Open Banking client, per software statement too. Two TPPs' software
+   * sharing a host (a TPP platform, an agent) never share a `sub`; one software keeps its `sub` for a
+   * customer across authorisations and re-registrations.
+   */
+  const pairwise: Pairwise = (client, accountId) => {
+    const softwareId = client.metadata()['software_id'];
+    const sector = client.sectorIdentifier ?? client.clientId;
+    return createHmac('sha256', secrets.pairwiseSalt)
+      .update(
+        typeof softwareId === 'string'
+          ? `${softwareId}\u0000${sector}\u0000${accountId}`
+          : `${sector}\u0000${accountId}`,
+      )
       .digest('base64url');
+  };
   const ciba = createCibaSupport({ store, clock, issuer, pairwise });
 
   /** The intent behind the grant being exchanged in this request, looked up once per request. */

@@ -19,14 +19,23 @@ export interface Sandbox {
   platform: TestPlatform;
   rootPem: string;
   discoveryUrl: string;
-  /** Onboards at the directory and registers at the bank by DCR; the connection is closed with the test. */
-  tpp(name: string, roles?: Role[], register?: Pick<RegisterOptions, 'ciba'>): Promise<Tpp>;
+  /**
+   * Onboards at the directory and registers at the bank by DCR; the connection is closed with the test.
+   * The redirect URI is `https://<name>.example/callback` unless given.
+   */
+  tpp(name: string, roles?: Role[], register?: TppRegistration): Promise<Tpp>;
 }
+
+export type TppRegistration = Pick<RegisterOptions, 'ciba' | 'tokenEndpointAuthMethod'> & {
+  redirectUri?: string;
+};
 
 export interface Tpp {
   bundle: Bundle;
   bank: BankConnection;
   redirectUri: string;
+  /** The client the bank registered. */
+  clientId: string;
 }
 
 export async function startSandbox(
@@ -50,7 +59,7 @@ export async function startSandbox(
     discoveryUrl,
     async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], register = {}) {
       const outDir = join(work, name);
-      const redirectUri = `https://${name}.example/callback`;
+      const { redirectUri = `https://${name}.example/callback`, ...registerOptions } = register;
       await onboard({
         directoryUrl: platform.urls.browser,
         organisationName: name,
@@ -64,16 +73,19 @@ export async function startSandbox(
       const registration = await registerAtBank(readBundle(outDir), {
         discoveryUrl,
         trust: [rootPem],
-        ...register,
+        ...registerOptions,
       });
       const bundle = readBundle(outDir);
       const bank = await connectToBank(bundle, {
         discoveryUrl,
         trust: [rootPem],
         clientId: registration.clientId,
+        ...(registerOptions.tokenEndpointAuthMethod
+          ? { authMethod: registerOptions.tokenEndpointAuthMethod }
+          : {}),
       });
       connections.push(bank);
-      return { bundle, bank, redirectUri };
+      return { bundle, bank, redirectUri, clientId: registration.clientId };
     },
   };
 }
