@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { X509Certificate, createHash, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import {
   createLocalJWKSet,
@@ -181,6 +181,9 @@ describe('an independent openid-client 6 client, FAPI 1.0 Advanced defaults', as
       const tpp = await sandbox.tpp(`indie-${method.replace(/_/g, '-')}`, ['AISP'], {
         tokenEndpointAuthMethod: method,
       });
+      const thumbprint = createHash('sha256')
+        .update(new X509Certificate(tpp.bundle.transportCertificatePem).raw)
+        .digest('base64url');
       for (const journey of journeys) {
         // openid-client fixes a configuration's response type once: one configuration per journey.
         const client = await clientOf(tpp, method);
@@ -201,6 +204,8 @@ describe('an independent openid-client 6 client, FAPI 1.0 Advanced defaults', as
         } else {
           assert.ok(new URLSearchParams(back.hash.slice(1)).get('id_token'), `${journey}: detached ID token`);
         }
+        const introspection = await oidc.tokenIntrospection(client.config, tokens.access_token);
+        assert.deepEqual(introspection.cnf, { 'x5t#S256': thumbprint }, journey);
         const accounts = await readAccounts(client, tokens.access_token);
         assert.ok(accounts.length > 0, `${journey}: alice's accounts`);
       }
