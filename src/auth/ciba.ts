@@ -35,7 +35,11 @@ export const CIBA_EXPIRED_GRACE_SECONDS = 600;
 export const CIBA_MODEL = 'BackchannelAuthenticationRequest';
 const BINDING_MESSAGE = /^[\p{L}\p{N} .,:;!?#&()+/_£€$@'-]{1,40}$/u;
 
-type Pairwise = (client: { clientId: string; sectorIdentifier?: string }, accountId: string) => string;
+/** The client's pairwise `sub` for a customer (src/auth/provider.ts). */
+export type Pairwise = (
+  client: { clientId: string; sectorIdentifier?: string; metadata(): UnknownObject },
+  accountId: string,
+) => string;
 
 export interface CibaOptions {
   store: Store;

@@ -18,7 +18,7 @@ import { systemClock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
-import { CIBA_ROUTE, createCibaSupport } from './ciba.ts';
+import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import type { ProviderSecrets } from './secrets.ts';
 
@@ -82,6 +82,22 @@ export const ROUTES = {
   backchannel_authentication: CIBA_ROUTE,
 } as const;
 
+/**
+ * The response modes the bank answers with under FAPI 1.0 Advanced 5.2.2-2: `code id_token` in the fragment
+ * (its default) or form_post, and JARM's `jwt` modes (`jwt` means query.jwt for `code`, fragment.jwt for
+ * `code id_token`). Plain `query` is never usable: `code` needs JARM (FAPI), and a response carrying an ID token
+ * must not travel in the query (OAuth 2.0 Multiple Response Type Encoding Practices 3), nor may query.jwt
+ * unless encrypted (JARM 2.3.1), which we do not offer. test/auth/response-types.test.ts calls each one.
+ */
+export const RESPONSE_MODES = [
+  'fragment',
+  'form_post',
+  'jwt',
+  'query.jwt',
+  'fragment.jwt',
+  'form_post.jwt',
+] as const;
+
 export const REGISTRATION_PATH = '/register';
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
@@ -133,10 +149,23 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const mtlsBaseUrl = options.mtlsBaseUrl.replace(/\/$/, '');
   const interactionBaseUrl = (options.interactionBaseUrl ?? issuer).replace(/\/$/, '');
   const resourceServers = new Set(options.resourceServerClientIds ?? []);
-  const pairwise = (client: { clientId: string; sectorIdentifier?: string }, accountId: string) =>
-    createHmac('sha256', secrets.pairwiseSalt)
-      .update(`${client.sectorIdentifier ?? client.clientId}\u0000${accountId}`)
+  /**
+   * Pairwise subjects (OIDC Core 8.1): one per sector (the redirect URIs' host, or the sector_identifier_uri
+   * DCR sets for CIBA) and, for an Open Banking client, per software statement too. Two TPPs' software
+   * sharing a host (a TPP platform, an agent) never share a `sub`; one software keeps its `sub` for a
+   * customer across authorisations and re-registrations.
+   */
+  const pairwise: Pairwise = (client, accountId) => {
+    const softwareId = client.metadata()['software_id'];
+    const sector = client.sectorIdentifier ?? client.clientId;
+    return createHmac('sha256', secrets.pairwiseSalt)
+      .update(
+        typeof softwareId === 'string'
+          ? `${softwareId}\u0000${sector}\u0000${accountId}`
+          : `${sector}\u0000${accountId}`,
+      )
       .digest('base64url');
+  };
   const ciba = createCibaSupport({ store, clock, issuer, pairwise });
 
   /** The intent behind the grant being exchanged in this request, looked up once per request. */
@@ -241,7 +270,10 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     allowOmittingSingleRegisteredRedirectUri: false,
     conformIdTokenClaims: true,
     clockTolerance: 5,
-    pkce: { required: () => true },
+    // FAPI 1.0 Advanced 5.2.2-18: PKCE (S256, the only method oidc-provider knows) is required at PAR;
+    // Part 2 exempts the by-value request object from Part 1's PKCE rule (5.2.2-7). A code_challenge sent
+    // by value is still checked at /authorize and bound to the code, so /token then needs its verifier.
+    pkce: { required: (ctx) => ctx.oidc.route === 'pushed_authorization_request' },
     enabledJWA: {
       clientAuthSigningAlgValues: ['PS256'],
       idTokenSigningAlgValues: ['PS256'],
@@ -442,6 +474,12 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       body['authorization_endpoint'] = `${issuer}${ROUTES.authorization}`;
       body['jwks_uri'] = `${issuer}${ROUTES.jwks}`;
       body['mtls_endpoint_aliases'] = aliases;
+      // oidc-provider derives `implicit` from the `id_token` in `code id_token`; no implicit grant is ever
+      // accepted (the hybrid ID token is a detached signature, and /token refuses grant_type=implicit).
+      body['grant_types_supported'] = (body['grant_types_supported'] as string[]).filter(
+        (grant) => grant !== 'implicit',
+      );
+      body['response_modes_supported'] = [...RESPONSE_MODES];
       body['request_object_signing_alg_values_supported'] = ['PS256'];
       body['token_endpoint_auth_signing_alg_values_supported'] = ['PS256'];
       // CIBA user codes are refused (src/auth/ciba.ts verifyUserCode); oidc-provider advertises them anyway.

@@ -8,6 +8,11 @@ export interface AuthorizationRequest {
   intentId: string;
   scope: 'accounts' | 'payments' | 'fundsconfirmations';
   redirectUri: string;
+  /**
+   * How the signed request object reaches the bank: pushed to its PAR endpoint (default; the PSU's URL then
+   * carries only `request_uri`), or by value in the PSU's URL (`request`), as FAPI 1.0 Advanced also allows.
+   */
+  requestBy?: 'par' | 'value';
 }
 
 /** What the TPP must keep between sending the PSU away and the PSU coming back. */
@@ -21,8 +26,9 @@ export interface PendingAuthorization {
 
 /**
  * FAPI 1.0 Advanced: a PS256-signed request object (claims with `openbanking_intent_id` and the SCA
- * `acr`, both essential), pushed to the bank's PAR endpoint with PKCE; the PSU goes to the short URL
- * PAR returns.
+ * `acr`, both essential) with PKCE, pushed to the bank's PAR endpoint (the PSU goes to the short URL PAR
+ * returns) or, with `requestBy: 'value'`, carried in the PSU's URL itself. PKCE is required only at PAR
+ * (FAPI 1.0 Advanced 5.2.2-18); the SDK sends it by value too, where the bank enforces it all the same.
  */
 export async function startAuthorization(
   bank: BankConnection,
@@ -49,9 +55,12 @@ export async function startAuthorization(
     key: bank.signingKey,
     kid: bank.signingKid,
   });
-  const url = await oidc.buildAuthorizationUrlWithPAR(bank.config, {
-    request: withRequestObject.searchParams.get('request') ?? '',
-  });
+  const url =
+    request.requestBy === 'value'
+      ? withRequestObject
+      : await oidc.buildAuthorizationUrlWithPAR(bank.config, {
+          request: withRequestObject.searchParams.get('request') ?? '',
+        });
   return { url, state, nonce, codeVerifier, redirectUri: request.redirectUri };
 }
 

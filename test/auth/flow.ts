@@ -92,8 +92,10 @@ export interface AuthorizationRequest {
 }
 
 export interface AuthorizationOutcome {
-  /** Parameters the TPP's redirect URI received (fragment, query, or the JARM response decoded). */
+  /** Parameters the TPP's redirect URI received (fragment, query, form post, or the JARM response decoded). */
   params: Record<string, string>;
+  /** How they reached the redirect URI, when they did. */
+  delivery?: 'query' | 'fragment' | 'form_post';
   /** When the provider answered with an error page instead of a redirect. */
   errorPage?: { status: number; error: string; description?: string };
   codeVerifier: string;
@@ -163,17 +165,40 @@ class CookieJar {
   }
 }
 
-function paramsOfRedirect(location: string, redirectUri: string): Record<string, string> | undefined {
-  if (!location.startsWith(redirectUri)) return undefined;
-  const url = new URL(location);
-  const params = new URLSearchParams(url.hash ? url.hash.slice(1) : url.search);
-  const result: Record<string, string> = Object.fromEntries(params);
+function withJarmClaims(result: Record<string, string>): Record<string, string> {
   if (result['response']) {
     // JARM: the parameters are claims of the signed response JWT.
     const claims = decodeJwt(result['response']);
     for (const [key, value] of Object.entries(claims)) if (typeof value === 'string') result[key] = value;
   }
   return result;
+}
+
+function paramsOfRedirect(
+  location: string,
+  redirectUri: string,
+): Pick<AuthorizationOutcome, 'params' | 'delivery'> | undefined {
+  if (!location.startsWith(redirectUri)) return undefined;
+  const url = new URL(location);
+  const params = new URLSearchParams(url.hash ? url.hash.slice(1) : url.search);
+  return { params: withJarmClaims(Object.fromEntries(params)), delivery: url.hash ? 'fragment' : 'query' };
+}
+
+const HTML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+const unescapeHtml = (value: string) =>
+  value.replace(/&(amp|lt|gt|quot|#39);/g, (_, entity: string) => HTML_ENTITIES[entity] ?? '');
+
+/** The response_mode=form_post page: a form the browser auto-submits to the redirect URI. */
+function paramsOfFormPost(
+  html: string,
+  redirectUri: string,
+): Pick<AuthorizationOutcome, 'params' | 'delivery'> | undefined {
+  const action = /<form method="post" action="([^"]*)">/.exec(html)?.[1];
+  if (action === undefined || unescapeHtml(action) !== redirectUri) return undefined;
+  const params: Record<string, string> = {};
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g))
+    if (name !== undefined && value !== undefined) params[name] = unescapeHtml(value);
+  return { params: withJarmClaims(params), delivery: 'form_post' };
 }
 
 /** Runs /authorize → consent stand-in → resume, returning what reached the redirect URI (or the error page). */
@@ -248,11 +273,13 @@ async function follow(
     jar.store(response.headers['set-cookie']);
     const location = response.headers['location'];
     if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string') {
-      const params = paramsOfRedirect(location, redirectUri);
-      if (params) return { params, codeVerifier, state, nonce };
+      const delivered = paramsOfRedirect(location, redirectUri);
+      if (delivered) return { ...delivered, codeVerifier, state, nonce };
       url = new URL(location, url).toString();
       continue;
     }
+    const posted = paramsOfFormPost(body, redirectUri);
+    if (posted) return { ...posted, codeVerifier, state, nonce };
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(body) as Record<string, unknown>;
@@ -285,14 +312,15 @@ export async function exchangeCode(
   h: Harness,
   tpp: Tpp,
   code: string,
-  codeVerifier: string,
+  /** Undefined: no code_verifier is sent. */
+  codeVerifier: string | undefined,
   options: { agent?: Agent; assertionFor?: Tpp; redirectUri?: string } = {},
 ) {
   const assertionTpp = options.assertionFor ?? tpp;
   return h.post(options.agent ?? tpp.agent, `${h.mtlsUrl}/token`, {
     grant_type: 'authorization_code',
     code,
-    code_verifier: codeVerifier,
+    ...(codeVerifier === undefined ? {} : { code_verifier: codeVerifier }),
     redirect_uri: options.redirectUri ?? tpp.redirectUri,
     client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     client_assertion: await h.clientAssertion(assertionTpp),

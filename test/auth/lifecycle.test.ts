@@ -38,6 +38,42 @@ describe('PAR, refresh tokens, the API token check and revocation', async () => 
     assert.match(outcome.errorPage?.description ?? '', /PKCE/);
   });
 
+  it('a request object by value without PKCE is accepted (FAPI 1.0 Advanced exempts it), and its code needs no verifier', async () => {
+    const intent = await stageIntent(h.store, a.clientId);
+    const outcome = await authorize(h, { tpp: a, intentId: intent.id, withoutPkce: true });
+    assert.equal(errorOf(outcome), undefined, JSON.stringify(outcome));
+    const token = await exchangeCode(h, a, outcome.params['code'] ?? '', undefined);
+    assert.equal(token.status, 200, token.body);
+  });
+
+  it('a code_challenge sent by value is enforced: the code needs its verifier, and the right one', async () => {
+    for (const verifier of [undefined, 'a-verifier-that-does-not-match-the-challenge-0123456789']) {
+      const intent = await stageIntent(h.store, a.clientId);
+      const outcome = await authorize(h, { tpp: a, intentId: intent.id });
+      assert.equal(errorOf(outcome), undefined, JSON.stringify(outcome));
+      const token = await exchangeCode(h, a, outcome.params['code'] ?? '', verifier);
+      assert.equal(token.status, 400, token.body);
+      assert.equal(token.json['error'], 'invalid_grant');
+    }
+  });
+
+  it('PKCE is S256 only, by value and at PAR', async () => {
+    for (const par of [false, true]) {
+      const intent = await stageIntent(h.store, a.clientId);
+      const outcome = await authorize(h, {
+        tpp: a,
+        intentId: intent.id,
+        par,
+        overrides: {
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'plain',
+        },
+      });
+      assert.equal(errorOf(outcome), 'invalid_request', JSON.stringify(outcome));
+      assert.equal(outcome.params['code'], undefined);
+    }
+  });
+
   it('the refresh token lives no longer than the intent, and refreshing yields a bound token for the intent', async () => {
     const expires = new Date(Date.now() + 2 * 3600_000);
     const intent = await createIntent(

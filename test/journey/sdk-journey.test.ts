@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import {
   clientCredentialsToken,
@@ -56,6 +57,34 @@ describe('the whole journey through the TPP SDK', async () => {
     assert.equal(read.status, 200, read.text);
     assertValidResponse(AIS_V3_1_11, '/account-access-consents/{ConsentId}', 'get', 200, read.json);
     assert.equal((read.json as { Data: { Status: string } }).Data.Status, 'Authorised');
+  });
+
+  it('the SDK also sends the request object by value: the PSU URL carries it, and the journey completes', async () => {
+    const { bank, redirectUri } = await sandbox.tpp('acme-by-value', ['AISP']);
+    const clientToken = await clientCredentialsToken(bank, 'accounts');
+    const consent = await createAccountAccessConsent(bank, clientToken.access_token);
+    const pending = await startAuthorization(bank, {
+      intentId: consent.ConsentId,
+      scope: 'accounts',
+      redirectUri,
+      requestBy: 'value',
+    });
+    assert.equal(pending.url.searchParams.get('request_uri'), null);
+    const requestObject = decodeJwt(pending.url.searchParams.get('request') ?? '');
+    assert.equal(requestObject['code_challenge_method'], 'S256');
+    assert.deepEqual(
+      (requestObject['claims'] as { id_token: { openbanking_intent_id: unknown } }).id_token
+        .openbanking_intent_id,
+      { value: consent.ConsentId, essential: true },
+    );
+    const back = await approveInSandbox(browser, pending.url, redirectUri, {
+      username: 'alice',
+      decision: 'approve',
+    });
+    const tokens = await completeAuthorization(bank, pending, back);
+    assert.equal(tokens.claims()?.openbanking_intent_id, consent.ConsentId);
+    const accounts = await callApi(bank, tokens.access_token, `${apiBaseOf(bank)}/aisp/accounts`);
+    assert.equal(accounts.status, 200, accounts.text);
   });
 
   it('a PSU rejection comes back as access_denied and the consent is Rejected', async () => {

@@ -21,19 +21,23 @@ export interface Sandbox {
   discoveryUrl: string;
   /**
    * Onboards at the directory and registers at the bank by DCR; the connection is closed with the test.
-   * `trustAnchor` is recorded as the `tan` of the TPP's request signatures (`onboard --trust-anchor`).
+   * The redirect URI is `https://<name>.example/callback` unless given; `trustAnchor` is recorded as the
+   * `tan` of the TPP's request signatures (`onboard --trust-anchor`).
    */
-  tpp(
-    name: string,
-    roles?: Role[],
-    register?: Pick<RegisterOptions, 'ciba'> & { trustAnchor?: string },
-  ): Promise<Tpp>;
+  tpp(name: string, roles?: Role[], register?: TppRegistration): Promise<Tpp>;
 }
+
+export type TppRegistration = Pick<RegisterOptions, 'ciba' | 'tokenEndpointAuthMethod'> & {
+  redirectUri?: string;
+  trustAnchor?: string;
+};
 
 export interface Tpp {
   bundle: Bundle;
   bank: BankConnection;
   redirectUri: string;
+  /** The client the bank registered. */
+  clientId: string;
 }
 
 export async function startSandbox(
@@ -57,7 +61,7 @@ export async function startSandbox(
     discoveryUrl,
     async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], { trustAnchor, ...register } = {}) {
       const outDir = join(work, name);
-      const redirectUri = `https://${name}.example/callback`;
+      const { redirectUri = `https://${name}.example/callback`, ...registerOptions } = register;
       await onboard({
         directoryUrl: platform.urls.browser,
         organisationName: name,
@@ -72,16 +76,19 @@ export async function startSandbox(
       const registration = await registerAtBank(readBundle(outDir), {
         discoveryUrl,
         trust: [rootPem],
-        ...register,
+        ...registerOptions,
       });
       const bundle = readBundle(outDir);
       const bank = await connectToBank(bundle, {
         discoveryUrl,
         trust: [rootPem],
         clientId: registration.clientId,
+        ...(registerOptions.tokenEndpointAuthMethod
+          ? { authMethod: registerOptions.tokenEndpointAuthMethod }
+          : {}),
       });
       connections.push(bank);
-      return { bundle, bank, redirectUri };
+      return { bundle, bank, redirectUri, clientId: registration.clientId };
     },
   };
 }
