@@ -65,8 +65,9 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
 
   const ask = async (certificate: X509Certificate): Promise<RevocationVerdict | string> => {
     const issuer = issuerOf(certificate);
-    if (!issuer)
-      return `the issuer of "${certificate.subject.replaceAll('\n', ', ')}" is not a configured CA`;
+    if (!issuer) {
+      return `"${certificate.subject.replaceAll('\n', ', ')}" was not issued by a configured CA (trust anchors, transport CAs)`;
+    }
     return (local.get(issuer) ?? remote).check(certificate, issuer);
   };
 

@@ -65,6 +65,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         mountAuthorizationServer(context, {
           ...registrationTrust(context),
           onRevoked: (handler) => hub.subscribe(handler),
+          onTokensRevoked: (revocation) => hub.publishTokens(revocation),
         }),
       )
       .then((mounted) => {
@@ -157,6 +158,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           },
           notifyRevoked: hub.publish,
           onRevoked: (handler) => hub.subscribe(handler),
+          onTokensRevoked: (handler) => hub.subscribeTokens(handler),
         });
       },
     },

@@ -35,7 +35,7 @@ function derHeader(pem: string): string {
 /**
  * These certificates come straight from the CA, naming no OCSP responder or CRL: the listener's chain
  * handling is what is tested here, so the platform accepts a status it cannot obtain (fail open). The
- * fail-closed default is tested below, and revocation itself in certificate-revocation.test.ts.
+ * fail-closed default is tested below, and revocation itself in trust-every-call.test.ts.
  */
 const FAIL_OPEN = { OBKIT_REVOCATION_FAIL_CLOSED: 'false' };
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { revocationChannel } from '../../src/directory/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import * as oidc from 'openid-client';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
@@ -59,10 +60,16 @@ function assertCertificateRefused(answer: {
   assert.match(errors[0]?.Message ?? '', /revoked/);
 }
 
-describe('a transport certificate revoked at the directory', async () => {
+function assertTokenRefused(answer: { status: number; json: unknown; text: string }): void {
+  assert.equal(answer.status, 401, answer.text);
+  const valid = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', answer.json);
+  assert.ok(valid.valid, valid.errors.join('\n'));
+}
+
+describe('trust on every call: certificates and tokens revoked after they were accepted', async () => {
   const sandbox = await startSandbox();
 
-  it('is refused at the API and the token endpoint on the next request', async () => {
+  it('a transport certificate revoked at the directory is refused at the API and the token endpoint on the next request', async () => {
     const tpp = await sandbox.tpp('revoked-transport', ['AISP']);
     const consent = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
     assert.equal((await aisGet(tpp, consent.accessToken, '/accounts')).status, 200);
@@ -84,6 +91,31 @@ describe('a transport certificate revoked at the directory', async () => {
       headers: { authorization: `Bearer ${consent.accessToken}` },
     });
     assertCertificateRefused({ status: again.status, body: again.body, text: again.text });
+  });
+
+  it('an access token revoked by RFC 7009 is refused by the API on the next call', async () => {
+    const tpp = await sandbox.tpp('revokes-its-token', ['AISP']);
+    const consent = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
+    // Read first, so the API's token cache holds the token when it is revoked.
+    assert.equal((await aisGet(tpp, consent.accessToken, '/accounts')).status, 200);
+    await oidc.tokenRevocation(tpp.bank.config, consent.accessToken, { token_type_hint: 'access_token' });
+    assertTokenRefused(await aisGet(tpp, consent.accessToken, '/accounts'));
+  });
+
+  it('a client whose registration is deleted (DCR DELETE) has its tokens refused on the next call', async () => {
+    const tpp = await sandbox.tpp('deletes-itself', ['AISP']);
+    const consent = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
+    assert.equal((await aisGet(tpp, consent.accessToken, '/accounts')).status, 200);
+    const registration = Object.values(tpp.bundle.summary.registrations)[0];
+    assert.ok(registration, 'the bundle records the registration');
+    const bearer = (await clientCredentialsToken(tpp.bank, 'openid')).access_token;
+    const deleted = await call(
+      httpsClient([sandbox.rootPem], transportIdentity(tpp)),
+      `${sandbox.platform.urls.mtls}/register/${registration.clientId}`,
+      { method: 'DELETE', headers: { authorization: `Bearer ${bearer}` } },
+    );
+    assert.equal(deleted.status, 204, deleted.text);
+    assertTokenRefused(await aisGet(tpp, consent.accessToken, '/accounts'));
   });
 
   it('leaves the other participants served', async () => {
