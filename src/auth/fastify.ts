@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { certificateVerdictOf } from '../shared/client-certificate.ts';
 import type { AuthorizationServer } from './provider.ts';
 
 /**
@@ -37,6 +38,16 @@ export async function authorizationServerPlugin(
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    // A certificate was presented and refused (revoked, status unknown under fail-closed, foreign CA): the
+    // client is not authenticated, whichever method it registered (RFC 6749 §5.2, RFC 8705 §2).
+    const verdict = options.surface === 'mtls' ? certificateVerdictOf(request.raw) : undefined;
+    if (verdict && !verdict.trusted && (verdict.reason === 'revoked' || verdict.reason === 'untrusted')) {
+      request.log.info({ reason: verdict.reason }, 'client certificate refused at the authorization server');
+      return reply
+        .status(401)
+        .header('cache-control', 'no-store')
+        .send({ error: 'invalid_client', error_description: verdict.detail });
+    }
     reply.hijack();
     reply.raw.setHeader('x-fapi-interaction-id', request.id);
     await callback(request.raw, reply.raw);

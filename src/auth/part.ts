@@ -63,6 +63,11 @@ export interface AuthPartOptions {
    * call (so its 204 already holds on this instance); without it, we LISTEN for the NOTIFY ourselves.
    */
   onRevoked?: (handler: (intentId: string) => Promise<void>) => void;
+  /**
+   * Told when access tokens stop working before their expiry — one token revoked (RFC 7009), or every token
+   * of a client whose registration was deleted — so the API's token caches drop them on every instance.
+   */
+  onTokensRevoked?: (revocation: { token: string } | { clientId: string }) => Promise<void>;
 }
 
 export interface MountedAuthorizationServer {
@@ -148,7 +153,20 @@ export async function mountAuthorizationServer(
       { clock },
     ),
     clock,
+    ...(options.onTokensRevoked
+      ? { onDeleted: (clientId: string) => options.onTokensRevoked?.({ clientId }) ?? Promise.resolve() }
+      : {}),
   });
+  if (options.onTokensRevoked) {
+    const tokensRevoked = options.onTokensRevoked;
+    // oidc-provider destroys a token it revokes (RFC 7009) and tells of it; opaque tokens' value is their jti.
+    const tell = (token: { jti: string }) =>
+      void tokensRevoked({ token: token.jti }).catch((error: unknown) =>
+        context.logger?.error({ err: error }, 'announcing a revoked access token failed'),
+      );
+    server.provider.on('access_token.destroyed', tell);
+    server.provider.on('client_credentials.destroyed', tell);
+  }
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
   await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clientCertificateOf } from '../shared/client-certificate.ts';
+import { certificateVerdictOf, clientCertificateOf } from '../shared/client-certificate.ts';
 import { parseParticipantCertificate } from '../pki/index.ts';
 import { DirectoryError, errorBody } from './errors.ts';
 import { idPatterns } from './ids.ts';
@@ -401,8 +401,10 @@ export async function authenticate(
   const presented = clientCertificateOf(request.raw);
   const refuse = (description: string) => new DirectoryError(401, 'invalid_client_certificate', description);
   if (!presented) {
+    const verdict = certificateVerdictOf(request.raw);
+    const why = verdict && !verdict.trusted && verdict.reason !== 'missing' ? `${verdict.detail}; ` : '';
     throw refuse(
-      'present the transport certificate the directory issued you (mutual TLS); none trusted was presented',
+      `${why}present the transport certificate the directory issued you (mutual TLS); none trusted was presented`,
     );
   }
   const certificate = await service.certificateByThumbprint(presented.thumbprintS256);

@@ -31,11 +31,15 @@ export interface DirectoryPartOptions {
    * mounted beside the directory (`<browser URL>/.well-known/openid-configuration`). Default: in the sandbox.
    */
   registerSandboxBank?: boolean;
+  /** Told of each certificate revocation in this process, before the revoker gets its answer. */
+  onCertificateRevoked?: (serialNumber: string) => void;
 }
 
 export interface MountedDirectory {
   service: DirectoryService;
   revocation: RevocationPublisher;
+  /** The CA that issues participant certificates (PEM), whose OCSP and CRL `revocation` answers. */
+  issuingCaPem: string;
 }
 
 /**
@@ -77,6 +81,7 @@ export async function mountDirectory(
     addresses: directoryAddresses(urls.browser),
     environment: config.sandbox ? 'sandbox' : 'production',
     ...(options.keyOverlapDays !== undefined ? { keyOverlapDays: options.keyOverlapDays } : {}),
+    ...(options.onCertificateRevoked ? { onCertificateRevoked: options.onCertificateRevoked } : {}),
   });
   const revocation = new RevocationPublisher(service, issuer, clock);
   const apiContext = {
@@ -108,5 +113,5 @@ export async function mountDirectory(
       discoveryUrl: `${urls.browser}/.well-known/openid-configuration`,
     });
   }
-  return { service, revocation };
+  return { service, revocation, issuingCaPem: authorities.issuing.certificatePem };
 }

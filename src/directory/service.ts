@@ -86,6 +86,11 @@ export interface DirectoryServiceOptions {
   keyOverlapDays?: number;
   /** Validity of issued participant certificates. */
   certificateValidityDays?: number;
+  /**
+   * Told of each revocation in this process before `revoke` returns (other instances hear the NOTIFY), so
+   * the revoker's next request is already refused here.
+   */
+  onCertificateRevoked?: (serialNumber: string) => void;
 }
 
 const day = 24 * 60 * 60 * 1000;
@@ -123,6 +128,7 @@ export class DirectoryService {
   readonly environment: 'sandbox' | 'production';
   readonly #overlapMs: number;
   readonly #validityDays: number;
+  readonly #onRevoked: ((serialNumber: string) => void) | undefined;
 
   constructor(options: DirectoryServiceOptions) {
     this.#store = options.store;
@@ -134,6 +140,7 @@ export class DirectoryService {
     this.environment = options.environment;
     this.#overlapMs = (options.keyOverlapDays ?? 7) * day;
     this.#validityDays = options.certificateValidityDays ?? 397;
+    this.#onRevoked = options.onCertificateRevoked;
   }
 
   /** The platform's clock (tests move it). */
@@ -524,6 +531,7 @@ export class DirectoryService {
       )
       .returning();
     if (row) {
+      this.#onRevoked?.(row.serialNumber);
       // Every instance (and any revocation checker's cache) hears of it at once, not when answers expire.
       await this.#store.notify(
         revocationChannel,

@@ -7,4 +7,4 @@ export {
 } from './part.ts';
 export { ObError, obErrorBody, type ObErrorCode, type ObErrorResponse } from './errors.ts';
 export { API_BASES, readWriteUrl } from './http/wire.ts';
-export type { AccessTokenView, TokenSource } from './guard/index.ts';
+export type { AccessTokenView, TokenRevocation, TokenSource } from './guard/index.ts';

@@ -5,7 +5,12 @@ import { getIntent } from '../consent/index.ts';
 import { accountAccessConsents } from './ais/account-access-consents.ts';
 import { accountInformation } from './ais/account-information.ts';
 import { consentUsage } from './ais/consent-usage.ts';
-import { createGuardCaches, type GuardCaches, type TokenSource } from './guard/index.ts';
+import {
+  createGuardCaches,
+  type GuardCaches,
+  type TokenRevocation,
+  type TokenSource,
+} from './guard/index.ts';
 import { API_BASES } from './http/wire.ts';
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
@@ -26,6 +31,8 @@ export interface OpenBankingDependencies {
   notifyRevoked: RevocationNotifier;
   /** Registers a handler for revocations published anywhere. */
   onRevoked(handler: (intentId: string) => void): void;
+  /** Registers a handler for access tokens revoked anywhere (RFC 7009, DCR DELETE). */
+  onTokensRevoked(handler: (revocation: TokenRevocation) => void): void;
   /**
    * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
    * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
@@ -52,6 +59,7 @@ export async function mountOpenBanking(
     { clock, ...CACHE },
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
+  dependencies.onTokensRevoked((revocation) => caches.forgetTokens(revocation));
   const guard = { tokens: caches.tokens, intents: caches.intents, clock };
 
   const usage = consentUsage({ db: store.db, clock });

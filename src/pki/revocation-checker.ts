@@ -44,6 +44,12 @@ export interface RevocationVerdict {
   readonly problems: readonly string[];
   /** One sentence for logs and error messages. */
   readonly detail: string;
+  /**
+   * Until when this answer may be relied on: the OCSP answer's or CRL's nextUpdate, capped by the
+   * checker's maximum (for `unavailable`, the short retry delay). Callers that keep the verdict in a cache of
+   * their own keep it no longer than this.
+   */
+  readonly validUntil?: Date;
 }
 
 /** A refused certificate: revoked, or status unavailable under fail-closed. */
@@ -147,8 +153,7 @@ export class RevocationChecker {
                 detail: `"${subject}" is good (OCSP)`,
               }
             : revokedVerdict(subject, 'ocsp', answer.status.revokedAt, answer.status.reason, problems);
-        this.#remember(key, verdict, answer.nextUpdate);
-        return verdict;
+        return this.#remember(key, verdict, answer.nextUpdate);
       } catch (error) {
         problems.push(`OCSP ${url}: ${describe(error)}`);
       }
@@ -167,8 +172,7 @@ export class RevocationChecker {
               problems,
               detail: `"${subject}" is not on the CRL`,
             };
-        this.#remember(key, verdict, crl.nextUpdate);
-        return verdict;
+        return this.#remember(key, verdict, crl.nextUpdate);
       } catch (error) {
         problems.push(`CRL ${url}: ${describe(error)}`);
       }
@@ -183,11 +187,10 @@ export class RevocationChecker {
       problems,
       detail: `revocation status of "${subject}" is unavailable (${problems.join('; ')}); ${this.#failOpen ? 'accepted: this deployment fails open' : 'refused: fail-closed'}`,
     };
-    if (this.#unavailableCacheMilliseconds > 0) {
-      const until = this.#clock.now().getTime() + this.#unavailableCacheMilliseconds;
-      this.#answers.set(key, { value: unavailable, until });
-    }
-    return unavailable;
+    const until = this.#clock.now().getTime() + this.#unavailableCacheMilliseconds;
+    const remembered = { ...unavailable, validUntil: new Date(until) };
+    if (this.#unavailableCacheMilliseconds > 0) this.#answers.set(key, { value: remembered, until });
+    return remembered;
   }
 
   async #crl(url: string, issuer: x509.X509Certificate): Promise<VerifiedCrl> {
@@ -207,8 +210,11 @@ export class RevocationChecker {
     return nextUpdate ? Math.min(nextUpdate.getTime(), cap) : now; // no nextUpdate: not cached
   }
 
-  #remember(key: string, verdict: RevocationVerdict, nextUpdate: Date | undefined): void {
-    this.#answers.set(key, { value: verdict, until: this.#until(nextUpdate) });
+  #remember(key: string, verdict: RevocationVerdict, nextUpdate: Date | undefined): RevocationVerdict {
+    const until = this.#until(nextUpdate);
+    const remembered = { ...verdict, validUntil: new Date(until) };
+    this.#answers.set(key, { value: remembered, until });
+    return remembered;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type ClientCertificate,
 } from '../shared/client-certificate.ts';
 import { ChainValidationError, validateChain } from '../pki/index.ts';
+import type { CertificateStatusGate } from './certificate-status.ts';
 
 /**
  * Where the client certificate comes from. `direct`: the TLS handshake of our own listener (node has
@@ -21,18 +22,49 @@ export type ClientCertificateMode =
 
 export type CertificateOutcome =
   | { ok: true; certificate: ClientCertificate }
-  | { ok: false; reason: 'missing' | 'untrusted' | 'malformed'; detail: string; presented?: X509Certificate };
+  | {
+      ok: false;
+      reason: 'missing' | 'untrusted' | 'malformed' | 'revoked';
+      detail: string;
+      presented?: X509Certificate;
+    };
 
 export interface ClientCertificateResolver {
   resolve(request: FastifyRequest): Promise<CertificateOutcome>;
 }
 
+/**
+ * The chain is verified once per connection (direct) or per header value (proxy); the certificate's
+ * status (`status`) on every request, from its own cache, so a revocation holds on open connections too.
+ * Only a certificate that passes both is attached to the request.
+ */
 export function createClientCertificateResolver(
   mode: ClientCertificateMode,
   trustAnchors: readonly X509Certificate[],
   now: () => Date,
+  status?: CertificateStatusGate,
 ): ClientCertificateResolver {
-  return mode.mode === 'direct' ? directResolver() : proxyResolver(mode, trustAnchors, now);
+  const chain = mode.mode === 'direct' ? directResolver() : proxyResolver(mode, trustAnchors, now);
+  return {
+    async resolve(request) {
+      const outcome = await chain.resolve(request);
+      if (!outcome.ok || !status) {
+        if (outcome.ok) attachClientCertificate(request.raw, outcome.certificate);
+        return outcome;
+      }
+      const verdict = await status.check(outcome.certificate);
+      if (!verdict.accepted) {
+        return {
+          ok: false,
+          reason: verdict.revoked ? 'revoked' : 'untrusted',
+          detail: `the client certificate was refused: ${verdict.detail}`,
+          presented: outcome.certificate.x509,
+        };
+      }
+      attachClientCertificate(request.raw, outcome.certificate);
+      return outcome;
+    },
+  };
 }
 
 /** keep-alive: a connection's certificate is parsed once, not per request. */
@@ -47,7 +79,6 @@ function directResolver(): ClientCertificateResolver {
         outcome = fromTlsSocket(socket);
         perSocket.set(socket, outcome);
       }
-      if (outcome.ok) attachClientCertificate(request.raw, outcome.certificate);
       return outcome;
     },
   };
@@ -102,7 +133,6 @@ function proxyResolver(
         if (verdicts.size >= MAX_VERDICTS) verdicts.delete(verdicts.keys().next().value ?? '');
         verdicts.set(value, cached);
       }
-      if (cached.outcome.ok) attachClientCertificate(request.raw, cached.outcome.certificate);
       return cached.outcome;
     },
   };

@@ -111,6 +111,11 @@ export const configSchema = z.object({
   /** Revocation checks refuse a certificate when neither OCSP nor CRL answers, unless this is false. */
   revocationFailClosed: booleanFromText.default(true),
   /**
+   * The longest a client certificate's revocation status is kept before OCSP (or the CRL) is asked again;
+   * an answer's own nextUpdate shortens it, a revocation at the sandbox directory ends it at once.
+   */
+  revocationCacheSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
    * Whether JWKS may be fetched from loopback, private and other special-use addresses (a directory on an
    * internal network, tests); off, such fetches are refused (SSRF protection).
    */
@@ -149,6 +154,7 @@ export const environmentNames: Record<ConfigKey, string> = {
   logLevel: 'OBKIT_LOG_LEVEL',
   shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
   revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',
+  revocationCacheSeconds: 'OBKIT_REVOCATION_CACHE_SECONDS',
   outboundPrivateAddresses: 'OBKIT_OUTBOUND_PRIVATE_ADDRESSES',
   sandbox: 'OBKIT_SANDBOX',
 };

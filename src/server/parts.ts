@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { getCACertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
@@ -45,7 +46,17 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   let revocations: Promise<Revocations> | undefined;
   let scheduler: PaymentScheduler | undefined;
 
-  const directoryOf = (context: PartContext) => (directory ??= mountDirectory(context));
+  const directoryOf = (context: PartContext) =>
+    (directory ??= mountDirectory(context, {
+      onCertificateRevoked: (serialNumber) => context.certificateStatus.forgetSerial(serialNumber),
+    }).then((mounted) => {
+      // Certificates this directory issued are checked against it in process, never over the network.
+      context.certificateStatus.answerLocally(new X509Certificate(mounted.issuingCaPem), {
+        ocsp: (_url, requestDer) => mounted.revocation.ocsp(requestDer),
+        crl: () => mounted.revocation.crl(),
+      });
+      return mounted;
+    }));
   const revocationsOf = (context: PartContext) =>
     (revocations ??= createRevocations(context.store, (error) =>
       context.logger.error({ err: error }, 'a revocation handler failed'),
@@ -56,6 +67,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         mountAuthorizationServer(context, {
           ...registrationTrust(context),
           onRevoked: (handler) => hub.subscribe(handler),
+          onTokensRevoked: (revocation) => hub.publishTokens(revocation),
         }),
       )
       .then((mounted) => {
@@ -151,6 +163,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           },
           notifyRevoked: hub.publish,
           onRevoked: (handler) => hub.subscribe(handler),
+          onTokensRevoked: (handler) => hub.subscribeTokens(handler),
         });
       },
     },

@@ -1,13 +1,19 @@
+import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
+import { getCACertificates } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { readWriteUrl } from '../openbanking/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { revocationChannel } from '../directory/index.ts';
+import { httpRevocationFetchers } from '../pki/index.ts';
 import { openStore, type Store } from '../store/index.ts';
+import { createCertificateStatusGate, type CertificateStatusGate } from './certificate-status.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createSurface, type Surface } from './surface.ts';
-import { loadServerTls, type ServerTls } from './tls-material.ts';
+import { loadServerTls, readCertificateFiles, type ServerTls } from './tls-material.ts';
 
 /** What a part gets to mount itself: both surfaces and the shared services. */
 export interface PartContext {
@@ -19,6 +25,8 @@ export interface PartContext {
   browser: FastifyInstance;
   mtls: FastifyInstance;
   urls: PlatformUrls;
+  /** The status check every client certificate passes on every mutual-TLS request. */
+  certificateStatus: CertificateStatusGate;
   /** Registers work to do at shutdown, after the listeners have drained and before the store closes. */
   onClose(handler: () => Promise<void>): void;
 }
@@ -67,12 +75,14 @@ export async function startPlatform(options: {
   try {
     await store.migrate();
     const tls = await loadServerTls(config);
+    const certificateStatus = await startCertificateStatus(config, tls, store, clock, logger, closeHandlers);
     const clientCertificates = createClientCertificateResolver(
       config.mtlsMode === 'direct'
         ? { mode: 'direct' }
         : { mode: 'proxy', trustedProxies: config.trustedProxies, header: config.clientCertHeader },
       tls.trustAnchors,
       () => clock.now(),
+      certificateStatus,
     );
     const browser = await createSurface({ kind: 'browser', tls, logger, store });
     surfaces.push(browser);
@@ -99,6 +109,7 @@ export async function startPlatform(options: {
       browser: browser.app,
       mtls: mtls.app,
       urls,
+      certificateStatus,
       onClose: (handler) => closeHandlers.push(handler),
     };
     for (const part of options.parts) await part.mount(context);
@@ -120,4 +131,51 @@ export async function startPlatform(options: {
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/**
+ * The certificate status gate of this instance: responders reached over HTTPS trusting the system's CAs,
+ * the trust anchors and `jwksCaFiles`; the directory's revocation NOTIFY, from any instance, drops what it
+ * kept about the revoked certificate.
+ */
+async function startCertificateStatus(
+  config: Config,
+  tls: ServerTls,
+  store: Store,
+  clock: Clock,
+  logger: Logger,
+  closeHandlers: (() => Promise<void>)[],
+): Promise<CertificateStatusGate> {
+  const intermediates = readCertificateFiles(config.transportCaFiles).map((pem) => new X509Certificate(pem));
+  const agent = new Agent({
+    connect: {
+      ca: [
+        ...getCACertificates('system'),
+        ...getCACertificates('bundled'),
+        ...tls.ca,
+        ...readCertificateFiles(config.jwksCaFiles),
+      ],
+    },
+  });
+  closeHandlers.push(() => agent.close());
+  const gate = createCertificateStatusGate({
+    issuers: [...tls.trustAnchors, ...intermediates],
+    clock,
+    failOpen: !config.revocationFailClosed,
+    maxCacheSeconds: config.revocationCacheSeconds,
+    fetchers: httpRevocationFetchers({
+      fetch: ((url: string | URL, init?: object) =>
+        undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,
+    }),
+  });
+  const stop = await store.listen(revocationChannel, (payload) => {
+    try {
+      const { serialNumber } = JSON.parse(payload) as { serialNumber?: unknown };
+      if (typeof serialNumber === 'string') gate.forgetSerial(serialNumber);
+    } catch (error) {
+      logger.error({ err: error }, 'a certificate revocation notice could not be read');
+    }
+  });
+  closeHandlers.push(() => stop().catch(() => undefined));
+  return gate;
 }

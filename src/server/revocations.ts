@@ -1,39 +1,76 @@
 import { CONSENT_REVOKED_CHANNEL, type RevocationNotifier } from '../consent/index.ts';
+import type { TokenRevocation } from '../openbanking/index.ts';
 import type { Store } from '../store/index.ts';
 
+/** NOTIFY channel of access tokens revoked before their expiry, as JSON `TokenRevocation`. */
+export const TOKENS_REVOKED_CHANNEL = 'auth_tokens_revoked';
+
 /**
- * One place where a consent revocation fans out. `publish` runs this instance's handlers before it
- * returns (so the answer to the PSU or TPP who revoked already holds everywhere here), then NOTIFYs
- * every other instance through PostgreSQL, whose handlers run when the notification arrives. Handlers
- * are idempotent: an instance also hears its own notification.
+ * One place where revocations fan out: of a consent (its intent id), and of access tokens (one token by
+ * RFC 7009, or every token of a client whose registration was deleted). `publish…` runs this instance's
+ * handlers before it returns (so the answer to whoever revoked already holds everywhere here), then
+ * NOTIFYs every other instance through PostgreSQL, whose handlers run when the notification arrives.
+ * Handlers are idempotent: an instance also hears its own notification.
  */
 export interface Revocations {
   publish: RevocationNotifier;
   subscribe(handler: (intentId: string) => void | Promise<void>): void;
+  publishTokens(revocation: TokenRevocation): Promise<void>;
+  subscribeTokens(handler: (revocation: TokenRevocation) => void | Promise<void>): void;
 }
 
 export async function createRevocations(
   store: Store,
   onError: (error: unknown) => void,
 ): Promise<Revocations> {
-  const handlers: ((intentId: string) => void | Promise<void>)[] = [];
-  const runAll = async (intentId: string): Promise<void> => {
+  const consents = await fanOut<string>(store, CONSENT_REVOKED_CHANNEL, (intentId) => intentId, onError);
+  const tokens = await fanOut<TokenRevocation>(store, TOKENS_REVOKED_CHANNEL, readTokenRevocation, onError);
+  return {
+    publish: async (intentId) => consents.publish(intentId, intentId),
+    subscribe: consents.subscribe,
+    publishTokens: async (revocation) => tokens.publish(revocation, JSON.stringify(revocation)),
+    subscribeTokens: tokens.subscribe,
+  };
+}
+
+async function fanOut<T>(
+  store: Store,
+  channel: string,
+  read: (payload: string) => T | undefined,
+  onError: (error: unknown) => void,
+) {
+  const handlers: ((value: T) => void | Promise<void>)[] = [];
+  const runAll = async (value: T): Promise<void> => {
     for (const handler of handlers) {
       try {
-        await handler(intentId);
+        await handler(value);
       } catch (error) {
         onError(error);
       }
     }
   };
-  await store.listen(CONSENT_REVOKED_CHANNEL, (intentId) => void runAll(intentId));
+  await store.listen(channel, (payload) => {
+    const value = read(payload);
+    if (value !== undefined) void runAll(value);
+  });
   return {
-    async publish(intentId) {
-      await runAll(intentId);
-      await store.notify(CONSENT_REVOKED_CHANNEL, intentId);
+    async publish(value: T, payload: string): Promise<void> {
+      await runAll(value);
+      await store.notify(channel, payload);
     },
-    subscribe(handler) {
+    subscribe(handler: (value: T) => void | Promise<void>): void {
       handlers.push(handler);
     },
   };
+}
+
+function readTokenRevocation(payload: string): TokenRevocation | undefined {
+  try {
+    const value = JSON.parse(payload) as { token?: unknown; clientId?: unknown };
+    if (typeof value.token === 'string') return { token: value.token };
+    if (typeof value.clientId === 'string') return { clientId: value.clientId };
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }

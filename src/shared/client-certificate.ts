@@ -48,7 +48,7 @@ export type CertificateVerdict =
   | { trusted: true; certificate: ClientCertificate }
   | {
       trusted: false;
-      reason: 'missing' | 'untrusted' | 'malformed';
+      reason: 'missing' | 'untrusted' | 'malformed' | 'revoked';
       detail: string;
       presented?: X509Certificate;
     };

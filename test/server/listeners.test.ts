@@ -32,8 +32,15 @@ function derHeader(pem: string): string {
   return `:${base64}:`;
 }
 
+/**
+ * These certificates come straight from the CA, naming no OCSP responder or CRL: the listener's chain
+ * handling is what is tested here, so the platform accepts a status it cannot obtain (fail open). The
+ * fail-closed default is tested below, and revocation itself in trust-every-call.test.ts.
+ */
+const FAIL_OPEN = { OBKIT_REVOCATION_FAIL_CLOSED: 'false' };
+
 describe('mTLS listener, direct mode', async () => {
-  const platform = await startTestPlatform({ parts: [whoAmI] });
+  const platform = await startTestPlatform({ parts: [whoAmI], env: FAIL_OPEN });
   const ca = splitPemCertificates(platform.tls.ca.join('\n'));
   const authorities = await loadOrCreateSandboxAuthorities(join(platform.dataDir, 'pki'));
   const trusted = await issueClientCertificate(authorities.issuing, { commonName: 'tpp-trusted' });
@@ -104,7 +111,7 @@ describe('mTLS listener, direct mode', async () => {
 describe('mTLS listener, proxy mode', async () => {
   const platform = await startTestPlatform({
     parts: [whoAmI],
-    env: { OBKIT_MTLS_MODE: 'proxy', OBKIT_TRUSTED_PROXIES: '127.0.0.1' },
+    env: { OBKIT_MTLS_MODE: 'proxy', OBKIT_TRUSTED_PROXIES: '127.0.0.1', ...FAIL_OPEN },
   });
   const ca = splitPemCertificates(platform.tls.ca.join('\n'));
   const authorities = await loadOrCreateSandboxAuthorities(join(platform.dataDir, 'pki'));
@@ -250,6 +257,26 @@ describe('malformed request lines', async () => {
     const response = await call(httpsClient(ca), `${platform.urls.browser}/things/%E0%A4%A`);
     assert.equal(response.status, 400);
     assert.equal((response.body as { Code: string }).Code, '400');
+  });
+});
+
+describe('mTLS listener, fail closed (the default)', async () => {
+  const platform = await startTestPlatform({ parts: [whoAmI] });
+  const ca = splitPemCertificates(platform.tls.ca.join('\n'));
+  const authorities = await loadOrCreateSandboxAuthorities(join(platform.dataDir, 'pki'));
+  const unverifiable = await issueClientCertificate(authorities.issuing, { commonName: 'tpp-no-status' });
+
+  it('refuses a certificate of the trusted CA whose revocation status cannot be obtained', async () => {
+    const identity = {
+      certificatePem: unverifiable.certificatePem,
+      privateKeyPem: unverifiable.privateKeyPem,
+    };
+    const response = await call(httpsClient(ca, identity), `${platform.urls.mtls}/whoami`);
+    assert.equal(response.status, 401);
+    const body = response.body as { Errors: { ErrorCode: string; Message: string }[] };
+    assert.equal(body.Errors[0]?.ErrorCode, 'UK.OBIE.Header.Invalid');
+    assert.match(body.Errors[0]?.Message ?? '', /names no OCSP responder and no CRL distribution point/);
+    assert.match(body.Errors[0]?.Message ?? '', /fail-closed/);
   });
 });
 

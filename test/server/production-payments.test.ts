@@ -70,6 +70,9 @@ const bankEnv = {
     { issuer: DIRECTORY_ISSUER, jwksUri: 'https://127.0.0.1:1/directory.jwks' },
   ]),
   OBKIT_SCHEDULER_INTERVAL_MS: '100',
+  // The TPP certificate above names no OCSP responder or CRL; what this file tests is which APIs mount, so
+  // the bank accepts a status it cannot obtain. Revocation at a production bank: production-registration.test.ts.
+  OBKIT_REVOCATION_FAIL_CLOSED: 'false',
 };
 const signingEnv = {
   OBKIT_SIGNING_KEY_FILE: files.signingKey,

@@ -485,7 +485,7 @@ describe('a TPP registers by DCR at a production-configured bank and uses the pa
     assertValidResponse(DCR_SPEC, '/register', 'post', 400, response.body);
     const body = response.body as DcrError;
     assert.equal(body.error, 'unapproved_software_statement');
-    assert.match(body.error_description, /transport certificate is not trusted/);
+    assert.match(body.error_description, /not issued by a configured CA/);
   });
 
   it('refuses a transport certificate of a CA the bank does not trust at all, before DCR', async () => {

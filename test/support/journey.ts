@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { selectParts } from '../../src/server/parts.ts';
 import type { Clock } from '../../src/shared/clock.ts';
+import type { Store } from '../../src/store/index.ts';
 import { connectToBank, type BankConnection } from '../../src/tpp/bank.ts';
 import { readBundle, type Bundle, type Role } from '../../src/tpp/bundle.ts';
 import { createHttpClient } from '../../src/tpp/http.ts';
@@ -41,10 +42,15 @@ export interface Tpp {
 }
 
 export async function startSandbox(
-  options: { clock?: Clock; env?: Record<string, string> } = {},
+  options: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    instanceOf?: { dataDir: string; store: Store };
+  } = {},
 ): Promise<Sandbox> {
   const platform = await startTestPlatform({
     parts: selectParts('all'),
+    ...(options.instanceOf ? { instanceOf: options.instanceOf } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.env ? { env: options.env } : {}),
   });

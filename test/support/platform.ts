@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/server/config.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { startPlatform, type Part, type RunningPlatform } from '../../src/server/platform.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.ts';
+import type { Store } from '../../src/store/index.ts';
 import { createTestStore } from './store.ts';
 
 export { ManualClock };
@@ -21,9 +22,15 @@ export interface TestPlatform extends RunningPlatform {
  * Stopped (and its data directory removed) when the calling test or suite ends.
  */
 export async function startTestPlatform(
-  options: { parts?: readonly Part[]; env?: Record<string, string>; clock?: Clock } = {},
+  options: {
+    parts?: readonly Part[];
+    env?: Record<string, string>;
+    clock?: Clock;
+    /** Another instance of an existing platform: its data directory (PKI, keys) and an open store on its database. */
+    instanceOf?: { dataDir: string; store: Store };
+  } = {},
 ): Promise<TestPlatform> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'obkit-test-'));
+  const dataDir = options.instanceOf?.dataDir ?? mkdtempSync(join(tmpdir(), 'obkit-test-'));
   const config = loadConfig({
     env: {
       OBKIT_DATA_DIR: dataDir,
@@ -38,11 +45,11 @@ export async function startTestPlatform(
     logger: createLogger(config),
     clock: options.clock ?? systemClock,
     parts: options.parts ?? [],
-    store: await createTestStore(),
+    store: options.instanceOf?.store ?? (await createTestStore()),
   });
   after(async () => {
     await platform.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.instanceOf) rmSync(dataDir, { recursive: true, force: true });
   });
   return { ...platform, config, dataDir };
 }

@@ -77,6 +77,8 @@ export interface RegistrationOptions {
   requestMaxAgeSeconds?: number;
   /** Allowed clock skew for `iat`/`exp`. Default 30 s. */
   clockToleranceSeconds?: number;
+  /** Told when a registration was deleted with its tokens, so that caches of them drop them everywhere. */
+  onDeleted?: (clientId: string) => Promise<void>;
 }
 
 type Claims = Record<string, unknown>;
@@ -676,5 +678,6 @@ export class Registrar {
         );
       await tx.delete(authModels).where(sql`${authModels.payload} ->> 'clientId' = ${clientId}`);
     });
+    await this.#options.onDeleted?.(clientId);
   }
 }

@@ -1,6 +1,6 @@
 import type { Intent } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
-import type { AccessTokenView, IntentSource, TokenSource } from './types.ts';
+import type { AccessTokenView, IntentSource, TokenRevocation, TokenSource } from './types.ts';
 
 /**
  * The API hot path must not hit the database for every request: token and consent look-ups are cached
@@ -64,8 +64,8 @@ export interface GuardCaches {
   intents: IntentSource;
   /** Drops the intent and every token resting on it (a revocation, a status change). */
   forgetIntent(intentId: string): void;
-  /** Drops one token (RFC 7009 revocation). */
-  forgetToken(token: string): void;
+  /** Drops one token (RFC 7009 revocation), or every token of a client (registration deleted). */
+  forgetTokens(revocation: TokenRevocation): void;
   clear(): void;
 }
 
@@ -99,8 +99,9 @@ export function createGuardCaches(
       intents.delete(intentId);
       tokens.deleteWhere((token) => token?.intentId === intentId);
     },
-    forgetToken(token) {
-      tokens.delete(token);
+    forgetTokens(revocation) {
+      if ('token' in revocation) tokens.delete(revocation.token);
+      else tokens.deleteWhere((token) => token?.clientId === revocation.clientId);
     },
     clear() {
       tokens.clear();

@@ -6,5 +6,6 @@ export type {
   GuardDependencies,
   GuardState,
   IntentSource,
+  TokenRevocation,
   TokenSource,
 } from './types.ts';

@@ -23,6 +23,12 @@ export interface TokenSource {
   find(token: string): Promise<AccessTokenView | undefined>;
 }
 
+/**
+ * Tokens that stopped working before their expiry: one access token (RFC 7009 revocation), or every token
+ * of a client (its registration deleted). `token` is the token's value.
+ */
+export type TokenRevocation = { token: string } | { clientId: string };
+
 /** Reads an intent for the guard; a cache may stand in front of the store. */
 export interface IntentSource {
   find(intentId: string): Promise<Intent | undefined>;
