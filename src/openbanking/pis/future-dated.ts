@@ -353,7 +353,13 @@ function mount<I extends Initiation>(
       context,
       request,
       reply,
-      { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
+      // International kinds keep their quote with the intent, so the PSU is shown exactly what the TPP was quoted.
+      {
+        kind: type.intentKind,
+        clientId,
+        data: type.international ? { ...body.Data, Quote: quote } : body.Data,
+        risk: body.Risk,
+      },
       (intent) => paymentConsentBody(intent, `${base}${type.consents}/${intent.id}`, undefined, quote),
     );
   });
