@@ -48,6 +48,8 @@ describe('the dashboard tells what the bank did with each payment', async () => 
     );
     assert.doesNotMatch(textOf(list.body), /Completed/);
     assert.match(list.body, /<span class="state rejected">Rejected<\/span>/);
+    assert.doesNotMatch(card, /withdraw/i, 'a payment cannot be withdrawn, nor expires when withdrawn');
+    assert.match(card, /Details and history/);
   });
 
   it('a payment the bank made reads Paid', () => {

@@ -58,6 +58,11 @@ export function canWithdraw(intent: Intent, now: Date): boolean {
   return KIND_INFO[intent.kind].revocable && consentState(intent, now, []) === 'Active';
 }
 
+/** Whether the card's consent can be withdrawn now (the page says so only then). */
+function withdrawable(card: ConsentCard): boolean {
+  return KIND_INFO[card.intent.kind].revocable && card.state === 'Active';
+}
+
 export interface ConsentCard {
   intent: Intent;
   state: ConsentState;
@@ -171,10 +176,14 @@ export function dashboardPage(frame: PageFrame, page: DashboardPage): string {
                         <dt>Last used</dt>
                         <dd>${when(card.intent.lastUsedAt, 'never')}</dd>
                       </div>
-                      <div>
-                        <dt>Expires</dt>
-                        <dd>${when(card.intent.expiresAt, 'when you withdraw it')}</dd>
-                      </div>
+                      ${
+                        withdrawable(card) || card.intent.expiresAt
+                          ? html`<div>
+                              <dt>Expires</dt>
+                              <dd>${when(card.intent.expiresAt, 'when you withdraw it')}</dd>
+                            </div>`
+                          : ''
+                      }
                       <div>
                         <dt>Accounts</dt>
                         <dd>${accountNames(card.accounts, card.intent.accountIds)}</dd>
@@ -188,7 +197,9 @@ export function dashboardPage(frame: PageFrame, page: DashboardPage): string {
                           : ''
                       }
                     </dl>
-                    <a href="${page.base}/consents/${card.intent.id}">Details, history and withdrawal</a>
+                    <a href="${page.base}/consents/${card.intent.id}"
+                      >${withdrawable(card) ? 'Details, history and withdrawal' : 'Details and history'}</a
+                    >
                   </li>`,
               )}
             </ul>
