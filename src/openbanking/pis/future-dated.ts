@@ -4,6 +4,7 @@ import {
   createScheduledPayment,
   createStandingOrder,
   getAccount,
+  getPayment,
   getScheduledPayment,
   getStandingOrder,
   newPaymentId,
@@ -44,6 +45,7 @@ import {
   debtorOf,
   paymentConsentBody,
   type PaymentsContext,
+  rejectionText,
   stageConsent,
   submissionChecks,
   submitOnce,
@@ -166,6 +168,8 @@ const scheduled: FutureDated<ScheduledInitiation> = {
   },
   async report(db, payment) {
     const bank = await getScheduledPayment(db, payment.id);
+    // The bank keeps the execution (and why it was refused) beside the resource.
+    const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
     const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
     return {
       status,
@@ -179,7 +183,9 @@ const scheduled: FutureDated<ScheduledInitiation> = {
                 StatusDetail: {
                   Status: 'Rejected',
                   StatusReason: 'ProprietaryRejection',
-                  StatusReasonDescription: 'Rejected by the bank when due (e.g. insufficient funds)',
+                  StatusReasonDescription: execution
+                    ? `When due: ${rejectionText(execution.reason)}`
+                    : 'Rejected by the bank when due',
                 },
               }
             : {}),
