@@ -11,11 +11,11 @@ import type { Queryable } from '../store/index.ts';
 import { schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
-import { balanceOf, internalAccountId, type LedgerContext } from './ledger.ts';
+import { balanceOf, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
-import { payCreditor, type ExternalPayout } from './schedules.ts';
+import { payCreditor, settlementStatus, type ExternalPayout } from './schedules.ts';
 
-const { bankPayments } = schema;
+const { bankPayments, bankScheduledPayments, bankStandingOrders } = schema;
 
 export type PaymentRecord = typeof bankPayments.$inferSelect;
 
@@ -158,11 +158,7 @@ export async function executePayment(
         external: input.external,
       });
       entryId = entry.id;
-      // Through clearing (of any currency): the money left the bank; otherwise a creditor here was credited.
-      const clearing = internalAccountId('clearing', '');
-      status = entry.postings.some((posting) => posting.accountId.startsWith(clearing))
-        ? 'AcceptedSettlementCompleted'
-        : 'AcceptedCreditSettlementCompleted';
+      status = settlementStatus(entry);
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       status = 'Rejected';
@@ -189,6 +185,113 @@ export async function listPaymentsForConsent(db: Queryable, consentId: string): 
     .from(bankPayments)
     .where(eq(bankPayments.consentId, consentId))
     .orderBy(asc(bankPayments.createdAt), asc(bankPayments.id));
+}
+
+/** Why the bank rejected a payment (its `reason`, a bank error code), in words for the customer and the TPP. */
+export function describeRejection(reason: string | null | undefined): string {
+  switch (reason) {
+    case 'insufficient-funds':
+      return 'Insufficient funds: there was not enough money in the account';
+    case 'account-not-enabled':
+      return 'The account cannot make payments';
+    case 'currency-mismatch':
+      return 'The account does not hold the payment currency';
+    default:
+      return `Rejected by the bank${reason ? ` (${reason})` : ''}`;
+  }
+}
+
+/** What became of a payment, in the customer's terms. */
+export type PaymentOutcomeStatus = 'Paid' | 'Pending' | 'Rejected' | 'Scheduled' | 'Cancelled';
+
+export interface PaymentOutcome {
+  /** The payment, or the execution of a future-dated instruction or a file's transaction (`<id>:<n>`). */
+  id: string;
+  kind: PaymentKind;
+  amountMinor: bigint;
+  currency: string;
+  status: PaymentOutcomeStatus;
+  /** Rejected: the bank error code (see `describeRejection`). */
+  reason: string | undefined;
+  /** When it was paid, rejected or last changed; Scheduled and Cancelled: when it is (was) due. */
+  at: Date;
+}
+
+const FUTURE_DATED: readonly string[] = [
+  'domestic-scheduled',
+  'international-scheduled',
+  'domestic-standing-order',
+  'international-standing-order',
+];
+
+/**
+ * Every payment made or due under a consent, from the bank's records, oldest first: each payment's real
+ * status (paid, pending, rejected with the reason), each execution of a scheduled payment or standing
+ * order, each transaction of a file, and the next payment a scheduled payment or standing order will make.
+ */
+export async function paymentOutcomesUnderConsent(
+  db: Queryable,
+  consentId: string,
+): Promise<PaymentOutcome[]> {
+  const rows = await listPaymentsForConsent(db, consentId);
+  const ids = new Set(rows.map((row) => row.id));
+  const outcomes: PaymentOutcome[] = [];
+  for (const row of rows) {
+    const base = { id: row.id, kind: row.kind as PaymentKind, currency: row.currency };
+    const execution = row.id.includes(':');
+    if (!execution && row.kind === 'file') continue; // the file itself: its transactions are the payments
+    if (!execution && FUTURE_DATED.includes(row.kind)) {
+      if (row.kind.endsWith('scheduled')) {
+        const [scheduled] = await db
+          .select()
+          .from(bankScheduledPayments)
+          .where(eq(bankScheduledPayments.id, row.id));
+        if (!scheduled || ids.has(`${row.id}:1`)) continue;
+        const status: PaymentOutcomeStatus | undefined =
+          scheduled.status === 'Pending'
+            ? 'Scheduled'
+            : scheduled.status === 'Cancelled'
+              ? 'Cancelled'
+              : scheduled.status === 'Executed'
+                ? 'Paid'
+                : 'Rejected';
+        outcomes.push({
+          ...base,
+          amountMinor: scheduled.amountMinor,
+          status,
+          reason: undefined,
+          at: scheduled.scheduledAt,
+        });
+      } else {
+        const [order] = await db.select().from(bankStandingOrders).where(eq(bankStandingOrders.id, row.id));
+        const amountMinor = order?.nextPaymentMinor ?? order?.firstPaymentMinor;
+        if (order?.status === 'Active' && order.nextPaymentAt && amountMinor)
+          outcomes.push({
+            ...base,
+            id: `${row.id}:${order.paymentsMade + 1}`,
+            amountMinor,
+            status: 'Scheduled',
+            reason: undefined,
+            at: order.nextPaymentAt,
+          });
+      }
+      continue;
+    }
+    outcomes.push({
+      ...base,
+      amountMinor: row.amountMinor,
+      status:
+        row.status === 'Rejected'
+          ? 'Rejected'
+          : row.status.startsWith('Accepted') && row.status.endsWith('SettlementCompleted')
+            ? 'Paid'
+            : 'Pending',
+      reason: row.status === 'Rejected' ? (row.reason ?? undefined) : undefined,
+      at: row.statusUpdatedAt,
+    });
+  }
+  // The next payment of a standing order comes after those it made.
+  return outcomes.sort((a, b) => Number(a.status === 'Scheduled') - Number(b.status === 'Scheduled'));
 }
 
 /**

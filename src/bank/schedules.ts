@@ -18,11 +18,17 @@ import {
   InvalidStateError,
 } from './errors.ts';
 import { findAccountByIdentification, type ScheduledPayment, type StandingOrder } from './customers.ts';
-import { postExternalDebit, postTransfer, type LedgerContext, type PostedEntry } from './ledger.ts';
+import {
+  internalAccountId,
+  postExternalDebit,
+  postTransfer,
+  type LedgerContext,
+  type PostedEntry,
+} from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { OB_FREQUENCY } from '../shared/ob-frequency.ts';
 
-const { bankAccounts, bankScheduledPayments, bankStandingOrders } = schema;
+const { bankAccounts, bankPayments, bankScheduledPayments, bankStandingOrders } = schema;
 const DAY = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------------
@@ -338,6 +344,59 @@ export async function payCreditor(
   });
 }
 
+/**
+ * The OB status of a payment `payCreditor` paid: AcceptedSettlementCompleted when the money left through
+ * clearing (of any currency), AcceptedCreditSettlementCompleted when a creditor here was credited.
+ */
+export function settlementStatus(
+  entry: PostedEntry,
+): 'AcceptedSettlementCompleted' | 'AcceptedCreditSettlementCompleted' {
+  const clearing = internalAccountId('clearing', '');
+  return entry.postings.some((posting) => posting.accountId.startsWith(clearing))
+    ? 'AcceptedSettlementCompleted'
+    : 'AcceptedCreditSettlementCompleted';
+}
+
+/**
+ * Keeps the outcome of one execution of a future-dated instruction beside the TPP's payment resource of
+ * the same id, as `<id>:<n>` (as a file payment keeps its transactions), so that the customer and the TPP
+ * can be told what happened to each payment: paid, or rejected with the reason. An instruction set up
+ * without a payment resource (not through the API) keeps none.
+ */
+async function recordExecution(
+  tx: Queryable,
+  ctx: LedgerContext,
+  instructionId: string,
+  paymentNumber: number,
+  amount: { amountMinor: bigint; currency: string },
+  result: Attempt,
+): Promise<void> {
+  if (result.duplicate) return;
+  const [instruction] = await tx.select().from(bankPayments).where(eq(bankPayments.id, instructionId));
+  if (!instruction) return;
+  const now = ctx.clock.now();
+  await tx
+    .insert(bankPayments)
+    .values({
+      id: `${instructionId}:${paymentNumber}`,
+      kind: instruction.kind,
+      consentId: instruction.consentId,
+      clientId: instruction.clientId,
+      customerId: instruction.customerId,
+      debtorAccountId: instruction.debtorAccountId,
+      amountMinor: amount.amountMinor,
+      currency: amount.currency,
+      status:
+        result.status === 'Executed' ? (result.settlement ?? 'AcceptedSettlementCompleted') : 'Rejected',
+      statusUpdatedAt: now,
+      reason: result.reason ?? null,
+      entryId: result.entryId ?? null,
+      request: { InstructionId: instructionId, PaymentNumber: paymentNumber },
+      createdAt: now,
+    })
+    .onConflictDoNothing();
+}
+
 export interface ExecutionOutcome {
   kind: 'scheduled-payment' | 'standing-order';
   /** The scheduled payment's or standing order's id. */
@@ -391,7 +450,8 @@ export async function runDuePayments(
         .update(bankScheduledPayments)
         .set({ status: result.status, entryId: result.entryId ?? null })
         .where(eq(bankScheduledPayments.id, id));
-      return { kind: 'scheduled-payment' as const, id, ...result };
+      await recordExecution(tx, ctx, id, 1, payment, result);
+      return { kind: 'scheduled-payment' as const, id, ...outcomeOf(result) };
     });
     if (outcome) outcomes.push(outcome);
   }
@@ -436,7 +496,8 @@ export async function runDuePayments(
             status: next ? 'Active' : 'Inactive',
           })
           .where(eq(bankStandingOrders.id, id));
-        return { kind: 'standing-order' as const, id, paymentNumber, ...result };
+        await recordExecution(tx, ctx, id, paymentNumber, { amountMinor, currency: order.currency }, result);
+        return { kind: 'standing-order' as const, id, paymentNumber, ...outcomeOf(result) };
       });
       if (!outcome) break;
       outcomes.push(outcome);
@@ -469,20 +530,38 @@ function following(order: StandingOrder, made: number): { at: Date; amountMinor:
   return { at, amountMinor };
 }
 
+interface Attempt {
+  status: 'Executed' | 'Rejected';
+  entryId?: string;
+  reason?: string;
+  /** How an execution paid now settled (not known for one paid before, `duplicate`). */
+  settlement?: ReturnType<typeof settlementStatus>;
+  /** The origin had already posted: this payment was paid before. */
+  duplicate?: true;
+}
+
+function outcomeOf(result: Attempt): Pick<ExecutionOutcome, 'status' | 'entryId' | 'reason'> {
+  return {
+    status: result.status,
+    ...(result.entryId ? { entryId: result.entryId } : {}),
+    ...(result.reason ? { reason: result.reason } : {}),
+  };
+}
+
 async function attempt(
   tx: Queryable,
   ctx: LedgerContext,
   input: Parameters<typeof payCreditor>[2],
-): Promise<{ status: 'Executed' | 'Rejected'; entryId?: string; reason?: string }> {
+): Promise<Attempt> {
   try {
     const entry = await payCreditor(tx, ctx, {
       ...input,
       kind: input.external ? `international-${input.kind}` : input.kind,
     });
-    return { status: 'Executed', entryId: entry.id };
+    return { status: 'Executed', entryId: entry.id, settlement: settlementStatus(entry) };
   } catch (error) {
     if (error instanceof DuplicateOriginError)
-      return { status: 'Executed', ...(error.entryId ? { entryId: error.entryId } : {}) };
+      return { status: 'Executed', duplicate: true, ...(error.entryId ? { entryId: error.entryId } : {}) };
     if (error instanceof BankError) return { status: 'Rejected', reason: error.code };
     throw error;
   }

@@ -1,11 +1,20 @@
 import {
+  describeRejection,
   findCustomerByUsername,
+  fromMinor,
   getCustomer,
   listCustomerAccounts,
+  paymentOutcomesUnderConsent,
   type CustomerAccount,
 } from '../bank/index.ts';
 import type { Queryable } from '../store/index.ts';
-import type { AccountIdentification, CustomerDirectory, PsuAccount, PsuCustomer } from './customers.ts';
+import type {
+  AccountIdentification,
+  CustomerDirectory,
+  PsuAccount,
+  PsuCustomer,
+  PsuPayment,
+} from './customers.ts';
 
 /** The consent app's view of the bank core (src/bank): customers by username, their accounts with balances. */
 export function bankCustomerDirectory(db: Queryable): CustomerDirectory {
@@ -22,6 +31,16 @@ export function bankCustomerDirectory(db: Queryable): CustomerDirectory {
     },
     async listCustomerAccounts(customerId) {
       return (await listCustomerAccounts(db, customerId)).map(toPsuAccount);
+    },
+    async listConsentPayments(consentId) {
+      return (await paymentOutcomesUnderConsent(db, consentId)).map((outcome): PsuPayment => ({
+        id: outcome.id,
+        amount: fromMinor(outcome.amountMinor, outcome.currency),
+        currency: outcome.currency,
+        status: outcome.status,
+        ...(outcome.status === 'Rejected' ? { reason: describeRejection(outcome.reason) } : {}),
+        at: outcome.at,
+      }));
     },
   };
 }

@@ -31,10 +31,26 @@ export interface PsuAccount {
   subType?: string;
 }
 
+/** A payment made (or due) under a consent, as the bank recorded it. */
+export interface PsuPayment {
+  id: string;
+  /** Decimal string in `currency`, e.g. `"5000.00"`: what left (or would leave) the account. */
+  amount: string;
+  currency: string;
+  /** Paid, Pending, Rejected; Scheduled (due at `at`), Cancelled. */
+  status: 'Paid' | 'Pending' | 'Rejected' | 'Scheduled' | 'Cancelled';
+  /** Why it was rejected, in words, when it was. */
+  reason?: string;
+  /** When it was paid, rejected or last changed; Scheduled and Cancelled: when it is (was) due. */
+  at: Date;
+}
+
 export interface CustomerDirectory {
   findCustomerByUsername(username: string): Promise<PsuCustomer | undefined>;
   getCustomer(id: string): Promise<PsuCustomer | undefined>;
   listCustomerAccounts(customerId: string): Promise<PsuAccount[]>;
+  /** Every payment made or due under a consent, oldest first, with its real outcome. */
+  listConsentPayments(consentId: string): Promise<PsuPayment[]>;
 }
 
 function isObject(value: unknown): value is JsonObject {

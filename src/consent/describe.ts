@@ -150,17 +150,50 @@ function push(facts: Fact[], label: string, value: string | undefined): void {
   if (value) facts.push({ label, value });
 }
 
-function chargesOf(data: JsonObject): string | undefined {
-  const charges = data['Charges'];
-  if (!Array.isArray(charges) || charges.length === 0) return undefined;
+const CHARGE_BEARERS: Record<string, string> = {
+  BorneByDebtor: 'paid by you',
+  BorneByCreditor: 'paid by the payee',
+  Shared: 'shared between you and the payee',
+  FollowingServiceLevel: 'as the payment scheme sets',
+};
+
+/**
+ * The charges the bank quoted to the TPP when it staged the consent (`Data.Quote.Charges`, kept with the
+ * intent); "None" when it quoted none. Domestic and file payments carry no quote and no charge.
+ */
+function chargesOf(data: JsonObject): string {
+  const charges = obj(data['Quote'])['Charges'];
+  if (!Array.isArray(charges) || charges.length === 0) return 'None';
   return charges
     .map((charge) => {
       const c = obj(charge);
       const amount = money(c['Amount']) ?? 'an amount';
       const bearer = str(c['ChargeBearer']);
-      return bearer ? `${amount} (${bearer})` : amount;
+      return bearer ? `${amount}, ${CHARGE_BEARERS[bearer] ?? bearer}` : amount;
     })
-    .join(', ');
+    .join('; ');
+}
+
+/**
+ * The exchange rate as quoted to the TPP (`Data.Quote.ExchangeRateInformation`): "1 GBP = 1.165 EUR
+ * (indicative)". Without a quoted rate (no conversion), the rate type the TPP asked for, if any.
+ */
+function exchangeRateOf(data: JsonObject, initiation: JsonObject): string | undefined {
+  const quoted = obj(obj(data['Quote'])['ExchangeRateInformation']);
+  const rate = quoted['ExchangeRate'];
+  const unit = str(quoted['UnitCurrency']);
+  const to = str(initiation['CurrencyOfTransfer']);
+  if ((typeof rate === 'number' || typeof rate === 'string') && unit && to) {
+    const type = str(quoted['RateType']);
+    return `1 ${unit} = ${String(rate)} ${to}${type ? ` (${type.toLowerCase()})` : ''}`;
+  }
+  if (data['Quote'] !== undefined) return undefined;
+  const asked = obj(initiation['ExchangeRateInformation']);
+  const askedType = str(asked['RateType']);
+  const askedRate = asked['ExchangeRate'];
+  return typeof askedRate === 'number' || typeof askedRate === 'string'
+    ? `${String(askedRate)} (${askedType ?? 'agreed'})`
+    : askedType && `${askedType} rate`;
 }
 
 function expirySentence(expiresAt: Date | undefined): string {
@@ -195,15 +228,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       push(facts, 'Amount', amount);
       if (intent.kind.startsWith('international')) {
         push(facts, 'Paid in', str(initiation['CurrencyOfTransfer']));
-        const rate = obj(initiation['ExchangeRateInformation']);
-        const rateValue = rate['ExchangeRate'];
-        push(
-          facts,
-          'Exchange rate',
-          typeof rateValue === 'number' || typeof rateValue === 'string'
-            ? `${String(rateValue)} (${str(rate['RateType']) ?? 'agreed'})`
-            : str(rate['RateType']) && `${str(rate['RateType'])} rate`,
-        );
+        push(facts, 'Exchange rate', exchangeRateOf(data, initiation));
       }
       push(facts, 'To', payee(initiation));
       push(facts, 'Reference', reference(initiation));
@@ -214,7 +239,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
           ? dateOf(initiation['RequestedExecutionDateTime'], true)
           : 'Straight away',
       );
-      push(facts, 'Charges', chargesOf(data) ?? 'None');
+      push(facts, 'Charges', chargesOf(data));
       const what = intent.kind.includes('scheduled') ? 'schedule a payment' : 'make a payment';
       return {
         headline: `${tppName} asks to ${what}${amount ? ` of ${amount}` : ''} from your account.`,
@@ -234,6 +259,10 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       push(facts, 'First payment date', dateOf(initiation['FirstPaymentDateTime']));
       push(facts, 'Regular payment', money(initiation['RecurringPaymentAmount']));
       push(facts, 'Final payment', money(initiation['FinalPaymentAmount']));
+      if (intent.kind === 'international-standing-order') {
+        push(facts, 'Paid in', str(initiation['CurrencyOfTransfer']));
+        push(facts, 'Exchange rate', exchangeRateOf(data, initiation));
+      }
       const count = initiation['NumberOfPayments'];
       push(
         facts,
@@ -243,7 +272,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       );
       push(facts, 'To', payee(initiation));
       push(facts, 'Reference', reference(initiation));
-      push(facts, 'Charges', chargesOf(data) ?? 'None');
+      push(facts, 'Charges', chargesOf(data));
       return { headline: `${tppName} asks to set up a standing order from your account.`, groups: [], facts };
     }
     case 'file-payment': {
@@ -262,7 +291,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       push(facts, 'File', str(initiation['FileReference']));
       push(facts, 'File type', str(initiation['FileType']));
       push(facts, 'Date', dateOf(initiation['RequestedExecutionDateTime'], true) ?? 'Straight away');
-      push(facts, 'Charges', chargesOf(data) ?? 'None');
+      push(facts, 'Charges', chargesOf(data));
       return {
         headline: `${tppName} asks to make a batch of payments from your account.`,
         groups: [],

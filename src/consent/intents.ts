@@ -31,7 +31,10 @@ export interface Intent {
   clientId: string;
   status: IntentStatus;
   statusUpdatedAt: Date;
-  /** The OB request's `Data`, as staged. */
+  /**
+   * The OB request's `Data`, as staged. International payment consents add `Quote`: the `Charges` and
+   * `ExchangeRateInformation` the bank quoted to the TPP at staging, as the TPP received them.
+   */
   data: JsonObject;
   /** The OB request's `Risk`, as staged. */
   risk: JsonObject;

@@ -163,7 +163,7 @@ describe('consent dashboard', () => {
     assert.match(words, /Corner Shop/);
     assert.match(words, /Access to account information Active/);
     assert.match(words, /Confirmation of available funds Active/);
-    assert.match(words, /A payment Completed/);
+    assert.match(words, /A payment Submitted/, 'consumed, and no payment recorded: no outcome claimed');
     assert.match(words, /Granted 1 January 2026 at 09:00 \(UK time\)/);
     assert.match(words, /Last used 1 January 2026 at 10:00/);
     assert.match(words, /Expires 30 June 2026/);
@@ -191,7 +191,7 @@ describe('consent dashboard', () => {
     assert.equal((await browser.get('/dashboard/consents/not-an-id')).statusCode, 404);
     const payment = text((await browser.get(`/dashboard/consents/${w.ids.pdc}`)).body);
     assert.doesNotMatch(payment, /Withdraw access/, 'a payment consent cannot be withdrawn');
-    assert.match(payment, /Payment made/);
+    assert.match(payment, /Payment instruction sent by Acme Budget/);
   });
 
   it('withdraws after confirmation: Revoked, audited as the PSU, the notifier told; CSRF enforced', async () => {

@@ -126,15 +126,34 @@ describe('intents in plain words', () => {
           Creditor: { Name: 'Hans' },
           CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'DE89370400440532013000' },
         },
-        Charges: [
-          { ChargeBearer: 'Shared', Type: 'UK.OBIE.CHAPSOut', Amount: { Amount: '1.50', Currency: 'GBP' } },
-        ],
+        Quote: {
+          Charges: [
+            {
+              ChargeBearer: 'Shared',
+              Type: 'UK.OBIE.CHAPSOut',
+              Amount: { Amount: '1.50', Currency: 'GBP' },
+            },
+          ],
+          ExchangeRateInformation: { UnitCurrency: 'GBP', ExchangeRate: 1.165, RateType: 'Indicative' },
+        },
       }),
     );
     assert.equal(intl['Amount'], '€100.00');
     assert.equal(intl['To'], 'Hans (IBAN DE89 3704 0044 0532 0130 00)');
-    assert.equal(intl['Charges'], '£1.50 (Shared)');
-    assert.equal(intl['Exchange rate'], 'Indicative rate');
+    assert.equal(intl['Charges'], '£1.50, shared between you and the payee');
+    assert.equal(intl['Exchange rate'], '1 GBP = 1.165 EUR (indicative)');
+    const unquoted = facts(
+      intent('international-payment', {
+        Initiation: {
+          InstructedAmount: { Amount: '100', Currency: 'GBP' },
+          CurrencyOfTransfer: 'GBP',
+          CreditorAccount: { SchemeName: 'UK.OBIE.IBAN', Identification: 'DE89370400440532013000' },
+        },
+        Quote: {},
+      }),
+    );
+    assert.equal(unquoted['Charges'], 'None', 'a quote without charges');
+    assert.equal(unquoted['Exchange rate'], undefined, 'no conversion, no rate');
 
     const file = facts(
       intent('file-payment', {

@@ -130,6 +130,13 @@ describe('domestic scheduled payments', () => {
       `/domestic-scheduled-payments/${String(made.body.Data?.DomesticScheduledPaymentId)}/payment-details`,
     );
     assert.deepEqual(statuses(details), ['Rejected']);
+    const entry = (
+      details.body.Data?.PaymentStatus as { StatusDetail?: { StatusReasonDescription?: string } }[]
+    )[0];
+    assert.equal(
+      entry?.StatusDetail?.StatusReasonDescription,
+      'When due: Insufficient funds: there was not enough money in the account',
+    );
     valid('/domestic-scheduled-payments/x/payment-details', 'get', details);
   });
 

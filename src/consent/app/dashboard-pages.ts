@@ -1,5 +1,5 @@
-import type { PsuAccount } from '../customers.ts';
-import { formatDateTime, type IntentDescription } from '../describe.ts';
+import type { PsuAccount, PsuPayment } from '../customers.ts';
+import { formatDate, formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
 import type { AuditEntry, Intent } from '../intents.ts';
 import { KIND_INFO } from '../kinds.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -7,16 +7,33 @@ import { csrfField, describedRequest, layout, type PageFrame, type Tpp } from '.
 
 /** The consent dashboard's pages: every consent the PSU granted, per TPP, its history, and withdrawal. */
 
-export type ConsentState = 'Active' | 'Expired' | 'Withdrawn' | 'Completed' | 'Declined' | 'Not yet approved';
+/** What became of a payment consent once used: its payments' real outcome, from the bank's records. */
+export type PaymentState =
+  | 'Paid'
+  | 'Pending'
+  | 'Rejected'
+  | 'Partly rejected'
+  | 'Scheduled'
+  | 'Cancelled'
+  | 'Set up'
+  | 'Ended'
+  | 'Submitted';
 
-export function consentState(intent: Intent, now: Date): ConsentState {
+export type ConsentState =
+  'Active' | 'Expired' | 'Withdrawn' | 'Declined' | 'Not yet approved' | PaymentState;
+
+/**
+ * The state the PSU reads. A used (Consumed) payment consent reads as what happened to its payments, never
+ * just "completed": a rejected payment reads Rejected.
+ */
+export function consentState(intent: Intent, now: Date, payments: readonly PsuPayment[]): ConsentState {
   switch (intent.status) {
     case 'Authorised':
       return intent.expiresAt && intent.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Active';
     case 'Revoked':
       return 'Withdrawn';
     case 'Consumed':
-      return 'Completed';
+      return paymentState(intent, payments);
     case 'Rejected':
       return 'Declined';
     default:
@@ -24,15 +41,34 @@ export function consentState(intent: Intent, now: Date): ConsentState {
   }
 }
 
+function paymentState(intent: Intent, payments: readonly PsuPayment[]): PaymentState {
+  // Nothing recorded: the bank has the instruction, and no outcome to tell.
+  if (payments.length === 0) return 'Submitted';
+  if (intent.kind.endsWith('standing-order'))
+    return payments.some((p) => p.status === 'Scheduled') ? 'Set up' : 'Ended';
+  const count = (status: PsuPayment['status']) => payments.filter((p) => p.status === status).length;
+  if (count('Pending') > 0) return 'Pending';
+  for (const status of ['Scheduled', 'Cancelled', 'Rejected'] as const)
+    if (count(status) === payments.length) return status;
+  return count('Rejected') > 0 ? 'Partly rejected' : 'Paid';
+}
+
 /** Whether the PSU can withdraw it here: revocable kinds, while Authorised and unexpired. */
 export function canWithdraw(intent: Intent, now: Date): boolean {
-  return KIND_INFO[intent.kind].revocable && consentState(intent, now) === 'Active';
+  return KIND_INFO[intent.kind].revocable && consentState(intent, now, []) === 'Active';
+}
+
+/** Whether the card's consent can be withdrawn now (the page says so only then). */
+function withdrawable(card: ConsentCard): boolean {
+  return KIND_INFO[card.intent.kind].revocable && card.state === 'Active';
 }
 
 export interface ConsentCard {
   intent: Intent;
   state: ConsentState;
   accounts: PsuAccount[];
+  /** The payments made or due under it, oldest first (none for other kinds). */
+  payments: PsuPayment[];
 }
 
 export interface TppConsents {
@@ -55,8 +91,47 @@ function accountNames(accounts: PsuAccount[], ids: string[]): string {
 }
 
 function stateBadge(state: ConsentState): SafeHtml {
-  const tone = state === 'Active' ? 'active' : 'ended';
+  const tone = ['Active', 'Paid', 'Scheduled', 'Set up'].includes(state)
+    ? 'active'
+    : state === 'Rejected' || state === 'Partly rejected'
+      ? 'rejected'
+      : 'ended';
   return html`<span class="state ${tone}">${state}</span>`;
+}
+
+/** One payment in words: "£5,000.00 rejected on 2 March 2026 at 10:00 (UK time): Insufficient funds: …". */
+export function describePayment(payment: PsuPayment): string {
+  const amount = formatMoney(payment.amount, payment.currency);
+  switch (payment.status) {
+    case 'Paid':
+      return `${amount} paid on ${formatDateTime(payment.at)}`;
+    case 'Pending':
+      return `${amount} pending since ${formatDateTime(payment.at)}`;
+    case 'Rejected':
+      return `${amount} rejected on ${formatDateTime(payment.at)}: ${payment.reason ?? 'Rejected by the bank'}`;
+    case 'Scheduled':
+      return `${amount} due on ${formatDate(payment.at)}`;
+    case 'Cancelled':
+      return `${amount} cancelled (was due on ${formatDate(payment.at)})`;
+  }
+}
+
+/** The payments of a consent in one line for its card: the only one, or counts, the latest and the next. */
+function paymentsSummary(payments: readonly PsuPayment[]): string | undefined {
+  const done = payments.filter((p) => p.status !== 'Scheduled');
+  const next = payments.find((p) => p.status === 'Scheduled');
+  const parts: string[] = [];
+  const last = done.at(-1);
+  if (done.length === 1 && last) parts.push(describePayment(last));
+  else if (last) {
+    const counts = (['Paid', 'Pending', 'Rejected', 'Cancelled'] as const)
+      .map((status) => [status, done.filter((p) => p.status === status).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([status, n]) => `${n} ${status.toLowerCase()}`);
+    parts.push(`${counts.join(', ')}; latest: ${describePayment(last)}`);
+  }
+  if (next) parts.push(`next: ${describePayment(next)}`);
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 export interface DashboardPage {
@@ -101,16 +176,30 @@ export function dashboardPage(frame: PageFrame, page: DashboardPage): string {
                         <dt>Last used</dt>
                         <dd>${when(card.intent.lastUsedAt, 'never')}</dd>
                       </div>
-                      <div>
-                        <dt>Expires</dt>
-                        <dd>${when(card.intent.expiresAt, 'when you withdraw it')}</dd>
-                      </div>
+                      ${
+                        withdrawable(card) || card.intent.expiresAt
+                          ? html`<div>
+                              <dt>Expires</dt>
+                              <dd>${when(card.intent.expiresAt, 'when you withdraw it')}</dd>
+                            </div>`
+                          : ''
+                      }
                       <div>
                         <dt>Accounts</dt>
                         <dd>${accountNames(card.accounts, card.intent.accountIds)}</dd>
                       </div>
+                      ${
+                        paymentsSummary(card.payments) !== undefined
+                          ? html`<div>
+                              <dt>${card.payments.length === 1 ? 'Payment' : 'Payments'}</dt>
+                              <dd>${paymentsSummary(card.payments)}</dd>
+                            </div>`
+                          : ''
+                      }
                     </dl>
-                    <a href="${page.base}/consents/${card.intent.id}">Details, history and withdrawal</a>
+                    <a href="${page.base}/consents/${card.intent.id}"
+                      >${withdrawable(card) ? 'Details, history and withdrawal' : 'Details and history'}</a
+                    >
                   </li>`,
               )}
             </ul>
@@ -140,7 +229,7 @@ function eventWords(entry: AuditEntry, tppName: string): string {
     case 'rejected':
       return entry.actor === 'psu' ? 'Declined by you' : 'Declined by the bank';
     case 'consumed':
-      return 'Payment made';
+      return `Payment instruction sent by ${tppName}`;
     case 'revoked':
       return entry.actor === 'psu'
         ? 'Withdrawn by you'
@@ -150,6 +239,50 @@ function eventWords(entry: AuditEntry, tppName: string): string {
     case 'used':
       return `Used by ${tppName}${detail}`;
   }
+}
+
+function outcomeWords(payment: PsuPayment): string {
+  switch (payment.status) {
+    case 'Rejected':
+      return `Rejected: ${payment.reason ?? 'Rejected by the bank'}`;
+    case 'Scheduled':
+      return 'Due';
+    default:
+      return payment.status;
+  }
+}
+
+/** Each payment the bank made, rejected or will make under the consent, with its outcome. */
+function paymentsTable(payments: readonly PsuPayment[]): SafeHtml {
+  return html`<h2>Payments</h2>
+    <table class="history payments">
+      <caption class="hint">
+        What the bank did with each payment, oldest first
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Amount</th>
+          <th scope="col">Outcome</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${payments.map(
+          (payment) =>
+            html`<tr>
+              <td>
+                ${
+                  payment.status === 'Scheduled' || payment.status === 'Cancelled'
+                    ? formatDate(payment.at)
+                    : formatDateTime(payment.at)
+                }
+              </td>
+              <td>${formatMoney(payment.amount, payment.currency)}</td>
+              <td>${outcomeWords(payment)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }
 
 /** At most this many history lines are shown, newest first. */
@@ -166,7 +299,17 @@ export interface ConsentDetailsPage {
 
 export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): string {
   const { card, description } = page;
-  const newestFirst = [...page.history].reverse().slice(0, HISTORY_LINES);
+  // The bank's outcome of each payment joins the consent's own history, after what happened at the same time.
+  const lines = [
+    ...page.history.map((entry) => ({ at: entry.at, words: eventWords(entry, page.tpp.name) })),
+    ...card.payments
+      .filter((payment) => payment.status !== 'Scheduled' && payment.status !== 'Cancelled')
+      .map((payment) => ({ at: payment.at, words: `Payment of ${describePayment(payment)}` })),
+  ];
+  const chronological = lines
+    .map((line, order) => ({ ...line, order }))
+    .sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order);
+  const newestFirst = chronological.reverse().slice(0, HISTORY_LINES);
   return layout(
     frame,
     `${page.tpp.name}: ${KIND_INFO[card.intent.kind].label}`,
@@ -186,10 +329,11 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
             </p>`
           : ''
       }
+      ${card.payments.length > 0 ? paymentsTable(card.payments) : ''}
       <h2>History</h2>
       <table class="history">
         <caption class="hint">
-          Newest first${page.history.length > HISTORY_LINES ? html`, the latest ${HISTORY_LINES}` : ''}
+          Newest first${lines.length > HISTORY_LINES ? html`, the latest ${HISTORY_LINES}` : ''}
         </caption>
         <thead>
           <tr>
@@ -199,10 +343,10 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
         </thead>
         <tbody>
           ${newestFirst.map(
-            (entry) =>
+            (line) =>
               html`<tr>
-                <td>${formatDateTime(entry.at)}</td>
-                <td>${eventWords(entry, page.tpp.name)}</td>
+                <td>${formatDateTime(line.at)}</td>
+                <td>${line.words}</td>
               </tr>`,
           )}
         </tbody>

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../store/index.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
-import type { CustomerDirectory, PsuAccount, PsuCustomer } from '../customers.ts';
+import type { CustomerDirectory, PsuAccount, PsuCustomer, PsuPayment } from '../customers.ts';
 import { describeIntent } from '../describe.ts';
+import { KIND_INFO } from '../kinds.ts';
 import {
   getIntent,
   IntentTransitionError,
@@ -101,6 +102,11 @@ export async function consentDashboard(
     return { name: known?.name ?? clientId, logoUri: known?.logoUri };
   }
 
+  /** What the bank did with the payments made under a payment consent (none for other kinds). */
+  async function paymentsOf(intent: Intent): Promise<PsuPayment[]> {
+    return KIND_INFO[intent.kind].scope === 'payments' ? customers.listConsentPayments(intent.id) : [];
+  }
+
   /** The customer's own consent, or a 404 page (never tells whether someone else's exists). */
   async function ownConsent(
     reply: FastifyReply,
@@ -145,7 +151,8 @@ export async function consentDashboard(
         group = { clientId: intent.clientId, tpp: await tppOf(intent.clientId), consents: [] };
         groups.set(intent.clientId, group);
       }
-      group.consents.push({ intent, state: consentState(intent, now), accounts });
+      const payments = await paymentsOf(intent);
+      group.consents.push({ intent, state: consentState(intent, now, payments), accounts, payments });
     }
     const query = request.query as { revoked?: unknown };
     const revoked =
@@ -188,13 +195,19 @@ export async function consentDashboard(
     const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
     if (!own) return reply;
     const now = clock.now();
+    const payments = await paymentsOf(own.intent);
     return page(
       reply,
       200,
       consentDetailsPage(frame, {
         base,
         tpp: own.tpp,
-        card: { intent: own.intent, state: consentState(own.intent, now), accounts: own.accounts },
+        card: {
+          intent: own.intent,
+          state: consentState(own.intent, now, payments),
+          accounts: own.accounts,
+          payments,
+        },
         description: describeIntent(own.intent, own.tpp.name),
         history: await listAudit(ctx.db, own.intent.id),
         withdrawable: canWithdraw(own.intent, now),

@@ -340,6 +340,7 @@ form.cancel button { margin-top: 0.75rem; }
 .state { display: inline-block; margin-left: 0.5rem; padding: 0 0.5rem; border-radius: 1rem; font-size: 0.875rem; font-weight: 700; border: 1px solid currentColor; }
 .state.active { color: #0a6b2d; }
 .state.ended { color: var(--muted); }
+.state.rejected { color: var(--error); }
 .notice { border-left: 4px solid #0a6b2d; padding-left: 0.75rem; font-weight: 600; }
 .consents { list-style: none; padding: 0; }
 .consent { border: 1px solid var(--line); border-radius: 0.25rem; padding: 0.75rem 1rem; margin: 0.75rem 0; }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  describeRejection,
   findAccountByIdentification,
   getAccount,
   isAccountHolder,
@@ -146,6 +147,9 @@ export function debtorOf(account: AccountRecord): Record<string, string> {
   return { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: account.id, Name: account.name };
 }
 
+/** Why the bank rejected a payment, as TPPs and customers are told (one wording, the bank's). */
+export const rejectionText = describeRejection;
+
 /** A payment's OBWritePaymentDetailsResponse1 Data.PaymentStatus entry. */
 export function paymentStatusDetail(payment: PaymentRecord, at: string): Record<string, unknown> {
   return {
@@ -162,19 +166,6 @@ export function paymentStatusDetail(payment: PaymentRecord, at: string): Record<
         }
       : {}),
   };
-}
-
-export function rejectionText(reason: string | null): string {
-  switch (reason) {
-    case 'insufficient-funds':
-      return 'Insufficient funds on the debtor account';
-    case 'account-not-enabled':
-      return 'The debtor account cannot make payments';
-    case 'currency-mismatch':
-      return 'The debtor account does not hold the payment currency';
-    default:
-      return `Rejected by the bank${reason ? ` (${reason})` : ''}`;
-  }
 }
 
 export function clientIdOf(request: FastifyRequest): string {

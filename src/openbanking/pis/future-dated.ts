@@ -4,6 +4,7 @@ import {
   createScheduledPayment,
   createStandingOrder,
   getAccount,
+  getPayment,
   getScheduledPayment,
   getStandingOrder,
   newPaymentId,
@@ -44,6 +45,7 @@ import {
   debtorOf,
   paymentConsentBody,
   type PaymentsContext,
+  rejectionText,
   stageConsent,
   submissionChecks,
   submitOnce,
@@ -166,6 +168,8 @@ const scheduled: FutureDated<ScheduledInitiation> = {
   },
   async report(db, payment) {
     const bank = await getScheduledPayment(db, payment.id);
+    // The bank keeps the execution (and why it was refused) beside the resource.
+    const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
     const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
     return {
       status,
@@ -179,7 +183,9 @@ const scheduled: FutureDated<ScheduledInitiation> = {
                 StatusDetail: {
                   Status: 'Rejected',
                   StatusReason: 'ProprietaryRejection',
-                  StatusReasonDescription: 'Rejected by the bank when due (e.g. insufficient funds)',
+                  StatusReasonDescription: execution
+                    ? `When due: ${rejectionText(execution.reason)}`
+                    : 'Rejected by the bank when due',
                 },
               }
             : {}),
@@ -353,7 +359,13 @@ function mount<I extends Initiation>(
       context,
       request,
       reply,
-      { kind: type.intentKind, clientId, data: body.Data, risk: body.Risk },
+      // International kinds keep their quote with the intent, so the PSU is shown exactly what the TPP was quoted.
+      {
+        kind: type.intentKind,
+        clientId,
+        data: type.international ? { ...body.Data, Quote: quote } : body.Data,
+        risk: body.Risk,
+      },
       (intent) => paymentConsentBody(intent, `${base}${type.consents}/${intent.id}`, undefined, quote),
     );
   });

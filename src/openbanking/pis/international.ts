@@ -80,18 +80,15 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
       const clientId = guarded(request).token.clientId;
       const body = parseBody(consentSchema, request.body);
       const terms = termsFor(body.Data.Initiation, await stagingCurrency(context, body.Data.Initiation));
+      const quote = quoteFields(terms, 'Indicative');
       return stageConsent(
         context,
         request,
         reply,
-        { kind: 'international-payment', clientId, data: body.Data, risk: body.Risk },
+        // The quote is kept with the intent, so the PSU is shown exactly what the TPP was quoted.
+        { kind: 'international-payment', clientId, data: { ...body.Data, Quote: quote }, risk: body.Risk },
         (intent) =>
-          paymentConsentBody(
-            intent,
-            `${base}/international-payment-consents/${intent.id}`,
-            undefined,
-            quoteFields(terms, 'Indicative'),
-          ),
+          paymentConsentBody(intent, `${base}/international-payment-consents/${intent.id}`, undefined, quote),
       );
     },
   );

@@ -21,7 +21,10 @@ const ts = (name: string) => timestamp(name, { withTimezone: true });
 export const bankPayments = pgTable(
   'bank_payments',
   {
-    /** The OB payment id (DomesticPaymentId, DomesticVRPId, …), at most 40 characters. */
+    /**
+     * The OB payment id (DomesticPaymentId, DomesticVRPId, …), at most 40 characters; `<id>:<n>` for a file's
+     * transaction n, or the n-th execution of a scheduled payment or standing order (never an API resource).
+     */
     id: text('id').primaryKey(),
     /** `domestic` | `domestic-vrp` | … */
     kind: text('kind').notNull(),
