@@ -11,9 +11,10 @@ describe('Account Information: an expired consent', async () => {
   const sandbox = await startSandbox({ clock });
 
   it('reads until the consent expires, then every data endpoint refuses it with an OB error', async () => {
-    const tpp = await sandbox.tpp('ais-expiry', ['AISP']);
-    // The bank's clock is frozen; the TPP signs with the real time: bring them together first.
+    // The bank's clock is frozen since start-up; the TPP signs (DCR, request objects) with the real time:
+    // bring them together first, or a slow start-up makes the registration look issued in the future.
     clock.set(new Date());
+    const tpp = await sandbox.tpp('ais-expiry', ['AISP']);
     const expires = new Date(clock.now().getTime() + 5 * 60_000);
     const consent = await authorise(sandbox, tpp, {
       permissions: ALL_ACCOUNT_PERMISSIONS,
