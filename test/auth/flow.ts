@@ -253,20 +253,13 @@ async function follow(
       url = new URL(location, url).toString();
       continue;
     }
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      parsed = { error: `unparsable body: ${body.slice(0, 200)}` };
-    }
+    const shown = errorShownOnPage(body);
     return {
       params: {},
       errorPage: {
         status: response.statusCode,
-        error: String(parsed['error']),
-        ...(typeof parsed['error_description'] === 'string'
-          ? { description: parsed['error_description'] }
-          : {}),
+        error: shown.error ?? `not an error page: ${body.slice(0, 200)}`,
+        ...(shown.description !== undefined ? { description: shown.description } : {}),
       },
       codeVerifier,
       state,
@@ -274,6 +267,34 @@ async function follow(
     };
   }
   throw new Error('too many redirects');
+}
+
+function unescapeHtml(text: string): string {
+  const entities: Record<string, string> = {
+    '&amp;': '&',
+    '&lt;': '<',
+    '&gt;': '>',
+    '&quot;': '"',
+    '&#39;': "'",
+    '&#96;': '`',
+  };
+  return text.replace(/&(?:amp|lt|gt|quot|#39|#96);/g, (entity) => entities[entity] ?? entity);
+}
+
+/** The OAuth error and description the error page shows the app's developer (src/consent/app/pages.ts). */
+export function errorShownOnPage(page: string): { error?: string; description?: string; reference?: string } {
+  const pick = (pattern: RegExp) => {
+    const found = pattern.exec(page)?.[1];
+    return found === undefined ? undefined : unescapeHtml(found);
+  };
+  const error = pick(/<code id="error-code">([^<]*)<\/code>/);
+  const description = pick(/<span id="error-description">([^<]*)<\/span>/);
+  const reference = pick(/<code id="reference">([^<]*)<\/code>/);
+  return {
+    ...(error !== undefined ? { error } : {}),
+    ...(description !== undefined ? { description } : {}),
+    ...(reference !== undefined ? { reference } : {}),
+  };
 }
 
 /** The OAuth error an authorization request ended in, wherever it surfaced. */
