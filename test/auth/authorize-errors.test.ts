@@ -3,7 +3,8 @@ import { randomBytes, randomUUID, type webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair } from 'jose';
 import { request } from 'undici';
-import { errorShownOnPage, requestObject, stageIntent, startFlowHarness } from './flow.ts';
+import { assertErrorPage, type PageResponse } from '../support/error-page.ts';
+import { requestObject, stageIntent, startFlowHarness } from './flow.ts';
 
 /**
  * Errors a person sees at /authorize: when the error cannot go back to the app, an accessible HTML page
@@ -24,26 +25,8 @@ describe('/authorize errors a person sees', async () => {
     return { status: response.statusCode, headers: response.headers, body: await response.body.text() };
   }
 
-  /** The page's shape: HTML, in English, a heading, the error announced, the reference, what to do. */
-  function assertErrorPage(
-    response: Awaited<ReturnType<typeof get>>,
-    status: number,
-    error: string,
-  ): ReturnType<typeof errorShownOnPage> {
-    assert.equal(response.status, status, response.body);
-    assert.match(String(response.headers['content-type']), /^text\/html; charset=utf-8/);
-    assert.equal(response.headers['location'], undefined, 'not redirected');
-    assert.match(response.body, /^<!doctype html>/i);
-    assert.match(response.body, /<html lang="en">/);
-    assert.match(response.body, /<h1>[^<]+<\/h1>/);
-    assert.match(response.body, /<p role="alert">[^<]+<\/p>/);
-    assert.match(response.body, /go back to the app/i);
-    assert.doesNotMatch(response.body, /\bat .+:\d+:\d+/, 'no stack trace');
-    assert.match(String(response.headers['content-security-policy']), /default-src 'none'/);
-    const shown = errorShownOnPage(response.body);
-    assert.equal(shown.error, error);
-    assert.equal(shown.reference, response.headers['x-fapi-interaction-id'], 'the interaction id is shown');
-    return shown;
+  function assertOAuthErrorPage(response: PageResponse, status: number, error: string): void {
+    assert.equal(assertErrorPage(response, status).error, error);
   }
 
   /** A by-value authorization URL whose outer query names a registered redirect URI and a state. */
@@ -78,7 +61,7 @@ describe('/authorize errors a person sees', async () => {
   it('a request object with a bad signature: 400 page, not redirected, no state anywhere', async () => {
     const { url, state, outerState } = await authorizeUrl({ signingKey: strangerKey });
     const response = await get(url);
-    assertErrorPage(response, 400, 'invalid_request_object');
+    assertOAuthErrorPage(response, 400, 'invalid_request_object');
     for (const value of [state, outerState]) {
       assert.ok(!response.body.includes(value), 'the unverified state is not echoed');
       assert.ok(!JSON.stringify(response.headers).includes(value), 'nor in any header');
@@ -88,14 +71,14 @@ describe('/authorize errors a person sees', async () => {
   it('a request object failing a claim check before its signature is checked (no exp): kept on the page', async () => {
     const { url, state } = await authorizeUrl({ overrides: { exp: undefined } });
     const response = await get(url);
-    assertErrorPage(response, 400, 'invalid_request_object');
+    assertOAuthErrorPage(response, 400, 'invalid_request_object');
     assert.ok(!response.body.includes(state));
   });
 
   it("a request object naming another client than the query's: kept on the page", async () => {
     const { url, state } = await authorizeUrl({ overrides: { client_id: b.clientId, iss: b.clientId } });
     const response = await get(url);
-    assertErrorPage(response, 400, 'invalid_request_object');
+    assertOAuthErrorPage(response, 400, 'invalid_request_object');
     assert.ok(!response.body.includes(state));
   });
 
@@ -103,7 +86,7 @@ describe('/authorize errors a person sees', async () => {
     const stranger = { ...a, clientId: `unknown-${randomUUID()}` };
     const { url, state } = await authorizeUrl({ tpp: stranger });
     const response = await get(url);
-    assertErrorPage(response, 400, 'invalid_client');
+    assertOAuthErrorPage(response, 400, 'invalid_client');
     assert.ok(!response.body.includes(state));
   });
 
@@ -127,7 +110,7 @@ describe('/authorize errors a person sees', async () => {
 
   it('resuming an authorization without its session: the expired page, not JSON', async () => {
     const response = await get(`${h.browserUrl}/authorize/${randomBytes(16).toString('base64url')}`);
-    assertErrorPage(response, 400, 'invalid_request');
+    assertOAuthErrorPage(response, 400, 'invalid_request');
     assert.match(response.body, /This page has expired/);
   });
 });

@@ -8,6 +8,7 @@ import { authorise, createIntent, type Intent } from '../../src/consent/intents.
 import type { IntentKind } from '../../src/consent/kinds.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
+import { errorShownOnPage } from '../support/error-page.ts';
 import { startHarness, type Harness, type Tpp } from './harness.ts';
 
 /**
@@ -267,34 +268,6 @@ async function follow(
     };
   }
   throw new Error('too many redirects');
-}
-
-function unescapeHtml(text: string): string {
-  const entities: Record<string, string> = {
-    '&amp;': '&',
-    '&lt;': '<',
-    '&gt;': '>',
-    '&quot;': '"',
-    '&#39;': "'",
-    '&#96;': '`',
-  };
-  return text.replace(/&(?:amp|lt|gt|quot|#39|#96);/g, (entity) => entities[entity] ?? entity);
-}
-
-/** The OAuth error and description the error page shows the app's developer (src/consent/app/pages.ts). */
-export function errorShownOnPage(page: string): { error?: string; description?: string; reference?: string } {
-  const pick = (pattern: RegExp) => {
-    const found = pattern.exec(page)?.[1];
-    return found === undefined ? undefined : unescapeHtml(found);
-  };
-  const error = pick(/<code id="error-code">([^<]*)<\/code>/);
-  const description = pick(/<span id="error-description">([^<]*)<\/span>/);
-  const reference = pick(/<code id="reference">([^<]*)<\/code>/);
-  return {
-    ...(error !== undefined ? { error } : {}),
-    ...(description !== undefined ? { description } : {}),
-    ...(reference !== undefined ? { reference } : {}),
-  };
 }
 
 /** The OAuth error an authorization request ended in, wherever it surfaced. */
