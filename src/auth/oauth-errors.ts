@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 import { SECURITY_HEADERS } from '../consent/app/http.ts';
-import { errorPage, type PageFrame } from '../consent/app/pages.ts';
+import { errorPage, type ErrorPage, type PageFrame } from '../consent/app/pages.ts';
 
 /**
  * How the authorization server's errors reach their reader, in one place:
@@ -140,17 +140,25 @@ const NOT_ACCEPTED: PeopleText = {
 const WHAT_TO_DO =
   'Close this page and go back to the app to start again. If it keeps happening, contact the app and quote the reference below.';
 
-export interface ErrorRenderingOptions {
+export interface ErrorPagesOptions {
   /** Where the consent app lives (its stylesheet is shared). */
   interactionBaseUrl: string;
   bankName: string;
+  /** The browser paths the provider serves: a request under them that no route answers gets a 404 page. */
+  browserPaths: readonly string[];
 }
 
-/**
- * oidc-provider's `renderError`: at `/authorize` and its resume step, the consent app's error page; elsewhere
- * (an API client that prefers HTML) the RFC 6749 body. Never the `state`, never a trace.
- */
-export function renderErrorResponse(options: ErrorRenderingOptions) {
+export interface ErrorPages {
+  /**
+   * oidc-provider's `renderError`: at `/authorize` and its resume step, the consent app's error page;
+   * elsewhere (an API client that prefers HTML) the RFC 6749 body. Never the `state`, never a trace.
+   */
+  renderError(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
+  /** Koa middleware (`provider.use`): a 404 page, not Koa's "Not Found", under the browser paths. */
+  notFound(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void>;
+}
+
+export function createErrorPages(options: ErrorPagesOptions): ErrorPages {
   const frame: PageFrame = {
     mountPath: `${options.interactionBaseUrl}/interaction`,
     bankName: options.bankName,
@@ -163,22 +171,37 @@ export function renderErrorResponse(options: ErrorRenderingOptions) {
       `style-src 'self' ${new URL(options.interactionBaseUrl).origin}`,
     ),
   };
-  return async (ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void> => {
-    const description = typeof out.error_description === 'string' ? out.error_description : undefined;
-    if (!BROWSER_ROUTES.has(ctx.oidc?.route ?? '')) {
-      ctx.type = 'application/json; charset=utf-8';
-      ctx.body = { error: out.error, ...(description ? { error_description: description } : {}) };
-      return;
-    }
-    const text = error instanceof errors.SessionNotFound ? EXPIRED : (FOR_PEOPLE[out.error] ?? NOT_ACCEPTED);
+
+  function sendPage(ctx: KoaContextWithOIDC, page: ErrorPage): void {
     const reference = ctx.res.getHeader(INTERACTION_ID);
     ctx.set(headers);
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = errorPage(frame, {
-      ...text,
-      details: [WHAT_TO_DO],
+      ...page,
+      details: [...(page.details ?? []), WHAT_TO_DO],
       reference: typeof reference === 'string' ? reference : undefined,
-      technical: { error: out.error, description: description?.slice(0, 300) },
     });
+  }
+
+  return {
+    async renderError(ctx, out, error) {
+      const description = typeof out.error_description === 'string' ? out.error_description : undefined;
+      if (!BROWSER_ROUTES.has(ctx.oidc?.route ?? '')) {
+        ctx.type = 'application/json; charset=utf-8';
+        ctx.body = { error: out.error, ...(description ? { error_description: description } : {}) };
+        return;
+      }
+      const text =
+        error instanceof errors.SessionNotFound ? EXPIRED : (FOR_PEOPLE[out.error] ?? NOT_ACCEPTED);
+      sendPage(ctx, { ...text, technical: { error: out.error, description: description?.slice(0, 300) } });
+    },
+    async notFound(ctx, next) {
+      await next();
+      if (ctx.status !== 404 || (ctx.body !== undefined && ctx.body !== null) || ctx.oidc?.route) return;
+      const path = ctx.path;
+      if (!options.browserPaths.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
+      ctx.status = 404;
+      sendPage(ctx, { title: 'Page not found', message: 'There is no such page.' });
+    },
   };
 }

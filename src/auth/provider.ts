@@ -23,8 +23,8 @@ import { CIBA_ROUTE, createCibaSupport } from './ciba.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import {
   clientAuthenticationErrors,
+  createErrorPages,
   keepUnverifiedAuthorizationErrorsOnPage,
-  renderErrorResponse,
 } from './oauth-errors.ts';
 import type { ProviderSecrets } from './secrets.ts';
 
@@ -219,6 +219,12 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     subject_type: 'pairwise',
   };
   delete (clientDefaults as Partial<ClientMetadata>).client_id;
+
+  const errorPages = createErrorPages({
+    interactionBaseUrl,
+    bankName: options.bankName ?? DEFAULT_BANK_NAME,
+    browserPaths: [ROUTES.authorization],
+  });
 
   const configuration: Configuration = {
     adapter,
@@ -417,12 +423,13 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     },
     clientBasedCORS: () => false,
     // A person's browser gets the consent app's error page; an API client its RFC 6749 body (oauth-errors.ts).
-    renderError: renderErrorResponse({ interactionBaseUrl, bankName: options.bankName ?? DEFAULT_BANK_NAME }),
+    renderError: errorPages.renderError,
   };
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
   provider.use(clientAuthenticationErrors);
+  provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);
 
   // Discovery names the mTLS listener for every endpoint a TPP calls with its certificate.

@@ -108,6 +108,12 @@ describe('/authorize errors a person sees', async () => {
     assert.equal(params.get('state'), state);
   });
 
+  it('a path under /authorize that does not exist: a 404 page, not plain text', async () => {
+    const response = await get(`${h.browserUrl}/authorize/${randomUUID()}/more`);
+    assertErrorPage(response, 404);
+    assert.match(response.body, /Page not found/);
+  });
+
   it('resuming an authorization without its session: the expired page, not JSON', async () => {
     const response = await get(`${h.browserUrl}/authorize/${randomBytes(16).toString('base64url')}`);
     assertOAuthErrorPage(response, 400, 'invalid_request');
