@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { generateKeyPair } from 'jose';
+import { request } from 'undici';
 import { CIBA_ROUTE } from '../../src/auth/ciba.ts';
 import { assertOAuthError } from '../support/oauth-errors.ts';
 import { startHarness } from './harness.ts';
@@ -80,6 +81,21 @@ describe('invalid_client is 401 at every endpoint that authenticates clients', a
       });
 
       // Only the token endpoint binds what it issues to the certificate, so only it looks at whose it is.
+      it('a client that prefers HTML still gets the RFC 6749 JSON body', async () => {
+        const response = await request(url, {
+          method: 'POST',
+          dispatcher: a.agent,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+          body: new URLSearchParams({ ...endpoint.form, client_id: tls.clientId }).toString(),
+        });
+        const result = {
+          status: response.statusCode,
+          headers: response.headers,
+          body: await response.body.text(),
+        };
+        assertOAuthError(result, 401, 'invalid_client');
+      });
+
       if (name === 'token') {
         it("private_key_jwt over another client's certificate → 401 invalid_client", async () => {
           const result = await h.post(b.agent, url, {
