@@ -35,7 +35,7 @@ function isErrorBody(body: unknown): body is { error: string; error_description?
   return typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
 }
 
-/** The `sub` of a client assertion that names a client other than the `client_id` sent beside it. */
+/** Whether the client assertion's `sub` names a client other than the `client_id` sent beside it. */
 function assertionOfAnotherClient(params: Record<string, unknown> | undefined): boolean {
   const assertion = params?.['client_assertion'];
   const clientId = params?.['client_id'];
