@@ -11,6 +11,7 @@ import type {
 } from 'oidc-provider';
 import { getIntent, isUsable } from '../consent/intents.ts';
 import type { Intent } from '../consent/intents.ts';
+import { DEFAULT_BANK_NAME } from '../consent/app/pages.ts';
 import { KIND_INFO } from '../consent/kinds.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -20,6 +21,11 @@ import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
+import {
+  clientAuthenticationErrors,
+  createErrorPages,
+  keepUnverifiedAuthorizationErrorsOnPage,
+} from './oauth-errors.ts';
 import type { ProviderSecrets } from './secrets.ts';
 
 /** Lifetimes in seconds; the refresh token and its access tokens are further bounded by the intent's expiry. */
@@ -65,6 +71,8 @@ export interface AuthorizationServerOptions {
   fetch?: Configuration['fetch'];
   /** Clients (resource servers) that may introspect any token; a TPP introspects only its own. */
   resourceServerClientIds?: string[];
+  /** The bank's name on the error pages a person may see at /authorize. */
+  bankName?: string;
 }
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
@@ -240,6 +248,12 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     subject_type: 'pairwise',
   };
   delete (clientDefaults as Partial<ClientMetadata>).client_id;
+
+  const errorPages = createErrorPages({
+    interactionBaseUrl,
+    bankName: options.bankName ?? DEFAULT_BANK_NAME,
+    browserPaths: [ROUTES.authorization],
+  });
 
   const configuration: Configuration = {
     adapter,
@@ -440,19 +454,15 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       url: (_ctx, interaction) => `${interactionBaseUrl}/interaction/${interaction.uid}`,
     },
     clientBasedCORS: () => false,
-    // Errors shown to a browser are JSON in RFC 6749 form, like every other OAuth error: never a trace.
-    async renderError(ctx, out) {
-      ctx.type = 'application/json; charset=utf-8';
-      ctx.body = {
-        error: out.error,
-        ...(out.error_description ? { error_description: out.error_description } : {}),
-        ...(out.state ? { state: out.state } : {}),
-      };
-    },
+    // A person's browser gets the consent app's error page; an API client its RFC 6749 body (oauth-errors.ts).
+    renderError: errorPages.renderError,
   };
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
+  provider.use(clientAuthenticationErrors);
+  provider.use(errorPages.notFound);
+  keepUnverifiedAuthorizationErrorsOnPage(provider);
 
   // Discovery names the mTLS listener for every endpoint a TPP calls with its certificate.
   provider.use(async (ctx, next) => {

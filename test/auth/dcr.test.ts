@@ -327,6 +327,36 @@ describe('Open Banking DCR', async () => {
     assert.equal(after.status, 401);
   });
 
+  it("PUT /register/{ClientId} refused → 400 with the spec's RegistrationError; 403 has no body, as the spec's 403Error", async () => {
+    const software = await newSoftware();
+    const created = await call(software.agent, 'POST', '/register', await registrationJwt(software));
+    assert.equal(created.status, 201, created.body);
+    const clientId = created.json['client_id'] as string;
+    const bearer = { authorization: `Bearer ${await token(software, clientId)}` };
+
+    const refused = await call(
+      software.agent,
+      'PUT',
+      `/register/${clientId}`,
+      await registrationJwt(software, { claims: { redirect_uris: ['https://elsewhere.example/cb'] } }),
+      bearer,
+    );
+    assert.equal(refused.status, 400, refused.body);
+    assert.match(String(refused.headers['content-type']), /^application\/json\b/);
+    assertValidResponse(SPEC, '/register/{ClientId}', 'put', 400, refused.json);
+    assert.equal(refused.json['error'], 'invalid_redirect_uri');
+    const notJwt = await call(software.agent, 'PUT', `/register/${clientId}`, '{}', {
+      ...bearer,
+      'content-type': 'application/json',
+    });
+    assertValidResponse(SPEC, '/register/{ClientId}', 'put', 400, notJwt.json);
+    assert.equal(notJwt.json['error'], 'invalid_client_metadata');
+
+    const forbidden = await call(software.agent, 'DELETE', `/register/${randomUUID()}`, undefined, bearer);
+    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.body, '');
+  });
+
   describe('refusals, each with the spec error', () => {
     it('expired request JWT → invalid_client_metadata', async () => {
       const software = await newSoftware();

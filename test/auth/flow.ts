@@ -8,6 +8,7 @@ import { authorise, createIntent, type Intent } from '../../src/consent/intents.
 import type { IntentKind } from '../../src/consent/kinds.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
+import { errorShownOnPage } from '../support/error-page.ts';
 import { startHarness, type Harness, type Tpp } from './harness.ts';
 
 /**
@@ -280,20 +281,13 @@ async function follow(
     }
     const posted = paramsOfFormPost(body, redirectUri);
     if (posted) return { ...posted, codeVerifier, state, nonce };
-    let parsed: Record<string, unknown>;
-    try {
-      parsed = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      parsed = { error: `unparsable body: ${body.slice(0, 200)}` };
-    }
+    const shown = errorShownOnPage(body);
     return {
       params: {},
       errorPage: {
         status: response.statusCode,
-        error: String(parsed['error']),
-        ...(typeof parsed['error_description'] === 'string'
-          ? { description: parsed['error_description'] }
-          : {}),
+        error: shown.error ?? `not an error page: ${body.slice(0, 200)}`,
+        ...(shown.description !== undefined ? { description: shown.description } : {}),
       },
       codeVerifier,
       state,

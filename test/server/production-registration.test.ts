@@ -488,16 +488,17 @@ describe('a TPP registers by DCR at a production-configured bank and uses the pa
     assert.match(body.error_description, /not issued by a configured CA/);
   });
 
-  it('refuses a transport certificate of a CA the bank does not trust at all, before DCR', async () => {
-    // The mTLS listener refuses it first: an Open Banking 401, which the DCR specification does not list.
+  it('refuses a transport certificate of a CA the bank does not trust at all, with a DCR error', async () => {
+    // The mTLS listener lets /register answer for itself: the DCR specification's 400, not an OB 401.
     const response = await register(
       await tlsClientAuthRequest(await softwareStatement()),
       await obwac(strangerCa.issuing),
     );
-    assert.equal(response.status, 401, response.text);
-    const body = response.body as { Code: string; Errors: { ErrorCode: string; Message: string }[] };
-    assert.equal(body.Errors[0]?.ErrorCode, 'UK.OBIE.Header.Invalid');
-    assert.match(body.Errors[0]?.Message ?? '', /client certificate is not trusted/);
+    assert.equal(response.status, 400, response.text);
+    assertValidResponse(DCR_SPEC, '/register', 'post', 400, response.body);
+    const body = response.body as DcrError;
+    assert.equal(body.error, 'unapproved_software_statement');
+    assert.match(body.error_description, /client certificate is not trusted/);
   });
 
   it('refuses a revoked transport certificate (OCSP), with a DCR error', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clientCertificateOf } from '../../shared/client-certificate.ts';
+import type { X509Certificate } from 'node:crypto';
+import { certificateVerdictOf, clientCertificateOf } from '../../shared/client-certificate.ts';
 import { REGISTRATION_PATH } from '../provider.ts';
 import { DcrError, type Registrar } from './registration.ts';
 
@@ -11,6 +12,11 @@ import { DcrError, type Registrar } from './registration.ts';
  *   DELETE /register/:ClientId   → 204
  * The last three take a client_credentials access token of that client, bound to the certificate the
  * request comes with (401 without a valid one, 403 for another client's).
+ *
+ * Every answer is in the DCR specification's shapes, never the Read/Write API's error body: a refused
+ * registration is 400 with an RFC 7591 body (also without a client certificate, or with one the listener
+ * does not trust, which is why these routes take the certificate as optional and check it themselves);
+ * 401 carries `WWW-Authenticate: Bearer` (RFC 6750); 403 and 405 have no body.
  */
 export interface RegistrationPluginOptions {
   registrar: Registrar;
@@ -39,6 +45,19 @@ function unauthorized(reply: FastifyReply, description: string): FastifyReply {
     .header('www-authenticate', `Bearer error="invalid_token", error_description="${description}"`)
     .header('cache-control', 'no-store')
     .send({ error: 'invalid_token', error_description: description });
+}
+
+/** The transport certificate a registration comes with; refused (400) without a trusted one. */
+function transportCertificate(request: FastifyRequest): X509Certificate {
+  const certificate = clientCertificateOf(request.raw);
+  if (certificate) return certificate.x509;
+  const verdict = certificateVerdictOf(request.raw);
+  throw new DcrError(
+    'unapproved_software_statement',
+    verdict && !verdict.trusted && verdict.reason !== 'missing'
+      ? `${verdict.detail}; register with the transport certificate the directory issued to this software`
+      : 'register over mutual TLS with the transport certificate the directory issued to this software',
+  );
 }
 
 export async function registrationPlugin(
@@ -91,9 +110,32 @@ export async function registrationPlugin(
     return clientId;
   }
 
-  app.post(REGISTRATION_PATH, async (request, reply) => {
+  // Whatever fastify refuses before a handler runs (a body over the limit, say) is a registration error too.
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'registration failed');
+      return reply
+        .code(500)
+        .header('cache-control', 'no-store')
+        .send({ error: 'server_error', error_description: 'an unexpected error occurred' });
+    }
+    return sendError(
+      reply,
+      new DcrError(
+        'invalid_client_metadata',
+        `the registration request cannot be read: ${error.message ?? ''}`,
+      ),
+    );
+  });
+
+  // The DCR specification's own routes only take the certificate as optional (see above).
+  const config = { clientCertificate: 'optional' as const };
+
+  app.post(REGISTRATION_PATH, { config }, async (request, reply) => {
     try {
-      const registered = await registrar.register(jwtBody(request), clientCertificateOf(request.raw)?.x509);
+      const certificate = transportCertificate(request);
+      const registered = await registrar.register(jwtBody(request), certificate);
       return reply.code(201).header('cache-control', 'no-store').send(registered.response);
     } catch (error) {
       if (error instanceof DcrError) return sendError(reply, error);
@@ -101,7 +143,7 @@ export async function registrationPlugin(
     }
   });
 
-  app.get(`${REGISTRATION_PATH}/:ClientId`, async (request, reply) => {
+  app.get(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
     const clientId = await authorised(request, reply);
     if (!clientId) return reply;
     const found = await registrar.find(clientId);
@@ -109,7 +151,7 @@ export async function registrationPlugin(
     return reply.code(200).header('cache-control', 'no-store').send(found.response);
   });
 
-  app.put(`${REGISTRATION_PATH}/:ClientId`, async (request, reply) => {
+  app.put(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
     const clientId = await authorised(request, reply);
     if (!clientId) return reply;
     const found = await registrar.find(clientId);
@@ -127,11 +169,27 @@ export async function registrationPlugin(
     }
   });
 
-  app.delete(`${REGISTRATION_PATH}/:ClientId`, async (request, reply) => {
+  app.delete(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
     const clientId = await authorised(request, reply);
     if (!clientId) return reply;
     if (!(await registrar.find(clientId))) return unauthorized(reply, 'the client is not registered');
     await registrar.delete(clientId);
     return reply.code(204).send();
   });
+
+  // Methods the specification does not define on its paths: 405 naming the ones it does, and no body.
+  for (const [url, allowed] of [
+    [REGISTRATION_PATH, ['POST']],
+    [`${REGISTRATION_PATH}/:ClientId`, ['GET', 'PUT', 'DELETE']],
+  ] as const) {
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'].filter(
+        (method) => !(allowed as readonly string[]).includes(method),
+      ),
+      url,
+      config,
+      handler: async (_request, reply) =>
+        reply.code(405).header('allow', allowed.join(', ')).header('cache-control', 'no-store').send(),
+    });
+  }
 }

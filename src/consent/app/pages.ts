@@ -272,6 +272,10 @@ export interface ErrorPage {
   details?: string[];
   /** When set, the page offers to go back to the TPP (aborting the interaction). */
   cancel?: { base: string; csrf: string; tppName: string };
+  /** The request's `x-fapi-interaction-id`, for the customer to quote when they contact the bank or the app. */
+  reference?: string | undefined;
+  /** The OAuth error the app's developer looks for, when the page stands in for an error response. */
+  technical?: { error: string; description?: string | undefined } | undefined;
 }
 
 export function errorPage(frame: PageFrame, page: ErrorPage): string {
@@ -281,9 +285,30 @@ export function errorPage(frame: PageFrame, page: ErrorPage): string {
     html`<h1>${page.title}</h1>
       <p role="alert">${page.message}</p>
       ${(page.details ?? []).map((line) => html`<p>${line}</p>`)}
-      ${page.cancel ? cancelForm(page.cancel.base, page.cancel.csrf, page.cancel.tppName) : ''}`,
+      ${page.cancel ? cancelForm(page.cancel.base, page.cancel.csrf, page.cancel.tppName) : ''}
+      ${
+        page.reference
+          ? html`<p class="hint">
+              Reference: <code id="reference">${page.reference}</code>. Quote it if you contact us or the app.
+            </p>`
+          : ''
+      }
+      ${
+        page.technical
+          ? html`<p class="hint">
+              For the app's developer: <code id="error-code">${page.technical.error}</code>${
+                page.technical.description
+                  ? html` – <span id="error-description">${page.technical.description}</span>`
+                  : ''
+              }
+            </p>`
+          : ''
+      }`,
   );
 }
+
+/** The bank's name on every page when none is configured. */
+export const DEFAULT_BANK_NAME = 'obkit bank';
 
 /** What the PSU reads after a failed factor: wrong, with attempts left; or a replayed code. */
 export function factorFailureMessage(

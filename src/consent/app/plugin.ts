@@ -28,11 +28,13 @@ import {
 import { passwordStep, totpStep } from './login-steps.ts';
 import {
   consentPage,
+  DEFAULT_BANK_NAME,
   errorPage,
   lockedMessage,
   loginPage,
   STYLESHEET,
   totpPage,
+  type ErrorPage,
   type PageFrame,
   type Tpp,
 } from './pages.ts';
@@ -109,13 +111,19 @@ const INTENT_REFUSALS: Record<NotAuthorisableReason, { title: string; message: s
   },
 };
 
+const NOT_FOUND: ErrorPage = {
+  title: 'Page not found',
+  message: 'There is no such page.',
+  details: ['Go back to the app that sent you here and start again.'],
+};
+
 export async function consentApp(app: FastifyInstance, options: ConsentAppOptions): Promise<void> {
   const clock = options.clock ?? systemClock;
   const ctx: ConsentContext = { db: options.db, clock };
   const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
   const ttl = options.sessionTtlSeconds ?? 30 * 60;
   const mount = (options.mountPath ?? '/interaction').replace(/\/+$/, '');
-  const frame: PageFrame = { mountPath: mount, bankName: options.bankName ?? 'obkit bank' };
+  const frame: PageFrame = { mountPath: mount, bankName: options.bankName ?? DEFAULT_BANK_NAME };
   const { bridge, customers } = options;
 
   installHtmlPlumbing(app);
@@ -133,18 +141,23 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     return sendPage(
       reply,
       status,
-      errorPage(frame, {
+      errorPageOf(reply, {
         title: status >= 500 ? 'Something went wrong' : 'We could not read that',
         message:
           status >= 500
             ? 'We could not complete this step. Go back to the app and try again.'
-            : 'Your browser sent something we did not expect. Go back and try again.',
+            : 'Your browser sent something we did not expect. Go back to the app that sent you here and start again.',
       }),
     );
   });
 
   function sendPage(reply: FastifyReply, status: number, page: string): FastifyReply {
     return reply.code(status).type('text/html; charset=utf-8').send(page);
+  }
+
+  /** An error page with the request's x-fapi-interaction-id, for the customer to quote. */
+  function errorPageOf(reply: FastifyReply, page: ErrorPage): string {
+    return errorPage(frame, { ...page, reference: reply.request.id });
   }
 
   function setSessionCookie(reply: FastifyReply, uid: string, token: string): void {
@@ -170,7 +183,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     sendPage(
       reply,
       400,
-      errorPage(frame, {
+      errorPageOf(reply, {
         title: 'This page has expired',
         message:
           'Your login took too long, or it was already completed. Go back to the app that sent you here and start again.',
@@ -182,7 +195,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   function uidOf(request: FastifyRequest, reply: FastifyReply): string | undefined {
     const uid = (request.params as { uid?: string }).uid;
     if (uid && UID.test(uid)) return uid;
-    sendPage(reply, 404, errorPage(frame, { title: 'Page not found', message: 'There is no such page.' }));
+    sendPage(reply, 404, errorPageOf(reply, NOT_FOUND));
     return undefined;
   }
 
@@ -212,7 +225,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       sendPage(
         reply,
         403,
-        errorPage(frame, {
+        errorPageOf(reply, {
           title: 'Your session has expired',
           message: 'For your security this form can no longer be sent. Go back to the app and start again.',
         }),
@@ -235,7 +248,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     sendPage(
       reply,
       check.reason === 'not_awaiting_authorisation' ? 409 : 400,
-      errorPage(frame, {
+      errorPageOf(reply, {
         ...text,
         cancel: session
           ? { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name }
@@ -263,7 +276,11 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       sendPage(
         reply,
         400,
-        errorPage(frame, { title: 'Please log in again', message: 'We could not tell who you are.', cancel }),
+        errorPageOf(reply, {
+          title: 'Please log in again',
+          message: 'We could not tell who you are.',
+          cancel,
+        }),
       );
       return undefined;
     }
@@ -275,7 +292,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       sendPage(
         reply,
         403,
-        errorPage(frame, {
+        errorPageOf(reply, {
           title: 'This request is for someone else’s account',
           message: `The app asked to use an account that ${customer.displayName} does not hold. If you have another login with us, go back to the app and log in with that one.`,
           cancel,
@@ -287,7 +304,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       sendPage(
         reply,
         409,
-        errorPage(frame, {
+        errorPageOf(reply, {
           title: 'You have no account that can be used',
           message: 'None of your accounts can be used for this request.',
           cancel,
@@ -333,7 +350,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     return sendPage(
       reply,
       403,
-      errorPage(frame, {
+      errorPageOf(reply, {
         title: 'Your login is locked',
         message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
         details: lockedMessage(until),
@@ -349,6 +366,9 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   app.get(`${mount}/assets/consent.css`, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
+
+  // Anything else under the mount is a page a person followed a bad link to: a page, not the API's JSON 404.
+  app.all(`${mount}/*`, async (_request, reply) => sendPage(reply, 404, errorPageOf(reply, NOT_FOUND)));
 
   app.get(`${mount}/:uid`, async (request, reply) => {
     const uid = uidOf(request, reply);
@@ -642,7 +662,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       sendPage(
         reply,
         409,
-        errorPage(frame, {
+        errorPageOf(reply, {
           ...INTENT_REFUSALS[reason],
           cancel: { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name },
         }),
@@ -663,7 +683,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         res.removeHeader('set-cookie');
         res.setHeader('content-type', 'text/html; charset=utf-8');
         res.end(
-          errorPage(frame, {
+          errorPageOf(reply, {
             title: 'We could not send you back to the app',
             message: 'Your answer was saved, but something went wrong. Go back to the app and check.',
           }),
