@@ -22,7 +22,12 @@ const SPECS = [
  * body, including when the TPP has no client certificate or one the listener does not trust.
  */
 describe('DCR errors on the mTLS listener', async () => {
-  const platform = await startTestPlatform({ parts: selectParts(['auth']) });
+  // The "trusted" certificate comes straight from the CA and names no OCSP responder or CRL: this file tests
+  // the shapes of DCR errors, so the platform accepts a status it cannot obtain (revocation: trust-every-call).
+  const platform = await startTestPlatform({
+    parts: selectParts(['auth']),
+    env: { OBKIT_REVOCATION_FAIL_CLOSED: 'false' },
+  });
   const ca = splitPemCertificates(platform.tls.ca.join('\n'));
   const authorities = await loadOrCreateSandboxAuthorities(join(platform.dataDir, 'pki'));
   const trusted = await issueClientCertificate(authorities.issuing, { commonName: 'tpp-trusted' });
