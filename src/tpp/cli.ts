@@ -297,7 +297,7 @@ export function tppCommand(defaults: TppDefaults): Command {
         // A script must be able to tell a payment the bank refused from one it made.
         if (result.payment.Status === 'Rejected') {
           process.stderr.write(
-            `the bank rejected ${label} ${result.paymentId} (see its payment-details for the reason)\n`,
+            `the bank rejected ${label} ${result.paymentId}: ${result.rejectionReason ?? 'it gave no reason in its payment-details'}\n`,
           );
           process.exitCode = 1;
         }
