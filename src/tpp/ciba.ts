@@ -117,14 +117,31 @@ export async function pollDecoupledAuthorization(
   options: { intervalSeconds?: number; signal?: AbortSignal } = {},
 ): Promise<TokenResponse> {
   const interval = started.interval ?? options.intervalSeconds ?? 5;
-  return during('waiting for the customer (CIBA token polling)', () =>
-    oidc.pollBackchannelAuthenticationGrant(
-      bank.config,
-      { ...started.response, interval },
-      undefined,
-      options.signal ? { signal: options.signal } : undefined,
-    ),
-  );
+  try {
+    return await during('waiting for the customer (CIBA token polling)', () =>
+      oidc.pollBackchannelAuthenticationGrant(
+        bank.config,
+        { ...started.response, interval },
+        undefined,
+        options.signal ? { signal: options.signal } : undefined,
+      ),
+    );
+  } catch (error) {
+    // openid-client stops polling when `expires_in` has passed by this machine's clock; the bank's own
+    // answer (`expired_token`, or the tokens if the customer answered at the last moment) is the truth.
+    if ((error as { code?: unknown }).code !== 'OAUTH_TIMEOUT' || options.signal?.aborted) throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await redeemDecoupledAuthorization(bank, started.authReqId);
+      } catch (answer) {
+        const pending = ['authorization_pending', 'slow_down'].includes(
+          String((answer as { error?: unknown }).error),
+        );
+        if (!pending || attempt >= 3) throw answer;
+        await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+      }
+    }
+  }
 }
 
 /**
