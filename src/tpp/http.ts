@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request, type Dispatcher } from 'undici';
 
 /**
@@ -132,12 +131,6 @@ export function createHttpClient(options: { trust?: string[]; identity?: HttpIde
         : {}),
     },
   });
-}
-
-/** The sandbox CA written by `obkit sandbox` in this folder, if any: the default trust for local use. */
-export function localSandboxTrust(cwd = process.cwd()): string[] {
-  const file = `${cwd}/.obkit/pki/root-ca.pem`;
-  return existsSync(file) ? [readFileSync(file, 'utf8')] : [];
 }
 
 export interface HttpResponse {
