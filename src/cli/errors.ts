@@ -1,4 +1,3 @@
-import { TppUsageError } from '../tpp/errors.ts';
 import { TppHttpError } from '../tpp/http.ts';
 
 /**
@@ -25,7 +24,7 @@ export interface CliFailure {
 }
 
 /** Errors whose message is already a complete sentence about a bad value given by the person. */
-const USAGE_ERRORS = new Set(['ConfigError', 'UnknownPartError', TppUsageError.name]);
+const USAGE_ERRORS = new Set(['ConfigError', 'UnknownPartError', 'TppUsageError']);
 /** Errors whose message already says what failed, and that are not the person's typing. */
 const STATED_FAILURES = new Set(['BundleError']);
 
