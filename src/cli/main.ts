@@ -157,8 +157,9 @@ async function main(argv: readonly string[]): Promise<void> {
     await buildProgram().parseAsync(args);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
-      process.exit(0);
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
+    // Help asked for (`obkit help`) exits 0; help shown for want of a command is bad usage.
+    if (code === 'commander.help') process.exit((error as { exitCode?: unknown }).exitCode === 0 ? 0 : 2);
     const { reportFailure } = await import('./errors.ts');
     // Commander has printed its own message (and the help) already.
     const alreadyPrinted = typeof code === 'string' && code.startsWith('commander.');

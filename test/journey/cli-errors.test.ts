@@ -59,6 +59,9 @@ describe('obkit: failures a person can act on', { timeout: 240_000 }, async () =
     assert.equal(printed.error.exitCode, 2);
     assert.match(printed.error.message, /--bundle/);
     assertFailure(await runCli(['serve', 'nonsense']), 2, /unknown part "nonsense"; parts: bank, /);
+    const nothing = await runCli([]);
+    assert.equal(nothing.code, 2, 'no command is bad usage');
+    assert.match(nothing.stderr, /Usage: obkit/);
   });
 
   it('a bank that does not answer: one line naming the URL, what to try, exit 1; --debug adds the stack', async () => {
