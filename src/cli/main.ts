@@ -1,18 +1,10 @@
-import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../server/config.ts';
-import { createLogger } from '../server/logger.ts';
-import { selectParts, UnknownPartError } from '../server/parts.ts';
-import { openConfiguredStore } from '../server/platform.ts';
-import { runUntilSignal } from '../server/run.ts';
-import { systemClock } from '../shared/clock.ts';
-import { tppCommand } from '../tpp/cli.ts';
-import { BundleError } from '../tpp/bundle.ts';
-import { TppUsageError } from '../tpp/errors.ts';
-import { TppHttpError } from '../tpp/http.ts';
+import { PARTS } from '../server/part-names.ts';
+import { tppCommand, type TppDefaults } from '../tpp/cli.ts';
 
-/** Exit codes: 2 for a configuration or usage error, 1 for a failure at run time. */
-const EXIT_CONFIG = 2;
+// Only commander and the command definitions load up front, so that `--help` and `--version` answer at
+// once; the platform (database, PKI, HTTP servers) and the TPP SDK load when a command runs.
 
 interface ServerFlags {
   config?: string;
@@ -41,7 +33,8 @@ function withServerFlags(command: Command): Command {
     );
 }
 
-function configFrom(flags: ServerFlags): Config {
+async function configFrom(flags: ServerFlags) {
+  const { loadConfig } = await import('../server/config.ts');
   return loadConfig({
     ...(flags.config ? { file: flags.config } : {}),
     overrides: {
@@ -54,7 +47,14 @@ function configFrom(flags: ServerFlags): Config {
 }
 
 async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', title: string): Promise<void> {
-  const config = configFrom(flags);
+  const config = await configFrom(flags);
+  await import('reflect-metadata');
+  const [{ selectParts }, { createLogger }, { runUntilSignal }, { systemClock }] = await Promise.all([
+    import('../server/parts.ts'),
+    import('../server/logger.ts'),
+    import('../server/run.ts'),
+    import('../shared/clock.ts'),
+  ]);
   const parts = selectParts(partNames);
   const logger = createLogger(config);
   await runUntilSignal({
@@ -79,11 +79,27 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
   });
 }
 
+/** The TPP commands' defaults follow the server's configuration: where the local sandbox listens, its CA. */
+const tppDefaults: TppDefaults = {
+  async localSandbox(configFile) {
+    const config = await configFrom(configFile ? { config: configFile } : {});
+    return {
+      url: `https://${config.publicHost}:${config.browserPort}`,
+      caFile: `${config.dataDir}/pki/root-ca.pem`,
+    };
+  },
+};
+
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('obkit')
     .description('Open Banking platform: directory, authorization server, consent, model bank and TPP tools')
-    .showHelpAfterError()
-    .exitOverride();
+    .version(packageVersion(), '-V, --version', 'print the version of obkit')
+    .option('--debug', 'on failure, print the stack trace too (anywhere on the command line)');
 
   withServerFlags(
     program
@@ -91,11 +107,16 @@ export function buildProgram(): Command {
       .description('run every part in one process on localhost, with a sandbox PKI created on first run'),
   ).action((flags: ServerFlags) => serve(flags, 'all', 'obkit sandbox'));
 
+  const width = Math.max(...PARTS.map((part) => part.name.length));
   withServerFlags(
     program
       .command('serve')
       .description('run one or more parts of the platform')
-      .argument('<parts...>', 'part names'),
+      .argument('<parts...>', 'part names (see below)')
+      .addHelpText(
+        'after',
+        `\nParts:\n${PARTS.map((part) => `  ${part.name.padEnd(width)}  ${part.about}`).join('\n')}\n`,
+      ),
   ).action((names: string[], flags: ServerFlags) => serve(flags, names, `obkit ${names.join(' + ')}`));
 
   program
@@ -104,7 +125,8 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'JSON configuration file (also OBKIT_CONFIG)')
     .option('--data-dir <dir>', 'where the embedded database lives (OBKIT_DATA_DIR)')
     .action(async (flags: ServerFlags) => {
-      const config = configFrom(flags);
+      const config = await configFrom(flags);
+      const { openConfiguredStore } = await import('../server/platform.ts');
       const store = await openConfiguredStore(config);
       try {
         await store.migrate();
@@ -114,30 +136,34 @@ export function buildProgram(): Command {
       }
     });
 
-  program.addCommand(tppCommand());
-
+  program.addCommand(tppCommand(tppDefaults));
+  // Commands built apart (tpp) do not inherit these: every usage error comes back here, to exit 2.
+  const everywhere = (command: Command): void => {
+    command.exitOverride().showHelpAfterError('(add --help for usage)');
+    command.commands.forEach(everywhere);
+  };
+  everywhere(program);
   return program;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  // `--debug` and `--json` mean the same after any command; what follows a `--` is not an option.
+  const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
+  const options = argv.slice(0, end);
+  const debug = options.includes('--debug') || process.env.OBKIT_DEBUG === '1';
+  const json = options.includes('--json');
+  const args = [...options.filter((arg) => arg !== '--debug'), ...argv.slice(end)];
   try {
-    await buildProgram().parseAsync(argv as string[]);
+    await buildProgram().parseAsync(args);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UnknownPartError || error instanceof TppUsageError) {
-      process.stderr.write(`obkit: ${error.message}\n`);
-      process.exit(EXIT_CONFIG);
-    }
-    if (error instanceof TppHttpError || error instanceof BundleError) {
-      process.stderr.write(`obkit: ${error.message}\n`);
-      process.exit(1);
-    }
-    const code = (error as { code?: string }).code;
-    if (typeof code === 'string' && code.startsWith('commander.')) {
-      const exitCode = (error as { exitCode?: number }).exitCode ?? EXIT_CONFIG;
-      process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : exitCode);
-    }
-    process.stderr.write(`obkit: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
+    // Help asked for (`obkit help`) exits 0; help shown for want of a command is bad usage.
+    if (code === 'commander.help') process.exit((error as { exitCode?: unknown }).exitCode === 0 ? 0 : 2);
+    const { reportFailure } = await import('./errors.ts');
+    // Commander has printed its own message (and the help) already.
+    const alreadyPrinted = typeof code === 'string' && code.startsWith('commander.');
+    process.exit(reportFailure(error, { json, debug, alreadyPrinted }));
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type BankSigningIdentity,
 } from './bank-identity.ts';
 import { environmentNames, type Config } from './config.ts';
+import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { readCertificateFiles } from './tls-material.ts';
@@ -312,19 +313,12 @@ function paymentSigning(
   };
 }
 
-export const partNames: readonly string[] = createParts().map((part) => part.name);
+export { partNames, UnknownPartError } from './part-names.ts';
 
 /** The named parts of a fresh platform instance; throws naming the unknown ones. */
 export function selectParts(names: readonly string[] | 'all', options: PartsOptions = {}): readonly Part[] {
   const parts = createParts(options);
   if (names === 'all') return parts;
-  const unknown = names.filter((name) => !partNames.includes(name));
-  if (unknown.length > 0) {
-    throw new UnknownPartError(`unknown part "${unknown.join('", "')}"; parts: ${partNames.join(', ')}`);
-  }
+  checkPartNames(names);
   return parts.filter((part) => names.includes(part.name));
-}
-
-export class UnknownPartError extends Error {
-  override name = 'UnknownPartError';
 }

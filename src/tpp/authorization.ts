@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import type { BankConnection } from './bank.ts';
+import { during } from './http.ts';
 
 export const ACR_SCA = 'urn:openbanking:psd2:sca';
 export const ACR_CA = 'urn:openbanking:psd2:ca';
@@ -58,9 +59,11 @@ export async function startAuthorization(
   const url =
     request.requestBy === 'value'
       ? withRequestObject
-      : await oidc.buildAuthorizationUrlWithPAR(bank.config, {
-          request: withRequestObject.searchParams.get('request') ?? '',
-        });
+      : await during('pushing the authorisation request (PAR)', () =>
+          oidc.buildAuthorizationUrlWithPAR(bank.config, {
+            request: withRequestObject.searchParams.get('request') ?? '',
+          }),
+        );
   return { url, state, nonce, codeVerifier, redirectUri: request.redirectUri };
 }
 
@@ -72,15 +75,19 @@ export async function completeAuthorization(
   pending: PendingAuthorization,
   redirectedTo: URL,
 ): Promise<TokenResponse> {
-  return oidc.authorizationCodeGrant(bank.config, redirectedTo, {
-    expectedState: pending.state,
-    expectedNonce: pending.nonce,
-    pkceCodeVerifier: pending.codeVerifier,
-    idTokenExpected: true,
-  });
+  return during('redeeming the authorisation code', () =>
+    oidc.authorizationCodeGrant(bank.config, redirectedTo, {
+      expectedState: pending.state,
+      expectedNonce: pending.nonce,
+      pkceCodeVerifier: pending.codeVerifier,
+      idTokenExpected: true,
+    }),
+  );
 }
 
 /** The TPP's own token, for staging intents and other client-level calls. */
 export async function clientCredentialsToken(bank: BankConnection, scope: string): Promise<TokenResponse> {
-  return oidc.clientCredentialsGrant(bank.config, { scope });
+  return during(`getting a client_credentials token (scope ${scope})`, () =>
+    oidc.clientCredentialsGrant(bank.config, { scope }),
+  );
 }

@@ -2,7 +2,7 @@ import { importPKCS8, type CryptoKey } from 'jose';
 import * as oidc from 'openid-client';
 import { fetch as undiciFetch, type Agent } from 'undici';
 import type { Bundle } from './bundle.ts';
-import { createHttpClient } from './http.ts';
+import { createHttpClient, during, networkCodeOf, TppHttpError } from './http.ts';
 
 /**
  * A TPP's connection to one bank: its discovery document, mutual TLS with the bundle's transport
@@ -31,11 +31,18 @@ export interface ConnectOptions {
   authMethod?: 'private_key_jwt' | 'tls_client_auth';
 }
 
+/** openid-client's fetch over the bank connection; a request that gets no answer names its URL. */
 export function mtlsFetch(agent: Agent): oidc.CustomFetch {
-  return (url, options) =>
-    undiciFetch(url, { ...options, dispatcher: agent } as Parameters<
-      typeof undiciFetch
-    >[1]) as unknown as Promise<Response>;
+  return async (url, options) => {
+    try {
+      return (await undiciFetch(url, { ...options, dispatcher: agent } as Parameters<
+        typeof undiciFetch
+      >[1])) as unknown as Response;
+    } catch (error) {
+      const network = networkCodeOf(error);
+      throw new TppHttpError(`cannot reach ${url}: ${network}`, 0, undefined, { url, network });
+    }
+  };
 }
 
 export async function importSigningKey(bundle: Bundle): Promise<CryptoKey> {
@@ -59,18 +66,21 @@ export async function connectToBank(bundle: Bundle, options: ConnectOptions): Pr
   const signingKid = bundle.summary.certificates.signing.kid;
   const fetchOverMtls = mtlsFetch(agent);
   try {
-    const config = await oidc.discovery(
-      issuerOf(options.discoveryUrl),
-      options.clientId,
-      {
-        use_mtls_endpoint_aliases: true,
-        id_token_signed_response_alg: 'PS256',
-        authorization_signed_response_alg: 'PS256',
-      },
-      options.authMethod === 'tls_client_auth'
-        ? oidc.TlsClientAuth()
-        : oidc.PrivateKeyJwt({ key: signingKey, kid: signingKid }),
-      { [oidc.customFetch]: fetchOverMtls },
+    const issuer = issuerOf(options.discoveryUrl);
+    const config = await during(`reading the bank's discovery document`, () =>
+      oidc.discovery(
+        issuer,
+        options.clientId,
+        {
+          use_mtls_endpoint_aliases: true,
+          id_token_signed_response_alg: 'PS256',
+          authorization_signed_response_alg: 'PS256',
+        },
+        options.authMethod === 'tls_client_auth'
+          ? oidc.TlsClientAuth()
+          : oidc.PrivateKeyJwt({ key: signingKey, kid: signingKid }),
+        { [oidc.customFetch]: fetchOverMtls },
+      ),
     );
     config[oidc.customFetch] = fetchOverMtls;
     if (options.responseType === 'code+jarm') oidc.useJwtResponseMode(config);

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 
 /**
@@ -32,6 +33,8 @@ export interface BankRegistration {
   /** How the client authenticates at the bank's token endpoint, as registered. */
   tokenEndpointAuthMethod?: 'private_key_jwt' | 'tls_client_auth';
   registeredAt: string;
+  /** When `obkit tpp register` last updated this registration (PUT /register/{ClientId}). */
+  updatedAt?: string;
   discoveryUrl: string;
   registrationClientUri?: string;
   registrationAccessToken?: string;
@@ -48,8 +51,13 @@ export interface ConsentRecord {
 export interface BundleSummary {
   version: 1;
   createdAt: string;
-  /** `trustAnchor`: the `tan` of request signatures, when not the directory's host. */
-  directory: { url: string; jwksUri: string; trustAnchor?: string };
+  /**
+   * `trustAnchor`: the `tan` of request signatures, when not the directory's host. `caFile`: the CA file
+   * trusted for the directory's HTTPS at onboarding, trusted again by later commands unless they say.
+   */
+  directory: { url: string; jwksUri: string; trustAnchor?: string; caFile?: string };
+  /** The bank the bundle was made for, when known at onboarding (the local sandbox is directory and bank). */
+  bank?: { discoveryUrl: string };
   organisation: { id: string; name: string; organizationIdentifier?: string };
   software: { id: string; clientName: string; roles: Role[]; redirectUris: string[]; jwksUri: string };
   certificates: {
@@ -107,7 +115,7 @@ export function readBundle(dir: string): Bundle {
   }
   if (summary.version !== 1)
     throw new BundleError(`${dir}: unsupported bundle version ${String(summary.version)}`);
-  return {
+  const bundle: Bundle = {
     dir,
     summary,
     transportKeyPem: read(bundleFiles.transportKey),
@@ -117,6 +125,46 @@ export function readBundle(dir: string): Bundle {
     caChainPem: read(bundleFiles.caChain),
     ssa: read(bundleFiles.ssa).trim(),
   };
+  checkPair(
+    dir,
+    bundleFiles.transportKey,
+    bundle.transportKeyPem,
+    bundleFiles.transportCertificate,
+    bundle.transportCertificatePem,
+  );
+  checkPair(
+    dir,
+    bundleFiles.signingKey,
+    bundle.signingKeyPem,
+    bundleFiles.signingCertificate,
+    bundle.signingCertificatePem,
+  );
+  return bundle;
+}
+
+/**
+ * A key and its certificate must be a pair: a TLS handshake with a mismatched transport key fails deep
+ * in the HTTP client ("fetch failed"), and a mismatched signing key makes signatures nobody can verify.
+ */
+function checkPair(
+  dir: string,
+  keyFile: string,
+  keyPem: string,
+  certificateFile: string,
+  certificatePem: string,
+): void {
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(certificatePem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch (error) {
+    throw new BundleError(
+      `${join(dir, keyFile)} or ${certificateFile} cannot be read as PEM: ${(error as Error).message}`,
+    );
+  }
+  if (!matches)
+    throw new BundleError(
+      `${join(dir, keyFile)} is not the key of ${certificateFile}: restore the bundle's own key (or onboard again for a new pair)`,
+    );
 }
 
 /** Records something learnt in bundle.json (atomically: write then rename). */

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { readBundle } from './bundle.ts';
-import { runDecoupledAuthorization, type DecoupledJourneyResult } from './ciba.ts';
+import type { DecoupledJourneyResult } from './ciba.ts';
+import { configOption, trustFor, type TppDefaults } from './cli-defaults.ts';
 import { TppUsageError } from './errors.ts';
 import type { CibaRegistration } from './register.ts';
 
@@ -10,7 +11,7 @@ import type { CibaRegistration } from './register.ts';
  * customer approves on their bank app (in the sandbox: `/bank-app` on the bank's browser listener); the
  * command polls and prints the tokens. The bundle must be registered with `--ciba poll` (or ping).
  */
-export function authorizeCommand(trustFrom: (caFile: string | undefined) => string[]): Command {
+export function authorizeCommand(defaults: TppDefaults): Command {
   return new Command('authorize')
     .description(
       'authorise an intent; with --decoupled the customer approves on their bank app (CIBA) and this command polls',
@@ -39,7 +40,8 @@ export function authorizeCommand(trustFrom: (caFile: string | undefined) => stri
     .option('--expiry <seconds>', 'how long the customer has to answer (the bank caps it at 600)')
     .option('--interval <seconds>', 'seconds between polls', '2')
     .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
     .option('--json', 'print the result as JSON')
     .action(
       async (options: {
@@ -54,6 +56,7 @@ export function authorizeCommand(trustFrom: (caFile: string | undefined) => stri
         interval: string;
         bank?: string;
         ca?: string;
+        config?: string;
         json?: boolean;
       }) => {
         if (!options.decoupled) {
@@ -68,10 +71,12 @@ export function authorizeCommand(trustFrom: (caFile: string | undefined) => stri
           throw new TppUsageError('--interval must be a number of seconds from 1 to 999');
         }
         const json = Boolean(options.json);
+        const bundle = readBundle(resolve(options.bundle));
+        const { runDecoupledAuthorization } = await import('./ciba.ts');
         const result = await runDecoupledAuthorization({
-          bundle: readBundle(resolve(options.bundle)),
+          bundle,
           ...(options.bank ? { bank: options.bank } : {}),
-          trust: trustFrom(options.ca),
+          trust: await trustFor(options, defaults, bundle),
           psu: options.psu,
           hint: options.hint,
           ...(options.intent ? { intentId: options.intent } : {}),

@@ -5,6 +5,7 @@ import { ACR_CA, ACR_SCA, clientCredentialsToken, type TokenResponse } from './a
 import { connectToBank, issuerOf, type BankConnection } from './bank.ts';
 import type { BankRegistration, Bundle } from './bundle.ts';
 import { TppUsageError } from './errors.ts';
+import { during } from './http.ts';
 import { createAccountAccessConsent } from './open-banking.ts';
 
 /**
@@ -94,7 +95,9 @@ export async function startDecoupledAuthorization(
     .setExpirationTime(now + 300)
     .setJti(randomUUID())
     .sign(bank.signingKey);
-  const response = await oidc.initiateBackchannelAuthentication(bank.config, { request: signed });
+  const response = await during('the decoupled authorisation request (CIBA)', () =>
+    oidc.initiateBackchannelAuthentication(bank.config, { request: signed }),
+  );
   return {
     authReqId: response.auth_req_id,
     expiresIn: response.expires_in,
@@ -106,7 +109,7 @@ export async function startDecoupledAuthorization(
 /**
  * Poll mode: asks the token endpoint every `intervalSeconds` (the bank's `interval`, else 5 s) until
  * the customer answers. Resolves with the tokens; rejects with the OAuth error (`access_denied`,
- * `expired_token`, …) as openid-client's `ResponseBodyError`.
+ * `expired_token`, …) as a TppHttpError carrying it.
  */
 export async function pollDecoupledAuthorization(
   bank: BankConnection,
@@ -114,12 +117,31 @@ export async function pollDecoupledAuthorization(
   options: { intervalSeconds?: number; signal?: AbortSignal } = {},
 ): Promise<TokenResponse> {
   const interval = started.interval ?? options.intervalSeconds ?? 5;
-  return oidc.pollBackchannelAuthenticationGrant(
-    bank.config,
-    { ...started.response, interval },
-    undefined,
-    options.signal ? { signal: options.signal } : undefined,
-  );
+  try {
+    return await during('waiting for the customer (CIBA token polling)', () =>
+      oidc.pollBackchannelAuthenticationGrant(
+        bank.config,
+        { ...started.response, interval },
+        undefined,
+        options.signal ? { signal: options.signal } : undefined,
+      ),
+    );
+  } catch (error) {
+    // openid-client stops polling when `expires_in` has passed by this machine's clock; the bank's own
+    // answer (`expired_token`, or the tokens if the customer answered at the last moment) is the truth.
+    if ((error as { code?: unknown }).code !== 'OAUTH_TIMEOUT' || options.signal?.aborted) throw error;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await redeemDecoupledAuthorization(bank, started.authReqId);
+      } catch (answer) {
+        const pending = ['authorization_pending', 'slow_down'].includes(
+          String((answer as { error?: unknown }).error),
+        );
+        if (!pending || attempt >= 3) throw answer;
+        await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+      }
+    }
+  }
 }
 
 /**
@@ -130,9 +152,11 @@ export async function redeemDecoupledAuthorization(
   bank: BankConnection,
   authReqId: string,
 ): Promise<TokenResponse> {
-  return oidc.genericGrantRequest(bank.config, 'urn:openid:params:grant-type:ciba', {
-    auth_req_id: authReqId,
-  });
+  return during('redeeming the decoupled authorisation (CIBA)', () =>
+    oidc.genericGrantRequest(bank.config, 'urn:openid:params:grant-type:ciba', {
+      auth_req_id: authReqId,
+    }),
+  );
 }
 
 /** The body the bank POSTs to a ping-mode notification endpoint, checked against the expected bearer token. */

@@ -1,22 +1,15 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { localSandboxTrust } from './http.ts';
 import { readBundle } from './bundle.ts';
-import { runPayJourney } from './pay.ts';
-import { onboard, parseRoles } from './onboard.ts';
-import { registerAtBank } from './register.ts';
+import { configOption, trustFor, type TppDefaults } from './cli-defaults.ts';
 import { authorizeCommand, cibaRegistrationOption } from './ciba-cli.ts';
-import { formatAccounts, runAccountsJourney } from './accounts.ts';
 import { TppUsageError } from './errors.ts';
 
-const SANDBOX_DIRECTORY = 'https://localhost:8443';
-const SANDBOX_BANK = 'https://localhost:8443/.well-known/openid-configuration';
+export type { TppDefaults } from './cli-defaults.ts';
 
-function trustFrom(caFile: string | undefined): string[] {
-  return caFile ? [readFileSync(caFile, 'utf8')] : localSandboxTrust();
-}
+// The SDK modules (keys, JOSE, OpenID, HTTP) load when a command runs, so that `--help` answers at once.
 
 /** Prints a progress line per step (to stderr when --json keeps stdout for the machine-readable result). */
 function progressPrinter(json: boolean): (line: string) => void {
@@ -24,7 +17,7 @@ function progressPrinter(json: boolean): (line: string) => void {
 }
 
 /** `obkit tpp …`: the TPP's side, built on the SDK; it talks to the bank and the directory over HTTP only. */
-export function tppCommand(): Command {
+export function tppCommand(defaults: TppDefaults): Command {
   const tpp = new Command('tpp').description(
     'act as a TPP: onboard at the directory, register at banks, call the APIs',
   );
@@ -36,11 +29,12 @@ export function tppCommand(): Command {
     .requiredOption('--roles <roles>', 'comma-separated PSD2 roles: AISP, PISP, CBPII')
     .requiredOption('--redirect-uri <uri...>', 'https redirect URI(s) for the software statement')
     .requiredOption('--out <dir>', 'folder to write the bundle into')
-    .option('--directory <url>', 'directory base URL', SANDBOX_DIRECTORY)
+    .option('--directory <url>', 'directory base URL (default: the local sandbox, as configured)')
     .option(
       '--ca <file>',
-      'PEM CA file to trust for the directory (default: ./.obkit/pki/root-ca.pem if present)',
+      "PEM CA file to trust for the directory (default: the sandbox's <dataDir>/pki/root-ca.pem if present)",
     )
+    .addOption(configOption())
     .addOption(
       new Option('--profile <profile>', 'certificate profile').choices(['obie', 'eidas']).default('obie'),
     )
@@ -55,21 +49,29 @@ export function tppCommand(): Command {
         roles: string;
         redirectUri: string[];
         out: string;
-        directory: string;
+        directory?: string;
         ca?: string;
+        config?: string;
         profile: 'obie' | 'eidas';
         trustAnchor?: string;
         json?: boolean;
       }) => {
+        const { onboard, parseRoles } = await import('./onboard.ts');
+        const sandbox = options.directory ? undefined : await defaults.localSandbox(options.config);
+        const directoryUrl = options.directory ?? sandbox?.url ?? '';
+        const caFile = options.ca ?? (sandbox && existsSync(sandbox.caFile) ? sandbox.caFile : undefined);
         const summary = await onboard({
-          directoryUrl: options.directory,
+          directoryUrl,
+          // The local sandbox is directory and bank in one: later commands register there by default.
+          ...(sandbox ? { bankDiscoveryUrl: `${sandbox.url}/.well-known/openid-configuration` } : {}),
+          ...(caFile ? { caFile: resolve(caFile) } : {}),
           organisationName: options.name,
           clientName: options.name,
           roles: parseRoles(options.roles),
           redirectUris: options.redirectUri,
           certificateProfile: options.profile,
           outDir: resolve(options.out),
-          trust: trustFrom(options.ca),
+          trust: caFile ? await trustFor({ ca: caFile }, defaults) : [],
           ...(options.trustAnchor ? { trustAnchor: options.trustAnchor } : {}),
           progress: progressPrinter(Boolean(options.json)),
         });
@@ -92,38 +94,53 @@ export function tppCommand(): Command {
     .command('register')
     .description("register the bundle's software at a bank by Open Banking dynamic client registration")
     .requiredOption('--bundle <dir>', 'the bundle folder written by obkit tpp onboard')
-    .option('--bank <url>', "the bank's OpenID discovery URL (or issuer)", SANDBOX_BANK)
-    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option(
+      '--bank <url>',
+      "the bank's OpenID discovery URL or issuer (default: the bank the bundle was onboarded with, else the local sandbox)",
+    )
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
     .addOption(
       new Option('--auth-method <method>', 'how the client authenticates at the token endpoint')
         .choices(['private_key_jwt', 'tls_client_auth'])
         .default('private_key_jwt'),
     )
+    .option('--new', 'register a new client even if the bundle is registered at this bank already')
     .option('--ciba <mode>', 'also register for decoupled authorisation (CIBA): poll or ping')
     .option('--ciba-notification-endpoint <url>', 'with --ciba ping: the https URL the bank calls')
     .option('--json', 'print the registration as JSON')
     .action(
       async (options: {
         bundle: string;
-        bank: string;
+        bank?: string;
         ca?: string;
+        config?: string;
         authMethod: 'private_key_jwt' | 'tls_client_auth';
         ciba?: string;
         cibaNotificationEndpoint?: string;
+        new?: boolean;
         json?: boolean;
       }) => {
         const ciba = cibaRegistrationOption(options.ciba, options.cibaNotificationEndpoint);
-        const registration = await registerAtBank(readBundle(resolve(options.bundle)), {
-          discoveryUrl: options.bank,
-          trust: trustFrom(options.ca),
+        const bundle = readBundle(resolve(options.bundle));
+        const bank =
+          options.bank ??
+          bundle.summary.bank?.discoveryUrl ??
+          `${(await defaults.localSandbox(options.config)).url}/.well-known/openid-configuration`;
+        const { registerAtBank } = await import('./register.ts');
+        const registration = await registerAtBank(bundle, {
+          discoveryUrl: bank,
+          trust: await trustFor(options, defaults, bundle),
           tokenEndpointAuthMethod: options.authMethod,
           ...(ciba ? { ciba } : {}),
+          ...(options.new ? { new: true } : {}),
           progress: progressPrinter(Boolean(options.json)),
         });
         if (options.json) process.stdout.write(`${JSON.stringify(registration, null, 2)}\n`);
         else
           process.stdout.write(
-            `client id     ${registration.clientId}\nrecorded in   ${options.bundle}/bundle.json\n`,
+            `client id     ${registration.clientId}${registration.updatedAt ? ' (registration updated)' : ''}\n` +
+              `recorded in   ${options.bundle}/bundle.json\n`,
           );
       },
     );
@@ -135,7 +152,8 @@ export function tppCommand(): Command {
     )
     .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
     .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
     .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
     .option(
       '--manual',
@@ -155,6 +173,7 @@ export function tppCommand(): Command {
         bundle: string;
         bank?: string;
         ca?: string;
+        config?: string;
         psu: string;
         manual?: boolean;
         redirectUri?: string;
@@ -165,10 +184,12 @@ export function tppCommand(): Command {
         if (!/^\d{1,4}$/.test(options.transactions))
           throw new TppUsageError('--transactions must be a whole number from 0 to 1000');
         const json = Boolean(options.json);
+        const bundle = readBundle(resolve(options.bundle));
+        const { formatAccounts, runAccountsJourney } = await import('./accounts.ts');
         const result = await runAccountsJourney({
-          bundle: readBundle(resolve(options.bundle)),
+          bundle,
           ...(options.bank ? { bank: options.bank } : {}),
-          trust: trustFrom(options.ca),
+          trust: await trustFor(options, defaults, bundle),
           ...(options.authMethod ? { authMethod: options.authMethod } : {}),
           psu: options.psu,
           manual: Boolean(options.manual),
@@ -213,7 +234,8 @@ export function tppCommand(): Command {
     .option('--payee-name <name>', "the payee's name", 'Payee')
     .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit payment')
     .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', 'PEM CA file to trust for the bank (default: ./.obkit/pki/root-ca.pem if present)')
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
     .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
     .option(
       '--manual',
@@ -237,15 +259,18 @@ export function tppCommand(): Command {
         reference: string;
         bank?: string;
         ca?: string;
+        config?: string;
         psu: string;
         manual?: boolean;
         json?: boolean;
       }) => {
         const json = Boolean(options.json);
+        const bundle = readBundle(resolve(options.bundle));
+        const { runPayJourney } = await import('./pay.ts');
         const result = await runPayJourney({
-          bundle: readBundle(resolve(options.bundle)),
+          bundle,
           ...(options.bank ? { bank: options.bank } : {}),
-          trust: trustFrom(options.ca),
+          trust: await trustFor(options, defaults, bundle),
           amount: options.amount,
           currency: options.currency,
           to: options.to,
@@ -272,14 +297,14 @@ export function tppCommand(): Command {
         // A script must be able to tell a payment the bank refused from one it made.
         if (result.payment.Status === 'Rejected') {
           process.stderr.write(
-            `the bank rejected ${label} ${result.paymentId} (see its payment-details for the reason)\n`,
+            `the bank rejected ${label} ${result.paymentId}: ${result.rejectionReason ?? 'it gave no reason in its payment-details'}\n`,
           );
           process.exitCode = 1;
         }
       },
     );
 
-  tpp.addCommand(authorizeCommand(trustFrom));
+  tpp.addCommand(authorizeCommand(defaults));
 
   return tpp;
 }

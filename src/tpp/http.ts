@@ -1,15 +1,115 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request, type Dispatcher } from 'undici';
 
-/** An HTTP answer the SDK did not expect; carries the status and the body so the CLI can show them. */
+/**
+ * An answer the SDK did not expect from a bank or a directory, or no answer at all (`status` 0). It
+ * carries what the CLI shows a person: the step that failed (`what`), the URL, the OAuth `error` and
+ * `error_description` or the Open Banking `ErrorCode`s of the body, and the network error code.
+ */
 export class TppHttpError extends Error {
   override name = 'TppHttpError';
   readonly status: number;
   readonly body: unknown;
-  constructor(message: string, status: number, body: unknown) {
+  readonly url: string | undefined;
+  /** `ECONNREFUSED`, `ENOTFOUND`, `SELF_SIGNED_CERT_IN_CHAIN`, …: nothing came back. */
+  readonly network: string | undefined;
+  /** RFC 6749 error body: the same names openid-client's errors carry, so callers test `error.error`. */
+  readonly error: string | undefined;
+  readonly error_description: string | undefined;
+  /** Open Banking error body: `Errors[].ErrorCode` (and `Code`). */
+  readonly errorCodes: readonly string[];
+  constructor(
+    message: string,
+    status: number,
+    body: unknown,
+    details: { url?: string | undefined; network?: string | undefined } = {},
+  ) {
     super(message);
     this.status = status;
     this.body = body;
+    this.url = details.url;
+    this.network = details.network;
+    const oauth = body as { error?: unknown; error_description?: unknown } | undefined;
+    this.error = typeof oauth?.error === 'string' ? oauth.error : undefined;
+    this.error_description =
+      typeof oauth?.error_description === 'string' ? oauth.error_description : undefined;
+    const ob = body as { Errors?: { ErrorCode?: unknown }[] } | undefined;
+    this.errorCodes = Array.isArray(ob?.Errors)
+      ? ob.Errors.map((entry) => entry.ErrorCode).filter((code): code is string => typeof code === 'string')
+      : [];
+  }
+}
+
+/** The code of a network failure (`fetch failed` and undici's errors keep it on `cause`). */
+export function networkCodeOf(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR_SOCKET') && code !== 'UND_ERR') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return (error as Error).message;
+}
+
+/**
+ * Turns a failure of openid-client (an OAuth error body, an unexpected status, a network failure) during
+ * `what` into a TppHttpError naming the step, the URL and the bank's `error`/`error_description`.
+ * Anything else is returned as it is.
+ */
+export function describeProtocolError(what: string, error: unknown): unknown {
+  if (error instanceof TppHttpError) return error;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof TppHttpError) return cause;
+  const failed = error as {
+    name?: string;
+    error?: unknown;
+    error_description?: unknown;
+    status?: unknown;
+    response?: { url?: string; status?: number };
+    cause?: unknown;
+  };
+  if (
+    (failed.name === 'ResponseBodyError' || failed.name === 'WWWAuthenticateChallengeError') &&
+    typeof failed.error === 'string'
+  ) {
+    const status = typeof failed.status === 'number' ? failed.status : (failed.response?.status ?? 0);
+    const body = { error: failed.error, error_description: failed.error_description };
+    const description = typeof failed.error_description === 'string' ? `: ${failed.error_description}` : '';
+    return new TppHttpError(
+      `${what} failed with HTTP ${status}: ${failed.error}${description}`,
+      status,
+      body,
+      {
+        url: failed.response?.url,
+      },
+    );
+  }
+  if (failed.name === 'AuthorizationResponseError' && typeof failed.error === 'string') {
+    const body = { error: failed.error, error_description: failed.error_description };
+    const description = typeof failed.error_description === 'string' ? `: ${failed.error_description}` : '';
+    return new TppHttpError(`${what} failed: the bank answered ${failed.error}${description}`, 0, body);
+  }
+  const response = failed.cause as { status?: unknown; url?: unknown } | undefined;
+  if (
+    failed.name === 'ClientError' &&
+    typeof response?.status === 'number' &&
+    typeof response.url === 'string'
+  ) {
+    return new TppHttpError(
+      `${what} failed: unexpected HTTP ${response.status} (${(error as Error).message})`,
+      response.status,
+      undefined,
+      { url: response.url },
+    );
+  }
+  return error;
+}
+
+/** Runs one step of a protocol and names it in any failure (see `describeProtocolError`). */
+export async function during<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw describeProtocolError(what, error);
   }
 }
 
@@ -33,13 +133,8 @@ export function createHttpClient(options: { trust?: string[]; identity?: HttpIde
   });
 }
 
-/** The sandbox CA written by `obkit sandbox` in this folder, if any: the default trust for local use. */
-export function localSandboxTrust(cwd = process.cwd()): string[] {
-  const file = `${cwd}/.obkit/pki/root-ca.pem`;
-  return existsSync(file) ? [readFileSync(file, 'utf8')] : [];
-}
-
 export interface HttpResponse {
+  url: string;
   status: number;
   headers: Record<string, string | string[] | undefined>;
   text: string;
@@ -60,8 +155,8 @@ export async function send(
       body: init.body,
     });
   } catch (error) {
-    const reason = (error as { code?: string; message?: string }).code ?? (error as Error).message;
-    throw new TppHttpError(`cannot reach ${url}: ${reason}`, 0, undefined);
+    const network = networkCodeOf(error);
+    throw new TppHttpError(`cannot reach ${url}: ${network}`, 0, undefined, { url, network });
   }
   const text = await response.body.text();
   let json: unknown;
@@ -70,15 +165,26 @@ export async function send(
   } catch {
     // Not JSON: callers read `text`.
   }
-  return { status: response.statusCode, headers: response.headers, text, json };
+  return { url, status: response.statusCode, headers: response.headers, text, json };
 }
 
 export function describeFailure(what: string, response: HttpResponse): TppHttpError {
-  const body = response.json as { error_description?: string; error?: string; Message?: string } | undefined;
-  const reason = body?.error_description ?? body?.Message ?? body?.error ?? response.text.slice(0, 300);
+  const body = response.json as
+    | { error_description?: string; error?: string; Message?: string; Errors?: { Message?: string }[] }
+    | undefined;
+  const oauth = body?.error
+    ? `${body.error}${body.error_description ? `: ${body.error_description}` : ''}`
+    : undefined;
+  const ob = body?.Errors?.map((entry) => entry.Message)
+    .filter(Boolean)
+    .join('; ');
+  const reason = oauth ?? (ob || body?.Message) ?? response.text.replace(/\s+/g, ' ').slice(0, 300);
   return new TppHttpError(
     `${what} failed with HTTP ${response.status}: ${reason}`,
     response.status,
     response.json,
+    {
+      url: response.url,
+    },
   );
 }

@@ -26,6 +26,9 @@ export interface OnboardRequest {
    * directory's host (the Open Banking directory's is `openbanking.org.uk`).
    */
   trustAnchor?: string;
+  /** Recorded in the bundle: the CA file trusted for the directory, and the bank it goes with (sandbox). */
+  caFile?: string;
+  bankDiscoveryUrl?: string;
   progress?: (line: string) => void;
 }
 
@@ -132,7 +135,9 @@ export async function onboard(request: OnboardRequest): Promise<BundleSummary> {
         url: directory,
         jwksUri: issued.jwksUris.directory,
         ...(request.trustAnchor ? { trustAnchor: request.trustAnchor } : {}),
+        ...(request.caFile ? { caFile: request.caFile } : {}),
       },
+      ...(request.bankDiscoveryUrl ? { bank: { discoveryUrl: request.bankDiscoveryUrl } } : {}),
       organisation: issued.organisation,
       software: {
         id: issued.software.id,
@@ -152,7 +157,9 @@ export async function onboard(request: OnboardRequest): Promise<BundleSummary> {
       consents: [],
     };
     write(bundleFiles.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    progress(`bundle written to ${request.outDir}`);
+    progress(
+      `bundle written to ${request.outDir}: it holds your private keys (mode 0600), keep it safe and never commit or share it`,
+    );
     return summary;
   } finally {
     await client.close();

@@ -47,6 +47,8 @@ export interface PayResult {
   paymentId: string;
   /** The final payment resource (the response's `Data`). */
   payment: Record<string, unknown> & { Status: string };
+  /** A rejected payment: the bank's reason, from its payment-details (`StatusReasonDescription (StatusReason)`). */
+  rejectionReason?: string;
 }
 
 /** Final statuses of a single payment; a future-dated one is also final once set up or refused. */
@@ -69,6 +71,30 @@ async function signedPost(
       'x-jws-signature': await signRequestBody(bank, bundle, text),
     },
   });
+}
+
+/** Why the bank rejected a payment, as its payment-details say; undefined when it does not say. */
+async function rejectionReasonOf(
+  bank: BankConnection,
+  token: string,
+  paymentUrl: string,
+): Promise<string | undefined> {
+  const details = await callApi(bank, token, `${paymentUrl}/payment-details`);
+  if (details.status !== 200) return undefined;
+  const statuses =
+    (
+      details.json as {
+        Data?: {
+          PaymentStatus?: { StatusDetail?: { StatusReason?: string; StatusReasonDescription?: string } }[];
+        };
+      }
+    ).Data?.PaymentStatus ?? [];
+  const detail = statuses.map((status) => status.StatusDetail).findLast((entry) => entry !== undefined);
+  if (!detail) return undefined;
+  const reason = detail.StatusReasonDescription ?? detail.StatusReason;
+  return reason && detail.StatusReason && reason !== detail.StatusReason
+    ? `${reason} (${detail.StatusReason})`
+    : reason;
 }
 
 export async function runPayJourney(options: PayOptions): Promise<PayResult> {
@@ -152,7 +178,23 @@ export async function runPayJourney(options: PayOptions): Promise<PayResult> {
       const record = summary.consents.find((c) => c.consentId === consentId);
       if (record) record.status = 'Consumed';
     });
-    return { kind: plan.kind, consentId, authorisedBy, idField: spec.idField, paymentId, payment };
+    const rejectionReason =
+      payment.Status === 'Rejected'
+        ? await rejectionReasonOf(
+            bank,
+            clientToken.access_token,
+            `${pisp}${spec.payments}/${encodeURIComponent(paymentId)}`,
+          )
+        : undefined;
+    return {
+      kind: plan.kind,
+      consentId,
+      authorisedBy,
+      idField: spec.idField,
+      paymentId,
+      payment,
+      ...(rejectionReason ? { rejectionReason } : {}),
+    };
   } finally {
     await bank.close();
   }

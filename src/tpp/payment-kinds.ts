@@ -175,6 +175,22 @@ export function parseDateTime(flag: string, text: string): { wire: string; at: D
   return { wire, at: new Date(wire) };
 }
 
+/**
+ * The PIS v3.1.11 maxLength of what the command line fills in: `RemittanceInformation.Reference` and a
+ * standing order's `Reference` (35), `CreditorAccount.Name` (350); each at least one character. A value
+ * the bank would refuse is refused here, never cut short.
+ */
+const REFERENCE_MAX = 35;
+const NAME_MAX = 350;
+
+function withinSpec(flag: string, value: string, max: number): string {
+  if (value.length === 0 || value.length > max)
+    throw new TppUsageError(
+      `${flag} must be 1 to ${max} characters (the Open Banking limit); got ${value.length}`,
+    );
+  return value;
+}
+
 function identification(): string {
   return `obkit-${randomUUID().slice(0, 12)}`;
 }
@@ -215,8 +231,8 @@ export function planPayment(request: PaymentRequest): PaymentPlan {
   }
 
   const amount = { Amount: request.amount, Currency: request.currency };
-  const reference = (request.reference ?? 'obkit payment').slice(0, 35);
-  const payeeName = request.payeeName ?? 'Payee';
+  const reference = withinSpec('--reference', request.reference ?? 'obkit payment', REFERENCE_MAX);
+  const payeeName = withinSpec('--payee-name', request.payeeName ?? 'Payee', NAME_MAX);
   const international = request.toIban !== undefined;
   const creditorAccount = international
     ? { SchemeName: 'UK.OBIE.IBAN', Identification: parseIban(request.toIban ?? ''), Name: payeeName }

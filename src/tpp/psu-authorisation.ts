@@ -61,14 +61,7 @@ export async function authoriseIntent(
     if (!back.href.startsWith(options.redirectUri))
       throw new TppUsageError(`the pasted URL does not start with the redirect URI ${options.redirectUri}`);
   }
-  const tokens = await completeAuthorization(bank, pending, back).catch((error: unknown) => {
-    const oauth = error as { error?: string; error_description?: string; message?: string };
-    throw new TppHttpError(
-      `the authorisation did not complete: ${oauth.error ?? ''} ${oauth.error_description ?? oauth.message ?? ''}`.trim(),
-      400,
-      undefined,
-    );
-  });
+  const tokens = await completeAuthorization(bank, pending, back);
   progress('redeemed the code for a certificate-bound access token');
   return { tokens, authorisedBy };
 }

@@ -1,7 +1,8 @@
 import { X509Certificate, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { updateBundleSummary, type Bundle, type BankRegistration } from './bundle.ts';
-import { bankAgent, importSigningKey, issuerOf } from './bank.ts';
+import { bankAgent, connectToBank, importSigningKey, issuerOf } from './bank.ts';
+import { clientCredentialsToken } from './authorization.ts';
 import { describeFailure, send } from './http.ts';
 
 /** Which OAuth scopes each PSD2 role may ask for (OB DCR). */
@@ -17,6 +18,11 @@ export interface RegisterOptions {
   tokenEndpointAuthMethod?: 'private_key_jwt' | 'tls_client_auth';
   /** Also register for decoupled authorisation (FAPI-CIBA), see `src/tpp/ciba.ts`. */
   ciba?: CibaRegistration;
+  /**
+   * When the bundle is registered at this bank already: by default its registration is updated
+   * (`PUT /register/{ClientId}`, authorised by the client's own token); `new` registers another client.
+   */
+  new?: boolean;
   progress?: (line: string) => void;
 }
 
@@ -117,33 +123,80 @@ export async function registerAtBank(bundle: Bundle, options: RegisterOptions): 
     const subjectDn =
       method === 'tls_client_auth' ? rfc4514SubjectOf(bundle.transportCertificatePem) : undefined;
     const body = await buildRegistrationJwt(bundle, metadata.issuer, method, subjectDn, options.ciba);
-    const response = await send(agent, endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/jwt', accept: 'application/json' },
-      body,
-    });
-    if (response.status !== 201) throw describeFailure('dynamic client registration', response);
-    const client = response.json as {
-      client_id: string;
-      registration_client_uri?: string;
-      registration_access_token?: string;
-    };
-    progress(`registered as client ${client.client_id}`);
-    const registration: BankRegistration = {
-      clientId: client.client_id,
-      tokenEndpointAuthMethod: method,
-      registeredAt: new Date().toISOString(),
-      discoveryUrl,
-      ...(client.registration_client_uri ? { registrationClientUri: client.registration_client_uri } : {}),
-      ...(client.registration_access_token
-        ? { registrationAccessToken: client.registration_access_token }
-        : {}),
-    };
+    const existing = bundle.summary.registrations[metadata.issuer];
+    let registration: BankRegistration;
+    if (existing && !options.new) {
+      progress(
+        `the bundle is registered at ${metadata.issuer} already as client ${existing.clientId}: updating that registration (--new registers another client)`,
+      );
+      registration = await updateRegistration(bundle, existing, endpoint, body, options);
+      registration = { ...registration, tokenEndpointAuthMethod: method };
+      progress(`updated client ${registration.clientId}`);
+    } else {
+      const response = await send(agent, endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jwt', accept: 'application/json' },
+        body,
+      });
+      if (response.status !== 201) throw describeFailure('dynamic client registration', response);
+      const client = response.json as {
+        client_id: string;
+        registration_client_uri?: string;
+        registration_access_token?: string;
+      };
+      progress(`registered as client ${client.client_id}`);
+      registration = {
+        clientId: client.client_id,
+        tokenEndpointAuthMethod: method,
+        registeredAt: new Date().toISOString(),
+        discoveryUrl,
+        ...(client.registration_client_uri ? { registrationClientUri: client.registration_client_uri } : {}),
+        ...(client.registration_access_token
+          ? { registrationAccessToken: client.registration_access_token }
+          : {}),
+      };
+    }
     updateBundleSummary(bundle.dir, (summary) => {
       summary.registrations[metadata.issuer] = registration;
     });
     return registration;
   } finally {
     await agent.close();
+  }
+}
+
+/** `PUT /register/{ClientId}` with a new registration request, authorised by the client's own token. */
+async function updateRegistration(
+  bundle: Bundle,
+  existing: BankRegistration,
+  endpoint: string,
+  body: string,
+  options: RegisterOptions,
+): Promise<BankRegistration> {
+  const bank = await connectToBank(bundle, {
+    discoveryUrl: existing.discoveryUrl,
+    trust: options.trust,
+    clientId: existing.clientId,
+    authMethod: existing.tokenEndpointAuthMethod ?? 'private_key_jwt',
+  });
+  try {
+    const scope = bundle.summary.software.roles.map((role) => SCOPES_OF_ROLE[role]).find(Boolean) ?? 'openid';
+    const token = await clientCredentialsToken(bank, scope);
+    const url =
+      existing.registrationClientUri ??
+      `${endpoint.replace(/\/+$/, '')}/${encodeURIComponent(existing.clientId)}`;
+    const response = await send(bank.agent, url, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/jwt',
+        accept: 'application/json',
+        authorization: `Bearer ${token.access_token}`,
+      },
+      body,
+    });
+    if (response.status !== 200) throw describeFailure('updating the client registration', response);
+    return { ...existing, updatedAt: new Date().toISOString() };
+  } finally {
+    await bank.close();
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { request, type Dispatcher } from 'undici';
 import { readBundle } from '../../src/tpp/bundle.ts';
-import { runCli, spawnCli, waitForExit } from '../support/cli.ts';
+import { runCli, spawnCli, waitForExit, type Finished } from '../support/cli.ts';
 import { sandboxLogin, SteppingClock } from '../support/browser.ts';
 import { browserClient, startSandbox } from '../support/journey.ts';
 
@@ -82,6 +82,26 @@ class BankAppForms {
     assert.equal(answer.status, 303, answer.text);
     assert.match(String(answer.location), /done=approved/);
   }
+  async deny(id: string) {
+    const review = await this.#send(`/requests/${id}`);
+    assert.equal(review.status, 200, review.text);
+    const answer = await this.#send(`/requests/${id}`, {
+      csrf: BankAppForms.csrf(review.text),
+      decision: 'deny',
+    });
+    assert.equal(answer.status, 303, answer.text);
+  }
+}
+
+/** A CIBA failure as a person sees it: exit 1, the bank's OAuth error and what to try, no stack trace. */
+function assertRefused(result: Finished, error: RegExp, hint: RegExp): void {
+  assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
+  assert.match(result.stderr, error);
+  assert.match(result.stderr, hint);
+  assert.doesNotMatch(result.stderr, /\n\s+at |ResponseBodyError|checkOAuthBodyError/, result.stderr);
+  // Progress lines start with ✓; the failure itself is at most two lines.
+  const failure = result.stderr.split('\n').filter((line) => line && !line.startsWith('✓'));
+  assert.ok(failure.length <= 2, `one or two lines: ${result.stderr}`);
 }
 
 describe('obkit tpp register --ciba and obkit tpp authorize --decoupled', { timeout: 120_000 }, async () => {
@@ -171,5 +191,50 @@ describe('obkit tpp register --ciba and obkit tpp authorize --decoupled', { time
     ]);
     assert.equal(ping.code, 2, ping.stderr);
     assert.match(ping.stderr, /https --ciba-notification-endpoint/);
+  });
+
+  describe("every CIBA failure is one line with the bank's error and what to try", () => {
+    const authorize = (dir: string, ...args: string[]) => [
+      'tpp',
+      'authorize',
+      '--decoupled',
+      '--bundle',
+      dir,
+      '--interval',
+      '1',
+      '--ca',
+      caFile,
+      ...args,
+    ];
+
+    it('a client not registered for CIBA', async () => {
+      const tpp = await sandbox.tpp('ciba-cli-none', ['AISP']);
+      assertRefused(
+        await runCli(authorize(tpp.bundle.dir, '--psu', 'alice')),
+        /decoupled authorisation request \(CIBA\) failed with HTTP 400: invalid_request: .*ciba is not allowed for this client/,
+        /register the bundle for decoupled authorisation: npx obkit tpp register --bundle <dir> --ciba poll/,
+      );
+    });
+
+    it('an unknown PSU, a denial and a request nobody answers', async () => {
+      const tpp = await sandbox.tpp('ciba-cli-fail', ['AISP'], { ciba: { deliveryMode: 'poll' } });
+      const dir = tpp.bundle.dir;
+      assertRefused(await runCli(authorize(dir, '--psu', 'nobody-here')), /unknown_user_id/, /check --psu/);
+
+      const denying = waitForExit(
+        spawnCli(authorize(dir, '--psu', 'carol', '--binding-message', 'Deny 7')),
+        60_000,
+      );
+      const app = new BankAppForms(browserClient(sandbox), `${sandbox.platform.urls.browser}/bank-app`);
+      await app.logIn('carol', sandboxLogin(clock, 'carol').password);
+      await app.deny(await app.waitForRequest());
+      assertRefused(await denying, /access_denied/, /the customer refused/);
+
+      assertRefused(
+        await runCli(authorize(dir, '--psu', 'dave-ltd', '--expiry', '1', '--json')),
+        /expired_token/,
+        /did not answer in time/,
+      );
+    });
   });
 });

@@ -92,6 +92,9 @@ describe('obkit tpp pay', async () => {
       [['--amount', '0'], /--amount must be a positive decimal/],
       [['--amount', '1', '--currency', 'pounds'], /--currency must be an ISO 4217 code/],
       [['--amount', '1', '--to', '12/34'], /--to must be SORTCODE\/ACCOUNT/],
+      // The OB spec's maxLength (RemittanceInformation.Reference 35, CreditorAccount.Name 350): never cut short.
+      [['--amount', '1', '--reference', 'r'.repeat(36)], /--reference must be 1 to 35 characters .*got 36/],
+      [['--amount', '1', '--payee-name', 'n'.repeat(351)], /--payee-name must be 1 to 350 characters/],
     ] as const) {
       const result = await runCli(['tpp', 'pay', '--bundle', tpp.bundle.dir, ...args, '--ca', caFile]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -107,7 +110,10 @@ describe('obkit tpp pay', async () => {
     );
     assert.equal(result.code, 1, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { Status: string }).Status, 'Rejected');
-    assert.match(result.stderr, /the bank rejected payment /);
+    assert.match(
+      result.stderr,
+      /the bank rejected payment \S+: Insufficient funds on the debtor account \(ProprietaryRejection\)/,
+    );
     assert.deepEqual(await verifyLedger(db), []);
   });
 
@@ -118,7 +124,11 @@ describe('obkit tpp pay', async () => {
       120_000,
     );
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /staging the payment consent failed with HTTP 400/);
+    assert.match(
+      result.stderr,
+      /staging the payment consent failed with HTTP 400: .*\[UK\.OBIE\.[\w.]+\] \(https:\/\/\S+\/domestic-payment-consents\)/,
+    );
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
     assert.deepEqual(await verifyLedger(db), []);
   });
 });
