@@ -259,12 +259,42 @@ try {
     diagnosticSeconds,
   );
   if (guardOnly.requests !== guardOnly.non2xx) throw new Error('the guard let an unselected account through');
+  // The client certificate's revocation status is checked on every request (cached until its nextUpdate):
+  // the same read on a second instance of this platform (same database and keys) that skips the check.
+  const unchecked = await startPlatform({
+    config,
+    logger: createLogger(config),
+    clock: systemClock,
+    parts: selectParts('all'),
+    store,
+    checkCertificateStatus: false,
+  });
+  let withoutStatus: Phase;
+  try {
+    withoutStatus = await measure(
+      'obkit AIS /accounts/{id}, revocation status NOT checked',
+      `${unchecked.urls.mtls}${new URL(accountUrl).pathname}`,
+      tls,
+      headers,
+      diagnosticSeconds,
+    );
+  } finally {
+    await unchecked.close();
+  }
+  const withStatus = await measure(
+    'obkit AIS /accounts/{id}, revocation status checked (again)',
+    accountUrl,
+    tls,
+    headers,
+    diagnosticSeconds,
+  );
   if (ais.non2xx > 0 || ais.errors > 0 || single.non2xx > 0)
     throw new Error('the AIS endpoint answered errors under load');
   console.log(
     `ratio transactions / bare: ${(ais.perSecond / bare.perSecond).toFixed(3)}   ` +
       `accounts / bare: ${(single.perSecond / bare.perSecond).toFixed(3)}   ` +
-      `guard alone / bare: ${(guardOnly.perSecond / bare.perSecond).toFixed(3)}`,
+      `guard alone / bare: ${(guardOnly.perSecond / bare.perSecond).toFixed(3)}   ` +
+      `revocation checked / not checked: ${(withStatus.perSecond / withoutStatus.perSecond).toFixed(3)}`,
   );
 } finally {
   baseline?.closeAllConnections();
