@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../server/config.ts';
+import { refusalOf } from '../server/data-dir.ts';
 import { createLogger } from '../server/logger.ts';
 import { selectParts, UnknownPartError } from '../server/parts.ts';
 import { openConfiguredStore } from '../server/platform.ts';
@@ -79,17 +80,52 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
   });
 }
 
+/** `obkit sandbox totp|reset`: they take the sandbox command's --config and --data-dir. */
+function addSandboxTools(sandbox: Command): void {
+  sandbox
+    .command('totp')
+    .description(
+      "print a sandbox customer's current TOTP code and the otpauth:// URI for an authenticator app",
+    )
+    .argument('<username>', 'alice, bob, carol or dave-ltd')
+    .action(async (username: string, _flags: unknown, command: Command) => {
+      const { sandboxTotp } = await import('../server/sandbox-tools.ts');
+      const login = sandboxTotp(configFrom(command.optsWithGlobals<ServerFlags>()), username, systemClock);
+      process.stdout.write(
+        [
+          `${login.code}  (${login.username}'s code, valid for ${login.validForSeconds} more seconds; password ${login.password})`,
+          login.otpauthUri,
+        ].join('\n') + '\n',
+      );
+    });
+  sandbox
+    .command('reset')
+    .description('remove the sandbox state in the data dir (embedded database, CA, directory keys)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (flags: { yes?: boolean }, command: Command) => {
+      const { sandboxReset, terminalPrompt } = await import('../server/sandbox-tools.ts');
+      const config = configFrom(command.optsWithGlobals<ServerFlags>());
+      const outcome = await sandboxReset(config, { yes: flags.yes === true, prompt: terminalPrompt() });
+      process.stdout.write(
+        outcome.removed.length === 0
+          ? `no sandbox state in ${outcome.dataDir}: nothing to remove\n`
+          : `removed ${outcome.removed.join(', ')}\nthe next start creates a new sandbox\n`,
+      );
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('obkit')
     .description('Open Banking platform: directory, authorization server, consent, model bank and TPP tools')
     .showHelpAfterError()
     .exitOverride();
 
-  withServerFlags(
+  const sandbox = withServerFlags(
     program
       .command('sandbox')
       .description('run every part in one process on localhost, with a sandbox PKI created on first run'),
   ).action((flags: ServerFlags) => serve(flags, 'all', 'obkit sandbox'));
+  addSandboxTools(sandbox);
 
   withServerFlags(
     program
@@ -126,6 +162,11 @@ async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof ConfigError || error instanceof UnknownPartError || error instanceof TppUsageError) {
       process.stderr.write(`obkit: ${error.message}\n`);
       process.exit(EXIT_CONFIG);
+    }
+    const refusal = refusalOf(error);
+    if (refusal) {
+      process.stderr.write(`obkit: ${refusal.message}\n`);
+      process.exit(refusal.exitCode);
     }
     if (error instanceof TppHttpError || error instanceof BundleError) {
       process.stderr.write(`obkit: ${error.message}\n`);

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../shared/clock.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
+import { openEmbeddedStore } from './data-dir.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createSurface, type Surface } from './surface.ts';
@@ -43,7 +43,7 @@ export interface RunningPlatform {
 export async function openConfiguredStore(config: Config): Promise<Store> {
   return config.databaseUrl
     ? openStore({ backend: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize })
-    : openStore({ backend: 'pglite', dataDir: join(config.dataDir, 'pglite') });
+    : openEmbeddedStore(config.dataDir);
 }
 
 export async function startPlatform(options: {
