@@ -5,6 +5,7 @@ import { refusalOf } from '../server/data-dir.ts';
 import { createLogger } from '../server/logger.ts';
 import { selectParts, UnknownPartError } from '../server/parts.ts';
 import { openConfiguredStore } from '../server/platform.ts';
+import { platformLinks } from '../server/portal.ts';
 import { runUntilSignal } from '../server/run.ts';
 import { systemClock } from '../shared/clock.ts';
 import { tppCommand } from '../tpp/cli.ts';
@@ -65,10 +66,17 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
     parts,
     onReady(platform) {
       const seconds = (performance.now() / 1000).toFixed(2);
+      const links = platformLinks(
+        platform.urls,
+        parts.map((part) => part.name),
+        config.sandbox,
+      );
       const lines = [
         `${title} ready in ${seconds}s (${platform.store.backend === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
         `  browser (no client certificate): ${platform.urls.browser}`,
+        ...links.browser.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
         `  TPP endpoints (mutual TLS):      ${platform.urls.mtls}`,
+        ...links.mtls.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
         ...(platform.tls.sandboxPkiDir
           ? [`  sandbox CA certificates:        ${platform.tls.sandboxPkiDir}`]
           : []),

@@ -20,6 +20,7 @@ import {
 } from './bank-identity.ts';
 import { environmentNames, type Config } from './config.ts';
 import type { Part, PartContext } from './platform.ts';
+import { mountPortal } from './portal.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { readCertificateFiles } from './tls-material.ts';
 
@@ -147,6 +148,13 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           notifyRevoked: hub.publish,
           onRevoked: (handler) => hub.subscribe(handler),
         });
+      },
+    },
+    {
+      // The sandbox's developer portal at `/`: links, discovery, customers. Nothing outside the sandbox.
+      name: 'portal',
+      async mount(context) {
+        await mountPortal(context);
       },
     },
   ];

@@ -18,6 +18,8 @@ export interface PartContext {
   browser: FastifyInstance;
   mtls: FastifyInstance;
   urls: PlatformUrls;
+  /** The names of the parts this instance mounts. */
+  parts: readonly string[];
   /** Registers work to do at shutdown, after the listeners have drained and before the store closes. */
   onClose(handler: () => Promise<void>): void;
 }
@@ -91,6 +93,7 @@ export async function startPlatform(options: {
       browser: browser.app,
       mtls: mtls.app,
       urls,
+      parts: options.parts.map((part) => part.name),
       onClose: (handler) => closeHandlers.push(handler),
     };
     for (const part of options.parts) await part.mount(context);
