@@ -58,7 +58,20 @@ export async function startPlatform(options: {
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openConfiguredStore(config));
+  // The store opens (and takes the data dir's lock) first; the sandbox CA's keys are generated on the
+  // thread pool meanwhile, while the embedded database keeps the main thread busy.
+  const opening = options.store ? Promise.resolve(options.store) : openConfiguredStore(config);
+  // Not when the data dir is refused at once (held by another process, a half-made database): a
+  // refused start writes nothing.
+  const tlsLoading = Promise.race([
+    opening.then(() => undefined),
+    new Promise<void>((resolve) => setImmediate(resolve)),
+  ]).then(() => loadServerTls(config));
+  tlsLoading.catch(() => undefined); // awaited below; a failure there is the one reported
+  const store = await opening.catch(async (error: unknown) => {
+    await tlsLoading.catch(() => undefined);
+    throw error;
+  });
   const surfaces: Surface[] = [];
   const closeHandlers: (() => Promise<void>)[] = [];
   const runCloseHandlers = async (): Promise<void> => {
@@ -67,7 +80,7 @@ export async function startPlatform(options: {
   };
   try {
     await store.migrate();
-    const tls = await loadServerTls(config);
+    const tls = await tlsLoading;
     const clientCertificates = createClientCertificateResolver(
       config.mtlsMode === 'direct'
         ? { mode: 'direct' }
