@@ -55,7 +55,12 @@ export function platformLinks(urls: PlatformUrls, parts: readonly string[], sand
     ...(has('openbanking')
       ? [
           { label: 'account information', url: `${urls.mtls}${API_BASES.aisp}`, audience: 'AISPs' },
-          { label: 'payments and VRP', url: `${urls.mtls}${API_BASES.pisp}`, audience: 'PISPs' },
+          {
+            // Outside the sandbox the payment APIs run only with the bank's signing identity configured.
+            label: sandbox ? 'payments and VRP' : 'payments and VRP (with a signing identity)',
+            url: `${urls.mtls}${API_BASES.pisp}`,
+            audience: 'PISPs',
+          },
           { label: 'confirmation of funds', url: `${urls.mtls}${API_BASES.cbpii}`, audience: 'CBPIIs' },
         ]
       : []),
