@@ -1,3 +1,4 @@
+import { refusalOf } from '../server/data-dir.ts';
 import { TppHttpError } from '../tpp/http.ts';
 
 /**
@@ -85,6 +86,9 @@ export function describeCliFailure(error: unknown): CliFailure {
 
   if (typeof code === 'string' && code.startsWith('commander.'))
     return { exitCode: EXIT_USAGE, message: message.replace(/^error: /, '') };
+  // The data dir's refusals (lock held, damaged folder, missing master key) say what to do themselves.
+  const refusal = refusalOf(error);
+  if (refusal) return { exitCode: refusal.exitCode, message: refusal.message };
   if (typeof name === 'string' && USAGE_ERRORS.has(name)) return { exitCode: EXIT_USAGE, message };
   if (typeof name === 'string' && STATED_FAILURES.has(name)) return { exitCode: EXIT_FAILURE, message };
 

@@ -49,12 +49,14 @@ async function configFrom(flags: ServerFlags) {
 async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', title: string): Promise<void> {
   const config = await configFrom(flags);
   await import('reflect-metadata');
-  const [{ selectParts }, { createLogger }, { runUntilSignal }, { systemClock }] = await Promise.all([
-    import('../server/parts.ts'),
-    import('../server/logger.ts'),
-    import('../server/run.ts'),
-    import('../shared/clock.ts'),
-  ]);
+  const [{ selectParts }, { createLogger }, { runUntilSignal }, { systemClock }, { platformLinks }] =
+    await Promise.all([
+      import('../server/parts.ts'),
+      import('../server/logger.ts'),
+      import('../server/run.ts'),
+      import('../shared/clock.ts'),
+      import('../server/portal.ts'),
+    ]);
   const parts = selectParts(partNames);
   const logger = createLogger(config);
   await runUntilSignal({
@@ -64,10 +66,17 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
     parts,
     onReady(platform) {
       const seconds = (performance.now() / 1000).toFixed(2);
+      const links = platformLinks(
+        platform.urls,
+        parts.map((part) => part.name),
+        config.sandbox,
+      );
       const lines = [
         `${title} ready in ${seconds}s (${platform.store.backend === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
         `  browser (no client certificate): ${platform.urls.browser}`,
+        ...links.browser.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
         `  TPP endpoints (mutual TLS):      ${platform.urls.mtls}`,
+        ...links.mtls.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
         ...(platform.tls.sandboxPkiDir
           ? [`  sandbox CA certificates:        ${platform.tls.sandboxPkiDir}`]
           : []),
@@ -95,17 +104,57 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
+/** `obkit sandbox totp|reset`: they take the sandbox command's --config and --data-dir. */
+function addSandboxTools(sandbox: Command): void {
+  sandbox
+    .command('totp')
+    .description(
+      "print a sandbox customer's current TOTP code and the otpauth:// URI for an authenticator app",
+    )
+    .argument('<username>', 'alice, bob, carol or dave-ltd')
+    .action(async (username: string, _flags: unknown, command: Command) => {
+      const { sandboxTotp } = await import('../server/sandbox-tools.ts');
+      const { systemClock } = await import('../shared/clock.ts');
+      const login = sandboxTotp(
+        await configFrom(command.optsWithGlobals<ServerFlags>()),
+        username,
+        systemClock,
+      );
+      process.stdout.write(
+        [
+          `${login.code}  (${login.username}'s code, valid for ${login.validForSeconds} more seconds; password ${login.password})`,
+          login.otpauthUri,
+        ].join('\n') + '\n',
+      );
+    });
+  sandbox
+    .command('reset')
+    .description('remove the sandbox state in the data dir (embedded database, CA, directory keys)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (flags: { yes?: boolean }, command: Command) => {
+      const { sandboxReset, terminalPrompt } = await import('../server/sandbox-tools.ts');
+      const config = await configFrom(command.optsWithGlobals<ServerFlags>());
+      const outcome = await sandboxReset(config, { yes: flags.yes === true, prompt: terminalPrompt() });
+      process.stdout.write(
+        outcome.removed.length === 0
+          ? `no sandbox state in ${outcome.dataDir}: nothing to remove\n`
+          : `removed ${outcome.removed.join(', ')}\nthe next start creates a new sandbox\n`,
+      );
+    });
+}
+
 export function buildProgram(): Command {
   const program = new Command('obkit')
     .description('Open Banking platform: directory, authorization server, consent, model bank and TPP tools')
     .version(packageVersion(), '-V, --version', 'print the version of obkit')
     .option('--debug', 'on failure, print the stack trace too (anywhere on the command line)');
 
-  withServerFlags(
+  const sandbox = withServerFlags(
     program
       .command('sandbox')
       .description('run every part in one process on localhost, with a sandbox PKI created on first run'),
   ).action((flags: ServerFlags) => serve(flags, 'all', 'obkit sandbox'));
+  addSandboxTools(sandbox);
 
   const width = Math.max(...PARTS.map((part) => part.name.length));
   withServerFlags(

@@ -277,12 +277,14 @@ export async function seedCredentials(
   customers: readonly SeedCustomer[],
   options: { reset?: boolean } = {},
 ): Promise<(SeedCustomer & NewCredentials)[]> {
-  const seeded: (SeedCustomer & NewCredentials)[] = [];
-  for (const customer of customers) {
-    if (!options.reset && (await hasCredentials(ctx, customer.id))) continue;
-    const credentials = sandboxCredentialsFor(customer.username);
-    await setCredentials(ctx, customer.id, credentials);
-    seeded.push({ ...customer, ...credentials });
-  }
-  return seeded;
+  // Side by side: each password hash (scrypt) runs on the thread pool, so a first start waits for one.
+  const outcomes = await Promise.all(
+    customers.map(async (customer) => {
+      if (!options.reset && (await hasCredentials(ctx, customer.id))) return undefined;
+      const credentials = sandboxCredentialsFor(customer.username);
+      await setCredentials(ctx, customer.id, credentials);
+      return { ...customer, ...credentials };
+    }),
+  );
+  return outcomes.filter((outcome) => outcome !== undefined);
 }

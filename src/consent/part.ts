@@ -64,7 +64,14 @@ export async function mountConsent(
   }
   const customers = bankCustomerDirectory(store.db);
   const credentialPolicy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
-  const common = { db: store.db, clock, customers, credentialPolicy, bankName: options.bankName };
+  const common = {
+    db: store.db,
+    clock,
+    customers,
+    credentialPolicy,
+    bankName: options.bankName,
+    sandbox: config.sandbox,
+  };
   await context.browser.register(consentApp, {
     ...common,
     bridge: dependencies.bridge,

@@ -2,6 +2,7 @@
 export { mountDirectory, type DirectoryPartOptions, type MountedDirectory } from './part.ts';
 export { DirectoryService, revocationChannel } from './service.ts';
 export { DirectoryError } from './errors.ts';
+export { MasterKeyError } from './master-key.ts';
 /** Who is calling: the active transport certificate this directory issued, presented over mutual TLS. */
 export { authenticate as authenticateParticipant } from './http-api.ts';
 export { directoryAddresses, directoryTrustAnchor, type SsaClaims } from './ssa.ts';

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { count, isNotNull } from 'drizzle-orm';
+import { schema, type Queryable } from '../store/index.ts';
 
 /**
  * The directory's master key: 32 random bytes in `<dataDir>/directory/master.key` (mode 0600, in a
@@ -23,10 +25,32 @@ export class MasterKeyError extends Error {
 const keyBytes = 32;
 const version = 'v1';
 
-export async function loadOrCreateMasterKey(path: string): Promise<MasterKey> {
+export interface MasterKeyOptions {
+  /**
+   * How many keys sealed with a master key the database holds. A new key is made only when there are
+   * none: a missing file beside sealed keys is a lost key (restore it), never a reason to write another.
+   */
+  sealedKeys?: () => Promise<number>;
+}
+
+export async function loadOrCreateMasterKey(
+  path: string,
+  options: MasterKeyOptions = {},
+): Promise<MasterKey> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await chmod(dirname(path), 0o700);
   let raw: Buffer;
+  try {
+    await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const sealed = (await options.sealedKeys?.()) ?? 0;
+    if (sealed > 0) {
+      throw new MasterKeyError(
+        `${resolve(path)} is missing, but the database holds ${sealed} private key${sealed === 1 ? '' : 's'} sealed with it; restore the file from your backup (a new key would not open them; in the sandbox, \`npx obkit sandbox reset\` starts afresh)`,
+      );
+    }
+  }
   try {
     const handle = await open(path, 'wx', 0o600);
     try {
@@ -63,6 +87,16 @@ async function readExisting(path: string): Promise<Buffer> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new MasterKeyError(`${path} is empty`);
+}
+
+/** How many private keys the directory has sealed in the database (its signing keys, keys it generated). */
+export async function countSealedKeys(db: Queryable): Promise<number> {
+  const [signing] = await db.select({ n: count() }).from(schema.directorySigningKeys);
+  const [generated] = await db
+    .select({ n: count() })
+    .from(schema.directoryCertificates)
+    .where(isNotNull(schema.directoryCertificates.sealedPrivateKey));
+  return (signing?.n ?? 0) + (generated?.n ?? 0);
 }
 
 export function masterKeyFrom(raw: Buffer): MasterKey {

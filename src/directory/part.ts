@@ -4,7 +4,7 @@ import { loadOrCreateSandboxAuthorities, withRevocationEndpoints, x509 } from '.
 import type { Clock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
 import { apiPrefix, participantApi, publicApi } from './http-api.ts';
-import { loadOrCreateMasterKey } from './master-key.ts';
+import { countSealedKeys, loadOrCreateMasterKey } from './master-key.ts';
 import { RevocationPublisher } from './revocation.ts';
 import { DirectoryService } from './service.ts';
 import { DirectorySigningKeys, defaultSigningKeyPolicy, type SigningKeyPolicy } from './signing-keys.ts';
@@ -51,7 +51,9 @@ export async function mountDirectory(
   options: DirectoryPartOptions = {},
 ): Promise<MountedDirectory> {
   const { config, store, clock, urls } = context;
-  const masterKey = await loadOrCreateMasterKey(join(config.dataDir, 'directory', 'master.key'));
+  const masterKey = await loadOrCreateMasterKey(join(config.dataDir, 'directory', 'master.key'), {
+    sealedKeys: () => countSealedKeys(store.db),
+  });
   const authorities = await loadOrCreateSandboxAuthorities(
     context.tls.sandboxPkiDir ?? join(config.dataDir, 'pki'),
     {

@@ -24,6 +24,7 @@ import {
 import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
+import { mountPortal } from './portal.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { readCertificateFiles } from './tls-material.ts';
 
@@ -166,6 +167,13 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (handler) => hub.subscribeTokens(handler),
         });
+      },
+    },
+    {
+      // The sandbox's developer portal at `/`: links, discovery, customers. Nothing outside the sandbox.
+      name: 'portal',
+      async mount(context) {
+        await mountPortal(context);
       },
     },
   ];

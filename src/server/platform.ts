@@ -10,6 +10,7 @@ import { httpRevocationFetchers } from '../pki/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createCertificateStatusGate, type CertificateStatusGate } from './certificate-status.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
+import { openEmbeddedStore } from './data-dir.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { createSurface, type Surface } from './surface.ts';
@@ -27,6 +28,8 @@ export interface PartContext {
   urls: PlatformUrls;
   /** The status check every client certificate passes on every mutual-TLS request. */
   certificateStatus: CertificateStatusGate;
+  /** The names of the parts this instance mounts. */
+  parts: readonly string[];
   /** Registers work to do at shutdown, after the listeners have drained and before the store closes. */
   onClose(handler: () => Promise<void>): void;
 }
@@ -52,7 +55,7 @@ export interface RunningPlatform {
 export async function openConfiguredStore(config: Config): Promise<Store> {
   return config.databaseUrl
     ? openStore({ backend: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize })
-    : openStore({ backend: 'pglite', dataDir: join(config.dataDir, 'pglite') });
+    : openEmbeddedStore(config.dataDir);
 }
 
 export async function startPlatform(options: {
@@ -70,7 +73,20 @@ export async function startPlatform(options: {
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openConfiguredStore(config));
+  // The store opens (and takes the data dir's lock) first; the sandbox CA's keys are generated on the
+  // thread pool meanwhile, while the embedded database keeps the main thread busy.
+  const opening = options.store ? Promise.resolve(options.store) : openConfiguredStore(config);
+  // Not when the data dir is refused at once (held by another process, a half-made database): a
+  // refused start writes nothing.
+  const tlsLoading = Promise.race([
+    opening.then(() => undefined),
+    new Promise<void>((resolve) => setImmediate(resolve)),
+  ]).then(() => loadServerTls(config));
+  tlsLoading.catch(() => undefined); // awaited below; a failure there is the one reported
+  const store = await opening.catch(async (error: unknown) => {
+    await tlsLoading.catch(() => undefined);
+    throw error;
+  });
   const surfaces: Surface[] = [];
   const closeHandlers: (() => Promise<void>)[] = [];
   const runCloseHandlers = async (): Promise<void> => {
@@ -79,7 +95,7 @@ export async function startPlatform(options: {
   };
   try {
     await store.migrate();
-    const tls = await loadServerTls(config);
+    const tls = await tlsLoading;
     const certificateStatus = await startCertificateStatus(config, tls, store, clock, logger, closeHandlers);
     const clientCertificates = createClientCertificateResolver(
       config.mtlsMode === 'direct'
@@ -115,6 +131,7 @@ export async function startPlatform(options: {
       mtls: mtls.app,
       urls,
       certificateStatus,
+      parts: options.parts.map((part) => part.name),
       onClose: (handler) => closeHandlers.push(handler),
     };
     for (const part of options.parts) await part.mount(context);

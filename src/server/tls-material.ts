@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { issueServerCertificate, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Config } from './config.ts';
@@ -24,8 +24,9 @@ export function readCertificateFiles(files: readonly string[]): string[] {
 
 /**
  * Production: server certificate, key and client trust anchors from the configured PEM files.
- * Sandbox: the sandbox CA (created on first run, reused after) issues this start's server certificate
- * for the public host name, and is itself the trust anchor for client certificates.
+ * Sandbox: the sandbox CA (created on first run, reused after) issues the server certificate for the
+ * public host name, kept in `pki/` for the next starts while it holds, and is itself the trust anchor
+ * for client certificates.
  */
 export async function loadServerTls(config: Config): Promise<ServerTls> {
   const configuredAnchors = readCertificateFiles(config.trustAnchorFiles);
@@ -45,16 +46,81 @@ export async function loadServerTls(config: Config): Promise<ServerTls> {
   }
   const sandboxPkiDir = join(config.dataDir, 'pki');
   const authorities = await loadOrCreateSandboxAuthorities(sandboxPkiDir);
-  const server = await issueServerCertificate(authorities.issuing, {
+  const names = {
     dnsNames: [...new Set([config.publicHost, 'localhost'])],
     ipAddresses: ['127.0.0.1', '::1'],
-  });
+  };
+  const server =
+    kept(sandboxPkiDir, authorities.issuing.certificatePem, names) ??
+    (await issueAndKeep(sandboxPkiDir, authorities.issuing, names));
   const anchors = [...splitPemCertificates(authorities.chainPem), ...configuredAnchors];
   return {
-    cert: `${server.certificatePem.trim()}\n${server.chainPem.trim()}\n`,
-    key: server.privateKeyPem,
+    cert: server.cert,
+    key: server.key,
     ca: anchors,
     trustAnchors: anchors.map((pem) => new X509Certificate(pem)),
     sandboxPkiDir,
   };
+}
+
+const SERVER_CERTIFICATE = 'server.pem';
+const SERVER_KEY = 'server.key.pem';
+/** A kept server certificate is reissued this long before it expires. */
+const RENEW_BEFORE_MS = 30 * 24 * 60 * 60 * 1000;
+
+interface ServerNames {
+  dnsNames: string[];
+  ipAddresses: string[];
+}
+
+/**
+ * The sandbox server certificate kept from an earlier start (`pki/server.pem`, key mode 0600), when the
+ * current issuing CA signed it, it names every host, holds for another 30 days and matches its key.
+ */
+function kept(
+  dir: string,
+  issuingPem: string,
+  names: ServerNames,
+): { cert: string; key: string } | undefined {
+  try {
+    const cert = readFileSync(join(dir, SERVER_CERTIFICATE), 'utf8');
+    const key = readFileSync(join(dir, SERVER_KEY), 'utf8');
+    const leaf = new X509Certificate(cert);
+    const issuing = new X509Certificate(issuingPem);
+    const san = (leaf.subjectAltName ?? '').split(', ');
+    const named =
+      names.dnsNames.every((name) => san.includes(`DNS:${name}`)) &&
+      names.ipAddresses.every((ip) =>
+        san.some((entry) => entry.startsWith('IP Address:') && sameIp(entry.slice(11), ip)),
+      );
+    const fresh = new Date(leaf.validTo).getTime() - Date.now() > RENEW_BEFORE_MS;
+    const ours = leaf.checkIssued(issuing) && leaf.verify(issuing.publicKey);
+    return named && fresh && ours && leaf.checkPrivateKey(createPrivateKey(key)) ? { cert, key } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameIp(a: string, b: string): boolean {
+  const normal = (ip: string) => (ip.includes(':') ? new URL(`http://[${ip}]`).hostname : ip);
+  return normal(a) === normal(b);
+}
+
+/** Issues this host's server certificate and keeps it (written aside, then renamed into place). */
+async function issueAndKeep(
+  dir: string,
+  issuing: Parameters<typeof issueServerCertificate>[0],
+  names: ServerNames,
+): Promise<{ cert: string; key: string }> {
+  const server = await issueServerCertificate(issuing, names);
+  const cert = `${server.certificatePem.trim()}\n${server.chainPem.trim()}\n`;
+  for (const [name, text] of [
+    [SERVER_KEY, server.privateKeyPem],
+    [SERVER_CERTIFICATE, cert],
+  ] as const) {
+    const draft = join(dir, `${name}.${process.pid}`);
+    writeFileSync(draft, text, { mode: 0o600 });
+    renameSync(draft, join(dir, name));
+  }
+  return { cert, key: server.privateKeyPem };
 }

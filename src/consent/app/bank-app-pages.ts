@@ -10,6 +10,7 @@ import {
   layout,
   type PageFrame,
   passwordForm,
+  sandboxHint,
 } from './pages.ts';
 
 /**
@@ -114,7 +115,7 @@ export function bankAppLogin(frame: PageFrame, page: BankAppLogin): string {
       <p>
         Log in to see requests waiting for your approval. You will confirm each one with your security code.
       </p>
-      ${alert(page.error)} ${passwordForm(page, 'Log in')}`,
+      ${sandboxHint(frame, 'password')} ${alert(page.error)} ${passwordForm(page, 'Log in')}`,
   );
 }
 
@@ -166,6 +167,7 @@ export function bankAppReview(frame: PageFrame, page: BankAppReview): string {
           aria-describedby="code-hint"
         />
         <p id="code-hint" class="hint">The 6-digit code from your authenticator app, to approve.</p>
+        ${sandboxHint(frame, 'code')}
         <div class="actions">
           <button type="submit" name="decision" value="approve">Approve</button>
           <button type="submit" name="decision" value="deny" class="secondary" formnovalidate>Deny</button>

@@ -54,6 +54,8 @@ export interface BankAppOptions {
   /** Default 15 minutes. */
   sessionTtlSeconds?: number;
   bankName?: string;
+  /** Sandbox only: the login pages say how to log in as a sandbox customer. */
+  sandbox?: boolean;
   /** Default `/bank-app`. */
   mountPath?: string;
 }
@@ -72,7 +74,11 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
   const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
   const ttl = options.sessionTtlSeconds ?? 15 * 60;
   const base = (options.mountPath ?? '/bank-app').replace(/\/+$/, '');
-  const frame: PageFrame = { mountPath: base, bankName: options.bankName ?? 'obkit bank' };
+  const frame: PageFrame = {
+    mountPath: base,
+    bankName: options.bankName ?? 'obkit bank',
+    sandbox: options.sandbox === true,
+  };
   const { customers, decoupled } = options;
 
   installHtmlPlumbing(app);

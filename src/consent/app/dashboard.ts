@@ -56,6 +56,8 @@ export interface ConsentDashboardOptions {
   /** Default 15 minutes. */
   sessionTtlSeconds?: number;
   bankName?: string;
+  /** Sandbox only: the login pages say how to log in as a sandbox customer. */
+  sandbox?: boolean;
   /** Default `/dashboard`. */
   mountPath?: string;
 }
@@ -74,7 +76,11 @@ export async function consentDashboard(
   const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
   const ttl = options.sessionTtlSeconds ?? 15 * 60;
   const base = (options.mountPath ?? '/dashboard').replace(/\/+$/, '');
-  const frame: PageFrame = { mountPath: base, bankName: options.bankName ?? 'obkit bank' };
+  const frame: PageFrame = {
+    mountPath: base,
+    bankName: options.bankName ?? 'obkit bank',
+    sandbox: options.sandbox === true,
+  };
   const { customers } = options;
 
   installHtmlPlumbing(app);

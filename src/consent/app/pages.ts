@@ -1,3 +1,4 @@
+import { SANDBOX_USERNAMES } from '../../bank/index.ts';
 import type { FactorResult } from '../credentials.ts';
 import type { PsuAccount } from '../customers.ts';
 import { formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
@@ -11,6 +12,8 @@ export interface PageFrame {
   /** Where the stylesheet and forms live, e.g. `/interaction`. */
   mountPath: string;
   bankName: string;
+  /** Sandbox only: login pages say how to log in as a sandbox customer. */
+  sandbox?: boolean;
 }
 
 export interface Tpp {
@@ -79,6 +82,24 @@ export function passwordForm(
   </form>`;
 }
 
+/**
+ * Sandbox only: how a person logs in as a sandbox customer — the password (at the password step) or where
+ * the security code comes from (at the code step). Nothing outside the sandbox.
+ */
+export function sandboxHint(frame: PageFrame, step: 'password' | 'code'): SafeHtml | string {
+  if (!frame.sandbox) return '';
+  return step === 'password'
+    ? html`<p class="sandbox" role="note">
+        <strong>Sandbox:</strong> the customers are ${SANDBOX_USERNAMES.join(', ')}; each one's password is
+        <code>sandbox-</code> and the username, e.g. <code>sandbox-${SANDBOX_USERNAMES[0] ?? 'alice'}</code>.
+      </p>`
+    : html`<p class="sandbox" role="note">
+        <strong>Sandbox:</strong> get the current code with
+        <code>npx obkit sandbox totp &lt;username&gt;</code>, or add the customer's authenticator setup key
+        from the sandbox's start page to an authenticator app.
+      </p>`;
+}
+
 export function alert(message: string | undefined): SafeHtml | string {
   return message ? html`<p class="error" role="alert">${message}</p>` : '';
 }
@@ -115,7 +136,7 @@ export function loginPage(frame: PageFrame, page: LoginPage): string {
           ? html`<p>${page.tpp.name} has sent you here to approve a request. Log in to see it.</p>`
           : html`<p>Log in to see and manage the apps you have given access to your accounts.</p>`
       }
-      ${alert(page.error)} ${passwordForm(page, 'Continue')}
+      ${sandboxHint(frame, 'password')} ${alert(page.error)} ${passwordForm(page, 'Continue')}
       ${page.tpp ? cancelForm(page.base, page.csrf, page.tpp.name) : ''}`,
   );
 }
@@ -134,7 +155,7 @@ export function totpPage(frame: PageFrame, page: TotpPage): string {
     html`${page.tpp ? tppBanner(page.tpp) : ''}
       <h1>Enter your security code</h1>
       <p>Open your authenticator app and enter the 6-digit code it shows for ${frame.bankName}.</p>
-      ${alert(page.error)}
+      ${sandboxHint(frame, 'code')} ${alert(page.error)}
       <form method="post" action="${page.base}/totp">
         ${csrfField(page.csrf)}
         <label for="code">Security code</label>
@@ -348,6 +369,7 @@ button.secondary { color: var(--brand); background: #fff; }
 .skip:focus { left: 1rem; top: 0.5rem; background: #fff; padding: 0.5rem; z-index: 1; }
 .error { color: var(--error); font-weight: 600; border-left: 4px solid var(--error); padding-left: 0.75rem; }
 .hint, .who { color: var(--muted); }
+.sandbox { border-left: 4px solid var(--focus); background: #fff8e1; padding: 0.5rem 0.75rem; }
 .tpp { display: flex; align-items: center; gap: 0.75rem; color: var(--muted); }
 .tpp img { border-radius: 0.25rem; }
 .facts div { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }

@@ -65,6 +65,8 @@ export interface ConsentAppOptions {
   /** Lifetime of a consent-app session; default 30 minutes. */
   sessionTtlSeconds?: number;
   bankName?: string;
+  /** Sandbox only: the login pages say how to log in as a sandbox customer. */
+  sandbox?: boolean;
   /** Default `/interaction`, which is where the authorization server sends the browser. */
   mountPath?: string;
 }
@@ -123,7 +125,11 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   const policy = options.credentialPolicy ?? DEFAULT_CREDENTIAL_POLICY;
   const ttl = options.sessionTtlSeconds ?? 30 * 60;
   const mount = (options.mountPath ?? '/interaction').replace(/\/+$/, '');
-  const frame: PageFrame = { mountPath: mount, bankName: options.bankName ?? DEFAULT_BANK_NAME };
+  const frame: PageFrame = {
+    mountPath: mount,
+    bankName: options.bankName ?? DEFAULT_BANK_NAME,
+    sandbox: options.sandbox === true,
+  };
   const { bridge, customers } = options;
 
   installHtmlPlumbing(app);
