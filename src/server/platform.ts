@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
 import { getCACertificates } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { readWriteUrl } from '../openbanking/index.ts';
