@@ -112,7 +112,7 @@ describe('obkit tpp pay', async () => {
     assert.equal((JSON.parse(result.stdout) as { Status: string }).Status, 'Rejected');
     assert.match(
       result.stderr,
-      /the bank rejected payment \S+: Insufficient funds on the debtor account \(ProprietaryRejection\)/,
+      /the bank rejected payment \S+: Insufficient funds: there was not enough money in the account \(ProprietaryRejection\)/,
     );
     assert.deepEqual(await verifyLedger(db), []);
   });
