@@ -19,6 +19,7 @@ export const PARTS = [
     name: 'openbanking',
     about: 'the Read/Write APIs: accounts (AIS), payments (PIS, VRP), funds confirmation',
   },
+  { name: 'portal', about: "the sandbox's developer portal at / (nothing outside the sandbox)" },
 ] as const;
 
 export type PartName = (typeof PARTS)[number]['name'];

@@ -16,7 +16,8 @@ describe('part names', () => {
       () => selectParts(['bank', 'vault']),
       (error: Error) =>
         error.name === 'UnknownPartError' &&
-        error.message === 'unknown part "vault"; parts: bank, directory, jwkms, auth, consent, openbanking',
+        error.message ===
+          'unknown part "vault"; parts: bank, directory, jwkms, auth, consent, openbanking, portal',
     );
   });
 });
