@@ -170,7 +170,7 @@ export async function mountAuthorizationServer(
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
   await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });
-  await context.mtls.register(registrationPlugin, { registrar, server });
+  await context.mtls.register(registrationPlugin, { registrar });
 
   const stopSweeper = startAuthModelSweeper(store, {
     clock,
