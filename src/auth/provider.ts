@@ -13,6 +13,7 @@ import { getIntent, isUsable } from '../consent/intents.ts';
 import type { Intent } from '../consent/intents.ts';
 import { DEFAULT_BANK_NAME } from '../consent/app/pages.ts';
 import { KIND_INFO } from '../consent/kinds.ts';
+import { scopesOfRoles } from '../shared/psd2-roles.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
 import { systemClock } from '../shared/clock.ts';
@@ -141,6 +142,21 @@ export const EXTRA_CLIENT_METADATA = [
   'software_version',
 ] as const;
 
+/**
+ * A client registered with PSD2 roles (`software_roles`) may be granted only the resource scopes those
+ * roles allow; oidc-provider refuses any scope outside a client's `scope`, at /authorize, PAR, CIBA and
+ * the token endpoint alike.
+ */
+function scopeWithinRoles<T extends { scope?: unknown; software_roles?: unknown }>(metadata: T): T {
+  const roles = metadata.software_roles;
+  if (!Array.isArray(roles)) return metadata;
+  const allowed = new Set<string>(scopesOfRoles(roles.filter((role) => typeof role === 'string')));
+  const resource = new Set<string>(SCOPES.filter((scope) => scope !== 'openid'));
+  const requested = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : [...SCOPES];
+  const scope = requested.filter((item) => item !== '' && (!resource.has(item) || allowed.has(item)));
+  return { ...metadata, scope: scope.join(' ') };
+}
+
 function certificateOf(ctx: KoaContextWithOIDC): X509Certificate | undefined {
   return clientCertificateOf(ctx.req)?.x509;
 }
@@ -184,12 +200,15 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     const inner = adapterFactory(model);
     if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
     if (model !== 'Client') return inner;
-    // Every client's access tokens are certificate-bound, whatever its stored metadata says.
+    // Every client's access tokens are certificate-bound, and its scopes within its PSD2 roles, whatever
+    // its stored metadata says (a client registered before the roles were enforced gets no more).
     return {
       upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
       find: async (id) => {
         const found = await inner.find(id);
-        return found ? { ...found, tls_client_certificate_bound_access_tokens: true } : found;
+        return found
+          ? scopeWithinRoles({ ...found, tls_client_certificate_bound_access_tokens: true })
+          : found;
       },
       findByUid: (uid) => inner.findByUid(uid),
       findByUserCode: (code) => inner.findByUserCode(code),

@@ -14,6 +14,7 @@ import {
   type RevokedCertificateEntry,
 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import { psd2RoleOfObRole } from '../shared/psd2-roles.ts';
 import { schema, type Queryable, type Store } from '../store/index.ts';
 import { DirectoryError } from './errors.ts';
 import { newAspspId, newKid, newOrganisationId, newSoftwareId } from './ids.ts';
@@ -22,7 +23,6 @@ import type { MasterKey } from './master-key.ts';
 import type { DirectorySigningKeys } from './signing-keys.ts';
 import { ssaClaims, type DirectoryAddresses } from './ssa.ts';
 import {
-  psd2RoleOf,
   type CertificateProfile,
   type CertificateType,
   type ObRole,
@@ -336,7 +336,7 @@ export class DirectoryService {
     return {
       ...base,
       profile: type === 'transport' ? 'qwac' : 'qsealc',
-      roles: (software.roles as ObRole[]).map((role) => psd2RoleOf[role]),
+      roles: (software.roles as ObRole[]).map((role) => psd2RoleOfObRole[role]),
       nca: {
         name: organisation.ncaName === 'FCA' ? 'Financial Conduct Authority' : organisation.ncaName,
         id: `${organisation.countryCode}-${organisation.ncaName}`,

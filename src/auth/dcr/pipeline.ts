@@ -8,6 +8,8 @@ import { certificateOfSoftware } from './checks/certificate-of-software.ts';
 import { certificatePresented } from './checks/certificate-presented.ts';
 import { ciba } from './checks/ciba.ts';
 import { clientRegistered } from './checks/client-registered.ts';
+import { eidasOrganisation } from './checks/eidas-organisation.ts';
+import { rolesOfCertificateAndSsa } from './checks/roles-of-certificate-and-ssa.ts';
 import { grantTypes } from './checks/grant-types.ts';
 import { providerAccepts } from './checks/provider-accepts.ts';
 import { redirectUris } from './checks/redirect-uris.ts';
@@ -48,7 +50,7 @@ const registrationRequest = (softwareRule: readonly DcrCheck[]): DcrStage[] => [
   },
   {
     stage: 'transport certificate',
-    checks: [certificateChain, certificateNotRevoked, certificateOfSoftware],
+    checks: [certificateChain, certificateNotRevoked, certificateOfSoftware, eidasOrganisation],
   },
   {
     stage: 'request JWT',
@@ -60,6 +62,7 @@ const registrationRequest = (softwareRule: readonly DcrCheck[]): DcrStage[] => [
       requestNotReplayed,
     ],
   },
+  { stage: 'roles', checks: [rolesOfCertificateAndSsa] },
   {
     stage: 'metadata',
     checks: [
