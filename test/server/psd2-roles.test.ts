@@ -28,7 +28,7 @@ function assertRoleRefused(answer: Answer, role: string): void {
   assert.ok(valid.valid, valid.errors.join('\n'));
   const errors = (answer.json as { Errors: { ErrorCode: string; Message: string }[] }).Errors;
   assert.equal(errors[0]?.ErrorCode, 'UK.OBIE.Header.Invalid');
-  assert.match(errors[0]?.Message ?? '', new RegExp(`for a ${role}`));
+  assert.match(errors[0]?.Message ?? '', new RegExp(`for an? ${role}:`));
 }
 
 const paymentConsent = {

@@ -22,7 +22,7 @@ export function role(api: ApiFamily): Check {
         throw ObError.single(
           403,
           'UK.OBIE.Header.Invalid',
-          `this API is for a ${needed}: the TPP's roles are ${roles.join(', ') || 'none'}`,
+          `this API is for ${needed === 'AISP' ? 'an' : 'a'} ${needed}: the TPP's roles are ${roles.join(', ') || 'none'}`,
         );
       }
     },
