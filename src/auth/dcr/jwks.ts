@@ -2,6 +2,11 @@ import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVe
 import { Agent, request } from 'undici';
 import type { Clock } from '../../shared/clock.ts';
 import { systemClock } from '../../shared/clock.ts';
+import {
+  publishedStatusOnly,
+  type PublishedKey,
+  type SigningKeyStatus,
+} from '../../shared/signing-key-status.ts';
 
 /**
  * JWK Sets fetched over HTTPS by URL and cached: the directory's (SSA signatures) and each software's
@@ -13,6 +18,11 @@ export type JsonFetcher = (url: string) => Promise<unknown>;
 
 export class JwksFetchError extends Error {
   override name = 'JwksFetchError';
+}
+
+/** The key that signed is published but refused (revoked at the directory, or its certificate is). */
+export class RefusedSigningKeyError extends Error {
+  override name = 'RefusedSigningKeyError';
 }
 
 /** GET over HTTPS only, with a timeout, a size limit, and optionally extra trust anchors (sandbox CA). */
@@ -86,12 +96,23 @@ export class RemoteJwksCache {
   readonly #cooldownMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Entry>>();
+  readonly #keyStatus: SigningKeyStatus;
 
   constructor(
     fetch: JsonFetcher,
-    options: { clock?: Clock; maxAgeMs?: number; refetchCooldownMs?: number } = {},
+    options: {
+      clock?: Clock;
+      maxAgeMs?: number;
+      refetchCooldownMs?: number;
+      /**
+       * Asked about the key that verifies, every time: a cached set may still list a revoked key. Default:
+       * only what the JWKS itself says.
+       */
+      keyStatus?: SigningKeyStatus;
+    } = {},
   ) {
     this.#fetch = fetch;
+    this.#keyStatus = options.keyStatus ?? publishedStatusOnly;
     this.#clock = options.clock ?? systemClock;
     this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.#cooldownMs = options.refetchCooldownMs ?? 30_000;
@@ -125,7 +146,9 @@ export class RemoteJwksCache {
     let current = entry;
     return async (header, token) => {
       try {
-        return await local(header, token);
+        const key = await local(header, token);
+        await this.#assertUsable(current.keys, header.kid);
+        return key;
       } catch (error) {
         if (
           error instanceof joseErrors.JWKSNoMatchingKey &&
@@ -133,10 +156,24 @@ export class RemoteJwksCache {
         ) {
           current = await this.#load(url);
           local = createLocalJWKSet(current.keys);
-          return local(header, token);
+          const key = await local(header, token);
+          await this.#assertUsable(current.keys, header.kid);
+          return key;
         }
         throw error;
       }
     };
+  }
+
+  /** The keys that may have verified (the `kid`'s, or every signing key without one) are all still good. */
+  async #assertUsable(set: JSONWebKeySet, kid: string | undefined): Promise<void> {
+    const status = this.#keyStatus;
+    const candidates = set.keys.filter((jwk) =>
+      kid === undefined ? jwk.use === undefined || jwk.use === 'sig' : jwk.kid === kid,
+    );
+    for (const jwk of candidates) {
+      const refusal = await status.refusalOf(jwk as PublishedKey);
+      if (refusal !== undefined) throw new RefusedSigningKeyError(refusal);
+    }
   }
 }

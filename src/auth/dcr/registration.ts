@@ -14,7 +14,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { Queryable } from '../../store/index.ts';
 import { authModels } from '../../store/schema/auth.ts';
 import type { AuthorizationServer } from '../provider.ts';
-import { JwksFetchError, type RemoteJwksCache } from './jwks.ts';
+import { JwksFetchError, RefusedSigningKeyError, type RemoteJwksCache } from './jwks.ts';
 import { CIBA_GRANT_TYPE, cibaRegistrationMetadata } from '../ciba.ts';
 
 /**
@@ -166,6 +166,8 @@ function describeJose(error: unknown): string {
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'is signed with a key that is not published';
   if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return 'names a key id published more than once';
   if (error instanceof JwksFetchError) return `cannot be checked: ${error.message}`;
+  if (error instanceof RefusedSigningKeyError)
+    return `is signed with a key that is no longer good: ${error.message}`;
   if (error instanceof joseErrors.JOSEError) return `is invalid (${error.code})`;
   return 'is invalid';
 }
