@@ -70,7 +70,7 @@ export interface AuthPartOptions {
    */
   onTokensRevoked?: (revocation: { token: string } | { clientId: string }) => Promise<void>;
   /**
-   * Whether a signing key still verifies (request objects, client assertions, registration requests, SSAs):
+   * Whether a signing key still verifies (request objects, client assertions, registration requests):
    * the server's certificate-status view of its `x5c`. Default: only what its JWKS says.
    */
   signingKeys?: SigningKeyStatus;
@@ -177,7 +177,7 @@ export async function mountAuthorizationServer(
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
   await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });
-  await context.mtls.register(registrationPlugin, { registrar, server });
+  await context.mtls.register(registrationPlugin, { registrar });
 
   const stopSweeper = startAuthModelSweeper(store, {
     clock,

@@ -20,11 +20,6 @@ export class JwksFetchError extends Error {
   override name = 'JwksFetchError';
 }
 
-/** The key that signed is published but refused (revoked at the directory, or its certificate is). */
-export class RefusedSigningKeyError extends Error {
-  override name = 'RefusedSigningKeyError';
-}
-
 /** GET over HTTPS only, with a timeout, a size limit, and optionally extra trust anchors (sandbox CA). */
 export function httpsJsonFetcher(
   options: { ca?: string; timeoutMs?: number; maxBytes?: number } = {},
@@ -146,9 +141,7 @@ export class RemoteJwksCache {
     let current = entry;
     return async (header, token) => {
       try {
-        const key = await local(header, token);
-        await this.#assertUsable(current.keys, header.kid);
-        return key;
+        return await local(header, token);
       } catch (error) {
         if (
           error instanceof joseErrors.JWKSNoMatchingKey &&
@@ -156,24 +149,29 @@ export class RemoteJwksCache {
         ) {
           current = await this.#load(url);
           local = createLocalJWKSet(current.keys);
-          const key = await local(header, token);
-          await this.#assertUsable(current.keys, header.kid);
-          return key;
+          return local(header, token);
         }
         throw error;
       }
     };
   }
 
-  /** The keys that may have verified (the `kid`'s, or every signing key without one) are all still good. */
-  async #assertUsable(set: JSONWebKeySet, kid: string | undefined): Promise<void> {
-    const status = this.#keyStatus;
-    const candidates = set.keys.filter((jwk) =>
+  /**
+   * Why a JWS that `url`'s keys verified must still be refused: the key its `kid` names (or, without one,
+   * any signing key of the set) is refused by the key status, or is no longer published at all. Asked after
+   * verification, of the set as cached now, since a cached set may still list a key revoked since.
+   */
+  async refusalOf(url: string, kid: string | undefined): Promise<string | undefined> {
+    const keys = (await this.#get(url)).keys.keys;
+    const candidates = keys.filter((jwk) =>
       kid === undefined ? jwk.use === undefined || jwk.use === 'sig' : jwk.kid === kid,
     );
+    if (candidates.length === 0)
+      return `the signing key ${kid ?? '(no kid)'} is no longer published at ${url}`;
     for (const jwk of candidates) {
-      const refusal = await status.refusalOf(jwk as PublishedKey);
-      if (refusal !== undefined) throw new RefusedSigningKeyError(refusal);
+      const refusal = await this.#keyStatus.refusalOf(jwk as PublishedKey);
+      if (refusal !== undefined) return refusal;
     }
+    return undefined;
   }
 }
