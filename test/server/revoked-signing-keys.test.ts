@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CONSENT_REVOKED_CHANNEL } from '../../src/consent/index.ts';
+import { revocationChannel } from '../../src/directory/index.ts';
+import { connectToBank } from '../../src/tpp/bank.ts';
 import { openStore } from '../../src/store/index.ts';
 import { clientCredentialsToken, startAuthorization } from '../../src/tpp/authorization.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
@@ -16,7 +18,8 @@ import { browserClient, startSandbox, type Sandbox, type Tpp } from '../support/
 import { AIS_V3_1_11, PIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
 import { createTestDatabase } from '../support/store.ts';
-import { send } from '../../src/tpp/http.ts';
+import { during, send } from '../../src/tpp/http.ts';
+import * as oidc from 'openid-client';
 
 /**
  * A signing key revoked at the directory stops verifying on the very next request, although every key set
@@ -99,6 +102,15 @@ describe('signing keys revoked at the directory', async () => {
 
     await assert.rejects(
       clientCredentialsToken(tpp.bank, 'accounts'),
+      assertOAuthRefusal(401, 'invalid_client'),
+    );
+    // The same client assertion at introspection and revocation (RFC 7662, RFC 7009).
+    await assert.rejects(
+      during('introspecting', () => oidc.tokenIntrospection(tpp.bank.config, paymentsToken)),
+      assertOAuthRefusal(401, 'invalid_client'),
+    );
+    await assert.rejects(
+      during('revoking', () => oidc.tokenRevocation(tpp.bank.config, paymentsToken)),
       assertOAuthRefusal(401, 'invalid_client'),
     );
 
@@ -210,6 +222,28 @@ describe(
       assert.equal(refused.status, 401, refused.text);
       const valid = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', refused.body);
       assert.ok(valid.valid, valid.errors.join('\n'));
+    });
+
+    it('a signing key revoked on one instance is refused by the other as soon as the NOTIFY reaches it', async () => {
+      const tpp = await instanceA.tpp('key-revoked-elsewhere', ['AISP']);
+      const onB = await connectToBank(tpp.bundle, {
+        discoveryUrl: instanceB.discoveryUrl,
+        trust: [instanceB.rootPem],
+        clientId: tpp.clientId,
+      });
+      after(() => onB.close());
+      // B's provider holds the client's JWKS and the key certificate's status.
+      assert.ok((await clientCredentialsToken(onB, 'accounts')).access_token);
+
+      let heard: () => void = () => undefined;
+      const heardOnB = new Promise<void>((resolve) => (heard = resolve));
+      after(await storeB.listen(revocationChannel, () => heard()));
+      await revokeSigningKey(instanceA, tpp);
+      await heardOnB;
+      await assert.rejects(
+        clientCredentialsToken(onB, 'accounts'),
+        assertOAuthRefusal(401, 'invalid_client'),
+      );
     });
   },
 );
