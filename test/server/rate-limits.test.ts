@@ -6,7 +6,9 @@ import { after, describe, it } from 'node:test';
 import { sandboxCredentialsFor } from '../../src/consent/credentials.ts';
 import { loadConfig, type ConfigError } from '../../src/server/config.ts';
 import { selectParts } from '../../src/server/parts.ts';
-import { rateLimitPolicies } from '../../src/server/rate-limits.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import { rateLimitCounters, rateLimitPolicies } from '../../src/server/rate-limits.ts';
+import { systemClock } from '../../src/shared/clock.ts';
 import { openStore, schema, type Store } from '../../src/store/index.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
@@ -266,6 +268,31 @@ describe(
         { name: 'browser', quota: 10 },
         /^text\/html/,
       );
+    });
+
+    it('never admits more than the quota, however the requests of a key spread over the instances', async () => {
+      const logger = createLogger(loadConfig({ env: { OBKIT_LOG_LEVEL: 'silent' } }));
+      const stores = [storeA, await openInstanceStore()].map((store) => {
+        const counters = rateLimitCounters(store, systemClock, logger);
+        after(() => counters.close());
+        assert.ok(counters.store, 'PostgreSQL shares its counts');
+        return new counters.store({});
+      });
+      // 250 a window: leases of 2, so the instances go back to the database for every other request.
+      const take = (index: number) =>
+        new Promise<{ current: number; ttl: number }>((resolve, reject) =>
+          stores[index % 2]?.incr(
+            'test:spread',
+            (error, result) => (error || !result ? reject(error ?? new Error('no result')) : resolve(result)),
+            60_000,
+            250,
+          ),
+        );
+      const outcomes = await Promise.all(Array.from({ length: 400 }, (_, index) => take(index)));
+      const admitted = outcomes.filter(({ current }) => current <= 250).length;
+      assert.ok(admitted <= 250, `${admitted} admitted`);
+      assert.ok(admitted >= 248, `${admitted} admitted: at most one unspent lease per instance is lost`);
+      assert.ok(outcomes.every(({ ttl }) => ttl > 0 && ttl <= 60_000));
     });
   },
 );
