@@ -192,6 +192,42 @@ describe('rate limits', async () => {
     assertLimited(throttled, { name: 'login', quota: 6 }, /^text\/html/);
   });
 
+  it('behind a trusted proxy counts the forwarded address, and believes X-Forwarded-For from no one else', async () => {
+    const proxied = await limitedInstance(sandbox, sandbox.platform.store, {
+      ...LIMITS,
+      OBKIT_MTLS_MODE: 'proxy',
+      OBKIT_TRUSTED_PROXIES: '127.0.0.7',
+    });
+    const page = `${proxied.urls.browser}/directory`;
+    const proxy = httpsClient([sandbox.rootPem], undefined, '127.0.0.7');
+    const from = (address: string) => ({ headers: { 'x-forwarded-for': `${address}, 127.0.0.7` } });
+    for (let served = 0; served < 10; served += 1) {
+      assert.equal((await call(proxy, page, from('203.0.113.5'))).status, 200);
+    }
+    assertLimited(
+      await call(proxy, page, from('203.0.113.5')),
+      { name: 'browser', quota: 10 },
+      /^text\/html/,
+    );
+    assert.equal(
+      (await call(proxy, page, from('203.0.113.6'))).status,
+      200,
+      'another client behind the proxy',
+    );
+
+    // Anyone else is counted by their own address, whatever they claim to forward for.
+    const direct = httpsClient([sandbox.rootPem], undefined, '127.0.0.8');
+    for (let served = 0; served < 10; served += 1) {
+      const claimed = { headers: { 'x-forwarded-for': `198.51.100.${served}` } };
+      assert.equal((await call(direct, page, claimed)).status, 200);
+    }
+    assertLimited(
+      await call(direct, page, { headers: { 'x-forwarded-for': '198.51.100.99' } }),
+      { name: 'browser', quota: 10 },
+      /^text\/html/,
+    );
+  });
+
   it('takes its limits from the configuration; 0 turns a limit off', async () => {
     const config = loadConfig({
       env: { OBKIT_RATE_LIMIT_MTLS: '0', OBKIT_RATE_LIMIT_LOGIN: '7', OBKIT_RATE_LIMIT_WINDOW_SECONDS: '30' },
