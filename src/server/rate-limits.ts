@@ -129,16 +129,19 @@ export async function installRateLimits(
       outcome.isAllowed ? [] : [{ policy, outcome }],
     );
     if (measured.length === 0) return;
-    reply.header(
-      'ratelimit-policy',
-      measured.map(({ policy }) => `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`).join(', '),
-    );
-    reply.header(
-      'ratelimit',
-      measured
+    // On the raw response too: the authorization server's routes hand it to oidc-provider (reply.hijack).
+    const fields = {
+      'ratelimit-policy': measured
+        .map(({ policy }) => `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`)
+        .join(', '),
+      ratelimit: measured
         .map(({ policy, outcome }) => `"${policy.name}";r=${outcome.remaining};t=${outcome.ttlInSeconds}`)
         .join(', '),
-    );
+    };
+    for (const [name, value] of Object.entries(fields)) {
+      reply.header(name, value);
+      reply.raw.setHeader(name, value);
+    }
     const exceeded = measured.filter(({ outcome }) => outcome.isExceeded);
     if (exceeded.length === 0) return;
     const retryAfter = Math.max(1, ...exceeded.map(({ outcome }) => outcome.ttlInSeconds));

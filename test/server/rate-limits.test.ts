@@ -130,9 +130,18 @@ describe('rate limits', async () => {
     assertLimited(refused, { name: 'mtls', quota: 2 }, /^application\/json/);
     assertObError(refused);
 
-    // Per client: another TPP's certificate is still served.
+    // Per client: another TPP's certificate is still served; the authorization server's answers, which
+    // oidc-provider writes itself, carry the fields too.
     const otherAgent = httpsClient([sandbox.rootPem], transportIdentity(other));
     assert.equal((await call(otherAgent, accounts)).status, 401);
+    const token = await call(otherAgent, `${limited.urls.mtls}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    assert.ok([400, 401].includes(token.status), token.text);
+    assert.match(header(token, 'ratelimit') ?? '', /"mtls";r=0;t=\d+/);
+    assertLimited(await call(otherAgent, accounts), { name: 'mtls', quota: 2 }, /^application\/json/);
     // The load balancer's probes are never counted.
     assert.equal((await call(agent, `${limited.urls.mtls}/health`)).status, 200);
   });
