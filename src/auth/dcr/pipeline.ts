@@ -15,6 +15,7 @@ import { providerAccepts } from './checks/provider-accepts.ts';
 import { redirectUris } from './checks/redirect-uris.ts';
 import { requestAddressedToBank } from './checks/request-addressed-to-bank.ts';
 import { requestIssuedBySoftware } from './checks/request-issued-by-software.ts';
+import { requestKeyNotRevoked } from './checks/request-key-not-revoked.ts';
 import { requestNotReplayed } from './checks/request-not-replayed.ts';
 import { requestRecent } from './checks/request-recent.ts';
 import { requestSignature } from './checks/request-signature.ts';
@@ -56,6 +57,7 @@ const registrationRequest = (softwareRule: readonly DcrCheck[]): DcrStage[] => [
     stage: 'request JWT',
     checks: [
       requestSignature,
+      requestKeyNotRevoked,
       requestIssuedBySoftware,
       requestAddressedToBank,
       requestRecent,
