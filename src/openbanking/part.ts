@@ -13,6 +13,7 @@ import {
 } from './guard/index.ts';
 import { API_BASES } from './http/wire.ts';
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
+import { discovery } from './discovery.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
 import { paymentInitiation } from './pis/index.ts';
 import { API_VERSIONS, VERSION_BASES } from './versions.ts';
@@ -121,5 +122,8 @@ export async function mountOpenBanking(
       { prefix: base },
     );
   }
+  await context.mtls.register(async (scope) =>
+    discovery(scope, { mtlsOrigin: context.urls.mtls, paymentsMounted: payments !== undefined }),
+  );
   return { caches };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { request } from 'undici';
 import {
   clientCredentialsToken,
   completeAuthorization,
@@ -398,5 +399,29 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
     assert.equal(data(read).Status, 'CANC');
     const refused = await call('v4.0', 'aisp', consent.accessToken, '/accounts');
     v4Error(refused, 401, 'U006');
+  });
+
+  it('lists the versions and API base URLs it serves in a discovery document anyone can read', async () => {
+    const answer = await request(`${origin}/open-banking/discovery`, { dispatcher: browserClient(sandbox) });
+    assert.equal(answer.statusCode, 200);
+    const document = (await answer.body.json()) as {
+      Data: Record<string, { Version: string; BaseUrl: string; Specification: string }[]>;
+    };
+    const versions = (api: string) => document.Data[api]!.map((entry) => `${entry.Version} ${entry.BaseUrl}`);
+    assert.deepEqual(versions('AccountAndTransactionAPI'), [
+      `v3.1.11 ${base('v3.1.11', 'aisp')}`,
+      `v4.0 ${base('v4.0', 'aisp')}`,
+    ]);
+    assert.deepEqual(versions('FundsConfirmationAPI'), [
+      `v3.1.11 ${base('v3.1.11', 'cbpii')}`,
+      `v4.0 ${base('v4.0', 'cbpii')}`,
+    ]);
+    assert.deepEqual(versions('PaymentInitiationAPI'), [`v3.1.11 ${origin}/open-banking/v3.1/pisp`]);
+    // Every base listed answers as an API (a refusal without a token, not a 404).
+    for (const entry of document.Data.AccountAndTransactionAPI!) {
+      const probe = await call(entry.Version as Version, 'aisp', 'no-token', '/accounts');
+      assert.equal(probe.status, 401, probe.text);
+      assert.equal(entry.Specification, 'account-info-openapi.json');
+    }
   });
 });
