@@ -7,6 +7,7 @@
  * autocannon settings (keep-alive connections) and the same client.
  * Database: embedded PGlite in a temporary folder (the sandbox default); with DATABASE_URL a fresh
  * PostgreSQL database is created and dropped.
+ * Also: the same transactions read on Read/Write v4.0, as a ratio to v3.1.11 in the same run.
  * Run: PATH=$PWD/node_modules/.bin:$PATH node bench/ais.ts   (BENCH_SECONDS per phase, BENCH_CONNECTIONS)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -205,6 +206,11 @@ try {
   const sample = await callApi(bank, accessToken, url);
   if (sample.status !== 200) throw new Error(`the AIS call failed: ${sample.status} ${sample.text}`);
   const body = sample.json as { Data: { Transaction: unknown[] } };
+  // The same read on Read/Write v4.0 (the v3.1.11 consent is usable there: OB version compatibility).
+  const urlV4 = `${apiBaseOf(bank, undefined, '4.0')}/aisp/accounts/${account.AccountId}/transactions`;
+  const sampleV4 = await callApi(bank, accessToken, urlV4);
+  if (sampleV4.status !== 200)
+    throw new Error(`the v4.0 AIS call failed: ${sampleV4.status} ${sampleV4.text}`);
   await bank.close();
 
   // The baseline: bare node https with the same server certificate and client-certificate verification.
@@ -243,6 +249,10 @@ try {
     headers,
   );
   const ais = await measure('obkit AIS transactions (guard, bound token, ledger query)', url, tls, headers);
+  const aisV4 = await measure('obkit AIS v4.0 transactions (same read, v4.0 mapping)', urlV4, tls, headers);
+  // v3.1.11 once more after v4.0, so that drift over the run (a shared machine) does not favour either.
+  const aisAgain = await measure('obkit AIS transactions (v3.1.11 again)', url, tls, headers);
+  const v3PerSecond = (ais.perSecond + aisAgain.perSecond) / 2;
   const accountUrl = `${api}/accounts/${account.AccountId}`;
   const single = await measure(
     'obkit AIS /accounts/{id} (guard + one small query)',
@@ -290,10 +300,11 @@ try {
     headers,
     diagnosticSeconds,
   );
-  if (ais.non2xx > 0 || ais.errors > 0 || single.non2xx > 0)
+  if (ais.non2xx > 0 || ais.errors > 0 || single.non2xx > 0 || aisV4.non2xx > 0 || aisV4.errors > 0)
     throw new Error('the AIS endpoint answered errors under load');
   console.log(
     `ratio transactions / bare: ${(ais.perSecond / bare.perSecond).toFixed(3)}   ` +
+      `transactions v4.0 / v3.1.11: ${(aisV4.perSecond / v3PerSecond).toFixed(3)}   ` +
       `accounts / bare: ${(single.perSecond / bare.perSecond).toFixed(3)}   ` +
       `guard alone / bare: ${(guardOnly.perSecond / bare.perSecond).toFixed(3)}   ` +
       `revocation checked / not checked: ${(withStatus.perSecond / withoutStatus.perSecond).toFixed(3)}`,

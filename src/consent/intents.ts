@@ -48,6 +48,11 @@ export interface Intent {
   createdAt: Date;
   authorisedAt: Date | undefined;
   lastUsedAt: Date | undefined;
+  /**
+   * The Read/Write API version it was staged on (e.g. `v3.1.11`, `v4.0`; stored for every intent, absent
+   * only on intents built outside the store); src/openbanking/versions.ts rules on which versions may use it.
+   */
+  apiVersion?: string;
 }
 
 export type AuditEvent = 'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used';
@@ -126,6 +131,8 @@ export interface CreateIntentInput {
   risk: JsonObject;
   /** Overrides the expiry read from `data` (ExpirationDateTime, or ControlParameters.ValidToDateTime for VRP). */
   expiresAt?: Date;
+  /** The Read/Write API version the TPP staged it on; `v3.1.11` when not said. */
+  apiVersion?: string;
 }
 
 type Row = typeof consentIntents.$inferSelect;
@@ -149,6 +156,7 @@ function toIntent(row: Row): Intent {
     createdAt: row.createdAt,
     authorisedAt: row.authorisedAt ?? undefined,
     lastUsedAt: row.lastUsedAt ?? undefined,
+    apiVersion: row.apiVersion,
   };
 }
 
@@ -273,6 +281,7 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
         permissions,
         expiresAt: expiresAt ?? null,
         createdAt: now,
+        ...(input.apiVersion !== undefined ? { apiVersion: input.apiVersion } : {}),
       })
       .returning();
     await tx.insert(consentAudit).values({

@@ -1,3 +1,5 @@
+import { versionOfPath } from './versions.ts';
+
 /**
  * The Open Banking error body (OBErrorResponse1) and the codes we answer with. Every refusal a TPP sees
  * from our Read/Write APIs and our shared HTTP plumbing goes through here.
@@ -77,4 +79,89 @@ export function obErrorBody(error: ObError, interactionId: string | undefined): 
       Message: detail.Message.slice(0, 500),
     })) as ObErrorResponse['Errors'],
   };
+}
+
+/**
+ * v4.0's `ErrorCode` is a 4-character `OBExternalStatusReason1Code`: each v3.1.x `UK.OBIE.*` code has its
+ * `U0xx` value in OB_Internal_CodeSet (OpenBankingUK/External_Internal_CodeSets, OB_Internal_Codeset.csv,
+ * which gives the pair on each row).
+ */
+export const V4_ERROR_CODES: Record<ObErrorCode, string> = {
+  'UK.OBIE.UnexpectedError': 'U000',
+  'UK.OBIE.Field.Expected': 'U001',
+  'UK.OBIE.Field.Invalid': 'U002',
+  'UK.OBIE.Field.InvalidDate': 'U003',
+  'UK.OBIE.Field.Missing': 'U004',
+  'UK.OBIE.Field.Unexpected': 'U005',
+  'UK.OBIE.Header.Invalid': 'U006',
+  'UK.OBIE.Header.Missing': 'U007',
+  'UK.OBIE.Resource.ConsentMismatch': 'U008',
+  'UK.OBIE.Resource.InvalidConsentStatus': 'U009',
+  'UK.OBIE.Resource.InvalidFormat': 'U010',
+  'UK.OBIE.Resource.NotFound': 'U011',
+  'UK.OBIE.Rules.AfterCutOffDateTime': 'U012',
+  'UK.OBIE.Rules.DuplicateReference': 'U013',
+  'UK.OBIE.Rules.FailsControlParameters': 'U014',
+  'UK.OBIE.Signature.Invalid': 'U015',
+  'UK.OBIE.Signature.InvalidClaim': 'U016',
+  'UK.OBIE.Signature.MissingClaim': 'U017',
+  'UK.OBIE.Signature.Malformed': 'U018',
+  'UK.OBIE.Signature.Missing': 'U019',
+  'UK.OBIE.Signature.Unexpected': 'U020',
+  'UK.OBIE.Unsupported.AccountIdentifier': 'U021',
+  'UK.OBIE.Unsupported.AccountSecondaryIdentifier': 'U022',
+  'UK.OBIE.Unsupported.Currency': 'U023',
+  'UK.OBIE.Unsupported.Frequency': 'U025',
+  'UK.OBIE.Unsupported.LocalInstrument': 'U026',
+  'UK.OBIE.Unsupported.Scheme': 'U027',
+  'UK.OBIE.Reauthenticate': 'U028',
+  'UK.OBIE.Rules.ResourceAlreadyExists': 'U029',
+};
+
+/** Where a v4.0 error's `Url` points: the standard's description of its error codes. */
+export const V4_ERROR_CODES_URL =
+  'https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/read-write-data-api-profile.html#errors';
+
+export interface ObErrorResponseV4 {
+  Id?: string;
+  Errors: [ObErrorDetailV4, ...ObErrorDetailV4[]];
+}
+
+export interface ObErrorDetailV4 {
+  ErrorCode: string;
+  Message: string;
+  Path?: string;
+  Url: string;
+}
+
+/**
+ * The v4.0 error body (OBErrorResponse1 of the v4.0 files): `Errors[]` with the `U0xx` code, the
+ * message, the JSON path and a `Url`. The top-level `Code` and `Message` are deprecated in v4.0 and
+ * optional, so they are left out: a v4.0 client reads `Errors`.
+ */
+export function obErrorBodyV4(error: ObError, interactionId: string | undefined): ObErrorResponseV4 {
+  return {
+    ...(interactionId ? { Id: interactionId.slice(0, 40) } : {}),
+    Errors: error.errors.map((detail) => ({
+      ErrorCode: V4_ERROR_CODES[detail.ErrorCode],
+      Message: detail.Message.slice(0, 500),
+      ...(detail.Path !== undefined ? { Path: detail.Path.slice(0, 500) } : {}),
+      Url: detail.Url ?? V4_ERROR_CODES_URL,
+    })) as ObErrorResponseV4['Errors'],
+  };
+}
+
+/**
+ * The error body in the shape of the API version the request addressed (by its path): v4.0 paths get
+ * the v4.0 body, every other path (v3.1.x, and the shared plumbing outside the APIs) OBErrorResponse1
+ * of v3.1.x. Every refusal rendered by the surface goes through this, so a new refusal anywhere (guard
+ * checks, rate limits) is in the right shape on every version without knowing of versions.
+ */
+export function obErrorBodyFor(
+  error: ObError,
+  request: { url: string; id: string | undefined },
+): ObErrorResponse | ObErrorResponseV4 {
+  return versionOfPath(request.url) === 'v4.0'
+    ? obErrorBodyV4(error, request.id)
+    : obErrorBody(error, request.id);
 }

@@ -5,6 +5,7 @@ export {
   type OpenBankingDependencies,
   type OpenBankingMountContext,
 } from './part.ts';
-export { ObError, obErrorBody, type ObErrorCode, type ObErrorResponse } from './errors.ts';
+export { ObError, obErrorBody, obErrorBodyFor, type ObErrorCode, type ObErrorResponse } from './errors.ts';
+export { API_VERSIONS, VERSION_BASES, VERSION_SPECS, consentUsableOn, type ApiVersion } from './versions.ts';
 export { API_BASES, readWriteUrl } from './http/wire.ts';
 export type { AccessTokenView, TokenRevocation, TokenSource } from './guard/index.ts';

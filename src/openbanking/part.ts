@@ -13,8 +13,10 @@ import {
 } from './guard/index.ts';
 import { API_BASES } from './http/wire.ts';
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
+import { discovery } from './discovery.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
 import { paymentInitiation } from './pis/index.ts';
+import { API_VERSIONS, VERSION_BASES } from './versions.ts';
 
 export interface OpenBankingMountContext {
   mtls: FastifyInstance;
@@ -63,25 +65,31 @@ export async function mountOpenBanking(
   const guard = { tokens: caches.tokens, intents: caches.intents, clock };
 
   const usage = consentUsage({ db: store.db, clock });
-  await context.mtls.register(
-    async (scope) => {
-      await accountAccessConsents(scope, {
-        db: store.db,
-        clock,
-        guard,
-        notifyRevoked: dependencies.notifyRevoked,
-        publicBaseUrl: `${context.urls.mtls}${API_BASES.aisp}`,
-      });
-      await accountInformation(scope, {
-        db: store.db,
-        clock,
-        guard,
-        usage,
-        publicBaseUrl: `${context.urls.mtls}${API_BASES.aisp}`,
-      });
-    },
-    { prefix: API_BASES.aisp },
-  );
+  // One set of handlers per version, over the same consent store, ledger and guard (versions.ts).
+  for (const version of API_VERSIONS) {
+    const base = VERSION_BASES[version].aisp;
+    await context.mtls.register(
+      async (scope) => {
+        await accountAccessConsents(scope, {
+          db: store.db,
+          clock,
+          guard,
+          notifyRevoked: dependencies.notifyRevoked,
+          publicBaseUrl: `${context.urls.mtls}${base}`,
+          version,
+        });
+        await accountInformation(scope, {
+          db: store.db,
+          clock,
+          guard,
+          usage,
+          publicBaseUrl: `${context.urls.mtls}${base}`,
+          version,
+        });
+      },
+      { prefix: base },
+    );
+  }
   const payments = dependencies.payments;
   if (payments) {
     await context.mtls.register(
@@ -99,16 +107,23 @@ export async function mountOpenBanking(
       { prefix: API_BASES.pisp },
     );
   }
-  await context.mtls.register(
-    async (scope) =>
-      fundsConfirmation(scope, {
-        db: store.db,
-        clock,
-        guard,
-        notifyRevoked: dependencies.notifyRevoked,
-        publicBaseUrl: `${context.urls.mtls}${API_BASES.cbpii}`,
-      }),
-    { prefix: API_BASES.cbpii },
+  for (const version of API_VERSIONS) {
+    const base = VERSION_BASES[version].cbpii;
+    await context.mtls.register(
+      async (scope) =>
+        fundsConfirmation(scope, {
+          db: store.db,
+          clock,
+          guard,
+          notifyRevoked: dependencies.notifyRevoked,
+          publicBaseUrl: `${context.urls.mtls}${base}`,
+          version,
+        }),
+      { prefix: base },
+    );
+  }
+  await context.mtls.register(async (scope) =>
+    discovery(scope, { mtlsOrigin: context.urls.mtls, paymentsMounted: payments !== undefined }),
   );
   return { caches };
 }

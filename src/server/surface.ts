@@ -8,7 +8,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { ObError, obErrorBody } from '../openbanking/errors.ts';
+import { ObError, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import type { Store } from '../store/index.ts';
 import type { ClientCertificateResolver } from './client-certificate.ts';
@@ -118,7 +118,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         .status(status)
         .header(INTERACTION_ID, request.id)
         .send(
-          obErrorBody(ObError.single(status, 'UK.OBIE.Resource.InvalidFormat', error.message), request.id),
+          obErrorBodyFor(ObError.single(status, 'UK.OBIE.Resource.InvalidFormat', error.message), request),
         );
     },
   }) as unknown as FastifyInstance;
@@ -165,7 +165,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   app.setErrorHandler((error: FastifyError | ObError, request, reply) => {
     if (error instanceof ObError) {
-      return reply.status(error.status).send(obErrorBody(error, request.id));
+      return reply.status(error.status).send(obErrorBodyFor(error, request));
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -173,14 +173,14 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       return reply
         .status(500)
         .send(
-          obErrorBody(
+          obErrorBodyFor(
             ObError.single(500, 'UK.OBIE.UnexpectedError', 'an unexpected error occurred'),
-            request.id,
+            request,
           ),
         );
     }
     const code = error.validation ? 'UK.OBIE.Field.Invalid' : 'UK.OBIE.Resource.InvalidFormat';
-    return reply.status(status).send(obErrorBody(ObError.single(status, code, error.message), request.id));
+    return reply.status(status).send(obErrorBodyFor(ObError.single(status, code, error.message), request));
   });
 
   // Which methods each path pattern answers, so that a known path asked with another method gets the
@@ -203,22 +203,22 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         .status(405)
         .header('allow', methods.join(', '))
         .send(
-          obErrorBody(
+          obErrorBodyFor(
             ObError.single(
               405,
               'UK.OBIE.UnexpectedError',
               `${request.method} is not allowed on ${path}; use ${methods.join(' or ')}`,
             ),
-            request.id,
+            request,
           ),
         );
     }
     return reply
       .status(404)
       .send(
-        obErrorBody(
+        obErrorBodyFor(
           ObError.single(404, 'UK.OBIE.Resource.NotFound', `no resource at ${request.method} ${path}`),
-          request.id,
+          request,
         ),
       );
   });

@@ -4,7 +4,7 @@ import { updateBundleSummary, type Bundle } from './bundle.ts';
 import { clientCredentialsToken } from './authorization.ts';
 import { TppUsageError } from './errors.ts';
 import { describeFailure } from './http.ts';
-import { apiBaseOf, callApi, createAccountAccessConsent } from './open-banking.ts';
+import { apiBaseOf, callApi, createAccountAccessConsent, type ReadWriteVersion } from './open-banking.ts';
 import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
 
 /**
@@ -36,6 +36,8 @@ export interface AccountsJourneyOptions {
   redirectUri?: string;
   /** Transactions per account (newest first). Default 5. */
   transactions?: number;
+  /** The Read/Write API version to call (default 4.0). */
+  apiVersion?: ReadWriteVersion;
   /**
    * Outside the sandbox: show the PSU the URL and resolve with the URL the PSU's browser was sent back
    * to (pasted by a person, typically).
@@ -52,8 +54,14 @@ export interface JourneyAmount {
 export interface AccountView {
   AccountId: string;
   Currency: string;
+  /** v3.1.11 */
   AccountType?: string;
+  /** v3.1.11 */
   AccountSubType?: string;
+  /** v4.0 (for AccountType) */
+  AccountCategory?: string;
+  /** v4.0 (for AccountSubType), an ISO 20022 cash account type such as CACC */
+  AccountTypeCode?: string;
   Nickname?: string;
   Description?: string;
   Account?: { SchemeName: string; Identification: string; Name?: string }[];
@@ -71,6 +79,7 @@ export interface AccountView {
 
 export interface AccountsJourneyResult {
   bank: string;
+  apiVersion: ReadWriteVersion;
   consentId: string;
   /** How the PSU authorised: the sandbox's headless approval, or a person with a browser. */
   authorisedBy: AuthorisedBy;
@@ -134,8 +143,10 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
   });
   try {
     const clientToken = await clientCredentialsToken(bank, 'accounts');
+    const apiVersion = options.apiVersion ?? '4.0';
     const consent = await createAccountAccessConsent(bank, clientToken.access_token, {
       permissions: ACCOUNTS_JOURNEY_PERMISSIONS,
+      apiVersion,
     });
     progress(`staged account-access consent ${consent.ConsentId}`);
     updateBundleSummary(bundle.dir, (summary) => {
@@ -162,7 +173,7 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
       if (record) record.status = 'Authorised';
     });
 
-    const base = `${apiBaseOf(bank)}/aisp`;
+    const base = `${apiBaseOf(bank, undefined, apiVersion)}/aisp`;
     const token = tokens.access_token;
     const { Account: accounts = [] } = await getData<{
       Account?: Omit<AccountView, 'Balance' | 'Transaction'>[];
@@ -188,7 +199,7 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
       views.push({ ...account, Balance, Transaction: Transaction.slice(0, limit) });
     }
     progress(`read ${views.length} account(s)`);
-    return { bank: issuer, consentId: consent.ConsentId, authorisedBy, accounts: views };
+    return { bank: issuer, apiVersion, consentId: consent.ConsentId, authorisedBy, accounts: views };
   } finally {
     await bank.close();
   }
@@ -196,6 +207,9 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
 
 // ---------------------------------------------------------------------------------------------------
 // The readable table.
+
+/** v4.0 writes the two balances by their ISO 20022 codes. */
+const V4_BALANCE_TYPES: Record<string, string> = { InterimBooked: 'ITBD', InterimAvailable: 'ITAV' };
 
 function signed(indicator: string, amount: JourneyAmount): string {
   return `${indicator === 'Debit' ? '-' : ''}${amount.Amount} ${amount.Currency}`;
@@ -237,12 +251,12 @@ export function formatAccounts(result: AccountsJourneyResult): string {
         ['ACCOUNT', 'TYPE', 'IDENTIFICATION', 'BOOKED', 'AVAILABLE'],
         ...result.accounts.map((account) => {
           const balance = (type: string) => {
-            const b = account.Balance.find((x) => x.Type === type);
+            const b = account.Balance.find((x) => x.Type === type || x.Type === V4_BALANCE_TYPES[type]);
             return b ? signed(b.CreditDebitIndicator, b.Amount) : '';
           };
           return [
             account.Nickname ?? account.Description ?? account.AccountId,
-            `${account.AccountType ?? ''} ${account.AccountSubType ?? ''}`.trim(),
+            `${account.AccountType ?? account.AccountCategory ?? ''} ${account.AccountSubType ?? account.AccountTypeCode ?? ''}`.trim(),
             identification(account),
             balance('InterimBooked'),
             balance('InterimAvailable'),

@@ -16,6 +16,13 @@ function progressPrinter(json: boolean): (line: string) => void {
   return (line) => (json ? process.stderr : process.stdout).write(`✓ ${line}\n`);
 }
 
+/** `--api-version`: which Read/Write version a command calls (v4.0, the standard in force, unless said). */
+function apiVersionOption(): Option {
+  return new Option('--api-version <version>', 'the Read/Write API version to call')
+    .choices(['4.0', '3.1.11'])
+    .default('4.0');
+}
+
 /** `obkit tpp …`: the TPP's side, built on the SDK; it talks to the bank and the directory over HTTP only. */
 export function tppCommand(defaults: TppDefaults): Command {
   const tpp = new Command('tpp').description(
@@ -167,6 +174,7 @@ export function tppCommand(defaults: TppDefaults): Command {
         'how the client authenticates at the token endpoint (default: as registered)',
       ).choices(['private_key_jwt', 'tls_client_auth']),
     )
+    .addOption(apiVersionOption())
     .option('--json', 'print the accounts, balances and transactions as JSON')
     .action(
       async (options: {
@@ -179,6 +187,7 @@ export function tppCommand(defaults: TppDefaults): Command {
         redirectUri?: string;
         transactions: string;
         authMethod?: 'private_key_jwt' | 'tls_client_auth';
+        apiVersion: '4.0' | '3.1.11';
         json?: boolean;
       }) => {
         if (!/^\d{1,4}$/.test(options.transactions))
@@ -195,10 +204,76 @@ export function tppCommand(defaults: TppDefaults): Command {
           manual: Boolean(options.manual),
           ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}),
           transactions: Number(options.transactions),
+          apiVersion: options.apiVersion,
           askForRedirect: (url) => askForRedirect(url, json),
           progress: progressPrinter(json),
         });
         process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatAccounts(result));
+      },
+    );
+
+  tpp
+    .command('funds-check')
+    .description(
+      'the CBPII journey: stage a funds-confirmation consent, have the PSU authorise it, ask whether an amount is available',
+    )
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .requiredOption('--amount <decimal>', 'the amount to confirm, e.g. 12.34')
+    .option('--currency <code>', 'ISO 4217 currency of --amount', 'GBP')
+    .requiredOption(
+      '--account <sortcode/account>',
+      "the PSU's account the funds are in, e.g. 040004/12345678",
+    )
+    .option(
+      '--reference <text>',
+      'the reference of the confirmation (up to 35 characters)',
+      'obkit funds check',
+    )
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    )
+    .addOption(apiVersionOption())
+    .option('--json', "print the bank's funds confirmation (OBFundsConfirmationResponse1) as JSON")
+    .action(
+      async (options: {
+        bundle: string;
+        amount: string;
+        currency: string;
+        account: string;
+        reference: string;
+        bank?: string;
+        ca?: string;
+        config?: string;
+        psu: string;
+        manual?: boolean;
+        apiVersion: '4.0' | '3.1.11';
+        json?: boolean;
+      }) => {
+        const json = Boolean(options.json);
+        const bundle = readBundle(resolve(options.bundle));
+        const { formatFundsCheck, runFundsCheck } = await import('./funds-check.ts');
+        const result = await runFundsCheck({
+          bundle,
+          ...(options.bank ? { bank: options.bank } : {}),
+          trust: await trustFor(options, defaults, bundle),
+          account: options.account,
+          amount: options.amount,
+          currency: options.currency,
+          reference: options.reference,
+          apiVersion: options.apiVersion,
+          psu: options.psu,
+          manual: Boolean(options.manual),
+          askForRedirect: (url) => askForRedirect(url, json),
+          progress: progressPrinter(json),
+        });
+        process.stdout.write(
+          json ? `${JSON.stringify(result.confirmation, null, 2)}\n` : formatFundsCheck(result),
+        );
       },
     );
 

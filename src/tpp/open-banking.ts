@@ -2,13 +2,34 @@ import { randomUUID } from 'node:crypto';
 import type { BankConnection } from './bank.ts';
 import { describeFailure, send, type HttpResponse } from './http.ts';
 
-/** The Read/Write API base of a bank: the origin of its mutual-TLS endpoints, unless configured. */
-export function apiBaseOf(bank: BankConnection, configured?: string): string {
+/** The Read/Write API versions the SDK speaks, as a TPP names them (`--api-version 4.0`). */
+export const READ_WRITE_VERSIONS = ['4.0', '3.1.11'] as const;
+export type ReadWriteVersion = (typeof READ_WRITE_VERSIONS)[number];
+
+/** Each version's path below the bank's origin, as the specifications' `servers` give it. */
+const VERSION_PATHS: Record<ReadWriteVersion, string> = {
+  '4.0': '/open-banking/v4.0',
+  '3.1.11': '/open-banking/v3.1',
+};
+
+export function isReadWriteVersion(value: string): value is ReadWriteVersion {
+  return (READ_WRITE_VERSIONS as readonly string[]).includes(value);
+}
+
+/**
+ * The Read/Write API base of a bank for a version (v3.1.11 unless said): the origin of its mutual-TLS
+ * endpoints and the version's path, unless configured.
+ */
+export function apiBaseOf(
+  bank: BankConnection,
+  configured?: string,
+  version: ReadWriteVersion = '3.1.11',
+): string {
   if (configured) return configured.replace(/\/+$/, '');
   const metadata = bank.config.serverMetadata();
   const tokenEndpoint = metadata.mtls_endpoint_aliases?.token_endpoint ?? metadata.token_endpoint;
   if (!tokenEndpoint) throw new Error('the bank publishes no token endpoint to derive its API origin from');
-  return `${new URL(tokenEndpoint).origin}/open-banking/v3.1`;
+  return `${new URL(tokenEndpoint).origin}${VERSION_PATHS[version]}`;
 }
 
 /** One call to a Read/Write API over the connection's mutual TLS, with the FAPI headers a TPP sends. */
@@ -62,12 +83,17 @@ export interface AccountAccessConsent {
 export async function createAccountAccessConsent(
   bank: BankConnection,
   clientToken: string,
-  request: { permissions?: readonly string[]; expirationDateTime?: string; apiBaseUrl?: string } = {},
+  request: {
+    permissions?: readonly string[];
+    expirationDateTime?: string;
+    apiBaseUrl?: string;
+    apiVersion?: ReadWriteVersion;
+  } = {},
 ): Promise<AccountAccessConsent> {
   const response = await callApi(
     bank,
     clientToken,
-    `${apiBaseOf(bank, request.apiBaseUrl)}/aisp/account-access-consents`,
+    `${apiBaseOf(bank, request.apiBaseUrl, request.apiVersion)}/aisp/account-access-consents`,
     {
       method: 'POST',
       body: {

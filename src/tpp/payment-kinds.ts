@@ -115,11 +115,11 @@ const CURRENCY = /^[A-Z]{3}$/;
 const PAYEE = /^(\d{6})\/?(\d{8})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
-export function parsePayee(text: string): { sortCode: string; accountNumber: string } {
+export function parsePayee(text: string, flag = '--to'): { sortCode: string; accountNumber: string } {
   const match = PAYEE.exec(text.replace(/-/g, ''));
   if (!match?.[1] || !match[2])
     throw new TppUsageError(
-      `--to must be SORTCODE/ACCOUNT such as 040004/12345678; got ${JSON.stringify(text)}`,
+      `${flag} must be SORTCODE/ACCOUNT such as 040004/12345678; got ${JSON.stringify(text)}`,
     );
   return { sortCode: match[1], accountNumber: match[2] };
 }

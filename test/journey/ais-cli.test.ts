@@ -40,6 +40,8 @@ describe('obkit tpp accounts', async () => {
         'bob',
         '--transactions',
         '3',
+        '--api-version',
+        '3.1.11',
         '--json',
       ],
       {},
@@ -71,7 +73,11 @@ describe('obkit tpp accounts', async () => {
 
   it('prints a readable table by default (alice)', async () => {
     const tpp = await sandbox.tpp('cli-accounts-table', ['AISP']);
-    const result = await runCli(['tpp', 'accounts', '--bundle', tpp.bundle.dir, '--ca', caFile], {}, 120_000);
+    const result = await runCli(
+      ['tpp', 'accounts', '--bundle', tpp.bundle.dir, '--ca', caFile, '--api-version', '3.1.11'],
+      {},
+      120_000,
+    );
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /authorised by sandbox PSU alice/);
     assert.match(result.stdout, /ACCOUNT\s+TYPE\s+IDENTIFICATION\s+BOOKED\s+AVAILABLE/);

@@ -12,6 +12,8 @@ import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime, selfUrl } from '../http/wire.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
+import { consentStatusOn, type ApiVersion } from '../versions.ts';
+import { assertConsentVersion } from '../http/consent-version.ts';
 
 export interface AccountAccessConsentsContext {
   db: ConsentContext['db'];
@@ -19,16 +21,22 @@ export interface AccountAccessConsentsContext {
   guard: GuardDependencies;
   notifyRevoked: RevocationNotifier;
   publicBaseUrl: string;
+  /** The API version these routes serve (v3.1.11 unless said): the consent's wire status, which consents they accept. */
+  version?: ApiVersion;
 }
 
-/** OBReadConsentResponse1 from an intent. */
-export function accountAccessConsentBody(intent: Intent, self: string) {
+/** OBReadConsentResponse1 from an intent, as `version` writes it (v3.1.11 unless said). */
+export function accountAccessConsentBody(
+  intent: Intent,
+  self: string,
+  on: { version: ApiVersion; now: Date } = { version: 'v3.1.11', now: new Date() },
+) {
   const data = intent.data as { TransactionFromDateTime?: string; TransactionToDateTime?: string };
   return {
     Data: {
       ConsentId: intent.id,
       CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
+      Status: consentStatusOn(on.version, intent, on.now),
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       Permissions: intent.permissions,
       ...(intent.expiresAt ? { ExpirationDateTime: obDateTime(intent.expiresAt) } : {}),
@@ -62,20 +70,27 @@ export async function accountAccessConsents(
       clientId: guarded(request).token.clientId,
       data: body.Data as Record<string, unknown>,
       risk: body.Risk as Record<string, unknown>,
+      apiVersion: version,
     }).catch(asObError);
     const self = `${selfUrl(request, context.publicBaseUrl)}/${intent.id}`;
-    return reply.status(201).send(accountAccessConsentBody(intent, self));
+    return reply.status(201).send(accountAccessConsentBody(intent, self, on()));
   });
 
-  const owned = (clientId: string, consentId: string) =>
-    ownedConsent(context.db, clientId, consentId, 'account-access');
+  const version = context.version ?? 'v3.1.11';
+  const on = () => ({ version, now: context.clock.now() });
+  const owned = async (clientId: string, consentId: string) =>
+    assertConsentVersion(
+      await ownedConsent(context.db, clientId, consentId, 'account-access'),
+      version,
+      'consent',
+    );
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/account-access-consents/:ConsentId',
     { preHandler },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      return accountAccessConsentBody(intent, selfUrl(request, context.publicBaseUrl));
+      return accountAccessConsentBody(intent, selfUrl(request, context.publicBaseUrl), on());
     },
   );
 

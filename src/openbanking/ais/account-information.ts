@@ -37,11 +37,14 @@ import {
 } from '../http/query-dates.ts';
 import { resourceNotFound } from '../http/owned-resources.ts';
 import { obDateTime, selfUrl } from '../http/wire.ts';
+import type { ApiVersion } from '../versions.ts';
 import type { ConsentUsage } from './consent-usage.ts';
+import { assertConsentVersion } from '../http/consent-version.ts';
 import * as v3 from './v3.1.11/mapping.ts';
+import { AIS_WIRE } from './wire-mappings.ts';
 
 /**
- * Account Information v3.1.11: every data endpoint of the specification, per account and in bulk (bulk =
+ * Account Information, every version (the version's wire mapping shapes the objects): every data endpoint of the specification, per account and in bulk (bulk =
  * across the accounts the PSU selected for the consent). The guard has already established the mTLS
  * client, the bound PSU token, the live consent, that it grants at least one permission the endpoint
  * answers with, and that an `:AccountId` is one the PSU selected. Here: the consent's permissions shape
@@ -55,6 +58,8 @@ export interface AccountInformationContext {
   /** e.g. `https://bank.example/open-banking/v3.1/aisp`: the origin of `Links`. */
   publicBaseUrl: string;
   usage: ConsentUsage;
+  /** The API version these routes serve (v3.1.11 unless said): its wire mapping, which consents it accepts. */
+  version?: ApiVersion;
 }
 
 /** Which permissions let a TPP call each family of endpoints (any one of them suffices). */
@@ -166,6 +171,8 @@ export async function accountInformation(
   context: AccountInformationContext,
 ): Promise<void> {
   const { db, clock, usage } = context;
+  const version = context.version ?? 'v3.1.11';
+  const wire = AIS_WIRE[version];
 
   function get(
     path: string,
@@ -176,6 +183,7 @@ export async function accountInformation(
     scope.get<{ Params: Params }>(path, { preHandler }, async (request, reply) => {
       const { intent } = guarded(request);
       if (!intent) throw new Error('account data endpoint reached without a consent');
+      assertConsentVersion(intent, version, 'data');
       const accountId = request.params.AccountId;
       const call: Call = {
         request,
@@ -226,7 +234,7 @@ export async function accountInformation(
     assertPageExists(page, result.totalPages);
     const { Links, Meta } = pageLinks(call.self, page, result.totalPages);
     return {
-      Data: { Transaction: result.items.map((t) => v3.mapTransaction(t, access)) },
+      Data: { Transaction: result.items.map((t) => wire.mapTransaction(t, access)) },
       Links,
       Meta: {
         ...Meta,
@@ -258,7 +266,7 @@ export async function accountInformation(
     return listBody(
       call,
       'Account',
-      records.map((account) => v3.mapAccount(account, call.permissions)),
+      records.map((account) => wire.mapAccount(account, call.permissions)),
     );
   };
   get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts);
@@ -270,7 +278,7 @@ export async function accountInformation(
     return listBody(
       call,
       'Balance',
-      list.flatMap((balance) => v3.mapBalances(balance, call.now)),
+      list.flatMap((balance) => wire.mapBalances(balance, call.now)),
     );
   };
   get('/balances', ENDPOINT_PERMISSIONS.balances, balances);
@@ -293,13 +301,13 @@ export async function accountInformation(
     listBody(
       call,
       'Beneficiary',
-      (await listBeneficiaries(db, call.accountIds)).map((b) => v3.mapBeneficiary(b, call.permissions)),
+      (await listBeneficiaries(db, call.accountIds)).map((b) => wire.mapBeneficiary(b, call.permissions)),
     );
   get('/beneficiaries', ENDPOINT_PERMISSIONS.beneficiaries, beneficiaries);
   get('/accounts/:AccountId/beneficiaries', ENDPOINT_PERMISSIONS.beneficiaries, beneficiaries);
 
   const directDebits = async (call: Call) =>
-    listBody(call, 'DirectDebit', (await listDirectDebits(db, call.accountIds)).map(v3.mapDirectDebit));
+    listBody(call, 'DirectDebit', (await listDirectDebits(db, call.accountIds)).map(wire.mapDirectDebit));
   get('/direct-debits', ENDPOINT_PERMISSIONS.directDebits, directDebits);
   get('/accounts/:AccountId/direct-debits', ENDPOINT_PERMISSIONS.directDebits, directDebits);
 
@@ -307,7 +315,7 @@ export async function accountInformation(
     listBody(
       call,
       'StandingOrder',
-      (await listStandingOrders(db, call.accountIds)).map((o) => v3.mapStandingOrder(o, call.permissions)),
+      (await listStandingOrders(db, call.accountIds)).map((o) => wire.mapStandingOrder(o, call.permissions)),
     );
   get('/standing-orders', ENDPOINT_PERMISSIONS.standingOrders, standingOrders);
   get('/accounts/:AccountId/standing-orders', ENDPOINT_PERMISSIONS.standingOrders, standingOrders);
@@ -317,7 +325,7 @@ export async function accountInformation(
       call,
       'ScheduledPayment',
       (await listScheduledPayments(db, call.accountIds)).map((p) =>
-        v3.mapScheduledPayment(p, call.permissions),
+        wire.mapScheduledPayment(p, call.permissions),
       ),
     );
   get('/scheduled-payments', ENDPOINT_PERMISSIONS.scheduledPayments, scheduledPayments);
@@ -333,14 +341,14 @@ export async function accountInformation(
     return listBody(
       call,
       'Statement',
-      list.map((s) => v3.mapStatement(s, call.permissions)),
+      list.map((s) => wire.mapStatement(s, call.permissions)),
     );
   };
   get('/statements', ENDPOINT_PERMISSIONS.statements, statements);
   get('/accounts/:AccountId/statements', ENDPOINT_PERMISSIONS.statements, statements);
   get('/accounts/:AccountId/statements/:StatementId', ENDPOINT_PERMISSIONS.statements, async (call) => {
     const statement = await statementOf(call);
-    return single(call, { Statement: [v3.mapStatement(statement, call.permissions)] });
+    return single(call, { Statement: [wire.mapStatement(statement, call.permissions)] });
   });
   get(
     '/accounts/:AccountId/statements/:StatementId/transactions',
@@ -387,11 +395,11 @@ export async function accountInformation(
             page: { number: page, size: 1000 },
           });
           pages = result.totalPages;
-          lines.push(...result.items.map((t) => v3.mapTransaction(t, access)));
+          lines.push(...result.items.map((t) => wire.mapTransaction(t, access)));
         }
       }
       return {
-        Statement: v3.mapStatement(statement, call.permissions),
+        Statement: wire.mapStatement(statement, call.permissions),
         Transaction: lines.reverse(),
         GeneratedDateTime: obDateTime(call.now),
       };
@@ -404,28 +412,28 @@ export async function accountInformation(
       call,
       'Product',
       (await listAccountProducts(db, call.accountIds)).map(({ accountId, product }) =>
-        v3.mapProduct(accountId, product),
+        wire.mapProduct(accountId, product),
       ),
     );
   get('/products', ENDPOINT_PERMISSIONS.products, products);
   get('/accounts/:AccountId/product', ENDPOINT_PERMISSIONS.products, products);
 
   const offers = async (call: Call) =>
-    listBody(call, 'Offer', (await listOffers(db, call.accountIds)).map(v3.mapOffer));
+    listBody(call, 'Offer', (await listOffers(db, call.accountIds)).map(wire.mapOffer));
   get('/offers', ENDPOINT_PERMISSIONS.offers, offers);
   get('/accounts/:AccountId/offers', ENDPOINT_PERMISSIONS.offers, offers);
 
   // --- Parties --------------------------------------------------------------------------------------
   get('/party', ENDPOINT_PERMISSIONS.partyPsu, async (call) => {
     const party = call.intent.customerId ? await getCustomerParty(db, call.intent.customerId) : undefined;
-    return single(call, party ? { Party: v3.mapParty(party) } : {});
+    return single(call, party ? { Party: wire.mapParty(party) } : {});
   });
   get('/accounts/:AccountId/parties', ENDPOINT_PERMISSIONS.party, async (call) => {
     const parties = await listAccountParties(db, call.accountId ?? '');
     return listBody(
       call,
       'Party',
-      parties.map(({ party, accountRole }) => v3.mapParty(party, accountRole)),
+      parties.map(({ party, accountRole }) => wire.mapParty(party, accountRole)),
     );
   });
   /** The account's party for this PSU: the PSU's own when the PSU is a party of it, else its first holder. */
@@ -433,6 +441,6 @@ export async function accountInformation(
     const parties = await listAccountParties(db, call.accountId ?? '');
     const own = call.intent.customerId ? await getCustomerParty(db, call.intent.customerId) : undefined;
     const chosen = parties.find(({ party }) => party.id === own?.id) ?? parties[0];
-    return single(call, chosen ? { Party: v3.mapParty(chosen.party, chosen.accountRole) } : {});
+    return single(call, chosen ? { Party: wire.mapParty(chosen.party, chosen.accountRole) } : {});
   });
 }

@@ -24,6 +24,8 @@ import {
   parseBody,
 } from '../pis/validation.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
+import { assertConsentVersion } from '../http/consent-version.ts';
+import { consentStatusOn, type ApiVersion } from '../versions.ts';
 
 export interface FundsConfirmationContext {
   db: Db;
@@ -32,6 +34,8 @@ export interface FundsConfirmationContext {
   notifyRevoked: RevocationNotifier;
   /** e.g. `https://bank.example/open-banking/v3.1/cbpii`. */
   publicBaseUrl: string;
+  /** The API version these routes serve (v3.1.11 unless said): consent statuses, which consents they accept. */
+  version?: ApiVersion;
 }
 
 const consentRequest = z.strictObject({
@@ -49,13 +53,13 @@ const confirmationRequest = z.strictObject({
   }),
 });
 
-/** OBFundsConfirmationConsentResponse1 of an intent. */
-function consentBody(intent: Intent, self: string) {
+/** OBFundsConfirmationConsentResponse1 of an intent, as `version` writes it. */
+function consentBody(intent: Intent, self: string, version: ApiVersion, now: Date) {
   return {
     Data: {
       ConsentId: intent.id,
       CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
+      Status: consentStatusOn(version, intent, now),
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       ...(intent.expiresAt ? { ExpirationDateTime: obDateTime(intent.expiresAt) } : {}),
       DebtorAccount: intent.data.DebtorAccount,
@@ -76,6 +80,7 @@ export async function fundsConfirmation(
 ): Promise<void> {
   const { db, clock } = context;
   const base = context.publicBaseUrl;
+  const version = context.version ?? 'v3.1.11';
   const consentGuard = guard(guardProfiles.consentEndpoint('fundsconfirmations'), context.guard);
 
   scope.post('/funds-confirmation-consents', { preHandler: consentGuard }, async (request, reply) => {
@@ -92,20 +97,26 @@ export async function fundsConfirmation(
       );
     const intent = await createIntent(
       { db, clock },
-      { kind: 'funds-confirmation', clientId, data: body.Data, risk: {} },
+      { kind: 'funds-confirmation', clientId, data: body.Data, risk: {}, apiVersion: version },
     ).catch(asObError);
-    return reply.status(201).send(consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`));
+    return reply
+      .status(201)
+      .send(consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`, version, clock.now()));
   });
 
-  const owned = (clientId: string, consentId: string) =>
-    ownedConsent(db, clientId, consentId, 'funds-confirmation');
+  const owned = async (clientId: string, consentId: string) =>
+    assertConsentVersion(
+      await ownedConsent(db, clientId, consentId, 'funds-confirmation'),
+      version,
+      'consent',
+    );
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/funds-confirmation-consents/:ConsentId',
     { preHandler: consentGuard },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      return consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`);
+      return consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`, version, clock.now());
     },
   );
 
@@ -133,6 +144,7 @@ export async function fundsConfirmation(
     async (request, reply) => {
       const intent = guarded(request).intent;
       if (!intent) throw new Error('funds confirmation reached without a consent');
+      assertConsentVersion(intent, version, 'data');
       const body = parseBody(confirmationRequest, request.body);
       assertConsentId(intent, body.Data.ConsentId);
       const amountMinor = amountToMinor(body.Data.InstructedAmount, 'Data.InstructedAmount');

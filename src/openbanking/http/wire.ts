@@ -1,11 +1,8 @@
 import type { FastifyRequest } from 'fastify';
+import { allBasePaths, VERSION_BASES } from '../versions.ts';
 
-/** Where each API lives, as the specifications' `servers` give it. */
-export const API_BASES = {
-  aisp: '/open-banking/v3.1/aisp',
-  pisp: '/open-banking/v3.1/pisp',
-  cbpii: '/open-banking/v3.1/cbpii',
-} as const;
+/** Where each v3.1.11 API lives, as the specifications' `servers` give it (every version: versions.ts). */
+export const API_BASES = VERSION_BASES['v3.1.11'] as Required<(typeof VERSION_BASES)['v3.1.11']>;
 
 /**
  * A trailing slash on a specified Read/Write path is served as that path (`…/aisp/accounts/` as
@@ -18,7 +15,7 @@ export function readWriteUrl(url: string): string {
   const queryAt = url.indexOf('?');
   const path = queryAt === -1 ? url : url.slice(0, queryAt);
   if (!path.endsWith('/')) return url;
-  const base = Object.values(API_BASES).find((candidate) => path.startsWith(`${candidate}/`));
+  const base = allBasePaths().find((candidate) => path.startsWith(`${candidate}/`));
   if (base === undefined || path.length === base.length + 1) return url;
   return `${path.slice(0, -1)}${queryAt === -1 ? '' : url.slice(queryAt)}`;
 }

@@ -25,6 +25,8 @@ export const consentIntents = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     authorisedAt: timestamp('authorised_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    /** The Read/Write API version the consent was staged on (`v3.1.11`, `v4.0`): which versions may use it. */
+    apiVersion: text('api_version').notNull().default('v3.1.11'),
   },
   (table) => [
     index('consent_intents_client_idx').on(table.clientId),

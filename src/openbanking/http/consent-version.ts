@@ -1,0 +1,18 @@
+import type { Intent } from '../../consent/index.ts';
+import { ObError } from '../errors.ts';
+import { consentUsableOn, type ApiVersion } from '../versions.ts';
+import { resourceNotFound } from './owned-resources.ts';
+
+/**
+ * Applies the version-compatibility rule (versions.ts, `consentUsableOn`) to a consent reached on
+ * `version`. On the consent's own endpoints (GET, DELETE) a consent of a newer version does not exist in
+ * this older one: the not-found answer every unknown id gets. On the endpoints a consent grants (data,
+ * funds confirmations) the token's consent is not one this version may use: 403, as for any consent the
+ * guard finds unusable.
+ */
+export function assertConsentVersion(intent: Intent, version: ApiVersion, on: 'consent' | 'data'): Intent {
+  if (consentUsableOn(intent.apiVersion, version)) return intent;
+  const message = `consent ${intent.id} was staged on ${intent.apiVersion ?? 'v3.1.11'}; a ${version} endpoint cannot use it`;
+  if (on === 'consent') throw resourceNotFound(message);
+  throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', message);
+}

@@ -1,0 +1,106 @@
+/**
+ * The Read/Write API versions this bank serves, where each lives, and which consents each accepts.
+ * One consent store, one ledger, one guard serve every version; a version differs only in its routes'
+ * base paths, its wire mappings (ais/<version>/mapping.ts), its error body (errors.ts) and its status
+ * code sets. Adding a version is adding an entry here and a mapping folder, never a copy of a handler.
+ */
+export const API_VERSIONS = ['v3.1.11', 'v4.0'] as const;
+export type ApiVersion = (typeof API_VERSIONS)[number];
+
+/** The API families a version serves, each with its base path as the specification's `servers` give it. */
+export interface VersionBases {
+  aisp: string;
+  cbpii: string;
+  /** Payment initiation is served on v3.1.11 only. */
+  pisp?: string;
+}
+
+export const VERSION_BASES: Record<ApiVersion, VersionBases> = {
+  // v3.1.x files all name the minor version in their servers (`/open-banking/v3.1/aisp`).
+  'v3.1.11': {
+    aisp: '/open-banking/v3.1/aisp',
+    pisp: '/open-banking/v3.1/pisp',
+    cbpii: '/open-banking/v3.1/cbpii',
+  },
+  'v4.0': { aisp: '/open-banking/v4.0/aisp', cbpii: '/open-banking/v4.0/cbpii' },
+};
+
+/** The OpenAPI files (in specs/, served nowhere else) that define each version's wire format. */
+export const VERSION_SPECS: Record<ApiVersion, { aisp: string; cbpii: string; pisp?: string }> = {
+  'v3.1.11': {
+    aisp: 'ob-read-write/v3.1.11/account-info-openapi.json',
+    cbpii: 'ob-read-write/v3.1.11/confirmation-funds-openapi.json',
+    pisp: 'ob-read-write/v3.1.11/payment-initiation-openapi.json',
+  },
+  'v4.0': {
+    aisp: 'ob-read-write/v4.0/account-info-openapi.json',
+    cbpii: 'ob-read-write/v4.0/confirmation-funds-openapi.json',
+  },
+};
+
+/** Every base path served, whatever the version. */
+export function allBasePaths(): string[] {
+  return API_VERSIONS.flatMap((version) => Object.values(VERSION_BASES[version]) as string[]);
+}
+
+/** The version whose base path a request path (or URL with a query) is under; undefined outside the APIs. */
+export function versionOfPath(url: string): ApiVersion | undefined {
+  const path = url.split('?')[0] ?? '';
+  return API_VERSIONS.find((version) =>
+    (Object.values(VERSION_BASES[version]) as string[]).some(
+      (base) => path === base || path.startsWith(`${base}/`),
+    ),
+  );
+}
+
+/** Orders versions: negative when `a` is older than `b`. */
+function compareVersions(a: string, b: string): number {
+  const parts = (version: string) =>
+    version
+      .replace(/^v/, '')
+      .split('.')
+      .map((part) => Number(part));
+  const left = parts(a);
+  const right = parts(b);
+  for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+/**
+ * Which consents a version accepts — OB's version-compatibility rule for account-access and
+ * funds-confirmation consents (Account and Transaction API Profile, "Version Compatibility"; the
+ * Confirmation of Funds profile says the same of its consents):
+ *  - "An ASPSP must allow a Consent to be accessed in a newer version", and "An AISP may use an Id for a
+ *    Consent created in a previous version to retrieve Account Information resources in a newer version"
+ *    (a token bound to it included);
+ *  - "An AISP must not create a Consent on a newer version, and use it on a previous version", nor access
+ *    a consent created in a newer version via an older one.
+ * So a consent staged on v3.1.11 is usable on v3.1.11 and v4.0; one staged on v4.0 only on v4.0 (and
+ * later). A consent with no recorded version predates versioning and is a v3.1.11 consent.
+ */
+export function consentUsableOn(consentVersion: string | undefined, requestVersion: ApiVersion): boolean {
+  return compareVersions(consentVersion ?? 'v3.1.11', requestVersion) <= 0;
+}
+
+/** A consent's status as a version writes it: v3.1.11 its words, v4.0 ISO 20022 consent status codes. */
+export function consentStatusOn(
+  version: ApiVersion,
+  consent: { status: string; expiresAt?: Date | undefined },
+  now: Date,
+): string {
+  if (version === 'v3.1.11') return consent.status;
+  // v4.0 names an authorised consent past its ExpirationDateTime EXPD; v3.1.11 has no such status.
+  if (consent.status === 'Authorised' && consent.expiresAt && consent.expiresAt <= now) return 'EXPD';
+  return V4_CONSENT_STATUSES[consent.status] ?? consent.status;
+}
+
+/** The stored consent statuses → v4.0's OBInternalConsentStatus codes (withdrawn = cancelled). */
+const V4_CONSENT_STATUSES: Record<string, string> = {
+  AwaitingAuthorisation: 'AWAU',
+  Authorised: 'AUTH',
+  Rejected: 'RJCT',
+  Revoked: 'CANC',
+};

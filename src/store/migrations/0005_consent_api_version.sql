@@ -1,0 +1,1 @@
+ALTER TABLE "consent_intents" ADD COLUMN "api_version" text DEFAULT 'v3.1.11' NOT NULL;
