@@ -5,7 +5,7 @@ import rateLimitPlugin, {
 } from '@fastify/rate-limit';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ObError, obErrorBody } from '../openbanking/errors.ts';
+import { ObError, obErrorBodyFor } from '../openbanking/errors.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
 import { schema, type Store } from '../store/index.ts';
@@ -162,7 +162,7 @@ function refuseWithObError(request: FastifyRequest, reply: FastifyReply, retryAf
     'UK.OBIE.UnexpectedError',
     `too many requests from this client; retry after ${retryAfter} seconds`,
   );
-  return reply.status(429).type('application/json; charset=utf-8').send(obErrorBody(error, request.id));
+  return reply.status(429).type('application/json; charset=utf-8').send(obErrorBodyFor(error, request));
 }
 
 function refuseWithPage(reply: FastifyReply, retryAfter: number): FastifyReply {
