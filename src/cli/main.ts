@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { PARTS } from '../server/part-names.ts';
 import { tppCommand, type TppDefaults } from '../tpp/cli.ts';
+import { speedUpModuleLoading } from './module-loading.ts';
 
 // Only commander and the command definitions load up front, so that `--help` and `--version` answer at
 // once; the platform (database, PKI, HTTP servers) and the TPP SDK load when a command runs.
@@ -196,6 +197,8 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  // Before any command loads its modules (they are all imported lazily).
+  speedUpModuleLoading();
   // `--debug` and `--json` mean the same after any command; what follows a `--` is not an option.
   const end = argv.indexOf('--') === -1 ? argv.length : argv.indexOf('--');
   const options = argv.slice(0, end);

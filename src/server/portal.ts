@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DISCOVERY_PATH } from '../auth/index.ts';
 import { listCustomers } from '../bank/index.ts';
-import { html, type SafeHtml } from '../consent/app/html.ts';
+import { html, SafeHtml } from '../consent/app/html.ts';
 import { SECURITY_HEADERS } from '../consent/app/http.ts';
 import { STYLESHEET } from '../consent/app/pages.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
@@ -148,6 +148,16 @@ function discoverySection(discoveryUrl: string, discovery: Discovery | undefined
     }`;
 }
 
+/**
+ * The URI as a QR code an authenticator app can scan, as inline SVG (drawn with presentation attributes,
+ * so the pages' CSP needs nothing new). `qrcode` is loaded on the first portal request, not at start-up.
+ */
+async function qrCodeSvg(uri: string): Promise<SafeHtml> {
+  const { toString } = await import('qrcode');
+  // The library's own SVG output: it holds no interpolated text, only paths.
+  return new SafeHtml(await toString(uri, { type: 'svg' }));
+}
+
 const COMMANDS = `npx obkit tpp onboard --name "Acme Budgeting" --roles AISP,PISP \\
   --redirect-uri https://acme.example/callback --out ./acme
 npx obkit tpp register --bundle ./acme
@@ -162,6 +172,7 @@ main.portal pre { background: #f4f5f7; padding: 0.75rem; overflow-x: auto; font-
 main.portal code { font-size: 0.9rem; }
 main.portal input.uri { width: 100%; font: 0.8rem monospace; padding: 0.25rem; }
 main.portal .facts dd { flex: 1; min-width: 0; }
+main.portal .qr { width: 10rem; margin-top: 0.5rem; }
 h3 { font-size: 1rem; margin: 1rem 0 0.25rem; }
 `;
 
@@ -183,6 +194,12 @@ export async function mountPortal(context: PartContext): Promise<void> {
       discovery ??= parts.includes('auth') ? await readDiscovery(browser) : undefined;
       const customers = parts.includes('bank') ? await listCustomers(store.db) : [];
       const now = context.clock;
+      const logins = await Promise.all(
+        customers.map(async (customer) => {
+          const login = sandboxLoginOf(customer.username, now);
+          return { customer, login, qrCode: await qrCodeSvg(login.otpauthUri) };
+        }),
+      );
       const page = html`<!doctype html>
         <html lang="en">
           <head>
@@ -221,23 +238,22 @@ export async function mountPortal(context: PartContext): Promise<void> {
               </p>
               <pre><code>${COMMANDS}</code></pre>
               ${
-                customers.length > 0
+                logins.length > 0
                   ? html`<h2>Sandbox customers</h2>
                       <p>
                         Log in at the consent pages, the <a href="/dashboard">dashboard</a> or the
                         <a href="/bank-app">bank app</a> with the username and password below, then the
                         6-digit security code: <code>npx obkit sandbox totp &lt;username&gt;</code> prints it,
-                        or add the setup key (or the <code>otpauth://</code> URI) to an authenticator app.
+                        or scan the QR code (or add the setup key) with an authenticator app.
                       </p>
                       <table>
                         <tr>
                           <th>Username</th>
                           <th>Customer</th>
                           <th>Password</th>
-                          <th>Authenticator setup key and URI</th>
+                          <th>Authenticator setup key, URI and QR code</th>
                         </tr>
-                        ${customers.map((customer) => {
-                          const login = sandboxLoginOf(customer.username, now);
+                        ${logins.map(({ customer, login, qrCode }) => {
                           return html`<tr>
                             <td><code>${customer.username}</code></td>
                             <td>${customer.displayName}</td>
@@ -251,6 +267,13 @@ export async function mountPortal(context: PartContext): Promise<void> {
                                 aria-label="otpauth URI for ${customer.username}"
                                 value="${login.otpauthUri}"
                               />
+                              <div
+                                class="qr"
+                                role="img"
+                                aria-label="QR code of the otpauth URI for ${customer.username}"
+                              >
+                                ${qrCode}
+                              </div>
                             </td>
                           </tr>`;
                         })}

@@ -57,9 +57,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return options.backend === 'pglite' ? openPglite(options) : openPostgres(options);
 }
 
+/**
+ * PGlite's own start parameters, with 32 MB of shared buffers instead of PostgreSQL's 128 MB: the embedded
+ * database is small and its files stay in the OS page cache, and the WebAssembly heap (so the process)
+ * is about 100 MB smaller and starts a little faster (bench/start.ts).
+ */
+const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+
 async function openPglite(options: { dataDir: string | undefined; pglite?: PGlite }): Promise<Store> {
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const client = options.pglite ?? new PGlite(options.dataDir);
+  const client = options.pglite ?? new PGlite(options.dataDir, { startParams: EMBEDDED_START_PARAMS });
   await client.waitReady;
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {

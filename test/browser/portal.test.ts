@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import QRCode from 'qrcode';
 import { sandboxCredentialsFor, totpUri } from '../../src/consent/index.ts';
 import { selectParts } from '../../src/server/parts.ts';
 import { artefactPath, browserSkip, launchBrowser, newContext } from '../support/browser.ts';
@@ -60,12 +61,26 @@ describe(
       assert.match(text, /npx obkit tpp register --bundle/);
       assert.match(text, /npx obkit sandbox totp <username>/);
 
+      const served = (await response?.text()) ?? '';
       for (const username of ['alice', 'bob', 'carol', 'dave-ltd']) {
         const credentials = sandboxCredentialsFor(username);
         assert.ok(text.includes(credentials.password), `${username}'s password`);
-        const uri = await page.getByLabel(`otpauth URI for ${username}`).inputValue();
-        assert.equal(uri, totpUri(credentials.totpSecret, username, 'obkit bank'));
+        const expectedUri = totpUri(credentials.totpSecret, username, 'obkit bank');
+        const uri = await page.getByLabel(`otpauth URI for ${username}`, { exact: true }).inputValue();
+        assert.equal(uri, expectedUri);
+        // The QR code is drawn, and it is the code of exactly this URI: the page holds the SVG the
+        // library draws for it (a different URI draws different modules).
+        const qr = page.getByRole('img', { name: `QR code of the otpauth URI for ${username}` });
+        const box = await qr.locator('svg').boundingBox();
+        assert.ok(box && box.width >= 100 && box.height >= 100, `${username}'s QR code is drawn: ${box}`);
+        const expectedSvg = await QRCode.toString(expectedUri, { type: 'svg' });
+        assert.ok(served.includes(expectedSvg), `${username}'s QR code encodes ${expectedUri}`);
+        const otherSvg = await QRCode.toString(`${expectedUri}x`, { type: 'svg' });
+        assert.ok(!served.includes(otherSvg), 'the comparison tells URIs apart');
       }
+      await page
+        .getByRole('img', { name: 'QR code of the otpauth URI for alice' })
+        .screenshot({ path: artefactPath('portal-qr-alice.png') });
       await context.close();
     });
 
@@ -113,6 +128,7 @@ describe('outside the sandbox', { timeout: 300_000 }, async () => {
     const client = httpsClient(platform.tls.ca);
     const landing = await call(client, `${platform.urls.browser}/`);
     assert.equal(landing.status, 404);
+    assert.doesNotMatch(landing.text, /<svg|otpauth:/);
     const login = await call(client, `${platform.urls.browser}/dashboard`);
     assert.equal(login.status, 200);
     assert.match(login.text, /Log in to/);
