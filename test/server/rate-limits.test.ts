@@ -11,7 +11,7 @@ import { rateLimitCounters, rateLimitPolicies } from '../../src/server/rate-limi
 import { systemClock } from '../../src/shared/clock.ts';
 import { openStore, schema, type Store } from '../../src/store/index.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
-import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
+import { AIS_V3_1_11, AIS_V4_0, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient, startTestPlatform, type JsonResponse } from '../support/platform.ts';
 import { createTestDatabase } from '../support/store.ts';
 
@@ -129,6 +129,12 @@ describe('rate limits', async () => {
     const refused = await call(agent, accounts);
     assertLimited(refused, { name: 'mtls', quota: 2 }, /^application\/json/);
     assertObError(refused);
+    // On a v4.0 path the same refusal comes in v4.0's error body (no top-level Code; ErrorCode U-codes).
+    const refusedOnV4 = await call(agent, `${limited.urls.mtls}/open-banking/v4.0/aisp/accounts`);
+    assertLimited(refusedOnV4, { name: 'mtls', quota: 2 }, /^application\/json/);
+    const validV4 = validateComponent(AIS_V4_0, 'OBErrorResponse1', refusedOnV4.body);
+    assert.ok(validV4.valid, validV4.errors.join('\n'));
+    assert.equal((refusedOnV4.body as { Code?: string }).Code, undefined, refusedOnV4.text);
 
     // Per client: another TPP's certificate is still served; the authorization server's answers, which
     // oidc-provider writes itself, carry the fields too.
