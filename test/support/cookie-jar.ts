@@ -36,3 +36,18 @@ export function setCookieLine(setCookie: string | string[] | undefined | number,
 export function csrfOf(html: string): string | undefined {
   return /name="csrf" value="([^"]+)"/.exec(html)?.[1];
 }
+
+/**
+ * What a browser holds after opening one of the platform's pages with a form: the page-security cookie
+ * (`__Host-obkit-csrf=…`, for the `Cookie` header) and the token its forms carry (the `csrf` field).
+ * `get` fetches the page without cookies (e.g. `call(dispatcher, url)` or an inject).
+ */
+export async function pageCsrf(
+  get: () => Promise<{ headers: Record<string, string | string[] | undefined | number>; text: string }>,
+): Promise<{ cookie: string; token: string }> {
+  const page = await get();
+  const cookie = setCookieLine(page.headers['set-cookie'], '__Host-obkit-csrf').split(';')[0] ?? '';
+  const token = csrfOf(page.text);
+  if (!cookie || !token) throw new Error('the page set no CSRF cookie or carries no form token');
+  return { cookie, token };
+}
