@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
-import { SECURITY_HEADERS } from '../consent/app/http.ts';
+import { pageSecurityHeaders } from '../shared/page-security/index.ts';
 import { errorPage, type ErrorPage, type PageFrame } from '../consent/app/pages.ts';
 
 /**
@@ -163,14 +163,7 @@ export function createErrorPages(options: ErrorPagesOptions): ErrorPages {
     mountPath: `${options.interactionBaseUrl}/interaction`,
     bankName: options.bankName,
   };
-  const csp = SECURITY_HEADERS['content-security-policy'] ?? '';
-  const headers = {
-    ...SECURITY_HEADERS,
-    'content-security-policy': csp.replace(
-      "style-src 'self'",
-      `style-src 'self' ${new URL(options.interactionBaseUrl).origin}`,
-    ),
-  };
+  const headers = pageSecurityHeaders({ styleOrigins: [new URL(options.interactionBaseUrl).origin] });
 
   function sendPage(ctx: KoaContextWithOIDC, page: ErrorPage): void {
     const reference = ctx.res.getHeader(INTERACTION_ID);

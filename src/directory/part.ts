@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreateSandboxAuthorities, withRevocationEndpoints, x509 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
-import type { Store } from '../store/index.ts';
+import { PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
+import { loadOrCreateSecret, type Store } from '../store/index.ts';
 import { apiPrefix, participantApi, publicApi } from './http-api.ts';
 import { countSealedKeys, loadOrCreateMasterKey } from './master-key.ts';
 import { RevocationPublisher } from './revocation.ts';
@@ -100,8 +101,9 @@ export async function mountDirectory(
     },
   );
   await context.mtls.register(async (scope) => participantApi(scope, apiContext), { prefix: apiPrefix });
+  const pageSecret = await loadOrCreateSecret(store.db, PAGE_SECURITY_SECRET_SETTING);
   await context.browser.register(
-    async (scope) => webPages(scope, { ...apiContext, sandbox: config.sandbox }),
+    async (scope) => webPages(scope, { ...apiContext, sandbox: config.sandbox, pageSecret }),
     {
       prefix: '/directory',
     },

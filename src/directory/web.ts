@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { appendSetCookie, csrfToken, installPageSecurity } from '../shared/page-security/index.ts';
 import { DirectoryError } from './errors.ts';
 import type { ApiContext } from './http-api.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -27,7 +28,8 @@ import {
 /**
  * The directory's web pages (browser listener, under /directory): create an organisation and its
  * software, upload CSRs or let the sandbox generate keys, download the bundle, see and revoke
- * certificates. Server-rendered; every value is escaped; no script at all; forms post same-origin only.
+ * certificates. Server-rendered; every value is escaped; no script at all; every form carries the platform's
+ * CSRF token (`csrfField`), and every page the platform's security headers (src/shared/page-security).
  *
  * A browser manages one organisation at a time: creating it sets a cookie holding the organisation id
  * and a management key (shown once, stored only as a SHA-256 hash), which also signs in elsewhere.
@@ -44,15 +46,6 @@ const bundleFiles = {
   caChain: 'ca-chain.pem',
   ssa: 'ssa.jwt',
 } as const;
-
-const securityHeaders = {
-  'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  // same-origin (not no-referrer): browsers then send our Origin on form posts, which the CSRF check needs.
-  'referrer-policy': 'same-origin',
-  'cache-control': 'no-store',
-};
 
 const stylesheet = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:60rem;margin:0 auto;padding:1rem 1.5rem;color:#1b1b1b;line-height:1.45}
@@ -76,13 +69,14 @@ code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;wo
 
 interface WebContext extends ApiContext {
   sandbox: boolean;
+  /** The HMAC secret of the forms' CSRF tokens (the store setting PAGE_SECURITY_SECRET_SETTING). */
+  pageSecret: string;
 }
 
 type Form = URLSearchParams;
 
 export async function webPages(scope: FastifyInstance, context: WebContext): Promise<void> {
   const { service } = context;
-  const origin = new URL(service.addresses.issuer).origin;
 
   scope.addContentTypeParser(
     'application/x-www-form-urlencoded',
@@ -100,11 +94,13 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
     throw error;
   });
 
-  // Forms post only from our own pages: SameSite=Strict cookies plus an Origin (or Referer) check.
-  scope.addHook('preHandler', async (request) => {
-    if (request.method !== 'POST') return;
-    const sent = request.headers.origin ?? refererOrigin(request.headers.referer);
-    if (sent !== origin) throw DirectoryError.forbidden('this form must be posted from the directory pages');
+  installPageSecurity(scope, {
+    secret: context.pageSecret,
+    refuse: () => {
+      throw DirectoryError.forbidden(
+        'this form has expired or was not sent from the directory pages; open the page again',
+      );
+    },
   });
 
   scope.get('/assets/style.css', async (_request, reply) =>
@@ -134,6 +130,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
         }
         <h2>Create an organisation</h2>
         <form method="post" action="/directory/organisations">
+          ${csrfField(reply)}
           <label for="name">Legal name</label
           ><input type="text" id="name" name="name" required maxlength="140" />
           <label for="ncaId"
@@ -148,6 +145,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
         </form>
         <h2>Manage an existing organisation</h2>
         <form method="post" action="/directory/sign-in">
+          ${csrfField(reply)}
           <label for="orgId">Organisation id</label
           ><input type="text" id="orgId" name="orgId" required maxlength="18" />
           <label for="key">Management key</label
@@ -237,8 +235,8 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
   });
 
   scope.post('/sign-out', async (_request, reply) => {
-    reply.header(
-      'set-cookie',
+    appendSetCookie(
+      reply.raw,
       `${cookieName}=; Path=/directory; Max-Age=0; HttpOnly; Secure; SameSite=Strict`,
     );
     return reply.redirect('/directory/', 303);
@@ -278,8 +276,10 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
               </table>`
         }
         <h2>New software statement</h2>
-        ${softwareForm(organisation)}
-        <form method="post" action="/directory/sign-out"><button type="submit">Sign out</button></form>`,
+        ${softwareForm(organisation, csrfField(reply))}
+        <form method="post" action="/directory/sign-out">
+          ${csrfField(reply)}<button type="submit">Sign out</button>
+        </form>`,
     );
   });
 
@@ -372,10 +372,11 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
               <th>Status</th>
               <th></th>
             </tr>
-            ${certificates.map((certificate) => certificateRow(base, certificate))}
+            ${certificates.map((certificate) => certificateRow(base, certificate, csrfField(reply)))}
           </table>
           <h2>New certificate</h2>
           <form method="post" action="${base}/certificates">
+            ${csrfField(reply)}
             <label for="type">Type</label>
             <select id="type" name="type">
               ${certificateTypes.map((type) => html`<option value="${type}">${type}</option>`)}
@@ -532,27 +533,24 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
 // ---- pieces ---------------------------------------------------------------------------------------
 
 function page(reply: FastifyReply, title: string, body: SafeHtml) {
-  return reply
-    .headers(securityHeaders)
-    .header('content-type', 'text/html; charset=utf-8')
-    .send(
-      html`<!doctype html>
-        <html lang="en">
-          <head>
-            <meta charset="utf-8" />
-            <meta name="viewport" content="width=device-width, initial-scale=1" />
-            <title>${title} · obkit Directory</title>
-            <link rel="stylesheet" href="/directory/assets/style.css" />
-          </head>
-          <body>
-            <header><a href="/directory/">obkit Directory</a><span>Open Banking sandbox</span></header>
-            <main>
-              <h1>${title}</h1>
-              ${body}
-            </main>
-          </body>
-        </html> `.text,
-    );
+  return reply.header('content-type', 'text/html; charset=utf-8').send(
+    html`<!doctype html>
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <title>${title} · obkit Directory</title>
+          <link rel="stylesheet" href="/directory/assets/style.css" />
+        </head>
+        <body>
+          <header><a href="/directory/">obkit Directory</a><span>Open Banking sandbox</span></header>
+          <main>
+            <h1>${title}</h1>
+            ${body}
+          </main>
+        </body>
+      </html> `.text,
+  );
 }
 
 function errorBlock(message: string): SafeHtml {
@@ -581,8 +579,9 @@ function organisationFacts(organisation: OrganisationRow): SafeHtml {
   </table>`;
 }
 
-function softwareForm(organisation: OrganisationRow): SafeHtml {
+function softwareForm(organisation: OrganisationRow, csrf: SafeHtml): SafeHtml {
   return html`<form method="post" action="/directory/organisations/${organisation.id}/software">
+    ${csrf}
     <label for="clientName">Client name</label
     ><input type="text" id="clientName" name="clientName" required maxlength="140" />
     <label for="description">Description</label
@@ -639,7 +638,7 @@ function softwareForm(organisation: OrganisationRow): SafeHtml {
   </form>`;
 }
 
-function certificateRow(base: string, certificate: CertificateRow): SafeHtml {
+function certificateRow(base: string, certificate: CertificateRow, csrf: SafeHtml): SafeHtml {
   const revoked = certificate.status === 'revoked';
   return html`<tr>
     <td>
@@ -665,6 +664,7 @@ function certificateRow(base: string, certificate: CertificateRow): SafeHtml {
         revoked
           ? ''
           : html`<form method="post" action="${base}/certificates/${certificate.kid}/revoke">
+              ${csrf}
               <select name="reason" aria-label="Reason">
                 ${revocationReasons.map((reason) => html`<option value="${reason}">${reason}</option>`)}
               </select>
@@ -742,13 +742,17 @@ async function bundle(
 
 function download(reply: FastifyReply, type: string, fileName: string, content: string | Buffer) {
   return reply
-    .headers(securityHeaders)
     .header('content-type', type)
     .header('content-disposition', `attachment; filename="${fileName}"`)
     .send(content);
 }
 
 // ---- forms and sessions ---------------------------------------------------------------------------
+
+/** The hidden CSRF field every form of these pages carries (src/shared/page-security). */
+function csrfField(reply: FastifyReply): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${csrfToken(reply)}" />`;
+}
 
 function formOf(request: FastifyRequest): Form {
   if (!(request.body instanceof URLSearchParams)) {
@@ -800,11 +804,6 @@ function checkKid(kid: string): string {
   return kid;
 }
 
-function refererOrigin(referer: string | undefined): string | undefined {
-  if (!referer || !URL.canParse(referer)) return undefined;
-  return new URL(referer).origin;
-}
-
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
@@ -817,8 +816,8 @@ function secretMatches(organisation: OrganisationRow, secret: string): boolean {
 }
 
 function setSession(reply: FastifyReply, orgId: string, secret: string): void {
-  reply.header(
-    'set-cookie',
+  appendSetCookie(
+    reply.raw,
     `${cookieName}=${orgId}.${secret}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
   );
 }

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { DISCOVERY_PATH } from '../auth/index.ts';
 import { listCustomers } from '../bank/index.ts';
 import { html, SafeHtml } from '../consent/app/html.ts';
-import { SECURITY_HEADERS } from '../consent/app/http.ts';
 import { STYLESHEET } from '../consent/app/pages.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
 import { API_BASES } from '../openbanking/index.ts';
+import { installPageSecurity, PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
+import { loadOrCreateSecret } from '../store/index.ts';
 import type { PartContext, PlatformUrls } from './platform.ts';
 import { sandboxLoginOf } from './sandbox-tools.ts';
 
@@ -184,8 +185,14 @@ export async function mountPortal(context: PartContext): Promise<void> {
   let discovery: Discovery | undefined;
 
   await browser.register(async (app) => {
-    app.addHook('onRequest', async (_request, reply) => {
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
+    installPageSecurity(app, {
+      secret: await loadOrCreateSecret(store.db, PAGE_SECURITY_SECRET_SETTING),
+      refuse: (_request, reply) =>
+        reply
+          .type('text/html; charset=utf-8')
+          .send(
+            '<!doctype html><title>Form expired</title><p>This form has expired. <a href="/">Open the portal again</a>.</p>',
+          ),
     });
     app.get('/portal.css', async (_request, reply) =>
       reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(PORTAL_CSS),

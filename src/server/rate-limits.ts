@@ -12,6 +12,7 @@ import { schema, type Store } from '../store/index.ts';
 import { normaliseAddress, trustedProxyMatcher } from './client-certificate.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { pageSecurityHeaders } from '../shared/page-security/index.ts';
 
 /**
  * Request rate limits (issue 12, README "Rate limits"), counted by @fastify/rate-limit: per client on the
@@ -172,7 +173,7 @@ function refuseWithPage(reply: FastifyReply, retryAfter: number): FastifyReply {
 <p>There have been too many requests from your network in a short time. Please wait ${retryAfter} seconds and try again.</p>
 </body></html>
 `;
-  return reply.status(429).type('text/html; charset=utf-8').send(page);
+  return reply.status(429).headers(pageSecurityHeaders()).type('text/html; charset=utf-8').send(page);
 }
 
 /**

@@ -7,13 +7,14 @@ import { request, type Dispatcher } from 'undici';
 import { readBundle } from '../../src/tpp/bundle.ts';
 import { runCli, spawnCli, waitForExit, type Finished } from '../support/cli.ts';
 import { sandboxLogin, SteppingClock } from '../support/browser.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 import { browserClient, startSandbox } from '../support/journey.ts';
 
 /** The bank app driven through its HTML forms, as a browser without script would. */
 class BankAppForms {
   readonly #agent: Dispatcher;
   readonly #base: string;
-  #cookie = '';
+  readonly #jar = new CookieJar();
   constructor(agent: Dispatcher, base: string) {
     this.#agent = agent;
     this.#base = base;
@@ -30,17 +31,12 @@ class BankAppForms {
       dispatcher: this.#agent,
       method: form ? 'POST' : 'GET',
       headers: {
-        ...(this.#cookie ? { cookie: this.#cookie } : {}),
-        ...(form
-          ? { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(this.#base).origin }
-          : {}),
+        cookie: this.#jar.header(),
+        ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
       ...(body ? { body } : {}),
     });
-    const setCookie = response.headers['set-cookie'];
-    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
-      this.#cookie = line.split(';')[0] ?? '';
-    }
+    this.#jar.take(response.headers['set-cookie']);
     return {
       status: response.statusCode,
       location: response.headers.location,

@@ -19,6 +19,7 @@ import { ManualClock } from '../../src/shared/clock.ts';
 import { createTestStore } from '../support/store.ts';
 import { INTERACTION_COOKIE, RecordingBridge } from './bridge.ts';
 import { accountAccessData, domesticPaymentData } from './fixtures.ts';
+import { setCookieLine } from '../support/cookie-jar.ts';
 
 const CLIENT = 'tpp-client-1';
 
@@ -218,7 +219,7 @@ describe('consent app', () => {
     assert.match(page.headers['strict-transport-security'] as string, /max-age=\d{7,}/);
     assert.equal(page.headers['x-frame-options'], 'DENY');
     assert.equal(page.headers['cache-control'], 'no-store');
-    const cookie = page.headers['set-cookie'] as string;
+    const cookie = setCookieLine(page.headers['set-cookie'], 'obkit_consent');
     assert.match(cookie, /^obkit_consent=[A-Za-z0-9_-]{43};/);
     for (const flag of ['Secure', 'HttpOnly', 'SameSite=Lax', `Path=/interaction/${browser.uid}`])
       assert.ok(cookie.includes(flag), flag);

@@ -19,6 +19,7 @@ import {
 import { ManualClock } from '../../src/shared/clock.ts';
 import { createTestStore } from '../support/store.ts';
 import { accountAccessData, domesticPaymentData, fundsConfirmationData } from './fixtures.ts';
+import { CookieJar, csrfOf, setCookieLine } from '../support/cookie-jar.ts';
 
 async function world() {
   const store = await createTestStore();
@@ -93,29 +94,26 @@ async function world() {
 }
 
 class Browser {
-  cookie = '';
+  readonly jar = new CookieJar();
   csrf = '';
   readonly app: Awaited<ReturnType<typeof world>>['app'];
   constructor(app: Awaited<ReturnType<typeof world>>['app']) {
     this.app = app;
   }
   #keep(response: LightMyRequestResponse): LightMyRequestResponse {
-    const set = response.headers['set-cookie'];
-    const line = Array.isArray(set) ? set[0] : set;
-    if (line) this.cookie = /Max-Age=0/.test(line) ? '' : line.split(';')[0]!;
-    const csrf = /name="csrf" value="([^"]+)"/.exec(response.body);
-    if (csrf) this.csrf = csrf[1]!;
+    this.jar.take(response.headers['set-cookie']);
+    this.csrf = csrfOf(response.body) ?? this.csrf;
     return response;
   }
   async get(url: string) {
-    return this.#keep(await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookie } }));
+    return this.#keep(await this.app.inject({ method: 'GET', url, headers: { cookie: this.jar.header() } }));
   }
   async post(url: string, fields: Record<string, string>, csrf = true) {
     return this.#keep(
       await this.app.inject({
         method: 'POST',
         url,
-        headers: { cookie: this.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { cookie: this.jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
         payload: new URLSearchParams(csrf ? { csrf: this.csrf, ...fields } : fields).toString(),
       }),
     );
@@ -146,7 +144,7 @@ describe('consent dashboard', () => {
     assert.match(text(login.body), /Log in to obkit bank/);
     assert.match(login.headers['content-security-policy'] as string, /frame-ancestors 'none'/);
     assert.match(
-      login.headers['set-cookie'] as string,
+      setCookieLine(login.headers['set-cookie'], 'obkit_dashboard'),
       /obkit_dashboard=.*Path=\/dashboard.*Secure; HttpOnly; SameSite=Lax/,
     );
     assert.equal(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { pageCsrf } from '../support/cookie-jar.ts';
 import { call } from '../support/platform.ts';
 import { directoryRowCounts, makeCsr, startDirectory, type KeyAndCsr } from './support.ts';
 
@@ -193,13 +194,12 @@ describe('outside the sandbox', async () => {
     });
     assert.equal(api.status, 403);
     assert.match((api.body as ErrorBody).error_description, /only open in the sandbox/);
-    const web = await call(directory.browser, `${directory.platform.urls.browser}/directory/organisations`, {
+    const pages = `${directory.platform.urls.browser}/directory`;
+    const csrf = await pageCsrf(() => call(directory.browser, `${pages}/`));
+    const web = await call(directory.browser, `${pages}/organisations`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: directory.platform.urls.browser,
-      },
-      body: 'name=Prod+Ltd',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrf.cookie },
+      body: new URLSearchParams({ csrf: csrf.token, name: 'Prod Ltd' }).toString(),
     });
     assert.equal(web.status, 403);
     assert.deepEqual(await directoryRowCounts(directory), { organisations: 0, software: 0, certificates: 0 });

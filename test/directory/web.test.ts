@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { request } from 'undici';
+import { pageCsrf } from '../support/cookie-jar.ts';
 import { call, type JsonResponse } from '../support/platform.ts';
 import { directoryRowCounts, makeCsr, openssl, scratch, splitChain, startDirectory } from './support.ts';
 
@@ -20,21 +21,22 @@ describe('directory web pages', async () => {
 
   const get = (path: string, withCookie = true) =>
     call(directory.browser, `${web}${path}`, { headers: withCookie && cookie ? { cookie } : {} });
-  const post = (path: string, form: [string, string][], headers: Record<string, string> = { origin }) =>
+  // Every form post first opens a page, as a browser does, for the page-security cookie and form token.
+  const csrf = await pageCsrf(() => call(directory.browser, `${web}/`));
+  const post = (path: string, form: [string, string][], token: string | null = csrf.token) =>
     call(directory.browser, `${web}${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        ...(cookie ? { cookie } : {}),
-        ...headers,
+        cookie: [csrf.cookie, cookie].filter(Boolean).join('; '),
       },
-      body: new URLSearchParams(form).toString(),
+      body: new URLSearchParams(token === null ? form : [['csrf', token], ...form]).toString(),
     });
   const assertSafePage = (response: JsonResponse) => {
     assert.match(String(response.headers['content-type']), /text\/html/);
     assert.match(String(response.headers['content-security-policy']), /default-src 'none'/);
-    // Not no-referrer: under it browsers send "Origin: null" on form posts, and the CSRF check would refuse them.
-    assert.equal(response.headers['referrer-policy'], 'same-origin');
+    assert.equal(response.headers['referrer-policy'], 'no-referrer');
+    assert.match(String(response.headers['strict-transport-security']), /max-age=\d{7,}/);
     assert.doesNotMatch(response.text, /<script/i, 'no script on any page');
     assert.doesNotMatch(response.text, / on[a-z]+=/i, 'no inline event handlers');
   };
@@ -65,14 +67,14 @@ describe('directory web pages', async () => {
     managementKey = /Management key<\/strong>[^<]*<code>([A-Za-z0-9_-]+)<\/code>/.exec(response.text)![1]!;
   });
 
-  it('refuses form posts from other origins and pages of organisations the browser does not manage', async () => {
-    const foreign = await post('/organisations', [['name', 'X']], { origin: 'https://evil.example' });
+  it('refuses form posts without the page token, and pages of organisations the browser does not manage', async () => {
+    const before = await directoryRowCounts(directory);
+    const foreign = await post('/organisations', [['name', 'X']], null);
     assert.equal(foreign.status, 403);
     assertSafePage(foreign);
-    const opaque = await post('/organisations', [['name', 'X']], { origin: 'null' });
-    assert.equal(opaque.status, 403);
-    const noOrigin = await post('/organisations', [['name', 'X']], {});
-    assert.equal(noOrigin.status, 403);
+    const forged = await post('/organisations', [['name', 'X']], 'x'.repeat(43));
+    assert.equal(forged.status, 403);
+    assert.deepEqual(await directoryRowCounts(directory), before);
     const anonymous = await get(`/organisations/${orgId}`, false);
     assert.equal(anonymous.status, 403);
   });

@@ -9,8 +9,10 @@ import { selectParts } from '../../src/server/parts.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { rateLimitCounters, rateLimitPolicies } from '../../src/server/rate-limits.ts';
 import { systemClock } from '../../src/shared/clock.ts';
+import { pageSecurityHeaders } from '../../src/shared/page-security/index.ts';
 import { openStore, schema, type Store } from '../../src/store/index.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { AIS_V3_1_11, AIS_V4_0, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient, startTestPlatform, type JsonResponse } from '../support/platform.ts';
 import { createTestDatabase } from '../support/store.ts';
@@ -87,22 +89,20 @@ function assertObError(response: JsonResponse): void {
 /** A PSU's browser on the sandbox dashboard: its cookie and CSRF token, from one loopback address. */
 function dashboardBrowser(url: string, rootPem: string, localAddress: string) {
   const agent = httpsClient([rootPem], undefined, localAddress);
-  let cookie = '';
+  const jar = new CookieJar();
   let csrf = '';
   const keep = (response: JsonResponse) => {
-    const set = response.headers['set-cookie'];
-    const line = Array.isArray(set) ? set[0] : set;
-    if (line) cookie = line.split(';')[0] ?? '';
-    csrf = /name="csrf" value="([^"]+)"/.exec(response.text)?.[1] ?? csrf;
+    jar.take(response.headers['set-cookie']);
+    csrf = csrfOf(response.text) ?? csrf;
     return response;
   };
   return {
-    open: async () => keep(await call(agent, `${url}/dashboard`, { headers: { cookie } })),
+    open: async () => keep(await call(agent, `${url}/dashboard`, { headers: { cookie: jar.header() } })),
     logIn: async (username: string, password: string) =>
       keep(
         await call(agent, `${url}/dashboard/login`, {
           method: 'POST',
-          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ csrf, username, password }).toString(),
         }),
       ),
@@ -205,6 +205,8 @@ describe('rate limits', async () => {
     // The seventh attempt from this address within the window is throttled before it reaches the login.
     const throttled = await browser.logIn('bob', sandboxCredentialsFor('bob').password);
     assertLimited(throttled, { name: 'login', quota: 6 }, /^text\/html/);
+    for (const [name, value] of Object.entries(pageSecurityHeaders()))
+      assert.equal(header(throttled, name), value);
   });
 
   it('behind a trusted proxy counts the forwarded address, and believes X-Forwarded-For from no one else', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
+import { csrfToken } from '../../shared/page-security/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable } from '../authorisable.ts';
 import { checkTotp, DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
@@ -27,7 +28,7 @@ import {
   pendingFragment,
 } from './bank-app-pages.ts';
 import { cookieSessionApp } from './cookie-session.ts';
-import { field, fieldList, installHtmlPlumbing, SECURITY_HEADERS } from './http.ts';
+import { field, fieldList, installHtmlPlumbing } from './http.ts';
 import { errorPage, factorFailureMessage, STYLESHEET, type PageFrame } from './pages.ts';
 import { createSession, endSession, type ConsentSession } from './sessions.ts';
 
@@ -65,9 +66,6 @@ export const BANK_APP_COOKIE = 'obkit_bank_app';
 const BANK_APP_SESSION = 'bank-app';
 const REQUEST_ID = /^[A-Za-z0-9_-]{10,128}$/;
 
-/** The bank app runs one same-origin script (the live list) and fetches from its own origin only. */
-const BANK_APP_CSP = `${SECURITY_HEADERS['content-security-policy']}; script-src 'self'; connect-src 'self'; form-action 'self'`;
-
 export async function bankApp(app: FastifyInstance, options: BankAppOptions): Promise<void> {
   const clock = options.clock ?? systemClock;
   const ctx: ConsentContext = { db: options.db, clock };
@@ -81,21 +79,30 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
   };
   const { customers, decoupled } = options;
 
-  installHtmlPlumbing(app);
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.raw.setHeader('content-security-policy', BANK_APP_CSP);
+  const {
+    page,
+    redirect,
+    setCookie,
+    clearCookie,
+    currentSession,
+    posted,
+    lockedPage,
+    refuseForm,
+    mountLoginAndLogout,
+  } = cookieSessionApp(app, {
+    ctx,
+    frame,
+    base,
+    cookieName: BANK_APP_COOKIE,
+    sessionKey: BANK_APP_SESSION,
+    ttlSeconds: ttl,
+    name: 'bank app',
   });
-
-  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
-    cookieSessionApp(app, {
-      ctx,
-      frame,
-      base,
-      cookieName: BANK_APP_COOKIE,
-      sessionKey: BANK_APP_SESSION,
-      ttlSeconds: ttl,
-      name: 'bank app',
-    });
+  // The bank app runs one same-origin script (the live list) that fetches from its own origin only.
+  await installHtmlPlumbing(app, options.db, {
+    refuse: (_request, reply) => refuseForm(reply),
+    headers: { sameOriginScripts: true },
+  });
 
   /** Logged in to the bank app: the password stage (each approval then asks for the code). */
   async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
@@ -170,7 +177,7 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
       status,
       bankAppReview(frame, {
         base,
-        csrf: session.csrfToken,
+        csrf: csrfToken(reply),
         request: review.request,
         description: describeIntent(review.intent, review.request.clientName),
         accounts: eligible,
@@ -202,14 +209,14 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
       session = created.session;
     }
     const customer = await customerOf(session);
-    if (!customer) return page(reply, 200, bankAppLogin(frame, { base, csrf: session.csrfToken }));
+    if (!customer) return page(reply, 200, bankAppLogin(frame, { base, csrf: csrfToken(reply) }));
     const done = (request.query as { done?: unknown }).done;
     return page(
       reply,
       200,
       bankAppHome(frame, {
         base,
-        csrf: session.csrfToken,
+        csrf: csrfToken(reply),
         customerName: customer.displayName,
         requests: await decoupled.pending(customer.id),
         notice:

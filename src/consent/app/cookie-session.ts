@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../intents.ts';
-import { expiredCookie, field, readCookie, sessionCookie, type Form } from './http.ts';
+import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
+import { expiredCookie, readCookie, sessionCookie, type Form } from './http.ts';
 import { passwordStep, type LoginDependencies } from './login-steps.ts';
 import { errorPage, lockedMessage, type PageFrame } from './pages.ts';
-import { csrfMatches, endSession, loadSession, type ConsentSession } from './sessions.ts';
+import { endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The plumbing of a PSU app with its own cookie session under its own path (the dashboard, the bank
- * app): HTML answers, redirects, the session cookie, CSRF-checked forms, the error pages, and the login
- * and logout routes. Installs the app's error handler, so a framework error is a page, never a stack trace.
+ * app): HTML answers, redirects, the session cookie, forms of a logged-in session, the error pages, and the
+ * login and logout routes. The CSRF token itself is checked before any handler by the page security
+ * (`installHtmlPlumbing`), which answers with `refuseForm`. Installs the app's error handler, so a framework error is a page, never a stack trace.
  */
 export interface CookieSessionApp {
   page(reply: FastifyReply, status: number, body: string): FastifyReply;
@@ -16,12 +18,14 @@ export interface CookieSessionApp {
   setCookie(reply: FastifyReply, token: string): void;
   clearCookie(reply: FastifyReply): void;
   currentSession(request: FastifyRequest): Promise<ConsentSession | undefined>;
-  /** The posted form when its CSRF token matches the session; a 403 page (and undefined) otherwise. */
+  /** The posted form and its session; a 403 page (and undefined) when the session is gone. */
   posted(
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<{ session: ConsentSession; form: Form } | undefined>;
   lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply;
+  /** The 403 page of a form that can no longer be sent (no session, or no valid CSRF token). */
+  refuseForm(reply: FastifyReply): FastifyReply;
   /**
    * `POST <base>/login` (the password step; on success back to `<base>`) and `POST <base>/logout`, the
    * same in every cookie-session app; `loginPage` renders the form again with the error.
@@ -54,10 +58,10 @@ export function cookieSessionApp(
   const redirect = (reply: FastifyReply, to: string): FastifyReply =>
     reply.code(303).header('location', to).send();
   const setCookie = (reply: FastifyReply, token: string): void => {
-    reply.raw.setHeader('set-cookie', sessionCookie(cookieName, base, token, options.ttlSeconds));
+    appendSetCookie(reply.raw, sessionCookie(cookieName, base, token, options.ttlSeconds));
   };
   const clearCookie = (reply: FastifyReply): void => {
-    reply.raw.setHeader('set-cookie', expiredCookie(cookieName, base));
+    appendSetCookie(reply.raw, expiredCookie(cookieName, base));
   };
   const currentSession = (request: FastifyRequest) =>
     loadSession(ctx, readCookie(request, cookieName), options.sessionKey);
@@ -83,19 +87,23 @@ export function cookieSessionApp(
   ): Promise<{ session: ConsentSession; form: Form } | undefined> {
     const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
     const session = await currentSession(request);
-    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
-      page(
-        reply,
-        403,
-        errorPage(frame, {
-          title: 'Your session has expired',
-          message: 'For your security this form can no longer be sent. Log in again.',
-          details: [`Go to ${base} to log in.`],
-        }),
-      );
+    if (!session) {
+      refuseForm(reply);
       return undefined;
     }
     return { session, form };
+  }
+
+  function refuseForm(reply: FastifyReply): FastifyReply {
+    return page(
+      reply,
+      403,
+      errorPage(frame, {
+        title: 'Your session has expired',
+        message: 'For your security this form can no longer be sent. Log in again.',
+        details: [`Go to ${base} to log in.`],
+      }),
+    );
   }
 
   function lockedPage(reply: FastifyReply, lockedUntil: Date): FastifyReply {
@@ -118,6 +126,7 @@ export function cookieSessionApp(
     currentSession,
     posted,
     lockedPage,
+    refuseForm,
     mountLoginAndLogout(login, loginPage) {
       app.post(`${base}/login`, { config: { throttle: 'login' } }, async (request, reply) => {
         const form = await posted(request, reply);
@@ -130,7 +139,7 @@ export function cookieSessionApp(
             reply,
             step.status,
             loginPage({
-              csrf: session.csrfToken,
+              csrf: csrfToken(reply),
               error: step.error,
               ...(step.username !== undefined ? { username: step.username } : {}),
             }),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
+import { csrfToken } from '../../shared/page-security/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import type { CustomerDirectory, PsuAccount, PsuCustomer, PsuPayment } from '../customers.ts';
@@ -83,9 +84,7 @@ export async function consentDashboard(
   };
   const { customers } = options;
 
-  installHtmlPlumbing(app);
-
-  const { page, redirect, setCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
+  const { page, redirect, setCookie, currentSession, posted, lockedPage, refuseForm, mountLoginAndLogout } =
     cookieSessionApp(app, {
       ctx,
       frame,
@@ -95,6 +94,7 @@ export async function consentDashboard(
       ttlSeconds: ttl,
       name: 'dashboard',
     });
+  await installHtmlPlumbing(app, options.db, { refuse: (_request, reply) => refuseForm(reply) });
   const login = { ctx, customers, policy };
 
   /** The logged-in customer, or undefined (the caller shows the login). */
@@ -143,10 +143,10 @@ export async function consentDashboard(
       session = created.session;
     }
     if (session.stage === 'password') {
-      return page(reply, 200, totpPage(frame, { base, csrf: session.csrfToken }));
+      return page(reply, 200, totpPage(frame, { base, csrf: csrfToken(reply) }));
     }
     const customer = await customerOf(session);
-    if (!customer) return page(reply, 200, loginPage(frame, { base, csrf: session.csrfToken }));
+    if (!customer) return page(reply, 200, loginPage(frame, { base, csrf: csrfToken(reply) }));
     const intents = await listIntentsForCustomer(ctx.db, customer.id);
     const accounts = await customers.listCustomerAccounts(customer.id);
     const now = clock.now();
@@ -168,7 +168,7 @@ export async function consentDashboard(
       200,
       dashboardPage(frame, {
         base,
-        csrf: session.csrfToken,
+        csrf: csrfToken(reply),
         customerName: customer.displayName,
         groups: [...groups.values()],
         notice:
@@ -191,7 +191,7 @@ export async function consentDashboard(
     if (step.outcome !== 'retry' && step.token) setCookie(reply, step.token);
     if (step.outcome === 'locked') return lockedPage(reply, step.lockedUntil);
     if (step.outcome === 'retry')
-      return page(reply, step.status, totpPage(frame, { base, csrf: session.csrfToken, error: step.error }));
+      return page(reply, step.status, totpPage(frame, { base, csrf: csrfToken(reply), error: step.error }));
     return redirect(reply, base);
   });
 
@@ -231,7 +231,7 @@ export async function consentDashboard(
     return page(
       reply,
       200,
-      withdrawPage(frame, { base, csrf: session.csrfToken, tpp: own.tpp, intent: own.intent }),
+      withdrawPage(frame, { base, csrf: csrfToken(reply), tpp: own.tpp, intent: own.intent }),
     );
   });
 

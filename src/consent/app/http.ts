@@ -1,18 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  installPageSecurity,
+  PAGE_SECURITY_SECRET_SETTING,
+  readCookie as readCookieHeader,
+  type PageSecurityOptions,
+} from '../../shared/page-security/index.ts';
+import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
 
-/** HTTP plumbing shared by the consent app and the dashboard: headers, form bodies, cookies. */
-
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; base-uri 'none'; frame-ancestors 'none'",
-  'strict-transport-security': 'max-age=31536000; includeSubDomains',
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-  'cross-origin-opener-policy': 'same-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
+/** HTTP plumbing shared by the consent app, the dashboard and the bank app: form bodies, cookies, hardening. */
 
 export type Form = Record<string, string | string[]>;
 
@@ -37,28 +32,26 @@ export function fieldList(form: Form, name: string): string[] {
 }
 
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  const header = request.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+  return readCookieHeader(request.headers.cookie, name);
 }
 
 /**
- * Parses HTML form posts and sets the security headers on every response of this (encapsulated) app:
- * on the raw response, so that they also reach responses written after `reply.hijack()`.
+ * Parses HTML form posts and installs the platform's page security (headers and CSRF check) on every
+ * response of this (encapsulated) app.
  */
-export function installHtmlPlumbing(app: FastifyInstance): void {
+export async function installHtmlPlumbing(
+  app: FastifyInstance,
+  db: Queryable,
+  options: Omit<PageSecurityOptions, 'secret'>,
+): Promise<void> {
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 16_384 },
     (_request, body, done) => done(null, parseForm(body as string)),
   );
-  app.addHook('onRequest', async (_request, reply) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+  installPageSecurity(app, {
+    ...options,
+    secret: await loadOrCreateSecret(db, PAGE_SECURITY_SECRET_SETTING),
   });
 }
 

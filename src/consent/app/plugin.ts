@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../shared/clock.ts';
+import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable, type NotAuthorisableReason } from '../authorisable.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
@@ -38,7 +39,7 @@ import {
   type PageFrame,
   type Tpp,
 } from './pages.ts';
-import { createSession, csrfMatches, endSession, loadSession, type ConsentSession } from './sessions.ts';
+import { createSession, endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The consent app: a fastify plugin serving the PSU's side of an authorization, as Ory Hydra's login and
@@ -51,8 +52,8 @@ import { createSession, csrfMatches, endSession, loadSession, type ConsentSessio
  *   POST /:uid/cancel           back to the TPP with access_denied
  *   POST /:uid/sandbox-approve  headless approval for a TPP's CI (404 unless `headlessApproval`)
  *
- * Every form carries the session-bound CSRF token; the session cookie is per interaction
- * (`Path=<mountPath>/<uid>`), Secure, HttpOnly, SameSite=Lax.
+ * Every form carries the platform's CSRF token (src/shared/page-security), checked before any handler; the
+ * session cookie is per interaction (`Path=<mountPath>/<uid>`), Secure, HttpOnly, SameSite=Lax.
  */
 export interface ConsentAppOptions {
   db: Queryable;
@@ -113,6 +114,11 @@ const INTENT_REFUSALS: Record<NotAuthorisableReason, { title: string; message: s
   },
 };
 
+const FORM_EXPIRED: ErrorPage = {
+  title: 'Your session has expired',
+  message: 'For your security this form can no longer be sent. Go back to the app and start again.',
+};
+
 const NOT_FOUND: ErrorPage = {
   title: 'Page not found',
   message: 'There is no such page.',
@@ -132,7 +138,13 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   };
   const { bridge, customers } = options;
 
-  installHtmlPlumbing(app);
+  await installHtmlPlumbing(app, options.db, {
+    refuse: (_request, reply) => sendPage(reply, 403, errorPageOf(reply, FORM_EXPIRED)),
+    // Approve, reject and cancel end in a redirect to the TPP's redirect_uri.
+    headers: { formsRedirectAway: true },
+    // A JSON API for a TPP's CI, not a form: a browser cannot post JSON cross-site without CORS.
+    exempt: (request) => request.routeOptions.url === `${mount}/:uid/sandbox-approve`,
+  });
 
   app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
     const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
@@ -167,11 +179,11 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   }
 
   function setSessionCookie(reply: FastifyReply, uid: string, token: string): void {
-    reply.raw.setHeader('set-cookie', sessionCookie(SESSION_COOKIE, `${mount}/${uid}`, token, ttl));
+    appendSetCookie(reply.raw, sessionCookie(SESSION_COOKIE, `${mount}/${uid}`, token, ttl));
   }
 
   function clearSessionCookie(reply: FastifyReply, uid: string): void {
-    reply.raw.setHeader('set-cookie', expiredCookie(SESSION_COOKIE, `${mount}/${uid}`));
+    appendSetCookie(reply.raw, expiredCookie(SESSION_COOKIE, `${mount}/${uid}`));
   }
 
   function tppOf(details: InteractionDetails): Tpp {
@@ -219,7 +231,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     return session;
   }
 
-  /** The session of a form post, its CSRF token checked; a 403 page sent otherwise. */
+  /** The session of a form post (its CSRF token was checked before); a 403 page sent otherwise. */
   async function postedSession(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -227,15 +239,8 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   ): Promise<{ session: ConsentSession; form: Form } | undefined> {
     const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
     const session = await sessionOf(request, reply, uid, false);
-    if (!session || !csrfMatches(session, field(form, 'csrf'))) {
-      sendPage(
-        reply,
-        403,
-        errorPageOf(reply, {
-          title: 'Your session has expired',
-          message: 'For your security this form can no longer be sent. Go back to the app and start again.',
-        }),
-      );
+    if (!session) {
+      sendPage(reply, 403, errorPageOf(reply, FORM_EXPIRED));
       return undefined;
     }
     return { session, form };
@@ -257,7 +262,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       errorPageOf(reply, {
         ...text,
         cancel: session
-          ? { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name }
+          ? { base: `${mount}/${details.uid}`, csrf: csrfToken(reply), tppName: tppOf(details).name }
           : undefined,
       }),
     );
@@ -274,9 +279,8 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     reply: FastifyReply,
     details: InteractionDetails,
     intent: Intent,
-    session: ConsentSession,
   ): Promise<ConsentChoice | undefined> {
-    const cancel = { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name };
+    const cancel = { base: `${mount}/${details.uid}`, csrf: csrfToken(reply), tppName: tppOf(details).name };
     const customer = details.customerId ? await customers.getCustomer(details.customerId) : undefined;
     if (!customer) {
       sendPage(
@@ -336,7 +340,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
       status,
       consentPage(frame, {
         uid: details.uid,
-        csrf: session.csrfToken,
+        csrf: csrfToken(reply),
         tpp,
         customerName: choice.customer.displayName,
         description: describeIntent(intent, tpp.name),
@@ -360,7 +364,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         title: 'Your login is locked',
         message: 'There were too many wrong attempts to log in, so we have locked your login for a while.',
         details: lockedMessage(until),
-        cancel: { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name },
+        cancel: { base: `${mount}/${details.uid}`, csrf: csrfToken(reply), tppName: tppOf(details).name },
       }),
     );
   }
@@ -390,15 +394,11 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         return sendPage(
           reply,
           200,
-          totpPage(frame, { base: `${mount}/${uid}`, csrf: session.csrfToken, tpp }),
+          totpPage(frame, { base: `${mount}/${uid}`, csrf: csrfToken(reply), tpp }),
         );
-      return sendPage(
-        reply,
-        200,
-        loginPage(frame, { base: `${mount}/${uid}`, csrf: session.csrfToken, tpp }),
-      );
+      return sendPage(reply, 200, loginPage(frame, { base: `${mount}/${uid}`, csrf: csrfToken(reply), tpp }));
     }
-    const choice = await consentChoice(reply, details, intent, session);
+    const choice = await consentChoice(reply, details, intent);
     if (!choice) return reply;
     return renderConsent(reply, 200, details, intent, session, choice);
   });
@@ -421,7 +421,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         step.status,
         loginPage(frame, {
           base: `${mount}/${uid}`,
-          csrf: session.csrfToken,
+          csrf: csrfToken(reply),
           tpp: tppOf(details),
           error: step.error,
           ...(step.username !== undefined ? { username: step.username } : {}),
@@ -455,7 +455,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         step.status,
         totpPage(frame, {
           base: `${mount}/${uid}`,
-          csrf: session.csrfToken,
+          csrf: csrfToken(reply),
           tpp: tppOf(details),
           error: step.error,
         }),
@@ -485,7 +485,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     if (details.prompt !== 'consent') return redirectToPage(reply, uid);
     const intent = await authorisableIntent(reply, details, session);
     if (!intent) return reply;
-    const choice = await consentChoice(reply, details, intent, session);
+    const choice = await consentChoice(reply, details, intent);
     if (!choice) return reply;
     const decision = field(form, 'decision');
     if (decision === 'reject') {
@@ -670,7 +670,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
         409,
         errorPageOf(reply, {
           ...INTENT_REFUSALS[reason],
-          cancel: { base: `${mount}/${details.uid}`, csrf: session.csrfToken, tppName: tppOf(details).name },
+          cancel: { base: `${mount}/${details.uid}`, csrf: csrfToken(reply), tppName: tppOf(details).name },
         }),
       );
       return undefined;

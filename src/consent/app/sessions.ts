@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { eq, lt } from 'drizzle-orm';
 import { consentSessions } from '../../store/schema/consent.ts';
 import type { ConsentContext } from '../intents.ts';
@@ -6,15 +6,14 @@ import type { ConsentContext } from '../intents.ts';
 /**
  * The consent app's browser session for one interaction, kept in the database (every instance is stateless
  * beyond it). The cookie carries 32 random bytes; the row is keyed by their SHA-256, so a database dump
- * gives no usable cookie. Each session holds the CSRF token its forms must echo (a session-bound token), and
- * how far the login has come. The id is rotated whenever the login stage advances.
+ * gives no usable cookie. Each session holds how far the login has come (forms are protected by the
+ * platform's CSRF token, src/shared/page-security). The id is rotated whenever the login stage advances.
  */
 export type SessionStage = 'start' | 'password' | 'authenticated';
 
 export interface ConsentSession {
   id: string;
   interactionUid: string;
-  csrfToken: string;
   stage: SessionStage;
   customerId: string | undefined;
   expiresAt: Date;
@@ -29,7 +28,6 @@ function toSession(row: typeof consentSessions.$inferSelect): ConsentSession {
   return {
     id: row.id,
     interactionUid: row.interactionUid,
-    csrfToken: row.csrfToken,
     stage,
     customerId: row.customerId ?? undefined,
     expiresAt: row.expiresAt,
@@ -49,7 +47,6 @@ export async function createSession(
     .values({
       id: digest(token),
       interactionUid,
-      csrfToken: randomBytes(32).toString('base64url'),
       stage: 'start',
       customerId: null,
       createdAt: now,
@@ -100,12 +97,4 @@ export async function advanceSession(
 
 export async function endSession(ctx: ConsentContext, session: ConsentSession): Promise<void> {
   await ctx.db.delete(consentSessions).where(eq(consentSessions.id, session.id));
-}
-
-/** Constant-time comparison of the submitted CSRF token with the session's. */
-export function csrfMatches(session: ConsentSession, submitted: unknown): boolean {
-  if (typeof submitted !== 'string' || submitted.length === 0) return false;
-  const expected = Buffer.from(session.csrfToken);
-  const actual = Buffer.from(submitted);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

@@ -75,14 +75,13 @@ export const psuUnknownLogins = pgTable('psu_unknown_logins', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 });
 
-/** The consent app's browser session for one interaction: login stage and CSRF token. */
+/** The consent app's browser session for one interaction: its login stage (CSRF is src/shared/page-security). */
 export const consentSessions = pgTable(
   'consent_sessions',
   {
     /** SHA-256 (base64url) of the cookie value; the cookie itself is never stored. */
     id: text('id').primaryKey(),
     interactionUid: text('interaction_uid').notNull(),
-    csrfToken: text('csrf_token').notNull(),
     /** start → password (password checked, TOTP pending) → authenticated */
     stage: text('stage').notNull(),
     customerId: text('customer_id'),

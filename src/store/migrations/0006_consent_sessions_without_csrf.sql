@@ -1,0 +1,1 @@
+ALTER TABLE "consent_sessions" DROP COLUMN "csrf_token";
