@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type ServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -106,6 +108,32 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     },
     logController: new LogController({ requestIdLogLabel: 'interactionId' }),
     return503OnClosing: true,
+    // A request node cannot parse (headers too large, a malformed request line) never reaches a route: it
+    // still gets a readable answer with an interaction id, and the log says why.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const interactionId = randomUUID();
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      logger.info(
+        { surface: kind, interactionId, code: error.code, status },
+        'refused a request that could not be parsed',
+      );
+      if (socket.writable) {
+        const body = JSON.stringify(
+          obErrorBody(
+            ObError.single(status, 'UK.OBIE.Header.Invalid', STATUS_CODES[status] ?? 'Bad Request'),
+            interactionId,
+          ),
+        );
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\n${INTERACTION_ID}: ${interactionId}\r\n` +
+            `connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroySoon();
+    },
     routerOptions: { ignoreTrailingSlash: false },
     ...(rewrite ? { rewriteUrl: (request: { url?: string }) => rewrite(request.url ?? '/') } : {}),
     // A malformed URL or an over-long path parameter is the client's mistake: an OB error body, not fastify's.
@@ -122,6 +150,17 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(INTERACTION_ID, request.id);
+  });
+
+  // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
+  // ours to look into: logged at error level, with the interaction id the client was given.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500) {
+      request.log.error(
+        { status: reply.statusCode, method: request.method, path: request.url.split('?')[0] },
+        'answered with a server error',
+      );
+    }
   });
 
   if (kind === 'mtls') {
