@@ -60,6 +60,23 @@ export async function authorizationServerPlugin(
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
+  // What fastify refuses before the provider sees a request (a malformed content type, say) is an OAuth
+  // endpoint's error too: RFC 6749 §5.2, not the Read/Write APIs' body.
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'the authorization server route failed');
+      return reply
+        .status(500)
+        .header('cache-control', 'no-store')
+        .send({ error: 'server_error', error_description: 'an unexpected error occurred' });
+    }
+    return reply
+      .status(status)
+      .header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: 'the request cannot be read' });
+  });
+
   options.server.provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     requestLogs.get(ctx.req)?.error({ err: error }, 'the authorization server failed');
   });

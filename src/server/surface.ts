@@ -54,6 +54,8 @@ const INTERACTION_ID = 'x-fapi-interaction-id';
 /** Echo what the TPP sent when it is a safe header token; RFC 4122 UUIDs are what FAPI asks for. */
 const SAFE_INTERACTION_ID = /^[A-Za-z0-9._~:-]{1,128}$/;
 const ALWAYS_OPEN = new Set(['/health', '/ready']);
+/** Paths whose errors are `{ error, error_description }` (RFC 6749 §5.2, RFC 7591 §3.2.2), not OB bodies. */
+const RFC6749_SHAPED = ['/register', '/token', '/par', '/backchannel', '/directory/v1/', '/jwkms/v1/'];
 
 export function interactionIdOf(request: FastifyRequest): string {
   return request.id;
@@ -137,14 +139,26 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     routerOptions: { ignoreTrailingSlash: false },
     ...(rewrite ? { rewriteUrl: (request: { url?: string }) => rewrite(request.url ?? '/') } : {}),
     // A malformed URL or an over-long path parameter is the client's mistake: an OB error body, not fastify's.
+    // At the OAuth endpoints, DCR, the directory's API and JWKms, the RFC 6749 §5.2 shape those share.
     frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-      (reply as FastifyReply)
-        .status(status)
-        .header(INTERACTION_ID, request.id)
-        .send(
-          obErrorBody(ObError.single(status, 'UK.OBIE.Resource.InvalidFormat', error.message), request.id),
-        );
+      const answer = (reply as FastifyReply).status(status).header(INTERACTION_ID, request.id);
+      if (RFC6749_SHAPED.some((prefix) => (request.url ?? '').startsWith(prefix))) {
+        return answer.header('cache-control', 'no-store').send({
+          error: 'invalid_request',
+          error_description: status === 414 ? 'a path segment is too long' : 'the request URL cannot be read',
+        });
+      }
+      return answer.send(
+        obErrorBody(
+          ObError.single(
+            status,
+            'UK.OBIE.Resource.InvalidFormat',
+            status === 414 ? 'a path segment is too long' : 'the request URL cannot be read',
+          ),
+          request.id,
+        ),
+      );
     },
   }) as unknown as FastifyInstance;
 
