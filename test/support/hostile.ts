@@ -23,6 +23,8 @@ export interface HostileCase {
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** The status the case must get, when the family's specification names one (413 for a body over the limit). */
+  status?: number;
   /** Which bearer token the case carries, so that the input, not a missing token, is what gets refused. */
   token?: 'client' | 'psu';
 }
@@ -90,6 +92,7 @@ function oauthCases(): HostileCase[] {
     cases.push(
       {
         name: `${path} with a body over the limit`,
+        status: 413,
         family: 'oauth',
         listener: 'mtls',
         method: 'POST',
@@ -158,6 +161,7 @@ function authorizeCases(): HostileCase[] {
     },
     {
       name: 'POST /authorize with a body over the limit',
+      status: 413,
       family: 'oauth',
       listener: 'browser',
       method: 'POST',
@@ -230,6 +234,7 @@ function jsonApiCases(family: ErrorFamily, listener: 'browser' | 'mtls', paths: 
     cases.push(
       {
         name: `POST ${path} with a body over the limit`,
+        status: 413,
         family,
         listener,
         method: 'POST',
@@ -338,6 +343,7 @@ function pageCases(): HostileCase[] {
     }
     cases.push({
       name: `POST ${path} with a body over the limit`,
+      status: 413,
       family: 'page',
       listener: 'browser',
       method: 'POST',
