@@ -190,6 +190,9 @@ function dcrCases(): HostileCase[] {
   ];
   const cases: HostileCase[] = bodies.map(([what, body, headers]) => ({
     name: `POST /register with ${what}`,
+    // OB DCR declares 400 (RegistrationError) for every refusal, a body over the limit too
+    // (test/server/registration-errors.test.ts).
+    ...(body === oversized ? { status: 400 } : {}),
     family: 'dcr',
     listener: 'mtls',
     method: 'POST',
