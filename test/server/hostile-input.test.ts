@@ -134,6 +134,9 @@ describe('hostile input, everywhere', async () => {
       assert.equal(status, entry.status, `${entry.name}: ${raw.slice(0, 300)}`);
       assert.match(String(headers['x-fapi-interaction-id']), /^[0-9a-f-]{36}$/, entry.name);
       assertRefused({ status, headers, text: body }, 'ob', entry.name);
+      // Said in the log under the id the client was given, below error level: the client's mistake.
+      const logged = logs.lines.filter((line) => line.interactionId === headers['x-fapi-interaction-id']);
+      assert.ok(logged.length > 0 && logged.every((line) => line.level < ERROR_LEVEL), entry.name);
     }
   });
 
