@@ -35,9 +35,11 @@ export {
 export { ACR_CA, ACR_SCA, INTENT_CLAIM } from './intent-claims.ts';
 export { registrationPlugin, type RegistrationPluginOptions } from './dcr/plugin.ts';
 export {
+  DcrAccessError,
   DcrError,
   Registrar,
   type DcrErrorCode,
+  type DcrInput,
   type RegisteredClient,
   type RegistrationOptions,
   type TrustedDirectory,

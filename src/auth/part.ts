@@ -5,6 +5,7 @@ import type { DecoupledBridge } from '../consent/app/bank-app-bridge.ts';
 import type { InteractionBridge } from '../consent/interaction-bridge.ts';
 import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
@@ -68,6 +69,11 @@ export interface AuthPartOptions {
    * of a client whose registration was deleted — so the API's token caches drop them on every instance.
    */
   onTokensRevoked?: (revocation: { token: string } | { clientId: string }) => Promise<void>;
+  /**
+   * Whether a signing key still verifies (request objects, client assertions, registration requests):
+   * the server's certificate-status view of its `x5c`. Default: only what its JWKS says.
+   */
+  signingKeys?: SigningKeyStatus;
 }
 
 export interface MountedAuthorizationServer {
@@ -120,6 +126,7 @@ export async function mountAuthorizationServer(
     proxy: config.mtlsMode === 'proxy',
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
+    ...(options.signingKeys ? { signingKeys: options.signingKeys } : {}),
     // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
     ...(sandboxAgent
       ? { fetch: sandboxFetch as never }
@@ -150,7 +157,7 @@ export async function mountAuthorizationServer(
     }),
     jwks: new RemoteJwksCache(
       httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : options.jwksCaPem ? { ca: options.jwksCaPem } : {}),
-      { clock },
+      { clock, ...(options.signingKeys ? { keyStatus: options.signingKeys } : {}) },
     ),
     clock,
     ...(options.onTokensRevoked
@@ -170,7 +177,7 @@ export async function mountAuthorizationServer(
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
   await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });
-  await context.mtls.register(registrationPlugin, { registrar, server });
+  await context.mtls.register(registrationPlugin, { registrar });
 
   const stopSweeper = startAuthModelSweeper(store, {
     clock,

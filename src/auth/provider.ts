@@ -16,9 +16,11 @@ import { KIND_INFO } from '../consent/kinds.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
 import { systemClock } from '../shared/clock.ts';
+import { publishedStatusOnly, type SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
+import { refuseRevokedClientKeys } from './client-key-status.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import {
@@ -73,6 +75,11 @@ export interface AuthorizationServerOptions {
   resourceServerClientIds?: string[];
   /** The bank's name on the error pages a person may see at /authorize. */
   bankName?: string;
+  /**
+   * Whether a client's signing key may still verify its request objects and client assertions; default,
+   * only what its JWKS says (`publishedStatusOnly`). The server passes the certificate-status gate's view.
+   */
+  signingKeys?: SigningKeyStatus;
 }
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
@@ -463,6 +470,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   provider.use(clientAuthenticationErrors);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);
+  refuseRevokedClientKeys(provider, options.signingKeys ?? publishedStatusOnly);
 
   // Discovery names the mTLS listener for every endpoint a TPP calls with its certificate.
   provider.use(async (ctx, next) => {

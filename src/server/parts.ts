@@ -26,6 +26,7 @@ import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
 import { mountPortal } from './portal.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
+import { signingKeyStatusOf } from './signing-key-status.ts';
 import { readCertificateFiles } from './tls-material.ts';
 
 /** The seed of the sandbox population: the same customers, accounts and transactions on every machine. */
@@ -68,6 +69,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
       .then((hub) =>
         mountAuthorizationServer(context, {
           ...registrationTrust(context),
+          signingKeys: signingKeyStatusOf(context.certificateStatus),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (revocation) => hub.publishTokens(revocation),
         }),
@@ -305,6 +307,7 @@ function paymentSigning(
       clock: context.clock,
     }),
     keys: remoteJwksKeyResolver({
+      keyStatus: signingKeyStatusOf(context.certificateStatus),
       fetch: (url, init) =>
         undiciFetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
       async softwareOf(clientId) {

@@ -89,7 +89,7 @@ describe('Open Banking DCR', async () => {
         jwks: new RemoteJwksCache(httpsJsonFetcher({ ca })),
         clock: systemClock,
       });
-      await app.register(registrationPlugin, { registrar, server });
+      await app.register(registrationPlugin, { registrar });
     },
   });
   const now = () => Math.floor(Date.now() / 1000);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { X509Certificate } from 'node:crypto';
 import { certificateVerdictOf, clientCertificateOf } from '../../shared/client-certificate.ts';
 import { REGISTRATION_PATH } from '../provider.ts';
-import { DcrError, type Registrar } from './registration.ts';
+import { DcrAccessError, DcrError } from './errors.ts';
+import type { DcrInput, Registrar } from './registration.ts';
 
 /**
  * The Open Banking DCR endpoints on the mTLS listener:
@@ -13,24 +13,17 @@ import { DcrError, type Registrar } from './registration.ts';
  * The last three take a client_credentials access token of that client, bound to the certificate the
  * request comes with (401 without a valid one, 403 for another client's).
  *
- * Every answer is in the DCR specification's shapes, never the Read/Write API's error body: a refused
- * registration is 400 with an RFC 7591 body (also without a client certificate, or with one the listener
+ * The checks each operation runs are in pipeline.ts; this file only turns HTTP into their input and their
+ * refusals into answers. Every answer is in the DCR specification's shapes, never the Read/Write API's
+ * error body: a refused registration is 400 with an RFC 7591 body (also without a client certificate, or with one the listener
  * does not trust, which is why these routes take the certificate as optional and check it themselves);
  * 401 carries `WWW-Authenticate: Bearer` (RFC 6750); 403 and 405 have no body.
  */
 export interface RegistrationPluginOptions {
   registrar: Registrar;
-  server: { provider: { ClientCredentials: { find(value: string): Promise<TokenLike | undefined> } } };
-}
-
-interface TokenLike {
-  clientId?: string | undefined;
-  isValid: boolean;
-  'x5t#S256'?: string | undefined;
 }
 
 const JWT_TYPES = ['application/jwt', 'application/jose'];
-const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 function sendError(reply: FastifyReply, error: DcrError): FastifyReply {
   return reply
@@ -39,76 +32,46 @@ function sendError(reply: FastifyReply, error: DcrError): FastifyReply {
     .send({ error: error.error, error_description: error.message });
 }
 
-function unauthorized(reply: FastifyReply, description: string): FastifyReply {
+function sendAccessError(reply: FastifyReply, error: DcrAccessError): FastifyReply {
+  if (error.status === 403) return reply.code(403).header('cache-control', 'no-store').send();
   return reply
     .code(401)
-    .header('www-authenticate', `Bearer error="invalid_token", error_description="${description}"`)
+    .header('www-authenticate', `Bearer error="invalid_token", error_description="${error.message}"`)
     .header('cache-control', 'no-store')
-    .send({ error: 'invalid_token', error_description: description });
+    .send({ error: 'invalid_token', error_description: error.message });
 }
 
-/** The transport certificate a registration comes with; refused (400) without a trusted one. */
-function transportCertificate(request: FastifyRequest): X509Certificate {
-  const certificate = clientCertificateOf(request.raw);
-  if (certificate) return certificate.x509;
-  const verdict = certificateVerdictOf(request.raw);
-  throw new DcrError(
-    'unapproved_software_statement',
-    verdict && !verdict.trusted && verdict.reason !== 'missing'
-      ? `${verdict.detail}; register with the transport certificate the directory issued to this software`
-      : 'register over mutual TLS with the transport certificate the directory issued to this software',
-  );
+/** The request as the registrar's checks read it: nothing is interpreted here. */
+function inputOf(request: FastifyRequest): DcrInput {
+  return {
+    body: request.body,
+    contentType: (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '',
+    certificate: clientCertificateOf(request.raw),
+    certificateVerdict: certificateVerdictOf(request.raw),
+    authorization: request.headers.authorization,
+    clientId: (request.params as { ClientId?: string } | undefined)?.ClientId ?? '',
+  };
+}
+
+/** Answers a refusal in the DCR specification's shapes; anything else is not ours to answer. */
+function refused(reply: FastifyReply, error: unknown): FastifyReply {
+  if (error instanceof DcrError) return sendError(reply, error);
+  if (error instanceof DcrAccessError) return sendAccessError(reply, error);
+  throw error;
 }
 
 export async function registrationPlugin(
   app: FastifyInstance,
   options: RegistrationPluginOptions,
 ): Promise<void> {
-  const { registrar, server } = options;
+  const { registrar } = options;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JWT_TYPES, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
     done(null, body),
   );
-  // Any other body is refused by the handler with the spec's error, not by a parser.
+  // Any other body is refused by the checks with the spec's error, not by a parser.
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-
-  function jwtBody(request: FastifyRequest): unknown {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!JWT_TYPES.includes(type)) {
-      throw new DcrError(
-        'invalid_client_metadata',
-        'send the registration request as application/jwt or application/jose',
-      );
-    }
-    return request.body;
-  }
-
-  /** The registered client this request may manage, or a reply already sent. */
-  async function authorised(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
-    const clientId = (request.params as { ClientId?: string }).ClientId ?? '';
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-    if (!match?.[1]) {
-      unauthorized(reply, 'a client_credentials access token is required');
-      return undefined;
-    }
-    const token = await server.provider.ClientCredentials.find(match[1]);
-    if (!token || !token.isValid || !token.clientId) {
-      unauthorized(reply, 'the access token is not valid');
-      return undefined;
-    }
-    const certificate = clientCertificateOf(request.raw);
-    if (token['x5t#S256'] !== undefined && token['x5t#S256'] !== certificate?.thumbprintS256) {
-      unauthorized(reply, 'the access token is bound to another certificate');
-      return undefined;
-    }
-    if (!CLIENT_ID.test(clientId) || token.clientId !== clientId) {
-      reply.code(403).header('cache-control', 'no-store').send();
-      return undefined;
-    }
-    return clientId;
-  }
 
   // Whatever fastify refuses before a handler runs (a body over the limit, say) is a registration error too.
   app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
@@ -134,47 +97,38 @@ export async function registrationPlugin(
 
   app.post(REGISTRATION_PATH, { config }, async (request, reply) => {
     try {
-      const certificate = transportCertificate(request);
-      const registered = await registrar.register(jwtBody(request), certificate);
+      const registered = await registrar.register(inputOf(request));
       return reply.code(201).header('cache-control', 'no-store').send(registered.response);
     } catch (error) {
-      if (error instanceof DcrError) return sendError(reply, error);
-      throw error;
+      return refused(reply, error);
     }
   });
 
   app.get(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
-    const clientId = await authorised(request, reply);
-    if (!clientId) return reply;
-    const found = await registrar.find(clientId);
-    if (!found) return unauthorized(reply, 'the client is not registered');
-    return reply.code(200).header('cache-control', 'no-store').send(found.response);
+    try {
+      const found = await registrar.read(inputOf(request));
+      return reply.code(200).header('cache-control', 'no-store').send(found.response);
+    } catch (error) {
+      return refused(reply, error);
+    }
   });
 
   app.put(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
-    const clientId = await authorised(request, reply);
-    if (!clientId) return reply;
-    const found = await registrar.find(clientId);
-    if (!found) return unauthorized(reply, 'the client is not registered');
-    const softwareId = found.metadata['software_id'];
     try {
-      const registered = await registrar.register(jwtBody(request), clientCertificateOf(request.raw)?.x509, {
-        clientId,
-        softwareId: typeof softwareId === 'string' ? softwareId : '',
-      });
+      const registered = await registrar.update(inputOf(request));
       return reply.code(200).header('cache-control', 'no-store').send(registered.response);
     } catch (error) {
-      if (error instanceof DcrError) return sendError(reply, error);
-      throw error;
+      return refused(reply, error);
     }
   });
 
   app.delete(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
-    const clientId = await authorised(request, reply);
-    if (!clientId) return reply;
-    if (!(await registrar.find(clientId))) return unauthorized(reply, 'the client is not registered');
-    await registrar.delete(clientId);
-    return reply.code(204).send();
+    try {
+      await registrar.remove(inputOf(request));
+      return reply.code(204).send();
+    } catch (error) {
+      return refused(reply, error);
+    }
   });
 
   // Methods the specification does not define on its paths: 405 naming the ones it does, and no body.
