@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { sql } from 'drizzle-orm';
 import { request, type Dispatcher } from 'undici';
 import {
   exportPrivateKeyPem,
@@ -18,7 +17,7 @@ import { signCertificate } from '../../src/pki/issue.ts';
 import { buildName } from '../../src/pki/name.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
-import { assertRefused, type ErrorFamily } from '../support/hostile.ts';
+import { assertRefused, type ErrorFamily, rowCounts } from '../support/hostile.ts';
 import { startSandbox, type Tpp } from '../support/journey.ts';
 import { call, ERROR_LEVEL, httpsClient, logCapture, type ClientIdentity } from '../support/platform.ts';
 
@@ -254,32 +253,13 @@ describe('hostile client certificates on the mTLS listener', async () => {
     return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
   }
 
-  async function rowCounts(): Promise<Record<string, number>> {
-    const db = platform.store.db;
-    const rowsOf = <T>(result: unknown) =>
-      (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-    const tables = rowsOf<{ name: string }>(
-      await db.execute(
-        sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1`,
-      ),
-    );
-    const counts: Record<string, number> = {};
-    for (const { name } of tables) {
-      const [row] = rowsOf<{ n: number }>(
-        await db.execute(sql.raw(`select count(*)::int as n from "${name}"`)),
-      );
-      counts[name] = Number(row?.n ?? -1);
-    }
-    return counts;
-  }
-
   // Taken after the control, whose served read is audited (consent_audit).
   let before: Record<string, number> = {};
   let errorsBefore = 0;
 
   it("the control: the TPP's own transport certificate is served", async () => {
     assert.equal((await aisGet(tpp, consent.accessToken, '/accounts')).status, 200);
-    before = await rowCounts();
+    before = await rowCounts(platform.store);
     errorsBefore = logs.lines.filter((line) => line.level >= ERROR_LEVEL).length;
   });
 
@@ -296,7 +276,7 @@ describe('hostile client certificates on the mTLS listener', async () => {
   }
 
   it('wrote nothing and logged no error', async () => {
-    assert.deepEqual(await rowCounts(), before);
+    assert.deepEqual(await rowCounts(platform.store), before);
     assert.deepEqual(logs.lines.filter((line) => line.level >= ERROR_LEVEL).slice(errorsBefore), []);
   });
 });

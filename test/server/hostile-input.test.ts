@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { describe, it } from 'node:test';
-import { sql } from 'drizzle-orm';
 import { request } from 'undici';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
-import { assertRefused, hostileCorpus, RAW_HEADER_CASES, type HostileCase } from '../support/hostile.ts';
+import {
+  assertRefused,
+  hostileCorpus,
+  RAW_HEADER_CASES,
+  type HostileCase,
+  rowCounts,
+} from '../support/hostile.ts';
 import { startSandbox } from '../support/journey.ts';
 import { ERROR_LEVEL, httpsClient, logCapture } from '../support/platform.ts';
 
@@ -57,28 +62,8 @@ describe('hostile input, everywhere', async () => {
     return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
   }
 
-  /** Rows in every table of the schema, by table. */
-  async function rowCounts(): Promise<Record<string, number>> {
-    const db = platform.store.db;
-    const rowsOf = <T>(result: unknown) =>
-      (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-    const tables = rowsOf<{ name: string }>(
-      await db.execute(
-        sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' order by 1`,
-      ),
-    );
-    const counts: Record<string, number> = {};
-    for (const { name } of tables) {
-      const [row] = rowsOf<{ n: number }>(
-        await db.execute(sql.raw(`select count(*)::int as n from "${name}"`)),
-      );
-      counts[name] = Number(row?.n ?? -1);
-    }
-    return counts;
-  }
-
   const corpus = hostileCorpus(accountId);
-  const before = await rowCounts();
+  const before = await rowCounts(platform.store);
   const errorsBefore = logs.lines.filter((line) => line.level >= ERROR_LEVEL).length;
 
   for (const [family, cases] of Object.entries(corpus)) {
@@ -141,7 +126,7 @@ describe('hostile input, everywhere', async () => {
   });
 
   it('wrote nothing: every table has the rows it had before the corpus', async () => {
-    assert.deepEqual(await rowCounts(), before);
+    assert.deepEqual(await rowCounts(platform.store), before);
   });
 
   it('logged nothing at error level (a 5xx would be)', () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { sql } from 'drizzle-orm';
+import type { Store } from '../../src/store/index.ts';
 
 /**
  * What a careless or hostile client sends, as data: one table of cases per route family, each with the
@@ -554,4 +556,27 @@ export function assertRefused(answer: HostileAnswer, family: ErrorFamily, what: 
       `${shown}: unexpected member ${key}`,
     );
   }
+}
+
+/**
+ * Rows in every table of the schema, by table: what "nothing was written" is checked against. Left out:
+ * `rate_limits`, whose leased quotas count every request (hostile ones too) on PostgreSQL — that
+ * counting is the rate limiter doing its work, not the request writing anything.
+ */
+export async function rowCounts(store: Store): Promise<Record<string, number>> {
+  const rowsOf = <T>(result: unknown) =>
+    (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  const tables = rowsOf<{ name: string }>(
+    await store.db.execute(
+      sql`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name <> 'rate_limits' order by 1`,
+    ),
+  );
+  const counts: Record<string, number> = {};
+  for (const { name } of tables) {
+    const [row] = rowsOf<{ n: number }>(
+      await store.db.execute(sql.raw(`select count(*)::int as n from "${name}"`)),
+    );
+    counts[name] = Number(row?.n ?? -1);
+  }
+  return counts;
 }
