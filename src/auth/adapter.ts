@@ -49,6 +49,26 @@ const GRANTABLE = new Set([...GRANT_SOURCES, 'AccessToken']);
 
 const REPLAY_MODEL = 'ReplayDetection';
 
+/**
+ * PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a NUL anywhere in a lookup key or a payload is
+ * a database error rather than an answer. No identifier the provider issues contains one: a key with a
+ * NUL names nothing, and a payload with one (a client's parameter) is the client's malformed request.
+ */
+const NUL = '\u0000';
+
+function holdsNul(value: string): boolean {
+  return value.includes(NUL);
+}
+
+function payloadHoldsNul(value: unknown): boolean {
+  if (typeof value === 'string') return holdsNul(value);
+  if (Array.isArray(value)) return value.some(payloadHoldsNul);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([key, member]) => holdsNul(key) || payloadHoldsNul(member));
+  }
+  return false;
+}
+
 function notExpired(now: Date) {
   return or(isNull(authModels.expiresAt), gt(authModels.expiresAt, now));
 }
@@ -65,6 +85,9 @@ export class StoreAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    if (holdsNul(id) || payloadHoldsNul(payload)) {
+      throw new errors.InvalidRequest('request parameters must not contain the NUL character');
+    }
     if (this.model === REPLAY_MODEL) return this.#recordOnce(id, payload, expiresIn);
     const now = this.#clock.now();
     const expiresAt =
@@ -105,6 +128,7 @@ export class StoreAdapter implements Adapter {
     column: typeof authModels.id | typeof authModels.uid | typeof authModels.userCode,
     value: string,
   ) {
+    if (holdsNul(value)) return undefined;
     const rows = await this.#db
       .select({ payload: authModels.payload, consumedAt: authModels.consumedAt })
       .from(authModels)
@@ -158,6 +182,7 @@ export class StoreAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
+    if (holdsNul(id)) throw new errors.InvalidRequest(`${describe(this.model)} not found`);
     const now = this.#clock.now();
     const epoch = Math.floor(now.getTime() / 1000);
     const won = await this.#db
@@ -190,11 +215,12 @@ export class StoreAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
+    if (holdsNul(id)) return;
     await this.#db.delete(authModels).where(and(eq(authModels.model, this.model), eq(authModels.id, id)));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    if (!GRANTABLE.has(this.model)) return;
+    if (!GRANTABLE.has(this.model) || holdsNul(grantId)) return;
     await this.#db
       .delete(authModels)
       .where(and(eq(authModels.model, this.model), eq(authModels.grantId, grantId)));

@@ -1,4 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateVerdictOf } from '../shared/client-certificate.ts';
 import type { AuthorizationServer } from './provider.ts';
 
@@ -26,6 +29,26 @@ declare module 'fastify' {
 
 const METHODS = ['GET', 'POST', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'] as const;
 
+/**
+ * The provider reads at most 56 KiB of a body (oidc-provider's `selective_body`) and refuses a longer one
+ * without reading it. Refused here first, it gets the 413 it is, and its body is read and dropped, so the
+ * client reads the answer instead of a connection closed under its upload.
+ */
+export const PROVIDER_BODY_LIMIT = 56 * 1024;
+/** A body larger than this is not worth reading to the end: the connection is closed after the answer. */
+const DRAIN_LIMIT = 8 * 1024 * 1024;
+
+/** Reads and drops what remains of a request body (up to `DRAIN_LIMIT`); false when it was not drained. */
+export async function drainRequestBody(raw: IncomingMessage, declaredLength: number): Promise<boolean> {
+  if (declaredLength > DRAIN_LIMIT || raw.readableEnded) return raw.readableEnded;
+  raw.resume();
+  await Promise.race([once(raw, 'end'), once(raw, 'close')]);
+  return true;
+}
+
+/** Each request the provider is handling, with its logger, so its `server_error`s are logged with the interaction id. */
+const requestLogs = new WeakMap<IncomingMessage, FastifyBaseLogger>();
+
 export async function authorizationServerPlugin(
   app: FastifyInstance,
   options: AuthorizationServerPluginOptions,
@@ -36,6 +59,27 @@ export async function authorizationServerPlugin(
   // This plugin is encapsulated: these parsers affect only the provider's routes.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+
+  // What fastify refuses before the provider sees a request (a malformed content type, say) is an OAuth
+  // endpoint's error too: RFC 6749 §5.2, not the Read/Write APIs' body.
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'the authorization server route failed');
+      return reply
+        .status(500)
+        .header('cache-control', 'no-store')
+        .send({ error: 'server_error', error_description: 'an unexpected error occurred' });
+    }
+    return reply
+      .status(status)
+      .header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: 'the request cannot be read' });
+  });
+
+  options.server.provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    requestLogs.get(ctx.req)?.error({ err: error }, 'the authorization server failed');
+  });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     // A certificate was presented and refused (revoked, status unknown under fail-closed, foreign CA): the
@@ -48,8 +92,21 @@ export async function authorizationServerPlugin(
         .header('cache-control', 'no-store')
         .send({ error: 'invalid_client', error_description: verdict.detail });
     }
+    const declaredLength = Number(request.headers['content-length'] ?? 0);
+    if (declaredLength > PROVIDER_BODY_LIMIT) {
+      const drained = await drainRequestBody(request.raw, declaredLength);
+      return reply
+        .status(413)
+        .header('cache-control', 'no-store')
+        .header('connection', drained ? 'keep-alive' : 'close')
+        .send({
+          error: 'invalid_request',
+          error_description: `the request body is larger than ${PROVIDER_BODY_LIMIT} bytes`,
+        });
+    }
     reply.hijack();
     reply.raw.setHeader('x-fapi-interaction-id', request.id);
+    requestLogs.set(request.raw, request.log);
     await callback(request.raw, reply.raw);
   };
 

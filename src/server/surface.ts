@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type ServerOptions } from 'node:https';
+import type { Socket } from 'node:net';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -8,7 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { ObError, obErrorBodyFor } from '../openbanking/errors.ts';
+import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import type { Store } from '../store/index.ts';
 import type { ClientCertificateResolver } from './client-certificate.ts';
@@ -55,6 +57,8 @@ const INTERACTION_ID = 'x-fapi-interaction-id';
 /** Echo what the TPP sent when it is a safe header token; RFC 4122 UUIDs are what FAPI asks for. */
 const SAFE_INTERACTION_ID = /^[A-Za-z0-9._~:-]{1,128}$/;
 const ALWAYS_OPEN = new Set(['/health', '/ready']);
+/** Paths whose errors are `{ error, error_description }` (RFC 6749 §5.2, RFC 7591 §3.2.2), not OB bodies. */
+const RFC6749_SHAPED = ['/register', '/token', '/par', '/backchannel', '/directory/v1/', '/jwkms/v1/'];
 
 export function interactionIdOf(request: FastifyRequest): string {
   return request.id;
@@ -109,22 +113,71 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     },
     logController: new LogController({ requestIdLogLabel: 'interactionId' }),
     return503OnClosing: true,
+    // A request node cannot parse (headers too large, a malformed request line) never reaches a route: it
+    // still gets a readable answer with an interaction id, and the log says why.
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const interactionId = randomUUID();
+      const status =
+        error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      logger.info(
+        { surface: kind, interactionId, code: error.code, status },
+        'refused a request that could not be parsed',
+      );
+      if (socket.writable) {
+        const body = JSON.stringify(
+          obErrorBody(
+            ObError.single(status, 'UK.OBIE.Header.Invalid', STATUS_CODES[status] ?? 'Bad Request'),
+            interactionId,
+          ),
+        );
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\n${INTERACTION_ID}: ${interactionId}\r\n` +
+            `connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroySoon();
+    },
     routerOptions: { ignoreTrailingSlash: false },
     ...(rewrite ? { rewriteUrl: (request: { url?: string }) => rewrite(request.url ?? '/') } : {}),
     // A malformed URL or an over-long path parameter is the client's mistake: an OB error body, not fastify's.
+    // At the OAuth endpoints, DCR, the directory's API and JWKms, the RFC 6749 §5.2 shape those share.
     frameworkErrors: (error, request, reply) => {
       const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
-      (reply as FastifyReply)
-        .status(status)
-        .header(INTERACTION_ID, request.id)
-        .send(
-          obErrorBodyFor(ObError.single(status, 'UK.OBIE.Resource.InvalidFormat', error.message), request),
-        );
+      const answer = (reply as FastifyReply).status(status).header(INTERACTION_ID, request.id);
+      if (RFC6749_SHAPED.some((prefix) => (request.url ?? '').startsWith(prefix))) {
+        return answer.header('cache-control', 'no-store').send({
+          error: 'invalid_request',
+          error_description: status === 414 ? 'a path segment is too long' : 'the request URL cannot be read',
+        });
+      }
+      return answer.send(
+        obErrorBodyFor(
+          ObError.single(
+            status,
+            'UK.OBIE.Resource.InvalidFormat',
+            status === 414 ? 'a path segment is too long' : 'the request URL cannot be read',
+          ),
+          { url: request.url ?? '/', id: request.id },
+        ),
+      );
     },
   }) as unknown as FastifyInstance;
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header(INTERACTION_ID, request.id);
+  });
+
+  // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
+  // ours to look into: logged at error level, with the interaction id the client was given.
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 500) {
+      request.log.error(
+        { status: reply.statusCode, method: request.method, path: request.url.split('?')[0] },
+        'answered with a server error',
+      );
+    }
   });
 
   if (kind === 'mtls') {

@@ -33,6 +33,26 @@ describe('auth persistence adapter', () => {
     assert.equal(await adapter.find('at1'), undefined);
   });
 
+  it("a NUL in a key names nothing, and a payload holding one is the client's invalid_request", async () => {
+    const store = await createTestStore();
+    const clients = new StoreAdapter('Client', store.db);
+    await clients.upsert('client-1', { client_id: 'client-1' });
+    assert.equal(await clients.find('client-1\u0000'), undefined);
+    assert.equal(await new StoreAdapter('Session', store.db).findByUid('u\u0000'), undefined);
+    assert.equal(await new StoreAdapter('DeviceCode', store.db).findByUserCode('\u0000'), undefined);
+    await clients.destroy('client-1\u0000');
+    assert.equal((await clients.find('client-1'))?.client_id, 'client-1');
+    const pushed = new StoreAdapter('PushedAuthorizationRequest', store.db);
+    await assert.rejects(
+      pushed.upsert('par-1', { request: 'a', params: { state: 'x\u0000' } }, 60),
+      errors.InvalidRequest,
+    );
+    await assert.rejects(pushed.upsert('par\u0000', { request: 'a' }, 60), errors.InvalidRequest);
+    await assert.rejects(pushed.upsert('par-2', { ['k\u0000']: 1 }, 60), errors.InvalidRequest);
+    await assert.rejects(pushed.consume('par\u0000'), errors.InvalidRequest);
+    assert.equal(await pushed.find('par-1'), undefined);
+  });
+
   it('finds sessions by uid and device codes by user code', async () => {
     const store = await createTestStore();
     const sessions = new StoreAdapter('Session', store.db);

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import type { DestinationStream } from 'pino';
 import { selectParts } from '../../src/server/parts.ts';
 import type { Clock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -48,6 +49,7 @@ export async function startSandbox(
     clock?: Clock;
     env?: Record<string, string>;
     instanceOf?: { dataDir: string; store: Store };
+    logTo?: DestinationStream;
   } = {},
 ): Promise<Sandbox> {
   const platform = await startTestPlatform({
@@ -55,6 +57,7 @@ export async function startSandbox(
     ...(options.instanceOf ? { instanceOf: options.instanceOf } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.env ? { env: options.env } : {}),
+    ...(options.logTo ? { logTo: options.logTo } : {}),
   });
   const rootPem = readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8');
   const discoveryUrl = `${platform.urls.browser}/.well-known/openid-configuration`;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import type { DestinationStream } from 'pino';
 import { Agent, request, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../../src/server/config.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -28,6 +29,8 @@ export async function startTestPlatform(
     clock?: Clock;
     /** Another instance of an existing platform: its data directory (PKI, keys) and an open store on its database. */
     instanceOf?: { dataDir: string; store: Store };
+    /** Where the platform's JSON log lines go (at level `info` unless OBKIT_LOG_LEVEL says otherwise). */
+    logTo?: DestinationStream;
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.instanceOf?.dataDir ?? mkdtempSync(join(tmpdir(), 'obkit-test-'));
@@ -36,13 +39,13 @@ export async function startTestPlatform(
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
-      OBKIT_LOG_LEVEL: process.env.OBKIT_TEST_LOG_LEVEL ?? 'silent',
+      OBKIT_LOG_LEVEL: process.env.OBKIT_TEST_LOG_LEVEL ?? (options.logTo ? 'info' : 'silent'),
       ...options.env,
     },
   });
   const platform = await startPlatform({
     config,
-    logger: createLogger(config),
+    logger: createLogger(config, options.logTo),
     clock: options.clock ?? systemClock,
     parts: options.parts ?? [],
     store: options.instanceOf?.store ?? (await createTestStore()),
@@ -104,3 +107,24 @@ export async function call(
   }
   return { status: response.statusCode, headers: response.headers, body, text };
 }
+
+export interface LogLine {
+  level: number;
+  msg?: string;
+  interactionId?: string;
+  [key: string]: unknown;
+}
+
+/** A log destination that keeps every line, parsed, for a test to read. */
+export function logCapture(): DestinationStream & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return {
+    lines,
+    write(line: string) {
+      lines.push(JSON.parse(line) as LogLine);
+    },
+  };
+}
+
+/** pino's level number for `error`. */
+export const ERROR_LEVEL = 50;
