@@ -51,3 +51,9 @@ export {
   type AuthPartOptions,
   type MountedAuthorizationServer,
 } from './part.ts';
+export {
+  clientIdsOfParticipant,
+  clientStatusCheck,
+  participantOfMetadata,
+  type ClientStatusCheck,
+} from './participants.ts';

@@ -5,6 +5,7 @@ import type { DecoupledBridge } from '../consent/app/bank-app-bridge.ts';
 import type { InteractionBridge } from '../consent/interaction-bridge.ts';
 import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
@@ -68,6 +69,11 @@ export interface AuthPartOptions {
    * of a client whose registration was deleted — so the API's token caches drop them on every instance.
    */
   onTokensRevoked?: (revocation: { token: string } | { clientId: string }) => Promise<void>;
+  /**
+   * Each client's participant status at the directory: a Suspended or Revoked organisation or software
+   * statement gets no registration, no client authentication (token, PAR, CIBA) and no authorization.
+   */
+  participantStatus?: ParticipantStatusCheck;
 }
 
 export interface MountedAuthorizationServer {
@@ -119,6 +125,7 @@ export async function mountAuthorizationServer(
     secrets: await loadOrCreateProviderSecrets(store.db),
     proxy: config.mtlsMode === 'proxy',
     ...(options.ttl ? { ttl: options.ttl } : {}),
+    ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
     // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
     ...(sandboxAgent
@@ -153,6 +160,7 @@ export async function mountAuthorizationServer(
       { clock },
     ),
     clock,
+    ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.onTokensRevoked
       ? { onDeleted: (clientId: string) => options.onTokensRevoked?.({ clientId }) ?? Promise.resolve() }
       : {}),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, type X509Certificate } from 'node:crypto';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type {
@@ -15,11 +16,13 @@ import { DEFAULT_BANK_NAME } from '../consent/app/pages.ts';
 import { KIND_INFO } from '../consent/kinds.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import { systemClock } from '../shared/clock.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
+import { participantOfMetadata } from './participants.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import {
   clientAuthenticationErrors,
@@ -73,6 +76,11 @@ export interface AuthorizationServerOptions {
   resourceServerClientIds?: string[];
   /** The bank's name on the error pages a person may see at /authorize. */
   bankName?: string;
+  /**
+   * The status of each client's participant at the directory. A client whose organisation or software
+   * statement is not Active is unknown to the provider: no token, PAR, CIBA or authorization request.
+   */
+  participantStatus?: ParticipantStatusCheck;
 }
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
@@ -141,6 +149,9 @@ export const EXTRA_CLIENT_METADATA = [
   'software_version',
 ] as const;
 
+/** Set while oidc-provider handles a request, so the client store knows who is asking. */
+const providerRequest = new AsyncLocalStorage<true>();
+
 function certificateOf(ctx: KoaContextWithOIDC): X509Certificate | undefined {
   return clientCertificateOf(ctx.req)?.x509;
 }
@@ -180,6 +191,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const intentOfRequest = new WeakMap<object, Intent>();
 
   const adapterFactory = createAdapterFactory(store, clock);
+  const participantStatus = options.participantStatus;
   const adapter = (model: string): Adapter => {
     const inner = adapterFactory(model);
     if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
@@ -189,7 +201,18 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
       find: async (id) => {
         const found = await inner.find(id);
-        return found ? { ...found, tls_client_certificate_bound_access_tokens: true } : found;
+        if (!found) return found;
+        const participant = participantStatus && participantOfMetadata(found);
+        if (participant) {
+          const verdict = await participantStatus.check(participant);
+          if (!verdict.active) {
+            // Within a provider request the client hears why (RFC 6749 invalid_client); our own callers
+            // (consent pages, bank app, message signing) just find no client.
+            if (providerRequest.getStore()) throw new errors.InvalidClient(verdict.detail);
+            return undefined;
+          }
+        }
+        return { ...found, tls_client_certificate_bound_access_tokens: true };
       },
       findByUid: (uid) => inner.findByUid(uid),
       findByUserCode: (code) => inner.findByUserCode(code),
@@ -460,6 +483,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
+  provider.use((_ctx, next) => providerRequest.run(true, next));
   provider.use(clientAuthenticationErrors);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);

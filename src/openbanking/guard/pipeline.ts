@@ -4,6 +4,7 @@ import { certificateBinding } from './checks/certificate-binding.ts';
 import { bearerToken } from './checks/bearer-token.ts';
 import { accountInConsent, consentAuthorised, consentPermits } from './checks/consent.ts';
 import { fapiHeaders } from './checks/fapi-headers.ts';
+import { participantActive } from './checks/participant-active.ts';
 import { scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
 import { transportCertificate } from './checks/transport-certificate.ts';
@@ -20,7 +21,7 @@ type ResourceScope = 'accounts' | 'payments' | 'fundsconfirmations';
 
 /**
  * The checks every protected endpoint runs, in this order (DESIGN.md, "Use"): who is on the line, which
- * token, what kind of token, bound to this line, for this API, resting on a live consent that covers
+ * token, held by a participant the directory lets act, what kind of token, bound to this line, for this API, resting on a live consent that covers
  * what is asked.
  */
 export const guardProfiles = {
@@ -28,6 +29,7 @@ export const guardProfiles = {
   consentEndpoint: (resource: ResourceScope): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('client_credentials'),
     certificateBinding,
     scope(resource),
@@ -37,6 +39,7 @@ export const guardProfiles = {
   accountData: (anyOfPermissions: readonly string[]): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
     scope('accounts'),
@@ -49,6 +52,7 @@ export const guardProfiles = {
   authorisedConsent: (resource: ResourceScope, kinds: readonly IntentKind[]): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
     scope(resource),
