@@ -9,8 +9,8 @@ import { dirname } from 'node:path';
  * data directory has the same one.
  */
 export interface OperatorKey {
-  /** Whether `presented` is the key (constant time). */
-  matches(presented: string): boolean;
+  /** Whether `presented` is the key, or (`'session'`) the session token (constant time). */
+  matches(presented: string, as?: 'key' | 'session'): boolean;
   /** The operator pages' session cookie value: derived from the key, so it ends when the key changes. */
   readonly sessionToken: string;
 }
@@ -33,9 +33,11 @@ export async function loadOrCreateOperatorKey(path: string): Promise<OperatorKey
   }
   if (secret.length < 16) throw new Error(`${path} must hold the operator key (at least 16 characters)`);
   const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  const expected = digest(secret);
+  const sessionToken = createHmac('sha256', secret).update('directory operator session').digest('base64url');
+  const expected = { key: digest(secret), session: digest(sessionToken) };
   return {
-    matches: (presented) => presented.length > 0 && timingSafeEqual(digest(presented), expected),
-    sessionToken: createHmac('sha256', secret).update('directory operator session').digest('base64url'),
+    matches: (presented, as = 'key') =>
+      presented.length > 0 && timingSafeEqual(digest(presented), expected[as]),
+    sessionToken,
   };
 }
