@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { participantStatusChannel } from '../../src/directory/index.ts';
+import { ConfigError, loadConfig } from '../../src/server/config.ts';
 import { createParticipantStatusGate, mlaStatusSource } from '../../src/server/participant-status.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { openStore } from '../../src/store/index.ts';
@@ -194,6 +195,53 @@ describe('participant status at the directory, enforced by the bank', async () =
     assert.match((verdict as { detail: string }).detail, /is Suspended at the directory/);
     assert.equal((await gate.check({ orgId: 'unknownorg00000000' })).active, false);
     await setStatus(sandbox, { orgId: orgOf(tpp) }, 'Active');
+  });
+});
+
+describe('the participant status gate', () => {
+  it('refuses when the directory cannot be asked unless fail-open, keeps answers, and drops them on a change', async () => {
+    let asked = 0;
+    let status = 'Active';
+    let reachable = true;
+    const source = async () => {
+      asked += 1;
+      if (!reachable) throw new Error('connection refused');
+      return { organisation: status, software: 'Active' };
+    };
+    const options = { clock: systemClock, maxCacheSeconds: 300 };
+    const closed = createParticipantStatusGate({ ...options, failOpen: false, source });
+    const participant = { orgId: 'org1', softwareId: 'sw1' };
+    assert.deepEqual(await closed.check(participant), { active: true });
+    status = 'Suspended';
+    assert.deepEqual(await closed.check(participant), { active: true }, 'kept until a change is announced');
+    assert.equal(asked, 1);
+    closed.forget({ orgId: 'org2', status: 'Suspended' });
+    assert.equal((await closed.check(participant)).active, true, 'another organisation changed');
+    closed.forget({ orgId: 'org1', status: 'Suspended' });
+    assert.equal((await closed.check(participant)).active, false);
+    assert.equal(asked, 2);
+
+    reachable = false;
+    closed.forget({ orgId: 'org1', status: 'Active' });
+    const refused = await closed.check(participant);
+    assert.equal(refused.active, false);
+    assert.match((refused as { detail: string }).detail, /cannot be checked: connection refused/);
+    const open = createParticipantStatusGate({ ...options, failOpen: true, source });
+    assert.deepEqual(await open.check(participant), { active: true });
+  });
+
+  it('takes the reading identity whole or not at all', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          env: { OBKIT_PARTICIPANT_STATUS_CERT_FILE: '/nowhere/cert.pem' },
+        }),
+      (error: Error) => error instanceof ConfigError && /set both or neither/.test(error.message),
+    );
+    assert.throws(
+      () => loadConfig({ env: { OBKIT_PARTICIPANT_STATUS_URL: 'http://directory.example/mla' } }),
+      ConfigError,
+    );
   });
 });
 
