@@ -9,7 +9,8 @@ import { createParticipantStatusGate, mlaStatusSource } from '../../src/server/p
 import { systemClock } from '../../src/shared/clock.ts';
 import { openStore } from '../../src/store/index.ts';
 import { fetch as undiciFetch } from 'undici';
-import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
+import { clientCredentialsToken, startAuthorization } from '../../src/tpp/authorization.ts';
+import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { readBundle, type Role } from '../../src/tpp/bundle.ts';
 import { onboard } from '../../src/tpp/onboard.ts';
 import { registerAtBank } from '../../src/tpp/register.ts';
@@ -100,7 +101,27 @@ describe('participant status at the directory, enforced by the bank', async () =
 
     await setStatus(sandbox, { orgId: orgOf(tpp) }, 'Suspended');
     assertApiRefused(await aisGet(tpp, consent.accessToken, '/accounts'), 'Suspended');
+    // A client_credentials token obtained before: refused at the consent endpoints too.
+    const staged = await callApi(
+      tpp.bank,
+      consent.clientToken,
+      `${apiBaseOf(tpp.bank)}/aisp/account-access-consents`,
+      {
+        method: 'POST',
+        body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} },
+      },
+    );
+    assertApiRefused({ status: staged.status, json: staged.json, text: staged.text }, 'Suspended');
     await assertTokenRefused(tpp, 'Suspended');
+    // PAR authenticates the client too.
+    await assert.rejects(
+      startAuthorization(tpp.bank, {
+        intentId: consent.consentId,
+        scope: 'accounts',
+        redirectUri: tpp.redirectUri,
+      }),
+      /is Suspended at the directory/,
+    );
     await assertRegistrationRefused(sandbox, tpp, 'Suspended');
 
     await setStatus(sandbox, { orgId: orgOf(tpp) }, 'Active');
