@@ -185,6 +185,7 @@ try {
       scopes: new Set(['payments']),
       grantType: 'authorization_code',
       certificateThumbprint: certificate.thumbprintS256,
+      roles: ['PISP'],
       intentId: intent.id,
       customerId: payer.id,
       expiresAt: new Date(Date.now() + 3_600_000),

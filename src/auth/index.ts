@@ -32,6 +32,7 @@ export {
   type AccessTokenCheck,
   type AccessTokenInfo,
 } from './tokens.ts';
+export { certificateRoles } from './certificate-roles.ts';
 export { ACR_CA, ACR_SCA, INTENT_CLAIM } from './intent-claims.ts';
 export { registrationPlugin, type RegistrationPluginOptions } from './dcr/plugin.ts';
 export {

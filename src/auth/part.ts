@@ -6,6 +6,7 @@ import type { InteractionBridge } from '../consent/interaction-bridge.ts';
 import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
+import type { SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
@@ -74,6 +75,11 @@ export interface AuthPartOptions {
    * statement gets no registration, no client authentication (token, PAR, CIBA) and no authorization.
    */
   participantStatus?: ParticipantStatusCheck;
+  /**
+   * Whether a signing key still verifies (request objects, client assertions, registration requests):
+   * the server's certificate-status view of its `x5c`. Default: only what its JWKS says.
+   */
+  signingKeys?: SigningKeyStatus;
 }
 
 export interface MountedAuthorizationServer {
@@ -127,6 +133,7 @@ export async function mountAuthorizationServer(
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
+    ...(options.signingKeys ? { signingKeys: options.signingKeys } : {}),
     // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
     ...(sandboxAgent
       ? { fetch: sandboxFetch as never }
@@ -157,7 +164,7 @@ export async function mountAuthorizationServer(
     }),
     jwks: new RemoteJwksCache(
       httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : options.jwksCaPem ? { ca: options.jwksCaPem } : {}),
-      { clock },
+      { clock, ...(options.signingKeys ? { keyStatus: options.signingKeys } : {}) },
     ),
     clock,
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),

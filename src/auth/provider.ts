@@ -14,13 +14,16 @@ import { getIntent, isUsable } from '../consent/intents.ts';
 import type { Intent } from '../consent/intents.ts';
 import { DEFAULT_BANK_NAME } from '../consent/app/pages.ts';
 import { KIND_INFO } from '../consent/kinds.ts';
+import { scopesOfRoles } from '../shared/psd2-roles.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import { systemClock } from '../shared/clock.ts';
+import { publishedStatusOnly, type SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
+import { refuseRevokedClientKeys } from './client-key-status.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
 import { participantOfMetadata } from './participants.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
@@ -81,6 +84,11 @@ export interface AuthorizationServerOptions {
    * statement is not Active is unknown to the provider: no token, PAR, CIBA or authorization request.
    */
   participantStatus?: ParticipantStatusCheck;
+  /**
+   * Whether a client's signing key may still verify its request objects and client assertions; default,
+   * only what its JWKS says (`publishedStatusOnly`). The server passes the certificate-status gate's view.
+   */
+  signingKeys?: SigningKeyStatus;
 }
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
@@ -152,6 +160,21 @@ export const EXTRA_CLIENT_METADATA = [
 /** Set while oidc-provider handles a request, so the client store knows who is asking. */
 const providerRequest = new AsyncLocalStorage<true>();
 
+/**
+ * A client registered with PSD2 roles (`software_roles`) may be granted only the resource scopes those
+ * roles allow; oidc-provider refuses any scope outside a client's `scope`, at /authorize, PAR, CIBA and
+ * the token endpoint alike.
+ */
+function scopeWithinRoles<T extends { scope?: unknown; software_roles?: unknown }>(metadata: T): T {
+  const roles = metadata.software_roles;
+  if (!Array.isArray(roles)) return metadata;
+  const allowed = new Set<string>(scopesOfRoles(roles.filter((role) => typeof role === 'string')));
+  const resource = new Set<string>(SCOPES.filter((scope) => scope !== 'openid'));
+  const requested = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : [...SCOPES];
+  const scope = requested.filter((item) => item !== '' && (!resource.has(item) || allowed.has(item)));
+  return { ...metadata, scope: scope.join(' ') };
+}
+
 function certificateOf(ctx: KoaContextWithOIDC): X509Certificate | undefined {
   return clientCertificateOf(ctx.req)?.x509;
 }
@@ -196,7 +219,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     const inner = adapterFactory(model);
     if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
     if (model !== 'Client') return inner;
-    // Every client's access tokens are certificate-bound, whatever its stored metadata says.
+    // Every client's access tokens are certificate-bound, and its scopes within its PSD2 roles, whatever
+    // its stored metadata says (a client registered before the roles were enforced gets no more).
     return {
       upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
       find: async (id) => {
@@ -212,7 +236,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
             return undefined;
           }
         }
-        return { ...found, tls_client_certificate_bound_access_tokens: true };
+        return scopeWithinRoles({ ...found, tls_client_certificate_bound_access_tokens: true });
       },
       findByUid: (uid) => inner.findByUid(uid),
       findByUserCode: (code) => inner.findByUserCode(code),
@@ -487,6 +511,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   provider.use(clientAuthenticationErrors);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);
+  refuseRevokedClientKeys(provider, options.signingKeys ?? publishedStatusOnly);
 
   // Discovery names the mTLS listener for every endpoint a TPP calls with its certificate.
   provider.use(async (ctx, next) => {

@@ -1,5 +1,6 @@
 import { onConsentRevoked } from '../consent/intents.ts';
 import type { ClientCertificate } from '../shared/client-certificate.ts';
+import { obRolesNamed, type ObRole } from '../shared/psd2-roles.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens } from './adapter.ts';
 import { INTENT_CLAIM } from './intent-claims.ts';
@@ -21,6 +22,8 @@ export interface AccessTokenInfo {
   /** RFC 8705 `cnf.x5t#S256`. */
   certificateThumbprint: string | undefined;
   expiresAt: Date;
+  /** The PSD2 roles the client is registered with (none for a client registered without roles). */
+  roles: ObRole[];
 }
 
 export type AccessTokenCheck =
@@ -54,6 +57,8 @@ export async function findAccessToken(
     }
   }
   const intentId = access?.extra?.[INTENT_CLAIM];
+  const client = await provider.Client.find(token.clientId);
+  const registeredRoles = client?.metadata()['software_roles'];
   return {
     grantType: access ? 'authorization_code' : 'client_credentials',
     clientId: token.clientId,
@@ -62,6 +67,9 @@ export async function findAccessToken(
     intentId: typeof intentId === 'string' ? intentId : undefined,
     certificateThumbprint: token['x5t#S256'],
     expiresAt: new Date((token.exp ?? 0) * 1000),
+    roles: Array.isArray(registeredRoles)
+      ? obRolesNamed(registeredRoles.filter((role): role is string => typeof role === 'string'))
+      : [],
   };
 }
 

@@ -225,7 +225,7 @@ export async function publicApi(
       .header('cache-control', 'public, max-age=60')
       .send(Buffer.from(await revocation.crl())),
   );
-  scope.post('/ocsp', async (request, reply) => {
+  scope.post('/ocsp', { config: { throttle: 'ocsp' } }, async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       throw new DirectoryError(
         415,
@@ -236,18 +236,22 @@ export async function publicApi(
     return ocspReply(reply, await revocation.ocsp(new Uint8Array(request.body)));
   });
   // RFC 6960 Appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}.
-  scope.get<{ Params: { '*': string } }>('/ocsp/*', async (request, reply) => {
-    let text: string;
-    try {
-      text = decodeURIComponent(request.params['*']);
-    } catch {
-      throw DirectoryError.badRequest('the OCSP GET path is not URL-encoded base64');
-    }
-    if (text.length > ocspBodyLimit * 2 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) {
-      throw DirectoryError.badRequest('the OCSP GET path is not URL-encoded base64');
-    }
-    return ocspReply(reply, await revocation.ocsp(new Uint8Array(Buffer.from(text, 'base64'))));
-  });
+  scope.get<{ Params: { '*': string } }>(
+    '/ocsp/*',
+    { config: { throttle: 'ocsp' } },
+    async (request, reply) => {
+      let text: string;
+      try {
+        text = decodeURIComponent(request.params['*']);
+      } catch {
+        throw DirectoryError.badRequest('the OCSP GET path is not URL-encoded base64');
+      }
+      if (text.length > ocspBodyLimit * 2 || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) {
+        throw DirectoryError.badRequest('the OCSP GET path is not URL-encoded base64');
+      }
+      return ocspReply(reply, await revocation.ocsp(new Uint8Array(Buffer.from(text, 'base64'))));
+    },
+  );
 
   scope.get('/aspsps', async () => ({
     aspsps: (await service.aspsps()).map((aspsp) => ({

@@ -15,6 +15,7 @@ import {
 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { ParticipantStatus, ParticipantStatusChange } from '../shared/participant-status.ts';
+import { psd2RoleOfObRole } from '../shared/psd2-roles.ts';
 import { schema, type Queryable, type Store } from '../store/index.ts';
 import { DirectoryError } from './errors.ts';
 import { newAspspId, newKid, newOrganisationId, newSoftwareId } from './ids.ts';
@@ -23,7 +24,6 @@ import type { MasterKey } from './master-key.ts';
 import type { DirectorySigningKeys } from './signing-keys.ts';
 import { ssaClaims, type DirectoryAddresses } from './ssa.ts';
 import {
-  psd2RoleOf,
   type CertificateProfile,
   type CertificateType,
   type ObRole,
@@ -350,7 +350,7 @@ export class DirectoryService {
     return {
       ...base,
       profile: type === 'transport' ? 'qwac' : 'qsealc',
-      roles: (software.roles as ObRole[]).map((role) => psd2RoleOf[role]),
+      roles: (software.roles as ObRole[]).map((role) => psd2RoleOfObRole[role]),
       nca: {
         name: organisation.ncaName === 'FCA' ? 'Financial Conduct Authority' : organisation.ncaName,
         id: `${organisation.countryCode}-${organisation.ncaName}`,

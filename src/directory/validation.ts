@@ -1,15 +1,10 @@
 import { z } from 'zod';
 import { DirectoryError } from './errors.ts';
 
-/** Open Banking roles a software statement may hold, and the PSD2 role (ETSI TS 119 495) each maps to. */
-export const obRoles = ['AISP', 'PISP', 'CBPII', 'ASPSP'] as const;
-export type ObRole = (typeof obRoles)[number];
-export const psd2RoleOf: Readonly<Record<ObRole, 'PSP_AI' | 'PSP_PI' | 'PSP_IC' | 'PSP_AS'>> = {
-  AISP: 'PSP_AI',
-  PISP: 'PSP_PI',
-  CBPII: 'PSP_IC',
-  ASPSP: 'PSP_AS',
-};
+import { obRoles, type ObRole } from '../shared/psd2-roles.ts';
+
+/** Open Banking roles a software statement may hold (src/shared/psd2-roles.ts says what each maps to). */
+export { obRoles, type ObRole };
 
 export const certificateTypes = ['transport', 'signing', 'encryption'] as const;
 export type CertificateType = (typeof certificateTypes)[number];

@@ -3,6 +3,25 @@ import * as pkijs from 'pkijs';
 import { decodeDer } from './asn1.ts';
 import { PkiInputError } from './errors.ts';
 import { x509 } from './x509.ts';
+import {
+  isPsd2Role,
+  obRoles,
+  psd2RoleOfObRole,
+  psd2Roles,
+  type ObRole,
+  type Psd2Role,
+} from '../shared/psd2-roles.ts';
+
+// The role names and what they grant are shared (src/shared/psd2-roles.ts); their encoding is ours.
+export {
+  isPsd2Role,
+  obRoleOfPsd2Role,
+  obRoles,
+  psd2RoleOfObRole,
+  psd2Roles,
+  type ObRole,
+  type Psd2Role,
+} from '../shared/psd2-roles.ts';
 
 /**
  * ETSI QCStatements (EN 319 412-5) with the PSD2 statement of ETSI TS 119 495:
@@ -22,9 +41,6 @@ export const qcOids = {
   pds: '0.4.0.1862.1.5',
   psd2: '0.4.0.19495.2',
 } as const;
-
-export const psd2Roles = ['PSP_AS', 'PSP_PI', 'PSP_AI', 'PSP_IC'] as const;
-export type Psd2Role = (typeof psd2Roles)[number];
 
 export const psd2RoleOids: Readonly<Record<Psd2Role, string>> = {
   PSP_AS: '0.4.0.19495.1.1',
@@ -52,10 +68,6 @@ export interface QcStatementsContent {
   readonly psd2?: { readonly roles: readonly Psd2Role[]; readonly nca: NationalCompetentAuthority };
   /** PKI disclosure statement locations (QcPDS). */
   readonly pds?: readonly { readonly url: string; readonly language: string }[];
-}
-
-export function isPsd2Role(value: string): value is Psd2Role {
-  return (psd2Roles as readonly string[]).includes(value);
 }
 
 /** Checks a PSD2 roles list: non-empty, known, no duplicates. */
@@ -230,21 +242,6 @@ function text(value: unknown): string | undefined {
     return value.getValue();
   }
   return undefined;
-}
-
-/** Open Banking software roles (SSA `software_roles`) and the PSD2 roles they stand for. */
-export const obRoles = ['ASPSP', 'PISP', 'AISP', 'CBPII'] as const;
-export type ObRole = (typeof obRoles)[number];
-
-export const psd2RoleOfObRole: Readonly<Record<ObRole, Psd2Role>> = {
-  ASPSP: 'PSP_AS',
-  PISP: 'PSP_PI',
-  AISP: 'PSP_AI',
-  CBPII: 'PSP_IC',
-};
-
-export function obRoleOfPsd2Role(role: Psd2Role): ObRole {
-  return obRoles.find((obRole) => psd2RoleOfObRole[obRole] === role)!;
 }
 
 /** Maps Open Banking roles to PSD2 roles, refusing unknown ones with a message listing the valid ones. */

@@ -22,7 +22,15 @@ export interface CertificateStatusGate {
   answerLocally(issuer: X509Certificate, fetchers: RevocationFetchers): void;
 }
 
-export type CertificateStatus = { accepted: true } | { accepted: false; revoked: boolean; detail: string };
+export type CertificateStatus =
+  | { accepted: true }
+  | {
+      accepted: false;
+      revoked: boolean;
+      detail: string;
+      /** No configured CA issued it, so its status was not asked at all. */
+      foreignIssuer?: true;
+    };
 
 export interface CertificateStatusOptions {
   /** The CAs that issue client certificates: the trust anchors and the configured intermediates. */
@@ -34,6 +42,10 @@ export interface CertificateStatusOptions {
   maxCacheSeconds: number;
   /** How responders are reached over the network (production, or a part running without the directory). */
   fetchers: RevocationFetchers;
+}
+
+interface ForeignIssuer {
+  foreign: string;
 }
 
 interface Kept {
@@ -63,10 +75,12 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
         certificate.verify(candidate.publicKey),
     );
 
-  const ask = async (certificate: X509Certificate): Promise<RevocationVerdict | string> => {
+  const ask = async (certificate: X509Certificate): Promise<RevocationVerdict | ForeignIssuer> => {
     const issuer = issuerOf(certificate);
     if (!issuer) {
-      return `"${certificate.subject.replaceAll('\n', ', ')}" was not issued by a configured CA (trust anchors, transport CAs)`;
+      return {
+        foreign: `"${certificate.subject.replaceAll('\n', ', ')}" was not issued by a configured CA (trust anchors, transport CAs)`,
+      };
     }
     return (local.get(issuer) ?? remote).check(certificate, issuer);
   };
@@ -78,18 +92,19 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
       if (hit && hit.until > now) return hit.status;
       const verdict = await ask(certificate.x509);
       const status: CertificateStatus =
-        typeof verdict === 'string'
+        'foreign' in verdict
           ? options.failOpen
             ? { accepted: true }
             : {
                 accepted: false,
                 revoked: false,
-                detail: `${verdict}: its revocation status cannot be checked`,
+                detail: `${verdict.foreign}: its revocation status cannot be checked`,
+                foreignIssuer: true,
               }
           : verdict.accepted
             ? { accepted: true }
             : { accepted: false, revoked: verdict.status === 'revoked', detail: verdict.detail };
-      const until = typeof verdict === 'string' ? now : (verdict.validUntil?.getTime() ?? now);
+      const until = 'foreign' in verdict ? now : (verdict.validUntil?.getTime() ?? now);
       if (until > now) {
         kept.delete(certificate.thumbprintS256);
         if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');

@@ -106,19 +106,12 @@ function proxyResolver(
   trustAnchors: readonly X509Certificate[],
   now: () => Date,
 ): ClientCertificateResolver {
-  const trusted = new BlockList();
-  for (const entry of mode.trustedProxies) {
-    const [address = '', prefix] = entry.split('/');
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) trusted.addAddress(address, family);
-    else trusted.addSubnet(address, Number(prefix), family);
-  }
+  const isTrustedProxy = trustedProxyMatcher(mode.trustedProxies);
   // A proxy sends the same certificate on every request of a TPP: a verdict is reused for a while.
   const verdicts = new Map<string, { outcome: CertificateOutcome; until: number }>();
   return {
     async resolve(request) {
-      const peer = normaliseAddress(request.raw.socket.remoteAddress ?? '');
-      const fromProxy = peer !== '' && trusted.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+      const fromProxy = isTrustedProxy(request.raw.socket.remoteAddress ?? '');
       const header = request.headers[mode.header];
       // From anyone but the proxy the header is ignored, as if absent: a client cannot claim a certificate.
       if (!fromProxy || header === undefined) {
@@ -165,8 +158,24 @@ async function verifyHeaderCertificate(
   return { ok: true, certificate: describeClientCertificate(parsed, 'proxy-header') };
 }
 
-function normaliseAddress(address: string): string {
+/** An IPv4 address as itself, also when the socket reports it IPv4-mapped (`::ffff:10.0.0.1`). */
+export function normaliseAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
+
+/** Whether an address (as a socket reports it) is one of the configured proxies (addresses or CIDR blocks). */
+export function trustedProxyMatcher(trustedProxies: readonly string[]): (address: string) => boolean {
+  const trusted = new BlockList();
+  for (const entry of trustedProxies) {
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) trusted.addAddress(address, family);
+    else trusted.addSubnet(address, Number(prefix), family);
+  }
+  return (address) => {
+    const peer = normaliseAddress(address);
+    return isIP(peer) !== 0 && trusted.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 /**

@@ -56,6 +56,8 @@ const trustedDirectory = z.strictObject({
   /** Where the directory publishes its SSA-signing keys. */
   jwksUri: httpsUrl,
 });
+/** Requests per rate-limit window; 0 turns the limit off. */
+const rateLimitQuota = z.coerce.number().int().min(0).max(100_000_000);
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL')
@@ -132,6 +134,16 @@ export const configSchema = z.object({
    * internal network, tests); off, such fetches are refused (SSRF protection).
    */
   outboundPrivateAddresses: booleanFromText.default(false),
+  /**
+   * Rate limits (README, "Rate limits"): requests allowed per fixed window of `rateLimitWindowSeconds`, per
+   * client on the mutual-TLS listener, per IP address on the browser listener, on the PSU's login steps and
+   * at the OCSP responder. 0 turns that limit off. The defaults are far above what the sandbox and the tests do.
+   */
+  rateLimitWindowSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+  rateLimitMtls: rateLimitQuota.default(100_000),
+  rateLimitBrowser: rateLimitQuota.default(30_000),
+  rateLimitLogin: rateLimitQuota.default(300),
+  rateLimitOcsp: rateLimitQuota.default(6_000),
   /** Sandbox conveniences (headless PSU approval, no-approval onboarding); never on in production. */
   sandbox: booleanFromText.default(true),
 });
@@ -172,6 +184,11 @@ export const environmentNames: Record<ConfigKey, string> = {
   participantStatusCertFile: 'OBKIT_PARTICIPANT_STATUS_CERT_FILE',
   participantStatusKeyFile: 'OBKIT_PARTICIPANT_STATUS_KEY_FILE',
   outboundPrivateAddresses: 'OBKIT_OUTBOUND_PRIVATE_ADDRESSES',
+  rateLimitWindowSeconds: 'OBKIT_RATE_LIMIT_WINDOW_SECONDS',
+  rateLimitMtls: 'OBKIT_RATE_LIMIT_MTLS',
+  rateLimitBrowser: 'OBKIT_RATE_LIMIT_BROWSER',
+  rateLimitLogin: 'OBKIT_RATE_LIMIT_LOGIN',
+  rateLimitOcsp: 'OBKIT_RATE_LIMIT_OCSP',
   sandbox: 'OBKIT_SANDBOX',
 };
 

@@ -35,6 +35,7 @@ import type { Part, PartContext } from './platform.ts';
 import { mountPortal } from './portal.ts';
 import { createParticipantStatusGate, mlaStatusSource } from './participant-status.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
+import { signingKeyStatusOf } from './signing-key-status.ts';
 import { readCertificateFiles } from './tls-material.ts';
 
 /** The seed of the sandbox population: the same customers, accounts and transactions on every machine. */
@@ -94,6 +95,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         mountAuthorizationServer(context, {
           ...registrationTrust(context),
           participantStatus,
+          signingKeys: signingKeyStatusOf(context.certificateStatus),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (revocation) => hub.publishTokens(revocation),
         }),
@@ -382,6 +384,7 @@ function paymentSigning(
       clock: context.clock,
     }),
     keys: remoteJwksKeyResolver({
+      keyStatus: signingKeyStatusOf(context.certificateStatus),
       fetch: (url, init) =>
         undiciFetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,
       async softwareOf(clientId) {

@@ -12,6 +12,7 @@ import { createClientCertificateResolver } from './client-certificate.ts';
 import { openEmbeddedStore } from './data-dir.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { rateLimitCounters, rateLimitPolicies } from './rate-limits.ts';
 import { createSurface, type Surface } from './surface.ts';
 import { loadServerTls, readCertificateFiles, type ServerTls } from './tls-material.ts';
 
@@ -104,7 +105,14 @@ export async function startPlatform(options: {
       () => clock.now(),
       options.checkCertificateStatus === false ? undefined : certificateStatus,
     );
-    const browser = await createSurface({ kind: 'browser', tls, logger, store });
+    const counters = rateLimitCounters(store, clock, logger);
+    closeHandlers.push(() => counters.close());
+    const rateLimits = {
+      policies: rateLimitPolicies(config),
+      counters,
+      trustedProxies: config.trustedProxies,
+    };
+    const browser = await createSurface({ kind: 'browser', tls, logger, store, rateLimits });
     surfaces.push(browser);
     const mtls = await createSurface({
       kind: 'mtls',
@@ -112,6 +120,7 @@ export async function startPlatform(options: {
       logger,
       store,
       clientCertificates,
+      rateLimits,
       rewriteUrl: readWriteUrl,
     });
     surfaces.push(mtls);

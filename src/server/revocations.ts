@@ -53,14 +53,20 @@ async function fanOut<T>(
   onError: (error: unknown) => void,
 ) {
   const handlers: ((value: T) => void | Promise<void>)[] = [];
+  // Every handler starts at once, synchronously: the API's cache drop (synchronous) must not wait behind
+  // the authorization server's token deletion (a database round trip), or a request arriving on this
+  // instance just after the notification would still be served from the cache.
   const runAll = async (value: T): Promise<void> => {
+    const pending: Promise<void>[] = [];
     for (const handler of handlers) {
       try {
-        await handler(value);
+        const running = handler(value);
+        if (running) pending.push(running.catch(onError));
       } catch (error) {
         onError(error);
       }
     }
+    await Promise.all(pending);
   };
   await store.listen(channel, (payload) => {
     const value = read(payload);

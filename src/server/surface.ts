@@ -13,6 +13,7 @@ import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import type { Store } from '../store/index.ts';
 import type { ClientCertificateResolver } from './client-certificate.ts';
 import type { Logger } from './logger.ts';
+import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
 
 /**
  * An HTTP surface is one HTTPS listener with the plumbing every part relies on: the FAPI interaction id,
@@ -37,6 +38,8 @@ export interface SurfaceOptions {
   /** Required for `mtls`. */
   clientCertificates?: ClientCertificateResolver;
   bodyLimit?: number;
+  /** Request rate limits, counted after the client certificate is known and before anything else. */
+  rateLimits?: SurfaceRateLimits;
   /** Rewrites each request's URL once, before routing (e.g. the Read/Write APIs' trailing slashes). */
   rewriteUrl?: (url: string) => string;
 }
@@ -154,6 +157,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         outcome.detail,
       );
     });
+  }
+
+  if (options.rateLimits) {
+    await installRateLimits(app, kind, options.rateLimits, (request) => ALWAYS_OPEN.has(request.url));
   }
 
   app.setErrorHandler((error: FastifyError | ObError, request, reply) => {

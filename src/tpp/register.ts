@@ -4,13 +4,7 @@ import { updateBundleSummary, type Bundle, type BankRegistration } from './bundl
 import { bankAgent, connectToBank, importSigningKey, issuerOf } from './bank.ts';
 import { clientCredentialsToken } from './authorization.ts';
 import { describeFailure, send } from './http.ts';
-
-/** Which OAuth scopes each PSD2 role may ask for (OB DCR). */
-const SCOPES_OF_ROLE: Record<string, string> = {
-  AISP: 'accounts',
-  PISP: 'payments',
-  CBPII: 'fundsconfirmations',
-};
+import { scopesOfRoles } from '../shared/psd2-roles.ts';
 
 export interface RegisterOptions {
   discoveryUrl: string;
@@ -46,10 +40,7 @@ export async function buildRegistrationJwt(
   subjectDn?: string,
   ciba?: CibaRegistration,
 ): Promise<string> {
-  const scope = [
-    'openid',
-    ...bundle.summary.software.roles.map((role) => SCOPES_OF_ROLE[role]).filter(Boolean),
-  ].join(' ');
+  const scope = ['openid', ...scopesOfRoles(bundle.summary.software.roles)].join(' ');
   return new SignJWT({
     software_statement: bundle.ssa,
     redirect_uris: bundle.summary.software.redirectUris,
@@ -180,7 +171,7 @@ async function updateRegistration(
     authMethod: existing.tokenEndpointAuthMethod ?? 'private_key_jwt',
   });
   try {
-    const scope = bundle.summary.software.roles.map((role) => SCOPES_OF_ROLE[role]).find(Boolean) ?? 'openid';
+    const scope = scopesOfRoles(bundle.summary.software.roles)[0] ?? 'openid';
     const token = await clientCredentialsToken(bank, scope);
     const url =
       existing.registrationClientUri ??

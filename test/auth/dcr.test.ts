@@ -13,7 +13,10 @@ import {
   RevocationChecker,
   generateCrl,
   issueClientCertificate,
+  issueProfileCertificateWithNewKey,
   loadOrCreateSandboxAuthorities,
+  sandboxNca,
+  type Psd2Role,
   withRevocationEndpoints,
   type IssuedKeyAndCertificate,
   type RevokedCertificateEntry,
@@ -113,6 +116,38 @@ describe('Open Banking DCR', async () => {
     ];
     return { softwareId, orgId, roles, redirectUris, kid, privateKey, publicJwk, transport, agent };
   }
+
+  /** A software whose transport certificate is an eIDAS QWAC with these PSD2 roles, for organisation PSDGB-FCA-<number>. */
+  async function newEidasSoftware(
+    roles: string[],
+    qwacRoles: Psd2Role[],
+    authorisationNumber: string,
+  ): Promise<Software> {
+    const software = await newSoftware(roles);
+    const transport = await issueProfileCertificateWithNewKey(issuer, {
+      profile: 'qwac',
+      subject: {
+        softwareId: software.softwareId,
+        orgId: software.orgId,
+        organizationName: 'Test TPP Ltd',
+        organizationIdentifier: `PSDGB-FCA-${authorisationNumber}`,
+      },
+      roles: qwacRoles,
+      nca: sandboxNca,
+    });
+    const agent = new Agent({ connect: { ca, key: transport.privateKeyPem, cert: transport.fullChainPem } });
+    return { ...software, transport, agent };
+  }
+
+  /** The SSA's claims of the organisation's NCA authorisation, as Open Banking's directory writes them. */
+  const competentAuthority = (registrationId: string) => ({
+    organisation_competent_authority_claims: {
+      authority_id: 'FCAGBR',
+      registration_id: registrationId,
+      status: 'Active',
+      authorisations: [{ member_state: 'GB', roles: ['AISP', 'PISP'] }],
+    },
+  });
 
   async function ssa(
     software: Software,
@@ -512,6 +547,47 @@ describe('Open Banking DCR', async () => {
       });
       assert.ok(result.valid);
       assert.equal(validateComponent(SPEC, 'RegistrationError', { error: 'server_error' }).valid, false);
+    });
+  });
+
+  describe('eIDAS transport certificates (QWAC)', () => {
+    it("grants only the roles both the SSA and the QWAC's QCStatement name", async () => {
+      const software = await newEidasSoftware(['AISP', 'PISP'], ['PSP_AI'], '123456');
+      const claims = competentAuthority('123456');
+      const wide = await registrationJwt(software, { ssa: await ssa(software, claims) });
+      const refused = await call(software.agent, 'POST', '/register', wide);
+      assertRegistrationError(refused, 'invalid_client_metadata');
+      assert.match(refused.json['error_description'] as string, /scope payments is not allowed.*\(AISP\)/);
+
+      const narrow = await registrationJwt(software, {
+        ssa: await ssa(software, claims),
+        claims: { scope: 'openid accounts' },
+      });
+      const registered = await call(software.agent, 'POST', '/register', narrow);
+      assert.equal(registered.status, 201, registered.body);
+      assert.equal(registered.json['scope'], 'openid accounts');
+    });
+
+    it('refuses a QWAC whose PSD2 roles grant none of the SSA roles', async () => {
+      const software = await newEidasSoftware(['AISP'], ['PSP_IC'], '123456');
+      const body = await registrationJwt(software, {
+        ssa: await ssa(software, competentAuthority('123456')),
+        claims: { scope: 'openid accounts' },
+      });
+      const result = await call(software.agent, 'POST', '/register', body);
+      assertRegistrationError(result, 'unapproved_software_statement');
+      assert.match(result.json['error_description'] as string, /PSP_IC.*grant none/);
+    });
+
+    it("refuses a QWAC whose organizationIdentifier is not the SSA's authorised organisation", async () => {
+      const software = await newEidasSoftware(['AISP'], ['PSP_AI'], '123456');
+      const body = await registrationJwt(software, {
+        ssa: await ssa(software, competentAuthority('654321')),
+        claims: { scope: 'openid accounts' },
+      });
+      const result = await call(software.agent, 'POST', '/register', body);
+      assertRegistrationError(result, 'unapproved_software_statement');
+      assert.match(result.json['error_description'] as string, /PSDGB-FCA-123456.*654321/);
     });
   });
 });

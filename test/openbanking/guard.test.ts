@@ -94,6 +94,7 @@ describe('API guard', async () => {
       intentId: 'aac-1',
       customerId: 'cust-1',
       expiresAt: new Date('2026-03-01T11:00:00Z'),
+      roles: ['AISP'],
       ...overrides,
     };
   }

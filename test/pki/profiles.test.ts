@@ -227,7 +227,7 @@ describe('certificate profiles and parsing them back', () => {
     assert.deepEqual(psd2Roles.map(obRoleOfPsd2Role), ['ASPSP', 'PISP', 'AISP', 'CBPII']);
     assert.throws(
       () => psd2RolesOfObRoles(['AISP', 'TPP']),
-      /unknown role "TPP"; expected ASPSP, PISP, AISP, CBPII/,
+      /unknown role "TPP"; expected AISP, PISP, CBPII, ASPSP/,
     );
     assert.throws(() => psd2RolesOfObRoles([]), /at least one PSD2 role is required/);
   });

@@ -31,6 +31,8 @@ export interface Sandbox {
 export type TppRegistration = Pick<RegisterOptions, 'ciba' | 'tokenEndpointAuthMethod'> & {
   redirectUri?: string;
   trustAnchor?: string;
+  /** The directory's certificates: Open Banking (OBWAC, OBSEAL; the default) or eIDAS (QWAC, QSealC). */
+  certificateProfile?: 'obie' | 'eidas';
 };
 
 export interface Tpp {
@@ -65,7 +67,11 @@ export async function startSandbox(
     platform,
     rootPem,
     discoveryUrl,
-    async tpp(name, roles = ['AISP', 'PISP', 'CBPII'], { trustAnchor, ...register } = {}) {
+    async tpp(
+      name,
+      roles = ['AISP', 'PISP', 'CBPII'],
+      { trustAnchor, certificateProfile = 'obie', ...register } = {},
+    ) {
       const outDir = join(work, name);
       const { redirectUri = `https://${name}.example/callback`, ...registerOptions } = register;
       await onboard({
@@ -74,7 +80,7 @@ export async function startSandbox(
         clientName: name,
         roles,
         redirectUris: [redirectUri],
-        certificateProfile: 'obie',
+        certificateProfile,
         outDir,
         trust: [rootPem],
         ...(trustAnchor ? { trustAnchor } : {}),

@@ -1,5 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
-import { isHttps, str, stringArray } from './claims.ts';
+import { isHttps, str } from './claims.ts';
 import { need, type DcrContext } from './types.ts';
 
 /** The client the provider stores, from what the metadata checks accepted and the SSA says of the software. */
@@ -32,7 +32,7 @@ export function clientMetadata(context: DcrContext): ClientMetadata {
     ...(typeof logo === 'string' && isHttps(logo) ? { logo_uri: logo } : {}),
     software_id: str(ssa, 'software_id'),
     org_id: str(ssa, 'org_id'),
-    software_roles: stringArray(ssa['software_roles']) ?? [],
+    software_roles: need(context, 'roles'),
     software_statement: need(context, 'request')['software_statement'],
     ...(typeof name === 'string' ? { software_client_name: name } : {}),
     ...(typeof version === 'string' ? { software_version: version } : {}),

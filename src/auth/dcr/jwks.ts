@@ -2,6 +2,11 @@ import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVe
 import { Agent, request } from 'undici';
 import type { Clock } from '../../shared/clock.ts';
 import { systemClock } from '../../shared/clock.ts';
+import {
+  publishedStatusOnly,
+  type PublishedKey,
+  type SigningKeyStatus,
+} from '../../shared/signing-key-status.ts';
 
 /**
  * JWK Sets fetched over HTTPS by URL and cached: the directory's (SSA signatures) and each software's
@@ -86,12 +91,23 @@ export class RemoteJwksCache {
   readonly #cooldownMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Entry>>();
+  readonly #keyStatus: SigningKeyStatus;
 
   constructor(
     fetch: JsonFetcher,
-    options: { clock?: Clock; maxAgeMs?: number; refetchCooldownMs?: number } = {},
+    options: {
+      clock?: Clock;
+      maxAgeMs?: number;
+      refetchCooldownMs?: number;
+      /**
+       * Asked about the key that verifies, every time: a cached set may still list a revoked key. Default:
+       * only what the JWKS itself says.
+       */
+      keyStatus?: SigningKeyStatus;
+    } = {},
   ) {
     this.#fetch = fetch;
+    this.#keyStatus = options.keyStatus ?? publishedStatusOnly;
     this.#clock = options.clock ?? systemClock;
     this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.#cooldownMs = options.refetchCooldownMs ?? 30_000;
@@ -138,5 +154,24 @@ export class RemoteJwksCache {
         throw error;
       }
     };
+  }
+
+  /**
+   * Why a JWS that `url`'s keys verified must still be refused: the key its `kid` names (or, without one,
+   * any signing key of the set) is refused by the key status, or is no longer published at all. Asked after
+   * verification, of the set as cached now, since a cached set may still list a key revoked since.
+   */
+  async refusalOf(url: string, kid: string | undefined): Promise<string | undefined> {
+    const keys = (await this.#get(url)).keys.keys;
+    const candidates = keys.filter((jwk) =>
+      kid === undefined ? jwk.use === undefined || jwk.use === 'sig' : jwk.kid === kid,
+    );
+    if (candidates.length === 0)
+      return `the signing key ${kid ?? '(no kid)'} is no longer published at ${url}`;
+    for (const jwk of candidates) {
+      const refusal = await this.#keyStatus.refusalOf(jwk as PublishedKey);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
   }
 }

@@ -8,12 +8,15 @@ import { certificateOfSoftware } from './checks/certificate-of-software.ts';
 import { certificatePresented } from './checks/certificate-presented.ts';
 import { ciba } from './checks/ciba.ts';
 import { clientRegistered } from './checks/client-registered.ts';
+import { eidasOrganisation } from './checks/eidas-organisation.ts';
+import { rolesOfCertificateAndSsa } from './checks/roles-of-certificate-and-ssa.ts';
 import { grantTypes } from './checks/grant-types.ts';
 import { participantActive } from './checks/participant-active.ts';
 import { providerAccepts } from './checks/provider-accepts.ts';
 import { redirectUris } from './checks/redirect-uris.ts';
 import { requestAddressedToBank } from './checks/request-addressed-to-bank.ts';
 import { requestIssuedBySoftware } from './checks/request-issued-by-software.ts';
+import { requestKeyNotRevoked } from './checks/request-key-not-revoked.ts';
 import { requestNotReplayed } from './checks/request-not-replayed.ts';
 import { requestRecent } from './checks/request-recent.ts';
 import { requestSignature } from './checks/request-signature.ts';
@@ -56,18 +59,20 @@ const registrationRequest = (softwareRule: readonly DcrCheck[]): DcrStage[] => [
   },
   {
     stage: 'transport certificate',
-    checks: [certificateChain, certificateNotRevoked, certificateOfSoftware],
+    checks: [certificateChain, certificateNotRevoked, certificateOfSoftware, eidasOrganisation],
   },
   {
     stage: 'request JWT',
     checks: [
       requestSignature,
+      requestKeyNotRevoked,
       requestIssuedBySoftware,
       requestAddressedToBank,
       requestRecent,
       requestNotReplayed,
     ],
   },
+  { stage: 'roles', checks: [rolesOfCertificateAndSsa] },
   {
     stage: 'metadata',
     checks: [

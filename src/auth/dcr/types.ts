@@ -4,6 +4,7 @@ import type { ParticipantCertificateInfo, RevocationChecker, x509 } from '../../
 import type { CertificateVerdict, ClientCertificate } from '../../shared/client-certificate.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { ParticipantStatusCheck } from '../../shared/participant-status.ts';
+import type { ObRole } from '../../shared/psd2-roles.ts';
 import type { AuthorizationServer } from '../provider.ts';
 import type { Claims } from './claims.ts';
 import type { RemoteJwksCache } from './jwks.ts';
@@ -117,6 +118,8 @@ export interface DcrContext {
   certificateIssuer?: x509.X509Certificate;
   /** What the transport certificate says of its holder (organisation, software, eIDAS roles). */
   identity?: ParticipantCertificateInfo;
+  /** The Open Banking roles the client is registered with (the SSA's, narrowed by an eIDAS certificate's). */
+  roles?: ObRole[];
   /** The registration request's claims, verified. */
   request?: Claims;
   /** The registration drawn up so far. */

@@ -119,7 +119,7 @@ export function cookieSessionApp(
     posted,
     lockedPage,
     mountLoginAndLogout(login, loginPage) {
-      app.post(`${base}/login`, async (request, reply) => {
+      app.post(`${base}/login`, { config: { throttle: 'login' } }, async (request, reply) => {
         const form = await posted(request, reply);
         if (!form) return reply;
         const { session } = form;

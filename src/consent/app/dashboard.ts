@@ -181,7 +181,7 @@ export async function consentDashboard(
 
   mountLoginAndLogout(login, (form) => loginPage(frame, { base, ...form }));
 
-  app.post(`${base}/totp`, async (request, reply) => {
+  app.post(`${base}/totp`, { config: { throttle: 'login' } }, async (request, reply) => {
     const form = await posted(request, reply);
     if (!form) return reply;
     const { session } = form;

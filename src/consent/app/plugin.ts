@@ -403,7 +403,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     return renderConsent(reply, 200, details, intent, session, choice);
   });
 
-  app.post(`${mount}/:uid/login`, async (request, reply) => {
+  app.post(`${mount}/:uid/login`, { config: { throttle: 'login' } }, async (request, reply) => {
     const uid = uidOf(request, reply);
     if (!uid) return reply;
     const posted = await postedSession(request, reply, uid);
@@ -431,7 +431,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     return redirectToPage(reply, uid);
   });
 
-  app.post(`${mount}/:uid/totp`, async (request, reply) => {
+  app.post(`${mount}/:uid/totp`, { config: { throttle: 'login' } }, async (request, reply) => {
     const uid = uidOf(request, reply);
     if (!uid) return reply;
     const posted = await postedSession(request, reply, uid);

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { IntentKind } from '../../consent/index.ts';
+import type { ApiFamily, ResourceScope } from '../../shared/psd2-roles.ts';
 import { certificateBinding } from './checks/certificate-binding.ts';
 import { bearerToken } from './checks/bearer-token.ts';
 import { accountInConsent, consentAuthorised, consentPermits } from './checks/consent.ts';
 import { fapiHeaders } from './checks/fapi-headers.ts';
 import { participantActive } from './checks/participant-active.ts';
+import { role } from './checks/role.ts';
 import { scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
 import { transportCertificate } from './checks/transport-certificate.ts';
@@ -17,11 +19,16 @@ declare module 'fastify' {
   }
 }
 
-type ResourceScope = 'accounts' | 'payments' | 'fundsconfirmations';
+/** The API family a resource scope stands for (VRP shares PIS's `payments` scope and PISP role). */
+const apiOfResource: Readonly<Record<ResourceScope, ApiFamily>> = {
+  accounts: 'ais',
+  payments: 'pis',
+  fundsconfirmations: 'cof',
+};
 
 /**
  * The checks every protected endpoint runs, in this order (DESIGN.md, "Use"): who is on the line, which
- * token, held by a participant the directory lets act, what kind of token, bound to this line, for this API, resting on a live consent that covers
+ * token, held by a participant the directory lets act, what kind of token, bound to this line, a TPP authorised for this API (PSD2 role), for this API, resting on a live consent that covers
  * what is asked.
  */
 export const guardProfiles = {
@@ -32,6 +39,7 @@ export const guardProfiles = {
     participantActive,
     tokenGrantType('client_credentials'),
     certificateBinding,
+    role(apiOfResource[resource]),
     scope(resource),
     fapiHeaders,
   ],
@@ -42,6 +50,7 @@ export const guardProfiles = {
     participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
+    role('ais'),
     scope('accounts'),
     fapiHeaders,
     consentAuthorised(['account-access']),
@@ -55,6 +64,7 @@ export const guardProfiles = {
     participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
+    role(apiOfResource[resource]),
     scope(resource),
     fapiHeaders,
     consentAuthorised(kinds),

@@ -3,6 +3,7 @@ import type { Intent } from '../../consent/index.ts';
 import type { ClientCertificate } from '../../shared/client-certificate.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { ParticipantVerdict } from '../../shared/participant-status.ts';
+import type { ObRole } from '../../shared/psd2-roles.ts';
 
 /** What the guard needs to know of an access token; the authorization server supplies it. */
 export interface AccessTokenView {
@@ -17,6 +18,8 @@ export interface AccessTokenView {
   /** The bank customer who authorised it. */
   customerId: string | undefined;
   expiresAt: Date;
+  /** The PSD2 roles its client is registered with. */
+  roles: readonly ObRole[];
 }
 
 /** Finds a live access token by its value; undefined when unknown, expired or revoked. */

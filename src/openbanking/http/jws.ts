@@ -11,6 +11,11 @@ import {
   type KeyObject,
 } from 'jose';
 import type { Clock } from '../../shared/clock.ts';
+import {
+  publishedStatusOnly,
+  type PublishedKey,
+  type SigningKeyStatus,
+} from '../../shared/signing-key-status.ts';
 import { ObError, type ObErrorCode } from '../errors.ts';
 
 /**
@@ -244,6 +249,11 @@ export interface RemoteKeyResolverOptions {
   cacheMaxAgeMs?: number;
   /** At most this many JWKS URIs are cached (least recently created dropped first). Default 10 000. */
   maxSets?: number;
+  /**
+   * Asked about the key on every verification, since a cached set may still list a key revoked since (the
+   * server: the certificate-status gate's view of its `x5c`). Default: only what the JWKS itself says.
+   */
+  keyStatus?: SigningKeyStatus;
 }
 
 /**
@@ -252,6 +262,7 @@ export interface RemoteKeyResolverOptions {
  * unknown, so a TPP's key rotation is picked up without a restart.
  */
 export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): SigningKeyResolver {
+  const keyStatus = options.keyStatus ?? publishedStatusOnly;
   const sets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const setFor = (uri: string) => {
     let set = sets.get(uri);
@@ -272,9 +283,10 @@ export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): Signin
     async keyFor(clientId, kid) {
       const software = await options.softwareOf(clientId);
       if (!software) return undefined;
+      const set = setFor(software.jwksUri);
+      let key: Awaited<ReturnType<typeof set>>;
       try {
-        const key = await setFor(software.jwksUri)({ alg: 'PS256', kid });
-        return { key, issuers: software.issuers };
+        key = await set({ alg: 'PS256', kid });
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
           return undefined;
@@ -284,6 +296,10 @@ export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): Signin
           'the signing keys of this software could not be fetched from its JWKS endpoint',
         );
       }
+      const jwk = set.jwks()?.keys.find((candidate) => candidate.kid === kid);
+      const refusal = jwk ? await keyStatus.refusalOf(jwk as PublishedKey) : undefined;
+      if (refusal !== undefined) throw refuse('UK.OBIE.Signature.Invalid', refusal);
+      return { key, issuers: software.issuers };
     },
   };
 }

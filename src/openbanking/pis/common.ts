@@ -26,6 +26,7 @@ import { participantActive } from '../guard/checks/participant-active.ts';
 import { scope } from '../guard/checks/scope.ts';
 import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
 import { transportCertificate } from '../guard/checks/transport-certificate.ts';
+import { role } from '../guard/checks/role.ts';
 import type { Check, GuardDependencies } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db, type Tx } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -87,14 +88,19 @@ export function consentForSubmission(kinds: readonly IntentKind[], allowConsumed
   };
 }
 
-/** The checks of a PSU-authorised payment call (submission, funds confirmation). */
-export function submissionChecks(kinds: readonly IntentKind[], allowConsumed: boolean): Check[] {
+/** The checks of a PSU-authorised payment call (submission, funds confirmation) of PIS or VRP. */
+export function submissionChecks(
+  kinds: readonly IntentKind[],
+  allowConsumed: boolean,
+  api: 'pis' | 'vrp' = 'pis',
+): Check[] {
   return [
     transportCertificate,
     bearerToken,
     participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
+    role(api),
     scope('payments'),
     fapiHeaders,
     consentForSubmission(kinds, allowConsumed),

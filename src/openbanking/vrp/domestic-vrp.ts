@@ -102,7 +102,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
   const { db, clock } = context;
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
-  const psuGuard = guard(submissionChecks(['domestic-vrp'], false), context.guard);
+  const psuGuard = guard(submissionChecks(['domestic-vrp'], false, 'vrp'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
 
   scope.post('/domestic-vrp-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {

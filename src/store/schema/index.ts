@@ -8,3 +8,4 @@ export * from './bank.ts';
 export * from './consent.ts';
 export * from './directory.ts';
 export * from './openbanking.ts';
+export * from './rate-limits.ts';
