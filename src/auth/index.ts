@@ -52,9 +52,4 @@ export {
   type AuthPartOptions,
   type MountedAuthorizationServer,
 } from './part.ts';
-export {
-  clientIdsOfParticipant,
-  clientStatusCheck,
-  participantOfMetadata,
-  type ClientStatusCheck,
-} from './participants.ts';
+export { clientStatusCheck, participantOfMetadata, type ClientStatusCheck } from './participants.ts';

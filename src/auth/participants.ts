@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type {
   ParticipantRef,
   ParticipantStatusCheck,
@@ -21,6 +21,8 @@ export function participantOfMetadata(metadata: Record<string, unknown>): Partic
 /** Whether a client (by id) may be served: its participant's status, for the API guard. */
 export interface ClientStatusCheck {
   checkClient(clientId: string): Promise<ParticipantVerdict>;
+  /** The clients checked so far that belong to this participant (its organisation, or one software). */
+  clientsOf(participant: ParticipantRef): string[];
 }
 
 const MAX_KEPT = 50_000;
@@ -49,22 +51,17 @@ export function clientStatusCheck(db: Queryable, participants: ParticipantStatus
       }
       return participant ? participants.check(participant) : { active: true };
     },
+    clientsOf(participant) {
+      const clients: string[] = [];
+      for (const [clientId, known_] of known) {
+        if (
+          known_ &&
+          known_.orgId === participant.orgId &&
+          (participant.softwareId === undefined || known_.softwareId === participant.softwareId)
+        )
+          clients.push(clientId);
+      }
+      return clients;
+    },
   };
-}
-
-/** The registered clients of an organisation (or of one of its software statements). */
-export async function clientIdsOfParticipant(db: Queryable, participant: ParticipantRef): Promise<string[]> {
-  const rows = await db
-    .select({ id: authModels.id })
-    .from(authModels)
-    .where(
-      and(
-        eq(authModels.model, 'Client'),
-        sql`${authModels.payload} ->> 'org_id' = ${participant.orgId}`,
-        ...(participant.softwareId !== undefined
-          ? [sql`${authModels.payload} ->> 'software_id' = ${participant.softwareId}`]
-          : []),
-      ),
-    );
-  return rows.map((row) => row.id);
 }

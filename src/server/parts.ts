@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
-  clientIdsOfParticipant,
   clientStatusCheck,
   findAccessToken,
   mountAuthorizationServer,
@@ -77,16 +76,10 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
     ));
   /**
    * A participant status change at the sandbox directory: every instance drops what it kept about that
-   * participant and, when it stops being Active, the tokens of its clients from the API's caches.
+   * participant, and the API's cached tokens of its clients (subscribed where the APIs mount).
    */
-  const publishStatusChange = async (context: PartContext, change: ParticipantStatusChange) => {
-    const hub = await revocationsOf(context);
-    await hub.publishParticipantStatus(change);
-    if (change.status === 'Active') return;
-    for (const clientId of await clientIdsOfParticipant(context.store.db, change)) {
-      await hub.publishTokens({ clientId });
-    }
-  };
+  const publishStatusChange = async (context: PartContext, change: ParticipantStatusChange) =>
+    (await revocationsOf(context)).publishParticipantStatus(change);
   const participantsOf = (context: PartContext) =>
     (participants ??= revocationsOf(context).then((hub) => participantStatus(context, hub)));
   const authOf = (context: PartContext) =>
@@ -179,13 +172,14 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
       async mount(context) {
         const { server } = await authOf(context);
         const hub = await revocationsOf(context);
+        const participants = clientStatusCheck(context.store.db, await participantsOf(context));
         const payments = context.config.sandbox
           ? await sandboxPayments(context, server, await directoryOf(context))
           : await productionPayments(context, server);
         if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
           ...(payments ? { payments } : {}),
-          participants: clientStatusCheck(context.store.db, await participantsOf(context)),
+          participants,
           tokens: {
             find: (value) =>
               findAccessToken(server, value).then(
@@ -194,7 +188,14 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           },
           notifyRevoked: hub.publish,
           onRevoked: (handler) => hub.subscribe(handler),
-          onTokensRevoked: (handler) => hub.subscribeTokens(handler),
+          onTokensRevoked: (handler) => {
+            hub.subscribeTokens(handler);
+            // A status change drops the cached tokens of the participant's clients here, synchronously, so
+            // the next call reads them afresh (suspended: refused; reinstated: served with what they hold).
+            hub.subscribeParticipantStatus((change) => {
+              for (const clientId of participants.clientsOf(change)) handler({ clientId });
+            });
+          },
         });
       },
     },

@@ -125,7 +125,8 @@ describe('participant status at the directory, enforced by the bank', async () =
     await assertRegistrationRefused(sandbox, tpp, 'Suspended');
 
     await setStatus(sandbox, { orgId: orgOf(tpp) }, 'Active');
-    assert.equal((await aisGet(tpp, consent.accessToken, '/accounts')).status, 200);
+    const back = await aisGet(tpp, consent.accessToken, '/accounts');
+    assert.equal(back.status, 200, back.text);
     assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
   });
 
