@@ -130,7 +130,13 @@ try {
       paymentInitiation(scope, {
         db,
         clock,
-        guard: { tokens: caches.tokens, intents: caches.intents, clock },
+        guard: {
+          tokens: caches.tokens,
+          intents: caches.intents,
+          // No directory in this benchmark: every client stands for an Active participant.
+          participants: { checkClient: async () => ({ active: true }) },
+          clock,
+        },
         signatures: {
           keys: {
             keyFor: async (_c, kid) =>

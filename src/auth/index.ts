@@ -52,3 +52,4 @@ export {
   type AuthPartOptions,
   type MountedAuthorizationServer,
 } from './part.ts';
+export { clientStatusCheck, participantOfMetadata, type ClientStatusCheck } from './participants.ts';

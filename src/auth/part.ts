@@ -5,6 +5,7 @@ import type { DecoupledBridge } from '../consent/app/bank-app-bridge.ts';
 import type { InteractionBridge } from '../consent/interaction-bridge.ts';
 import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthorities } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import type { SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
@@ -70,6 +71,11 @@ export interface AuthPartOptions {
    */
   onTokensRevoked?: (revocation: { token: string } | { clientId: string }) => Promise<void>;
   /**
+   * Each client's participant status at the directory: a Suspended or Revoked organisation or software
+   * statement gets no registration, no client authentication (token, PAR, CIBA) and no authorization.
+   */
+  participantStatus?: ParticipantStatusCheck;
+  /**
    * Whether a signing key still verifies (request objects, client assertions, registration requests):
    * the server's certificate-status view of its `x5c`. Default: only what its JWKS says.
    */
@@ -125,6 +131,7 @@ export async function mountAuthorizationServer(
     secrets: await loadOrCreateProviderSecrets(store.db),
     proxy: config.mtlsMode === 'proxy',
     ...(options.ttl ? { ttl: options.ttl } : {}),
+    ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
     ...(options.signingKeys ? { signingKeys: options.signingKeys } : {}),
     // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
@@ -160,6 +167,7 @@ export async function mountAuthorizationServer(
       { clock, ...(options.signingKeys ? { keyStatus: options.signingKeys } : {}) },
     ),
     clock,
+    ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.onTokensRevoked
       ? { onDeleted: (clientId: string) => options.onTokensRevoked?.({ clientId }) ?? Promise.resolve() }
       : {}),

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, type X509Certificate } from 'node:crypto';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type {
@@ -16,6 +17,7 @@ import { KIND_INFO } from '../consent/kinds.ts';
 import { scopesOfRoles } from '../shared/psd2-roles.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import { systemClock } from '../shared/clock.ts';
 import { publishedStatusOnly, type SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
@@ -23,6 +25,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
 import { refuseRevokedClientKeys } from './client-key-status.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
+import { participantOfMetadata } from './participants.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import {
   clientAuthenticationErrors,
@@ -76,6 +79,11 @@ export interface AuthorizationServerOptions {
   resourceServerClientIds?: string[];
   /** The bank's name on the error pages a person may see at /authorize. */
   bankName?: string;
+  /**
+   * The status of each client's participant at the directory. A client whose organisation or software
+   * statement is not Active is unknown to the provider: no token, PAR, CIBA or authorization request.
+   */
+  participantStatus?: ParticipantStatusCheck;
   /**
    * Whether a client's signing key may still verify its request objects and client assertions; default,
    * only what its JWKS says (`publishedStatusOnly`). The server passes the certificate-status gate's view.
@@ -149,6 +157,9 @@ export const EXTRA_CLIENT_METADATA = [
   'software_version',
 ] as const;
 
+/** Set while oidc-provider handles a request, so the client store knows who is asking. */
+const providerRequest = new AsyncLocalStorage<true>();
+
 /**
  * A client registered with PSD2 roles (`software_roles`) may be granted only the resource scopes those
  * roles allow; oidc-provider refuses any scope outside a client's `scope`, at /authorize, PAR, CIBA and
@@ -203,6 +214,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const intentOfRequest = new WeakMap<object, Intent>();
 
   const adapterFactory = createAdapterFactory(store, clock);
+  const participantStatus = options.participantStatus;
   const adapter = (model: string): Adapter => {
     const inner = adapterFactory(model);
     if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
@@ -213,9 +225,18 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
       find: async (id) => {
         const found = await inner.find(id);
-        return found
-          ? scopeWithinRoles({ ...found, tls_client_certificate_bound_access_tokens: true })
-          : found;
+        if (!found) return found;
+        const participant = participantStatus && participantOfMetadata(found);
+        if (participant) {
+          const verdict = await participantStatus.check(participant);
+          if (!verdict.active) {
+            // Within a provider request the client hears why (RFC 6749 invalid_client); our own callers
+            // (consent pages, bank app, message signing) just find no client.
+            if (providerRequest.getStore()) throw new errors.InvalidClient(verdict.detail);
+            return undefined;
+          }
+        }
+        return scopeWithinRoles({ ...found, tls_client_certificate_bound_access_tokens: true });
       },
       findByUid: (uid) => inner.findByUid(uid),
       findByUserCode: (code) => inner.findByUserCode(code),
@@ -486,6 +507,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
+  provider.use((_ctx, next) => providerRequest.run(true, next));
   provider.use(clientAuthenticationErrors);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);

@@ -1,9 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  isParticipantStatus,
+  participantStatuses,
+  type ParticipantStatus,
+} from '../shared/participant-status.ts';
 import { certificateVerdictOf, clientCertificateOf } from '../shared/client-certificate.ts';
 import { parseParticipantCertificate } from '../pki/index.ts';
 import { DirectoryError, errorBody } from './errors.ts';
 import { idPatterns } from './ids.ts';
 import { logoSvg } from './logo.ts';
+import type { OperatorKey } from './operator-key.ts';
 import type { RevocationPublisher } from './revocation.ts';
 import {
   certificateView,
@@ -12,6 +19,7 @@ import {
   type DirectoryService,
   type IssuedCertificateView,
   type OnboardingResult,
+  type OrganisationRow,
   type RevocationReason,
   type SoftwareRow,
 } from './service.ts';
@@ -24,12 +32,15 @@ import {
 } from './validation.ts';
 
 export const apiPrefix = '/directory/v1';
+/** The MLA status API's path below the directory's base URL (specs/ob-mla-status/v2.1). */
+export const mlaStatusPath = '/v2.1/organisation/mlastatus';
 /** Three CSRs of at most 16 KiB each and the metadata fit well under this. */
 export const onboardingBodyLimit = 64 * 1024;
 const ocspBodyLimit = 16 * 1024;
 
 export interface ApiContext {
   service: DirectoryService;
+  operator: OperatorKey;
   revocation: RevocationPublisher;
   /** Issuing CA then root, PEM. */
   caChainPem: string;
@@ -428,4 +439,121 @@ export async function authenticate(
     );
   }
   return certificate;
+}
+
+/** The body of a status change: `{ "status": "Active" | "Suspended" | "Revoked" }`. */
+export function statusOf(body: unknown): ParticipantStatus {
+  const status =
+    typeof body === 'object' && body !== null ? (body as { status?: unknown }).status : undefined;
+  if (!isParticipantStatus(status)) {
+    throw DirectoryError.badRequest(`send { "status": one of ${participantStatuses.join(', ')} }`);
+  }
+  return status;
+}
+
+export function organisationStatusView(organisation: OrganisationRow, software: readonly SoftwareRow[]) {
+  return {
+    orgId: organisation.id,
+    name: organisation.name,
+    status: organisation.status,
+    statusUpdatedAt: (organisation.statusUpdatedAt ?? organisation.createdAt).toISOString(),
+    software: software.map((item) => ({
+      softwareId: item.id,
+      clientName: item.clientName,
+      status: item.status,
+      statusUpdatedAt: (item.statusUpdatedAt ?? item.createdAt).toISOString(),
+    })),
+  };
+}
+
+/**
+ * The operator's routes (browser listener, `Authorization: Bearer <operator key>`): read and set the status
+ * of an organisation or a software statement. A change holds on every instance before the answer.
+ */
+export async function operatorApi(scope: FastifyInstance, context: ApiContext): Promise<void> {
+  const { service, operator } = context;
+  scope.setErrorHandler(directoryErrorHandler);
+  scope.addHook('preHandler', async (request, reply) => {
+    const match = /^Bearer (\S+)$/.exec(request.headers.authorization ?? '');
+    if (!match?.[1] || !operator.matches(match[1])) {
+      reply.header('www-authenticate', 'Bearer realm="directory operator"');
+      throw new DirectoryError(401, 'access_denied', 'present the directory operator key as a Bearer token');
+    }
+  });
+
+  scope.get('/organisations', async () => ({
+    organisations: await Promise.all(
+      (await service.organisations()).map(async (organisation) =>
+        organisationStatusView(organisation, await service.softwareOf(organisation.id)),
+      ),
+    ),
+  }));
+
+  scope.get<{ Params: { orgId: string } }>('/organisations/:orgId/status', async (request) => {
+    const organisation = await service.organisation(
+      checkId(request.params.orgId, idPatterns.organisation, 'organisation'),
+    );
+    return organisationStatusView(organisation, await service.softwareOf(organisation.id));
+  });
+
+  scope.put<{ Params: { orgId: string } }>('/organisations/:orgId/status', async (request) => {
+    const orgId = checkId(request.params.orgId, idPatterns.organisation, 'organisation');
+    const status = statusOf(request.body);
+    const organisation = await service.setOrganisationStatus(orgId, status);
+    request.log.info({ orgId, status }, 'directory organisation status set');
+    return organisationStatusView(organisation, await service.softwareOf(organisation.id));
+  });
+
+  scope.put<{ Params: { softwareId: string } }>('/software/:softwareId/status', async (request) => {
+    const softwareId = checkId(request.params.softwareId, idPatterns.software, 'software');
+    const status = statusOf(request.body);
+    const software = await service.setSoftwareStatus(softwareId, status);
+    request.log.info({ softwareId, status }, 'directory software status set');
+    return softwareView(software);
+  });
+}
+
+/** One organisation as the MLA status API lists it. */
+export function mlaStatusOf(organisation: OrganisationRow) {
+  return {
+    OBOrganisationId: organisation.id,
+    OrganisationCommonName: organisation.name,
+    NCAId: `${organisation.countryCode}-${organisation.ncaName}-${organisation.ncaId}`,
+    MLAStatus: organisation.status,
+    MLAStatusUpdated: (organisation.statusUpdatedAt ?? organisation.createdAt).toISOString(),
+  };
+}
+
+/**
+ * `GET /v2.1/organisation/mlastatus` (mTLS listener, below the directory's base URL), shaped as Open
+ * Banking's MLA status API: every organisation and its status, for banks. The caller is a bank: the
+ * transport certificate this directory issued to a software statement with the ASPSP role. Errors are the
+ * API's `{ code, message }`.
+ */
+export async function mlaStatusApi(scope: FastifyInstance, context: ApiContext): Promise<void> {
+  const { service } = context;
+  scope.setErrorHandler((error: FastifyError | DirectoryError, _request, reply) => {
+    const status = error instanceof DirectoryError ? error.status : (error as FastifyError).statusCode;
+    if (status === undefined || status < 400 || status >= 500) throw error;
+    const code = error instanceof DirectoryError ? error.code : 'invalid_request';
+    return reply.status(status).send({ code, message: error.message });
+  });
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...route.config, clientCertificate: 'optional' };
+  });
+  scope.get(mlaStatusPath, async (request, reply) => {
+    const caller = await authenticate(service, request);
+    const software = await service.software(caller.softwareId);
+    if (!software.roles.includes('ASPSP')) {
+      throw DirectoryError.forbidden('the MLA status is read by banks: software with the ASPSP role');
+    }
+    const accept = request.headers.accept;
+    if (accept && !/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/.test(accept)) {
+      throw new DirectoryError(406, 'invalid_request', 'the MLA status is served as application/json');
+    }
+    return reply
+      .header('ob-request-id', randomUUID())
+      .header('cache-control', 'no-store')
+      .send({ Data: (await service.organisations()).map(mlaStatusOf) });
+  });
 }

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import { loadOrCreateSandboxAuthorities, withRevocationEndpoints, x509 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
+import type { ParticipantStatusChange } from '../shared/participant-status.ts';
 import { loadOrCreateSecret, type Store } from '../store/index.ts';
-import { apiPrefix, participantApi, publicApi } from './http-api.ts';
+import { apiPrefix, mlaStatusApi, operatorApi, participantApi, publicApi } from './http-api.ts';
 import { countSealedKeys, loadOrCreateMasterKey } from './master-key.ts';
+import { loadOrCreateOperatorKey } from './operator-key.ts';
 import { RevocationPublisher } from './revocation.ts';
 import { DirectoryService } from './service.ts';
 import { DirectorySigningKeys, defaultSigningKeyPolicy, type SigningKeyPolicy } from './signing-keys.ts';
@@ -34,6 +36,8 @@ export interface DirectoryPartOptions {
   registerSandboxBank?: boolean;
   /** Told of each certificate revocation in this process, before the revoker gets its answer. */
   onCertificateRevoked?: (serialNumber: string) => void;
+  /** Announces a participant status change to every instance, this one first (see DirectoryServiceOptions). */
+  publishStatusChange?: (change: ParticipantStatusChange) => Promise<void>;
 }
 
 export interface MountedDirectory {
@@ -85,10 +89,12 @@ export async function mountDirectory(
     environment: config.sandbox ? 'sandbox' : 'production',
     ...(options.keyOverlapDays !== undefined ? { keyOverlapDays: options.keyOverlapDays } : {}),
     ...(options.onCertificateRevoked ? { onCertificateRevoked: options.onCertificateRevoked } : {}),
+    ...(options.publishStatusChange ? { publishStatusChange: options.publishStatusChange } : {}),
   });
   const revocation = new RevocationPublisher(service, issuer, clock);
   const apiContext = {
     service,
+    operator: await loadOrCreateOperatorKey(join(config.dataDir, 'directory', 'operator.key')),
     revocation,
     caChainPem: authorities.chainPem,
     issuingCaDer: new Uint8Array(new x509.X509Certificate(authorities.issuing.certificatePem).rawData),
@@ -101,6 +107,11 @@ export async function mountDirectory(
     },
   );
   await context.mtls.register(async (scope) => participantApi(scope, apiContext), { prefix: apiPrefix });
+  await context.browser.register(async (scope) => operatorApi(scope, apiContext), {
+    prefix: `${apiPrefix}/operator`,
+  });
+  // The MLA status API's own path below the directory's base URL, on the mutual-TLS listener.
+  await context.mtls.register(async (scope) => mlaStatusApi(scope, apiContext), { prefix: '/directory' });
   const pageSecret = await loadOrCreateSecret(store.db, PAGE_SECURITY_SECRET_SETTING);
   await context.browser.register(
     async (scope) => webPages(scope, { ...apiContext, sandbox: config.sandbox, pageSecret }),

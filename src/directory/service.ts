@@ -14,6 +14,7 @@ import {
   type RevokedCertificateEntry,
 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { ParticipantStatus, ParticipantStatusChange } from '../shared/participant-status.ts';
 import { psd2RoleOfObRole } from '../shared/psd2-roles.ts';
 import { schema, type Queryable, type Store } from '../store/index.ts';
 import { DirectoryError } from './errors.ts';
@@ -91,6 +92,11 @@ export interface DirectoryServiceOptions {
    * the revoker's next request is already refused here.
    */
   onCertificateRevoked?: (serialNumber: string) => void;
+  /**
+   * Announces a participant status change to every instance, this one first (the server's fan-out over
+   * `participantStatusChannel`). Default: a NOTIFY on that channel alone.
+   */
+  publishStatusChange?: (change: ParticipantStatusChange) => Promise<void>;
 }
 
 const day = 24 * 60 * 60 * 1000;
@@ -99,6 +105,8 @@ const day = 24 * 60 * 60 * 1000;
  * `{ serialNumber, issuer, kid, thumbprintS256 }` (PostgreSQL LISTEN/NOTIFY, heard by every instance).
  */
 export const revocationChannel = 'directory_certificate_revoked';
+/** NOTIFY channel of participant status changes, as JSON `ParticipantStatusChange`. */
+export const participantStatusChannel = 'directory_participant_status';
 const sealContext = (kid: string): string => `participant-key:${kid}`;
 
 /** A certificate issued in memory, not yet stored. */
@@ -129,6 +137,7 @@ export class DirectoryService {
   readonly #overlapMs: number;
   readonly #validityDays: number;
   readonly #onRevoked: ((serialNumber: string) => void) | undefined;
+  readonly #publishStatusChange: (change: ParticipantStatusChange) => Promise<void>;
 
   constructor(options: DirectoryServiceOptions) {
     this.#store = options.store;
@@ -141,6 +150,9 @@ export class DirectoryService {
     this.#overlapMs = (options.keyOverlapDays ?? 7) * day;
     this.#validityDays = options.certificateValidityDays ?? 397;
     this.#onRevoked = options.onCertificateRevoked;
+    this.#publishStatusChange =
+      options.publishStatusChange ??
+      ((change) => options.store.notify(participantStatusChannel, JSON.stringify(change)));
   }
 
   /** The platform's clock (tests move it). */
@@ -237,6 +249,7 @@ export class DirectoryService {
       ncaId,
       organizationIdentifier: `PSD${input.countryCode}-${input.ncaName}-${ncaId}`,
       status: 'Active',
+      statusUpdatedAt: null,
       contacts: input.contacts,
       managementSecretHash: managementSecretHash ?? null,
       createdAt: now,
@@ -259,6 +272,7 @@ export class DirectoryService {
       mode: input.mode,
       certificateProfile: profile,
       status: 'Active',
+      statusUpdatedAt: null,
       createdAt: now,
     };
   }
@@ -507,12 +521,58 @@ export class DirectoryService {
       throw new DirectoryError(409, 'conflict', `software ${software.id} is ${software.status}: no SSA`);
     }
     const organisation = await this.organisation(software.orgId);
+    if (organisation.status !== 'Active') {
+      throw new DirectoryError(
+        409,
+        'conflict',
+        `organisation ${organisation.id} is ${organisation.status}: no SSA`,
+      );
+    }
     return this.#signSsa(organisation, software, this.#clock.now());
   }
 
   async #signSsa(organisation: OrganisationRow, software: SoftwareRow, now: Date): Promise<string> {
     const claims = ssaClaims({ organisation, software }, this.addresses, this.environment, now);
     return this.#keys.sign(claims);
+  }
+
+  // ---- participant status -------------------------------------------------------------------------
+
+  /**
+   * The operator sets an organisation's status. Every instance hears of it before this returns here, and
+   * at once elsewhere (NOTIFY); setting the status it already has changes nothing and announces nothing.
+   */
+  async setOrganisationStatus(orgId: string, status: ParticipantStatus): Promise<OrganisationRow> {
+    const [row] = await this.#store.db
+      .update(directoryOrganisations)
+      .set({ status, statusUpdatedAt: this.#clock.now() })
+      .where(and(eq(directoryOrganisations.id, orgId), sql`${directoryOrganisations.status} <> ${status}`))
+      .returning();
+    if (!row) return this.organisation(orgId);
+    await this.#publishStatusChange({ orgId, status });
+    return row;
+  }
+
+  /** The operator sets a software statement's status; announced as `setOrganisationStatus` is. */
+  async setSoftwareStatus(softwareId: string, status: ParticipantStatus): Promise<SoftwareRow> {
+    const [row] = await this.#store.db
+      .update(directorySoftware)
+      .set({ status, statusUpdatedAt: this.#clock.now() })
+      .where(and(eq(directorySoftware.id, softwareId), sql`${directorySoftware.status} <> ${status}`))
+      .returning();
+    if (!row) return this.software(softwareId);
+    await this.#publishStatusChange({ orgId: row.orgId, softwareId, status });
+    return row;
+  }
+
+  /** The statuses of an organisation and (when named) one of its software statements; undefined: unknown. */
+  async participantStatus(orgId: string, softwareId?: string): Promise<StoredParticipantStatus> {
+    return participantStatusIn(this.#store.db, orgId, softwareId);
+  }
+
+  /** Every organisation, for the MLA status read and the operator's page. */
+  async organisations(): Promise<OrganisationRow[]> {
+    return this.#store.db.select().from(directoryOrganisations).orderBy(asc(directoryOrganisations.name));
   }
 
   // ---- revocation ---------------------------------------------------------------------------------
@@ -645,6 +705,34 @@ export class DirectoryService {
   async aspsps(): Promise<AspspRow[]> {
     return this.#store.db.select().from(directoryAspsps).orderBy(asc(directoryAspsps.name));
   }
+}
+
+export interface StoredParticipantStatus {
+  /** Undefined: the directory does not know the organisation. */
+  organisation: string | undefined;
+  /** Present when a software id was asked about; undefined: not a software statement of that organisation. */
+  software?: string | undefined;
+}
+
+/**
+ * The stored statuses of an organisation and one of its software statements, read straight from the
+ * directory's tables: what a bank beside the sandbox directory asks, without mounting the directory.
+ */
+export async function participantStatusIn(
+  db: Queryable,
+  orgId: string,
+  softwareId?: string,
+): Promise<StoredParticipantStatus> {
+  const [organisation] = await db
+    .select({ status: directoryOrganisations.status })
+    .from(directoryOrganisations)
+    .where(eq(directoryOrganisations.id, orgId));
+  if (softwareId === undefined) return { organisation: organisation?.status };
+  const [software] = await db
+    .select({ status: directorySoftware.status })
+    .from(directorySoftware)
+    .where(and(eq(directorySoftware.id, softwareId), eq(directorySoftware.orgId, orgId)));
+  return { organisation: organisation?.status, software: software?.status };
 }
 
 function viewOf(certificate: Prepared): IssuedCertificateView {

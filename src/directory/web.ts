@@ -2,7 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appendSetCookie, csrfToken, installPageSecurity } from '../shared/page-security/index.ts';
 import { DirectoryError } from './errors.ts';
-import type { ApiContext } from './http-api.ts';
+import { participantStatuses } from '../shared/participant-status.ts';
+import { statusOf, type ApiContext } from './http-api.ts';
 import { html, type SafeHtml } from './html.ts';
 import { idPatterns } from './ids.ts';
 import {
@@ -35,6 +36,8 @@ import {
  * and a management key (shown once, stored only as a SHA-256 hash), which also signs in elsewhere.
  */
 const cookieName = 'obkit_directory';
+/** The operator's session: a value derived from the operator key (operator-key.ts). */
+const operatorCookieName = 'obkit_directory_operator';
 const formBodyLimit = 128 * 1024;
 
 /** File names of the bundle, the same as `obkit tpp onboard` writes, so `--bundle` reads either. */
@@ -179,6 +182,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
             <code>${service.addresses.issuer}/v1/ocsp</code>
           </li>
           <li><a href="/directory/tos">Terms of the sandbox registry</a></li>
+          <li><a href="/directory/operator">Directory operator: participant status</a></li>
         </ul>`,
     );
   });
@@ -241,6 +245,123 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
     );
     return reply.redirect('/directory/', 303);
   });
+
+  // ---- the operator: participant status -------------------------------------------------------
+
+  const isOperator = (request: FastifyRequest) => {
+    const presented = cookieValue(request, operatorCookieName);
+    return presented !== undefined && context.operator.matches(presented, 'session');
+  };
+  const requireOperator = (request: FastifyRequest) => {
+    if (!isOperator(request)) throw DirectoryError.forbidden('sign in as the directory operator first');
+  };
+
+  scope.get('/operator', async (request, reply) => {
+    if (!isOperator(request)) {
+      return page(
+        reply,
+        'Directory operator',
+        html`<p>
+            The operator suspends, revokes and reinstates participants. The operator key is in
+            <code>directory/operator.key</code> in the platform's data directory.
+          </p>
+          <form method="post" action="/directory/operator/sign-in">
+            ${csrfField(reply)}
+            <label for="operatorKey">Operator key</label
+            ><input type="password" id="operatorKey" name="key" required autocomplete="off" />
+            <button type="submit">Sign in</button>
+          </form>`,
+      );
+    }
+    const organisations = await service.organisations();
+    const rows = await Promise.all(
+      organisations.map(async (organisation) => ({
+        organisation,
+        software: await service.softwareOf(organisation.id),
+      })),
+    );
+    return page(
+      reply,
+      'Participant status',
+      html`<p>
+          A participant that is not Active gets no registration, no token and no API answer from the banks
+          that read this directory, from the next request on; reinstated, it is served again.
+        </p>
+        <table>
+          <tr>
+            <th>Organisation / software</th>
+            <th>Id</th>
+            <th>Status</th>
+            <th>Change</th>
+          </tr>
+          ${rows.flatMap(({ organisation, software }) => [
+            statusRow(
+              organisation.name,
+              organisation.id,
+              organisation.status,
+              `/directory/operator/organisations/${organisation.id}/status`,
+              csrfField(reply),
+            ),
+            ...software.map((item) =>
+              statusRow(
+                `· ${item.clientName}`,
+                item.id,
+                item.status,
+                `/directory/operator/software/${item.id}/status`,
+                csrfField(reply),
+              ),
+            ),
+          ])}
+        </table>
+        <form method="post" action="/directory/operator/sign-out">
+          ${csrfField(reply)}<button type="submit">Sign out</button>
+        </form>`,
+    );
+  });
+
+  scope.post('/operator/sign-in', async (request, reply) => {
+    const key = text(formOf(request), 'key') ?? '';
+    if (!context.operator.matches(key)) throw DirectoryError.forbidden('that is not the operator key');
+    appendSetCookie(
+      reply.raw,
+      `${operatorCookieName}=${context.operator.sessionToken}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
+    );
+    return reply.redirect('/directory/operator', 303);
+  });
+
+  scope.post('/operator/sign-out', async (_request, reply) => {
+    appendSetCookie(
+      reply.raw,
+      `${operatorCookieName}=; Path=/directory; Max-Age=0; HttpOnly; Secure; SameSite=Strict`,
+    );
+    return reply.redirect('/directory/', 303);
+  });
+
+  scope.post<{ Params: { orgId: string } }>(
+    '/operator/organisations/:orgId/status',
+    async (request, reply) => {
+      requireOperator(request);
+      if (!idPatterns.organisation.test(request.params.orgId))
+        throw DirectoryError.notFound('no such organisation');
+      const status = statusOf({ status: formOf(request).get('status') });
+      await service.setOrganisationStatus(request.params.orgId, status);
+      request.log.info({ orgId: request.params.orgId, status }, 'directory organisation status set');
+      return reply.redirect('/directory/operator', 303);
+    },
+  );
+
+  scope.post<{ Params: { softwareId: string } }>(
+    '/operator/software/:softwareId/status',
+    async (request, reply) => {
+      requireOperator(request);
+      if (!idPatterns.software.test(request.params.softwareId))
+        throw DirectoryError.notFound('no such software statement');
+      const status = statusOf({ status: formOf(request).get('status') });
+      await service.setSoftwareStatus(request.params.softwareId, status);
+      request.log.info({ softwareId: request.params.softwareId, status }, 'directory software status set');
+      return reply.redirect('/directory/operator', 303);
+    },
+  );
 
   scope.get<{ Params: { orgId: string } }>('/organisations/:orgId', async (request, reply) => {
     const organisation = await managed(service, request, request.params.orgId);
@@ -553,6 +674,25 @@ function page(reply: FastifyReply, title: string, body: SafeHtml) {
   );
 }
 
+function statusRow(name: string, id: string, status: string, action: string, csrf: SafeHtml): SafeHtml {
+  return html`<tr>
+    <td>${name}</td>
+    <td class="mono">${id}</td>
+    <td class="${status === 'Active' ? '' : 'revoked'}">${status}</td>
+    <td>
+      <form method="post" action="${action}">
+        ${csrf}
+        <select name="status" aria-label="New status for ${id}">
+          ${participantStatuses.map(
+            (value) => html`<option value="${value}" ${value === status ? 'selected' : ''}>${value}</option>`,
+          )}
+        </select>
+        <button type="submit">Set</button>
+      </form>
+    </td>
+  </tr>`;
+}
+
 function errorBlock(message: string): SafeHtml {
   return html`<p class="error">${message}</p>
     <p><a href="/directory/">Back to the directory</a></p>`;
@@ -820,6 +960,14 @@ function setSession(reply: FastifyReply, orgId: string, secret: string): void {
     reply.raw,
     `${cookieName}=${orgId}.${secret}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
   );
+}
+
+function cookieValue(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
 }
 
 function sessionCookie(request: FastifyRequest): { orgId: string; secret: string } | undefined {

@@ -8,6 +8,7 @@ import { consentUsage } from './ais/consent-usage.ts';
 import {
   createGuardCaches,
   type GuardCaches,
+  type ParticipantSource,
   type TokenRevocation,
   type TokenSource,
 } from './guard/index.ts';
@@ -29,6 +30,8 @@ export interface OpenBankingMountContext {
 export interface OpenBankingDependencies {
   /** Access tokens, from the authorization server, looked up in process. */
   tokens: TokenSource;
+  /** Whether each client's participant is Active at the directory (cached; changes drop the cache). */
+  participants: ParticipantSource;
   /** Publishes a revocation to every part of every instance (and, first, to this one). */
   notifyRevoked: RevocationNotifier;
   /** Registers a handler for revocations published anywhere. */
@@ -62,7 +65,12 @@ export async function mountOpenBanking(
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
   dependencies.onTokensRevoked((revocation) => caches.forgetTokens(revocation));
-  const guard = { tokens: caches.tokens, intents: caches.intents, clock };
+  const guard = {
+    tokens: caches.tokens,
+    intents: caches.intents,
+    participants: dependencies.participants,
+    clock,
+  };
 
   const usage = consentUsage({ db: store.db, clock });
   // One set of handlers per version, over the same consent store, ledger and guard (versions.ts).

@@ -118,6 +118,18 @@ export const configSchema = z.object({
    */
   revocationCacheSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /**
+   * Where a production bank reads participant status: its directory's MLA status API
+   * (`…/v2.1/organisation/mlastatus`, specs/ob-mla-status/v2.1). An organisation not listed Active is refused
+   * at registration, at the token endpoint and at every API; unreachable, `revocationFailClosed` decides.
+   * The sandbox reads its own directory and ignores it.
+   */
+  participantStatusUrl: httpsUrl.optional(),
+  /** The longest the participant status list is kept before it is read again. */
+  participantStatusCacheSeconds: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** PEM certificate and key the bank presents (mutual TLS) when it reads `participantStatusUrl`. */
+  participantStatusCertFile: z.string().min(1).optional(),
+  participantStatusKeyFile: z.string().min(1).optional(),
+  /**
    * Whether JWKS may be fetched from loopback, private and other special-use addresses (a directory on an
    * internal network, tests); off, such fetches are refused (SSRF protection).
    */
@@ -167,6 +179,10 @@ export const environmentNames: Record<ConfigKey, string> = {
   shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
   revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',
   revocationCacheSeconds: 'OBKIT_REVOCATION_CACHE_SECONDS',
+  participantStatusUrl: 'OBKIT_PARTICIPANT_STATUS_URL',
+  participantStatusCacheSeconds: 'OBKIT_PARTICIPANT_STATUS_CACHE_SECONDS',
+  participantStatusCertFile: 'OBKIT_PARTICIPANT_STATUS_CERT_FILE',
+  participantStatusKeyFile: 'OBKIT_PARTICIPANT_STATUS_KEY_FILE',
   outboundPrivateAddresses: 'OBKIT_OUTBOUND_PRIVATE_ADDRESSES',
   rateLimitWindowSeconds: 'OBKIT_RATE_LIMIT_WINDOW_SECONDS',
   rateLimitMtls: 'OBKIT_RATE_LIMIT_MTLS',
@@ -243,6 +259,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     throw new ConfigError(['OBKIT_TLS_CERT_FILE and OBKIT_TLS_KEY_FILE: set both or neither']);
   }
+  if ((config.participantStatusCertFile === undefined) !== (config.participantStatusKeyFile === undefined)) {
+    throw new ConfigError([
+      'OBKIT_PARTICIPANT_STATUS_CERT_FILE and OBKIT_PARTICIPANT_STATUS_KEY_FILE: set both or neither',
+    ]);
+  }
   if (config.mtlsMode === 'proxy' && config.trustedProxies.length === 0) {
     throw new ConfigError([
       'OBKIT_TRUSTED_PROXIES (trustedProxies): proxy mode needs at least one trusted proxy address',
@@ -257,6 +278,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       ? checkCertificateFile(config.tlsCertFile, origin.tlsCertFile ?? 'tlsCertFile', 'server certificates')
       : []),
     ...(config.tlsKeyFile ? checkPrivateKeyFile(config.tlsKeyFile, origin.tlsKeyFile ?? 'tlsKeyFile') : []),
+    ...(config.participantStatusCertFile
+      ? checkCertificateFile(
+          config.participantStatusCertFile,
+          origin.participantStatusCertFile ?? 'participantStatusCertFile',
+          'client certificates',
+        )
+      : []),
+    ...(config.participantStatusKeyFile
+      ? checkPrivateKeyFile(
+          config.participantStatusKeyFile,
+          origin.participantStatusKeyFile ?? 'participantStatusKeyFile',
+        )
+      : []),
   ];
   if (fileProblems.length > 0) throw new ConfigError(fileProblems);
   return { ...config, dataDir: resolve(config.dataDir) };

@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
+  clientStatusCheck,
   findAccessToken,
   mountAuthorizationServer,
   type AuthorizationServer,
@@ -9,11 +11,16 @@ import {
 } from '../auth/index.ts';
 import { seedSandbox, startPaymentScheduler, type PaymentScheduler } from '../bank/index.ts';
 import { mountConsent } from '../consent/part.ts';
-import { mountDirectory, type MountedDirectory } from '../directory/index.ts';
+import { mountDirectory, participantStatusIn, type MountedDirectory } from '../directory/index.ts';
 import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
 import { mountOpenBanking } from '../openbanking/index.ts';
 import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
+import {
+  noParticipantStatus,
+  type ParticipantStatusChange,
+  type ParticipantStatusCheck,
+} from '../shared/participant-status.ts';
 import {
   configuredBankSigningIdentity,
   messageSigningTrustAnchor,
@@ -25,6 +32,7 @@ import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
 import { mountPortal } from './portal.ts';
+import { createParticipantStatusGate, mlaStatusSource } from './participant-status.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { signingKeyStatusOf } from './signing-key-status.ts';
 import { readCertificateFiles } from './tls-material.ts';
@@ -47,11 +55,13 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   let directory: Promise<MountedDirectory> | undefined;
   let auth: Promise<MountedAuthorizationServer> | undefined;
   let revocations: Promise<Revocations> | undefined;
+  let participants: Promise<ParticipantStatusCheck> | undefined;
   let scheduler: PaymentScheduler | undefined;
 
   const directoryOf = (context: PartContext) =>
     (directory ??= mountDirectory(context, {
       onCertificateRevoked: (serialNumber) => context.certificateStatus.forgetSerial(serialNumber),
+      publishStatusChange: async (change) => publishStatusChange(context, change),
     }).then((mounted) => {
       // Certificates this directory issued are checked against it in process, never over the network.
       context.certificateStatus.answerLocally(new X509Certificate(mounted.issuingCaPem), {
@@ -64,11 +74,20 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
     (revocations ??= createRevocations(context.store, (error) =>
       context.logger.error({ err: error }, 'a revocation handler failed'),
     ));
+  /**
+   * A participant status change at the sandbox directory: every instance drops what it kept about that
+   * participant, and the API's cached tokens of its clients (subscribed where the APIs mount).
+   */
+  const publishStatusChange = async (context: PartContext, change: ParticipantStatusChange) =>
+    (await revocationsOf(context)).publishParticipantStatus(change);
+  const participantsOf = (context: PartContext) =>
+    (participants ??= revocationsOf(context).then((hub) => participantStatus(context, hub)));
   const authOf = (context: PartContext) =>
-    (auth ??= revocationsOf(context)
-      .then((hub) =>
+    (auth ??= Promise.all([revocationsOf(context), participantsOf(context)])
+      .then(([hub, participantStatus]) =>
         mountAuthorizationServer(context, {
           ...registrationTrust(context),
+          participantStatus,
           signingKeys: signingKeyStatusOf(context.certificateStatus),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (revocation) => hub.publishTokens(revocation),
@@ -153,12 +172,14 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
       async mount(context) {
         const { server } = await authOf(context);
         const hub = await revocationsOf(context);
+        const participants = clientStatusCheck(context.store.db, await participantsOf(context));
         const payments = context.config.sandbox
           ? await sandboxPayments(context, server, await directoryOf(context))
           : await productionPayments(context, server);
         if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
           ...(payments ? { payments } : {}),
+          participants,
           tokens: {
             find: (value) =>
               findAccessToken(server, value).then(
@@ -167,7 +188,14 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           },
           notifyRevoked: hub.publish,
           onRevoked: (handler) => hub.subscribe(handler),
-          onTokensRevoked: (handler) => hub.subscribeTokens(handler),
+          onTokensRevoked: (handler) => {
+            hub.subscribeTokens(handler);
+            // A status change drops the cached tokens of the participant's clients here, synchronously, so
+            // the next call reads them afresh (suspended: refused; reinstated: served with what they hold).
+            hub.subscribeParticipantStatus((change) => {
+              for (const clientId of participants.clientsOf(change)) handler({ clientId });
+            });
+          },
         });
       },
     },
@@ -181,6 +209,55 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   ];
 }
 
+/**
+ * Where this instance learns participant status. The sandbox reads its own directory's tables, and the
+ * directory's announcements (on any instance) drop what was kept. A production bank reads the MLA status
+ * API at `participantStatusUrl`, kept at most `participantStatusCacheSeconds`; without it, no status.
+ */
+function participantStatus(context: PartContext, hub: Revocations): ParticipantStatusCheck {
+  const { config, store, clock, logger } = context;
+  const common = {
+    clock,
+    maxCacheSeconds: config.participantStatusCacheSeconds,
+    failOpen: !config.revocationFailClosed,
+  };
+  if (config.sandbox) {
+    const gate = createParticipantStatusGate({
+      ...common,
+      source: (participant) => participantStatusIn(store.db, participant.orgId, participant.softwareId),
+    });
+    hub.subscribeParticipantStatus((change) => gate.forget(change));
+    return gate;
+  }
+  if (!config.participantStatusUrl) {
+    logger.warn(
+      `no participant status: suspended or revoked participants are served; set ${environmentNames.participantStatusUrl} (participantStatusUrl)`,
+    );
+    return noParticipantStatus;
+  }
+  const identity =
+    config.participantStatusCertFile && config.participantStatusKeyFile
+      ? {
+          cert: readFileSync(config.participantStatusCertFile, 'utf8'),
+          key: readFileSync(config.participantStatusKeyFile, 'utf8'),
+        }
+      : {};
+  const agent = new Agent({
+    connect: { ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca], ...identity },
+  });
+  context.onClose(() => agent.close());
+  return createParticipantStatusGate({
+    ...common,
+    source: mlaStatusSource({
+      url: config.participantStatusUrl,
+      clock,
+      maxCacheSeconds: config.participantStatusCacheSeconds,
+      fetch: ((url: string | URL, init?: object) =>
+        undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,
+    }),
+  });
+}
+
 /** Keys that configure a production bank; the sandbox brings its own directory, CA and identity. */
 const PRODUCTION_ONLY = [
   'trustedDirectories',
@@ -188,6 +265,7 @@ const PRODUCTION_ONLY = [
   'signingKeyFile',
   'signingKid',
   'signingIssuer',
+  'participantStatusUrl',
 ] as const satisfies readonly (keyof Config)[];
 
 const configured = (key: (typeof PRODUCTION_ONLY)[number], config: Config): boolean => {

@@ -1,13 +1,16 @@
 import { CONSENT_REVOKED_CHANNEL, type RevocationNotifier } from '../consent/index.ts';
+import { participantStatusChannel } from '../directory/index.ts';
 import type { TokenRevocation } from '../openbanking/index.ts';
+import { readParticipantStatusChange, type ParticipantStatusChange } from '../shared/participant-status.ts';
 import type { Store } from '../store/index.ts';
 
 /** NOTIFY channel of access tokens revoked before their expiry, as JSON `TokenRevocation`. */
 export const TOKENS_REVOKED_CHANNEL = 'auth_tokens_revoked';
 
 /**
- * One place where revocations fan out: of a consent (its intent id), and of access tokens (one token by
- * RFC 7009, or every token of a client whose registration was deleted). `publish…` runs this instance's
+ * One place where revocations fan out: of a consent (its intent id), of access tokens (one token by
+ * RFC 7009, or every token of a client whose registration was deleted or whose participant was suspended),
+ * and of participant status changes at the sandbox directory. `publish…` runs this instance's
  * handlers before it returns (so the answer to whoever revoked already holds everywhere here), then
  * NOTIFYs every other instance through PostgreSQL, whose handlers run when the notification arrives.
  * Handlers are idempotent: an instance also hears its own notification.
@@ -17,6 +20,8 @@ export interface Revocations {
   subscribe(handler: (intentId: string) => void | Promise<void>): void;
   publishTokens(revocation: TokenRevocation): Promise<void>;
   subscribeTokens(handler: (revocation: TokenRevocation) => void | Promise<void>): void;
+  publishParticipantStatus(change: ParticipantStatusChange): Promise<void>;
+  subscribeParticipantStatus(handler: (change: ParticipantStatusChange) => void | Promise<void>): void;
 }
 
 export async function createRevocations(
@@ -25,11 +30,19 @@ export async function createRevocations(
 ): Promise<Revocations> {
   const consents = await fanOut<string>(store, CONSENT_REVOKED_CHANNEL, (intentId) => intentId, onError);
   const tokens = await fanOut<TokenRevocation>(store, TOKENS_REVOKED_CHANNEL, readTokenRevocation, onError);
+  const statuses = await fanOut<ParticipantStatusChange>(
+    store,
+    participantStatusChannel,
+    readParticipantStatusChange,
+    onError,
+  );
   return {
     publish: async (intentId) => consents.publish(intentId, intentId),
     subscribe: consents.subscribe,
     publishTokens: async (revocation) => tokens.publish(revocation, JSON.stringify(revocation)),
     subscribeTokens: tokens.subscribe,
+    publishParticipantStatus: async (change) => statuses.publish(change, JSON.stringify(change)),
+    subscribeParticipantStatus: statuses.subscribe,
   };
 }
 

@@ -71,7 +71,19 @@ describe('API guard', async () => {
     },
     { clock, ttlMs: 60_000, maxEntries: 1000 },
   );
-  const dependencies: GuardDependencies = { tokens: caches.tokens, intents: caches.intents, clock };
+  /** Clients whose participant the directory has suspended. */
+  const suspended = new Set<string>();
+  const dependencies: GuardDependencies = {
+    tokens: caches.tokens,
+    intents: caches.intents,
+    participants: {
+      checkClient: async (clientId) =>
+        suspended.has(clientId)
+          ? { active: false, detail: `organisation of ${clientId} is Suspended at the directory` }
+          : { active: true },
+    },
+    clock,
+  };
 
   function dataToken(overrides: Partial<AccessTokenView> = {}): AccessTokenView {
     return {
@@ -162,6 +174,26 @@ describe('API guard', async () => {
       authorization: 'Bearer nope',
     });
     assert.equal(unknown.status, 401);
+  });
+
+  it("refuses a suspended participant's client with 403 on data and consent endpoints, and serves it again when reinstated", async () => {
+    suspended.add('client-a');
+    try {
+      const data = await get('/accounts/acc-1/balances', ok);
+      assert.equal(data.status, 403);
+      assert.equal(data.body.Errors?.[0]?.ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
+      assert.match(data.body.Errors?.[0]?.Message ?? '', /Suspended/);
+      tokens.set('cc-suspended', dataToken({ grantType: 'client_credentials', intentId: undefined }));
+      const consent = await app.inject({
+        method: 'POST',
+        url: '/account-access-consents',
+        headers: { ...ok, authorization: 'Bearer cc-suspended' },
+      });
+      assert.equal(consent.statusCode, 403);
+    } finally {
+      suspended.delete('client-a');
+    }
+    assert.equal((await get('/accounts/acc-1/balances', ok)).status, 200);
   });
 
   it('refuses an expired token', async () => {

@@ -171,7 +171,13 @@ export async function createHarness(
   const context: PaymentsContext = {
     db,
     clock,
-    guard: { tokens: caches.tokens, intents: caches.intents, clock },
+    guard: {
+      tokens: caches.tokens,
+      intents: caches.intents,
+      // No directory in this harness: every client stands for an Active participant.
+      participants: { checkClient: async () => ({ active: true }) },
+      clock,
+    },
     signatures: { keys, trustAnchor: TRUST_ANCHOR, clock },
     signer: detachedSigner({
       key: bank.privateKey,

@@ -11,6 +11,7 @@ import { clientRegistered } from './checks/client-registered.ts';
 import { eidasOrganisation } from './checks/eidas-organisation.ts';
 import { rolesOfCertificateAndSsa } from './checks/roles-of-certificate-and-ssa.ts';
 import { grantTypes } from './checks/grant-types.ts';
+import { participantActive } from './checks/participant-active.ts';
 import { providerAccepts } from './checks/provider-accepts.ts';
 import { redirectUris } from './checks/redirect-uris.ts';
 import { requestAddressedToBank } from './checks/request-addressed-to-bank.ts';
@@ -47,7 +48,14 @@ const registrationRequest = (softwareRule: readonly DcrCheck[]): DcrStage[] => [
   { stage: 'request JWT readable', checks: [bodyIsJwt, requestSignedWithPs256] },
   {
     stage: 'software statement',
-    checks: [ssaFromTrustedDirectory, ssaSignature, ssaRecent, ssaNamesSoftware, ...softwareRule],
+    checks: [
+      ssaFromTrustedDirectory,
+      ssaSignature,
+      ssaRecent,
+      ssaNamesSoftware,
+      participantActive,
+      ...softwareRule,
+    ],
   },
   {
     stage: 'transport certificate',

@@ -3,6 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { ParticipantCertificateInfo, RevocationChecker, x509 } from '../../pki/index.ts';
 import type { CertificateVerdict, ClientCertificate } from '../../shared/client-certificate.ts';
 import type { Clock } from '../../shared/clock.ts';
+import type { ParticipantStatusCheck } from '../../shared/participant-status.ts';
 import type { ObRole } from '../../shared/psd2-roles.ts';
 import type { AuthorizationServer } from '../provider.ts';
 import type { Claims } from './claims.ts';
@@ -41,6 +42,11 @@ export interface RegistrationOptions {
   clockToleranceSeconds?: number;
   /** Told when a registration was deleted with its tokens, so that caches of them drop them everywhere. */
   onDeleted?: (clientId: string) => Promise<void>;
+  /**
+   * The status of participants at the directory: a Suspended or Revoked organisation or software statement
+   * does not register. Absent: the bank knows of no directory to ask (see `participantStatusUrl`).
+   */
+  participantStatus?: ParticipantStatusCheck;
 }
 
 export type DcrOperation = 'POST' | 'GET' | 'PUT' | 'DELETE';

@@ -6,6 +6,7 @@ export type {
   GuardDependencies,
   GuardState,
   IntentSource,
+  ParticipantSource,
   TokenRevocation,
   TokenSource,
 } from './types.ts';

@@ -5,6 +5,7 @@ import { certificateBinding } from './checks/certificate-binding.ts';
 import { bearerToken } from './checks/bearer-token.ts';
 import { accountInConsent, consentAuthorised, consentPermits } from './checks/consent.ts';
 import { fapiHeaders } from './checks/fapi-headers.ts';
+import { participantActive } from './checks/participant-active.ts';
 import { role } from './checks/role.ts';
 import { scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
@@ -27,7 +28,7 @@ const apiOfResource: Readonly<Record<ResourceScope, ApiFamily>> = {
 
 /**
  * The checks every protected endpoint runs, in this order (DESIGN.md, "Use"): who is on the line, which
- * token, what kind of token, bound to this line, a TPP authorised for this API (PSD2 role), for this API, resting on a live consent that covers
+ * token, held by a participant the directory lets act, what kind of token, bound to this line, a TPP authorised for this API (PSD2 role), for this API, resting on a live consent that covers
  * what is asked.
  */
 export const guardProfiles = {
@@ -35,6 +36,7 @@ export const guardProfiles = {
   consentEndpoint: (resource: ResourceScope): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('client_credentials'),
     certificateBinding,
     role(apiOfResource[resource]),
@@ -45,6 +47,7 @@ export const guardProfiles = {
   accountData: (anyOfPermissions: readonly string[]): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
     role('ais'),
@@ -58,6 +61,7 @@ export const guardProfiles = {
   authorisedConsent: (resource: ResourceScope, kinds: readonly IntentKind[]): Check[] => [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
     role(apiOfResource[resource]),

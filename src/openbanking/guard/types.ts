@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Intent } from '../../consent/index.ts';
 import type { ClientCertificate } from '../../shared/client-certificate.ts';
 import type { Clock } from '../../shared/clock.ts';
+import type { ParticipantVerdict } from '../../shared/participant-status.ts';
 import type { ObRole } from '../../shared/psd2-roles.ts';
 
 /** What the guard needs to know of an access token; the authorization server supplies it. */
@@ -46,9 +47,15 @@ export interface GuardState {
   intent?: Intent;
 }
 
+/** Whether the participant (organisation, software statement) behind a client is Active at its directory. */
+export interface ParticipantSource {
+  checkClient(clientId: string): Promise<ParticipantVerdict>;
+}
+
 export interface GuardDependencies {
   tokens: TokenSource;
   intents: IntentSource;
+  participants: ParticipantSource;
   clock: Clock;
 }
 

@@ -22,6 +22,7 @@ import { obDateTime } from '../http/wire.ts';
 import { bearerToken } from '../guard/checks/bearer-token.ts';
 import { certificateBinding } from '../guard/checks/certificate-binding.ts';
 import { fapiHeaders } from '../guard/checks/fapi-headers.ts';
+import { participantActive } from '../guard/checks/participant-active.ts';
 import { scope } from '../guard/checks/scope.ts';
 import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
 import { transportCertificate } from '../guard/checks/transport-certificate.ts';
@@ -96,6 +97,7 @@ export function submissionChecks(
   return [
     transportCertificate,
     bearerToken,
+    participantActive,
     tokenGrantType('authorization_code'),
     certificateBinding,
     role(api),

@@ -25,8 +25,13 @@ export const directoryOrganisations = pgTable('directory_organisations', {
   ncaId: text('nca_id').notNull(),
   /** ETSI EN 319 412-1 organisationIdentifier, e.g. `PSDGB-FCA-123456`. */
   organizationIdentifier: text('organization_identifier').notNull(),
-  /** `Active` or `Revoked` (the SSA's `org_status`). */
+  /**
+   * `Active`, `Suspended` or `Revoked` (the SSA's `org_status`, the MLA status API's `MLAStatus`); only the
+   * operator changes it.
+   */
   status: text('status').notNull().default('Active'),
+  /** When `status` last changed (the MLA status API's `MLAStatusUpdated`); null: never, since creation. */
+  statusUpdatedAt: ts('status_updated_at'),
   contacts: jsonb('contacts').$type<DirectoryContact[]>().notNull().default([]),
   /** SHA-256 (hex) of the secret that lets a browser manage this organisation on the web pages. */
   managementSecretHash: text('management_secret_hash'),
@@ -55,7 +60,10 @@ export const directorySoftware = pgTable(
     mode: text('mode').notNull(),
     /** `obie` (OBWAC/OBSEAL) or `eidas` (QWAC/QSealC). */
     certificateProfile: text('certificate_profile').notNull(),
+    /** `Active`, `Suspended` or `Revoked`; only the operator changes it. */
     status: text('status').notNull().default('Active'),
+    /** When `status` last changed; null: never, since creation. */
+    statusUpdatedAt: ts('status_updated_at'),
     createdAt: ts('created_at').notNull(),
   },
   (table) => [index('directory_software_org_idx').on(table.orgId)],

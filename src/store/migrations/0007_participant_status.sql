@@ -1,0 +1,2 @@
+ALTER TABLE "directory_organisations" ADD COLUMN "status_updated_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "directory_software" ADD COLUMN "status_updated_at" timestamp with time zone;
