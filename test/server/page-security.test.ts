@@ -107,10 +107,21 @@ describe('page security on every HTML surface', { timeout: 240_000 }, async () =
     path: string;
     status: number;
     form?: object;
+    /** The page whose form posts to `path`, when not found from `path` itself. */
+    formPage?: string;
   }[] = [
     { surface: 'portal', what: 'home', path: '/', status: 200 },
     { surface: 'directory', what: 'home', path: '/directory/', status: 200 },
     { surface: 'directory', what: 'terms', path: '/directory/tos', status: 200 },
+    { surface: 'directory', what: 'operator sign-in', path: '/directory/operator', status: 200 },
+    {
+      surface: 'directory',
+      what: 'operator status change without token',
+      path: '/directory/operator/organisations/AAAAAAAAAAAAAAAAAA/status',
+      status: 403,
+      form: NO_TOKEN,
+      formPage: '/directory/operator',
+    },
     {
       surface: 'directory',
       what: 'an organisation not managed here (error)',
@@ -170,7 +181,8 @@ describe('page security on every HTML surface', { timeout: 240_000 }, async () =
       if (page.form && page.surface !== 'consent') {
         await send(
           jar,
-          page.path.replace(/\/(login|organisations)$/, page.surface === 'directory' ? '/' : ''),
+          page.formPage ??
+            page.path.replace(/\/(login|organisations)$/, page.surface === 'directory' ? '/' : ''),
         );
         assert.ok(jar.cookies.has(CSRF_COOKIE), 'the form page set the CSRF cookie');
       }

@@ -7,7 +7,6 @@ import { participantStatusChannel } from '../../src/directory/index.ts';
 import { ConfigError, loadConfig } from '../../src/server/config.ts';
 import { createParticipantStatusGate, mlaStatusSource } from '../../src/server/participant-status.ts';
 import { systemClock } from '../../src/shared/clock.ts';
-import { openStore } from '../../src/store/index.ts';
 import { fetch as undiciFetch } from 'undici';
 import { clientCredentialsToken, startAuthorization } from '../../src/tpp/authorization.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
@@ -15,10 +14,9 @@ import { readBundle, type Role } from '../../src/tpp/bundle.ts';
 import { onboard } from '../../src/tpp/onboard.ts';
 import { registerAtBank } from '../../src/tpp/register.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
-import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { startSandbox, type Sandbox, type Tpp, startTwoInstances } from '../support/journey.ts';
 import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
-import { createTestDatabase } from '../support/store.ts';
 
 /**
  * A participant the directory operator suspends or revokes — its organisation, or one software statement —
@@ -290,19 +288,7 @@ describe(
   'a suspension made through one instance, on PostgreSQL',
   { skip: !process.env.DATABASE_URL },
   async () => {
-    const url = await createTestDatabase(process.env.DATABASE_URL ?? '');
-    const openInstanceStore = async () => {
-      const store = await openStore({ backend: 'postgres', url, poolSize: 5 });
-      after(() => store.close());
-      return store;
-    };
-    const storeA = await openInstanceStore();
-    await storeA.migrate();
-    const dataDir = mkdtempSync(join(tmpdir(), 'obkit-two-instances-'));
-    after(() => rmSync(dataDir, { recursive: true, force: true }));
-    const instanceA = await startSandbox({ instanceOf: { dataDir, store: storeA } });
-    const storeB = await openInstanceStore();
-    const instanceB = await startSandbox({ instanceOf: { dataDir, store: storeB } });
+    const { storeB, instanceA, instanceB } = await startTwoInstances(process.env.DATABASE_URL ?? '');
 
     it('is refused by the other instance as soon as the NOTIFY reaches it, and served again when reinstated', async () => {
       const tpp = await instanceA.tpp('suspended-elsewhere', ['AISP']);

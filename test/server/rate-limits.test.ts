@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sandboxCredentialsFor } from '../../src/consent/credentials.ts';
 import { loadConfig, type ConfigError } from '../../src/server/config.ts';
@@ -10,12 +7,11 @@ import { createLogger } from '../../src/server/logger.ts';
 import { rateLimitCounters, rateLimitPolicies } from '../../src/server/rate-limits.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { pageSecurityHeaders } from '../../src/shared/page-security/index.ts';
-import { openStore, schema, type Store } from '../../src/store/index.ts';
-import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { schema, type Store } from '../../src/store/index.ts';
+import { startSandbox, type Sandbox, type Tpp, startDeployment } from '../support/journey.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { AIS_V3_1_11, AIS_V4_0, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient, startTestPlatform, type JsonResponse } from '../support/platform.ts';
-import { createTestDatabase } from '../support/store.ts';
 
 /**
  * Rate limits (issue 12, item 5): per client on the mutual-TLS listener, per IP on the browser listener, the
@@ -279,17 +275,11 @@ describe(
   'rate limits shared by two instances on PostgreSQL',
   { skip: !process.env.DATABASE_URL },
   async () => {
-    const url = await createTestDatabase(process.env.DATABASE_URL ?? '');
-    const openInstanceStore = async () => {
-      const store = await openStore({ backend: 'postgres', url, poolSize: 5 });
-      after(() => store.close());
-      return store;
-    };
-    const storeA = await openInstanceStore();
-    await storeA.migrate();
-    const dataDir = mkdtempSync(join(tmpdir(), 'obkit-rate-limits-'));
-    after(() => rmSync(dataDir, { recursive: true, force: true }));
-    const sandbox = await startSandbox({ instanceOf: { dataDir, store: storeA } });
+    const {
+      storeA,
+      instanceA: sandbox,
+      openInstanceStore,
+    } = await startDeployment(process.env.DATABASE_URL ?? '');
     const aisp = await sandbox.tpp('shared-quota', ['AISP']);
     const instanceA = await limitedInstance(sandbox, await openInstanceStore());
     const instanceB = await limitedInstance(sandbox, await openInstanceStore());

@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CONSENT_REVOKED_CHANNEL } from '../../src/consent/index.ts';
 import { revocationChannel } from '../../src/directory/index.ts';
 import { connectToBank } from '../../src/tpp/bank.ts';
-import { openStore } from '../../src/store/index.ts';
 import { clientCredentialsToken, startAuthorization } from '../../src/tpp/authorization.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { registerAtBank } from '../../src/tpp/register.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { assertErrorPage } from '../support/error-page.ts';
-import { browserClient, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import {
+  browserClient,
+  startSandbox,
+  type Sandbox,
+  type Tpp,
+  startTwoInstances,
+} from '../support/journey.ts';
 import { AIS_V3_1_11, PIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
-import { createTestDatabase } from '../support/store.ts';
 import { during, send } from '../../src/tpp/http.ts';
 import * as oidc from 'openid-client';
 
@@ -173,19 +174,7 @@ describe(
   'a consent revoked on one instance, on PostgreSQL',
   { skip: !process.env.DATABASE_URL },
   async () => {
-    const url = await createTestDatabase(process.env.DATABASE_URL ?? '');
-    const openInstanceStore = async () => {
-      const store = await openStore({ backend: 'postgres', url, poolSize: 5 });
-      after(() => store.close());
-      return store;
-    };
-    const storeA = await openInstanceStore();
-    await storeA.migrate();
-    const dataDir = mkdtempSync(join(tmpdir(), 'obkit-keys-two-instances-'));
-    after(() => rmSync(dataDir, { recursive: true, force: true }));
-    const instanceA = await startSandbox({ instanceOf: { dataDir, store: storeA } });
-    const storeB = await openInstanceStore();
-    const instanceB = await startSandbox({ instanceOf: { dataDir, store: storeB } });
+    const { storeB, instanceA, instanceB } = await startTwoInstances(process.env.DATABASE_URL ?? '');
 
     it('is refused by the next API call on the other instance as soon as the NOTIFY reaches it', async () => {
       const tpp = await instanceA.tpp('consent-revoked-elsewhere', ['AISP']);

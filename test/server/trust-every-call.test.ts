@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { revocationChannel } from '../../src/directory/index.ts';
-import { openStore } from '../../src/store/index.ts';
 import * as oidc from 'openid-client';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
-import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { startSandbox, type Sandbox, type Tpp, startTwoInstances } from '../support/journey.ts';
 import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
-import { createTestDatabase } from '../support/store.ts';
 
 /**
  * A transport certificate revoked at the directory stops working on the very next request — at the token
@@ -129,19 +124,7 @@ describe('trust on every call: certificates and tokens revoked after they were a
 describe('a revocation on one instance, on PostgreSQL', { skip: !process.env.DATABASE_URL }, async () => {
   // Two instances as a load balancer runs them: one database, one data directory (PKI, keys), two processes'
   // worth of state (stores, caches, listeners).
-  const url = await createTestDatabase(process.env.DATABASE_URL ?? '');
-  const openInstanceStore = async () => {
-    const store = await openStore({ backend: 'postgres', url, poolSize: 5 });
-    after(() => store.close());
-    return store;
-  };
-  const storeA = await openInstanceStore();
-  await storeA.migrate();
-  const dataDir = mkdtempSync(join(tmpdir(), 'obkit-two-instances-'));
-  after(() => rmSync(dataDir, { recursive: true, force: true }));
-  const instanceA = await startSandbox({ instanceOf: { dataDir, store: storeA } });
-  const storeB = await openInstanceStore();
-  const instanceB = await startSandbox({ instanceOf: { dataDir, store: storeB } });
+  const { storeB, instanceA, instanceB } = await startTwoInstances(process.env.DATABASE_URL ?? '');
 
   it('is refused by the other instance as soon as the NOTIFY reaches it', async () => {
     const tpp = await instanceA.tpp('revoked-elsewhere', ['AISP']);

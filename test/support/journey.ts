@@ -1,17 +1,18 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { DestinationStream } from 'pino';
 import { selectParts } from '../../src/server/parts.ts';
 import type { Clock } from '../../src/shared/clock.ts';
-import type { Store } from '../../src/store/index.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
 import { connectToBank, type BankConnection } from '../../src/tpp/bank.ts';
 import { readBundle, type Bundle, type Role } from '../../src/tpp/bundle.ts';
 import { createHttpClient } from '../../src/tpp/http.ts';
 import { onboard } from '../../src/tpp/onboard.ts';
 import { registerAtBank, type RegisterOptions } from '../../src/tpp/register.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
+import { createTestDatabase } from './store.ts';
 
 /**
  * The whole sandbox on loopback (directory, authorization server, consent app, model bank seeded, APIs),
@@ -42,6 +43,35 @@ export interface Tpp {
   redirectUri: string;
   /** The client the bank registered. */
   clientId: string;
+}
+
+/**
+ * A deployment as a load balancer runs it, on PostgreSQL (`databaseUrl` names the server): one new database,
+ * one data directory (PKI, keys), and instance A started on it; `openInstanceStore` gives each further
+ * instance a store of its own (its own connections, so its own LISTEN). Call inside a `describe`: the stores
+ * and the data directory are closed and removed after it.
+ */
+export async function startDeployment(databaseUrl: string, options: { env?: Record<string, string> } = {}) {
+  const url = await createTestDatabase(databaseUrl);
+  const openInstanceStore = async (): Promise<Store> => {
+    const store = await openStore({ backend: 'postgres', url, poolSize: 5 });
+    after(() => store.close());
+    return store;
+  };
+  const storeA = await openInstanceStore();
+  await storeA.migrate();
+  const dataDir = mkdtempSync(join(tmpdir(), 'obkit-deployment-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const instanceA = await startSandbox({ instanceOf: { dataDir, store: storeA }, ...options });
+  return { dataDir, storeA, instanceA, openInstanceStore };
+}
+
+/** Two instances of one deployment (see `startDeployment`): what one instance does, the other must honour. */
+export async function startTwoInstances(databaseUrl: string) {
+  const deployment = await startDeployment(databaseUrl);
+  const storeB = await deployment.openInstanceStore();
+  const instanceB = await startSandbox({ instanceOf: { dataDir: deployment.dataDir, store: storeB } });
+  return { ...deployment, storeB, instanceB };
 }
 
 export async function startSandbox(
