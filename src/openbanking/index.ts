@@ -6,6 +6,14 @@ export {
   type OpenBankingMountContext,
 } from './part.ts';
 export { ObError, obErrorBody, obErrorBodyFor, type ObErrorCode, type ObErrorResponse } from './errors.ts';
-export { API_VERSIONS, VERSION_BASES, VERSION_SPECS, consentUsableOn, type ApiVersion } from './versions.ts';
+export {
+  API_VERSIONS,
+  VERSION_BASES,
+  VERSION_SPECS,
+  consentUsableOn,
+  type ApiVersion,
+  type VersionBases,
+} from './versions.ts';
+export { DISCOVERY_PATH as READ_WRITE_DISCOVERY_PATH } from './discovery.ts';
 export { API_BASES, readWriteUrl } from './http/wire.ts';
 export type { AccessTokenView, TokenRevocation, TokenSource } from './guard/index.ts';

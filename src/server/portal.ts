@@ -4,7 +4,13 @@ import { listCustomers } from '../bank/index.ts';
 import { html, SafeHtml } from '../consent/app/html.ts';
 import { STYLESHEET } from '../consent/app/pages.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
-import { API_BASES } from '../openbanking/index.ts';
+import {
+  API_VERSIONS,
+  READ_WRITE_DISCOVERY_PATH,
+  VERSION_BASES,
+  type ApiVersion,
+  type VersionBases,
+} from '../openbanking/index.ts';
 import { installPageSecurity, PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
 import { loadOrCreateSecret } from '../store/index.ts';
 import type { PartContext, PlatformUrls } from './platform.ts';
@@ -27,6 +33,27 @@ export interface Link {
 export interface PlatformLinks {
   browser: Link[];
   mtls: Link[];
+}
+
+/** What each Read/Write API family is called on the portal and in the banner, and who calls it. */
+const API_FAMILIES: Record<keyof VersionBases, { label: string; audience: string }> = {
+  aisp: { label: 'account information', audience: 'AISPs' },
+  pisp: { label: 'payments and VRP', audience: 'PISPs' },
+  cbpii: { label: 'confirmation of funds', audience: 'CBPIIs' },
+};
+
+/** The base URL of every API family `version` serves (versions.ts says which), labelled with the version. */
+function readWriteLinks(mtlsOrigin: string, version: ApiVersion, sandbox: boolean): Link[] {
+  return (Object.entries(VERSION_BASES[version]) as [keyof VersionBases, string][]).map(([api, base]) => {
+    const family = API_FAMILIES[api];
+    // Outside the sandbox the payment APIs run only with the bank's signing identity configured.
+    const condition = api === 'pisp' && !sandbox ? ' (with a signing identity)' : '';
+    return {
+      label: `${family.label} ${version}${condition}`,
+      url: `${mtlsOrigin}${base}`,
+      audience: family.audience,
+    };
+  });
 }
 
 /** The links of the parts that run, on each listener: one list for the banner and the portal. */
@@ -55,14 +82,12 @@ export function platformLinks(urls: PlatformUrls, parts: readonly string[], sand
   const mtls: Link[] = [
     ...(has('openbanking')
       ? [
-          { label: 'account information', url: `${urls.mtls}${API_BASES.aisp}`, audience: 'AISPs' },
           {
-            // Outside the sandbox the payment APIs run only with the bank's signing identity configured.
-            label: sandbox ? 'payments and VRP' : 'payments and VRP (with a signing identity)',
-            url: `${urls.mtls}${API_BASES.pisp}`,
-            audience: 'PISPs',
+            label: 'Read/Write API discovery',
+            url: `${urls.mtls}${READ_WRITE_DISCOVERY_PATH}`,
+            audience: 'TPPs: versions and base URLs',
           },
-          { label: 'confirmation of funds', url: `${urls.mtls}${API_BASES.cbpii}`, audience: 'CBPIIs' },
+          ...API_VERSIONS.flatMap((version) => readWriteLinks(urls.mtls, version, sandbox)),
         ]
       : []),
     ...(has('jwkms') ? [{ label: 'JWKms', url: `${urls.mtls}/jwkms/v1`, audience: 'TPPs' }] : []),

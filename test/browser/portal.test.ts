@@ -36,9 +36,13 @@ describe(
         `${urls.browser}/dashboard`,
         `${urls.browser}/bank-app`,
         sandbox.discoveryUrl,
+        // The Read/Write discovery document and every version's bases (v3.1.11 and v4.0).
+        `${urls.mtls}/open-banking/discovery`,
         `${urls.mtls}/open-banking/v3.1/aisp`,
         `${urls.mtls}/open-banking/v3.1/pisp`,
         `${urls.mtls}/open-banking/v3.1/cbpii`,
+        `${urls.mtls}/open-banking/v4.0/aisp`,
+        `${urls.mtls}/open-banking/v4.0/cbpii`,
       ]) {
         assert.equal((await page.locator(`a[href="${href}"]`).count()) > 0, true, `a link to ${href}`);
       }
@@ -57,6 +61,14 @@ describe(
       }
       const aliases = discovery['mtls_endpoint_aliases'] as Record<string, string>;
       assert.ok(text.includes(aliases['token_endpoint']!), 'the mTLS token endpoint');
+      for (const version of ['v3.1.11', 'v4.0']) {
+        assert.ok(text.includes(`account information ${version}`), `${version} is named on the page`);
+      }
+      assert.equal(
+        await page.locator('a[href$="/open-banking/v4.0/pisp"]').count(),
+        0,
+        'v4.0 serves no payment initiation, so none is listed',
+      );
       assert.match(text, /npx obkit tpp onboard/);
       assert.match(text, /npx obkit tpp register --bundle/);
       assert.match(text, /npx obkit sandbox totp <username>/);

@@ -343,6 +343,7 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
       const read = await call(version, 'cbpii', clientToken, `/funds-confirmation-consents/${consentId}`);
       valid(version, 'cof', '/funds-confirmation-consents/{ConsentId}', 'get', read, 200);
       assert.equal(data(read).Status, version === 'v4.0' ? 'AUTH' : 'Authorised');
+      assert.equal(data(read).StatusReason, undefined, 'an authorised consent has no status reason');
       consents[version] = { consentId, token };
     }
     const ask = (version: Version, consent: { consentId: string; token: string }, amount: string) =>
@@ -375,6 +376,45 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
     assertValidResponse(COF_V4_0, '/funds-confirmations', 'post', 400, malformed.json);
     const missing = await call('v4.0', 'cbpii', clientToken, '/funds-confirmation-consents/fcc-nope');
     v4Error(missing, 400, 'U011', COF_V4_0);
+    // Deleted by the CBPII: CANC, and the reason says who withdrew it; v3.1.11 has no StatusReason.
+    for (const version of ['v4.0', 'v3.1.11'] as const) {
+      const path = `/funds-confirmation-consents/${consents[version].consentId}`;
+      const deleted = await call(version, 'cbpii', clientToken, path, { method: 'DELETE' });
+      assert.equal(deleted.status, 204, deleted.text);
+      const read = await call(version, 'cbpii', clientToken, path);
+      valid(version, 'cof', '/funds-confirmation-consents/{ConsentId}', 'get', read, 200);
+      assert.equal(data(read).Status, version === 'v4.0' ? 'CANC' : 'Revoked');
+      assert.deepEqual(
+        data(read).StatusReason,
+        version === 'v4.0' ? [{ StatusReasonDescription: 'The TPP deleted the consent.' }] : undefined,
+      );
+    }
+  });
+
+  it('a consent the PSU rejects reads RJCT on v4.0 with the reason, valid against the v4.0 file', async () => {
+    const clientToken = (await clientCredentialsToken(tpp.bank, 'accounts')).access_token;
+    const staged = await call('v4.0', 'aisp', clientToken, '/account-access-consents', {
+      method: 'POST',
+      body: { Data: { Permissions: ['ReadAccountsBasic'] }, Risk: {} },
+    });
+    valid('v4.0', 'ais', '/account-access-consents', 'post', staged, 201);
+    assert.equal(data(staged).StatusReason, undefined, 'an awaiting consent has no status reason');
+    const consentId = data(staged).ConsentId as string;
+    const pending = await startAuthorization(tpp.bank, {
+      intentId: consentId,
+      scope: 'accounts',
+      redirectUri: tpp.redirectUri,
+    });
+    await approveInSandbox(browserClient(sandbox), pending.url, tpp.redirectUri, {
+      username: 'alice',
+      decision: 'reject',
+    });
+    const read = await call('v4.0', 'aisp', clientToken, `/account-access-consents/${consentId}`);
+    valid('v4.0', 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
+    assert.equal(data(read).Status, 'RJCT');
+    assert.deepEqual(data(read).StatusReason, [
+      { StatusReasonDescription: 'The PSU declined to authorise the consent at the ASPSP.' },
+    ]);
   });
 
   it('a consent withdrawn on v4.0 reads CANC there, and its tokens are revoked with it', async () => {
@@ -397,6 +437,7 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
     );
     valid('v4.0', 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
     assert.equal(data(read).Status, 'CANC');
+    assert.deepEqual(data(read).StatusReason, [{ StatusReasonDescription: 'The TPP deleted the consent.' }]);
     const refused = await call('v4.0', 'aisp', consent.accessToken, '/accounts');
     v4Error(refused, 401, 'U006');
   });

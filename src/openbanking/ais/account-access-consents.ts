@@ -14,6 +14,7 @@ import { obDateTime, selfUrl } from '../http/wire.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
 import { consentStatusOn, type ApiVersion } from '../versions.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
+import { consentStatusReason, type ObStatusReason } from '../http/consent-status-reason.ts';
 
 export interface AccountAccessConsentsContext {
   db: ConsentContext['db'];
@@ -25,11 +26,12 @@ export interface AccountAccessConsentsContext {
   version?: ApiVersion;
 }
 
-/** OBReadConsentResponse1 from an intent, as `version` writes it (v3.1.11 unless said). */
+/** OBReadConsentResponse1 from an intent, as `version` writes it (v3.1.11 unless said); `statusReason` on v4.0. */
 export function accountAccessConsentBody(
   intent: Intent,
   self: string,
   on: { version: ApiVersion; now: Date } = { version: 'v3.1.11', now: new Date() },
+  statusReason?: ObStatusReason[],
 ) {
   const data = intent.data as { TransactionFromDateTime?: string; TransactionToDateTime?: string };
   return {
@@ -37,6 +39,7 @@ export function accountAccessConsentBody(
       ConsentId: intent.id,
       CreationDateTime: obDateTime(intent.createdAt),
       Status: consentStatusOn(on.version, intent, on.now),
+      ...(statusReason ? { StatusReason: statusReason } : {}),
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       Permissions: intent.permissions,
       ...(intent.expiresAt ? { ExpirationDateTime: obDateTime(intent.expiresAt) } : {}),
@@ -90,7 +93,12 @@ export async function accountAccessConsents(
     { preHandler },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      return accountAccessConsentBody(intent, selfUrl(request, context.publicBaseUrl), on());
+      return accountAccessConsentBody(
+        intent,
+        selfUrl(request, context.publicBaseUrl),
+        on(),
+        await consentStatusReason(context.db, intent, version),
+      );
     },
   );
 

@@ -25,6 +25,7 @@ import {
 } from '../pis/validation.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
+import { consentStatusReason, type ObStatusReason } from '../http/consent-status-reason.ts';
 import { consentStatusOn, type ApiVersion } from '../versions.ts';
 
 export interface FundsConfirmationContext {
@@ -54,12 +55,19 @@ const confirmationRequest = z.strictObject({
 });
 
 /** OBFundsConfirmationConsentResponse1 of an intent, as `version` writes it. */
-function consentBody(intent: Intent, self: string, version: ApiVersion, now: Date) {
+function consentBody(
+  intent: Intent,
+  self: string,
+  version: ApiVersion,
+  now: Date,
+  statusReason?: ObStatusReason[],
+) {
   return {
     Data: {
       ConsentId: intent.id,
       CreationDateTime: obDateTime(intent.createdAt),
       Status: consentStatusOn(version, intent, now),
+      ...(statusReason ? { StatusReason: statusReason } : {}),
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       ...(intent.expiresAt ? { ExpirationDateTime: obDateTime(intent.expiresAt) } : {}),
       DebtorAccount: intent.data.DebtorAccount,
@@ -116,7 +124,13 @@ export async function fundsConfirmation(
     { preHandler: consentGuard },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      return consentBody(intent, `${base}/funds-confirmation-consents/${intent.id}`, version, clock.now());
+      return consentBody(
+        intent,
+        `${base}/funds-confirmation-consents/${intent.id}`,
+        version,
+        clock.now(),
+        await consentStatusReason(db, intent, version),
+      );
     },
   );
 
