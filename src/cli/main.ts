@@ -72,12 +72,13 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
         parts.map((part) => part.name),
         config.sandbox,
       );
+      const labelWidth = Math.max(...[...links.browser, ...links.mtls].map((link) => link.label.length));
       const lines = [
         `${title} ready in ${seconds}s (${platform.store.backend === 'pglite' ? `embedded database in ${config.dataDir}` : 'PostgreSQL'})`,
         `  browser (no client certificate): ${platform.urls.browser}`,
-        ...links.browser.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
+        ...links.browser.map((link) => `    ${link.label.padEnd(labelWidth)} ${link.url}`),
         `  TPP endpoints (mutual TLS):      ${platform.urls.mtls}`,
-        ...links.mtls.map((link) => `    ${link.label.padEnd(23)} ${link.url}`),
+        ...links.mtls.map((link) => `    ${link.label.padEnd(labelWidth)} ${link.url}`),
         ...(platform.tls.sandboxPkiDir
           ? [`  sandbox CA certificates:        ${platform.tls.sandboxPkiDir}`]
           : []),
