@@ -23,6 +23,26 @@ function apiVersionOption(): Option {
     .default('4.0');
 }
 
+/** Repeatable options collect into a list. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--api-version` of an API the bank serves at v3.1.11 only (so far). */
+function v3OnlyApiVersionOption(api: string): Option {
+  return new Option(
+    '--api-version <version>',
+    `the Read/Write API version to call (${api}: 3.1.11 only)`,
+  ).default('3.1.11');
+}
+
+function requireV3(version: string, api: string): void {
+  if (version === '4.0')
+    throw new TppUsageError(`--api-version 4.0: the bank does not serve ${api} at v4.0 yet; use 3.1.11`);
+  if (version !== '3.1.11')
+    throw new TppUsageError(`--api-version must be 3.1.11 for ${api}; got ${JSON.stringify(version)}`);
+}
+
 /** `obkit tpp …`: the TPP's side, built on the SDK; it talks to the bank and the directory over HTTP only. */
 export function tppCommand(defaults: TppDefaults): Command {
   const tpp = new Command('tpp').description(
@@ -376,6 +396,87 @@ export function tppCommand(defaults: TppDefaults): Command {
           );
           process.exitCode = 1;
         }
+      },
+    );
+
+  tpp
+    .command('vrp')
+    .description(
+      'the VRP journey: a sweeping domestic VRP consent with control parameters, PSU authorisation once, ' +
+        'then one signed payment per --pay, and the limits left',
+    )
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .requiredOption('--max-individual <amount>', 'MaximumIndividualAmount in GBP, e.g. 50')
+    .requiredOption(
+      '--period <type:amount>',
+      'a periodic limit, TYPE:AMOUNT[:Calendar|Consent], e.g. Month:500 (repeat for more)',
+      collect,
+      [],
+    )
+    .option('--type <type>', 'the VRP type (only sweeping is served)', 'sweeping')
+    .requiredOption('--pay <amount>', 'a payment under the consent, in GBP (repeat for more)', collect, [])
+    .option('--to <sortcode/account>', 'the payee, e.g. 040004/12345678 (default: an external sandbox payee)')
+    .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit sweep')
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    )
+    .addOption(v3OnlyApiVersionOption('VRP'))
+    .option('--json', 'print the consent, each payment and the limits left as JSON')
+    .action(
+      async (options: {
+        bundle: string;
+        maxIndividual: string;
+        period: string[];
+        type: string;
+        pay: string[];
+        to?: string;
+        reference: string;
+        bank?: string;
+        ca?: string;
+        config?: string;
+        psu: string;
+        manual?: boolean;
+        apiVersion: string;
+        json?: boolean;
+      }) => {
+        requireV3(options.apiVersion, 'VRP');
+        const json = Boolean(options.json);
+        const { planVrp, formatVrp, runVrpJourney } = await import('./vrp.ts');
+        const request = {
+          maxIndividual: options.maxIndividual,
+          periods: options.period,
+          type: options.type,
+          pays: options.pay,
+          to: options.to,
+          reference: options.reference,
+        };
+        planVrp(request); // every value checked before the bundle is read or the bank contacted
+        const bundle = readBundle(resolve(options.bundle));
+        const result = await runVrpJourney({
+          bundle,
+          ...request,
+          ...(options.bank ? { bank: options.bank } : {}),
+          trust: await trustFor(options, defaults, bundle),
+          psu: options.psu,
+          manual: Boolean(options.manual),
+          askForRedirect: (url) => askForRedirect(url, json),
+          progress: progressPrinter(json),
+        });
+        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatVrp(result));
+        // A script must be able to tell a payment the bank refused from one it made.
+        const refused = result.payments.filter(
+          (outcome) => !outcome.payment || outcome.payment.Status === 'Rejected',
+        );
+        for (const outcome of refused)
+          process.stderr.write(
+            `the bank refused the VRP of ${outcome.amount} GBP: ${outcome.refusal ?? 'it gave no reason'}\n`,
+          );
+        if (refused.length > 0) process.exitCode = 1;
       },
     );
 

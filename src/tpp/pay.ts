@@ -55,7 +55,8 @@ export interface PayResult {
 const FINAL = new Set(['AcceptedSettlementCompleted', 'AcceptedCreditSettlementCompleted', 'Rejected']);
 const FINAL_FUTURE_DATED = new Set(['InitiationCompleted', 'InitiationFailed', 'Cancelled', 'Rejected']);
 
-async function signedPost(
+/** A POST with an idempotency key and the TPP's detached JWS over the exact body (every PIS and VRP write). */
+export async function signedPost(
   bank: BankConnection,
   bundle: Bundle,
   token: string,
@@ -74,7 +75,7 @@ async function signedPost(
 }
 
 /** Why the bank rejected a payment, as its payment-details say; undefined when it does not say. */
-async function rejectionReasonOf(
+export async function rejectionReasonOf(
   bank: BankConnection,
   token: string,
   paymentUrl: string,
