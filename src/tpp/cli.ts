@@ -480,6 +480,65 @@ export function tppCommand(defaults: TppDefaults): Command {
       },
     );
 
+  tpp
+    .command('pay-file')
+    .description(
+      'the file-payment journey: a signed file-payment consent bound to the file, upload, PSU authorisation, ' +
+        "signed submission, and the bank's status per transaction",
+    )
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .requiredOption(
+      '--file <file>',
+      'a UK.OBIE.PaymentInitiation.3.1 file: {"Data":{"DomesticPayments":[<domestic Initiation>, …]}}',
+    )
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    )
+    .addOption(v3OnlyApiVersionOption('file payments'))
+    .option('--json', "print the file payment and the bank's payment-details per transaction as JSON")
+    .action(
+      async (options: {
+        bundle: string;
+        file: string;
+        bank?: string;
+        ca?: string;
+        config?: string;
+        psu: string;
+        manual?: boolean;
+        apiVersion: string;
+        json?: boolean;
+      }) => {
+        requireV3(options.apiVersion, 'file payments');
+        const json = Boolean(options.json);
+        const { formatPayFile, planPaymentFile, runPayFileJourney } = await import('./pay-file.ts');
+        planPaymentFile(resolve(options.file)); // the file checked before the bundle is read or the bank contacted
+        const bundle = readBundle(resolve(options.bundle));
+        const result = await runPayFileJourney({
+          bundle,
+          file: resolve(options.file),
+          ...(options.bank ? { bank: options.bank } : {}),
+          trust: await trustFor(options, defaults, bundle),
+          psu: options.psu,
+          manual: Boolean(options.manual),
+          askForRedirect: (url) => askForRedirect(url, json),
+          progress: progressPrinter(json),
+        });
+        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatPayFile(result));
+        const rejected = result.transactions.filter((transaction) => transaction.Status === 'Rejected');
+        if (result.payment.Status === 'InitiationFailed' || rejected.length > 0) {
+          process.stderr.write(
+            `the bank rejected ${rejected.length} of ${result.transactions.length} transactions of file payment ${result.filePaymentId}\n`,
+          );
+          process.exitCode = 1;
+        }
+      },
+    );
+
   tpp.addCommand(authorizeCommand(defaults));
 
   return tpp;

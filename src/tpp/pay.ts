@@ -63,7 +63,8 @@ export async function signedPost(
   url: string,
   body: unknown,
 ): Promise<HttpResponse> {
-  const text = JSON.stringify(body);
+  // A string is sent as it is (a payment file's exact bytes); anything else as its JSON.
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
   return callApi(bank, token, url, {
     method: 'POST',
     body: text,
