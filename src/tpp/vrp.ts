@@ -243,14 +243,15 @@ export async function runVrpJourney(options: VrpOptions): Promise<VrpResult> {
         if (payment.Status !== 'Rejected') paidMinor += toMinor(amount);
         progress(`VRP ${payment.DomesticVRPId} of ${amount} GBP: ${payment.Status}`);
         payments.push({ amount, payment, ...(refusal ? { refusal } : {}) });
-      } else if (submitted.status === 400 || submitted.status === 403) {
-        // The bank refuses a payment beyond the control parameters (UK.OBIE.Rules.FailsControlParameters).
+      } else {
         const failure = describeFailure(`the VRP of ${amount} GBP`, submitted);
-        const codes = failure.errorCodes.length > 0 ? ` [${failure.errorCodes.join(', ')}]` : '';
-        const refusal = `${failure.message.replace(/^.*?failed with HTTP \d+: /, '')}${codes}`;
+        // Only a payment beyond the control parameters is a refusal of that payment; the others go on.
+        // Anything else (a consent no longer authorised, a bad signature) ends the journey.
+        if (!failure.errorCodes.includes('UK.OBIE.Rules.FailsControlParameters')) throw failure;
+        const refusal = `${failure.message.replace(/^.*?failed with HTTP \d+: /, '')} [${failure.errorCodes.join(', ')}]`;
         progress(`VRP of ${amount} GBP refused: ${refusal}`);
         payments.push({ amount, refusal });
-      } else throw describeFailure('submitting the VRP', submitted);
+      }
     }
 
     const read = await callApi(

@@ -115,6 +115,32 @@ describe('obkit tpp vrp', async () => {
     assert.equal((await balanceOf(db, payee.id)).bookedMinor - before, 500n);
   });
 
+  it('refuses a payment beyond a periodic limit with --json: the reason in the output, exit 1', async () => {
+    const result = await vrp([
+      '--max-individual',
+      '50',
+      '--period',
+      'Month:10',
+      '--pay',
+      '6',
+      '--pay',
+      '5',
+      '--json',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const output = JSON.parse(result.stdout) as VrpOutput;
+    assert.equal(output.payments[0]?.payment?.Status !== undefined, true);
+    assert.equal(output.payments[1]?.payment, undefined);
+    assert.match(
+      output.payments[1]?.refusal ?? '',
+      /would exceed the Month limit of 10\.00 GBP \(6\.00 used since /,
+    );
+    assert.deepEqual(
+      output.limitsLeft.map((limit) => limit.Left),
+      ['4.00'],
+    );
+  });
+
   it('refuses bad values before contacting the bank (exit 2, one line)', async () => {
     const consentsBefore = readBundle(tpp.bundle.dir).summary.consents.length;
     for (const [args, message] of [
