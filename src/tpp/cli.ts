@@ -531,8 +531,14 @@ export function tppCommand(defaults: TppDefaults): Command {
         process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatPayFile(result));
         const rejected = result.transactions.filter((transaction) => transaction.Status === 'Rejected');
         if (result.payment.Status === 'InitiationFailed' || rejected.length > 0) {
+          const reasons = rejected.map((transaction) => {
+            const detail = transaction.StatusDetail;
+            const reason = detail?.StatusReasonDescription ?? detail?.StatusReason ?? 'no reason given';
+            return `${transaction.PaymentTransactionId ?? '?'}: ${reason}`;
+          });
           process.stderr.write(
-            `the bank rejected ${rejected.length} of ${result.transactions.length} transactions of file payment ${result.filePaymentId}\n`,
+            `the bank rejected ${rejected.length} of ${result.transactions.length} transactions of file payment ` +
+              `${result.filePaymentId}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n`,
           );
           process.exitCode = 1;
         }

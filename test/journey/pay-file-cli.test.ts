@@ -88,6 +88,23 @@ describe('obkit tpp pay-file', async () => {
     assert.match(human.stdout, /^ {2}1\. \S+ {2}Accepted\w+$/m);
   });
 
+  it("pays what it can of a file and exits 1 with the bank's reason for a transaction it rejected", async () => {
+    const before = (await balanceOf(db, payee.id)).bookedMinor;
+    const file = fileWith(
+      'short.json',
+      JSON.stringify({ Data: { DomesticPayments: [item('0.75', 'ok'), item('9999999.00', 'too-much')] } }),
+    );
+    const result = await payFile(['--file', file]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /^ {2}1\. \S+ {2}Accepted\w+$/m);
+    assert.match(result.stdout, /^ {2}2\. \S+ {2}Rejected: \S.*$/m);
+    assert.match(
+      result.stderr,
+      /the bank rejected 1 of 2 transactions of file payment \S+ \(\S+: [^)]*funds/i,
+    );
+    assert.equal((await balanceOf(db, payee.id)).bookedMinor - before, 75n);
+  });
+
   it('refuses a file it cannot send before contacting the bank (exit 2, one line)', async () => {
     const consentsBefore = readBundle(tpp.bundle.dir).summary.consents.length;
     for (const [args, message] of [
