@@ -24,7 +24,7 @@ function apiVersionOption(): Option {
 }
 
 /** Repeatable options collect into a list. */
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -411,10 +411,9 @@ export function tppCommand(defaults: TppDefaults): Command {
       '--period <type:amount>',
       'a periodic limit, TYPE:AMOUNT[:Calendar|Consent], e.g. Month:500 (repeat for more)',
       collect,
-      [],
     )
     .option('--type <type>', 'the VRP type (only sweeping is served)', 'sweeping')
-    .requiredOption('--pay <amount>', 'a payment under the consent, in GBP (repeat for more)', collect, [])
+    .requiredOption('--pay <amount>', 'a payment under the consent, in GBP (repeat for more)', collect)
     .option('--to <sortcode/account>', 'the payee, e.g. 040004/12345678 (default: an external sandbox payee)')
     .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit sweep')
     .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
