@@ -3,7 +3,8 @@ import { getAccount, type AccountRecord, type PaymentKind, type PaymentRecord } 
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { ownedPayment } from '../http/owned-resources.ts';
 import { obDateTime } from '../http/wire.ts';
-import { paymentStatusDetail, type PaymentsContext } from './common.ts';
+import type { PaymentsContext } from './common.ts';
+import { PIS_WIRE } from './wire-mappings.ts';
 
 /**
  * `GET <payments>/{id}` and `GET <payments>/{id}/payment-details` of a payment executed at once (one
@@ -19,6 +20,7 @@ export function immediatePaymentReads(
   },
 ): void {
   const { db } = context;
+  const wire = PIS_WIRE[context.version ?? 'v3.1.11'];
   const base = `${context.publicBaseUrl}${route.payments}`;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
 
@@ -47,7 +49,7 @@ export function immediatePaymentReads(
         route.kind,
       );
       return {
-        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
+        Data: { PaymentStatus: [wire.paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
         Links: { Self: `${base}/${payment.id}/payment-details` },
         Meta: {},
       };
