@@ -139,6 +139,10 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
       statuses.map((s) => s.Status),
       ['ACCC'],
     );
+    // A payment made on v4.0 is not found on v3.1.11.
+    const paymentOnV3 = await callApi(bank, clientToken, `${apiBaseOf(bank)}/pisp/domestic-payments/${id}`);
+    assert.equal(paymentOnV3.status, 400, paymentOnV3.text);
+    assertValidResponse(PIS_V3_1_11, '/domestic-payments/{DomesticPaymentId}', 'get', 400, paymentOnV3.json);
     // The consent, once used, still reads as authorised: v4.0 has no consumed status.
     const consumed = await get(clientToken, `/domestic-payment-consents/${consentId}`);
     assert.equal(valid('/domestic-payment-consents/{ConsentId}', 'get', consumed).Data.Status, 'AUTH');
@@ -197,6 +201,65 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
     const { consentId, token, body: consented } = await authorisedConsent('2.00');
     const submission = { Data: { ConsentId: consentId, Initiation: consented.Data.Initiation }, Risk: risk };
     v4Error(await post(token, '/domestic-payments', submission, null), 400, 'U019');
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('reads a v3.1.11 consent on v4.0 in v4.0 terms, but pays it only on v3.1.11', async () => {
+    const clientToken = (await clientCredentialsToken(bank, 'payments')).access_token;
+    const v3Initiation = {
+      ...initiation('3.00'),
+      UltimateCreditor: undefined,
+      RemittanceInformation: { Reference: 'OLD REF', Unstructured: 'one line' },
+    };
+    const v3Risk = { PaymentContextCode: 'PartyToParty', ContractPresentInidicator: true };
+    const v3Base = `${apiBaseOf(bank)}/pisp`;
+    const text = JSON.stringify({ Data: { Initiation: v3Initiation }, Risk: v3Risk });
+    const staged = await callApi(bank, clientToken, `${v3Base}/domestic-payment-consents`, {
+      method: 'POST',
+      body: text,
+      headers: {
+        'x-idempotency-key': randomUUID(),
+        'x-jws-signature': await signRequestBody(bank, bundle, text),
+      },
+    });
+    assert.equal(staged.status, 201, staged.text);
+    const consentId = String((staged.json as Body).Data.ConsentId);
+    const onV4 = await get(clientToken, `/domestic-payment-consents/${consentId}`);
+    assert.equal(onV4.status, 200, onV4.text);
+    const data = valid('/domestic-payment-consents/{ConsentId}', 'get', onV4).Data;
+    assert.equal(data.Status, 'AWAU');
+    assert.deepEqual((data.Initiation as { RemittanceInformation: unknown }).RemittanceInformation, {
+      Structured: [{ CreditorReferenceInformation: { Reference: 'OLD REF' } }],
+      Unstructured: ['one line'],
+    });
+    assert.deepEqual((onV4.json as { Risk: unknown }).Risk, { ContractPresentIndicator: true });
+
+    // Authorised, its payment-order may not be created on v4.0 (same body shape v4.0 accepts).
+    const plain = { ...initiation('4.00'), UltimateCreditor: undefined, RemittanceInformation: undefined };
+    const plainText = JSON.stringify({ Data: { Initiation: plain }, Risk: {} });
+    const plainStaged = await callApi(bank, clientToken, `${v3Base}/domestic-payment-consents`, {
+      method: 'POST',
+      body: plainText,
+      headers: {
+        'x-idempotency-key': randomUUID(),
+        'x-jws-signature': await signRequestBody(bank, bundle, plainText),
+      },
+    });
+    assert.equal(plainStaged.status, 201, plainStaged.text);
+    const plainId = String((plainStaged.json as Body).Data.ConsentId);
+    const pending = await startAuthorization(bank, { intentId: plainId, scope: 'payments', redirectUri });
+    const tokens = await completeAuthorization(
+      bank,
+      pending,
+      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      }),
+    );
+    const submission = JSON.parse(
+      JSON.stringify({ Data: { ConsentId: plainId, Initiation: plain }, Risk: {} }),
+    );
+    v4Error(await post(tokens.access_token, '/domestic-payments', submission), 403, 'U009');
     assert.deepEqual(await verifyLedger(db), []);
   });
 });

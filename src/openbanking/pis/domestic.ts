@@ -20,7 +20,7 @@ import {
   submitOnce,
 } from './common.ts';
 import { checkDomesticInitiation, parseBody, type DomesticInitiation } from './validation.ts';
-import { assertConsentVersion } from '../http/consent-version.ts';
+import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { PIS_WIRE, type PisWireMapping } from './wire-mappings.ts';
 import { ownedConsent as ownedConsentOf } from '../http/owned-resources.ts';
 
@@ -38,7 +38,7 @@ function paymentBody(
       CreationDateTime: obDateTime(payment.createdAt),
       ...wire.paymentStatus(payment),
       StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-      Initiation: payment.request.Initiation,
+      Initiation: wire.initiation(payment.request.Initiation),
       ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
     },
     Links: { Self: self },
@@ -59,7 +59,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
   const wire = PIS_WIRE[version];
   const consentBody = (intent: Intent, debtor: AccountRecord | undefined) =>
     paymentConsentBody(
-      intent,
+      wire.consentOn(intent),
       `${base}/domestic-payment-consents/${intent.id}`,
       debtor,
       undefined,
@@ -114,7 +114,8 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('payment submission reached without a consent');
-      assertConsentVersion(intent, version, 'data');
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
       const body = parseBody(wire.domesticPaymentRequest, request.body);
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;

@@ -29,6 +29,10 @@ export interface PisWireMapping {
   paymentStatusDetail(payment: PaymentRecord, at: string): Record<string, unknown>;
   /** A payment consent's Status. */
   consentStatus(intent: Intent): string;
+  /** A consent as this version writes it (one staged on an older version included). */
+  consentOn(intent: Intent): Intent;
+  /** A stored Initiation as this version writes it. */
+  initiation(initiation: unknown): unknown;
 }
 
 const V3: PisWireMapping = {
@@ -41,6 +45,8 @@ const V3: PisWireMapping = {
   paymentStatus: (payment) => ({ Status: payment.status }),
   paymentStatusDetail,
   consentStatus: (intent) => intent.status,
+  consentOn: (intent) => intent,
+  initiation: (initiation) => initiation,
 };
 
 const V4: PisWireMapping = {
@@ -71,6 +77,12 @@ const V4: PisWireMapping = {
     };
   },
   consentStatus: (intent) => v4.consentStatus(intent.status),
+  consentOn: (intent) => ({
+    ...intent,
+    data: { ...intent.data, Initiation: v4.initiationOnV4(intent.data.Initiation) },
+    risk: v4.riskOnV4(intent.risk),
+  }),
+  initiation: v4.initiationOnV4,
 };
 
 export const PIS_WIRE: Record<ApiVersion, PisWireMapping> = { 'v3.1.11': V3, 'v4.0': V4 };

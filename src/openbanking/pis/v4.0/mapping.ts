@@ -183,3 +183,48 @@ export function consentStatus(status: string): string {
   if (!code) throw new Error(`payment consent status ${status} has no v4.0 code`);
   return code;
 }
+
+type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An Initiation as v4.0 writes it. A consent or payment made on v3.1.11 may be read on v4.0 (the PIS
+ * profile's release management: an older resource is accessible on a newer version), so v3.1.11's
+ * RemittanceInformation (one `Reference`, one `Unstructured` line) becomes OBRemittanceInformation2; a
+ * v4.0 Initiation has neither shape and passes unchanged.
+ */
+export function initiationOnV4(initiation: unknown): unknown {
+  if (!isJson(initiation) || !isJson(initiation.RemittanceInformation)) return initiation;
+  const { Reference, Unstructured, ...rest } = initiation.RemittanceInformation;
+  if (typeof Reference !== 'string' && typeof Unstructured !== 'string') return initiation;
+  return {
+    ...initiation,
+    RemittanceInformation: {
+      ...rest,
+      ...(typeof Reference === 'string'
+        ? { Structured: [{ CreditorReferenceInformation: { Reference } }] }
+        : {}),
+      ...(typeof Unstructured === 'string' ? { Unstructured: [Unstructured] } : { Unstructured }),
+    },
+  };
+}
+
+const V4_PAYMENT_CONTEXTS: readonly string[] = riskSchema.shape.PaymentContextCode.unwrap().options;
+
+/**
+ * A consent's Risk as v4.0 writes it: v3.1.11's misspelt `ContractPresentInidicator` under its v4.0 name,
+ * and a PaymentContextCode v4.0 dropped (PartyToParty, EcommerceGoods, …) left out, as v4.0 has no such value.
+ */
+export function riskOnV4(risk: Json): Json {
+  const { ContractPresentInidicator, PaymentContextCode, ...rest } = risk;
+  return {
+    ...rest,
+    ...(typeof PaymentContextCode === 'string' && V4_PAYMENT_CONTEXTS.includes(PaymentContextCode)
+      ? { PaymentContextCode }
+      : {}),
+    ...(ContractPresentInidicator !== undefined
+      ? { ContractPresentIndicator: ContractPresentInidicator }
+      : {}),
+  };
+}
