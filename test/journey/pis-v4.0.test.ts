@@ -197,6 +197,22 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
       Risk: risk,
     };
     v4Error(await post(clientToken, '/domestic-payment-consents', v3Body), 400, 'U005');
+    const withAgent = (agent: Record<string, unknown>) => ({
+      Data: { Initiation: { ...initiation('1.00'), CreditorAgent: agent } },
+      Risk: risk,
+    });
+    v4Error(
+      await post(clientToken, '/domestic-payment-consents', withAgent({ Name: 'Bank', Branch: 'x' })),
+      400,
+      'U005',
+    );
+    const agentStaged = await post(
+      clientToken,
+      '/domestic-payment-consents',
+      withAgent({ Name: 'Bank', LEI: '5493001KJTIIGC8Y1R12' }),
+    );
+    assert.equal(agentStaged.status, 201, agentStaged.text);
+    valid('/domestic-payment-consents', 'post', agentStaged);
 
     const { consentId, token, body: consented } = await authorisedConsent('2.00');
     const submission = { Data: { ConsentId: consentId, Initiation: consented.Data.Initiation }, Risk: risk };

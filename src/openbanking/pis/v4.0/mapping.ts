@@ -93,12 +93,30 @@ export const domesticInitiationSchema = z.strictObject({
   LocalInstrument: z.string().optional(),
   InstructedAmount: instructedAmountSchema,
   DebtorAccount: accountSchema.optional(),
-  CreditorAgent: z.record(z.string(), z.unknown()).optional(),
+  CreditorAgent: z
+    .strictObject({
+      SchemeName: z.string().optional(),
+      Identification: text(35).optional(),
+      Name: text(140).optional(),
+      LEI: ultimateParty.shape.LEI,
+      PostalAddress: postalAddress.optional(),
+    })
+    .optional(),
   CreditorAccount: creditorAccountSchema,
   CreditorPostalAddress: postalAddress.optional(),
   UltimateCreditor: ultimateParty.optional(),
   UltimateDebtor: ultimateParty.optional(),
-  RegulatoryReporting: z.array(z.record(z.string(), z.unknown())).max(10).optional(),
+  // OBRegulatoryReporting1 is an open object in the file; its one closed field is checked.
+  RegulatoryReporting: z
+    .array(
+      z.looseObject({
+        DebitCreditReportingIndicator: z.enum(['CRED', 'DEBT', 'BOTH']).optional(),
+        Authority: z.record(z.string(), z.unknown()).optional(),
+        Details: z.array(z.record(z.string(), z.unknown())).optional(),
+      }),
+    )
+    .max(10)
+    .optional(),
   RemittanceInformation: remittance.optional(),
   SupplementaryData: z.record(z.string(), z.unknown()).optional(),
 });
