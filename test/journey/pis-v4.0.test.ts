@@ -276,6 +276,21 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
       JSON.stringify({ Data: { ConsentId: plainId, Initiation: plain }, Risk: {} }),
     );
     v4Error(await post(tokens.access_token, '/domestic-payments', submission), 403, 'U009');
+    // On v3.1.11 it pays, and the payment then reads on v4.0 in v4.0's terms.
+    const paidText = JSON.stringify(submission);
+    const paidOnV3 = await callApi(bank, tokens.access_token, `${v3Base}/domestic-payments`, {
+      method: 'POST',
+      body: paidText,
+      headers: {
+        'x-idempotency-key': randomUUID(),
+        'x-jws-signature': await signRequestBody(bank, bundle, paidText),
+      },
+    });
+    assert.equal(paidOnV3.status, 201, paidOnV3.text);
+    const paymentId = String((paidOnV3.json as Body).Data.DomesticPaymentId);
+    const readOnV4 = await get(clientToken, `/domestic-payments/${paymentId}`);
+    assert.equal(readOnV4.status, 200, readOnV4.text);
+    assert.equal(valid('/domestic-payments/{DomesticPaymentId}', 'get', readOnV4).Data.Status, 'ACCC');
     assert.deepEqual(await verifyLedger(db), []);
   });
 });
