@@ -104,7 +104,15 @@ function payee(initiation: JsonObject): string | undefined {
 
 function reference(initiation: JsonObject): string | undefined {
   const remittance = obj(initiation['RemittanceInformation']);
-  return str(remittance['Reference']) ?? str(initiation['Reference']) ?? str(remittance['Unstructured']);
+  // v4.0 carries the reference in Structured[].CreditorReferenceInformation and lines in Unstructured[].
+  const structured = Array.isArray(remittance['Structured']) ? remittance['Structured'] : [];
+  const structuredReference = structured
+    .map((entry) => str(obj(obj(entry)['CreditorReferenceInformation'])['Reference']))
+    .find((found) => found !== undefined);
+  const unstructured = Array.isArray(remittance['Unstructured'])
+    ? str(remittance['Unstructured'].map(str).filter(Boolean).join(' '))
+    : str(remittance['Unstructured']);
+  return str(remittance['Reference']) ?? structuredReference ?? str(initiation['Reference']) ?? unstructured;
 }
 
 const WEEKDAYS = ['', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];

@@ -12,7 +12,6 @@ import {
   type TokenRevocation,
   type TokenSource,
 } from './guard/index.ts';
-import { API_BASES } from './http/wire.ts';
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
 import { discovery } from './discovery.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
@@ -100,20 +99,25 @@ export async function mountOpenBanking(
   }
   const payments = dependencies.payments;
   if (payments) {
-    await context.mtls.register(
-      async (scope) =>
-        paymentInitiation(scope, {
-          db: store.db,
-          clock,
-          guard,
-          signatures: { keys: payments.keys, trustAnchor: payments.trustAnchor, clock },
-          signer: payments.signer,
-          publicBaseUrl: `${context.urls.mtls}${API_BASES.pisp}`,
-          forgetIntent: (intentId) => caches.forgetIntent(intentId),
-          notifyRevoked: dependencies.notifyRevoked,
-        }),
-      { prefix: API_BASES.pisp },
-    );
+    for (const version of API_VERSIONS) {
+      const base = VERSION_BASES[version].pisp;
+      if (!base) continue;
+      await context.mtls.register(
+        async (scope) =>
+          paymentInitiation(scope, {
+            db: store.db,
+            clock,
+            guard,
+            signatures: { keys: payments.keys, trustAnchor: payments.trustAnchor, clock },
+            signer: payments.signer,
+            publicBaseUrl: `${context.urls.mtls}${base}`,
+            version,
+            forgetIntent: (intentId) => caches.forgetIntent(intentId),
+            notifyRevoked: dependencies.notifyRevoked,
+          }),
+        { prefix: base },
+      );
+    }
   }
   for (const version of API_VERSIONS) {
     const base = VERSION_BASES[version].cbpii;

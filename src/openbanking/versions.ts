@@ -11,7 +11,7 @@ export type ApiVersion = (typeof API_VERSIONS)[number];
 export interface VersionBases {
   aisp: string;
   cbpii: string;
-  /** Payment initiation is served on v3.1.11 only. */
+  /** Payment initiation: every kind on v3.1.11, domestic payments only (so far) on v4.0. */
   pisp?: string;
 }
 
@@ -22,7 +22,11 @@ export const VERSION_BASES: Record<ApiVersion, VersionBases> = {
     pisp: '/open-banking/v3.1/pisp',
     cbpii: '/open-banking/v3.1/cbpii',
   },
-  'v4.0': { aisp: '/open-banking/v4.0/aisp', cbpii: '/open-banking/v4.0/cbpii' },
+  'v4.0': {
+    aisp: '/open-banking/v4.0/aisp',
+    pisp: '/open-banking/v4.0/pisp',
+    cbpii: '/open-banking/v4.0/cbpii',
+  },
 };
 
 /** The OpenAPI files (in specs/, served nowhere else) that define each version's wire format. */
@@ -35,6 +39,7 @@ export const VERSION_SPECS: Record<ApiVersion, { aisp: string; cbpii: string; pi
   'v4.0': {
     aisp: 'ob-read-write/v4.0/account-info-openapi.json',
     cbpii: 'ob-read-write/v4.0/confirmation-funds-openapi.json',
+    pisp: 'ob-read-write/v4.0/payment-initiation-openapi.json',
   },
 };
 

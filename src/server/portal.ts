@@ -48,8 +48,10 @@ function readWriteLinks(mtlsOrigin: string, version: ApiVersion, sandbox: boolea
     const family = API_FAMILIES[api];
     // Outside the sandbox the payment APIs run only with the bank's signing identity configured.
     const condition = api === 'pisp' && !sandbox ? ' (with a signing identity)' : '';
+    // v4.0 payment initiation serves domestic payments so far (pis/index.ts), no VRP.
+    const label = api === 'pisp' && version !== 'v3.1.11' ? 'domestic payments' : family.label;
     return {
-      label: `${family.label} ${version}${condition}`,
+      label: `${label} ${version}${condition}`,
       url: `${mtlsOrigin}${base}`,
       audience: family.audience,
     };

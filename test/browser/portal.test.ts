@@ -66,8 +66,8 @@ describe(
       }
       assert.equal(
         await page.locator('a[href$="/open-banking/v4.0/pisp"]').count(),
-        0,
-        'v4.0 serves no payment initiation, so none is listed',
+        1,
+        'v4.0 serves domestic payments, listed once',
       );
       assert.match(text, /npx obkit tpp onboard/);
       assert.match(text, /npx obkit tpp register --bundle/);

@@ -186,6 +186,35 @@ describe('intents in plain words', () => {
     );
   });
 
+  it("reads a v4.0 payment's reference from its structured or unstructured remittance", () => {
+    const initiation = {
+      InstructedAmount: { Amount: '5.00', Currency: 'GBP' },
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: '11223344556677',
+        Name: 'Bob',
+      },
+    };
+    const structured = facts(
+      intent('domestic-payment', {
+        Initiation: {
+          ...initiation,
+          RemittanceInformation: {
+            Structured: [{ CreditorReferenceInformation: { Reference: 'INV-7' } }],
+            Unstructured: ['rent'],
+          },
+        },
+      }),
+    );
+    assert.equal(structured['Reference'], 'INV-7');
+    const lines = facts(
+      intent('domestic-payment', {
+        Initiation: { ...initiation, RemittanceInformation: { Unstructured: ['rent for', 'December'] } },
+      }),
+    );
+    assert.equal(lines['Reference'], 'rent for December');
+  });
+
   it('escapes every interpolated value, and only those', () => {
     assert.equal(
       escapeHtml(`<a href="x" onclick='y'>&\``),

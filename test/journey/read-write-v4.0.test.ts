@@ -457,7 +457,10 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
       `v3.1.11 ${base('v3.1.11', 'cbpii')}`,
       `v4.0 ${base('v4.0', 'cbpii')}`,
     ]);
-    assert.deepEqual(versions('PaymentInitiationAPI'), [`v3.1.11 ${origin}/open-banking/v3.1/pisp`]);
+    assert.deepEqual(versions('PaymentInitiationAPI'), [
+      `v3.1.11 ${origin}/open-banking/v3.1/pisp`,
+      `v4.0 ${origin}/open-banking/v4.0/pisp`,
+    ]);
     // Every base listed answers as an API (a refusal without a token, not a 404).
     for (const entry of document.Data.AccountAndTransactionAPI!) {
       const probe = await call(entry.Version as Version, 'aisp', 'no-token', '/accounts');

@@ -16,3 +16,18 @@ export function assertConsentVersion(intent: Intent, version: ApiVersion, on: 'c
   if (on === 'consent') throw resourceNotFound(message);
   throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', message);
 }
+
+/**
+ * A payment-order is created only in the version its consent was staged in (Payment Initiation API
+ * Profile, release management: "An ASPSP must not allow a PISP to use a ConsentId from a previous version
+ * to create a payment-order in a newer version, and vice versa"): 403, the consent being unusable here.
+ */
+export function assertSameVersion(intent: Intent, version: ApiVersion): void {
+  const staged = intent.apiVersion ?? 'v3.1.11';
+  if (staged === version) return;
+  throw ObError.single(
+    403,
+    'UK.OBIE.Resource.InvalidConsentStatus',
+    `consent ${intent.id} was staged on ${staged}; a payment-order on ${version} cannot use it`,
+  );
+}

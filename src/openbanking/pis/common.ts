@@ -30,6 +30,7 @@ import { role } from '../guard/checks/role.ts';
 import type { Check, GuardDependencies } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db, type Tx } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
+import type { ApiVersion } from '../versions.ts';
 import type { ResponseSigner, SignatureVerifierOptions } from '../http/jws.ts';
 
 /** What the payment APIs (PIS, VRP) are mounted with. */
@@ -43,6 +44,8 @@ export interface PaymentsContext {
   signer: ResponseSigner;
   /** e.g. `https://bank.example/open-banking/v3.1/pisp`. */
   publicBaseUrl: string;
+  /** The Read/Write version these routes serve (v3.1.11 unless said). */
+  version?: ApiVersion;
   /** Drops a consent from the guard's cache (after it is consumed). */
   forgetIntent(intentId: string): void;
   /** Told of a revocation (a deleted VRP consent), for every instance's caches and tokens. */
@@ -256,6 +259,7 @@ export async function stageConsent(
     clientId: string;
     data: Record<string, unknown>;
     risk: Record<string, unknown>;
+    apiVersion?: string;
   },
   body: (intent: Intent) => unknown,
 ): Promise<FastifyReply> {
@@ -330,13 +334,14 @@ export function paymentConsentBody(
   self: string,
   debtor: AccountRecord | undefined,
   quote: Record<string, unknown> = {},
+  status: string = intent.status,
 ) {
   const data = intent.data;
   return {
     Data: {
       ConsentId: intent.id,
       CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
+      Status: status,
       StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
       ...(data.Permission !== undefined ? { Permission: data.Permission } : {}),
       ...(data.ReadRefundAccount !== undefined ? { ReadRefundAccount: data.ReadRefundAccount } : {}),

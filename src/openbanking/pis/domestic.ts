@@ -19,25 +19,26 @@ import {
   submissionChecks,
   submitOnce,
 } from './common.ts';
-import {
-  checkDomesticInitiation,
-  domesticConsentRequestSchema,
-  domesticPaymentRequestSchema,
-  parseBody,
-  type DomesticInitiation,
-} from './validation.ts';
+import { checkDomesticInitiation, parseBody, type DomesticInitiation } from './validation.ts';
+import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
+import { PIS_WIRE, type PisWireMapping } from './wire-mappings.ts';
 import { ownedConsent as ownedConsentOf } from '../http/owned-resources.ts';
 
-/** OBWriteDomesticResponse5 of a payment. */
-function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
+/** OBWriteDomesticResponse5 of a payment, its status as `wire` (the version's mapping) writes it. */
+function paymentBody(
+  wire: PisWireMapping,
+  payment: PaymentRecord,
+  debtor: AccountRecord | undefined,
+  self: string,
+) {
   return {
     Data: {
       DomesticPaymentId: payment.id,
       ConsentId: payment.consentId,
       CreationDateTime: obDateTime(payment.createdAt),
-      Status: payment.status,
+      ...wire.paymentStatus(payment),
       StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-      Initiation: payment.request.Initiation,
+      Initiation: wire.initiation(payment.request.Initiation),
       ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
     },
     Links: { Self: self },
@@ -54,23 +55,37 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
   const base = context.publicBaseUrl;
+  const version = context.version ?? 'v3.1.11';
+  const wire = PIS_WIRE[version];
+  const consentBody = (intent: Intent, debtor: AccountRecord | undefined) =>
+    paymentConsentBody(
+      wire.consentOn(intent),
+      `${base}/domestic-payment-consents/${intent.id}`,
+      debtor,
+      undefined,
+      wire.consentStatus(intent),
+    );
 
   scope.post('/domestic-payment-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
-    const body = parseBody(domesticConsentRequestSchema, request.body);
+    const body = parseBody(wire.domesticConsentRequest, request.body);
     checkDomesticInitiation(body.Data.Initiation, 'Data.Initiation');
     await namedDebtorAccount(db, body.Data.Initiation.DebtorAccount);
     return stageConsent(
       context,
       request,
       reply,
-      { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk },
-      (intent) => paymentConsentBody(intent, `${base}/domestic-payment-consents/${intent.id}`, undefined),
+      { kind: 'domestic-payment', clientId, data: body.Data, risk: body.Risk, apiVersion: version },
+      (intent) => consentBody(intent, undefined),
     );
   });
 
-  const ownedConsent = (clientId: string, consentId: string) =>
-    ownedConsentOf(db, clientId, consentId, 'domestic-payment');
+  const ownedConsent = async (clientId: string, consentId: string) =>
+    assertConsentVersion(
+      await ownedConsentOf(db, clientId, consentId, 'domestic-payment'),
+      version,
+      'consent',
+    );
   const debtorOfIntent = (intent: Intent) => chosenDebtorAccount(db, intent);
 
   scope.get<{ Params: { ConsentId: string } }>(
@@ -78,11 +93,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     { preHandler: consentGuard },
     async (request) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
-      return paymentConsentBody(
-        intent,
-        `${base}/domestic-payment-consents/${intent.id}`,
-        await debtorOfIntent(intent),
-      );
+      return consentBody(intent, await debtorOfIntent(intent));
     },
   );
 
@@ -103,7 +114,9 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('payment submission reached without a consent');
-      const body = parseBody(domesticPaymentRequestSchema, request.body);
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
+      const body = parseBody(wire.domesticPaymentRequest, request.body);
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;
       const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
@@ -123,11 +136,11 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
               amountMinor,
               currency: initiation.InstructedAmount.Currency,
               creditor: creditorOf(initiation.CreditorAccount),
-              reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
+              reference: wire.paymentReference(initiation),
               request: body.Data,
             },
           );
-          return paymentBody(payment, account, `${base}/domestic-payments/${payment.id}`);
+          return paymentBody(wire, payment, account, `${base}/domestic-payments/${payment.id}`);
         },
       });
     },
@@ -136,6 +149,6 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
   immediatePaymentReads(scope, context, {
     payments: '/domestic-payments',
     kind: 'domestic',
-    body: paymentBody,
+    body: (payment, debtor, self) => paymentBody(wire, payment, debtor, self),
   });
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { fundsAvailable, type AccountRecord } from '../../bank/index.ts';
 import type { Intent, IntentKind } from '../../consent/index.ts';
 import { guard, guarded } from '../guard/index.ts';
+import { assertConsentVersion } from '../http/consent-version.ts';
 import { assertTokenConsentInPath } from '../http/owned-resources.ts';
 import { obDateTime } from '../http/wire.ts';
 import { debtorAccount, submissionChecks, type PaymentsContext } from './common.ts';
@@ -28,6 +29,7 @@ export function consentFundsConfirmation(
       const intent = guarded(request).intent;
       if (!intent) throw new Error('payment funds confirmation reached without a consent');
       await assertTokenConsentInPath(db, intent, request.params.ConsentId, route.kind);
+      assertConsentVersion(intent, context.version ?? 'v3.1.11', 'data');
       const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');
       const { amountMinor, currency } = route.needed(intent, account);
       const available = await fundsAvailable(db, account.id, amountMinor, currency);

@@ -10,12 +10,14 @@ import { internationalPayments } from './international.ts';
 export type { PaymentsContext } from './common.ts';
 
 /**
- * The payment APIs under the PIS base path (`/open-banking/v3.1/pisp`): request bodies kept raw for their
+ * The payment APIs under a version's PIS base path (`/open-banking/v3.1/pisp`, `/open-banking/v4.0/pisp`): request bodies kept raw for their
  * signatures and idempotency hashes, every response signed by the bank.
  */
 export async function paymentInitiation(scope: FastifyInstance, context: PaymentsContext): Promise<void> {
   signedJsonScope(scope, context.signer);
   domesticPayments(scope, context);
+  // v4.0 serves domestic payments so far; the other kinds are v3.1.11's until their v4.0 mappings exist.
+  if ((context.version ?? 'v3.1.11') !== 'v3.1.11') return;
   domesticVrps(scope, context);
   futureDatedPayments(scope, context);
   internationalPayments(scope, context);

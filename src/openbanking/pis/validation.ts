@@ -231,7 +231,13 @@ export function checkLocalInstrument(localInstrument: string | undefined, path: 
 }
 
 /** Every rule of a domestic Initiation beyond its shape. Returns the amount in minor units. */
-export function checkDomesticInitiation(initiation: DomesticInitiation, path: string): bigint {
+export function checkDomesticInitiation(
+  initiation: Pick<
+    DomesticInitiation,
+    'LocalInstrument' | 'DebtorAccount' | 'CreditorAccount' | 'InstructedAmount'
+  >,
+  path: string,
+): bigint {
   checkLocalInstrument(initiation.LocalInstrument, path);
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
   checkAccount(initiation.CreditorAccount, `${path}.CreditorAccount`);
@@ -325,10 +331,7 @@ export function checkScheduledInitiation(
   now: Date,
   path: string,
 ): { amountMinor: bigint; executeAt: Date } {
-  const amountMinor = checkDomesticInitiation(
-    { ...initiation, EndToEndIdentification: initiation.EndToEndIdentification ?? '-' },
-    path,
-  );
+  const amountMinor = checkDomesticInitiation(initiation, path);
   return {
     amountMinor,
     executeAt: futureDate(initiation.RequestedExecutionDateTime, now, `${path}.RequestedExecutionDateTime`),
