@@ -345,4 +345,107 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
       adHocAnswer.text,
     );
   });
+
+  it('reads v3.1.11 international consents on v4.0 in v4.0 terms, but pays them only on v3.1.11', async () => {
+    const clientToken = (await clientCredentialsToken(bank, 'payments')).access_token;
+    const v3Base = `${apiBaseOf(bank)}/pisp`;
+    const v3Post = async (path: string, body: unknown, token = clientToken) => {
+      const text = JSON.stringify(body);
+      return callApi(bank, token, `${v3Base}${path}`, {
+        method: 'POST',
+        body: text,
+        headers: {
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': await signRequestBody(bank, bundle, text),
+        },
+      });
+    };
+    const v3Payee = {
+      Creditor: { Name: 'Hans', PostalAddress: { AddressType: 'Business', Country: 'DE' } },
+      CreditorAccount: payee.CreditorAccount,
+    };
+    const v3Single = {
+      InstructionIdentification: 'v3-intl',
+      EndToEndIdentification: 'E2E-V3',
+      Purpose: 'CASH',
+      CurrencyOfTransfer: 'EUR',
+      InstructedAmount: { Amount: '5.00', Currency: 'EUR' },
+      ...v3Payee,
+      RemittanceInformation: { Reference: 'OLD REF' },
+    };
+    const v3Risk = { PaymentContextCode: 'PartyToParty' };
+    const single = await v3Post('/international-payment-consents', {
+      Data: { Initiation: v3Single },
+      Risk: v3Risk,
+    });
+    assert.equal(single.status, 201, single.text);
+    const singleId = String((single.json as Body).Data.ConsentId);
+    const singleOnV4 = await get(clientToken, `/international-payment-consents/${singleId}`);
+    assert.equal(singleOnV4.status, 200, singleOnV4.text);
+    const initiation = valid('/international-payment-consents/{ConsentId}', 'get', singleOnV4).Data
+      .Initiation as Record<string, unknown>;
+    assert.equal(initiation.Purpose, undefined);
+    assert.deepEqual(initiation.Creditor, {
+      Name: 'Hans',
+      PostalAddress: { AddressType: 'BIZZ', Country: 'DE' },
+    });
+
+    const first = iso(new Date(Date.now() + HOUR));
+    const v3Order = {
+      Frequency: 'EvryDay',
+      Reference: 'Rent abroad',
+      NumberOfPayments: '2',
+      FirstPaymentDateTime: first,
+      CurrencyOfTransfer: 'EUR',
+      InstructedAmount: { Amount: '2.00', Currency: 'EUR' },
+      ...v3Payee,
+    };
+    const order = await v3Post('/international-standing-order-consents', {
+      Data: { Permission: 'Create', Initiation: v3Order },
+      Risk: v3Risk,
+    });
+    assert.equal(order.status, 201, order.text);
+    const orderId = String((order.json as Body).Data.ConsentId);
+    const orderOnV4 = await get(clientToken, `/international-standing-order-consents/${orderId}`);
+    assert.equal(orderOnV4.status, 200, orderOnV4.text);
+    const orderInitiation = valid('/international-standing-order-consents/{ConsentId}', 'get', orderOnV4).Data
+      .Initiation as Record<string, unknown>;
+    assert.deepEqual(orderInitiation.MandateRelatedInformation, {
+      Frequency: { Type: 'EvryDay' },
+      FirstPaymentDateTime: first,
+    });
+    assert.deepEqual(orderInitiation.RemittanceInformation, { Unstructured: ['Rent abroad'] });
+
+    // Authorised, the v3.1.11 consent's payment-order may not be created on v4.0.
+    const pending = await startAuthorization(bank, { intentId: singleId, scope: 'payments', redirectUri });
+    const tokens = await completeAuthorization(
+      bank,
+      pending,
+      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      }),
+    );
+    const v4Single = { ...v3Single, Purpose: undefined, RemittanceInformation: undefined };
+    const refused = await post(tokens.access_token, '/international-payments', {
+      Data: { ConsentId: singleId, Initiation: JSON.parse(JSON.stringify(v4Single)) },
+      Risk: {},
+    });
+    assert.equal(refused.status, 403, refused.text);
+    valid('/international-payments', 'post', refused);
+    const paid = await v3Post(
+      '/international-payments',
+      { Data: { ConsentId: singleId, Initiation: v3Single }, Risk: v3Risk },
+      tokens.access_token,
+    );
+    assert.equal(paid.status, 201, paid.text);
+    const paymentId = String((paid.json as Body).Data.InternationalPaymentId);
+    const readOnV4 = await get(clientToken, `/international-payments/${paymentId}`);
+    assert.equal(readOnV4.status, 200, readOnV4.text);
+    assert.equal(
+      valid('/international-payments/{InternationalPaymentId}', 'get', readOnV4).Data.Status,
+      'ACSC',
+    );
+    assert.deepEqual(await verifyLedger(db), []);
+  });
 });

@@ -164,6 +164,10 @@ const V3: PisWireMapping = {
   international: V3_INTERNATIONAL,
 };
 
+/** A stored Initiation (of any kind, staged on any version) as v4.0 writes it. */
+const initiationOnV4 = (initiation: unknown) =>
+  v4International.internationalInitiationOnV4(v4.initiationOnV4(initiation));
+
 const V4: PisWireMapping = {
   domesticConsentRequest: v4.domesticConsentRequestSchema,
   domesticPaymentRequest: v4.domesticPaymentRequestSchema,
@@ -194,10 +198,10 @@ const V4: PisWireMapping = {
   consentStatus: (intent) => v4.consentStatus(intent.status),
   consentOn: (intent) => ({
     ...intent,
-    data: { ...intent.data, Initiation: v4.initiationOnV4(intent.data.Initiation) },
+    data: { ...intent.data, Initiation: initiationOnV4(intent.data.Initiation) },
     risk: v4.riskOnV4(intent.risk),
   }),
-  initiation: v4.initiationOnV4,
+  initiation: initiationOnV4,
   international: V4_INTERNATIONAL,
 };
 

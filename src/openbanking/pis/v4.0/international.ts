@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ADDRESS_TYPES } from '../../ais/v4.0/mapping.ts';
 import { ObError } from '../../errors.ts';
 import {
   accountSchema,
@@ -233,6 +234,58 @@ export function standingOrderSchedule(initiation: StandingOrderInitiation) {
       FirstPaymentDateTime: mandate.FirstPaymentDateTime,
       ...(mandate.FinalPaymentDateTime ? { FinalPaymentDateTime: mandate.FinalPaymentDateTime } : {}),
       ...(initiation.NumberOfPayments ? { NumberOfPayments: initiation.NumberOfPayments } : {}),
+    },
+  };
+}
+
+type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A v3.1.11 postal address (OBPostalAddress6) as v4.0's OBPostalAddress7: its type as a code. */
+function addressOnV4(address: unknown): unknown {
+  if (!isJson(address) || typeof address.AddressType !== 'string') return address;
+  return { ...address, AddressType: ADDRESS_TYPES[address.AddressType] ?? address.AddressType };
+}
+
+/** A party (Creditor, CreditorAgent) whose postal address v3.1.11 wrote. */
+function partyOnV4(party: unknown): unknown {
+  if (!isJson(party) || party.PostalAddress === undefined) return party;
+  return { ...party, PostalAddress: addressOnV4(party.PostalAddress) };
+}
+
+/**
+ * What v4.0 writes differently of an international Initiation staged on v3.1.11 (PIS release management:
+ * an older consent or payment-order is readable on the newer version): no `Purpose` code (v4.0 keeps
+ * ExtendedPurpose only), postal address types as codes, and a standing order's schedule (Frequency,
+ * first and final dates) under MandateRelatedInformation with its Reference as a remittance line. The
+ * remittance itself is mapped by `initiationOnV4` (mapping.ts); a v4.0 Initiation passes unchanged.
+ */
+export function internationalInitiationOnV4(initiation: unknown): unknown {
+  if (!isJson(initiation)) return initiation;
+  const wire: Json = { ...initiation };
+  delete wire.Purpose;
+  if (wire.Creditor !== undefined) wire.Creditor = partyOnV4(wire.Creditor);
+  if (wire.CreditorAgent !== undefined) wire.CreditorAgent = partyOnV4(wire.CreditorAgent);
+  if (typeof wire.Frequency !== 'string') return wire;
+  const {
+    Frequency,
+    Reference,
+    FirstPaymentDateTime,
+    RecurringPaymentDateTime,
+    FinalPaymentDateTime,
+    ...rest
+  } = wire;
+  return {
+    ...rest,
+    ...(typeof Reference === 'string' && rest.RemittanceInformation === undefined
+      ? { RemittanceInformation: { Unstructured: [Reference] } }
+      : {}),
+    MandateRelatedInformation: {
+      Frequency: { Type: Frequency },
+      ...(FirstPaymentDateTime !== undefined ? { FirstPaymentDateTime } : {}),
+      ...(RecurringPaymentDateTime !== undefined ? { RecurringPaymentDateTime } : {}),
+      ...(FinalPaymentDateTime !== undefined ? { FinalPaymentDateTime } : {}),
     },
   };
 }
