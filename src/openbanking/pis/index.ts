@@ -17,13 +17,13 @@ export async function paymentInitiation(scope: FastifyInstance, context: Payment
   signedJsonScope(scope, context.signer);
   domesticPayments(scope, context);
   internationalPayments(scope, context);
-  // v4.0 serves domestic and international payments so far; the other kinds are v3.1.11's until their
+  domesticVrps(scope, context);
+  // v4.0 serves domestic, international and VRP payments so far; the other kinds are v3.1.11's until their
   // v4.0 mappings exist.
   if ((context.version ?? 'v3.1.11') !== 'v3.1.11') {
     internationalFutureDatedPayments(scope, context);
     return;
   }
-  domesticVrps(scope, context);
   futureDatedPayments(scope, context);
   filePayments(scope, context);
 }
