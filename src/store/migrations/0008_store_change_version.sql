@@ -1,0 +1,4 @@
+CREATE TABLE "store_change_version" (
+	"id" smallint PRIMARY KEY NOT NULL,
+	"version" bigint NOT NULL
+);
