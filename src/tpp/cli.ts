@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { readBundle } from './bundle.ts';
 import { configOption, trustFor, type TppDefaults } from './cli-defaults.ts';
 import { authorizeCommand, cibaRegistrationOption } from './ciba-cli.ts';
+import { eventsCommand } from './events-cli.ts';
 import { TppUsageError } from './errors.ts';
 
 export type { TppDefaults } from './cli-defaults.ts';
@@ -545,6 +546,7 @@ export function tppCommand(defaults: TppDefaults): Command {
     );
 
   tpp.addCommand(authorizeCommand(defaults));
+  tpp.addCommand(eventsCommand(defaults));
 
   return tpp;
 }

@@ -9,3 +9,4 @@ export * from './consent.ts';
 export * from './directory.ts';
 export * from './openbanking.ts';
 export * from './rate-limits.ts';
+export * from './events.ts';
