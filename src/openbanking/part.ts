@@ -15,6 +15,7 @@ import {
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
 import { discovery } from './discovery.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
+import { eventNotificationApis, type EventSigningKey } from './events/index.ts';
 import { paymentInitiation } from './pis/index.ts';
 import { API_VERSIONS, VERSION_BASES } from './versions.ts';
 
@@ -45,6 +46,11 @@ export interface OpenBankingDependencies {
    * Without it the payment APIs are not mounted.
    */
   payments?: { keys: SigningKeyResolver; signer: ResponseSigner; trustAnchor: string };
+  /**
+   * The Event Notification APIs: the bank's key for signing SETs (its message-signing key) and their `iss`
+   * (the authorization server's issuer). Mounted with the payment APIs, whose signing they share.
+   */
+  events?: { signing: EventSigningKey; issuer: string };
 }
 
 export interface MountedOpenBanking {
@@ -116,6 +122,33 @@ export async function mountOpenBanking(
             version,
             forgetIntent: (intentId) => caches.forgetIntent(intentId),
             notifyRevoked: dependencies.notifyRevoked,
+          }),
+        { prefix: base },
+      );
+    }
+  }
+  const events = dependencies.events;
+  if (payments && events) {
+    for (const version of API_VERSIONS) {
+      const base = VERSION_BASES[version].events;
+      if (!base) continue;
+      await context.mtls.register(
+        async (scope) =>
+          eventNotificationApis(scope, {
+            db: store.db,
+            clock,
+            guard,
+            signatures: { keys: payments.keys, trustAnchor: payments.trustAnchor, clock },
+            signer: payments.signer,
+            tokens: {
+              db: store.db,
+              clock,
+              signing: events.signing,
+              issuer: events.issuer,
+              mtlsOrigin: context.urls.mtls,
+            },
+            publicBaseUrl: `${context.urls.mtls}${base}`,
+            version,
           }),
         { prefix: base },
       );

@@ -10,3 +10,4 @@ export * from './directory.ts';
 export * from './openbanking.ts';
 export * from './rate-limits.ts';
 export * from './change-version.ts';
+export * from './events.ts';

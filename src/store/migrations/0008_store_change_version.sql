@@ -1,4 +1,0 @@
-CREATE TABLE "store_change_version" (
-	"id" smallint PRIMARY KEY NOT NULL,
-	"version" bigint NOT NULL
-);
