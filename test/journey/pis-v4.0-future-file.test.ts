@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   balanceOf,
@@ -18,7 +18,13 @@ import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, PIS_V3_1_11, PIS_V4_0, validateComponent } from '../support/openapi.ts';
+import {
+  assertValidResponse,
+  PIS_V3_1_11,
+  PIS_V4_0,
+  responseSchemaPointer,
+  validateComponent,
+} from '../support/openapi.ts';
 
 type Answer = Awaited<ReturnType<typeof callApi>>;
 type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Url?: string }[] };
@@ -459,6 +465,153 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
     );
     assert.equal(onV3.status, 403, onV3.text);
     assertValidResponse(PIS_V3_1_11, '/domestic-scheduled-payments', 'post', 403, onV3.json);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  /** A v4.0 payment file of domestic Initiations to bob, for `amounts`, and a consent's metadata for it. */
+  function paymentFile(amounts: string[], fileType = 'UK.OBIE.PaymentInitiation.4.0') {
+    const file = JSON.stringify({
+      Data: {
+        DomesticPayments: amounts.map((amount, i) => ({
+          InstructionIdentification: `file-${i}-${randomUUID().slice(0, 8)}`,
+          EndToEndIdentification: `E2E-FILE-${i}`,
+          InstructedAmount: { Amount: amount, Currency: 'GBP' },
+          CreditorAccount: creditor,
+          UltimateCreditor: { Name: 'Bob Jones' },
+          RemittanceInformation: {
+            Structured: [{ CreditorReferenceInformation: { Reference: `FILE ${i}` } }],
+          },
+        })),
+      },
+    });
+    const initiation = {
+      FileType: fileType,
+      FileHash: createHash('sha256').update(file).digest('base64'),
+      FileReference: 'V4-FILE',
+      NumberOfTransactions: String(amounts.length),
+      LocalInstrument: 'UK.OBIE.FPS',
+      UltimateDebtor: { Name: 'Alice Smith', LEI: '5493001KJTIIGC8Y1R12' },
+      RemittanceInformation: { Unstructured: ['supplier run'] },
+    };
+    return { file, initiation };
+  }
+
+  /** The file download and the report file: the spec's `File` placeholder admits no real file; what it says is checked. */
+  function validFile(path: string, answer: Answer): void {
+    assert.equal(answer.status, 200, answer.text);
+    assert.match(
+      responseSchemaPointer(PIS_V4_0, path, 'get', 200),
+      /^#\/components\/responses\/200FilePayment[A-Za-z]+Read\/content\//,
+    );
+    assert.equal(typeof answer.headers['x-jws-signature'], 'string');
+    assert.match(String(answer.headers['content-type']), /^application\/json/);
+  }
+
+  /** Stages the file's consent (AWUP), uploads the file (AWAU), has alice approve it. */
+  async function authorisedFile(amounts: string[]) {
+    const { file, initiation } = paymentFile(amounts);
+    const cc = await clientToken();
+    const staged = await post(cc, '/file-payment-consents', { Data: { Initiation: initiation } });
+    assert.equal(staged.status, 201, staged.text);
+    const data = valid('/file-payment-consents', 'post', staged).Data;
+    assert.equal(data.Status, 'AWUP');
+    const consentId = String(data.ConsentId);
+    const uploaded = await postText(cc, `${pisp}/file-payment-consents/${consentId}/file`, file);
+    assert.equal(uploaded.status, 200, uploaded.text);
+    const read = await get(cc, `/file-payment-consents/${consentId}`);
+    assert.equal(valid('/file-payment-consents/{ConsentId}', 'get', read).Data.Status, 'AWAU');
+    const download = await get(cc, `/file-payment-consents/${consentId}/file`);
+    validFile(`/file-payment-consents/${consentId}/file`, download);
+    assert.equal(download.text, file, 'the file comes back byte for byte');
+    return { consentId, initiation, file, clientToken: cc, token: await approve(consentId) };
+  }
+
+  it('takes a v4.0 payment file: upload, approval, every transaction paid (INCO), details and report', async () => {
+    const { consentId, initiation, clientToken: cc, token } = await authorisedFile(['1.10', '2.20']);
+    const consent = await get(cc, `/file-payment-consents/${consentId}`);
+    assert.equal(valid('/file-payment-consents/{ConsentId}', 'get', consent).Data.Status, 'AUTH');
+    const bobBefore = (await balanceOf(db, bobGbp.id)).bookedMinor;
+    const paid = await post(token, '/file-payments', {
+      Data: { ConsentId: consentId, Initiation: initiation },
+    });
+    assert.equal(paid.status, 201, paid.text);
+    const data = valid('/file-payments', 'post', paid).Data;
+    assert.equal(data.Status, 'INCO');
+    assert.equal(data.StatusReason, undefined);
+    assert.deepEqual(data.Initiation, initiation);
+    assert.equal((await balanceOf(db, bobGbp.id)).bookedMinor - bobBefore, 330n);
+    const id = String(data.FilePaymentId);
+    const read = await get(cc, `/file-payments/${id}`);
+    assert.equal(valid('/file-payments/{FilePaymentId}', 'get', read).Data.Status, 'INCO');
+    const details = await get(cc, `/file-payments/${id}/payment-details`);
+    assert.deepEqual(
+      (
+        valid('/file-payments/{FilePaymentId}/payment-details', 'get', details).Data.PaymentStatus as Detail[]
+      ).map((d) => d.Status),
+      ['ACCC', 'ACCC'],
+    );
+    const report = await get(cc, `/file-payments/${id}/report-file`);
+    validFile(`/file-payments/${id}/report-file`, report);
+    const reportData = (report.json as { Data: { Status: string; Transactions: { Status: string }[] } }).Data;
+    assert.equal(reportData.Status, 'INCO');
+    assert.deepEqual(
+      reportData.Transactions.map((t) => t.Status),
+      ['ACCC', 'ACCC'],
+    );
+    // Neither the v4.0 file consent nor its payment is known on v3.1.11.
+    const consentOnV3 = await callApi(bank, cc, `${v3pisp}/file-payment-consents/${consentId}`);
+    assert.equal(consentOnV3.status, 400, consentOnV3.text);
+    assertValidResponse(PIS_V3_1_11, '/file-payment-consents/{ConsentId}', 'get', 400, consentOnV3.json);
+    const paymentOnV3 = await callApi(bank, cc, `${v3pisp}/file-payments/${id}`);
+    assert.equal(paymentOnV3.status, 400, paymentOnV3.text);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('fails a file whose every transaction the account cannot pay (INFA, with the ISO StatusReason)', async () => {
+    const { consentId, initiation, clientToken: cc, token } = await authorisedFile(['9999999.00']);
+    const bobBefore = (await balanceOf(db, bobGbp.id)).bookedMinor;
+    const paid = await post(token, '/file-payments', {
+      Data: { ConsentId: consentId, Initiation: initiation },
+    });
+    assert.equal(paid.status, 201, paid.text);
+    const data = valid('/file-payments', 'post', paid).Data;
+    assert.equal(data.Status, 'INFA');
+    const [reason] = data.StatusReason as { StatusReasonCode: string; StatusReasonDescription: string }[];
+    assert.equal(reason?.StatusReasonCode, 'AM04');
+    assert.match(reason?.StatusReasonDescription ?? '', /Insufficient funds/);
+    const details = await get(cc, `/file-payments/${String(data.FilePaymentId)}/payment-details`);
+    const [status] = valid('/file-payments/{FilePaymentId}/payment-details', 'get', details).Data
+      .PaymentStatus as Detail[];
+    assert.equal(status?.Status, 'RJCT');
+    assert.equal(status?.StatusDetail?.StatusReason, 'AM04');
+    assert.equal((await balanceOf(db, bobGbp.id)).bookedMinor, bobBefore);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('refuses a v3.1 file type, and a missing or invalid x-jws-signature on every file POST', async () => {
+    const cc = await clientToken();
+    const old = paymentFile(['1.00'], 'UK.OBIE.PaymentInitiation.3.1');
+    v4Error(await post(cc, '/file-payment-consents', { Data: { Initiation: old.initiation } }), 400, 'U002');
+    const { file, initiation } = paymentFile(['1.00']);
+    const body = { Data: { Initiation: initiation } };
+    v4Error(await post(cc, '/file-payment-consents', body, null), 400, 'U019');
+    const other = await signRequestBody(bank, bundle, JSON.stringify({ other: true }));
+    v4Error(await post(cc, '/file-payment-consents', body, other), 400, 'U015');
+    const staged = await post(cc, '/file-payment-consents', body);
+    assert.equal(staged.status, 201, staged.text);
+    const consentId = String((staged.json as Body).Data.ConsentId);
+    const upload = `${pisp}/file-payment-consents/${consentId}/file`;
+    v4Error(await postText(cc, upload, file, null), 400, 'U019');
+    v4Error(await postText(cc, upload, file, other), 400, 'U015');
+    // Refused, nothing was stored: the signed upload is taken.
+    assert.equal((await postText(cc, upload, file)).status, 200);
+    const token = await approve(consentId);
+    const submission = { Data: { ConsentId: consentId, Initiation: initiation } };
+    v4Error(await post(token, '/file-payments', submission, null), 400, 'U019');
+    v4Error(await post(token, '/file-payments', submission, other), 400, 'U015');
+    const paid = await post(token, '/file-payments', submission);
+    assert.equal(paid.status, 201, paid.text);
+    valid('/file-payments', 'post', paid);
     assert.deepEqual(await verifyLedger(db), []);
   });
 });
