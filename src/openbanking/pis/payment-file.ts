@@ -12,8 +12,10 @@ import {
  * The payment files a file-payment consent can carry, and the checks an upload must pass before the PSU is
  * asked to authorise it.
  *
- * One file type is offered: `UK.OBIE.PaymentInitiation.3.1`, a JSON document (uploaded as
- * `application/json`) whose items are domestic payment initiations, as OBWriteDomestic2 `Data.Initiation`:
+ * One file type per version is offered: on v3.1.11 `UK.OBIE.PaymentInitiation.3.1` (FILE_TYPES here), on
+ * v4.0 `UK.OBIE.PaymentInitiation.4.0` (v4.0/file.ts): a JSON document (uploaded as `application/json`)
+ * whose items are that version's domestic payment initiations, as OBWriteDomestic2 `Data.Initiation` (v3.1.11's
+ * shape below; v4.0's with OBRemittanceInformation2, UltimateCreditor, …):
  *
  *   { "Data": { "DomesticPayments": [
  *       { "InstructionIdentification": "…", "EndToEndIdentification": "…", "LocalInstrument"?: "UK.OBIE.FPS",
