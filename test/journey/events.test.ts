@@ -112,7 +112,7 @@ describe('event notifications through the composed sandbox', async () => {
       at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       askForRedirect: noManualStep,
     });
-    assert.equal(paid.payment.Status, 'InitiationCompleted');
+    assert.equal(paid.payment.Status, 'ACTC'); // v4.0, the SDK's default: accepted, waiting for its date
     const executed = await runDuePayments(db, { clock: new ManualClock(new Date(at.getTime() + 60_000)) });
     assert.ok(executed.some((outcome) => outcome.id === paid.paymentId && outcome.status === 'Executed'));
 
