@@ -353,6 +353,11 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     const shown = valid('/domestic-vrp-consents/{ConsentId}', 'get', before);
     assert.deepEqual(shown.Data.Initiation, v4Body.Data.Initiation);
     v4Error(await send(token, '/domestic-vrps', v4Payment('1.00')), 403, 'U009');
+    const fundsBefore = await send(token, `${path(consentId)}/funds-confirmation`, {
+      Data: { ConsentId: consentId, InstructedAmount: { Amount: '1.00', Currency: 'GBP' } },
+    });
+    assert.equal(fundsBefore.status, 201, fundsBefore.text);
+    valid('/domestic-vrp-consents/{ConsentId}/funds-confirmation', 'post', fundsBefore);
 
     // Refused: what the PSU authorised may not change, nothing may be added, and the body is v4.0's.
     const refusals: [unknown, string, string | undefined][] = [];
