@@ -9,7 +9,12 @@ import {
   ultimateParty,
 } from '../../pis/v4.0/mapping.ts';
 import { instructedAmountSchema } from '../../pis/validation.ts';
-import { AUTH_METHODS, controlParametersSchema, INTERACTION_TYPES, VRP_TYPES } from '../validation.ts';
+import {
+  AUTH_METHODS,
+  controlParametersSchema as v3ControlParameters,
+  INTERACTION_TYPES,
+  VRP_TYPES,
+} from '../validation.ts';
 
 /**
  * Domestic VRP v4.0 on the wire (specs/ob-read-write/v4.0/vrp-openapi.json): its request bodies, and how a
@@ -57,6 +62,12 @@ const namedAccount = z.strictObject({
   SecondaryIdentification: text(34).optional(),
   Proxy: proxy.optional(),
 });
+
+/**
+ * OBDomesticVRPControlParameters: the same object in the v3.1.11 and v4.0 files, so v3.1.11's schema; a
+ * rule set only v4.0 has (commercial VRP) extends it here.
+ */
+export const controlParametersSchema = v3ControlParameters;
 
 export const vrpInitiationSchema = z.strictObject({
   DebtorAccount: namedAccount.optional(),
