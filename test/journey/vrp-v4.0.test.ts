@@ -92,7 +92,7 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
 
   const clientToken = async () => (await clientCredentialsToken(bank, 'payments')).access_token;
 
-  /** A sweeping consent body: at most 50.00 a payment, 100.00 a day (calendar), 150.00 a month (consent). */
+  /** A sweeping consent body: at most 50.00 a payment, 100.00 a day, 150.00 a month (both from the consent's creation). */
   function sweepingConsent(remittance: unknown) {
     return {
       Data: {
@@ -101,7 +101,7 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
           ValidToDateTime: '2030-12-31T00:00:00+00:00',
           MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
           PeriodicLimits: [
-            { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' },
+            { PeriodType: 'Day', PeriodAlignment: 'Consent', Amount: '100.00', Currency: 'GBP' },
             { PeriodType: 'Month', PeriodAlignment: 'Consent', Amount: '150.00', Currency: 'GBP' },
           ],
           VRPType: ['UK.OBIE.VRPType.Sweeping'],
@@ -113,11 +113,10 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
       Risk: { PaymentContextCode: 'TransferToSelf' },
     };
   }
-  type ConsentBody = ReturnType<typeof sweepingConsent>;
   const V4_REMITTANCE = { Structured: [{ CreditorReferenceInformation: { Reference: 'SWEEP' } }] };
 
   /** Stages `body` on `version`, has alice approve it; the consent id and the PSU's token. */
-  async function authorised(body: ConsentBody, version: Version = '4.0') {
+  async function authorised(body: unknown, version: Version = '4.0') {
     const staged = await send(await clientToken(), '/domestic-vrp-consents', body, { version });
     assert.equal(staged.status, 201, staged.text);
     const spec = version === '4.0' ? VRP_V4_0 : VRP_V3_1_11;
@@ -136,7 +135,12 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
   }
 
   /** A VRP payment request under `consentId` for `amount`, its Initiation and Risk those of `body`. */
-  function payment(consentId: string, body: ConsentBody, amount: string, remittance: unknown) {
+  function payment(
+    consentId: string,
+    body: { Data: { Initiation: unknown }; Risk: unknown },
+    amount: string,
+    remittance: unknown,
+  ) {
     return {
       Data: {
         ConsentId: consentId,
@@ -273,11 +277,234 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     v4Error(await send(cc, '/domestic-vrp-consents', sweepingConsent({ Reference: 'OLD' })), 400, 'U005');
     const fortnight = sweepingConsent(V4_REMITTANCE);
     fortnight.Data.ControlParameters.PeriodicLimits[0]!.PeriodType = 'Fortnight';
+    fortnight.Data.ControlParameters.PeriodicLimits[0]!.PeriodAlignment = 'Calendar';
     v4Error(
       await send(cc, '/domestic-vrp-consents', fortnight),
       400,
       'U002',
       'Data.ControlParameters.PeriodicLimits.0.PeriodAlignment',
     );
+  });
+
+  /** A consent as v3.1.11 stages it: its remittance, an address type word, v3.1.11's Risk names and codes. */
+  function v3Consent() {
+    const body = sweepingConsent({ Reference: 'SWEEP3', Unstructured: 'to savings' });
+    return {
+      Data: {
+        ...body.Data,
+        Initiation: {
+          ...body.Data.Initiation,
+          CreditorPostalAddress: { AddressType: 'Residential', TownName: 'Bristol', Country: 'GB' },
+        },
+      },
+      Risk: { PaymentContextCode: 'PartyToParty', ContractPresentInidicator: true },
+    };
+  }
+  /** The same consent in v4.0's terms. */
+  function v4FormOf(v3: ReturnType<typeof v3Consent>) {
+    return {
+      Data: {
+        ...v3.Data,
+        Initiation: {
+          CreditorAccount: creditor,
+          CreditorPostalAddress: { AddressType: 'HOME', TownName: 'Bristol', Country: 'GB' },
+          RemittanceInformation: V3_AS_V4_REMITTANCE,
+        },
+      },
+      Risk: { PaymentContextCode: 'TransferToSelf', ContractPresentIndicator: true },
+    };
+  }
+  const V3_AS_V4_REMITTANCE = {
+    Structured: [{ CreditorReferenceInformation: { Reference: 'SWEEP3' } }],
+    Unstructured: ['to savings'],
+  };
+
+  /** A v3.1.11 consent staged, authorised and paid `amounts` on v3.1.11. */
+  async function paidOnV3(amounts: string[]) {
+    const v3 = v3Consent();
+    const { consentId, token } = await authorised(v3, '3.1.11');
+    for (const amount of amounts) {
+      const answer = await send(
+        token,
+        '/domestic-vrps',
+        payment(consentId, v3, amount, { Reference: 'SWEEP3', Unstructured: 'to savings' }),
+        { version: '3.1.11' },
+      );
+      assert.equal(answer.status, 201, answer.text);
+      assert.equal(
+        valid('/domestic-vrps', 'post', answer, VRP_V3_1_11).Data.Status,
+        'AcceptedCreditSettlementCompleted',
+      );
+    }
+    return { v3, consentId, token };
+  }
+
+  const path = (consentId: string) => `/domestic-vrp-consents/${consentId}`;
+
+  it('migrates a paid v3.1.11 consent by PUT: same consent and authorisation, v4.0 from then on, limits kept', async () => {
+    const { v3, consentId, token } = await paidOnV3(['40.00', '20.00']);
+    const cc = await clientToken();
+    const v4Body = v4FormOf(v3);
+    const v4Payment = (amount: string) => payment(consentId, v4Body, amount, V3_AS_V4_REMITTANCE);
+
+    // Before: readable on v4.0 in v4.0's terms, but no payment-order on v4.0.
+    const before = await get(cc, path(consentId));
+    assert.equal(before.status, 200, before.text);
+    const shown = valid('/domestic-vrp-consents/{ConsentId}', 'get', before);
+    assert.deepEqual(shown.Data.Initiation, v4Body.Data.Initiation);
+    v4Error(await send(token, '/domestic-vrps', v4Payment('1.00')), 403, 'U009');
+    const fundsBefore = await send(token, `${path(consentId)}/funds-confirmation`, {
+      Data: { ConsentId: consentId, InstructedAmount: { Amount: '1.00', Currency: 'GBP' } },
+    });
+    assert.equal(fundsBefore.status, 201, fundsBefore.text);
+    valid('/domestic-vrp-consents/{ConsentId}/funds-confirmation', 'post', fundsBefore);
+
+    // Refused: what the PSU authorised may not change, nothing may be added, and the body is v4.0's.
+    const refusals: [unknown, string, string | undefined][] = [];
+    const changedLimit = structuredClone(v4Body);
+    changedLimit.Data.ControlParameters.PeriodicLimits[0]!.Amount = '1000.00';
+    refusals.push([changedLimit, 'U008', 'Data.ControlParameters.PeriodicLimits.0.Amount']);
+    const changedValidTo = structuredClone(v4Body);
+    changedValidTo.Data.ControlParameters.ValidToDateTime = '2031-12-31T00:00:00+00:00';
+    refusals.push([changedValidTo, 'U008', 'Data.ControlParameters.ValidToDateTime']);
+    const otherCreditor = structuredClone(v4Body);
+    otherCreditor.Data.Initiation.CreditorAccount = { ...creditor, Identification: '20000000000001' };
+    refusals.push([otherCreditor, 'U008', 'Data.Initiation.CreditorAccount.Identification']);
+    const addedParty = structuredClone(v4Body) as { Data: { Initiation: Record<string, unknown> } };
+    addedParty.Data.Initiation.UltimateCreditor = { Name: 'Someone Else' };
+    refusals.push([addedParty, 'U008', 'Data.Initiation.UltimateCreditor']);
+    const otherReference = structuredClone(v4Body);
+    otherReference.Data.Initiation.RemittanceInformation = { ...V3_AS_V4_REMITTANCE, Unstructured: ['x'] };
+    refusals.push([otherReference, 'U008', 'Data.Initiation.RemittanceInformation.Unstructured.0']);
+    refusals.push([v3, 'U002', 'Data.Initiation.RemittanceInformation.Unstructured']);
+    for (const [body, code, at] of refusals)
+      v4Error(await send(cc, path(consentId), body, { method: 'PUT' }), 400, code, at);
+    v4Error(await send(cc, path(consentId), v4Body, { method: 'PUT', signature: null }), 400, 'U019');
+
+    const key = randomUUID();
+    const migrated = await send(cc, path(consentId), v4Body, { method: 'PUT', key });
+    assert.equal(migrated.status, 200, migrated.text);
+    const data = valid('/domestic-vrp-consents/{ConsentId}', 'put', migrated).Data;
+    assert.equal(data.ConsentId, consentId);
+    assert.equal(data.Status, 'AUTH');
+    assert.deepEqual(data.ControlParameters, v3.Data.ControlParameters);
+    assert.deepEqual((migrated.json as Body).Risk, v4Body.Risk);
+    assert.ok(data.DebtorAccount, 'the account the PSU chose stays chosen');
+    // A retry with the same key gets the same answer; a new migration finds nothing to migrate.
+    const retried = await send(cc, path(consentId), v4Body, { method: 'PUT', key });
+    assert.equal(retried.status, 200, retried.text);
+    assert.deepEqual(retried.json, migrated.json);
+    v4Error(await send(cc, path(consentId), v4Body, { method: 'PUT' }), 400, 'U002');
+
+    // The PSU's token pays on v4.0, within what the day left: 60.00 was paid on v3.1.11.
+    const paid = await send(token, '/domestic-vrps', v4Payment('40.00'));
+    assert.equal(paid.status, 201, paid.text);
+    assert.equal(valid('/domestic-vrps', 'post', paid).Data.Status, 'ACCC');
+    const over = await send(token, '/domestic-vrps', v4Payment('0.01'));
+    v4Error(over, 400, 'U014', 'Data.ControlParameters.PeriodicLimits.0');
+    // It is a v4.0 consent now: v3.1.11 neither shows nor pays it.
+    assert.equal((await get(cc, path(consentId), '3.1.11')).status, 400);
+    const onV3 = await send(
+      token,
+      '/domestic-vrps',
+      payment(consentId, v3, '0.01', { Reference: 'SWEEP3', Unstructured: 'to savings' }),
+      { version: '3.1.11' },
+    );
+    assert.equal(onV3.status, 403, onV3.text);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('migrates another by PATCH (RFC 6902 on the consent as staged), atomically, then pays within its limits', async () => {
+    const { v3, consentId, token } = await paidOnV3(['50.00', '30.00']);
+    const cc = await clientToken();
+    const patch = (operations: unknown, options: { signature?: null; contentType?: string } = {}) =>
+      send(cc, path(consentId), operations, {
+        method: 'PATCH',
+        contentType: 'application/json-patch+json',
+        ...options,
+      });
+    const migration = [
+      { op: 'remove', path: '/Risk/ContractPresentInidicator' },
+      { op: 'add', path: '/Risk/ContractPresentIndicator', value: true },
+      { op: 'replace', path: '/Risk/PaymentContextCode', value: 'TransferToSelf' },
+      { op: 'replace', path: '/Data/Initiation/CreditorPostalAddress/AddressType', value: 'HOME' },
+      { op: 'replace', path: '/Data/Initiation/RemittanceInformation', value: V3_AS_V4_REMITTANCE },
+    ];
+
+    // A patch that fails part way changes nothing; one that changes a limit or leaves v3.1.11 shapes is refused.
+    v4Error(
+      await patch([...migration, { op: 'remove', path: '/Data/Initiation/DebtorAccount' }]),
+      400,
+      'U002',
+      'Data.Initiation.DebtorAccount',
+    );
+    v4Error(
+      await patch([
+        ...migration,
+        { op: 'replace', path: '/Data/ControlParameters/MaximumIndividualAmount/Amount', value: '500.00' },
+      ]),
+      400,
+      'U008',
+      'Data.ControlParameters.MaximumIndividualAmount.Amount',
+    );
+    v4Error(await patch(migration.slice(2)), 400, 'U005');
+    v4Error(await patch({ op: 'remove', path: '/Risk' }), 400, 'U010');
+    v4Error(await patch([{ op: 'delete', path: '/Risk' }]), 400, 'U002');
+    v4Error(await patch(migration, { signature: null }), 400, 'U019');
+    const asJson = await patch(migration, { contentType: 'application/json' });
+    assert.equal(asJson.status, 415, asJson.text);
+    // Still the v3.1.11 consent it was: v3.1.11 shows it.
+    const stillV3 = await get(cc, path(consentId), '3.1.11');
+    assert.equal(stillV3.status, 200, stillV3.text);
+    valid('/domestic-vrp-consents/{ConsentId}', 'get', stillV3, VRP_V3_1_11);
+
+    const migrated = await patch(migration);
+    assert.equal(migrated.status, 200, migrated.text);
+    const data = valid('/domestic-vrp-consents/{ConsentId}', 'patch', migrated).Data;
+    assert.equal(data.Status, 'AUTH');
+    const v4Body = v4FormOf(v3);
+    assert.deepEqual(data.Initiation, v4Body.Data.Initiation);
+    v4Error(await patch(migration), 400, 'U002');
+
+    // 80.00 of the day's 100.00 was paid on v3.1.11: 20.00 is left.
+    const v4Payment = (amount: string) => payment(consentId, v4Body, amount, V3_AS_V4_REMITTANCE);
+    v4Error(
+      await send(token, '/domestic-vrps', v4Payment('20.01')),
+      400,
+      'U014',
+      'Data.ControlParameters.PeriodicLimits.0',
+    );
+    const paid = await send(token, '/domestic-vrps', v4Payment('20.00'));
+    assert.equal(paid.status, 201, paid.text);
+    assert.equal(valid('/domestic-vrps', 'post', paid).Data.Status, 'ACCC');
+    v4Error(await send(token, '/domestic-vrps', v4Payment('0.01')), 400, 'U014');
+    const funds = await send(token, `${path(consentId)}/funds-confirmation`, {
+      Data: { ConsentId: consentId, InstructedAmount: { Amount: '5.00', Currency: 'GBP' } },
+    });
+    assert.equal(funds.status, 201, funds.text);
+    valid('/domestic-vrp-consents/{ConsentId}/funds-confirmation', 'post', funds);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('migrates only an authorised consent of an older version, of this TPP', async () => {
+    const cc = await clientToken();
+    const v3 = v3Consent();
+    const staged = await send(cc, '/domestic-vrp-consents', v3, { version: '3.1.11' });
+    assert.equal(staged.status, 201, staged.text);
+    const awaiting = String((staged.json as Body).Data.ConsentId);
+    v4Error(await send(cc, path(awaiting), v4FormOf(v3), { method: 'PUT' }), 400, 'U009');
+    v4Error(await send(cc, path('dvrp-no-such-consent'), v4FormOf(v3), { method: 'PUT' }), 400, 'U011');
+    const other = await sandbox.tpp('vrp-v4-other', ['PISP']);
+    const otherToken = (await clientCredentialsToken(other.bank, 'payments')).access_token;
+    const text = JSON.stringify(v4FormOf(v3));
+    const foreign = await callApi(other.bank, otherToken, `${pisp('4.0')}${path(awaiting)}`, {
+      method: 'PUT',
+      body: text,
+      headers: {
+        'x-idempotency-key': randomUUID(),
+        'x-jws-signature': await signRequestBody(other.bank, other.bundle, text),
+      },
+    });
+    v4Error(foreign, 400, 'U011');
   });
 });

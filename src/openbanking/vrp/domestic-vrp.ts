@@ -13,10 +13,9 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
+import { getIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
-import { consentStatusReason } from '../http/consent-status-reason.ts';
 import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -36,38 +35,11 @@ import {
 import { amountToMinor, parseBody } from '../pis/validation.ts';
 import type { ApiVersion } from '../versions.ts';
 import { runConsentChecks } from './consent-checks.ts';
+import { vrpConsentMigration } from './consent-migration.ts';
+import { vrpConsentBody, vrpConsentResource } from './consent-resource.ts';
 import { failsControlParameters, runPaymentChecks } from './payment-checks.ts';
 import { vrpFundsConfirmationSchema, type ControlParameters } from './validation.ts';
 import { VRP_WIRE, type VrpWireMapping } from './wire-mappings.ts';
-
-/** OBDomesticVRPConsentResponse of an intent, as `wire` (the version's mapping) writes it. */
-export function vrpConsentBody(
-  wire: VrpWireMapping,
-  intent: Intent,
-  status: string,
-  statusReason: unknown[] | undefined,
-  debtor: AccountRecord | undefined,
-  self: string,
-) {
-  return {
-    Data: {
-      ...(intent.data.ReadRefundAccount !== undefined
-        ? { ReadRefundAccount: intent.data.ReadRefundAccount }
-        : {}),
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: status,
-      ...(statusReason ? { StatusReason: statusReason } : {}),
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      ControlParameters: intent.data.ControlParameters,
-      Initiation: wire.part(intent.data.Initiation),
-      ...(debtor ? { DebtorAccount: debtorOf(debtor) } : {}),
-    },
-    Risk: wire.risk(intent.risk),
-    Links: { Self: self },
-    Meta: {},
-  };
-}
 
 /** OBDomesticVRPResponse of a payment, as `wire` writes it. */
 function paymentBody(
@@ -110,6 +82,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
   const psuGuard = guard(submissionChecks(['domestic-vrp'], false, 'vrp'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
   const consentSelf = (intent: Intent) => `${base}/domestic-vrp-consents/${intent.id}`;
+  if (wire.migration) vrpConsentMigration(scope, context, version, wire, wire.migration);
 
   scope.post('/domestic-vrp-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
@@ -141,20 +114,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     { preHandler: consentGuard },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      const status = wire.consentStatus(intent, clock.now());
-      if (status === undefined) throw resourceNotFound(`domestic VRP consent ${intent.id} was revoked`);
-      const debtor =
-        intent.status === 'Authorised' && intent.accountIds[0]
-          ? await getAccount(db, intent.accountIds[0])
-          : undefined;
-      return vrpConsentBody(
-        wire,
-        intent,
-        status,
-        await consentStatusReason(db, intent, version),
-        debtor,
-        consentSelf(intent),
-      );
+      return vrpConsentResource(db, wire, version, intent, clock.now(), consentSelf(intent));
     },
   );
 
@@ -241,6 +201,9 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
       async (tx) => {
         // One payment at a time per consent: the limits below see every payment committed before.
         await lockConsentPayments(tx, intent.id);
+        // Read again under the lock: a migration since the guard cached the consent moved its version.
+        const current = await getIntent(tx, intent.id);
+        if (current) assertSameVersion(current, version);
         for (const [index, limit] of control.PeriodicLimits.entries()) {
           const period = periodContaining(limit.PeriodType, limit.PeriodAlignment, consentStart, now);
           const used = await paidUnderConsent(tx, intent.id, currency, period.start, period.end);

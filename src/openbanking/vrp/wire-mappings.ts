@@ -12,6 +12,7 @@ import { vrpTypeConsentRules, vrpTypePaymentRules } from './rules/checks.ts';
 import { checkSweepingPayment, regimeOfConsent } from './rules/index.ts';
 import * as v3 from './validation.ts';
 import * as v4 from './v4.0/mapping.ts';
+import { consentDocument, migratedConsent } from './v4.0/migration.ts';
 
 type VrpRequestOn = z.infer<typeof v3.vrpRequestSchema> | z.infer<typeof v4.vrpRequestSchema>;
 type VrpConsentRequestOn =
@@ -50,6 +51,21 @@ export interface VrpWireMapping {
   paymentStatus(payment: PaymentRecord): Record<string, unknown>;
   /** A payment's OBDomesticVRPDetails Data.PaymentStatus entry, its status as of `at`. */
   paymentStatusDetail(payment: PaymentRecord, at: string): Record<string, unknown>;
+  /** How a consent of an older version moves to this one (PUT/PATCH); absent where the version has none. */
+  migration?: VrpMigration;
+}
+
+/** A version's consent migration (consent-migration.ts serves it). */
+export interface VrpMigration {
+  /** The body a PUT sends, and a PATCH must produce: the version's consent request. */
+  request: z.ZodType<z.infer<typeof v4.vrpConsentRequestSchema>>;
+  /** The consent as a request body in its stored form: what a PATCH applies to. */
+  document(intent: Intent): Record<string, unknown>;
+  /** Checks the requested body against the consent as authorised; the `Data` and `Risk` to store. */
+  migrate(
+    intent: Intent,
+    requested: z.infer<typeof v4.vrpConsentRequestSchema>,
+  ): { data: Record<string, unknown>; risk: Record<string, unknown> };
 }
 
 const V3: VrpWireMapping = {
@@ -96,6 +112,7 @@ const V4: VrpWireMapping = {
   // The payment statuses and reasons are ISO 20022's, as for the other v4.0 payments.
   paymentStatus: PIS_WIRE['v4.0'].paymentStatus,
   paymentStatusDetail: PIS_WIRE['v4.0'].paymentStatusDetail,
+  migration: { request: v4.vrpConsentRequestSchema, document: consentDocument, migrate: migratedConsent },
 };
 
 export const VRP_WIRE: Record<ApiVersion, VrpWireMapping> = { 'v3.1.11': V3, 'v4.0': V4 };

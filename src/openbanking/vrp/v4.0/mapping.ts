@@ -58,6 +58,12 @@ const namedAccount = z.strictObject({
   Proxy: proxy.optional(),
 });
 
+/**
+ * OBDomesticVRPControlParameters: the same object in the v3.1.11 and v4.0 files, with the VRP types of the
+ * commercial VRP profile v4.0 serves (CVRP1-3; validation.ts).
+ */
+export const controlParametersSchema = controlParametersSchemaV4;
+
 export const vrpInitiationSchema = z.strictObject({
   DebtorAccount: namedAccount.optional(),
   CreditorAccount: namedAccount.optional(),
@@ -72,7 +78,7 @@ export type VrpInitiationV4 = z.infer<typeof vrpInitiationSchema>;
 export const vrpConsentRequestSchema = z.strictObject({
   Data: z.strictObject({
     ReadRefundAccount: z.enum(['Yes', 'No']).optional(),
-    ControlParameters: controlParametersSchemaV4,
+    ControlParameters: controlParametersSchema,
     Initiation: vrpInitiationSchema,
   }),
   Risk: riskSchema,
