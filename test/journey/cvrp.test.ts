@@ -16,7 +16,7 @@ import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, CVRP_V4_0, VRP_V4_0 } from '../support/openapi.ts';
+import { assertValidResponse, CVRP_V4_0, VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
 
 type Answer = Awaited<ReturnType<typeof callApi>>;
 type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Path?: string }[] };
@@ -55,14 +55,20 @@ describe('commercial VRP through the composed sandbox', async () => {
 
   const clientToken = async () => (await clientCredentialsToken(bank, 'payments')).access_token;
 
-  async function send(token: string, path: string, body: unknown): Promise<Answer> {
+  async function send(
+    token: string,
+    path: string,
+    body: unknown,
+    options: { method?: 'POST' | 'PUT' | 'PATCH'; base?: string; contentType?: string } = {},
+  ): Promise<Answer> {
     const text = JSON.stringify(body);
-    return callApi(bank, token, `${pisp}${path}`, {
-      method: 'POST',
+    return callApi(bank, token, `${options.base ?? pisp}${path}`, {
+      method: options.method ?? 'POST',
       body: text,
       headers: {
         'x-idempotency-key': randomUUID(),
         'x-jws-signature': await signRequestBody(bank, bundle, text),
+        ...(options.contentType ? { 'content-type': options.contentType } : {}),
       },
     });
   }
@@ -75,9 +81,15 @@ describe('commercial VRP through the composed sandbox', async () => {
   }
 
   /** A 400 valid against `spec`, whose Errors are exactly `expected` ([U-code, Path]). */
-  function refused(answer: Answer, path: string, expected: [string, string][], spec = CVRP_V4_0): void {
+  function refused(
+    answer: Answer,
+    path: string,
+    expected: [string, string][],
+    spec = CVRP_V4_0,
+    method = 'post',
+  ): void {
     assert.equal(answer.status, 400, answer.text);
-    const body = valid(path, 'post', answer, spec);
+    const body = valid(path, method, answer, spec);
     assert.deepEqual(
       (body.Errors ?? []).map((e) => [e.ErrorCode, e.Path]),
       expected,
@@ -121,8 +133,8 @@ describe('commercial VRP through the composed sandbox', async () => {
   }
   type ConsentBody = ReturnType<typeof cvrpConsent>;
 
-  async function authorised(body: ConsentBody, spec = CVRP_V4_0) {
-    const staged = await send(await clientToken(), '/domestic-vrp-consents', body);
+  async function authorised(body: ConsentBody, spec = CVRP_V4_0, base = pisp) {
+    const staged = await send(await clientToken(), '/domestic-vrp-consents', body, { base });
     assert.equal(staged.status, 201, staged.text);
     const consentId = String(valid('/domestic-vrp-consents', 'post', staged, spec).Data.ConsentId);
     const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
@@ -246,6 +258,53 @@ describe('commercial VRP through the composed sandbox', async () => {
       refused(answer, '/domestic-vrps', [['U014', 'Data.ControlParameters.PeriodicLimits.0']]);
     assert.equal(before.bookedMinor - (await balanceOf(db, current.id)).bookedMinor, 3000n);
     assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('applies the regime rules to a consent moved to v4.0 by PUT or PATCH', async () => {
+    // A sweeping consent staged and authorised on v3.1.11 (no remittance: its v4.0 form is the same body).
+    const v3 = cvrpConsent();
+    v3.Data.ControlParameters.VRPType = ['UK.OBIE.VRPType.Sweeping'];
+    v3.Data.ControlParameters.PSUInteractionTypes = ['OffSession'];
+    v3.Data.Initiation = { CreditorAccount: scan(saver, 'Savings') };
+    v3.Risk = { PaymentContextCode: 'TransferToSelf' };
+    const { consentId } = await authorised(v3, VRP_V3_1_11, `${apiBaseOf(bank, undefined, '3.1.11')}/pisp`);
+    const cc = await clientToken();
+    const at = `/domestic-vrp-consents/${consentId}`;
+    // Made commercial on the way: the cVRP risk indicators are missing (U004, each named).
+    const asCvrp = structuredClone(v3);
+    asCvrp.Data.ControlParameters.VRPType = ['UK.OBIE.VRPType.CVRP1'];
+    refused(
+      await send(cc, at, asCvrp, { method: 'PUT' }),
+      '/domestic-vrp-consents/{ConsentId}',
+      Object.keys(cvrpRisk())
+        .filter((field) => field !== 'PaymentContextCode')
+        .map((field) => ['U004', `Risk.${field}`]),
+      CVRP_V4_0,
+      'put',
+    );
+    // Sweeping and commercial in one consent: U002.
+    refused(
+      await send(
+        cc,
+        at,
+        [
+          {
+            op: 'replace',
+            path: '/Data/ControlParameters/VRPType',
+            value: ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.CVRP1'],
+          },
+        ],
+        { method: 'PATCH', contentType: 'application/json-patch+json' },
+      ),
+      '/domestic-vrp-consents/{ConsentId}',
+      [['U002', 'Data.ControlParameters.VRPType']],
+      CVRP_V4_0,
+      'patch',
+    );
+    // As it was authorised, it moves.
+    const moved = await send(cc, at, v3, { method: 'PUT' });
+    assert.equal(moved.status, 200, moved.text);
+    valid('/domestic-vrp-consents/{ConsentId}', 'put', moved);
   });
 
   it('keeps the sweeping rules for Sweeping consents, and none of the commercial ones', async () => {
