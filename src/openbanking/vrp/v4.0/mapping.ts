@@ -9,12 +9,7 @@ import {
   ultimateParty,
 } from '../../pis/v4.0/mapping.ts';
 import { instructedAmountSchema } from '../../pis/validation.ts';
-import {
-  AUTH_METHODS,
-  controlParametersSchema as v3ControlParameters,
-  INTERACTION_TYPES,
-  VRP_TYPES,
-} from '../validation.ts';
+import { AUTH_METHODS, controlParametersSchemaV4, INTERACTION_TYPES, VRP_TYPES_V4 } from '../validation.ts';
 
 /**
  * Domestic VRP v4.0 on the wire (specs/ob-read-write/v4.0/vrp-openapi.json): its request bodies, and how a
@@ -64,10 +59,10 @@ const namedAccount = z.strictObject({
 });
 
 /**
- * OBDomesticVRPControlParameters: the same object in the v3.1.11 and v4.0 files, so v3.1.11's schema; a
- * rule set only v4.0 has (commercial VRP) extends it here.
+ * OBDomesticVRPControlParameters: the same object in the v3.1.11 and v4.0 files, with the VRP types of the
+ * commercial VRP profile v4.0 serves (CVRP1-3; validation.ts).
  */
-export const controlParametersSchema = v3ControlParameters;
+export const controlParametersSchema = controlParametersSchemaV4;
 
 export const vrpInitiationSchema = z.strictObject({
   DebtorAccount: namedAccount.optional(),
@@ -107,7 +102,7 @@ export const vrpRequestSchema = z.strictObject({
     ConsentId: text(128),
     PSUAuthenticationMethod: z.enum(AUTH_METHODS),
     PSUInteractionType: z.enum(INTERACTION_TYPES).optional(),
-    VRPType: z.enum(VRP_TYPES),
+    VRPType: z.enum(VRP_TYPES_V4),
     Initiation: vrpInitiationSchema,
     Instruction: vrpInstructionSchema,
   }),
