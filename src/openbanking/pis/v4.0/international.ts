@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ADDRESS_TYPES } from '../../ais/v4.0/mapping.ts';
 import { ObError } from '../../errors.ts';
+import { OB_FREQUENCY } from '../../../shared/ob-frequency.ts';
 import {
   accountSchema,
   creditorAccountSchema,
@@ -93,9 +94,6 @@ const FREQUENCY_CODES = [
   'ALMH',
   'NONE',
 ] as const;
-const SCHEDULE_PATTERN =
-  /^(NotKnown)$|^(EvryDay)$|^(EvryWorkgDay)$|^(IntrvlDay:((0[2-9])|([1-2][0-9])|3[0-1]))$|^(IntrvlWkDay:0[1-9]:0[1-7])$|^(WkInMnthDay:0[1-5]:0[1-7])$|^(IntrvlMnthDay:(0[1-6]|12|24):(-0[1-5]|0[1-9]|[12][0-9]|3[01]))$|^(QtrDay:(ENGLISH|SCOTTISH|RECEIVED))$/;
-
 /** OBMandateRelatedInformation1: an open object in the file; its named fields are checked. */
 const mandateSchema = z.looseObject({
   MandateIdentification: text(35).optional(),
@@ -105,7 +103,8 @@ const mandateSchema = z.looseObject({
   RecurringPaymentDateTime: dateTime.optional(),
   FinalPaymentDateTime: dateTime.optional(),
   Frequency: z.looseObject({
-    Type: z.union([z.enum(FREQUENCY_CODES), z.string().regex(SCHEDULE_PATTERN)]),
+    // Frequency_1: a v3.1.x schedule pattern, or NotKnown.
+    Type: z.union([z.enum(FREQUENCY_CODES), z.literal('NotKnown'), z.string().regex(OB_FREQUENCY)]),
     CountPerPeriod: z.number().int().optional(),
     PointInTime: z.string().max(2).optional(),
   }),
@@ -160,14 +159,13 @@ export const standingOrderConsentRequestSchema = z.strictObject({
 });
 export const standingOrderRequestSchema = submission(internationalStandingOrderInitiationSchema);
 
-/** The reference the statements show: the first structured creditor reference, else the first unstructured line. */
+/** The reference a v4.0 Initiation gives the statements: its first structured creditor reference. */
 export function creditorReference(
   initiation: Pick<Initiation | ScheduledInitiation | StandingOrderInitiation, 'RemittanceInformation'>,
 ): string | undefined {
   const information = initiation.RemittanceInformation;
-  const structured = information?.Structured?.find((entry) => entry.CreditorReferenceInformation?.Reference)
+  return information?.Structured?.find((entry) => entry.CreditorReferenceInformation?.Reference)
     ?.CreditorReferenceInformation?.Reference;
-  return structured ?? information?.Unstructured?.[0]?.slice(0, 35);
 }
 
 const PATH = 'Data.Initiation.MandateRelatedInformation';
@@ -190,7 +188,7 @@ export function bankFrequency(mandate: StandingOrderInitiation['MandateRelatedIn
       'the bank pays a standing order once a period (CountPerPeriod 1)',
       `${PATH}.Frequency.CountPerPeriod`,
     );
-  if (SCHEDULE_PATTERN.test(type)) return type;
+  if (OB_FREQUENCY.test(type)) return type;
   const first = mandate.FirstPaymentDateTime ? new Date(mandate.FirstPaymentDateTime) : undefined;
   if (!first || Number.isNaN(first.getTime()))
     throw ObError.single(
@@ -229,7 +227,9 @@ export function standingOrderSchedule(initiation: StandingOrderInitiation) {
   return {
     path: PATH,
     frequency: bankFrequency(mandate),
-    reference: creditorReference(initiation),
+    // A standing order has no end-to-end id to fall back on: its first remittance line, if no reference.
+    reference:
+      creditorReference(initiation) ?? initiation.RemittanceInformation?.Unstructured?.[0]?.slice(0, 35),
     schedule: {
       FirstPaymentDateTime: mandate.FirstPaymentDateTime,
       ...(mandate.FinalPaymentDateTime ? { FinalPaymentDateTime: mandate.FinalPaymentDateTime } : {}),
