@@ -431,7 +431,9 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
       Frequency: { Type: 'EvryDay' },
       FirstPaymentDateTime: first,
     });
-    assert.deepEqual(orderInitiation.RemittanceInformation, { Unstructured: ['Rent abroad'] });
+    assert.deepEqual(orderInitiation.RemittanceInformation, {
+      Structured: [{ CreditorReferenceInformation: { Reference: 'Rent abroad' } }],
+    });
 
     // Authorised, the v3.1.11 consent's payment-order may not be created on v4.0.
     const pending = await startAuthorization(bank, { intentId: singleId, scope: 'payments', redirectUri });
