@@ -70,7 +70,13 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     RegulatoryReporting: [{ DebitCreditReportingIndicator: 'DEBT', Authority: { CountryCode: 'GB' } }],
   };
   const remittance = (reference: string) => ({
-    Structured: [{ CreditorReferenceInformation: { Reference: reference } }],
+    Structured: [
+      {
+        ReferredDocumentInformation: [{ Code: 'CINV', Number: `${reference}-DOC` }],
+        CreditorReferenceInformation: { Code: 'SCOR', Reference: reference },
+        TaxRemittance: 'VAT at 19%',
+      },
+    ],
     Unstructured: [`${reference} for Hans`],
   });
   const risk = { PaymentContextCode: 'TransferToThirdParty', CategoryPurposeCode: 'SUPP' };
@@ -314,7 +320,7 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     assert.deepEqual(await verifyLedger(db), []);
   });
 
-  it('refuses what v4.0 does not carry: a v3.1.11 standing order shape and an ad hoc frequency', async () => {
+  it('refuses what v4.0 does not carry: a v3.1.11 standing order shape, a malformed LEI, an ad hoc frequency', async () => {
     const clientToken = (await clientCredentialsToken(bank, 'payments')).access_token;
     const consents = '/international-standing-order-consents';
     const first = new Date(Date.now() + HOUR);
@@ -330,6 +336,17 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     });
     assert.equal(v3Answer.status, 400, v3Answer.text);
     valid(consents, 'post', v3Answer);
+    // An LEI must have the file's shape (four digits, "00", twelve characters, two check digits).
+    const badLei = await post(clientToken, '/international-payment-consents', {
+      Data: { Initiation: { ...single('1.00'), Creditor: { Name: 'Hans', LEI: 'ABCDEFGHIJKLMNOPQR12' } } },
+      Risk: risk,
+    });
+    assert.equal(badLei.status, 400, badLei.text);
+    const leiErrors = valid('/international-payment-consents', 'post', badLei).Errors ?? [];
+    assert.ok(
+      leiErrors.some((e) => e.ErrorCode === 'U002'),
+      badLei.text,
+    );
     const adHoc = {
       ...standingOrder(first),
       MandateRelatedInformation: { Frequency: { Type: 'ADHO' }, FirstPaymentDateTime: iso(first) },
@@ -414,7 +431,9 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
       Frequency: { Type: 'EvryDay' },
       FirstPaymentDateTime: first,
     });
-    assert.deepEqual(orderInitiation.RemittanceInformation, { Unstructured: ['Rent abroad'] });
+    assert.deepEqual(orderInitiation.RemittanceInformation, {
+      Structured: [{ CreditorReferenceInformation: { Reference: 'Rent abroad' } }],
+    });
 
     // Authorised, the v3.1.11 consent's payment-order may not be created on v4.0.
     const pending = await startAuthorization(bank, { intentId: singleId, scope: 'payments', redirectUri });

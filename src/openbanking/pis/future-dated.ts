@@ -51,7 +51,6 @@ import {
 import {
   checkScheduledInitiation,
   checkStandingOrderInitiation,
-  checkStandingOrderSchedule,
   futureDate,
   parseBody,
   scheduledConsentRequestSchema,
@@ -65,7 +64,6 @@ import {
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
 import { assertConsentVersion, assertPaymentVersion, assertSameVersion } from '../http/consent-version.ts';
 import type { ApiVersion } from '../versions.ts';
-import type { InstructionReport } from './v4.0/instruction-status.ts';
 import {
   PIS_WIRE,
   type InternationalScheduledOn,
@@ -74,6 +72,7 @@ import {
 } from './wire-mappings.ts';
 import * as scheduledV4Wire from './v4.0/scheduled.ts';
 import * as standingOrderV4Wire from './v4.0/standing-order.ts';
+import { internationalScheduledStatus } from './v4.0/international.ts';
 
 interface Creditor {
   SchemeName: string;
@@ -218,77 +217,6 @@ const SCHEDULED_STATUS: Record<string, string> = {
   Cancelled: 'Cancelled',
 };
 
-/** A scheduled payment's status and payment-details in v3.1.11's words (the execution kept beside them). */
-async function scheduledReport(db: Db, payment: PaymentRecord): Promise<InstructionReport> {
-  const bank = await getScheduledPayment(db, payment.id);
-  // The bank keeps the execution (and why it was refused) beside the resource.
-  const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
-  const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
-  return {
-    status,
-    execution,
-    details: [
-      {
-        PaymentTransactionId: bank?.entryId ?? payment.id,
-        Status: SCHEDULED_STATUS[bank?.status ?? 'Pending'] ?? 'Pending',
-        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-        ...(bank?.status === 'Rejected'
-          ? {
-              StatusDetail: {
-                Status: 'Rejected',
-                StatusReason: 'ProprietaryRejection',
-                StatusReasonDescription: execution
-                  ? `When due: ${rejectionText(execution.reason)}`
-                  : 'Rejected by the bank when due',
-              },
-            }
-          : {}),
-      },
-    ],
-  };
-}
-
-/** A standing order's status and payment-details in v3.1.11's words. */
-async function standingOrderReport(db: Db, payment: PaymentRecord, now: Date): Promise<InstructionReport> {
-  const order = await getStandingOrder(db, payment.id);
-  const entries = await standingOrderEntries(db, payment.id);
-  const details = entries.map((entry) => ({
-    PaymentTransactionId: entry.id,
-    Status:
-      entry.status === 'Booked'
-        ? 'AcceptedSettlementCompleted'
-        : entry.status === 'Rejected'
-          ? 'Rejected'
-          : 'Pending',
-    StatusUpdateDateTime: obDateTime(entry.bookedAt),
-  }));
-  if (order?.status === 'Active')
-    details.push({
-      PaymentTransactionId: `${payment.id}:next`,
-      Status: 'Pending',
-      StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-    });
-  return {
-    status: orderCancelled(order, now) ? 'Cancelled' : 'InitiationCompleted',
-    details,
-  };
-}
-
-/** A report in the words the version's mapping chose. */
-const reportedAs = (statuses: {
-  resource: Record<string, unknown>;
-  details: Record<string, unknown>[];
-}): Report => ({
-  status: statuses.resource,
-  details: statuses.details,
-});
-
-/** A v3.1.11 report, as reported. */
-const asReported = (report: InstructionReport) => ({
-  resource: { Status: report.status },
-  details: report.details,
-});
-
 const scheduled: FutureDated<ScheduledInitiation> = {
   intentKind: 'domestic-scheduled-payment',
   paymentKind: 'domestic-scheduled',
@@ -316,7 +244,33 @@ const scheduled: FutureDated<ScheduledInitiation> = {
         initiation.InstructionIdentification,
     });
   },
-  report: async (db, payment) => reportedAs(asReported(await scheduledReport(db, payment))),
+  async report(db, payment) {
+    const bank = await getScheduledPayment(db, payment.id);
+    // The bank keeps the execution (and why it was refused) beside the resource.
+    const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
+    const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
+    return {
+      status: { Status: status },
+      details: [
+        {
+          PaymentTransactionId: bank?.entryId ?? payment.id,
+          Status: SCHEDULED_STATUS[bank?.status ?? 'Pending'] ?? 'Pending',
+          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          ...(bank?.status === 'Rejected'
+            ? {
+                StatusDetail: {
+                  Status: 'Rejected',
+                  StatusReason: 'ProprietaryRejection',
+                  StatusReasonDescription: execution
+                    ? `When due: ${rejectionText(execution.reason)}`
+                    : 'Rejected by the bank when due',
+                },
+              }
+            : {}),
+        },
+      ],
+    };
+  },
 };
 
 const standingOrders: FutureDated<StandingOrderInitiation> = {
@@ -337,105 +291,31 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
       reference: initiation.Reference,
     });
   },
-  report: async (db, payment, now) => reportedAs(asReported(await standingOrderReport(db, payment, now))),
+  async report(db, payment, now) {
+    const order = await getStandingOrder(db, payment.id);
+    const entries = await standingOrderEntries(db, payment.id);
+    const details = entries.map((entry) => ({
+      PaymentTransactionId: entry.id,
+      Status:
+        entry.status === 'Booked'
+          ? 'AcceptedSettlementCompleted'
+          : entry.status === 'Rejected'
+            ? 'Rejected'
+            : 'Pending',
+      StatusUpdateDateTime: obDateTime(entry.bookedAt),
+    }));
+    if (order?.status === 'Active')
+      details.push({
+        PaymentTransactionId: `${payment.id}:next`,
+        Status: 'Pending',
+        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      });
+    return {
+      status: { Status: orderCancelled(order, now) ? 'Cancelled' : 'InitiationCompleted' },
+      details,
+    };
+  },
 };
-
-/** International scheduled payments, with the schemas and statuses of the version `wire` maps. */
-function internationalScheduled(version: ApiVersion): FutureDated<InternationalScheduledOn> {
-  const wire = PIS_WIRE[version].international;
-  return {
-    intentKind: 'international-scheduled-payment',
-    paymentKind: 'international-scheduled',
-    consents: '/international-scheduled-payment-consents',
-    payments: '/international-scheduled-payments',
-    idField: 'InternationalScheduledPaymentId',
-    consentSchema: wire.scheduledConsentRequest,
-    paymentSchema: wire.scheduledPaymentRequest,
-    check: (initiation, now) =>
-      void futureDate(
-        initiation.RequestedExecutionDateTime,
-        now,
-        'Data.Initiation.RequestedExecutionDateTime',
-      ),
-    international: { showsRate: true },
-    fundsNeeded(initiation, account) {
-      const terms = termsFor(initiation, account.currency);
-      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
-    },
-    async setUp(tx, context, id, account, initiation) {
-      const executeAt = futureDate(
-        initiation.RequestedExecutionDateTime,
-        context.clock.now(),
-        'Data.Initiation.RequestedExecutionDateTime',
-      );
-      const terms = termsFor(initiation, account.currency);
-      await createScheduledPayment(
-        tx,
-        { clock: context.clock },
-        {
-          id,
-          accountId: account.id,
-          scheduledAt: executeAt,
-          amountMinor: terms.debitMinor,
-          currency: account.currency,
-          creditor: internationalCreditor(initiation),
-          reference:
-            wire.reference(initiation) ??
-            initiation.EndToEndIdentification ??
-            initiation.InstructionIdentification,
-          external: payoutOf(terms),
-        },
-      );
-      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-    },
-    wire: PIS_WIRE[version],
-    report: async (db, payment) => reportedAs(wire.scheduledStatus(await scheduledReport(db, payment))),
-  };
-}
-
-/** International standing orders, with the schemas, schedule and statuses of the version `wire` maps. */
-function internationalStandingOrders(version: ApiVersion): FutureDated<InternationalStandingOrderOn> {
-  const wire = PIS_WIRE[version].international;
-  const scheduleOf = (initiation: InternationalStandingOrderOn, now: Date) => {
-    const { path, schedule, ...rest } = wire.standingOrderSchedule(initiation);
-    return { ...rest, schedule: checkStandingOrderSchedule(schedule, now, path) };
-  };
-  return {
-    intentKind: 'international-standing-order',
-    paymentKind: 'international-standing-order',
-    consents: '/international-standing-order-consents',
-    payments: '/international-standing-orders',
-    idField: 'InternationalStandingOrderId',
-    consentSchema: wire.standingOrderConsentRequest,
-    paymentSchema: wire.standingOrderRequest,
-    check: (initiation, now) => void scheduleOf(initiation, now),
-    // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
-    international: { showsRate: false },
-    async setUp(tx, context, id, account, initiation) {
-      const { frequency, reference, schedule } = scheduleOf(initiation, context.clock.now());
-      const terms = termsFor(initiation, account.currency);
-      await createStandingOrder(
-        tx,
-        { clock: context.clock },
-        {
-          id,
-          accountId: account.id,
-          frequency,
-          creditor: internationalCreditor(initiation),
-          ...(reference ? { reference } : {}),
-          currency: account.currency,
-          firstPaymentMinor: terms.debitMinor,
-          ...schedule,
-          external: payoutOf(terms),
-        },
-      );
-      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-    },
-    wire: PIS_WIRE[version],
-    report: async (db, payment, now) =>
-      reportedAs(wire.standingOrderStatus(await standingOrderReport(db, payment, now))),
-  };
-}
 
 // ---- Payment Initiation v4.0 (src/openbanking/pis/v4.0/): the same instructions, v4.0's bodies and statuses.
 const V4 = PIS_WIRE['v4.0'];
@@ -526,6 +406,118 @@ const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV
     return { status: { Status: orderCancelled(order, now) ? 'CANC' : 'INCO' }, details };
   },
 };
+
+// ---- International kinds: one definition; the version supplies schemas, schedule, reference, statuses.
+
+/** The statuses each version reports of a scheduled payment and a standing order (above). */
+const REPORTS: Record<
+  ApiVersion,
+  { scheduled: FutureDated<Initiation>['report']; standingOrder: FutureDated<Initiation>['report'] }
+> = {
+  'v3.1.11': { scheduled: scheduled.report, standingOrder: standingOrders.report },
+  'v4.0': {
+    async scheduled(db, payment, now) {
+      const report = await scheduledV4.report(db, payment, now);
+      return { ...report, status: internationalScheduledStatus(report.status) };
+    },
+    standingOrder: standingOrdersV4.report,
+  },
+};
+
+/** International scheduled payments on `version`, its request schemas and statuses (wire-mappings.ts). */
+function internationalScheduled(version: ApiVersion): FutureDated<InternationalScheduledOn> {
+  const wire = PIS_WIRE[version];
+  return {
+    intentKind: 'international-scheduled-payment',
+    paymentKind: 'international-scheduled',
+    consents: '/international-scheduled-payment-consents',
+    payments: '/international-scheduled-payments',
+    idField: 'InternationalScheduledPaymentId',
+    consentSchema: wire.international.scheduledConsentRequest,
+    paymentSchema: wire.international.scheduledPaymentRequest,
+    wire,
+    check: (initiation, now) =>
+      void futureDate(
+        initiation.RequestedExecutionDateTime,
+        now,
+        'Data.Initiation.RequestedExecutionDateTime',
+      ),
+    international: { showsRate: true },
+    fundsNeeded(initiation, account) {
+      const terms = termsFor(initiation, account.currency);
+      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+    },
+    async setUp(tx, context, id, account, initiation) {
+      const executeAt = futureDate(
+        initiation.RequestedExecutionDateTime,
+        context.clock.now(),
+        'Data.Initiation.RequestedExecutionDateTime',
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createScheduledPayment(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          scheduledAt: executeAt,
+          amountMinor: terms.debitMinor,
+          currency: account.currency,
+          creditor: internationalCreditor(initiation),
+          reference:
+            wire.international.reference(initiation) ??
+            initiation.EndToEndIdentification ??
+            initiation.InstructionIdentification,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: REPORTS[version].scheduled,
+  };
+}
+
+/** International standing orders on `version`, its request schemas, schedule and statuses. */
+function internationalStandingOrders(version: ApiVersion): FutureDated<InternationalStandingOrderOn> {
+  const wire = PIS_WIRE[version];
+  return {
+    intentKind: 'international-standing-order',
+    paymentKind: 'international-standing-order',
+    consents: '/international-standing-order-consents',
+    payments: '/international-standing-orders',
+    idField: 'InternationalStandingOrderId',
+    consentSchema: wire.international.standingOrderConsentRequest,
+    paymentSchema: wire.international.standingOrderRequest,
+    wire,
+    check: (initiation, now) => void wire.international.standingOrderSchedule(initiation, now),
+    // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
+    international: { showsRate: false },
+    async setUp(tx, context, id, account, initiation) {
+      const { frequency, reference, ...schedule } = wire.international.standingOrderSchedule(
+        initiation,
+        context.clock.now(),
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createStandingOrder(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          frequency,
+          creditor: internationalCreditor(initiation),
+          ...(reference ? { reference } : {}),
+          currency: account.currency,
+          firstPaymentMinor: terms.debitMinor,
+          ...schedule,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: REPORTS[version].standingOrder,
+  };
+}
 
 function mount<I extends Initiation>(
   scope: FastifyInstance,

@@ -7,7 +7,7 @@ import * as v3 from './validation.ts';
 import * as v4 from './v4.0/mapping.ts';
 import * as v3International from './international-terms.ts';
 import * as v4International from './v4.0/international.ts';
-import { scheduledOnV4, standingOrderOnV4, type InstructionReport } from './v4.0/instruction-status.ts';
+import { structuredReference } from './v4.0/requests.ts';
 
 type DomesticInitiationOn =
   z.infer<typeof v3.domesticInitiationSchema> | z.infer<typeof v4.domesticInitiationSchema>;
@@ -63,12 +63,6 @@ type PaymentRequest<I> = z.ZodType<{
   Risk: Record<string, unknown>;
 }>;
 
-/** A future-dated instruction's resource Status (with StatusReason) and payment-details entries. */
-interface InstructionStatuses {
-  resource: Record<string, unknown>;
-  details: Record<string, unknown>[];
-}
-
 export interface InternationalWire {
   consentRequest: ConsentRequest<InternationalOn>;
   paymentRequest: PaymentRequest<InternationalOn>;
@@ -78,21 +72,12 @@ export interface InternationalWire {
   standingOrderRequest: PaymentRequest<InternationalStandingOrderOn>;
   /** The reference a single or scheduled payment's Initiation gives the ledger, if it gives one. */
   reference(initiation: InternationalOn | InternationalScheduledOn): string | undefined;
-  /** A standing order's schedule in the bank's terms; `path` is where the schedule's fields are, for errors. */
-  standingOrderSchedule(initiation: InternationalStandingOrderOn): {
-    path: string;
-    frequency: string;
-    reference: string | undefined;
-    schedule: { FirstPaymentDateTime: string; FinalPaymentDateTime?: string; NumberOfPayments?: string };
-  };
-  scheduledStatus(report: InstructionReport): InstructionStatuses;
-  standingOrderStatus(report: InstructionReport): InstructionStatuses;
+  /** A standing order's schedule (checked as of `now`), the bank's frequency pattern and its reference. */
+  standingOrderSchedule(
+    initiation: InternationalStandingOrderOn,
+    now: Date,
+  ): v3.StandingOrderSchedule & { frequency: string; reference: string | undefined };
 }
-
-const asReported = (report: InstructionReport): InstructionStatuses => ({
-  resource: { Status: report.status },
-  details: report.details,
-});
 
 const V3_INTERNATIONAL: InternationalWire = {
   consentRequest: v3International.internationalConsentRequestSchema,
@@ -110,24 +95,16 @@ const V3_INTERNATIONAL: InternationalWire = {
   reference: (initiation) =>
     (initiation as z.infer<typeof v3International.internationalInitiationSchema>).RemittanceInformation
       ?.Reference,
-  standingOrderSchedule: (initiation) => {
+  standingOrderSchedule: (initiation, now) => {
     const v3Initiation = initiation as z.infer<
       typeof v3International.internationalStandingOrderInitiationSchema
     >;
-    const { FirstPaymentDateTime, FinalPaymentDateTime, NumberOfPayments } = v3Initiation;
     return {
-      path: 'Data.Initiation',
+      ...v3.checkStandingOrderSchedule(v3Initiation, now, 'Data.Initiation'),
       frequency: v3Initiation.Frequency,
       reference: v3Initiation.Reference,
-      schedule: {
-        FirstPaymentDateTime,
-        ...(FinalPaymentDateTime !== undefined ? { FinalPaymentDateTime } : {}),
-        ...(NumberOfPayments !== undefined ? { NumberOfPayments } : {}),
-      },
     };
   },
-  scheduledStatus: asReported,
-  standingOrderStatus: asReported,
 };
 
 const V4_INTERNATIONAL: InternationalWire = {
@@ -138,15 +115,14 @@ const V4_INTERNATIONAL: InternationalWire = {
   standingOrderConsentRequest: v4International.standingOrderConsentRequestSchema,
   standingOrderRequest: v4International.standingOrderRequestSchema,
   reference: (initiation) =>
-    v4International.creditorReference(
-      initiation as z.infer<typeof v4International.internationalInitiationSchema>,
+    structuredReference(
+      (initiation as z.infer<typeof v4International.internationalInitiationSchema>).RemittanceInformation,
     ),
-  standingOrderSchedule: (initiation) =>
+  standingOrderSchedule: (initiation, now) =>
     v4International.standingOrderSchedule(
       initiation as z.infer<typeof v4International.internationalStandingOrderInitiationSchema>,
+      now,
     ),
-  scheduledStatus: scheduledOnV4,
-  standingOrderStatus: standingOrderOnV4,
 };
 
 const V3: PisWireMapping = {

@@ -102,7 +102,7 @@ const frequencySchema = z.looseObject({
   PointInTime: z.string().max(2).optional(),
 });
 
-const mandateSchema = z.looseObject({
+export const mandateSchema = z.looseObject({
   MandateIdentification: text(35).optional(),
   Classification: z.enum(['FIXE', 'USGB', 'VARI']).optional(),
   CategoryPurposeCode: z.enum(CATEGORY_PURPOSES).optional(),
@@ -250,6 +250,32 @@ export function standingOrderTerms(
   const recurringPaymentMinor = amount(initiation.RecurringPaymentAmount, 'RecurringPaymentAmount');
   const finalPaymentMinor = amount(initiation.FinalPaymentAmount, 'FinalPaymentAmount');
 
+  const reference =
+    structuredReference(initiation.RemittanceInformation) ??
+    initiation.MandateRelatedInformation.MandateIdentification;
+  return {
+    ...mandateSchedule(initiation, now, path),
+    currency,
+    firstPaymentMinor,
+    ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
+    ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
+    ...(reference !== undefined ? { reference } : {}),
+  };
+}
+
+/**
+ * The schedule of a v4.0 standing order (domestic or international): a first payment date in the future
+ * (the bank needs it to start), a final date after it or a number of payments, and its frequency as the
+ * bank's pattern.
+ */
+export function mandateSchedule(
+  initiation: {
+    NumberOfPayments?: string | undefined;
+    MandateRelatedInformation: z.infer<typeof mandateSchema>;
+  },
+  now: Date,
+  path: string,
+): { frequency: string; firstPaymentAt: Date; finalPaymentAt?: Date; numberOfPayments?: number } {
   const mandatePath = `${path}.MandateRelatedInformation`;
   const mandate = initiation.MandateRelatedInformation;
   if (mandate.FirstPaymentDateTime === undefined)
@@ -289,17 +315,11 @@ export function standingOrderTerms(
       );
     numberOfPayments = Number(initiation.NumberOfPayments);
   }
-  const reference = structuredReference(initiation.RemittanceInformation) ?? mandate.MandateIdentification;
   return {
     frequency: bankFrequency(mandate.Frequency, firstPaymentAt, `${mandatePath}.Frequency`),
-    currency,
     firstPaymentAt,
-    firstPaymentMinor,
-    ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
     ...(finalPaymentAt ? { finalPaymentAt } : {}),
-    ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
     ...(numberOfPayments !== undefined ? { numberOfPayments } : {}),
-    ...(reference !== undefined ? { reference } : {}),
   };
 }
 
