@@ -61,7 +61,8 @@ async function withdrawInDashboard(sandbox: Sandbox, username: string, consentId
 
 /** A raw `POST /events` with the TPP's client_credentials token. */
 async function poll(tpp: Tpp, version: '3.1.11' | '4.0', body: unknown) {
-  const token = (await clientCredentialsToken(tpp.bank, 'accounts payments')).access_token;
+  // Any one of the TPP's resource scopes opens the event APIs; every TPP here is an AISP.
+  const token = (await clientCredentialsToken(tpp.bank, 'accounts')).access_token;
   return callApi(tpp.bank, token, `${apiBaseOf(tpp.bank, undefined, version)}/events`, {
     method: 'POST',
     body,
@@ -199,6 +200,52 @@ describe('event notifications through the composed sandbox', async () => {
     assert.notEqual(second.events[0]!.jti, first.events[0]!.jti);
     assert.equal(second.moreAvailable, false);
     assert.deepEqual((await pollEvents({ bundle: c.bundle, trust })).events, []);
+  });
+
+  it("raises nothing for a TPP without a subscription, nor for the TPP's own DELETE of its consent", async () => {
+    const d = await sandbox.tpp('events-d', ['AISP']);
+    const before = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'carol',
+      askForRedirect: noManualStep,
+    });
+    await withdrawInDashboard(sandbox, 'carol', [before.consentId]);
+    await subscribeToEvents({ bundle: d.bundle, trust });
+    assert.deepEqual(
+      (await poll(d, '4.0', {})).json,
+      { moreAvailable: false, sets: {} },
+      'not raised unsubscribed',
+    );
+
+    const own = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'dave-ltd',
+      askForRedirect: noManualStep,
+    });
+    const token = (await clientCredentialsToken(d.bank, 'accounts')).access_token;
+    const aisp = `${apiBaseOf(d.bank, undefined, '4.0')}/aisp`;
+    const deleted = await callApi(d.bank, token, `${aisp}/account-access-consents/${own.consentId}`, {
+      method: 'DELETE',
+    });
+    assert.equal(deleted.status, 204, deleted.text);
+    assert.deepEqual(
+      (await poll(d, '4.0', {})).json,
+      { moreAvailable: false, sets: {} },
+      'not for its own DELETE',
+    );
+
+    // The same kind of consent withdrawn by its customer now is raised for it.
+    const later = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'dave-ltd',
+      askForRedirect: noManualStep,
+    });
+    await withdrawInDashboard(sandbox, 'dave-ltd', [later.consentId]);
+    const raised = (await poll(d, '4.0', {})).json as { sets: Record<string, string> };
+    assert.equal(Object.keys(raised.sets).length, 1);
   });
 
   it('refuses bad subscriptions and polls in the OB error format of each version', async () => {
