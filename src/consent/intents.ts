@@ -56,7 +56,8 @@ export interface Intent {
   apiVersion?: string;
 }
 
-export type AuditEvent = 'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used';
+export type AuditEvent =
+  'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used' | 'migrated';
 
 export interface AuditEntry {
   intentId: string;
@@ -626,5 +627,62 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
       detail: detail ?? null,
     });
     return toIntent(row);
+  });
+}
+
+export interface MigrationInput {
+  /** The version the intent must still be on (a concurrent migration makes this one fail). */
+  fromVersion: string;
+  toVersion: string;
+  /** The intent's `Data` and `Risk` as the new version writes them. */
+  data: JsonObject;
+  risk: JsonObject;
+  detail?: string;
+}
+
+/**
+ * The TPP moved an authorised intent to a newer Read/Write version without asking the PSU again: its
+ * `Data` and `Risk` are replaced by their new version's form and its version recorded, in one transaction
+ * with a `migrated` audit entry. Its status, PSU, accounts, dates and expiry stay as they are. Refused
+ * unless the intent is Authorised, unexpired and still on `fromVersion`.
+ */
+export async function migrateIntent(ctx: ConsentContext, id: string, input: MigrationInput): Promise<Intent> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const step: Transition = {
+      id,
+      from: ['Authorised'],
+      to: 'Authorised',
+      event: 'migrated',
+      actor: 'tpp',
+      detail: input.detail,
+      requireUnexpired: true,
+    };
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    if (current!.apiVersion !== input.fromVersion)
+      throw new IntentTransitionError(
+        'wrong_status',
+        id,
+        current!.status,
+        `intent ${id} is on ${current!.apiVersion ?? 'no version'}, not ${input.fromVersion}`,
+      );
+    const [row] = await tx
+      .update(consentIntents)
+      .set({ data: input.data, risk: input.risk, apiVersion: input.toVersion })
+      .where(eq(consentIntents.id, id))
+      .returning();
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor: 'tpp',
+      event: 'migrated',
+      fromStatus: current!.status,
+      toStatus: current!.status,
+      detail: input.detail ?? `moved from ${input.fromVersion} to ${input.toVersion}`,
+    });
+    return toIntent(row!);
   });
 }

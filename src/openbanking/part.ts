@@ -38,6 +38,8 @@ export interface OpenBankingDependencies {
   onRevoked(handler: (intentId: string) => void): void;
   /** Registers a handler for access tokens revoked anywhere (RFC 7009, DCR DELETE). */
   onTokensRevoked(handler: (revocation: TokenRevocation) => void): void;
+  /** The store's change version read for this request: cached tokens and consents read earlier are not served. */
+  changeVersion?: () => number;
   /**
    * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
    * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
@@ -66,7 +68,7 @@ export async function mountOpenBanking(
   const { store, clock } = context;
   const caches = createGuardCaches(
     { tokens: dependencies.tokens, intents: { find: (intentId) => getIntent(store.db, intentId) } },
-    { clock, ...CACHE },
+    { clock, ...CACHE, ...(dependencies.changeVersion ? { version: dependencies.changeVersion } : {}) },
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
   dependencies.onTokensRevoked((revocation) => caches.forgetTokens(revocation));

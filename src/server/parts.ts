@@ -188,6 +188,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
               ),
           },
           notifyRevoked: hub.publish,
+          changeVersion: () => context.changeVersion.current(),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (handler) => {
             hub.subscribeTokens(handler);
@@ -221,6 +222,7 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
     clock,
     maxCacheSeconds: config.participantStatusCacheSeconds,
     failOpen: !config.revocationFailClosed,
+    version: () => context.changeVersion.current(),
   };
   if (config.sandbox) {
     const gate = createParticipantStatusGate({

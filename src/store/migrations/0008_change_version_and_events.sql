@@ -1,3 +1,8 @@
+CREATE TABLE "store_change_version" (
+	"id" smallint PRIMARY KEY NOT NULL,
+	"version" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "event_notifications" (
 	"id" text PRIMARY KEY NOT NULL,
 	"client_id" text NOT NULL,
