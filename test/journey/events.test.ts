@@ -10,6 +10,7 @@ import { runAccountsJourney } from '../../src/tpp/accounts.ts';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } from '../../src/tpp/events.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
+import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { runPayJourney } from '../../src/tpp/pay.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { browserClient, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
@@ -61,7 +62,8 @@ async function withdrawInDashboard(sandbox: Sandbox, username: string, consentId
 
 /** A raw `POST /events` with the TPP's client_credentials token. */
 async function poll(tpp: Tpp, version: '3.1.11' | '4.0', body: unknown) {
-  const token = (await clientCredentialsToken(tpp.bank, 'accounts payments')).access_token;
+  // Any one of the TPP's resource scopes opens the event APIs; every TPP here is an AISP.
+  const token = (await clientCredentialsToken(tpp.bank, 'accounts')).access_token;
   return callApi(tpp.bank, token, `${apiBaseOf(tpp.bank, undefined, version)}/events`, {
     method: 'POST',
     body,
@@ -199,6 +201,113 @@ describe('event notifications through the composed sandbox', async () => {
     assert.notEqual(second.events[0]!.jti, first.events[0]!.jti);
     assert.equal(second.moreAvailable, false);
     assert.deepEqual((await pollEvents({ bundle: c.bundle, trust })).events, []);
+  });
+
+  it("raises nothing for a TPP without a subscription, nor for the TPP's own DELETE of its consent", async () => {
+    const d = await sandbox.tpp('events-d', ['AISP']);
+    const before = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'carol',
+      askForRedirect: noManualStep,
+    });
+    await withdrawInDashboard(sandbox, 'carol', [before.consentId]);
+    await subscribeToEvents({ bundle: d.bundle, trust });
+    assert.deepEqual(
+      (await poll(d, '4.0', {})).json,
+      { moreAvailable: false, sets: {} },
+      'not raised unsubscribed',
+    );
+
+    const own = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'dave-ltd',
+      askForRedirect: noManualStep,
+    });
+    const token = (await clientCredentialsToken(d.bank, 'accounts')).access_token;
+    const aisp = `${apiBaseOf(d.bank, undefined, '4.0')}/aisp`;
+    const deleted = await callApi(d.bank, token, `${aisp}/account-access-consents/${own.consentId}`, {
+      method: 'DELETE',
+    });
+    assert.equal(deleted.status, 204, deleted.text);
+    assert.deepEqual(
+      (await poll(d, '4.0', {})).json,
+      { moreAvailable: false, sets: {} },
+      'not for its own DELETE',
+    );
+
+    // The same kind of consent withdrawn by its customer now is raised for it.
+    const later = await runAccountsJourney({
+      bundle: d.bundle,
+      trust,
+      psu: 'dave-ltd',
+      askForRedirect: noManualStep,
+    });
+    await withdrawInDashboard(sandbox, 'dave-ltd', [later.consentId]);
+    const raised = (await poll(d, '4.0', {})).json as { sets: Record<string, string> };
+    assert.equal(Object.keys(raised.sets).length, 1);
+  });
+
+  it('reads, changes and deletes the subscription, each answer as the v4.0 events file says', async () => {
+    const e = await sandbox.tpp('events-e', ['AISP']);
+    const token = (await clientCredentialsToken(e.bank, 'accounts')).access_token;
+    const base = `${apiBaseOf(e.bank, undefined, '4.0')}/event-subscriptions`;
+    const signed = async (method: 'POST' | 'PUT', url: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      return callApi(e.bank, token, url, {
+        method: method as 'POST',
+        body: text,
+        headers: { 'x-jws-signature': await signRequestBody(e.bank, e.bundle, text) },
+      });
+    };
+    const plain = await signed('POST', base, {
+      Data: { CallbackUrl: 'http://tpp.example/hook', Version: '4.0' },
+    });
+    assert.equal(plain.status, 400, plain.text);
+    assertValidResponse(EVENTS_V4_0, '/event-subscriptions', 'post', 400, plain.json);
+    const unsigned = await callApi(e.bank, token, base, {
+      method: 'POST',
+      body: { Data: { Version: '4.0' } },
+    });
+    assert.equal(unsigned.status, 400, 'the events file requires x-jws-signature on POST');
+    const created = await signed('POST', base, {
+      Data: {
+        CallbackUrl: 'https://tpp.example/hook',
+        Version: '4.0',
+        EventTypes: ['UK.OBIE.Resource-Update'],
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    assertValidResponse(EVENTS_V4_0, '/event-subscriptions', 'post', 201, created.json);
+    const id = (created.json as { Data: { EventSubscriptionId: string } }).Data.EventSubscriptionId;
+    const changed = await signed('PUT', `${base}/${id}`, {
+      Data: {
+        EventSubscriptionId: id,
+        Version: '4.0',
+        EventTypes: ['UK.OBIE.Consent-Authorization-Revoked'],
+      },
+    });
+    assert.equal(changed.status, 200, changed.text);
+    assertValidResponse(EVENTS_V4_0, '/event-subscriptions/{EventSubscriptionId}', 'put', 200, changed.json);
+    assert.deepEqual((changed.json as { Data: unknown }).Data, {
+      EventSubscriptionId: id,
+      Version: '4.0',
+      EventTypes: ['urn:uk:org:openbanking:events:consent-authorization-revoked'],
+    });
+    const mismatch = await signed('PUT', `${base}/${id}`, {
+      Data: { EventSubscriptionId: 'es-other', Version: '4.0' },
+    });
+    assert.equal(mismatch.status, 400, mismatch.text);
+    // Another TPP can neither change nor delete it: not found, as for an id that does not exist.
+    const otherToken = (await clientCredentialsToken(b.bank, 'accounts')).access_token;
+    const foreign = await callApi(b.bank, otherToken, `${base}/${id}`, { method: 'DELETE' });
+    assert.equal(foreign.status, 400, foreign.text);
+    const removed = await callApi(e.bank, token, `${base}/${id}`, { method: 'DELETE' });
+    assert.equal(removed.status, 204, removed.text);
+    const listed = await callApi(e.bank, token, base);
+    assertValidResponse(EVENTS_V4_0, '/event-subscriptions', 'get', 200, listed.json);
+    assert.deepEqual((listed.json as { Data: unknown }).Data, { EventSubscription: [] });
   });
 
   it('refuses bad subscriptions and polls in the OB error format of each version', async () => {
