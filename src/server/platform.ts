@@ -139,9 +139,12 @@ export async function startPlatform(options: {
     surfaces.push(mtls);
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).
-    const urls = { browser: '', mtls: '' };
-    urls.browser = `https://${config.publicHost}:${await browser.listen(config.bindHost, config.browserPort)}`;
-    urls.mtls = `https://${config.publicHost}:${await mtls.listen(config.bindHost, config.mtlsPort)}`;
+    const browserPort = await browser.listen(config.bindHost, config.browserPort);
+    const mtlsPort = await mtls.listen(config.bindHost, config.mtlsPort);
+    const urls = {
+      browser: publicUrl(config.publicHost, config.publicBrowserPort ?? browserPort),
+      mtls: publicUrl(config.publicHost, config.publicMtlsPort ?? mtlsPort),
+    };
     const context: PartContext = {
       config,
       store,
@@ -175,6 +178,11 @@ export async function startPlatform(options: {
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/** `https://host:port`, as every instance behind one load balancer names it (443 left out, as URLs do). */
+function publicUrl(host: string, port: number): string {
+  return port === 443 ? `https://${host}` : `https://${host}:${port}`;
 }
 
 /**
