@@ -73,6 +73,11 @@ export async function startPlatform(options: {
    * status check on the mTLS listener. No configuration key reaches this.
    */
   checkCertificateStatus?: boolean;
+  /**
+   * Only for the benchmark that measures what it costs (bench/ais.ts): false never reads the store's change
+   * version, so caches are trusted until NOTIFY drops them (not safe behind a load balancer).
+   */
+  readChangeVersion?: boolean;
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
@@ -99,7 +104,10 @@ export async function startPlatform(options: {
   try {
     await store.migrate();
     const tls = await tlsLoading;
-    const changeVersion = createChangeVersion(store);
+    const changeVersion =
+      options.readChangeVersion === false
+        ? { current: () => 0, refresh: async () => undefined }
+        : createChangeVersion(store);
     const certificateStatus = await startCertificateStatus(
       config,
       tls,
