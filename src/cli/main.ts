@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { PARTS } from '../server/part-names.ts';
 import { tppCommand, type TppDefaults } from '../tpp/cli.ts';
+import type { ClusterFlags } from './run-cluster.ts';
 import { speedUpModuleLoading } from './module-loading.ts';
 
 // Only commander and the command definitions load up front, so that `--help` and `--version` answer at
@@ -95,7 +96,7 @@ const tppDefaults: TppDefaults = {
   async localSandbox(configFile) {
     const config = await configFrom(configFile ? { config: configFile } : {});
     return {
-      url: `https://${config.publicHost}:${config.browserPort}`,
+      url: `https://${config.publicHost}:${config.publicBrowserPort ?? config.browserPort}`,
       caFile: `${config.dataDir}/pki/root-ca.pem`,
     };
   },
@@ -185,6 +186,20 @@ export function buildProgram(): Command {
       } finally {
         await store.close();
       }
+    });
+
+  program
+    .command('cluster')
+    .description(
+      'run nginx (mutual TLS, deploy/nginx) in front of N sandbox instances in proxy mode on PostgreSQL (DATABASE_URL), for trying and testing',
+    )
+    .option('-n, --instances <count>', 'how many obkit instances', '3')
+    .option('--browser-port <port>', "nginx's browser-facing HTTPS port (default: a free one)")
+    .option('--mtls-port <port>', "nginx's mutual-TLS port for TPPs (default: a free one)")
+    .option('--data-dir <dir>', 'PKI and directory keys the instances share (default: a new temporary one)')
+    .action(async (flags: ClusterFlags) => {
+      const { runCluster } = await import('./run-cluster.ts');
+      await runCluster(flags);
     });
 
   program.addCommand(tppCommand(tppDefaults));

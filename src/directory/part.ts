@@ -123,7 +123,7 @@ export async function mountDirectory(
   // Make the first signing key now rather than on the first onboarding.
   await signingKeys.current();
   if (options.registerSandboxBank ?? config.sandbox) {
-    await service.registerAspsp({
+    await service.listPlatformBank({
       name: 'obkit Sandbox Bank',
       discoveryUrl: `${urls.browser}/.well-known/openid-configuration`,
     });

@@ -692,6 +692,19 @@ export class DirectoryService {
   }
 
   /**
+   * Lists the platform's own bank at its discovery URL, once: every instance of a deployment does this as
+   * it starts, and a listing already there (the first instance's, since linked to the bank's organisation,
+   * or another organisation's) is left as it is.
+   */
+  async listPlatformBank(entry: { name: string; discoveryUrl: string }): Promise<void> {
+    const now = this.#clock.now();
+    await this.#store.db
+      .insert(directoryAspsps)
+      .values({ id: newAspspId(), ...entry, orgId: null, createdAt: now, updatedAt: now })
+      .onConflictDoNothing({ target: directoryAspsps.discoveryUrl });
+  }
+
+  /**
    * Names the organisation of a bank the directory itself listed (the sandbox bank, listed when the
    * directory mounts, before its organisation exists); a listing another organisation holds is left alone.
    */

@@ -13,18 +13,42 @@ import type { Store } from '../store/index.ts';
 export interface ChangeVersion {
   /** The highest version this instance has read. */
   current(): number;
-  /** Reads the store's version (one primary-key query); throws when the database cannot answer. */
+  /**
+   * Reads the store's version (one primary-key query, shared by the requests that arrive while it is being
+   * read); throws when the database cannot answer.
+   */
   refresh(): Promise<void>;
 }
 
 export function createChangeVersion(store: Store): ChangeVersion {
   let seen = 0;
   if (store.backend === 'pglite') return { current: () => seen, refresh: async () => undefined };
+  let reading: Promise<void> | undefined;
+  let following: Promise<void> | undefined;
+  const read = (): Promise<void> => {
+    reading = store
+      .changeVersion()
+      .then((version) => {
+        if (version > seen) seen = version;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
   return {
     current: () => seen,
-    async refresh() {
-      const version = await store.changeVersion();
-      if (version > seen) seen = version;
+    // Requests arriving together share one read, but never one that began before they arrived (it might
+    // not see a revocation committed since): while a read is under way, later arrivals wait for the next.
+    refresh() {
+      if (!reading) return read();
+      following ??= reading
+        .catch(() => undefined)
+        .then(() => {
+          following = undefined;
+          return reading ?? read();
+        });
+      return following;
     },
   };
 }

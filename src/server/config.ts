@@ -72,6 +72,12 @@ export const configSchema = z.object({
   publicHost: z.string().min(1).default('localhost'),
   browserPort: port.default(8443),
   mtlsPort: port.default(8444),
+  /**
+   * The ports TPPs and browsers reach when a load balancer listens in front (deploy/): every instance then
+   * names the same URLs (issuer, directory, `tan`) whatever port it binds itself. Default: the bound ports.
+   */
+  publicBrowserPort: port.min(1).optional(),
+  publicMtlsPort: port.min(1).optional(),
   mtlsMode: z.enum(['direct', 'proxy']).default('direct'),
   trustedProxies: listFromText.pipe(z.array(ipOrCidr)).default([]),
   clientCertHeader: headerName.default('client-cert'),
@@ -160,6 +166,8 @@ export const environmentNames: Record<ConfigKey, string> = {
   publicHost: 'OBKIT_PUBLIC_HOST',
   browserPort: 'OBKIT_BROWSER_PORT',
   mtlsPort: 'OBKIT_MTLS_PORT',
+  publicBrowserPort: 'OBKIT_PUBLIC_BROWSER_PORT',
+  publicMtlsPort: 'OBKIT_PUBLIC_MTLS_PORT',
   mtlsMode: 'OBKIT_MTLS_MODE',
   trustedProxies: 'OBKIT_TRUSTED_PROXIES',
   clientCertHeader: 'OBKIT_CLIENT_CERT_HEADER',

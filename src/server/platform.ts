@@ -73,6 +73,11 @@ export async function startPlatform(options: {
    * status check on the mTLS listener. No configuration key reaches this.
    */
   checkCertificateStatus?: boolean;
+  /**
+   * Only for the benchmark that measures what it costs (bench/ais.ts): false never reads the store's change
+   * version, so caches are trusted until NOTIFY drops them (not safe behind a load balancer).
+   */
+  readChangeVersion?: boolean;
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
@@ -99,7 +104,10 @@ export async function startPlatform(options: {
   try {
     await store.migrate();
     const tls = await tlsLoading;
-    const changeVersion = createChangeVersion(store);
+    const changeVersion =
+      options.readChangeVersion === false
+        ? { current: () => 0, refresh: async () => undefined }
+        : createChangeVersion(store);
     const certificateStatus = await startCertificateStatus(
       config,
       tls,
@@ -139,9 +147,12 @@ export async function startPlatform(options: {
     surfaces.push(mtls);
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).
-    const urls = { browser: '', mtls: '' };
-    urls.browser = `https://${config.publicHost}:${await browser.listen(config.bindHost, config.browserPort)}`;
-    urls.mtls = `https://${config.publicHost}:${await mtls.listen(config.bindHost, config.mtlsPort)}`;
+    const browserPort = await browser.listen(config.bindHost, config.browserPort);
+    const mtlsPort = await mtls.listen(config.bindHost, config.mtlsPort);
+    const urls = {
+      browser: publicUrl(config.publicHost, config.publicBrowserPort ?? browserPort),
+      mtls: publicUrl(config.publicHost, config.publicMtlsPort ?? mtlsPort),
+    };
     const context: PartContext = {
       config,
       store,
@@ -175,6 +186,11 @@ export async function startPlatform(options: {
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/** `https://host:port`, as every instance behind one load balancer names it (443 left out, as URLs do). */
+function publicUrl(host: string, port: number): string {
+  return port === 443 ? `https://${host}` : `https://${host}:${port}`;
 }
 
 /**

@@ -131,6 +131,9 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one in use: a client emits 'error' when its connection breaks even while a query or transaction
+  // holds it (the query itself fails too, and is answered 503); released, the broken client is dropped.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Database;
   const listeners = new Map<string, Set<NotificationHandler>>();
   /** Each channel's LISTEN, so a second listener of a channel also returns only once it is registered. */

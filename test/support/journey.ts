@@ -91,50 +91,64 @@ export async function startSandbox(
   });
   const rootPem = readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8');
   const discoveryUrl = `${platform.urls.browser}/.well-known/openid-configuration`;
-  const work = mkdtempSync(join(tmpdir(), 'obkit-tpps-'));
-  const connections: BankConnection[] = [];
-  after(async () => {
-    for (const connection of connections) await connection.close();
-  });
   return {
     platform,
     rootPem,
     discoveryUrl,
-    async tpp(
-      name,
-      roles = ['AISP', 'PISP', 'CBPII'],
-      { trustAnchor, certificateProfile = 'obie', ...register } = {},
-    ) {
-      const outDir = join(work, name);
-      const { redirectUri = `https://${name}.example/callback`, ...registerOptions } = register;
-      await onboard({
-        directoryUrl: platform.urls.browser,
-        organisationName: name,
-        clientName: name,
-        roles,
-        redirectUris: [redirectUri],
-        certificateProfile,
-        outDir,
-        trust: [rootPem],
-        ...(trustAnchor ? { trustAnchor } : {}),
-      });
-      const registration = await registerAtBank(readBundle(outDir), {
-        discoveryUrl,
-        trust: [rootPem],
-        ...registerOptions,
-      });
-      const bundle = readBundle(outDir);
-      const bank = await connectToBank(bundle, {
-        discoveryUrl,
-        trust: [rootPem],
-        clientId: registration.clientId,
-        ...(registerOptions.tokenEndpointAuthMethod
-          ? { authMethod: registerOptions.tokenEndpointAuthMethod }
-          : {}),
-      });
-      connections.push(bank);
-      return { bundle, bank, redirectUri, clientId: registration.clientId };
-    },
+    tpp: tppOnboarder({ directoryUrl: platform.urls.browser, discoveryUrl, rootPem }),
+  };
+}
+
+/**
+ * `Sandbox.tpp` for a sandbox reached at `directoryUrl` (one platform, or nginx in front of a cluster):
+ * onboards at its directory and registers at its bank by DCR over HTTP, as a real TPP would.
+ */
+export function tppOnboarder(sandbox: {
+  directoryUrl: string;
+  discoveryUrl: string;
+  rootPem: string;
+}): Sandbox['tpp'] {
+  const { directoryUrl, discoveryUrl, rootPem } = sandbox;
+  const work = mkdtempSync(join(tmpdir(), 'obkit-tpps-'));
+  const connections: BankConnection[] = [];
+  after(async () => {
+    for (const connection of connections) await connection.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  return async (
+    name,
+    roles = ['AISP', 'PISP', 'CBPII'],
+    { trustAnchor, certificateProfile = 'obie', ...register } = {},
+  ) => {
+    const outDir = join(work, name);
+    const { redirectUri = `https://${name}.example/callback`, ...registerOptions } = register;
+    await onboard({
+      directoryUrl,
+      organisationName: name,
+      clientName: name,
+      roles,
+      redirectUris: [redirectUri],
+      certificateProfile,
+      outDir,
+      trust: [rootPem],
+      ...(trustAnchor ? { trustAnchor } : {}),
+    });
+    const registration = await registerAtBank(readBundle(outDir), {
+      discoveryUrl,
+      trust: [rootPem],
+      ...registerOptions,
+    });
+    const bundle = readBundle(outDir);
+    const bank = await connectToBank(bundle, {
+      discoveryUrl,
+      trust: [rootPem],
+      clientId: registration.clientId,
+      ...(registerOptions.tokenEndpointAuthMethod
+        ? { authMethod: registerOptions.tokenEndpointAuthMethod }
+        : {}),
+    });
+    connections.push(bank);
+    return { bundle, bank, redirectUri, clientId: registration.clientId };
   };
 }
 
