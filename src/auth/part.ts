@@ -11,6 +11,7 @@ import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
 import { httpsJsonFetcher, RemoteJwksCache } from './dcr/jwks.ts';
+import { localFirstFetch, type LocalJwks } from '../shared/local-jwks.ts';
 import { registrationPlugin } from './dcr/plugin.ts';
 import { Registrar, type TrustedDirectory } from './dcr/registration.ts';
 import { authorizationServerPlugin } from './fastify.ts';
@@ -52,6 +53,11 @@ export interface AuthPartOptions {
    * Node's defaults (so include them); the sandbox trusts its own CA instead.
    */
   jwksCaPem?: string;
+  /**
+   * JWK Sets read without fetching them (the directory beside us, from the database): SSA keys, software
+   * JWKS at registration and clients' `jwks_uri`. Others are fetched, and kept when a refetch fails.
+   */
+  localJwks?: LocalJwks;
   /**
    * Whether clients' `jwks_uri`s may be on loopback, private or other special-use addresses. Off, the
    * provider refuses them (SSRF protection); the sandbox, whose participants are on localhost, allows them.
@@ -112,8 +118,12 @@ export async function mountAuthorizationServer(
   // The sandbox's own services (directory JWKS, software JWKS) are served under its CA on localhost.
   const sandboxCa = sandboxAuthorities ? `${sandboxAuthorities.chainPem}\n${trustAnchorsPem}` : undefined;
   const sandboxAgent = sandboxCa ? new Agent({ connect: { ca: sandboxCa } }) : undefined;
+  const local = options.localJwks ?? (async () => undefined);
   const sandboxFetch = ((url: string | URL, init?: object) =>
     undiciFetch(url, { ...init, dispatcher: sandboxAgent } as never)) as unknown as typeof fetch;
+  const jsonFetch = httpsJsonFetcher(
+    sandboxCa ? { ca: sandboxCa } : options.jwksCaPem ? { ca: options.jwksCaPem } : {},
+  );
   // A bank's clients' JWKS: under the configured CAs, special-use addresses refused unless allowed.
   const clientJwksFetch =
     !sandboxAgent && options.jwksCaPem
@@ -136,9 +146,9 @@ export async function mountAuthorizationServer(
     ...(options.signingKeys ? { signingKeys: options.signingKeys } : {}),
     // Without configured CAs a bank keeps oidc-provider's own SSRF-protected fetch.
     ...(sandboxAgent
-      ? { fetch: sandboxFetch as never }
+      ? { fetch: localFirstFetch(local, sandboxFetch) as never }
       : clientJwksFetch
-        ? { fetch: clientJwksFetch.fetch as never }
+        ? { fetch: localFirstFetch(local, clientJwksFetch.fetch as typeof fetch) as never }
         : {}),
   });
 
@@ -162,10 +172,10 @@ export async function mountAuthorizationServer(
       // The sandbox directory answers OCSP and CRL over HTTPS under the sandbox CA.
       ...(sandboxAgent ? { fetchers: httpRevocationFetchers({ fetch: sandboxFetch }) } : {}),
     }),
-    jwks: new RemoteJwksCache(
-      httpsJsonFetcher(sandboxCa ? { ca: sandboxCa } : options.jwksCaPem ? { ca: options.jwksCaPem } : {}),
-      { clock, ...(options.signingKeys ? { keyStatus: options.signingKeys } : {}) },
-    ),
+    jwks: new RemoteJwksCache(async (url) => (await local(url)) ?? jsonFetch(url), {
+      clock,
+      ...(options.signingKeys ? { keyStatus: options.signingKeys } : {}),
+    }),
     clock,
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.onTokensRevoked

@@ -56,6 +56,11 @@ export interface Cluster {
   instanceAt(upstreamAddress: string | undefined): number | undefined;
   /** Sends a signal to one instance and waits for it to exit (SIGKILL: no drain). */
   kill(index: number, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Has nginx send requests only to these instances (its configuration rewritten and reloaded; the others
+   * keep running). nginx's old workers finish what they hold, so the change shows within a few requests.
+   */
+  useInstances(indices: readonly number[]): void;
   /** Starts a stopped instance again, on its ports, and waits until it is ready. */
   restart(index: number): Promise<void>;
   /** Stops nginx and every instance gracefully (SIGTERM: they drain), then removes what it created. */
@@ -114,6 +119,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   };
   const instances = ports.map((port, index) => new InstanceProcess(index, port, sharedEnv, output));
   let nginxProcess: ChildProcess | undefined;
+  let layout: NginxLayout | undefined;
 
   const stop = async (): Promise<void> => {
     const nginxExit = nginxProcess ? stopProcess(nginxProcess, 'SIGQUIT') : Promise.resolve();
@@ -130,7 +136,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await Promise.all(others.map((instance) => instance.start()));
 
     const pki = join(dataDir, 'pki');
-    const rendered = renderNginx({
+    layout = {
       nginxDir,
       publicHost,
       browserPort,
@@ -142,7 +148,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       upstreamCa: join(pki, 'root-ca.pem'),
       workers: options.nginxWorkers ?? 'auto',
       accessLog: options.accessLog ?? true,
-    });
+    };
+    const rendered = renderNginx(layout);
     const test = spawnSync(
       nginx,
       ['-t', '-q', '-p', nginxDir, '-c', rendered, '-e', join(nginxDir, 'error.log')],
@@ -182,6 +189,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     },
     async kill(index, signal = 'SIGKILL') {
       await instanceOf(instances, index).stop(signal);
+    },
+    useInstances(indices) {
+      if (!layout || !nginxProcess) throw new ClusterError('nginx is not running');
+      indices.forEach((index) => instanceOf(instances, index));
+      renderNginx({ ...layout, instances: ports.filter((_port, index) => indices.includes(index)) });
+      nginxProcess.kill('SIGHUP');
     },
     async restart(index) {
       await instanceOf(instances, index).start();

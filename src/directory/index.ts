@@ -7,6 +7,7 @@ export {
   revocationChannel,
 } from './service.ts';
 export { mlaStatusPath } from './http-api.ts';
+export { ownJwks } from './own-jwks.ts';
 export { DirectoryError } from './errors.ts';
 export { MasterKeyError } from './master-key.ts';
 /** Who is calling: the active transport certificate this directory issued, presented over mutual TLS. */

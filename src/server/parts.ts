@@ -11,10 +11,11 @@ import {
 } from '../auth/index.ts';
 import { seedSandbox, startPaymentScheduler, type PaymentScheduler } from '../bank/index.ts';
 import { mountConsent } from '../consent/part.ts';
-import { mountDirectory, participantStatusIn, type MountedDirectory } from '../directory/index.ts';
+import { mountDirectory, ownJwks, participantStatusIn, type MountedDirectory } from '../directory/index.ts';
 import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
 import { mountOpenBanking } from '../openbanking/index.ts';
+import type { LocalJwks } from '../shared/local-jwks.ts';
 import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
 import {
   noParticipantStatus,
@@ -57,6 +58,10 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
   let revocations: Promise<Revocations> | undefined;
   let participants: Promise<ParticipantStatusCheck> | undefined;
   let scheduler: PaymentScheduler | undefined;
+  // The JWKS of the directory mounted beside us are read from the database, never fetched from another
+  // instance (or through the load balancer): every instance answers alone.
+  const localJwks: LocalJwks = async (url) =>
+    directory ? ownJwks((await directory).service, url) : undefined;
 
   const directoryOf = (context: PartContext) =>
     (directory ??= mountDirectory(context, {
@@ -89,6 +94,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           ...registrationTrust(context),
           participantStatus,
           signingKeys: signingKeyStatusOf(context.certificateStatus),
+          localJwks,
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (revocation) => hub.publishTokens(revocation),
         }),
@@ -174,8 +180,8 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         const hub = await revocationsOf(context);
         const participants = clientStatusCheck(context.store.db, await participantsOf(context));
         const payments = context.config.sandbox
-          ? await sandboxPayments(context, server, await directoryOf(context))
-          : await productionPayments(context, server);
+          ? await sandboxPayments(context, server, await directoryOf(context), localJwks)
+          : await productionPayments(context, server, localJwks);
         if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
           ...(payments ? { payments: payments.api } : {}),
@@ -317,6 +323,7 @@ async function sandboxPayments(
   context: PartContext,
   server: AuthorizationServer,
   directory: MountedDirectory,
+  localJwks: LocalJwks,
 ) {
   const identity = await sandboxBankSigningIdentity(
     context.store,
@@ -328,6 +335,7 @@ async function sandboxPayments(
     identity,
     trustAnchor: messageSigningTrustAnchor(context.config, context.urls.browser),
     ca: [...context.tls.ca, ...readCertificateFiles(context.config.jwksCaFiles)],
+    localJwks,
   });
 }
 
@@ -336,7 +344,7 @@ async function sandboxPayments(
  * TPP software JWKS fetched trusting the system's CAs and `jwksCaFiles`. Without an identity the payment
  * APIs are not mounted, and the log says which keys mount them.
  */
-async function productionPayments(context: PartContext, server: AuthorizationServer) {
+async function productionPayments(context: PartContext, server: AuthorizationServer, localJwks: LocalJwks) {
   const { config } = context;
   const identity = await configuredBankSigningIdentity(config);
   if (!identity) {
@@ -352,6 +360,7 @@ async function productionPayments(context: PartContext, server: AuthorizationSer
     identity,
     trustAnchor: messageSigningTrustAnchor(config, context.urls.browser),
     ca: systemCasAnd(config.jwksCaFiles),
+    localJwks,
   });
 }
 
@@ -374,7 +383,7 @@ function systemCasAnd(files: readonly string[]): string[] {
 function paymentSigning(
   context: PartContext,
   server: AuthorizationServer,
-  signing: { identity: BankSigningIdentity; trustAnchor: string; ca: string[] },
+  signing: { identity: BankSigningIdentity; trustAnchor: string; ca: string[]; localJwks: LocalJwks },
 ) {
   const { identity, trustAnchor } = signing;
   const agent = new Agent({ connect: { ca: signing.ca } });
@@ -389,6 +398,7 @@ function paymentSigning(
       clock: context.clock,
     }),
     keys: remoteJwksKeyResolver({
+      localJwks: signing.localJwks,
       keyStatus: signingKeyStatusOf(context.certificateStatus),
       fetch: (url, init) =>
         undiciFetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>,

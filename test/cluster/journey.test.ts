@@ -78,6 +78,16 @@ describe('a TPP through nginx in front of three instances', { skip }, async () =
     return (await completeAuthorization(tpp.bank, pending, back)).access_token;
   }
 
+  /**
+   * No instance fetched the TPP's software JWKS or the directory's over HTTP: both came from the database.
+   * The directory's is fetched once, by the TPP, checking the SSA it was issued at onboarding.
+   */
+  function assertNoJwksFetched() {
+    const fetched = (uri: string) => cluster.requests().filter((entry) => entry.uri === uri);
+    assert.deepEqual(fetched(new URL(tpp.bundle.summary.software.jwksUri).pathname), []);
+    assert.equal(fetched('/directory/v1/jwks').length, 1, 'only the TPP fetched the directory JWKS');
+  }
+
   it('registers, gets a token, stages, pays and reads, each step answered by another instance', async () => {
     let mark = cluster.requests().length;
     await cluster.routeNextTo('mtls', 0);
@@ -134,9 +144,10 @@ describe('a TPP through nginx in front of three instances', { skip }, async () =
       );
       assert.equal(header['http://openbanking.org.uk/tan'], new URL(cluster.cluster.urls.browser).host);
     }
+    assertNoJwksFetched();
   });
 
-  it('with one instance killed, the others verify the TPP signed payment ', async () => {
+  it('with one instance killed, the others verify the TPP signed payment from JWKS in the database', async () => {
     await cluster.cluster.kill(0);
     const clientToken = (await clientCredentialsToken(tpp.bank, 'payments')).access_token;
     const consentBody = { Data: { Initiation: await initiation('4.56') }, Risk: risk };
@@ -157,6 +168,7 @@ describe('a TPP through nginx in front of three instances', { skip }, async () =
     assert.equal(again.status, 201, again.text);
     answered.add(cluster.instanceOf(again.headers));
     assert.deepEqual([...answered].sort(), [1, 2], 'the live instances answered, the killed one never');
+    assertNoJwksFetched();
     assert.deepEqual(await verifyLedger(cluster.store.db), []);
   });
 });

@@ -15,9 +15,11 @@ const clock = new ManualClock('2026-03-02T10:00:00Z');
 const tpp = await generateKeyPair('PS256', { extractable: true });
 const other = await generateKeyPair('PS256', { extractable: true });
 let fetches = 0;
+/** While true the JWKS endpoint answers 503, as a directory that is down would. */
+let directoryDown = false;
 const server = createServer((request, response) => {
   fetches += 1;
-  if (request.url !== '/software-1.jwks') {
+  if (request.url !== '/software-1.jwks' || directoryDown) {
     response.writeHead(404).end();
     return;
   }
@@ -80,5 +82,51 @@ describe('TPP signing keys from the software JWKS', () => {
       assert.equal(error.errors[0].ErrorCode, 'UK.OBIE.UnexpectedError');
       return true;
     });
+  });
+
+  it('uses the set fetched before when a refetch fails (stale-if-error)', async () => {
+    const alwaysRefetching = remoteJwksKeyResolver({
+      cacheMaxAgeMs: 0,
+      async softwareOf() {
+        return { jwksUri: `${base}/software-1.jwks`, issuers: ['org-1/software-1'] };
+      },
+    });
+    assert.ok(await alwaysRefetching.keyFor('client-1', 'sig-1'));
+    directoryDown = true;
+    try {
+      const before = fetches;
+      assert.ok(await alwaysRefetching.keyFor('client-1', 'sig-1'), 'the stale set still verifies');
+      assert.equal(fetches, before + 1, 'it did try the directory again');
+      assert.equal(await alwaysRefetching.keyFor('client-1', 'nope'), undefined);
+    } finally {
+      directoryDown = false;
+    }
+  });
+
+  it('reads the sets our own directory publishes without fetching them', async () => {
+    const published = {
+      keys: [{ ...(await exportJWK(tpp.publicKey)), kid: 'sig-1', use: 'sig', alg: 'PS256' }],
+    };
+    const ownUri = 'https://directory.invalid/v1/organisations/o/software/s/jwks';
+    const asked: string[] = [];
+    const local = remoteJwksKeyResolver({
+      async localJwks(url) {
+        asked.push(url);
+        return url === ownUri ? published : undefined;
+      },
+      async softwareOf(clientId) {
+        return {
+          jwksUri: clientId === 'ours' ? ownUri : `${base}/software-1.jwks`,
+          issuers: ['org-1/software-1'],
+        };
+      },
+    });
+    const before = fetches;
+    assert.ok(await local.keyFor('ours', 'sig-1'));
+    assert.equal(await local.keyFor('ours', 'enc-1'), undefined);
+    assert.equal(fetches, before, 'nothing was fetched');
+    assert.ok(await local.keyFor('theirs', 'sig-1'));
+    assert.equal(fetches, before + 1, 'a set not ours is fetched');
+    assert.deepEqual(asked, [ownUri, ownUri, `${base}/software-1.jwks`]);
   });
 });

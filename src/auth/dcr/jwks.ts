@@ -125,10 +125,16 @@ export class RemoteJwksCache {
     return work;
   }
 
+  /** The cached set while fresh; then fetched again, and the stale one kept when the fetch fails. */
   async #get(url: string): Promise<Entry> {
     const entry = this.#entries.get(url);
     if (entry && this.#clock.now().getTime() - entry.fetchedAt < this.#maxAgeMs) return entry;
-    return this.#load(url);
+    try {
+      return await this.#load(url);
+    } catch (error) {
+      if (entry && error instanceof JwksFetchError) return entry;
+      throw error;
+    }
   }
 
   /**

@@ -3,6 +3,7 @@ import { OB_CLAIMS, OB_CRITICAL, OB_IAT, OB_ISS, OB_TAN } from '../../shared/ob-
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import {
   CompactSign,
+  createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
   errors,
@@ -11,6 +12,7 @@ import {
   type KeyObject,
 } from 'jose';
 import type { Clock } from '../../shared/clock.ts';
+import type { LocalJwks } from '../../shared/local-jwks.ts';
 import {
   publishedStatusOnly,
   type PublishedKey,
@@ -259,13 +261,19 @@ export interface RemoteKeyResolverOptions {
    * server: the certificate-status gate's view of its `x5c`). Default: only what the JWKS itself says.
    */
   keyStatus?: SigningKeyStatus;
+  /** Sets read without fetching them (the directory beside us, from the database); others are fetched. */
+  localJwks?: LocalJwks;
 }
 
 /**
- * Resolves TPP signing keys from their software's JWKS (the directory's `software_jwks_endpoint`), with
- * jose's remote key sets: cached for `cacheMaxAgeMs`, refetched once (30 s cooldown) when a `kid` is
- * unknown, so a TPP's key rotation is picked up without a restart.
+ * Resolves TPP signing keys from their software's JWKS (the directory's `software_jwks_endpoint`): read
+ * from the database when our own directory publishes it (`localJwks`), else with jose's remote key sets:
+ * cached for `cacheMaxAgeMs`, refetched once (30 s cooldown) when a `kid` is unknown, so a TPP's key
+ * rotation is picked up without a restart, and, when a refetch fails, the set fetched before is used
+ * (stale-if-error: the directory being down does not stop payments whose keys we already hold).
  */
+type RemoteJwks = ReturnType<typeof createRemoteJWKSet>;
+
 export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): SigningKeyResolver {
   const keyStatus = options.keyStatus ?? publishedStatusOnly;
   const sets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
@@ -288,20 +296,31 @@ export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): Signin
     async keyFor(clientId, kid) {
       const software = await options.softwareOf(clientId);
       if (!software) return undefined;
-      const set = setFor(software.jwksUri);
+      const held = await options.localJwks?.(software.jwksUri);
+      const set = held ? createLocalJWKSet(held) : setFor(software.jwksUri);
+      const published = () => (held ?? (set as RemoteJwks).jwks())?.keys ?? [];
       let key: Awaited<ReturnType<typeof set>>;
       try {
         key = await set({ alg: 'PS256', kid });
       } catch (error) {
         if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
           return undefined;
-        throw ObError.single(
-          500,
-          'UK.OBIE.UnexpectedError',
-          'the signing keys of this software could not be fetched from its JWKS endpoint',
-        );
+        // Stale-if-error: the set fetched before, when there is one.
+        const stale = held ? undefined : (set as RemoteJwks).jwks();
+        if (!stale) {
+          throw ObError.single(
+            500,
+            'UK.OBIE.UnexpectedError',
+            'the signing keys of this software could not be fetched from its JWKS endpoint',
+          );
+        }
+        try {
+          key = await createLocalJWKSet(stale)({ alg: 'PS256', kid });
+        } catch {
+          return undefined;
+        }
       }
-      const jwk = set.jwks()?.keys.find((candidate) => candidate.kid === kid);
+      const jwk = published().find((candidate) => candidate.kid === kid);
       const refusal = jwk ? await keyStatus.refusalOf(jwk as PublishedKey) : undefined;
       if (refusal !== undefined) throw refuse('UK.OBIE.Signature.Invalid', refusal);
       return { key, issuers: software.issuers };
