@@ -157,7 +157,7 @@ describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
           '--payee-account-type',
           'Shop',
         ],
-        /--payee-account-type must be one of Business/,
+        /--payee-account-type must be one of Personal, Business/,
       ],
       [['--context', 'PartyToParty'], /--context must be one of/],
     ] as const) {
