@@ -6,6 +6,7 @@ import { readBundle } from './bundle.ts';
 import { configOption, trustFor, type TppDefaults } from './cli-defaults.ts';
 import { authorizeCommand, cibaRegistrationOption } from './ciba-cli.ts';
 import type { ConsentJourneyOptions } from './consent-journey.ts';
+import { eventsCommand } from './events-cli.ts';
 import { TppUsageError } from './errors.ts';
 import type { ReadWriteVersion } from './open-banking.ts';
 import { isRejected, PAYMENT_STATUSES } from './payment-versions.ts';
@@ -482,6 +483,7 @@ export function tppCommand(defaults: TppDefaults): Command {
     });
 
   tpp.addCommand(authorizeCommand(defaults));
+  tpp.addCommand(eventsCommand(defaults));
 
   return tpp;
 }

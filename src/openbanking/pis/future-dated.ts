@@ -14,7 +14,7 @@ import {
   type PaymentKind,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import type { IntentKind } from '../../consent/index.ts';
+import { getIntent, type Intent, type IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import type { Db, Tx } from '../http/idempotency.ts';
@@ -24,16 +24,12 @@ import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
   currentTerms,
   internationalCreditor,
-  internationalScheduledInitiationSchema,
-  internationalStandingOrderInitiationSchema,
   payoutOf,
   quoteFields,
   stagingCurrency,
   storedTerms,
   termsFor,
   termsOfStoredRequest,
-  type InternationalScheduledInitiation,
-  type InternationalStandingOrderInitiation,
   type Terms,
   type TermsInitiation,
 } from './international-terms.ts';
@@ -55,9 +51,7 @@ import {
   checkStandingOrderInitiation,
   checkStandingOrderSchedule,
   futureDate,
-  futureDatedConsentRequestSchema,
   parseBody,
-  submissionRequestSchema,
   scheduledConsentRequestSchema,
   scheduledPaymentRequestSchema,
   standingOrderConsentRequestSchema,
@@ -66,6 +60,14 @@ import {
   type StandingOrderInitiation,
 } from './validation.ts';
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
+import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
+import type { InstructionReport } from './v4.0/instruction-status.ts';
+import {
+  PIS_WIRE,
+  type InternationalScheduledOn,
+  type InternationalStandingOrderOn,
+  type InternationalWire,
+} from './wire-mappings.ts';
 
 interface Creditor {
   SchemeName: string;
@@ -105,12 +107,13 @@ interface FutureDated<I extends Initiation> {
   international?: { showsRate: boolean };
   /** Sets the instruction up in the bank under `id`. */
   setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
-  /** The OB status of the resource and the payment-details entries. */
-  report(
-    db: Db,
-    payment: PaymentRecord,
-    now: Date,
-  ): Promise<{ status: string; details: Record<string, unknown>[] }>;
+  /** The OB status of the resource and the payment-details entries, in v3.1.11's words. */
+  report(db: Db, payment: PaymentRecord, now: Date): Promise<InstructionReport>;
+  /** The report as the version served writes it (v3.1.11: as reported). */
+  statuses?(report: InstructionReport): {
+    resource: Record<string, unknown>;
+    details: Record<string, unknown>[];
+  };
   /**
    * What the payment will take from `account` — given for the kinds whose consents have a
    * `funds-confirmation` endpoint in the spec.
@@ -173,6 +176,7 @@ const scheduled: FutureDated<ScheduledInitiation> = {
     const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
     return {
       status,
+      execution,
       details: [
         {
           PaymentTransactionId: bank?.entryId ?? payment.id,
@@ -255,83 +259,99 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
   },
 };
 
-const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
-  intentKind: 'international-scheduled-payment',
-  paymentKind: 'international-scheduled',
-  consents: '/international-scheduled-payment-consents',
-  payments: '/international-scheduled-payments',
-  idField: 'InternationalScheduledPaymentId',
-  consentSchema: futureDatedConsentRequestSchema(internationalScheduledInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalScheduledInitiationSchema),
-  check: (initiation, now) =>
-    void futureDate(initiation.RequestedExecutionDateTime, now, 'Data.Initiation.RequestedExecutionDateTime'),
-  international: { showsRate: true },
-  fundsNeeded(initiation, account) {
-    const terms = termsFor(initiation, account.currency);
-    return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
-  },
-  async setUp(tx, context, id, account, initiation) {
-    const executeAt = futureDate(
-      initiation.RequestedExecutionDateTime,
-      context.clock.now(),
-      'Data.Initiation.RequestedExecutionDateTime',
-    );
-    const terms = termsFor(initiation, account.currency);
-    await createScheduledPayment(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        scheduledAt: executeAt,
-        amountMinor: terms.debitMinor,
-        currency: account.currency,
-        creditor: internationalCreditor(initiation),
-        reference:
-          initiation.RemittanceInformation?.Reference ??
-          initiation.EndToEndIdentification ??
-          initiation.InstructionIdentification,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-  },
-  report: scheduled.report,
-};
+/** International scheduled payments, with the schemas and statuses of the version `wire` maps. */
+function internationalScheduled(wire: InternationalWire): FutureDated<InternationalScheduledOn> {
+  return {
+    intentKind: 'international-scheduled-payment',
+    paymentKind: 'international-scheduled',
+    consents: '/international-scheduled-payment-consents',
+    payments: '/international-scheduled-payments',
+    idField: 'InternationalScheduledPaymentId',
+    consentSchema: wire.scheduledConsentRequest,
+    paymentSchema: wire.scheduledPaymentRequest,
+    check: (initiation, now) =>
+      void futureDate(
+        initiation.RequestedExecutionDateTime,
+        now,
+        'Data.Initiation.RequestedExecutionDateTime',
+      ),
+    international: { showsRate: true },
+    fundsNeeded(initiation, account) {
+      const terms = termsFor(initiation, account.currency);
+      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+    },
+    async setUp(tx, context, id, account, initiation) {
+      const executeAt = futureDate(
+        initiation.RequestedExecutionDateTime,
+        context.clock.now(),
+        'Data.Initiation.RequestedExecutionDateTime',
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createScheduledPayment(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          scheduledAt: executeAt,
+          amountMinor: terms.debitMinor,
+          currency: account.currency,
+          creditor: internationalCreditor(initiation),
+          reference:
+            wire.reference(initiation) ??
+            initiation.EndToEndIdentification ??
+            initiation.InstructionIdentification,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: scheduled.report,
+    statuses: wire.scheduledStatus,
+  };
+}
 
-const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiation> = {
-  intentKind: 'international-standing-order',
-  paymentKind: 'international-standing-order',
-  consents: '/international-standing-order-consents',
-  payments: '/international-standing-orders',
-  idField: 'InternationalStandingOrderId',
-  consentSchema: futureDatedConsentRequestSchema(internationalStandingOrderInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalStandingOrderInitiationSchema),
-  check: (initiation, now) => void checkStandingOrderSchedule(initiation, now, 'Data.Initiation'),
-  // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
-  international: { showsRate: false },
-  async setUp(tx, context, id, account, initiation) {
-    const schedule = checkStandingOrderSchedule(initiation, context.clock.now(), 'Data.Initiation');
-    const terms = termsFor(initiation, account.currency);
-    await createStandingOrder(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        frequency: initiation.Frequency,
-        creditor: internationalCreditor(initiation),
-        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
-        currency: account.currency,
-        firstPaymentMinor: terms.debitMinor,
-        ...schedule,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-  },
-  report: standingOrders.report,
-};
+/** International standing orders, with the schemas, schedule and statuses of the version `wire` maps. */
+function internationalStandingOrders(wire: InternationalWire): FutureDated<InternationalStandingOrderOn> {
+  const scheduleOf = (initiation: InternationalStandingOrderOn, now: Date) => {
+    const { path, schedule, ...rest } = wire.standingOrderSchedule(initiation);
+    return { ...rest, schedule: checkStandingOrderSchedule(schedule, now, path) };
+  };
+  return {
+    intentKind: 'international-standing-order',
+    paymentKind: 'international-standing-order',
+    consents: '/international-standing-order-consents',
+    payments: '/international-standing-orders',
+    idField: 'InternationalStandingOrderId',
+    consentSchema: wire.standingOrderConsentRequest,
+    paymentSchema: wire.standingOrderRequest,
+    check: (initiation, now) => void scheduleOf(initiation, now),
+    // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
+    international: { showsRate: false },
+    async setUp(tx, context, id, account, initiation) {
+      const { frequency, reference, schedule } = scheduleOf(initiation, context.clock.now());
+      const terms = termsFor(initiation, account.currency);
+      await createStandingOrder(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          frequency,
+          creditor: internationalCreditor(initiation),
+          ...(reference ? { reference } : {}),
+          currency: account.currency,
+          firstPaymentMinor: terms.debitMinor,
+          ...schedule,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: standingOrders.report,
+    statuses: wire.standingOrderStatus,
+  };
+}
 
 function mount<I extends Initiation>(
   scope: FastifyInstance,
@@ -342,6 +362,22 @@ function mount<I extends Initiation>(
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
+  const version = context.version ?? 'v3.1.11';
+  const wire = PIS_WIRE[version];
+  const statuses =
+    type.statuses ??
+    ((report: InstructionReport) => ({
+      resource: { Status: report.status },
+      details: report.details,
+    }));
+  const consentBody = (intent: Intent, debtor: AccountRecord | undefined, quote: Record<string, unknown>) =>
+    paymentConsentBody(
+      wire.consentOn(intent),
+      `${base}${type.consents}/${intent.id}`,
+      debtor,
+      quote,
+      wire.consentStatus(intent),
+    );
 
   scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
@@ -365,8 +401,9 @@ function mount<I extends Initiation>(
         clientId,
         data: type.international ? { ...body.Data, Quote: quote } : body.Data,
         risk: body.Risk,
+        apiVersion: version,
       },
-      (intent) => paymentConsentBody(intent, `${base}${type.consents}/${intent.id}`, undefined, quote),
+      (intent) => consentBody(intent, undefined, quote),
     );
   });
 
@@ -376,14 +413,17 @@ function mount<I extends Initiation>(
     async (request) => {
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
-      const intent = await ownedConsent(db, clientId, consentId, type.intentKind);
+      const intent = assertConsentVersion(
+        await ownedConsent(db, clientId, consentId, type.intentKind),
+        version,
+        'consent',
+      );
       const debtor = await chosenDebtorAccount(db, intent);
       const terms =
         type.international &&
         (await currentTerms(context, intent.data.Initiation as unknown as TermsInitiation, debtor));
-      return paymentConsentBody(
+      return consentBody(
         intent,
-        `${base}${type.consents}/${intent.id}`,
         debtor,
         terms ? quoteFields(terms, 'Indicative', type.international?.showsRate ?? false) : {},
       );
@@ -403,7 +443,7 @@ function mount<I extends Initiation>(
     return terms ? quoteFields(terms, 'Actual', type.international?.showsRate ?? false) : {};
   };
   const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
-    const report = await type.report(on, payment, clock.now());
+    const report = statuses(await type.report(on, payment, clock.now()));
     const debtor = await getAccount(on, payment.debtorAccountId);
     return {
       body: {
@@ -411,10 +451,10 @@ function mount<I extends Initiation>(
           [type.idField]: payment.id,
           ConsentId: payment.consentId,
           CreationDateTime: obDateTime(payment.createdAt),
-          Status: report.status,
+          ...report.resource,
           StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
           ...actualTerms(payment),
-          Initiation: payment.request.Initiation,
+          Initiation: wire.initiation(payment.request.Initiation),
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
         Links: { Self: `${base}${type.payments}/${payment.id}` },
@@ -431,6 +471,8 @@ function mount<I extends Initiation>(
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('submission reached without a consent');
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
       const body = parseBody(type.paymentSchema, request.body);
       assertSubmissionMatchesConsent(intent, body);
       return submitOnce(context, request, reply, intent, {
@@ -466,7 +508,13 @@ function mount<I extends Initiation>(
     },
   );
 
-  const owned = (clientId: string, id: string) => ownedPayment(db, clientId, id, type.paymentKind);
+  // A payment-order made on a newer version is not found on an older one (its consent's version says which).
+  const owned = async (clientId: string, id: string) => {
+    const payment = await ownedPayment(db, clientId, id, type.paymentKind);
+    const intent = await getIntent(db, payment.consentId);
+    if (intent) assertConsentVersion(intent, version, 'consent');
+    return payment;
+  };
 
   scope.get<{ Params: { Id: string } }>(
     `${type.payments}/:Id`,
@@ -498,6 +546,12 @@ function mount<I extends Initiation>(
 export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
   mount(scope, context, scheduled);
   mount(scope, context, standingOrders);
-  mount(scope, context, internationalScheduled);
-  mount(scope, context, internationalStandingOrders);
+  internationalFutureDatedPayments(scope, context);
+}
+
+/** International scheduled payments and standing orders, on the version `context` serves. */
+export function internationalFutureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
+  const wire = PIS_WIRE[context.version ?? 'v3.1.11'].international;
+  mount(scope, context, internationalScheduled(wire));
+  mount(scope, context, internationalStandingOrders(wire));
 }
