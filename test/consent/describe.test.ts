@@ -186,6 +186,46 @@ describe('intents in plain words', () => {
     );
   });
 
+  it('says which kind of VRP the customer agrees to, and to whom', () => {
+    const sweeping = facts(intent('domestic-vrp', vrpData()));
+    assert.equal(sweeping['Kind of payments'], 'Sweeping: moving money between accounts in your own name');
+    assert.equal(sweeping['To'], 'Alice savings (sort code 30-99-21, account 12345678)');
+
+    const data = vrpData();
+    const control = data['ControlParameters'] as JsonObject;
+    control['VRPType'] = ['UK.OBIE.VRPType.CVRP1'];
+    control['PSUInteractionTypes'] = ['InSession', 'OffSession'];
+    data['Initiation'] = {
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: '40400412345678',
+        Name: 'Pay Collect Ltd',
+      },
+      UltimateCreditor: { Name: 'Bright Energy' },
+    };
+    const cvrp = intent('domestic-vrp', data, { risk: { MerchantCustomerIdentification: 'BE-0042' } });
+    const described = describeIntent(cvrp, 'Acme Pay');
+    assert.equal(
+      described.headline,
+      'Acme Pay asks to make commercial payments from your account to Bright Energy, through Pay Collect Ltd ' +
+        '(sort code 40-40-04, account 12345678) when needed, within the limits below.',
+    );
+    const cvrpFacts = facts(cvrp);
+    assert.match(
+      cvrpFacts['Kind of payments']!,
+      /^Commercial variable recurring payments \(CVRP1\): paying a business/,
+    );
+    assert.equal(cvrpFacts['Your customer reference with them'], 'BE-0042');
+    assert.equal(
+      cvrpFacts['Payments are made'],
+      'while you are using the app or website, or without you being there',
+    );
+    assert.doesNotMatch(described.headline, /own accounts/);
+
+    control['VRPType'] = ['UK.OBIE.VRPType.CVRP3'];
+    assert.match(facts(intent('domestic-vrp', data))['Kind of payments']!, /\(CVRP3\)/);
+  });
+
   it("reads a v4.0 payment's reference from its structured or unstructured remittance", () => {
     const initiation = {
       InstructedAmount: { Amount: '5.00', Currency: 'GBP' },

@@ -221,6 +221,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
           data.Initiation.DebtorAccount,
           'Data.Initiation.DebtorAccount',
         );
+        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount);
         await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
         const payment = await executePayment(
           tx,

@@ -9,12 +9,15 @@ import {
   remittanceSchema,
   riskSchema,
 } from '../pis/validation.ts';
+import { COMMERCIAL_VRP_TYPES } from './rules/regimes.ts';
 
 /** Request bodies of the domestic VRP API (vrp-openapi.json, v3.1.11). */
 const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
   message: 'must be an ISO 8601 date-time with a zone',
 });
 export const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
+/** v4.0 serves the commercial VRP profile (specs/ob-cvrp/v4.0): its VRP types add CVRP1, CVRP2 and CVRP3. */
+export const VRP_TYPES_V4 = [...VRP_TYPES, ...COMMERCIAL_VRP_TYPES] as const;
 export const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
 export const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
 
@@ -46,7 +49,11 @@ export const controlParametersSchema = z.strictObject({
   PSUInteractionTypes: z.array(z.enum(INTERACTION_TYPES)).optional(),
   SupplementaryData: z.record(z.string(), z.unknown()).optional(),
 });
-export type ControlParameters = z.infer<typeof controlParametersSchema>;
+/** v4.0's: the same object, with the commercial VRP types. */
+export const controlParametersSchemaV4 = controlParametersSchema.extend({
+  VRPType: z.array(z.enum(VRP_TYPES_V4)).min(1),
+});
+export type ControlParameters = z.infer<typeof controlParametersSchemaV4>;
 
 export const vrpConsentRequestSchema = z.strictObject({
   Data: z.strictObject({

@@ -1,12 +1,15 @@
 import type { z } from 'zod';
-import type { PaymentRecord } from '../../bank/index.ts';
+import type { AccountRecord, PaymentRecord } from '../../bank/index.ts';
 import type { Intent } from '../../consent/index.ts';
+import type { Tx } from '../http/idempotency.ts';
 import { paymentStatusDetail, rejectionText } from '../pis/common.ts';
 import { paymentReference as isoPaymentReference, riskOnV4 } from '../pis/v4.0/mapping.ts';
 import { PIS_WIRE } from '../pis/wire-mappings.ts';
 import { consentStatusOn, type ApiVersion } from '../versions.ts';
 import { VRP_CONSENT_CHECKS_V3, VRP_CONSENT_CHECKS_V4, type VrpConsentCheck } from './consent-checks.ts';
 import { VRP_PAYMENT_CHECKS_V3, VRP_PAYMENT_CHECKS_V4, type VrpPaymentCheck } from './payment-checks.ts';
+import { vrpTypeConsentRules, vrpTypePaymentRules } from './rules/checks.ts';
+import { checkSweepingPayment, regimeOfConsent } from './rules/index.ts';
 import * as v3 from './validation.ts';
 import * as v4 from './v4.0/mapping.ts';
 import { consentDocument, migratedConsent } from './v4.0/migration.ts';
@@ -26,6 +29,16 @@ export interface VrpWireMapping {
   paymentRequest: z.ZodType<VrpRequestOn>;
   consentChecks: readonly VrpConsentCheck[];
   paymentChecks: readonly VrpPaymentCheck[];
+  /**
+   * Rules of the consent's VRP regime that the ledger decides (sweeping: the creditor account is the PSU's
+   * own), run in the payment's transaction with the debtor account the PSU authorised.
+   */
+  payeeRules?: (
+    tx: Tx,
+    intent: Intent,
+    debtor: AccountRecord,
+    creditor: { SchemeName: string; Identification: string; Name?: string | undefined },
+  ) => Promise<void>;
   /** The reference the ledger shows both parties. */
   paymentReference(instruction: VrpRequestOn['Data']['Instruction']): string;
   /** A consent's Status as of `now`; undefined when the version has no such consent (gone). */
@@ -81,8 +94,15 @@ const V3: VrpWireMapping = {
 const V4: VrpWireMapping = {
   consentRequest: v4.vrpConsentRequestSchema,
   paymentRequest: v4.vrpRequestSchema,
-  consentChecks: VRP_CONSENT_CHECKS_V4,
-  paymentChecks: VRP_PAYMENT_CHECKS_V4,
+  // v4.0 serves the commercial VRP profile: the regime rules come first, so a request missing a field the
+  // regime makes mandatory is told so (U004) rather than that it differs from its consent.
+  consentChecks: [vrpTypeConsentRules, ...VRP_CONSENT_CHECKS_V4],
+  paymentChecks: [vrpTypePaymentRules, ...VRP_PAYMENT_CHECKS_V4],
+  payeeRules: async (tx, intent, debtor, creditor) => {
+    const control = intent.data.ControlParameters as v3.ControlParameters;
+    if (!intent.customerId) return;
+    await checkSweepingPayment(tx, regimeOfConsent(control.VRPType), intent.customerId, debtor, creditor);
+  },
   paymentReference: (instruction) =>
     isoPaymentReference(instruction as Parameters<typeof isoPaymentReference>[0]),
   // v4.0 keeps a cancelled consent readable as CANC (with its StatusReason), and names an expired one EXPD.

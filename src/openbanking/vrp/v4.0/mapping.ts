@@ -9,7 +9,7 @@ import {
   ultimateParty,
 } from '../../pis/v4.0/mapping.ts';
 import { instructedAmountSchema } from '../../pis/validation.ts';
-import { AUTH_METHODS, controlParametersSchema, INTERACTION_TYPES, VRP_TYPES } from '../validation.ts';
+import { AUTH_METHODS, controlParametersSchemaV4, INTERACTION_TYPES, VRP_TYPES_V4 } from '../validation.ts';
 
 /**
  * Domestic VRP v4.0 on the wire (specs/ob-read-write/v4.0/vrp-openapi.json): its request bodies, and how a
@@ -72,7 +72,7 @@ export type VrpInitiationV4 = z.infer<typeof vrpInitiationSchema>;
 export const vrpConsentRequestSchema = z.strictObject({
   Data: z.strictObject({
     ReadRefundAccount: z.enum(['Yes', 'No']).optional(),
-    ControlParameters: controlParametersSchema,
+    ControlParameters: controlParametersSchemaV4,
     Initiation: vrpInitiationSchema,
   }),
   Risk: riskSchema,
@@ -96,7 +96,7 @@ export const vrpRequestSchema = z.strictObject({
     ConsentId: text(128),
     PSUAuthenticationMethod: z.enum(AUTH_METHODS),
     PSUInteractionType: z.enum(INTERACTION_TYPES).optional(),
-    VRPType: z.enum(VRP_TYPES),
+    VRPType: z.enum(VRP_TYPES_V4),
     Initiation: vrpInitiationSchema,
     Instruction: vrpInstructionSchema,
   }),
