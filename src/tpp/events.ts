@@ -1,6 +1,6 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { scopeOfRole } from '../shared/psd2-roles.ts';
-import { findRegistration } from './accounts.ts';
+import { findRegistration } from './consent-journey.ts';
 import { clientCredentialsToken } from './authorization.ts';
 import { connectToBank, issuerOf, type BankConnection } from './bank.ts';
 import type { Bundle } from './bundle.ts';
