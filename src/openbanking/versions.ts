@@ -11,7 +11,7 @@ export type ApiVersion = (typeof API_VERSIONS)[number];
 export interface VersionBases {
   aisp: string;
   cbpii: string;
-  /** Payment initiation: every kind on v3.1.11; domestic and international payments (so far) on v4.0. */
+  /** Payment initiation: every kind on v3.1.11; on v4.0 the kinds pis/index.ts mounts there. */
   pisp?: string;
   /** Event subscriptions and aggregated polling: the version's root, as the events file's `servers` say. */
   events?: string;

@@ -7,14 +7,16 @@ import {
   getPayment,
   getScheduledPayment,
   getStandingOrder,
+  listPaymentsForConsent,
   newPaymentId,
   recordInstruction,
   standingOrderEntries,
   type AccountRecord,
   type PaymentKind,
   type PaymentRecord,
+  type StandingOrder,
 } from '../../bank/index.ts';
-import { getIntent, type Intent, type IntentKind } from '../../consent/index.ts';
+import type { Intent, IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import type { Db, Tx } from '../http/idempotency.ts';
@@ -58,16 +60,20 @@ import {
   standingOrderRequestSchema,
   type ScheduledInitiation,
   type StandingOrderInitiation,
+  type StandingOrderTerms,
 } from './validation.ts';
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
-import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
+import { assertConsentVersion, assertPaymentVersion, assertSameVersion } from '../http/consent-version.ts';
+import type { ApiVersion } from '../versions.ts';
 import type { InstructionReport } from './v4.0/instruction-status.ts';
 import {
   PIS_WIRE,
   type InternationalScheduledOn,
   type InternationalStandingOrderOn,
-  type InternationalWire,
+  type PisWireMapping,
 } from './wire-mappings.ts';
+import * as scheduledV4Wire from './v4.0/scheduled.ts';
+import * as standingOrderV4Wire from './v4.0/standing-order.ts';
 
 interface Creditor {
   SchemeName: string;
@@ -107,18 +113,102 @@ interface FutureDated<I extends Initiation> {
   international?: { showsRate: boolean };
   /** Sets the instruction up in the bank under `id`. */
   setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
-  /** The OB status of the resource and the payment-details entries, in v3.1.11's words. */
-  report(db: Db, payment: PaymentRecord, now: Date): Promise<InstructionReport>;
-  /** The report as the version served writes it (v3.1.11: as reported). */
-  statuses?(report: InstructionReport): {
-    resource: Record<string, unknown>;
-    details: Record<string, unknown>[];
-  };
+  /**
+   * The resource's status as the version writes it (`Status`, and `StatusReason` where it has one), when
+   * it last changed if not when the instruction was set up, and the payment-details entries.
+   */
+  report(db: Db, payment: PaymentRecord, now: Date): Promise<Report>;
+  /** How the version writes the consent and the stored Initiation (PIS_WIRE's, unless the kind's own). */
+  wire: Pick<PisWireMapping, 'consentStatus' | 'consentOn' | 'initiation'>;
   /**
    * What the payment will take from `account` — given for the kinds whose consents have a
    * `funds-confirmation` endpoint in the spec.
    */
   fundsNeeded?(initiation: I, account: AccountRecord): { amountMinor: bigint; currency: string };
+}
+
+interface Report {
+  status: Record<string, unknown>;
+  updatedAt?: Date;
+  details: Record<string, unknown>[];
+}
+
+/** The payments the bank made of an instruction when due (`<id>:<n>`), in order. */
+async function executionsOf(db: Db, payment: PaymentRecord): Promise<PaymentRecord[]> {
+  const prefix = `${payment.id}:`;
+  const number = (row: PaymentRecord) => Number(row.id.slice(prefix.length));
+  return (await listPaymentsForConsent(db, payment.consentId))
+    .filter((row) => row.id.startsWith(prefix))
+    .sort((a, b) => number(a) - number(b));
+}
+
+/** Inactive before its end (count reached, final date passed) means a standing order was cancelled. */
+function orderCancelled(order: StandingOrder | undefined, now: Date): boolean {
+  return (
+    order?.status === 'Inactive' &&
+    !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
+    !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime())
+  );
+}
+
+async function setUpScheduled(
+  tx: Tx,
+  context: PaymentsContext,
+  id: string,
+  account: AccountRecord,
+  terms: { amountMinor: bigint; currency: string; executeAt: Date; creditor: Creditor; reference: string },
+): Promise<SetUp> {
+  if (account.currency !== terms.currency)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Unsupported.Currency',
+      `the debtor account holds ${account.currency}, not ${terms.currency}`,
+      'Data.Initiation.InstructedAmount.Currency',
+    );
+  await createScheduledPayment(
+    tx,
+    { clock: context.clock },
+    {
+      id,
+      accountId: account.id,
+      scheduledAt: terms.executeAt,
+      amountMinor: terms.amountMinor,
+      currency: terms.currency,
+      creditor: creditorOf(terms.creditor),
+      reference: terms.reference,
+    },
+  );
+  return { amountMinor: terms.amountMinor, currency: terms.currency };
+}
+
+async function setUpStandingOrder(
+  tx: Tx,
+  context: PaymentsContext,
+  id: string,
+  account: AccountRecord,
+  creditor: Creditor,
+  terms: StandingOrderTerms & { frequency: string; reference?: string | undefined },
+): Promise<SetUp> {
+  if (account.currency !== terms.currency)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Unsupported.Currency',
+      `the debtor account holds ${account.currency}, not ${terms.currency}`,
+      'Data.Initiation.FirstPaymentAmount.Currency',
+    );
+  const { reference, ...order } = terms;
+  await createStandingOrder(
+    tx,
+    { clock: context.clock },
+    {
+      id,
+      accountId: account.id,
+      creditor: creditorOf(creditor),
+      ...(reference ? { reference } : {}),
+      ...order,
+    },
+  );
+  return { amountMinor: terms.firstPaymentMinor, currency: terms.currency };
 }
 
 const SCHEDULED_STATUS: Record<string, string> = {
@@ -128,6 +218,77 @@ const SCHEDULED_STATUS: Record<string, string> = {
   Cancelled: 'Cancelled',
 };
 
+/** A scheduled payment's status and payment-details in v3.1.11's words (the execution kept beside them). */
+async function scheduledReport(db: Db, payment: PaymentRecord): Promise<InstructionReport> {
+  const bank = await getScheduledPayment(db, payment.id);
+  // The bank keeps the execution (and why it was refused) beside the resource.
+  const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
+  const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
+  return {
+    status,
+    execution,
+    details: [
+      {
+        PaymentTransactionId: bank?.entryId ?? payment.id,
+        Status: SCHEDULED_STATUS[bank?.status ?? 'Pending'] ?? 'Pending',
+        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+        ...(bank?.status === 'Rejected'
+          ? {
+              StatusDetail: {
+                Status: 'Rejected',
+                StatusReason: 'ProprietaryRejection',
+                StatusReasonDescription: execution
+                  ? `When due: ${rejectionText(execution.reason)}`
+                  : 'Rejected by the bank when due',
+              },
+            }
+          : {}),
+      },
+    ],
+  };
+}
+
+/** A standing order's status and payment-details in v3.1.11's words. */
+async function standingOrderReport(db: Db, payment: PaymentRecord, now: Date): Promise<InstructionReport> {
+  const order = await getStandingOrder(db, payment.id);
+  const entries = await standingOrderEntries(db, payment.id);
+  const details = entries.map((entry) => ({
+    PaymentTransactionId: entry.id,
+    Status:
+      entry.status === 'Booked'
+        ? 'AcceptedSettlementCompleted'
+        : entry.status === 'Rejected'
+          ? 'Rejected'
+          : 'Pending',
+    StatusUpdateDateTime: obDateTime(entry.bookedAt),
+  }));
+  if (order?.status === 'Active')
+    details.push({
+      PaymentTransactionId: `${payment.id}:next`,
+      Status: 'Pending',
+      StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+    });
+  return {
+    status: orderCancelled(order, now) ? 'Cancelled' : 'InitiationCompleted',
+    details,
+  };
+}
+
+/** A report in the words the version's mapping chose. */
+const reportedAs = (statuses: {
+  resource: Record<string, unknown>;
+  details: Record<string, unknown>[];
+}): Report => ({
+  status: statuses.resource,
+  details: statuses.details,
+});
+
+/** A v3.1.11 report, as reported. */
+const asReported = (report: InstructionReport) => ({
+  resource: { Status: report.status },
+  details: report.details,
+});
+
 const scheduled: FutureDated<ScheduledInitiation> = {
   intentKind: 'domestic-scheduled-payment',
   paymentKind: 'domestic-scheduled',
@@ -136,67 +297,26 @@ const scheduled: FutureDated<ScheduledInitiation> = {
   idField: 'DomesticScheduledPaymentId',
   consentSchema: scheduledConsentRequestSchema,
   paymentSchema: scheduledPaymentRequestSchema,
+  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkScheduledInitiation(initiation, now, 'Data.Initiation'),
-  async setUp(tx, context, id, account, initiation) {
+  setUp(tx, context, id, account, initiation) {
     const { amountMinor, executeAt } = checkScheduledInitiation(
       initiation,
       context.clock.now(),
       'Data.Initiation',
     );
-    const currency = initiation.InstructedAmount.Currency;
-    if (account.currency !== currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Unsupported.Currency',
-        `the debtor account holds ${account.currency}, not ${currency}`,
-        'Data.Initiation.InstructedAmount.Currency',
-      );
-    await createScheduledPayment(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        scheduledAt: executeAt,
-        amountMinor,
-        currency,
-        creditor: creditorOf(initiation.CreditorAccount),
-        reference:
-          initiation.RemittanceInformation?.Reference ??
-          initiation.EndToEndIdentification ??
-          initiation.InstructionIdentification,
-      },
-    );
-    return { amountMinor, currency };
+    return setUpScheduled(tx, context, id, account, {
+      amountMinor,
+      currency: initiation.InstructedAmount.Currency,
+      executeAt,
+      creditor: initiation.CreditorAccount,
+      reference:
+        initiation.RemittanceInformation?.Reference ??
+        initiation.EndToEndIdentification ??
+        initiation.InstructionIdentification,
+    });
   },
-  async report(db, payment) {
-    const bank = await getScheduledPayment(db, payment.id);
-    // The bank keeps the execution (and why it was refused) beside the resource.
-    const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
-    const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
-    return {
-      status,
-      execution,
-      details: [
-        {
-          PaymentTransactionId: bank?.entryId ?? payment.id,
-          Status: SCHEDULED_STATUS[bank?.status ?? 'Pending'] ?? 'Pending',
-          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-          ...(bank?.status === 'Rejected'
-            ? {
-                StatusDetail: {
-                  Status: 'Rejected',
-                  StatusReason: 'ProprietaryRejection',
-                  StatusReasonDescription: execution
-                    ? `When due: ${rejectionText(execution.reason)}`
-                    : 'Rejected by the bank when due',
-                },
-              }
-            : {}),
-        },
-      ],
-    };
-  },
+  report: async (db, payment) => reportedAs(asReported(await scheduledReport(db, payment))),
 };
 
 const standingOrders: FutureDated<StandingOrderInitiation> = {
@@ -207,60 +327,22 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
   idField: 'DomesticStandingOrderId',
   consentSchema: standingOrderConsentRequestSchema,
   paymentSchema: standingOrderRequestSchema,
+  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkStandingOrderInitiation(initiation, now, 'Data.Initiation'),
-  async setUp(tx, context, id, account, initiation) {
+  setUp(tx, context, id, account, initiation) {
     const terms = checkStandingOrderInitiation(initiation, context.clock.now(), 'Data.Initiation');
-    if (account.currency !== terms.currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Unsupported.Currency',
-        `the debtor account holds ${account.currency}, not ${terms.currency}`,
-        'Data.Initiation.FirstPaymentAmount.Currency',
-      );
-    await createStandingOrder(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        frequency: initiation.Frequency,
-        creditor: creditorOf(initiation.CreditorAccount),
-        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
-        ...terms,
-      },
-    );
-    return { amountMinor: terms.firstPaymentMinor, currency: terms.currency };
+    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, {
+      ...terms,
+      frequency: initiation.Frequency,
+      reference: initiation.Reference,
+    });
   },
-  async report(db, payment, now) {
-    const order = await getStandingOrder(db, payment.id);
-    const entries = await standingOrderEntries(db, payment.id);
-    const details = entries.map((entry) => ({
-      PaymentTransactionId: entry.id,
-      Status:
-        entry.status === 'Booked'
-          ? 'AcceptedSettlementCompleted'
-          : entry.status === 'Rejected'
-            ? 'Rejected'
-            : 'Pending',
-      StatusUpdateDateTime: obDateTime(entry.bookedAt),
-    }));
-    if (order?.status === 'Active')
-      details.push({
-        PaymentTransactionId: `${payment.id}:next`,
-        Status: 'Pending',
-        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-      });
-    // Inactive before its end (count reached, final date passed) means it was cancelled.
-    const cancelled =
-      order?.status === 'Inactive' &&
-      !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
-      !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime());
-    return { status: cancelled ? 'Cancelled' : 'InitiationCompleted', details };
-  },
+  report: async (db, payment, now) => reportedAs(asReported(await standingOrderReport(db, payment, now))),
 };
 
 /** International scheduled payments, with the schemas and statuses of the version `wire` maps. */
-function internationalScheduled(wire: InternationalWire): FutureDated<InternationalScheduledOn> {
+function internationalScheduled(version: ApiVersion): FutureDated<InternationalScheduledOn> {
+  const wire = PIS_WIRE[version].international;
   return {
     intentKind: 'international-scheduled-payment',
     paymentKind: 'international-scheduled',
@@ -306,13 +388,14 @@ function internationalScheduled(wire: InternationalWire): FutureDated<Internatio
       );
       return { amountMinor: terms.debitMinor, currency: account.currency, terms };
     },
-    report: scheduled.report,
-    statuses: wire.scheduledStatus,
+    wire: PIS_WIRE[version],
+    report: async (db, payment) => reportedAs(wire.scheduledStatus(await scheduledReport(db, payment))),
   };
 }
 
 /** International standing orders, with the schemas, schedule and statuses of the version `wire` maps. */
-function internationalStandingOrders(wire: InternationalWire): FutureDated<InternationalStandingOrderOn> {
+function internationalStandingOrders(version: ApiVersion): FutureDated<InternationalStandingOrderOn> {
+  const wire = PIS_WIRE[version].international;
   const scheduleOf = (initiation: InternationalStandingOrderOn, now: Date) => {
     const { path, schedule, ...rest } = wire.standingOrderSchedule(initiation);
     return { ...rest, schedule: checkStandingOrderSchedule(schedule, now, path) };
@@ -348,10 +431,101 @@ function internationalStandingOrders(wire: InternationalWire): FutureDated<Inter
       );
       return { amountMinor: terms.debitMinor, currency: account.currency, terms };
     },
-    report: standingOrders.report,
-    statuses: wire.standingOrderStatus,
+    wire: PIS_WIRE[version],
+    report: async (db, payment, now) =>
+      reportedAs(wire.standingOrderStatus(await standingOrderReport(db, payment, now))),
   };
 }
+
+// ---- Payment Initiation v4.0 (src/openbanking/pis/v4.0/): the same instructions, v4.0's bodies and statuses.
+const V4 = PIS_WIRE['v4.0'];
+
+/** A payment the bank made when due, as a v4.0 payment-details entry (ACSC/ACCC, or RJCT and why). */
+const executionDetail = (execution: PaymentRecord) =>
+  V4.paymentStatusDetail(execution, obDateTime(execution.statusUpdatedAt));
+
+const scheduledV4: FutureDated<scheduledV4Wire.ScheduledInitiationV4> = {
+  intentKind: scheduled.intentKind,
+  paymentKind: scheduled.paymentKind,
+  consents: scheduled.consents,
+  payments: scheduled.payments,
+  idField: scheduled.idField,
+  consentSchema: scheduledV4Wire.scheduledConsentRequestSchema,
+  paymentSchema: scheduledV4Wire.scheduledPaymentRequestSchema,
+  wire: V4,
+  check: (initiation, now) => void scheduledV4Wire.scheduledTerms(initiation, now, 'Data.Initiation'),
+  setUp(tx, context, id, account, initiation) {
+    const terms = scheduledV4Wire.scheduledTerms(initiation, context.clock.now(), 'Data.Initiation');
+    return setUpScheduled(tx, context, id, account, {
+      ...terms,
+      currency: initiation.InstructedAmount.Currency,
+      creditor: initiation.CreditorAccount,
+    });
+  },
+  async report(db, payment) {
+    const bank = await getScheduledPayment(db, payment.id);
+    const [execution] = await executionsOf(db, payment);
+    const at = obDateTime(payment.statusUpdatedAt);
+    const waiting =
+      bank?.status === 'Cancelled'
+        ? {
+            PaymentTransactionId: payment.id,
+            Status: 'RJCT',
+            StatusUpdateDateTime: at,
+            // ISO 20022 DS02: the order was cancelled by an authorised user.
+            StatusDetail: {
+              Status: 'RJCT',
+              StatusReason: 'DS02',
+              StatusReasonDescription: 'Cancelled before it was due',
+            },
+          }
+        : { PaymentTransactionId: payment.id, Status: 'PDNG', StatusUpdateDateTime: at };
+    return {
+      status: scheduledV4Wire.scheduledPaymentStatus(bank?.status, execution),
+      ...(execution ? { updatedAt: execution.statusUpdatedAt } : {}),
+      details: execution ? [executionDetail(execution)] : [waiting],
+    };
+  },
+};
+
+const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV4> = {
+  intentKind: standingOrders.intentKind,
+  paymentKind: standingOrders.paymentKind,
+  consents: standingOrders.consents,
+  payments: standingOrders.payments,
+  idField: standingOrders.idField,
+  consentSchema: standingOrderV4Wire.standingOrderConsentRequestSchema,
+  paymentSchema: standingOrderV4Wire.standingOrderRequestSchema,
+  wire: {
+    consentStatus: V4.consentStatus,
+    consentOn: (intent: Intent) =>
+      V4.consentOn({
+        ...intent,
+        data: {
+          ...intent.data,
+          Initiation: standingOrderV4Wire.standingOrderInitiationOnV4(intent.data.Initiation),
+        },
+      }),
+    initiation: (initiation) => V4.initiation(standingOrderV4Wire.standingOrderInitiationOnV4(initiation)),
+  },
+  check: (initiation, now) => void standingOrderV4Wire.standingOrderTerms(initiation, now, 'Data.Initiation'),
+  setUp(tx, context, id, account, initiation) {
+    const terms = standingOrderV4Wire.standingOrderTerms(initiation, context.clock.now(), 'Data.Initiation');
+    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, terms);
+  },
+  async report(db, payment, now) {
+    const order = await getStandingOrder(db, payment.id);
+    const details = (await executionsOf(db, payment)).map(executionDetail);
+    if (order?.status === 'Active')
+      details.push({
+        PaymentTransactionId: `${payment.id}:next`,
+        Status: 'PDNG',
+        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      });
+    // The order is set up (INCO) until cancelled (CANC); each payment's fate is in payment-details.
+    return { status: { Status: orderCancelled(order, now) ? 'CANC' : 'INCO' }, details };
+  },
+};
 
 function mount<I extends Initiation>(
   scope: FastifyInstance,
@@ -363,20 +537,17 @@ function mount<I extends Initiation>(
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
   const version = context.version ?? 'v3.1.11';
-  const wire = PIS_WIRE[version];
-  const statuses =
-    type.statuses ??
-    ((report: InstructionReport) => ({
-      resource: { Status: report.status },
-      details: report.details,
-    }));
-  const consentBody = (intent: Intent, debtor: AccountRecord | undefined, quote: Record<string, unknown>) =>
+  const consentBody = (
+    intent: Intent,
+    debtor: AccountRecord | undefined,
+    quote: Record<string, unknown> | undefined,
+  ) =>
     paymentConsentBody(
-      wire.consentOn(intent),
+      type.wire.consentOn(intent),
       `${base}${type.consents}/${intent.id}`,
       debtor,
       quote,
-      wire.consentStatus(intent),
+      type.wire.consentStatus(intent),
     );
 
   scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
@@ -443,7 +614,7 @@ function mount<I extends Initiation>(
     return terms ? quoteFields(terms, 'Actual', type.international?.showsRate ?? false) : {};
   };
   const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
-    const report = statuses(await type.report(on, payment, clock.now()));
+    const report = await type.report(on, payment, clock.now());
     const debtor = await getAccount(on, payment.debtorAccountId);
     return {
       body: {
@@ -451,10 +622,10 @@ function mount<I extends Initiation>(
           [type.idField]: payment.id,
           ConsentId: payment.consentId,
           CreationDateTime: obDateTime(payment.createdAt),
-          ...report.resource,
-          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          ...report.status,
+          StatusUpdateDateTime: obDateTime(report.updatedAt ?? payment.statusUpdatedAt),
           ...actualTerms(payment),
-          Initiation: wire.initiation(payment.request.Initiation),
+          Initiation: type.wire.initiation(payment.request.Initiation),
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
         Links: { Self: `${base}${type.payments}/${payment.id}` },
@@ -508,13 +679,8 @@ function mount<I extends Initiation>(
     },
   );
 
-  // A payment-order made on a newer version is not found on an older one (its consent's version says which).
-  const owned = async (clientId: string, id: string) => {
-    const payment = await ownedPayment(db, clientId, id, type.paymentKind);
-    const intent = await getIntent(db, payment.consentId);
-    if (intent) assertConsentVersion(intent, version, 'consent');
-    return payment;
-  };
+  const owned = async (clientId: string, id: string) =>
+    assertPaymentVersion(db, await ownedPayment(db, clientId, id, type.paymentKind), version);
 
   scope.get<{ Params: { Id: string } }>(
     `${type.payments}/:Id`,
@@ -538,20 +704,36 @@ function mount<I extends Initiation>(
   );
 }
 
+/** Mounts one kind's routes. */
+type Mount = (scope: FastifyInstance, context: PaymentsContext) => void;
+const mounting =
+  <I extends Initiation>(type: FutureDated<I>): Mount =>
+  (scope, context) =>
+    mount(scope, context, type);
+
 /**
- * Scheduled payments and standing orders, domestic and international: the consent is consumed when the instruction is set
- * up in the bank (status InitiationCompleted); the payment scheduler executes each payment when due, and
- * payment-details reports what the ledger made of it.
+ * Each kind of future-dated payment and the versions that serve it, each with its own definition (a
+ * kind a version does not name is not served there).
+ */
+const KINDS: readonly Partial<Record<ApiVersion, Mount>>[] = [
+  { 'v3.1.11': mounting(scheduled), 'v4.0': mounting(scheduledV4) },
+  { 'v3.1.11': mounting(standingOrders), 'v4.0': mounting(standingOrdersV4) },
+  {
+    'v3.1.11': mounting(internationalScheduled('v3.1.11')),
+    'v4.0': mounting(internationalScheduled('v4.0')),
+  },
+  {
+    'v3.1.11': mounting(internationalStandingOrders('v3.1.11')),
+    'v4.0': mounting(internationalStandingOrders('v4.0')),
+  },
+];
+
+/**
+ * Scheduled payments and standing orders, domestic and international: the consent is consumed when the
+ * instruction is set up in the bank (status InitiationCompleted; INCO, or ACTC for a scheduled payment,
+ * on v4.0); the payment scheduler executes each payment when due, and payment-details reports what the
+ * ledger made of it.
  */
 export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
-  mount(scope, context, scheduled);
-  mount(scope, context, standingOrders);
-  internationalFutureDatedPayments(scope, context);
-}
-
-/** International scheduled payments and standing orders, on the version `context` serves. */
-export function internationalFutureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
-  const wire = PIS_WIRE[context.version ?? 'v3.1.11'].international;
-  mount(scope, context, internationalScheduled(wire));
-  mount(scope, context, internationalStandingOrders(wire));
+  for (const kind of KINDS) kind[context.version ?? 'v3.1.11']?.(scope, context);
 }

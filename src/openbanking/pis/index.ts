@@ -4,7 +4,7 @@ import type { PaymentsContext } from './common.ts';
 import { domesticVrps } from '../vrp/domestic-vrp.ts';
 import { domesticPayments } from './domestic.ts';
 import { filePayments } from './file-payments.ts';
-import { futureDatedPayments, internationalFutureDatedPayments } from './future-dated.ts';
+import { futureDatedPayments } from './future-dated.ts';
 import { internationalPayments } from './international.ts';
 
 export type { PaymentsContext } from './common.ts';
@@ -18,12 +18,7 @@ export async function paymentInitiation(scope: FastifyInstance, context: Payment
   domesticPayments(scope, context);
   internationalPayments(scope, context);
   domesticVrps(scope, context);
-  // v4.0 serves domestic, international and VRP payments so far; the other kinds are v3.1.11's until their
-  // v4.0 mappings exist.
-  if ((context.version ?? 'v3.1.11') !== 'v3.1.11') {
-    internationalFutureDatedPayments(scope, context);
-    return;
-  }
+  // Future-dated kinds and file payments: each kind is mounted on the versions that define it.
   futureDatedPayments(scope, context);
   filePayments(scope, context);
 }
