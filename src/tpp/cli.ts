@@ -385,11 +385,13 @@ export function tppCommand(defaults: TppDefaults): Command {
     .option('--reference <text>', 'the payment reference (up to 35 characters)')
     .option(
       '--context <code>',
-      'Risk.PaymentContextCode (default: TransferToSelf; commercial: BillingGoodsAndServicesInArrears)',
+      'Risk.PaymentContextCode (default: TransferToSelf; commercial: EcommerceMerchantInitiatedPayment)',
     )
     .option('--merchant-category-code <mcc>', 'commercial VRP: the merchant’s ISO 18245 category code')
     .option('--merchant-customer-id <id>', 'commercial VRP: the PSU’s identifier at the merchant')
     .option('--payee-account-type <type>', 'commercial VRP: Risk.BeneficiaryAccountType (default Business)')
+    .option('--purpose <code>', 'commercial VRP: Risk.PaymentPurposeCode, ISO 20022 (default OTHR)')
+    .option('--category-purpose <code>', 'commercial VRP: Risk.CategoryPurposeCode, ISO 20022 (default OTHR)')
     .addOption(apiVersionOption())
     .option('--json', 'print the consent, each payment and the limits left as JSON')
     .action(
@@ -405,6 +407,8 @@ export function tppCommand(defaults: TppDefaults): Command {
           merchantCategoryCode?: string;
           merchantCustomerId?: string;
           payeeAccountType?: string;
+          purpose?: string;
+          categoryPurpose?: string;
           apiVersion: ReadWriteVersion;
         },
       ) => {
@@ -421,6 +425,8 @@ export function tppCommand(defaults: TppDefaults): Command {
           merchantCategoryCode: options.merchantCategoryCode,
           merchantCustomerId: options.merchantCustomerId,
           payeeAccountType: options.payeeAccountType,
+          purpose: options.purpose,
+          categoryPurpose: options.categoryPurpose,
         };
         planVrp(request); // every value checked before the bundle is read or the bank contacted
         const result = await runVrpJourney({ ...(await journeyOptions(options, defaults)), ...request });

@@ -1,5 +1,5 @@
 import { connectToBank, issuerOf, type BankConnection } from './bank.ts';
-import { updateBundleSummary, type Bundle } from './bundle.ts';
+import { updateBundleSummary, type BankRegistration, type Bundle } from './bundle.ts';
 import type { TokenResponse } from './authorization.ts';
 import { TppUsageError } from './errors.ts';
 import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
@@ -71,6 +71,28 @@ export function findRegistration(bundle: Bundle, bank: string | undefined) {
   return { issuer: only[0], registration: only[1] };
 }
 
+/**
+ * Connects to the bank the bundle is registered at (over mutual TLS, authenticating as registered unless
+ * said), runs `work`, and closes the connection whatever happens.
+ */
+export async function withRegisteredBank<T>(
+  options: Pick<ConsentJourneyOptions, 'bundle' | 'bank' | 'trust' | 'authMethod'>,
+  work: (bank: BankConnection, registration: BankRegistration) => Promise<T>,
+): Promise<T> {
+  const { registration } = findRegistration(options.bundle, options.bank);
+  const bank = await connectToBank(options.bundle, {
+    discoveryUrl: registration.discoveryUrl,
+    trust: options.trust,
+    clientId: registration.clientId,
+    authMethod: options.authMethod ?? registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
+  });
+  try {
+    return await work(bank, registration);
+  } finally {
+    await bank.close();
+  }
+}
+
 /** Connects to the bank, runs the journey, and closes the connection whatever happens. */
 export async function runConsentJourney<T>(
   options: ConsentJourneyOptions,
@@ -78,7 +100,7 @@ export async function runConsentJourney<T>(
 ): Promise<T> {
   const progress = options.progress ?? (() => undefined);
   const { bundle } = options;
-  const { issuer, registration } = findRegistration(bundle, options.bank);
+  const { issuer } = findRegistration(bundle, options.bank);
   const redirectUris = bundle.summary.software.redirectUris;
   const redirectUri = options.redirectUri ?? redirectUris[0];
   if (!redirectUri)
@@ -88,19 +110,13 @@ export async function runConsentJourney<T>(
       `${redirectUri} is not a redirect URI of the software (${redirectUris.join(', ')})`,
     );
 
-  const bank = await connectToBank(bundle, {
-    discoveryUrl: registration.discoveryUrl,
-    trust: options.trust,
-    clientId: registration.clientId,
-    authMethod: options.authMethod ?? registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
-  });
   const setConsentStatus = (consentId: string, status: string) =>
     updateBundleSummary(bundle.dir, (summary) => {
       const record = summary.consents.find((consent) => consent.consentId === consentId);
       if (record) record.status = status;
     });
-  try {
-    return await journey({
+  return withRegisteredBank(options, (bank) =>
+    journey({
       bank,
       issuer,
       progress,
@@ -129,8 +145,6 @@ export async function runConsentJourney<T>(
         setConsentStatus(consentId, 'Authorised');
         return authorised;
       },
-    });
-  } finally {
-    await bank.close();
-  }
+    }),
+  );
 }

@@ -1,8 +1,8 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { scopeOfRole } from '../shared/psd2-roles.ts';
-import { findRegistration } from './consent-journey.ts';
+import { withRegisteredBank } from './consent-journey.ts';
 import { clientCredentialsToken } from './authorization.ts';
-import { connectToBank, issuerOf, type BankConnection } from './bank.ts';
+import { issuerOf, type BankConnection } from './bank.ts';
 import type { Bundle } from './bundle.ts';
 import { TppUsageError } from './errors.ts';
 import { describeFailure, send } from './http.ts';
@@ -121,20 +121,11 @@ async function withEventsAccess<T>(
   options: EventsConnectionOptions,
   work: (access: { bank: BankConnection; token: string; base: string; discoveryUrl: string }) => Promise<T>,
 ): Promise<T> {
-  const { registration } = findRegistration(options.bundle, options.bank);
-  const bank = await connectToBank(options.bundle, {
-    discoveryUrl: registration.discoveryUrl,
-    trust: options.trust,
-    clientId: registration.clientId,
-    authMethod: registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
-  });
-  try {
+  return withRegisteredBank(options, async (bank, registration) => {
     const token = (await clientCredentialsToken(bank, eventScopes(options.bundle))).access_token;
     const base = apiBaseOf(bank, undefined, options.apiVersion ?? '4.0');
-    return await work({ bank, token, base, discoveryUrl: registration.discoveryUrl });
-  } finally {
-    await bank.close();
-  }
+    return work({ bank, token, base, discoveryUrl: registration.discoveryUrl });
+  });
 }
 
 /**

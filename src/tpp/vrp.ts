@@ -36,24 +36,17 @@ const PAYMENT_CONTEXTS = [
   'TransferToSelf',
   'TransferToThirdParty',
 ] as const;
-/** OBInternalExtendedAccountType1Code. */
-const ACCOUNT_TYPES = [
-  'Business',
-  'BusinessSavingsAccount',
-  'Charity',
-  'Collection',
-  'Corporate',
-  'Ewallet',
-  'Government',
-  'Investment',
-  'ISA',
-  'JointPersonal',
-  'Pension',
-  'Personal',
-  'PersonalSavingsAccount',
-  'Premier',
-  'Wealth',
+/** The payment contexts the cVRP profile allows a commercial VRP (its PaymentContextCode description). */
+const CVRP_PAYMENT_CONTEXTS = [
+  'TransferToSelf',
+  'EcommerceMerchantInitiatedPayment',
+  'FaceToFacePointOfSale',
+  'TransferToThirdParty',
 ] as const;
+/** The OBInternalExtendedAccountType1Code values the cVRP profile names valid for a commercial VRP payee. */
+const CVRP_ACCOUNT_TYPES = ['Personal', 'Business', 'Charity', 'Government', 'ISA'] as const;
+/** ISO 20022 ExternalPurpose1Code / ExternalCategoryPurpose1Code: four capitals (the bank checks the list). */
+const PURPOSE = /^[A-Z]{4}$/;
 
 export interface VrpRequest {
   maxIndividual: string;
@@ -64,7 +57,7 @@ export interface VrpRequest {
   reference?: string | undefined;
   /** Default 4.0. */
   apiVersion?: ReadWriteVersion | undefined;
-  /** Risk.PaymentContextCode; default TransferToSelf (sweeping) or BillingGoodsAndServicesInArrears (cVRP). */
+  /** Risk.PaymentContextCode; default TransferToSelf (sweeping) or EcommerceMerchantInitiatedPayment (cVRP). */
   context?: string | undefined;
   /** cVRP: the merchant's ISO 18245 category code (Risk.MerchantCategoryCode). */
   merchantCategoryCode?: string | undefined;
@@ -72,6 +65,10 @@ export interface VrpRequest {
   merchantCustomerId?: string | undefined;
   /** cVRP: the payee's account type (Risk.BeneficiaryAccountType); default Business. */
   payeeAccountType?: string | undefined;
+  /** cVRP: Risk.PaymentPurposeCode (ISO 20022 ExternalPurpose1Code); default OTHR. */
+  purpose?: string | undefined;
+  /** cVRP: Risk.CategoryPurposeCode (ISO 20022 ExternalCategoryPurpose1Code); default OTHR. */
+  categoryPurpose?: string | undefined;
 }
 
 export interface PeriodicLimit {
@@ -184,26 +181,34 @@ export function planVrp(request: VrpRequest): VrpPlan {
 
 /**
  * The consent's and each payment's Risk. A sweep is a transfer to the PSU's own account. A commercial
- * VRP is a merchant's payment: the cVRP profile has the PISP say who the merchant is (category code, the
- * PSU's identifier there), that a contract stands behind the payments and that the PISP set the payee.
+ * VRP is a merchant's payment: the cVRP profile makes its risk indicators mandatory — who the merchant is
+ * (category code, the PSU's identifier there), that a contract stands behind the payments and that the
+ * PISP set the payee, the payee's account type, and the payment's purpose and category purpose.
  */
 function riskOf(request: VrpRequest, commercial: boolean): Record<string, unknown> {
-  const context = request.context ?? (commercial ? 'BillingGoodsAndServicesInArrears' : 'TransferToSelf');
-  if (!(PAYMENT_CONTEXTS as readonly string[]).includes(context))
-    throw new TppUsageError(
-      `--context must be one of ${PAYMENT_CONTEXTS.join(', ')}; got ${JSON.stringify(context)}`,
-    );
   const merchantOnly = [
     ['--merchant-category-code', request.merchantCategoryCode],
     ['--merchant-customer-id', request.merchantCustomerId],
     ['--payee-account-type', request.payeeAccountType],
+    ['--purpose', request.purpose],
+    ['--category-purpose', request.categoryPurpose],
   ] as const;
   if (!commercial) {
+    const context = request.context ?? 'TransferToSelf';
+    if (!(PAYMENT_CONTEXTS as readonly string[]).includes(context))
+      throw new TppUsageError(
+        `--context must be one of ${PAYMENT_CONTEXTS.join(', ')}; got ${JSON.stringify(context)}`,
+      );
     const given = merchantOnly.find(([, value]) => value !== undefined);
     if (given)
       throw new TppUsageError(`${given[0]} is for commercial VRP: give --type CVRP1, CVRP2 or CVRP3`);
     return { PaymentContextCode: context };
   }
+  const context = request.context ?? 'EcommerceMerchantInitiatedPayment';
+  if (!(CVRP_PAYMENT_CONTEXTS as readonly string[]).includes(context))
+    throw new TppUsageError(
+      `--context of a commercial VRP must be one of ${CVRP_PAYMENT_CONTEXTS.join(', ')}; got ${JSON.stringify(context)}`,
+    );
   const mcc = request.merchantCategoryCode;
   if (mcc === undefined)
     throw new TppUsageError(`--type ${request.type} needs --merchant-category-code (ISO 18245, e.g. 4900)`);
@@ -219,16 +224,30 @@ function riskOf(request: VrpRequest, commercial: boolean): Record<string, unknow
   if (customer.length === 0 || customer.length > 70)
     throw new TppUsageError(`--merchant-customer-id must be 1 to 70 characters; got ${customer.length}`);
   const accountType = request.payeeAccountType ?? 'Business';
-  if (!(ACCOUNT_TYPES as readonly string[]).includes(accountType))
+  if (!(CVRP_ACCOUNT_TYPES as readonly string[]).includes(accountType))
     throw new TppUsageError(
-      `--payee-account-type must be one of ${ACCOUNT_TYPES.join(', ')}; got ${JSON.stringify(accountType)}`,
+      `--payee-account-type must be one of ${CVRP_ACCOUNT_TYPES.join(', ')}; got ${JSON.stringify(accountType)}`,
     );
+  const [purpose, categoryPurpose] = (
+    [
+      ['--purpose', request.purpose],
+      ['--category-purpose', request.categoryPurpose],
+    ] as const
+  ).map(([flag, value = 'OTHR']) => {
+    if (!PURPOSE.test(value))
+      throw new TppUsageError(
+        `${flag} must be an ISO 20022 code of four capitals such as OTHR; got ${JSON.stringify(value)}`,
+      );
+    return value;
+  });
   return {
     PaymentContextCode: context,
     MerchantCategoryCode: mcc,
     MerchantCustomerIdentification: customer,
     ContractPresentIndicator: true,
     BeneficiaryPrepopulatedIndicator: true,
+    PaymentPurposeCode: purpose,
+    CategoryPurposeCode: categoryPurpose,
     BeneficiaryAccountType: accountType,
   };
 }
