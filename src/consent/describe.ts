@@ -129,8 +129,21 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
+/** v4.0's ISO frequency codes (OBFrequency6Code) in words. */
+const ISO_FREQUENCIES: Readonly<Record<string, string>> = {
+  DAIL: 'every day',
+  WEEK: 'every week',
+  FRTN: 'every two weeks',
+  MNTH: 'every month',
+  QURT: 'every quarter',
+  MIAN: 'every six months',
+  YEAR: 'every year',
+};
+
 /** OB standing-order frequency codes in words (falls back to the code). */
 export function describeFrequency(code: string): string {
+  const iso = ISO_FREQUENCIES[code];
+  if (iso) return iso;
   if (code === 'EvryDay') return 'every day';
   if (code === 'EvryWorkgDay') return 'every working day';
   let m = /^IntrvlWkDay:(\d{2}):(\d{2})$/.exec(code);
@@ -257,14 +270,18 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
     }
     case 'domestic-standing-order':
     case 'international-standing-order': {
-      const frequency = str(initiation['Frequency']);
+      // v4.0 keeps the schedule in MandateRelatedInformation, its Frequency an object with a Type.
+      const schedule = isObject(initiation['MandateRelatedInformation'])
+        ? initiation['MandateRelatedInformation']
+        : initiation;
+      const frequency = str(schedule['Frequency']) ?? str(obj(schedule['Frequency'])['Type']);
       push(facts, 'How often', frequency && describeFrequency(frequency));
       push(
         facts,
         'First payment',
         money(initiation['FirstPaymentAmount']) ?? money(initiation['InstructedAmount']),
       );
-      push(facts, 'First payment date', dateOf(initiation['FirstPaymentDateTime']));
+      push(facts, 'First payment date', dateOf(schedule['FirstPaymentDateTime']));
       push(facts, 'Regular payment', money(initiation['RecurringPaymentAmount']));
       push(facts, 'Final payment', money(initiation['FinalPaymentAmount']));
       if (intent.kind === 'international-standing-order') {
@@ -275,7 +292,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       push(
         facts,
         'Ends',
-        dateOf(initiation['FinalPaymentDateTime']) ??
+        dateOf(schedule['FinalPaymentDateTime']) ??
           (count !== undefined ? `After ${String(count)} payments` : 'When you cancel it'),
       );
       push(facts, 'To', payee(initiation));

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import type { Queryable, Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
+import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
 import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
 
@@ -369,6 +370,8 @@ interface Transition {
   /** Refuse unless the kind allows it. */
   allowedFor?: (kind: IntentKind) => boolean;
   set?: Partial<typeof consentIntents.$inferInsert>;
+  /** Runs in the transition's transaction after it is stored: the events the change raises. */
+  alsoRecord?: (tx: Queryable, changed: Intent, from: IntentStatus) => Promise<void>;
 }
 
 async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
@@ -404,7 +407,9 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
       toStatus: step.to,
       detail: step.detail ?? null,
     });
-    return toIntent(row);
+    const changed = toIntent(row);
+    await step.alsoRecord?.(tx, changed, from);
+    return changed;
   });
 }
 
@@ -534,6 +539,10 @@ export interface RevocationContext extends ConsentContext {
  * account access, funds confirmation, VRP). After the change is stored, `notifyRevoked` is told, so the
  * authorization server can kill every token resting on it on every instance. Revoking an intent that is
  * already Revoked notifies again and changes nothing (a retry after a failed notification).
+ *
+ * An authorised consent revoked by anyone but its TPP (the PSU at the bank, the bank itself) raises
+ * `consent-authorization-revoked` for that TPP in the same transaction: the profile's event is how a TPP
+ * learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;
@@ -547,6 +556,14 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
       detail: input.detail,
       requireUnexpired: false,
       allowedFor: (kind) => KIND_INFO[kind].revocable,
+      alsoRecord: async (tx, changed, from) => {
+        if (from !== 'Authorised' || (input.actor ?? 'psu') === 'tpp') return;
+        await raiseEvent(tx, ctx.clock, {
+          clientId: changed.clientId,
+          type: EVENT_TYPES.consentAuthorizationRevoked,
+          subject: { type: `${changed.kind}-consent`, id: changed.id, version: changed.apiVersion },
+        });
+      },
     });
   } catch (error) {
     if (

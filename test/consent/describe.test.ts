@@ -117,6 +117,30 @@ describe('intents in plain words', () => {
     assert.equal(so['To'], 'Landlord Ltd (sort code 11-22-33, account 44556677)');
     assert.equal(so['Reference'], 'Rent');
 
+    // v4.0: the schedule in MandateRelatedInformation, an ISO frequency, the reference structured.
+    const so4 = facts(
+      intent('domestic-standing-order', {
+        Initiation: {
+          RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: 'Rent' } }] },
+          FirstPaymentAmount: { Amount: '900.00', Currency: 'GBP' },
+          CreditorAccount: {
+            SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+            Identification: '11223344556677',
+            Name: 'Landlord Ltd',
+          },
+          MandateRelatedInformation: {
+            Frequency: { Type: 'MNTH' },
+            FirstPaymentDateTime: '2026-02-01T00:00:00+00:00',
+            FinalPaymentDateTime: '2026-12-01T00:00:00+00:00',
+          },
+        },
+      }),
+    );
+    assert.equal(so4['How often'], 'every month');
+    assert.ok(so4['First payment date']);
+    assert.ok(so4['Ends'] && so4['Ends'] !== 'When you cancel it', so4['Ends']);
+    assert.equal(so4['Reference'], 'Rent');
+
     const intl = facts(
       intent('international-payment', {
         Initiation: {

@@ -242,3 +242,7 @@ export const AIS_V4_0 = 'ob-read-write/v4.0/account-info-openapi.json';
 export const COF_V4_0 = 'ob-read-write/v4.0/confirmation-funds-openapi.json';
 export const PIS_V4_0 = 'ob-read-write/v4.0/payment-initiation-openapi.json';
 export const VRP_V4_0 = 'ob-read-write/v4.0/vrp-openapi.json';
+export const EVENTS_V3_1_11 = 'ob-read-write/v3.1.11/events-openapi.json';
+export const EVENTS_V4_0 = 'ob-read-write/v4.0/events-openapi.json';
+export const EVENT_NOTIFICATIONS_V3_1_11 = 'ob-read-write/v3.1.11/event-notifications-openapi.json';
+export const EVENT_NOTIFICATIONS_V4_0 = 'ob-read-write/v4.0/event-notifications-openapi.json';

@@ -6,7 +6,7 @@ import { accountSchema, creditorAccountSchema, dateTime, instructedAmountSchema 
  * Payment Initiation v4.0 on the wire (specs/ob-read-write/v4.0/payment-initiation-openapi.json): its
  * request bodies (strict where the file says `additionalProperties: false`) and its ISO 20022 statuses.
  */
-const text = (max: number) => z.string().min(1).max(max);
+export const text = (max: number) => z.string().min(1).max(max);
 const countryCode = z.string().regex(/^[A-Z]{2}$/);
 
 export const postalAddress = z.strictObject({
