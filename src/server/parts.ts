@@ -178,7 +178,8 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           : await productionPayments(context, server);
         if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
-          ...(payments ? { payments } : {}),
+          ...(payments ? { payments: payments.api } : {}),
+          ...(payments ? { events: { signing: payments.eventSigning, issuer: server.provider.issuer } } : {}),
           participants,
           tokens: {
             find: (value) =>
@@ -187,6 +188,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
               ),
           },
           notifyRevoked: hub.publish,
+          changeVersion: () => context.changeVersion.current(),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (handler) => {
             hub.subscribeTokens(handler);
@@ -220,6 +222,7 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
     clock,
     maxCacheSeconds: config.participantStatusCacheSeconds,
     failOpen: !config.revocationFailClosed,
+    version: () => context.changeVersion.current(),
   };
   if (config.sandbox) {
     const gate = createParticipantStatusGate({
@@ -365,7 +368,8 @@ function systemCasAnd(files: readonly string[]): string[] {
 
 /**
  * The payments dependency of the Read/Write APIs: the bank's detached response signer, and TPP signing
- * keys from the software JWKS each client was registered with (`jwks_uri`), fetched over TLS trusting `ca`.
+ * keys from the software JWKS each client was registered with (`jwks_uri`), fetched over TLS trusting `ca`;
+ * and the key that signs event notifications.
  */
 function paymentSigning(
   context: PartContext,
@@ -375,7 +379,7 @@ function paymentSigning(
   const { identity, trustAnchor } = signing;
   const agent = new Agent({ connect: { ca: signing.ca } });
   context.onClose(() => agent.close());
-  return {
+  const api = {
     trustAnchor,
     signer: detachedSigner({
       key: identity.key,
@@ -400,6 +404,8 @@ function paymentSigning(
       },
     }),
   };
+  // Security Event Tokens are signed with the same key, as JWTs of their own (src/openbanking/events).
+  return { api, eventSigning: { key: identity.key, kid: identity.kid } };
 }
 
 export { partNames, UnknownPartError } from './part-names.ts';

@@ -201,10 +201,9 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
     const after = await readScheduled(cc, id);
     assert.equal(after.data.Status, 'ACSC');
     assert.equal(after.data.StatusReason, undefined);
-    // Bob banks here: the creditor's account is credited at once (ACCC).
     assert.deepEqual(
       after.details.map((d) => d.Status),
-      ['ACCC'],
+      ['ACSC'],
     );
 
     // Neither the v4.0 consent nor its payment is known on v3.1.11.
@@ -316,7 +315,7 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
         valid('/domestic-standing-orders/{DomesticStandingOrderId}/payment-details', 'get', details).Data
           .PaymentStatus as Detail[]
       ).map((d) => d.Status),
-      ['ACCC', 'ACCC'],
+      ['ACSC', 'ACSC'],
     );
     const onV3 = await callApi(bank, cc, `${v3pisp}/domestic-standing-orders/${id}`);
     assert.equal(onV3.status, 400, onV3.text);

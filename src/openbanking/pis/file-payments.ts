@@ -7,6 +7,7 @@ import {
   getAccount,
   listPaymentsForConsent,
   newPaymentId,
+  raisePaymentUpdate,
   recordInstruction,
   type AccountRecord,
   type PaymentRecord,
@@ -435,6 +436,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
               },
             );
           }
+          // The file's outcome (its transactions paid or rejected) is the file payment's update.
+          await raisePaymentUpdate(tx, { clock }, payment);
           return (await resourceBody(payment, tx)).body;
         },
       });

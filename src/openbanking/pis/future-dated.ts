@@ -7,14 +7,12 @@ import {
   getPayment,
   getScheduledPayment,
   getStandingOrder,
-  listPaymentsForConsent,
   newPaymentId,
   recordInstruction,
   standingOrderEntries,
   type AccountRecord,
   type PaymentKind,
   type PaymentRecord,
-  type StandingOrder,
 } from '../../bank/index.ts';
 import type { Intent, IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
@@ -26,16 +24,12 @@ import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
   currentTerms,
   internationalCreditor,
-  internationalScheduledInitiationSchema,
-  internationalStandingOrderInitiationSchema,
   payoutOf,
   quoteFields,
   stagingCurrency,
   storedTerms,
   termsFor,
   termsOfStoredRequest,
-  type InternationalScheduledInitiation,
-  type InternationalStandingOrderInitiation,
   type Terms,
   type TermsInitiation,
 } from './international-terms.ts';
@@ -57,9 +51,7 @@ import {
   checkStandingOrderInitiation,
   checkStandingOrderSchedule,
   futureDate,
-  futureDatedConsentRequestSchema,
   parseBody,
-  submissionRequestSchema,
   scheduledConsentRequestSchema,
   scheduledPaymentRequestSchema,
   standingOrderConsentRequestSchema,
@@ -71,9 +63,16 @@ import {
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
 import { assertConsentVersion, assertPaymentVersion, assertSameVersion } from '../http/consent-version.ts';
 import type { ApiVersion } from '../versions.ts';
-import { PIS_WIRE, type PisWireMapping } from './wire-mappings.ts';
 import * as scheduledV4Wire from './v4.0/scheduled.ts';
 import * as standingOrderV4Wire from './v4.0/standing-order.ts';
+import type { InstructionReport } from './v4.0/instruction-status.ts';
+import {
+  PIS_WIRE,
+  type PisWireMapping,
+  type InternationalScheduledOn,
+  type InternationalStandingOrderOn,
+  type InternationalWire,
+} from './wire-mappings.ts';
 
 interface Creditor {
   SchemeName: string;
@@ -113,13 +112,15 @@ interface FutureDated<I extends Initiation> {
   international?: { showsRate: boolean };
   /** Sets the instruction up in the bank under `id`. */
   setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
-  /**
-   * The resource's status as the version writes it (`Status`, and `StatusReason` where it has one), when
-   * it last changed if not when the instruction was set up, and the payment-details entries.
-   */
-  report(db: Db, payment: PaymentRecord, now: Date): Promise<Report>;
-  /** How the version writes the consent and the stored Initiation (PIS_WIRE's, unless the kind's own). */
-  wire: Pick<PisWireMapping, 'consentStatus' | 'consentOn' | 'initiation'>;
+  /** The OB status of the resource and the payment-details entries, in v3.1.11's words. */
+  report(db: Db, payment: PaymentRecord, now: Date): Promise<InstructionReport>;
+  /** The report as the version served writes it (v3.1.11: as reported). */
+  statuses?(report: InstructionReport): {
+    resource: Record<string, unknown>;
+    details: Record<string, unknown>[];
+  };
+  /** How the version writes the consent and the stored Initiation, when not as PIS_WIRE's (domestic) do. */
+  wire?: Pick<PisWireMapping, 'consentStatus' | 'consentOn' | 'initiation'>;
   /**
    * What the payment will take from `account` — given for the kinds whose consents have a
    * `funds-confirmation` endpoint in the spec.
@@ -127,30 +128,7 @@ interface FutureDated<I extends Initiation> {
   fundsNeeded?(initiation: I, account: AccountRecord): { amountMinor: bigint; currency: string };
 }
 
-interface Report {
-  status: Record<string, unknown>;
-  updatedAt?: Date;
-  details: Record<string, unknown>[];
-}
-
-/** The payments the bank made of an instruction when due (`<id>:<n>`), in order. */
-async function executionsOf(db: Db, payment: PaymentRecord): Promise<PaymentRecord[]> {
-  const prefix = `${payment.id}:`;
-  const number = (row: PaymentRecord) => Number(row.id.slice(prefix.length));
-  return (await listPaymentsForConsent(db, payment.consentId))
-    .filter((row) => row.id.startsWith(prefix))
-    .sort((a, b) => number(a) - number(b));
-}
-
-/** Inactive before its end (count reached, final date passed) means a standing order was cancelled. */
-function orderCancelled(order: StandingOrder | undefined, now: Date): boolean {
-  return (
-    order?.status === 'Inactive' &&
-    !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
-    !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime())
-  );
-}
-
+/** Schedules a domestic payment in the bank, from the debtor's account in its currency. */
 async function setUpScheduled(
   tx: Tx,
   context: PaymentsContext,
@@ -181,6 +159,7 @@ async function setUpScheduled(
   return { amountMinor: terms.amountMinor, currency: terms.currency };
 }
 
+/** Sets a domestic standing order up in the bank, from the debtor's account in its currency. */
 async function setUpStandingOrder(
   tx: Tx,
   context: PaymentsContext,
@@ -226,7 +205,6 @@ const scheduled: FutureDated<ScheduledInitiation> = {
   idField: 'DomesticScheduledPaymentId',
   consentSchema: scheduledConsentRequestSchema,
   paymentSchema: scheduledPaymentRequestSchema,
-  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkScheduledInitiation(initiation, now, 'Data.Initiation'),
   setUp(tx, context, id, account, initiation) {
     const { amountMinor, executeAt } = checkScheduledInitiation(
@@ -251,7 +229,8 @@ const scheduled: FutureDated<ScheduledInitiation> = {
     const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
     const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
     return {
-      status: { Status: status },
+      status,
+      execution,
       details: [
         {
           PaymentTransactionId: bank?.entryId ?? payment.id,
@@ -282,7 +261,6 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
   idField: 'DomesticStandingOrderId',
   consentSchema: standingOrderConsentRequestSchema,
   paymentSchema: standingOrderRequestSchema,
-  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkStandingOrderInitiation(initiation, now, 'Data.Initiation'),
   setUp(tx, context, id, account, initiation) {
     const terms = checkStandingOrderInitiation(initiation, context.clock.now(), 'Data.Initiation');
@@ -311,99 +289,112 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
         Status: 'Pending',
         StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
       });
-    return {
-      status: { Status: orderCancelled(order, now) ? 'Cancelled' : 'InitiationCompleted' },
-      details,
-    };
+    // Inactive before its end (count reached, final date passed) means it was cancelled.
+    const cancelled =
+      order?.status === 'Inactive' &&
+      !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
+      !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime());
+    return { status: cancelled ? 'Cancelled' : 'InitiationCompleted', details };
   },
 };
 
-const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
-  intentKind: 'international-scheduled-payment',
-  paymentKind: 'international-scheduled',
-  consents: '/international-scheduled-payment-consents',
-  payments: '/international-scheduled-payments',
-  idField: 'InternationalScheduledPaymentId',
-  consentSchema: futureDatedConsentRequestSchema(internationalScheduledInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalScheduledInitiationSchema),
-  wire: PIS_WIRE['v3.1.11'],
-  check: (initiation, now) =>
-    void futureDate(initiation.RequestedExecutionDateTime, now, 'Data.Initiation.RequestedExecutionDateTime'),
-  international: { showsRate: true },
-  fundsNeeded(initiation, account) {
-    const terms = termsFor(initiation, account.currency);
-    return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
-  },
-  async setUp(tx, context, id, account, initiation) {
-    const executeAt = futureDate(
-      initiation.RequestedExecutionDateTime,
-      context.clock.now(),
-      'Data.Initiation.RequestedExecutionDateTime',
-    );
-    const terms = termsFor(initiation, account.currency);
-    await createScheduledPayment(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        scheduledAt: executeAt,
-        amountMinor: terms.debitMinor,
-        currency: account.currency,
-        creditor: internationalCreditor(initiation),
-        reference:
-          initiation.RemittanceInformation?.Reference ??
-          initiation.EndToEndIdentification ??
-          initiation.InstructionIdentification,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-  },
-  report: scheduled.report,
-};
+/** International scheduled payments, with the schemas and statuses of the version `wire` maps. */
+function internationalScheduled(wire: InternationalWire): FutureDated<InternationalScheduledOn> {
+  return {
+    intentKind: 'international-scheduled-payment',
+    paymentKind: 'international-scheduled',
+    consents: '/international-scheduled-payment-consents',
+    payments: '/international-scheduled-payments',
+    idField: 'InternationalScheduledPaymentId',
+    consentSchema: wire.scheduledConsentRequest,
+    paymentSchema: wire.scheduledPaymentRequest,
+    check: (initiation, now) =>
+      void futureDate(
+        initiation.RequestedExecutionDateTime,
+        now,
+        'Data.Initiation.RequestedExecutionDateTime',
+      ),
+    international: { showsRate: true },
+    fundsNeeded(initiation, account) {
+      const terms = termsFor(initiation, account.currency);
+      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+    },
+    async setUp(tx, context, id, account, initiation) {
+      const executeAt = futureDate(
+        initiation.RequestedExecutionDateTime,
+        context.clock.now(),
+        'Data.Initiation.RequestedExecutionDateTime',
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createScheduledPayment(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          scheduledAt: executeAt,
+          amountMinor: terms.debitMinor,
+          currency: account.currency,
+          creditor: internationalCreditor(initiation),
+          reference:
+            wire.reference(initiation) ??
+            initiation.EndToEndIdentification ??
+            initiation.InstructionIdentification,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: scheduled.report,
+    statuses: wire.scheduledStatus,
+  };
+}
 
-const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiation> = {
-  intentKind: 'international-standing-order',
-  paymentKind: 'international-standing-order',
-  consents: '/international-standing-order-consents',
-  payments: '/international-standing-orders',
-  idField: 'InternationalStandingOrderId',
-  consentSchema: futureDatedConsentRequestSchema(internationalStandingOrderInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalStandingOrderInitiationSchema),
-  wire: PIS_WIRE['v3.1.11'],
-  check: (initiation, now) => void checkStandingOrderSchedule(initiation, now, 'Data.Initiation'),
-  // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
-  international: { showsRate: false },
-  async setUp(tx, context, id, account, initiation) {
-    const schedule = checkStandingOrderSchedule(initiation, context.clock.now(), 'Data.Initiation');
-    const terms = termsFor(initiation, account.currency);
-    await createStandingOrder(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        frequency: initiation.Frequency,
-        creditor: internationalCreditor(initiation),
-        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
-        currency: account.currency,
-        firstPaymentMinor: terms.debitMinor,
-        ...schedule,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
-  },
-  report: standingOrders.report,
-};
+/** International standing orders, with the schemas, schedule and statuses of the version `wire` maps. */
+function internationalStandingOrders(wire: InternationalWire): FutureDated<InternationalStandingOrderOn> {
+  const scheduleOf = (initiation: InternationalStandingOrderOn, now: Date) => {
+    const { path, schedule, ...rest } = wire.standingOrderSchedule(initiation);
+    return { ...rest, schedule: checkStandingOrderSchedule(schedule, now, path) };
+  };
+  return {
+    intentKind: 'international-standing-order',
+    paymentKind: 'international-standing-order',
+    consents: '/international-standing-order-consents',
+    payments: '/international-standing-orders',
+    idField: 'InternationalStandingOrderId',
+    consentSchema: wire.standingOrderConsentRequest,
+    paymentSchema: wire.standingOrderRequest,
+    check: (initiation, now) => void scheduleOf(initiation, now),
+    // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
+    international: { showsRate: false },
+    async setUp(tx, context, id, account, initiation) {
+      const { frequency, reference, schedule } = scheduleOf(initiation, context.clock.now());
+      const terms = termsFor(initiation, account.currency);
+      await createStandingOrder(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          frequency,
+          creditor: internationalCreditor(initiation),
+          ...(reference ? { reference } : {}),
+          currency: account.currency,
+          firstPaymentMinor: terms.debitMinor,
+          ...schedule,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: standingOrders.report,
+    statuses: wire.standingOrderStatus,
+  };
+}
 
-// ---- Payment Initiation v4.0 (src/openbanking/pis/v4.0/): the same instructions, v4.0's bodies and statuses.
+// ---- Payment Initiation v4.0: domestic scheduled payments and standing orders (v4.0/scheduled.ts,
+// v4.0/standing-order.ts), on the v3.1.11 instructions and reports, with v4.0's bodies and statuses.
 const V4 = PIS_WIRE['v4.0'];
-
-/** A payment the bank made when due, as a v4.0 payment-details entry (ACSC/ACCC, or RJCT and why). */
-const executionDetail = (execution: PaymentRecord) =>
-  V4.paymentStatusDetail(execution, obDateTime(execution.statusUpdatedAt));
 
 const scheduledV4: FutureDated<scheduledV4Wire.ScheduledInitiationV4> = {
   intentKind: scheduled.intentKind,
@@ -413,7 +404,6 @@ const scheduledV4: FutureDated<scheduledV4Wire.ScheduledInitiationV4> = {
   idField: scheduled.idField,
   consentSchema: scheduledV4Wire.scheduledConsentRequestSchema,
   paymentSchema: scheduledV4Wire.scheduledPaymentRequestSchema,
-  wire: V4,
   check: (initiation, now) => void scheduledV4Wire.scheduledTerms(initiation, now, 'Data.Initiation'),
   setUp(tx, context, id, account, initiation) {
     const terms = scheduledV4Wire.scheduledTerms(initiation, context.clock.now(), 'Data.Initiation');
@@ -423,30 +413,8 @@ const scheduledV4: FutureDated<scheduledV4Wire.ScheduledInitiationV4> = {
       creditor: initiation.CreditorAccount,
     });
   },
-  async report(db, payment) {
-    const bank = await getScheduledPayment(db, payment.id);
-    const [execution] = await executionsOf(db, payment);
-    const at = obDateTime(payment.statusUpdatedAt);
-    const waiting =
-      bank?.status === 'Cancelled'
-        ? {
-            PaymentTransactionId: payment.id,
-            Status: 'RJCT',
-            StatusUpdateDateTime: at,
-            // ISO 20022 DS02: the order was cancelled by an authorised user.
-            StatusDetail: {
-              Status: 'RJCT',
-              StatusReason: 'DS02',
-              StatusReasonDescription: 'Cancelled before it was due',
-            },
-          }
-        : { PaymentTransactionId: payment.id, Status: 'PDNG', StatusUpdateDateTime: at };
-    return {
-      status: scheduledV4Wire.scheduledPaymentStatus(bank?.status, execution),
-      ...(execution ? { updatedAt: execution.statusUpdatedAt } : {}),
-      details: execution ? [executionDetail(execution)] : [waiting],
-    };
-  },
+  report: scheduled.report,
+  statuses: scheduledV4Wire.domesticScheduledOnV4,
 };
 
 const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV4> = {
@@ -457,6 +425,14 @@ const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV
   idField: standingOrders.idField,
   consentSchema: standingOrderV4Wire.standingOrderConsentRequestSchema,
   paymentSchema: standingOrderV4Wire.standingOrderRequestSchema,
+  check: (initiation, now) => void standingOrderV4Wire.standingOrderTerms(initiation, now, 'Data.Initiation'),
+  setUp(tx, context, id, account, initiation) {
+    const terms = standingOrderV4Wire.standingOrderTerms(initiation, context.clock.now(), 'Data.Initiation');
+    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, terms);
+  },
+  report: standingOrders.report,
+  statuses: V4.international.standingOrderStatus,
+  // A v3.1.11 standing-order consent reads on v4.0 with its schedule in MandateRelatedInformation.
   wire: {
     consentStatus: V4.consentStatus,
     consentOn: (intent: Intent) =>
@@ -468,23 +444,6 @@ const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV
         },
       }),
     initiation: (initiation) => V4.initiation(standingOrderV4Wire.standingOrderInitiationOnV4(initiation)),
-  },
-  check: (initiation, now) => void standingOrderV4Wire.standingOrderTerms(initiation, now, 'Data.Initiation'),
-  setUp(tx, context, id, account, initiation) {
-    const terms = standingOrderV4Wire.standingOrderTerms(initiation, context.clock.now(), 'Data.Initiation');
-    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, terms);
-  },
-  async report(db, payment, now) {
-    const order = await getStandingOrder(db, payment.id);
-    const details = (await executionsOf(db, payment)).map(executionDetail);
-    if (order?.status === 'Active')
-      details.push({
-        PaymentTransactionId: `${payment.id}:next`,
-        Status: 'PDNG',
-        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-      });
-    // The order is set up (INCO) until cancelled (CANC); each payment's fate is in payment-details.
-    return { status: { Status: orderCancelled(order, now) ? 'CANC' : 'INCO' }, details };
   },
 };
 
@@ -498,17 +457,20 @@ function mount<I extends Initiation>(
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
   const version = context.version ?? 'v3.1.11';
-  const consentBody = (
-    intent: Intent,
-    debtor: AccountRecord | undefined,
-    quote: Record<string, unknown> | undefined,
-  ) =>
+  const wire = type.wire ?? PIS_WIRE[version];
+  const statuses =
+    type.statuses ??
+    ((report: InstructionReport) => ({
+      resource: { Status: report.status },
+      details: report.details,
+    }));
+  const consentBody = (intent: Intent, debtor: AccountRecord | undefined, quote: Record<string, unknown>) =>
     paymentConsentBody(
-      type.wire.consentOn(intent),
+      wire.consentOn(intent),
       `${base}${type.consents}/${intent.id}`,
       debtor,
       quote,
-      type.wire.consentStatus(intent),
+      wire.consentStatus(intent),
     );
 
   scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
@@ -575,7 +537,7 @@ function mount<I extends Initiation>(
     return terms ? quoteFields(terms, 'Actual', type.international?.showsRate ?? false) : {};
   };
   const resourceBody = async (payment: PaymentRecord, on: Db = db) => {
-    const report = await type.report(on, payment, clock.now());
+    const report = statuses(await type.report(on, payment, clock.now()));
     const debtor = await getAccount(on, payment.debtorAccountId);
     return {
       body: {
@@ -583,10 +545,10 @@ function mount<I extends Initiation>(
           [type.idField]: payment.id,
           ConsentId: payment.consentId,
           CreationDateTime: obDateTime(payment.createdAt),
-          ...report.status,
-          StatusUpdateDateTime: obDateTime(report.updatedAt ?? payment.statusUpdatedAt),
+          ...report.resource,
+          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
           ...actualTerms(payment),
-          Initiation: type.wire.initiation(payment.request.Initiation),
+          Initiation: wire.initiation(payment.request.Initiation),
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
         Links: { Self: `${base}${type.payments}/${payment.id}` },
@@ -640,6 +602,7 @@ function mount<I extends Initiation>(
     },
   );
 
+  // A payment-order made on a newer version is not found on an older one (its consent's version says which).
   const owned = async (clientId: string, id: string) =>
     assertPaymentVersion(db, await ownedPayment(db, clientId, id, type.paymentKind), version);
 
@@ -679,15 +642,21 @@ const mounting =
 const KINDS: readonly Partial<Record<ApiVersion, Mount>>[] = [
   { 'v3.1.11': mounting(scheduled), 'v4.0': mounting(scheduledV4) },
   { 'v3.1.11': mounting(standingOrders), 'v4.0': mounting(standingOrdersV4) },
-  { 'v3.1.11': mounting(internationalScheduled) },
-  { 'v3.1.11': mounting(internationalStandingOrders) },
+  {
+    'v3.1.11': mounting(internationalScheduled(PIS_WIRE['v3.1.11'].international)),
+    'v4.0': mounting(internationalScheduled(V4.international)),
+  },
+  {
+    'v3.1.11': mounting(internationalStandingOrders(PIS_WIRE['v3.1.11'].international)),
+    'v4.0': mounting(internationalStandingOrders(V4.international)),
+  },
 ];
 
 /**
  * Scheduled payments and standing orders, domestic and international: the consent is consumed when the
- * instruction is set up in the bank (status InitiationCompleted; INCO, or ACTC for a scheduled payment,
- * on v4.0); the payment scheduler executes each payment when due, and payment-details reports what the
- * ledger made of it.
+ * instruction is set up in the bank (InitiationCompleted; on v4.0 ACTC for a scheduled payment, INCO for a
+ * standing order); the payment scheduler executes each payment when due, and payment-details reports what
+ * the ledger made of it.
  */
 export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
   for (const kind of KINDS) kind[context.version ?? 'v3.1.11']?.(scope, context);

@@ -16,11 +16,9 @@ export type { PaymentsContext } from './common.ts';
 export async function paymentInitiation(scope: FastifyInstance, context: PaymentsContext): Promise<void> {
   signedJsonScope(scope, context.signer);
   domesticPayments(scope, context);
+  internationalPayments(scope, context);
+  domesticVrps(scope, context);
   // Future-dated kinds: each kind is mounted on the versions that define it (future-dated.ts).
   futureDatedPayments(scope, context);
   filePayments(scope, context);
-  // The other kinds are v3.1.11's until their v4.0 mappings exist.
-  if ((context.version ?? 'v3.1.11') !== 'v3.1.11') return;
-  domesticVrps(scope, context);
-  internationalPayments(scope, context);
 }

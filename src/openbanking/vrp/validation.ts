@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import { PERIOD_TYPES } from '../../bank/index.ts';
-import { ObError } from '../errors.ts';
 import {
   accountSchema,
   amountSchema,
-  amountToMinor,
-  checkAccount,
   creditorAccountSchema,
   currencySchema,
   instructedAmountSchema,
@@ -17,9 +14,9 @@ import {
 const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
   message: 'must be an ISO 8601 date-time with a zone',
 });
-const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
-const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
-const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
+export const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
+export const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
+export const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
 
 const namedAccount = accountSchema.extend({ Name: z.string().min(1).max(350) });
 
@@ -90,40 +87,3 @@ export const vrpFundsConfirmationSchema = z.strictObject({
     InstructedAmount: instructedAmountSchema,
   }),
 });
-
-/**
- * Control parameters beyond their shape: every amount positive with the currency's decimals, all in one
- * currency (the consent's), validity window in order. Returns that currency.
- */
-export function checkControlParameters(control: ControlParameters): string {
-  const path = 'Data.ControlParameters';
-  const currency = control.MaximumIndividualAmount.Currency;
-  amountToMinor(control.MaximumIndividualAmount, `${path}.MaximumIndividualAmount`);
-  control.PeriodicLimits.forEach((limit, index) => {
-    amountToMinor(limit, `${path}.PeriodicLimits.${index}`);
-    if (limit.Currency !== currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        `every limit must be in ${currency}, the currency of MaximumIndividualAmount`,
-        `${path}.PeriodicLimits.${index}.Currency`,
-      );
-  });
-  if (
-    control.ValidFromDateTime !== undefined &&
-    control.ValidToDateTime !== undefined &&
-    Date.parse(control.ValidFromDateTime) >= Date.parse(control.ValidToDateTime)
-  )
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'ValidFromDateTime must be before ValidToDateTime',
-      `${path}.ValidFromDateTime`,
-    );
-  return currency;
-}
-
-export function checkVrpInitiation(initiation: z.infer<typeof vrpInitiationSchema>): void {
-  checkAccount(initiation.DebtorAccount, 'Data.Initiation.DebtorAccount');
-  checkAccount(initiation.CreditorAccount, 'Data.Initiation.CreditorAccount');
-}

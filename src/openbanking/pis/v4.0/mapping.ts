@@ -6,10 +6,10 @@ import { accountSchema, creditorAccountSchema, dateTime, instructedAmountSchema 
  * Payment Initiation v4.0 on the wire (specs/ob-read-write/v4.0/payment-initiation-openapi.json): its
  * request bodies (strict where the file says `additionalProperties: false`) and its ISO 20022 statuses.
  */
-const text = (max: number) => z.string().min(1).max(max);
+export const text = (max: number) => z.string().min(1).max(max);
 const countryCode = z.string().regex(/^[A-Z]{2}$/);
 
-const postalAddress = z.strictObject({
+export const postalAddress = z.strictObject({
   AddressType: z.string().optional(),
   Department: text(70).optional(),
   SubDepartment: text(70).optional(),
@@ -31,7 +31,7 @@ const postalAddress = z.strictObject({
 });
 
 /** OBUltimateCreditor1 / OBUltimateDebtor1. */
-const ultimateParty = z.strictObject({
+export const ultimateParty = z.strictObject({
   SchemeName: z.string().optional(),
   Identification: text(256).optional(),
   Name: text(140).optional(),
@@ -43,7 +43,7 @@ const ultimateParty = z.strictObject({
 });
 
 /** OBRemittanceInformation2: structured and unstructured lines (v3.1.11 had one Reference and one line). */
-const remittance = z.strictObject({
+export const remittance = z.strictObject({
   Structured: z
     .array(
       z.strictObject({

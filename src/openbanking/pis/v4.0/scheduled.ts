@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { PaymentRecord } from '../../../bank/index.ts';
 import { checkDomesticInitiation, dateTime, futureDate } from '../validation.ts';
-import { domesticInitiationSchema, rejectionReason } from './mapping.ts';
+import { scheduledOnV4, type InstructionReport } from './instruction-status.ts';
+import { domesticInitiationSchema } from './mapping.ts';
 import { futureDatedConsentRequestSchema, structuredReference, submissionRequestSchema } from './requests.ts';
 
 /**
@@ -38,29 +38,12 @@ export function scheduledTerms(
 }
 
 /**
- * The scheduled payment resource's Status from the bank's schedule: accepted and waiting for its date
- * (ACTC), paid from the debtor's account when due (ACSC), refused when due (RJCT, with the ISO reason of
- * the refusal), or cancelled before it was due (CANC).
+ * A domestic scheduled payment's statuses on v4.0: as an international one's (instruction-status.ts: ACTC
+ * until due, then ACSC, or RJCT with why), except that a cancelled one is CANC, which the domestic
+ * scheduled payment's Status enumeration has (payment-details still says RJCT with DS02, its set having
+ * no cancelled code).
  */
-export function scheduledPaymentStatus(
-  scheduled: string | undefined,
-  execution: PaymentRecord | undefined,
-): Record<string, unknown> {
-  switch (scheduled) {
-    case 'Executed':
-      return { Status: 'ACSC' };
-    case 'Cancelled':
-      return { Status: 'CANC' };
-    case 'Rejected':
-      return {
-        Status: 'RJCT',
-        StatusReason: [
-          execution
-            ? rejectionReason(execution)
-            : { StatusReasonCode: 'NARR', StatusReasonDescription: 'Rejected by the bank when due' },
-        ],
-      };
-    default:
-      return { Status: 'ACTC' };
-  }
+export function domesticScheduledOnV4(report: InstructionReport): ReturnType<typeof scheduledOnV4> {
+  const statuses = scheduledOnV4(report);
+  return report.status === 'Cancelled' ? { ...statuses, resource: { Status: 'CANC' } } : statuses;
 }
