@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -16,8 +14,7 @@ import { assertValidResponse, CVRP_V4_0, PIS_V4_0, VRP_V4_0 } from '../support/o
 
 /**
  * `obkit tpp pay`, `vrp` and `pay-file` at v4.0, their default: v4.0 request bodies (the bank checks
- * them against the v4.0 file), v4.0 statuses printed, `--json` valid against the v4.0 OpenAPI files; a
- * payment kind the bank does not serve at v4.0 is one line of usage error.
+ * them against the v4.0 file), v4.0 statuses printed, `--json` valid against the v4.0 OpenAPI files.
  */
 describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
   const sandbox = await startSandbox();
@@ -232,54 +229,6 @@ describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
     const result = await cli('pay', ['--amount', '0.50', '--to', to, '--api-version', '3.1.11']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^payment \S+ {2}AcceptedCreditSettlementCompleted {2}consent \S+$/m);
-  });
-
-  // The payment kinds the bank serves at v4.0 so far: domestic and international payments (single,
-  // scheduled, standing orders) and VRP; domestic scheduled payments, domestic standing orders and file
-  // payments are refused in one line that says what to do, and nothing is staged.
-  it('says in one line that the bank does not serve a payment kind at v4.0 (exit 2, no stack trace)', async () => {
-    const consentsBefore = readBundle(tpp.bundle.dir).summary.consents.length;
-    for (const [args, what] of [
-      [['--at', '2031-01-02T09:00:00Z', '--to', to], 'scheduled payments'],
-      [['--every', 'EvryDay', '--first', '2031-01-02', '--count', '3', '--to', to], 'standing orders'],
-    ] as const) {
-      const result = await cli('pay', ['--amount', '1.00', ...args]);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(
-        result.stderr.trim(),
-        new RegExp(
-          `^obkit: --api-version 4\\.0: the bank does not serve ${what} at v4\\.0 \\(HTTP 404 at https://\\S+\\); try --api-version 3\\.1\\.11$`,
-        ),
-      );
-      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    }
-
-    const folder = mkdtempSync(join(tmpdir(), 'obkit-pay-file-v4-'));
-    const file = join(folder, 'one.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        Data: {
-          DomesticPayments: [
-            {
-              InstructionIdentification: 'v4-file-1',
-              EndToEndIdentification: 'v4-file-1',
-              InstructedAmount: { Amount: '1.00', Currency: 'GBP' },
-              CreditorAccount: {
-                SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-                Identification: `${payee.sortCode}${payee.accountNumber}`,
-                Name: 'Carol',
-              },
-            },
-          ],
-        },
-      }),
-    );
-    const unservedFile = await cli('pay-file', ['--file', file]);
-    assert.equal(unservedFile.code, 2, unservedFile.stderr);
-    assert.match(unservedFile.stderr, /the bank does not serve file payments at v4\.0/);
-    assert.equal(unservedFile.stderr.trim().split('\n').length, 1, unservedFile.stderr);
-    assert.equal(readBundle(tpp.bundle.dir).summary.consents.length, consentsBefore);
   });
 
   it('refuses a commercial VRP without the Risk the cVRP profile asks of a merchant, before contacting the bank', async () => {

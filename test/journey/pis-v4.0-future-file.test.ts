@@ -3,6 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   balanceOf,
+  cancelScheduledPayment,
+  cancelStandingOrder,
   findCustomerByUsername,
   listCustomerAccounts,
   runDuePayments,
@@ -199,10 +201,9 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
     const after = await readScheduled(cc, id);
     assert.equal(after.data.Status, 'ACSC');
     assert.equal(after.data.StatusReason, undefined);
-    // Bob banks here: the creditor's account is credited at once (ACCC).
     assert.deepEqual(
       after.details.map((d) => d.Status),
-      ['ACCC'],
+      ['ACSC'],
     );
 
     // Neither the v4.0 consent nor its payment is known on v3.1.11.
@@ -314,10 +315,46 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
         valid('/domestic-standing-orders/{DomesticStandingOrderId}/payment-details', 'get', details).Data
           .PaymentStatus as Detail[]
       ).map((d) => d.Status),
-      ['ACCC', 'ACCC'],
+      ['ACSC', 'ACSC'],
     );
     const onV3 = await callApi(bank, cc, `${v3pisp}/domestic-standing-orders/${id}`);
     assert.equal(onV3.status, 400, onV3.text);
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('shows a scheduled payment and a standing order the bank cancelled as CANC', async () => {
+    const executeAt = new Date(Date.now() + 6 * DAY);
+    const { id, clientToken: cc } = await scheduledPayment('1.50', executeAt);
+    await cancelScheduledPayment(db, id);
+    const cancelled = await readScheduled(cc, id);
+    assert.equal(cancelled.data.Status, 'CANC');
+    assert.equal(cancelled.details[0]?.Status, 'RJCT');
+    assert.equal(cancelled.details[0]?.StatusDetail?.StatusReason, 'DS02');
+    const outcomes = await runDuePayments(db, {
+      clock: new ManualClock(new Date(executeAt.getTime() + DAY)),
+    });
+    assert.deepEqual(
+      outcomes.filter((o) => o.id === id),
+      [],
+    );
+
+    const order = standingOrderInitiation(new Date(Date.now() + DAY), { Type: 'MNTH', PointInTime: '28' });
+    const standing = await authorised('/domestic-standing-order-consents', {
+      Data: { Permission: 'Create', Initiation: order },
+      Risk: risk,
+    } as { Data: Record<string, unknown> });
+    const made = await post(standing.token, '/domestic-standing-orders', {
+      Data: { ConsentId: standing.consentId, Initiation: order },
+      Risk: risk,
+    });
+    assert.equal(made.status, 201, made.text);
+    const orderId = String(valid('/domestic-standing-orders', 'post', made).Data.DomesticStandingOrderId);
+    await cancelStandingOrder(db, orderId);
+    const read = await get(standing.clientToken, `/domestic-standing-orders/${orderId}`);
+    assert.equal(
+      valid('/domestic-standing-orders/{DomesticStandingOrderId}', 'get', read).Data.Status,
+      'CANC',
+    );
     assert.deepEqual(await verifyLedger(db), []);
   });
 
