@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { runDuePayments, verifyLedger } from '../../src/bank/index.ts';
+import {
+  cancelScheduledPayment,
+  cancelStandingOrder,
+  runDuePayments,
+  verifyLedger,
+} from '../../src/bank/index.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import {
   clientCredentialsToken,
@@ -316,6 +321,51 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     assert.deepEqual(
       (await details(clientToken, `${payments}/${id}`, template)).map((s) => s.Status),
       ['ACSC', 'ACSC'],
+    );
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
+  it('reports instructions the bank cancelled: a scheduled payment RJCT with DS02, a standing order CANC', async () => {
+    const scheduledPayments = '/international-scheduled-payments';
+    const scheduledTemplate = `${scheduledPayments}/{InternationalScheduledPaymentId}`;
+    const due = new Date(Date.now() + 5 * DAY);
+    const planned = await authorisedConsent('/international-scheduled-payment-consents', {
+      Permission: 'Create',
+      Initiation: scheduled('3.00', due),
+    });
+    const scheduledId = String(
+      (await submit(scheduledPayments, planned.consentId, planned.token, planned.body))
+        .InternationalScheduledPaymentId,
+    );
+    // Cancelled in the bank (as the PSU may, before the date): the v4.0 international set has no CANC.
+    await cancelScheduledPayment(db, scheduledId);
+    const cancelled = valid(
+      scheduledTemplate,
+      'get',
+      await get(planned.clientToken, `${scheduledPayments}/${scheduledId}`),
+    ).Data;
+    assert.equal(cancelled.Status, 'RJCT');
+    assert.equal((cancelled.StatusReason as Reason[])[0]?.StatusReasonCode, 'DS02');
+    const [detail] = await details(
+      planned.clientToken,
+      `${scheduledPayments}/${scheduledId}`,
+      scheduledTemplate,
+    );
+    assert.equal(detail?.StatusDetail?.StatusReason, 'DS02');
+
+    const orders = '/international-standing-orders';
+    const order = await authorisedConsent('/international-standing-order-consents', {
+      Permission: 'Create',
+      Initiation: standingOrder(new Date(Date.now() + 5 * DAY)),
+    });
+    const orderId = String(
+      (await submit(orders, order.consentId, order.token, order.body)).InternationalStandingOrderId,
+    );
+    await cancelStandingOrder(db, orderId);
+    const stopped = await get(order.clientToken, `${orders}/${orderId}`);
+    assert.equal(
+      valid(`${orders}/{InternationalStandingOrderPaymentId}`, 'get', stopped).Data.Status,
+      'CANC',
     );
     assert.deepEqual(await verifyLedger(db), []);
   });
