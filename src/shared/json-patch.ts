@@ -112,7 +112,8 @@ export function applyJsonPatch(document: JsonValue, operations: readonly JsonPat
         return;
       }
       if (mustExist && !Object.hasOwn(parent, last)) throw fail(pointer, `nothing at ${pointer} to replace`);
-      parent[last] = value;
+      // An own member whatever its name: "__proto__" is a key like any other, never the object's prototype.
+      Object.defineProperty(parent, last, { value, enumerable: true, writable: true, configurable: true });
     };
 
     switch (operation.op) {

@@ -286,6 +286,42 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     );
   });
 
+  it('rejects a payment the account cannot fund with an ISO StatusReason, using no limit', async () => {
+    const big = sweepingConsent(V4_REMITTANCE);
+    big.Data.ControlParameters.MaximumIndividualAmount.Amount = '100000.00';
+    big.Data.ControlParameters.PeriodicLimits = [
+      { PeriodType: 'Year', PeriodAlignment: 'Consent', Amount: '100000.00', Currency: 'GBP' },
+    ];
+    const { consentId, token } = await authorised(big);
+    const funds = await send(token, `/domestic-vrp-consents/${consentId}/funds-confirmation`, {
+      Data: { ConsentId: consentId, InstructedAmount: { Amount: '99999.00', Currency: 'GBP' } },
+    });
+    const fundsData = valid('/domestic-vrp-consents/{ConsentId}/funds-confirmation', 'post', funds).Data;
+    assert.equal(
+      (fundsData.FundsAvailableResult as { FundsAvailable: string }).FundsAvailable,
+      'NotAvailable',
+    );
+    const before = await balanceOf(db, current.id);
+    const rejected = await send(token, '/domestic-vrps', payment(consentId, big, '99999.00', V4_REMITTANCE));
+    assert.equal(rejected.status, 201, rejected.text);
+    const data = valid('/domestic-vrps', 'post', rejected).Data;
+    assert.equal(data.Status, 'RJCT');
+    const [reason] = data.StatusReason as { StatusReasonCode: string; StatusReasonDescription: string }[];
+    assert.equal(reason?.StatusReasonCode, 'AM04');
+    const details = await get(
+      await clientToken(),
+      `/domestic-vrps/${String(data.DomesticVRPId)}/payment-details`,
+    );
+    const [status] = valid('/domestic-vrps/{DomesticVRPId}/payment-details', 'get', details).Data
+      .PaymentStatus as { Status: string; StatusDetail?: { StatusReason?: string } }[];
+    assert.equal(status?.StatusDetail?.StatusReason, 'AM04');
+    assert.equal((await balanceOf(db, current.id)).bookedMinor, before.bookedMinor);
+    // Nothing was paid, so the year's limit is whole: had the 99999.00 counted, 1.01 more would not fit.
+    const small = await send(token, '/domestic-vrps', payment(consentId, big, '1.01', V4_REMITTANCE));
+    assert.equal(valid('/domestic-vrps', 'post', small).Data.Status, 'ACCC');
+    assert.deepEqual(await verifyLedger(db), []);
+  });
+
   /** A consent as v3.1.11 stages it: its remittance, an address type word, v3.1.11's Risk names and codes. */
   function v3Consent() {
     const body = sweepingConsent({ Reference: 'SWEEP3', Unstructured: 'to savings' });
@@ -323,6 +359,7 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
   async function paidOnV3(amounts: string[]) {
     const v3 = v3Consent();
     const { consentId, token } = await authorised(v3, '3.1.11');
+    const paymentIds: string[] = [];
     for (const amount of amounts) {
       const answer = await send(
         token,
@@ -331,18 +368,17 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
         { version: '3.1.11' },
       );
       assert.equal(answer.status, 201, answer.text);
-      assert.equal(
-        valid('/domestic-vrps', 'post', answer, VRP_V3_1_11).Data.Status,
-        'AcceptedCreditSettlementCompleted',
-      );
+      const data = valid('/domestic-vrps', 'post', answer, VRP_V3_1_11).Data;
+      assert.equal(data.Status, 'AcceptedCreditSettlementCompleted');
+      paymentIds.push(String(data.DomesticVRPId));
     }
-    return { v3, consentId, token };
+    return { v3, consentId, token, paymentIds };
   }
 
   const path = (consentId: string) => `/domestic-vrp-consents/${consentId}`;
 
   it('migrates a paid v3.1.11 consent by PUT: same consent and authorisation, v4.0 from then on, limits kept', async () => {
-    const { v3, consentId, token } = await paidOnV3(['40.00', '20.00']);
+    const { v3, consentId, token, paymentIds } = await paidOnV3(['40.00', '20.00']);
     const cc = await clientToken();
     const v4Body = v4FormOf(v3);
     const v4Payment = (amount: string) => payment(consentId, v4Body, amount, V3_AS_V4_REMITTANCE);
@@ -402,6 +438,17 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     assert.equal(valid('/domestic-vrps', 'post', paid).Data.Status, 'ACCC');
     const over = await send(token, '/domestic-vrps', v4Payment('0.01'));
     v4Error(over, 400, 'U014', 'Data.ControlParameters.PeriodicLimits.0');
+    // Its payments made on v3.1.11 read on v4.0 in v4.0's terms.
+    const earlier = await get(cc, `/domestic-vrps/${paymentIds[0]}`);
+    assert.equal(earlier.status, 200, earlier.text);
+    const earlierData = valid('/domestic-vrps/{DomesticVRPId}', 'get', earlier).Data;
+    assert.equal(earlierData.Status, 'ACCC');
+    assert.deepEqual(
+      (earlierData.Instruction as { RemittanceInformation: unknown }).RemittanceInformation,
+      V3_AS_V4_REMITTANCE,
+    );
+    const earlierDetails = await get(cc, `/domestic-vrps/${paymentIds[0]}/payment-details`);
+    valid('/domestic-vrps/{DomesticVRPId}/payment-details', 'get', earlierDetails);
     // It is a v4.0 consent now: v3.1.11 neither shows nor pays it.
     assert.equal((await get(cc, path(consentId), '3.1.11')).status, 400);
     const onV3 = await send(

@@ -70,4 +70,13 @@ describe('JSON Patch (RFC 6902)', () => {
       JsonPatchError,
     );
   });
+
+  it('adds "__proto__" as a plain member, never as the prototype', () => {
+    const patched = applyJsonPatch({}, [
+      { op: 'add', path: '/__proto__', value: { polluted: true } },
+    ]) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(patched), Object.prototype);
+    assert.equal((patched as { polluted?: boolean }).polluted, undefined);
+    assert.deepEqual(Object.keys(patched), ['__proto__']);
+  });
 });
