@@ -43,14 +43,10 @@ const FAMILY_OF: Readonly<Record<string, keyof VersionBases>> = {
   ...Object.fromEntries(Object.values(PAYMENT_RESOURCE_TYPE).map((type) => [type, 'pisp' as const])),
 };
 
-/** v4.0 payment initiation serves domestic payments so far (pis/index.ts): the one pisp resource it has. */
-const SERVED_BY_V4_PISP = new Set(['domestic-payment']);
-
+/** Every version with the family's base serves each of its resources (pis/index.ts mounts every kind). */
 function servedOn(version: ApiVersion, resourceType: string): string | undefined {
   const family = FAMILY_OF[resourceType];
-  if (!family) return undefined;
-  if (family === 'pisp' && version !== 'v3.1.11' && !SERVED_BY_V4_PISP.has(resourceType)) return undefined;
-  return VERSION_BASES[version][family];
+  return family ? VERSION_BASES[version][family] : undefined;
 }
 
 /**
