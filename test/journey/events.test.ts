@@ -17,6 +17,7 @@ import { browserClient, startSandbox, type Sandbox, type Tpp } from '../support/
 import {
   assertValidResponse,
   EVENT_NOTIFICATIONS_V3_1_11,
+  EVENT_NOTIFICATIONS_V4_0,
   EVENTS_V3_1_11,
   EVENTS_V4_0,
   validateComponent,
@@ -109,12 +110,13 @@ describe('event notifications through the composed sandbox', async () => {
     const paid = await runPayJourney({
       bundle: a.bundle,
       trust,
+      apiVersion: '4.0',
       amount: '1.25',
       currency: 'GBP',
       at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       askForRedirect: noManualStep,
     });
-    assert.equal(paid.payment.Status, 'ACTC'); // v4.0, the SDK's default: accepted, waiting for its date
+    assert.equal(paid.payment.Status, 'ACTC', 'v4.0: the bank has set the scheduled payment up');
     const executed = await runDuePayments(db, { clock: new ManualClock(new Date(at.getTime() + 60_000)) });
     assert.ok(executed.some((outcome) => outcome.id === paid.paymentId && outcome.status === 'Executed'));
 
@@ -145,10 +147,23 @@ describe('event notifications through the composed sandbox', async () => {
       'domestic-scheduled-payment',
     );
     assert.equal(updated?.aud, a.clientId);
-    // The resource-update SET is an OBEventNotification1 of the event-notifications file.
+    // A v4.0 payment is linked on v4.0 only: its consent was staged there.
+    assert.deepEqual(
+      (updated?.events[UPDATED]?.subject?.['http://openbanking.org.uk/rlk'] as { version: string }[]).map(
+        (link) => link.version,
+      ),
+      ['4.0'],
+    );
+    assert.match(
+      updated?.sub ?? '',
+      new RegExp(`/open-banking/v4\\.0/pisp/domestic-scheduled-payments/${paid.paymentId}$`),
+    );
+    // The resource-update SET is an OBEventNotification1 of both versions' event-notifications files.
     const claims = decodeJwt(sets[updated!.jti]!);
-    const shape = validateComponent(EVENT_NOTIFICATIONS_V3_1_11, 'OBEventNotification1', claims);
-    assert.ok(shape.valid, shape.errors.join('\n'));
+    for (const file of [EVENT_NOTIFICATIONS_V3_1_11, EVENT_NOTIFICATIONS_V4_0]) {
+      const shape = validateComponent(file, 'OBEventNotification1', claims);
+      assert.ok(shape.valid, shape.errors.join('\n'));
+    }
     // A tampered SET does not verify.
     const [header, payload, signature] = sets[updated!.jti]!.split('.');
     await assert.rejects(

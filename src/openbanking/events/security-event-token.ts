@@ -43,10 +43,10 @@ const FAMILY_OF: Readonly<Record<string, keyof VersionBases>> = {
   ...Object.fromEntries(Object.values(PAYMENT_RESOURCE_TYPE).map((type) => [type, 'pisp' as const])),
 };
 
+/** Every version with the family's base serves each of its resources (pis/index.ts mounts every kind). */
 function servedOn(version: ApiVersion, resourceType: string): string | undefined {
   const family = FAMILY_OF[resourceType];
-  if (!family) return undefined;
-  return VERSION_BASES[version][family];
+  return family ? VERSION_BASES[version][family] : undefined;
 }
 
 /**
