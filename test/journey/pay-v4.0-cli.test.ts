@@ -234,52 +234,86 @@ describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
     assert.match(result.stdout, /^payment \S+ {2}AcceptedCreditSettlementCompleted {2}consent \S+$/m);
   });
 
-  // The payment kinds the bank serves at v4.0 so far: domestic and international payments (single,
-  // scheduled, standing orders) and VRP; domestic scheduled payments, domestic standing orders and file
-  // payments are refused in one line that says what to do, and nothing is staged.
-  it('says in one line that the bank does not serve a payment kind at v4.0 (exit 2, no stack trace)', async () => {
-    const consentsBefore = readBundle(tpp.bundle.dir).summary.consents.length;
-    for (const [args, what] of [
-      [['--at', '2031-01-02T09:00:00Z', '--to', to], 'scheduled payments'],
-      [['--every', 'EvryDay', '--first', '2031-01-02', '--count', '3', '--to', to], 'standing orders'],
-    ] as const) {
-      const result = await cli('pay', ['--amount', '1.00', ...args]);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(
-        result.stderr.trim(),
-        new RegExp(
-          `^obkit: --api-version 4\\.0: the bank does not serve ${what} at v4\\.0 \\(HTTP 404 at https://\\S+\\); try --api-version 3\\.1\\.11$`,
-        ),
-      );
-      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    }
+  it('schedules a domestic payment and sets up a standing order at v4.0: set-up statuses, --json valid against the v4.0 file', async () => {
+    const scheduled = await cli('pay', ['--amount', '3.50', '--to', to, '--at', inDays(5), '--json']);
+    assert.equal(scheduled.code, 0, scheduled.stderr);
+    assert.match(scheduled.stderr, /submitted scheduled payment \S+: \w{4} — final: the bank has set it up/);
+    assertV4Payment(
+      '/domestic-scheduled-payments',
+      'DomesticScheduledPaymentId',
+      JSON.parse(scheduled.stdout) as Record<string, unknown>,
+    );
 
+    const order = await cli('pay', [
+      '--amount',
+      '12.00',
+      '--to',
+      to,
+      '--every',
+      'IntrvlMnthDay:01:15',
+      '--first',
+      inDays(3),
+      '--until',
+      inDays(120),
+      '--reference',
+      'Rent share',
+      '--json',
+    ]);
+    assert.equal(order.code, 0, order.stderr);
+    assert.match(order.stderr, /submitted standing order \S+: \w{4} — final: the bank has set it up/);
+    const standingOrder = JSON.parse(order.stdout) as Record<string, unknown> & {
+      Initiation: { RemittanceInformation?: unknown; MandateRelatedInformation?: unknown };
+    };
+    assertV4Payment('/domestic-standing-orders', 'DomesticStandingOrderId', standingOrder);
+    assert.deepEqual(standingOrder.Initiation.RemittanceInformation, {
+      Structured: [{ CreditorReferenceInformation: { Reference: 'Rent share' } }],
+    });
+    assert.deepEqual(standingOrder.Initiation.MandateRelatedInformation, {
+      Frequency: { Type: 'IntrvlMnthDay:01:15' },
+      FirstPaymentDateTime: `${inDays(3)}T00:00:00+00:00`,
+      FinalPaymentDateTime: `${inDays(120)}T00:00:00+00:00`,
+    });
+  });
+
+  it('pays a UK.OBIE.PaymentInitiation.4.0 file at v4.0: --json valid against the v4.0 file, a status per transaction', async () => {
+    const before = (await balanceOf(db, payee.id)).bookedMinor;
     const folder = mkdtempSync(join(tmpdir(), 'obkit-pay-file-v4-'));
-    const file = join(folder, 'one.json');
+    const file = join(folder, 'two.json');
+    const item = (id: string, amount: string) => ({
+      InstructionIdentification: id,
+      EndToEndIdentification: id,
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: `${payee.sortCode}${payee.accountNumber}`,
+        Name: 'Carol',
+      },
+      RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: `File ${id}` } }] },
+    });
     writeFileSync(
       file,
-      JSON.stringify({
-        Data: {
-          DomesticPayments: [
-            {
-              InstructionIdentification: 'v4-file-1',
-              EndToEndIdentification: 'v4-file-1',
-              InstructedAmount: { Amount: '1.00', Currency: 'GBP' },
-              CreditorAccount: {
-                SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-                Identification: `${payee.sortCode}${payee.accountNumber}`,
-                Name: 'Carol',
-              },
-            },
-          ],
-        },
-      }),
+      JSON.stringify({ Data: { DomesticPayments: [item('v4f-1', '1.25'), item('v4f-2', '2.50')] } }),
     );
-    const unservedFile = await cli('pay-file', ['--file', file]);
-    assert.equal(unservedFile.code, 2, unservedFile.stderr);
-    assert.match(unservedFile.stderr, /the bank does not serve file payments at v4\.0/);
-    assert.equal(unservedFile.stderr.trim().split('\n').length, 1, unservedFile.stderr);
-    assert.equal(readBundle(tpp.bundle.dir).summary.consents.length, consentsBefore);
+    const result = await cli('pay-file', ['--file', file, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /staged file-payment consent \S+ \(v4\.0\)/);
+    const output = JSON.parse(result.stdout) as {
+      apiVersion: string;
+      filePaymentId: string;
+      payment: Record<string, unknown> & { Status: string; FilePaymentId: string };
+      transactions: Record<string, unknown>[];
+    };
+    assert.equal(output.apiVersion, '4.0');
+    assertV4Payment('/file-payments', 'FilePaymentId', output.payment);
+    assertValidResponse(PIS_V4_0, `/file-payments/${output.filePaymentId}/payment-details`, 'get', 200, {
+      Data: { PaymentStatus: output.transactions },
+      Links: {
+        Self: `https://localhost/open-banking/v4.0/pisp/file-payments/${output.filePaymentId}/payment-details`,
+      },
+      Meta: {},
+    });
+    assert.equal(output.transactions.length, 2);
+    assert.equal((await balanceOf(db, payee.id)).bookedMinor - before, 375n);
   });
 
   it('refuses a commercial VRP without the Risk the cVRP profile asks of a merchant, before contacting the bank', async () => {
