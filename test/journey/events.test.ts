@@ -107,6 +107,8 @@ describe('event notifications through the composed sandbox', async () => {
     const paid = await runPayJourney({
       bundle: a.bundle,
       trust,
+      // The SDK pays at v4.0 unless told: this scheduled payment is a v3.1.11 one, as the events polled.
+      apiVersion: '3.1.11',
       amount: '1.25',
       currency: 'GBP',
       at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
