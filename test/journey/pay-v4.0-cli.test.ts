@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -14,7 +16,8 @@ import { assertValidResponse, CVRP_V4_0, PIS_V4_0, VRP_V4_0 } from '../support/o
 
 /**
  * `obkit tpp pay`, `vrp` and `pay-file` at v4.0, their default: v4.0 request bodies (the bank checks
- * them against the v4.0 file), v4.0 statuses printed, `--json` valid against the v4.0 OpenAPI files.
+ * them against the v4.0 file), v4.0 statuses printed, `--json` valid against the v4.0 OpenAPI files; a
+ * payment kind the bank does not serve at v4.0 is one line of usage error.
  */
 describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
   const sandbox = await startSandbox();
@@ -229,6 +232,88 @@ describe('obkit tpp pay, vrp and pay-file at v4.0 (the default)', async () => {
     const result = await cli('pay', ['--amount', '0.50', '--to', to, '--api-version', '3.1.11']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^payment \S+ {2}AcceptedCreditSettlementCompleted {2}consent \S+$/m);
+  });
+
+  it('schedules a domestic payment and sets up a standing order at v4.0: set-up statuses, --json valid against the v4.0 file', async () => {
+    const scheduled = await cli('pay', ['--amount', '3.50', '--to', to, '--at', inDays(5), '--json']);
+    assert.equal(scheduled.code, 0, scheduled.stderr);
+    assert.match(scheduled.stderr, /submitted scheduled payment \S+: \w{4} — final: the bank has set it up/);
+    assertV4Payment(
+      '/domestic-scheduled-payments',
+      'DomesticScheduledPaymentId',
+      JSON.parse(scheduled.stdout) as Record<string, unknown>,
+    );
+
+    const order = await cli('pay', [
+      '--amount',
+      '12.00',
+      '--to',
+      to,
+      '--every',
+      'IntrvlMnthDay:01:15',
+      '--first',
+      inDays(3),
+      '--until',
+      inDays(120),
+      '--reference',
+      'Rent share',
+      '--json',
+    ]);
+    assert.equal(order.code, 0, order.stderr);
+    assert.match(order.stderr, /submitted standing order \S+: \w{4} — final: the bank has set it up/);
+    const standingOrder = JSON.parse(order.stdout) as Record<string, unknown> & {
+      Initiation: { RemittanceInformation?: unknown; MandateRelatedInformation?: unknown };
+    };
+    assertV4Payment('/domestic-standing-orders', 'DomesticStandingOrderId', standingOrder);
+    assert.deepEqual(standingOrder.Initiation.RemittanceInformation, {
+      Structured: [{ CreditorReferenceInformation: { Reference: 'Rent share' } }],
+    });
+    assert.deepEqual(standingOrder.Initiation.MandateRelatedInformation, {
+      Frequency: { Type: 'IntrvlMnthDay:01:15' },
+      FirstPaymentDateTime: `${inDays(3)}T00:00:00+00:00`,
+      FinalPaymentDateTime: `${inDays(120)}T00:00:00+00:00`,
+    });
+  });
+
+  it('pays a UK.OBIE.PaymentInitiation.4.0 file at v4.0: --json valid against the v4.0 file, a status per transaction', async () => {
+    const before = (await balanceOf(db, payee.id)).bookedMinor;
+    const folder = mkdtempSync(join(tmpdir(), 'obkit-pay-file-v4-'));
+    const file = join(folder, 'two.json');
+    const item = (id: string, amount: string) => ({
+      InstructionIdentification: id,
+      EndToEndIdentification: id,
+      InstructedAmount: { Amount: amount, Currency: 'GBP' },
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: `${payee.sortCode}${payee.accountNumber}`,
+        Name: 'Carol',
+      },
+      RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: `File ${id}` } }] },
+    });
+    writeFileSync(
+      file,
+      JSON.stringify({ Data: { DomesticPayments: [item('v4f-1', '1.25'), item('v4f-2', '2.50')] } }),
+    );
+    const result = await cli('pay-file', ['--file', file, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /staged file-payment consent \S+ \(v4\.0\)/);
+    const output = JSON.parse(result.stdout) as {
+      apiVersion: string;
+      filePaymentId: string;
+      payment: Record<string, unknown> & { Status: string; FilePaymentId: string };
+      transactions: Record<string, unknown>[];
+    };
+    assert.equal(output.apiVersion, '4.0');
+    assertV4Payment('/file-payments', 'FilePaymentId', output.payment);
+    assertValidResponse(PIS_V4_0, `/file-payments/${output.filePaymentId}/payment-details`, 'get', 200, {
+      Data: { PaymentStatus: output.transactions },
+      Links: {
+        Self: `https://localhost/open-banking/v4.0/pisp/file-payments/${output.filePaymentId}/payment-details`,
+      },
+      Meta: {},
+    });
+    assert.equal(output.transactions.length, 2);
+    assert.equal((await balanceOf(db, payee.id)).bookedMinor - before, 375n);
   });
 
   it('refuses a commercial VRP without the Risk the cVRP profile asks of a merchant, before contacting the bank', async () => {
