@@ -5,12 +5,13 @@
 const parts = {
   pki: [],
   store: [],
-  bank: ['store'],
+  events: ['store'],
+  bank: ['store', 'events'],
   directory: ['pki', 'store'],
   jwkms: ['pki', 'directory'],
-  consent: ['bank', 'store'],
+  consent: ['bank', 'store', 'events'],
   auth: ['pki', 'consent', 'store'],
-  openbanking: ['auth', 'consent', 'bank'],
+  openbanking: ['auth', 'consent', 'bank', 'events'],
   tpp: [],
   // The command line composes the bank side (server) and the TPP side (tpp) into one `obkit` binary.
   cli: ['server', 'tpp'],

@@ -293,6 +293,28 @@ try {
   } finally {
     await unchecked.close();
   }
+  // Every request reads the store's change version first (one primary-key query on PostgreSQL; nothing on
+  // PGlite): the same read on a second instance that never reads it.
+  const unversioned = await startPlatform({
+    config,
+    logger: createLogger(config),
+    clock: systemClock,
+    parts: selectParts('all'),
+    store,
+    readChangeVersion: false,
+  });
+  let withoutVersion: Phase;
+  try {
+    withoutVersion = await measure(
+      'obkit AIS /accounts/{id}, change version NOT read',
+      `${unversioned.urls.mtls}${new URL(accountUrl).pathname}`,
+      tls,
+      headers,
+      diagnosticSeconds,
+    );
+  } finally {
+    await unversioned.close();
+  }
   const withStatus = await measure(
     'obkit AIS /accounts/{id}, revocation status checked (again)',
     accountUrl,
@@ -310,6 +332,10 @@ try {
       // The unchecked phase sits between two checked ones (same read): their mean cancels the drift of a
       // shared machine, as the v3.1.11 phases around the v4.0 one do.
       `revocation checked / not checked: ${((single.perSecond + withStatus.perSecond) / 2 / withoutStatus.perSecond).toFixed(3)}`,
+  );
+  console.log(
+    // The same two checked phases frame this one.
+    `ratio change version read / not read (${store.backend}): ${((single.perSecond + withStatus.perSecond) / 2 / withoutVersion.perSecond).toFixed(3)}`,
   );
 } finally {
   baseline?.closeAllConnections();

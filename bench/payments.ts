@@ -20,7 +20,7 @@ import { ObError, obErrorBody } from '../src/openbanking/errors.ts';
 import { createGuardCaches, type AccessTokenView } from '../src/openbanking/guard/index.ts';
 import { detachedSigner } from '../src/openbanking/http/jws.ts';
 import { OB_IAT, OB_ISS, OB_TAN } from '../src/shared/ob-jws-claims.ts';
-import { API_BASES } from '../src/openbanking/http/wire.ts';
+import { VERSION_BASES, type ApiVersion } from '../src/openbanking/versions.ts';
 import { paymentInitiation } from '../src/openbanking/pis/index.ts';
 import { issueClientCertificate, loadOrCreateSandboxAuthorities } from '../src/pki/index.ts';
 import { attachClientCertificate, describeClientCertificate } from '../src/shared/client-certificate.ts';
@@ -125,50 +125,71 @@ try {
       ? reply.status(error.status).send(obErrorBody(error, request.id))
       : reply.status(500).send({ error: String(error) }),
   );
-  await app.register(
-    async (scope) =>
-      paymentInitiation(scope, {
-        db,
-        clock,
-        guard: {
-          tokens: caches.tokens,
-          intents: caches.intents,
-          // No directory in this benchmark: every client stands for an Active participant.
-          participants: { checkClient: async () => ({ active: true }) },
+  // Both versions mounted as the bank mounts them: one consent store and ledger, a base path each.
+  for (const version of ['v3.1.11', 'v4.0'] as const) {
+    const base = VERSION_BASES[version].pisp!;
+    await app.register(
+      async (scope) =>
+        paymentInitiation(scope, {
+          db,
           clock,
-        },
-        signatures: {
-          keys: {
-            keyFor: async (_c, kid) =>
-              kid === 'k1' ? { key: tpp.publicKey, issuers: ['org/sw'] } : undefined,
+          guard: {
+            tokens: caches.tokens,
+            intents: caches.intents,
+            // No directory in this benchmark: every client stands for an Active participant.
+            participants: { checkClient: async () => ({ active: true }) },
+            clock,
           },
-          trustAnchor: 'ta',
-          clock,
-        },
-        signer: detachedSigner({ key: bank.privateKey, kid: 'b1', issuer: 'bank', trustAnchor: 'ta', clock }),
-        publicBaseUrl: `https://bank.example${API_BASES.pisp}`,
-        forgetIntent: (id) => caches.forgetIntent(id),
-        notifyRevoked: async (id) => caches.forgetIntent(id),
-      }),
-    { prefix: API_BASES.pisp },
-  );
+          signatures: {
+            keys: {
+              keyFor: async (_c, kid) =>
+                kid === 'k1' ? { key: tpp.publicKey, issuers: ['org/sw'] } : undefined,
+            },
+            trustAnchor: 'ta',
+            clock,
+          },
+          signer: detachedSigner({
+            key: bank.privateKey,
+            kid: 'b1',
+            issuer: 'bank',
+            trustAnchor: 'ta',
+            clock,
+          }),
+          publicBaseUrl: `https://bank.example${base}`,
+          version,
+          forgetIntent: (id) => caches.forgetIntent(id),
+          notifyRevoked: async (id) => caches.forgetIntent(id),
+        }),
+      { prefix: base },
+    );
+  }
   await app.ready();
 
-  const initiation = {
-    InstructionIdentification: 'bench-1',
-    EndToEndIdentification: 'bench-e2e',
-    LocalInstrument: 'UK.OBIE.FPS',
-    InstructedAmount: { Amount: '1.23', Currency: 'GBP' },
-    CreditorAccount: {
-      SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-      Identification: `${to.sortCode}${to.accountNumber}`,
-      Name: 'Payee',
-    },
-    RemittanceInformation: { Reference: 'bench' },
+  const creditorAccount = {
+    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+    Identification: `${to.sortCode}${to.accountNumber}`,
+    Name: 'Payee',
   };
-  const risk = { PaymentContextCode: 'PartyToParty' };
-  /** A staged and authorised consent with its PSU token (outside the timing). */
-  async function readyConsent(): Promise<{ token: string; body: string }> {
+  /** Each version's domestic Initiation and Risk, as a TPP sends them (v4.0: structured remittance). */
+  const bodyOn = (version: ApiVersion) => {
+    const v4 = version === 'v4.0';
+    return {
+      initiation: {
+        InstructionIdentification: 'bench-1',
+        EndToEndIdentification: 'bench-e2e',
+        LocalInstrument: 'UK.OBIE.FPS',
+        InstructedAmount: { Amount: '1.23', Currency: 'GBP' },
+        CreditorAccount: creditorAccount,
+        RemittanceInformation: v4
+          ? { Structured: [{ CreditorReferenceInformation: { Reference: 'bench' } }] }
+          : { Reference: 'bench' },
+      },
+      risk: { PaymentContextCode: v4 ? 'TransferToThirdParty' : 'PartyToParty' },
+    };
+  };
+  /** A consent staged on `version` and authorised, with its PSU token (outside the timing). */
+  async function readyConsent(version: ApiVersion = 'v3.1.11'): Promise<{ token: string; body: string }> {
+    const { initiation, risk } = bodyOn(version);
     const intent = await createIntent(
       { db, clock },
       {
@@ -176,6 +197,7 @@ try {
         clientId: 'bench',
         data: { Initiation: initiation },
         risk,
+        apiVersion: version,
       },
     );
     await authorise({ db, clock }, intent.id, { customerId: payer.id, accountIds: [from.id] });
@@ -195,10 +217,6 @@ try {
       body: JSON.stringify({ Data: { ConsentId: intent.id, Initiation: initiation }, Risk: risk }),
     };
   }
-  const pool: { token: string; body: string }[] = [];
-  const refill = async (n: number) => {
-    for (let i = 0; i < n; i++) pool.push(await readyConsent());
-  };
 
   const sample = (await readyConsent()).body;
   const payload = new TextEncoder().encode(sample);
@@ -216,38 +234,52 @@ try {
     await new CompactSign(payload).setProtectedHeader({ alg: 'PS256' }).sign(bank.privateKey);
   });
 
-  // Enough consents for the measured phase (estimated from a short probe), staged before timing.
-  await refill(20);
   let failures = 0;
-  const submit = async () => {
-    const next = pool.pop();
-    if (!next) throw new Error('consent pool exhausted');
-    // The TPP signs each request (its cost is on the TPP side; part of the loop as a real client would).
-    const signature = await tppSigner.sign(next.body);
-    const response = await app.inject({
-      method: 'POST',
-      url: `${API_BASES.pisp}/domestic-payments`,
-      headers: {
-        authorization: `Bearer ${next.token}`,
-        'content-type': 'application/json',
-        'x-idempotency-key': randomUUID(),
-        'x-jws-signature': signature,
-      },
-      payload: next.body,
-    });
-    if (response.statusCode !== 201) failures++;
-  };
-  const probeStart = performance.now();
-  for (let i = 0; i < 10; i++) await submit();
-  const probeRate = 10 / ((performance.now() - probeStart) / 1000);
-  await refill(Math.ceil(probeRate * phaseSeconds * 2 * Math.max(1, concurrency)) + 50);
-  console.log(
-    `consents staged for the run: ${pool.length}; backend ${store.backend}; concurrency ${concurrency}`,
-  );
-  const submissions = await rate('domestic payment submissions (full path)', submit);
+  /** Submissions/s of domestic payments on `version`, with enough consents staged before the timing. */
+  async function submissions(version: ApiVersion): Promise<number> {
+    const pool: { token: string; body: string }[] = [];
+    const refill = async (n: number) => {
+      for (let i = 0; i < n; i++) pool.push(await readyConsent(version));
+    };
+    const url = `${VERSION_BASES[version].pisp}/domestic-payments`;
+    const submit = async () => {
+      const next = pool.pop();
+      if (!next) throw new Error('consent pool exhausted');
+      // The TPP signs each request (its cost is on the TPP side; part of the loop as a real client would).
+      const signature = await tppSigner.sign(next.body);
+      const response = await app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${next.token}`,
+          'content-type': 'application/json',
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': signature,
+        },
+        payload: next.body,
+      });
+      if (response.statusCode !== 201) failures++;
+    };
+    // Enough consents for the measured phase (estimated from a short probe), staged before timing.
+    await refill(20);
+    const probeStart = performance.now();
+    for (let i = 0; i < 10; i++) await submit();
+    const probeRate = 10 / ((performance.now() - probeStart) / 1000);
+    await refill(Math.ceil(probeRate * phaseSeconds * 2 * Math.max(1, concurrency)) + 50);
+    console.log(
+      `${version}: consents staged for the run: ${pool.length}; backend ${store.backend}; concurrency ${concurrency}`,
+    );
+    return rate(`domestic payment submissions ${version} (full path)`, submit);
+  }
+  // In the order v3.1.11, v4.0, v4.0, v3.1.11, so that warming up (and the tables growing) weighs on both alike.
+  const v3First = await submissions('v3.1.11');
+  const v4First = await submissions('v4.0');
+  const v4 = (v4First + (await submissions('v4.0'))) / 2;
+  const v3 = (v3First + (await submissions('v3.1.11'))) / 2;
 
   console.log('');
-  console.log(`payment submissions/s ÷ PS256 verify+sign pairs/s = ${(submissions / pairs).toFixed(3)}`);
+  console.log(`payment submissions/s ÷ PS256 verify+sign pairs/s = ${(v3 / pairs).toFixed(3)}`);
+  console.log(`ratio pis-v4.0/v3.1.11 domestic submissions: ${(v4 / v3).toFixed(3)}`);
   console.log(`(the TPP's own signing of each request is inside the loop; failures: ${failures})`);
   await app.close();
 } finally {

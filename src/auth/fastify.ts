@@ -3,6 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateVerdictOf } from '../shared/client-certificate.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../shared/database-unavailable.ts';
 import type { AuthorizationServer } from './provider.ts';
 
 /**
@@ -64,6 +69,14 @@ export async function authorizationServerPlugin(
   // endpoint's error too: RFC 6749 §5.2, not the Read/Write APIs' body.
   app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database is unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .header('cache-control', 'no-store')
+        .send({ error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE });
+    }
     if (status >= 500) {
       request.log.error({ err: error }, 'the authorization server route failed');
       return reply

@@ -1,3 +1,8 @@
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../shared/database-unavailable.ts';
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
@@ -72,6 +77,29 @@ export async function clientAuthenticationErrors(
         'the client assertion must be issued by and about the client: its sub is not client_id',
     };
   }
+}
+
+/**
+ * A request the provider failed because the database could not answer is 503 with `Retry-After`, and its
+ * JSON body RFC 6749's `temporarily_unavailable` (an HTML page keeps its page; a redirect to the client
+ * keeps its `server_error`): the client may retry, where a 500 would say the bank is broken.
+ */
+export function databaseUnavailableAnswers(
+  provider: Provider,
+): (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => Promise<void> {
+  const unavailable = new WeakSet<object>();
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
+    if (isDatabaseUnavailable(error)) unavailable.add(ctx.req);
+  });
+  return async (ctx, next) => {
+    await next();
+    if (!unavailable.has(ctx.req) || (ctx.status >= 300 && ctx.status < 400)) return;
+    ctx.status = 503;
+    ctx.set('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    if (isErrorBody(ctx.body)) {
+      ctx.body = { error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE };
+    }
+  };
 }
 
 /**

@@ -185,12 +185,23 @@ export async function mountAuthorizationServer(
   if (options.onTokensRevoked) {
     const tokensRevoked = options.onTokensRevoked;
     // oidc-provider destroys a token it revokes (RFC 7009) and tells of it; opaque tokens' value is their jti.
-    const tell = (token: { jti: string }) =>
-      void tokensRevoked({ token: token.jti }).catch((error: unknown) =>
-        context.logger?.error({ err: error }, 'announcing a revoked access token failed'),
-      );
+    // The announcement (which advances the store's change version) is awaited before the revocation
+    // endpoint answers: once the client reads 200, no instance serves the token.
+    const announcing = new Set<Promise<void>>();
+    const tell = (token: { jti: string }) => {
+      const announced = tokensRevoked({ token: token.jti })
+        .catch((error: unknown) =>
+          context.logger?.error({ err: error }, 'announcing a revoked access token failed'),
+        )
+        .finally(() => announcing.delete(announced));
+      announcing.add(announced);
+    };
     server.provider.on('access_token.destroyed', tell);
     server.provider.on('client_credentials.destroyed', tell);
+    server.provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.oidc?.route === 'revocation') await Promise.all([...announcing]);
+    });
   }
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });

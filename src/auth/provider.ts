@@ -29,6 +29,7 @@ import { participantOfMetadata } from './participants.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, assertOpenBankingClaims, intentIdOfClaims } from './intent-claims.ts';
 import {
   clientAuthenticationErrors,
+  databaseUnavailableAnswers,
   createErrorPages,
   keepUnverifiedAuthorizationErrorsOnPage,
 } from './oauth-errors.ts';
@@ -508,6 +509,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
   provider.use((_ctx, next) => providerRequest.run(true, next));
+  provider.use(databaseUnavailableAnswers(provider));
   provider.use(clientAuthenticationErrors);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);

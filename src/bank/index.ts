@@ -23,3 +23,4 @@ export * from './payments.ts';
 export * from './vrp-periods.ts';
 export * from './ais-queries.ts';
 export * from './scheduler.ts';
+export { raisePaymentUpdate, PAYMENT_RESOURCE_TYPE } from './payment-events.ts';

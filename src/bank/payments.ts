@@ -13,6 +13,7 @@ import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import { balanceOf, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
+import { raisePaymentUpdate } from './payment-events.ts';
 import { payCreditor, settlementStatus, type ExternalPayout } from './schedules.ts';
 
 const { bankPayments, bankScheduledPayments, bankStandingOrders } = schema;
@@ -170,6 +171,8 @@ export async function executePayment(
       .where(eq(bankPayments.id, id))
       .returning();
     if (!row) throw new Error('payment row vanished');
+    // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
+    if (!id.includes(':')) await raisePaymentUpdate(tx, ctx, row);
     return row;
   });
 }

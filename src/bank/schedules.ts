@@ -26,6 +26,7 @@ import {
   type PostedEntry,
 } from './ledger.ts';
 import { currencyExponent } from './money.ts';
+import { raisePaymentUpdate } from './payment-events.ts';
 import { OB_FREQUENCY } from '../shared/ob-frequency.ts';
 
 const { bankAccounts, bankPayments, bankScheduledPayments, bankStandingOrders } = schema;
@@ -395,6 +396,8 @@ async function recordExecution(
       createdAt: now,
     })
     .onConflictDoNothing();
+  // The TPP's scheduled payment or standing order has a new execution: its resource was updated.
+  await raisePaymentUpdate(tx, ctx, instruction);
 }
 
 export interface ExecutionOutcome {

@@ -1,5 +1,6 @@
 import type { Intent, JsonObject } from './intents.ts';
 import { describePermissions, type PermissionGroup } from './permissions.ts';
+import { VRP_INTERACTIONS, VRP_KINDS } from './vrp-kinds.ts';
 
 /**
  * An intent in plain English: what the PSU is asked to approve, as the consent page and the dashboard show
@@ -102,6 +103,17 @@ function payee(initiation: JsonObject): string | undefined {
   return name ?? where;
 }
 
+/**
+ * Whom a VRP consent pays, as the consent names them: the creditor account, and the ultimate creditor (the
+ * merchant a payment service collects for) when it is another party.
+ */
+function vrpPayee(initiation: JsonObject): string | undefined {
+  const account = payee(initiation);
+  const ultimate = str(obj(initiation['UltimateCreditor'])['Name']);
+  if (ultimate && account && !account.startsWith(ultimate)) return `${ultimate}, through ${account}`;
+  return account ?? ultimate;
+}
+
 function reference(initiation: JsonObject): string | undefined {
   const remittance = obj(initiation['RemittanceInformation']);
   // v4.0 carries the reference in Structured[].CreditorReferenceInformation and lines in Unstructured[].
@@ -129,8 +141,21 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
+/** v4.0's ISO frequency codes (OBFrequency6Code) in words. */
+const ISO_FREQUENCIES: Readonly<Record<string, string>> = {
+  DAIL: 'every day',
+  WEEK: 'every week',
+  FRTN: 'every two weeks',
+  MNTH: 'every month',
+  QURT: 'every quarter',
+  MIAN: 'every six months',
+  YEAR: 'every year',
+};
+
 /** OB standing-order frequency codes in words (falls back to the code). */
 export function describeFrequency(code: string): string {
+  const iso = ISO_FREQUENCIES[code];
+  if (iso) return iso;
   if (code === 'EvryDay') return 'every day';
   if (code === 'EvryWorkgDay') return 'every working day';
   let m = /^IntrvlWkDay:(\d{2}):(\d{2})$/.exec(code);
@@ -257,14 +282,18 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
     }
     case 'domestic-standing-order':
     case 'international-standing-order': {
-      const frequency = str(initiation['Frequency']);
+      // v4.0 keeps the schedule in MandateRelatedInformation, its Frequency an object with a Type.
+      const schedule = isObject(initiation['MandateRelatedInformation'])
+        ? initiation['MandateRelatedInformation']
+        : initiation;
+      const frequency = str(schedule['Frequency']) ?? str(obj(schedule['Frequency'])['Type']);
       push(facts, 'How often', frequency && describeFrequency(frequency));
       push(
         facts,
         'First payment',
         money(initiation['FirstPaymentAmount']) ?? money(initiation['InstructedAmount']),
       );
-      push(facts, 'First payment date', dateOf(initiation['FirstPaymentDateTime']));
+      push(facts, 'First payment date', dateOf(schedule['FirstPaymentDateTime']));
       push(facts, 'Regular payment', money(initiation['RecurringPaymentAmount']));
       push(facts, 'Final payment', money(initiation['FinalPaymentAmount']));
       if (intent.kind === 'international-standing-order') {
@@ -275,7 +304,7 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
       push(
         facts,
         'Ends',
-        dateOf(initiation['FinalPaymentDateTime']) ??
+        dateOf(schedule['FinalPaymentDateTime']) ??
           (count !== undefined ? `After ${String(count)} payments` : 'When you cancel it'),
       );
       push(facts, 'To', payee(initiation));
@@ -317,10 +346,14 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
     }
     case 'domestic-vrp': {
       const control = obj(data['ControlParameters']);
-      const sweeping = (Array.isArray(control['VRPType']) ? control['VRPType'] : []).includes(
-        'UK.OBIE.VRPType.Sweeping',
+      const types = (Array.isArray(control['VRPType']) ? control['VRPType'] : []).flatMap(
+        (type) => VRP_KINDS[String(type)] ?? [],
       );
-      push(facts, 'To', payee(initiation));
+      const regime = types[0]?.regime ?? 'other';
+      const paidTo = vrpPayee(initiation);
+      push(facts, 'Kind of payments', types.map((kind) => kind.words).join('; ') || undefined);
+      push(facts, 'To', paidTo);
+      push(facts, 'Your customer reference with them', str(intent.risk['MerchantCustomerIdentification']));
       push(facts, 'Reference', reference(initiation));
       push(facts, 'Most per payment', money(control['MaximumIndividualAmount']));
       const limits = Array.isArray(control['PeriodicLimits']) ? control['PeriodicLimits'] : [];
@@ -330,12 +363,26 @@ export function describeIntent(intent: Intent, tppName: string): IntentDescripti
         const amount = formatMoney(str(l['Amount']) ?? '0', str(l['Currency']) ?? '');
         if (period) push(facts, `Most per ${period.toLowerCase()}`, amount);
       }
+      const interactions = Array.isArray(control['PSUInteractionTypes'])
+        ? control['PSUInteractionTypes']
+        : [];
+      push(
+        facts,
+        'Payments are made',
+        interactions.length > 0
+          ? interactions.map((type) => VRP_INTERACTIONS[String(type)] ?? String(type)).join(', or ')
+          : undefined,
+      );
       push(facts, 'Starts', dateOf(control['ValidFromDateTime']) ?? 'Now');
       push(facts, 'Access lasts', expirySentence(intent.expiresAt));
+      const to = paidTo ? ` to ${paidTo}` : '';
       return {
-        headline: sweeping
-          ? `${tppName} asks to move money between your own accounts when needed, within the limits below.`
-          : `${tppName} asks to make payments from your account when needed, within the limits below.`,
+        headline:
+          regime === 'sweeping'
+            ? `${tppName} asks to move money between your own accounts when needed, within the limits below.`
+            : regime === 'commercial'
+              ? `${tppName} asks to make commercial payments from your account${to} when needed, within the limits below.`
+              : `${tppName} asks to make payments from your account${to} when needed, within the limits below.`,
         groups: [],
         facts,
       };

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import type { Queryable, Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
+import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
 import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
 
@@ -55,7 +56,8 @@ export interface Intent {
   apiVersion?: string;
 }
 
-export type AuditEvent = 'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used';
+export type AuditEvent =
+  'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used' | 'migrated';
 
 export interface AuditEntry {
   intentId: string;
@@ -368,6 +370,8 @@ interface Transition {
   /** Refuse unless the kind allows it. */
   allowedFor?: (kind: IntentKind) => boolean;
   set?: Partial<typeof consentIntents.$inferInsert>;
+  /** Runs in the transition's transaction after it is stored: the events the change raises. */
+  alsoRecord?: (tx: Queryable, changed: Intent, from: IntentStatus) => Promise<void>;
 }
 
 async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
@@ -403,7 +407,9 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
       toStatus: step.to,
       detail: step.detail ?? null,
     });
-    return toIntent(row);
+    const changed = toIntent(row);
+    await step.alsoRecord?.(tx, changed, from);
+    return changed;
   });
 }
 
@@ -533,6 +539,10 @@ export interface RevocationContext extends ConsentContext {
  * account access, funds confirmation, VRP). After the change is stored, `notifyRevoked` is told, so the
  * authorization server can kill every token resting on it on every instance. Revoking an intent that is
  * already Revoked notifies again and changes nothing (a retry after a failed notification).
+ *
+ * An authorised consent revoked by anyone but its TPP (the PSU at the bank, the bank itself) raises
+ * `consent-authorization-revoked` for that TPP in the same transaction: the profile's event is how a TPP
+ * learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;
@@ -546,6 +556,14 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
       detail: input.detail,
       requireUnexpired: false,
       allowedFor: (kind) => KIND_INFO[kind].revocable,
+      alsoRecord: async (tx, changed, from) => {
+        if (from !== 'Authorised' || (input.actor ?? 'psu') === 'tpp') return;
+        await raiseEvent(tx, ctx.clock, {
+          clientId: changed.clientId,
+          type: EVENT_TYPES.consentAuthorizationRevoked,
+          subject: { type: `${changed.kind}-consent`, id: changed.id, version: changed.apiVersion },
+        });
+      },
     });
   } catch (error) {
     if (
@@ -609,5 +627,62 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
       detail: detail ?? null,
     });
     return toIntent(row);
+  });
+}
+
+export interface MigrationInput {
+  /** The version the intent must still be on (a concurrent migration makes this one fail). */
+  fromVersion: string;
+  toVersion: string;
+  /** The intent's `Data` and `Risk` as the new version writes them. */
+  data: JsonObject;
+  risk: JsonObject;
+  detail?: string;
+}
+
+/**
+ * The TPP moved an authorised intent to a newer Read/Write version without asking the PSU again: its
+ * `Data` and `Risk` are replaced by their new version's form and its version recorded, in one transaction
+ * with a `migrated` audit entry. Its status, PSU, accounts, dates and expiry stay as they are. Refused
+ * unless the intent is Authorised, unexpired and still on `fromVersion`.
+ */
+export async function migrateIntent(ctx: ConsentContext, id: string, input: MigrationInput): Promise<Intent> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const step: Transition = {
+      id,
+      from: ['Authorised'],
+      to: 'Authorised',
+      event: 'migrated',
+      actor: 'tpp',
+      detail: input.detail,
+      requireUnexpired: true,
+    };
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    if (current!.apiVersion !== input.fromVersion)
+      throw new IntentTransitionError(
+        'wrong_status',
+        id,
+        current!.status,
+        `intent ${id} is on ${current!.apiVersion ?? 'no version'}, not ${input.fromVersion}`,
+      );
+    const [row] = await tx
+      .update(consentIntents)
+      .set({ data: input.data, risk: input.risk, apiVersion: input.toVersion })
+      .where(eq(consentIntents.id, id))
+      .returning();
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor: 'tpp',
+      event: 'migrated',
+      fromStatus: current!.status,
+      toStatus: current!.status,
+      detail: input.detail ?? `moved from ${input.fromVersion} to ${input.toVersion}`,
+    });
+    return toIntent(row!);
   });
 }

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../shared/database-unavailable.ts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { z } from 'zod';
@@ -69,6 +70,8 @@ function errorHandler(error: FastifyError | JwkmsError, request: FastifyRequest,
   }
   if (status < 500)
     return reply.status(status).send({ error: 'invalid_request', error_description: error.message });
+  // Not ours to answer: the surface's handler says 503, with Retry-After, in this same shape.
+  if (isDatabaseUnavailable(error)) throw error;
   request.log.error({ err: error }, 'jwkms request failed');
   return reply.status(500).send({ error: 'server_error', error_description: 'an unexpected error occurred' });
 }

@@ -15,6 +15,7 @@ import {
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
 import { discovery } from './discovery.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
+import { eventNotificationApis, type EventSigningKey } from './events/index.ts';
 import { paymentInitiation } from './pis/index.ts';
 import { API_VERSIONS, VERSION_BASES } from './versions.ts';
 
@@ -37,12 +38,19 @@ export interface OpenBankingDependencies {
   onRevoked(handler: (intentId: string) => void): void;
   /** Registers a handler for access tokens revoked anywhere (RFC 7009, DCR DELETE). */
   onTokensRevoked(handler: (revocation: TokenRevocation) => void): void;
+  /** The store's change version read for this request: cached tokens and consents read earlier are not served. */
+  changeVersion?: () => number;
   /**
    * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
    * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
    * Without it the payment APIs are not mounted.
    */
   payments?: { keys: SigningKeyResolver; signer: ResponseSigner; trustAnchor: string };
+  /**
+   * The Event Notification APIs: the bank's key for signing SETs (its message-signing key) and their `iss`
+   * (the authorization server's issuer). Mounted with the payment APIs, whose signing they share.
+   */
+  events?: { signing: EventSigningKey; issuer: string };
 }
 
 export interface MountedOpenBanking {
@@ -60,7 +68,7 @@ export async function mountOpenBanking(
   const { store, clock } = context;
   const caches = createGuardCaches(
     { tokens: dependencies.tokens, intents: { find: (intentId) => getIntent(store.db, intentId) } },
-    { clock, ...CACHE },
+    { clock, ...CACHE, ...(dependencies.changeVersion ? { version: dependencies.changeVersion } : {}) },
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
   dependencies.onTokensRevoked((revocation) => caches.forgetTokens(revocation));
@@ -114,6 +122,33 @@ export async function mountOpenBanking(
             version,
             forgetIntent: (intentId) => caches.forgetIntent(intentId),
             notifyRevoked: dependencies.notifyRevoked,
+          }),
+        { prefix: base },
+      );
+    }
+  }
+  const events = dependencies.events;
+  if (payments && events) {
+    for (const version of API_VERSIONS) {
+      const base = VERSION_BASES[version].events;
+      if (!base) continue;
+      await context.mtls.register(
+        async (scope) =>
+          eventNotificationApis(scope, {
+            db: store.db,
+            clock,
+            guard,
+            signatures: { keys: payments.keys, trustAnchor: payments.trustAnchor, clock },
+            signer: payments.signer,
+            tokens: {
+              db: store.db,
+              clock,
+              signing: events.signing,
+              issuer: events.issuer,
+              mtlsOrigin: context.urls.mtls,
+            },
+            publicBaseUrl: `${context.urls.mtls}${base}`,
+            version,
           }),
         { prefix: base },
       );

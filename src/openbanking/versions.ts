@@ -11,8 +11,10 @@ export type ApiVersion = (typeof API_VERSIONS)[number];
 export interface VersionBases {
   aisp: string;
   cbpii: string;
-  /** Payment initiation: every kind on v3.1.11, domestic payments only (so far) on v4.0. */
+  /** Payment initiation: every kind on v3.1.11; on v4.0 the kinds pis/index.ts mounts there. */
   pisp?: string;
+  /** Event subscriptions and aggregated polling: the version's root, as the events file's `servers` say. */
+  events?: string;
 }
 
 export const VERSION_BASES: Record<ApiVersion, VersionBases> = {
@@ -21,25 +23,32 @@ export const VERSION_BASES: Record<ApiVersion, VersionBases> = {
     aisp: '/open-banking/v3.1/aisp',
     pisp: '/open-banking/v3.1/pisp',
     cbpii: '/open-banking/v3.1/cbpii',
+    events: '/open-banking/v3.1',
   },
   'v4.0': {
     aisp: '/open-banking/v4.0/aisp',
     pisp: '/open-banking/v4.0/pisp',
     cbpii: '/open-banking/v4.0/cbpii',
+    events: '/open-banking/v4.0',
   },
 };
 
 /** The OpenAPI files (in specs/, served nowhere else) that define each version's wire format. */
-export const VERSION_SPECS: Record<ApiVersion, { aisp: string; cbpii: string; pisp?: string }> = {
+export const VERSION_SPECS: Record<
+  ApiVersion,
+  { aisp: string; cbpii: string; pisp?: string; events?: string }
+> = {
   'v3.1.11': {
     aisp: 'ob-read-write/v3.1.11/account-info-openapi.json',
     cbpii: 'ob-read-write/v3.1.11/confirmation-funds-openapi.json',
     pisp: 'ob-read-write/v3.1.11/payment-initiation-openapi.json',
+    events: 'ob-read-write/v3.1.11/events-openapi.json',
   },
   'v4.0': {
     aisp: 'ob-read-write/v4.0/account-info-openapi.json',
     cbpii: 'ob-read-write/v4.0/confirmation-funds-openapi.json',
     pisp: 'ob-read-write/v4.0/payment-initiation-openapi.json',
+    events: 'ob-read-write/v4.0/events-openapi.json',
   },
 };
 

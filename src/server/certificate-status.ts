@@ -42,6 +42,11 @@ export interface CertificateStatusOptions {
   maxCacheSeconds: number;
   /** How responders are reached over the network (production, or a part running without the directory). */
   fetchers: RevocationFetchers;
+  /**
+   * The store's change version read for this request (`change-version.ts`): when it advanced, a
+   * certificate may have been revoked on another instance, so nothing kept under an older one is served.
+   */
+  version?: () => number;
 }
 
 interface ForeignIssuer {
@@ -52,6 +57,7 @@ interface Kept {
   status: CertificateStatus;
   serial: string;
   until: number;
+  version: number;
 }
 
 const MAX_KEPT = 10_000;
@@ -66,6 +72,13 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
   const local = new Map<X509Certificate, RevocationChecker>();
   const kept = new Map<string, Kept>();
   const issuers = [...options.issuers];
+  const versionNow = options.version ?? (() => 0);
+  let clearedAt = versionNow();
+  const forgetAll = (): void => {
+    kept.clear();
+    remote.clearCache();
+    for (const checker of local.values()) checker.clearCache();
+  };
 
   const issuerOf = (certificate: X509Certificate): X509Certificate | undefined =>
     issuers.find(
@@ -88,8 +101,13 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
   return {
     async check(certificate) {
       const now = options.clock.now().getTime();
+      const version = versionNow();
+      if (version !== clearedAt) {
+        clearedAt = version;
+        forgetAll();
+      }
       const hit = kept.get(certificate.thumbprintS256);
-      if (hit && hit.until > now) return hit.status;
+      if (hit && hit.until > now && hit.version === version) return hit.status;
       const verdict = await ask(certificate.x509);
       const status: CertificateStatus =
         'foreign' in verdict
@@ -112,6 +130,7 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
           status,
           serial: certificate.x509.serialNumber.toLowerCase(),
           until,
+          version,
         });
       }
       return status;

@@ -32,19 +32,23 @@ export interface ParticipantStatusOptions {
   clock: Clock;
   maxCacheSeconds: number;
   failOpen: boolean;
+  /** The store's change version read for this request: verdicts kept under an older one are not served. */
+  version?: () => number;
 }
 
 const MAX_KEPT = 10_000;
 
 export function createParticipantStatusGate(options: ParticipantStatusOptions): ParticipantStatusGate {
-  const kept = new Map<string, { verdict: ParticipantVerdict; until: number }>();
+  const kept = new Map<string, { verdict: ParticipantVerdict; until: number; version: number }>();
+  const versionNow = options.version ?? (() => 0);
   const keyOf = (participant: ParticipantRef) => `${participant.orgId}/${participant.softwareId ?? ''}`;
   return {
     async check(participant) {
       const now = options.clock.now().getTime();
       const key = keyOf(participant);
+      const version = versionNow();
       const hit = kept.get(key);
-      if (hit && hit.until > now) return hit.verdict;
+      if (hit && hit.until > now && hit.version === version) return hit.verdict;
       let stored;
       try {
         stored = await options.source(participant);
@@ -58,7 +62,7 @@ export function createParticipantStatusGate(options: ParticipantStatusOptions): 
       const verdict = verdictOf(participant, stored);
       kept.delete(key);
       if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
-      kept.set(key, { verdict, until: now + options.maxCacheSeconds * 1000 });
+      kept.set(key, { verdict, until: now + options.maxCacheSeconds * 1000, version });
       return verdict;
     },
     forget(change) {

@@ -184,7 +184,8 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           : await productionPayments(context, server, localJwks);
         if (payments) schedulerOf(context);
         await mountOpenBanking(context, {
-          ...(payments ? { payments } : {}),
+          ...(payments ? { payments: payments.api } : {}),
+          ...(payments ? { events: { signing: payments.eventSigning, issuer: server.provider.issuer } } : {}),
           participants,
           tokens: {
             find: (value) =>
@@ -193,6 +194,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
               ),
           },
           notifyRevoked: hub.publish,
+          changeVersion: () => context.changeVersion.current(),
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (handler) => {
             hub.subscribeTokens(handler);
@@ -226,6 +228,7 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
     clock,
     maxCacheSeconds: config.participantStatusCacheSeconds,
     failOpen: !config.revocationFailClosed,
+    version: () => context.changeVersion.current(),
   };
   if (config.sandbox) {
     const gate = createParticipantStatusGate({
@@ -374,7 +377,8 @@ function systemCasAnd(files: readonly string[]): string[] {
 
 /**
  * The payments dependency of the Read/Write APIs: the bank's detached response signer, and TPP signing
- * keys from the software JWKS each client was registered with (`jwks_uri`), fetched over TLS trusting `ca`.
+ * keys from the software JWKS each client was registered with (`jwks_uri`), fetched over TLS trusting `ca`;
+ * and the key that signs event notifications.
  */
 function paymentSigning(
   context: PartContext,
@@ -384,7 +388,7 @@ function paymentSigning(
   const { identity, trustAnchor } = signing;
   const agent = new Agent({ connect: { ca: signing.ca } });
   context.onClose(() => agent.close());
-  return {
+  const api = {
     trustAnchor,
     signer: detachedSigner({
       key: identity.key,
@@ -410,6 +414,8 @@ function paymentSigning(
       },
     }),
   };
+  // Security Event Tokens are signed with the same key, as JWTs of their own (src/openbanking/events).
+  return { api, eventSigning: { key: identity.key, kid: identity.kid } };
 }
 
 export { partNames, UnknownPartError } from './part-names.ts';

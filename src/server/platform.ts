@@ -8,6 +8,7 @@ import { revocationChannel } from '../directory/index.ts';
 import { httpRevocationFetchers } from '../pki/index.ts';
 import { openStore, type Store } from '../store/index.ts';
 import { createCertificateStatusGate, type CertificateStatusGate } from './certificate-status.ts';
+import { createChangeVersion, type ChangeVersion } from './change-version.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
 import { openEmbeddedStore } from './data-dir.ts';
 import type { Config } from './config.ts';
@@ -28,6 +29,8 @@ export interface PartContext {
   urls: PlatformUrls;
   /** The status check every client certificate passes on every mutual-TLS request. */
   certificateStatus: CertificateStatusGate;
+  /** The store's change version, read at the start of each request: what caches must key on. */
+  changeVersion: ChangeVersion;
   /** The names of the parts this instance mounts. */
   parts: readonly string[];
   /** Registers work to do at shutdown, after the listeners have drained and before the store closes. */
@@ -70,6 +73,11 @@ export async function startPlatform(options: {
    * status check on the mTLS listener. No configuration key reaches this.
    */
   checkCertificateStatus?: boolean;
+  /**
+   * Only for the benchmark that measures what it costs (bench/ais.ts): false never reads the store's change
+   * version, so caches are trusted until NOTIFY drops them (not safe behind a load balancer).
+   */
+  readChangeVersion?: boolean;
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
@@ -96,7 +104,19 @@ export async function startPlatform(options: {
   try {
     await store.migrate();
     const tls = await tlsLoading;
-    const certificateStatus = await startCertificateStatus(config, tls, store, clock, logger, closeHandlers);
+    const changeVersion =
+      options.readChangeVersion === false
+        ? { current: () => 0, refresh: async () => undefined }
+        : createChangeVersion(store);
+    const certificateStatus = await startCertificateStatus(
+      config,
+      tls,
+      store,
+      clock,
+      logger,
+      closeHandlers,
+      changeVersion,
+    );
     const clientCertificates = createClientCertificateResolver(
       config.mtlsMode === 'direct'
         ? { mode: 'direct' }
@@ -112,7 +132,7 @@ export async function startPlatform(options: {
       counters,
       trustedProxies: config.trustedProxies,
     };
-    const browser = await createSurface({ kind: 'browser', tls, logger, store, rateLimits });
+    const browser = await createSurface({ kind: 'browser', tls, logger, store, rateLimits, changeVersion });
     surfaces.push(browser);
     const mtls = await createSurface({
       kind: 'mtls',
@@ -122,6 +142,7 @@ export async function startPlatform(options: {
       clientCertificates,
       rateLimits,
       rewriteUrl: readWriteUrl,
+      changeVersion,
     });
     surfaces.push(mtls);
 
@@ -142,6 +163,7 @@ export async function startPlatform(options: {
       mtls: mtls.app,
       urls,
       certificateStatus,
+      changeVersion,
       parts: options.parts.map((part) => part.name),
       onClose: (handler) => closeHandlers.push(handler),
     };
@@ -183,6 +205,7 @@ async function startCertificateStatus(
   clock: Clock,
   logger: Logger,
   closeHandlers: (() => Promise<void>)[],
+  changeVersion: ChangeVersion,
 ): Promise<CertificateStatusGate> {
   const intermediates = readCertificateFiles(config.transportCaFiles).map((pem) => new X509Certificate(pem));
   const agent = new Agent({
@@ -201,6 +224,7 @@ async function startCertificateStatus(
     clock,
     failOpen: !config.revocationFailClosed,
     maxCacheSeconds: config.revocationCacheSeconds,
+    version: () => changeVersion.current(),
     fetchers: httpRevocationFetchers({
       fetch: ((url: string | URL, init?: object) =>
         undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,

@@ -40,14 +40,15 @@ const API_FAMILIES: Record<keyof VersionBases, { label: string; audience: string
   aisp: { label: 'account information', audience: 'AISPs' },
   pisp: { label: 'payments and VRP', audience: 'PISPs' },
   cbpii: { label: 'confirmation of funds', audience: 'CBPIIs' },
+  events: { label: 'event subscriptions and polling', audience: 'TPPs' },
 };
 
 /** The base URL of every API family `version` serves (versions.ts says which), labelled with the version. */
 function readWriteLinks(mtlsOrigin: string, version: ApiVersion, sandbox: boolean): Link[] {
   return (Object.entries(VERSION_BASES[version]) as [keyof VersionBases, string][]).map(([api, base]) => {
     const family = API_FAMILIES[api];
-    // Outside the sandbox the payment APIs run only with the bank's signing identity configured.
-    const condition = api === 'pisp' && !sandbox ? ' (with a signing identity)' : '';
+    // Outside the sandbox the payment and event APIs run only with the bank's signing identity configured.
+    const condition = (api === 'pisp' || api === 'events') && !sandbox ? ' (with a signing identity)' : '';
     // v4.0 payment initiation serves domestic payments so far (pis/index.ts), no VRP.
     const label = api === 'pisp' && version !== 'v3.1.11' ? 'domestic payments' : family.label;
     return {

@@ -12,7 +12,13 @@ import Fastify, {
 } from 'fastify';
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../shared/database-unavailable.ts';
 import type { Store } from '../store/index.ts';
+import type { ChangeVersion } from './change-version.ts';
 import type { ClientCertificateResolver } from './client-certificate.ts';
 import type { Logger } from './logger.ts';
 import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
@@ -44,6 +50,8 @@ export interface SurfaceOptions {
   rateLimits?: SurfaceRateLimits;
   /** Rewrites each request's URL once, before routing (e.g. the Read/Write APIs' trailing slashes). */
   rewriteUrl?: (url: string) => string;
+  /** Read at the start of every request but liveness and readiness, before any cache is asked. */
+  changeVersion?: ChangeVersion;
 }
 
 declare module 'fastify' {
@@ -169,6 +177,14 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     reply.header(INTERACTION_ID, request.id);
   });
 
+  const changeVersion = options.changeVersion;
+  if (changeVersion) {
+    // First, so that what another instance revoked before this request began is never served from a cache.
+    app.addHook('onRequest', async (request) => {
+      if (!ALWAYS_OPEN.has(request.url)) await changeVersion.refresh();
+    });
+  }
+
   // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
   // ours to look into: logged at error level, with the interaction id the client was given.
   app.addHook('onResponse', async (request, reply) => {
@@ -219,6 +235,18 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   app.setErrorHandler((error: FastifyError | ObError, request, reply) => {
     if (error instanceof ObError) {
       return reply.status(error.status).send(obErrorBodyFor(error, request));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database is unavailable');
+      reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      if (RFC6749_SHAPED.some((prefix) => request.url.startsWith(prefix))) {
+        return reply
+          .header('cache-control', 'no-store')
+          .send({ error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE });
+      }
+      return reply.send(
+        obErrorBodyFor(ObError.single(503, 'UK.OBIE.UnexpectedError', DATABASE_UNAVAILABLE), request),
+      );
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
@@ -282,7 +310,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       await store.ping();
       return { status: 'ready', database: store.backend };
     } catch {
-      return reply.status(503).send({ status: 'unavailable', database: store.backend });
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ status: 'unavailable', database: store.backend });
     }
   });
 

@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -34,7 +33,16 @@ export interface Store {
    * which is how a revocation reaches every instance's cache at once.
    */
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /**
+   * Announces a change on `channel` and, in the same statement, advances the store's change version
+   * (`store_change_version`): every notification is a change that no instance's cache may outlive.
+   */
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * The store's change version: how many changes were announced so far (one primary-key read). An
+   * instance reading a higher one than it saw last knows that what it cached may have been revoked.
+   */
+  changeVersion(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -46,6 +54,25 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 
 /** Any two instances migrating at once take turns on this advisory lock. */
 const MIGRATION_LOCK_ID = 7_265_031_983;
+
+/** Announces a change and advances the change version in one statement (so in one transaction). */
+const NOTIFY_AND_ADVANCE = `with advanced as (
+  insert into store_change_version (id, version) values (1, 1)
+  on conflict (id) do update set version = store_change_version.version + 1
+  returning version
+) select pg_notify($1, $2) from advanced`;
+
+const READ_CHANGE_VERSION = 'select version from store_change_version where id = 1';
+
+function versionOf(rows: readonly { version?: unknown }[]): number {
+  return Number(rows[0]?.version ?? 0);
+}
+
+/**
+ * How long a request waits for a connection when the server does not answer (down, restarting,
+ * unreachable) before it fails — and is answered 503 — rather than hanging.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -85,7 +112,10 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
     },
     async notify(channel, payload) {
       assertChannel(channel);
-      await client.query('select pg_notify($1, $2)', [channel, payload]);
+      await client.query(NOTIFY_AND_ADVANCE, [channel, payload]);
+    },
+    async changeVersion() {
+      return versionOf((await client.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
     },
     async close() {
       if (!client.closed) await client.close();
@@ -94,9 +124,16 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
 }
 
 async function openPostgres(options: { url: string; poolSize?: number }): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one in use: a client emits 'error' when its connection breaks even while a query or transaction
+  // holds it (the query itself fails too, and is answered 503); released, the broken client is dropped.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Database;
   const listeners = new Map<string, Set<NotificationHandler>>();
   /** Each channel's LISTEN, so a second listener of a channel also returns only once it is registered. */
@@ -106,16 +143,27 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
 
   async function connectListener(): Promise<pg.Client> {
     if (listenClient) return listenClient;
-    const client = new pg.Client({ connectionString: options.url });
+    const client = new pg.Client({
+      connectionString: options.url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
+    // A connection that fails before it is up is not ours to replace: the caller retries.
+    client.on('error', () => undefined);
     await client.connect();
     client.on('notification', (message) => {
       for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
     });
-    client.on('error', () => {
+    // The server restarted or the connection broke: LISTEN again on a new one. Notifications sent in the
+    // gap are lost, which costs nothing but their early cache drop: every request reads the change version
+    // first, and a gap's changes advanced it.
+    const lost = () => {
+      if (listenClient !== client) return;
       listenClient = undefined;
       void client.end().catch(() => undefined);
       if (!closed) void resubscribeAll();
-    });
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     listenClient = client;
     return client;
   }
@@ -175,7 +223,10 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
     },
     async notify(channel, payload) {
       assertChannel(channel);
-      await db.execute(sql`select pg_notify(${channel}, ${payload})`);
+      await pool.query(NOTIFY_AND_ADVANCE, [channel, payload]);
+    },
+    async changeVersion() {
+      return versionOf((await pool.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
     },
     async close() {
       if (closed) return;

@@ -1,11 +1,10 @@
 import type { BankConnection } from './bank.ts';
-import { connectToBank, issuerOf } from './bank.ts';
-import { updateBundleSummary, type Bundle } from './bundle.ts';
 import { clientCredentialsToken } from './authorization.ts';
+import { runConsentJourney, type ConsentJourneyOptions } from './consent-journey.ts';
 import { TppUsageError } from './errors.ts';
 import { describeFailure } from './http.ts';
 import { apiBaseOf, callApi, createAccountAccessConsent, type ReadWriteVersion } from './open-banking.ts';
-import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
+import type { AuthorisedBy } from './psu-authorisation.ts';
 
 /**
  * The whole account-information journey of a TPP, over HTTP only: stage an account-access consent with
@@ -23,27 +22,11 @@ export const ACCOUNTS_JOURNEY_PERMISSIONS = [
   'ReadTransactionsDetail',
 ] as const;
 
-export interface AccountsJourneyOptions {
-  bundle: Bundle;
-  /** The bank's discovery URL or issuer; default: the bundle's only registration. */
-  bank?: string;
-  trust: string[];
-  authMethod?: 'private_key_jwt' | 'tls_client_auth';
-  /** The sandbox PSU who approves headlessly (default alice). */
-  psu?: string;
-  /** Never try the sandbox's headless approval: always hand the URL to a person. */
-  manual?: boolean;
-  redirectUri?: string;
+export interface AccountsJourneyOptions extends ConsentJourneyOptions {
   /** Transactions per account (newest first). Default 5. */
   transactions?: number;
   /** The Read/Write API version to call (default 4.0). */
   apiVersion?: ReadWriteVersion;
-  /**
-   * Outside the sandbox: show the PSU the URL and resolve with the URL the PSU's browser was sent back
-   * to (pasted by a person, typically).
-   */
-  askForRedirect(authorizationUrl: URL): Promise<string>;
-  progress?: (line: string) => void;
 }
 
 export interface JourneyAmount {
@@ -86,33 +69,6 @@ export interface AccountsJourneyResult {
   accounts: AccountView[];
 }
 
-export function findRegistration(bundle: Bundle, bank: string | undefined) {
-  const registrations = Object.entries(bundle.summary.registrations);
-  if (bank) {
-    const issuer = issuerOf(bank).href.replace(/\/$/, '');
-    const found = registrations.find(
-      ([key, registration]) =>
-        key.replace(/\/$/, '') === issuer ||
-        issuerOf(registration.discoveryUrl).href.replace(/\/$/, '') === issuer,
-    );
-    if (!found)
-      throw new TppUsageError(
-        `the bundle has no registration at ${issuer}; run obkit tpp register --bundle ${bundle.dir} --bank ${bank} first`,
-      );
-    return { issuer: found[0], registration: found[1] };
-  }
-  const [only, ...more] = registrations;
-  if (!only)
-    throw new TppUsageError(
-      `the bundle is registered at no bank; run obkit tpp register --bundle ${bundle.dir}`,
-    );
-  if (more.length > 0)
-    throw new TppUsageError(
-      `the bundle is registered at several banks (${registrations.map(([key]) => key).join(', ')}); choose one with --bank`,
-    );
-  return { issuer: only[0], registration: only[1] };
-}
-
 /** The headless approval exists only in a sandbox: 404 when disabled, or no interaction page to post to. */
 async function getData<T>(bank: BankConnection, token: string, url: string, what: string): Promise<T> {
   const response = await callApi(bank, token, url);
@@ -121,27 +77,10 @@ async function getData<T>(bank: BankConnection, token: string, url: string, what
 }
 
 export async function runAccountsJourney(options: AccountsJourneyOptions): Promise<AccountsJourneyResult> {
-  const progress = options.progress ?? (() => undefined);
-  const { bundle } = options;
-  const { issuer, registration } = findRegistration(bundle, options.bank);
-  const redirectUri = options.redirectUri ?? bundle.summary.software.redirectUris[0];
-  if (!redirectUri)
-    throw new TppUsageError('the software statement has no redirect URI; give --redirect-uri');
-  if (!bundle.summary.software.redirectUris.includes(redirectUri))
-    throw new TppUsageError(
-      `${redirectUri} is not a redirect URI of the software (${bundle.summary.software.redirectUris.join(', ')})`,
-    );
   const limit = options.transactions ?? 5;
   if (!Number.isInteger(limit) || limit < 0 || limit > 1000)
     throw new TppUsageError('--transactions must be a whole number from 0 to 1000');
-
-  const bank = await connectToBank(bundle, {
-    discoveryUrl: registration.discoveryUrl,
-    trust: options.trust,
-    clientId: registration.clientId,
-    authMethod: options.authMethod ?? registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
-  });
-  try {
+  return runConsentJourney(options, async ({ bank, issuer, progress, recordConsent, authorise }) => {
     const clientToken = await clientCredentialsToken(bank, 'accounts');
     const apiVersion = options.apiVersion ?? '4.0';
     const consent = await createAccountAccessConsent(bank, clientToken.access_token, {
@@ -149,29 +88,8 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
       apiVersion,
     });
     progress(`staged account-access consent ${consent.ConsentId}`);
-    updateBundleSummary(bundle.dir, (summary) => {
-      summary.consents.push({
-        consentId: consent.ConsentId,
-        kind: 'account-access',
-        bank: issuer,
-        createdAt: new Date().toISOString(),
-        status: consent.Status,
-      });
-    });
-
-    const { tokens, authorisedBy } = await authoriseIntent(bank, {
-      intentId: consent.ConsentId,
-      scope: 'accounts',
-      redirectUri,
-      psu: options.psu ?? 'alice',
-      manual: Boolean(options.manual),
-      askForRedirect: options.askForRedirect,
-      progress,
-    });
-    updateBundleSummary(bundle.dir, (summary) => {
-      const record = summary.consents.find((c) => c.consentId === consent.ConsentId);
-      if (record) record.status = 'Authorised';
-    });
+    recordConsent(consent.ConsentId, 'account-access', consent.Status);
+    const { tokens, authorisedBy } = await authorise(consent.ConsentId, 'accounts');
 
     const base = `${apiBaseOf(bank, undefined, apiVersion)}/aisp`;
     const token = tokens.access_token;
@@ -200,9 +118,7 @@ export async function runAccountsJourney(options: AccountsJourneyOptions): Promi
     }
     progress(`read ${views.length} account(s)`);
     return { bank: issuer, apiVersion, consentId: consent.ConsentId, authorisedBy, accounts: views };
-  } finally {
-    await bank.close();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------

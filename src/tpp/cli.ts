@@ -5,7 +5,11 @@ import { Command, Option } from 'commander';
 import { readBundle } from './bundle.ts';
 import { configOption, trustFor, type TppDefaults } from './cli-defaults.ts';
 import { authorizeCommand, cibaRegistrationOption } from './ciba-cli.ts';
+import type { ConsentJourneyOptions } from './consent-journey.ts';
+import { eventsCommand } from './events-cli.ts';
 import { TppUsageError } from './errors.ts';
+import type { ReadWriteVersion } from './open-banking.ts';
+import { isRejected, PAYMENT_STATUSES } from './payment-versions.ts';
 
 export type { TppDefaults } from './cli-defaults.ts';
 
@@ -28,19 +32,46 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** `--api-version` of an API the bank serves at v3.1.11 only (so far). */
-function v3OnlyApiVersionOption(api: string): Option {
-  return new Option(
-    '--api-version <version>',
-    `the Read/Write API version to call (${api}: 3.1.11 only)`,
-  ).default('3.1.11');
+/** What every PSU journey command takes: the bundle, the bank and its CA, the sandbox PSU. */
+interface BankCommandOptions {
+  bundle: string;
+  bank?: string;
+  ca?: string;
+  config?: string;
+  psu: string;
+  manual?: boolean;
+  json?: boolean;
 }
 
-function requireV3(version: string, api: string): void {
-  if (version === '4.0')
-    throw new TppUsageError(`--api-version 4.0: the bank does not serve ${api} at v4.0 yet; use 3.1.11`);
-  if (version !== '3.1.11')
-    throw new TppUsageError(`--api-version must be 3.1.11 for ${api}; got ${JSON.stringify(version)}`);
+function bankOptions(command: Command): Command {
+  return command
+    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
+    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
+    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
+    .addOption(configOption())
+    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option(
+      '--manual',
+      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+    );
+}
+
+/** What the SDK's journeys take from those options. */
+async function journeyOptions(
+  options: BankCommandOptions,
+  defaults: TppDefaults,
+): Promise<ConsentJourneyOptions> {
+  const json = Boolean(options.json);
+  const bundle = readBundle(resolve(options.bundle));
+  return {
+    bundle,
+    ...(options.bank ? { bank: options.bank } : {}),
+    trust: await trustFor(options, defaults, bundle),
+    psu: options.psu,
+    manual: Boolean(options.manual),
+    askForRedirect: (url) => askForRedirect(url, json),
+    progress: progressPrinter(json),
+  };
 }
 
 /** `obkit tpp …`: the TPP's side, built on the SDK; it talks to the bank and the directory over HTTP only. */
@@ -172,19 +203,9 @@ export function tppCommand(defaults: TppDefaults): Command {
       },
     );
 
-  tpp
-    .command('accounts')
+  bankOptions(tpp.command('accounts'))
     .description(
       'the AIS journey: stage a consent, have the PSU authorise it, list accounts, balances and recent transactions',
-    )
-    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
-    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
-    .addOption(configOption())
-    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
-    .option(
-      '--manual',
-      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
     )
     .option('--redirect-uri <uri>', "one of the software's redirect URIs (default: the first)")
     .option('--transactions <n>', 'recent transactions shown per account', '5')
@@ -197,47 +218,32 @@ export function tppCommand(defaults: TppDefaults): Command {
     .addOption(apiVersionOption())
     .option('--json', 'print the accounts, balances and transactions as JSON')
     .action(
-      async (options: {
-        bundle: string;
-        bank?: string;
-        ca?: string;
-        config?: string;
-        psu: string;
-        manual?: boolean;
-        redirectUri?: string;
-        transactions: string;
-        authMethod?: 'private_key_jwt' | 'tls_client_auth';
-        apiVersion: '4.0' | '3.1.11';
-        json?: boolean;
-      }) => {
+      async (
+        options: BankCommandOptions & {
+          redirectUri?: string;
+          transactions: string;
+          authMethod?: 'private_key_jwt' | 'tls_client_auth';
+          apiVersion: ReadWriteVersion;
+        },
+      ) => {
         if (!/^\d{1,4}$/.test(options.transactions))
           throw new TppUsageError('--transactions must be a whole number from 0 to 1000');
-        const json = Boolean(options.json);
-        const bundle = readBundle(resolve(options.bundle));
         const { formatAccounts, runAccountsJourney } = await import('./accounts.ts');
         const result = await runAccountsJourney({
-          bundle,
-          ...(options.bank ? { bank: options.bank } : {}),
-          trust: await trustFor(options, defaults, bundle),
+          ...(await journeyOptions(options, defaults)),
           ...(options.authMethod ? { authMethod: options.authMethod } : {}),
-          psu: options.psu,
-          manual: Boolean(options.manual),
           ...(options.redirectUri ? { redirectUri: options.redirectUri } : {}),
           transactions: Number(options.transactions),
           apiVersion: options.apiVersion,
-          askForRedirect: (url) => askForRedirect(url, json),
-          progress: progressPrinter(json),
         });
-        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatAccounts(result));
+        process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatAccounts(result));
       },
     );
 
-  tpp
-    .command('funds-check')
+  bankOptions(tpp.command('funds-check'))
     .description(
       'the CBPII journey: stage a funds-confirmation consent, have the PSU authorise it, ask whether an amount is available',
     )
-    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
     .requiredOption('--amount <decimal>', 'the amount to confirm, e.g. 12.34')
     .option('--currency <code>', 'ISO 4217 currency of --amount', 'GBP')
     .requiredOption(
@@ -249,61 +255,38 @@ export function tppCommand(defaults: TppDefaults): Command {
       'the reference of the confirmation (up to 35 characters)',
       'obkit funds check',
     )
-    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
-    .addOption(configOption())
-    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
-    .option(
-      '--manual',
-      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
-    )
     .addOption(apiVersionOption())
     .option('--json', "print the bank's funds confirmation (OBFundsConfirmationResponse1) as JSON")
     .action(
-      async (options: {
-        bundle: string;
-        amount: string;
-        currency: string;
-        account: string;
-        reference: string;
-        bank?: string;
-        ca?: string;
-        config?: string;
-        psu: string;
-        manual?: boolean;
-        apiVersion: '4.0' | '3.1.11';
-        json?: boolean;
-      }) => {
-        const json = Boolean(options.json);
-        const bundle = readBundle(resolve(options.bundle));
+      async (
+        options: BankCommandOptions & {
+          amount: string;
+          currency: string;
+          account: string;
+          reference: string;
+          apiVersion: ReadWriteVersion;
+        },
+      ) => {
         const { formatFundsCheck, runFundsCheck } = await import('./funds-check.ts');
         const result = await runFundsCheck({
-          bundle,
-          ...(options.bank ? { bank: options.bank } : {}),
-          trust: await trustFor(options, defaults, bundle),
+          ...(await journeyOptions(options, defaults)),
           account: options.account,
           amount: options.amount,
           currency: options.currency,
           reference: options.reference,
           apiVersion: options.apiVersion,
-          psu: options.psu,
-          manual: Boolean(options.manual),
-          askForRedirect: (url) => askForRedirect(url, json),
-          progress: progressPrinter(json),
         });
         process.stdout.write(
-          json ? `${JSON.stringify(result.confirmation, null, 2)}\n` : formatFundsCheck(result),
+          options.json ? `${JSON.stringify(result.confirmation, null, 2)}\n` : formatFundsCheck(result),
         );
       },
     );
 
-  tpp
-    .command('pay')
+  bankOptions(tpp.command('pay'))
     .description(
       'the PIS journey: a signed payment consent (domestic or international; single, scheduled or a standing order), ' +
         'PSU authorisation, signed submission, poll to a final status',
     )
-    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
     .requiredOption(
       '--amount <amount>',
       'amount as a decimal, e.g. 12.34 (a standing order: each payment; international: in --currency)',
@@ -328,44 +311,30 @@ export function tppCommand(defaults: TppDefaults): Command {
     .option('--until <date-time>', 'with --every: the date-time of the final payment (instead of --count)')
     .option('--payee-name <name>', "the payee's name", 'Payee')
     .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit payment')
-    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
-    .addOption(configOption())
-    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
-    .option(
-      '--manual',
-      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
-    )
-    .option('--json', 'print the final payment resource as JSON')
+    .addOption(apiVersionOption())
+    .option('--json', 'print the final payment resource as JSON (in the version’s words)')
     .action(
-      async (options: {
-        bundle: string;
-        amount: string;
-        currency: string;
-        to?: string;
-        toIban?: string;
-        transferCurrency?: string;
-        at?: string;
-        every?: string;
-        first?: string;
-        count?: string;
-        until?: string;
-        payeeName: string;
-        reference: string;
-        bank?: string;
-        ca?: string;
-        config?: string;
-        psu: string;
-        manual?: boolean;
-        json?: boolean;
-      }) => {
-        const json = Boolean(options.json);
-        const bundle = readBundle(resolve(options.bundle));
+      async (
+        options: BankCommandOptions & {
+          amount: string;
+          currency: string;
+          to?: string;
+          toIban?: string;
+          transferCurrency?: string;
+          at?: string;
+          every?: string;
+          first?: string;
+          count?: string;
+          until?: string;
+          payeeName: string;
+          reference: string;
+          apiVersion: ReadWriteVersion;
+        },
+      ) => {
         const { runPayJourney } = await import('./pay.ts');
         const result = await runPayJourney({
-          bundle,
-          ...(options.bank ? { bank: options.bank } : {}),
-          trust: await trustFor(options, defaults, bundle),
+          ...(await journeyOptions(options, defaults)),
+          apiVersion: options.apiVersion,
           amount: options.amount,
           currency: options.currency,
           to: options.to,
@@ -378,19 +347,15 @@ export function tppCommand(defaults: TppDefaults): Command {
           until: options.until,
           payeeName: options.payeeName,
           reference: options.reference,
-          psu: options.psu,
-          manual: Boolean(options.manual),
-          askForRedirect: (url) => askForRedirect(url, json),
-          progress: progressPrinter(json),
         });
         const label = result.kind === 'domestic-payment' ? 'payment' : result.kind;
         process.stdout.write(
-          json
+          options.json
             ? `${JSON.stringify(result.payment, null, 2)}\n`
             : `${label} ${result.paymentId}  ${result.payment.Status}  consent ${result.consentId}\n`,
         );
         // A script must be able to tell a payment the bank refused from one it made.
-        if (result.payment.Status === 'Rejected') {
+        if (isRejected(result.payment.Status)) {
           process.stderr.write(
             `the bank rejected ${label} ${result.paymentId}: ${result.rejectionReason ?? 'it gave no reason in its payment-details'}\n`,
           );
@@ -399,77 +364,76 @@ export function tppCommand(defaults: TppDefaults): Command {
       },
     );
 
-  tpp
-    .command('vrp')
+  bankOptions(tpp.command('vrp'))
     .description(
-      'the VRP journey: a sweeping domestic VRP consent with control parameters, PSU authorisation once, ' +
-        'then one signed payment per --pay, and the limits left',
+      'the VRP journey: a domestic VRP consent (sweeping, or commercial: CVRP1-3) with control parameters, ' +
+        'PSU authorisation once, then one signed payment per --pay, and the limits left',
     )
-    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
     .requiredOption('--max-individual <amount>', 'MaximumIndividualAmount in GBP, e.g. 50')
     .requiredOption(
       '--period <type:amount>',
       'a periodic limit, TYPE:AMOUNT[:Calendar|Consent], e.g. Month:500 (repeat for more)',
       collect,
     )
-    .option('--type <type>', 'the VRP type (only sweeping is served)', 'sweeping')
+    .addOption(
+      new Option('--type <type>', 'the VRP type (CVRP1-3: commercial VRP, v4.0)')
+        .choices(['sweeping', 'CVRP1', 'CVRP2', 'CVRP3'])
+        .default('sweeping'),
+    )
     .requiredOption('--pay <amount>', 'a payment under the consent, in GBP (repeat for more)', collect)
     .option('--to <sortcode/account>', 'the payee, e.g. 040004/12345678 (default: an external sandbox payee)')
-    .option('--reference <text>', 'the payment reference (up to 35 characters)', 'obkit sweep')
-    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
-    .addOption(configOption())
-    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
+    .option('--reference <text>', 'the payment reference (up to 35 characters)')
     .option(
-      '--manual',
-      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
+      '--context <code>',
+      'Risk.PaymentContextCode (default: TransferToSelf; commercial: EcommerceMerchantInitiatedPayment)',
     )
-    .addOption(v3OnlyApiVersionOption('VRP'))
+    .option('--merchant-category-code <mcc>', 'commercial VRP: the merchant’s ISO 18245 category code')
+    .option('--merchant-customer-id <id>', 'commercial VRP: the PSU’s identifier at the merchant')
+    .option('--payee-account-type <type>', 'commercial VRP: Risk.BeneficiaryAccountType (default Business)')
+    .option('--purpose <code>', 'commercial VRP: Risk.PaymentPurposeCode, ISO 20022 (default OTHR)')
+    .option('--category-purpose <code>', 'commercial VRP: Risk.CategoryPurposeCode, ISO 20022 (default OTHR)')
+    .addOption(apiVersionOption())
     .option('--json', 'print the consent, each payment and the limits left as JSON')
     .action(
-      async (options: {
-        bundle: string;
-        maxIndividual: string;
-        period: string[];
-        type: string;
-        pay: string[];
-        to?: string;
-        reference: string;
-        bank?: string;
-        ca?: string;
-        config?: string;
-        psu: string;
-        manual?: boolean;
-        apiVersion: string;
-        json?: boolean;
-      }) => {
-        requireV3(options.apiVersion, 'VRP');
-        const json = Boolean(options.json);
+      async (
+        options: BankCommandOptions & {
+          maxIndividual: string;
+          period: string[];
+          type: string;
+          pay: string[];
+          to?: string;
+          reference?: string;
+          context?: string;
+          merchantCategoryCode?: string;
+          merchantCustomerId?: string;
+          payeeAccountType?: string;
+          purpose?: string;
+          categoryPurpose?: string;
+          apiVersion: ReadWriteVersion;
+        },
+      ) => {
         const { planVrp, formatVrp, runVrpJourney } = await import('./vrp.ts');
         const request = {
+          apiVersion: options.apiVersion,
           maxIndividual: options.maxIndividual,
           periods: options.period,
           type: options.type,
           pays: options.pay,
           to: options.to,
           reference: options.reference,
+          context: options.context,
+          merchantCategoryCode: options.merchantCategoryCode,
+          merchantCustomerId: options.merchantCustomerId,
+          payeeAccountType: options.payeeAccountType,
+          purpose: options.purpose,
+          categoryPurpose: options.categoryPurpose,
         };
         planVrp(request); // every value checked before the bundle is read or the bank contacted
-        const bundle = readBundle(resolve(options.bundle));
-        const result = await runVrpJourney({
-          bundle,
-          ...request,
-          ...(options.bank ? { bank: options.bank } : {}),
-          trust: await trustFor(options, defaults, bundle),
-          psu: options.psu,
-          manual: Boolean(options.manual),
-          askForRedirect: (url) => askForRedirect(url, json),
-          progress: progressPrinter(json),
-        });
-        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatVrp(result));
+        const result = await runVrpJourney({ ...(await journeyOptions(options, defaults)), ...request });
+        process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatVrp(result));
         // A script must be able to tell a payment the bank refused from one it made.
         const refused = result.payments.filter(
-          (outcome) => !outcome.payment || outcome.payment.Status === 'Rejected',
+          (outcome) => !outcome.payment || isRejected(outcome.payment.Status),
         );
         for (const outcome of refused)
           process.stderr.write(
@@ -479,72 +443,47 @@ export function tppCommand(defaults: TppDefaults): Command {
       },
     );
 
-  tpp
-    .command('pay-file')
+  bankOptions(tpp.command('pay-file'))
     .description(
       'the file-payment journey: a signed file-payment consent bound to the file, upload, PSU authorisation, ' +
         "signed submission, and the bank's status per transaction",
     )
-    .requiredOption('--bundle <dir>', 'the bundle folder, registered at the bank (obkit tpp register)')
     .requiredOption(
       '--file <file>',
-      'a UK.OBIE.PaymentInitiation.3.1 file: {"Data":{"DomesticPayments":[<domestic Initiation>, …]}}',
+      'a UK.OBIE.PaymentInitiation.4.0 (or, with --api-version 3.1.11, .3.1) file: {"Data":{"DomesticPayments":[<domestic Initiation>, …]}}',
     )
-    .option('--bank <url>', "the bank's OpenID discovery URL (default: the bundle's only registration)")
-    .option('--ca <file>', "PEM CA file to trust for the bank (default: the bundle's, else the sandbox CA)")
-    .addOption(configOption())
-    .option('--psu <username>', 'in the sandbox: the PSU who approves headlessly', 'alice')
-    .option(
-      '--manual',
-      'print the authorisation URL and wait for the redirect URL on stdin, even in the sandbox',
-    )
-    .addOption(v3OnlyApiVersionOption('file payments'))
+    .addOption(apiVersionOption())
     .option('--json', "print the file payment and the bank's payment-details per transaction as JSON")
-    .action(
-      async (options: {
-        bundle: string;
-        file: string;
-        bank?: string;
-        ca?: string;
-        config?: string;
-        psu: string;
-        manual?: boolean;
-        apiVersion: string;
-        json?: boolean;
-      }) => {
-        requireV3(options.apiVersion, 'file payments');
-        const json = Boolean(options.json);
-        const { formatPayFile, planPaymentFile, runPayFileJourney } = await import('./pay-file.ts');
-        planPaymentFile(resolve(options.file)); // the file checked before the bundle is read or the bank contacted
-        const bundle = readBundle(resolve(options.bundle));
-        const result = await runPayFileJourney({
-          bundle,
-          file: resolve(options.file),
-          ...(options.bank ? { bank: options.bank } : {}),
-          trust: await trustFor(options, defaults, bundle),
-          psu: options.psu,
-          manual: Boolean(options.manual),
-          askForRedirect: (url) => askForRedirect(url, json),
-          progress: progressPrinter(json),
+    .action(async (options: BankCommandOptions & { file: string; apiVersion: ReadWriteVersion }) => {
+      const { formatPayFile, planPaymentFile, runPayFileJourney } = await import('./pay-file.ts');
+      // The file checked before the bundle is read or the bank contacted.
+      planPaymentFile(resolve(options.file), options.apiVersion);
+      const result = await runPayFileJourney({
+        ...(await journeyOptions(options, defaults)),
+        file: resolve(options.file),
+        apiVersion: options.apiVersion,
+      });
+      process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatPayFile(result));
+      const rejected = result.transactions.filter((transaction) => isRejected(transaction.Status));
+      if (
+        PAYMENT_STATUSES[result.apiVersion].initiationFailed === result.payment.Status ||
+        rejected.length > 0
+      ) {
+        const reasons = rejected.map((transaction) => {
+          const detail = transaction.StatusDetail;
+          const reason = detail?.StatusReasonDescription ?? detail?.StatusReason ?? 'no reason given';
+          return `${transaction.PaymentTransactionId ?? '?'}: ${reason}`;
         });
-        process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatPayFile(result));
-        const rejected = result.transactions.filter((transaction) => transaction.Status === 'Rejected');
-        if (result.payment.Status === 'InitiationFailed' || rejected.length > 0) {
-          const reasons = rejected.map((transaction) => {
-            const detail = transaction.StatusDetail;
-            const reason = detail?.StatusReasonDescription ?? detail?.StatusReason ?? 'no reason given';
-            return `${transaction.PaymentTransactionId ?? '?'}: ${reason}`;
-          });
-          process.stderr.write(
-            `the bank rejected ${rejected.length} of ${result.transactions.length} transactions of file payment ` +
-              `${result.filePaymentId}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n`,
-          );
-          process.exitCode = 1;
-        }
-      },
-    );
+        process.stderr.write(
+          `the bank rejected ${rejected.length} of ${result.transactions.length} transactions of file payment ` +
+            `${result.filePaymentId}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n`,
+        );
+        process.exitCode = 1;
+      }
+    });
 
   tpp.addCommand(authorizeCommand(defaults));
+  tpp.addCommand(eventsCommand(defaults));
 
   return tpp;
 }

@@ -1,22 +1,17 @@
-import { connectToBank } from './bank.ts';
-import { updateBundleSummary, type Bundle } from './bundle.ts';
 import { clientCredentialsToken } from './authorization.ts';
-import { findRegistration } from './accounts.ts';
+import { runConsentJourney, type ConsentJourneyOptions } from './consent-journey.ts';
 import { TppUsageError } from './errors.ts';
 import { describeFailure } from './http.ts';
 import { apiBaseOf, callApi, type ReadWriteVersion } from './open-banking.ts';
 import { parsePayee } from './payment-kinds.ts';
-import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
+import type { AuthorisedBy } from './psu-authorisation.ts';
 
 /**
  * The Confirmation of Funds journey of a CBPII, over HTTP only: stage a funds-confirmation consent for
  * the PSU's account with the client's own token, have the PSU authorise it (headlessly as a sandbox PSU,
  * or in a browser), then ask whether the amount is available.
  */
-export interface FundsCheckOptions {
-  bundle: Bundle;
-  bank?: string;
-  trust: string[];
+export interface FundsCheckOptions extends ConsentJourneyOptions {
   /** The PSU's account the card draws on: SORTCODE/ACCOUNT such as 040004/12345678. */
   account: string;
   amount: string;
@@ -24,11 +19,6 @@ export interface FundsCheckOptions {
   /** Default 4.0. */
   apiVersion?: ReadWriteVersion;
   reference?: string;
-  psu?: string;
-  manual?: boolean;
-  redirectUri?: string;
-  askForRedirect(authorizationUrl: URL): Promise<string>;
-  progress?: (line: string) => void;
 }
 
 /** OBFundsConfirmationResponse1, as the bank answered it. */
@@ -57,24 +47,12 @@ const AMOUNT = /^\d{1,13}(\.\d{1,5})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
 export async function runFundsCheck(options: FundsCheckOptions): Promise<FundsCheckResult> {
-  const progress = options.progress ?? (() => undefined);
   if (!AMOUNT.test(options.amount)) throw new TppUsageError('--amount must be a decimal such as 12.34');
   if (!CURRENCY.test(options.currency))
     throw new TppUsageError('--currency must be an ISO 4217 code such as GBP');
   const { sortCode, accountNumber } = parsePayee(options.account, '--account');
-  const { bundle } = options;
-  const { issuer, registration } = findRegistration(bundle, options.bank);
-  const redirectUri = options.redirectUri ?? bundle.summary.software.redirectUris[0];
-  if (!redirectUri)
-    throw new TppUsageError('the software statement has no redirect URI; give --redirect-uri');
   const apiVersion = options.apiVersion ?? '4.0';
-  const bank = await connectToBank(bundle, {
-    discoveryUrl: registration.discoveryUrl,
-    trust: options.trust,
-    clientId: registration.clientId,
-    authMethod: registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
-  });
-  try {
+  return runConsentJourney(options, async ({ bank, issuer, progress, recordConsent, authorise }) => {
     const cbpii = `${apiBaseOf(bank, undefined, apiVersion)}/cbpii`;
     const clientToken = (await clientCredentialsToken(bank, 'fundsconfirmations')).access_token;
     const staged = await callApi(bank, clientToken, `${cbpii}/funds-confirmation-consents`, {
@@ -91,28 +69,8 @@ export async function runFundsCheck(options: FundsCheckOptions): Promise<FundsCh
     if (staged.status !== 201) throw describeFailure('staging the funds-confirmation consent', staged);
     const consent = (staged.json as { Data: { ConsentId: string; Status: string } }).Data;
     progress(`staged funds-confirmation consent ${consent.ConsentId}`);
-    updateBundleSummary(bundle.dir, (summary) => {
-      summary.consents.push({
-        consentId: consent.ConsentId,
-        kind: 'funds-confirmation',
-        bank: issuer,
-        createdAt: new Date().toISOString(),
-        status: consent.Status,
-      });
-    });
-    const { tokens, authorisedBy } = await authoriseIntent(bank, {
-      intentId: consent.ConsentId,
-      scope: 'fundsconfirmations',
-      redirectUri,
-      psu: options.psu ?? 'alice',
-      manual: Boolean(options.manual),
-      askForRedirect: options.askForRedirect,
-      progress,
-    });
-    updateBundleSummary(bundle.dir, (summary) => {
-      const record = summary.consents.find((c) => c.consentId === consent.ConsentId);
-      if (record) record.status = 'Authorised';
-    });
+    recordConsent(consent.ConsentId, 'funds-confirmation', consent.Status);
+    const { tokens, authorisedBy } = await authorise(consent.ConsentId, 'fundsconfirmations');
     const asked = await callApi(bank, tokens.access_token, `${cbpii}/funds-confirmations`, {
       method: 'POST',
       body: {
@@ -127,9 +85,7 @@ export async function runFundsCheck(options: FundsCheckOptions): Promise<FundsCh
     const confirmation = asked.json as FundsConfirmationResponse;
     progress(`funds ${confirmation.Data.FundsAvailable ? 'available' : 'not available'}`);
     return { bank: issuer, apiVersion, consentId: consent.ConsentId, authorisedBy, confirmation };
-  } finally {
-    await bank.close();
-  }
+  });
 }
 
 export function formatFundsCheck(result: FundsCheckResult): string {

@@ -37,7 +37,11 @@ export async function callApi(
   bank: BankConnection,
   accessToken: string,
   url: string,
-  init: { method?: 'GET' | 'POST' | 'DELETE'; body?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpResponse> {
   return send(bank.agent, url, {
     method: init.method ?? 'GET',

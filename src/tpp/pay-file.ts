@@ -1,23 +1,26 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connectToBank } from './bank.ts';
-import { updateBundleSummary, type Bundle } from './bundle.ts';
-import { clientCredentialsToken } from './authorization.ts';
+import { runConsentJourney, type ConsentJourneyOptions } from './consent-journey.ts';
 import { TppUsageError } from './errors.ts';
 import { describeFailure } from './http.ts';
-import { apiBaseOf, callApi } from './open-banking.ts';
-import { findRegistration } from './accounts.ts';
-import { authoriseIntent, type AuthorisedBy } from './psu-authorisation.ts';
-import { signedPost } from './pay.ts';
+import { callApi, type ReadWriteVersion } from './open-banking.ts';
+import type { AuthorisedBy } from './psu-authorisation.ts';
+import { isRejected } from './payment-versions.ts';
+import { signedPost, stagePaymentConsent } from './pay.ts';
 
 /**
- * The file-payment journey of a PISP (PIS API v3.1.11): stage a file-payment consent bound to the file's
- * SHA-256, NumberOfTransactions and ControlSum, upload the file's exact bytes (signed), have the PSU
- * authorise, submit, and read the bank's payment-details per transaction. The file type offered is
- * `UK.OBIE.PaymentInitiation.3.1`: `{ "Data": { "DomesticPayments": [ OBWriteDomestic2 Initiation, … ] } }`.
+ * The file-payment journey of a PISP (PIS API v4.0 by default, or v3.1.11): stage a file-payment consent
+ * bound to the file's SHA-256, NumberOfTransactions and ControlSum, upload the file's exact bytes
+ * (signed), have the PSU authorise, submit, and read the bank's payment-details per transaction. The file
+ * type is the version's own JSON file: `{ "Data": { "DomesticPayments": [ domestic Initiation, … ] } }`
+ * with each Initiation as that version writes it (v4.0: structured RemittanceInformation).
  */
 
-export const FILE_TYPE = 'UK.OBIE.PaymentInitiation.3.1';
+/** The JSON payment file type of each version (OBWriteFileConsent FileType). */
+export const FILE_TYPES: Readonly<Record<ReadWriteVersion, string>> = {
+  '3.1.11': 'UK.OBIE.PaymentInitiation.3.1',
+  '4.0': 'UK.OBIE.PaymentInitiation.4.0',
+};
 /** The bank's limit of transactions in one file. */
 const MAX_TRANSACTIONS = 5000;
 /** OBActiveCurrencyAndAmount_SimpleType. */
@@ -42,7 +45,8 @@ function invalidFile(file: string, why: string): TppUsageError {
  * Reads the file and checks what the consent's metadata depends on (the spec's limits on each amount and
  * the file's size); the bank checks each transaction in full at upload.
  */
-export function planPaymentFile(file: string): PaymentFilePlan {
+export function planPaymentFile(file: string, apiVersion: ReadWriteVersion = '4.0'): PaymentFilePlan {
+  const fileType = FILE_TYPES[apiVersion];
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -53,7 +57,7 @@ export function planPaymentFile(file: string): PaymentFilePlan {
   try {
     document = JSON.parse(bytes.toString('utf8'));
   } catch {
-    throw invalidFile(file, `is not JSON (a ${FILE_TYPE} file is a JSON document)`);
+    throw invalidFile(file, `is not JSON (a ${fileType} file is a JSON document)`);
   }
   const items = (document as { Data?: { DomesticPayments?: unknown } } | null)?.Data?.DomesticPayments;
   if (!Array.isArray(items) || items.length === 0 || items.length > MAX_TRANSACTIONS)
@@ -76,7 +80,7 @@ export function planPaymentFile(file: string): PaymentFilePlan {
   return {
     bytes,
     initiation: {
-      FileType: FILE_TYPE,
+      FileType: fileType,
       FileHash: createHash('sha256').update(bytes).digest('base64'),
       NumberOfTransactions: String(items.length),
       ControlSum: Number(`${digits.slice(0, -SCALE)}.${digits.slice(-SCALE)}`),
@@ -84,15 +88,10 @@ export function planPaymentFile(file: string): PaymentFilePlan {
   };
 }
 
-export interface PayFileOptions {
-  bundle: Bundle;
+export interface PayFileOptions extends ConsentJourneyOptions {
   file: string;
-  bank?: string;
-  trust: string[];
-  psu?: string;
-  manual?: boolean;
-  askForRedirect(authorizationUrl: URL): Promise<string>;
-  progress?: (line: string) => void;
+  /** Default 4.0. */
+  apiVersion?: ReadWriteVersion;
 }
 
 export interface TransactionStatus {
@@ -103,92 +102,65 @@ export interface TransactionStatus {
 }
 
 export interface PayFileResult {
+  apiVersion: ReadWriteVersion;
   consentId: string;
   authorisedBy: AuthorisedBy;
   filePaymentId: string;
-  /** The file payment (OBWriteFileResponse3 `Data`). */
+  /** The file payment (OBWriteFileResponse3 `Data`), in the version's words. */
   payment: Record<string, unknown> & { Status: string; FilePaymentId: string };
   /** The bank's payment-details: one status per transaction of the file, in file order. */
   transactions: TransactionStatus[];
 }
 
 export async function runPayFileJourney(options: PayFileOptions): Promise<PayFileResult> {
-  const progress = options.progress ?? (() => undefined);
-  const { bundle } = options;
-  const plan = planPaymentFile(options.file);
-  const { registration } = findRegistration(bundle, options.bank);
-  const redirectUri = bundle.summary.software.redirectUris[0];
-  if (!redirectUri) throw new TppUsageError('the software statement has no redirect URI');
-
-  const bank = await connectToBank(bundle, {
-    discoveryUrl: registration.discoveryUrl,
-    trust: options.trust,
-    clientId: registration.clientId,
-    authMethod: registration.tokenEndpointAuthMethod ?? 'private_key_jwt',
-  });
-  try {
-    const pisp = `${apiBaseOf(bank)}/pisp`;
-    const clientToken = await clientCredentialsToken(bank, 'payments');
-    const staged = await signedPost(bank, bundle, clientToken.access_token, `${pisp}/file-payment-consents`, {
-      Data: { Initiation: plan.initiation },
-    });
-    if (staged.status !== 201) throw describeFailure('staging the file-payment consent', staged);
-    const consentId = (staged.json as { Data: { ConsentId: string } }).Data.ConsentId;
-    progress(`staged file-payment consent ${consentId}`);
-    updateBundleSummary(bundle.dir, (summary) => {
-      summary.consents.push({
-        consentId,
-        kind: 'file-payment',
-        bank: bank.issuer,
-        createdAt: new Date().toISOString(),
-        status: 'AwaitingUpload',
+  const apiVersion = options.apiVersion ?? '4.0';
+  const plan = planPaymentFile(options.file, apiVersion);
+  return runConsentJourney(
+    options,
+    async ({ bank, progress, recordConsent, setConsentStatus, authorise }) => {
+      const { bundle } = options;
+      const { pisp, clientToken, consent } = await stagePaymentConsent(bank, bundle, {
+        apiVersion,
+        path: '/file-payment-consents',
+        body: { Data: { Initiation: plan.initiation } },
+        served: 'file payments',
+        what: 'file-payment',
       });
-    });
+      const consentId = consent.ConsentId;
+      progress(`staged file-payment consent ${consentId} (v${apiVersion})`);
+      recordConsent(consentId, 'file-payment', 'AwaitingUpload');
 
-    const uploaded = await signedPost(
-      bank,
-      bundle,
-      clientToken.access_token,
-      `${pisp}/file-payment-consents/${encodeURIComponent(consentId)}/file`,
-      plan.bytes.toString('utf8'),
-    );
-    if (uploaded.status !== 200) throw describeFailure('uploading the payment file', uploaded);
-    progress(`uploaded the file (${plan.initiation.NumberOfTransactions} transactions)`);
+      const uploaded = await signedPost(
+        bank,
+        bundle,
+        clientToken,
+        `${pisp}/file-payment-consents/${encodeURIComponent(consentId)}/file`,
+        plan.bytes.toString('utf8'),
+      );
+      if (uploaded.status !== 200) throw describeFailure('uploading the payment file', uploaded);
+      progress(`uploaded the file (${plan.initiation.NumberOfTransactions} transactions)`);
 
-    const { tokens, authorisedBy } = await authoriseIntent(bank, {
-      intentId: consentId,
-      scope: 'payments',
-      redirectUri,
-      psu: options.psu ?? 'alice',
-      manual: Boolean(options.manual),
-      askForRedirect: options.askForRedirect,
-      progress,
-    });
+      const { tokens, authorisedBy } = await authorise(consentId, 'payments');
+      const submitted = await signedPost(bank, bundle, tokens.access_token, `${pisp}/file-payments`, {
+        Data: { ConsentId: consentId, Initiation: plan.initiation },
+      });
+      if (submitted.status !== 201) throw describeFailure('submitting the file payment', submitted);
+      const payment = (submitted.json as { Data: PayFileResult['payment'] }).Data;
+      const filePaymentId = payment.FilePaymentId;
+      progress(`submitted file payment ${filePaymentId}: ${payment.Status}`);
+      setConsentStatus(consentId, 'Consumed');
 
-    const submitted = await signedPost(bank, bundle, tokens.access_token, `${pisp}/file-payments`, {
-      Data: { ConsentId: consentId, Initiation: plan.initiation },
-    });
-    if (submitted.status !== 201) throw describeFailure('submitting the file payment', submitted);
-    const payment = (submitted.json as { Data: PayFileResult['payment'] }).Data;
-    const filePaymentId = payment.FilePaymentId;
-    progress(`submitted file payment ${filePaymentId}: ${payment.Status}`);
-    updateBundleSummary(bundle.dir, (summary) => {
-      const record = summary.consents.find((c) => c.consentId === consentId);
-      if (record) record.status = 'Consumed';
-    });
-
-    const details = await callApi(
-      bank,
-      clientToken.access_token,
-      `${pisp}/file-payments/${encodeURIComponent(filePaymentId)}/payment-details`,
-    );
-    if (details.status !== 200) throw describeFailure('reading the payment-details', details);
-    const transactions =
-      (details.json as { Data?: { PaymentStatus?: TransactionStatus[] } }).Data?.PaymentStatus ?? [];
-    return { consentId, authorisedBy, filePaymentId, payment, transactions };
-  } finally {
-    await bank.close();
-  }
+      const details = await callApi(
+        bank,
+        clientToken,
+        `${pisp}/file-payments/${encodeURIComponent(filePaymentId)}/payment-details`,
+      );
+      if (details.status !== 200) throw describeFailure('reading the payment-details', details);
+      const transactions =
+        (details.json as { Data?: { PaymentStatus?: TransactionStatus[] } }).Data?.PaymentStatus ?? [];
+      return { apiVersion, consentId, authorisedBy, filePaymentId, payment, transactions };
+    },
+  );
 }
 
 /** What a person reads: the file payment's status, then each transaction's. */
@@ -200,7 +172,7 @@ export function formatPayFile(result: PayFileResult): string {
     const detail = transaction.StatusDetail;
     const reason = detail?.StatusReasonDescription ?? detail?.StatusReason;
     lines.push(
-      `  ${index + 1}. ${transaction.PaymentTransactionId ?? '?'}  ${transaction.Status ?? '?'}${reason && transaction.Status === 'Rejected' ? `: ${reason}` : ''}`,
+      `  ${index + 1}. ${transaction.PaymentTransactionId ?? '?'}  ${transaction.Status ?? '?'}${reason && isRejected(transaction.Status) ? `: ${reason}` : ''}`,
     );
   });
   return `${lines.join('\n')}\n`;

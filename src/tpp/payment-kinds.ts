@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TppUsageError } from './errors.ts';
+import type { ReadWriteVersion } from './open-banking.ts';
 import { OB_FREQUENCY } from '../shared/ob-frequency.ts';
 
 /**
- * The payment kinds of the PIS API (v3.1.11) a TPP can initiate from the command line, and how the
- * options of `obkit tpp pay` become one of them: which endpoints, which id field, which Initiation.
- * Everything here is checked before the bank is contacted; a bad value or combination is a TppUsageError.
+ * The payment kinds of the PIS API a TPP can initiate from the command line, and how the options of
+ * `obkit tpp pay` become one of them at a version (v4.0 or v3.1.11): which endpoints, which id field,
+ * which Initiation and Risk. Everything here is checked before the bank is contacted; a bad value or
+ * combination is a TppUsageError.
  */
 export type PaymentKind =
   | 'domestic-payment'
@@ -82,6 +84,8 @@ export const PAYMENT_KINDS: Readonly<Record<PaymentKind, PaymentKindSpec>> = {
 
 /** What the PSU is asked to pay, as the command line gives it (strings, unchecked). */
 export interface PaymentRequest {
+  /** The PIS version whose bodies to build (default 4.0). */
+  apiVersion?: ReadWriteVersion | undefined;
   amount: string;
   currency: string;
   /** `SORTCODE/ACCOUNT` of a domestic payee; default: an external sandbox payee. */
@@ -103,6 +107,7 @@ export interface PaymentRequest {
 
 export interface PaymentPlan {
   kind: PaymentKind;
+  apiVersion: ReadWriteVersion;
   spec: PaymentKindSpec;
   /** The consent's `Data` (Initiation, and Permission for future-dated kinds). */
   consentData: Record<string, unknown>;
@@ -176,8 +181,9 @@ export function parseDateTime(flag: string, text: string): { wire: string; at: D
 }
 
 /**
- * The PIS v3.1.11 maxLength of what the command line fills in: `RemittanceInformation.Reference` and a
- * standing order's `Reference` (35), `CreditorAccount.Name` (350); each at least one character. A value
+ * The PIS maxLength of what the command line fills in: the reference (v3.1.11's
+ * `RemittanceInformation.Reference` and a standing order's `Reference`; v4.0's structured
+ * `CreditorReferenceInformation.Reference`: 35 on both), `CreditorAccount.Name` (350); each at least one character. A value
  * the bank would refuse is refused here, never cut short.
  */
 const REFERENCE_MAX = 35;
@@ -191,12 +197,19 @@ function withinSpec(flag: string, value: string, max: number): string {
   return value;
 }
 
+/** OBRemittanceInformation2 (v4.0): the reference as the creditor's structured reference. */
+export function structuredReference(reference: string) {
+  return { Structured: [{ CreditorReferenceInformation: { Reference: reference } }] };
+}
+
 function identification(): string {
   return `obkit-${randomUUID().slice(0, 12)}`;
 }
 
 /** Checks the options and their combination, and builds the consent and submission bodies' parts. */
 export function planPayment(request: PaymentRequest): PaymentPlan {
+  const apiVersion = request.apiVersion ?? '4.0';
+  const v4 = apiVersion === '4.0';
   if (!AMOUNT.test(request.amount) || Number(request.amount) <= 0) {
     throw new TppUsageError(
       `--amount must be a positive decimal such as 12.34; got ${JSON.stringify(request.amount)}`,
@@ -276,14 +289,31 @@ export function planPayment(request: PaymentRequest): PaymentPlan {
       end = { FinalPaymentDateTime: until.wire };
     }
     kind = international ? 'international-standing-order' : 'domestic-standing-order';
-    initiation = {
-      Frequency: frequency,
-      Reference: reference,
-      ...end,
-      FirstPaymentDateTime: first.wire,
-      ...(international ? { ...transfer, InstructedAmount: amount } : { FirstPaymentAmount: amount }),
-      CreditorAccount: creditorAccount,
-    };
+    const payments = international
+      ? { ...transfer, InstructedAmount: amount }
+      : { FirstPaymentAmount: amount };
+    initiation = v4
+      ? {
+          // v4.0 moves the schedule into MandateRelatedInformation (its Frequency an OBFrequency6 whose
+          // Type may be the v3.1.11 code) and the reference into structured remittance.
+          RemittanceInformation: structuredReference(reference),
+          ...(end.NumberOfPayments ? { NumberOfPayments: end.NumberOfPayments } : {}),
+          ...payments,
+          CreditorAccount: creditorAccount,
+          MandateRelatedInformation: {
+            Frequency: { Type: frequency },
+            FirstPaymentDateTime: first.wire,
+            ...(end.FinalPaymentDateTime ? { FinalPaymentDateTime: end.FinalPaymentDateTime } : {}),
+          },
+        }
+      : {
+          Frequency: frequency,
+          Reference: reference,
+          ...end,
+          FirstPaymentDateTime: first.wire,
+          ...payments,
+          CreditorAccount: creditorAccount,
+        };
   } else {
     const at = request.at === undefined ? undefined : parseDateTime('--at', request.at).wire;
     kind = international
@@ -301,16 +331,18 @@ export function planPayment(request: PaymentRequest): PaymentPlan {
       InstructedAmount: amount,
       ...transfer,
       CreditorAccount: creditorAccount,
-      RemittanceInformation: { Reference: reference },
+      RemittanceInformation: v4 ? structuredReference(reference) : { Reference: reference },
     };
   }
   const spec = PAYMENT_KINDS[kind];
   return {
     kind,
+    apiVersion,
     spec,
     consentData: { ...(spec.futureDated ? { Permission: 'Create' } : {}), Initiation: initiation },
     initiation,
-    risk: { PaymentContextCode: 'PartyToParty' },
+    // v4.0 dropped PartyToParty from OBRisk1's PaymentContextCode: a payment to another party is TransferToThirdParty.
+    risk: { PaymentContextCode: v4 ? 'TransferToThirdParty' : 'PartyToParty' },
   };
 }
 

@@ -43,6 +43,9 @@ describe(
         `${urls.mtls}/open-banking/v3.1/cbpii`,
         `${urls.mtls}/open-banking/v4.0/aisp`,
         `${urls.mtls}/open-banking/v4.0/cbpii`,
+        // The event APIs live at each version's root.
+        `${urls.mtls}/open-banking/v3.1`,
+        `${urls.mtls}/open-banking/v4.0`,
       ]) {
         assert.equal((await page.locator(`a[href="${href}"]`).count()) > 0, true, `a link to ${href}`);
       }

@@ -117,6 +117,30 @@ describe('intents in plain words', () => {
     assert.equal(so['To'], 'Landlord Ltd (sort code 11-22-33, account 44556677)');
     assert.equal(so['Reference'], 'Rent');
 
+    // v4.0: the schedule in MandateRelatedInformation, an ISO frequency, the reference structured.
+    const so4 = facts(
+      intent('domestic-standing-order', {
+        Initiation: {
+          RemittanceInformation: { Structured: [{ CreditorReferenceInformation: { Reference: 'Rent' } }] },
+          FirstPaymentAmount: { Amount: '900.00', Currency: 'GBP' },
+          CreditorAccount: {
+            SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+            Identification: '11223344556677',
+            Name: 'Landlord Ltd',
+          },
+          MandateRelatedInformation: {
+            Frequency: { Type: 'MNTH' },
+            FirstPaymentDateTime: '2026-02-01T00:00:00+00:00',
+            FinalPaymentDateTime: '2026-12-01T00:00:00+00:00',
+          },
+        },
+      }),
+    );
+    assert.equal(so4['How often'], 'every month');
+    assert.ok(so4['First payment date']);
+    assert.ok(so4['Ends'] && so4['Ends'] !== 'When you cancel it', so4['Ends']);
+    assert.equal(so4['Reference'], 'Rent');
+
     const intl = facts(
       intent('international-payment', {
         Initiation: {
@@ -184,6 +208,46 @@ describe('intents in plain words', () => {
       describeIntent(intent('domestic-vrp', vrpData()), 'Acme').headline,
       /move money between your own accounts/,
     );
+  });
+
+  it('says which kind of VRP the customer agrees to, and to whom', () => {
+    const sweeping = facts(intent('domestic-vrp', vrpData()));
+    assert.equal(sweeping['Kind of payments'], 'Sweeping: moving money between accounts in your own name');
+    assert.equal(sweeping['To'], 'Alice savings (sort code 30-99-21, account 12345678)');
+
+    const data = vrpData();
+    const control = data['ControlParameters'] as JsonObject;
+    control['VRPType'] = ['UK.OBIE.VRPType.CVRP1'];
+    control['PSUInteractionTypes'] = ['InSession', 'OffSession'];
+    data['Initiation'] = {
+      CreditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: '40400412345678',
+        Name: 'Pay Collect Ltd',
+      },
+      UltimateCreditor: { Name: 'Bright Energy' },
+    };
+    const cvrp = intent('domestic-vrp', data, { risk: { MerchantCustomerIdentification: 'BE-0042' } });
+    const described = describeIntent(cvrp, 'Acme Pay');
+    assert.equal(
+      described.headline,
+      'Acme Pay asks to make commercial payments from your account to Bright Energy, through Pay Collect Ltd ' +
+        '(sort code 40-40-04, account 12345678) when needed, within the limits below.',
+    );
+    const cvrpFacts = facts(cvrp);
+    assert.match(
+      cvrpFacts['Kind of payments']!,
+      /^Commercial variable recurring payments \(CVRP1\): paying a business/,
+    );
+    assert.equal(cvrpFacts['Your customer reference with them'], 'BE-0042');
+    assert.equal(
+      cvrpFacts['Payments are made'],
+      'while you are using the app or website, or without you being there',
+    );
+    assert.doesNotMatch(described.headline, /own accounts/);
+
+    control['VRPType'] = ['UK.OBIE.VRPType.CVRP3'];
+    assert.match(facts(intent('domestic-vrp', data))['Kind of payments']!, /\(CVRP3\)/);
   });
 
   it("reads a v4.0 payment's reference from its structured or unstructured remittance", () => {

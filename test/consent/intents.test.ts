@@ -20,6 +20,7 @@ import {
   listAudit,
   listIntentsForCustomer,
   markFileUploaded,
+  migrateIntent,
   recordUse,
   reject,
   revoke,
@@ -520,5 +521,42 @@ describe('consent intents', () => {
       checkIntentAuthorisable(deadline, 'c', ['payments'], new Date('2026-01-01T09:31:00Z')).ok,
       false,
     );
+  });
+
+  it('migrates an authorised intent to a newer version: new Data, Risk and version, same status and PSU', async () => {
+    const { ctx, clock } = await setup();
+    const created = await createIntent(ctx, {
+      kind: 'domestic-vrp',
+      clientId: 'c',
+      data: vrpData(),
+      risk: {},
+    });
+    const migration = {
+      fromVersion: 'v3.1.11',
+      toVersion: 'v4.0',
+      data: { ...vrpData(), Initiation: { migrated: true } },
+      risk: { ContractPresentIndicator: true },
+    };
+    await refused(migrateIntent(ctx, created.id, migration), 'wrong_status');
+    const authorised = await authorise(ctx, created.id, { customerId: 'cust-1', accountIds: ['acc-1'] });
+    clock.advance(60_000);
+    const migrated = await migrateIntent(ctx, created.id, migration);
+    assert.equal(migrated.apiVersion, 'v4.0');
+    assert.equal(migrated.status, 'Authorised');
+    assert.deepEqual(migrated.statusUpdatedAt, authorised.statusUpdatedAt);
+    assert.equal(migrated.customerId, 'cust-1');
+    assert.deepEqual(migrated.accountIds, ['acc-1']);
+    assert.deepEqual(migrated.expiresAt, authorised.expiresAt);
+    assert.deepEqual(migrated.data.Initiation, { migrated: true });
+    assert.deepEqual(migrated.risk, { ContractPresentIndicator: true });
+    const last = (await listAudit(ctx.db, created.id)).at(-1)!;
+    assert.deepEqual(
+      [last.event, last.actor, last.from, last.to],
+      ['migrated', 'tpp', 'Authorised', 'Authorised'],
+    );
+    // Already moved: a second migration from the old version is refused, and nothing changes.
+    await refused(migrateIntent(ctx, created.id, { ...migration, risk: {} }), 'wrong_status');
+    assert.deepEqual((await getIntent(ctx.db, created.id))!.risk, { ContractPresentIndicator: true });
+    await refused(migrateIntent(ctx, 'dvrp-missing', migration), 'not_found');
   });
 });

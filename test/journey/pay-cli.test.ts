@@ -12,34 +12,30 @@ import { runCli } from '../support/cli.ts';
 import { startSandbox } from '../support/journey.ts';
 import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
 
-describe('obkit tpp pay', async () => {
+describe('obkit tpp pay --api-version 3.1.11', async () => {
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
   const caFile = join(sandbox.platform.dataDir, 'pki', 'root-ca.pem');
   const tpp = await sandbox.tpp('pay-cli', ['PISP']);
+  const pay = (args: string[]) =>
+    runCli(
+      ['tpp', 'pay', '--api-version', '3.1.11', '--bundle', tpp.bundle.dir, '--ca', caFile, ...args],
+      {},
+      120_000,
+    );
 
   it('pays a payee at the bank: a progress line per step, then the final status, and the money moves once', async () => {
     const carol = await findCustomerByUsername(db, 'carol');
     const payee = (await listCustomerAccounts(db, carol!.id)).find((account) => account.currency === 'GBP')!;
     const before = await balanceOf(db, payee.id);
-    const result = await runCli(
-      [
-        'tpp',
-        'pay',
-        '--bundle',
-        tpp.bundle.dir,
-        '--amount',
-        '7.25',
-        '--to',
-        `${payee.sortCode}/${payee.accountNumber}`,
-        '--payee-name',
-        'Carol',
-        '--ca',
-        caFile,
-      ],
-      {},
-      120_000,
-    );
+    const result = await pay([
+      '--amount',
+      '7.25',
+      '--to',
+      `${payee.sortCode}/${payee.accountNumber}`,
+      '--payee-name',
+      'Carol',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     for (const step of [
       'staged domestic-payment consent',
@@ -57,11 +53,7 @@ describe('obkit tpp pay', async () => {
   });
 
   it('prints the final payment resource with --json, for an external payee', async () => {
-    const result = await runCli(
-      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '1.00', '--json', '--ca', caFile],
-      {},
-      120_000,
-    );
+    const result = await pay(['--amount', '1.00', '--json']);
     assert.equal(result.code, 0, result.stderr);
     const payment = JSON.parse(result.stdout) as {
       DomesticPaymentId: string;
@@ -96,18 +88,14 @@ describe('obkit tpp pay', async () => {
       [['--amount', '1', '--reference', 'r'.repeat(36)], /--reference must be 1 to 35 characters .*got 36/],
       [['--amount', '1', '--payee-name', 'n'.repeat(351)], /--payee-name must be 1 to 350 characters/],
     ] as const) {
-      const result = await runCli(['tpp', 'pay', '--bundle', tpp.bundle.dir, ...args, '--ca', caFile]);
+      const result = await pay([...args]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
   });
 
   it('exits 1 when the bank rejects the payment (insufficient funds), still printing the resource', async () => {
-    const result = await runCli(
-      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '999999.00', '--json', '--ca', caFile],
-      {},
-      120_000,
-    );
+    const result = await pay(['--amount', '999999.00', '--json']);
     assert.equal(result.code, 1, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { Status: string }).Status, 'Rejected');
     assert.match(
@@ -118,11 +106,7 @@ describe('obkit tpp pay', async () => {
   });
 
   it('reports the bank refusal of an amount with too many decimals, and nothing is posted', async () => {
-    const result = await runCli(
-      ['tpp', 'pay', '--bundle', tpp.bundle.dir, '--amount', '1.001', '--ca', caFile],
-      {},
-      120_000,
-    );
+    const result = await pay(['--amount', '1.001']);
     assert.equal(result.code, 1);
     assert.match(
       result.stderr,

@@ -41,7 +41,11 @@ describe('obkit tpp pay: international, scheduled and standing-order payments', 
   const alice = await findCustomerByUsername(db, 'alice');
   const aliceAccounts = await listCustomerAccounts(db, alice!.id);
   const pay = (args: string[]) =>
-    runCli(['tpp', 'pay', '--bundle', tpp.bundle.dir, '--ca', caFile, ...args], {}, 120_000);
+    runCli(
+      ['tpp', 'pay', '--api-version', '3.1.11', '--bundle', tpp.bundle.dir, '--ca', caFile, ...args],
+      {},
+      120_000,
+    );
   const accountOf = (debtor: { Identification: string } | undefined) => {
     const account = aliceAccounts.find(
       (candidate) => `${candidate.sortCode}${candidate.accountNumber}` === debtor?.Identification,

@@ -30,6 +30,8 @@ describe('obkit tpp vrp', async () => {
       [
         'tpp',
         'vrp',
+        '--api-version',
+        '3.1.11',
         '--bundle',
         tpp.bundle.dir,
         '--ca',
@@ -147,11 +149,8 @@ describe('obkit tpp vrp', async () => {
       [['--period', 'Monthly:500'], /--period must be TYPE:AMOUNT\[:ALIGNMENT\]/],
       [['--period', 'Month:-5'], /--period amount must be a positive amount/],
       [['--period', 'Month:500:Lunar'], /--period must be TYPE:AMOUNT/],
-      [
-        ['--period', 'Month:500', '--type', 'commercial'],
-        /commercial VRP \(UK\.OBIE\.VRPType\.Other\) is not served yet/,
-      ],
-      [['--period', 'Month:500', '--api-version', '4.0'], /does not serve VRP at v4\.0 yet/],
+      [['--period', 'Month:500', '--type', 'CVRP1'], /commercial VRP is a v4\.0 profile \(cVRP\)/],
+      [['--period', 'Month:500', '--merchant-category-code', '4900'], /is for commercial VRP/],
       [['--period', 'Month:500', '--max-individual', '1.234'], /--max-individual must be a positive amount/],
     ] as const) {
       const result = await vrp(['--max-individual', '50', '--pay', '1', ...args]);
@@ -160,6 +159,21 @@ describe('obkit tpp vrp', async () => {
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       assert.doesNotMatch(result.stderr, /staged/);
     }
+    const unknownType = await vrp([
+      '--max-individual',
+      '50',
+      '--pay',
+      '1',
+      '--period',
+      'Month:500',
+      '--type',
+      'commercial',
+    ]);
+    assert.equal(unknownType.code, 2, unknownType.stderr);
+    assert.match(
+      unknownType.stderr,
+      /argument 'commercial' is invalid\. Allowed choices are sweeping, CVRP1, CVRP2, CVRP3/,
+    );
     assert.equal(readBundle(tpp.bundle.dir).summary.consents.length, consentsBefore);
   });
 });

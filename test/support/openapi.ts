@@ -234,6 +234,9 @@ export function validateComponent(specFile: string, name: string, value: unknown
   return { valid, errors: valid ? [] : formatErrors(validate.errors) };
 }
 
+/** The commercial VRP profile of v4.0 VRP: what cVRP consents and payments are validated against. */
+export const CVRP_V4_0 = 'ob-cvrp/v4.0/cvrp-openapi.json';
+
 export const AIS_V3_1_11 = 'ob-read-write/v3.1.11/account-info-openapi.json';
 export const PIS_V3_1_11 = 'ob-read-write/v3.1.11/payment-initiation-openapi.json';
 export const COF_V3_1_11 = 'ob-read-write/v3.1.11/confirmation-funds-openapi.json';
@@ -241,3 +244,8 @@ export const VRP_V3_1_11 = 'ob-read-write/v3.1.11/vrp-openapi.json';
 export const AIS_V4_0 = 'ob-read-write/v4.0/account-info-openapi.json';
 export const COF_V4_0 = 'ob-read-write/v4.0/confirmation-funds-openapi.json';
 export const PIS_V4_0 = 'ob-read-write/v4.0/payment-initiation-openapi.json';
+export const VRP_V4_0 = 'ob-read-write/v4.0/vrp-openapi.json';
+export const EVENTS_V3_1_11 = 'ob-read-write/v3.1.11/events-openapi.json';
+export const EVENTS_V4_0 = 'ob-read-write/v4.0/events-openapi.json';
+export const EVENT_NOTIFICATIONS_V3_1_11 = 'ob-read-write/v3.1.11/event-notifications-openapi.json';
+export const EVENT_NOTIFICATIONS_V4_0 = 'ob-read-write/v4.0/event-notifications-openapi.json';

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../intents.ts';
 import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../shared/database-unavailable.ts';
 import { expiredCookie, readCookie, sessionCookie, type Form } from './http.ts';
 import { passwordStep, type LoginDependencies } from './login-steps.ts';
-import { errorPage, lockedMessage, type PageFrame } from './pages.ts';
+import { errorPage, lockedMessage, UNAVAILABLE_PAGE, type PageFrame } from './pages.ts';
 import { endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
@@ -67,6 +68,12 @@ export function cookieSessionApp(
     loadSession(ctx, readCookie(request, cookieName), options.sessionKey);
 
   app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'the database is unavailable');
+      if (reply.sent) return;
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+      return page(reply, 503, errorPage(frame, UNAVAILABLE_PAGE));
+    }
     const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, `${options.name} failure`);
     if (reply.sent) return;

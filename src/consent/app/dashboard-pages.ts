@@ -238,6 +238,8 @@ function eventWords(entry: AuditEntry, tppName: string): string {
           : 'Withdrawn by the bank';
     case 'used':
       return `Used by ${tppName}${detail}`;
+    case 'migrated':
+      return `Moved to a newer version of Open Banking by ${tppName}: what you agreed is unchanged`;
   }
 }
 

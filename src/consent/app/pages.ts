@@ -286,6 +286,13 @@ export function consentPage(frame: PageFrame, page: ConsentPage): string {
   );
 }
 
+/** The page a customer sees while the bank's database cannot answer (503 with Retry-After). */
+export const UNAVAILABLE_PAGE: ErrorPage = {
+  title: 'Temporarily unavailable',
+  message:
+    'We cannot complete this step right now. Try again in a moment, or go back to the app that sent you here.',
+};
+
 export interface ErrorPage {
   title: string;
   message: string;

@@ -2,6 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../shared/clock.ts';
 import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  DATABASE_UNAVAILABLE,
+  isDatabaseUnavailable,
+} from '../../shared/database-unavailable.ts';
 import type { Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable, type NotAuthorisableReason } from '../authorisable.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
@@ -38,6 +43,7 @@ import {
   type ErrorPage,
   type PageFrame,
   type Tpp,
+  UNAVAILABLE_PAGE,
 } from './pages.ts';
 import { createSession, endSession, loadSession, type ConsentSession } from './sessions.ts';
 
@@ -147,13 +153,27 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   });
 
   app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'consent app failure');
+    const unavailable = isDatabaseUnavailable(error);
+    const status = unavailable
+      ? 503
+      : typeof error.statusCode === 'number' && error.statusCode < 500
+        ? error.statusCode
+        : 500;
+    if (unavailable) request.log.warn({ err: error }, 'the database is unavailable');
+    else if (status >= 500) request.log.error({ err: error }, 'consent app failure');
     if (reply.sent || reply.raw.headersSent) return;
+    if (unavailable) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    if (unavailable && !request.url.endsWith('/sandbox-approve')) {
+      return sendPage(reply, 503, errorPageOf(reply, UNAVAILABLE_PAGE));
+    }
     if (request.url.endsWith('/sandbox-approve')) {
       return reply.code(status).send({
-        error: status >= 500 ? 'server_error' : 'invalid_request',
-        error_description: status >= 500 ? 'unexpected failure' : 'the request could not be read',
+        error: unavailable ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request',
+        error_description: unavailable
+          ? DATABASE_UNAVAILABLE
+          : status >= 500
+            ? 'unexpected failure'
+            : 'the request could not be read',
       });
     }
     return sendPage(

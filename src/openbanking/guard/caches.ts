@@ -7,16 +7,22 @@ import type { AccessTokenView, IntentSource, TokenRevocation, TokenSource } from
  * here for a short time. A revocation drops the entries at once — locally through `forgetIntent`, and on
  * every other instance through the PostgreSQL NOTIFY the server subscribes to — so the TTL only bounds
  * how long a change we were not told of (e.g. a token's own expiry, which is also checked) can linger.
+ * Behind a load balancer the NOTIFY may arrive after the next request: `version` (the store's change
+ * version, read at the start of each request) makes every entry read under an older version a miss.
  */
 export interface CacheOptions {
   clock: Clock;
   ttlMs: number;
   maxEntries: number;
+  /** The store's change version this instance last read; entries kept under another are not served. */
+  version?: () => number;
 }
 
 interface Entry<T> {
   value: T | undefined;
   until: number;
+  /** The change version current when the value was read (before the read, so never newer than it). */
+  version: number;
 }
 
 class TtlCache<T> {
@@ -29,17 +35,22 @@ class TtlCache<T> {
   get(key: string): Entry<T> | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (entry.until <= this.#options.clock.now().getTime()) {
+    if (entry.until <= this.#options.clock.now().getTime() || entry.version !== this.version()) {
       this.#entries.delete(key);
       return undefined;
     }
     return entry;
   }
 
-  set(key: string, value: T | undefined, until?: number): void {
+  /** The current change version: take it before reading what `set` will keep. */
+  version(): number {
+    return this.#options.version?.() ?? 0;
+  }
+
+  set(key: string, value: T | undefined, version: number, until?: number): void {
     const now = this.#options.clock.now().getTime();
     this.#entries.delete(key);
-    this.#entries.set(key, { value, until: Math.min(until ?? Infinity, now + this.#options.ttlMs) });
+    this.#entries.set(key, { value, version, until: Math.min(until ?? Infinity, now + this.#options.ttlMs) });
     if (this.#entries.size > this.#options.maxEntries) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
@@ -80,9 +91,10 @@ export function createGuardCaches(
       async find(token) {
         const hit = tokens.get(token);
         if (hit) return hit.value;
+        const version = tokens.version();
         const found = await inner.tokens.find(token);
         // An unknown token is remembered briefly too, so a flood of bad tokens does not reach the database.
-        tokens.set(token, found, found?.expiresAt.getTime());
+        tokens.set(token, found, version, found?.expiresAt.getTime());
         return found;
       },
     },
@@ -90,8 +102,9 @@ export function createGuardCaches(
       async find(intentId) {
         const hit = intents.get(intentId);
         if (hit) return hit.value;
+        const version = intents.version();
         const found = await inner.intents.find(intentId);
-        intents.set(intentId, found);
+        intents.set(intentId, found, version);
         return found;
       },
     },

@@ -7,7 +7,7 @@ import { accountInConsent, consentAuthorised, consentPermits } from './checks/co
 import { fapiHeaders } from './checks/fapi-headers.ts';
 import { participantActive } from './checks/participant-active.ts';
 import { role } from './checks/role.ts';
-import { scope } from './checks/scope.ts';
+import { anyScope, scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
 import { transportCertificate } from './checks/transport-certificate.ts';
 import type { Check, GuardDependencies, GuardState } from './types.ts';
@@ -41,6 +41,21 @@ export const guardProfiles = {
     certificateBinding,
     role(apiOfResource[resource]),
     scope(resource),
+    fapiHeaders,
+  ],
+  /**
+   * Event subscriptions and polling: the TPP acting for itself with a client_credentials token of any of
+   * its resource scopes (the events files' security: accounts, payments, fundsconfirmations). No PSD2 role
+   * check of its own: a TPP holds a resource scope only for a role it was registered with, and it is
+   * only ever given events about its own resources.
+   */
+  eventEndpoint: (): Check[] => [
+    transportCertificate,
+    bearerToken,
+    participantActive,
+    tokenGrantType('client_credentials'),
+    certificateBinding,
+    anyScope(['accounts', 'payments', 'fundsconfirmations']),
     fapiHeaders,
   ],
   /** Account information: the PSU's authorised consent, narrowed to permissions and selected accounts. */

@@ -1,4 +1,6 @@
-import type { Intent } from '../../consent/index.ts';
+import type { PaymentRecord } from '../../bank/index.ts';
+import { getIntent, type Intent } from '../../consent/index.ts';
+import type { Db } from './idempotency.ts';
 import { ObError } from '../errors.ts';
 import { consentUsableOn, type ApiVersion } from '../versions.ts';
 import { resourceNotFound } from './owned-resources.ts';
@@ -30,4 +32,18 @@ export function assertSameVersion(intent: Intent, version: ApiVersion): void {
     'UK.OBIE.Resource.InvalidConsentStatus',
     `consent ${intent.id} was staged on ${staged}; a payment-order on ${version} cannot use it`,
   );
+}
+
+/**
+ * A payment resource reached on `version`: one made on a newer version (its consent's version says
+ * which) is not found on an older one, as `assertConsentVersion` answers for the consent.
+ */
+export async function assertPaymentVersion(
+  db: Db,
+  payment: PaymentRecord,
+  version: ApiVersion,
+): Promise<PaymentRecord> {
+  const intent = await getIntent(db, payment.consentId);
+  if (intent) assertConsentVersion(intent, version, 'consent');
+  return payment;
 }

@@ -200,7 +200,17 @@ export function detachedSigner(options: DetachedSignerOptions): ResponseSigner {
 export function signedJsonScope(scope: FastifyInstance, signer: ResponseSigner): void {
   // Only JSON: anything else is answered 415 by fastify (the spec's status for an unsupported media type).
   scope.removeContentTypeParser(['application/json', 'text/plain']);
-  scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+  acceptRawJson(scope, 'application/json');
+  scope.addHook('onSend', async (_request, reply, payload) => {
+    if (typeof payload !== 'string' || payload.length === 0) return payload;
+    reply.header('x-jws-signature', await signer.sign(payload));
+    return payload;
+  });
+}
+
+/** Parses bodies of `contentType` as JSON, keeping the exact bytes on the request (`request.rawBody`). */
+export function acceptRawJson(scope: FastifyInstance, contentType: string): void {
+  scope.addContentTypeParser(contentType, { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
@@ -209,11 +219,6 @@ export function signedJsonScope(scope: FastifyInstance, signer: ResponseSigner):
     } catch {
       done(ObError.single(400, 'UK.OBIE.Resource.InvalidFormat', 'the body is not valid JSON'), undefined);
     }
-  });
-  scope.addHook('onSend', async (_request, reply, payload) => {
-    if (typeof payload !== 'string' || payload.length === 0) return payload;
-    reply.header('x-jws-signature', await signer.sign(payload));
-    return payload;
   });
 }
 

@@ -7,10 +7,17 @@ import {
   getAccount,
   listPaymentsForConsent,
   newPaymentId,
+  raisePaymentUpdate,
   recordInstruction,
+  type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { markFileUploaded, readDateTime } from '../../consent/index.ts';
+import { markFileUploaded, readDateTime, type Intent } from '../../consent/index.ts';
+import { assertConsentVersion, assertPaymentVersion, assertSameVersion } from '../http/consent-version.ts';
+import type { ApiVersion } from '../versions.ts';
+import { PIS_WIRE } from './wire-mappings.ts';
+import * as fileV4 from './v4.0/file.ts';
+import { paymentStatus as paymentStatusV4 } from './v4.0/mapping.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
@@ -37,6 +44,7 @@ import {
   fileHashOf,
   FILE_TYPES,
   MAX_FILE_TRANSACTIONS,
+  type FileFormat,
   mediaTypeOf,
   readPaymentFile,
 } from './payment-file.ts';
@@ -55,7 +63,8 @@ import {
 } from '../http/owned-resources.ts';
 
 /**
- * File payments (OB Read/Write v3.1.11): a consent staged with the file's metadata (AwaitingUpload), the
+ * File payments (OB Read/Write v3.1.11 and v4.0, each version's bodies, file type and statuses from
+ * FILE_WIRE): a consent staged with the file's metadata (AwaitingUpload), the
  * file uploaded against it (checked against the metadata, then AwaitingAuthorisation), authorised by the
  * PSU, and submitted: every transaction of the file is executed at once on the ledger from the debtor
  * account, each as its own payment (`<FilePaymentId>:<n>`, ledger origin `payment:<FilePaymentId>:<n>`),
@@ -83,6 +92,19 @@ const fileInitiationSchema = z.strictObject({
 });
 type FileInitiation = z.infer<typeof fileInitiationSchema>;
 
+/** What every version's file Initiation has, and the bank checks: the file's metadata. */
+type FileMetadata = Pick<
+  FileInitiation,
+  | 'FileType'
+  | 'FileHash'
+  | 'FileReference'
+  | 'NumberOfTransactions'
+  | 'ControlSum'
+  | 'RequestedExecutionDateTime'
+  | 'LocalInstrument'
+  | 'DebtorAccount'
+>;
+
 const consentData = domesticConsentRequestSchema.shape.Data.shape;
 const fileConsentRequestSchema = z.strictObject({
   Data: z.strictObject({
@@ -99,16 +121,62 @@ const filePaymentRequestSchema = z.strictObject({
 /** A file-payment consent carries no Risk (OBWriteFileConsent3); it is stored, and matched, as `{}`. */
 const NO_RISK = {};
 
+/** What a version supplies to the one set of file-payment handlers. */
+interface FileWire {
+  consentRequest: z.ZodType<{ Data: { Initiation: FileMetadata } & Record<string, unknown> }>;
+  paymentRequest: z.ZodType<{ Data: { ConsentId: string; Initiation: FileMetadata } }>;
+  /** The file types the version takes. */
+  fileTypes: Readonly<Record<string, FileFormat>>;
+  consentStatus(intent: Intent): string;
+  consentOn(intent: Intent): Intent;
+  initiation(initiation: unknown): unknown;
+  /** The file payment's Status (and StatusReason) from its transactions. */
+  paymentStatus(transactions: readonly PaymentRecord[]): Record<string, unknown>;
+  /** A transaction's Status as the version writes it (the report file) and its payment-details entry. */
+  transactionStatus(transaction: PaymentRecord): string;
+  detail(transaction: PaymentRecord, at: string): Record<string, unknown>;
+}
+
+const FILE_WIRE: Record<ApiVersion, FileWire> = {
+  'v3.1.11': {
+    consentRequest: fileConsentRequestSchema,
+    paymentRequest: filePaymentRequestSchema,
+    fileTypes: FILE_TYPES,
+    consentStatus: (intent) => intent.status,
+    consentOn: (intent) => intent,
+    initiation: (initiation) => initiation,
+    paymentStatus: (transactions) => ({ Status: fileStatus(transactions) }),
+    transactionStatus: (transaction) => transaction.status,
+    detail: paymentStatusDetail,
+  },
+  // ---- Payment Initiation v4.0 (v4.0/file.ts)
+  'v4.0': {
+    consentRequest: fileV4.fileConsentRequestSchema,
+    paymentRequest: fileV4.filePaymentRequestSchema,
+    fileTypes: fileV4.FILE_TYPES_V4,
+    consentStatus: (intent) => fileV4.fileConsentStatus(intent.status),
+    consentOn: PIS_WIRE['v4.0'].consentOn,
+    initiation: PIS_WIRE['v4.0'].initiation,
+    paymentStatus: fileV4.filePaymentStatus,
+    transactionStatus: (transaction) => paymentStatusV4(transaction.status),
+    detail: PIS_WIRE['v4.0'].paymentStatusDetail,
+  },
+};
+
 const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
 
 /** Every rule of a file Initiation that the consent alone can be checked against. */
-function checkFileInitiation(initiation: FileInitiation, now: Date): void {
+function checkFileInitiation(
+  initiation: FileMetadata,
+  now: Date,
+  fileTypes: Readonly<Record<string, FileFormat>>,
+): void {
   const path = 'Data.Initiation';
-  if (!(initiation.FileType in FILE_TYPES))
+  if (!(initiation.FileType in fileTypes))
     throw ObError.single(
       400,
       'UK.OBIE.Field.Invalid',
-      `${path}.FileType ${initiation.FileType} is not supported (use ${Object.keys(FILE_TYPES).join(', ')})`,
+      `${path}.FileType ${initiation.FileType} is not supported (use ${Object.keys(fileTypes).join(', ')})`,
       `${path}.FileType`,
     );
   if (!BASE64_SHA256.test(initiation.FileHash))
@@ -191,22 +259,32 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
+  const version = context.version ?? 'v3.1.11';
+  const wire = FILE_WIRE[version];
+  const consentBody = (intent: Intent, debtor: AccountRecord | undefined) =>
+    paymentConsentBody(
+      wire.consentOn(intent),
+      `${base}/file-payment-consents/${intent.id}`,
+      debtor,
+      undefined,
+      wire.consentStatus(intent),
+    );
 
-  const ownedConsent = (clientId: string, consentId: string, on: Db = db) =>
-    ownedConsentOf(on, clientId, consentId, 'file-payment');
+  const ownedConsent = async (clientId: string, consentId: string) =>
+    assertConsentVersion(await ownedConsentOf(db, clientId, consentId, 'file-payment'), version, 'consent');
 
   scope.post('/file-payment-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
-    const body = parseBody(fileConsentRequestSchema, request.body);
+    const body = parseBody(wire.consentRequest, request.body);
     const initiation = body.Data.Initiation;
-    checkFileInitiation(initiation, clock.now());
+    checkFileInitiation(initiation, clock.now(), wire.fileTypes);
     await namedDebtorAccount(db, initiation.DebtorAccount);
     return stageConsent(
       context,
       request,
       reply,
-      { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK },
-      (intent) => paymentConsentBody(intent, `${base}/file-payment-consents/${intent.id}`, undefined),
+      { kind: 'file-payment', clientId, data: body.Data, risk: NO_RISK, apiVersion: version },
+      (intent) => consentBody(intent, undefined),
     );
   });
 
@@ -215,8 +293,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     { preHandler: consentGuard },
     async (request) => {
       const intent = await ownedConsent(guarded(request).token.clientId, request.params.ConsentId);
-      const debtor = await chosenDebtorAccount(db, intent);
-      return paymentConsentBody(intent, `${base}/file-payment-consents/${intent.id}`, debtor);
+      return consentBody(intent, await chosenDebtorAccount(db, intent));
     },
   );
 
@@ -234,8 +311,10 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
       async (request, reply) => {
         const clientId = guarded(request).token.clientId;
         const intent = await ownedConsent(clientId, request.params.ConsentId);
-        const initiation = intent.data.Initiation as FileInitiation;
-        const mediaType = FILE_TYPES[initiation.FileType];
+        // The file is part of staging: uploaded in the version the consent was staged in.
+        assertSameVersion(intent, version);
+        const initiation = intent.data.Initiation as FileMetadata;
+        const mediaType = wire.fileTypes[initiation.FileType]?.mediaType;
         if (mediaTypeOf(request.headers['content-type']) !== mediaType)
           throw ObError.single(
             415,
@@ -250,7 +329,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
           await markFileUploaded({ db: tx, clock }, intent.id, `file of ${bytes.length} bytes`).catch(
             asObError,
           );
-          readPaymentFile(bytes, initiation);
+          readPaymentFile(bytes, initiation, wire.fileTypes);
           await tx.execute(sql`
             insert into ob_payment_files (consent_id, client_id, content_type, content, sha256, uploaded_at)
             values (${intent.id}, ${clientId}, ${mediaType ?? ''}, ${Buffer.from(bytes).toString('utf8')},
@@ -285,9 +364,9 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
           FilePaymentId: payment.id,
           ConsentId: payment.consentId,
           CreationDateTime: obDateTime(payment.createdAt),
-          Status: fileStatus(transactions),
+          ...wire.paymentStatus(transactions),
           StatusUpdateDateTime: obDateTime(lastUpdate(payment, transactions)),
-          Initiation: payment.request.Initiation,
+          Initiation: wire.initiation(payment.request.Initiation),
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
         Links: { Self: `${base}/file-payments/${payment.id}` },
@@ -303,7 +382,9 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('file payment submission reached without a consent');
-      const body = parseBody(filePaymentRequestSchema, request.body);
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
+      const body = parseBody(wire.paymentRequest, request.body);
       assertSubmissionMatchesConsent(intent, { Data: body.Data, Risk: NO_RISK });
       const initiation = body.Data.Initiation;
       // The file cannot change once uploaded (one upload, before authorisation): read it before the work.
@@ -314,7 +395,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
           'UK.OBIE.Resource.InvalidConsentStatus',
           'no file was uploaded to this consent',
         );
-      const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), initiation);
+      const file = readPaymentFile(Buffer.from(stored.content, 'utf8'), initiation, wire.fileTypes);
       return submitOnce(context, request, reply, intent, {
         namedDebtor: file.debtor,
         detail: `file payment of ${file.transactions.length} transactions submitted`,
@@ -350,11 +431,13 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
                 amountMinor: transaction.amountMinor,
                 currency: item.InstructedAmount.Currency,
                 creditor: creditorOf(item.CreditorAccount),
-                reference: item.RemittanceInformation?.Reference ?? item.EndToEndIdentification,
+                reference: transaction.reference,
                 request: { FilePaymentId: id, Index: transaction.index, Initiation: item },
               },
             );
           }
+          // The file's outcome (its transactions paid or rejected) is the file payment's update.
+          await raisePaymentUpdate(tx, { clock }, payment);
           return (await resourceBody(payment, tx)).body;
         },
       });
@@ -362,7 +445,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
   );
 
   // Transaction ids (`<id>:<n>`) are not resource ids: RESOURCE_ID has no colon.
-  const ownedPayment = (clientId: string, id: string) => ownedPaymentOf(db, clientId, id, 'file');
+  const ownedPayment = async (clientId: string, id: string) =>
+    assertPaymentVersion(db, await ownedPaymentOf(db, clientId, id, 'file'), version);
 
   scope.get<{ Params: { FilePaymentId: string } }>(
     '/file-payments/:FilePaymentId',
@@ -381,7 +465,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
       const transactions = await transactionsOf(db, payment);
       return {
         Data: {
-          PaymentStatus: transactions.map((t) => paymentStatusDetail(t, obDateTime(t.statusUpdatedAt))),
+          PaymentStatus: transactions.map((t) => wire.detail(t, obDateTime(t.statusUpdatedAt))),
         },
         Links: { Self: `${base}/file-payments/${payment.id}/payment-details` },
         Meta: {},
@@ -410,7 +494,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     async (request, reply) => {
       const payment = await ownedPayment(guarded(request).token.clientId, request.params.FilePaymentId);
       const transactions = await transactionsOf(db, payment);
-      const initiation = payment.request.Initiation as FileInitiation;
+      const initiation = payment.request.Initiation as FileMetadata;
       const money = (rows: readonly PaymentRecord[]) => ({
         NumberOfTransactions: String(rows.length),
         Amount: {
@@ -429,7 +513,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
           FileType: initiation.FileType,
           FileHash: initiation.FileHash,
           ...(initiation.FileReference !== undefined ? { FileReference: initiation.FileReference } : {}),
-          Status: fileStatus(transactions),
+          Status: wire.paymentStatus(transactions).Status,
           StatusUpdateDateTime: obDateTime(lastUpdate(payment, transactions)),
           NumberOfTransactions: String(transactions.length),
           ControlSum: fromMinor(payment.amountMinor, payment.currency),
@@ -445,7 +529,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
               InstructedAmount: item.InstructedAmount,
               CreditorAccount: item.CreditorAccount,
               PaymentTransactionId: t.entryId ?? t.id,
-              Status: t.status,
+              Status: wire.transactionStatus(t),
               StatusUpdateDateTime: obDateTime(t.statusUpdatedAt),
               ...(t.status === 'Rejected' ? { StatusReasonDescription: rejectionText(t.reason) } : {}),
             };

@@ -7,14 +7,16 @@ import {
   getPayment,
   getScheduledPayment,
   getStandingOrder,
+  listPaymentsForConsent,
   newPaymentId,
   recordInstruction,
   standingOrderEntries,
   type AccountRecord,
   type PaymentKind,
   type PaymentRecord,
+  type StandingOrder,
 } from '../../bank/index.ts';
-import type { IntentKind } from '../../consent/index.ts';
+import type { Intent, IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import type { Db, Tx } from '../http/idempotency.ts';
@@ -24,16 +26,12 @@ import { consentFundsConfirmation } from './funds-confirmation.ts';
 import {
   currentTerms,
   internationalCreditor,
-  internationalScheduledInitiationSchema,
-  internationalStandingOrderInitiationSchema,
   payoutOf,
   quoteFields,
   stagingCurrency,
   storedTerms,
   termsFor,
   termsOfStoredRequest,
-  type InternationalScheduledInitiation,
-  type InternationalStandingOrderInitiation,
   type Terms,
   type TermsInitiation,
 } from './international-terms.ts';
@@ -53,19 +51,28 @@ import {
 import {
   checkScheduledInitiation,
   checkStandingOrderInitiation,
-  checkStandingOrderSchedule,
   futureDate,
-  futureDatedConsentRequestSchema,
   parseBody,
-  submissionRequestSchema,
   scheduledConsentRequestSchema,
   scheduledPaymentRequestSchema,
   standingOrderConsentRequestSchema,
   standingOrderRequestSchema,
   type ScheduledInitiation,
   type StandingOrderInitiation,
+  type StandingOrderTerms,
 } from './validation.ts';
 import { ownedConsent, ownedPayment } from '../http/owned-resources.ts';
+import { assertConsentVersion, assertPaymentVersion, assertSameVersion } from '../http/consent-version.ts';
+import type { ApiVersion } from '../versions.ts';
+import {
+  PIS_WIRE,
+  type InternationalScheduledOn,
+  type InternationalStandingOrderOn,
+  type PisWireMapping,
+} from './wire-mappings.ts';
+import * as scheduledV4Wire from './v4.0/scheduled.ts';
+import * as standingOrderV4Wire from './v4.0/standing-order.ts';
+import { internationalScheduledStatus } from './v4.0/international.ts';
 
 interface Creditor {
   SchemeName: string;
@@ -105,17 +112,102 @@ interface FutureDated<I extends Initiation> {
   international?: { showsRate: boolean };
   /** Sets the instruction up in the bank under `id`. */
   setUp(tx: Tx, context: PaymentsContext, id: string, account: AccountRecord, initiation: I): Promise<SetUp>;
-  /** The OB status of the resource and the payment-details entries. */
-  report(
-    db: Db,
-    payment: PaymentRecord,
-    now: Date,
-  ): Promise<{ status: string; details: Record<string, unknown>[] }>;
+  /**
+   * The resource's status as the version writes it (`Status`, and `StatusReason` where it has one), when
+   * it last changed if not when the instruction was set up, and the payment-details entries.
+   */
+  report(db: Db, payment: PaymentRecord, now: Date): Promise<Report>;
+  /** How the version writes the consent and the stored Initiation (PIS_WIRE's, unless the kind's own). */
+  wire: Pick<PisWireMapping, 'consentStatus' | 'consentOn' | 'initiation'>;
   /**
    * What the payment will take from `account` — given for the kinds whose consents have a
    * `funds-confirmation` endpoint in the spec.
    */
   fundsNeeded?(initiation: I, account: AccountRecord): { amountMinor: bigint; currency: string };
+}
+
+interface Report {
+  status: Record<string, unknown>;
+  updatedAt?: Date;
+  details: Record<string, unknown>[];
+}
+
+/** The payments the bank made of an instruction when due (`<id>:<n>`), in order. */
+async function executionsOf(db: Db, payment: PaymentRecord): Promise<PaymentRecord[]> {
+  const prefix = `${payment.id}:`;
+  const number = (row: PaymentRecord) => Number(row.id.slice(prefix.length));
+  return (await listPaymentsForConsent(db, payment.consentId))
+    .filter((row) => row.id.startsWith(prefix))
+    .sort((a, b) => number(a) - number(b));
+}
+
+/** Inactive before its end (count reached, final date passed) means a standing order was cancelled. */
+function orderCancelled(order: StandingOrder | undefined, now: Date): boolean {
+  return (
+    order?.status === 'Inactive' &&
+    !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
+    !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime())
+  );
+}
+
+async function setUpScheduled(
+  tx: Tx,
+  context: PaymentsContext,
+  id: string,
+  account: AccountRecord,
+  terms: { amountMinor: bigint; currency: string; executeAt: Date; creditor: Creditor; reference: string },
+): Promise<SetUp> {
+  if (account.currency !== terms.currency)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Unsupported.Currency',
+      `the debtor account holds ${account.currency}, not ${terms.currency}`,
+      'Data.Initiation.InstructedAmount.Currency',
+    );
+  await createScheduledPayment(
+    tx,
+    { clock: context.clock },
+    {
+      id,
+      accountId: account.id,
+      scheduledAt: terms.executeAt,
+      amountMinor: terms.amountMinor,
+      currency: terms.currency,
+      creditor: creditorOf(terms.creditor),
+      reference: terms.reference,
+    },
+  );
+  return { amountMinor: terms.amountMinor, currency: terms.currency };
+}
+
+async function setUpStandingOrder(
+  tx: Tx,
+  context: PaymentsContext,
+  id: string,
+  account: AccountRecord,
+  creditor: Creditor,
+  terms: StandingOrderTerms & { frequency: string; reference?: string | undefined },
+): Promise<SetUp> {
+  if (account.currency !== terms.currency)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Unsupported.Currency',
+      `the debtor account holds ${account.currency}, not ${terms.currency}`,
+      'Data.Initiation.FirstPaymentAmount.Currency',
+    );
+  const { reference, ...order } = terms;
+  await createStandingOrder(
+    tx,
+    { clock: context.clock },
+    {
+      id,
+      accountId: account.id,
+      creditor: creditorOf(creditor),
+      ...(reference ? { reference } : {}),
+      ...order,
+    },
+  );
+  return { amountMinor: terms.firstPaymentMinor, currency: terms.currency };
 }
 
 const SCHEDULED_STATUS: Record<string, string> = {
@@ -133,38 +225,24 @@ const scheduled: FutureDated<ScheduledInitiation> = {
   idField: 'DomesticScheduledPaymentId',
   consentSchema: scheduledConsentRequestSchema,
   paymentSchema: scheduledPaymentRequestSchema,
+  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkScheduledInitiation(initiation, now, 'Data.Initiation'),
-  async setUp(tx, context, id, account, initiation) {
+  setUp(tx, context, id, account, initiation) {
     const { amountMinor, executeAt } = checkScheduledInitiation(
       initiation,
       context.clock.now(),
       'Data.Initiation',
     );
-    const currency = initiation.InstructedAmount.Currency;
-    if (account.currency !== currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Unsupported.Currency',
-        `the debtor account holds ${account.currency}, not ${currency}`,
-        'Data.Initiation.InstructedAmount.Currency',
-      );
-    await createScheduledPayment(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        scheduledAt: executeAt,
-        amountMinor,
-        currency,
-        creditor: creditorOf(initiation.CreditorAccount),
-        reference:
-          initiation.RemittanceInformation?.Reference ??
-          initiation.EndToEndIdentification ??
-          initiation.InstructionIdentification,
-      },
-    );
-    return { amountMinor, currency };
+    return setUpScheduled(tx, context, id, account, {
+      amountMinor,
+      currency: initiation.InstructedAmount.Currency,
+      executeAt,
+      creditor: initiation.CreditorAccount,
+      reference:
+        initiation.RemittanceInformation?.Reference ??
+        initiation.EndToEndIdentification ??
+        initiation.InstructionIdentification,
+    });
   },
   async report(db, payment) {
     const bank = await getScheduledPayment(db, payment.id);
@@ -172,7 +250,7 @@ const scheduled: FutureDated<ScheduledInitiation> = {
     const execution = bank?.status === 'Rejected' ? await getPayment(db, `${payment.id}:1`) : undefined;
     const status = bank?.status === 'Cancelled' ? 'Cancelled' : 'InitiationCompleted';
     return {
-      status,
+      status: { Status: status },
       details: [
         {
           PaymentTransactionId: bank?.entryId ?? payment.id,
@@ -203,29 +281,15 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
   idField: 'DomesticStandingOrderId',
   consentSchema: standingOrderConsentRequestSchema,
   paymentSchema: standingOrderRequestSchema,
+  wire: PIS_WIRE['v3.1.11'],
   check: (initiation, now) => void checkStandingOrderInitiation(initiation, now, 'Data.Initiation'),
-  async setUp(tx, context, id, account, initiation) {
+  setUp(tx, context, id, account, initiation) {
     const terms = checkStandingOrderInitiation(initiation, context.clock.now(), 'Data.Initiation');
-    if (account.currency !== terms.currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Unsupported.Currency',
-        `the debtor account holds ${account.currency}, not ${terms.currency}`,
-        'Data.Initiation.FirstPaymentAmount.Currency',
-      );
-    await createStandingOrder(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        frequency: initiation.Frequency,
-        creditor: creditorOf(initiation.CreditorAccount),
-        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
-        ...terms,
-      },
-    );
-    return { amountMinor: terms.firstPaymentMinor, currency: terms.currency };
+    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, {
+      ...terms,
+      frequency: initiation.Frequency,
+      reference: initiation.Reference,
+    });
   },
   async report(db, payment, now) {
     const order = await getStandingOrder(db, payment.id);
@@ -246,92 +310,214 @@ const standingOrders: FutureDated<StandingOrderInitiation> = {
         Status: 'Pending',
         StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
       });
-    // Inactive before its end (count reached, final date passed) means it was cancelled.
-    const cancelled =
-      order?.status === 'Inactive' &&
-      !(order.numberOfPayments !== null && order.paymentsMade >= order.numberOfPayments) &&
-      !(order.finalPaymentAt !== null && now.getTime() >= order.finalPaymentAt.getTime());
-    return { status: cancelled ? 'Cancelled' : 'InitiationCompleted', details };
+    return {
+      status: { Status: orderCancelled(order, now) ? 'Cancelled' : 'InitiationCompleted' },
+      details,
+    };
   },
 };
 
-const internationalScheduled: FutureDated<InternationalScheduledInitiation> = {
-  intentKind: 'international-scheduled-payment',
-  paymentKind: 'international-scheduled',
-  consents: '/international-scheduled-payment-consents',
-  payments: '/international-scheduled-payments',
-  idField: 'InternationalScheduledPaymentId',
-  consentSchema: futureDatedConsentRequestSchema(internationalScheduledInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalScheduledInitiationSchema),
-  check: (initiation, now) =>
-    void futureDate(initiation.RequestedExecutionDateTime, now, 'Data.Initiation.RequestedExecutionDateTime'),
-  international: { showsRate: true },
-  fundsNeeded(initiation, account) {
-    const terms = termsFor(initiation, account.currency);
-    return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+// ---- Payment Initiation v4.0 (src/openbanking/pis/v4.0/): the same instructions, v4.0's bodies and statuses.
+const V4 = PIS_WIRE['v4.0'];
+
+/** A payment the bank made when due, as a v4.0 payment-details entry (ACSC/ACCC, or RJCT and why). */
+const executionDetail = (execution: PaymentRecord) =>
+  V4.paymentStatusDetail(execution, obDateTime(execution.statusUpdatedAt));
+
+const scheduledV4: FutureDated<scheduledV4Wire.ScheduledInitiationV4> = {
+  intentKind: scheduled.intentKind,
+  paymentKind: scheduled.paymentKind,
+  consents: scheduled.consents,
+  payments: scheduled.payments,
+  idField: scheduled.idField,
+  consentSchema: scheduledV4Wire.scheduledConsentRequestSchema,
+  paymentSchema: scheduledV4Wire.scheduledPaymentRequestSchema,
+  wire: V4,
+  check: (initiation, now) => void scheduledV4Wire.scheduledTerms(initiation, now, 'Data.Initiation'),
+  setUp(tx, context, id, account, initiation) {
+    const terms = scheduledV4Wire.scheduledTerms(initiation, context.clock.now(), 'Data.Initiation');
+    return setUpScheduled(tx, context, id, account, {
+      ...terms,
+      currency: initiation.InstructedAmount.Currency,
+      creditor: initiation.CreditorAccount,
+    });
   },
-  async setUp(tx, context, id, account, initiation) {
-    const executeAt = futureDate(
-      initiation.RequestedExecutionDateTime,
-      context.clock.now(),
-      'Data.Initiation.RequestedExecutionDateTime',
-    );
-    const terms = termsFor(initiation, account.currency);
-    await createScheduledPayment(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        scheduledAt: executeAt,
-        amountMinor: terms.debitMinor,
-        currency: account.currency,
-        creditor: internationalCreditor(initiation),
-        reference:
-          initiation.RemittanceInformation?.Reference ??
-          initiation.EndToEndIdentification ??
-          initiation.InstructionIdentification,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+  async report(db, payment) {
+    const bank = await getScheduledPayment(db, payment.id);
+    const [execution] = await executionsOf(db, payment);
+    const at = obDateTime(payment.statusUpdatedAt);
+    const waiting =
+      bank?.status === 'Cancelled'
+        ? {
+            PaymentTransactionId: payment.id,
+            Status: 'RJCT',
+            StatusUpdateDateTime: at,
+            // ISO 20022 DS02: the order was cancelled by an authorised user.
+            StatusDetail: {
+              Status: 'RJCT',
+              StatusReason: 'DS02',
+              StatusReasonDescription: 'Cancelled before it was due',
+            },
+          }
+        : { PaymentTransactionId: payment.id, Status: 'PDNG', StatusUpdateDateTime: at };
+    return {
+      status: scheduledV4Wire.scheduledPaymentStatus(bank?.status, execution),
+      ...(execution ? { updatedAt: execution.statusUpdatedAt } : {}),
+      details: execution ? [executionDetail(execution)] : [waiting],
+    };
   },
-  report: scheduled.report,
 };
 
-const internationalStandingOrders: FutureDated<InternationalStandingOrderInitiation> = {
-  intentKind: 'international-standing-order',
-  paymentKind: 'international-standing-order',
-  consents: '/international-standing-order-consents',
-  payments: '/international-standing-orders',
-  idField: 'InternationalStandingOrderId',
-  consentSchema: futureDatedConsentRequestSchema(internationalStandingOrderInitiationSchema),
-  paymentSchema: submissionRequestSchema(internationalStandingOrderInitiationSchema),
-  check: (initiation, now) => void checkStandingOrderSchedule(initiation, now, 'Data.Initiation'),
-  // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
-  international: { showsRate: false },
-  async setUp(tx, context, id, account, initiation) {
-    const schedule = checkStandingOrderSchedule(initiation, context.clock.now(), 'Data.Initiation');
-    const terms = termsFor(initiation, account.currency);
-    await createStandingOrder(
-      tx,
-      { clock: context.clock },
-      {
-        id,
-        accountId: account.id,
-        frequency: initiation.Frequency,
-        creditor: internationalCreditor(initiation),
-        ...(initiation.Reference ? { reference: initiation.Reference } : {}),
-        currency: account.currency,
-        firstPaymentMinor: terms.debitMinor,
-        ...schedule,
-        external: payoutOf(terms),
-      },
-    );
-    return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+const standingOrdersV4: FutureDated<standingOrderV4Wire.StandingOrderInitiationV4> = {
+  intentKind: standingOrders.intentKind,
+  paymentKind: standingOrders.paymentKind,
+  consents: standingOrders.consents,
+  payments: standingOrders.payments,
+  idField: standingOrders.idField,
+  consentSchema: standingOrderV4Wire.standingOrderConsentRequestSchema,
+  paymentSchema: standingOrderV4Wire.standingOrderRequestSchema,
+  wire: {
+    consentStatus: V4.consentStatus,
+    consentOn: (intent: Intent) =>
+      V4.consentOn({
+        ...intent,
+        data: {
+          ...intent.data,
+          Initiation: standingOrderV4Wire.standingOrderInitiationOnV4(intent.data.Initiation),
+        },
+      }),
+    initiation: (initiation) => V4.initiation(standingOrderV4Wire.standingOrderInitiationOnV4(initiation)),
   },
-  report: standingOrders.report,
+  check: (initiation, now) => void standingOrderV4Wire.standingOrderTerms(initiation, now, 'Data.Initiation'),
+  setUp(tx, context, id, account, initiation) {
+    const terms = standingOrderV4Wire.standingOrderTerms(initiation, context.clock.now(), 'Data.Initiation');
+    return setUpStandingOrder(tx, context, id, account, initiation.CreditorAccount, terms);
+  },
+  async report(db, payment, now) {
+    const order = await getStandingOrder(db, payment.id);
+    const details = (await executionsOf(db, payment)).map(executionDetail);
+    if (order?.status === 'Active')
+      details.push({
+        PaymentTransactionId: `${payment.id}:next`,
+        Status: 'PDNG',
+        StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+      });
+    // The order is set up (INCO) until cancelled (CANC); each payment's fate is in payment-details.
+    return { status: { Status: orderCancelled(order, now) ? 'CANC' : 'INCO' }, details };
+  },
 };
+
+// ---- International kinds: one definition; the version supplies schemas, schedule, reference, statuses.
+
+/** The statuses each version reports of a scheduled payment and a standing order (above). */
+const REPORTS: Record<
+  ApiVersion,
+  { scheduled: FutureDated<Initiation>['report']; standingOrder: FutureDated<Initiation>['report'] }
+> = {
+  'v3.1.11': { scheduled: scheduled.report, standingOrder: standingOrders.report },
+  'v4.0': {
+    async scheduled(db, payment, now) {
+      const report = await scheduledV4.report(db, payment, now);
+      return { ...report, status: internationalScheduledStatus(report.status) };
+    },
+    standingOrder: standingOrdersV4.report,
+  },
+};
+
+/** International scheduled payments on `version`, its request schemas and statuses (wire-mappings.ts). */
+function internationalScheduled(version: ApiVersion): FutureDated<InternationalScheduledOn> {
+  const wire = PIS_WIRE[version];
+  return {
+    intentKind: 'international-scheduled-payment',
+    paymentKind: 'international-scheduled',
+    consents: '/international-scheduled-payment-consents',
+    payments: '/international-scheduled-payments',
+    idField: 'InternationalScheduledPaymentId',
+    consentSchema: wire.international.scheduledConsentRequest,
+    paymentSchema: wire.international.scheduledPaymentRequest,
+    wire,
+    check: (initiation, now) =>
+      void futureDate(
+        initiation.RequestedExecutionDateTime,
+        now,
+        'Data.Initiation.RequestedExecutionDateTime',
+      ),
+    international: { showsRate: true },
+    fundsNeeded(initiation, account) {
+      const terms = termsFor(initiation, account.currency);
+      return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
+    },
+    async setUp(tx, context, id, account, initiation) {
+      const executeAt = futureDate(
+        initiation.RequestedExecutionDateTime,
+        context.clock.now(),
+        'Data.Initiation.RequestedExecutionDateTime',
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createScheduledPayment(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          scheduledAt: executeAt,
+          amountMinor: terms.debitMinor,
+          currency: account.currency,
+          creditor: internationalCreditor(initiation),
+          reference:
+            wire.international.reference(initiation) ??
+            initiation.EndToEndIdentification ??
+            initiation.InstructionIdentification,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: REPORTS[version].scheduled,
+  };
+}
+
+/** International standing orders on `version`, its request schemas, schedule and statuses. */
+function internationalStandingOrders(version: ApiVersion): FutureDated<InternationalStandingOrderOn> {
+  const wire = PIS_WIRE[version];
+  return {
+    intentKind: 'international-standing-order',
+    paymentKind: 'international-standing-order',
+    consents: '/international-standing-order-consents',
+    payments: '/international-standing-orders',
+    idField: 'InternationalStandingOrderId',
+    consentSchema: wire.international.standingOrderConsentRequest,
+    paymentSchema: wire.international.standingOrderRequest,
+    wire,
+    check: (initiation, now) => void wire.international.standingOrderSchedule(initiation, now),
+    // The standing-order resources of the spec carry Charges but no ExchangeRateInformation.
+    international: { showsRate: false },
+    async setUp(tx, context, id, account, initiation) {
+      const { frequency, reference, ...schedule } = wire.international.standingOrderSchedule(
+        initiation,
+        context.clock.now(),
+      );
+      const terms = termsFor(initiation, account.currency);
+      await createStandingOrder(
+        tx,
+        { clock: context.clock },
+        {
+          id,
+          accountId: account.id,
+          frequency,
+          creditor: internationalCreditor(initiation),
+          ...(reference ? { reference } : {}),
+          currency: account.currency,
+          firstPaymentMinor: terms.debitMinor,
+          ...schedule,
+          external: payoutOf(terms),
+        },
+      );
+      return { amountMinor: terms.debitMinor, currency: account.currency, terms };
+    },
+    report: REPORTS[version].standingOrder,
+  };
+}
 
 function mount<I extends Initiation>(
   scope: FastifyInstance,
@@ -342,6 +528,19 @@ function mount<I extends Initiation>(
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
+  const version = context.version ?? 'v3.1.11';
+  const consentBody = (
+    intent: Intent,
+    debtor: AccountRecord | undefined,
+    quote: Record<string, unknown> | undefined,
+  ) =>
+    paymentConsentBody(
+      type.wire.consentOn(intent),
+      `${base}${type.consents}/${intent.id}`,
+      debtor,
+      quote,
+      type.wire.consentStatus(intent),
+    );
 
   scope.post(type.consents, { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
@@ -365,8 +564,9 @@ function mount<I extends Initiation>(
         clientId,
         data: type.international ? { ...body.Data, Quote: quote } : body.Data,
         risk: body.Risk,
+        apiVersion: version,
       },
-      (intent) => paymentConsentBody(intent, `${base}${type.consents}/${intent.id}`, undefined, quote),
+      (intent) => consentBody(intent, undefined, quote),
     );
   });
 
@@ -376,14 +576,17 @@ function mount<I extends Initiation>(
     async (request) => {
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
-      const intent = await ownedConsent(db, clientId, consentId, type.intentKind);
+      const intent = assertConsentVersion(
+        await ownedConsent(db, clientId, consentId, type.intentKind),
+        version,
+        'consent',
+      );
       const debtor = await chosenDebtorAccount(db, intent);
       const terms =
         type.international &&
         (await currentTerms(context, intent.data.Initiation as unknown as TermsInitiation, debtor));
-      return paymentConsentBody(
+      return consentBody(
         intent,
-        `${base}${type.consents}/${intent.id}`,
         debtor,
         terms ? quoteFields(terms, 'Indicative', type.international?.showsRate ?? false) : {},
       );
@@ -411,10 +614,10 @@ function mount<I extends Initiation>(
           [type.idField]: payment.id,
           ConsentId: payment.consentId,
           CreationDateTime: obDateTime(payment.createdAt),
-          Status: report.status,
-          StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
+          ...report.status,
+          StatusUpdateDateTime: obDateTime(report.updatedAt ?? payment.statusUpdatedAt),
           ...actualTerms(payment),
-          Initiation: payment.request.Initiation,
+          Initiation: type.wire.initiation(payment.request.Initiation),
           ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
         },
         Links: { Self: `${base}${type.payments}/${payment.id}` },
@@ -431,6 +634,8 @@ function mount<I extends Initiation>(
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('submission reached without a consent');
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
       const body = parseBody(type.paymentSchema, request.body);
       assertSubmissionMatchesConsent(intent, body);
       return submitOnce(context, request, reply, intent, {
@@ -466,7 +671,8 @@ function mount<I extends Initiation>(
     },
   );
 
-  const owned = (clientId: string, id: string) => ownedPayment(db, clientId, id, type.paymentKind);
+  const owned = async (clientId: string, id: string) =>
+    assertPaymentVersion(db, await ownedPayment(db, clientId, id, type.paymentKind), version);
 
   scope.get<{ Params: { Id: string } }>(
     `${type.payments}/:Id`,
@@ -490,14 +696,36 @@ function mount<I extends Initiation>(
   );
 }
 
+/** Mounts one kind's routes. */
+type Mount = (scope: FastifyInstance, context: PaymentsContext) => void;
+const mounting =
+  <I extends Initiation>(type: FutureDated<I>): Mount =>
+  (scope, context) =>
+    mount(scope, context, type);
+
 /**
- * Scheduled payments and standing orders, domestic and international: the consent is consumed when the instruction is set
- * up in the bank (status InitiationCompleted); the payment scheduler executes each payment when due, and
- * payment-details reports what the ledger made of it.
+ * Each kind of future-dated payment and the versions that serve it, each with its own definition (a
+ * kind a version does not name is not served there).
+ */
+const KINDS: readonly Partial<Record<ApiVersion, Mount>>[] = [
+  { 'v3.1.11': mounting(scheduled), 'v4.0': mounting(scheduledV4) },
+  { 'v3.1.11': mounting(standingOrders), 'v4.0': mounting(standingOrdersV4) },
+  {
+    'v3.1.11': mounting(internationalScheduled('v3.1.11')),
+    'v4.0': mounting(internationalScheduled('v4.0')),
+  },
+  {
+    'v3.1.11': mounting(internationalStandingOrders('v3.1.11')),
+    'v4.0': mounting(internationalStandingOrders('v4.0')),
+  },
+];
+
+/**
+ * Scheduled payments and standing orders, domestic and international: the consent is consumed when the
+ * instruction is set up in the bank (status InitiationCompleted; INCO, or ACTC for a scheduled payment,
+ * on v4.0); the payment scheduler executes each payment when due, and payment-details reports what the
+ * ledger made of it.
  */
 export function futureDatedPayments(scope: FastifyInstance, context: PaymentsContext): void {
-  mount(scope, context, scheduled);
-  mount(scope, context, standingOrders);
-  mount(scope, context, internationalScheduled);
-  mount(scope, context, internationalStandingOrders);
+  for (const kind of KINDS) kind[context.version ?? 'v3.1.11']?.(scope, context);
 }

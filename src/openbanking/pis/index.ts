@@ -16,10 +16,9 @@ export type { PaymentsContext } from './common.ts';
 export async function paymentInitiation(scope: FastifyInstance, context: PaymentsContext): Promise<void> {
   signedJsonScope(scope, context.signer);
   domesticPayments(scope, context);
-  // v4.0 serves domestic payments so far; the other kinds are v3.1.11's until their v4.0 mappings exist.
-  if ((context.version ?? 'v3.1.11') !== 'v3.1.11') return;
-  domesticVrps(scope, context);
-  futureDatedPayments(scope, context);
   internationalPayments(scope, context);
+  domesticVrps(scope, context);
+  // Future-dated kinds and file payments: each kind is mounted on the versions that define it.
+  futureDatedPayments(scope, context);
   filePayments(scope, context);
 }

@@ -21,6 +21,7 @@ import {
   frequencySchema,
   instructedAmountSchema,
   remittanceSchema,
+  riskSchema,
 } from './validation.ts';
 
 /**
@@ -73,6 +74,17 @@ export const internationalInitiationSchema = z.strictObject({
   RemittanceInformation: remittanceSchema.optional(),
 });
 export type InternationalInitiation = z.infer<typeof internationalInitiationSchema>;
+
+/** OBWriteInternationalConsent5 of v3.1.11. */
+export const internationalConsentRequestSchema = z.strictObject({
+  Data: z.strictObject({
+    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
+    Initiation: internationalInitiationSchema,
+    Authorisation: z.unknown().optional(),
+    SCASupportData: z.unknown().optional(),
+  }),
+  Risk: riskSchema,
+});
 
 export const internationalScheduledInitiationSchema = internationalInitiationSchema.extend({
   EndToEndIdentification: text(35).optional(),

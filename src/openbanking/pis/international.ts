@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
+import type { Intent } from '../../consent/index.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import {
@@ -20,30 +21,25 @@ import { immediatePaymentReads } from './payment-reads.ts';
 import {
   currentTerms,
   internationalCreditor,
-  internationalInitiationSchema,
   payoutOf,
   quoteFields,
   stagingCurrency,
   storedTerms,
   termsFor,
   termsOfStoredRequest,
-  type InternationalInitiation,
+  type TermsInitiation,
 } from './international-terms.ts';
-import { parseBody, riskSchema, submissionRequestSchema } from './validation.ts';
+import { parseBody } from './validation.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
+import { PIS_WIRE, type PisWireMapping } from './wire-mappings.ts';
 
-const consentSchema = z.strictObject({
-  Data: z.strictObject({
-    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
-    Initiation: internationalInitiationSchema,
-    Authorisation: z.unknown().optional(),
-    SCASupportData: z.unknown().optional(),
-  }),
-  Risk: riskSchema,
-});
-const paymentSchema = submissionRequestSchema(internationalInitiationSchema);
-
-function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, self: string) {
+/** OBWriteInternationalResponse of a payment, its status and Initiation as `wire` (the version) writes them. */
+function paymentBody(
+  wire: PisWireMapping,
+  payment: PaymentRecord,
+  debtor: AccountRecord | undefined,
+  self: string,
+) {
   const request = payment.request as { Initiation: unknown };
   const terms = termsOfStoredRequest(payment.request, payment.currency);
   return {
@@ -51,10 +47,10 @@ function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, 
       InternationalPaymentId: payment.id,
       ConsentId: payment.consentId,
       CreationDateTime: obDateTime(payment.createdAt),
-      Status: payment.status,
+      ...wire.paymentStatus(payment),
       StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
       ...(terms ? quoteFields(terms, 'Actual') : {}),
-      Initiation: request.Initiation,
+      Initiation: wire.initiation(request.Initiation),
       ...(debtor ? { Debtor: debtorOf(debtor) } : {}),
     },
     Links: { Self: self },
@@ -65,20 +61,31 @@ function paymentBody(payment: PaymentRecord, debtor: AccountRecord | undefined, 
 /**
  * International single payments: the sandbox's fixed FX table and charge. The consent shows an indicative
  * rate and the charge; the payment debits the account (transfer + charge) in one posting set through the
- * FX and clearing accounts, and reports the rate it used.
+ * FX and clearing accounts, and reports the rate it used. The version served supplies the request
+ * schemas and how statuses and Initiations are written (wire-mappings.ts).
  */
 export function internationalPayments(scope: FastifyInstance, context: PaymentsContext): void {
   const { db, clock } = context;
   const base = context.publicBaseUrl;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
+  const version = context.version ?? 'v3.1.11';
+  const wire = PIS_WIRE[version];
+  const consentBody = (intent: Intent, debtor: AccountRecord | undefined, quote: Record<string, unknown>) =>
+    paymentConsentBody(
+      wire.consentOn(intent),
+      `${base}/international-payment-consents/${intent.id}`,
+      debtor,
+      quote,
+      wire.consentStatus(intent),
+    );
 
   scope.post(
     '/international-payment-consents',
     { preHandler: [consentGuard, signed] },
     async (request, reply) => {
       const clientId = guarded(request).token.clientId;
-      const body = parseBody(consentSchema, request.body);
+      const body = parseBody(wire.international.consentRequest, request.body);
       const terms = termsFor(body.Data.Initiation, await stagingCurrency(context, body.Data.Initiation));
       const quote = quoteFields(terms, 'Indicative');
       return stageConsent(
@@ -86,9 +93,14 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
         request,
         reply,
         // The quote is kept with the intent, so the PSU is shown exactly what the TPP was quoted.
-        { kind: 'international-payment', clientId, data: { ...body.Data, Quote: quote }, risk: body.Risk },
-        (intent) =>
-          paymentConsentBody(intent, `${base}/international-payment-consents/${intent.id}`, undefined, quote),
+        {
+          kind: 'international-payment',
+          clientId,
+          data: { ...body.Data, Quote: quote },
+          risk: body.Risk,
+          apiVersion: version,
+        },
+        (intent) => consentBody(intent, undefined, quote),
       );
     },
   );
@@ -99,15 +111,14 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     async (request) => {
       const clientId = guarded(request).token.clientId;
       const consentId = request.params.ConsentId;
-      const intent = await ownedConsent(db, clientId, consentId, 'international-payment');
-      const debtor = await chosenDebtorAccount(db, intent);
-      const terms = await currentTerms(context, intent.data.Initiation as InternationalInitiation, debtor);
-      return paymentConsentBody(
-        intent,
-        `${base}/international-payment-consents/${intent.id}`,
-        debtor,
-        terms ? quoteFields(terms, 'Indicative') : {},
+      const intent = assertConsentVersion(
+        await ownedConsent(db, clientId, consentId, 'international-payment'),
+        version,
+        'consent',
       );
+      const debtor = await chosenDebtorAccount(db, intent);
+      const terms = await currentTerms(context, intent.data.Initiation as TermsInitiation, debtor);
+      return consentBody(intent, debtor, terms ? quoteFields(terms, 'Indicative') : {});
     },
   );
 
@@ -115,7 +126,7 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
     consents: '/international-payment-consents',
     kind: 'international-payment',
     needed(intent, account) {
-      const terms = termsFor(intent.data.Initiation as InternationalInitiation, account.currency);
+      const terms = termsFor(intent.data.Initiation as TermsInitiation, account.currency);
       return { amountMinor: terms.debitMinor + terms.chargeMinor, currency: account.currency };
     },
   });
@@ -127,7 +138,9 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
       const state = guarded(request);
       const intent = state.intent;
       if (!intent) throw new Error('payment submission reached without a consent');
-      const body = parseBody(paymentSchema, request.body);
+      // PIS release management: a payment-order is created in the version its consent was staged in.
+      assertSameVersion(intent, version);
+      const body = parseBody(wire.international.paymentRequest, request.body);
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;
       return submitOnce(context, request, reply, intent, {
@@ -147,12 +160,12 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
               amountMinor: terms.debitMinor,
               currency: account.currency,
               creditor: internationalCreditor(initiation),
-              reference: initiation.RemittanceInformation?.Reference ?? initiation.EndToEndIdentification,
+              reference: wire.international.reference(initiation) ?? initiation.EndToEndIdentification,
               request: { ...body.Data, Terms: storedTerms(terms) },
               external: payoutOf(terms),
             },
           );
-          return paymentBody(payment, account, `${base}/international-payments/${payment.id}`);
+          return paymentBody(wire, payment, account, `${base}/international-payments/${payment.id}`);
         },
       });
     },
@@ -161,6 +174,6 @@ export function internationalPayments(scope: FastifyInstance, context: PaymentsC
   immediatePaymentReads(scope, context, {
     payments: '/international-payments',
     kind: 'international',
-    body: paymentBody,
+    body: (payment, debtor, self) => paymentBody(wire, payment, debtor, self),
   });
 }

@@ -12,8 +12,10 @@ import {
  * The payment files a file-payment consent can carry, and the checks an upload must pass before the PSU is
  * asked to authorise it.
  *
- * One file type is offered: `UK.OBIE.PaymentInitiation.3.1`, a JSON document (uploaded as
- * `application/json`) whose items are domestic payment initiations, as OBWriteDomestic2 `Data.Initiation`:
+ * One file type per version is offered: on v3.1.11 `UK.OBIE.PaymentInitiation.3.1` (FILE_TYPES here), on
+ * v4.0 `UK.OBIE.PaymentInitiation.4.0` (v4.0/file.ts): a JSON document (uploaded as `application/json`)
+ * whose items are that version's domestic payment initiations, as OBWriteDomestic2 `Data.Initiation` (v3.1.11's
+ * shape below; v4.0's with OBRemittanceInformation2, UltimateCreditor, …):
  *
  *   { "Data": { "DomesticPayments": [
  *       { "InstructionIdentification": "…", "EndToEndIdentification": "…", "LocalInstrument"?: "UK.OBIE.FPS",
@@ -28,13 +30,55 @@ import {
  * domestic payment, with the path of the item in the file (`Data.DomesticPayments.2.InstructedAmount.Amount`).
  */
 
-/** The file types we take, with the media type each is uploaded and downloaded as. */
-export const FILE_TYPES: Readonly<Record<string, string>> = {
-  'UK.OBIE.PaymentInitiation.3.1': 'application/json',
-};
-
 /** At most this many transactions in one file. */
 export const MAX_FILE_TRANSACTIONS = 5000;
+
+/** What of a file's item the bank checks and pays: a domestic Initiation, in any version's shape. */
+export type FileItem = Pick<
+  DomesticInitiation,
+  | 'InstructionIdentification'
+  | 'EndToEndIdentification'
+  | 'LocalInstrument'
+  | 'InstructedAmount'
+  | 'DebtorAccount'
+  | 'CreditorAccount'
+>;
+
+/** A file type: the media type it is uploaded and downloaded as, and how its transactions are read. */
+export interface FileFormat {
+  mediaType: string;
+  /** The file's items, each checked against the type's schema, with the reference both statements show. */
+  items(document: unknown): { item: FileItem; reference: string }[];
+}
+
+/**
+ * A JSON file type whose `Data.DomesticPayments` are Initiations of `schema` (a version's domestic
+ * Initiation), each paid with the reference `reference` gives it.
+ */
+export function domesticPaymentsFile<T extends FileItem>(
+  schema: z.ZodType<T>,
+  reference: (item: T) => string,
+): FileFormat {
+  const fileSchema = z.strictObject({
+    Data: z.strictObject({ DomesticPayments: z.array(schema).min(1).max(MAX_FILE_TRANSACTIONS) }),
+  });
+  return {
+    mediaType: 'application/json',
+    items: (document) =>
+      parseBody(fileSchema, document).Data.DomesticPayments.map((item) => ({
+        item,
+        reference: reference(item),
+      })),
+  };
+}
+
+/** The file types v3.1.11 takes: domestic Initiations of v3.1.11. */
+export const FILE_TYPES: Readonly<Record<string, FileFormat>> = {
+  'UK.OBIE.PaymentInitiation.3.1': domesticPaymentsFile(
+    domesticInitiationSchema,
+    (item) => item.RemittanceInformation?.Reference ?? item.EndToEndIdentification,
+  ),
+};
 
 /** Domestic payments only: every amount of a file is in this currency. */
 export const FILE_CURRENCY = 'GBP';
@@ -53,8 +97,10 @@ export interface FileTransaction {
   /** 1-based position in the file. */
   index: number;
   /** The item as in the file, with the file's LocalInstrument when the item names none. */
-  initiation: DomesticInitiation;
+  initiation: FileItem;
   amountMinor: bigint;
+  /** The reference both statements show. */
+  reference: string;
 }
 
 export interface PaymentFile {
@@ -74,12 +120,6 @@ export function fileHashOf(bytes: Uint8Array): string {
 export function mediaTypeOf(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
-
-const fileSchema = z.strictObject({
-  Data: z.strictObject({
-    DomesticPayments: z.array(domesticInitiationSchema).min(1).max(MAX_FILE_TRANSACTIONS),
-  }),
-});
 
 /** A decimal amount (at most 5 decimals, as OB amounts have) in units of 10^-5, for exact sums. */
 const SCALE = 5;
@@ -119,8 +159,13 @@ function mismatch(path: string, message: string): ObError {
  * Reads and checks an uploaded file against its consent: the hash, the format, every transaction, the
  * count and the control sum. Throws the OB error of the first problem.
  */
-export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFile {
-  if (!(terms.FileType in FILE_TYPES))
+export function readPaymentFile(
+  bytes: Uint8Array,
+  terms: FileTerms,
+  fileTypes: Readonly<Record<string, FileFormat>> = FILE_TYPES,
+): PaymentFile {
+  const format = fileTypes[terms.FileType];
+  if (!format)
     throw ObError.single(400, 'UK.OBIE.Field.Invalid', `file type ${terms.FileType} is not supported`);
   if (fileHashOf(bytes) !== terms.FileHash)
     throw mismatch(
@@ -133,7 +178,7 @@ export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFil
   } catch {
     throw ObError.single(400, 'UK.OBIE.Resource.InvalidFormat', 'the file is not a UTF-8 JSON document');
   }
-  const items = parseBody(fileSchema, document).Data.DomesticPayments;
+  const items = format.items(document);
 
   if (terms.NumberOfTransactions !== undefined && BigInt(terms.NumberOfTransactions) !== BigInt(items.length))
     throw mismatch(
@@ -146,7 +191,7 @@ export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFil
   const transactions: FileTransaction[] = [];
   let totalMinor = 0n;
   let totalScaled = 0n;
-  items.forEach((item, i) => {
+  items.forEach(({ item, reference }, i) => {
     const path = `Data.DomesticPayments.${i}`;
     if (
       item.LocalInstrument !== undefined &&
@@ -159,7 +204,7 @@ export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFil
         `${path}.LocalInstrument differs from the consent's LocalInstrument ${terms.LocalInstrument}`,
         `${path}.LocalInstrument`,
       );
-    const initiation: DomesticInitiation =
+    const initiation: FileItem =
       item.LocalInstrument === undefined && terms.LocalInstrument !== undefined
         ? { ...item, LocalInstrument: terms.LocalInstrument }
         : item;
@@ -192,7 +237,7 @@ export function readPaymentFile(bytes: Uint8Array, terms: FileTerms): PaymentFil
     seen.set(item.InstructionIdentification, i);
     totalMinor += amountMinor;
     totalScaled += scaled(item.InstructedAmount.Amount);
-    transactions.push({ index: i + 1, initiation, amountMinor });
+    transactions.push({ index: i + 1, initiation, amountMinor, reference });
   });
 
   if (

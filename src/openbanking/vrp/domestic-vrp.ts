@@ -13,130 +13,108 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
+import { getIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
+import { assertTokenConsentInPath, ownedConsent, resourceNotFound } from '../http/owned-resources.ts';
 import { obDateTime } from '../http/wire.ts';
 import {
-  assertSubmissionMatchesConsent,
   clientIdOf,
   creditorOf,
   debtorAccount,
   debtorOf,
-  namedDebtorAccount,
   type PaymentsContext,
-  paymentStatusDetail,
-  rejectionText,
   RESOURCE_ID,
   stageConsent,
   submissionChecks,
 } from '../pis/common.ts';
-import { amountToMinor, canonicalJson, parseBody } from '../pis/validation.ts';
-import {
-  checkControlParameters,
-  checkVrpInitiation,
-  vrpConsentRequestSchema,
-  vrpFundsConfirmationSchema,
-  vrpRequestSchema,
-  type ControlParameters,
-} from './validation.ts';
-import { assertTokenConsentInPath, ownedConsent, resourceNotFound } from '../http/owned-resources.ts';
+import { amountToMinor, parseBody } from '../pis/validation.ts';
+import type { ApiVersion } from '../versions.ts';
+import { runConsentChecks } from './consent-checks.ts';
+import { vrpConsentMigration } from './consent-migration.ts';
+import { vrpConsentBody, vrpConsentResource } from './consent-resource.ts';
+import { failsControlParameters, runPaymentChecks } from './payment-checks.ts';
+import { vrpFundsConfirmationSchema, type ControlParameters } from './validation.ts';
+import { VRP_WIRE, type VrpWireMapping } from './wire-mappings.ts';
 
-function fails(message: string, path?: string): ObError {
-  return ObError.single(400, 'UK.OBIE.Rules.FailsControlParameters', message, path);
-}
-
-/** OBDomesticVRPConsentResponse of an intent. */
-function consentBody(intent: Intent, self: string, debtor: AccountRecord | undefined) {
-  return {
-    Data: {
-      ...(intent.data.ReadRefundAccount !== undefined
-        ? { ReadRefundAccount: intent.data.ReadRefundAccount }
-        : {}),
-      ConsentId: intent.id,
-      CreationDateTime: obDateTime(intent.createdAt),
-      Status: intent.status,
-      StatusUpdateDateTime: obDateTime(intent.statusUpdatedAt),
-      ControlParameters: intent.data.ControlParameters,
-      Initiation: intent.data.Initiation,
-      ...(debtor ? { DebtorAccount: debtorOf(debtor) } : {}),
-    },
-    Risk: intent.risk,
-    Links: { Self: self },
-    Meta: {},
-  };
-}
-
-/** OBDomesticVRPResponse of a payment. */
-function paymentBody(payment: PaymentRecord, risk: unknown, debtor: AccountRecord | undefined, self: string) {
+/** OBDomesticVRPResponse of a payment, as `wire` writes it. */
+function paymentBody(
+  wire: VrpWireMapping,
+  payment: PaymentRecord,
+  risk: Record<string, unknown>,
+  debtor: AccountRecord | undefined,
+  self: string,
+) {
   const request = payment.request;
   return {
     Data: {
       DomesticVRPId: payment.id,
       ConsentId: payment.consentId,
       CreationDateTime: obDateTime(payment.createdAt),
-      Status: payment.status,
-      ...(payment.status === 'Rejected'
-        ? { StatusReason: 'UK.OBIE.OtherReason', StatusReasonDescription: rejectionText(payment.reason) }
-        : {}),
+      ...wire.paymentStatus(payment),
       StatusUpdateDateTime: obDateTime(payment.statusUpdatedAt),
-      Initiation: request.Initiation,
-      Instruction: request.Instruction,
+      Initiation: wire.part(request.Initiation),
+      Instruction: wire.part(request.Instruction),
       ...(debtor ? { DebtorAccount: debtorOf(debtor) } : {}),
     },
-    Risk: risk,
+    Risk: wire.risk(risk),
     Links: { Self: self },
     Meta: {},
   };
 }
 
 /**
- * Domestic variable recurring payments: consents with control parameters (maximum individual amount,
- * periodic limits per period type and alignment), enforced on every payment under a per-consent lock so
- * concurrent payments cannot together pass a limit; the PSU or the TPP may revoke the consent.
+ * Domestic variable recurring payments, one set of handlers for every version (its wire mapping supplies
+ * schemas, checks and statuses): consents with control parameters (maximum individual amount, periodic
+ * limits per period type and alignment), enforced on every payment under a per-consent lock so concurrent
+ * payments cannot together pass a limit; the PSU or the TPP may revoke the consent.
  */
 export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): void {
   const { db, clock } = context;
   const base = context.publicBaseUrl;
+  const version: ApiVersion = context.version ?? 'v3.1.11';
+  const wire = VRP_WIRE[version];
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const psuGuard = guard(submissionChecks(['domestic-vrp'], false, 'vrp'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
+  const consentSelf = (intent: Intent) => `${base}/domestic-vrp-consents/${intent.id}`;
+  if (wire.migration) vrpConsentMigration(scope, context, version, wire, wire.migration);
 
   scope.post('/domestic-vrp-consents', { preHandler: [consentGuard, signed] }, async (request, reply) => {
     const clientId = guarded(request).token.clientId;
-    const body = parseBody(vrpConsentRequestSchema, request.body);
-    checkControlParameters(body.Data.ControlParameters);
-    checkVrpInitiation(body.Data.Initiation);
-    await namedDebtorAccount(db, body.Data.Initiation.DebtorAccount);
+    const body = parseBody(wire.consentRequest, request.body);
+    await runConsentChecks(wire.consentChecks, body, { db });
     return stageConsent(
       context,
       request,
       reply,
-      { kind: 'domestic-vrp', clientId, data: body.Data, risk: body.Risk },
-      (intent) => consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, undefined),
+      { kind: 'domestic-vrp', clientId, data: body.Data, risk: body.Risk, apiVersion: version },
+      (intent) =>
+        vrpConsentBody(
+          wire,
+          intent,
+          wire.consentStatus(intent, clock.now()) ?? intent.status,
+          undefined,
+          undefined,
+          consentSelf(intent),
+        ),
     );
   });
 
-  const owned = (clientId: string, consentId: string) =>
-    ownedConsent(db, clientId, consentId, 'domestic-vrp');
+  /** The caller's VRP consent, as this version knows it (a consent of a newer version is not found). */
+  const owned = async (clientId: string, consentId: string) =>
+    assertConsentVersion(await ownedConsent(db, clientId, consentId, 'domestic-vrp'), version, 'consent');
 
   scope.get<{ Params: { ConsentId: string } }>(
     '/domestic-vrp-consents/:ConsentId',
     { preHandler: consentGuard },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      // A deleted (revoked) VRP consent is gone: v3.1.11 has no Revoked status for it.
-      // The profile: after a DELETE the ASPSP "must … respond to subsequent GET requests with … 400".
-      if (intent.status === 'Revoked')
-        throw resourceNotFound(`domestic VRP consent ${intent.id} was revoked`);
-      const debtor =
-        intent.status === 'Authorised' && intent.accountIds[0]
-          ? await getAccount(db, intent.accountIds[0])
-          : undefined;
-      return consentBody(intent, `${base}/domestic-vrp-consents/${intent.id}`, debtor);
+      return vrpConsentResource(db, wire, version, intent, clock.now(), consentSelf(intent));
     },
   );
 
@@ -160,6 +138,8 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
       const intent = guarded(request).intent;
       if (!intent) throw new Error('VRP funds confirmation reached without a consent');
       await assertTokenConsentInPath(db, intent, request.params.ConsentId, 'domestic-vrp');
+      // A funds check creates no payment-order: a consent of an older version may ask it (versions.ts).
+      assertConsentVersion(intent, version, 'data');
       const body = parseBody(vrpFundsConfirmationSchema, request.body);
       if (body.Data.ConsentId !== intent.id)
         throw ObError.single(
@@ -203,48 +183,15 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     const state = guarded(request);
     const intent = state.intent;
     if (!intent) throw new Error('VRP submission reached without a consent');
-    const body = parseBody(vrpRequestSchema, request.body);
+    // A payment-order is created only in the version of its consent (a migrated consent: the new one).
+    assertSameVersion(intent, version);
+    const body = parseBody(wire.paymentRequest, request.body);
     const data = body.Data;
-    assertSubmissionMatchesConsent(intent, body);
-    const consentCreditor = (intent.data.Initiation as { CreditorAccount?: unknown }).CreditorAccount;
-    if (
-      consentCreditor !== undefined &&
-      canonicalJson(consentCreditor) !== canonicalJson(data.Instruction.CreditorAccount)
-    )
-      throw ObError.single(
-        400,
-        'UK.OBIE.Resource.ConsentMismatch',
-        'Data.Instruction.CreditorAccount must be the creditor of the consent',
-        'Data.Instruction.CreditorAccount',
-      );
     const control = intent.data.ControlParameters as ControlParameters;
     const currency = control.MaximumIndividualAmount.Currency;
-    const instructed = data.Instruction.InstructedAmount;
-    const amountMinor = amountToMinor(instructed, 'Data.Instruction.InstructedAmount');
-    if (!control.VRPType.includes(data.VRPType))
-      throw fails(`the consent allows VRP types ${control.VRPType.join(', ')}`, 'Data.VRPType');
-    if (!control.PSUAuthenticationMethods.includes(data.PSUAuthenticationMethod))
-      throw fails(
-        `the consent allows authentication methods ${control.PSUAuthenticationMethods.join(', ')}`,
-        'Data.PSUAuthenticationMethod',
-      );
-    if (
-      data.PSUInteractionType !== undefined &&
-      control.PSUInteractionTypes !== undefined &&
-      !control.PSUInteractionTypes.includes(data.PSUInteractionType)
-    )
-      throw fails('the consent does not allow this PSU interaction type', 'Data.PSUInteractionType');
-    if (instructed.Currency !== currency)
-      throw fails(`the consent is for payments in ${currency}`, 'Data.Instruction.InstructedAmount.Currency');
-    const maximum = toMinor(control.MaximumIndividualAmount.Amount, currency);
-    if (amountMinor > maximum)
-      throw fails(
-        `the amount exceeds the maximum individual amount of ${fromMinor(maximum, currency)} ${currency}`,
-        'Data.Instruction.InstructedAmount.Amount',
-      );
+    const amountMinor = amountToMinor(data.Instruction.InstructedAmount, 'Data.Instruction.InstructedAmount');
     const now = clock.now();
-    if (control.ValidFromDateTime && now.getTime() < Date.parse(control.ValidFromDateTime))
-      throw fails('the consent is not valid yet (ValidFromDateTime)', 'Data.ConsentId');
+    runPaymentChecks(wire.paymentChecks, { intent, control, data, risk: body.Risk, amountMinor, now });
     const consentStart = control.ValidFromDateTime ? new Date(control.ValidFromDateTime) : intent.createdAt;
 
     const outcome = await idempotent(
@@ -254,12 +201,15 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
       async (tx) => {
         // One payment at a time per consent: the limits below see every payment committed before.
         await lockConsentPayments(tx, intent.id);
+        // Read again under the lock: a migration since the guard cached the consent moved its version.
+        const current = await getIntent(tx, intent.id);
+        if (current) assertSameVersion(current, version);
         for (const [index, limit] of control.PeriodicLimits.entries()) {
           const period = periodContaining(limit.PeriodType, limit.PeriodAlignment, consentStart, now);
           const used = await paidUnderConsent(tx, intent.id, currency, period.start, period.end);
           const cap = toMinor(limit.Amount, currency);
           if (used + amountMinor > cap)
-            throw fails(
+            throw failsControlParameters(
               `the payment would exceed the ${limit.PeriodType} limit of ${fromMinor(cap, currency)} ${currency} ` +
                 `(${fromMinor(used, currency)} used since ${obDateTime(period.start)})`,
               `Data.ControlParameters.PeriodicLimits.${index}`,
@@ -271,8 +221,8 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
           data.Initiation.DebtorAccount,
           'Data.Initiation.DebtorAccount',
         );
+        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount);
         await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
-        const creditor = data.Instruction.CreditorAccount;
         const payment = await executePayment(
           tx,
           { clock },
@@ -284,21 +234,21 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
             debtorAccountId: account.id,
             amountMinor,
             currency,
-            creditor: creditorOf(creditor),
-            reference:
-              data.Instruction.RemittanceInformation?.Reference ?? data.Instruction.EndToEndIdentification,
+            creditor: creditorOf(data.Instruction.CreditorAccount),
+            reference: wire.paymentReference(data.Instruction),
             request: data,
           },
         );
         return {
           status: 201,
-          body: paymentBody(payment, body.Risk, account, `${base}/domestic-vrps/${payment.id}`),
+          body: paymentBody(wire, payment, body.Risk, account, `${base}/domestic-vrps/${payment.id}`),
         };
       },
     );
     return reply.status(outcome.status).send(outcome.body);
   });
 
+  /** The caller's VRP payment, found only on a version its consent is usable on. */
   const ownedPayment = async (clientId: string, paymentId: string) => {
     const payment = RESOURCE_ID.test(paymentId) ? await getPayment(db, paymentId) : undefined;
     const intent =
@@ -307,6 +257,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
         : undefined;
     if (!payment || !intent || payment.kind !== 'domestic-vrp')
       throw resourceNotFound(`no domestic VRP ${paymentId} of yours`);
+    assertConsentVersion(intent, version, 'consent');
     return { payment, intent };
   };
 
@@ -319,6 +270,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
         request.params.DomesticVRPId,
       );
       return paymentBody(
+        wire,
         payment,
         intent.risk,
         await getAccount(db, payment.debtorAccountId),
@@ -333,7 +285,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     async (request) => {
       const { payment } = await ownedPayment(guarded(request).token.clientId, request.params.DomesticVRPId);
       return {
-        Data: { PaymentStatus: [paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
+        Data: { PaymentStatus: [wire.paymentStatusDetail(payment, obDateTime(payment.statusUpdatedAt))] },
         Links: { Self: `${base}/domestic-vrps/${payment.id}/payment-details` },
         Meta: {},
       };

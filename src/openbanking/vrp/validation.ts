@@ -1,25 +1,25 @@
 import { z } from 'zod';
 import { PERIOD_TYPES } from '../../bank/index.ts';
-import { ObError } from '../errors.ts';
 import {
   accountSchema,
   amountSchema,
-  amountToMinor,
-  checkAccount,
   creditorAccountSchema,
   currencySchema,
   instructedAmountSchema,
   remittanceSchema,
   riskSchema,
 } from '../pis/validation.ts';
+import { COMMERCIAL_VRP_TYPES } from './rules/regimes.ts';
 
 /** Request bodies of the domestic VRP API (vrp-openapi.json, v3.1.11). */
 const dateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/, {
   message: 'must be an ISO 8601 date-time with a zone',
 });
-const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
-const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
-const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
+export const VRP_TYPES = ['UK.OBIE.VRPType.Sweeping', 'UK.OBIE.VRPType.Other'] as const;
+/** v4.0 serves the commercial VRP profile (specs/ob-cvrp/v4.0): its VRP types add CVRP1, CVRP2 and CVRP3. */
+export const VRP_TYPES_V4 = [...VRP_TYPES, ...COMMERCIAL_VRP_TYPES] as const;
+export const AUTH_METHODS = ['UK.OBIE.SCA', 'UK.OBIE.SCANotRequired'] as const;
+export const INTERACTION_TYPES = ['InSession', 'OffSession'] as const;
 
 const namedAccount = accountSchema.extend({ Name: z.string().min(1).max(350) });
 
@@ -49,7 +49,11 @@ export const controlParametersSchema = z.strictObject({
   PSUInteractionTypes: z.array(z.enum(INTERACTION_TYPES)).optional(),
   SupplementaryData: z.record(z.string(), z.unknown()).optional(),
 });
-export type ControlParameters = z.infer<typeof controlParametersSchema>;
+/** v4.0's: the same object, with the commercial VRP types. */
+export const controlParametersSchemaV4 = controlParametersSchema.extend({
+  VRPType: z.array(z.enum(VRP_TYPES_V4)).min(1),
+});
+export type ControlParameters = z.infer<typeof controlParametersSchemaV4>;
 
 export const vrpConsentRequestSchema = z.strictObject({
   Data: z.strictObject({
@@ -90,40 +94,3 @@ export const vrpFundsConfirmationSchema = z.strictObject({
     InstructedAmount: instructedAmountSchema,
   }),
 });
-
-/**
- * Control parameters beyond their shape: every amount positive with the currency's decimals, all in one
- * currency (the consent's), validity window in order. Returns that currency.
- */
-export function checkControlParameters(control: ControlParameters): string {
-  const path = 'Data.ControlParameters';
-  const currency = control.MaximumIndividualAmount.Currency;
-  amountToMinor(control.MaximumIndividualAmount, `${path}.MaximumIndividualAmount`);
-  control.PeriodicLimits.forEach((limit, index) => {
-    amountToMinor(limit, `${path}.PeriodicLimits.${index}`);
-    if (limit.Currency !== currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        `every limit must be in ${currency}, the currency of MaximumIndividualAmount`,
-        `${path}.PeriodicLimits.${index}.Currency`,
-      );
-  });
-  if (
-    control.ValidFromDateTime !== undefined &&
-    control.ValidToDateTime !== undefined &&
-    Date.parse(control.ValidFromDateTime) >= Date.parse(control.ValidToDateTime)
-  )
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.Invalid',
-      'ValidFromDateTime must be before ValidToDateTime',
-      `${path}.ValidFromDateTime`,
-    );
-  return currency;
-}
-
-export function checkVrpInitiation(initiation: z.infer<typeof vrpInitiationSchema>): void {
-  checkAccount(initiation.DebtorAccount, 'Data.Initiation.DebtorAccount');
-  checkAccount(initiation.CreditorAccount, 'Data.Initiation.CreditorAccount');
-}

@@ -52,6 +52,11 @@ export function installPageSecurity(app: FastifyInstance, options: PageSecurityO
     for (const [name, value] of headers) reply.raw.setHeader(name, value);
     states.set(request, { secret: options.secret });
   });
+  // An error thrown before this scope's onRequest ran (an outer hook: the database unavailable, say) is
+  // still answered with a page of this scope: it gets the headers too.
+  app.addHook('onError', async (_request, reply) => {
+    for (const [name, value] of headers) if (!reply.raw.hasHeader(name)) reply.raw.setHeader(name, value);
+  });
   app.addHook('preHandler', async (request, reply) => {
     if (SAFE_METHODS.has(request.method) || options.exempt?.(request)) return;
     const nonce = readCookie(request.headers.cookie, CSRF_COOKIE);

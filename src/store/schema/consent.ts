@@ -44,7 +44,7 @@ export const consentAudit = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull(),
     /** tpp | psu | system */
     actor: text('actor').notNull(),
-    /** created | authorised | rejected | consumed | revoked | used | uploaded */
+    /** created | authorised | rejected | consumed | revoked | used | uploaded | migrated */
     event: text('event').notNull(),
     fromStatus: text('from_status'),
     toStatus: text('to_status'),

@@ -9,3 +9,5 @@ export * from './consent.ts';
 export * from './directory.ts';
 export * from './openbanking.ts';
 export * from './rate-limits.ts';
+export * from './change-version.ts';
+export * from './events.ts';

@@ -63,7 +63,7 @@ const ENTRY_STATUSES: Record<string, string> = {
 const MANDATE_STATUSES: Record<string, string> = { Active: 'ACTV', Inactive: 'CANC' };
 
 /** v3.1.11 address types → v4.0 OBAddressType2Code. */
-const ADDRESS_TYPES: Record<string, string> = {
+export const ADDRESS_TYPES: Record<string, string> = {
   Business: 'BIZZ',
   Correspondence: 'CORR',
   DeliveryTo: 'DLVY',

@@ -6,10 +6,10 @@ import { accountSchema, creditorAccountSchema, dateTime, instructedAmountSchema 
  * Payment Initiation v4.0 on the wire (specs/ob-read-write/v4.0/payment-initiation-openapi.json): its
  * request bodies (strict where the file says `additionalProperties: false`) and its ISO 20022 statuses.
  */
-const text = (max: number) => z.string().min(1).max(max);
+export const text = (max: number) => z.string().min(1).max(max);
 const countryCode = z.string().regex(/^[A-Z]{2}$/);
 
-const postalAddress = z.strictObject({
+export const postalAddress = z.strictObject({
   AddressType: z.string().optional(),
   Department: text(70).optional(),
   SubDepartment: text(70).optional(),
@@ -31,34 +31,69 @@ const postalAddress = z.strictObject({
 });
 
 /** OBUltimateCreditor1 / OBUltimateDebtor1. */
-const ultimateParty = z.strictObject({
+export const ultimateParty = z.strictObject({
   SchemeName: z.string().optional(),
   Identification: text(256).optional(),
   Name: text(140).optional(),
+  // LEI of the file: four digits, "00", twelve characters, two check digits (20 in all).
   LEI: z
     .string()
-    .regex(/^[A-Z0-9]{18}[0-9]{2}$/)
+    .regex(/^[0-9]{4}0{2}[A-Z0-9]{12}[0-9]{2}$/)
     .optional(),
   PostalAddress: postalAddress.optional(),
 });
 
-/** OBRemittanceInformation2: structured and unstructured lines (v3.1.11 had one Reference and one line). */
-const remittance = z.strictObject({
+/**
+ * OBRemittanceInformation2: structured and unstructured lines (v3.1.11 had one Reference and one line),
+ * each field typed as the file types it. The file leaves these objects open; they are closed here so that
+ * a v3.1.11 `Reference` is refused rather than kept unread.
+ */
+export const remittance = z.strictObject({
   Structured: z
     .array(
       z.strictObject({
-        ReferredDocumentAmount: z.number().optional(),
+        ReferredDocumentInformation: z
+          .array(
+            z.strictObject({
+              Code: z
+                .enum([
+                  'CINV',
+                  'CNFA',
+                  'CONT',
+                  'CREN',
+                  'DEBN',
+                  'DISP',
+                  'DNFA',
+                  'HIRI',
+                  'INVS',
+                  'MSIN',
+                  'PROF',
+                  'PUOR',
+                  'QUOT',
+                  'SBIN',
+                  'SPRR',
+                  'TISH',
+                ])
+                .optional(),
+              Issuer: text(35).optional(),
+              Number: text(35).optional(),
+              RelatedDate: dateTime.optional(),
+              LineDetails: z.array(z.string()).optional(),
+            }),
+          )
+          .optional(),
+        ReferredDocumentAmount: z.number().int().min(-2147483648).max(2147483647).optional(),
         CreditorReferenceInformation: z
-          .strictObject({
-            Code: z.string().optional(),
+          .looseObject({
+            Code: z.enum(['DISP', 'FXDR', 'PUOR', 'RPIN', 'RADM', 'SCOR']).optional(),
             Issuer: text(35).optional(),
             Reference: text(35).optional(),
           })
           .optional(),
-        Invoicer: text(140).optional(),
-        Invoicee: text(140).optional(),
-        TaxRemittance: z.record(z.string(), z.unknown()).optional(),
-        AdditionalRemittanceInformation: z.array(text(140)).optional(),
+        Invoicer: text(256).optional(),
+        Invoicee: text(256).optional(),
+        TaxRemittance: text(140).optional(),
+        AdditionalRemittanceInformation: z.array(text(140)).max(3).optional(),
       }),
     )
     .optional(),

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Clock } from '../shared/clock.ts';
+import type { Queryable } from '../store/index.ts';
+import { eventNotifications, eventSubscriptions } from '../store/schema/events.ts';
+import type { EventType } from './types.ts';
+
+/** How long an event waits to be acknowledged before it is dropped (documented in the README). */
+export const EVENT_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The resource an event is about: its OB resource type (`rty`), id (`rid`) and the version it was made on. */
+export interface EventSubject {
+  type: string;
+  id: string;
+  /** The Read/Write version a consent was staged on; undefined for a payment (it follows its consent). */
+  version: string | undefined;
+}
+
+export interface RaisedEvent {
+  /** The TPP (client) owning the resource: the only one the event is given to. */
+  clientId: string;
+  type: EventType;
+  subject: EventSubject;
+  /** The event's claims besides `subject`, e.g. `{ reason }`. */
+  detail?: Record<string, string>;
+  /** Ties events of one change together (`txn`); a new id when not given. */
+  txn?: string;
+}
+
+/**
+ * Records an event in `tx` — the transaction of the change that causes it, so the event exists exactly when
+ * the change does. It is recorded only for a TPP that subscribed to its type (a subscription without
+ * `EventTypes` takes every type): one INSERT … SELECT, nothing written for the rest. The SET is not signed
+ * here: it is signed when it is handed out (src/openbanking/events), with the bank's current key and links
+ * to the versions served then, and the bank core needs no key.
+ */
+export async function raiseEvent(tx: Queryable, clock: Clock, event: RaisedEvent): Promise<void> {
+  const now = clock.now();
+  const expiresAt = new Date(now.getTime() + EVENT_LIFETIME_MS);
+  await tx.execute(sql`
+    insert into ${eventNotifications} (
+      id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
+      occurred_at, created_at, expires_at
+    )
+    select ${randomUUID()}, ${event.clientId}, ${event.type}, ${event.subject.type}, ${event.subject.id},
+      ${event.subject.version ?? null}, ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.txn ?? randomUUID()},
+      ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz
+    from ${eventSubscriptions}
+    where ${eventSubscriptions.clientId} = ${event.clientId}
+      and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${event.type})
+  `);
+}

@@ -1,0 +1,54 @@
+import type { Store } from '../store/index.ts';
+
+/**
+ * What keeps every instance's caches honest behind a load balancer: the store's change version (advanced
+ * with every revocation's NOTIFY, in the same statement) is read at the start of each request, before
+ * anything cached is consulted. Caches tag what they keep with the version current when they started
+ * reading it, and serve only what carries the current one — so a revocation that returned on one instance
+ * is honoured by the next request on every instance, whether or not its NOTIFY has arrived yet.
+ *
+ * On the embedded database there is one process, whose own handlers ran before the revocation returned:
+ * nothing is read, and the version stays 0.
+ */
+export interface ChangeVersion {
+  /** The highest version this instance has read. */
+  current(): number;
+  /**
+   * Reads the store's version (one primary-key query, shared by the requests that arrive while it is being
+   * read); throws when the database cannot answer.
+   */
+  refresh(): Promise<void>;
+}
+
+export function createChangeVersion(store: Store): ChangeVersion {
+  let seen = 0;
+  if (store.backend === 'pglite') return { current: () => seen, refresh: async () => undefined };
+  let reading: Promise<void> | undefined;
+  let following: Promise<void> | undefined;
+  const read = (): Promise<void> => {
+    reading = store
+      .changeVersion()
+      .then((version) => {
+        if (version > seen) seen = version;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
+  return {
+    current: () => seen,
+    // Requests arriving together share one read, but never one that began before they arrived (it might
+    // not see a revocation committed since): while a read is under way, later arrivals wait for the next.
+    refresh() {
+      if (!reading) return read();
+      following ??= reading
+        .catch(() => undefined)
+        .then(() => {
+          following = undefined;
+          return reading ?? read();
+        });
+      return following;
+    },
+  };
+}

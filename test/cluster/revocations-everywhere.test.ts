@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import type { Store } from '../../src/store/index.ts';
+import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
+import { authorise, type AuthorisedConsent } from '../journey/ais-support.ts';
+import { startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
+import { call, httpsClient } from '../support/platform.ts';
+
+/**
+ * Three instances on one PostgreSQL: after a revoking call returns on instance A — a consent deleted, an
+ * access token revoked (RFC 7009), a transport certificate revoked at the directory, an organisation
+ * suspended — instances B and C refuse on their very next request what they had just served from their
+ * caches. B and C are deaf (their stores hear no NOTIFY at all), so nothing but the store's change
+ * version, read at the start of each request, can make them refuse: no sleep, no waiting for a message.
+ */
+
+const POSTGRES = process.env.DATABASE_URL;
+
+/** A store whose LISTEN hears nothing: an instance whose notifications are late by any amount. */
+function deaf(store: Store): Store {
+  return Object.assign(Object.create(store) as Store, {
+    listen: async () => async () => undefined,
+  });
+}
+
+function transportIdentity(tpp: Tpp) {
+  return { certificatePem: tpp.bundle.transportCertificatePem, privateKeyPem: tpp.bundle.transportKeyPem };
+}
+
+describe(
+  'revocations are honoured on every instance on the next request',
+  { skip: POSTGRES ? false : 'several instances share a database only on PostgreSQL (set DATABASE_URL)' },
+  async () => {
+    if (!POSTGRES) return;
+    const deployment = await startDeployment(POSTGRES);
+    const a = deployment.instanceA;
+    const others: Sandbox[] = [];
+    for (let index = 0; index < 2; index += 1) {
+      const store = deaf(await deployment.openInstanceStore());
+      others.push(await startSandbox({ instanceOf: { dataDir: deployment.dataDir, store } }));
+    }
+
+    /** The accounts read on `instance` with the TPP's certificate and `token`. */
+    async function readAccounts(instance: Sandbox, tpp: Tpp, token: string) {
+      return call(
+        httpsClient([instance.rootPem], transportIdentity(tpp)),
+        `${instance.platform.urls.mtls}/open-banking/v3.1/aisp/accounts`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+    }
+
+    /** Every other instance serves the consent (so each holds the token, consent and statuses in its caches). */
+    async function servedEverywhere(tpp: Tpp, consent: AuthorisedConsent): Promise<void> {
+      for (const instance of others) {
+        for (let read = 0; read < 2; read += 1) {
+          const answer = await readAccounts(instance, tpp, consent.accessToken);
+          assert.equal(answer.status, 200, answer.text);
+        }
+      }
+    }
+
+    async function refusedEverywhere(tpp: Tpp, consent: AuthorisedConsent, status: number, message: RegExp) {
+      for (const instance of others) {
+        const answer = await readAccounts(instance, tpp, consent.accessToken);
+        assert.equal(answer.status, status, answer.text);
+        const valid = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', answer.body);
+        assert.ok(valid.valid, valid.errors.join('\n'));
+        const errors = (answer.body as { Errors: { Message: string }[] }).Errors;
+        assert.match(errors[0]?.Message ?? '', message);
+      }
+    }
+
+    it('a consent deleted on A (204) is refused by B and C', async () => {
+      const tpp = await a.tpp('cluster-consent-deleted', ['AISP']);
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsBasic'] });
+      await servedEverywhere(tpp, consent);
+      const removal = await callApi(
+        tpp.bank,
+        consent.clientToken,
+        `${apiBaseOf(tpp.bank)}/aisp/account-access-consents/${consent.consentId}`,
+        { method: 'DELETE' },
+      );
+      assert.equal(removal.status, 204, removal.text);
+      await refusedEverywhere(tpp, consent, 401, /./);
+    });
+
+    it('an access token revoked on A (RFC 7009) is refused by B and C', async () => {
+      const tpp = await a.tpp('cluster-token-revoked', ['AISP']);
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsBasic'] });
+      await servedEverywhere(tpp, consent);
+      await oidc.tokenRevocation(tpp.bank.config, consent.accessToken, { token_type_hint: 'access_token' });
+      await refusedEverywhere(tpp, consent, 401, /./);
+    });
+
+    it('a transport certificate revoked at the directory on A is refused by B and C', async () => {
+      const tpp = await a.tpp('cluster-certificate-revoked', ['AISP']);
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsBasic'] });
+      await servedEverywhere(tpp, consent);
+      const software = tpp.bundle.summary.software.id;
+      const kid = tpp.bundle.summary.certificates.transport.kid;
+      const revoked = await call(
+        httpsClient([a.rootPem], transportIdentity(tpp)),
+        `${a.platform.urls.mtls}/directory/v1/software/${software}/certificates/${kid}?reason=keyCompromise`,
+        { method: 'DELETE' },
+      );
+      assert.equal(revoked.status, 200, revoked.text);
+      await refusedEverywhere(tpp, consent, 401, /revoked/);
+    });
+
+    it('an organisation suspended at the directory on A is refused by B and C', async () => {
+      const tpp = await a.tpp('cluster-suspended', ['AISP']);
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsBasic'] });
+      await servedEverywhere(tpp, consent);
+      const operatorKey = readFileSync(join(deployment.dataDir, 'directory', 'operator.key'), 'utf8').trim();
+      const suspended = await call(
+        httpsClient([a.rootPem]),
+        `${a.platform.urls.browser}/directory/v1/operator/organisations/${tpp.bundle.summary.organisation.id}/status`,
+        {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'Suspended' }),
+        },
+      );
+      assert.equal(suspended.status, 200, suspended.text);
+      await refusedEverywhere(tpp, consent, 403, /is Suspended at the directory/);
+    });
+  },
+);
