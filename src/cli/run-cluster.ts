@@ -27,11 +27,17 @@ export async function runCluster(flags: ClusterFlags): Promise<void> {
     }
     return number;
   };
+  const instances = /^\d{1,2}$/.test(flags.instances) ? Number(flags.instances) : Number.NaN;
+  if (!(instances >= 1 && instances <= 32)) {
+    throw new ClusterError(`--instances must be a whole number from 1 to 32; got ${flags.instances}`, {
+      exitCode: 2,
+    });
+  }
   const browserPort = port(flags.browserPort, '--browser-port');
   const mtlsPort = port(flags.mtlsPort, '--mtls-port');
   const started = performance.now();
   const cluster = await startCluster({
-    instances: Number(flags.instances),
+    instances,
     databaseUrl,
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(browserPort ? { browserPort } : {}),
