@@ -201,9 +201,10 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
     const after = await readScheduled(cc, id);
     assert.equal(after.data.Status, 'ACSC');
     assert.equal(after.data.StatusReason, undefined);
+    // The payee banks here: the credit is settled too (ACCC); the resource's own code set has no ACCC.
     assert.deepEqual(
       after.details.map((d) => d.Status),
-      ['ACSC'],
+      ['ACCC'],
     );
 
     // Neither the v4.0 consent nor its payment is known on v3.1.11.
@@ -315,7 +316,7 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
         valid('/domestic-standing-orders/{DomesticStandingOrderId}/payment-details', 'get', details).Data
           .PaymentStatus as Detail[]
       ).map((d) => d.Status),
-      ['ACSC', 'ACSC'],
+      ['ACCC', 'ACCC'], // each payment credited to the payee here
     );
     const onV3 = await callApi(bank, cc, `${v3pisp}/domestic-standing-orders/${id}`);
     assert.equal(onV3.status, 400, onV3.text);

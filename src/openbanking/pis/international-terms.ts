@@ -57,20 +57,21 @@ const internationalFields = {
   SupplementaryData: z.record(z.string(), z.unknown()).optional(),
 };
 
+/** OBExchangeRate1: the rate a TPP asks for, the same in v3.1.11 and v4.0. */
+export const exchangeRateInformationSchema = z.strictObject({
+  UnitCurrency: currencySchema,
+  ExchangeRate: z.number().optional(),
+  RateType: z.enum(['Actual', 'Agreed', 'Indicative']),
+  ContractIdentification: text(256).optional(),
+});
+
 export const internationalInitiationSchema = z.strictObject({
   InstructionIdentification: text(35),
   EndToEndIdentification: text(35),
   LocalInstrument: z.string().optional(),
   InstructionPriority: z.enum(['Normal', 'Urgent']).optional(),
   ...internationalFields,
-  ExchangeRateInformation: z
-    .strictObject({
-      UnitCurrency: currencySchema,
-      ExchangeRate: z.number().optional(),
-      RateType: z.enum(['Actual', 'Agreed', 'Indicative']),
-      ContractIdentification: text(256).optional(),
-    })
-    .optional(),
+  ExchangeRateInformation: exchangeRateInformationSchema.optional(),
   RemittanceInformation: remittanceSchema.optional(),
 });
 export type InternationalInitiation = z.infer<typeof internationalInitiationSchema>;

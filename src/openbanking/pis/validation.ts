@@ -345,12 +345,17 @@ export interface StandingOrderTerms extends StandingOrderSchedule {
   finalPaymentMinor?: bigint;
 }
 
-/** A standing order's rules: amounts in one currency, and its schedule (`checkStandingOrderSchedule`). */
-export function checkStandingOrderInitiation(
-  initiation: StandingOrderInitiation,
-  now: Date,
+/** The amounts of a standing order (any version), all in the first payment's currency, and its accounts checked. */
+export function standingOrderAmounts(
+  initiation: {
+    DebtorAccount?: { SchemeName: string; Identification: string } | undefined;
+    CreditorAccount: { SchemeName: string; Identification: string };
+    FirstPaymentAmount: { Amount: string; Currency: string };
+    RecurringPaymentAmount?: { Amount: string; Currency: string } | undefined;
+    FinalPaymentAmount?: { Amount: string; Currency: string } | undefined;
+  },
   path: string,
-): StandingOrderTerms {
+): Omit<StandingOrderTerms, keyof StandingOrderSchedule> {
   checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
   checkAccount(initiation.CreditorAccount, `${path}.CreditorAccount`);
   const currency = initiation.FirstPaymentAmount.Currency;
@@ -368,14 +373,22 @@ export function checkStandingOrderInitiation(
   const firstPaymentMinor = amountToMinor(initiation.FirstPaymentAmount, `${path}.FirstPaymentAmount`);
   const recurringPaymentMinor = amount(initiation.RecurringPaymentAmount, 'RecurringPaymentAmount');
   const finalPaymentMinor = amount(initiation.FinalPaymentAmount, 'FinalPaymentAmount');
-  const schedule = checkStandingOrderSchedule(initiation, now, path);
   return {
     currency,
     firstPaymentMinor,
     ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
     ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
-    ...schedule,
   };
+}
+
+/** A standing order's rules: amounts in one currency, and its schedule (`checkStandingOrderSchedule`). */
+export function checkStandingOrderInitiation(
+  initiation: StandingOrderInitiation,
+  now: Date,
+  path: string,
+): StandingOrderTerms {
+  const amounts = standingOrderAmounts(initiation, path);
+  return { ...amounts, ...checkStandingOrderSchedule(initiation, now, path) };
 }
 
 export interface StandingOrderSchedule {

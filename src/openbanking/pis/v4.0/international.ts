@@ -17,6 +17,7 @@ import {
   ultimateParty,
 } from './mapping.ts';
 import { futureDatedConsentRequestSchema, structuredReference, submissionRequestSchema } from './requests.ts';
+import { exchangeRateInformationSchema } from '../international-terms.ts';
 import { mandateSchedule, mandateSchema, standingOrderInitiationOnV4 } from './standing-order.ts';
 
 /**
@@ -59,14 +60,7 @@ export const internationalInitiationSchema = z.strictObject({
   LocalInstrument: z.string().optional(),
   InstructionPriority: z.enum(['Normal', 'Urgent']).optional(),
   ...internationalFields,
-  ExchangeRateInformation: z
-    .strictObject({
-      UnitCurrency: currencySchema,
-      ExchangeRate: z.number().optional(),
-      RateType: z.enum(['Actual', 'Agreed', 'Indicative']),
-      ContractIdentification: text(256).optional(),
-    })
-    .optional(),
+  ExchangeRateInformation: exchangeRateInformationSchema.optional(),
 });
 
 export const internationalScheduledInitiationSchema = internationalInitiationSchema.extend({

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { ObError } from '../../errors.ts';
 import { OB_FREQUENCY } from '../../../shared/ob-frequency.ts';
 import {
-  amountToMinor,
-  checkAccount,
   creditorAccountSchema,
   dateTime,
   futureDate,
   instructedAmountSchema,
   accountSchema,
+  standingOrderAmounts,
 } from '../validation.ts';
 import { domesticInitiationSchema } from './mapping.ts';
 import { futureDatedConsentRequestSchema, structuredReference, submissionRequestSchema } from './requests.ts';
@@ -232,33 +231,12 @@ export function standingOrderTerms(
   now: Date,
   path: string,
 ): StandingOrderTermsV4 {
-  checkAccount(initiation.DebtorAccount, `${path}.DebtorAccount`);
-  checkAccount(initiation.CreditorAccount, `${path}.CreditorAccount`);
-  const currency = initiation.FirstPaymentAmount.Currency;
-  const amount = (value: { Amount: string; Currency: string } | undefined, field: string) => {
-    if (!value) return undefined;
-    if (value.Currency !== currency)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        `${path}.${field} must be in ${currency}, the currency of the first payment`,
-        `${path}.${field}.Currency`,
-      );
-    return amountToMinor(value, `${path}.${field}`);
-  };
-  const firstPaymentMinor = amountToMinor(initiation.FirstPaymentAmount, `${path}.FirstPaymentAmount`);
-  const recurringPaymentMinor = amount(initiation.RecurringPaymentAmount, 'RecurringPaymentAmount');
-  const finalPaymentMinor = amount(initiation.FinalPaymentAmount, 'FinalPaymentAmount');
-
   const reference =
     structuredReference(initiation.RemittanceInformation) ??
     initiation.MandateRelatedInformation.MandateIdentification;
   return {
     ...mandateSchedule(initiation, now, path),
-    currency,
-    firstPaymentMinor,
-    ...(recurringPaymentMinor !== undefined ? { recurringPaymentMinor } : {}),
-    ...(finalPaymentMinor !== undefined ? { finalPaymentMinor } : {}),
+    ...standingOrderAmounts(initiation, path),
     ...(reference !== undefined ? { reference } : {}),
   };
 }
