@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { revoke } from '../../src/consent/index.ts';
-import { getEvent } from '../../src/events/index.ts';
+import { EVENT_PUSH_ATTEMPTED_CHANNEL, getEvent } from '../../src/events/index.ts';
 import { runAccountsJourney } from '../../src/tpp/accounts.ts';
 import { subscribeToEvents } from '../../src/tpp/events.ts';
 import { runCli, spawnCli, waitForExit, waitForOutput } from '../support/cli.ts';
@@ -127,6 +127,10 @@ describe('obkit tpp events', async () => {
       trust: [sandbox.rootPem],
       askForRedirect: () => Promise.reject(new Error('headless')),
     });
+    // The bank's record of the attempt (after the listener's 202), announced on commit.
+    let attemptRecorded: (eventId: string) => void = () => undefined;
+    const recorded = new Promise<string>((resolve) => (attemptRecorded = resolve));
+    await sandbox.platform.store.listen(EVENT_PUSH_ATTEMPTED_CHANNEL, (eventId) => attemptRecorded(eventId));
     await revoke(
       {
         db: sandbox.platform.store.db,
@@ -140,6 +144,7 @@ describe('obkit tpp events', async () => {
     const line = printed.split('\n').find((text) => text.includes(journey.consentId))!;
     const event = JSON.parse(line) as PolledJson['events'][number];
     assert.equal(event.aud, tpp.clientId);
+    assert.equal(await recorded, event.jti);
     const pushed = await getEvent(sandbox.platform.store.db, event.jti);
     assert.ok(pushed?.deliveredAt, 'the listener answered 202');
     listener.kill('SIGTERM');
