@@ -6,6 +6,7 @@ import {
   clientStatusCheck,
   findAccessToken,
   mountAuthorizationServer,
+  outboundAgent,
   type AuthorizationServer,
   type MountedAuthorizationServer,
 } from '../auth/index.ts';
@@ -288,7 +289,12 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
  */
 async function startEventPush(context: PartContext, tokens: EventTokenContext): Promise<void> {
   const { config } = context;
-  const dispatcher = new Agent({ connect: { ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca] } });
+  // A callback is an address the TPP gave: special-use addresses are refused as for its `jwks_uri`, except
+  // in the sandbox (TPPs and their receivers on loopback) or where private addresses are allowed.
+  const dispatcher = outboundAgent({
+    ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca],
+    allowPrivateAddresses: config.sandbox || config.outboundPrivateAddresses,
+  });
   const deliverer = await startPushDelivery({
     db: context.store.db,
     clock: context.clock,
