@@ -53,3 +53,4 @@ export {
   type MountedAuthorizationServer,
 } from './part.ts';
 export { clientStatusCheck, participantOfMetadata, type ClientStatusCheck } from './participants.ts';
+export { outboundAgent } from './outbound-fetch.ts';

@@ -14,9 +14,18 @@ export function outboundFetch(options: { ca: string; allowPrivateAddresses: bool
   fetch: OutboundFetch;
   close(): Promise<void>;
 } {
-  const agent = new Agent({ connect: { ca: options.ca } });
-  if (!options.allowPrivateAddresses) applySSRFProtection(agent);
+  const agent = outboundAgent(options);
   const fetch = ((url: string | URL, init?: object) =>
     undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as OutboundFetch;
   return { fetch, close: () => agent.close() };
+}
+
+/**
+ * An undici agent for requests to addresses a client gave the bank (its `jwks_uri`, its event callback):
+ * trusting `ca`, and refusing special-use addresses unless `allowPrivateAddresses`.
+ */
+export function outboundAgent(options: { ca: string | string[]; allowPrivateAddresses: boolean }): Agent {
+  const agent = new Agent({ connect: { ca: options.ca } });
+  if (!options.allowPrivateAddresses) applySSRFProtection(agent);
+  return agent;
 }

@@ -8,3 +8,4 @@ export * from './types.ts';
 export * from './raise.ts';
 export * from './outbox.ts';
 export * from './subscriptions.ts';
+export * from './push-outbox.ts';

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import type { Queryable } from '../store/index.ts';
 import { eventNotifications, eventSubscriptions } from '../store/schema/events.ts';
+import { EVENT_RAISED_CHANNEL } from './push-outbox.ts';
 import type { EventType } from './types.ts';
 
 /** How long an event waits to be acknowledged before it is dropped (documented in the README). */
@@ -33,20 +34,28 @@ export interface RaisedEvent {
  * `EventTypes` takes every type): one INSERT … SELECT, nothing written for the rest. The SET is not signed
  * here: it is signed when it is handed out (src/openbanking/events), with the bank's current key and links
  * to the versions served then, and the bank core needs no key.
+ *
+ * For a TPP whose subscription has a callback the event is due for push at once, and the deliverers are
+ * woken on commit (NOTIFY is transactional: never for an event rolled back).
  */
 export async function raiseEvent(tx: Queryable, clock: Clock, event: RaisedEvent): Promise<void> {
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + EVENT_LIFETIME_MS);
   await tx.execute(sql`
-    insert into ${eventNotifications} (
-      id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
-      occurred_at, created_at, expires_at
+    with raised as (
+      insert into ${eventNotifications} (
+        id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
+        occurred_at, created_at, expires_at, next_attempt_at
+      )
+      select ${randomUUID()}, ${event.clientId}, ${event.type}, ${event.subject.type}, ${event.subject.id},
+        ${event.subject.version ?? null}, ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.txn ?? randomUUID()},
+        ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
+        case when ${eventSubscriptions.callbackUrl} is not null then ${now.toISOString()}::timestamptz end
+      from ${eventSubscriptions}
+      where ${eventSubscriptions.clientId} = ${event.clientId}
+        and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${event.type})
+      returning client_id, next_attempt_at
     )
-    select ${randomUUID()}, ${event.clientId}, ${event.type}, ${event.subject.type}, ${event.subject.id},
-      ${event.subject.version ?? null}, ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.txn ?? randomUUID()},
-      ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz
-    from ${eventSubscriptions}
-    where ${eventSubscriptions.clientId} = ${event.clientId}
-      and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${event.type})
+    select pg_notify(${EVENT_RAISED_CHANNEL}, client_id) from raised where next_attempt_at is not null
   `);
 }

@@ -17,3 +17,11 @@ export {
 export { DISCOVERY_PATH as READ_WRITE_DISCOVERY_PATH } from './discovery.ts';
 export { API_BASES, readWriteUrl } from './http/wire.ts';
 export type { AccessTokenView, TokenRevocation, TokenSource } from './guard/index.ts';
+export {
+  DEFAULT_PUSH_POLICY,
+  deliverDueEvents,
+  startPushDelivery,
+  type EventTokenContext,
+  type PushDeliverer,
+  type PushDeliveryDependencies,
+} from './events/index.ts';

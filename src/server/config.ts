@@ -114,6 +114,12 @@ export const configSchema = z.object({
   jwksCaFiles: listFromText.default([]),
   /** How often the payment scheduler looks for due scheduled payments and standing orders. */
   schedulerIntervalMs: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** Push attempts per event notification before it is left for polling. */
+  eventPushAttempts: z.coerce.number().int().min(1).max(50).default(8),
+  /** The wait after an event's first failed push; doubled after each further failure. */
+  eventPushBackoffMs: z.coerce.number().int().min(100).max(3_600_000).default(1_000),
+  /** The longest wait between two push attempts of an event. */
+  eventPushMaxBackoffMs: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Revocation checks refuse a certificate when neither OCSP nor CRL answers, unless this is false. */
@@ -183,6 +189,9 @@ export const environmentNames: Record<ConfigKey, string> = {
   signingTrustAnchor: 'OBKIT_SIGNING_TRUST_ANCHOR',
   jwksCaFiles: 'OBKIT_JWKS_CA_FILES',
   schedulerIntervalMs: 'OBKIT_SCHEDULER_INTERVAL_MS',
+  eventPushAttempts: 'OBKIT_EVENT_PUSH_ATTEMPTS',
+  eventPushBackoffMs: 'OBKIT_EVENT_PUSH_BACKOFF_MS',
+  eventPushMaxBackoffMs: 'OBKIT_EVENT_PUSH_MAX_BACKOFF_MS',
   logLevel: 'OBKIT_LOG_LEVEL',
   shutdownTimeoutMs: 'OBKIT_SHUTDOWN_TIMEOUT_MS',
   revocationFailClosed: 'OBKIT_REVOCATION_FAIL_CLOSED',

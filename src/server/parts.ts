@@ -6,6 +6,7 @@ import {
   clientStatusCheck,
   findAccessToken,
   mountAuthorizationServer,
+  outboundAgent,
   type AuthorizationServer,
   type MountedAuthorizationServer,
 } from '../auth/index.ts';
@@ -14,7 +15,12 @@ import { mountConsent } from '../consent/part.ts';
 import { mountDirectory, ownJwks, participantStatusIn, type MountedDirectory } from '../directory/index.ts';
 import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
-import { mountOpenBanking } from '../openbanking/index.ts';
+import {
+  DEFAULT_PUSH_POLICY,
+  mountOpenBanking,
+  startPushDelivery,
+  type EventTokenContext,
+} from '../openbanking/index.ts';
 import type { LocalJwks } from '../shared/local-jwks.ts';
 import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
 import {
@@ -182,7 +188,16 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
         const payments = context.config.sandbox
           ? await sandboxPayments(context, server, await directoryOf(context), localJwks)
           : await productionPayments(context, server, localJwks);
-        if (payments) schedulerOf(context);
+        if (payments) {
+          schedulerOf(context);
+          await startEventPush(context, {
+            db: context.store.db,
+            clock: context.clock,
+            signing: payments.eventSigning,
+            issuer: server.provider.issuer,
+            mtlsOrigin: context.urls.mtls,
+          });
+        }
         await mountOpenBanking(context, {
           ...(payments ? { payments: payments.api } : {}),
           ...(payments ? { events: { signing: payments.eventSigning, issuer: server.provider.issuer } } : {}),
@@ -264,6 +279,39 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
       fetch: ((url: string | URL, init?: object) =>
         undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,
     }),
+  });
+}
+
+/**
+ * Real-time push of event notifications from this instance: woken by NOTIFY when an event is raised on
+ * any instance, callbacks reached over TLS trusting the system's CAs, `jwksCaFiles` and the platform's
+ * own (the sandbox CA that issues TPP certificates).
+ */
+async function startEventPush(context: PartContext, tokens: EventTokenContext): Promise<void> {
+  const { config } = context;
+  // A callback is an address the TPP gave: special-use addresses are refused as for its `jwks_uri`, except
+  // in the sandbox (TPPs and their receivers on loopback) or where private addresses are allowed.
+  const dispatcher = outboundAgent({
+    ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca],
+    allowPrivateAddresses: config.sandbox || config.outboundPrivateAddresses,
+  });
+  const deliverer = await startPushDelivery({
+    db: context.store.db,
+    clock: context.clock,
+    tokens,
+    dispatcher,
+    policy: {
+      ...DEFAULT_PUSH_POLICY,
+      maxAttempts: config.eventPushAttempts,
+      backoffMs: config.eventPushBackoffMs,
+      maxBackoffMs: config.eventPushMaxBackoffMs,
+    },
+    listen: (channel, handler) => context.store.listen(channel, handler),
+    onError: (error) => context.logger.error({ err: error }, 'event notification push failed'),
+  });
+  context.onClose(async () => {
+    await deliverer.stop();
+    await dispatcher.close();
   });
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { readBundle } from './bundle.ts';
@@ -33,7 +34,7 @@ const common = (command: Command) =>
  * line (event subscriptions, aggregated polling with each SET's signature verified).
  */
 export function eventsCommand(defaults: TppDefaults): Command {
-  const events = new Command('events').description("the bank's event notifications: subscribe, poll");
+  const events = new Command('events').description("the bank's event notifications: subscribe, poll, listen");
 
   events.addCommand(
     common(new Command('subscribe'))
@@ -88,6 +89,52 @@ export function eventsCommand(defaults: TppDefaults): Command {
         });
         process.stdout.write(options.json ? `${JSON.stringify(polled, null, 2)}\n` : formatPolled(polled));
       }),
+  );
+  events.addCommand(
+    common(new Command('listen'))
+      .description(
+        'receive pushed events: an HTTPS receiver that verifies each one and answers 202 (Ctrl-C stops it)',
+      )
+      .requiredOption('--port <n>', 'the port to listen on (0: any free one)')
+      .option('--host <address>', 'the address to listen on', '127.0.0.1')
+      .option('--tls-cert <file>', "PEM server certificate (default: the bundle's transport certificate)")
+      .option('--tls-key <file>', "PEM key of --tls-cert (default: the bundle's transport key)")
+      .action(
+        async (
+          options: CommonOptions & { port: string; host: string; tlsCert?: string; tlsKey?: string },
+        ) => {
+          if (!/^\d{1,5}$/.test(options.port) || Number(options.port) > 65_535)
+            throw new TppUsageError('--port must be a number from 0 to 65535');
+          if ((options.tlsCert === undefined) !== (options.tlsKey === undefined))
+            throw new TppUsageError('--tls-cert and --tls-key go together');
+          const bundle = readBundle(resolve(options.bundle));
+          const { listenForEvents } = await import('./events-listener.ts');
+          const stop = new AbortController();
+          process.once('SIGINT', () => stop.abort());
+          process.once('SIGTERM', () => stop.abort());
+          await listenForEvents({
+            bundle,
+            ...(options.bank ? { bank: options.bank } : {}),
+            trust: await trustFor(options, defaults, bundle),
+            apiVersion: options.apiVersion,
+            port: Number(options.port),
+            host: options.host,
+            tls:
+              options.tlsCert && options.tlsKey
+                ? { cert: readFileSync(options.tlsCert, 'utf8'), key: readFileSync(options.tlsKey, 'utf8') }
+                : { cert: bundle.transportCertificatePem, key: bundle.transportKeyPem },
+            signal: stop.signal,
+            onListening: (url) => process.stdout.write(`listening on ${url}/event-notifications\n`),
+            onEvent: (event) =>
+              process.stdout.write(
+                options.json
+                  ? `${JSON.stringify(event)}\n`
+                  : formatPolled({ events: [event], acknowledged: [], moreAvailable: false }),
+              ),
+            onRejected: (reason) => process.stderr.write(`refused a push: ${reason}\n`),
+          });
+        },
+      ),
   );
   return events;
 }

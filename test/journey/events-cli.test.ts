@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, describe, it } from 'node:test';
 import { revoke } from '../../src/consent/index.ts';
+import { EVENT_PUSH_ATTEMPTED_CHANNEL, getEvent } from '../../src/events/index.ts';
 import { runAccountsJourney } from '../../src/tpp/accounts.ts';
-import { runCli } from '../support/cli.ts';
+import { subscribeToEvents } from '../../src/tpp/events.ts';
+import { runCli, spawnCli, waitForExit, waitForOutput } from '../support/cli.ts';
 import { startSandbox } from '../support/journey.ts';
 
 interface PolledJson {
@@ -80,5 +84,70 @@ describe('obkit tpp events', async () => {
     ]);
     assert.equal(http.code, 2, http.stderr);
     assert.match(http.stderr, /--callback must be an https URL/);
+  });
+
+  it('listen receives the events the bank pushes, verifies each and prints it (--json: one JSON line each)', async () => {
+    const tpp = await sandbox.tpp('cli-listen', ['AISP']);
+    // The receiver's server certificate: the platform's own (the sandbox CA the bank trusts, for localhost).
+    const tlsDir = mkdtempSync(join(tmpdir(), 'obkit-listen-'));
+    after(() => rmSync(tlsDir, { recursive: true, force: true }));
+    writeFileSync(join(tlsDir, 'cert.pem'), sandbox.platform.tls.cert);
+    writeFileSync(join(tlsDir, 'key.pem'), sandbox.platform.tls.key);
+    const listener = spawnCli([
+      'tpp',
+      'events',
+      'listen',
+      '--bundle',
+      tpp.bundle.dir,
+      '--ca',
+      caFile,
+      '--port',
+      '0',
+      '--tls-cert',
+      join(tlsDir, 'cert.pem'),
+      '--tls-key',
+      join(tlsDir, 'key.pem'),
+      '--json',
+    ]);
+    after(() => listener.kill('SIGKILL'));
+    const started = await waitForOutput(
+      listener,
+      /listening on https:\/\/127\.0\.0\.1:(\d+)\/event-notifications/,
+      120_000,
+    );
+    const port = /127\.0\.0\.1:(\d+)/.exec(started)![1];
+    await subscribeToEvents({
+      bundle: tpp.bundle,
+      trust: [sandbox.rootPem],
+      callbackUrl: `https://localhost:${port}`,
+    });
+
+    const journey = await runAccountsJourney({
+      bundle: tpp.bundle,
+      trust: [sandbox.rootPem],
+      askForRedirect: () => Promise.reject(new Error('headless')),
+    });
+    // The bank's record of the attempt (after the listener's 202), announced on commit.
+    let attemptRecorded: (eventId: string) => void = () => undefined;
+    const recorded = new Promise<string>((resolve) => (attemptRecorded = resolve));
+    await sandbox.platform.store.listen(EVENT_PUSH_ATTEMPTED_CHANNEL, (eventId) => attemptRecorded(eventId));
+    await revoke(
+      {
+        db: sandbox.platform.store.db,
+        clock: { now: () => new Date() },
+        notifyRevoked: async () => undefined,
+      },
+      journey.consentId,
+      { actor: 'system', detail: 'revoked by the bank' },
+    );
+    const printed = await waitForOutput(listener, new RegExp(journey.consentId), 120_000);
+    const line = printed.split('\n').find((text) => text.includes(journey.consentId))!;
+    const event = JSON.parse(line) as PolledJson['events'][number];
+    assert.equal(event.aud, tpp.clientId);
+    assert.equal(await recorded, event.jti);
+    const pushed = await getEvent(sandbox.platform.store.db, event.jti);
+    assert.ok(pushed?.deliveredAt, 'the listener answered 202');
+    listener.kill('SIGTERM');
+    assert.equal((await waitForExit(listener)).code, 0);
   });
 });

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
-import { request } from 'undici';
 import { runDuePayments } from '../../src/bank/index.ts';
-import { sandboxCredentialsFor, totpCode } from '../../src/consent/index.ts';
 import { getEvent } from '../../src/events/index.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { runAccountsJourney } from '../../src/tpp/accounts.ts';
@@ -12,8 +10,8 @@ import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } f
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { runPayJourney } from '../../src/tpp/pay.ts';
-import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
-import { browserClient, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { withdrawInDashboard } from './events-support.ts';
 import {
   assertValidResponse,
   EVENT_NOTIFICATIONS_V3_1_11,
@@ -26,40 +24,6 @@ import {
 const REVOKED = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
 const UPDATED = 'urn:uk:org:openbanking:events:resource-update';
 const noManualStep = () => Promise.reject(new Error('the sandbox approves headlessly'));
-
-/**
- * The customer withdraws consents in the bank's dashboard (browser listener): one login with password and
- * TOTP (a TOTP code is taken once), then each withdrawal confirmed.
- */
-async function withdrawInDashboard(sandbox: Sandbox, username: string, consentIds: string[]) {
-  const dispatcher = browserClient(sandbox);
-  const jar = new CookieJar();
-  let csrf = '';
-  const go = async (path: string, fields?: Record<string, string>) => {
-    const response = await request(`${sandbox.platform.urls.browser}${path}`, {
-      dispatcher,
-      method: fields ? 'POST' : 'GET',
-      headers: {
-        cookie: jar.header(),
-        ...(fields ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(fields ? { body: new URLSearchParams({ csrf, ...fields }).toString() } : {}),
-    });
-    jar.take(response.headers['set-cookie']);
-    const body = await response.body.text();
-    csrf = csrfOf(body) ?? csrf;
-    return response.statusCode;
-  };
-  const credentials = sandboxCredentialsFor(username);
-  await go('/dashboard');
-  assert.equal(await go('/dashboard/login', { username, password: credentials.password }), 303);
-  await go('/dashboard');
-  assert.equal(await go('/dashboard/totp', { code: totpCode(credentials.totpSecret, new Date()) }), 303);
-  for (const consentId of consentIds) {
-    await go(`/dashboard/consents/${consentId}/revoke`);
-    assert.equal(await go(`/dashboard/consents/${consentId}/revoke`, {}), 303, 'withdrawn');
-  }
-}
 
 /** A raw `POST /events` with the TPP's client_credentials token. */
 async function poll(tpp: Tpp, version: '3.1.11' | '4.0', body: unknown) {

@@ -77,3 +77,24 @@ export const eventNotifications = pgTable(
     index('event_notifications_expiry_ix').on(t.expiresAt),
   ],
 );
+
+/**
+ * The push delivery log (issue 16): one row per attempt to POST an event to its TPP's callback, with the
+ * HTTP status the TPP answered or the error that stopped the attempt. What the operator reads to see why
+ * an event was not delivered; never read by the bank's own logic.
+ */
+export const eventDeliveries = pgTable(
+  'event_deliveries',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id').notNull(),
+    /** Which attempt this was (1, 2, …). */
+    attempt: integer('attempt').notNull(),
+    at: ts('at').notNull(),
+    callbackUrl: text('callback_url').notNull(),
+    /** The TPP's HTTP status; null when no answer came (connection, TLS, timeout). */
+    status: integer('status'),
+    error: text('error'),
+  },
+  (t) => [index('event_deliveries_event_ix').on(t.eventId, t.at)],
+);

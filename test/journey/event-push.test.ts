@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import {
+  EVENT_PUSH_ATTEMPTED_CHANNEL,
+  EVENT_RAISED_CHANNEL,
+  getEvent,
+  pushDeliveriesOf,
+} from '../../src/events/index.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import { runAccountsJourney } from '../../src/tpp/accounts.ts';
+import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } from '../../src/tpp/events.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { withdrawInDashboard } from './events-support.ts';
+import { decodeJwt } from 'jose';
+
+const REVOKED = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
+const noManualStep = () => Promise.reject(new Error('the sandbox approves headlessly'));
+/** The platform's push settings here: retries only when the test moves the bank's clock past the back-off. */
+const BUDGET = 4;
+const BACKOFF_MS = 300_000;
+
+/**
+ * The bank's clock: the real time, moved forward to make a retry due, and back to the real time before the
+ * next TPP is onboarded (its certificates, tokens and SETs are dated by the real time).
+ */
+class ShiftableClock implements Clock {
+  #offset = 0;
+  now(): Date {
+    return new Date(Date.now() + this.#offset);
+  }
+  advance(milliseconds: number): void {
+    this.#offset += milliseconds;
+  }
+  reset(): void {
+    this.#offset = 0;
+  }
+}
+
+interface Received {
+  path: string;
+  contentType: string | undefined;
+  body: string;
+}
+
+/**
+ * A TPP's HTTPS receiver on loopback (the platform's own server certificate, issued by the sandbox CA the
+ * bank trusts): answers each request with the next of `statuses` (the last one repeated) and hands what it
+ * received, in order, to whoever awaits `next()`.
+ */
+async function startReceiver(
+  tls: { key: string; cert: string },
+  statuses: number[],
+): Promise<{ url: string; received: Received[]; next(): Promise<Received> }> {
+  const received: Received[] = [];
+  const waiting: ((value: Received) => void)[] = [];
+  const queued: Received[] = [];
+  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const entry = {
+        path: request.url ?? '',
+        contentType: request.headers['content-type'],
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      const status = statuses[Math.min(received.length, statuses.length - 1)]!;
+      received.push(entry);
+      response.writeHead(status).end();
+      const waiter = waiting.shift();
+      if (waiter) waiter(entry);
+      else queued.push(entry);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  after(() => new Promise<void>((done) => server.close(() => done())));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://localhost:${port}/tpp`,
+    received,
+    next: () => {
+      const entry = queued.shift();
+      return entry ? Promise.resolve(entry) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+describe('real-time push of event notifications through the composed sandbox', async () => {
+  const clock = new ShiftableClock();
+  const sandbox = await startSandbox({
+    clock,
+    env: {
+      OBKIT_EVENT_PUSH_ATTEMPTS: String(BUDGET),
+      OBKIT_EVENT_PUSH_BACKOFF_MS: String(BACKOFF_MS),
+      OBKIT_EVENT_PUSH_MAX_BACKOFF_MS: String(BACKOFF_MS),
+    },
+  });
+  const { store } = sandbox.platform;
+  const db = store.db;
+  const trust = [sandbox.rootPem];
+
+  // The delivery log's announcements: how many attempts each event has had recorded, awaited without polling.
+  const recorded = new Map<string, number>();
+  const awaiting: { eventId: string; count: number; resolve: () => void }[] = [];
+  await store.listen(EVENT_PUSH_ATTEMPTED_CHANNEL, (eventId) => {
+    recorded.set(eventId, (recorded.get(eventId) ?? 0) + 1);
+    for (const waiter of awaiting.filter((w) => (recorded.get(w.eventId) ?? 0) >= w.count)) {
+      awaiting.splice(awaiting.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
+  const attemptsRecorded = (eventId: string, count: number) =>
+    (recorded.get(eventId) ?? 0) >= count
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => awaiting.push({ eventId, count, resolve }));
+
+  /** Moves the bank past the back-off and wakes the deliverers, as a raised event would. */
+  const retryNow = async () => {
+    clock.advance(BACKOFF_MS + 1_000);
+    await db.execute(sql`select pg_notify(${EVENT_RAISED_CHANNEL}, 'retry')`);
+  };
+
+  /** A TPP subscribed with a callback at `receiverUrl`; its customer's withdrawal raises one event. */
+  async function subscribedTpp(name: string, receiverUrl: string): Promise<Tpp> {
+    clock.reset();
+    const tpp = await sandbox.tpp(name, ['AISP']);
+    const subscription = await subscribeToEvents({ bundle: tpp.bundle, trust, callbackUrl: receiverUrl });
+    assert.equal(subscription.CallbackUrl, receiverUrl);
+    return tpp;
+  }
+  async function withdrawConsent(tpp: Tpp, psu: string): Promise<string> {
+    const journey = await runAccountsJourney({
+      bundle: tpp.bundle,
+      trust,
+      psu,
+      askForRedirect: noManualStep,
+    });
+    await withdrawInDashboard(sandbox, psu, [journey.consentId], () => clock.now());
+    return journey.consentId;
+  }
+
+  it('pushes a raised event to the TPP callback as a signed SET the SDK verifies, once', async () => {
+    const receiver = await startReceiver(sandbox.platform.tls, [202]);
+    const tpp = await subscribedTpp('push-a', receiver.url);
+    const consentId = await withdrawConsent(tpp, 'alice');
+
+    const pushed = await receiver.next();
+    assert.equal(pushed.path, '/tpp/event-notifications');
+    assert.equal(pushed.contentType, 'application/jwt');
+    const jwksUri = await bankSigningJwksUri(tpp.bank, tpp.bundle, sandbox.discoveryUrl);
+    const verified = await verifyEventToken(tpp.bank, pushed.body, { jwksUri });
+    assert.equal(verified.aud, tpp.clientId);
+    assert.equal(verified.events[REVOKED]?.subject?.['http://openbanking.org.uk/rid'], consentId);
+
+    await attemptsRecorded(verified.jti, 1);
+    const event = await getEvent(db, verified.jti);
+    assert.ok(event?.deliveredAt, 'delivered on the 202');
+    assert.equal(event?.nextAttemptAt, null);
+    const log = await pushDeliveriesOf(db, verified.jti);
+    assert.deepEqual(
+      log.map((entry) => [entry.attempt, entry.status, entry.callbackUrl]),
+      [[1, 202, receiver.url]],
+    );
+    // Delivered by push, it is not handed out again by polling.
+    assert.deepEqual((await pollEvents({ bundle: tpp.bundle, trust })).events, []);
+  });
+
+  it('retries a receiver that fails three times with back-off, and it receives the event once', async () => {
+    const receiver = await startReceiver(sandbox.platform.tls, [500, 503, 500, 202]);
+    const tpp = await subscribedTpp('push-b', receiver.url);
+    await withdrawConsent(tpp, 'bob');
+    const jti = decodeJwt((await receiver.next()).body).jti!;
+    await attemptsRecorded(jti, 1);
+    for (let attempt = 2; attempt <= 4; attempt += 1) {
+      const before = await getEvent(db, jti);
+      assert.ok(before?.nextAttemptAt && before.nextAttemptAt > clock.now(), 'not due before its back-off');
+      await retryNow();
+      const again = await receiver.next();
+      assert.equal(decodeJwt(again.body).jti, jti, 'the same event, with the same jti');
+      await attemptsRecorded(jti, attempt);
+    }
+    const log = await pushDeliveriesOf(db, jti);
+    assert.deepEqual(
+      log.map((entry) => [entry.attempt, entry.status]),
+      [
+        [1, 500],
+        [2, 503],
+        [3, 500],
+        [4, 202],
+      ],
+    );
+    const event = await getEvent(db, jti);
+    assert.ok(event?.deliveredAt);
+    assert.equal(event?.nextAttemptAt, null, 'nothing more to push');
+    assert.equal(receiver.received.length, 4, 'accepted exactly once, after three failures');
+  });
+
+  it('stops pushing to a receiver that never answers 2xx after the budget; the event waits for polling', async () => {
+    const receiver = await startReceiver(sandbox.platform.tls, [500]);
+    const tpp = await subscribedTpp('push-c', receiver.url);
+    const consentId = await withdrawConsent(tpp, 'carol');
+    const jti = decodeJwt((await receiver.next()).body).jti!;
+    await attemptsRecorded(jti, 1);
+    for (let attempt = 2; attempt <= BUDGET; attempt += 1) {
+      await retryNow();
+      await receiver.next();
+      await attemptsRecorded(jti, attempt);
+    }
+    const event = await getEvent(db, jti);
+    assert.equal(event?.attempts, BUDGET);
+    assert.equal(event?.nextAttemptAt, null, 'the budget is spent: no further attempt is scheduled');
+    assert.equal(event?.deliveredAt, null);
+    assert.deepEqual(
+      (await pushDeliveriesOf(db, jti)).map((entry) => entry.status),
+      Array.from({ length: BUDGET }, () => 500),
+    );
+
+    clock.reset();
+    const polled = await pollEvents({ bundle: tpp.bundle, trust, ack: true });
+    assert.deepEqual(
+      polled.events.map((polledEvent) => polledEvent.jti),
+      [jti],
+    );
+    assert.equal(polled.events[0]?.events[REVOKED]?.subject?.['http://openbanking.org.uk/rid'], consentId);
+  });
+});
