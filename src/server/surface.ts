@@ -304,8 +304,11 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       );
   });
 
+  // Set when close() begins: /ready then answers 503 so that a load balancer stops sending work here.
+  let closing = false;
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
+    if (closing) return reply.status(503).send({ status: 'draining', database: store.backend });
     try {
       await store.ping();
       return { status: 'ready', database: store.backend };
@@ -319,7 +322,6 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   if (!server) throw new Error('fastify did not create the https server');
   const httpsServer: Server = server;
-  let closing = false;
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
