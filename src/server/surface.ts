@@ -348,6 +348,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     async close(graceMs = 10_000) {
       closing = true;
       if (httpsServer.listening) {
+        // New connections are refused (a proxy tries its next upstream, safe even for a POST); a request
+        // on a kept-alive connection is answered with `Connection: close`; idle ones are closed. HTTP/1.1
+        // cannot close an idle connection without a race: a proxy that writes a request onto it in the
+        // same instant sees it reset, and retries it only if idempotent (test/cluster/graceful-drain.test.ts).
         const drained = new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         const sweep = setInterval(() => httpsServer.closeIdleConnections(), 50);
         const deadline = setTimeout(() => httpsServer.closeAllConnections(), graceMs);

@@ -187,6 +187,7 @@ describe('SIGTERM to an instance behind nginx', { skip }, async () => {
     const stream = Promise.all([reader(), reader(), stager(), stager()]);
     await first;
     const paying = Promise.all(payments.map(pay));
+    const atSignal = cluster.requests().length;
     const exited = cluster.cluster.kill(DRAINING, 'SIGTERM');
     await refusedAt(instance.browserPort);
     await refusedAt(instance.mtlsPort);
@@ -229,6 +230,14 @@ describe('SIGTERM to an instance behind nginx', { skip }, async () => {
       'the draining instance served the stream',
     );
 
+    // Whatever nginx sent the draining instance after the signal: refused at connect and tried on the next
+    // instance, or answered on a connection it already had (and then closed: `Connection: close`).
+    const ports = [instance.browserPort, instance.mtlsPort].map((port) => `127.0.0.1:${port}`);
+    const triedThere = cluster
+      .requests(atSignal)
+      .filter((entry) => ports.some((port) => entry.upstream.split(/,\s*|\s+:\s+/).includes(port)));
+    assert.ok(triedThere.length > 0, 'nginx went on sending the draining instance work after the signal');
+
     const { bankPayments } = schema;
     assert.equal(paid.length, PAYMENTS);
     for (const payment of paid) {
@@ -244,6 +253,10 @@ describe('SIGTERM to an instance behind nginx', { skip }, async () => {
       );
     }
     assert.deepEqual(await verifyLedger(cluster.store.db), []);
-    console.log(`graceful drain: ${answers.length} requests answered, ${paid.length} payments`);
+    const retried = triedThere.filter((entry) => entry.instance !== DRAINING).length;
+    console.log(
+      `graceful drain: ${answers.length} requests answered; after the signal nginx sent the draining ` +
+        `instance ${triedThere.length}, of which ${retried} were refused at connect and tried on another`,
+    );
   });
 });
