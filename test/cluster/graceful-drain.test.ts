@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect as connectTcp } from 'node:net';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { findCustomerByUsername, listCustomerAccounts, verifyLedger } from '../../src/bank/index.ts';
@@ -17,6 +16,7 @@ import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { authorise as authoriseAccess } from '../journey/ais-support.ts';
 import { clusterUnavailable, startTestCluster } from '../support/cluster.ts';
+import { rawTlsConnection } from '../support/raw-tls.ts';
 import type { Tpp } from '../support/journey.ts';
 
 /**
@@ -32,28 +32,6 @@ const DRAINING = 1;
 const PAYMENTS = 6;
 /** Requests answered through nginx between each step, so that the stream runs on across the drain. */
 const STEP = 12;
-
-/** A raw TLS connection straight to an instance, for requests sent a piece at a time. */
-async function rawConnection(port: number, rootPem: string) {
-  const socket: TLSSocket = connectTls({ host: '127.0.0.1', port, ca: [rootPem], servername: 'localhost' });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('secureConnect', () => resolve());
-    socket.once('error', reject);
-  });
-  let received = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => (received += chunk));
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return {
-    write: (text: string) => new Promise<void>((resolve) => socket.write(text, () => resolve())),
-    received: () => received,
-    /** Everything the instance sent, once it has closed the connection. */
-    async answer() {
-      await closed;
-      return received;
-    },
-  };
-}
 
 /** Resolves once nothing listens on the port any more (a connect is refused). */
 async function refusedAt(port: number): Promise<void> {
@@ -140,12 +118,12 @@ describe('SIGTERM to an instance behind nginx', { skip }, async () => {
 
     // Straight to the instance, opened before the signal: a request whose body is still coming (the drain
     // must wait for it) and a /ready whose headers are not finished (asked on a connection kept open).
-    const held = await rawConnection(instance.browserPort, cluster.rootPem);
+    const held = await rawTlsConnection('127.0.0.1', instance.browserPort, [cluster.rootPem]);
     await held.write(
       'POST /drain-probe HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\n' +
         'content-length: 8\r\n\r\n{"a":',
     );
-    const readiness = await rawConnection(instance.browserPort, cluster.rootPem);
+    const readiness = await rawTlsConnection('127.0.0.1', instance.browserPort, [cluster.rootPem]);
     await readiness.write('GET /ready HTTP/1.1\r\nHost: localhost\r\n');
 
     const answers: { what: string; status: number; text: string }[] = [];
