@@ -54,8 +54,11 @@ export interface Cluster {
   instances: readonly ClusterInstance[];
   /** Which instance answered, from the `obkit-upstream` header the cluster's nginx adds (undefined: none). */
   instanceAt(upstreamAddress: string | undefined): number | undefined;
-  /** Sends a signal to one instance and waits for it to exit (SIGKILL: no drain). */
-  kill(index: number, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends a signal to one instance and waits for it to exit (SIGKILL: no drain; SIGTERM: it drains), with
+   * how it exited; undefined when it was not running.
+   */
+  kill(index: number, signal?: NodeJS.Signals): Promise<InstanceExit | undefined>;
   /**
    * Has nginx send requests only to these instances (its configuration rewritten and reloaded; the others
    * keep running). nginx's old workers finish what they hold, so the change shows within a few requests.
@@ -65,6 +68,12 @@ export interface Cluster {
   restart(index: number): Promise<void>;
   /** Stops nginx and every instance gracefully (SIGTERM: they drain), then removes what it created. */
   stop(): Promise<void>;
+}
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface InstanceExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** The address nginx connects to the instances from, the only one they believe Client-Cert from. */
@@ -188,7 +197,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       return last === undefined ? undefined : byAddress.get(last);
     },
     async kill(index, signal = 'SIGKILL') {
-      await instanceOf(instances, index).stop(signal);
+      return instanceOf(instances, index).stop(signal);
     },
     useInstances(indices) {
       if (!layout || !nginxProcess) throw new ClusterError('nginx is not running');
@@ -269,19 +278,24 @@ class InstanceProcess implements ClusterInstance {
     });
   }
 
-  async stop(signal: NodeJS.Signals): Promise<void> {
-    if (this.#child && this.running) await stopProcess(this.#child, signal);
+  async stop(signal: NodeJS.Signals): Promise<InstanceExit | undefined> {
+    return this.#child && this.running ? stopProcess(this.#child, signal) : undefined;
   }
 }
 
 /** Signals a child and waits for it to exit; SIGKILL after STOP_TIMEOUT_MS. */
-async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<InstanceExit> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return { code: child.exitCode, signal: child.signalCode };
+  }
+  const exited = new Promise<InstanceExit>((resolve) =>
+    child.once('exit', (code, exitSignal) => resolve({ code, signal: exitSignal })),
+  );
   child.kill(signal);
   const overrun = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-  await exited;
+  const exit = await exited;
   clearTimeout(overrun);
+  return exit;
 }
 
 function forwardLines(child: ChildProcess, source: string, onLine: (source: string, line: string) => void) {

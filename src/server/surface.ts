@@ -304,8 +304,11 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       );
   });
 
+  // Set when close() begins: /ready then answers 503 so that a load balancer stops sending work here.
+  let closing = false;
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
+    if (closing) return reply.status(503).send({ status: 'draining', database: store.backend });
     try {
       await store.ping();
       return { status: 'ready', database: store.backend };
@@ -319,7 +322,6 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   if (!server) throw new Error('fastify did not create the https server');
   const httpsServer: Server = server;
-  let closing = false;
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
@@ -346,6 +348,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     async close(graceMs = 10_000) {
       closing = true;
       if (httpsServer.listening) {
+        // New connections are refused (a proxy tries its next upstream, safe even for a POST); a request
+        // on a kept-alive connection is answered with `Connection: close`; idle ones are closed. HTTP/1.1
+        // cannot close an idle connection without a race: a proxy that writes a request onto it in the
+        // same instant sees it reset, and retries it only if idempotent (test/cluster/graceful-drain.test.ts).
         const drained = new Promise<void>((resolve) => httpsServer.close(() => resolve()));
         const sweep = setInterval(() => httpsServer.closeIdleConnections(), 50);
         const deadline = setTimeout(() => httpsServer.closeAllConnections(), graceMs);

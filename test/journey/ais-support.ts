@@ -18,7 +18,7 @@ export interface AuthorisedConsent {
 
 /** Stages an account-access consent as `tpp`, has the sandbox PSU approve it headlessly, redeems the code. */
 export async function authorise(
-  sandbox: Sandbox,
+  sandbox: Pick<Sandbox, 'rootPem'>,
   tpp: Tpp,
   options: {
     permissions: readonly string[];

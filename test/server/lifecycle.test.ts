@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import type { Part } from '../../src/server/platform.ts';
 import { splitPemCertificates } from '../../src/server/tls-material.ts';
 import { runCli, spawnCli, waitForExit, waitForOutput } from '../support/cli.ts';
+import { rawTlsConnection } from '../support/raw-tls.ts';
 import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
 import { isolatedDatabaseEnv } from '../support/store.ts';
 
@@ -88,6 +89,44 @@ describe('process lifecycle', () => {
     await arrived;
     const closing = platform.close();
     setTimeout(release, 100);
+    const response = await pending;
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual(await response.body.json(), { finished: true });
+    await closing;
+    await agent.close();
+  });
+
+  it('answers /ready with 503 while it drains, so that a load balancer stops sending work', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (started = resolve));
+    const slow: Part = {
+      name: 'slow',
+      async mount({ browser }) {
+        browser.get('/slow', async () => {
+          started();
+          await gate;
+          return { finished: true };
+        });
+      },
+    };
+    const platform = await startTestPlatform({ parts: [slow] });
+    const url = new URL(platform.urls.browser);
+    // Opened and begun before the shutdown: a connection with a request under way is not closed as idle.
+    const readiness = await rawTlsConnection(url.hostname, Number(url.port), platform.tls.ca);
+    await readiness.write('GET /ready HTTP/1.1\r\nHost: localhost\r\n');
+    const ca = splitPemCertificates(platform.tls.ca.join('\n'));
+    const agent = new Agent({ connect: { ca, servername: 'localhost' } });
+    const pending = request(`${platform.urls.browser}/slow`, { dispatcher: agent });
+    await arrived;
+    const closing = platform.close();
+    await readiness.write('\r\n');
+    const ready = await readiness.answer();
+    assert.match(ready, /^HTTP\/1\.1 503 /, ready);
+    assert.match(ready, /\r\nconnection: close\r\n/i, ready);
+    assert.match(ready, /"status":"draining"/, ready);
+    release();
     const response = await pending;
     assert.equal(response.statusCode, 200);
     assert.deepEqual(await response.body.json(), { finished: true });

@@ -153,6 +153,6 @@ export function tppOnboarder(sandbox: {
 }
 
 /** A browser-side HTTPS client (no client certificate) that trusts the sandbox CA. */
-export function browserClient(sandbox: Sandbox) {
+export function browserClient(sandbox: Pick<Sandbox, 'rootPem'>) {
   return createHttpClient({ trust: [sandbox.rootPem] });
 }
