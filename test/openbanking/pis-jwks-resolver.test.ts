@@ -112,6 +112,7 @@ describe('TPP signing keys from the software JWKS', () => {
     const local = remoteJwksKeyResolver({
       async localJwks(url) {
         asked.push(url);
+        if (url === `${ownUri}/revoked`) return { keys: [{ ...published.keys[0], kid: 'old-1' }] };
         return url === ownUri ? published : undefined;
       },
       async softwareOf(clientId) {
@@ -124,9 +125,18 @@ describe('TPP signing keys from the software JWKS', () => {
     const before = fetches;
     assert.ok(await local.keyFor('ours', 'sig-1'));
     assert.equal(await local.keyFor('ours', 'enc-1'), undefined);
+    // A key our directory lists as revoked is named so, not as unknown.
+    await assert.rejects(local.keyFor('ours', 'old-1'), /signing key old-1 is revoked at the directory/);
     assert.equal(fetches, before, 'nothing was fetched');
     assert.ok(await local.keyFor('theirs', 'sig-1'));
     assert.equal(fetches, before + 1, 'a set not ours is fetched');
-    assert.deepEqual(asked, [ownUri, ownUri, `${base}/software-1.jwks`]);
+    assert.deepEqual(asked, [
+      ownUri,
+      ownUri,
+      `${ownUri}/revoked`,
+      ownUri,
+      `${ownUri}/revoked`,
+      `${base}/software-1.jwks`,
+    ]);
   });
 });

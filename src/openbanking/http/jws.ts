@@ -303,8 +303,13 @@ export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): Signin
       try {
         key = await set({ alg: 'PS256', kid });
       } catch (error) {
-        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+          // Our own directory lists a revoked key apart (`…/jwks/revoked`): say so rather than "no such key".
+          const revoked = held ? await options.localJwks?.(`${software.jwksUri}/revoked`) : undefined;
+          if (revoked?.keys.some((candidate) => candidate.kid === kid))
+            throw refuse('UK.OBIE.Signature.Invalid', `signing key ${kid} is revoked at the directory`);
           return undefined;
+        }
         // Stale-if-error: the set fetched before, when there is one.
         const stale = held ? undefined : (set as RemoteJwks).jwks();
         if (!stale) {
