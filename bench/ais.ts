@@ -147,6 +147,7 @@ const config = loadConfig({
     OBKIT_DATA_DIR: dataDir,
     OBKIT_BROWSER_PORT: '0',
     OBKIT_MTLS_PORT: '0',
+    OBKIT_OPERATOR_PORT: '0',
     OBKIT_LOG_LEVEL: 'silent',
     // Counted as in production, but never reached: one client sends more a minute here than any TPP should.
     OBKIT_RATE_LIMIT_MTLS: '100000000',
