@@ -11,3 +11,4 @@ export * from './openbanking.ts';
 export * from './rate-limits.ts';
 export * from './change-version.ts';
 export * from './events.ts';
+export * from './mi.ts';
