@@ -12,6 +12,8 @@ const parts = {
   consent: ['bank', 'store', 'events'],
   auth: ['pki', 'consent', 'store'],
   openbanking: ['auth', 'consent', 'bank', 'events'],
+  // The bank's staff's console and metrics: it reads and acts on every part below the server.
+  operator: ['auth', 'consent', 'bank', 'events', 'directory', 'store', 'pki', 'openbanking'],
   tpp: [],
   // The command line composes the bank side (server) and the TPP side (tpp) into one `obkit` binary.
   cli: ['server', 'tpp'],

@@ -127,6 +127,7 @@ try {
     OBKIT_DATA_DIR: join(work, dataDir),
     OBKIT_BROWSER_PORT: '0',
     OBKIT_MTLS_PORT: '0',
+    OBKIT_OPERATOR_PORT: '0',
     OBKIT_LOG_LEVEL: 'warn',
     DATABASE_URL: '',
   });

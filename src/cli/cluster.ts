@@ -111,6 +111,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     Array.from({ length: options.instances }, async () => ({
       browser: await freePort(),
       mtls: await freePort(),
+      operator: await freePort(),
     })),
   );
   const output = options.onOutput ?? (() => undefined);
@@ -228,14 +229,19 @@ class InstanceProcess implements ClusterInstance {
 
   constructor(
     index: number,
-    ports: { browser: number; mtls: number },
+    ports: { browser: number; mtls: number; operator: number },
     env: Record<string, string>,
     output: (source: string, line: string) => void,
   ) {
     this.index = index;
     this.browserPort = ports.browser;
     this.mtlsPort = ports.mtls;
-    this.#env = { ...env, OBKIT_BROWSER_PORT: String(ports.browser), OBKIT_MTLS_PORT: String(ports.mtls) };
+    this.#env = {
+      ...env,
+      OBKIT_BROWSER_PORT: String(ports.browser),
+      OBKIT_MTLS_PORT: String(ports.mtls),
+      OBKIT_OPERATOR_PORT: String(ports.operator),
+    };
     this.#output = output;
   }
 

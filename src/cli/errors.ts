@@ -99,12 +99,12 @@ export function describeCliFailure(error: unknown): CliFailure {
       ? {
           exitCode: EXIT_FAILURE,
           message: `cannot listen: ${at} is already in use (another obkit sandbox, or another server)`,
-          hint: 'stop that process, or choose other ports: --browser-port/--mtls-port (OBKIT_BROWSER_PORT/OBKIT_MTLS_PORT; 0 picks a free one)',
+          hint: 'stop that process, or choose other ports: --browser-port/--mtls-port/--operator-port (OBKIT_BROWSER_PORT/OBKIT_MTLS_PORT/OBKIT_OPERATOR_PORT; 0 picks a free one)',
         }
       : {
           exitCode: EXIT_FAILURE,
           message: `cannot listen: ${at} needs privileges this process does not have`,
-          hint: 'choose ports above 1023: --browser-port/--mtls-port (OBKIT_BROWSER_PORT/OBKIT_MTLS_PORT)',
+          hint: 'choose ports above 1023: --browser-port/--mtls-port/--operator-port (OBKIT_BROWSER_PORT/OBKIT_MTLS_PORT/OBKIT_OPERATOR_PORT)',
         };
   }
 

@@ -13,6 +13,7 @@ interface ServerFlags {
   dataDir?: string;
   browserPort?: string;
   mtlsPort?: string;
+  operatorPort?: string;
   logLevel?: string;
 }
 
@@ -22,6 +23,7 @@ function withServerFlags(command: Command): Command {
     .option('--data-dir <dir>', 'where the embedded database and sandbox PKI live (OBKIT_DATA_DIR)')
     .option('--browser-port <port>', 'browser-facing HTTPS port (OBKIT_BROWSER_PORT)')
     .option('--mtls-port <port>', 'mutual-TLS port for TPPs (OBKIT_MTLS_PORT)')
+    .option('--operator-port <port>', "the bank's staff's port: console, metrics (OBKIT_OPERATOR_PORT)")
     .addOption(
       new Option('--log-level <level>', 'log level (OBKIT_LOG_LEVEL)').choices([
         'fatal',
@@ -43,6 +45,7 @@ async function configFrom(flags: ServerFlags) {
       dataDir: flags.dataDir,
       browserPort: flags.browserPort,
       mtlsPort: flags.mtlsPort,
+      operatorPort: flags.operatorPort,
       logLevel: flags.logLevel,
     },
   });

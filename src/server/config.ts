@@ -78,6 +78,12 @@ export const configSchema = z.object({
    */
   publicBrowserPort: port.min(1).optional(),
   publicMtlsPort: port.min(1).optional(),
+  /**
+   * The operator listener (console, metrics): the bank's own staff, never TPPs or customers. Its own host
+   * and port, loopback by default, so that it is reached only through whatever the bank puts in front.
+   */
+  operatorBindHost: z.string().min(1).default('127.0.0.1'),
+  operatorPort: port.default(8445),
   mtlsMode: z.enum(['direct', 'proxy']).default('direct'),
   trustedProxies: listFromText.pipe(z.array(ipOrCidr)).default([]),
   clientCertHeader: headerName.default('client-cert'),
@@ -184,6 +190,8 @@ export const environmentNames: Record<ConfigKey, string> = {
   mtlsPort: 'OBKIT_MTLS_PORT',
   publicBrowserPort: 'OBKIT_PUBLIC_BROWSER_PORT',
   publicMtlsPort: 'OBKIT_PUBLIC_MTLS_PORT',
+  operatorBindHost: 'OBKIT_OPERATOR_BIND_HOST',
+  operatorPort: 'OBKIT_OPERATOR_PORT',
   mtlsMode: 'OBKIT_MTLS_MODE',
   trustedProxies: 'OBKIT_TRUSTED_PROXIES',
   clientCertHeader: 'OBKIT_CLIENT_CERT_HEADER',

@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.ts';
 import { noTelemetry, type CertificateCheckResult, type Telemetry } from '../shared/telemetry.ts';
 import { recordRequests } from '../operator/request-recording.ts';
 import { startOperations, type Operations } from '../operator/operations.ts';
+import { metricsRoutes } from '../operator/metrics/routes.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { revocationChannel } from '../directory/index.ts';
 import { httpRevocationFetchers } from '../pki/index.ts';
@@ -33,6 +34,17 @@ export interface PartContext {
   tls: ServerTls;
   browser: FastifyInstance;
   mtls: FastifyInstance;
+  /**
+   * The operator listener (`operatorBindHost:operatorPort`, default 127.0.0.1:8445): the console and
+   * `/metrics`, for the bank's own staff; nothing added here is served on the browser or mTLS listeners.
+   * To add an operator route, a part (src/operator/…) registers it here in its own encapsulated plugin —
+   * `context.operator.register(async (scope) => { scope.get('/metrics', …) })` — so that its hooks stay
+   * its own. The surface gives it what every listener has (interaction id, JSON logs, rate limits per
+   * address, /health, /ready) and nothing else: no session. A route for signed-in staff goes under the
+   * console's scope instead (src/operator/console), which checks the session and the role before the
+   * handler runs; a machine route (a Prometheus scrape) checks its own credential, if any.
+   */
+  operator: FastifyInstance;
   urls: PlatformUrls;
   /** The status check every client certificate passes on every mutual-TLS request. */
   certificateStatus: CertificateStatusGate;
@@ -56,6 +68,8 @@ export interface Part {
 export interface PlatformUrls {
   browser: string;
   mtls: string;
+  /** Where the bank's staff reach the operator listener (its bound host and port; never a public URL). */
+  operator: string;
 }
 
 export interface RunningPlatform {
@@ -177,13 +191,21 @@ export async function startPlatform(options: {
     });
     surfaces.push(mtls);
     if (operations) recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock });
+    const operator = await createSurface({ kind: 'operator', tls, logger, store, rateLimits, changeVersion });
+    surfaces.push(operator);
+    if (operations) {
+      // Its own scope: the scrape checks its own credential (metricsToken), never a console session.
+      await operator.app.register(metricsRoutes, { metrics: operations.metrics, token: config.metricsToken });
+    }
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).
     const browserPort = await browser.listen(config.bindHost, config.browserPort);
     const mtlsPort = await mtls.listen(config.bindHost, config.mtlsPort);
+    const operatorPort = await operator.listen(config.operatorBindHost, config.operatorPort);
     const urls = {
       browser: publicUrl(config.publicHost, config.publicBrowserPort ?? browserPort),
       mtls: publicUrl(config.publicHost, config.publicMtlsPort ?? mtlsPort),
+      operator: operatorUrl(config.operatorBindHost, config.publicHost, operatorPort),
     };
     const context: PartContext = {
       config,
@@ -193,6 +215,7 @@ export async function startPlatform(options: {
       tls,
       browser: browser.app,
       mtls: mtls.app,
+      operator: operator.app,
       urls,
       certificateStatus,
       changeVersion,
@@ -204,6 +227,7 @@ export async function startPlatform(options: {
     for (const part of options.parts) await part.mount(context);
     await browser.ready();
     await mtls.ready();
+    await operator.ready();
     return {
       urls,
       store,
@@ -247,6 +271,16 @@ function observedStatus(gate: CertificateStatusGate, telemetry: Telemetry): Cert
 /** `https://host:port`, as every instance behind one load balancer names it (443 left out, as URLs do). */
 function publicUrl(host: string, port: number): string {
   return port === 443 ? `https://${host}` : `https://${host}:${port}`;
+}
+
+/**
+ * The operator listener's URL: by the public host name when it listens on every address or on loopback
+ * (the server certificate names the public host; the sandbox's names localhost), else by its address.
+ */
+function operatorUrl(bindHost: string, publicHost: string, port: number): string {
+  const any = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(bindHost);
+  const host = any ? publicHost : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  return `https://${host}:${port}`;
 }
 
 /**

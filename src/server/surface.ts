@@ -26,9 +26,10 @@ import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
 /**
  * An HTTP surface is one HTTPS listener with the plumbing every part relies on: the FAPI interaction id,
  * JSON logs, OB error bodies, liveness and readiness. `browser` never asks for a client certificate;
- * `mtls` requires a trusted one on every route except those that opt out.
+ * `mtls` requires a trusted one on every route except those that opt out; `operator` is the bank's own
+ * staff's (console, metrics), on a port of its own that neither TPPs nor customers are given.
  */
-export type SurfaceKind = 'browser' | 'mtls';
+export type SurfaceKind = 'browser' | 'mtls' | 'operator';
 
 export interface TlsMaterial {
   key: string;
@@ -229,7 +230,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   }
 
   if (options.rateLimits) {
-    await installRateLimits(app, kind, options.rateLimits, (request) => ALWAYS_OPEN.has(request.url));
+    // The operator listener is counted as a browser one: per address, its login steps throttled.
+    await installRateLimits(app, kind === 'mtls' ? 'mtls' : 'browser', options.rateLimits, (request) =>
+      ALWAYS_OPEN.has(request.url),
+    );
   }
 
   app.setErrorHandler((error: FastifyError | ObError, request, reply) => {

@@ -101,13 +101,26 @@ describe('obkit: failures a person can act on', { timeout: 240_000 }, async () =
   it('a second sandbox on the same ports: one line naming the port and what to do, exit 1', async () => {
     const port = new URL(sandbox.platform.urls.browser).port;
     const result = await runCli(
-      ['sandbox', '--data-dir', join(work, 'second'), '--browser-port', port, '--mtls-port', '0'],
+      [
+        'sandbox',
+        '--data-dir',
+        join(work, 'second'),
+        '--browser-port',
+        port,
+        '--mtls-port',
+        '0',
+        '--operator-port',
+        '0',
+      ],
       // The second sandbox uses its own embedded database whatever the suite runs on.
       { DATABASE_URL: '', OBKIT_LOG_LEVEL: 'silent' },
       120_000,
     );
     assertFailure(result, 1, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
-    assert.match(result.stderr, /--browser-port\/--mtls-port \(OBKIT_BROWSER_PORT\/OBKIT_MTLS_PORT/);
+    assert.match(
+      result.stderr,
+      /--browser-port\/--mtls-port\/--operator-port \(OBKIT_BROWSER_PORT\/OBKIT_MTLS_PORT\/OBKIT_OPERATOR_PORT/,
+    );
   });
 
   it('register on a registered bundle says so and updates it (PUT); --new registers another client', async () => {

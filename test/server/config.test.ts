@@ -14,6 +14,8 @@ describe('configuration', () => {
     const config = loadConfig({ env: {} });
     assert.equal(config.browserPort, 8443);
     assert.equal(config.mtlsPort, 8444);
+    assert.equal(config.operatorBindHost, '127.0.0.1');
+    assert.equal(config.operatorPort, 8445);
     assert.equal(config.mtlsMode, 'direct');
     assert.equal(config.clientCertHeader, 'client-cert');
     assert.equal(config.revocationFailClosed, true);

@@ -27,6 +27,7 @@ function embeddedEnv(dataDir: string): Record<string, string> {
     OBKIT_DATA_DIR: dataDir,
     OBKIT_BROWSER_PORT: '0',
     OBKIT_MTLS_PORT: '0',
+    OBKIT_OPERATOR_PORT: '0',
     OBKIT_LOG_LEVEL: 'warn',
     DATABASE_URL: '',
   };
@@ -141,6 +142,7 @@ describe('a data dir that cannot be lost by accident', { timeout: 600_000 }, () 
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
+      OBKIT_OPERATOR_PORT: '0',
       OBKIT_LOG_LEVEL: 'warn',
       ...(await isolatedDatabaseEnv()),
     };

@@ -18,6 +18,7 @@ describe('process lifecycle', () => {
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
+      OBKIT_OPERATOR_PORT: '0',
       OBKIT_LOG_LEVEL: 'warn',
       ...(await isolatedDatabaseEnv()),
     };
@@ -49,6 +50,7 @@ describe('process lifecycle', () => {
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
+      OBKIT_OPERATOR_PORT: '0',
       OBKIT_LOG_LEVEL: 'warn',
       ...(await isolatedDatabaseEnv()),
     };

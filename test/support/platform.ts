@@ -39,6 +39,7 @@ export async function startTestPlatform(
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
+      OBKIT_OPERATOR_PORT: '0',
       OBKIT_LOG_LEVEL: process.env.OBKIT_TEST_LOG_LEVEL ?? (options.logTo ? 'info' : 'silent'),
       ...options.env,
     },

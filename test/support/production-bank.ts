@@ -31,6 +31,7 @@ export async function startProductionBank<C extends Clock>(
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',
       OBKIT_MTLS_PORT: '0',
+      OBKIT_OPERATOR_PORT: '0',
       OBKIT_LOG_LEVEL: 'info',
       ...env,
     },
