@@ -21,12 +21,15 @@ export interface BenchPlatform {
   /** The sandbox root CA (PEM): what a TPP trusts. */
   rootPem: string;
   /** Another instance on the same store and keys (behind a load balancer), with the given test switches. */
-  startInstance(switches?: {
-    checkCertificateStatus?: boolean;
-    readChangeVersion?: boolean;
-  }): Promise<RunningPlatform>;
+  startInstance(switches?: InstanceSwitches): Promise<RunningPlatform>;
   close(): Promise<void>;
 }
+
+/** What a benchmark may switch off on an instance to measure what it costs (startPlatform's test switches). */
+export type InstanceSwitches = Pick<
+  Parameters<typeof startPlatform>[0],
+  'checkCertificateStatus' | 'readChangeVersion' | 'recordOperations'
+>;
 
 export async function startBenchPlatform(backend: Backend, name: string): Promise<BenchPlatform> {
   const dataDir = await mkdtemp(join(tmpdir(), `obkit-bench-${name}-`));
@@ -43,7 +46,7 @@ export async function startBenchPlatform(backend: Backend, name: string): Promis
       OBKIT_RATE_LIMIT_BROWSER: '100000000',
     },
   });
-  const start = (switches: { checkCertificateStatus?: boolean; readChangeVersion?: boolean } = {}) =>
+  const start = (switches: InstanceSwitches = {}) =>
     startPlatform({
       config,
       logger: createLogger(config),

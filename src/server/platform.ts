@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.ts';
 import { noTelemetry, type CertificateCheckResult, type Telemetry } from '../shared/telemetry.ts';
 import { recordRequests } from '../operator/request-recording.ts';
 import { startOperations, type Operations } from '../operator/operations.ts';
+import { metricsRoutes } from '../operator/metrics/routes.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { revocationChannel } from '../directory/index.ts';
 import { httpRevocationFetchers } from '../pki/index.ts';
@@ -189,9 +190,13 @@ export async function startPlatform(options: {
       changeVersion,
     });
     surfaces.push(mtls);
+    if (operations) recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock });
     const operator = await createSurface({ kind: 'operator', tls, logger, store, rateLimits, changeVersion });
     surfaces.push(operator);
-    if (operations) recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock });
+    if (operations) {
+      // Its own scope: the scrape checks its own credential (metricsToken), never a console session.
+      await operator.app.register(metricsRoutes, { metrics: operations.metrics, token: config.metricsToken });
+    }
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).
     const browserPort = await browser.listen(config.bindHost, config.browserPort);

@@ -1,30 +1,28 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
-import Fastify from 'fastify';
-import { metricsRoutes } from '../../src/operator/metrics/routes.ts';
-import type { RunningPlatform } from '../../src/server/platform.ts';
+import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox } from '../support/journey.ts';
-import { startTestPlatform } from '../support/platform.ts';
+import { call, httpsClient, startTestPlatform, type TestPlatform } from '../support/platform.ts';
 import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheus.ts';
 
-/** The platform's `/metrics`, as a scraper reads it. */
-async function scrape(platform: RunningPlatform, token?: string): Promise<{ status: number; text: string }> {
-  const operations = platform.operations;
-  assert.ok(operations, 'the platform records operations');
-  const app = Fastify();
-  after(() => app.close());
-  await app.register(metricsRoutes, { metrics: operations.metrics, token });
-  const response = await app.inject({
-    url: '/metrics',
+/** The platform's `/metrics` on its operator listener, as a Prometheus scraper reads it. */
+async function scrape(
+  platform: TestPlatform,
+  token?: string,
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+  const agent = httpsClient([readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8')]);
+  const answer = await call(agent, `${platform.urls.operator}/metrics`, {
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   });
-  return { status: response.statusCode, text: response.body };
+  return { status: answer.status, text: answer.text, headers: answer.headers };
 }
 
-async function samples(platform: RunningPlatform): Promise<Sample[]> {
-  const { status, text } = await scrape(platform);
+async function samples(platform: TestPlatform): Promise<Sample[]> {
+  const { status, text, headers } = await scrape(platform);
   assert.equal(status, 200);
+  assert.match(String(headers['content-type']), /^text\/plain; version=0\.0\.4/);
   return parsePrometheusText(text);
 }
 
@@ -79,23 +77,22 @@ describe('operator metrics', () => {
   });
 
   test('with a metrics token configured, a scrape without it is refused with 401', async () => {
-    const platform = await startTestPlatform();
     const token = 'metrics-token-0123456789abcdef';
-    const operations = platform.operations;
-    assert.ok(operations);
-    const app = Fastify();
-    after(() => app.close());
-    await app.register(metricsRoutes, { metrics: operations.metrics, token });
-    const refused = await app.inject({ url: '/metrics' });
-    assert.equal(refused.statusCode, 401);
+    const platform = await startTestPlatform({ env: { OBKIT_METRICS_TOKEN: token } });
+    const refused = await scrape(platform);
+    assert.equal(refused.status, 401);
     assert.match(String(refused.headers['www-authenticate']), /^Bearer /);
-    const wrong = await app.inject({
-      url: '/metrics',
-      headers: { authorization: 'Bearer not-the-token-at-all!!' },
-    });
-    assert.equal(wrong.statusCode, 401);
-    const allowed = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${token}` } });
-    assert.equal(allowed.statusCode, 200);
-    assert.ok(parsePrometheusText(allowed.body).length > 0);
+    assert.equal((await scrape(platform, 'not-the-token-at-all!!')).status, 401);
+    const allowed = await scrape(platform, token);
+    assert.equal(allowed.status, 200);
+    assert.ok(parsePrometheusText(allowed.text).length > 0);
+  });
+
+  test('the customer and TPP listeners do not serve /metrics', async () => {
+    const platform = await startTestPlatform();
+    const agent = httpsClient([readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8')]);
+    assert.equal((await call(agent, `${platform.urls.browser}/metrics`)).status, 404);
+    // Without a client certificate the mTLS listener refuses before routing: 401, not metrics.
+    assert.notEqual((await call(agent, `${platform.urls.mtls}/metrics`)).status, 200);
   });
 });
