@@ -31,6 +31,8 @@ export interface AuthMountContext {
   mtls: FastifyInstance;
   urls: { browser: string; mtls: string };
   logger?: { error(object: object, message: string): void };
+  /** The store's change version this instance last read (see src/server/change-version.ts). */
+  changeVersion?: { current(): number };
 }
 
 export interface AuthPartOptions {
@@ -140,6 +142,7 @@ export async function mountAuthorizationServer(
     mtlsBaseUrl: urls.mtls,
     secrets: await loadOrCreateProviderSecrets(store.db),
     proxy: config.mtlsMode === 'proxy',
+    ...(context.changeVersion ? { changeVersion: () => context.changeVersion!.current() } : {}),
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
