@@ -66,7 +66,9 @@ export function parsePrometheusText(text: string): Sample[] {
       const value = ['+Inf', '-Inf', 'NaN'].includes(valueText)
         ? Number(valueText.replace('Inf', 'Infinity'))
         : Number(valueText);
-      if (valueText === '' || (Number.isNaN(value) && valueText !== 'NaN'))
+      // prom-client writes NaN as `Nan` (an event-loop lag mean before any sample); Prometheus reads values with
+      // Go's ParseFloat, which takes NaN in any case, so this parser does too.
+      if (valueText === '' || (Number.isNaN(value) && valueText.toLowerCase() !== 'nan'))
         throw new Error(`bad value: ${where}`);
       samples.push({ name, labels, value });
     });
