@@ -7,6 +7,7 @@ import { RevocationChecker, httpRevocationFetchers, loadOrCreateSandboxAuthoriti
 import type { Clock } from '../shared/clock.ts';
 import type { ParticipantStatusCheck } from '../shared/participant-status.ts';
 import type { SigningKeyStatus } from '../shared/signing-key-status.ts';
+import type { Telemetry } from '../shared/telemetry.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
@@ -31,6 +32,10 @@ export interface AuthMountContext {
   mtls: FastifyInstance;
   urls: { browser: string; mtls: string };
   logger?: { error(object: object, message: string): void };
+  /** Told of every token issued (operator metrics); none when absent. */
+  telemetry?: Telemetry;
+  /** The store's change version this instance last read (see src/server/change-version.ts). */
+  changeVersion?: { current(): number };
 }
 
 export interface AuthPartOptions {
@@ -140,6 +145,7 @@ export async function mountAuthorizationServer(
     mtlsBaseUrl: urls.mtls,
     secrets: await loadOrCreateProviderSecrets(store.db),
     proxy: config.mtlsMode === 'proxy',
+    ...(context.changeVersion ? { changeVersion: () => context.changeVersion!.current() } : {}),
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),
@@ -182,6 +188,14 @@ export async function mountAuthorizationServer(
       ? { onDeleted: (clientId: string) => options.onTokensRevoked?.({ clientId }) ?? Promise.resolve() }
       : {}),
   });
+  const telemetry = context.telemetry;
+  if (telemetry) {
+    // Emitted once a grant handler answered with tokens; the grant type is one the provider serves.
+    server.provider.on('grant.success', (ctx: { oidc?: { params?: { grant_type?: unknown } } }) => {
+      const grantType = ctx.oidc?.params?.grant_type;
+      if (typeof grantType === 'string') telemetry.tokenIssued(grantType);
+    });
+  }
   if (options.onTokensRevoked) {
     const tokensRevoked = options.onTokensRevoked;
     // oidc-provider destroys a token it revokes (RFC 7009) and tells of it; opaque tokens' value is their jti.

@@ -541,8 +541,9 @@ export interface RevocationContext extends ConsentContext {
  * already Revoked notifies again and changes nothing (a retry after a failed notification).
  *
  * An authorised consent revoked by anyone but its TPP (the PSU at the bank, the bank itself) raises
- * `consent-authorization-revoked` for that TPP in the same transaction: the profile's event is how a TPP
- * learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
+ * `consent-authorization-revoked` for that TPP in the same transaction — `consent-access-revoked` when its
+ * subscription is on v4.0, whose name that is for access withdrawn at the ASPSP: the profile's event is how
+ * a TPP learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;
@@ -561,6 +562,7 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
         await raiseEvent(tx, ctx.clock, {
           clientId: changed.clientId,
           type: EVENT_TYPES.consentAuthorizationRevoked,
+          v4Type: EVENT_TYPES.consentAccessRevoked,
           subject: { type: `${changed.kind}-consent`, id: changed.id, version: changed.apiVersion },
         });
       },

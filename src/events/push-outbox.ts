@@ -157,3 +157,16 @@ export async function pushDeliveriesOf(db: Database, eventId: string): Promise<P
     .where(eq(eventDeliveries.eventId, eventId))
     .orderBy(asc(eventDeliveries.attempt));
 }
+
+/** The delivery backlog at `now`: events waiting for a push attempt (due or backing off), and those due now. */
+export async function pushBacklog(db: Database, clock: Clock): Promise<{ waiting: number; due: number }> {
+  const now = clock.now();
+  const [row] = await db
+    .select({
+      waiting: sql<number>`count(*)::int`,
+      due: sql<number>`(count(*) filter (where ${lte(eventNotifications.nextAttemptAt, now)}))::int`,
+    })
+    .from(eventNotifications)
+    .where(awaitingPush(now));
+  return { waiting: Number(row?.waiting ?? 0), due: Number(row?.due ?? 0) };
+}

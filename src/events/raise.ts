@@ -21,6 +21,12 @@ export interface RaisedEvent {
   /** The TPP (client) owning the resource: the only one the event is given to. */
   clientId: string;
   type: EventType;
+  /**
+   * The type a subscriber on v4.0 is given instead (its subscription's `Version`), when v4.0 names the same
+   * cause differently — access withdrawn at the bank is `consent-access-revoked` there. A v4.0 subscriber
+   * that listed only `type` (kept by v4.0 for backward compatibility) still gets `type`.
+   */
+  v4Type?: EventType;
   subject: EventSubject;
   /** The event's claims besides `subject`, e.g. `{ reason }`. */
   detail?: Record<string, string>;
@@ -30,7 +36,8 @@ export interface RaisedEvent {
 
 /**
  * Records an event in `tx` — the transaction of the change that causes it, so the event exists exactly when
- * the change does. It is recorded only for a TPP that subscribed to its type (a subscription without
+ * the change does. Its type is `v4Type` for a v4.0 subscriber when given (its `Version` is `4`, `v4`, `4.…` or
+ * `v4.…`), else `type`. It is recorded only for a TPP that subscribed to that type (a subscription without
  * `EventTypes` takes every type): one INSERT … SELECT, nothing written for the rest. The SET is not signed
  * here: it is signed when it is handed out (src/openbanking/events), with the bank's current key and links
  * to the versions served then, and the bank core needs no key.
@@ -41,19 +48,26 @@ export interface RaisedEvent {
 export async function raiseEvent(tx: Queryable, clock: Clock, event: RaisedEvent): Promise<void> {
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + EVENT_LIFETIME_MS);
+  const v4Type = event.v4Type ?? null;
   await tx.execute(sql`
     with raised as (
       insert into ${eventNotifications} (
         id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
         occurred_at, created_at, expires_at, next_attempt_at
       )
-      select ${randomUUID()}, ${event.clientId}, ${event.type}, ${event.subject.type}, ${event.subject.id},
+      select ${randomUUID()}, ${event.clientId}, chosen.type, ${event.subject.type}, ${event.subject.id},
         ${event.subject.version ?? null}, ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.txn ?? randomUUID()},
         ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
         case when ${eventSubscriptions.callbackUrl} is not null then ${now.toISOString()}::timestamptz end
       from ${eventSubscriptions}
+      cross join lateral (
+        select case
+          when ${v4Type}::text is not null and ${eventSubscriptions.version} ~ '^v?4([.]|$)'
+            and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${v4Type}::text)
+          then ${v4Type}::text else ${event.type}::text end as type
+      ) as chosen
       where ${eventSubscriptions.clientId} = ${event.clientId}
-        and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${event.type})
+        and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? chosen.type)
       returning client_id, next_attempt_at
     )
     select pg_notify(${EVENT_RAISED_CHANNEL}, client_id) from raised where next_attempt_at is not null

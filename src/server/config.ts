@@ -162,6 +162,16 @@ export const configSchema = z.object({
   rateLimitBrowser: rateLimitQuota.default(30_000),
   rateLimitLogin: rateLimitQuota.default(300),
   rateLimitOcsp: rateLimitQuota.default(6_000),
+  /**
+   * A bearer token Prometheus must send to read `/metrics` on the operator listener; unset, `/metrics`
+   * answers without one (the listener binds loopback by default).
+   */
+  metricsToken: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,512}$/, '16 to 512 printable characters, no spaces')
+    .optional(),
+  /** How often each instance writes its batch of MI figures to the database (and at shutdown). */
+  miFlushIntervalMs: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** Sandbox conveniences (headless PSU approval, no-approval onboarding); never on in production. */
   sandbox: booleanFromText.default(true),
 });
@@ -214,6 +224,8 @@ export const environmentNames: Record<ConfigKey, string> = {
   rateLimitBrowser: 'OBKIT_RATE_LIMIT_BROWSER',
   rateLimitLogin: 'OBKIT_RATE_LIMIT_LOGIN',
   rateLimitOcsp: 'OBKIT_RATE_LIMIT_OCSP',
+  metricsToken: 'OBKIT_METRICS_TOKEN',
+  miFlushIntervalMs: 'OBKIT_MI_FLUSH_INTERVAL_MS',
   sandbox: 'OBKIT_SANDBOX',
 };
 

@@ -3,11 +3,19 @@ import { getCACertificates } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { readWriteUrl } from '../openbanking/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import { noTelemetry, type CertificateCheckResult, type Telemetry } from '../shared/telemetry.ts';
+import { recordRequests } from '../operator/request-recording.ts';
+import { startOperations, type Operations } from '../operator/operations.ts';
+import { metricsRoutes } from '../operator/metrics/routes.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { revocationChannel } from '../directory/index.ts';
 import { httpRevocationFetchers } from '../pki/index.ts';
 import { openStore, type Store } from '../store/index.ts';
-import { createCertificateStatusGate, type CertificateStatusGate } from './certificate-status.ts';
+import {
+  createCertificateStatusGate,
+  type CertificateStatus,
+  type CertificateStatusGate,
+} from './certificate-status.ts';
 import { createChangeVersion, type ChangeVersion } from './change-version.ts';
 import { createClientCertificateResolver } from './client-certificate.ts';
 import { openEmbeddedStore } from './data-dir.ts';
@@ -46,6 +54,10 @@ export interface PartContext {
   parts: readonly string[];
   /** Registers work to do at shutdown, after the listeners have drained and before the store closes. */
   onClose(handler: () => Promise<void>): void;
+  /** Where parts report what the operator's metrics count (tokens issued, …). */
+  telemetry: Telemetry;
+  /** This instance's Prometheus metrics and MI recorder (the operator listener serves them); none in the benchmark's baseline. */
+  operations: Operations | undefined;
 }
 
 export interface Part {
@@ -64,6 +76,8 @@ export interface RunningPlatform {
   urls: PlatformUrls;
   store: Store;
   tls: ServerTls;
+  /** This instance's metrics and MI recorder (undefined when started with `recordOperations: false`). */
+  operations: Operations | undefined;
   /** Stops accepting, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -91,6 +105,11 @@ export async function startPlatform(options: {
    * version, so caches are trusted until NOTIFY drops them (not safe behind a load balancer).
    */
   readChangeVersion?: boolean;
+  /**
+   * Only for the benchmark that measures what it costs (bench/metrics.ts): false records no metrics and no
+   * MI. No configuration key reaches this.
+   */
+  recordOperations?: boolean;
 }): Promise<RunningPlatform> {
   const { config, logger, clock } = options;
   const ownsStore = options.store === undefined;
@@ -117,6 +136,19 @@ export async function startPlatform(options: {
   try {
     await store.migrate();
     const tls = await tlsLoading;
+    const operations =
+      options.recordOperations === false
+        ? undefined
+        : startOperations({
+            store,
+            clock,
+            flushIntervalMs: config.miFlushIntervalMs,
+            log: logger.child({ part: 'operator' }),
+          });
+    // Pushed first, so run last of the close handlers: the MI of the last requests is written after every
+    // part stopped and before the store closes.
+    if (operations) closeHandlers.push(() => operations.close());
+    const telemetry = operations?.metrics.telemetry ?? noTelemetry;
     const changeVersion =
       options.readChangeVersion === false
         ? { current: () => 0, refresh: async () => undefined }
@@ -136,7 +168,7 @@ export async function startPlatform(options: {
         : { mode: 'proxy', trustedProxies: config.trustedProxies, header: config.clientCertHeader },
       tls.trustAnchors,
       () => clock.now(),
-      options.checkCertificateStatus === false ? undefined : certificateStatus,
+      options.checkCertificateStatus === false ? undefined : observedStatus(certificateStatus, telemetry),
     );
     const counters = rateLimitCounters(store, clock, logger);
     closeHandlers.push(() => counters.close());
@@ -158,8 +190,13 @@ export async function startPlatform(options: {
       changeVersion,
     });
     surfaces.push(mtls);
+    if (operations) recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock });
     const operator = await createSurface({ kind: 'operator', tls, logger, store, rateLimits, changeVersion });
     surfaces.push(operator);
+    if (operations) {
+      // Its own scope: the scrape checks its own credential (metricsToken), never a console session.
+      await operator.app.register(metricsRoutes, { metrics: operations.metrics, token: config.metricsToken });
+    }
 
     // Ports are bound first so that parts can announce their real URLs (port 0 picks a free one).
     const browserPort = await browser.listen(config.bindHost, config.browserPort);
@@ -184,6 +221,8 @@ export async function startPlatform(options: {
       changeVersion,
       parts: options.parts.map((part) => part.name),
       onClose: (handler) => closeHandlers.push(handler),
+      telemetry,
+      operations,
     };
     for (const part of options.parts) await part.mount(context);
     await browser.ready();
@@ -193,6 +232,7 @@ export async function startPlatform(options: {
       urls,
       store,
       tls,
+      operations,
       async close() {
         await Promise.allSettled(surfaces.map((surface) => surface.close(config.shutdownTimeoutMs)));
         await runCloseHandlers();
@@ -205,6 +245,27 @@ export async function startPlatform(options: {
     if (ownsStore) await store.close();
     throw error;
   }
+}
+
+/** The gate as the client certificate resolver asks it, each answer counted by result. */
+function observedStatus(gate: CertificateStatusGate, telemetry: Telemetry): CertificateStatusGate {
+  const resultOf = (status: CertificateStatus): CertificateCheckResult =>
+    status.accepted
+      ? 'good'
+      : status.revoked
+        ? 'revoked'
+        : status.foreignIssuer
+          ? 'foreign_issuer'
+          : 'unavailable';
+  return {
+    async check(certificate) {
+      const status = await gate.check(certificate);
+      telemetry.certificateStatusChecked(resultOf(status));
+      return status;
+    },
+    forgetSerial: (serialNumber) => gate.forgetSerial(serialNumber),
+    answerLocally: (issuer, fetchers) => gate.answerLocally(issuer, fetchers),
+  };
 }
 
 /** `https://host:port`, as every instance behind one load balancer names it (443 left out, as URLs do). */

@@ -43,7 +43,19 @@ export interface Store {
    * instance reading a higher one than it saw last knows that what it cached may have been revoked.
    */
   changeVersion(): Promise<number>;
+  /**
+   * The connection pool's state (PostgreSQL): connections open, idle, and queries waiting for one. The
+   * embedded database has no pool (one in-process connection, queries run one at a time): undefined.
+   */
+  poolStats(): PoolStats | undefined;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export type StoreOptions =
@@ -117,6 +129,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
     async changeVersion() {
       return versionOf((await client.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
     },
+    poolStats: () => undefined,
     async close() {
       if (!client.closed) await client.close();
     },
@@ -228,6 +241,12 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
     async changeVersion() {
       return versionOf((await pool.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
     },
+    poolStats: () => ({
+      max: options.poolSize ?? 10,
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    }),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,4 +1,12 @@
 export { openStore, migrationsFolder } from './database.ts';
-export type { Store, StoreOptions, Database, Transaction, Queryable, Backend } from './database.ts';
+export type {
+  Store,
+  StoreOptions,
+  Database,
+  Transaction,
+  Queryable,
+  Backend,
+  PoolStats,
+} from './database.ts';
 export * as schema from './schema/index.ts';
 export * from './settings.ts';

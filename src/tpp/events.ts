@@ -9,12 +9,16 @@ import { describeFailure, send } from './http.ts';
 import { signRequestBody } from './message-signing.ts';
 import { apiBaseOf, callApi, type ReadWriteVersion } from './open-banking.ts';
 
-/** The event types a TPP may subscribe to (OBEventType1Code), as `--types` takes them. */
+/**
+ * The event types a TPP may subscribe to (OBEventType1Code), as `--types` takes them: v4.0 names them
+ * `UK.OB.…`, v3.1 `UK.OBIE.…` (the bank takes either on either version).
+ */
 export const EVENT_TYPE_CODES = [
-  'UK.OBIE.Resource-Update',
-  'UK.OBIE.Consent-Authorization-Revoked',
-  'UK.OBIE.Account-Access-Consent-Linked-Account-Update',
-] as const;
+  'Resource-Update',
+  'Consent-Access-Revoked',
+  'Consent-Authorization-Revoked',
+  'Account-Access-Consent-Linked-Account-Update',
+].flatMap((code) => [`UK.OB.${code}`, `UK.OBIE.${code}`]);
 
 /** A verified Security Event Token (OBEventNotification2). */
 export interface VerifiedEvent {

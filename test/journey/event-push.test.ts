@@ -16,8 +16,18 @@ import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } f
 import { startSandbox, type Tpp } from '../support/journey.ts';
 import { withdrawInDashboard } from './events-support.ts';
 import { decodeJwt } from 'jose';
+import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
+import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
+import {
+  assertValidResponse,
+  EVENT_NOTIFICATIONS_V4_0,
+  EVENTS_V4_0,
+  validateComponent,
+} from '../support/openapi.ts';
 
-const REVOKED = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
+/** What a withdrawal at the bank is called for a subscriber on v4.0 (the SDK subscribes on v4.0 by default). */
+const REVOKED = 'urn:uk:org:openbanking:events:consent-access-revoked';
+const AUTHORIZATION_REVOKED = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
 const noManualStep = () => Promise.reject(new Error('the sandbox approves headlessly'));
 /** The platform's push settings here: retries only when the test moves the bank's clock past the back-off. */
 const BUDGET = 4;
@@ -167,6 +177,83 @@ describe('real-time push of event notifications through the composed sandbox', a
     );
     // Delivered by push, it is not handed out again by polling.
     assert.deepEqual((await pollEvents({ bundle: tpp.bundle, trust })).events, []);
+  });
+
+  it('v4.0: a withdrawal at the bank is consent-access-revoked, by push and by poll; v3.1 keeps its own type', async () => {
+    const receiver = await startReceiver(sandbox.platform.tls, [202]);
+    const pushed = await subscribedTpp('push-v4', receiver.url);
+    const polling = await sandbox.tpp('poll-v4', ['AISP']);
+    await subscribeToEvents({ bundle: polling.bundle, trust, apiVersion: '4.0' });
+    // A v3.1.11 subscriber, and a v4.0 one that listed only consent-authorization-revoked (kept by v4.0 for
+    // backward compatibility): both are told consent-authorization-revoked.
+    const legacy: Tpp[] = [];
+    for (const [name, apiVersion, types] of [
+      ['poll-v3', '3.1.11', undefined],
+      ['poll-v4-legacy', '4.0', ['UK.OB.Consent-Authorization-Revoked']],
+    ] as const) {
+      const tpp = await sandbox.tpp(name, ['AISP']);
+      await subscribeToEvents({
+        bundle: tpp.bundle,
+        trust,
+        apiVersion,
+        ...(types ? { types: [...types] } : {}),
+      });
+      legacy.push(tpp);
+    }
+    // One customer withdraws the four TPPs' consents in one dashboard visit (a TOTP code is taken once).
+    const consents = new Map<Tpp, string>();
+    for (const tpp of [pushed, polling, ...legacy]) {
+      const journey = await runAccountsJourney({
+        bundle: tpp.bundle,
+        trust,
+        psu: 'dave-ltd',
+        askForRedirect: noManualStep,
+      });
+      consents.set(tpp, journey.consentId);
+    }
+    await withdrawInDashboard(sandbox, 'dave-ltd', [...consents.values()], () => clock.now());
+
+    const jwksUri = await bankSigningJwksUri(pushed.bank, pushed.bundle, sandbox.discoveryUrl);
+    const received = await verifyEventToken(pushed.bank, (await receiver.next()).body, { jwksUri });
+    assert.deepEqual(Object.keys(received.events), [REVOKED]);
+    assert.equal(received.events[REVOKED]?.subject?.['http://openbanking.org.uk/rid'], consents.get(pushed));
+
+    // Polled on v4.0: the same type, the answer as the v4.0 events file says.
+    const token = (await clientCredentialsToken(polling.bank, 'accounts')).access_token;
+    const polled = await callApi(polling.bank, token, `${apiBaseOf(polling.bank, undefined, '4.0')}/events`, {
+      method: 'POST',
+      body: { returnImmediately: true },
+    });
+    assert.equal(polled.status, 200, polled.text);
+    assertValidResponse(EVENTS_V4_0, '/events', 'post', 200, polled.json);
+    const sets = Object.values((polled.json as { sets: Record<string, string> }).sets);
+    assert.equal(sets.length, 1);
+    const verified = await verifyEventToken(polling.bank, sets[0]!, {
+      jwksUri: await bankSigningJwksUri(polling.bank, polling.bundle, sandbox.discoveryUrl),
+    });
+    const subject = verified.events[REVOKED]?.subject;
+    assert.equal(subject?.['http://openbanking.org.uk/rid'], consents.get(polling));
+    assert.equal(subject?.['http://openbanking.org.uk/rty'], 'account-access-consent');
+    // The v4.0 event-notifications file: the subject is an OBEventSubject1, and every claim of the SET but
+    // `events` is OBEventNotification1's — whose OBEvent1 lists resource-update only (the prose and the
+    // v4.0 code list define consent-access-revoked; the file was not updated for it).
+    const subjectShape = validateComponent(EVENT_NOTIFICATIONS_V4_0, 'OBEventSubject1', subject);
+    assert.ok(subjectShape.valid, subjectShape.errors.join('\n'));
+    const envelope = validateComponent(EVENT_NOTIFICATIONS_V4_0, 'OBEventNotification1', decodeJwt(sets[0]!));
+    assert.deepEqual(
+      envelope.errors.filter((error) => !error.startsWith('/events ')),
+      [],
+      envelope.errors.join('\n'),
+    );
+
+    for (const tpp of legacy) {
+      const [event] = (await pollEvents({ bundle: tpp.bundle, trust, ack: true })).events;
+      assert.deepEqual(Object.keys(event?.events ?? {}), [AUTHORIZATION_REVOKED]);
+      assert.equal(
+        event?.events[AUTHORIZATION_REVOKED]?.subject?.['http://openbanking.org.uk/rid'],
+        consents.get(tpp),
+      );
+    }
   });
 
   it('retries a receiver that fails three times with back-off, and it receives the event once', async () => {

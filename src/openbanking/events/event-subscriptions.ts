@@ -84,7 +84,7 @@ function eventTypesOf(names: readonly string[] | undefined): EventType[] | undef
           throw ObError.single(
             400,
             'UK.OBIE.Field.Invalid',
-            `unknown event type ${name}: give an OBEventType1Code (UK.OBIE.Resource-Update, UK.OBIE.Consent-Authorization-Revoked, UK.OBIE.Account-Access-Consent-Linked-Account-Update) or its URN`,
+            `unknown event type ${name}: give an OBEventType1Code (UK.OB.Resource-Update, UK.OB.Consent-Access-Revoked, UK.OB.Consent-Authorization-Revoked, UK.OB.Account-Access-Consent-Linked-Account-Update; v3.1's UK.OBIE.… too) or its URN`,
             `Data.EventTypes.${index}`,
           );
         return type;

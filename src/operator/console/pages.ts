@@ -1,6 +1,5 @@
 import { formatDateTime } from '../../consent/describe.ts';
-import { html, type SafeHtml } from '../../consent/app/html.ts';
-import { STYLESHEET } from '../../consent/app/pages.ts';
+import { html, STYLESHEET, type SafeHtml } from '../../shared/page-kit/index.ts';
 import type { Operator } from '../accounts.ts';
 
 /**

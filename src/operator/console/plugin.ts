@@ -1,6 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { field, parseForm, type Form } from '../../consent/app/http.ts';
-import { html } from '../../consent/app/html.ts';
 import {
   getIntent,
   INTENT_KINDS,
@@ -15,10 +13,13 @@ import { isDatabaseUnavailable } from '../../shared/database-unavailable.ts';
 import {
   appendSetCookie,
   csrfToken,
-  installPageSecurity,
+  installPageKit,
   PAGE_SECURITY_SECRET_SETTING,
   readCookie,
-} from '../../shared/page-security/index.ts';
+  field,
+  html,
+  type Form,
+} from '../../shared/page-kit/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { ParticipantStatusChange } from '../../shared/participant-status.ts';
 import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
@@ -102,14 +103,11 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDependenc
   ) =>
     appendAudit(db, clock, { actor: `operator:${operatorOf(request).name}`, address: request.ip, ...record });
 
-  app.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: 16_384 },
-    (_request, body, done) => done(null, parseForm(body as string)),
-  );
-  installPageSecurity(app, {
+  installPageKit(app, {
+    name: 'operator console',
     secret: await loadOrCreateSecret(db, PAGE_SECURITY_SECRET_SETTING),
-    refuse: (_request, reply) =>
+    // Only the CSRF refusal reaches here: the console's own error handler below answers the rest.
+    problem: (_request, reply) =>
       refused(
         reply,
         'This form has expired or did not come from the console. Go back, reload the page and try again.',

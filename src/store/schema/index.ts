@@ -12,3 +12,4 @@ export * from './rate-limits.ts';
 export * from './change-version.ts';
 export * from './events.ts';
 export * from './operator.ts';
+export * from './mi.ts';

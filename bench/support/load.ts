@@ -1,0 +1,99 @@
+/**
+ * The load generator every HTTP benchmark uses: autocannon with keep-alive connections (one per unit of
+ * concurrency, one request in flight on each), in a worker thread of its own so it does not share the
+ * event loop of the server it measures, after a one-second warm-up (JIT, caches, TLS sessions).
+ */
+import { createRequire } from 'node:module';
+
+/** The part of autocannon's API used here (it ships no types). */
+interface LoadOptions {
+  url: string;
+  method?: string;
+  body?: string;
+  connections: number;
+  pipelining: number;
+  duration: number;
+  workers?: number;
+  headers: Record<string, string>;
+  tlsOptions: { cert: string; key: string; ca: string[] };
+}
+interface LoadResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  duration: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (
+  options: LoadOptions,
+) => Promise<LoadResult>;
+
+export interface ClientTls {
+  cert: string;
+  key: string;
+  ca: string[];
+}
+
+export interface LoadRequest {
+  url: string;
+  tls: ClientTls;
+  headers?: Record<string, string>;
+  method?: string;
+  body?: string;
+}
+
+export interface Phase {
+  label: string;
+  concurrency: number;
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+export async function measure(
+  label: string,
+  request: LoadRequest,
+  options: { concurrency: number; seconds: number; allowNon2xx?: boolean },
+): Promise<Phase> {
+  const load: LoadOptions = {
+    url: request.url,
+    // Only what is set: autocannon reads an undefined method as one named "undefined".
+    ...(request.method !== undefined ? { method: request.method } : {}),
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    connections: options.concurrency,
+    pipelining: 1,
+    workers: 1,
+    headers: request.headers ?? {},
+    tlsOptions: request.tls,
+    duration: 1,
+  };
+  await autocannon(load);
+  const result = await autocannon({ ...load, duration: options.seconds });
+  const phase: Phase = {
+    label,
+    concurrency: options.concurrency,
+    requests: result.requests.total,
+    // Completed requests over the measured time: autocannon's `average` is the mean of per-second samples.
+    perSecond: result.requests.total / options.seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+  console.log(
+    `${`${label} @${options.concurrency}`.padEnd(64)} ${phase.perSecond.toFixed(0).padStart(7)} req/s   ` +
+      `p50 ${String(phase.p50).padStart(4)} ms   p99 ${String(phase.p99).padStart(4)} ms   ` +
+      `(${phase.requests} requests, ${phase.non2xx} non-2xx, ${phase.errors} errors)`,
+  );
+  if (!options.allowNon2xx && (phase.non2xx > 0 || phase.errors > 0))
+    throw new Error(`${label}: ${phase.non2xx} non-2xx answers and ${phase.errors} errors under load`);
+  return phase;
+}
+
+/** The mean rate of several phases of the same request (bracketing phases cancel a shared machine's drift). */
+export function meanRate(...phases: Phase[]): number {
+  return phases.reduce((sum, phase) => sum + phase.perSecond, 0) / phases.length;
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../shared/clock.ts';
+import type { MiRecorder, MiSeries } from './mi/recorder.ts';
+import type { OperatorMetrics } from './metrics/registry.ts';
+import { STATUS_CLASSES } from './metrics/registry.ts';
+import type { Counter, Histogram } from 'prom-client';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Milliseconds from the request to the moment its answer's headers were handed to node (onSend). */
+    firstByteMs: number;
+  }
+}
+
+/** A Read/Write API route: `/open-banking/v3.1/aisp/…`; OB MI reports major.minor versions. */
+const API_ROUTE = /^\/open-banking\/(v\d+\.\d+)(\/.*)$/;
+const UNMATCHED = '(unmatched)';
+
+/** What one route records into: looked up once per route, so a request allocates no label strings. */
+interface RouteRecording {
+  counters: (Counter.Internal | undefined)[];
+  latency: Histogram.Internal<'route' | 'method' | 'version'>;
+  labels: { route: string; method: string; version: string };
+  mi: MiSeries | undefined;
+}
+
+/**
+ * Records every answer of a surface (the mutual-TLS one: token, registration, the Read/Write APIs) into the
+ * instance's Prometheus metrics, by route pattern (never the raw URL: bounded label values), and the Read/Write
+ * API calls into the MI recorder (in memory; flushed to the database in batches). Installed before the parts
+ * mount, so every route they add is recorded.
+ */
+export function recordRequests(
+  app: FastifyInstance,
+  recording: { metrics: OperatorMetrics; mi: MiRecorder; clock: Clock },
+): void {
+  const { metrics, mi, clock } = recording;
+  const routes = new WeakMap<object, RouteRecording>();
+  const recordingOf = (request: FastifyRequest): RouteRecording => {
+    const options = request.routeOptions;
+    const key = options.config as object;
+    let route = routes.get(key);
+    if (!route) {
+      const pattern = options.url ?? UNMATCHED;
+      const method = options.url ? String(options.method ?? request.method) : request.method;
+      const api = API_ROUTE.exec(pattern);
+      const version = api?.[1] ?? '';
+      const labels = { route: pattern, method, version };
+      route = {
+        counters: [],
+        latency: metrics.latency.labels(labels),
+        labels,
+        mi: api?.[2] ? mi.series(`${method} ${openApiPath(api[2])}`, version) : undefined,
+      };
+      routes.set(key, route);
+    }
+    return route;
+  };
+
+  app.decorateRequest('firstByteMs', 0);
+  app.addHook('onSend', (request, reply, payload, done) => {
+    request.firstByteMs = reply.elapsedTime;
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const lastByteMs = reply.elapsedTime;
+    const status = reply.statusCode;
+    const route = recordingOf(request);
+    const statusClass = Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1;
+    let counter = route.counters[statusClass];
+    if (!counter) {
+      counter = route.counters[statusClass] = metrics.requests.labels({
+        ...route.labels,
+        status_class: STATUS_CLASSES[statusClass] ?? '5xx',
+      });
+    }
+    counter.inc();
+    route.latency.observe(lastByteMs / 1000);
+    if (route.mi) {
+      mi.record(route.mi, {
+        at: clock.now().getTime(),
+        status,
+        // A reply the provider wrote itself (hijacked) has no onSend: its first byte is its last.
+        firstByteMs: request.firstByteMs > 0 ? request.firstByteMs : lastByteMs,
+        lastByteMs,
+        requestBytes: lengthOf(request.headers['content-length']),
+        responseBytes: lengthOf(replyLength(reply)),
+      });
+    }
+    done();
+  });
+}
+
+function replyLength(reply: FastifyReply): unknown {
+  return reply.getHeader('content-length') ?? reply.raw.getHeader('content-length');
+}
+
+function lengthOf(value: unknown): number {
+  const length = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : 0;
+  return Number.isFinite(length) && length > 0 ? length : 0;
+}
+
+/** `/aisp/accounts/:AccountId` as the OpenAPI files write it: `/aisp/accounts/{AccountId}`. */
+function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}

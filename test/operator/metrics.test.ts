@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { aisGet, authorise } from '../journey/ais-support.ts';
+import { startSandbox } from '../support/journey.ts';
+import { call, httpsClient, startTestPlatform, type TestPlatform } from '../support/platform.ts';
+import { parsePrometheusText, sampleValue, type Sample } from '../support/prometheus.ts';
+
+/** The platform's `/metrics` on its operator listener, as a Prometheus scraper reads it. */
+async function scrape(
+  platform: TestPlatform,
+  token?: string,
+): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
+  const agent = httpsClient([readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8')]);
+  const answer = await call(agent, `${platform.urls.operator}/metrics`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+  return { status: answer.status, text: answer.text, headers: answer.headers };
+}
+
+async function samples(platform: TestPlatform): Promise<Sample[]> {
+  const { status, text, headers } = await scrape(platform);
+  assert.equal(status, 200);
+  assert.match(String(headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(text);
+}
+
+describe('operator metrics', () => {
+  test('/metrics parses as Prometheus text and its counters move with real mTLS API calls', async () => {
+    const sandbox = await startSandbox();
+    const tpp = await sandbox.tpp('metrics-aisp', ['AISP']);
+    const { accessToken } = await authorise(sandbox, tpp, {
+      permissions: ['ReadAccountsDetail', 'ReadBalances'],
+    });
+    const accounts = await aisGet(tpp, accessToken, '/accounts');
+    assert.equal(accounts.status, 200);
+    const accountId = (accounts.json as { Data: { Account: { AccountId: string }[] } }).Data.Account[0]
+      ?.AccountId;
+    assert.ok(accountId);
+
+    const route = { route: '/open-banking/v3.1/aisp/accounts/:AccountId', method: 'GET', version: 'v3.1' };
+    const before = await samples(sandbox.platform);
+    for (let i = 0; i < 3; i += 1)
+      assert.equal((await aisGet(tpp, accessToken, `/accounts/${accountId}`)).status, 200);
+    const refused = await aisGet(tpp, accessToken, '/accounts/not-in-this-consent');
+    assert.ok(refused.status >= 400 && refused.status < 500, `refused with ${refused.status}`);
+    const afterCalls = await samples(sandbox.platform);
+
+    const moved = (name: string, labels: Record<string, string>) =>
+      sampleValue(afterCalls, name, labels) - sampleValue(before, name, labels);
+    assert.equal(moved('obkit_http_requests_total', { ...route, status_class: '2xx' }), 3);
+    assert.equal(moved('obkit_http_requests_total', { ...route, status_class: '4xx' }), 1);
+    assert.equal(moved('obkit_http_request_duration_seconds_count', route), 4);
+    // Every mTLS request asked the client certificate's status (the scrape itself is not one of them).
+    assert.equal(moved('obkit_certificate_status_checks_total', { result: 'good' }), 4);
+    // Raw URLs never become label values: the account id appears nowhere.
+    assert.ok(
+      !afterCalls.some((sample) => Object.values(sample.labels).some((value) => value.includes(accountId))),
+    );
+    // The journey's tokens: client_credentials to stage the consent, authorization_code to redeem it.
+    assert.ok(
+      sampleValue(afterCalls, 'obkit_tokens_issued_total', { grant_type: 'client_credentials' }) >= 1,
+    );
+    assert.equal(
+      sampleValue(afterCalls, 'obkit_tokens_issued_total', { grant_type: 'authorization_code' }),
+      1,
+    );
+    // Read from the database at scrape time: the consent this test authorised.
+    assert.ok(sampleValue(afterCalls, 'obkit_consents', { status: 'Authorised' }) >= 1);
+    assert.equal(sampleValue(afterCalls, 'obkit_event_push_backlog', { state: 'waiting' }), 0);
+    assert.equal(sampleValue(afterCalls, 'obkit_database_up'), 1);
+    assert.ok(sampleValue(afterCalls, 'obkit_process_resident_memory_bytes') > 0);
+    const pool = sampleValue(afterCalls, 'obkit_database_pool_connections', { state: 'max' });
+    if (sandbox.platform.store.backend === 'postgres') assert.ok(pool > 0);
+    else assert.equal(pool, 0);
+  });
+
+  test('with a metrics token configured, a scrape without it is refused with 401', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const platform = await startTestPlatform({ env: { OBKIT_METRICS_TOKEN: token } });
+    const refused = await scrape(platform);
+    assert.equal(refused.status, 401);
+    assert.match(String(refused.headers['www-authenticate']), /^Bearer /);
+    assert.equal((await scrape(platform, 'not-the-token-at-all!!')).status, 401);
+    const allowed = await scrape(platform, token);
+    assert.equal(allowed.status, 200);
+    assert.ok(parsePrometheusText(allowed.text).length > 0);
+  });
+
+  test('the customer and TPP listeners do not serve /metrics', async () => {
+    const platform = await startTestPlatform();
+    const agent = httpsClient([readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8')]);
+    assert.equal((await call(agent, `${platform.urls.browser}/metrics`)).status, 404);
+    // Without a client certificate the mTLS listener refuses before routing: 401, not metrics.
+    assert.notEqual((await call(agent, `${platform.urls.mtls}/metrics`)).status, 200);
+  });
+});
