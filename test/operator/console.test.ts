@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { totpCode } from '../../src/consent/totp.ts';
+import {
+  addOperator,
+  bankSuspensionOf,
+  latestAudit,
+  OPERATOR_COOKIE,
+  type NewOperator,
+} from '../../src/operator/index.ts';
+import { selectParts } from '../../src/server/parts.ts';
+import { SteppingClock } from '../support/browser.ts';
+import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
+import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The console over HTTP, without a browser: login failures and lock-out (recorded in the audit log), TOTP
+ * codes accepted once, CSRF refusal, the admin and auditor roles, pages without a session, and the audit
+ * log refusing to be changed.
+ */
+describe('operator console over HTTP', async () => {
+  const clock = new SteppingClock();
+  const platform = await startTestPlatform({ parts: selectParts(['operator']), clock });
+  const db = platform.store.db;
+  const agent = httpsClient([readFileSync(join(platform.dataDir, 'pki', 'root-ca.pem'), 'utf8')]);
+  const base = `${platform.urls.operator}/console`;
+  const unique = Math.random().toString(36).slice(2, 8);
+  const admin = await addOperator(db, clock, { name: `admin-${unique}`, role: 'admin' });
+  const auditor = await addOperator(db, clock, { name: `auditor-${unique}`, role: 'auditor' });
+
+  /** A browser: its cookies, and the CSRF token of the last page with a form. */
+  function browser() {
+    const jar = new CookieJar();
+    let csrf = '';
+    const send = async (path: string, form?: Record<string, string>) => {
+      const response = await call(agent, `${base}${path}`, {
+        method: form ? 'POST' : 'GET',
+        headers: {
+          cookie: jar.header(),
+          ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+      });
+      jar.take(response.headers['set-cookie']);
+      csrf = csrfOf(response.text) ?? csrf;
+      return response;
+    };
+    return {
+      jar,
+      get: (path: string) => send(path),
+      post: (path: string, form: Record<string, string>) => send(path, form),
+      csrf: () => csrf,
+    };
+  }
+
+  async function logIn(who: NewOperator, overrides: { password?: string; code?: string } = {}) {
+    const session = browser();
+    await session.get('/login');
+    clock.advance(30_000);
+    const response = await session.post('/login', {
+      csrf: session.csrf(),
+      name: who.name,
+      password: overrides.password ?? who.password,
+      code: overrides.code ?? totpCode(who.totpSecret, clock.now()),
+    });
+    return { session, response };
+  }
+
+  it('logs in with password and TOTP code: a Secure, HttpOnly, SameSite=Strict session cookie', async () => {
+    const { session, response } = await logIn(admin);
+    assert.equal(response.status, 303, response.text);
+    assert.equal(response.headers['location'], '/console/tpps');
+    const line = [response.headers['set-cookie']].flat().find((value) => value?.startsWith(OPERATOR_COOKIE));
+    assert.match(line ?? '', /; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Strict$/);
+    const tpps = await session.get('/tpps');
+    assert.equal(tpps.status, 200);
+    assert.match(tpps.text, new RegExp(`${admin.name} \\(admin\\)`));
+  });
+
+  it('refuses a wrong password, a wrong code, a reused code and an unknown name alike, and records each', async () => {
+    const wrongPassword = await logIn(admin, { password: 'not-the-password' });
+    assert.equal(wrongPassword.response.status, 401);
+    assert.match(wrongPassword.response.text, /The name, password or code is not right\./);
+    const wrongCode = await logIn(admin, {
+      code: '000000' === totpCode(admin.totpSecret, clock.now()) ? '111111' : '000000',
+    });
+    assert.equal(wrongCode.response.status, 401);
+    const unknown = await logIn({ ...admin, name: `nobody-${unique}` });
+    assert.equal(unknown.response.status, 401);
+    assert.match(unknown.response.text, /The name, password or code is not right\./);
+
+    const ok = await logIn(admin);
+    assert.equal(ok.response.status, 303);
+    // The same code again, in the same step: a replay.
+    const replay = browser();
+    await replay.get('/login');
+    const again = await replay.post('/login', {
+      csrf: replay.csrf(),
+      name: admin.name,
+      password: admin.password,
+      code: totpCode(admin.totpSecret, clock.now()),
+    });
+    assert.equal(again.status, 401);
+
+    const entries = (await latestAudit(db, 100)).filter(
+      (entry) =>
+        entry.action.startsWith('operator.login') &&
+        (entry.subject === `operator:${admin.name}` || entry.subject === `operator:nobody-${unique}`),
+    );
+    const reasons = entries
+      .filter((entry) => entry.action === 'operator.login-failed')
+      .map((entry) => entry.detail['reason']);
+    for (const reason of ['wrong password', 'wrong or reused code', 'no such operator'])
+      assert.ok(reasons.includes(reason), `${reason} in ${JSON.stringify(reasons)}`);
+    assert.ok(
+      entries.every((entry) => /^(::ffff:)?127\.0\.0\.1$/.test(entry.address ?? '')),
+      `from where: ${entries.map((entry) => entry.address).join(', ')}`,
+    );
+  });
+
+  it('locks an account after five failures in a row, refuses even the right login while locked, and records the lock-out', async () => {
+    const victim = await addOperator(db, clock, { name: `locked-${unique}`, role: 'auditor' });
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      assert.equal((await logIn(victim, { password: `guess-${attempt}` })).response.status, 401);
+    }
+    const fifth = await logIn(victim, { password: 'guess-5' });
+    assert.equal(fifth.response.status, 423);
+    assert.match(fifth.response.text, /Too many failed logins: this account is locked until/);
+    assert.equal((await logIn(victim)).response.status, 423, 'the right password and code are refused too');
+    const lockOuts = (await latestAudit(db, 100)).filter(
+      (entry) => entry.subject === `operator:${victim.name}` && entry.action === 'operator.locked-out',
+    );
+    assert.equal(lockOuts.length, 1);
+    clock.advance(15 * 60_000);
+    assert.equal((await logIn(victim)).response.status, 303, 'the lock runs out');
+  });
+
+  it('refuses every form without its CSRF token, before anything is done', async () => {
+    const anonymous = browser();
+    await anonymous.get('/login');
+    const login = await anonymous.post('/login', {
+      name: admin.name,
+      password: admin.password,
+      code: totpCode(admin.totpSecret, clock.now()),
+    });
+    assert.equal(login.status, 403);
+    const { session } = await logIn(admin);
+    const orgId = `csrf-org-${unique}`;
+    const refused = await session.post(`/tpps/${orgId}/suspend`, { reason: 'no token', csrf: 'forged' });
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /This form has expired or did not come from the console/);
+    assert.equal(await bankSuspensionOf(db, orgId), undefined);
+  });
+
+  it('an auditor may read but not act (403, recorded); without a session pages send to the login and forms are refused', async () => {
+    const { session } = await logIn(auditor);
+    assert.equal((await session.get('/audit')).status, 200);
+    assert.equal((await session.get('/consents?status=Authorised')).status, 200);
+    assert.equal((await session.get('/payments')).status, 200);
+    const orgId = `role-org-${unique}`;
+    const refused = await session.post(`/tpps/${orgId}/suspend`, { csrf: session.csrf(), reason: 'auditor' });
+    assert.equal(refused.status, 403);
+    assert.match(refused.text, /Your role \(auditor\) may read but not act\./);
+    const revoke = await session.post('/consents/aac-x/revoke', { csrf: session.csrf(), reason: 'auditor' });
+    assert.equal(revoke.status, 403);
+    const recorded = (await latestAudit(db, 100)).filter(
+      (entry) => entry.actor === `operator:${auditor.name}` && entry.action === 'operator.refused',
+    );
+    assert.equal(recorded.length, 2);
+
+    const nobody = browser();
+    const page = await nobody.get('/tpps');
+    assert.equal(page.status, 303);
+    assert.equal(page.headers['location'], '/console/login');
+    await nobody.get('/login');
+    const form = await nobody.post(`/tpps/${orgId}/suspend`, { csrf: nobody.csrf(), reason: 'anonymous' });
+    assert.equal(form.status, 403);
+    assert.equal(await bankSuspensionOf(db, orgId), undefined);
+  });
+
+  it('an admin suspends and reinstates an organisation the bank does not know: 404, nothing stored', async () => {
+    const { session } = await logIn(admin);
+    await session.get('/tpps');
+    const unknown = await session.post(`/tpps/unknown-${unique}/suspend`, {
+      csrf: session.csrf(),
+      reason: 'r',
+    });
+    assert.equal(unknown.status, 404);
+    assert.equal(await bankSuspensionOf(db, `unknown-${unique}`), undefined);
+    const badDate = await session.get('/consents?from=yesterday');
+    assert.equal(badDate.status, 400);
+    assert.match(badDate.text, /Dates are YYYY-MM-DD\./);
+  });
+
+  it('the audit log cannot be changed or emptied, even by SQL', async () => {
+    const appendOnly = (error: Error & { cause?: Error }) =>
+      /audit_log is append-only/.test(`${error.message} ${error.cause?.message ?? ''}`);
+    await assert.rejects(db.execute(sql`update audit_log set actor = 'someone else'`), appendOnly);
+    await assert.rejects(db.execute(sql`delete from audit_log`), appendOnly);
+    await assert.rejects(db.execute(sql`truncate audit_log`), appendOnly);
+    assert.ok((await latestAudit(db, 1)).length === 1);
+  });
+});
