@@ -4,6 +4,7 @@ import { PARTS } from '../server/part-names.ts';
 import { tppCommand, type TppDefaults } from '../tpp/cli.ts';
 import type { ClusterFlags } from './run-cluster.ts';
 import { speedUpModuleLoading } from './module-loading.ts';
+import { addOperatorMi } from './operator-mi.ts';
 
 // Only commander and the command definitions load up front, so that `--help` and `--version` answer at
 // once; the platform (database, PKI, HTTP servers) and the TPP SDK load when a command runs.
@@ -204,6 +205,11 @@ export function buildProgram(): Command {
       const { runCluster } = await import('./run-cluster.ts');
       await runCluster(flags);
     });
+
+  const operator = program
+    .command('operator')
+    .description("the bank's staff's tools: reports read from the database");
+  addOperatorMi(operator, configFrom);
 
   program.addCommand(tppCommand(tppDefaults));
   // Commands built apart (tpp) do not inherit these: every usage error comes back here, to exit 2.
