@@ -1,40 +1,37 @@
 /**
- * Authorization server throughput: client_credentials tokens/s with private_key_jwt over mTLS, every
- * token certificate-bound and persisted through the store (PGlite, or PostgreSQL when DATABASE_URL is
- * set), as a ratio to a bare oidc-provider (same client authentication and mTLS, in-memory adapter, no
- * fastify) measured in the same run on the same machine.
- * Run: PATH=$PWD/node_modules/.bin:$PATH node bench/auth.ts   (BENCH_SECONDS, BENCH_CONCURRENCY)
+ * Authorization server throughput: client_credentials tokens/s on the whole composed platform (mTLS
+ * surface, certificate and participant checks, rate limits, the FAPI provider configuration), for a TPP
+ * onboarded at the directory and registered by DCR (so its client lives in the store), authenticating with
+ * private_key_jwt (PS256) over mutual TLS, every token certificate-bound and persisted through the store —
+ * as a ratio to a bare oidc-provider (same client metadata and keys, same client authentication and mTLS,
+ * in-memory adapter, plain node https) measured in the same run with the same client code.
+ * Concurrency 1 and 8; the obkit phase is bracketed by two baseline phases (their mean is the baseline).
+ * Cost as work grows: the same figure again with 10,000 more clients registered in the store.
+ * Database: PGlite in a temporary folder, or a fresh PostgreSQL database with DATABASE_URL.
+ * Run: npm run bench -- auth [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase,
+ * BENCH_CLIENTS for the grown phase)
  */
-import { randomUUID, type webcrypto } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { and, eq } from 'drizzle-orm';
+import { SignJWT, exportJWK } from 'jose';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import { Agent, request } from 'undici';
-import {
-  authorizationServerPlugin,
-  createAuthorizationServer,
-  generateProviderSecrets,
-} from '../src/auth/index.ts';
-import {
-  issueClientCertificate,
-  issueServerCertificate,
-  loadOrCreateSandboxAuthorities,
-} from '../src/pki/index.ts';
+import { authModels } from '../src/store/schema/auth.ts';
 import {
   attachClientCertificate,
   clientCertificateOf,
   describeClientCertificate,
 } from '../src/shared/client-certificate.ts';
-import { openStore } from '../src/store/index.ts';
+import { importSigningKey } from '../src/tpp/bank.ts';
+import type { AddressInfo } from 'node:net';
+import type { Backend } from '../src/store/index.ts';
+import { benchOptions, machineLine, onboardTpp, printRatio, startBenchPlatform } from './support/index.ts';
 
-const phaseSeconds = Number(process.env.BENCH_SECONDS ?? '8');
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '8');
+const options = benchOptions();
+const phaseSeconds = options.seconds;
+const grownClients = Number(process.env.BENCH_CLIENTS ?? '10000');
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
@@ -42,159 +39,204 @@ function listen(server: Server): Promise<number> {
   );
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'obkit-bench-auth-'));
-  const authorities = await loadOrCreateSandboxAuthorities(join(dir, 'ca'));
-  const serverCertificate = await issueServerCertificate(authorities.issuing, {
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-  });
-  const clientCertificate = await issueClientCertificate(authorities.issuing, {
-    commonName: 'benchsoftware',
-    organizationalUnit: 'benchorg',
-    organizationName: 'OpenBanking',
-  });
-  const tlsOptions = {
-    key: serverCertificate.privateKeyPem,
-    cert: serverCertificate.fullChainPem,
-    ca: authorities.trustAnchorsPem,
-    requestCert: true,
-    rejectUnauthorized: false,
-  };
-  const { privateKey, publicKey } = await generateKeyPair('PS256', { extractable: true });
-  const kid = randomUUID();
-  const client: ClientMetadata = {
-    client_id: 'bench-client',
-    token_endpoint_auth_method: 'private_key_jwt',
-    jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'PS256', use: 'sig' }] as never },
-    grant_types: ['client_credentials'],
-    response_types: [],
-    redirect_uris: [],
-    scope: 'accounts',
-    software_id: 'benchsoftware',
-    org_id: 'benchorg',
-    tls_client_certificate_bound_access_tokens: true,
-  };
-  const agent = new Agent({
-    connect: {
-      ca: authorities.trustAnchorsPem,
-      key: clientCertificate.privateKeyPem,
-      cert: clientCertificate.fullChainPem,
-    },
-    connections: concurrency,
-  });
-
-  // --- bare oidc-provider, in-memory adapter, plain node https
-  const bareServer = createServer(tlsOptions);
-  const barePort = await listen(bareServer);
-  const bareIssuer = `https://localhost:${barePort}`;
-  const bare = new Provider(bareIssuer, {
-    clients: [{ ...client, software_id: undefined, org_id: undefined } as ClientMetadata],
-    clientAuthMethods: ['private_key_jwt'],
-    features: {
-      clientCredentials: { enabled: true },
-      devInteractions: { enabled: false },
-      mTLS: {
-        enabled: true,
-        certificateBoundAccessTokens: true,
-        getCertificate: (ctx) => clientCertificateOf(ctx.req)?.x509,
-      },
-    },
-    scopes: ['accounts'],
-    enabledJWA: { clientAuthSigningAlgValues: ['PS256'] },
-  });
-  const bareCallback = bare.callback();
-  bareServer.on('request', (req, res) => {
-    const peer = (req.socket as TLSSocket).getPeerX509Certificate();
-    if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
-    void bareCallback(req, res);
-  });
-
-  // --- obkit: fastify + the store adapter + the FAPI configuration
-  const store = process.env.DATABASE_URL
-    ? await openStore({ backend: 'postgres', url: process.env.DATABASE_URL, poolSize: concurrency + 2 })
-    : await openStore({ backend: 'pglite', dataDir: undefined });
-  await store.migrate();
-  let obkitServer: Server | undefined;
-  const app = Fastify({
-    serverFactory: (handler) => (obkitServer = createServer(tlsOptions, handler)),
-  }) as unknown as FastifyInstance;
-  app.addHook('onRequest', async (request) => {
-    const peer = (request.raw.socket as TLSSocket).getPeerX509Certificate();
-    if (peer) attachClientCertificate(request.raw, describeClientCertificate(peer, 'tls'));
-  });
-  if (!obkitServer) throw new Error('no server');
-  const obkitPort = await listen(obkitServer);
-  const obkitUrl = `https://localhost:${obkitPort}`;
-  const server = createAuthorizationServer({
-    store,
-    issuer: obkitUrl,
-    mtlsBaseUrl: obkitUrl,
-    secrets: await generateProviderSecrets(),
-    clients: [client],
-  });
-  await app.register(authorizationServerPlugin, { server, surface: 'mtls' });
-  await app.ready();
-
-  async function tokenRequest(base: string, key: webcrypto.CryptoKey): Promise<void> {
-    const assertion = await new SignJWT({
-      iss: 'bench-client',
-      sub: 'bench-client',
-      aud: `${base}/token`,
-      jti: randomUUID(),
-    })
-      .setProtectedHeader({ alg: 'PS256', kid })
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key);
-    const response = await request(`${base}/token`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        scope: 'accounts',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      }).toString(),
-    });
-    const body = await response.body.text();
-    if (response.statusCode !== 200) throw new Error(`${base}: ${response.statusCode} ${body}`);
-  }
-
-  async function rate(label: string, base: string): Promise<number> {
-    for (let i = 0; i < 20; i++) await tokenRequest(base, privateKey); // warm up
-    const deadline = performance.now() + phaseSeconds * 1000;
-    let done = 0;
-    const start = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < deadline) {
-          await tokenRequest(base, privateKey);
-          done++;
-        }
-      }),
-    );
-    const perSecond = done / ((performance.now() - start) / 1000);
-    console.log(
-      `${label.padEnd(58)} ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)`,
-    );
-    return perSecond;
-  }
-
-  console.log(`client_credentials, private_key_jwt (PS256) over mTLS, concurrency ${concurrency}`);
-  const bareRate = await rate('bare oidc-provider, in-memory adapter', bareIssuer);
-  const obkitRate = await rate(`obkit (fastify, FAPI config, ${store.backend} store)`, obkitUrl);
-  console.log(`ratio obkit / bare: ${(obkitRate / bareRate).toFixed(2)}`);
-
-  await agent.close();
-  bareServer.closeAllConnections();
-  bareServer.close();
-  await app.close();
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-}
-
-await main();
+console.log(machineLine());
+for (const backend of options.stores) await run(backend);
 // Undici keeps idle sockets of the benchmark agents for a while; the measurements are done.
 process.exit(0);
+
+async function run(backend: Backend): Promise<void> {
+  const bench = await startBenchPlatform(backend, 'auth');
+  let bareServer: Server | undefined;
+  try {
+    const { platform, store } = bench;
+    const tpp = await onboardTpp(bench, 'bench-auth', ['AISP', 'PISP']);
+    await tpp.bank.close();
+    const signingKey = await importSigningKey(tpp.bundle);
+    const kid = tpp.bundle.summary.certificates.signing.kid;
+    const [stored] = await store.db
+      .select({ payload: authModels.payload })
+      .from(authModels)
+      .where(sqlClient(tpp.clientId));
+    if (!stored) throw new Error('the registered client is not in the store');
+    const registered = stored.payload as ClientMetadata;
+
+    // --- the baseline: a bare oidc-provider, in-memory adapter, the same client metadata, plain node https
+    const signingCertificate = new X509Certificate(tpp.bundle.signingCertificatePem);
+    const bareClient: ClientMetadata = {
+      client_id: tpp.clientId,
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'PS256',
+      jwks: {
+        keys: [
+          { ...(await exportJWK(signingCertificate.publicKey)), kid, alg: 'PS256', use: 'sig' },
+        ] as never,
+      },
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: registered.scope ?? 'openid accounts payments',
+      tls_client_certificate_bound_access_tokens: true,
+    };
+    bareServer = createServer({
+      key: platform.tls.key,
+      cert: platform.tls.cert,
+      ca: platform.tls.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    bareServer.keepAliveTimeout = 65_000;
+    const bareIssuer = `https://localhost:${await listen(bareServer)}`;
+    const bare = new Provider(bareIssuer, {
+      clients: [bareClient],
+      clientAuthMethods: ['private_key_jwt'],
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+        mTLS: {
+          enabled: true,
+          certificateBoundAccessTokens: true,
+          getCertificate: (ctx) => clientCertificateOf(ctx.req)?.x509,
+        },
+      },
+      scopes: ['openid', 'accounts', 'payments'],
+      enabledJWA: { clientAuthSigningAlgValues: ['PS256'] },
+      ttl: { ClientCredentials: 300 },
+    });
+    const bareCallback = bare.callback();
+    bareServer.on('request', (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerX509Certificate();
+      if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
+      void bareCallback(req, res);
+    });
+
+    const obkitIssuer = platform.urls.browser;
+    const obkitToken = `${platform.urls.mtls}/token`;
+
+    function agentFor(connections: number): Agent {
+      return new Agent({
+        connect: {
+          ca: tpp.tls.ca,
+          key: tpp.bundle.transportKeyPem,
+          cert: tpp.bundle.transportCertificatePem,
+        },
+        connections,
+      });
+    }
+
+    /** One token request as a TPP sends it: a fresh client assertion (PS256) and the form, over mTLS. */
+    async function tokenRequest(agent: Agent, issuer: string, tokenUrl: string): Promise<void> {
+      const assertion = await new SignJWT({
+        iss: tpp.clientId,
+        sub: tpp.clientId,
+        aud: issuer,
+        jti: randomUUID(),
+      })
+        .setProtectedHeader({ alg: 'PS256', kid })
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(signingKey);
+      const response = await request(tokenUrl, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          scope: 'accounts',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        }).toString(),
+      });
+      const body = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`${tokenUrl}: ${response.statusCode} ${body}`);
+    }
+
+    async function rate(
+      label: string,
+      concurrency: number,
+      issuer: string,
+      tokenUrl: string,
+    ): Promise<number> {
+      const agent = agentFor(concurrency);
+      try {
+        for (let i = 0; i < 20; i++) await tokenRequest(agent, issuer, tokenUrl); // warm up
+        const deadline = performance.now() + phaseSeconds * 1000;
+        let done = 0;
+        const start = performance.now();
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (performance.now() < deadline) {
+              await tokenRequest(agent, issuer, tokenUrl);
+              done++;
+            }
+          }),
+        );
+        const perSecond = done / ((performance.now() - start) / 1000);
+        console.log(
+          `${label.padEnd(64)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)`,
+        );
+        return perSecond;
+      } finally {
+        await agent.close();
+      }
+    }
+
+    /** obkit ÷ the mean of the baseline phases run just before and just after it. */
+    async function bracketed(label: string, concurrency: number): Promise<number> {
+      const before = await rate(
+        'bare oidc-provider, in-memory adapter (baseline)',
+        concurrency,
+        bareIssuer,
+        `${bareIssuer}/token`,
+      );
+      const obkit = await rate(label, concurrency, obkitIssuer, obkitToken);
+      const after = await rate(
+        'bare oidc-provider, in-memory adapter (baseline)',
+        concurrency,
+        bareIssuer,
+        `${bareIssuer}/token`,
+      );
+      return obkit / ((before + after) / 2);
+    }
+
+    console.log(
+      `client_credentials, private_key_jwt (PS256) over mTLS, registered client; ${store.backend}; ${phaseSeconds}s per phase`,
+    );
+    const label = `obkit platform (${store.backend} store)`;
+    const plain = new Map<number, number>();
+    for (const concurrency of options.concurrencies)
+      plain.set(concurrency, await bracketed(label, concurrency));
+
+    // Cost as work grows: as many more clients registered (rows of the same shape as the DCR one).
+    const started = performance.now();
+    for (let offset = 0; offset < grownClients; offset += 1000) {
+      const rows = Array.from({ length: Math.min(1000, grownClients - offset) }, () => {
+        const id = randomUUID();
+        return { model: 'Client', id, payload: { ...registered, client_id: id } };
+      });
+      await store.db.insert(authModels).values(rows);
+    }
+    console.log(
+      `(${grownClients} more clients registered in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    const grown = new Map<number, number>();
+    for (const concurrency of options.concurrencies)
+      grown.set(concurrency, await bracketed(`${label}, ${grownClients} more clients`, concurrency));
+
+    console.log('');
+    for (const [concurrency, ratio] of plain) printRatio(`tokens ${backend} c${concurrency}`, ratio, 0.9);
+    for (const [concurrency, ratio] of grown)
+      printRatio(
+        `tokens ${backend} c${concurrency} with ${grownClients} clients / without`,
+        ratio / plain.get(concurrency)!,
+        0.5,
+      );
+  } finally {
+    bareServer?.closeAllConnections();
+    bareServer?.close();
+    await bench.close();
+  }
+}
+
+function sqlClient(clientId: string) {
+  return and(eq(authModels.model, 'Client'), eq(authModels.id, clientId));
+}

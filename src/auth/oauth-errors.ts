@@ -6,7 +6,7 @@ import {
 import { decodeJwt } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
-import { pageSecurityHeaders } from '../shared/page-security/index.ts';
+import { pageSecurityHeaders } from '../shared/page-kit/index.ts';
 import { errorPage, type ErrorPage, type PageFrame } from '../consent/app/pages.ts';
 
 /**

@@ -34,6 +34,8 @@ export interface AuthMountContext {
   logger?: { error(object: object, message: string): void };
   /** Told of every token issued (operator metrics); none when absent. */
   telemetry?: Telemetry;
+  /** The store's change version this instance last read (see src/server/change-version.ts). */
+  changeVersion?: { current(): number };
 }
 
 export interface AuthPartOptions {
@@ -143,6 +145,7 @@ export async function mountAuthorizationServer(
     mtlsBaseUrl: urls.mtls,
     secrets: await loadOrCreateProviderSecrets(store.db),
     proxy: config.mtlsMode === 'proxy',
+    ...(context.changeVersion ? { changeVersion: () => context.changeVersion!.current() } : {}),
     ...(options.ttl ? { ttl: options.ttl } : {}),
     ...(options.participantStatus ? { participantStatus: options.participantStatus } : {}),
     ...(options.resourceServerClientIds ? { resourceServerClientIds: options.resourceServerClientIds } : {}),

@@ -22,6 +22,7 @@ import { systemClock } from '../shared/clock.ts';
 import { publishedStatusOnly, type SigningKeyStatus } from '../shared/signing-key-status.ts';
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { createClientCache, type ClientCache } from './client-cache.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
 import { refuseRevokedClientKeys } from './client-key-status.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
@@ -90,6 +91,12 @@ export interface AuthorizationServerOptions {
    * only what its JWKS says (`publishedStatusOnly`). The server passes the certificate-status gate's view.
    */
   signingKeys?: SigningKeyStatus;
+  /**
+   * The store's change version this instance last read (the server's, read at the start of each request).
+   * Given, registered clients are kept in memory between requests (src/auth/client-cache.ts); without it,
+   * each is read from the store every time.
+   */
+  changeVersion?: () => number;
 }
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
@@ -145,6 +152,8 @@ export interface AuthorizationServer {
   /** The paths to mount on each listener. */
   browserPaths: string[];
   mtlsPaths: string[];
+  /** A registered client changed or was deleted (DCR): every instance reads it afresh. */
+  clientChanged(clientId: string): Promise<void>;
 }
 
 /** Extra client metadata every Open Banking client carries (from its SSA at registration). */
@@ -216,6 +225,9 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   const adapterFactory = createAdapterFactory(store, clock);
   const participantStatus = options.participantStatus;
+  const clients: ClientCache | undefined = options.changeVersion
+    ? createClientCache({ store, clock, version: options.changeVersion })
+    : undefined;
   const adapter = (model: string): Adapter => {
     const inner = adapterFactory(model);
     if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
@@ -225,7 +237,9 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     return {
       upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
       find: async (id) => {
-        const found = await inner.find(id);
+        const found = clients
+          ? await clients.find(id, async () => (await inner.find(id)) ?? undefined)
+          : await inner.find(id);
         if (!found) return found;
         const participant = participantStatus && participantOfMetadata(found);
         if (participant) {
@@ -552,7 +566,10 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const browserPaths = [DISCOVERY_PATH, ROUTES.authorization, `${ROUTES.authorization}/*`, ROUTES.jwks];
   const mtlsPaths = [DISCOVERY_PATH, ROUTES.jwks, ...MTLS_ROUTES.map((route) => ROUTES[route])];
 
-  return { provider, issuer, mtlsBaseUrl, clock, store, browserPaths, mtlsPaths };
+  const clientChanged = async (clientId: string): Promise<void> => {
+    if (clients) await clients.changed(clientId);
+  };
+  return { provider, issuer, mtlsBaseUrl, clock, store, browserPaths, mtlsPaths, clientChanged };
 }
 
 /** The payload a stored token carries, for code that reads it without the provider's classes. */

@@ -42,3 +42,21 @@ export async function balancesOf(db: Queryable, accountIds: readonly string[]): 
   );
   return accountIds.flatMap((id) => byId.get(id) ?? []);
 }
+
+/**
+ * A version of the ledger of `accountIds` that changes whenever any of their transactions could have: every
+ * posting, and every change of a posting's status, updates its account's row (the cached balances) in the
+ * same database transaction, so the row's `xmin` (the transaction that last wrote it, visible only once it
+ * committed) moves with them on every instance. One primary-key read, however long the history; an account
+ * that does not exist reads as absent. Other writes to the row (a nickname, a status) move it too: a
+ * cache keyed by it is only ever dropped too often, never served stale.
+ */
+export async function ledgerVersionOf(db: Queryable, accountIds: readonly string[]): Promise<string> {
+  if (accountIds.length === 0) return '';
+  const rows = await db
+    .select({ id: bankAccounts.id, version: sql<string>`${bankAccounts}.xmin::text` })
+    .from(bankAccounts)
+    .where(inArray(bankAccounts.id, [...accountIds]));
+  const byId = new Map(rows.map((row) => [row.id, row.version]));
+  return accountIds.map((id) => byId.get(id) ?? '-').join(',');
+}

@@ -55,14 +55,22 @@ async function configFrom(flags: ServerFlags) {
 async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', title: string): Promise<void> {
   const config = await configFrom(flags);
   await import('reflect-metadata');
-  const [{ selectParts }, { createLogger }, { runUntilSignal }, { systemClock }, { platformLinks }] =
-    await Promise.all([
-      import('../server/parts.ts'),
-      import('../server/logger.ts'),
-      import('../server/run.ts'),
-      import('../shared/clock.ts'),
-      import('../server/portal.ts'),
-    ]);
+  const [
+    { selectParts },
+    { createLogger },
+    { runUntilSignal },
+    { systemClock },
+    { platformLinks },
+    { sandboxOperator },
+  ] = await Promise.all([
+    import('../server/parts.ts'),
+    import('../server/logger.ts'),
+    import('../server/run.ts'),
+    import('../shared/clock.ts'),
+    import('../server/portal.ts'),
+    import('../server/operator-tools.ts'),
+  ]);
+  const operator = sandboxOperator();
   const parts = selectParts(partNames);
   const logger = createLogger(config);
   await runUntilSignal({
@@ -86,6 +94,15 @@ async function serve(flags: ServerFlags, partNames: readonly string[] | 'all', t
         ...links.mtls.map((link) => `    ${link.label.padEnd(labelWidth)} ${link.url}`),
         ...(platform.tls.sandboxPkiDir
           ? [`  sandbox CA certificates:        ${platform.tls.sandboxPkiDir}`]
+          : []),
+        ...(parts.some((part) => part.name === 'operator')
+          ? [`  operator console (bank staff):  ${platform.urls.operator}/console`]
+          : []),
+        ...(parts.some((part) => part.name === 'operator') && config.sandbox
+          ? [
+              `    sandbox admin: ${operator.name} / ${operator.password}; TOTP secret ${operator.totpSecret}`,
+              `    ${operator.otpauthUri}`,
+            ]
           : []),
         `  health: ${platform.urls.browser}/health   readiness: ${platform.urls.browser}/ready`,
         'Stop with Ctrl-C.',
@@ -206,10 +223,35 @@ export function buildProgram(): Command {
       await runCluster(flags);
     });
 
-  const operator = program
+  const operatorCommand = program
     .command('operator')
-    .description("the bank's staff's tools: reports read from the database");
-  addOperatorMi(operator, configFrom);
+    .description("the bank's staff: operator accounts of the console, the OB MI report");
+  operatorCommand
+    .command('add')
+    .description('create an operator account; prints its password and TOTP secret once')
+    .argument('<name>', 'the login name: lower-case letters, digits, dots, hyphens, underscores')
+    .addOption(
+      new Option('--role <role>', 'admin (may act) or auditor (may only read)')
+        .choices(['admin', 'auditor'])
+        .makeOptionMandatory(),
+    )
+    .option('-c, --config <file>', 'JSON configuration file (also OBKIT_CONFIG)')
+    .option('--data-dir <dir>', 'where the embedded database lives (OBKIT_DATA_DIR)')
+    .action(async (name: string, flags: ServerFlags & { role: string }) => {
+      const config = await configFrom(flags);
+      const { addOperatorAccount } = await import('../server/operator-tools.ts');
+      const { systemClock } = await import('../shared/clock.ts');
+      const created = await addOperatorAccount(config, systemClock, { name, role: flags.role });
+      process.stdout.write(
+        [
+          `operator ${created.name} (${created.role}) created; this is the only time the password is shown`,
+          `  password:    ${created.password}`,
+          `  TOTP secret: ${created.totpSecret}`,
+          `  ${created.otpauthUri}`,
+        ].join('\n') + '\n',
+      );
+    });
+  addOperatorMi(operatorCommand, configFrom);
 
   program.addCommand(tppCommand(tppDefaults));
   // Commands built apart (tpp) do not inherit these: every usage error comes back here, to exit 2.

@@ -1,4 +1,4 @@
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from '../shared/page-kit/index.ts';
 
 const palette = ['#1d4e89', '#00798c', '#2e7d32', '#6a1b9a', '#ad1457', '#e65100', '#37474f'];
 

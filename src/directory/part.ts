@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreateSandboxAuthorities, withRevocationEndpoints, x509 } from '../pki/index.ts';
 import type { Clock } from '../shared/clock.ts';
-import { PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
+import { PAGE_SECURITY_SECRET_SETTING } from '../shared/page-kit/index.ts';
 import type { ParticipantStatusChange } from '../shared/participant-status.ts';
 import { loadOrCreateSecret, type Store } from '../store/index.ts';
 import { apiPrefix, mlaStatusApi, operatorApi, participantApi, publicApi } from './http-api.ts';

@@ -1,10 +1,24 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { appendSetCookie, csrfToken, installPageSecurity } from '../shared/page-security/index.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  appendSetCookie,
+  csrfField as csrfInput,
+  csrfToken,
+  ERROR_TEXTS,
+  field,
+  fieldList,
+  html,
+  installPageKit,
+  layout,
+  readCookie,
+  sendPage,
+  type Form,
+  type SafeHtml,
+  type Site,
+} from '../shared/page-kit/index.ts';
 import { DirectoryError } from './errors.ts';
 import { participantStatuses } from '../shared/participant-status.ts';
 import { statusOf, type ApiContext } from './http-api.ts';
-import { html, type SafeHtml } from './html.ts';
 import { idPatterns } from './ids.ts';
 import {
   revocationReasons,
@@ -50,25 +64,14 @@ const bundleFiles = {
   ssa: 'ssa.jwt',
 } as const;
 
-const stylesheet = `
-body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:60rem;margin:0 auto;padding:1rem 1.5rem;color:#1b1b1b;line-height:1.45}
-header{display:flex;justify-content:space-between;align-items:center;border-bottom:3px solid #1d4e89;margin-bottom:1rem}
-header a{color:#1d4e89;text-decoration:none;font-weight:bold}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem}
-label{display:block;margin:.6rem 0 .2rem;font-weight:600}
-input[type=text],input[type=email],input[type=url],textarea,select{width:100%;box-sizing:border-box;padding:.4rem;font:inherit;border:1px solid #767676;border-radius:3px}
-textarea{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
-fieldset{border:1px solid #ccc;margin:1rem 0;padding:.5rem 1rem}
-.inline label{display:inline;font-weight:normal;margin-right:1rem}
-button{background:#1d4e89;color:#fff;border:0;border-radius:3px;padding:.5rem 1rem;font:inherit;cursor:pointer;margin-top:.8rem}
-button.danger{background:#b00020}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{text-align:left;padding:.35rem;border-bottom:1px solid #ddd;vertical-align:top}
-code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}
-.error{background:#fde7e9;border-left:4px solid #b00020;padding:.6rem 1rem}
-.notice{background:#e8f1fb;border-left:4px solid #1d4e89;padding:.6rem 1rem}
-.secret{background:#fff6d5;border:1px dashed #9a7b00;padding:.6rem 1rem}
-.revoked{color:#b00020;font-weight:bold}
-`;
+/** The directory's pages: a wide column for its tables. */
+const site: Site = {
+  name: 'obkit Directory',
+  home: '/directory/',
+  tagline: 'Open Banking sandbox',
+  stylesheet: '/directory/assets/style.css',
+  wide: true,
+};
 
 interface WebContext extends ApiContext {
   sandbox: boolean;
@@ -76,42 +79,29 @@ interface WebContext extends ApiContext {
   pageSecret: string;
 }
 
-type Form = URLSearchParams;
-
 export async function webPages(scope: FastifyInstance, context: WebContext): Promise<void> {
   const { service } = context;
 
-  scope.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: formBodyLimit },
-    (_request, body, done) => done(null, new URLSearchParams(body as string)),
-  );
-
-  scope.setErrorHandler((error: FastifyError | DirectoryError, _request, reply) => {
-    if (error instanceof DirectoryError)
-      return page(reply.status(error.status), 'Something is wrong', errorBlock(error.message));
-    const status = (error as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return page(reply.status(status), 'Something is wrong', errorBlock(error.message));
-    }
-    throw error;
-  });
-
-  installPageSecurity(scope, {
+  installPageKit(scope, {
+    name: 'directory pages',
     secret: context.pageSecret,
-    refuse: () => {
-      throw DirectoryError.forbidden(
-        'this form has expired or was not sent from the directory pages; open the page again',
-      );
+    formBodyLimit,
+    stylesheet: { path: '/assets/style.css' },
+    statusOf: (error) => (error instanceof DirectoryError ? error.status : undefined),
+    problem: (_request, reply, problem) => {
+      if (problem.kind === 'unavailable' || problem.kind === 'failure') {
+        const text = problem.kind === 'unavailable' ? ERROR_TEXTS.unavailable : ERROR_TEXTS.failure;
+        return page(reply, text.title, errorBlock(text.message));
+      }
+      const message =
+        problem.kind === 'form-expired'
+          ? 'this form has expired or was not sent from the directory pages; open the page again'
+          : problem.error instanceof Error
+            ? problem.error.message
+            : 'the request could not be read';
+      return page(reply, 'Something is wrong', errorBlock(message));
     },
   });
-
-  scope.get('/assets/style.css', async (_request, reply) =>
-    reply
-      .header('content-type', 'text/css; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(stylesheet),
-  );
 
   scope.get('/', async (request, reply) => {
     const session = await currentOrganisation(service, request);
@@ -249,7 +239,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
   // ---- the operator: participant status -------------------------------------------------------
 
   const isOperator = (request: FastifyRequest) => {
-    const presented = cookieValue(request, operatorCookieName);
+    const presented = readCookie(request.headers.cookie, operatorCookieName);
     return presented !== undefined && context.operator.matches(presented, 'session');
   };
   const requireOperator = (request: FastifyRequest) => {
@@ -343,7 +333,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
       requireOperator(request);
       if (!idPatterns.organisation.test(request.params.orgId))
         throw DirectoryError.notFound('no such organisation');
-      const status = statusOf({ status: formOf(request).get('status') });
+      const status = statusOf({ status: field(formOf(request), 'status') });
       await service.setOrganisationStatus(request.params.orgId, status);
       request.log.info({ orgId: request.params.orgId, status }, 'directory organisation status set');
       return reply.redirect('/directory/operator', 303);
@@ -356,7 +346,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
       requireOperator(request);
       if (!idPatterns.software.test(request.params.softwareId))
         throw DirectoryError.notFound('no such software statement');
-      const status = statusOf({ status: formOf(request).get('status') });
+      const status = statusOf({ status: field(formOf(request), 'status') });
       await service.setSoftwareStatus(request.params.softwareId, status);
       request.log.info({ softwareId: request.params.softwareId, status }, 'directory software status set');
       return reply.redirect('/directory/operator', 303);
@@ -414,8 +404,8 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
         clientName: text(form, 'clientName') ?? '',
         ...optional(form, 'description'),
         ...optional(form, 'version'),
-        roles: form.getAll('roles'),
-        redirectUris: (form.get('redirectUris') ?? '')
+        roles: fieldList(form, 'roles'),
+        redirectUris: (field(form, 'redirectUris') ?? '')
           .split(/\r?\n/)
           .map((line) => line.trim())
           .filter(Boolean),
@@ -428,7 +418,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
       'the form',
     );
     const profile = choice(
-      form.get('certificateProfile') ?? 'obie',
+      field(form, 'certificateProfile') ?? 'obie',
       certificateProfiles,
       'certificate profile',
     );
@@ -517,8 +507,8 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
     async (request, reply) => {
       const { organisation, software } = await managedSoftware(service, request, request.params);
       const form = formOf(request);
-      const type = choice(form.get('type') ?? '', certificateTypes, 'certificate type');
-      const csr = form.get('csr')?.trim();
+      const type = choice(field(form, 'type') ?? '', certificateTypes, 'certificate type');
+      const csr = field(form, 'csr')?.trim();
       if (!csr) requireSandbox(context.sandbox, 'generating keys in the directory');
       await service.issueCertificate(software.id, type, csr ? { csr } : { generate: true });
       return reply.redirect(`/directory/organisations/${organisation.id}/software/${software.id}`, 303);
@@ -530,7 +520,7 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
     async (request, reply) => {
       const { organisation, software } = await managedSoftware(service, request, request.params);
       const reason = choice(
-        formOf(request).get('reason') ?? 'unspecified',
+        field(formOf(request), 'reason') ?? 'unspecified',
         revocationReasons,
         'reason',
       ) as RevocationReason;
@@ -653,24 +643,17 @@ export async function webPages(scope: FastifyInstance, context: WebContext): Pro
 
 // ---- pieces ---------------------------------------------------------------------------------------
 
+/** A directory page: the kit's layout with the title as its heading; the reply's status is kept. */
 function page(reply: FastifyReply, title: string, body: SafeHtml) {
-  return reply.header('content-type', 'text/html; charset=utf-8').send(
-    html`<!doctype html>
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>${title} · obkit Directory</title>
-          <link rel="stylesheet" href="/directory/assets/style.css" />
-        </head>
-        <body>
-          <header><a href="/directory/">obkit Directory</a><span>Open Banking sandbox</span></header>
-          <main>
-            <h1>${title}</h1>
-            ${body}
-          </main>
-        </body>
-      </html> `.text,
+  return sendPage(
+    reply,
+    reply.statusCode,
+    layout(
+      site,
+      title,
+      html`<h1>${title}</h1>
+        ${body}`,
+    ),
   );
 }
 
@@ -891,18 +874,19 @@ function download(reply: FastifyReply, type: string, fileName: string, content: 
 
 /** The hidden CSRF field every form of these pages carries (src/shared/page-security). */
 function csrfField(reply: FastifyReply): SafeHtml {
-  return html`<input type="hidden" name="csrf" value="${csrfToken(reply)}" />`;
+  return csrfInput(csrfToken(reply));
 }
 
 function formOf(request: FastifyRequest): Form {
-  if (!(request.body instanceof URLSearchParams)) {
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
     throw DirectoryError.badRequest('send the form as application/x-www-form-urlencoded');
   }
-  return request.body;
+  return request.body as Form;
 }
 
 function text(form: Form, name: string): string | undefined {
-  const value = form.get(name)?.trim();
+  const value = field(form, name)?.trim();
   return value ? value : undefined;
 }
 
@@ -924,12 +908,12 @@ function requireSandbox(sandbox: boolean, what = 'onboarding without approval'):
 }
 
 function keySources(form: Form): Partial<Record<CertificateType, KeySource>> {
-  if ((form.get('keys') ?? 'generate') === 'generate') {
+  if ((field(form, 'keys') ?? 'generate') === 'generate') {
     return { transport: { generate: true }, signing: { generate: true }, encryption: { generate: true } };
   }
-  const transport = form.get('csrTransport')?.trim();
-  const signing = form.get('csrSigning')?.trim();
-  const encryption = form.get('csrEncryption')?.trim();
+  const transport = field(form, 'csrTransport')?.trim();
+  const signing = field(form, 'csrSigning')?.trim();
+  const encryption = field(form, 'csrEncryption')?.trim();
   if (!transport || !signing)
     throw DirectoryError.badRequest('paste at least the transport and signing CSRs');
   return {
@@ -962,23 +946,9 @@ function setSession(reply: FastifyReply, orgId: string, secret: string): void {
   );
 }
 
-function cookieValue(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return rest.join('=');
-  }
-  return undefined;
-}
-
 function sessionCookie(request: FastifyRequest): { orgId: string; secret: string } | undefined {
-  const header = request.headers.cookie ?? '';
-  for (const part of header.split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name !== cookieName) continue;
-    const [orgId, secret] = rest.join('=').split('.');
-    if (orgId && secret) return { orgId, secret };
-  }
-  return undefined;
+  const [orgId, secret] = (readCookie(request.headers.cookie, cookieName) ?? '').split('.');
+  return orgId && secret ? { orgId, secret } : undefined;
 }
 
 async function currentOrganisation(

@@ -19,6 +19,10 @@ export const PARTS = [
     name: 'openbanking',
     about: 'the Read/Write APIs: accounts (AIS), payments (PIS, VRP), funds confirmation',
   },
+  {
+    name: 'operator',
+    about: "the bank's staff's console on the operator listener: TPPs, consents, payments, audit log",
+  },
   { name: 'portal', about: "the sandbox's developer portal at / (nothing outside the sandbox)" },
 ] as const;
 

@@ -23,9 +23,28 @@ export interface ParticipantStatusGate extends ParticipantStatusCheck {
  * Where statuses come from. `software` is present when the source knows software statements (the
  * sandbox directory); the MLA status API lists organisations only.
  */
-export type ParticipantStatusSource = (
-  participant: ParticipantRef,
-) => Promise<{ organisation: string | undefined; software?: string | undefined }>;
+export type ParticipantStatusSource = (participant: ParticipantRef) => Promise<StoredStatus>;
+
+interface StoredStatus {
+  organisation: string | undefined;
+  software?: string | undefined;
+  /** Why the bank itself suspended the organisation (the operator console), whatever its directory says. */
+  suspendedByBank?: string | undefined;
+}
+
+/**
+ * `source`, and the bank's own suspensions beside it (`suspendedBy` answers the reason, or undefined):
+ * a participant Active at its directory is still refused while the bank has suspended it.
+ */
+export function withBankSuspensions(
+  source: ParticipantStatusSource,
+  suspendedBy: (orgId: string) => Promise<string | undefined>,
+): ParticipantStatusSource {
+  return async (participant) => {
+    const [stored, suspension] = await Promise.all([source(participant), suspendedBy(participant.orgId)]);
+    return suspension === undefined ? stored : { ...stored, suspendedByBank: suspension };
+  };
+}
 
 export interface ParticipantStatusOptions {
   source: ParticipantStatusSource;
@@ -71,10 +90,13 @@ export function createParticipantStatusGate(options: ParticipantStatusOptions): 
   };
 }
 
-function verdictOf(
-  participant: ParticipantRef,
-  stored: { organisation: string | undefined; software?: string | undefined },
-): ParticipantVerdict {
+function verdictOf(participant: ParticipantRef, stored: StoredStatus): ParticipantVerdict {
+  if (stored.suspendedByBank !== undefined) {
+    return {
+      active: false,
+      detail: `organisation ${participant.orgId} is suspended by the bank: ${stored.suspendedByBank}`,
+    };
+  }
   if (stored.organisation === undefined) {
     return { active: false, detail: `organisation ${participant.orgId} is not known at the directory` };
   }

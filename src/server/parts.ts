@@ -23,11 +23,7 @@ import {
 } from '../openbanking/index.ts';
 import type { LocalJwks } from '../shared/local-jwks.ts';
 import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
-import {
-  noParticipantStatus,
-  type ParticipantStatusChange,
-  type ParticipantStatusCheck,
-} from '../shared/participant-status.ts';
+import { type ParticipantStatusChange, type ParticipantStatusCheck } from '../shared/participant-status.ts';
 import {
   configuredBankSigningIdentity,
   messageSigningTrustAnchor,
@@ -39,7 +35,8 @@ import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
 import { mountPortal } from './portal.ts';
-import { createParticipantStatusGate, mlaStatusSource } from './participant-status.ts';
+import { bankSuspensionOf, mountOperatorConsole } from '../operator/index.ts';
+import { createParticipantStatusGate, mlaStatusSource, withBankSuspensions } from './participant-status.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { signingKeyStatusOf } from './signing-key-status.ts';
 import { readCertificateFiles } from './tls-material.ts';
@@ -223,6 +220,17 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
       },
     },
     {
+      // The bank's staff's console on the operator listener (never the browser or mTLS ones).
+      name: 'operator',
+      async mount(context) {
+        const hub = await revocationsOf(context);
+        await mountOperatorConsole(context, {
+          notifyRevoked: hub.publish,
+          announceParticipantStatus: (change) => hub.publishParticipantStatus(change),
+        });
+      },
+    },
+    {
       // The sandbox's developer portal at `/`: links, discovery, customers. Nothing outside the sandbox.
       name: 'portal',
       async mount(context) {
@@ -245,19 +253,29 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
     failOpen: !config.revocationFailClosed,
     version: () => context.changeVersion.current(),
   };
+  // The bank's own suspensions (the operator console) are consulted beside whatever the directory says.
+  const suspendedBy = async (orgId: string) => (await bankSuspensionOf(store.db, orgId))?.reason;
   if (config.sandbox) {
     const gate = createParticipantStatusGate({
       ...common,
-      source: (participant) => participantStatusIn(store.db, participant.orgId, participant.softwareId),
+      source: withBankSuspensions(
+        (participant) => participantStatusIn(store.db, participant.orgId, participant.softwareId),
+        suspendedBy,
+      ),
     });
     hub.subscribeParticipantStatus((change) => gate.forget(change));
     return gate;
   }
   if (!config.participantStatusUrl) {
     logger.warn(
-      `no participant status: suspended or revoked participants are served; set ${environmentNames.participantStatusUrl} (participantStatusUrl)`,
+      `no participant status from a directory: only the bank's own suspensions are refused; set ${environmentNames.participantStatusUrl} (participantStatusUrl)`,
     );
-    return noParticipantStatus;
+    const gate = createParticipantStatusGate({
+      ...common,
+      source: withBankSuspensions(async () => ({ organisation: 'Active' }), suspendedBy),
+    });
+    hub.subscribeParticipantStatus((change) => gate.forget(change));
+    return gate;
   }
   const identity =
     config.participantStatusCertFile && config.participantStatusKeyFile
@@ -270,16 +288,21 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
     connect: { ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca], ...identity },
   });
   context.onClose(() => agent.close());
-  return createParticipantStatusGate({
+  const gate = createParticipantStatusGate({
     ...common,
-    source: mlaStatusSource({
-      url: config.participantStatusUrl,
-      clock,
-      maxCacheSeconds: config.participantStatusCacheSeconds,
-      fetch: ((url: string | URL, init?: object) =>
-        undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,
-    }),
+    source: withBankSuspensions(
+      mlaStatusSource({
+        url: config.participantStatusUrl,
+        clock,
+        maxCacheSeconds: config.participantStatusCacheSeconds,
+        fetch: ((url: string | URL, init?: object) =>
+          undiciFetch(url, { ...init, dispatcher: agent } as never)) as unknown as typeof fetch,
+      }),
+      suspendedBy,
+    ),
   });
+  hub.subscribeParticipantStatus((change) => gate.forget(change));
+  return gate;
 }
 
 /**

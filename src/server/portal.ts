@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { DISCOVERY_PATH } from '../auth/index.ts';
 import { listCustomers } from '../bank/index.ts';
-import { html, SafeHtml } from '../consent/app/html.ts';
-import { STYLESHEET } from '../consent/app/pages.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
 import {
   API_VERSIONS,
@@ -11,7 +9,15 @@ import {
   type ApiVersion,
   type VersionBases,
 } from '../openbanking/index.ts';
-import { installPageSecurity, PAGE_SECURITY_SECRET_SETTING } from '../shared/page-security/index.ts';
+import {
+  ERROR_TEXTS,
+  errorPage,
+  html,
+  installPageKit,
+  PAGE_SECURITY_SECRET_SETTING,
+  SafeHtml,
+  sendPage,
+} from '../shared/page-kit/index.ts';
 import { loadOrCreateSecret } from '../store/index.ts';
 import type { PartContext, PlatformUrls } from './platform.ts';
 import { sandboxLoginOf } from './sandbox-tools.ts';
@@ -193,7 +199,8 @@ npx obkit tpp register --bundle ./acme
 npx obkit tpp accounts --bundle ./acme --psu alice
 npx obkit tpp pay --bundle ./acme --amount 12.34 --currency GBP --psu alice`;
 
-const PORTAL_CSS = `${STYLESHEET}
+/** The portal's rules after the kit's stylesheet (src/shared/page-kit). */
+const PORTAL_CSS = `
 main.portal { max-width: 64rem; }
 main.portal table { width: 100%; border-collapse: collapse; margin: 0.5rem 0 1rem; }
 main.portal th, main.portal td { text-align: left; padding: 0.375rem 0.5rem 0.375rem 0; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
@@ -213,18 +220,26 @@ export async function mountPortal(context: PartContext): Promise<void> {
   let discovery: Discovery | undefined;
 
   await browser.register(async (app) => {
-    installPageSecurity(app, {
+    installPageKit(app, {
+      name: 'developer portal',
       secret: await loadOrCreateSecret(store.db, PAGE_SECURITY_SECRET_SETTING),
-      refuse: (_request, reply) =>
-        reply
-          .type('text/html; charset=utf-8')
-          .send(
-            '<!doctype html><title>Form expired</title><p>This form has expired. <a href="/">Open the portal again</a>.</p>',
-          ),
+      stylesheet: { path: '/portal.css', extra: PORTAL_CSS },
+      problem: (_request, reply, problem) => {
+        const text =
+          problem.kind === 'form-expired'
+            ? ERROR_TEXTS.formExpired
+            : problem.kind === 'unavailable'
+              ? ERROR_TEXTS.unavailable
+              : problem.kind === 'bad-request'
+                ? ERROR_TEXTS.badRequest
+                : ERROR_TEXTS.failure;
+        return sendPage(
+          reply,
+          problem.status,
+          errorPage({ name: 'obkit sandbox', stylesheet: '/portal.css', home: '/' }, text),
+        );
+      },
     });
-    app.get('/portal.css', async (_request, reply) =>
-      reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=3600').send(PORTAL_CSS),
-    );
     app.get('/', async (_request, reply) => {
       discovery ??= parts.includes('auth') ? await readDiscovery(browser) : undefined;
       const customers = parts.includes('bank') ? await listCustomers(store.db) : [];

@@ -12,7 +12,7 @@ import { schema, type Store } from '../store/index.ts';
 import { normaliseAddress, trustedProxyMatcher } from './client-certificate.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { pageSecurityHeaders } from '../shared/page-security/index.ts';
+import { pageSecurityHeaders } from '../shared/page-kit/index.ts';
 
 /**
  * Request rate limits (issue 12, README "Rate limits"), counted by @fastify/rate-limit: per client on the

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { selectParts } from '../../src/server/parts.ts';
-import { CSRF_COOKIE } from '../../src/shared/page-security/index.ts';
+import { CSRF_COOKIE } from '../../src/shared/page-kit/index.ts';
 import { browserSkip, launchBrowser, newContext } from '../support/browser.ts';
 import { startTestPlatform } from '../support/platform.ts';
 

@@ -9,7 +9,7 @@ import {
   type IntentKind,
   type JsonObject,
 } from '../../src/consent/index.ts';
-import { escapeHtml, html } from '../../src/consent/app/html.ts';
+import { escapeHtml, html } from '../../src/shared/page-kit/index.ts';
 import { accountAccessData, fundsConfirmationData, vrpData } from './fixtures.ts';
 
 function intent(kind: IntentKind, data: JsonObject, extra: Partial<Intent> = {}): Intent {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { and, eq } from 'drizzle-orm';
 import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
-import { verifyLedger } from '../../src/bank/index.ts';
+import { postExternalCredit, verifyLedger } from '../../src/bank/index.ts';
 import { consentAudit } from '../../src/store/schema/consent.ts';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
@@ -620,6 +620,26 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       .from(consentAudit)
       .where(and(eq(consentAudit.intentId, consent.consentId), eq(consentAudit.event, 'used')));
     assert.equal(used.length, 1, 'three reads within a minute: one write');
+  });
+
+  it('a page read again shows a transaction posted since (by any instance: the ledger is read, not told)', async () => {
+    const path = `/accounts/${current}/transactions`;
+    const first = await aisGet(tpp, full.accessToken, path);
+    expectValid(first, '/accounts/{AccountId}/transactions', 200);
+    const again = await aisGet(tpp, full.accessToken, path);
+    assert.equal(again.text, first.text, 'nothing posted: the same page');
+    const reference = `CACHE ${Date.now()}`;
+    // Written straight to the store, as another instance of the platform would: no hook of this one runs.
+    await postExternalCredit(
+      sandbox.platform.store.db,
+      { clock: { now: () => new Date() } },
+      { accountId: current, amountMinor: 1234n, currency: 'GBP', reference },
+    );
+    const after = await aisGet(tpp, full.accessToken, path);
+    expectValid(after, '/accounts/{AccountId}/transactions', 200);
+    const newest = list(after, 'Transaction')[0];
+    assert.equal(newest?.TransactionReference, reference);
+    assert.deepEqual(newest?.Amount, { Amount: '12.34', Currency: 'GBP' });
   });
 
   it('keeps the ledger invariant after every test above: each balance equals the sum of its postings', async () => {

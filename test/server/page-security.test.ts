@@ -6,7 +6,7 @@ import {
   CSRF_COOKIE,
   pageSecurityHeaders,
   type PageSecurityHeaderOptions,
-} from '../../src/shared/page-security/index.ts';
+} from '../../src/shared/page-kit/index.ts';
 import { clientCredentialsToken, startAuthorization } from '../../src/tpp/authorization.ts';
 import { createAccountAccessConsent } from '../../src/tpp/open-banking.ts';
 import { sandboxLogin, SteppingClock } from '../support/browser.ts';

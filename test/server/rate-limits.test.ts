@@ -6,7 +6,7 @@ import { selectParts } from '../../src/server/parts.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { rateLimitCounters, rateLimitPolicies } from '../../src/server/rate-limits.ts';
 import { systemClock } from '../../src/shared/clock.ts';
-import { pageSecurityHeaders } from '../../src/shared/page-security/index.ts';
+import { pageSecurityHeaders } from '../../src/shared/page-kit/index.ts';
 import { schema, type Store } from '../../src/store/index.ts';
 import { startSandbox, type Sandbox, type Tpp, startDeployment } from '../support/journey.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';

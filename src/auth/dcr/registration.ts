@@ -106,6 +106,7 @@ export class Registrar {
   async remove(input: DcrInput): Promise<void> {
     const clientId = need(await this.#checked('DELETE', input), 'clientId');
     await deleteRegistration(this.#db, clientId);
+    await this.#options.server.clientChanged(clientId);
     await this.#options.onDeleted?.(clientId);
   }
 
@@ -119,6 +120,8 @@ export class Registrar {
       await this.#responseAudience(need(context, 'request')),
     );
     await saveRegistration(this.#db, clientId, { metadata, response });
+    // A new client was never kept anywhere; a replaced registration may be.
+    if (context.operation === 'PUT') await this.#options.server.clientChanged(clientId);
     return { clientId, metadata, response };
   }
 

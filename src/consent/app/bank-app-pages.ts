@@ -1,11 +1,10 @@
 import type { PsuAccount } from '../customers.ts';
 import { formatDateTime, type IntentDescription } from '../describe.ts';
 import type { DecoupledRequest } from './bank-app-bridge.ts';
-import { html, SafeHtml } from './html.ts';
+import { csrfField, html, SafeHtml } from '../../shared/page-kit/index.ts';
 import {
   accountChoices,
   alert,
-  csrfField,
   describedRequest,
   layout,
   type PageFrame,

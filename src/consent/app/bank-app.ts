@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
-import { csrfToken } from '../../shared/page-security/index.ts';
-import type { Queryable } from '../../store/index.ts';
+import { csrfToken, field, fieldList, PAGE_SECURITY_SECRET_SETTING } from '../../shared/page-kit/index.ts';
+import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable } from '../authorisable.ts';
 import { checkTotp, DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import { eligibleAccounts, type CustomerDirectory, type PsuCustomer } from '../customers.ts';
@@ -28,8 +28,7 @@ import {
   pendingFragment,
 } from './bank-app-pages.ts';
 import { cookieSessionApp } from './cookie-session.ts';
-import { field, fieldList, installHtmlPlumbing } from './http.ts';
-import { errorPage, factorFailureMessage, STYLESHEET, type PageFrame } from './pages.ts';
+import { errorPage, factorFailureMessage, type PageFrame } from './pages.ts';
 import { createSession, endSession, type ConsentSession } from './sessions.ts';
 
 /**
@@ -79,30 +78,20 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
   };
   const { customers, decoupled } = options;
 
-  const {
-    page,
-    redirect,
-    setCookie,
-    clearCookie,
-    currentSession,
-    posted,
-    lockedPage,
-    refuseForm,
-    mountLoginAndLogout,
-  } = cookieSessionApp(app, {
-    ctx,
-    frame,
-    base,
-    cookieName: BANK_APP_COOKIE,
-    sessionKey: BANK_APP_SESSION,
-    ttlSeconds: ttl,
-    name: 'bank app',
-  });
-  // The bank app runs one same-origin script (the live list) that fetches from its own origin only.
-  await installHtmlPlumbing(app, options.db, {
-    refuse: (_request, reply) => refuseForm(reply),
-    headers: { sameOriginScripts: true },
-  });
+  const { page, redirect, setCookie, clearCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
+    cookieSessionApp(app, {
+      ctx,
+      frame,
+      base,
+      cookieName: BANK_APP_COOKIE,
+      sessionKey: BANK_APP_SESSION,
+      ttlSeconds: ttl,
+      name: 'bank app',
+      secret: await loadOrCreateSecret(options.db, PAGE_SECURITY_SECRET_SETTING),
+      // The bank app runs one same-origin script (the live list) that fetches from its own origin only.
+      headers: { sameOriginScripts: true },
+      extraStyles: BANK_APP_STYLES,
+    });
 
   /** Logged in to the bank app: the password stage (each approval then asks for the code). */
   async function customerOf(session: ConsentSession | undefined): Promise<PsuCustomer | undefined> {
@@ -186,13 +175,6 @@ export async function bankApp(app: FastifyInstance, options: BankAppOptions): Pr
       }),
     );
   }
-
-  app.get(`${base}/assets/consent.css`, async (_request, reply) =>
-    reply
-      .type('text/css; charset=utf-8')
-      .header('cache-control', 'public, max-age=3600')
-      .send(STYLESHEET + BANK_APP_STYLES),
-  );
 
   app.get(`${base}/assets/live.js`, async (_request, reply) =>
     reply

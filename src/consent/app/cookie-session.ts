@@ -1,17 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../intents.ts';
-import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
-import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../shared/database-unavailable.ts';
-import { expiredCookie, readCookie, sessionCookie, type Form } from './http.ts';
+import {
+  appendSetCookie,
+  csrfToken,
+  ERROR_TEXTS,
+  expiredCookie,
+  formOf,
+  installPageKit,
+  readCookie,
+  sendPage,
+  sessionCookie,
+  type Form,
+  type PageSecurityHeaderOptions,
+} from '../../shared/page-kit/index.ts';
 import { passwordStep, type LoginDependencies } from './login-steps.ts';
-import { errorPage, lockedMessage, UNAVAILABLE_PAGE, type PageFrame } from './pages.ts';
+import { errorPage, lockedMessage, type PageFrame } from './pages.ts';
 import { endSession, loadSession, type ConsentSession } from './sessions.ts';
 
 /**
  * The plumbing of a PSU app with its own cookie session under its own path (the dashboard, the bank
  * app): HTML answers, redirects, the session cookie, forms of a logged-in session, the error pages, and the
- * login and logout routes. The CSRF token itself is checked before any handler by the page security
- * (`installHtmlPlumbing`), which answers with `refuseForm`. Installs the app's error handler, so a framework error is a page, never a stack trace.
+ * login and logout routes. Installs the page kit (src/shared/page-kit) in the app's scope: the CSRF token is
+ * checked before any handler (a refusal is `refuseForm`'s page), and an error is a page, never a stack trace.
  */
 export interface CookieSessionApp {
   page(reply: FastifyReply, status: number, body: string): FastifyReply;
@@ -50,12 +60,16 @@ export function cookieSessionApp(
     ttlSeconds: number;
     /** For the log line of a server error, e.g. `dashboard`. */
     name: string;
+    /** The CSRF secret (the store setting PAGE_SECURITY_SECRET_SETTING). */
+    secret: string;
+    headers?: PageSecurityHeaderOptions;
+    /** The app's own rules after the kit's stylesheet, served at `<base>/assets/consent.css`. */
+    extraStyles?: string;
   },
 ): CookieSessionApp {
   const { ctx, frame, base, cookieName } = options;
 
-  const page = (reply: FastifyReply, status: number, body: string): FastifyReply =>
-    reply.code(status).type('text/html; charset=utf-8').send(body);
+  const page = sendPage;
   const redirect = (reply: FastifyReply, to: string): FastifyReply =>
     reply.code(303).header('location', to).send();
   const setCookie = (reply: FastifyReply, token: string): void => {
@@ -65,34 +79,33 @@ export function cookieSessionApp(
     appendSetCookie(reply.raw, expiredCookie(cookieName, base));
   };
   const currentSession = (request: FastifyRequest) =>
-    loadSession(ctx, readCookie(request, cookieName), options.sessionKey);
+    loadSession(ctx, readCookie(request.headers.cookie, cookieName), options.sessionKey);
 
-  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'the database is unavailable');
-      if (reply.sent) return;
-      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-      return page(reply, 503, errorPage(frame, UNAVAILABLE_PAGE));
-    }
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, `${options.name} failure`);
-    if (reply.sent) return;
-    return page(
-      reply,
-      status,
-      errorPage(frame, {
-        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
-        message:
-          status >= 500 ? 'Please try again in a moment.' : 'Your browser sent something we did not expect.',
-      }),
-    );
+  installPageKit(app, {
+    name: options.name,
+    secret: options.secret,
+    ...(options.headers ? { headers: options.headers } : {}),
+    stylesheet: {
+      path: `${base}/assets/consent.css`,
+      ...(options.extraStyles ? { extra: options.extraStyles } : {}),
+    },
+    problem: (_request, reply, problem) => {
+      if (problem.kind === 'form-expired') return refuseForm(reply);
+      const text =
+        problem.kind === 'unavailable'
+          ? ERROR_TEXTS.unavailable
+          : problem.kind === 'bad-request'
+            ? ERROR_TEXTS.badRequest
+            : ERROR_TEXTS.failure;
+      return page(reply, problem.status, errorPage(frame, text));
+    },
   });
 
   async function posted(
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<{ session: ConsentSession; form: Form } | undefined> {
-    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+    const form = formOf(request.body);
     const session = await currentSession(request);
     if (!session) {
       refuseForm(reply);

@@ -2,8 +2,8 @@ import type { PsuAccount, PsuPayment } from '../customers.ts';
 import { formatDate, formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
 import type { AuditEntry, Intent } from '../intents.ts';
 import { KIND_INFO } from '../kinds.ts';
-import { html, type SafeHtml } from './html.ts';
-import { csrfField, describedRequest, layout, type PageFrame, type Tpp } from './pages.ts';
+import { csrfField, html, type SafeHtml } from '../../shared/page-kit/index.ts';
+import { describedRequest, layout, type PageFrame, type Tpp } from './pages.ts';
 
 /** The consent dashboard's pages: every consent the PSU granted, per TPP, its history, and withdrawal. */
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { systemClock, type Clock } from '../../shared/clock.ts';
-import { csrfToken } from '../../shared/page-security/index.ts';
-import type { Queryable } from '../../store/index.ts';
+import { csrfToken, PAGE_SECURITY_SECRET_SETTING } from '../../shared/page-kit/index.ts';
+import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import type { CustomerDirectory, PsuAccount, PsuCustomer, PsuPayment } from '../customers.ts';
 import { describeIntent } from '../describe.ts';
@@ -25,9 +25,8 @@ import {
   type TppConsents,
 } from './dashboard-pages.ts';
 import { cookieSessionApp } from './cookie-session.ts';
-import { installHtmlPlumbing } from './http.ts';
 import { totpStep } from './login-steps.ts';
-import { errorPage, loginPage, STYLESHEET, totpPage, type PageFrame, type Tpp } from './pages.ts';
+import { errorPage, loginPage, totpPage, type PageFrame, type Tpp } from './pages.ts';
 import { createSession, type ConsentSession } from './sessions.ts';
 
 /**
@@ -84,7 +83,7 @@ export async function consentDashboard(
   };
   const { customers } = options;
 
-  const { page, redirect, setCookie, currentSession, posted, lockedPage, refuseForm, mountLoginAndLogout } =
+  const { page, redirect, setCookie, currentSession, posted, lockedPage, mountLoginAndLogout } =
     cookieSessionApp(app, {
       ctx,
       frame,
@@ -93,8 +92,8 @@ export async function consentDashboard(
       sessionKey: DASHBOARD_SESSION,
       ttlSeconds: ttl,
       name: 'dashboard',
+      secret: await loadOrCreateSecret(options.db, PAGE_SECURITY_SECRET_SETTING),
     });
-  await installHtmlPlumbing(app, options.db, { refuse: (_request, reply) => refuseForm(reply) });
   const login = { ctx, customers, policy };
 
   /** The logged-in customer, or undefined (the caller shows the login). */
@@ -130,10 +129,6 @@ export async function consentDashboard(
       tpp: await tppOf(intent.clientId),
     };
   }
-
-  app.get(`${base}/assets/consent.css`, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  );
 
   app.get(base, async (request, reply) => {
     let session = await currentSession(request);

@@ -1,7 +1,7 @@
 import { checkPassword, checkTotp, type CredentialPolicy } from '../credentials.ts';
 import type { CustomerDirectory } from '../customers.ts';
 import type { ConsentContext } from '../intents.ts';
-import { field, type Form } from './http.ts';
+import { field, type Form } from '../../shared/page-kit/index.ts';
 import { factorFailureMessage } from './pages.ts';
 import { advanceSession, type ConsentSession } from './sessions.ts';
 

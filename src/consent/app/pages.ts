@@ -2,7 +2,16 @@ import { SANDBOX_USERNAMES } from '../../bank/index.ts';
 import type { FactorResult } from '../credentials.ts';
 import type { PsuAccount } from '../customers.ts';
 import { formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
-import { html, type SafeHtml } from './html.ts';
+import {
+  csrfField,
+  errorPage as kitErrorPage,
+  ERROR_TEXTS,
+  html,
+  layout as kitLayout,
+  type ErrorPage as KitErrorPage,
+  type SafeHtml,
+  type Site,
+} from '../../shared/page-kit/index.ts';
 
 /**
  * The consent app's pages: server-rendered, no script at all, every value escaped by `html`. Labels on every
@@ -21,25 +30,17 @@ export interface Tpp {
   logoUri: string | undefined;
 }
 
+/** The site of the PSU's pages (consent app, dashboard, bank app): the bank's name, its footer. */
+export function siteOf(frame: PageFrame): Site {
+  return {
+    name: frame.bankName,
+    stylesheet: `${frame.mountPath}/assets/consent.css`,
+    footer: `You are on ${frame.bankName}'s secure site. We never ask for your password by email or phone.`,
+  };
+}
+
 export function layout(frame: PageFrame, title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>${title} – ${frame.bankName}</title>
-        <link rel="stylesheet" href="${frame.mountPath}/assets/consent.css" />
-      </head>
-      <body>
-        <a class="skip" href="#main">Skip to content</a>
-        <header><span class="bank">${frame.bankName}</span></header>
-        <main id="main">${body}</main>
-        <footer>
-          You are on ${frame.bankName}'s secure site. We never ask for your password by email or phone.
-        </footer>
-      </body>
-    </html> `.value;
+  return kitLayout(siteOf(frame), title, body);
 }
 
 function tppBanner(tpp: Tpp): SafeHtml {
@@ -102,10 +103,6 @@ export function sandboxHint(frame: PageFrame, step: 'password' | 'code'): SafeHt
 
 export function alert(message: string | undefined): SafeHtml | string {
   return message ? html`<p class="error" role="alert">${message}</p>` : '';
-}
-
-export function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="csrf" value="${token}" />`;
 }
 
 function cancelForm(base: string, csrf: string, tppName: string): SafeHtml {
@@ -287,52 +284,19 @@ export function consentPage(frame: PageFrame, page: ConsentPage): string {
 }
 
 /** The page a customer sees while the bank's database cannot answer (503 with Retry-After). */
-export const UNAVAILABLE_PAGE: ErrorPage = {
-  title: 'Temporarily unavailable',
-  message:
-    'We cannot complete this step right now. Try again in a moment, or go back to the app that sent you here.',
-};
+export const UNAVAILABLE_PAGE: ErrorPage = ERROR_TEXTS.unavailable;
 
-export interface ErrorPage {
-  title: string;
-  message: string;
-  /** Extra lines (e.g. when a lock-out ends). */
-  details?: string[];
+export interface ErrorPage extends Omit<KitErrorPage, 'actions'> {
   /** When set, the page offers to go back to the TPP (aborting the interaction). */
-  cancel?: { base: string; csrf: string; tppName: string };
-  /** The request's `x-fapi-interaction-id`, for the customer to quote when they contact the bank or the app. */
-  reference?: string | undefined;
-  /** The OAuth error the app's developer looks for, when the page stands in for an error response. */
-  technical?: { error: string; description?: string | undefined } | undefined;
+  cancel?: { base: string; csrf: string; tppName: string } | undefined;
 }
 
 export function errorPage(frame: PageFrame, page: ErrorPage): string {
-  return layout(
-    frame,
-    page.title,
-    html`<h1>${page.title}</h1>
-      <p role="alert">${page.message}</p>
-      ${(page.details ?? []).map((line) => html`<p>${line}</p>`)}
-      ${page.cancel ? cancelForm(page.cancel.base, page.cancel.csrf, page.cancel.tppName) : ''}
-      ${
-        page.reference
-          ? html`<p class="hint">
-              Reference: <code id="reference">${page.reference}</code>. Quote it if you contact us or the app.
-            </p>`
-          : ''
-      }
-      ${
-        page.technical
-          ? html`<p class="hint">
-              For the app's developer: <code id="error-code">${page.technical.error}</code>${
-                page.technical.description
-                  ? html` – <span id="error-description">${page.technical.description}</span>`
-                  : ''
-              }
-            </p>`
-          : ''
-      }`,
-  );
+  const { cancel, ...rest } = page;
+  return kitErrorPage(siteOf(frame), {
+    ...rest,
+    ...(cancel ? { actions: cancelForm(cancel.base, cancel.csrf, cancel.tppName) } : {}),
+  });
 }
 
 /** The bank's name on every page when none is configured. */
@@ -357,52 +321,3 @@ export function lockedMessage(lockedUntil: Date): string[] {
     'If you did not try to log in, call us: someone may know your username.',
   ];
 }
-
-export const STYLESHEET = `
-:root { --ink: #1b1b1b; --muted: #4a4a4a; --brand: #0b3d91; --error: #b00020; --line: #c8c8c8; --focus: #ffbf47; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 1.0625rem/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f4f5f7; }
-header { background: var(--brand); color: #fff; padding: 0.75rem 1rem; font-weight: 700; }
-main { max-width: 36rem; margin: 1rem auto; padding: 1.25rem; background: #fff; border-radius: 0.5rem; }
-footer { max-width: 36rem; margin: 0 auto 2rem; padding: 0 1.25rem; color: var(--muted); font-size: 0.875rem; }
-h1 { font-size: 1.5rem; line-height: 1.25; margin: 0.5rem 0 1rem; }
-h2 { font-size: 1.125rem; margin: 1rem 0 0.25rem; }
-label { display: block; font-weight: 600; margin: 1rem 0 0.25rem; }
-input[type=text], input[type=password] { width: 100%; padding: 0.625rem; font: inherit; border: 2px solid var(--ink); border-radius: 0.25rem; }
-button { display: inline-block; margin-top: 1.25rem; padding: 0.75rem 1.25rem; font: inherit; font-weight: 700; color: #fff; background: var(--brand); border: 2px solid var(--brand); border-radius: 0.25rem; cursor: pointer; }
-button.secondary { color: var(--brand); background: #fff; }
-:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; box-shadow: 0 0 0 5px var(--ink); }
-.skip { position: absolute; left: -999px; }
-.skip:focus { left: 1rem; top: 0.5rem; background: #fff; padding: 0.5rem; z-index: 1; }
-.error { color: var(--error); font-weight: 600; border-left: 4px solid var(--error); padding-left: 0.75rem; }
-.hint, .who { color: var(--muted); }
-.sandbox { border-left: 4px solid var(--focus); background: #fff8e1; padding: 0.5rem 0.75rem; }
-.tpp { display: flex; align-items: center; gap: 0.75rem; color: var(--muted); }
-.tpp img { border-radius: 0.25rem; }
-.facts div { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
-.facts dt { font-weight: 600; min-width: 10rem; }
-.facts dd { margin: 0; }
-fieldset { border: 1px solid var(--line); border-radius: 0.25rem; margin: 1.25rem 0 0; padding: 0.5rem 1rem 1rem; }
-legend { font-weight: 700; padding: 0 0.25rem; }
-.account { display: flex; align-items: flex-start; gap: 0.75rem; padding: 0.5rem 0; }
-.account input { width: 1.5rem; height: 1.5rem; margin-top: 1.1rem; flex: none; }
-.account label { margin: 0.75rem 0 0; font-weight: 400; }
-.account .name { display: block; font-weight: 600; }
-.account .balance { color: var(--muted); }
-.actions { display: flex; flex-wrap: wrap; gap: 1rem; }
-form.cancel button { margin-top: 0.75rem; }
-.state { display: inline-block; margin-left: 0.5rem; padding: 0 0.5rem; border-radius: 1rem; font-size: 0.875rem; font-weight: 700; border: 1px solid currentColor; }
-.state.active { color: #0a6b2d; }
-.state.ended { color: var(--muted); }
-.state.rejected { color: var(--error); }
-.notice { border-left: 4px solid #0a6b2d; padding-left: 0.75rem; font-weight: 600; }
-.consents { list-style: none; padding: 0; }
-.consent { border: 1px solid var(--line); border-radius: 0.25rem; padding: 0.75rem 1rem; margin: 0.75rem 0; }
-a { color: var(--brand); }
-a.button { display: inline-block; margin-top: 1.25rem; padding: 0.75rem 1.25rem; font-weight: 700; color: #fff; background: var(--brand); border: 2px solid var(--brand); border-radius: 0.25rem; text-decoration: none; }
-a.button.secondary { color: var(--brand); background: #fff; }
-table.history { width: 100%; border-collapse: collapse; }
-table.history caption { text-align: left; }
-table.history th, table.history td { text-align: left; padding: 0.375rem 0.5rem 0.375rem 0; border-bottom: 1px solid var(--line); vertical-align: top; }
-@media (max-width: 30rem) { main { margin: 0; border-radius: 0; } button { width: 100%; } .facts dt { min-width: 0; } }
-`;

@@ -1,13 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../../shared/clock.ts';
-import { appendSetCookie, csrfToken } from '../../shared/page-security/index.ts';
 import {
-  DATABASE_RETRY_AFTER_SECONDS,
-  DATABASE_UNAVAILABLE,
-  isDatabaseUnavailable,
-} from '../../shared/database-unavailable.ts';
-import type { Queryable } from '../../store/index.ts';
+  appendSetCookie,
+  csrfToken,
+  expiredCookie,
+  field,
+  fieldList,
+  formOf,
+  installPageKit,
+  PAGE_SECURITY_SECRET_SETTING,
+  readCookie,
+  sendPage,
+  sessionCookie,
+  type Form,
+} from '../../shared/page-kit/index.ts';
+import { DATABASE_UNAVAILABLE } from '../../shared/database-unavailable.ts';
+import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
 import { checkIntentAuthorisable, type NotAuthorisableReason } from '../authorisable.ts';
 import { DEFAULT_CREDENTIAL_POLICY, type CredentialPolicy } from '../credentials.ts';
 import { eligibleAccounts, type CustomerDirectory, type PsuAccount, type PsuCustomer } from '../customers.ts';
@@ -22,15 +31,6 @@ import {
 } from '../intents.ts';
 import { ACR_CA, ACR_SCA, type InteractionBridge, type InteractionDetails } from '../interaction-bridge.ts';
 import { KIND_INFO } from '../kinds.ts';
-import {
-  expiredCookie,
-  field,
-  fieldList,
-  installHtmlPlumbing,
-  readCookie,
-  sessionCookie,
-  type Form,
-} from './http.ts';
 import { passwordStep, totpStep } from './login-steps.ts';
 import {
   consentPage,
@@ -38,7 +38,6 @@ import {
   errorPage,
   lockedMessage,
   loginPage,
-  STYLESHEET,
   totpPage,
   type ErrorPage,
   type PageFrame,
@@ -144,54 +143,49 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   };
   const { bridge, customers } = options;
 
-  await installHtmlPlumbing(app, options.db, {
-    refuse: (_request, reply) => sendPage(reply, 403, errorPageOf(reply, FORM_EXPIRED)),
+  installPageKit(app, {
+    name: 'consent app',
+    secret: await loadOrCreateSecret(options.db, PAGE_SECURITY_SECRET_SETTING),
     // Approve, reject and cancel end in a redirect to the TPP's redirect_uri.
     headers: { formsRedirectAway: true },
+    stylesheet: { path: `${mount}/assets/consent.css` },
     // A JSON API for a TPP's CI, not a form: a browser cannot post JSON cross-site without CORS.
     exempt: (request) => request.routeOptions.url === `${mount}/:uid/sandbox-approve`,
+    problem: (request, reply, problem) => {
+      if (request.url.endsWith('/sandbox-approve')) {
+        return reply.send({
+          error:
+            problem.kind === 'unavailable'
+              ? 'temporarily_unavailable'
+              : problem.kind === 'failure'
+                ? 'server_error'
+                : 'invalid_request',
+          error_description:
+            problem.kind === 'unavailable'
+              ? DATABASE_UNAVAILABLE
+              : problem.kind === 'failure'
+                ? 'unexpected failure'
+                : 'the request could not be read',
+        });
+      }
+      const text =
+        problem.kind === 'form-expired'
+          ? FORM_EXPIRED
+          : problem.kind === 'unavailable'
+            ? UNAVAILABLE_PAGE
+            : problem.kind === 'failure'
+              ? {
+                  title: 'Something went wrong',
+                  message: 'We could not complete this step. Go back to the app and try again.',
+                }
+              : {
+                  title: 'We could not read that',
+                  message:
+                    'Your browser sent something we did not expect. Go back to the app that sent you here and start again.',
+                };
+      return sendPage(reply, problem.status, errorPageOf(reply, text));
+    },
   });
-
-  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    const unavailable = isDatabaseUnavailable(error);
-    const status = unavailable
-      ? 503
-      : typeof error.statusCode === 'number' && error.statusCode < 500
-        ? error.statusCode
-        : 500;
-    if (unavailable) request.log.warn({ err: error }, 'the database is unavailable');
-    else if (status >= 500) request.log.error({ err: error }, 'consent app failure');
-    if (reply.sent || reply.raw.headersSent) return;
-    if (unavailable) reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-    if (unavailable && !request.url.endsWith('/sandbox-approve')) {
-      return sendPage(reply, 503, errorPageOf(reply, UNAVAILABLE_PAGE));
-    }
-    if (request.url.endsWith('/sandbox-approve')) {
-      return reply.code(status).send({
-        error: unavailable ? 'temporarily_unavailable' : status >= 500 ? 'server_error' : 'invalid_request',
-        error_description: unavailable
-          ? DATABASE_UNAVAILABLE
-          : status >= 500
-            ? 'unexpected failure'
-            : 'the request could not be read',
-      });
-    }
-    return sendPage(
-      reply,
-      status,
-      errorPageOf(reply, {
-        title: status >= 500 ? 'Something went wrong' : 'We could not read that',
-        message:
-          status >= 500
-            ? 'We could not complete this step. Go back to the app and try again.'
-            : 'Your browser sent something we did not expect. Go back to the app that sent you here and start again.',
-      }),
-    );
-  });
-
-  function sendPage(reply: FastifyReply, status: number, page: string): FastifyReply {
-    return reply.code(status).type('text/html; charset=utf-8').send(page);
-  }
 
   /** An error page with the request's x-fapi-interaction-id, for the customer to quote. */
   function errorPageOf(reply: FastifyReply, page: ErrorPage): string {
@@ -244,7 +238,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     uid: string,
     create: boolean,
   ): Promise<ConsentSession | undefined> {
-    const existing = await loadSession(ctx, readCookie(request, SESSION_COOKIE), uid);
+    const existing = await loadSession(ctx, readCookie(request.headers.cookie, SESSION_COOKIE), uid);
     if (existing || !create) return existing;
     const { token, session } = await createSession(ctx, uid, ttl);
     setSessionCookie(reply, uid, token);
@@ -257,7 +251,7 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
     reply: FastifyReply,
     uid: string,
   ): Promise<{ session: ConsentSession; form: Form } | undefined> {
-    const form = (request.body && typeof request.body === 'object' ? request.body : {}) as Form;
+    const form = formOf(request.body);
     const session = await sessionOf(request, reply, uid, false);
     if (!session) {
       sendPage(reply, 403, errorPageOf(reply, FORM_EXPIRED));
@@ -392,10 +386,6 @@ export async function consentApp(app: FastifyInstance, options: ConsentAppOption
   function redirectToPage(reply: FastifyReply, uid: string): FastifyReply {
     return reply.code(303).header('location', `${mount}/${uid}`).send();
   }
-
-  app.get(`${mount}/assets/consent.css`, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
-  );
 
   // Anything else under the mount is a page a person followed a bad link to: a page, not the API's JSON 404.
   app.all(`${mount}/*`, async (_request, reply) => sendPage(reply, 404, errorPageOf(reply, NOT_FOUND)));

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   balancesOf,
   getAccounts,
+  ledgerVersionOf,
   getCustomerParty,
   getStatement,
   listAccountParties,
@@ -42,6 +43,7 @@ import type { ConsentUsage } from './consent-usage.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
 import * as v3 from './v3.1.11/mapping.ts';
 import { AIS_WIRE } from './wire-mappings.ts';
+import { transactionPageCache } from './transaction-pages.ts';
 
 /**
  * Account Information, every version (the version's wire mapping shapes the objects): every data endpoint of the specification, per account and in bulk (bulk =
@@ -173,6 +175,7 @@ export async function accountInformation(
   const { db, clock, usage } = context;
   const version = context.version ?? 'v3.1.11';
   const wire = AIS_WIRE[version];
+  const pages = transactionPageCache();
 
   function get(
     path: string,
@@ -224,6 +227,17 @@ export async function accountInformation(
       );
     }
     const page = requestedPage(call.request);
+    // What the page depends on beyond the ledger: the accounts, the consent's window and permissions, and
+    // the request itself (path, query filters and page: `self`, which the links are made of too).
+    const key = window
+      ? JSON.stringify([call.accountIds, window.from, window.to, access, call.self])
+      : undefined;
+    const ledgerVersion = key === undefined ? undefined : await ledgerVersionOf(db, call.accountIds);
+    const cached = key && ledgerVersion !== undefined ? pages.get(key, ledgerVersion) : undefined;
+    if (cached !== undefined) {
+      call.reply.type('application/json; charset=utf-8');
+      return cached;
+    }
     const result = window
       ? await listTransactions(db, call.accountIds, {
           ...window,
@@ -233,7 +247,7 @@ export async function accountInformation(
       : EMPTY_PAGE(page);
     assertPageExists(page, result.totalPages);
     const { Links, Meta } = pageLinks(call.self, page, result.totalPages);
-    return {
+    const json = JSON.stringify({
       Data: { Transaction: result.items.map((t) => wire.mapTransaction(t, access)) },
       Links,
       Meta: {
@@ -241,7 +255,10 @@ export async function accountInformation(
         ...(result.firstBookedAt ? { FirstAvailableDateTime: obDateTime(result.firstBookedAt) } : {}),
         ...(result.lastBookedAt ? { LastAvailableDateTime: obDateTime(result.lastBookedAt) } : {}),
       },
-    };
+    });
+    if (key !== undefined && ledgerVersion !== undefined) pages.set(key, ledgerVersion, json);
+    call.reply.type('application/json; charset=utf-8');
+    return json;
   }
 
   async function statementOf(call: Call): Promise<Statement> {

@@ -11,4 +11,5 @@ export * from './openbanking.ts';
 export * from './rate-limits.ts';
 export * from './change-version.ts';
 export * from './events.ts';
+export * from './operator.ts';
 export * from './mi.ts';

@@ -22,3 +22,13 @@ export function appendSetCookie(response: ServerResponse, cookie: string): void 
   const lines = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   response.setHeader('set-cookie', [...lines, cookie]);
 }
+
+/** A session cookie of a page app: Secure, HttpOnly, SameSite=Lax, limited to the app's `path`. */
+export function sessionCookie(name: string, path: string, token: string, maxAgeSeconds: number): string {
+  return `${name}=${token}; Path=${path}; Max-Age=${maxAgeSeconds}; Secure; HttpOnly; SameSite=Lax`;
+}
+
+/** The `Set-Cookie` line that removes `sessionCookie(name, path, …)`. */
+export function expiredCookie(name: string, path: string): string {
+  return `${name}=; Path=${path}; Max-Age=0; Secure; HttpOnly; SameSite=Lax`;
+}

@@ -1,6 +1,6 @@
 /**
- * A tiny HTML template helper: `html\`<p>${value}</p>\`` escapes every interpolated value unless it is
- * itself the result of `html` (or `raw`, which nothing outside this file should need). Arrays are joined.
+ * The one HTML template tag of every page: `html\`<p>${value}</p>\`` escapes every interpolated value
+ * unless it is itself the result of `html`. Arrays are joined; null, undefined and false render nothing.
  * Values are escaped for both text and double-quoted attribute positions.
  */
 export class SafeHtml {

@@ -1,0 +1,129 @@
+/**
+ * The whole flow, flows/s: a client_credentials token, an account-access consent staged, the PSU's
+ * authorisation (a PS256 request object pushed by PAR, the consent app's pages driven headlessly through the
+ * sandbox's login and approval, as the TPP CLI's `--approve` does), the code exchanged for a token, and one
+ * read (`GET /accounts`) — on the whole composed platform over mTLS, for a TPP onboarded at its directory and
+ * registered by DCR. The TPP's side runs in this process too, with the SDK a TPP uses (src/tpp).
+ * Baseline, in the same run: PS256 signatures per second (jose, alternately signing and verifying) divided by
+ * the PS256 operations one flow needs — counted, not assumed: every RSA-PSS sign and verify made in this
+ * process (bank and TPP side) during one flow. Concurrency 1 and 8, the flows phase between two baselines.
+ * Run: npm run bench -- flow [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase)
+ */
+import { webcrypto } from 'node:crypto';
+import { CompactSign, compactVerify, generateKeyPair } from 'jose';
+import {
+  clientCredentialsToken,
+  completeAuthorization,
+  startAuthorization,
+} from '../src/tpp/authorization.ts';
+import { createHttpClient } from '../src/tpp/http.ts';
+import { apiBaseOf, callApi, createAccountAccessConsent } from '../src/tpp/open-banking.ts';
+import { approveInSandbox } from '../src/tpp/sandbox-approval.ts';
+import type { Backend } from '../src/store/index.ts';
+import { benchOptions, machineLine, onboardTpp, printRatio, startBenchPlatform } from './support/index.ts';
+
+const options = benchOptions();
+const phaseSeconds = options.seconds;
+
+/** Counts RSA-PSS signatures and verifications made through WebCrypto (jose's, on both sides). */
+const psOperations = { count: 0 };
+const subtle = webcrypto.subtle;
+const isPss = (algorithm: unknown) =>
+  (typeof algorithm === 'string' ? algorithm : (algorithm as { name?: string }).name) === 'RSA-PSS';
+const sign = subtle.sign.bind(subtle);
+const verify = subtle.verify.bind(subtle);
+subtle.sign = ((algorithm, key, data) => {
+  if (isPss(algorithm)) psOperations.count++;
+  return sign(algorithm, key, data);
+}) as typeof subtle.sign;
+subtle.verify = ((algorithm, key, signature, data) => {
+  if (isPss(algorithm)) psOperations.count++;
+  return verify(algorithm, key, signature, data);
+}) as typeof subtle.verify;
+
+async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {
+  const deadline = performance.now() + phaseSeconds * 1000;
+  let done = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await operation();
+        done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const perSecond = done / elapsed;
+  console.log(
+    `${label.padEnd(60)} c=${concurrency} ${perSecond.toFixed(1).padStart(9)} /s   (${done} in ${elapsed.toFixed(1)}s)`,
+  );
+  return perSecond;
+}
+
+console.log(machineLine());
+for (const backend of options.stores) await run(backend);
+process.exit(0);
+
+async function run(backend: Backend): Promise<void> {
+  const bench = await startBenchPlatform(backend, 'flow');
+  try {
+    const tpp = await onboardTpp(bench, 'bench-flow', ['AISP']);
+    const bank = tpp.bank;
+    const browser = createHttpClient({ trust: tpp.tls.ca });
+    const accountsUrl = `${apiBaseOf(bank)}/aisp/accounts`;
+
+    async function flow(): Promise<void> {
+      const clientToken = (await clientCredentialsToken(bank, 'accounts')).access_token;
+      const consent = await createAccountAccessConsent(bank, clientToken);
+      const pending = await startAuthorization(bank, {
+        intentId: consent.ConsentId,
+        scope: 'accounts',
+        redirectUri: tpp.redirectUri,
+      });
+      const back = await approveInSandbox(browser, pending.url, tpp.redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      });
+      const accessToken = (await completeAuthorization(bank, pending, back)).access_token;
+      const read = await callApi(bank, accessToken, accountsUrl);
+      if (read.status !== 200) throw new Error(`the read failed: ${read.status} ${read.text}`);
+    }
+
+    await flow(); // warm up (and every cache the first flow fills)
+    psOperations.count = 0;
+    await flow();
+    const perFlow = psOperations.count;
+    if (perFlow === 0) throw new Error('no PS256 operation counted in a flow');
+
+    const { privateKey, publicKey } = await generateKeyPair('PS256');
+    const payload = new TextEncoder().encode(
+      JSON.stringify({ Data: { ConsentId: 'bench', Permissions: [] } }),
+    );
+    const signed = await new CompactSign(payload).setProtectedHeader({ alg: 'PS256' }).sign(privateKey);
+    /** Two PS256 operations: one signature, one verification. */
+    const pair = async () => {
+      await new CompactSign(payload).setProtectedHeader({ alg: 'PS256' }).sign(privateKey);
+      await compactVerify(signed, publicKey, { algorithms: ['PS256'] });
+    };
+
+    async function bracketed(concurrency: number): Promise<number> {
+      const before = (await rate('PS256 sign+verify pairs (baseline, jose)', concurrency, pair)) * 2;
+      const flows = await rate(`whole flows (${bench.store.backend} store)`, concurrency, flow);
+      const after = (await rate('PS256 sign+verify pairs (baseline, jose)', concurrency, pair)) * 2;
+      return flows / ((before + after) / 2 / perFlow);
+    }
+
+    console.log(
+      `stage → authorise → token → read; ${perFlow} PS256 operations (signatures and verifications, both sides) per flow; ${bench.store.backend}`,
+    );
+    const ratios = new Map<number, number>();
+    for (const concurrency of options.concurrencies) ratios.set(concurrency, await bracketed(concurrency));
+    await browser.close();
+    await bank.close();
+    console.log('');
+    for (const [concurrency, ratio] of ratios) printRatio(`flow ${backend} c${concurrency}`, ratio, 0.5);
+  } finally {
+    await bench.close();
+  }
+}

@@ -1,0 +1,284 @@
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../store/index.ts';
+import { authModels } from '../store/schema/auth.ts';
+import { bankCustomers } from '../store/schema/bank.ts';
+import { consentIntents } from '../store/schema/consent.ts';
+import {
+  directoryCertificates,
+  directoryOrganisations,
+  directorySoftware,
+} from '../store/schema/directory.ts';
+import { bankPayments } from '../store/schema/openbanking.ts';
+import { bankSuspensions, type BankSuspension } from './suspensions.ts';
+
+/**
+ * What the console reads. TPPs are the organisations the bank knows: those of its registered clients (the
+ * `org_id` their SSA named) and, where the sandbox directory runs beside the bank, the directory's own.
+ */
+export interface RegisteredClient {
+  clientId: string;
+  name: string;
+  orgId: string | undefined;
+  softwareId: string | undefined;
+  roles: string[];
+}
+
+export interface TppSummary {
+  orgId: string;
+  name: string;
+  /** At the directory (`Active`, `Suspended`, `Revoked`), when the bank's directory is this one. */
+  directoryStatus: string | undefined;
+  suspension: BankSuspension | undefined;
+  clients: RegisteredClient[];
+}
+
+export async function registeredClients(db: Queryable): Promise<RegisteredClient[]> {
+  const rows = await db
+    .select({ id: authModels.id, payload: authModels.payload })
+    .from(authModels)
+    .where(eq(authModels.model, 'Client'));
+  return rows.map(({ id, payload }) => {
+    const metadata = payload as Record<string, unknown>;
+    const text = (key: string) => (typeof metadata[key] === 'string' ? (metadata[key] as string) : undefined);
+    const scope = text('scope') ?? '';
+    return {
+      clientId: id,
+      name: text('client_name') ?? id,
+      orgId: text('org_id'),
+      softwareId: text('software_id'),
+      roles: Array.isArray(metadata['software_roles'])
+        ? (metadata['software_roles'] as unknown[]).filter((role): role is string => typeof role === 'string')
+        : scope.split(' ').filter(Boolean),
+    };
+  });
+}
+
+export async function listTpps(db: Queryable, search = ''): Promise<TppSummary[]> {
+  const [organisations, clients, suspensions] = await Promise.all([
+    db
+      .select({
+        id: directoryOrganisations.id,
+        name: directoryOrganisations.name,
+        status: directoryOrganisations.status,
+      })
+      .from(directoryOrganisations),
+    registeredClients(db),
+    bankSuspensions(db),
+  ]);
+  const byOrg = new Map<string, TppSummary>();
+  for (const organisation of organisations) {
+    byOrg.set(organisation.id, {
+      orgId: organisation.id,
+      name: organisation.name,
+      directoryStatus: organisation.status,
+      suspension: suspensions.get(organisation.id),
+      clients: [],
+    });
+  }
+  for (const client of clients) {
+    if (!client.orgId) continue;
+    const known = byOrg.get(client.orgId) ?? {
+      orgId: client.orgId,
+      name: client.name,
+      directoryStatus: undefined,
+      suspension: suspensions.get(client.orgId),
+      clients: [],
+    };
+    known.clients.push(client);
+    byOrg.set(client.orgId, known);
+  }
+  const wanted = search.trim().toLowerCase();
+  return [...byOrg.values()]
+    .filter(
+      (tpp) =>
+        !wanted ||
+        tpp.orgId.toLowerCase().includes(wanted) ||
+        tpp.name.toLowerCase().includes(wanted) ||
+        tpp.clients.some(
+          (client) => client.clientId.includes(wanted) || client.name.toLowerCase().includes(wanted),
+        ),
+    )
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface TppDetails extends TppSummary {
+  software: {
+    id: string;
+    name: string;
+    roles: string[];
+    status: string;
+    mode: string;
+  }[];
+  certificates: {
+    kid: string;
+    softwareId: string;
+    type: string;
+    serialNumber: string;
+    notAfter: Date;
+    status: string;
+    revocationReason: string | null;
+  }[];
+}
+
+export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetails | undefined> {
+  const summary = (await listTpps(db)).find((tpp) => tpp.orgId === orgId);
+  if (!summary) return undefined;
+  const [software, certificates] = await Promise.all([
+    db.select().from(directorySoftware).where(eq(directorySoftware.orgId, orgId)),
+    db.select().from(directoryCertificates).where(eq(directoryCertificates.orgId, orgId)),
+  ]);
+  return {
+    ...summary,
+    software: software.map((row) => ({
+      id: row.id,
+      name: row.clientName,
+      roles: row.roles,
+      status: row.status,
+      mode: row.mode,
+    })),
+    certificates: certificates.map((row) => ({
+      kid: row.kid,
+      softwareId: row.softwareId,
+      type: row.type,
+      serialNumber: row.serialNumber,
+      notAfter: row.notAfter,
+      status: row.status,
+      revocationReason: row.revocationReason,
+    })),
+  };
+}
+
+export interface ConsentSearch {
+  /** A customer's username or id. */
+  customer?: string;
+  /** An organisation id, client id or TPP name (substring). */
+  tpp?: string;
+  kind?: string;
+  status?: string;
+  /** Created on or after (a date, `YYYY-MM-DD`). */
+  from?: Date;
+  /** Created before the end of this day. */
+  to?: Date;
+}
+
+export interface ConsentRow {
+  id: string;
+  kind: string;
+  status: string;
+  clientId: string;
+  tppName: string;
+  customer: string | undefined;
+  createdAt: Date;
+}
+
+export async function searchConsents(
+  db: Queryable,
+  search: ConsentSearch,
+  limit = 200,
+): Promise<ConsentRow[]> {
+  const clients = await registeredClients(db);
+  const conditions: SQL[] = [];
+  if (search.customer) {
+    const wanted = search.customer.trim().toLowerCase();
+    const customers = await db
+      .select({ id: bankCustomers.id })
+      .from(bankCustomers)
+      .where(or(eq(bankCustomers.username, wanted), eq(bankCustomers.id, search.customer.trim())));
+    conditions.push(
+      inArray(
+        consentIntents.customerId,
+        customers.length > 0 ? customers.map((c) => c.id) : [search.customer.trim()],
+      ),
+    );
+  }
+  if (search.tpp) {
+    const wanted = search.tpp.trim().toLowerCase();
+    const ids = clients
+      .filter(
+        (client) =>
+          client.clientId === search.tpp?.trim() ||
+          client.orgId?.toLowerCase() === wanted ||
+          client.name.toLowerCase().includes(wanted),
+      )
+      .map((client) => client.clientId);
+    if (ids.length === 0) return [];
+    conditions.push(inArray(consentIntents.clientId, ids));
+  }
+  if (search.kind) conditions.push(eq(consentIntents.kind, search.kind));
+  if (search.status) conditions.push(eq(consentIntents.status, search.status));
+  if (search.from) conditions.push(gte(consentIntents.createdAt, search.from));
+  if (search.to) conditions.push(lt(consentIntents.createdAt, new Date(search.to.getTime() + 86_400_000)));
+  const rows = await db
+    .select({
+      id: consentIntents.id,
+      kind: consentIntents.kind,
+      status: consentIntents.status,
+      clientId: consentIntents.clientId,
+      customer: bankCustomers.username,
+      createdAt: consentIntents.createdAt,
+    })
+    .from(consentIntents)
+    .leftJoin(bankCustomers, eq(bankCustomers.id, consentIntents.customerId))
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(consentIntents.createdAt))
+    .limit(limit);
+  const names = new Map(clients.map((client) => [client.clientId, client.name]));
+  return rows.map((row) => ({
+    ...row,
+    customer: row.customer ?? undefined,
+    tppName: names.get(row.clientId) ?? row.clientId,
+  }));
+}
+
+export interface PaymentSearch {
+  status?: string;
+  tpp?: string;
+  customer?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export async function searchPayments(db: Queryable, search: PaymentSearch, limit = 200) {
+  const clients = await registeredClients(db);
+  const conditions: SQL[] = [];
+  if (search.status) conditions.push(eq(bankPayments.status, search.status));
+  if (search.tpp) {
+    const wanted = search.tpp.trim().toLowerCase();
+    const ids = clients
+      .filter(
+        (c) =>
+          c.clientId === search.tpp?.trim() ||
+          c.orgId?.toLowerCase() === wanted ||
+          c.name.toLowerCase().includes(wanted),
+      )
+      .map((c) => c.clientId);
+    if (ids.length === 0) return [];
+    conditions.push(inArray(bankPayments.clientId, ids));
+  }
+  if (search.customer) {
+    const wanted = search.customer.trim().toLowerCase();
+    conditions.push(
+      sql`${bankPayments.customerId} in (select id from bank_customers where username = ${wanted} or id = ${search.customer.trim()})`,
+    );
+  }
+  if (search.from) conditions.push(gte(bankPayments.createdAt, search.from));
+  if (search.to) conditions.push(lt(bankPayments.createdAt, new Date(search.to.getTime() + 86_400_000)));
+  const rows = await db
+    .select({
+      id: bankPayments.id,
+      kind: bankPayments.kind,
+      consentId: bankPayments.consentId,
+      clientId: bankPayments.clientId,
+      amountMinor: bankPayments.amountMinor,
+      currency: bankPayments.currency,
+      status: bankPayments.status,
+      reason: bankPayments.reason,
+      createdAt: bankPayments.createdAt,
+    })
+    .from(bankPayments)
+    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .orderBy(desc(bankPayments.createdAt))
+    .limit(limit);
+  const names = new Map(clients.map((client) => [client.clientId, client.name]));
+  return rows.map((row) => ({ ...row, tppName: names.get(row.clientId) ?? row.clientId }));
+}
