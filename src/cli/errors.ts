@@ -25,7 +25,7 @@ export interface CliFailure {
 }
 
 /** Errors whose message is already a complete sentence about a bad value given by the person. */
-const USAGE_ERRORS = new Set(['ConfigError', 'UnknownPartError', 'TppUsageError']);
+const USAGE_ERRORS = new Set(['ConfigError', 'UnknownPartError', 'TppUsageError', 'OperatorUsageError']);
 /** Errors whose message already says what failed, and that are not the person's typing. */
 const STATED_FAILURES = new Set(['BundleError']);
 

@@ -4,6 +4,7 @@ import { PARTS } from '../server/part-names.ts';
 import { tppCommand, type TppDefaults } from '../tpp/cli.ts';
 import type { ClusterFlags } from './run-cluster.ts';
 import { speedUpModuleLoading } from './module-loading.ts';
+import { addOperatorMi } from './operator-mi.ts';
 
 // Only commander and the command definitions load up front, so that `--help` and `--version` answer at
 // once; the platform (database, PKI, HTTP servers) and the TPP SDK load when a command runs.
@@ -224,7 +225,7 @@ export function buildProgram(): Command {
 
   const operatorCommand = program
     .command('operator')
-    .description("the bank's staff: operator accounts of the console (operator listener)");
+    .description("the bank's staff: operator accounts of the console, the OB MI report");
   operatorCommand
     .command('add')
     .description('create an operator account; prints its password and TOTP secret once')
@@ -250,6 +251,7 @@ export function buildProgram(): Command {
         ].join('\n') + '\n',
       );
     });
+  addOperatorMi(operatorCommand, configFrom);
 
   program.addCommand(tppCommand(tppDefaults));
   // Commands built apart (tpp) do not inherit these: every usage error comes back here, to exit 2.
