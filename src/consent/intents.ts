@@ -57,7 +57,15 @@ export interface Intent {
 }
 
 export type AuditEvent =
-  'created' | 'uploaded' | 'authorised' | 'rejected' | 'consumed' | 'revoked' | 'used' | 'migrated';
+  | 'created'
+  | 'uploaded'
+  | 'authorised'
+  | 'rejected'
+  | 'consumed'
+  | 'revoked'
+  | 'used'
+  | 'migrated'
+  | 'account-removed';
 
 export interface AuditEntry {
   intentId: string;
@@ -84,6 +92,14 @@ export const CONSENT_REVOKED_CHANNEL = 'obkit_consent_revoked';
 export function storeRevocationNotifier(store: Pick<Store, 'notify'>): RevocationNotifier {
   return (intentId) => store.notify(CONSENT_REVOKED_CHANNEL, intentId);
 }
+
+/**
+ * Told after an authorised consent changed without being revoked (an account the PSU stopped sharing): every
+ * instance drops what it cached of the consent; the tokens resting on it stay valid.
+ */
+export type ConsentChangeNotifier = (intentId: string) => Promise<void>;
+
+export const CONSENT_CHANGED_CHANNEL = 'obkit_consent_changed';
 
 /** Subscribes to revocations published by any instance; returns the unsubscribe function. */
 export function onConsentRevoked(
@@ -583,6 +599,76 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
   }
   await ctx.notifyRevoked(id);
   return intent;
+}
+
+export interface AccountSharingContext extends ConsentContext {
+  notifyChanged: ConsentChangeNotifier;
+}
+
+/**
+ * The PSU stopped sharing one account of an authorised, unexpired account-access consent; it keeps its other
+ * accounts, and the TPP's tokens keep working for them. Refused (`invalid_accounts`) for an account the
+ * consent does not hold, or for its only account: a consent with no account would be a revocation in
+ * disguise, and the PSU withdraws it instead. In the same transaction `account-access-consent-linked-account-update`
+ * is raised for the TPP (without a reason: OB's reason codes name a closed or switched account); after the
+ * commit `notifyChanged` drops the consent from every instance's caches.
+ */
+export async function stopSharingAccount(
+  ctx: AccountSharingContext,
+  id: string,
+  accountId: string,
+  input: DecisionInput = {},
+): Promise<Intent> {
+  const now = ctx.clock.now();
+  const step: Transition = {
+    id,
+    from: ['Authorised'],
+    to: 'Authorised',
+    event: 'account-removed',
+    actor: input.actor ?? 'psu',
+    detail: input.detail,
+    requireUnexpired: true,
+    allowedFor: (kind) => kind === 'account-access',
+  };
+  const changed = await ctx.db.transaction(async (tx) => {
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    const intent = current!;
+    if (!intent.accountIds.includes(accountId) || intent.accountIds.length < 2) {
+      throw new IntentTransitionError(
+        'invalid_accounts',
+        id,
+        intent.status,
+        intent.accountIds.includes(accountId)
+          ? `account ${accountId} is the only account of intent ${id}: revoke the consent instead`
+          : `account ${accountId} is not shared under intent ${id}`,
+      );
+    }
+    const [row] = await tx
+      .update(consentIntents)
+      .set({ accountIds: intent.accountIds.filter((shared) => shared !== accountId) })
+      .where(eq(consentIntents.id, id))
+      .returning();
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor: step.actor,
+      event: step.event,
+      fromStatus: null,
+      toStatus: null,
+      detail: input.detail ?? `account ${accountId}`,
+    });
+    await raiseEvent(tx, ctx.clock, {
+      clientId: intent.clientId,
+      type: EVENT_TYPES.linkedAccountUpdate,
+      subject: { type: 'account-access-consent', id, version: intent.apiVersion },
+    });
+    return toIntent(row!);
+  });
+  await ctx.notifyChanged(id);
+  return changed;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   type CredentialPolicy,
   type SeedCustomer,
 } from './credentials.ts';
-import type { ConsentContext, RevocationNotifier } from './intents.ts';
+import type { ConsentChangeNotifier, ConsentContext, RevocationNotifier } from './intents.ts';
 import type { InteractionBridge } from './interaction-bridge.ts';
 
 /** What the consent part needs from the platform (a subset of the server's PartContext). */
@@ -30,6 +30,8 @@ export interface ConsentDependencies {
   bridge: InteractionBridge;
   /** The platform's revocation fan-out, for withdrawals in the dashboard. */
   notifyRevoked: RevocationNotifier;
+  /** The platform's fan-out of consent changes, for accounts the PSU stops sharing in the dashboard. */
+  notifyChanged: ConsentChangeNotifier;
   /** TPP names and logos for the dashboard (from the client store). */
   tpps?: TppDirectory;
   /** From the authorization server: mounts the bank app (`/bank-app`) for decoupled (CIBA) approvals. */
@@ -80,6 +82,7 @@ export async function mountConsent(
   await context.browser.register(consentDashboard, {
     ...common,
     notifyRevoked: dependencies.notifyRevoked,
+    notifyChanged: dependencies.notifyChanged,
     tpps: dependencies.tpps,
   });
   if (dependencies.decoupled) {

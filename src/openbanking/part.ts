@@ -36,6 +36,8 @@ export interface OpenBankingDependencies {
   notifyRevoked: RevocationNotifier;
   /** Registers a handler for revocations published anywhere. */
   onRevoked(handler: (intentId: string) => void): void;
+  /** Registers a handler for consents changed anywhere without a revocation (an account no longer shared). */
+  onConsentChanged?(handler: (intentId: string) => void): void;
   /** Registers a handler for access tokens revoked anywhere (RFC 7009, DCR DELETE). */
   onTokensRevoked(handler: (revocation: TokenRevocation) => void): void;
   /** The store's change version read for this request: cached tokens and consents read earlier are not served. */
@@ -71,6 +73,7 @@ export async function mountOpenBanking(
     { clock, ...CACHE, ...(dependencies.changeVersion ? { version: dependencies.changeVersion } : {}) },
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
+  dependencies.onConsentChanged?.((intentId) => caches.forgetIntent(intentId));
   dependencies.onTokensRevoked((revocation) => caches.forgetTokens(revocation));
   const guard = {
     tokens: caches.tokens,

@@ -165,6 +165,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           bridge,
           decoupled,
           notifyRevoked: (await revocationsOf(context)).publish,
+          notifyChanged: (await revocationsOf(context)).publishChange,
           tpps: {
             async describe(clientId) {
               const client = await server.provider.Client.find(clientId);
@@ -208,6 +209,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           notifyRevoked: hub.publish,
           changeVersion: () => context.changeVersion.current(),
           onRevoked: (handler) => hub.subscribe(handler),
+          onConsentChanged: (handler) => hub.subscribeChange(handler),
           onTokensRevoked: (handler) => {
             hub.subscribeTokens(handler);
             // A status change drops the cached tokens of the participant's clients here, synchronously, so

@@ -1,4 +1,9 @@
-import { CONSENT_REVOKED_CHANNEL, type RevocationNotifier } from '../consent/index.ts';
+import {
+  CONSENT_CHANGED_CHANNEL,
+  CONSENT_REVOKED_CHANNEL,
+  type ConsentChangeNotifier,
+  type RevocationNotifier,
+} from '../consent/index.ts';
 import { participantStatusChannel } from '../directory/index.ts';
 import type { TokenRevocation } from '../openbanking/index.ts';
 import { readParticipantStatusChange, type ParticipantStatusChange } from '../shared/participant-status.ts';
@@ -8,7 +13,8 @@ import type { Store } from '../store/index.ts';
 export const TOKENS_REVOKED_CHANNEL = 'auth_tokens_revoked';
 
 /**
- * One place where revocations fan out: of a consent (its intent id), of access tokens (one token by
+ * One place where revocations fan out: of a consent (its intent id), of a consent's accounts (a change that
+ * revokes no token), of access tokens (one token by
  * RFC 7009, or every token of a client whose registration was deleted or whose participant was suspended),
  * and of participant status changes at the sandbox directory. `publish…` runs this instance's
  * handlers before it returns (so the answer to whoever revoked already holds everywhere here), then
@@ -18,6 +24,9 @@ export const TOKENS_REVOKED_CHANNEL = 'auth_tokens_revoked';
 export interface Revocations {
   publish: RevocationNotifier;
   subscribe(handler: (intentId: string) => void | Promise<void>): void;
+  /** A consent changed without being revoked (an account no longer shared): caches drop it, tokens stay. */
+  publishChange: ConsentChangeNotifier;
+  subscribeChange(handler: (intentId: string) => void | Promise<void>): void;
   publishTokens(revocation: TokenRevocation): Promise<void>;
   subscribeTokens(handler: (revocation: TokenRevocation) => void | Promise<void>): void;
   publishParticipantStatus(change: ParticipantStatusChange): Promise<void>;
@@ -29,6 +38,7 @@ export async function createRevocations(
   onError: (error: unknown) => void,
 ): Promise<Revocations> {
   const consents = await fanOut<string>(store, CONSENT_REVOKED_CHANNEL, (intentId) => intentId, onError);
+  const changes = await fanOut<string>(store, CONSENT_CHANGED_CHANNEL, (intentId) => intentId, onError);
   const tokens = await fanOut<TokenRevocation>(store, TOKENS_REVOKED_CHANNEL, readTokenRevocation, onError);
   const statuses = await fanOut<ParticipantStatusChange>(
     store,
@@ -39,6 +49,8 @@ export async function createRevocations(
   return {
     publish: async (intentId) => consents.publish(intentId, intentId),
     subscribe: consents.subscribe,
+    publishChange: async (intentId) => changes.publish(intentId, intentId),
+    subscribeChange: changes.subscribe,
     publishTokens: async (revocation) => tokens.publish(revocation, JSON.stringify(revocation)),
     subscribeTokens: tokens.subscribe,
     publishParticipantStatus: async (change) => statuses.publish(change, JSON.stringify(change)),

@@ -20,7 +20,7 @@ async function mount(sandbox: boolean, headlessApproval?: boolean) {
   const bridge = new RecordingBridge();
   const mounted = await mountConsent(
     { config: { sandbox }, store, clock, browser },
-    { bridge, notifyRevoked: async () => undefined },
+    { bridge, notifyRevoked: async () => undefined, notifyChanged: async () => undefined },
     headlessApproval === undefined ? {} : { headlessApproval },
   );
   await browser.ready();

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import {
   EVENT_PUSH_ATTEMPTED_CHANNEL,
@@ -14,7 +11,7 @@ import type { Clock } from '../../src/shared/clock.ts';
 import { runAccountsJourney } from '../../src/tpp/accounts.ts';
 import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } from '../../src/tpp/events.ts';
 import { startSandbox, type Tpp } from '../support/journey.ts';
-import { withdrawInDashboard } from './events-support.ts';
+import { startReceiver, withdrawInDashboard } from './events-support.ts';
 import { decodeJwt } from 'jose';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
@@ -48,55 +45,6 @@ class ShiftableClock implements Clock {
   reset(): void {
     this.#offset = 0;
   }
-}
-
-interface Received {
-  path: string;
-  contentType: string | undefined;
-  body: string;
-}
-
-/**
- * A TPP's HTTPS receiver on loopback (the platform's own server certificate, issued by the sandbox CA the
- * bank trusts): answers each request with the next of `statuses` (the last one repeated) and hands what it
- * received, in order, to whoever awaits `next()`.
- */
-async function startReceiver(
-  tls: { key: string; cert: string },
-  statuses: number[],
-): Promise<{ url: string; received: Received[]; next(): Promise<Received> }> {
-  const received: Received[] = [];
-  const waiting: ((value: Received) => void)[] = [];
-  const queued: Received[] = [];
-  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const entry = {
-        path: request.url ?? '',
-        contentType: request.headers['content-type'],
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      const status = statuses[Math.min(received.length, statuses.length - 1)]!;
-      received.push(entry);
-      response.writeHead(status).end();
-      const waiter = waiting.shift();
-      if (waiter) waiter(entry);
-      else queued.push(entry);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  after(() => new Promise<void>((done) => server.close(() => done())));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://localhost:${port}/tpp`,
-    received,
-    next: () => {
-      const entry = queued.shift();
-      return entry ? Promise.resolve(entry) : new Promise((resolve) => waiting.push(resolve));
-    },
-  };
 }
 
 describe('real-time push of event notifications through the composed sandbox', async () => {

@@ -81,13 +81,15 @@ function when(date: Date | undefined, otherwise: string): string {
   return date ? formatDateTime(date) : otherwise;
 }
 
+/** An account as the PSU reads it: "Current account ending 1234". */
+export function accountName(accounts: readonly PsuAccount[], id: string): string {
+  const account = accounts.find((a) => a.id === id);
+  const number = account?.identifications[0]?.identification.slice(-4);
+  return account ? `${account.name}${number ? ` ending ${number}` : ''}` : 'a closed account';
+}
+
 function accountNames(accounts: PsuAccount[], ids: string[]): string {
-  const names = ids.map((id) => {
-    const account = accounts.find((a) => a.id === id);
-    const number = account?.identifications[0]?.identification.slice(-4);
-    return account ? `${account.name}${number ? ` ending ${number}` : ''}` : 'a closed account';
-  });
-  return names.join(', ') || 'none';
+  return ids.map((id) => accountName(accounts, id)).join(', ') || 'none';
 }
 
 function stateBadge(state: ConsentState): SafeHtml {
@@ -240,6 +242,8 @@ function eventWords(entry: AuditEntry, tppName: string): string {
       return `Used by ${tppName}${detail}`;
     case 'migrated':
       return `Moved to a newer version of Open Banking by ${tppName}: what you agreed is unchanged`;
+    case 'account-removed':
+      return `You stopped sharing ${entry.detail ?? 'an account'} with ${tppName}`;
   }
 }
 
@@ -297,6 +301,29 @@ export interface ConsentDetailsPage {
   description: IntentDescription;
   history: AuditEntry[];
   withdrawable: boolean;
+  /** The form's CSRF token: the PSU may stop sharing one account of an active account-access consent. */
+  stopSharingCsrf?: string;
+}
+
+/**
+ * One account of an active account-access consent can stop being shared while the others stay; a consent's
+ * only account cannot (the PSU withdraws access instead).
+ */
+function stopSharingForm(page: ConsentDetailsPage): SafeHtml | string {
+  const { intent, accounts } = page.card;
+  if (!page.withdrawable || intent.kind !== 'account-access' || page.stopSharingCsrf === undefined) return '';
+  if (intent.accountIds.length < 2)
+    return html`<p class="hint">${page.tpp.name} sees one account: to stop sharing it, withdraw access.</p>`;
+  return html`<h2>Shared accounts</h2>
+    <p>You can stop sharing one account with ${page.tpp.name} and keep sharing the others.</p>
+    <form method="post" action="${page.base}/consents/${intent.id}/stop-sharing">
+      ${csrfField(page.stopSharingCsrf)}
+      <label for="account">Account</label>
+      <select id="account" name="account">
+        ${intent.accountIds.map((id) => html`<option value="${id}">${accountName(accounts, id)}</option>`)}
+      </select>
+      <button type="submit" class="secondary">Stop sharing this account</button>
+    </form>`;
 }
 
 export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): string {
@@ -331,7 +358,7 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
             </p>`
           : ''
       }
-      ${card.payments.length > 0 ? paymentsTable(card.payments) : ''}
+      ${stopSharingForm(page)} ${card.payments.length > 0 ? paymentsTable(card.payments) : ''}
       <h2>History</h2>
       <table class="history">
         <caption class="hint">

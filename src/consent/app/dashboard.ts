@@ -12,11 +12,14 @@ import {
   listAudit,
   listIntentsForCustomer,
   revoke,
+  stopSharingAccount,
+  type ConsentChangeNotifier,
   type ConsentContext,
   type Intent,
   type RevocationNotifier,
 } from '../intents.ts';
 import {
+  accountName,
   canWithdraw,
   consentDetailsPage,
   consentState,
@@ -40,6 +43,7 @@ import { createSession, type ConsentSession } from './sessions.ts';
  *   GET  /consents/:id         details and history
  *   GET  /consents/:id/revoke  confirmation
  *   POST /consents/:id/revoke  withdraw
+ *   POST /consents/:id/stop-sharing  stop sharing one account (`account`), keep the others
  */
 export interface TppDirectory {
   /** The TPP's display name and logo for an OAuth client id; undefined when unknown (deleted client). */
@@ -51,6 +55,11 @@ export interface ConsentDashboardOptions {
   clock?: Clock;
   customers: CustomerDirectory;
   notifyRevoked: RevocationNotifier;
+  /**
+   * Fans out an account the PSU stopped sharing (caches drop the consent, tokens stay). Without it the
+   * dashboard offers withdrawal only.
+   */
+  notifyChanged?: ConsentChangeNotifier;
   tpps?: TppDirectory;
   credentialPolicy?: CredentialPolicy;
   /** Default 15 minutes. */
@@ -212,8 +221,30 @@ export async function consentDashboard(
         description: describeIntent(own.intent, own.tpp.name),
         history: await listAudit(ctx.db, own.intent.id),
         withdrawable: canWithdraw(own.intent, now),
+        ...(options.notifyChanged ? { stopSharingCsrf: csrfToken(reply) } : {}),
       }),
     );
+  });
+
+  app.post(`${base}/consents/:id/stop-sharing`, async (request, reply) => {
+    const form = await posted(request, reply);
+    if (!form) return reply;
+    const customer = await customerOf(form.session);
+    const notifyChanged = options.notifyChanged;
+    if (!customer || !notifyChanged) return redirect(reply, base);
+    const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
+    if (!own) return reply;
+    const accountId = typeof form.form.account === 'string' ? form.form.account : '';
+    try {
+      await stopSharingAccount({ ...ctx, notifyChanged }, own.intent.id, accountId, {
+        actor: 'psu',
+        detail: accountName(own.accounts, accountId),
+      });
+    } catch (error) {
+      if (!(error instanceof IntentTransitionError)) throw error;
+      // Not shared (any more), its only account, or the consent changed meanwhile: the page shows what it is.
+    }
+    return redirect(reply, `${base}/consents/${own.intent.id}`);
   });
 
   app.get(`${base}/consents/:id/revoke`, async (request, reply) => {
