@@ -6,6 +6,7 @@ import { STYLESHEET } from '../consent/app/pages.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
 import {
   API_VERSIONS,
+  DOCS_PATH,
   READ_WRITE_DISCOVERY_PATH,
   VERSION_BASES,
   type ApiVersion,
@@ -74,6 +75,9 @@ export function platformLinks(urls: PlatformUrls, parts: readonly string[], sand
       : []),
     ...(has('auth')
       ? [{ label: 'OpenID discovery', url: `${urls.browser}${DISCOVERY_PATH}`, audience: 'TPPs' }]
+      : []),
+    ...(has('openbanking')
+      ? [{ label: 'API documentation', url: `${urls.browser}${DOCS_PATH}`, audience: 'TPP developers' }]
       : []),
     ...(has('consent')
       ? [
