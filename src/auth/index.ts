@@ -35,6 +35,7 @@ export {
 export { certificateRoles } from './certificate-roles.ts';
 export { ACR_CA, ACR_SCA, INTENT_CLAIM } from './intent-claims.ts';
 export { registrationPlugin, type RegistrationPluginOptions } from './dcr/plugin.ts';
+export { DCR_SPECS } from './dcr/versions.ts';
 export {
   DcrAccessError,
   DcrError,

@@ -25,3 +25,5 @@ export {
   type PushDeliverer,
   type PushDeliveryDependencies,
 } from './events/index.ts';
+export { mountApiDocs, DOCS_PATH } from './docs/pages.ts';
+export { servedDocuments, type ApiDocument, type ServedApis } from './docs/catalogue.ts';

@@ -33,22 +33,30 @@ export const VERSION_BASES: Record<ApiVersion, VersionBases> = {
   },
 };
 
-/** The OpenAPI files (in specs/, served nowhere else) that define each version's wire format. */
+/**
+ * The OpenAPI files (in specs/) that define each version's wire format, one per base path, and the VRP
+ * files whose APIs the payment scope serves under the PIS base (pis/index.ts mounts VRP on every version;
+ * v4.0's is the commercial VRP profile, which adds to the VRP file). Discovery and the API docs
+ * (docs/catalogue.ts) read them from here.
+ */
 export const VERSION_SPECS: Record<
   ApiVersion,
-  { aisp: string; cbpii: string; pisp?: string; events?: string }
+  // One file per base path the version has (optional where the base is), and the VRP files.
+  { [Base in keyof VersionBases]: string } & { vrp: readonly string[] }
 > = {
   'v3.1.11': {
     aisp: 'ob-read-write/v3.1.11/account-info-openapi.json',
     cbpii: 'ob-read-write/v3.1.11/confirmation-funds-openapi.json',
     pisp: 'ob-read-write/v3.1.11/payment-initiation-openapi.json',
     events: 'ob-read-write/v3.1.11/events-openapi.json',
+    vrp: ['ob-read-write/v3.1.11/vrp-openapi.json'],
   },
   'v4.0': {
     aisp: 'ob-read-write/v4.0/account-info-openapi.json',
     cbpii: 'ob-read-write/v4.0/confirmation-funds-openapi.json',
     pisp: 'ob-read-write/v4.0/payment-initiation-openapi.json',
     events: 'ob-read-write/v4.0/events-openapi.json',
+    vrp: ['ob-read-write/v4.0/vrp-openapi.json', 'ob-cvrp/v4.0/cvrp-openapi.json'],
   },
 };
 

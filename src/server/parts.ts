@@ -17,6 +17,7 @@ import { mountJwkms } from '../jwkms/index.ts';
 import { detachedSigner, remoteJwksKeyResolver } from '../openbanking/http/jws.ts';
 import {
   DEFAULT_PUSH_POLICY,
+  mountApiDocs,
   mountOpenBanking,
   startPushDelivery,
   type EventTokenContext,
@@ -218,6 +219,11 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
               for (const clientId of participants.clientsOf(change)) handler({ clientId });
             });
           },
+        });
+        // The docs of exactly what this instance serves, on the browser listener for TPP developers.
+        await mountApiDocs(context.browser, {
+          payments: payments !== undefined,
+          registration: context.parts.includes('auth'),
         });
       },
     },

@@ -4,6 +4,7 @@ import { listCustomers } from '../bank/index.ts';
 import { sandboxCredentialsFor } from '../consent/index.ts';
 import {
   API_VERSIONS,
+  DOCS_PATH,
   READ_WRITE_DISCOVERY_PATH,
   VERSION_BASES,
   type ApiVersion,
@@ -80,6 +81,9 @@ export function platformLinks(urls: PlatformUrls, parts: readonly string[], sand
       : []),
     ...(has('auth')
       ? [{ label: 'OpenID discovery', url: `${urls.browser}${DISCOVERY_PATH}`, audience: 'TPPs' }]
+      : []),
+    ...(has('openbanking')
+      ? [{ label: 'API documentation', url: `${urls.browser}${DOCS_PATH}`, audience: 'TPP developers' }]
       : []),
     ...(has('consent')
       ? [

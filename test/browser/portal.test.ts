@@ -35,6 +35,8 @@ describe(
         `${urls.browser}/directory/`,
         `${urls.browser}/dashboard`,
         `${urls.browser}/bank-app`,
+        // The API docs (test/browser/api-docs.test.ts).
+        `${urls.browser}/docs/`,
         sandbox.discoveryUrl,
         // The Read/Write discovery document and every version's bases (v3.1.11 and v4.0).
         `${urls.mtls}/open-banking/discovery`,

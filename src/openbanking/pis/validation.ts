@@ -107,30 +107,42 @@ export const domesticInitiationSchema = z.strictObject({
 });
 export type DomesticInitiation = z.infer<typeof domesticInitiationSchema>;
 
-export const domesticConsentRequestSchema = z.strictObject({
-  Data: z.strictObject({
-    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
-    Initiation: domesticInitiationSchema,
+/**
+ * A payment consent's Authorisation and SCASupportData, one shape on every version; only the SCA exemption
+ * codes differ (v3.1.11 lists them, v4.0 takes an OBInternalSCASupportData1Code).
+ */
+export function consentAuthorisationFields<Exemption extends z.ZodType>(exemptionType: Exemption) {
+  return {
     Authorisation: z
       .strictObject({ AuthorisationType: z.enum(['Any', 'Single']), CompletionDateTime: dateTime.optional() })
       .optional(),
     SCASupportData: z
       .strictObject({
-        RequestedSCAExemptionType: z
-          .enum([
-            'BillPayment',
-            'ContactlessTravel',
-            'EcommerceGoods',
-            'EcommerceServices',
-            'Kiosk',
-            'Parking',
-            'PartyToParty',
-          ])
-          .optional(),
+        RequestedSCAExemptionType: exemptionType.optional(),
         AppliedAuthenticationApproach: z.enum(['CA', 'SCA']).optional(),
         ReferencePaymentOrderId: text(40).optional(),
       })
       .optional(),
+  };
+}
+
+const v3ConsentAuthorisation = consentAuthorisationFields(
+  z.enum([
+    'BillPayment',
+    'ContactlessTravel',
+    'EcommerceGoods',
+    'EcommerceServices',
+    'Kiosk',
+    'Parking',
+    'PartyToParty',
+  ]),
+);
+
+export const domesticConsentRequestSchema = z.strictObject({
+  Data: z.strictObject({
+    ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
+    Initiation: domesticInitiationSchema,
+    ...v3ConsentAuthorisation,
   }),
   Risk: riskSchema,
 });
@@ -257,10 +269,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 const permission = z.enum(['Create']);
-const authorisation = z
-  .strictObject({ AuthorisationType: z.enum(['Any', 'Single']), CompletionDateTime: dateTime.optional() })
-  .optional();
-const scaSupportData = domesticConsentRequestSchema.shape.Data.shape.SCASupportData;
 
 export const scheduledInitiationSchema = domesticInitiationSchema.extend({
   EndToEndIdentification: text(35).optional(),
@@ -275,8 +283,7 @@ export function futureDatedConsentRequestSchema<I extends z.ZodType>(initiation:
       Permission: permission,
       ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
       Initiation: initiation,
-      Authorisation: authorisation,
-      SCASupportData: scaSupportData,
+      ...v3ConsentAuthorisation,
     }),
     Risk: riskSchema,
   });
@@ -397,23 +404,39 @@ export interface StandingOrderSchedule {
   numberOfPayments?: number;
 }
 
-/** When a standing order pays: first (and final) dates in order and in the future, an end by date or count. */
+/** Where a standing order's schedule fields stand in the request, for the errors that name them. */
+export interface StandingOrderSchedulePaths {
+  first: string;
+  final: string;
+  count: string;
+}
+
+/**
+ * When a standing order pays: first (and final) dates in order and in the future, an end by date or count.
+ * v3.1.11 has the three fields in the Initiation (`path`); v4.0 keeps the dates in its
+ * MandateRelatedInformation, so it names where each field stands (`at`).
+ */
 export function checkStandingOrderSchedule(
   initiation: { FirstPaymentDateTime: string; FinalPaymentDateTime?: string; NumberOfPayments?: string },
   now: Date,
   path: string,
+  at: StandingOrderSchedulePaths = {
+    first: `${path}.FirstPaymentDateTime`,
+    final: `${path}.FinalPaymentDateTime`,
+    count: `${path}.NumberOfPayments`,
+  },
 ): StandingOrderSchedule {
-  const firstPaymentAt = futureDate(initiation.FirstPaymentDateTime, now, `${path}.FirstPaymentDateTime`);
+  const firstPaymentAt = futureDate(initiation.FirstPaymentDateTime, now, at.first);
   const finalPaymentAt =
     initiation.FinalPaymentDateTime === undefined
       ? undefined
-      : futureDate(initiation.FinalPaymentDateTime, now, `${path}.FinalPaymentDateTime`);
+      : futureDate(initiation.FinalPaymentDateTime, now, at.final);
   if (finalPaymentAt && finalPaymentAt.getTime() < firstPaymentAt.getTime())
     throw ObError.single(
       400,
       'UK.OBIE.Field.InvalidDate',
-      `${path}.FinalPaymentDateTime is before the first payment`,
-      `${path}.FinalPaymentDateTime`,
+      `${at.final} is before the first payment`,
+      at.final,
     );
   let numberOfPayments: number | undefined;
   if (initiation.NumberOfPayments !== undefined) {
@@ -421,16 +444,16 @@ export function checkStandingOrderSchedule(
       throw ObError.single(
         400,
         'UK.OBIE.Field.Invalid',
-        `${path}.NumberOfPayments must be a whole number from 1 to 99999`,
-        `${path}.NumberOfPayments`,
+        `${at.count} must be a whole number from 1 to 99999`,
+        at.count,
       );
     numberOfPayments = Number(initiation.NumberOfPayments);
     if (finalPaymentAt)
       throw ObError.single(
         400,
         'UK.OBIE.Field.Unexpected',
-        'give either NumberOfPayments or FinalPaymentDateTime, not both',
-        `${path}.NumberOfPayments`,
+        `give either ${at.count} or ${at.final}, not both`,
+        at.count,
       );
   }
   return {

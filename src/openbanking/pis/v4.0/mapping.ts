@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { describeRejection, type PaymentRecord } from '../../../bank/index.ts';
-import { accountSchema, creditorAccountSchema, dateTime, instructedAmountSchema } from '../validation.ts';
+import {
+  accountSchema,
+  consentAuthorisationFields,
+  creditorAccountSchema,
+  dateTime,
+  instructedAmountSchema,
+} from '../validation.ts';
 
 /**
  * Payment Initiation v4.0 on the wire (specs/ob-read-write/v4.0/payment-initiation-openapi.json): its
@@ -160,16 +166,7 @@ export const domesticConsentRequestSchema = z.strictObject({
   Data: z.strictObject({
     ReadRefundAccount: z.enum(['No', 'Yes']).optional(),
     Initiation: domesticInitiationSchema,
-    Authorisation: z
-      .strictObject({ AuthorisationType: z.enum(['Any', 'Single']), CompletionDateTime: dateTime.optional() })
-      .optional(),
-    SCASupportData: z
-      .strictObject({
-        RequestedSCAExemptionType: z.string().optional(),
-        AppliedAuthenticationApproach: z.enum(['CA', 'SCA']).optional(),
-        ReferencePaymentOrderId: text(40).optional(),
-      })
-      .optional(),
+    ...consentAuthorisationFields(z.string()),
   }),
   Risk: riskSchema,
 });

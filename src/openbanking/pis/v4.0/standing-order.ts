@@ -4,7 +4,7 @@ import { OB_FREQUENCY } from '../../../shared/ob-frequency.ts';
 import {
   creditorAccountSchema,
   dateTime,
-  futureDate,
+  checkStandingOrderSchedule,
   instructedAmountSchema,
   accountSchema,
   standingOrderAmounts,
@@ -263,41 +263,26 @@ export function mandateSchedule(
       `${mandatePath}.FirstPaymentDateTime is required by this bank: a standing order starts on its first payment date`,
       `${mandatePath}.FirstPaymentDateTime`,
     );
-  const firstPaymentAt = futureDate(mandate.FirstPaymentDateTime, now, `${mandatePath}.FirstPaymentDateTime`);
-  const finalPaymentAt =
-    mandate.FinalPaymentDateTime === undefined
-      ? undefined
-      : futureDate(mandate.FinalPaymentDateTime, now, `${mandatePath}.FinalPaymentDateTime`);
-  if (finalPaymentAt && finalPaymentAt.getTime() < firstPaymentAt.getTime())
-    throw ObError.single(
-      400,
-      'UK.OBIE.Field.InvalidDate',
-      `${mandatePath}.FinalPaymentDateTime is before the first payment`,
-      `${mandatePath}.FinalPaymentDateTime`,
-    );
-  let numberOfPayments: number | undefined;
-  if (initiation.NumberOfPayments !== undefined) {
-    if (!/^[1-9]\d{0,4}$/.test(initiation.NumberOfPayments))
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        `${path}.NumberOfPayments must be a whole number from 1 to 99999`,
-        `${path}.NumberOfPayments`,
-      );
-    if (finalPaymentAt)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Unexpected',
-        `give either ${path}.NumberOfPayments or ${mandatePath}.FinalPaymentDateTime, not both`,
-        `${path}.NumberOfPayments`,
-      );
-    numberOfPayments = Number(initiation.NumberOfPayments);
-  }
+  // The same rules as v3.1.11's schedule, with the dates read from (and named in) MandateRelatedInformation.
+  const schedule = checkStandingOrderSchedule(
+    {
+      FirstPaymentDateTime: mandate.FirstPaymentDateTime,
+      ...(mandate.FinalPaymentDateTime !== undefined
+        ? { FinalPaymentDateTime: mandate.FinalPaymentDateTime }
+        : {}),
+      ...(initiation.NumberOfPayments !== undefined ? { NumberOfPayments: initiation.NumberOfPayments } : {}),
+    },
+    now,
+    path,
+    {
+      first: `${mandatePath}.FirstPaymentDateTime`,
+      final: `${mandatePath}.FinalPaymentDateTime`,
+      count: `${path}.NumberOfPayments`,
+    },
+  );
   return {
-    frequency: bankFrequency(mandate.Frequency, firstPaymentAt, `${mandatePath}.Frequency`),
-    firstPaymentAt,
-    ...(finalPaymentAt ? { finalPaymentAt } : {}),
-    ...(numberOfPayments !== undefined ? { numberOfPayments } : {}),
+    frequency: bankFrequency(mandate.Frequency, schedule.firstPaymentAt, `${mandatePath}.Frequency`),
+    ...schedule,
   };
 }
 
