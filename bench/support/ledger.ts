@@ -2,8 +2,8 @@
  * Growing the model bank's ledger for "cost as work grows" figures: more booked transactions on an
  * account, more accounts each with their own history. Every row goes through the ledger's own posting
  * functions (balanced legs, cached balances kept), booked now: the ledger books in time order. Postings go
- * in batches, one database transaction each (a posting's own transaction becomes a savepoint in it): one
- * commit per posting made the 100× fixtures take over half an hour on a loaded machine.
+ * in batches, one database transaction each (a posting's own transaction becomes a savepoint in it); at a
+ * load average of 25 on 2 cores this still posted only about 9 a second (several round trips a posting).
  */
 import { createCustomer, openAccount, postExternalCredit } from '../../src/bank/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
