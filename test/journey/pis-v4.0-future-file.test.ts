@@ -11,25 +11,12 @@ import {
   verifyLedger,
 } from '../../src/bank/index.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
-import {
-  clientCredentialsToken,
-  completeAuthorization,
-  startAuthorization,
-} from '../../src/tpp/authorization.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
-import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
-import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import {
-  assertValidResponse,
-  PIS_V3_1_11,
-  PIS_V4_0,
-  responseSchemaPointer,
-  validateComponent,
-} from '../support/openapi.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { assertValidResponse, PIS_V3_1_11, PIS_V4_0, responseSchemaPointer } from '../support/openapi.ts';
+import { pisClient, type Answer, type Body } from '../support/pis-client.ts';
 
-type Answer = Awaited<ReturnType<typeof callApi>>;
-type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Url?: string }[] };
 type Detail = { PaymentTransactionId: string; Status: string; StatusDetail?: { StatusReason?: string } };
 
 const DAY = 86_400_000;
@@ -42,7 +29,7 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
   const tpp: Tpp = await sandbox.tpp('pis-v4-future', ['PISP']);
-  const { bank, bundle, redirectUri } = tpp;
+  const { bank, bundle } = tpp;
   const pisp = `${apiBaseOf(bank, undefined, '4.0')}/pisp`;
   const v3pisp = `${apiBaseOf(bank)}/pisp`;
   const bob = await findCustomerByUsername(db, 'bob');
@@ -51,60 +38,10 @@ describe('PIS v4.0 scheduled payments, standing orders and file payments', async
   const creditor = { SchemeName: 'UK.OBIE.SortCodeAccountNumber', Identification: bobId, Name: 'Bob' };
   const risk = { PaymentContextCode: 'TransferToThirdParty', CategoryPurposeCode: 'CASH' };
 
-  function valid(path: string, method: string, answer: Answer): Body {
-    assertValidResponse(PIS_V4_0, path, method, answer.status, answer.json);
-    return answer.json as Body;
-  }
-
-  /** POSTs `text` signed by the TPP (or with `signature` instead), with a fresh idempotency key. */
-  async function postText(
-    token: string,
-    url: string,
-    text: string,
-    signature?: string | null,
-    headers: Record<string, string> = {},
-  ): Promise<Answer> {
-    const jws = signature === undefined ? await signRequestBody(bank, bundle, text) : signature;
-    return callApi(bank, token, url, {
-      method: 'POST',
-      body: text,
-      headers: {
-        'x-idempotency-key': randomUUID(),
-        ...(jws === null ? {} : { 'x-jws-signature': jws }),
-        ...headers,
-      },
-    });
-  }
-  const post = (token: string, path: string, body: unknown, signature?: string | null) =>
-    postText(token, `${pisp}${path}`, JSON.stringify(body), signature);
-  const get = (token: string, path: string) => callApi(bank, token, `${pisp}${path}`);
-
-  function v4Error(answer: Answer, status: number, code: string): void {
-    assert.equal(answer.status, status, answer.text);
-    const component = validateComponent(PIS_V4_0, 'OBErrorResponse1', answer.json);
-    assert.ok(component.valid, component.errors.join('\n'));
-    const errors = (answer.json as Body).Errors ?? [];
-    assert.ok(
-      errors.some((e) => e.ErrorCode === code),
-      `expected ${code}, got ${answer.text}`,
-    );
-  }
-
-  const clientToken = async () => (await clientCredentialsToken(bank, 'payments')).access_token;
-
-  /** Alice approves the consent; the PSU's access token. */
-  async function approve(consentId: string): Promise<string> {
-    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-      }),
-    );
-    return tokens.access_token;
-  }
+  const { valid, sendText, post, get, v4Error, clientToken, approve } = pisClient(sandbox, tpp, PIS_V4_0);
+  /** POSTs `text` to `url` signed by the TPP (or with `signature` instead; null: none). */
+  const postText = (token: string, url: string, text: string, signature?: string | null) =>
+    sendText(token, url, text, signature === undefined ? {} : { signature });
 
   /** Stages `body` at `consents` (a v4.0 path), checks the AWAU answer, has alice approve it. */
   async function authorised(consents: string, body: { Data: Record<string, unknown> }) {

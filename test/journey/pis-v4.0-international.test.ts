@@ -8,19 +8,13 @@ import {
   verifyLedger,
 } from '../../src/bank/index.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
-import {
-  clientCredentialsToken,
-  completeAuthorization,
-  startAuthorization,
-} from '../../src/tpp/authorization.ts';
+import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
-import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
-import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, PIS_V3_1_11, PIS_V4_0, validateComponent } from '../support/openapi.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { assertValidResponse, PIS_V3_1_11, PIS_V4_0 } from '../support/openapi.ts';
+import { pisClient, type Answer, type Body } from '../support/pis-client.ts';
 
-type Answer = Awaited<ReturnType<typeof callApi>>;
-type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Url?: string }[] };
 type Reason = { StatusReasonCode: string; StatusReasonDescription: string };
 type Detail = { Status: string; StatusDetail?: { Status: string; StatusReason?: string } };
 
@@ -32,38 +26,11 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
   const tpp: Tpp = await sandbox.tpp('pis-v4-intl', ['PISP']);
-  const { bank, bundle, redirectUri } = tpp;
-  const pisp = `${apiBaseOf(bank, undefined, '4.0')}/pisp`;
+  const { bank, bundle } = tpp;
 
-  function valid(path: string, method: string, answer: Answer): Body {
-    assertValidResponse(PIS_V4_0, path, method, answer.status, answer.json);
-    return answer.json as Body;
-  }
-
-  /** POSTs `body` signed by the TPP (or with no signature when `signature` is null). */
-  async function post(token: string, path: string, body: unknown, signature?: null): Promise<Answer> {
-    const text = JSON.stringify(body);
-    const jws = signature === null ? undefined : await signRequestBody(bank, bundle, text);
-    return callApi(bank, token, `${pisp}${path}`, {
-      method: 'POST',
-      body: text,
-      headers: { 'x-idempotency-key': randomUUID(), ...(jws ? { 'x-jws-signature': jws } : {}) },
-    });
-  }
-
-  const get = (token: string, path: string) => callApi(bank, token, `${pisp}${path}`);
-
+  const { valid, post, get, v4Error, approve } = pisClient(sandbox, tpp, PIS_V4_0);
   /** A request without x-jws-signature is refused in v4.0's error shape (U019: signature missing). */
-  function unsigned(answer: Answer): void {
-    assert.equal(answer.status, 400, answer.text);
-    const component = validateComponent(PIS_V4_0, 'OBErrorResponse1', answer.json);
-    assert.ok(component.valid, component.errors.join('\n'));
-    const errors = (answer.json as Body).Errors ?? [];
-    assert.ok(
-      errors.some((e) => e.ErrorCode === 'U019'),
-      `expected U019, got ${answer.text}`,
-    );
-  }
+  const unsigned = (answer: Answer) => v4Error(answer, 400, 'U019');
 
   const iso = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, '+00:00');
   const payee = {
@@ -128,20 +95,12 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     const stagedData = valid(consents, 'post', staged).Data;
     assert.equal(stagedData.Status, 'AWAU');
     const consentId = String(stagedData.ConsentId);
-    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-      }),
-    );
+    const token = await approve(consentId);
     const read = await get(clientToken, `${consents}/${consentId}`);
     assert.equal(read.status, 200, read.text);
     const readData = valid(`${consents}/{ConsentId}`, 'get', read).Data;
     assert.equal(readData.Status, 'AUTH');
-    return { consentId, clientToken, token: tokens.access_token, body, consent: readData };
+    return { consentId, clientToken, token, body, consent: readData };
   }
 
   async function fundsAvailable(consents: string, consentId: string, token: string): Promise<boolean> {
@@ -486,17 +445,9 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     });
 
     // Authorised, the v3.1.11 consent's payment-order may not be created on v4.0.
-    const pending = await startAuthorization(bank, { intentId: singleId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-      }),
-    );
+    const singleToken = await approve(singleId);
     const v4Single = { ...v3Single, Purpose: undefined, RemittanceInformation: undefined };
-    const refused = await post(tokens.access_token, '/international-payments', {
+    const refused = await post(singleToken, '/international-payments', {
       Data: { ConsentId: singleId, Initiation: JSON.parse(JSON.stringify(v4Single)) },
       Risk: {},
     });
@@ -505,7 +456,7 @@ describe('PIS v4.0 international payments through the composed sandbox', async (
     const paid = await v3Post(
       '/international-payments',
       { Data: { ConsentId: singleId, Initiation: v3Single }, Risk: v3Risk },
-      tokens.access_token,
+      singleToken,
     );
     assert.equal(paid.status, 201, paid.text);
     const paymentId = String((paid.json as Body).Data.InternationalPaymentId);

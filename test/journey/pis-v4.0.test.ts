@@ -16,10 +16,8 @@ import { signRequestBody } from '../../src/tpp/message-signing.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, PIS_V3_1_11, PIS_V4_0, validateComponent } from '../support/openapi.ts';
-
-type Answer = Awaited<ReturnType<typeof callApi>>;
-type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Url?: string }[] };
+import { assertValidResponse, PIS_V3_1_11, PIS_V4_0 } from '../support/openapi.ts';
+import { pisClient, type Body } from '../support/pis-client.ts';
 
 /** Payment Initiation v4.0 beside v3.1.11, through the composed sandbox, on the one ledger. */
 describe('PIS v4.0 domestic payments through the composed sandbox', async () => {
@@ -27,44 +25,10 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
   const db = sandbox.platform.store.db;
   const tpp: Tpp = await sandbox.tpp('pis-v4', ['PISP']);
   const { bank, bundle, redirectUri } = tpp;
-  const pisp = `${apiBaseOf(bank, undefined, '4.0')}/pisp`;
   const bob = await findCustomerByUsername(db, 'bob');
   const bobGbp = (await listCustomerAccounts(db, bob!.id)).find((account) => account.currency === 'GBP')!;
 
-  function valid(path: string, method: string, answer: Answer): Body {
-    assertValidResponse(PIS_V4_0, path, method, answer.status, answer.json);
-    return answer.json as Body;
-  }
-
-  /** POSTs `body` signed by the TPP (or with `signature` instead), with a fresh idempotency key. */
-  async function post(
-    token: string,
-    path: string,
-    body: unknown,
-    signature?: string | null,
-  ): Promise<Answer> {
-    const text = JSON.stringify(body);
-    const jws = signature === undefined ? await signRequestBody(bank, bundle, text) : signature;
-    return callApi(bank, token, `${pisp}${path}`, {
-      method: 'POST',
-      body: text,
-      headers: { 'x-idempotency-key': randomUUID(), ...(jws === null ? {} : { 'x-jws-signature': jws }) },
-    });
-  }
-
-  const get = (token: string, path: string) => callApi(bank, token, `${pisp}${path}`);
-
-  function v4Error(answer: Answer, status: number, code: string): void {
-    assert.equal(answer.status, status, answer.text);
-    const component = validateComponent(PIS_V4_0, 'OBErrorResponse1', answer.json);
-    assert.ok(component.valid, component.errors.join('\n'));
-    const errors = (answer.json as Body).Errors ?? [];
-    assert.ok(
-      errors.some((e) => e.ErrorCode === code),
-      `expected ${code}, got ${answer.text}`,
-    );
-    assert.equal((answer.json as { Code?: string }).Code, undefined, 'no top-level Code on v4.0');
-  }
+  const { valid, post, get, v4Error, approve } = pisClient(sandbox, tpp, PIS_V4_0);
 
   function initiation(amount: string) {
     return {
@@ -94,16 +58,7 @@ describe('PIS v4.0 domestic payments through the composed sandbox', async () => 
     assert.equal(staged.status, 201, staged.text);
     const consentId = String(valid('/domestic-payment-consents', 'post', staged).Data.ConsentId);
     assert.equal((staged.json as Body).Data.Status, 'AWAU');
-    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-      }),
-    );
-    return { consentId, clientToken, token: tokens.access_token, body };
+    return { consentId, clientToken, token: await approve(consentId), body };
   }
 
   it('stages, authorises, confirms funds and pays once on the ledger, every answer as v4.0 says', async () => {

@@ -7,32 +7,19 @@ import {
   listCustomerAccounts,
   verifyLedger,
 } from '../../src/bank/index.ts';
-import {
-  clientCredentialsToken,
-  completeAuthorization,
-  startAuthorization,
-} from '../../src/tpp/authorization.ts';
+import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { signRequestBody } from '../../src/tpp/message-signing.ts';
-import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
-import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
-import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, validateComponent, VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
-
-type Answer = Awaited<ReturnType<typeof callApi>>;
-type Body = {
-  Data: Record<string, unknown>;
-  Risk?: Record<string, unknown>;
-  Errors?: { ErrorCode: string; Path?: string; Url?: string }[];
-};
-type Version = '4.0' | '3.1.11';
+import { callApi } from '../../src/tpp/open-banking.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
+import { pisClient, type Body, type Version } from '../support/pis-client.ts';
 
 /** Domestic VRP v4.0 beside v3.1.11, through the composed sandbox, on the one ledger and consent store. */
 describe('domestic VRP v4.0 through the composed sandbox', async () => {
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
   const tpp: Tpp = await sandbox.tpp('vrp-v4', ['PISP']);
-  const { bank, bundle, redirectUri } = tpp;
-  const pisp = (version: Version) => `${apiBaseOf(bank, undefined, version)}/pisp`;
+  const { bank } = tpp;
   const alice = await findCustomerByUsername(db, 'alice');
   const aliceAccounts = await listCustomerAccounts(db, alice!.id);
   // Sweeping: from alice's current account to her own saver.
@@ -44,53 +31,7 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     Name: 'Savings',
   };
 
-  function valid(path: string, method: string, answer: Answer, spec = VRP_V4_0): Body {
-    assertValidResponse(spec, path, method, answer.status, answer.json);
-    return answer.json as Body;
-  }
-
-  /** Sends `body` signed by the TPP (or with `signature` instead; null: none), with a fresh idempotency key. */
-  async function send(
-    token: string,
-    path: string,
-    body: unknown,
-    options: {
-      method?: 'POST' | 'PUT' | 'PATCH';
-      version?: Version;
-      signature?: string | null;
-      contentType?: string;
-      key?: string;
-    } = {},
-  ): Promise<Answer> {
-    const text = JSON.stringify(body);
-    const jws =
-      options.signature === undefined ? await signRequestBody(bank, bundle, text) : options.signature;
-    return callApi(bank, token, `${pisp(options.version ?? '4.0')}${path}`, {
-      method: options.method ?? 'POST',
-      body: text,
-      headers: {
-        'x-idempotency-key': options.key ?? randomUUID(),
-        ...(options.contentType ? { 'content-type': options.contentType } : {}),
-        ...(jws === null ? {} : { 'x-jws-signature': jws }),
-      },
-    });
-  }
-
-  const get = (token: string, path: string, version: Version = '4.0') =>
-    callApi(bank, token, `${pisp(version)}${path}`);
-
-  function v4Error(answer: Answer, status: number, code: string, path?: string): void {
-    assert.equal(answer.status, status, answer.text);
-    const component = validateComponent(VRP_V4_0, 'OBErrorResponse1', answer.json);
-    assert.ok(component.valid, component.errors.join('\n'));
-    const errors = (answer.json as Body).Errors ?? [];
-    assert.ok(
-      errors.some((e) => e.ErrorCode === code && (path === undefined || e.Path === path)),
-      `expected ${code}${path ? ` at ${path}` : ''}, got ${answer.text}`,
-    );
-  }
-
-  const clientToken = async () => (await clientCredentialsToken(bank, 'payments')).access_token;
+  const { valid, send, get, v4Error, clientToken, approve, pispOf: pisp } = pisClient(sandbox, tpp, VRP_V4_0);
 
   /** A sweeping consent body: at most 50.00 a payment, 100.00 a day, 150.00 a month (both from the consent's creation). */
   function sweepingConsent(remittance: unknown) {
@@ -121,17 +62,7 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
     assert.equal(staged.status, 201, staged.text);
     const spec = version === '4.0' ? VRP_V4_0 : VRP_V3_1_11;
     const consentId = String(valid('/domestic-vrp-consents', 'post', staged, spec).Data.ConsentId);
-    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-        accounts: [current.id],
-      }),
-    );
-    return { consentId, token: tokens.access_token };
+    return { consentId, token: await approve(consentId, { accounts: [current.id] }) };
   }
 
   /** A VRP payment request under `consentId` for `amount`, its Initiation and Risk those of `body`. */
