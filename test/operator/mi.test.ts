@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { readMiReport, type MiHourRow } from '../../src/operator/mi/report.ts';
+import { miCharts } from '../../src/operator/mi/charts.ts';
+import { readMiDays, readMiReport, type MiHourRow } from '../../src/operator/mi/report.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { failingStore } from '../support/failing-store.ts';
@@ -106,5 +107,21 @@ describe('OB MI reporting', () => {
     const list = report.rows.find((r) => r.endpoint === 'GET /aisp/accounts');
     assert.equal(list?.calls, 1);
     assert.equal(list?.availabilityPercent, 100);
+
+    // The console's day view: the AIS API of v3.1 was down 60 s of that day, and its chart says so.
+    const day = new Date(Math.floor(hour / 86_400_000) * 86_400_000);
+    const days = await readMiDays(sandbox.platform.store.db, {
+      from: day,
+      to: new Date(day.getTime() + 86_400_000),
+    });
+    const ais = days.find((d) => d.api === 'aisp' && d.version === 'v3.1');
+    assert.equal(ais?.calls, 22); // the consent staged, the list of accounts, the 20 calls above
+    assert.equal(ais?.technicalFailures, 14);
+    assert.equal(ais?.availabilityPercent, 99.931);
+    const dayName = day.toISOString().slice(0, 10);
+    const page = miCharts(days, [dayName]).value;
+    assert.match(page, /<svg role="img" aria-label="Availability of aisp v3\.1 per day \(%\)"/);
+    assert.ok(page.includes(`<title>${dayName}: 99.931%</title>`), page);
+    assert.ok(!page.includes('<script'));
   });
 });

@@ -44,6 +44,7 @@ export function consoleLayout(
                 <a href="${CONSOLE_BASE}/consents">Consents</a>
                 <a href="${CONSOLE_BASE}/payments">Payments</a>
                 <a href="${CONSOLE_BASE}/audit">Audit log</a>
+                <a href="${CONSOLE_BASE}/mi">MI</a>
                 <form method="post" action="${CONSOLE_BASE}/logout">
                   ${csrfField(csrf)}
                   <span class="who">${operator.name} (${operator.role})</span>

@@ -25,6 +25,8 @@ import type { ParticipantStatusChange } from '../../shared/participant-status.ts
 import { loadOrCreateSecret, type Queryable } from '../../store/index.ts';
 import { checkOperatorLogin, type Operator } from '../accounts.ts';
 import { appendAudit, readAudit } from '../audit.ts';
+import { miCharts } from '../mi/charts.ts';
+import { readMiDays } from '../mi/report.ts';
 import { searchConsents, searchPayments, tppDetails, listTpps } from '../queries.ts';
 import {
   endOperatorSession,
@@ -697,6 +699,35 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDependenc
           </tbody>
         </table>
         ${rows.length === 0 && !bad ? html`<p>No payment matches.</p>` : ''}`,
+    );
+  });
+
+  // OB MI: availability and response times per API per day, from every instance's figures in the database.
+  app.get(`${CONSOLE_BASE}/mi`, async (request, reply) => {
+    const asked = Number(text((request.query as Record<string, unknown>)['days']) || '14');
+    const count = Number.isInteger(asked) && asked >= 1 && asked <= 92 ? asked : 14;
+    const today = Math.floor(clock.now().getTime() / 86_400_000) * 86_400_000;
+    const from = new Date(today - (count - 1) * 86_400_000);
+    const days = await readMiDays(db, { from, to: new Date(today + 86_400_000) });
+    const dayList = Array.from({ length: count }, (_, i) =>
+      new Date(from.getTime() + i * 86_400_000).toISOString().slice(0, 10),
+    );
+    return page(
+      reply,
+      200,
+      'MI: availability and response times',
+      html`<form class="search" method="get" action="${CONSOLE_BASE}/mi">
+          <label for="days"
+            >Days <input type="number" id="days" name="days" min="1" max="92" value="${count}"
+          /></label>
+          <button type="submit">Show</button>
+        </form>
+        <p>
+          Per API and version, from the hourly MI of every instance. A day's availability counts the API down
+          while any of its endpoints is (five technical failures within 30 s, until the next answer). The
+          hourly figures per endpoint: <code>npx obkit operator mi</code>.
+        </p>
+        ${miCharts(days, dayList)}`,
     );
   });
 

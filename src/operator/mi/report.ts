@@ -1,5 +1,5 @@
 import { and, asc, gt, gte, lt, sql } from 'drizzle-orm';
-import type { Database } from '../../store/index.ts';
+import type { Queryable } from '../../store/index.ts';
 import { miDowntime, miHourly } from '../../store/schema/mi.ts';
 import { unionLength } from './availability.ts';
 
@@ -37,7 +37,7 @@ export interface MiReport {
  * The MI of every instance between `from` and `to` (whole hours: `from` rounded down, `to` up), from the
  * database: one row per hour, endpoint and version that had calls or downtime.
  */
-export async function readMiReport(db: Database, range: { from: Date; to: Date }): Promise<MiReport> {
+export async function readMiReport(db: Queryable, range: { from: Date; to: Date }): Promise<MiReport> {
   const from = Math.floor(range.from.getTime() / HOUR_MS) * HOUR_MS;
   const to = Math.ceil(range.to.getTime() / HOUR_MS) * HOUR_MS;
   const hourly = await db
@@ -141,7 +141,7 @@ export interface MiDay {
   availabilityPercent: number;
 }
 
-export async function readMiDays(db: Database, range: { from: Date; to: Date }): Promise<MiDay[]> {
+export async function readMiDays(db: Queryable, range: { from: Date; to: Date }): Promise<MiDay[]> {
   const from = Math.floor(range.from.getTime() / DAY_MS) * DAY_MS;
   const to = Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS;
   const hourly = await db
