@@ -120,7 +120,7 @@ describe('OB MI reporting', () => {
     assert.equal(ais?.availabilityPercent, 99.931);
     const dayName = day.toISOString().slice(0, 10);
     const page = miCharts(days, [dayName]).value;
-    assert.match(page, /<svg role="img" aria-label="Availability of aisp v3\.1 per day \(%\)"/);
+    assert.match(page, /<svg\s+role="img"\s+aria-label="Availability of aisp v3\.1 per day \(%\)"/);
     assert.ok(page.includes(`<title>${dayName}: 99.931%</title>`), page);
     assert.ok(!page.includes('<script'));
   });
