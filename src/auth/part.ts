@@ -13,7 +13,7 @@ import { revokeIntentTokens, startAuthModelSweeper } from './adapter.ts';
 import { outboundFetch } from './outbound-fetch.ts';
 import { httpsJsonFetcher, RemoteJwksCache } from './dcr/jwks.ts';
 import { localFirstFetch, type LocalJwks } from '../shared/local-jwks.ts';
-import { registrationPlugin } from './dcr/plugin.ts';
+import { registrationPlugin, type RegistrationPluginOptions } from './dcr/plugin.ts';
 import { Registrar, type TrustedDirectory } from './dcr/registration.ts';
 import { authorizationServerPlugin } from './fastify.ts';
 import { createDecoupledBridge } from './ciba-bridge.ts';
@@ -39,6 +39,8 @@ export interface AuthMountContext {
 }
 
 export interface AuthPartOptions {
+  /** Told of each DCR registration made, updated or deleted (the security audit log). */
+  onRegistration?: RegistrationPluginOptions['onRegistration'];
   /**
    * Directories whose SSAs we accept. Default: in the sandbox, the directory mounted beside us
    * (`<browser>/directory`, keys at `<browser>/directory/v1/jwks`); in production, none (configure them).
@@ -220,7 +222,10 @@ export async function mountAuthorizationServer(
 
   await context.browser.register(authorizationServerPlugin, { server, surface: 'browser' });
   await context.mtls.register(authorizationServerPlugin, { server, surface: 'mtls' });
-  await context.mtls.register(registrationPlugin, { registrar });
+  await context.mtls.register(registrationPlugin, {
+    registrar,
+    ...(options.onRegistration ? { onRegistration: options.onRegistration } : {}),
+  });
 
   const stopSweeper = startAuthModelSweeper(store, {
     clock,

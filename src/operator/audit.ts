@@ -18,7 +18,10 @@ export type AuditAction =
   | 'operator.refused'
   | 'participant.suspended'
   | 'participant.reinstated'
-  | 'consent.revoked';
+  | 'consent.revoked'
+  | 'registration.registered'
+  | 'registration.updated'
+  | 'registration.deleted';
 
 export interface AuditRecord {
   actor: string;

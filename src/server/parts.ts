@@ -36,7 +36,7 @@ import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
 import { mountPortal } from './portal.ts';
-import { bankSuspensionOf, mountOperatorConsole } from '../operator/index.ts';
+import { appendAudit, bankSuspensionOf, mountOperatorConsole } from '../operator/index.ts';
 import { createParticipantStatusGate, mlaStatusSource, withBankSuspensions } from './participant-status.ts';
 import { createRevocations, type Revocations } from './revocations.ts';
 import { signingKeyStatusOf } from './signing-key-status.ts';
@@ -101,6 +101,17 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           localJwks,
           onRevoked: (handler) => hub.subscribe(handler),
           onTokensRevoked: (revocation) => hub.publishTokens(revocation),
+          onRegistration: (change) =>
+            appendAudit(context.store.db, context.clock, {
+              actor: `client:${change.clientId}`,
+              action: `registration.${change.event}`,
+              subject: change.orgId ? `org:${change.orgId}` : `client:${change.clientId}`,
+              address: change.address,
+              detail: {
+                clientId: change.clientId,
+                ...(change.softwareId ? { softwareId: change.softwareId } : {}),
+              },
+            }),
         }),
       )
       .then((mounted) => {

@@ -77,6 +77,7 @@ describe('operator console in Chromium', { skip: browserSkip, timeout: 300_000 }
     await page.screenshot({ path: artefactPath('operator-audit-log.png'), fullPage: true });
     for (const expected of [
       /operator:admin\s+operator\.login/,
+      new RegExp(`client:${tpp.clientId}\\s+registration\\.registered\\s+org:${orgId}`),
       new RegExp(`operator:admin\\s+participant\\.suspended\\s+org:${orgId}`),
       new RegExp(`operator:admin\\s+participant\\.reinstated\\s+org:${orgId}`),
       new RegExp(`operator:admin\\s+consent\\.revoked\\s+consent:${consent.consentId}`),

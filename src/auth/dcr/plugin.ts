@@ -26,6 +26,20 @@ import type { DcrInput, Registrar } from './registration.ts';
  */
 export interface RegistrationPluginOptions {
   registrar: Registrar;
+  /**
+   * Told of each registration made, updated or deleted, after it is stored (the security audit log). A
+   * failure here is logged; the TPP's answer stands.
+   */
+  onRegistration?: (change: RegistrationChange) => Promise<void>;
+}
+
+export interface RegistrationChange {
+  event: 'registered' | 'updated' | 'deleted';
+  clientId: string;
+  orgId?: string;
+  softwareId?: string;
+  /** The address the request came from. */
+  address: string;
 }
 
 const JWT_TYPES = ['application/jwt', 'application/jose'];
@@ -70,6 +84,17 @@ export async function registrationPlugin(
   options: RegistrationPluginOptions,
 ): Promise<void> {
   const { registrar } = options;
+  const tell = async (request: FastifyRequest, change: Omit<RegistrationChange, 'address'>) => {
+    if (!options.onRegistration) return;
+    await options
+      .onRegistration({ ...change, address: request.ip })
+      .catch((error: unknown) => request.log.error({ err: error }, 'recording a registration failed'));
+  };
+  const claims = (response: Record<string, unknown>) => ({
+    clientId: String(response['client_id'] ?? ''),
+    ...(typeof response['org_id'] === 'string' ? { orgId: response['org_id'] } : {}),
+    ...(typeof response['software_id'] === 'string' ? { softwareId: response['software_id'] } : {}),
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JWT_TYPES, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) =>
@@ -112,6 +137,7 @@ export async function registrationPlugin(
   app.post(REGISTRATION_PATH, { config }, async (request, reply) => {
     try {
       const registered = await registrar.register(inputOf(request));
+      await tell(request, { event: 'registered', ...claims(registered.response) });
       return reply.code(201).header('cache-control', 'no-store').send(registered.response);
     } catch (error) {
       return refused(reply, error);
@@ -130,6 +156,7 @@ export async function registrationPlugin(
   app.put(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
     try {
       const registered = await registrar.update(inputOf(request));
+      await tell(request, { event: 'updated', ...claims(registered.response) });
       return reply.code(200).header('cache-control', 'no-store').send(registered.response);
     } catch (error) {
       return refused(reply, error);
@@ -138,7 +165,9 @@ export async function registrationPlugin(
 
   app.delete(`${REGISTRATION_PATH}/:ClientId`, { config }, async (request, reply) => {
     try {
-      await registrar.remove(inputOf(request));
+      const input = inputOf(request);
+      await registrar.remove(input);
+      await tell(request, { event: 'deleted', clientId: input.clientId ?? '' });
       return reply.code(204).send();
     } catch (error) {
       return refused(reply, error);

@@ -9,7 +9,6 @@ import {
   revoke,
   type RevocationNotifier,
 } from '../../consent/index.ts';
-import { isDatabaseUnavailable } from '../../shared/database-unavailable.ts';
 import {
   appendSetCookie,
   csrfToken,
@@ -105,38 +104,40 @@ export async function consolePlugin(app: FastifyInstance, deps: ConsoleDependenc
   ) =>
     appendAudit(db, clock, { actor: `operator:${operatorOf(request).name}`, address: request.ip, ...record });
 
+  // Every problem (CSRF refusal, database down, unreadable request, failure) is a console page.
   installPageKit(app, {
     name: 'operator console',
     secret: await loadOrCreateSecret(db, PAGE_SECURITY_SECRET_SETTING),
-    // Only the CSRF refusal reaches here: the console's own error handler below answers the rest.
-    problem: (_request, reply) =>
-      refused(
-        reply,
-        'This form has expired or did not come from the console. Go back, reload the page and try again.',
-      ),
-  });
-  app.setErrorHandler(async (error: { statusCode?: number }, request, reply) => {
-    if (reply.sent) return;
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'the database is unavailable');
-      reply.header('retry-after', '5');
-      return page(
-        reply,
-        503,
-        'Unavailable',
-        html`<p class="error" role="alert">The database cannot be reached. Try again in a moment.</p>`,
-      );
-    }
-    const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 500;
-    if (status >= 500) request.log.error({ err: error }, 'console failure');
-    return page(
-      reply,
-      status,
-      status >= 500 ? 'Something went wrong' : 'Bad request',
-      html`<p class="error" role="alert">
-        ${status >= 500 ? 'The console failed to answer; the log has the details.' : 'The request could not be read.'}
-      </p>`,
-    );
+    problem: (_request, reply, problem) => {
+      switch (problem.kind) {
+        case 'form-expired':
+          return refused(
+            reply,
+            'This form has expired or did not come from the console. Go back, reload the page and try again.',
+          );
+        case 'unavailable':
+          return page(
+            reply,
+            503,
+            'Unavailable',
+            html`<p class="error" role="alert">The database cannot be reached. Try again in a moment.</p>`,
+          );
+        case 'bad-request':
+          return page(
+            reply,
+            problem.status,
+            'Bad request',
+            html`<p class="error" role="alert">The request could not be read.</p>`,
+          );
+        default:
+          return page(
+            reply,
+            500,
+            'Something went wrong',
+            html`<p class="error" role="alert">The console failed to answer; the log has the details.</p>`,
+          );
+      }
+    },
   });
 
   // Who is asking, before anything else: without a session, pages send to the login and forms are refused.
