@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { html } from '../../consent/app/html.ts';
-import { STYLESHEET } from '../../consent/app/pages.ts';
-import { pageSecurityHeaders } from '../../shared/page-security/index.ts';
+import { html, pageSecurityHeaders, STYLESHEET } from '../../shared/page-kit/index.ts';
 import { loadDocument, servedDocuments, type LoadedDocument, type ServedApis } from './catalogue.ts';
 
 /** Where the docs live on the browser listener: `/docs/` lists them, `/docs/<api>/<version>/` renders one. */
