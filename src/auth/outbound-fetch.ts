@@ -22,10 +22,15 @@ export function outboundFetch(options: { ca: string; allowPrivateAddresses: bool
 
 /**
  * An undici agent for requests to addresses a client gave the bank (its `jwks_uri`, its event callback):
- * trusting `ca`, and refusing special-use addresses unless `allowPrivateAddresses`.
+ * trusting `ca`, presenting `identity` (the bank's TLS client certificate and key) to a server that asks for
+ * one, and refusing special-use addresses unless `allowPrivateAddresses`.
  */
-export function outboundAgent(options: { ca: string | string[]; allowPrivateAddresses: boolean }): Agent {
-  const agent = new Agent({ connect: { ca: options.ca } });
+export function outboundAgent(options: {
+  ca: string | string[];
+  allowPrivateAddresses: boolean;
+  identity?: { cert: string; key: string } | undefined;
+}): Agent {
+  const agent = new Agent({ connect: { ca: options.ca, ...(options.identity ?? {}) } });
   if (!options.allowPrivateAddresses) applySSRFProtection(agent);
   return agent;
 }

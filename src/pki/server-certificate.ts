@@ -17,7 +17,10 @@ export interface ServerCertificateRequest {
   readonly clock?: Clock;
 }
 
-/** A TLS server certificate (serverAuth) with a fresh RSA-2048 key, for the sandbox's HTTPS listeners. */
+/**
+ * A TLS certificate with a fresh RSA-2048 key for the sandbox's HTTPS listeners, which is also the bank's
+ * transport identity when it calls a TPP (event push over mutual TLS): serverAuth and clientAuth.
+ */
 export async function issueServerCertificate(
   issuer: Issuer,
   request: ServerCertificateRequest,
@@ -45,7 +48,10 @@ export async function issueServerCertificate(
           x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
           true,
         ),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.ExtendedKeyUsageExtension([
+          x509.ExtendedKeyUsage.serverAuth,
+          x509.ExtendedKeyUsage.clientAuth,
+        ]),
         new x509.SubjectAlternativeNameExtension(names),
       ],
     },

@@ -336,6 +336,8 @@ async function startEventPush(context: PartContext, tokens: EventTokenContext): 
   const dispatcher = outboundAgent({
     ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca],
     allowPrivateAddresses: config.sandbox || config.outboundPrivateAddresses,
+    // Mutual TLS with the bank's transport certificate for a TPP whose receiver asks for one.
+    identity: context.tls.clientIdentity,
   });
   const deliverer = await startPushDelivery({
     db: context.store.db,

@@ -9,6 +9,25 @@ export interface ServerTls extends TlsMaterial {
   trustAnchors: X509Certificate[];
   /** Where the sandbox keeps its CA; undefined when certificates come from configured files. */
   sandboxPkiDir: string | undefined;
+  /**
+   * The bank's TLS client identity when it calls a TPP (event push): its server certificate and key, when
+   * the certificate's extended key usage allows clientAuth; undefined otherwise (then no client certificate
+   * is presented, and a TPP demanding one refuses the call).
+   */
+  clientIdentity: { cert: string; key: string } | undefined;
+}
+
+/** id-kp-clientAuth (RFC 5280 §4.2.1.12). */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+
+/** Whether a certificate may authenticate a TLS client: no extended key usage, or one naming clientAuth. */
+export function allowsClientAuth(certificatePem: string): boolean {
+  const usages = new X509Certificate(certificatePem).keyUsage as string[] | undefined;
+  return usages === undefined || usages.includes(CLIENT_AUTH);
+}
+
+function clientIdentityOf(cert: string, key: string): ServerTls['clientIdentity'] {
+  return allowsClientAuth(cert) ? { cert, key } : undefined;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -36,12 +55,15 @@ export async function loadServerTls(config: Config): Promise<ServerTls> {
         'OBKIT_TRUST_ANCHOR_FILES must name the CA certificates that client certificates chain to',
       );
     }
+    const cert = readFileSync(config.tlsCertFile, 'utf8');
+    const key = readFileSync(config.tlsKeyFile, 'utf8');
     return {
-      cert: readFileSync(config.tlsCertFile, 'utf8'),
-      key: readFileSync(config.tlsKeyFile, 'utf8'),
+      cert,
+      key,
       ca: configuredAnchors,
       trustAnchors: configuredAnchors.map((pem) => new X509Certificate(pem)),
       sandboxPkiDir: undefined,
+      clientIdentity: clientIdentityOf(cert, key),
     };
   }
   const sandboxPkiDir = join(config.dataDir, 'pki');
@@ -60,6 +82,7 @@ export async function loadServerTls(config: Config): Promise<ServerTls> {
     ca: anchors,
     trustAnchors: anchors.map((pem) => new X509Certificate(pem)),
     sandboxPkiDir,
+    clientIdentity: clientIdentityOf(server.cert, server.key),
   };
 }
 
@@ -75,7 +98,8 @@ interface ServerNames {
 
 /**
  * The sandbox server certificate kept from an earlier start (`pki/server.pem`, key mode 0600), when the
- * current issuing CA signed it, it names every host, holds for another 30 days and matches its key.
+ * current issuing CA signed it, it names every host, holds for another 30 days, matches its key and allows
+ * clientAuth (one kept by an older version, serverAuth only, is reissued: it is the bank's push identity too).
  */
 function kept(
   dir: string,
@@ -95,7 +119,10 @@ function kept(
       );
     const fresh = new Date(leaf.validTo).getTime() - Date.now() > RENEW_BEFORE_MS;
     const ours = leaf.checkIssued(issuing) && leaf.verify(issuing.publicKey);
-    return named && fresh && ours && leaf.checkPrivateKey(createPrivateKey(key)) ? { cert, key } : undefined;
+    const client = allowsClientAuth(cert);
+    return named && fresh && ours && client && leaf.checkPrivateKey(createPrivateKey(key))
+      ? { cert, key }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -1,0 +1,278 @@
+/**
+ * The domestic payment submission path as the payment benchmarks drive it (bench/payments.ts,
+ * bench/events.ts): a payer and a payee in the ledger, both versions' payment initiation APIs mounted on
+ * fastify (driven by inject: no TLS), consents staged and authorised outside the timing, each submission
+ * signed by the TPP (client `bench`) as a real client would.
+ */
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { generateKeyPair, type CryptoKey } from 'jose';
+import { createCustomer, openAccount, postExternalCredit } from '../../src/bank/index.ts';
+import { authorise, createIntent, getIntent } from '../../src/consent/index.ts';
+import { ObError, obErrorBody } from '../../src/openbanking/errors.ts';
+import { createGuardCaches, type AccessTokenView } from '../../src/openbanking/guard/index.ts';
+import { detachedSigner } from '../../src/openbanking/http/jws.ts';
+import { VERSION_BASES, type ApiVersion } from '../../src/openbanking/versions.ts';
+import { paymentInitiation } from '../../src/openbanking/pis/index.ts';
+import {
+  issueClientCertificate,
+  loadOrCreateSandboxAuthorities,
+  type SandboxAuthorities,
+} from '../../src/pki/index.ts';
+import { attachClientCertificate, describeClientCertificate } from '../../src/shared/client-certificate.ts';
+import { systemClock, type Clock } from '../../src/shared/clock.ts';
+import type { Database } from '../../src/store/index.ts';
+
+/** The client id every staged consent and token belongs to. */
+export const BENCH_CLIENT_ID = 'bench';
+
+/**
+ * Operations/s at `concurrency` for `seconds`, or until `operation` says it has nothing left to do
+ * (returns false): the rate is then what was done over the time it took.
+ */
+export async function rate(
+  label: string,
+  concurrency: number,
+  seconds: number,
+  operation: () => Promise<unknown>,
+): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  let exhausted = false;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline && !exhausted) {
+        if ((await operation()) === false) exhausted = true;
+        else done++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const perSecond = done / elapsed;
+  console.log(
+    `${label.padEnd(72)} c=${concurrency} ${perSecond.toFixed(1).padStart(9)} /s   (${done} in ${elapsed.toFixed(1)}s${exhausted ? ', every staged consent used' : ''})`,
+  );
+  return perSecond;
+}
+
+export interface PaymentRig {
+  clock: Clock;
+  authorities: SandboxAuthorities;
+  /** The payer's account (every submission books on it). */
+  fromAccountId: string;
+  tppSigner: ReturnType<typeof detachedSigner>;
+  tppKeys: { publicKey: CryptoKey; privateKey: CryptoKey };
+  bankKeys: { publicKey: CryptoKey; privateKey: CryptoKey };
+  /** A consent staged on `version` and authorised, with its PSU token (outside the timing). */
+  readyConsent(version?: ApiVersion): Promise<{ token: string; body: string }>;
+  /**
+   * Submissions/s of domestic payments on `version` at `concurrency` (see bench/payments.ts for how the
+   * consents are staged); submissions not answered 201 are counted in `failures()`.
+   */
+  submissions(version: ApiVersion, concurrency: number, label?: string): Promise<number>;
+  failures(): number;
+  app: FastifyInstance;
+}
+
+export async function startPaymentRig(db: Database, dir: string, seconds: number): Promise<PaymentRig> {
+  const clock = systemClock;
+  const ctx = { clock };
+  const authorities = await loadOrCreateSandboxAuthorities(join(dir, 'ca'));
+  const certificate = describeClientCertificate(
+    new X509Certificate(
+      (await issueClientCertificate(authorities.issuing, { commonName: 'bench-tpp' })).certificatePem,
+    ),
+    'tls',
+  );
+  const payer = await createCustomer(db, ctx, {
+    username: 'bench-payer',
+    displayName: 'Payer',
+    kind: 'personal',
+  });
+  const payee = await createCustomer(db, ctx, {
+    username: 'bench-payee',
+    displayName: 'Payee',
+    kind: 'personal',
+  });
+  const from = await openAccount(db, ctx, { holders: [payer.id], currency: 'GBP', name: 'Payer' });
+  const to = await openAccount(db, ctx, { holders: [payee.id], currency: 'GBP', name: 'Payee' });
+  await postExternalCredit(db, ctx, { accountId: from.id, amountMinor: 10n ** 12n, currency: 'GBP' });
+
+  const tpp = await generateKeyPair('PS256');
+  const bank = await generateKeyPair('PS256');
+  const tppSigner = detachedSigner({
+    key: tpp.privateKey,
+    kid: 'k1',
+    issuer: 'org/sw',
+    trustAnchor: 'ta',
+    clock,
+  });
+  const tokens = new Map<string, AccessTokenView>();
+  const caches = createGuardCaches(
+    { tokens: { find: async (value) => tokens.get(value) }, intents: { find: (id) => getIntent(db, id) } },
+    { clock, ttlMs: 30_000, maxEntries: 100_000 },
+  );
+  const app = Fastify();
+  app.addHook('onRequest', async (request) => attachClientCertificate(request.raw, certificate));
+  app.setErrorHandler((error: FastifyError | ObError, request, reply) =>
+    error instanceof ObError
+      ? reply.status(error.status).send(obErrorBody(error, request.id))
+      : reply.status(500).send({ error: String(error) }),
+  );
+  // Both versions mounted as the bank mounts them: one consent store and ledger, a base path each.
+  for (const version of ['v3.1.11', 'v4.0'] as const) {
+    const base = VERSION_BASES[version].pisp!;
+    await app.register(
+      async (scope) =>
+        paymentInitiation(scope, {
+          db,
+          clock,
+          guard: {
+            tokens: caches.tokens,
+            intents: caches.intents,
+            // No directory in this benchmark: every client stands for an Active participant.
+            participants: { checkClient: async () => ({ active: true }) },
+            clock,
+          },
+          signatures: {
+            keys: {
+              keyFor: async (_c, kid) =>
+                kid === 'k1' ? { key: tpp.publicKey, issuers: ['org/sw'] } : undefined,
+            },
+            trustAnchor: 'ta',
+            clock,
+          },
+          signer: detachedSigner({
+            key: bank.privateKey,
+            kid: 'b1',
+            issuer: 'bank',
+            trustAnchor: 'ta',
+            clock,
+          }),
+          publicBaseUrl: `https://bank.example${base}`,
+          version,
+          forgetIntent: (id) => caches.forgetIntent(id),
+          notifyRevoked: async (id) => caches.forgetIntent(id),
+        }),
+      { prefix: base },
+    );
+  }
+  await app.ready();
+
+  const creditorAccount = {
+    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+    Identification: `${to.sortCode}${to.accountNumber}`,
+    Name: 'Payee',
+  };
+  /** Each version's domestic Initiation and Risk, as a TPP sends them (v4.0: structured remittance). */
+  const bodyOn = (version: ApiVersion) => {
+    const v4 = version === 'v4.0';
+    return {
+      initiation: {
+        InstructionIdentification: 'bench-1',
+        EndToEndIdentification: 'bench-e2e',
+        LocalInstrument: 'UK.OBIE.FPS',
+        InstructedAmount: { Amount: '1.23', Currency: 'GBP' },
+        CreditorAccount: creditorAccount,
+        RemittanceInformation: v4
+          ? { Structured: [{ CreditorReferenceInformation: { Reference: 'bench' } }] }
+          : { Reference: 'bench' },
+      },
+      risk: { PaymentContextCode: v4 ? 'TransferToThirdParty' : 'PartyToParty' },
+    };
+  };
+  async function readyConsent(version: ApiVersion = 'v3.1.11'): Promise<{ token: string; body: string }> {
+    const { initiation, risk } = bodyOn(version);
+    const intent = await createIntent(
+      { db, clock },
+      {
+        kind: 'domestic-payment',
+        clientId: BENCH_CLIENT_ID,
+        data: { Initiation: initiation },
+        risk,
+        apiVersion: version,
+      },
+    );
+    await authorise({ db, clock }, intent.id, { customerId: payer.id, accountIds: [from.id] });
+    const token = randomUUID();
+    tokens.set(token, {
+      clientId: BENCH_CLIENT_ID,
+      scopes: new Set(['payments']),
+      grantType: 'authorization_code',
+      certificateThumbprint: certificate.thumbprintS256,
+      roles: ['PISP'],
+      intentId: intent.id,
+      customerId: payer.id,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    return {
+      token,
+      body: JSON.stringify({ Data: { ConsentId: intent.id, Initiation: initiation }, Risk: risk }),
+    };
+  }
+
+  let failures = 0;
+  let probed = 0;
+  /**
+   * The consents are staged before the timing, as many as three times the first probe's rate allows (a
+   * payment verifies one PS256 signature and makes one, so it cannot outrun the baseline pairs by much);
+   * should they still run out, the phase ends there and its rate is what was done over the time it took —
+   * it never fails for want of fixtures.
+   */
+  async function submissions(version: ApiVersion, concurrency: number, label = ''): Promise<number> {
+    const pool: { token: string; body: string }[] = [];
+    const url = `${VERSION_BASES[version].pisp}/domestic-payments`;
+    const submit = async (next: { token: string; body: string }) => {
+      // The TPP signs each request (its cost is on the TPP side; part of the loop as a real client would).
+      const signature = await tppSigner.sign(next.body);
+      const response = await app.inject({
+        method: 'POST',
+        url,
+        headers: {
+          authorization: `Bearer ${next.token}`,
+          'content-type': 'application/json',
+          'x-idempotency-key': randomUUID(),
+          'x-jws-signature': signature,
+        },
+        payload: next.body,
+      });
+      if (response.statusCode !== 201) failures++;
+    };
+    if (probed === 0) {
+      for (let i = 0; i < 13; i++) pool.push(await readyConsent(version));
+      for (let i = 0; i < 3; i++) await submit(pool.pop()!);
+      const start = performance.now();
+      for (let i = 0; i < 10; i++) await submit(pool.pop()!);
+      probed = 10 / ((performance.now() - start) / 1000);
+    }
+    const wanted = Math.ceil(probed * seconds * 3) + 50;
+    while (pool.length < wanted) pool.push(await readyConsent(version));
+    for (let i = 0; i < 3; i++) await submit(pool.pop()!); // warm up
+    return rate(
+      `domestic payment submissions ${version}${label} (${pool.length} consents staged)`,
+      concurrency,
+      seconds,
+      async () => {
+        const next = pool.pop();
+        if (!next) return false;
+        await submit(next);
+        return true;
+      },
+    );
+  }
+
+  return {
+    clock,
+    authorities,
+    fromAccountId: from.id,
+    tppSigner,
+    tppKeys: tpp,
+    bankKeys: bank,
+    readyConsent,
+    submissions,
+    failures: () => failures,
+    app,
+  };
+}
