@@ -120,6 +120,8 @@ describe('operator console in Chromium', { skip: browserSkip, timeout: 300_000 }
       form.submit();
     })()`);
     const forged = (await answered).status();
+    // The refusal page must have replaced the form's document before the next goto, or Chromium aborts that goto.
+    await page.waitForURL((url) => url.pathname === action);
     assert.equal(forged, 403);
     const log = await call(httpsClient([sandbox.rootPem]), `${urls.operator}/console/audit`);
     assert.equal(log.status, 303, 'no session: sent to the login');

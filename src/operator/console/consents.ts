@@ -1,0 +1,211 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  getIntent,
+  INTENT_KINDS,
+  INTENT_STATUSES,
+  IntentTransitionError,
+  KIND_INFO,
+  listAudit,
+  revoke,
+} from '../../consent/index.ts';
+import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
+import { searchConsents } from '../queries.ts';
+import { CONSOLE_BASE, csrfField, when } from './pages.ts';
+import { operatorOf, type ConsoleScope } from './scope.ts';
+import { parseSearch } from './search.ts';
+
+/** `GET /console/consents[?customer=&tpp=&kind=&status=&from=&to=]`. */
+export function consentSearch(scope: ConsoleScope) {
+  const { db, page } = scope;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const { typed: search, filter } = parseSearch(request.query, [
+      'customer',
+      'tpp',
+      'kind',
+      'status',
+    ] as const);
+    const bad = !filter;
+    const rows = filter ? await searchConsents(db, filter) : [];
+    const select = (name: string, label: string, values: readonly string[], chosen: string) =>
+      html`<label for="${name}"
+        >${label}
+        <select id="${name}" name="${name}">
+          <option value="">any</option>
+          ${values.map((value) => html`<option value="${value}" ${value === chosen ? html`selected` : ''}>${value}</option>`)}
+        </select></label
+      >`;
+    return page(
+      reply,
+      bad ? 400 : 200,
+      'Consents',
+      html`<form class="search" method="get" action="${CONSOLE_BASE}/consents">
+          <label for="customer"
+            >Customer <input type="text" id="customer" name="customer" value="${search.customer}"
+          /></label>
+          <label for="tpp">TPP <input type="text" id="tpp" name="tpp" value="${search.tpp}" /></label>
+          ${select('kind', 'Kind', INTENT_KINDS, search.kind)}
+          ${select('status', 'Status', INTENT_STATUSES, search.status)}
+          <label for="from">From <input type="date" id="from" name="from" value="${search.from}" /></label>
+          <label for="to">To <input type="date" id="to" name="to" value="${search.to}" /></label>
+          <button type="submit">Search</button>
+        </form>
+        ${bad ? html`<p class="error" role="alert">Dates are YYYY-MM-DD.</p>` : ''}
+        <table class="list">
+          <thead>
+            <tr>
+              <th>Consent</th>
+              <th>Kind</th>
+              <th>Status</th>
+              <th>TPP</th>
+              <th>Customer</th>
+              <th>Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (row) =>
+                html`<tr>
+                  <td>
+                    <a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"
+                      ><code>${row.id}</code></a
+                    >
+                  </td>
+                  <td>${row.kind}</td>
+                  <td>${row.status}</td>
+                  <td>${row.tppName}</td>
+                  <td>${row.customer ?? '—'}</td>
+                  <td>${when(row.createdAt)}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        ${rows.length === 0 && !bad ? html`<p>No consent matches.</p>` : ''}`,
+    );
+  };
+}
+
+/** `GET /console/consents/:id`: details and history; revoke (admin). */
+export function consentPage(scope: ConsoleScope) {
+  const { db, page, isAdmin } = scope;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const { id } = request.params as { id: string };
+    const intent = await getIntent(db, id);
+    if (!intent) return page(reply, 404, 'No such consent', html`<p>No consent <code>${id}</code>.</p>`);
+    const history = await listAudit(db, id);
+    const [row] = await searchConsents(db, {}, 1_000).then((all) => all.filter((c) => c.id === id));
+    const revocable =
+      KIND_INFO[intent.kind].revocable &&
+      (intent.status === 'Authorised' || intent.status === 'AwaitingAuthorisation');
+    return page(
+      reply,
+      200,
+      `Consent ${intent.id}`,
+      html`<dl class="facts">
+          <div>
+            <dt>Kind</dt>
+            <dd>${intent.kind}</dd>
+          </div>
+          <div>
+            <dt>Status</dt>
+            <dd id="consent-status">${intent.status}</dd>
+          </div>
+          <div>
+            <dt>TPP</dt>
+            <dd>${row?.tppName ?? intent.clientId} (<code>${intent.clientId}</code>)</dd>
+          </div>
+          <div>
+            <dt>Customer</dt>
+            <dd>${row?.customer ?? intent.customerId ?? '—'}</dd>
+          </div>
+          <div>
+            <dt>Permissions</dt>
+            <dd>${intent.permissions.join(', ') || '—'}</dd>
+          </div>
+          <div>
+            <dt>Accounts</dt>
+            <dd>${intent.accountIds.join(', ') || '—'}</dd>
+          </div>
+          <div>
+            <dt>Created</dt>
+            <dd>${when(intent.createdAt)}</dd>
+          </div>
+          <div>
+            <dt>Expires</dt>
+            <dd>${when(intent.expiresAt)}</dd>
+          </div>
+          <div>
+            <dt>Last used</dt>
+            <dd>${when(intent.lastUsedAt)}</dd>
+          </div>
+        </dl>
+        ${
+          isAdmin(request) && revocable
+            ? html`<form
+                method="post"
+                action="${CONSOLE_BASE}/consents/${encodeURIComponent(intent.id)}/revoke"
+              >
+                ${csrfField(csrfToken(reply))}
+                <label for="reason">Reason</label
+                ><input type="text" id="reason" name="reason" required maxlength="200" />
+                <button type="submit">Revoke</button>
+              </form>`
+            : ''
+        }
+        <table class="list history">
+          <caption>
+            <h2>History</h2>
+          </caption>
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Who</th>
+              <th>What</th>
+              <th>Status</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${history.map(
+              (entry) =>
+                html`<tr>
+                  <td>${when(entry.at)}</td>
+                  <td>${entry.actor}</td>
+                  <td>${entry.event}</td>
+                  <td>${entry.from ?? ''}${entry.to ? ` → ${entry.to}` : ''}</td>
+                  <td>${entry.detail ?? ''}</td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>`,
+    );
+  };
+}
+
+/** `POST /console/consents/:id/revoke` (admin): the path the customer's dashboard takes. */
+export function revokePosted(scope: ConsoleScope) {
+  const { db, clock, deps, page, redirect, audit } = scope;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const { id } = request.params as { id: string };
+    const reason = (field(request.body as Form, 'reason') ?? '').trim().slice(0, 200);
+    if (!reason)
+      return page(
+        reply,
+        400,
+        'Revoke',
+        html`<p class="error" role="alert">Say why the consent is revoked.</p>`,
+      );
+    const operator = operatorOf(request);
+    try {
+      // The path the customer's dashboard takes: stored, the TPP's event raised, every token killed everywhere.
+      await revoke({ db, clock, notifyRevoked: deps.notifyRevoked }, id, {
+        actor: 'system',
+        detail: `revoked by operator ${operator.name} in the console: ${reason}`,
+      });
+    } catch (error) {
+      if (!(error instanceof IntentTransitionError)) throw error;
+      return page(reply, 409, 'Cannot revoke', html`<p class="error" role="alert">${error.message}</p>`);
+    }
+    await audit(request, { action: 'consent.revoked', subject: `consent:${id}`, detail: { reason } });
+    return redirect(reply, `${CONSOLE_BASE}/consents/${encodeURIComponent(id)}`);
+  };
+}
