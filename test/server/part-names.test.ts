@@ -17,7 +17,7 @@ describe('part names', () => {
       (error: Error) =>
         error.name === 'UnknownPartError' &&
         error.message ===
-          'unknown part "vault"; parts: bank, directory, jwkms, auth, consent, openbanking, portal',
+          'unknown part "vault"; parts: bank, directory, jwkms, auth, consent, openbanking, operator, portal',
     );
   });
 });
