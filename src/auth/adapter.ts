@@ -50,6 +50,25 @@ const GRANTABLE = new Set([...GRANT_SOURCES, 'AccessToken']);
 const REPLAY_MODEL = 'ReplayDetection';
 
 /**
+ * Models whose saved rows, were the last few hundred milliseconds of them lost in a crash of the database
+ * server, fail closed: the access token, session, interaction, pushed request or code stops working and
+ * the TPP or PSU asks again; a lost assertion `jti` record reopens a replay window no longer than that
+ * loss for an assertion that is also bound to the TPP's mTLS key. Their `upsert` commits through
+ * `store.asyncCommitDb` (no wait for the disk flush: ~5 ms per token on PostgreSQL). Refresh tokens and
+ * grants stay synchronous (losing one would force the PSU to authorise again), and so does every
+ * consumption, deletion and revocation: a revocation must never be lost.
+ */
+const ASYNC_COMMIT_MODELS = new Set([
+  REPLAY_MODEL,
+  'AccessToken',
+  'ClientCredentials',
+  'AuthorizationCode',
+  'PushedAuthorizationRequest',
+  'Session',
+  'Interaction',
+]);
+
+/**
  * PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a NUL anywhere in a lookup key or a payload is
  * a database error rather than an answer. No identifier the provider issues contains one: a key with a
  * NUL names nothing, and a payload with one (a client's parameter) is the client's malformed request.
@@ -76,11 +95,14 @@ function notExpired(now: Date) {
 export class StoreAdapter implements Adapter {
   readonly model: string;
   readonly #db: Queryable;
+  /** Where `upsert` writes: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`. */
+  readonly #saveDb: Queryable;
   readonly #clock: Clock;
 
-  constructor(model: string, db: Queryable, clock: Clock = systemClock) {
+  constructor(model: string, db: Queryable, clock: Clock = systemClock, saveDb: Queryable = db) {
     this.model = model;
     this.#db = db;
+    this.#saveDb = saveDb;
     this.#clock = clock;
   }
 
@@ -106,7 +128,7 @@ export class StoreAdapter implements Adapter {
       expiresAt,
       consumedAt,
     };
-    await this.#db
+    await this.#saveDb
       .insert(authModels)
       .values(row)
       .onConflictDoUpdate({
@@ -158,7 +180,7 @@ export class StoreAdapter implements Adapter {
     const seconds =
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.max(expiresIn, 0) : 3600;
     const expiresAt = new Date(now.getTime() + seconds * 1000);
-    const recorded = await this.#db
+    const recorded = await this.#saveDb
       .insert(authModels)
       .values({ model: this.model, id, payload, expiresAt })
       .onConflictDoUpdate({
@@ -299,7 +321,8 @@ export function createAdapterFactory(store: Store, clock: Clock = systemClock): 
   return (model: string) => {
     let adapter = adapters.get(model);
     if (!adapter) {
-      adapter = new StoreAdapter(model, store.db, clock);
+      const saveDb = ASYNC_COMMIT_MODELS.has(model) ? store.asyncCommitDb : store.db;
+      adapter = new StoreAdapter(model, store.db, clock, saveDb);
       adapters.set(model, adapter);
     }
     return adapter;
