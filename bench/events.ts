@@ -74,7 +74,7 @@ async function run(backend: Backend): Promise<void> {
         issuer: 'https://bank.example',
         mtlsOrigin: 'https://bank.example',
       },
-      dispatcher,
+      dispatcherFor: () => dispatcher,
       policy: DEFAULT_PUSH_POLICY,
     };
 
