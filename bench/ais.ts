@@ -19,6 +19,7 @@ import {
   addTransactions,
   aisAccessToken,
   benchOptions,
+  countStatements,
   machineLine,
   meanRate,
   measure,
@@ -26,6 +27,7 @@ import {
   printRatio,
   startBareHttps,
   startBenchPlatform,
+  statementsPerRequest,
   type LoadRequest,
 } from './support/index.ts';
 
@@ -69,6 +71,25 @@ async function runOn(backend: Backend): Promise<void> {
       'x-fapi-customer-ip-address': '198.51.100.7',
     };
     const at = (url: string): LoadRequest => ({ url, tls: tpp.tls, headers });
+
+    // Statements per request (cache warm): one request at a time (deterministic where timings are not),
+    // then 8 in flight together (what they share).
+    const counter = countStatements();
+    try {
+      for (const name of ['transactions', 'account'] as const) {
+        const url = `${v3}${paths[name]}`;
+        const call = () => read(tpp.bank, token, url);
+        const alone = await statementsPerRequest(counter, call);
+        const together = await statementsPerRequest(counter, call, { parallel: 8 });
+        const distinct = [...new Set(alone.statements)].map((text) => `\n    ${text}`).join('');
+        console.log(
+          `statements per request, ${name} v3.1.11, ${backend}: ${alone.perRequest.toFixed(2)} alone, ` +
+            `${together.perRequest.toFixed(2)} with 8 in flight${distinct}`,
+        );
+      }
+    } finally {
+      counter.stop();
+    }
 
     /** The ratio of obkit to bare for one read on both versions, bracketed, at one concurrency. */
     async function figure(name: 'transactions' | 'account', concurrency: number) {

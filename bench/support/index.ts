@@ -11,3 +11,4 @@ export { startBareHttps, type Baseline } from './baseline.ts';
 export { printRatio } from './ratio.ts';
 export { machineLine } from './machine.ts';
 export { addTransactions, addAccounts } from './ledger.ts';
+export { countStatements, statementsPerRequest, type StatementCounter } from './statements.ts';

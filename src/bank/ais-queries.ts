@@ -2,9 +2,10 @@
  * Read queries the Account Information API needs beyond the per-resource lists of customers.ts: the
  * balances of several accounts in one query (the bulk `/balances`).
  */
-import { and, inArray, sql } from 'drizzle-orm';
+import { and, inArray, isNull, sql } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
-import { schema } from '../store/index.ts';
+import { currentChangeVersion, oneRow, schema } from '../store/index.ts';
+import type { AccountRecord } from './customers.ts';
 import type { Balance } from './ledger.ts';
 import { fromMinor } from './money.ts';
 
@@ -44,19 +45,59 @@ export async function balancesOf(db: Queryable, accountIds: readonly string[]): 
 }
 
 /**
- * A version of the ledger of `accountIds` that changes whenever any of their transactions could have: every
- * posting, and every change of a posting's status, updates its account's row (the cached balances) in the
- * same database transaction, so the row's `xmin` (the transaction that last wrote it, visible only once it
- * committed) moves with them on every instance. One primary-key read, however long the history; an account
- * that does not exist reads as absent. Other writes to the row (a nickname, a status) move it too: a
- * cache keyed by it is only ever dropped too often, never served stale.
+ * What a read folded with the store's change version answers: the data, and the change version its
+ * statement's snapshot saw (the caller checks that the request was checked under at least that one).
  */
-export async function ledgerVersionOf(db: Queryable, accountIds: readonly string[]): Promise<string> {
-  if (accountIds.length === 0) return '';
+export interface WithChangeVersion<T> {
+  changeVersion: number;
+  value: T;
+}
+
+/** `inArray` of a list that may be empty (an empty `in ()` is not SQL). */
+const idIn = (accountIds: readonly string[]) =>
+  inArray(bankAccounts.id, accountIds.length > 0 ? [...accountIds] : ['']);
+
+/**
+ * The customer accounts among `accountIds` by id (as `getAccounts`; unknown and internal ones absent), and
+ * the store's change version, in one statement: one round trip for `/accounts/{AccountId}` on PostgreSQL.
+ */
+export async function accountsWithChangeVersion(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<WithChangeVersion<Map<string, AccountRecord>>> {
   const rows = await db
-    .select({ id: bankAccounts.id, version: sql<string>`${bankAccounts}.xmin::text` })
-    .from(bankAccounts)
-    .where(inArray(bankAccounts.id, [...accountIds]));
-  const byId = new Map(rows.map((row) => [row.id, row.version]));
-  return accountIds.map((id) => byId.get(id) ?? '-').join(',');
+    .select({ changeVersion: currentChangeVersion, account: bankAccounts })
+    .from(oneRow)
+    .leftJoin(bankAccounts, and(idIn(accountIds), isNull(bankAccounts.internalPurpose)));
+  return {
+    changeVersion: rows[0]?.changeVersion ?? 0,
+    value: new Map(rows.flatMap(({ account }) => (account ? [[account.id, account] as const] : []))),
+  };
+}
+
+/**
+ * The version of each account's ledger among `accountIds` (unknown ones absent), and the store's change
+ * version, in one statement. An account's ledger version changes whenever any of its transactions could
+ * have: every posting, and every change of a posting's status, updates its account's row (the cached
+ * balances) in the same database transaction, so the row's `xmin` (the transaction that last wrote it,
+ * visible only once it committed) moves with them on every instance. One primary-key read, however long the
+ * history. Other writes to the row (a nickname, a status) move it too: a cache keyed by it is only ever
+ * dropped too often, never served stale.
+ */
+export async function ledgerVersionsOf(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<WithChangeVersion<Map<string, string>>> {
+  const rows = await db
+    .select({
+      changeVersion: currentChangeVersion,
+      id: bankAccounts.id,
+      version: sql<string>`${bankAccounts}.xmin::text`,
+    })
+    .from(oneRow)
+    .leftJoin(bankAccounts, idIn(accountIds));
+  return {
+    changeVersion: rows[0]?.changeVersion ?? 0,
+    value: new Map(rows.flatMap((row) => (row.id === null ? [] : [[row.id, row.version] as const]))),
+  };
 }

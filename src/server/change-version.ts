@@ -18,11 +18,22 @@ export interface ChangeVersion {
    * read); throws when the database cannot answer.
    */
   refresh(): Promise<void>;
+  /** Takes a version a request read in its own statement (`src/shared/deferred-change-version.ts`). */
+  observe(version: number): void;
+  /** Whether requests may read the version in their own statement instead of up front (PostgreSQL only). */
+  readonly deferrable: boolean;
 }
 
 export function createChangeVersion(store: Store): ChangeVersion {
   let seen = 0;
-  if (store.backend === 'pglite') return { current: () => seen, refresh: async () => undefined };
+  if (store.backend === 'pglite') {
+    return {
+      current: () => seen,
+      refresh: async () => undefined,
+      observe: () => undefined,
+      deferrable: false,
+    };
+  }
   let reading: Promise<void> | undefined;
   let following: Promise<void> | undefined;
   const read = (): Promise<void> => {
@@ -38,6 +49,10 @@ export function createChangeVersion(store: Store): ChangeVersion {
   };
   return {
     current: () => seen,
+    observe(version) {
+      if (version > seen) seen = version;
+    },
+    deferrable: true,
     // Requests arriving together share one read, but never one that began before they arrived (it might
     // not see a revocation committed since): while a read is under way, later arrivals wait for the next.
     refresh() {

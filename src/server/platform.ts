@@ -151,7 +151,7 @@ export async function startPlatform(options: {
     const telemetry = operations?.metrics.telemetry ?? noTelemetry;
     const changeVersion =
       options.readChangeVersion === false
-        ? { current: () => 0, refresh: async () => undefined }
+        ? { current: () => 0, refresh: async () => undefined, observe: () => undefined, deferrable: false }
         : createChangeVersion(store);
     const certificateStatus = await startCertificateStatus(
       config,

@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
+import '../shared/deferred-change-version.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -178,11 +179,59 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     reply.header(INTERACTION_ID, request.id);
   });
 
+  const resolver = options.clientCertificates;
+  if (kind === 'mtls' && !resolver) throw new Error('the mtls surface needs a client certificate resolver');
+  /** Whether the request's client certificate is trusted, and acceptable for its route (mtls only). */
+  const checkClientCertificate = async (request: FastifyRequest): Promise<void> => {
+    if (!resolver) return;
+    const outcome = await resolver.resolve(request);
+    attachCertificateVerdict(
+      request.raw,
+      outcome.ok
+        ? { trusted: true, certificate: outcome.certificate }
+        : {
+            trusted: false,
+            reason: outcome.reason,
+            detail: outcome.detail,
+            ...(outcome.presented ? { presented: outcome.presented } : {}),
+          },
+    );
+    if (
+      outcome.ok ||
+      ALWAYS_OPEN.has(request.url) ||
+      request.routeOptions.config.clientCertificate === 'optional'
+    ) {
+      return;
+    }
+    request.log.info({ reason: outcome.reason }, 'client certificate refused');
+    throw ObError.single(
+      401,
+      outcome.reason === 'missing' ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid',
+      outcome.detail,
+    );
+  };
+
   const changeVersion = options.changeVersion;
   if (changeVersion) {
     // First, so that what another instance revoked before this request began is never served from a cache.
     app.addHook('onRequest', async (request) => {
-      if (!ALWAYS_OPEN.has(request.url)) await changeVersion.refresh();
+      if (ALWAYS_OPEN.has(request.url)) return;
+      if (changeVersion.deferrable && request.routeOptions.config.changeVersion === 'read by the handler') {
+        // Read by the route's own statement; checked again here if it turns out newer.
+        let checkedUnder = changeVersion.current();
+        request.deferredChangeVersion = {
+          get checkedUnder() {
+            return checkedUnder;
+          },
+          async advance(version) {
+            changeVersion.observe(version);
+            checkedUnder = Math.max(checkedUnder, version);
+            await checkClientCertificate(request);
+          },
+        };
+        return;
+      }
+      await changeVersion.refresh();
     });
   }
 
@@ -197,37 +246,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     }
   });
 
-  if (kind === 'mtls') {
-    const resolver = options.clientCertificates;
-    if (!resolver) throw new Error('the mtls surface needs a client certificate resolver');
-    app.addHook('onRequest', async (request) => {
-      const outcome = await resolver.resolve(request);
-      attachCertificateVerdict(
-        request.raw,
-        outcome.ok
-          ? { trusted: true, certificate: outcome.certificate }
-          : {
-              trusted: false,
-              reason: outcome.reason,
-              detail: outcome.detail,
-              ...(outcome.presented ? { presented: outcome.presented } : {}),
-            },
-      );
-      if (
-        outcome.ok ||
-        ALWAYS_OPEN.has(request.url) ||
-        request.routeOptions.config.clientCertificate === 'optional'
-      ) {
-        return;
-      }
-      request.log.info({ reason: outcome.reason }, 'client certificate refused');
-      throw ObError.single(
-        401,
-        outcome.reason === 'missing' ? 'UK.OBIE.Header.Missing' : 'UK.OBIE.Header.Invalid',
-        outcome.detail,
-      );
-    });
-  }
+  if (kind === 'mtls') app.addHook('onRequest', checkClientCertificate);
 
   if (options.rateLimits) {
     // The operator listener is counted as a browser one: per address, its login steps throttled.

@@ -10,3 +10,4 @@ export type {
 } from './database.ts';
 export * as schema from './schema/index.ts';
 export * from './settings.ts';
+export { currentChangeVersion, oneRow } from './change-version.ts';

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  accountsWithChangeVersion,
   balancesOf,
-  getAccounts,
-  ledgerVersionOf,
+  ledgerVersionsOf,
   getCustomerParty,
   getStatement,
   listAccountParties,
@@ -20,6 +20,8 @@ import {
 } from '../../bank/index.ts';
 import type { ConsentContext, Intent } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { coalescedReads } from '../../shared/coalesced-reads.ts';
+import { assertCheckedUnder, withDeferredChangeVersion } from '../../shared/deferred-change-version.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
 import {
@@ -176,32 +178,55 @@ export async function accountInformation(
   const version = context.version ?? 'v3.1.11';
   const wire = AIS_WIRE[version];
   const pages = transactionPageCache();
+  // The first statement of the hottest reads, with the change version in it; shared by requests arriving
+  // together (src/shared/coalesced-reads.ts).
+  const readAccounts = coalescedReads((ids) => accountsWithChangeVersion(db, ids));
+  const readLedgerVersions = coalescedReads((ids) => ledgerVersionsOf(db, ids));
 
+  /**
+   * A GET route behind the guard. `foldsChangeVersion`: its handler reads the store's change version in its
+   * own statement (`assertCheckedUnder`) rather than the surface up front: one round trip fewer on
+   * PostgreSQL; when the version advanced, the request is checked again and the handler runs again.
+   */
   function get(
     path: string,
     permissions: readonly string[],
     handler: (call: Call) => Promise<unknown>,
+    options: { foldsChangeVersion?: boolean } = {},
   ): void {
     const preHandler = guard(guardProfiles.accountData(permissions), context.guard);
-    scope.get<{ Params: Params }>(path, { preHandler }, async (request, reply) => {
-      const { intent } = guarded(request);
-      if (!intent) throw new Error('account data endpoint reached without a consent');
-      assertConsentVersion(intent, version, 'data');
-      const accountId = request.params.AccountId;
-      const call: Call = {
-        request,
-        reply,
-        intent,
-        permissions: new Set(intent.permissions),
-        accountId,
-        accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
-        self: selfUrl(request, context.publicBaseUrl),
-        now: clock.now(),
-      };
-      const body = await handler(call);
-      usage.touch(intent.id, request.log);
-      return body;
-    });
+    scope.get<{ Params: Params }>(
+      path,
+      {
+        preHandler,
+        ...(options.foldsChangeVersion ? { config: { changeVersion: 'read by the handler' } } : {}),
+      },
+      async (request, reply) => {
+        const answer = () => {
+          const { intent } = guarded(request);
+          if (!intent) throw new Error('account data endpoint reached without a consent');
+          assertConsentVersion(intent, version, 'data');
+          const accountId = request.params.AccountId;
+          return handler({
+            request,
+            reply,
+            intent,
+            permissions: new Set(intent.permissions),
+            accountId,
+            accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
+            self: selfUrl(request, context.publicBaseUrl),
+            now: clock.now(),
+          });
+        };
+        const body = await withDeferredChangeVersion(request, answer, async () => {
+          await preHandler.call(scope, request, reply);
+        });
+        // The intent the answer was made under (the last check's, when the request was checked again).
+        const { intent } = guarded(request);
+        if (intent) usage.touch(intent.id, request.log);
+        return body;
+      },
+    );
   }
 
   /** A whole list, paged in memory (lists that are small per account). */
@@ -232,8 +257,11 @@ export async function accountInformation(
     const key = window
       ? JSON.stringify([call.accountIds, window.from, window.to, access, call.self])
       : undefined;
-    const ledgerVersion = key === undefined ? undefined : await ledgerVersionOf(db, call.accountIds);
-    const cached = key && ledgerVersion !== undefined ? pages.get(key, ledgerVersion) : undefined;
+    // Read even when nothing is visible: with it comes the change version the request is checked under.
+    const read = await readLedgerVersions(call.accountIds);
+    assertCheckedUnder(call.request, read.changeVersion);
+    const ledgerVersion = call.accountIds.map((id) => read.value.get(id) ?? '-').join(',');
+    const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
     if (cached !== undefined) {
       call.reply.type('application/json; charset=utf-8');
       return cached;
@@ -256,7 +284,7 @@ export async function accountInformation(
         ...(result.lastBookedAt ? { LastAvailableDateTime: obDateTime(result.lastBookedAt) } : {}),
       },
     });
-    if (key !== undefined && ledgerVersion !== undefined) pages.set(key, ledgerVersion, json);
+    if (key !== undefined) pages.set(key, ledgerVersion, json);
     call.reply.type('application/json; charset=utf-8');
     return json;
   }
@@ -276,7 +304,9 @@ export async function accountInformation(
 
   // --- Accounts -------------------------------------------------------------------------------------
   const accounts = async (call: Call) => {
-    const records = await getAccounts(db, call.accountIds);
+    const read = await readAccounts(call.accountIds);
+    assertCheckedUnder(call.request, read.changeVersion);
+    const records = call.accountIds.flatMap((id) => read.value.get(id) ?? []);
     if (call.accountId !== undefined && records.length === 0) {
       throw resourceNotFound(`no account ${call.accountId}`);
     }
@@ -286,8 +316,8 @@ export async function accountInformation(
       records.map((account) => wire.mapAccount(account, call.permissions)),
     );
   };
-  get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts);
-  get('/accounts/:AccountId', ENDPOINT_PERMISSIONS.accounts, accounts);
+  get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });
+  get('/accounts/:AccountId', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });
 
   // --- Balances -------------------------------------------------------------------------------------
   const balances = async (call: Call) => {
@@ -310,8 +340,10 @@ export async function accountInformation(
         queryWindow(call.request, 'fromBookingDateTime', 'toBookingDateTime'),
       ),
     );
-  get('/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions);
-  get('/accounts/:AccountId/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions);
+  get('/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions, { foldsChangeVersion: true });
+  get('/accounts/:AccountId/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions, {
+    foldsChangeVersion: true,
+  });
 
   // --- Beneficiaries, direct debits, standing orders, scheduled payments -----------------------------
   const beneficiaries = async (call: Call) =>

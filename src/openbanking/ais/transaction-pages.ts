@@ -2,7 +2,7 @@
  * Pages of transactions as they were last answered, serialised, so that a TPP reading the same page again
  * (what AIS polling is) costs one primary-key read instead of the ledger query, the mapping and the
  * serialisation. An entry is served only while the accounts' ledger version (bank/ais-queries.ts
- * `ledgerVersionOf`, read on every request) is the one it was made under: a posting or a status change on
+ * `ledgerVersionsOf`, read on every request) is the one it was made under: a posting or a status change on
  * any instance is seen by the next read on every instance. The version is read before the page, so an entry
  * is never newer data under an older version — at worst an older version that no request will match again.
  * Bounded by its total size; the least recently made entries go first.

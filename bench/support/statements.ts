@@ -1,0 +1,68 @@
+/**
+ * Statements a phase sends to the database, counted by wrapping the clients' query methods for the whole
+ * process (`pg.Client#query`, PGlite's `query`/`exec`): a deterministic figure where timings are not. A
+ * statement run inside a PGlite transaction (its own `tx.query`) is not seen. Background work (MI flushes,
+ * the scheduler, event delivery) is counted too: take the least of several windows (`perRequest`).
+ */
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface StatementCounter {
+  /** The statements counted so far, each as its first 80 characters. */
+  readonly seen: readonly string[];
+  reset(): void;
+  stop(): void;
+}
+
+type QueryMethod = (this: unknown, ...args: unknown[]) => unknown;
+
+function textOf(first: unknown): string {
+  const text = typeof first === 'string' ? first : (first as { text?: unknown } | null)?.text;
+  return typeof text === 'string' ? text.replace(/\s+/g, ' ').slice(0, 80) : '(unreadable)';
+}
+
+/** Starts counting every statement this process sends; `stop` puts the methods back. */
+export function countStatements(): StatementCounter {
+  const seen: string[] = [];
+  const restores: (() => void)[] = [];
+  const wrap = (owner: object, name: string): void => {
+    const original = Reflect.get(owner, name) as QueryMethod;
+    Reflect.set(owner, name, function (this: unknown, ...args: unknown[]) {
+      seen.push(textOf(args[0]));
+      return original.apply(this, args);
+    });
+    restores.push(() => Reflect.set(owner, name, original));
+  };
+  wrap(pg.Client.prototype, 'query');
+  const base = Object.getPrototypeOf(PGlite.prototype) as object;
+  wrap(base, 'query');
+  wrap(base, 'exec');
+  return {
+    seen,
+    reset: () => void seen.splice(0),
+    stop: () => restores.reverse().forEach((restore) => restore()),
+  };
+}
+
+/**
+ * Statements per request of `request`, `count` times in each of `parallel` loops side by side (1: one
+ * after another, deterministic; more: what requests in flight together share), in the least busy of
+ * `windows` windows (background work only ever adds), with the statements of that window.
+ */
+export async function statementsPerRequest(
+  counter: StatementCounter,
+  request: () => Promise<unknown>,
+  { count = 20, windows = 3, parallel = 1 }: { count?: number; windows?: number; parallel?: number } = {},
+): Promise<{ perRequest: number; statements: string[] }> {
+  let best: string[] | undefined;
+  for (let window = 0; window < windows; window++) {
+    counter.reset();
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        for (let i = 0; i < count; i++) await request();
+      }),
+    );
+    if (!best || counter.seen.length < best.length) best = [...counter.seen];
+  }
+  return { perRequest: best!.length / (count * parallel), statements: best! };
+}

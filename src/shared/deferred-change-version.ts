@@ -1,0 +1,75 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * On PostgreSQL every request reads the store's change version before anything cached is consulted
+ * (`src/server/change-version.ts`): a round trip of its own before the request's data is read. A route
+ * whose answer rests on one statement can fold that read into the statement instead (route config
+ * `changeVersion: 'read by the handler'`): its checks run under the version this instance last read, its
+ * statement also returns the version its snapshot saw, and when that one is newer the request is checked
+ * again under it (certificate status, token, participant, consent), and its statement runs again, before
+ * anything is answered. A revocation committed before the request began is refused just as with the read
+ * up front: the statement began after it, so it sees its version.
+ */
+export interface DeferredChangeVersion {
+  /** The version (at least) under which this request's checks so far ran. */
+  readonly checkedUnder: number;
+  /** Takes `version` as read, and runs the surface's own checks again under it (the client certificate). */
+  advance(version: number): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the surface when this request's route reads the change version itself, on PostgreSQL. */
+    deferredChangeVersion?: DeferredChangeVersion;
+  }
+  interface FastifyContextConfig {
+    /** The route reads the change version in its own statement (`withDeferredChangeVersion`). */
+    changeVersion?: 'read by the handler';
+  }
+}
+
+/** Thrown by `assertCheckedUnder` when the request must be checked again under a newer version. */
+class ChangeVersionAdvanced extends Error {
+  readonly version: number;
+  constructor(version: number) {
+    super(`the store's change version advanced to ${version} during the request`);
+    this.version = version;
+  }
+}
+
+/**
+ * Called with the change version a request's statement returned: returns when the request was checked
+ * under it (or the version is not deferred: read up front, or the embedded store), else ends the attempt
+ * so that `withDeferredChangeVersion` checks the request again.
+ */
+export function assertCheckedUnder(request: FastifyRequest, changeVersion: number): void {
+  const deferred = request.deferredChangeVersion;
+  if (deferred && changeVersion > deferred.checkedUnder) throw new ChangeVersionAdvanced(changeVersion);
+}
+
+/** More advances than this within one request means announcements are arriving faster than it can be checked. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs `attempt` (which calls `assertCheckedUnder` with its statement's version before using its data);
+ * when the version advanced, takes it, runs `checkAgain` (the route's guard) and tries again.
+ */
+export async function withDeferredChangeVersion<T>(
+  request: FastifyRequest,
+  attempt: () => Promise<T>,
+  checkAgain: () => Promise<void>,
+): Promise<T> {
+  for (let attempts = 1; ; attempts++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const deferred = request.deferredChangeVersion;
+      if (!(error instanceof ChangeVersionAdvanced) || !deferred) throw error;
+      if (attempts >= MAX_ATTEMPTS) {
+        throw new Error(`${error.message} ${attempts} times in a row`, { cause: error });
+      }
+      await deferred.advance(error.version);
+      await checkAgain();
+    }
+  }
+}
