@@ -560,6 +560,23 @@ export interface RevocationContext extends ConsentContext {
  * `consent-authorization-revoked` for that TPP in the same transaction — `consent-access-revoked` when its
  * subscription is on v4.0, whose name that is for access withdrawn at the ASPSP: the profile's event is how
  * a TPP learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
+ *
+ * What v4.0 says the consent's status is after the customer revokes ACCESS at the bank differs by kind:
+ * - account access — Revoked (v4.0 `CANC`), as here: "The status of the account-access-consent must be
+ *   changed to CANC and the AISP must be allowed to request PSU to re-authenticate the same
+ *   account-access-consent resource … The ASPSP must also change the status of the consent back to AUTH"
+ *   (Account and Transaction API Profile v4.0, "Access Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/account-and-transaction-api-profile.html#access-revocation);
+ * - VRP — unchanged (`AUTH`), only the tokens die: "The status of the domestic-vrp-consents resource must
+ *   remain unchanged and the PISP must be allowed to request PSU to re-authenticate the same
+ *   domestic-vrp-consents resource" (VRP Profile v4.0, "Consent Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/vrp-profile.html#consent-revocation);
+ * - funds confirmation — left to the bank ("in the competitive space", CoF Profile v4.0).
+ * Both v4.0 rules rest on re-authenticating the SAME consent, which this bank does not offer yet (the
+ * authorization request accepts only an AwaitingAuthorisation intent). Until it does, a v4.0 VRP consent is
+ * moved to Revoked like the others: kept Authorised with no way to obtain a token again, it would read as
+ * usable to the PISP and to the customer's dashboard while being dead. v3.1.11 has no re-authentication of a
+ * withdrawn consent, and Revoked is its answer.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;
