@@ -428,6 +428,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
                 clientId: intent.clientId,
                 ...(intent.customerId ? { customerId: intent.customerId } : {}),
                 debtorAccountId: account.id,
+                debtorAccount: account,
                 amountMinor: transaction.amountMinor,
                 currency: item.InstructedAmount.Currency,
                 creditor: creditorOf(item.CreditorAccount),
