@@ -2,6 +2,7 @@ import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-o
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
+import { coalescedBatches } from '../shared/coalesced-reads.ts';
 import { systemClock } from '../shared/clock.ts';
 import type { Queryable, Store } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
@@ -10,6 +11,7 @@ import { authModels } from '../store/schema/auth.ts';
  * oidc-provider's persistence over `src/store`: one row per model instance in `auth_models`.
  *
  * - `find`, `findByUid`, `findByUserCode` never return an expired row; `sweepExpiredAuthModels` deletes them.
+ * - `upsert`s under way together go as one multi-row statement (the token rows of concurrent requests).
  * - `consume` is one `UPDATE … WHERE consumed_at IS NULL RETURNING`: of two concurrent redemptions of a
  *   code (or refresh token, or PAR request_uri) exactly one updates the row; the other gets an OAuth
  *   error and, as RFC 6749 §4.1.2 asks for a reused code, every token of that grant is revoked.
@@ -92,18 +94,85 @@ function notExpired(now: Date) {
   return or(isNull(authModels.expiresAt), gt(authModels.expiresAt, now));
 }
 
+type AuthModelRow = typeof authModels.$inferInsert;
+
+/**
+ * Rows of a multi-row upsert in key order: the rows it updates are locked in that order, so two instances'
+ * batches touching the same rows wait for each other instead of deadlocking.
+ */
+function inLockOrder(rows: AuthModelRow[]): AuthModelRow[] {
+  return rows.sort((a, b) => (a.model === b.model ? compare(a.id, b.id) : compare(a.model, b.model)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Saves of the provider's models (tokens, grants, sessions, codes) that are under way together go as one
+ * multi-row upsert; a later save of the same row in one batch wins, as it would have one after the other.
+ */
+function upsertRows(db: Queryable): (row: AuthModelRow) => Promise<void> {
+  return coalescedBatches<AuthModelRow, void>(async (rows) => {
+    const last = new Map(rows.map((row) => [`${row.model}\n${row.id}`, row]));
+    await db
+      .insert(authModels)
+      .values(inLockOrder([...last.values()]))
+      .onConflictDoUpdate({
+        target: [authModels.model, authModels.id],
+        set: {
+          payload: sql`excluded.payload`,
+          grantId: sql`excluded.grant_id`,
+          userCode: sql`excluded.user_code`,
+          uid: sql`excluded.uid`,
+          intentId: sql`excluded.intent_id`,
+          expiresAt: sql`excluded.expires_at`,
+          // A consumed row stays consumed whatever a later save carries.
+          consumedAt: sql`coalesce(${authModels.consumedAt}, excluded.consumed_at)`,
+        },
+      });
+    return rows.map(() => undefined);
+  });
+}
+
+/**
+ * Client assertion `jti`s recorded together as one INSERT that takes only ids no live row holds (an expired
+ * record may be replaced): each caller learns whether its id was taken by it. Of two uses of one id in a
+ * batch, only the first can be.
+ */
+function recordReplays(db: Queryable, clock: Clock): (row: AuthModelRow) => Promise<boolean> {
+  return coalescedBatches<AuthModelRow, boolean>(async (rows) => {
+    const firstOf = new Map<string, AuthModelRow>();
+    for (const row of rows) if (!firstOf.has(row.id)) firstOf.set(row.id, row);
+    const recorded = await db
+      .insert(authModels)
+      .values(inLockOrder([...firstOf.values()]))
+      .onConflictDoUpdate({
+        target: [authModels.model, authModels.id],
+        set: { payload: sql`excluded.payload`, expiresAt: sql`excluded.expires_at` },
+        // Only an expired record may be replaced.
+        setWhere: lte(authModels.expiresAt, clock.now()),
+      })
+      .returning({ id: authModels.id });
+    const taken = new Set(recorded.map((row) => row.id));
+    return rows.map((row) => firstOf.get(row.id) === row && taken.has(row.id));
+  });
+}
+
 export class StoreAdapter implements Adapter {
   readonly model: string;
   readonly #db: Queryable;
-  /** Where `upsert` writes: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`. */
-  readonly #saveDb: Queryable;
   readonly #clock: Clock;
+  readonly #upsert: (row: AuthModelRow) => Promise<void>;
+  readonly #recordReplay: (row: AuthModelRow) => Promise<boolean>;
 
   constructor(model: string, db: Queryable, clock: Clock = systemClock, saveDb: Queryable = db) {
     this.model = model;
     this.#db = db;
-    this.#saveDb = saveDb;
     this.#clock = clock;
+    // Saves go to `saveDb`: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`.
+    this.#upsert = upsertRows(saveDb);
+    this.#recordReplay = recordReplays(saveDb, clock);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -128,22 +197,7 @@ export class StoreAdapter implements Adapter {
       expiresAt,
       consumedAt,
     };
-    await this.#saveDb
-      .insert(authModels)
-      .values(row)
-      .onConflictDoUpdate({
-        target: [authModels.model, authModels.id],
-        set: {
-          payload: row.payload,
-          grantId: row.grantId,
-          userCode: row.userCode,
-          uid: row.uid,
-          intentId: row.intentId,
-          expiresAt: row.expiresAt,
-          // A consumed row stays consumed whatever a later save carries.
-          consumedAt: sql`coalesce(${authModels.consumedAt}, excluded.consumed_at)`,
-        },
-      });
+    await this.#upsert(row);
   }
 
   async #findWhere(
@@ -172,27 +226,17 @@ export class StoreAdapter implements Adapter {
   }
 
   /**
-   * ReplayDetection (client assertion `jti`s): one INSERT that succeeds only when no live row holds the
-   * id, so two concurrent uses of one assertion cannot both pass (the provider's own find-then-save can).
+   * ReplayDetection (client assertion `jti`s): one INSERT (shared with the records under way together)
+   * that succeeds only when no live row holds the id, so two concurrent uses of one assertion cannot both
+   * pass (the provider's own find-then-save can), on one instance or several.
    */
   async #recordOnce(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.#clock.now();
     const seconds =
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.max(expiresIn, 0) : 3600;
     const expiresAt = new Date(now.getTime() + seconds * 1000);
-    const recorded = await this.#saveDb
-      .insert(authModels)
-      .values({ model: this.model, id, payload, expiresAt })
-      .onConflictDoUpdate({
-        target: [authModels.model, authModels.id],
-        set: { payload, expiresAt },
-        // Only an expired record may be replaced.
-        setWhere: lte(authModels.expiresAt, now),
-      })
-      .returning({ id: authModels.id });
-    if (recorded.length === 0) {
-      throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
-    }
+    const recorded = await this.#recordReplay({ model: this.model, id, payload, expiresAt });
+    if (!recorded) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {

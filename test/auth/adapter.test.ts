@@ -254,4 +254,44 @@ describe('auth persistence adapter', () => {
       assert.equal(store.asyncCommitDb, store.db);
     }
   });
+
+  it('replay detection: records under way together share one statement, and of one jti among them only one is taken', async () => {
+    const store = await createTestStore();
+    const replay = new StoreAdapter('ReplayDetection', store.db);
+    // The first record is under way alone; the next ones wait and go together, a jti three times among them.
+    const first = replay.upsert('jti-first', { jti: 'jti-first', iss: 'client' }, 60);
+    const together = await Promise.allSettled([
+      replay.upsert('jti-x', { jti: 'jti-x', iss: 'client' }, 60),
+      replay.upsert('jti-y', { jti: 'jti-y', iss: 'client' }, 60),
+      replay.upsert('jti-x', { jti: 'jti-x', iss: 'client' }, 60),
+      replay.upsert('jti-x', { jti: 'jti-x', iss: 'client' }, 60),
+    ]);
+    await first;
+    assert.deepEqual(
+      together.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'rejected'],
+    );
+    for (const result of together.filter((r) => r.status === 'rejected')) {
+      assert.ok((result as PromiseRejectedResult).reason instanceof errors.InvalidClientAuth);
+    }
+    await assert.rejects(
+      replay.upsert('jti-y', { jti: 'jti-y', iss: 'client' }, 60),
+      errors.InvalidClientAuth,
+    );
+  });
+
+  it('saves under way together are all kept, and the later of two saves of one row wins', async () => {
+    const store = await createTestStore();
+    const tokens = new StoreAdapter('AccessToken', store.db);
+    const sessions = new StoreAdapter('Session', store.db);
+    await Promise.all([
+      ...Array.from({ length: 5 }, (_, i) => tokens.upsert(`at${i}`, { jti: `at${i}`, grantId: 'g1' }, 60)),
+      sessions.upsert('s1', { uid: 'u1', accountId: 'first' }, 60),
+      sessions.upsert('s1', { uid: 'u1', accountId: 'second' }, 60),
+      sessions.upsert('s1', { uid: 'u1', accountId: 'third' }, 60),
+    ]);
+    for (let i = 0; i < 5; i++) assert.equal((await tokens.find(`at${i}`))?.grantId, 'g1');
+    assert.equal((await sessions.find('s1'))?.accountId, 'third');
+    assert.equal((await sessions.findByUid('u1'))?.accountId, 'third');
+  });
 });
