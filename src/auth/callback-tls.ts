@@ -16,8 +16,9 @@ import type { ParticipantRef } from '../shared/participant-status.ts';
  * - a certificate that chains to the participant trust anchors (the CAs the bank accepts TPP transport
  *   certificates from) and names a participant (an OU or an organizationIdentifier in its subject) is
  *   accepted only when it names the TPP that owns the subscription — the same test DCR applies to that
- *   software's transport certificate (`certificateNamesSoftware`); the host name plays no part, and a
- *   certificate of any other participant is refused even if it named the host;
+ *   software's transport certificate (`certificateNamesSoftware`: the software and its organisation, or
+ *   the organisation alone in the organizationIdentifier, as eIDAS certificates name it); the host name
+ *   plays no part, and a certificate of any other participant is refused even if it named the host;
  * - any other certificate (a web PKI certificate, a server certificate from the participant CA that names
  *   no participant) gets the ordinary RFC 6125 host name check.
  * The TLS chain itself is verified before this runs (`ca`), so only a certificate the bank trusts gets here.
