@@ -18,6 +18,7 @@ import {
   addAccounts,
   addTransactions,
   aisAccessToken,
+  aisReadHeaders,
   benchOptions,
   countStatements,
   machineLine,
@@ -64,12 +65,7 @@ async function runOn(backend: Backend): Promise<void> {
       transactions: `/accounts/${account.AccountId}/transactions`,
       account: `/accounts/${account.AccountId}`,
     };
-    const headers = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      'x-fapi-interaction-id': randomUUID(),
-      'x-fapi-customer-ip-address': '198.51.100.7',
-    };
+    const headers = aisReadHeaders(token);
     const at = (url: string): LoadRequest => ({ url, tls: tpp.tls, headers });
 
     // Statements per request (cache warm): one request at a time (deterministic where timings are not),

@@ -11,7 +11,6 @@
  * PostgreSQL only (the instances share one database): `--store pglite` runs nothing and says so.
  * Run: npm run bench -- cluster [--concurrency 1,8]   (DATABASE_URL or the local test server; BENCH_SECONDS per phase)
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import { createHttpClient } from '../src/tpp/http.ts';
 import { apiBaseOf, callApi } from '../src/tpp/open-banking.ts';
 import {
   aisAccessToken,
+  aisReadHeaders,
   benchOptions,
   machineLine,
   meanRate,
@@ -97,12 +97,7 @@ try {
   const load: LoadRequest = {
     url,
     tls: tpp.tls,
-    headers: {
-      authorization: `Bearer ${accessToken}`,
-      accept: 'application/json',
-      'x-fapi-interaction-id': randomUUID(),
-      'x-fapi-customer-ip-address': '198.51.100.7',
-    },
+    headers: aisReadHeaders(accessToken),
   };
   console.log(
     `GET /accounts/{id}/transactions through nginx (${sample.text.length} bytes), ${options.seconds}s per phase`,

@@ -5,11 +5,11 @@
  * so that a shared machine's drift favours neither. Both stores by default (`--store`), `--concurrency`.
  * Run: npm run bench -- metrics
  */
-import { randomUUID } from 'node:crypto';
 import type { Backend } from '../src/store/index.ts';
 import { apiBaseOf, callApi } from '../src/tpp/open-banking.ts';
 import {
   aisAccessToken,
+  aisReadHeaders,
   benchOptions,
   machineLine,
   meanRate,
@@ -35,12 +35,7 @@ async function runOn(backend: Backend): Promise<void> {
       throw new Error(`GET /accounts answered ${list.status}: ${list.text}`);
     const path = new URL(`${base}/accounts/${accountId}`).pathname;
     const off = await bench.startInstance({ recordOperations: false });
-    const headers = {
-      authorization: `Bearer ${token}`,
-      accept: 'application/json',
-      'x-fapi-interaction-id': randomUUID(),
-      'x-fapi-customer-ip-address': '198.51.100.7',
-    };
+    const headers = aisReadHeaders(token);
     const on = bench.platform;
     if (!on.operations || off.operations)
       throw new Error('recording is not on and off as this benchmark needs');

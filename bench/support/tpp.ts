@@ -3,6 +3,7 @@
  * certificates), registered at the bank by DCR, connected over mutual TLS; and a PSU-authorised AIS access
  * token through the real journey (consent, headless sandbox approval, code exchange).
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   clientCredentialsToken,
@@ -85,4 +86,17 @@ export async function aisAccessToken(tpp: BenchTpp, username: string): Promise<s
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * The headers of a PSU-present AIS read with `token`, as a load generator sends them on every request (one
+ * interaction id for the phase; the customer's address from the documentation range).
+ */
+export function aisReadHeaders(token: string): Record<string, string> {
+  return {
+    authorization: `Bearer ${token}`,
+    accept: 'application/json',
+    'x-fapi-interaction-id': randomUUID(),
+    'x-fapi-customer-ip-address': '198.51.100.7',
+  };
 }

@@ -8,9 +8,17 @@ import {
   listAudit,
   revoke,
 } from '../../consent/index.ts';
-import { csrfField, csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
+import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
 import { searchConsents } from '../queries.ts';
-import { CONSOLE_BASE, dateSearchForm, listTable, searchInput, searchSelect, when } from './pages.ts';
+import {
+  actionForm,
+  CONSOLE_BASE,
+  dateSearchForm,
+  listTable,
+  searchInput,
+  searchSelect,
+  when,
+} from './pages.ts';
 import { operatorOf, type ConsoleScope } from './scope.ts';
 import { parseSearch } from './search.ts';
 
@@ -113,15 +121,12 @@ export function consentPage(scope: ConsoleScope) {
         </dl>
         ${
           isAdmin(request) && revocable
-            ? html`<form
-                method="post"
-                action="${CONSOLE_BASE}/consents/${encodeURIComponent(intent.id)}/revoke"
-              >
-                ${csrfField(csrfToken(reply))}
-                <label for="reason">Reason</label
-                ><input type="text" id="reason" name="reason" required maxlength="200" />
-                <button type="submit">Revoke</button>
-              </form>`
+            ? actionForm(
+                `${CONSOLE_BASE}/consents/${encodeURIComponent(intent.id)}/revoke`,
+                csrfToken(reply),
+                'Revoke',
+                { askReason: true },
+              )
             : ''
         }
         ${listTable(

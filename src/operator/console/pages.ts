@@ -1,5 +1,5 @@
 import { formatDateTime } from '../../consent/describe.ts';
-import { csrfField, html, STYLESHEET, type SafeHtml } from '../../shared/page-kit/index.ts';
+import { csrfField, html, postForm, STYLESHEET, type SafeHtml } from '../../shared/page-kit/index.ts';
 import type { Operator } from '../accounts.ts';
 
 /**
@@ -190,4 +190,22 @@ export function listTable(
       )}
     </tbody>
   </table>`;
+}
+
+/** The reason an operator gives for an action that needs one (suspend, revoke): at most 200 characters. */
+const REASON_FIELD = html`<label for="reason">Reason</label
+  ><input type="text" id="reason" name="reason" required maxlength="200" />`;
+
+/** An admin's action on a page: a POST to `action` with its CSRF field and button, and a reason if asked. */
+export function actionForm(
+  action: string,
+  csrf: string,
+  label: string,
+  options: { askReason?: boolean } = {},
+): SafeHtml {
+  return postForm(
+    action,
+    csrf,
+    html`${options.askReason ? REASON_FIELD : ''}<button type="submit">${label}</button>`,
+  );
 }

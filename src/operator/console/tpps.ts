@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { csrfField, csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
+import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
 import { listTpps, tppDetails } from '../queries.ts';
 import { reinstateOrganisation, suspendOrganisation } from '../suspensions.ts';
-import { CONSOLE_BASE, listTable, searchForm, searchInput, statusBadge, when } from './pages.ts';
+import { actionForm, CONSOLE_BASE, listTable, searchForm, searchInput, statusBadge, when } from './pages.ts';
 import { operatorOf, type ConsoleScope } from './scope.ts';
 import { text } from './search.ts';
 
@@ -41,10 +41,8 @@ export function tppPage(scope: ConsoleScope) {
     if (!tpp)
       return page(reply, 404, 'No such TPP', html`<p>No TPP with organisation id <code>${orgId}</code>.</p>`);
     const csrf = csrfToken(reply);
-    const action = (path: string, label: string, extra = html``) =>
-      html`<form method="post" action="${CONSOLE_BASE}/tpps/${encodeURIComponent(orgId)}/${path}">
-        ${csrfField(csrf)} ${extra}<button type="submit">${label}</button>
-      </form>`;
+    const action = (path: string, label: string, options: { askReason?: boolean } = {}) =>
+      actionForm(`${CONSOLE_BASE}/tpps/${encodeURIComponent(orgId)}/${path}`, csrf, label, options);
     return page(
       reply,
       200,
@@ -74,12 +72,7 @@ export function tppPage(scope: ConsoleScope) {
           isAdmin(request)
             ? tpp.suspension
               ? action('reinstate', 'Reinstate')
-              : action(
-                  'suspend',
-                  'Suspend',
-                  html`<label for="reason">Reason</label
-                    ><input type="text" id="reason" name="reason" required maxlength="200" />`,
-                )
+              : action('suspend', 'Suspend', { askReason: true })
             : ''
         }
         <h2>Registered clients</h2>
