@@ -30,10 +30,12 @@ import type { Backend } from '../src/store/index.ts';
 import {
   benchOptions,
   closedLoop,
+  countStatements,
   machineLine,
   onboardTpp,
   printRatio,
   startBenchPlatform,
+  statementsPerRequest,
 } from './support/index.ts';
 
 const options = benchOptions();
@@ -199,6 +201,23 @@ async function run(backend: Backend): Promise<void> {
     console.log(
       `client_credentials, private_key_jwt (PS256) over mTLS, registered client; ${store.backend}; ${phaseSeconds}s per phase`,
     );
+    // Statements per token (deterministic one at a time; what 8 in flight together share), warm.
+    const counter = countStatements();
+    const countingAgent = agentFor(8);
+    try {
+      const token = () => tokenRequest(countingAgent, obkitIssuer, obkitToken);
+      for (let i = 0; i < 20; i++) await token();
+      const alone = await statementsPerRequest(counter, token);
+      const together = await statementsPerRequest(counter, token, { parallel: 8 });
+      const distinct = [...new Set(alone.statements)].map((text) => `\n    ${text}`).join('');
+      console.log(
+        `statements per token, ${backend}: ${alone.perRequest.toFixed(2)} alone, ` +
+          `${together.perRequest.toFixed(2)} with 8 in flight${distinct}`,
+      );
+    } finally {
+      counter.stop();
+      await countingAgent.close();
+    }
     const label = `obkit platform (${store.backend} store)`;
     const plain = new Map<number, number>();
     for (const concurrency of options.concurrencies)

@@ -14,12 +14,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, flattenedVerify } from 'jose';
-import { sql } from 'drizzle-orm';
-import { internalAccountId } from '../src/bank/ledger.ts';
 import { OB_IAT, OB_ISS, OB_TAN } from '../src/shared/ob-jws-claims.ts';
 import type { ApiVersion } from '../src/openbanking/versions.ts';
 import type { Backend } from '../src/store/index.ts';
-import { benchOptions, machineLine, openBenchStore, printRatio } from './support/index.ts';
+import { addTransactions, benchOptions, machineLine, openBenchStore, printRatio } from './support/index.ts';
 import { rate as rateFor, startPaymentRig } from './support/payment-rig.ts';
 
 const options = benchOptions();
@@ -44,44 +42,10 @@ async function run(backend: Backend): Promise<void> {
     const bank = rig.bankKeys;
     const from = { id: rig.fromAccountId };
 
-    /**
-     * Adds `rows` booked postings (rows / 2 entries of 1 minor unit: clearing → `accountId`), with running
-     * balances and booking order as the ledger keeps them, booked just after the accounts' latest posting.
-     */
+    /** Adds `rows` booked postings (rows / 2 credits of 1 minor unit from clearing, bench/support/ledger.ts). */
     async function growLedger(accountId: string, rows: number): Promise<number> {
-      const clearing = internalAccountId('clearing', 'GBP');
       const entries = Math.floor(rows / 2);
-      await db.transaction(async (tx) => {
-        await tx.execute(sql`
-        with base as (
-          select (select max(booked_at) from bank_postings where account_id in (${accountId}, ${clearing})) as at,
-                 (select booked_minor from bank_accounts where id = ${accountId}) as mine,
-                 (select booked_minor from bank_accounts where id = ${clearing}) as theirs
-        ), n as (
-          select g, base.at + g * interval '1 microsecond' as at, base.mine, base.theirs
-          from generate_series(1, ${entries}::int) g, base
-        ), entries as (
-          insert into bank_entries (id, kind, status, booked_at, value_at, created_at)
-          select 'bench-ledger-' || g, 'external-credit', 'Booked', at, at, now() from n
-        )
-        insert into bank_postings
-          (id, entry_id, account_id, amount_minor, currency, status, booked_at, value_at, book_seq,
-           balance_after_minor, transaction_reference, transaction_information)
-        select 'bench-posting-' || g || side, 'bench-ledger-' || g,
-               case side when 'a' then ${clearing} else ${accountId} end,
-               case side when 'a' then -1 else 1 end, 'GBP', 'Booked', at, at, nextval('bank_book_seq'),
-               case side when 'a' then theirs - g else mine + g end, 'bench', 'bench ledger row'
-        from n, (values ('a'), ('b')) sides(side)
-        order by g, side`);
-        await tx.execute(
-          sql`update bank_accounts set booked_minor = booked_minor + ${entries},
-                last_booked_at = (select max(booked_at) from bank_postings where account_id = ${accountId})
-              where id = ${accountId}`,
-        );
-        await tx.execute(
-          sql`update bank_accounts set booked_minor = booked_minor - ${entries} where id = ${clearing}`,
-        );
-      });
+      await addTransactions(store, accountId, entries, { amountMinor: 1n });
       return entries * 2;
     }
 

@@ -463,7 +463,8 @@ export async function ensureInternalAccount(
   return id;
 }
 
-const BTC = {
+/** The bank transaction codes the ledger gives its postings (bench fixtures post the same). */
+export const BTC = {
   issuedTransfer: { code: 'IssuedCreditTransfers', subCode: 'DomesticCreditTransfer' },
   receivedTransfer: { code: 'ReceivedCreditTransfers', subCode: 'DomesticCreditTransfer' },
   issuedInternational: { code: 'IssuedCreditTransfers', subCode: 'CrossBorderCreditTransfer' },
