@@ -91,7 +91,12 @@ async function runOn(backend: Backend): Promise<void> {
       counter.stop();
     }
 
-    /** The ratio of obkit to bare for one read on both versions, bracketed, at one concurrency. */
+    const versions = [
+      { version: 'v3.1.11', base: v3 },
+      { version: 'v4.0', base: v4 },
+    ] as const;
+
+    /** The ratio of obkit to bare for one read on each version, bracketed, at one concurrency. */
     async function figure(name: 'transactions' | 'account', concurrency: number) {
       const v3Sample = await read(tpp.bank, token, `${v3}${paths[name]}`);
       await read(tpp.bank, token, `${v4}${paths[name]}`);
@@ -103,11 +108,15 @@ async function runOn(backend: Backend): Promise<void> {
           at(bare.url('/')),
           run,
         );
-        const obkitV3 = await measure(`obkit ${name} v3.1.11`, at(`${v3}${paths[name]}`), run);
-        const obkitV4 = await measure(`obkit ${name} v4.0`, at(`${v4}${paths[name]}`), run);
+        const obkit = [];
+        for (const { version, base } of versions)
+          obkit.push({
+            version,
+            phase: await measure(`obkit ${name} ${version}`, at(`${base}${paths[name]}`), run),
+          });
         const after = await measure(`bare https + mTLS (again)`, at(bare.url('/')), run);
         const bareRate = meanRate(before, after);
-        return { v3: obkitV3.perSecond / bareRate, v4: obkitV4.perSecond / bareRate };
+        return obkit.map(({ version, phase }) => ({ version, ratio: phase.perSecond / bareRate }));
       } finally {
         await bare.close();
       }
@@ -117,14 +126,10 @@ async function runOn(backend: Backend): Promise<void> {
     const base = new Map<string, number>();
     for (const concurrency of options.concurrencies) {
       for (const name of ['transactions', 'account'] as const) {
-        const ratios = await figure(name, concurrency);
-        for (const [version, value] of [
-          ['v3.1.11', ratios.v3],
-          ['v4.0', ratios.v4],
-        ] as const) {
+        for (const { version, ratio } of await figure(name, concurrency)) {
           const key = `ais ${name} ${version} / bare, ${backend} @${concurrency}`;
-          base.set(key, value);
-          printRatio(key, value, goals[name]);
+          base.set(key, ratio);
+          printRatio(key, ratio, goals[name]);
         }
       }
     }
@@ -140,18 +145,28 @@ async function runOn(backend: Backend): Promise<void> {
     );
     if (guardOnly.requests !== guardOnly.non2xx)
       throw new Error('the guard let an unselected account through');
-    const unchecked = await bench.startInstance({ checkCertificateStatus: false });
-    const withoutStatus = await measure(
-      'obkit /accounts/{id}, revocation status NOT checked',
-      at(`${unchecked.urls.mtls}${new URL(`${v3}${paths.account}`).pathname}`),
-      run,
-    );
-    const unversioned = await bench.startInstance({ readChangeVersion: false });
-    const withoutVersion = await measure(
-      'obkit /accounts/{id}, change version NOT read',
-      at(`${unversioned.urls.mtls}${new URL(`${v3}${paths.account}`).pathname}`),
-      run,
-    );
+    // Each check switched off on an instance of its own: the read with the check over the read without it.
+    const switchedOff = [];
+    for (const check of [
+      {
+        switches: { checkCertificateStatus: false },
+        label: 'revocation status NOT checked',
+        ratio: 'revocation checked / not checked',
+      },
+      {
+        switches: { readChangeVersion: false },
+        label: 'change version NOT read',
+        ratio: 'change version read / not read',
+      },
+    ]) {
+      const instance = await bench.startInstance(check.switches);
+      const phase = await measure(
+        `obkit /accounts/{id}, ${check.label}`,
+        at(`${instance.urls.mtls}${new URL(`${v3}${paths.account}`).pathname}`),
+        run,
+      );
+      switchedOff.push({ ratio: check.ratio, phase });
+    }
     const checked2 = await measure(
       'obkit /accounts/{id}, every check (again)',
       at(`${v3}${paths.account}`),
@@ -159,14 +174,8 @@ async function runOn(backend: Backend): Promise<void> {
     );
     const checked = meanRate(checked1, checked2);
     printRatio(`guard alone / accounts, ${backend} @${concurrency}`, guardOnly.perSecond / checked);
-    printRatio(
-      `revocation checked / not checked, ${backend} @${concurrency}`,
-      checked / withoutStatus.perSecond,
-    );
-    printRatio(
-      `change version read / not read, ${backend} @${concurrency}`,
-      checked / withoutVersion.perSecond,
-    );
+    for (const { ratio, phase } of switchedOff)
+      printRatio(`${ratio}, ${backend} @${concurrency}`, checked / phase.perSecond);
 
     // Cost as work grows, at the highest concurrency: each figure after growth over the same figure before.
     const before = (await read(tpp.bank, token, `${v3}${paths.transactions}`)).json as {
@@ -197,15 +206,11 @@ async function runOn(backend: Backend): Promise<void> {
       await step.grow();
       console.log(`${step.label}: fixtures added in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       for (const name of ['transactions', 'account'] as const) {
-        const ratios = await figure(name, concurrency);
-        for (const [version, value] of [
-          ['v3.1.11', ratios.v3],
-          ['v4.0', ratios.v4],
-        ] as const) {
+        for (const { version, ratio } of await figure(name, concurrency)) {
           const was = base.get(`ais ${name} ${version} / bare, ${backend} @${concurrency}`)!;
           printRatio(
             `ais ${name} ${version} ${step.label} / before, ${backend} @${concurrency}`,
-            value / was,
+            ratio / was,
             '>= 0.5',
           );
         }

@@ -29,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import type { Backend } from '../src/store/index.ts';
 import {
   benchOptions,
+  closedLoop,
   countStatements,
   machineLine,
   onboardTpp,
@@ -167,18 +168,9 @@ async function run(backend: Backend): Promise<void> {
       const agent = agentFor(concurrency);
       try {
         for (let i = 0; i < 20; i++) await tokenRequest(agent, issuer, tokenUrl); // warm up
-        const deadline = performance.now() + phaseSeconds * 1000;
-        let done = 0;
-        const start = performance.now();
-        await Promise.all(
-          Array.from({ length: concurrency }, async () => {
-            while (performance.now() < deadline) {
-              await tokenRequest(agent, issuer, tokenUrl);
-              done++;
-            }
-          }),
+        const { done, perSecond } = await closedLoop(concurrency, phaseSeconds, () =>
+          tokenRequest(agent, issuer, tokenUrl),
         );
-        const perSecond = done / ((performance.now() - start) / 1000);
         console.log(
           `${label.padEnd(64)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)`,
         );

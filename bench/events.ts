@@ -17,9 +17,9 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { Agent } from 'undici';
+import { callbackAgents } from '../src/auth/index.ts';
 import { createSubscription, deleteSubscription, EVENT_TYPES, raiseEvent } from '../src/events/index.ts';
 import { DEFAULT_PUSH_POLICY, deliverDueEvents } from '../src/openbanking/events/index.ts';
 import { issueServerCertificate } from '../src/pki/index.ts';
@@ -63,7 +63,16 @@ async function run(backend: Backend): Promise<void> {
     receiver.listen(0, '127.0.0.1');
     await once(receiver, 'listening');
     const callbackUrl = `https://localhost:${(receiver.address() as AddressInfo).port}/tpp`;
-    const dispatcher = new Agent({ connect: { ca: rig.authorities.chainPem } });
+    // The platform's own push agents (one per TPP, the callback's identity checked as in production).
+    const anchors =
+      rig.authorities.chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const agents = callbackAgents({
+      ca: anchors,
+      participantAnchors: anchors.map((pem) => new X509Certificate(pem)),
+      allowPrivateAddresses: true,
+      identity: undefined,
+      ownerOf: async () => undefined,
+    });
     const deps = {
       db,
       clock,
@@ -74,7 +83,7 @@ async function run(backend: Backend): Promise<void> {
         issuer: 'https://bank.example',
         mtlsOrigin: 'https://bank.example',
       },
-      dispatcher,
+      dispatcherFor: (clientId: string) => agents.agentFor(clientId),
       policy: DEFAULT_PUSH_POLICY,
     };
 
@@ -161,7 +170,7 @@ async function run(backend: Backend): Promise<void> {
     for (const [concurrency, perSecond] of pushed)
       printRatio(`events pushed per second ${backend} c${concurrency}`, perSecond);
     await rig.app.close();
-    await dispatcher.close();
+    await agents.close();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
     if (undelivered > 0) throw new Error(`${undelivered} events were not received by push`);

@@ -20,7 +20,14 @@ import { createHttpClient } from '../src/tpp/http.ts';
 import { apiBaseOf, callApi, createAccountAccessConsent } from '../src/tpp/open-banking.ts';
 import { approveInSandbox } from '../src/tpp/sandbox-approval.ts';
 import type { Backend } from '../src/store/index.ts';
-import { benchOptions, machineLine, onboardTpp, printRatio, startBenchPlatform } from './support/index.ts';
+import {
+  benchOptions,
+  closedLoop,
+  machineLine,
+  onboardTpp,
+  printRatio,
+  startBenchPlatform,
+} from './support/index.ts';
 
 const options = benchOptions();
 const phaseSeconds = options.seconds;
@@ -42,19 +49,7 @@ subtle.verify = ((algorithm, key, signature, data) => {
 }) as typeof subtle.verify;
 
 async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {
-  const deadline = performance.now() + phaseSeconds * 1000;
-  let done = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await operation();
-        done++;
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  const perSecond = done / elapsed;
+  const { done, elapsed, perSecond } = await closedLoop(concurrency, phaseSeconds, operation);
   console.log(
     `${label.padEnd(60)} c=${concurrency} ${perSecond.toFixed(1).padStart(9)} /s   (${done} in ${elapsed.toFixed(1)}s)`,
   );

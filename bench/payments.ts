@@ -1,8 +1,10 @@
 /**
- * Domestic payment submissions/s — the whole `POST /domestic-payments` path: API guard, request JWS
+ * Domestic payment submissions/s — the bank's whole `POST /domestic-payments` path: API guard, request JWS
  * verification (PS256, OB claims), idempotency key row, consent consumption, ledger posting (one balanced
  * posting set with the account locks), payment record, signed response — as a ratio to PS256
  * verify+sign pairs/s (jose, the same body size) measured just before and just after, at the same concurrency.
+ * The TPP's requests (consent, token, idempotency key, signature each) are made before each phase: the
+ * phase measures the server's work only, as the baseline's pair is the server's two signature operations.
  * Requests go through fastify.inject (no TLS: the mTLS cost is the AIS benchmark's subject; the whole
  * platform over mTLS is bench/flow.ts's). Each store (PGlite in a temporary folder, a fresh PostgreSQL
  * database) at each concurrency; then again with 100,000 more postings in the ledger (BENCH_LEDGER_ROWS).
@@ -91,7 +93,7 @@ async function run(backend: Backend): Promise<void> {
       grown.set(concurrency, await bracketed('v3.1.11', concurrency, `, ledger +${grownPostings}`));
 
     console.log(
-      `(the TPP's own signing of each request is inside the loop; failed submissions: ${rig.failures()})`,
+      `(measured: the bank's handling of each submission; the TPP signed every request before its phase; failed submissions: ${rig.failures()})`,
     );
     console.log('');
     for (const [concurrency, ratio] of plain) printRatio(`payments ${backend} c${concurrency}`, ratio, 0.5);

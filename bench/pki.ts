@@ -18,24 +18,14 @@ import {
   sandboxNca,
   type OcspResponderConfig,
 } from '../src/pki/index.ts';
+import { closedLoop } from './support/index.ts';
 
 const phaseSeconds = Number(process.env.BENCH_SECONDS ?? '4');
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? '1');
 
 async function rate(label: string, operation: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 3; i++) await operation(); // warm up
-  const deadline = performance.now() + phaseSeconds * 1000;
-  let done = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < deadline) {
-        await operation();
-        done++;
-      }
-    }),
-  );
-  const perSecond = done / ((performance.now() - start) / 1000);
+  const { done, perSecond } = await closedLoop(concurrency, phaseSeconds, operation);
   console.log(`${label.padEnd(44)} ${perSecond.toFixed(1).padStart(9)} /s   (${done} in ${phaseSeconds}s)`);
   return perSecond;
 }

@@ -5,8 +5,9 @@
 export { benchOptions, type BenchOptions } from './options.ts';
 export { openBenchStore, DEFAULT_DATABASE_URL, type BenchStore } from './store.ts';
 export { startBenchPlatform, type BenchPlatform } from './platform.ts';
-export { onboardTpp, aisAccessToken, type BenchTpp } from './tpp.ts';
+export { onboardTpp, aisAccessToken, type BenchTpp, type TppHost } from './tpp.ts';
 export { measure, meanRate, type Phase, type LoadRequest, type ClientTls } from './load.ts';
+export { closedLoop, type LoopCount } from './closed-loop.ts';
 export { startBareHttps, type Baseline } from './baseline.ts';
 export { printRatio } from './ratio.ts';
 export { machineLine } from './machine.ts';

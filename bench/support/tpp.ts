@@ -17,7 +17,6 @@ import { createAccountAccessConsent } from '../../src/tpp/open-banking.ts';
 import { registerAtBank } from '../../src/tpp/register.ts';
 import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
 import type { ClientTls } from './load.ts';
-import type { BenchPlatform } from './platform.ts';
 
 export interface BenchTpp {
   bank: BankConnection;
@@ -28,7 +27,16 @@ export interface BenchTpp {
   redirectUri: string;
 }
 
-export async function onboardTpp(bench: BenchPlatform, name: string, roles: Role[]): Promise<BenchTpp> {
+/** Where a TPP onboards and registers: a bench platform, or a cluster behind nginx (its browser URL). */
+export interface TppHost {
+  platform: { urls: { browser: string } };
+  /** Where the TPP's bundle (keys, certificates) is written. */
+  dataDir: string;
+  /** The sandbox root CA (PEM) the TPP trusts. */
+  rootPem: string;
+}
+
+export async function onboardTpp(bench: TppHost, name: string, roles: Role[]): Promise<BenchTpp> {
   const discoveryUrl = `${bench.platform.urls.browser}/.well-known/openid-configuration`;
   const redirectUri = `https://${name}.example/callback`;
   const bundleDir = join(bench.dataDir, `tpp-${name}`);

@@ -52,6 +52,25 @@ const GRANTABLE = new Set([...GRANT_SOURCES, 'AccessToken']);
 const REPLAY_MODEL = 'ReplayDetection';
 
 /**
+ * Models whose saved rows, were the last few hundred milliseconds of them lost in a crash of the database
+ * server, fail closed: the access token, session, interaction, pushed request or code stops working and
+ * the TPP or PSU asks again; a lost assertion `jti` record reopens a replay window no longer than that
+ * loss for an assertion that is also bound to the TPP's mTLS key. Their `upsert` commits through
+ * `store.asyncCommitDb` (no wait for the disk flush: ~5 ms per token on PostgreSQL). Refresh tokens and
+ * grants stay synchronous (losing one would force the PSU to authorise again), and so does every
+ * consumption, deletion and revocation: a revocation must never be lost.
+ */
+const ASYNC_COMMIT_MODELS = new Set([
+  REPLAY_MODEL,
+  'AccessToken',
+  'ClientCredentials',
+  'AuthorizationCode',
+  'PushedAuthorizationRequest',
+  'Session',
+  'Interaction',
+]);
+
+/**
  * PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a NUL anywhere in a lookup key or a payload is
  * a database error rather than an answer. No identifier the provider issues contains one: a key with a
  * NUL names nothing, and a payload with one (a client's parameter) is the client's malformed request.
@@ -147,12 +166,13 @@ export class StoreAdapter implements Adapter {
   readonly #upsert: (row: AuthModelRow) => Promise<void>;
   readonly #recordReplay: (row: AuthModelRow) => Promise<boolean>;
 
-  constructor(model: string, db: Queryable, clock: Clock = systemClock) {
+  constructor(model: string, db: Queryable, clock: Clock = systemClock, saveDb: Queryable = db) {
     this.model = model;
     this.#db = db;
     this.#clock = clock;
-    this.#upsert = upsertRows(db);
-    this.#recordReplay = recordReplays(db, clock);
+    // Saves go to `saveDb`: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`.
+    this.#upsert = upsertRows(saveDb);
+    this.#recordReplay = recordReplays(saveDb, clock);
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -345,7 +365,8 @@ export function createAdapterFactory(store: Store, clock: Clock = systemClock): 
   return (model: string) => {
     let adapter = adapters.get(model);
     if (!adapter) {
-      adapter = new StoreAdapter(model, store.db, clock);
+      const saveDb = ASYNC_COMMIT_MODELS.has(model) ? store.asyncCommitDb : store.db;
+      adapter = new StoreAdapter(model, store.db, clock, saveDb);
       adapters.set(model, adapter);
     }
     return adapter;

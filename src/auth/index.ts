@@ -55,3 +55,4 @@ export {
 } from './part.ts';
 export { clientStatusCheck, participantOfMetadata, type ClientStatusCheck } from './participants.ts';
 export { outboundAgent } from './outbound-fetch.ts';
+export { callbackAgents, callbackServerIdentity, type CallbackAgents } from './callback-tls.ts';

@@ -3,7 +3,7 @@
  * balances, and the per-account resources (beneficiaries, direct debits, standing orders, scheduled
  * payments, statements, products, offers, parties).
  */
-import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
 import { schema } from '../store/index.ts';
 import { fromMinor } from './money.ts';
@@ -129,6 +129,31 @@ export async function isAccountHolder(
 
 export async function getAccount(db: Queryable, accountId: string): Promise<AccountRecord | undefined> {
   const [row] = await db.select().from(bankAccounts).where(eq(bankAccounts.id, accountId));
+  return row;
+}
+
+/** The account, when `customerId` is one of its holders (one statement: the row and the holding). */
+export async function getHeldAccount(
+  db: Queryable,
+  customerId: string,
+  accountId: string,
+): Promise<AccountRecord | undefined> {
+  const [row] = await db
+    .select()
+    .from(bankAccounts)
+    .where(
+      and(
+        eq(bankAccounts.id, accountId),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(bankAccountHolders)
+            .where(
+              and(eq(bankAccountHolders.customerId, customerId), eq(bankAccountHolders.accountId, accountId)),
+            ),
+        ),
+      ),
+    );
   return row;
 }
 

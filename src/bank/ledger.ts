@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { schema } from '../store/index.ts';
+import { inTransaction, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
   AccountNotEnabledError,
@@ -101,6 +101,8 @@ interface LockedAccount {
   bookedMinor: bigint;
   pendingDebitMinor: bigint;
   pendingCreditMinor: bigint;
+  /** The latest booking time of its Booked postings (customer accounts; null before the first). */
+  lastBookedAt: Date | null;
 }
 
 const ACCOUNT_COLUMNS = {
@@ -112,6 +114,7 @@ const ACCOUNT_COLUMNS = {
   bookedMinor: bankAccounts.bookedMinor,
   pendingDebitMinor: bankAccounts.pendingDebitMinor,
   pendingCreditMinor: bankAccounts.pendingCreditMinor,
+  lastBookedAt: bankAccounts.lastBookedAt,
 };
 
 /**
@@ -145,21 +148,16 @@ async function lockAccounts(tx: Queryable, ids: string[]): Promise<Map<string, L
  * account, so listing by booking time and the running balance (in booking order) agree:
  * an explicitly requested time earlier than the account's last booking is refused; the default (the
  * clock's now) is lifted to that last booking, which absorbs clock skew between instances and the
- * gap between reading the clock and getting the lock. Internal accounts do not constrain it.
+ * gap between reading the clock and getting the lock. Internal accounts do not constrain it. The last
+ * booking is the locked row's `lastBookedAt` (kept with the balances): no scan of the postings, however
+ * long the account's history.
  */
-async function bookingTime(
-  tx: Queryable,
-  accounts: Map<string, LockedAccount>,
-  requested: Date | undefined,
-  now: Date,
-): Promise<Date> {
-  const customerIds = [...accounts.values()].filter((a) => a.internalPurpose === null).map((a) => a.id);
-  if (customerIds.length === 0) return requested ?? now;
-  const [row] = await tx
-    .select({ last: sql<string | null>`max(${bankPostings.bookedAt})` })
-    .from(bankPostings)
-    .where(and(inArray(bankPostings.accountId, customerIds), eq(bankPostings.status, 'Booked')));
-  const last = row?.last ? new Date(row.last) : undefined;
+function bookingTime(accounts: Map<string, LockedAccount>, requested: Date | undefined, now: Date): Date {
+  let last: Date | undefined;
+  for (const account of accounts.values()) {
+    const at = account.internalPurpose === null ? account.lastBookedAt : null;
+    if (at && (!last || at.getTime() > last.getTime())) last = at;
+  }
   if (requested) {
     if (last && last.getTime() > requested.getTime()) {
       throw new InvalidEntryError(
@@ -169,6 +167,31 @@ async function bookingTime(
     return requested;
   }
   return last && last.getTime() > now.getTime() ? last : now;
+}
+
+/**
+ * Stores the customer accounts' cached balances (and, when postings were booked at `bookedAt`, their
+ * latest booking time) in one statement. Internal accounts keep no cache.
+ */
+async function storeCachedBalances(
+  tx: Queryable,
+  accounts: Iterable<LockedAccount>,
+  bookedAt: Date | undefined,
+): Promise<void> {
+  const values: SQL[] = [];
+  for (const account of accounts) {
+    if (account.internalPurpose !== null) continue;
+    const last = bookedAt ?? account.lastBookedAt;
+    values.push(
+      sql`(${account.id}::text, ${account.bookedMinor.toString()}::bigint, ${account.pendingDebitMinor.toString()}::bigint, ${account.pendingCreditMinor.toString()}::bigint, ${last ? last.toISOString() : null}::timestamptz)`,
+    );
+  }
+  if (values.length === 0) return;
+  await tx.execute(sql`
+    update ${bankAccounts} set booked_minor = v.booked, pending_debit_minor = v.pending_debit,
+      pending_credit_minor = v.pending_credit, last_booked_at = v.last_booked_at
+    from (values ${sql.join(values, sql`, `)}) as v(id, booked, pending_debit, pending_credit, last_booked_at)
+    where ${bankAccounts.id} = v.id`);
 }
 
 /** Checks an entry's shape before touching the database: non-empty legs, no zero, balanced per currency. */
@@ -185,19 +208,14 @@ export function validateLegs(legs: readonly PostingLeg[]): void {
   for (const [currency, sum] of sums) if (sum !== 0n) throw new UnbalancedEntryError(currency, sum);
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth += 1) {
-    if (typeof e === 'object' && 'code' in e && (e as { code: unknown }).code === '23505') return true;
-    e = typeof e === 'object' && 'cause' in e ? (e as { cause: unknown }).cause : undefined;
-  }
-  return false;
-}
-
 /**
  * Posts one balanced posting set atomically. Refuses (typed errors, nothing written): unbalanced or
  * empty sets, unknown/disabled accounts, a currency other than the account's, a customer account whose
  * available balance (booked + pending debits) would fall below minus its credit limit, and a repeated
- * `origin`. Internal accounts may go negative. Runs in a transaction (a savepoint when `db` is one).
+ * `origin`. Internal accounts may go negative. Runs in a transaction: the caller's when `db` is one, without
+ * a savepoint (`inTransaction`) — every refusal is thrown before the first write, and a repeated origin,
+ * even one committed concurrently, is found without a failed statement, so a caller that catches the
+ * refusal can go on in its transaction.
  */
 export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryInput): Promise<PostedEntry> {
   validateLegs(input.legs);
@@ -205,95 +223,83 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
   if (status !== 'Booked' && status !== 'Pending')
     throw new InvalidEntryError(`cannot post with status ${status}`);
   const now = ctx.clock.now();
-  try {
-    return await db.transaction(async (tx) => {
-      if (input.origin !== undefined) {
-        const existing = await tx
-          .select({ id: bankEntries.id })
-          .from(bankEntries)
-          .where(eq(bankEntries.origin, input.origin));
-        if (existing[0]) throw new DuplicateOriginError(input.origin, existing[0].id);
-      }
-      const accounts = await lockAccounts(
-        tx,
-        input.legs.map((leg) => leg.accountId),
-      );
-      const net = new Map<string, bigint>();
-      for (const leg of input.legs) {
-        const account = accounts.get(leg.accountId);
-        if (!account) throw new AccountNotFoundError(leg.accountId);
-        if (account.currency !== leg.currency)
-          throw new CurrencyMismatchError(account.id, account.currency, leg.currency);
-        if (account.status !== 'Enabled') throw new AccountNotEnabledError(account.id, account.status);
-        net.set(account.id, (net.get(account.id) ?? 0n) + leg.amountMinor);
-      }
-      const bookedAt =
-        status === 'Booked' ? await bookingTime(tx, accounts, input.bookedAt, now) : (input.bookedAt ?? now);
-      for (const [accountId, delta] of net) {
-        const account = accounts.get(accountId);
-        if (!account || account.internalPurpose !== null || delta >= 0n) continue;
-        const available = account.bookedMinor + account.pendingDebitMinor;
-        if (available + delta < -account.creditLimitMinor) {
-          throw new InsufficientFundsError(accountId, available, -delta, account.creditLimitMinor);
-        }
-      }
-
-      const [entry] = await tx
-        .insert(bankEntries)
-        .values({
-          id: input.id ?? randomUUID(),
-          kind: input.kind,
-          status,
-          bookedAt,
-          valueAt: input.valueAt ?? null,
-          origin: input.origin ?? null,
-          createdAt: now,
-        })
-        .returning();
-      if (!entry) throw new Error('insert returned no row');
-
-      const running = new Map<string, LockedAccount>();
-      for (const [id, account] of accounts) running.set(id, { ...account });
-      const rows: PgInsertValue<typeof bankPostings>[] = [];
-      for (const leg of input.legs) {
-        const account = running.get(leg.accountId);
-        if (!account) throw new AccountNotFoundError(leg.accountId);
-        let balanceAfter: bigint | null = null;
-        if (account.internalPurpose !== null) {
-          // Internal accounts: balance by sum of postings only (see lockAccounts).
-        } else if (status === 'Booked') {
-          account.bookedMinor += leg.amountMinor;
-          balanceAfter = account.bookedMinor;
-        } else if (leg.amountMinor < 0n) account.pendingDebitMinor += leg.amountMinor;
-        else account.pendingCreditMinor += leg.amountMinor;
-        rows.push(postingRow(entry.id, leg, status, bookedAt, input.valueAt ?? null, balanceAfter));
-      }
-      const inserted = await tx.insert(bankPostings).values(rows).returning({
-        id: bankPostings.id,
-        accountId: bankPostings.accountId,
-        amountMinor: bankPostings.amountMinor,
-        currency: bankPostings.currency,
-        balanceAfterMinor: bankPostings.balanceAfterMinor,
-      });
-      for (const [id, account] of running) {
-        if (account.internalPurpose !== null) continue;
-        await tx
-          .update(bankAccounts)
-          .set({
-            bookedMinor: account.bookedMinor,
-            pendingDebitMinor: account.pendingDebitMinor,
-            pendingCreditMinor: account.pendingCreditMinor,
-          })
-          .where(eq(bankAccounts.id, id));
-      }
-      return { ...entry, postings: inserted };
-    });
-  } catch (error) {
-    if (input.origin !== undefined && !(error instanceof DuplicateOriginError) && isUniqueViolation(error)) {
-      throw new DuplicateOriginError(input.origin, undefined);
+  return inTransaction(db, async (tx) => {
+    if (input.origin !== undefined) {
+      const existing = await tx
+        .select({ id: bankEntries.id })
+        .from(bankEntries)
+        .where(eq(bankEntries.origin, input.origin));
+      if (existing[0]) throw new DuplicateOriginError(input.origin, existing[0].id);
     }
-    throw error;
-  }
+    const accounts = await lockAccounts(
+      tx,
+      input.legs.map((leg) => leg.accountId),
+    );
+    const net = new Map<string, bigint>();
+    for (const leg of input.legs) {
+      const account = accounts.get(leg.accountId);
+      if (!account) throw new AccountNotFoundError(leg.accountId);
+      if (account.currency !== leg.currency)
+        throw new CurrencyMismatchError(account.id, account.currency, leg.currency);
+      if (account.status !== 'Enabled') throw new AccountNotEnabledError(account.id, account.status);
+      net.set(account.id, (net.get(account.id) ?? 0n) + leg.amountMinor);
+    }
+    const bookedAt =
+      status === 'Booked' ? bookingTime(accounts, input.bookedAt, now) : (input.bookedAt ?? now);
+    for (const [accountId, delta] of net) {
+      const account = accounts.get(accountId);
+      if (!account || account.internalPurpose !== null || delta >= 0n) continue;
+      const available = account.bookedMinor + account.pendingDebitMinor;
+      if (available + delta < -account.creditLimitMinor) {
+        throw new InsufficientFundsError(accountId, available, -delta, account.creditLimitMinor);
+      }
+    }
+
+    const [entry] = await tx
+      .insert(bankEntries)
+      .values({
+        id: input.id ?? randomUUID(),
+        kind: input.kind,
+        status,
+        bookedAt,
+        valueAt: input.valueAt ?? null,
+        origin: input.origin ?? null,
+        createdAt: now,
+      })
+      // A concurrent entry of the same origin committed since the check above: no failed statement.
+      .onConflictDoNothing({ target: bankEntries.origin })
+      .returning();
+    if (!entry) {
+      if (input.origin !== undefined) throw new DuplicateOriginError(input.origin, undefined);
+      throw new Error('insert returned no row');
+    }
+
+    const running = new Map<string, LockedAccount>();
+    for (const [id, account] of accounts) running.set(id, { ...account });
+    const rows: PgInsertValue<typeof bankPostings>[] = [];
+    for (const leg of input.legs) {
+      const account = running.get(leg.accountId);
+      if (!account) throw new AccountNotFoundError(leg.accountId);
+      let balanceAfter: bigint | null = null;
+      if (account.internalPurpose !== null) {
+        // Internal accounts: balance by sum of postings only (see lockAccounts).
+      } else if (status === 'Booked') {
+        account.bookedMinor += leg.amountMinor;
+        balanceAfter = account.bookedMinor;
+      } else if (leg.amountMinor < 0n) account.pendingDebitMinor += leg.amountMinor;
+      else account.pendingCreditMinor += leg.amountMinor;
+      rows.push(postingRow(entry.id, leg, status, bookedAt, input.valueAt ?? null, balanceAfter));
+    }
+    const inserted = await tx.insert(bankPostings).values(rows).returning({
+      id: bankPostings.id,
+      accountId: bankPostings.accountId,
+      amountMinor: bankPostings.amountMinor,
+      currency: bankPostings.currency,
+      balanceAfterMinor: bankPostings.balanceAfterMinor,
+    });
+    await storeCachedBalances(tx, running.values(), status === 'Booked' ? bookedAt : undefined);
+    return { ...entry, postings: inserted };
+  });
 }
 
 export function postingRow(
@@ -374,7 +380,7 @@ async function resolvePending(
       tx,
       postings.map((p) => p.accountId),
     );
-    const bookedAt = to === 'Booked' ? await bookingTime(tx, accounts, at, ctx.clock.now()) : ctx.clock.now();
+    const bookedAt = to === 'Booked' ? bookingTime(accounts, at, ctx.clock.now()) : ctx.clock.now();
     for (const posting of postings) {
       const account = accounts.get(posting.accountId);
       if (!account) throw new AccountNotFoundError(posting.accountId);
@@ -406,17 +412,7 @@ async function resolvePending(
         )
         .where(eq(bankPostings.id, posting.id));
     }
-    for (const [id, account] of accounts) {
-      if (account.internalPurpose !== null) continue;
-      await tx
-        .update(bankAccounts)
-        .set({
-          bookedMinor: account.bookedMinor,
-          pendingDebitMinor: account.pendingDebitMinor,
-          pendingCreditMinor: account.pendingCreditMinor,
-        })
-        .where(eq(bankAccounts.id, id));
-    }
+    await storeCachedBalances(tx, accounts.values(), to === 'Booked' ? bookedAt : undefined);
     await tx
       .update(bankEntries)
       .set(to === 'Booked' ? { status: to, bookedAt } : { status: to })
@@ -491,20 +487,46 @@ export interface TransferInput {
   status?: 'Booked' | 'Pending';
   debitDetails?: PostingDetails;
   creditDetails?: PostingDetails;
+  /**
+   * Rows of the two accounts the caller has read in this transaction (an account record will do): their
+   * names and identifications for each other's statement line, so they are not read again.
+   */
+  accounts?: readonly (AccountIdentity | undefined)[];
+}
+
+/** How an account is named to the other side of a payment. */
+export interface AccountIdentity {
+  id: string;
+  name: string;
+  sortCode: string | null;
+  accountNumber: string | null;
+  iban: string | null;
 }
 
 /** How each account appears to the other side of a payment (its identification and name). */
-async function counterpartiesOf(db: Queryable, accountIds: string[]): Promise<Map<string, Counterparty>> {
-  const rows = await db
-    .select({
-      id: bankAccounts.id,
-      name: bankAccounts.name,
-      sortCode: bankAccounts.sortCode,
-      accountNumber: bankAccounts.accountNumber,
-      iban: bankAccounts.iban,
-    })
-    .from(bankAccounts)
-    .where(inArray(bankAccounts.id, accountIds));
+async function counterpartiesOf(
+  db: Queryable,
+  accountIds: string[],
+  known: readonly (AccountIdentity | undefined)[] = [],
+): Promise<Map<string, Counterparty>> {
+  const given = known.filter(
+    (row): row is AccountIdentity => row !== undefined && accountIds.includes(row.id),
+  );
+  const missing = accountIds.filter((id) => !given.some((row) => row.id === id));
+  const rows: AccountIdentity[] = [...given];
+  if (missing.length > 0)
+    rows.push(
+      ...(await db
+        .select({
+          id: bankAccounts.id,
+          name: bankAccounts.name,
+          sortCode: bankAccounts.sortCode,
+          accountNumber: bankAccounts.accountNumber,
+          iban: bankAccounts.iban,
+        })
+        .from(bankAccounts)
+        .where(inArray(bankAccounts.id, missing))),
+    );
   const map = new Map<string, Counterparty>();
   for (const row of rows) {
     if (row.sortCode && row.accountNumber) {
@@ -529,7 +551,7 @@ export async function postTransfer(
   if (input.amountMinor <= 0n) throw new InvalidEntryError('a transfer amount must be positive');
   if (input.fromAccountId === input.toAccountId)
     throw new InvalidEntryError('cannot transfer to the same account');
-  const parties = await counterpartiesOf(db, [input.fromAccountId, input.toAccountId]);
+  const parties = await counterpartiesOf(db, [input.fromAccountId, input.toAccountId], input.accounts);
   const payer = parties.get(input.fromAccountId);
   const payee = parties.get(input.toAccountId);
   if (!payer) throw new AccountNotFoundError(input.fromAccountId);
@@ -953,10 +975,11 @@ export interface LedgerProblem {
 }
 
 /**
- * Checks the whole ledger: every entry sums to zero per currency; every customer account's cached balances equal
- * the sums of its postings; no customer account is below minus its credit limit; every Booked posting's
- * running balance (customer accounts) equals the sum of the account's Booked postings up to it. Returns the problems found
- * (empty when sound). Meant for tests and an operator's health check, not a hot path.
+ * Checks the whole ledger: every entry sums to zero per currency; every customer account's cached balances
+ * equal the sums of its postings and its cached latest booking time their latest; no customer account is
+ * below minus its credit limit; every Booked posting's running balance (customer accounts) equals the sum of
+ * the account's Booked postings up to it. Returns the problems found (empty when sound). Meant for tests and
+ * an operator's health check, not a hot path.
  */
 export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
   const problems: LedgerProblem[] = [];
@@ -982,13 +1005,16 @@ export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
     booked_sum: string;
     pending_debit_sum: string;
     pending_credit_sum: string;
+    last_booked_at: string | null;
+    last_booked: string | null;
   }>(
     await db.execute(sql`
     select a.id, a.internal_purpose, a.booked_minor::text, a.pending_debit_minor::text, a.pending_credit_minor::text,
       a.credit_limit_minor::text,
       coalesce(sum(p.amount_minor) filter (where p.status = 'Booked'), 0)::text as booked_sum,
       coalesce(sum(p.amount_minor) filter (where p.status = 'Pending' and p.amount_minor < 0), 0)::text as pending_debit_sum,
-      coalesce(sum(p.amount_minor) filter (where p.status = 'Pending' and p.amount_minor > 0), 0)::text as pending_credit_sum
+      coalesce(sum(p.amount_minor) filter (where p.status = 'Pending' and p.amount_minor > 0), 0)::text as pending_credit_sum,
+      a.last_booked_at::text, (max(p.booked_at) filter (where p.status = 'Booked'))::text as last_booked
     from bank_accounts a left join bank_postings p on p.account_id = a.id
     group by a.id`),
   );
@@ -1003,6 +1029,13 @@ export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
         kind: 'cache-mismatch',
         subject: row.id,
         detail: `cached ${row.booked_minor}/${row.pending_debit_minor}/${row.pending_credit_minor}, postings ${row.booked_sum}/${row.pending_debit_sum}/${row.pending_credit_sum}`,
+      });
+    }
+    if (row.internal_purpose === null && row.last_booked_at !== row.last_booked) {
+      problems.push({
+        kind: 'cache-mismatch',
+        subject: row.id,
+        detail: `cached latest booking ${row.last_booked_at}, postings' ${row.last_booked}`,
       });
     }
     if (

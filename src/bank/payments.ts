@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gte, lt, ne, sql } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
-import { schema } from '../store/index.ts';
+import { inTransaction, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
-import { balanceOf, type LedgerContext } from './ledger.ts';
+import { balanceOf, type AccountIdentity, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { raisePaymentUpdate } from './payment-events.ts';
 import { payCreditor, settlementStatus, type ExternalPayout } from './schedules.ts';
@@ -47,6 +47,8 @@ export interface NewPayment {
   clientId: string;
   customerId?: string;
   debtorAccountId: string;
+  /** The debtor account's row, when the caller has read it in this transaction (not read again). */
+  debtorAccount?: AccountIdentity;
   amountMinor: bigint;
   currency: string;
   creditor: Counterparty;
@@ -124,39 +126,27 @@ export async function executePayment(
   currencyExponent(input.currency);
   const id = input.id ?? newPaymentId(input.kind);
   const now = ctx.clock.now();
-  return db.transaction(async (tx) => {
-    await tx.insert(bankPayments).values({
-      id,
-      kind: input.kind,
-      consentId: input.consentId,
-      clientId: input.clientId,
-      customerId: input.customerId ?? null,
-      debtorAccountId: input.debtorAccountId,
-      amountMinor: input.amountMinor,
-      currency: input.currency,
-      status: 'Pending',
-      statusUpdatedAt: now,
-      request: input.request,
-      createdAt: now,
-    });
+  // The caller's transaction when there is one (no savepoint): a refusal of the ledger is thrown before
+  // it writes anything, and every other error rolls the caller back.
+  return inTransaction(db, async (tx) => {
     let status: PaymentStatus;
     let entryId: string | null = null;
     let reason: string | null = null;
     try {
-      const origin = `payment:${id}`;
       const entry = await payCreditor(tx, ctx, {
         accountId: input.debtorAccountId,
         amountMinor: input.amountMinor,
         currency: input.currency,
         creditor: input.creditor,
         reference: input.reference,
-        origin,
+        origin: `payment:${id}`,
         kind: input.external
           ? `${input.kind}-payment`
           : input.kind === 'domestic-vrp'
             ? 'vrp-payment'
             : 'payment',
         external: input.external,
+        debtor: input.debtorAccount?.id === input.debtorAccountId ? input.debtorAccount : undefined,
       });
       entryId = entry.id;
       status = settlementStatus(entry);
@@ -165,12 +155,27 @@ export async function executePayment(
       status = 'Rejected';
       reason = error.code;
     }
+    // Written once, with its outcome: the posting and the payment commit or roll back together.
     const [row] = await tx
-      .update(bankPayments)
-      .set({ status, entryId, reason, statusUpdatedAt: ctx.clock.now() })
-      .where(eq(bankPayments.id, id))
+      .insert(bankPayments)
+      .values({
+        id,
+        kind: input.kind,
+        consentId: input.consentId,
+        clientId: input.clientId,
+        customerId: input.customerId ?? null,
+        debtorAccountId: input.debtorAccountId,
+        amountMinor: input.amountMinor,
+        currency: input.currency,
+        status,
+        statusUpdatedAt: now,
+        reason,
+        entryId,
+        request: input.request,
+        createdAt: now,
+      })
       .returning();
-    if (!row) throw new Error('payment row vanished');
+    if (!row) throw new Error('insert returned no row');
     // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
     if (!id.includes(':')) await raisePaymentUpdate(tx, ctx, row);
     return row;

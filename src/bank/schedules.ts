@@ -22,6 +22,7 @@ import {
   internalAccountId,
   postExternalDebit,
   postTransfer,
+  type AccountIdentity,
   type LedgerContext,
   type PostedEntry,
 } from './ledger.ts';
@@ -314,6 +315,8 @@ export async function payCreditor(
     origin: string;
     kind: string;
     external?: ExternalPayout | undefined;
+    /** The debtor account's row, when the caller has read it in this transaction. */
+    debtor?: AccountIdentity | undefined;
   },
 ): Promise<PostedEntry> {
   const { external } = input;
@@ -330,6 +333,7 @@ export async function payCreditor(
       reference: input.reference,
       origin: input.origin,
       kind: input.kind,
+      accounts: [input.debtor, onUs],
     });
   }
   return postExternalDebit(db, ctx, {

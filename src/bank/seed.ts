@@ -1290,6 +1290,10 @@ async function populate(tx: Queryable, seed: string, now: Date, months: number):
     await tx.insert(bankPostings).values(postingRows.slice(i, i + 500));
   await tx.execute(sql`select setval('bank_book_seq', ${(bookSeq - 1n).toString()}::bigint)`);
   const touched = new Set([...booked.keys(), ...pendingDebit.keys(), ...pendingCredit.keys()]);
+  const latestBooking = (accountId: string): Date | undefined =>
+    bookedByAccount
+      .get(accountId)
+      ?.reduce<Date | undefined>((latest, { at }) => (latest && latest >= at ? latest : at), undefined);
   for (const accountId of touched) {
     await tx
       .update(bankAccounts)
@@ -1297,6 +1301,8 @@ async function populate(tx: Queryable, seed: string, now: Date, months: number):
         bookedMinor: sql`${bankAccounts.bookedMinor} + ${(booked.get(accountId) ?? 0n).toString()}::bigint`,
         pendingDebitMinor: sql`${bankAccounts.pendingDebitMinor} + ${(pendingDebit.get(accountId) ?? 0n).toString()}::bigint`,
         pendingCreditMinor: sql`${bankAccounts.pendingCreditMinor} + ${(pendingCredit.get(accountId) ?? 0n).toString()}::bigint`,
+        // The ledger books after an account's latest booking (ledger.ts bookingTime).
+        lastBookedAt: sql`greatest(${bankAccounts.lastBookedAt}, ${latestBooking(accountId)?.toISOString() ?? null}::timestamptz)`,
       })
       .where(sql`${bankAccounts.id} = ${accountId}`);
   }

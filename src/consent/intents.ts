@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
-import type { Queryable, Store } from '../store/index.ts';
+import { inTransaction, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
 import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
@@ -392,39 +392,68 @@ interface Transition {
 
 async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
-    // Lock the row, so a racing transition waits here and then sees the status this one leaves.
-    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, step.id)).for('update');
-    const current = locked[0] ? toIntent(locked[0]) : undefined;
-    const refusal = refusalOf(step, current, now);
-    if (refusal) throw refusal;
-    const from = current!.status;
-    // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
-    const updated = await tx
-      .update(consentIntents)
-      .set({ ...step.set, status: step.to, statusUpdatedAt: now })
-      .where(and(eq(consentIntents.id, step.id), eq(consentIntents.status, from)))
-      .returning();
-    const row = updated[0];
+  // The caller's transaction when there is one, without a savepoint: a refusal is thrown before any write.
+  return inTransaction(ctx.db, async (tx) => {
+    const change = { ...step.set, status: step.to, statusUpdatedAt: now };
+    let from = step.from.length === 1 ? step.from[0] : undefined;
+    let row: Row | undefined;
+    if (from !== undefined) {
+      // One statement when the transition goes through: the UPDATE holds every condition a refusal
+      // names (status, kind, expiry), so of two racing transitions exactly one changes the row.
+      const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
+      [row] = await tx
+        .update(consentIntents)
+        .set(change)
+        .where(
+          and(
+            eq(consentIntents.id, step.id),
+            eq(consentIntents.status, from),
+            kinds ? inArray(consentIntents.kind, kinds) : undefined,
+            step.requireUnexpired
+              ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
+              : undefined,
+          ),
+        )
+        .returning();
+    }
     if (!row) {
-      throw new IntentTransitionError(
-        'wrong_status',
-        step.id,
-        undefined,
-        `intent ${step.id} changed concurrently`,
-      );
+      // Refused, or a step from several statuses: the locked row says which refusal, or which status it
+      // leaves (a racing transition waits here and then sees the status this one leaves).
+      const locked = await tx
+        .select()
+        .from(consentIntents)
+        .where(eq(consentIntents.id, step.id))
+        .for('update');
+      const current = locked[0] ? toIntent(locked[0]) : undefined;
+      const refusal = refusalOf(step, current, now);
+      if (refusal) throw refusal;
+      from = current!.status;
+      // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
+      [row] = await tx
+        .update(consentIntents)
+        .set(change)
+        .where(and(eq(consentIntents.id, step.id), eq(consentIntents.status, from)))
+        .returning();
+      if (!row) {
+        throw new IntentTransitionError(
+          'wrong_status',
+          step.id,
+          undefined,
+          `intent ${step.id} changed concurrently`,
+        );
+      }
     }
     await tx.insert(consentAudit).values({
       intentId: step.id,
       at: now,
       actor: step.actor,
       event: step.event,
-      fromStatus: from,
+      fromStatus: from!,
       toStatus: step.to,
       detail: step.detail ?? null,
     });
     const changed = toIntent(row);
-    await step.alsoRecord?.(tx, changed, from);
+    await step.alsoRecord?.(tx, changed, from!);
     return changed;
   });
 }
@@ -560,6 +589,23 @@ export interface RevocationContext extends ConsentContext {
  * `consent-authorization-revoked` for that TPP in the same transaction — `consent-access-revoked` when its
  * subscription is on v4.0, whose name that is for access withdrawn at the ASPSP: the profile's event is how
  * a TPP learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
+ *
+ * What v4.0 says the consent's status is after the customer revokes ACCESS at the bank differs by kind:
+ * - account access — Revoked (v4.0 `CANC`), as here: "The status of the account-access-consent must be
+ *   changed to CANC and the AISP must be allowed to request PSU to re-authenticate the same
+ *   account-access-consent resource … The ASPSP must also change the status of the consent back to AUTH"
+ *   (Account and Transaction API Profile v4.0, "Access Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/account-and-transaction-api-profile.html#access-revocation);
+ * - VRP — unchanged (`AUTH`), only the tokens die: "The status of the domestic-vrp-consents resource must
+ *   remain unchanged and the PISP must be allowed to request PSU to re-authenticate the same
+ *   domestic-vrp-consents resource" (VRP Profile v4.0, "Consent Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/vrp-profile.html#consent-revocation);
+ * - funds confirmation — left to the bank ("in the competitive space", CoF Profile v4.0).
+ * Both v4.0 rules rest on re-authenticating the SAME consent, which this bank does not offer yet (the
+ * authorization request accepts only an AwaitingAuthorisation intent). Until it does, a v4.0 VRP consent is
+ * moved to Revoked like the others: kept Authorised with no way to obtain a token again, it would read as
+ * usable to the PISP and to the customer's dashboard while being dead. v3.1.11 has no re-authentication of a
+ * withdrawn consent, and Revoked is its answer.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;

@@ -52,7 +52,11 @@ export {
   type QcType,
 } from './qc-statements.ts';
 export { checkCsr, csrDer, issueCertificateFromCsr, type CheckedCsr } from './csr.ts';
-export { parseParticipantCertificate, type ParticipantCertificateInfo } from './parse.ts';
+export {
+  certificateNamesSoftware,
+  parseParticipantCertificate,
+  type ParticipantCertificateInfo,
+} from './parse.ts';
 export { certificatesFromPem, toX509, type CertificateInput } from './certificate-input.ts';
 export {
   canonicalDn,

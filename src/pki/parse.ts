@@ -58,6 +58,28 @@ export function parseParticipantCertificate(input: CertificateInput): Participan
   };
 }
 
+/**
+ * Whether a participant certificate was issued to this software of this organisation, as the directory
+ * issues them: an OBWAC names the software (CN) and its organisation (OU); a QWAC names the organisation in
+ * its organizationIdentifier (`PSDGB-FCA-<org id>` or the org id itself). What DCR accepts as a software's
+ * transport certificate, and what the bank accepts as the server certificate of its event callback.
+ */
+export function certificateNamesSoftware(
+  identity: Pick<ParticipantCertificateInfo, 'softwareId' | 'orgId' | 'organizationIdentifier'>,
+  software: { softwareId: string | undefined; orgId: string | undefined },
+): boolean {
+  const { softwareId, orgId } = software;
+  const obwac =
+    softwareId !== undefined &&
+    identity.softwareId === softwareId &&
+    (identity.orgId === undefined || identity.orgId === orgId);
+  const qwac =
+    identity.organizationIdentifier !== undefined &&
+    orgId !== undefined &&
+    (identity.organizationIdentifier === orgId || identity.organizationIdentifier.endsWith(`-${orgId}`));
+  return obwac || qwac;
+}
+
 function detectProfile(
   certificate: x509.X509Certificate,
   qcTypes: readonly string[],

@@ -3,10 +3,11 @@ import { readFileSync } from 'node:fs';
 import { getCACertificates } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
+  callbackAgents,
   clientStatusCheck,
   findAccessToken,
   mountAuthorizationServer,
-  outboundAgent,
+  participantOfMetadata,
   type AuthorizationServer,
   type MountedAuthorizationServer,
 } from '../auth/index.ts';
@@ -24,7 +25,11 @@ import {
 } from '../openbanking/index.ts';
 import type { LocalJwks } from '../shared/local-jwks.ts';
 import { tppSigningIssuer } from '../shared/ob-jws-claims.ts';
-import { type ParticipantStatusChange, type ParticipantStatusCheck } from '../shared/participant-status.ts';
+import {
+  type ParticipantRef,
+  type ParticipantStatusChange,
+  type ParticipantStatusCheck,
+} from '../shared/participant-status.ts';
 import {
   configuredBankSigningIdentity,
   messageSigningTrustAnchor,
@@ -200,13 +205,20 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           : await productionPayments(context, server, localJwks);
         if (payments) {
           schedulerOf(context);
-          await startEventPush(context, {
-            db: context.store.db,
-            clock: context.clock,
-            signing: payments.eventSigning,
-            issuer: server.provider.issuer,
-            mtlsOrigin: context.urls.mtls,
-          });
+          await startEventPush(
+            context,
+            {
+              db: context.store.db,
+              clock: context.clock,
+              signing: payments.eventSigning,
+              issuer: server.provider.issuer,
+              mtlsOrigin: context.urls.mtls,
+            },
+            async (clientId) => {
+              const client = await server.provider.Client.find(clientId);
+              return client ? participantOfMetadata(client.metadata()) : undefined;
+            },
+          );
         }
         await mountOpenBanking(context, {
           ...(payments ? { payments: payments.api } : {}),
@@ -327,23 +339,30 @@ function participantStatus(context: PartContext, hub: Revocations): ParticipantS
 /**
  * Real-time push of event notifications from this instance: woken by NOTIFY when an event is raised on
  * any instance, callbacks reached over TLS trusting the system's CAs, `jwksCaFiles` and the platform's
- * own (the sandbox CA that issues TPP certificates).
+ * own (the sandbox CA that issues TPP certificates). A callback served with a participant certificate must
+ * be the subscribing TPP's own (auth's `callbackServerIdentity`); any other gets the host name check.
  */
-async function startEventPush(context: PartContext, tokens: EventTokenContext): Promise<void> {
+async function startEventPush(
+  context: PartContext,
+  tokens: EventTokenContext,
+  ownerOf: (clientId: string) => Promise<ParticipantRef | undefined>,
+): Promise<void> {
   const { config } = context;
   // A callback is an address the TPP gave: special-use addresses are refused as for its `jwks_uri`, except
   // in the sandbox (TPPs and their receivers on loopback) or where private addresses are allowed.
-  const dispatcher = outboundAgent({
+  const agents = callbackAgents({
     ca: [...systemCasAnd(config.jwksCaFiles), ...context.tls.ca],
+    participantAnchors: context.tls.trustAnchors,
     allowPrivateAddresses: config.sandbox || config.outboundPrivateAddresses,
     // Mutual TLS with the bank's transport certificate for a TPP whose receiver asks for one.
     identity: context.tls.clientIdentity,
+    ownerOf,
   });
   const deliverer = await startPushDelivery({
     db: context.store.db,
     clock: context.clock,
     tokens,
-    dispatcher,
+    dispatcherFor: (clientId) => agents.agentFor(clientId),
     policy: {
       ...DEFAULT_PUSH_POLICY,
       maxAttempts: config.eventPushAttempts,
@@ -355,7 +374,7 @@ async function startEventPush(context: PartContext, tokens: EventTokenContext): 
   });
   context.onClose(async () => {
     await deliverer.stop();
-    await dispatcher.close();
+    await agents.close();
   });
 }
 

@@ -23,6 +23,14 @@ export type NotificationHandler = (payload: string) => void;
 
 export interface Store {
   readonly db: Database;
+  /**
+   * The same database, but a COMMIT made through it does not wait for its record to reach the disk
+   * (PostgreSQL `synchronous_commit = off`; the embedded database: `db` itself). Visibility, atomicity and
+   * ordering are unchanged; only a crash of the database server may lose the last few hundred milliseconds
+   * of such commits. Use it only for writes whose loss fails closed — an access token or browser session
+   * that stops working and is asked for again — never for money, consent state or a revocation.
+   */
+  readonly asyncCommitDb: Database;
   readonly backend: Backend;
   /** Throws when the database does not answer; what `/ready` asks. */
   ping(): Promise<void>;
@@ -86,6 +94,9 @@ function versionOf(rows: readonly { version?: unknown }[]): number {
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** Connections for `asyncCommitDb`: its writes are single short statements. */
+const ASYNC_COMMIT_POOL_SIZE = 4;
+
 const CHANNEL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function assertChannel(channel: string): void {
@@ -110,6 +121,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {
     db,
+    asyncCommitDb: db,
     backend: 'pglite',
     async ping() {
       await client.query('select 1');
@@ -148,6 +160,18 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   // holds it (the query itself fails too, and is answered 503); released, the broken client is dropped.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+  // A commit waits ~5 ms for the disk flush on this class of machine: most of a token request on PostgreSQL.
+  // Its own small pool, every connection opened with synchronous_commit off (a startup option, no extra
+  // round trip per statement).
+  const asyncCommitPool = new pg.Pool({
+    connectionString: options.url,
+    max: ASYNC_COMMIT_POOL_SIZE,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    options: '-c synchronous_commit=off',
+  });
+  asyncCommitPool.on('error', () => undefined);
+  asyncCommitPool.on('connect', (client) => client.on('error', () => undefined));
+  const asyncCommitDb = drizzlePg({ client: asyncCommitPool, schema }) as unknown as Database;
   const listeners = new Map<string, Set<NotificationHandler>>();
   /** Each channel's LISTEN, so a second listener of a channel also returns only once it is registered. */
   const registered = new Map<string, Promise<void>>();
@@ -195,6 +219,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
 
   return {
     db,
+    asyncCommitDb,
     backend: 'postgres',
     async ping() {
       await pool.query('select 1');
@@ -251,7 +276,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
       if (closed) return;
       closed = true;
       await listenClient?.end().catch(() => undefined);
-      await pool.end();
+      await Promise.all([pool.end(), asyncCommitPool.end()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 export { openStore, migrationsFolder } from './database.ts';
+export { inTransaction } from './transactions.ts';
 export type {
   Store,
   StoreOptions,

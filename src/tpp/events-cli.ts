@@ -122,7 +122,12 @@ export function eventsCommand(defaults: TppDefaults): Command {
             tls:
               options.tlsCert && options.tlsKey
                 ? { cert: readFileSync(options.tlsCert, 'utf8'), key: readFileSync(options.tlsKey, 'utf8') }
-                : { cert: bundle.transportCertificatePem, key: bundle.transportKeyPem },
+                : {
+                    // The transport certificate with its chain: a bank that trusts the directory's CAs
+                    // verifies it, and accepts it as this TPP's (it names the software, not a host).
+                    cert: `${bundle.transportCertificatePem.trim()}\n${bundle.caChainPem.trim()}\n`,
+                    key: bundle.transportKeyPem,
+                  },
             signal: stop.signal,
             onListening: (url) => process.stdout.write(`listening on ${url}/event-notifications\n`),
             onEvent: (event) =>

@@ -8,7 +8,9 @@ import {
   sweepExpiredAuthModels,
 } from '../../src/auth/adapter.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
+import type { Store } from '../../src/store/index.ts';
 import { createTestStore } from '../support/store.ts';
+import { sql } from 'drizzle-orm';
 
 describe('auth persistence adapter', () => {
   it('upserts, finds, and destroys a model instance', async () => {
@@ -202,6 +204,55 @@ describe('auth persistence adapter', () => {
       replay.upsert('jti-hash', { jti: 'jti-hash', iss: 'client' }, 60),
       errors.InvalidClientAuth,
     );
+  });
+  it('saves fail-closed models through the async-commit handle and keeps grants, refresh tokens and every consumption or deletion synchronous', async () => {
+    const store = await createTestStore();
+    const viaAsyncCommit: string[] = [];
+    const counted = new Proxy(store.asyncCommitDb, {
+      get(target, property, receiver) {
+        if (property === 'insert' || property === 'update' || property === 'delete') {
+          viaAsyncCommit.push(String(property));
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const factory = createAdapterFactory(
+      Object.assign(Object.create(store) as Store, { asyncCommitDb: counted }),
+    );
+
+    await factory('AccessToken').upsert('at-1', { grantId: 'g-1' }, 60);
+    await factory('ReplayDetection').upsert('jti-1', { jti: 'jti-1' }, 60);
+    await factory('AuthorizationCode').upsert('code-1', { grantId: 'g-1' }, 60);
+    assert.deepEqual(viaAsyncCommit, ['insert', 'insert', 'insert']);
+
+    await factory('RefreshToken').upsert('rt-1', { grantId: 'g-1' }, 60);
+    await factory('Grant').upsert('g-1', { accountId: 'psu' }, 60);
+    await factory('AuthorizationCode').consume('code-1');
+    await factory('AccessToken').destroy('at-1');
+    await factory('RefreshToken').revokeByGrantId('g-1');
+    assert.deepEqual(
+      viaAsyncCommit,
+      ['insert', 'insert', 'insert'],
+      'nothing else went through the async handle',
+    );
+    // What went through either handle is visible to the other at once.
+    assert.equal(await factory('AccessToken').find('at-1'), undefined);
+    assert.ok((await factory('AuthorizationCode').find('code-1'))?.consumed);
+
+    const setting = async (db: Store['db']) => {
+      const result = (await db.execute(sql`show synchronous_commit`)) as unknown as {
+        rows: { synchronous_commit: string }[];
+      };
+      return result.rows[0]?.synchronous_commit;
+    };
+    if (store.backend === 'postgres') {
+      assert.equal(await setting(store.asyncCommitDb), 'off');
+      assert.equal(await setting(store.db), 'on');
+    } else {
+      // The embedded database has one connection: both handles are the same client.
+      assert.equal(store.asyncCommitDb, store.db);
+    }
   });
 
   it('replay detection: records under way together share one statement, and of one jti among them only one is taken', async () => {

@@ -286,6 +286,32 @@ describe('ledger', () => {
     await assertLedgerInvariants(store.db);
   });
 
+  it("posts in the caller's transaction: a refusal leaves it usable, and its writes commit with it", async () => {
+    clock.advance(HOUR);
+    const before = await counts(store);
+    const aliceBefore = (await balanceOf(store.db, alice.id)).bookedMinor;
+    await store.db.transaction(async (tx) => {
+      const input = { fromAccountId: bob.id, toAccountId: alice.id, currency: 'GBP' };
+      await assert.rejects(
+        postTransfer(tx, ctx, { ...input, amountMinor: 10n ** 15n }),
+        InsufficientFundsError,
+      );
+      await postTransfer(tx, ctx, { ...input, amountMinor: 7n, origin: 'payment:in-caller-tx' });
+      await assert.rejects(
+        postTransfer(tx, ctx, { ...input, amountMinor: 7n, origin: 'payment:in-caller-tx' }),
+        DuplicateOriginError,
+      );
+      // Still usable: the refusals failed no statement.
+      await postTransfer(tx, ctx, { ...input, amountMinor: 3n });
+    });
+    assert.deepEqual(await counts(store), {
+      entries: before.entries + 2,
+      postings: before.postings + 4,
+    });
+    assert.equal((await balanceOf(store.db, alice.id)).bookedMinor, aliceBefore + 10n);
+    assert.deepEqual(await verifyLedger(store.db), []);
+  });
+
   it('holds pending debits against the available balance, then books or rejects them', async () => {
     clock.advance(HOUR);
     const start = await balanceOf(store.db, bob.id);

@@ -39,8 +39,10 @@ interface OpenApi {
 /**
  * The API docs on the browser listener: the index lists every API and version the bank serves — checked
  * against the routes the mutual-TLS listener mounts and the Read/Write discovery document, so a version
- * mounted without docs fails here; every file is the repository's copy byte for byte; the rendered page
- * loads in Chromium with nothing fetched from anywhere but the bank, and shows the API's title.
+ * mounted without docs fails here; every file is the repository's copy byte for byte and parses as JSON;
+ * every rendered page is served and starts Swagger UI on its own file; and the page of each API (one
+ * version of each: the page is one template, a version differs only in its file) loads in Chromium with
+ * nothing fetched from anywhere but the bank, and shows the API's title and operations.
  */
 describe('API docs', { skip: browserSkip, timeout: 900_000 }, async () => {
   const mounted: { method: string; url: string }[] = [];
@@ -142,8 +144,37 @@ describe('API docs', { skip: browserSkip, timeout: 900_000 }, async () => {
     }
   });
 
-  it('renders every file in Chromium from this bank alone, showing its title', async () => {
-    const entries = await listed();
+  it("serves every file's rendered page, starting Swagger UI on that file with the bank's own scripts", async () => {
+    for (const entry of (await listed()).values()) {
+      const page = await call(client, `${urls.browser}${entry.page}`);
+      assert.equal(page.status, 200, entry.page);
+      assert.match(String(page.headers['content-type']), /^text\/html/, entry.page);
+      assert.ok(
+        page.text.includes(`id="swagger-ui" data-url="${entry.file}"`),
+        `${entry.page} renders ${entry.file}`,
+      );
+      for (const script of ['/docs/assets/swagger-ui-bundle.js', '/docs/assets/render.js'])
+        assert.ok(page.text.includes(`<script src="${script}"></script>`), `${entry.page} loads ${script}`);
+    }
+  });
+
+  it('renders each API in Chromium from this bank alone, showing its title and operations', async () => {
+    const all = await listed();
+    // One version of each API, its newest: Chromium renders each API's file structure once; the test above
+    // checks every version's page starts Swagger UI on its file, the first test every file's bytes.
+    const newestOfEachApi = new Map<string, [string, { page: string; file: string }]>();
+    for (const [key, entry] of all) {
+      const [api = '', version = ''] = key.split('/');
+      const newest = newestOfEachApi.get(api)?.[0].split('/')[1];
+      if (newest === undefined || version.localeCompare(newest, 'en', { numeric: true }) > 0)
+        newestOfEachApi.set(api, [key, entry]);
+    }
+    const entries = new Map(newestOfEachApi.values());
+    assert.ok(entries.has('account-info/v4.0'), 'the account-info v4.0 page is rendered (screenshot below)');
+    assert.ok(
+      entries.size >= 6 && entries.size < all.size,
+      `one version of each API (${[...entries.keys()].join(', ')})`,
+    );
     const browser = await launchBrowser(urls.browser);
     const context = await newContext(browser);
     const local = new Set([new URL(urls.browser).host]);

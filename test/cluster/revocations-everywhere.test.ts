@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import type { Store } from '../../src/store/index.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { authorise, type AuthorisedConsent } from '../journey/ais-support.ts';
+import { dashboardSession } from '../journey/events-support.ts';
 import { startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
@@ -13,7 +14,7 @@ import { call, httpsClient } from '../support/platform.ts';
 /**
  * Three instances on one PostgreSQL: after a revoking call returns on instance A — a consent deleted, an
  * access token revoked (RFC 7009), a transport certificate revoked at the directory, an organisation
- * suspended — instances B and C refuse on their very next request what they had just served from their
+ * suspended, an account the customer no longer shares — instances B and C refuse on their very next request what they had just served from their
  * caches. B and C are deaf (their stores hear no NOTIFY at all), so nothing but the store's change
  * version, read at the start of each request, can make them refuse: no sleep, no waiting for a message.
  */
@@ -44,13 +45,18 @@ describe(
       others.push(await startSandbox({ instanceOf: { dataDir: deployment.dataDir, store } }));
     }
 
-    /** The accounts read on `instance` with the TPP's certificate and `token`. */
-    async function readAccounts(instance: Sandbox, tpp: Tpp, token: string) {
+    /** An AIS resource (`path` under `/aisp`) read on `instance` with the TPP's certificate and `token`. */
+    async function readOn(instance: Sandbox, tpp: Tpp, token: string, path: string) {
       return call(
         httpsClient([instance.rootPem], transportIdentity(tpp)),
-        `${instance.platform.urls.mtls}/open-banking/v3.1/aisp/accounts`,
+        `${instance.platform.urls.mtls}/open-banking/v3.1/aisp${path}`,
         { headers: { authorization: `Bearer ${token}` } },
       );
+    }
+
+    /** The accounts read on `instance` with the TPP's certificate and `token`. */
+    async function readAccounts(instance: Sandbox, tpp: Tpp, token: string) {
+      return readOn(instance, tpp, token, '/accounts');
     }
 
     /** Every other instance serves the consent (so each holds the token, consent and statuses in its caches). */
@@ -127,6 +133,50 @@ describe(
       );
       assert.equal(suspended.status, 200, suspended.text);
       await refusedEverywhere(tpp, consent, 403, /is Suspended at the directory/);
+    });
+    it('an account the customer stops sharing on A is refused by B and C (400 Resource.NotFound); the others still answer', async () => {
+      const tpp = await a.tpp('cluster-stop-sharing', ['AISP']);
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsDetail', 'ReadBalances'] });
+      const listed = await readAccounts(a, tpp, consent.accessToken);
+      assert.equal(listed.status, 200, listed.text);
+      const ids = (listed.body as { Data: { Account: { AccountId: string }[] } }).Data.Account.map(
+        (account) => account.AccountId,
+      );
+      assert.ok(ids.length >= 2, 'alice shares several accounts');
+      // B and C serve every account of the consent: each holds the consent (and its accounts) in its caches.
+      for (const instance of others) {
+        for (const id of ids) {
+          const balances = await readOn(instance, tpp, consent.accessToken, `/accounts/${id}/balances`);
+          assert.equal(balances.status, 200, balances.text);
+        }
+      }
+
+      const go = await dashboardSession(a, 'alice');
+      assert.equal((await go(`/dashboard/consents/${consent.consentId}`)).status, 200);
+      const stopped = await go(`/dashboard/consents/${consent.consentId}/stop-sharing`, { account: ids[0]! });
+      assert.equal(stopped.status, 303, stopped.body);
+
+      for (const instance of others) {
+        const dropped = await readOn(instance, tpp, consent.accessToken, `/accounts/${ids[0]}/balances`);
+        assert.equal(dropped.status, 400, dropped.text);
+        const valid = validateComponent(AIS_V3_1_11, 'OBErrorResponse1', dropped.body);
+        assert.ok(valid.valid, valid.errors.join('\n'));
+        const errors = (dropped.body as { Errors: { ErrorCode: string }[] }).Errors;
+        assert.equal(errors[0]?.ErrorCode, 'UK.OBIE.Resource.NotFound');
+        // The same token still reads every account the customer kept.
+        for (const id of ids.slice(1)) {
+          const kept = await readOn(instance, tpp, consent.accessToken, `/accounts/${id}/balances`);
+          assert.equal(kept.status, 200, kept.text);
+        }
+        const remaining = await readAccounts(instance, tpp, consent.accessToken);
+        assert.equal(remaining.status, 200, remaining.text);
+        assert.deepEqual(
+          (remaining.body as { Data: { Account: { AccountId: string }[] } }).Data.Account.map(
+            (account) => account.AccountId,
+          ),
+          ids.slice(1),
+        );
+      }
     });
   },
 );

@@ -7,19 +7,11 @@ import {
   listCustomerAccounts,
   verifyLedger,
 } from '../../src/bank/index.ts';
-import {
-  clientCredentialsToken,
-  completeAuthorization,
-  startAuthorization,
-} from '../../src/tpp/authorization.ts';
-import { signRequestBody } from '../../src/tpp/message-signing.ts';
-import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
-import { approveInSandbox } from '../../src/tpp/sandbox-approval.ts';
-import { browserClient, startSandbox, type Tpp } from '../support/journey.ts';
-import { assertValidResponse, CVRP_V4_0, VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
+import { apiBaseOf } from '../../src/tpp/open-banking.ts';
+import { startSandbox, type Tpp } from '../support/journey.ts';
+import { CVRP_V4_0, VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
+import { pisClient, type Answer } from '../support/pis-client.ts';
 
-type Answer = Awaited<ReturnType<typeof callApi>>;
-type Body = { Data: Record<string, unknown>; Errors?: { ErrorCode: string; Path?: string }[] };
 type Json = Record<string, unknown>;
 
 /**
@@ -32,8 +24,7 @@ describe('commercial VRP through the composed sandbox', async () => {
   const sandbox = await startSandbox();
   const db = sandbox.platform.store.db;
   const tpp: Tpp = await sandbox.tpp('cvrp-biller', ['PISP']);
-  const { bank, bundle, redirectUri } = tpp;
-  const pisp = `${apiBaseOf(bank, undefined, '4.0')}/pisp`;
+  const { bank } = tpp;
   const alice = await findCustomerByUsername(db, 'alice');
   const aliceAccounts = await listCustomerAccounts(db, alice!.id);
   const current = aliceAccounts.find((account) => account.nickname === 'Everyday')!;
@@ -53,32 +44,8 @@ describe('commercial VRP through the composed sandbox', async () => {
   };
   const REMITTANCE = { Structured: [{ CreditorReferenceInformation: { Reference: 'BE-0042' } }] };
 
-  const clientToken = async () => (await clientCredentialsToken(bank, 'payments')).access_token;
-
-  async function send(
-    token: string,
-    path: string,
-    body: unknown,
-    options: { method?: 'POST' | 'PUT' | 'PATCH'; base?: string; contentType?: string } = {},
-  ): Promise<Answer> {
-    const text = JSON.stringify(body);
-    return callApi(bank, token, `${options.base ?? pisp}${path}`, {
-      method: options.method ?? 'POST',
-      body: text,
-      headers: {
-        'x-idempotency-key': randomUUID(),
-        'x-jws-signature': await signRequestBody(bank, bundle, text),
-        ...(options.contentType ? { 'content-type': options.contentType } : {}),
-      },
-    });
-  }
-  const get = (token: string, path: string) => callApi(bank, token, `${pisp}${path}`);
-
-  /** The answer, valid against the cVRP file (or `spec`), as a body. */
-  function valid(path: string, method: string, answer: Answer, spec = CVRP_V4_0): Body {
-    assertValidResponse(spec, path, method, answer.status, answer.json);
-    return answer.json as Body;
-  }
+  const client = pisClient(sandbox, tpp, CVRP_V4_0);
+  const { clientToken, get, pisp, send, valid } = client;
 
   /** A 400 valid against `spec`, whose Errors are exactly `expected` ([U-code, Path]). */
   function refused(
@@ -137,17 +104,7 @@ describe('commercial VRP through the composed sandbox', async () => {
     const staged = await send(await clientToken(), '/domestic-vrp-consents', body, { base });
     assert.equal(staged.status, 201, staged.text);
     const consentId = String(valid('/domestic-vrp-consents', 'post', staged, spec).Data.ConsentId);
-    const pending = await startAuthorization(bank, { intentId: consentId, scope: 'payments', redirectUri });
-    const tokens = await completeAuthorization(
-      bank,
-      pending,
-      await approveInSandbox(browserClient(sandbox), pending.url, redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-        accounts: [current.id],
-      }),
-    );
-    return { consentId, token: tokens.access_token };
+    return { consentId, token: await client.approve(consentId, { accounts: [current.id] }) };
   }
 
   function payment(consentId: string, body: ConsentBody, amount: string, creditor: Json = merchant) {

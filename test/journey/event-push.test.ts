@@ -5,9 +5,13 @@ import {
   EVENT_PUSH_ATTEMPTED_CHANNEL,
   EVENT_RAISED_CHANNEL,
   getEvent,
+  pendingEvents,
   pushDeliveriesOf,
+  subscriptionsOf,
+  updateSubscription,
 } from '../../src/events/index.ts';
 import type { Clock } from '../../src/shared/clock.ts';
+import { revoke } from '../../src/consent/index.ts';
 import { runAccountsJourney } from '../../src/tpp/accounts.ts';
 import { bankSigningJwksUri, pollEvents, subscribeToEvents, verifyEventToken } from '../../src/tpp/events.ts';
 import { startSandbox, type Tpp } from '../support/journey.ts';
@@ -25,6 +29,7 @@ import {
 /** What a withdrawal at the bank is called for a subscriber on v4.0 (the SDK subscribes on v4.0 by default). */
 const REVOKED = 'urn:uk:org:openbanking:events:consent-access-revoked';
 const AUTHORIZATION_REVOKED = 'urn:uk:org:openbanking:events:consent-authorization-revoked';
+type SetEvents = Record<string, { subject?: Record<string, string> }>;
 const noManualStep = () => Promise.reject(new Error('the sandbox approves headlessly'));
 /** The platform's push settings here: retries only when the test moves the bank's clock past the back-off. */
 const BUDGET = 4;
@@ -261,5 +266,60 @@ describe('real-time push of event notifications through the composed sandbox', a
       [jti],
     );
     assert.equal(polled.events[0]?.events[REVOKED]?.subject?.['http://openbanking.org.uk/rid'], consentId);
+  });
+  it("a callback served with a TPP's transport certificate must be that TPP's: another TPP's gets nothing, its own gets the event", async () => {
+    clock.reset();
+    // Open Banking transport certificates name the software (CN) and organisation (OU), and no host.
+    const transportTls = (tpp: Tpp) => ({
+      key: tpp.bundle.transportKeyPem,
+      cert: `${tpp.bundle.transportCertificatePem.trim()}\n${tpp.bundle.caChainPem.trim()}\n`,
+    });
+    const owner = await sandbox.tpp('push-owner', ['AISP']);
+    const other = await sandbox.tpp('push-other', ['AISP']);
+    const impostor = await startReceiver(transportTls(other), [202]);
+    const genuine = await startReceiver(transportTls(owner), [202]);
+    await subscribeToEvents({ bundle: owner.bundle, trust, callbackUrl: impostor.url });
+    // The bank withdraws the owner's consent (a dashboard login per test would reuse a customer's TOTP step).
+    const { consentId } = await runAccountsJourney({
+      bundle: owner.bundle,
+      trust,
+      psu: 'alice',
+      askForRedirect: noManualStep,
+    });
+    await revoke({ db, clock, notifyRevoked: async () => undefined }, consentId, {
+      actor: 'system',
+      detail: 'revoked by the bank',
+    });
+
+    const [raised] = (await pendingEvents(db, clock, owner.clientId, 10)).events;
+    assert.ok(raised, 'the withdrawal raised an event for the owner');
+    await attemptsRecorded(raised.id, 1);
+    const [refused] = await pushDeliveriesOf(db, raised.id);
+    assert.equal(refused?.status, null, 'no HTTP answer: the TLS handshake was refused');
+    assert.match(refused?.error ?? '', /another participant/);
+    assert.equal(impostor.received.length, 0, "the other TPP's receiver was never sent the event");
+    assert.equal((await getEvent(db, raised.id))?.deliveredAt, null);
+
+    // The owner moves its callback to a receiver with its own transport certificate: the retry arrives.
+    const [subscription] = await subscriptionsOf(db, owner.clientId);
+    await updateSubscription(db, owner.clientId, subscription!.id, {
+      version: subscription!.version,
+      callbackUrl: genuine.url,
+      eventTypes: subscription!.eventTypes,
+    });
+    await retryNow();
+    // Signed at the bank's moved clock (its iat is ahead of the real time), so read, not verified, here.
+    const pushed = decodeJwt((await genuine.next()).body) as { jti?: string; events?: SetEvents };
+    assert.equal(pushed.jti, raised.id);
+    assert.equal(pushed.events?.[REVOKED]?.subject?.['http://openbanking.org.uk/rid'], consentId);
+    await attemptsRecorded(raised.id, 2);
+    assert.deepEqual(
+      (await pushDeliveriesOf(db, raised.id)).map((entry) => [entry.attempt, entry.status]),
+      [
+        [1, null],
+        [2, 202],
+      ],
+    );
+    assert.equal(impostor.received.length, 0);
   });
 });

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { revoke } from '../../src/consent/index.ts';
 import { EVENT_PUSH_ATTEMPTED_CHANNEL, getEvent } from '../../src/events/index.ts';
@@ -88,11 +86,8 @@ describe('obkit tpp events', async () => {
 
   it('listen receives the events the bank pushes, verifies each and prints it (--json: one JSON line each)', async () => {
     const tpp = await sandbox.tpp('cli-listen', ['AISP']);
-    // The receiver's server certificate: the platform's own (the sandbox CA the bank trusts, for localhost).
-    const tlsDir = mkdtempSync(join(tmpdir(), 'obkit-listen-'));
-    after(() => rmSync(tlsDir, { recursive: true, force: true }));
-    writeFileSync(join(tlsDir, 'cert.pem'), sandbox.platform.tls.cert);
-    writeFileSync(join(tlsDir, 'key.pem'), sandbox.platform.tls.key);
+    // The receiver serves the bundle's own transport certificate (no --tls-cert): it names the software,
+    // not a host, and the bank accepts it because it is the subscribing TPP's.
     const listener = spawnCli([
       'tpp',
       'events',
@@ -103,10 +98,6 @@ describe('obkit tpp events', async () => {
       caFile,
       '--port',
       '0',
-      '--tls-cert',
-      join(tlsDir, 'cert.pem'),
-      '--tls-key',
-      join(tlsDir, 'key.pem'),
       '--json',
     ]);
     after(() => listener.kill('SIGKILL'));

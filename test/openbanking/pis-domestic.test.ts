@@ -186,6 +186,25 @@ describe('domestic payments', () => {
     assert.equal(await entriesCount(), entries);
   });
 
+  it('two concurrent submissions on one consent with different keys: exactly one pays', async () => {
+    const { consentId, token, submission } = await authorisedConsent();
+    const entries = await entriesCount();
+    const responses = await Promise.all([
+      h.post('/domestic-payments', submission, { token, key: randomUUID() }),
+      h.post('/domestic-payments', submission, { token, key: randomUUID() }),
+    ]);
+    assert.deepEqual(
+      responses.map((r) => r.status).sort(),
+      [201, 400],
+      responses.map((r) => r.text).join('\n'),
+    );
+    const refused = responses.find((r) => r.status === 400)!;
+    valid('/domestic-payments', 'post', refused);
+    assert.equal(errorCode(refused), 'UK.OBIE.Resource.InvalidConsentStatus');
+    assert.equal(await entriesCount(), entries + 1);
+    assert.equal(await paymentsCount(consentId), 1);
+  });
+
   it('refuses a submission that differs from the consent (ConsentMismatch), posting nothing', async () => {
     const { consentId, token, submission } = await authorisedConsent();
     const entries = await entriesCount();

@@ -27,16 +27,18 @@ export function failingStore(store: Store): { store: Store; setFailing(failing: 
       code: 'ECONNREFUSED',
     });
   };
-  const db = new Proxy(store.db, {
-    get(target, property, receiver) {
-      if (failing && property === 'query') return new Proxy({}, { get: refuse });
-      if (failing && typeof property === 'string' && QUERY_METHODS.has(property)) return refuse;
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  const refusing = (database: Store['db']) =>
+    new Proxy(database, {
+      get(target, property, receiver) {
+        if (failing && property === 'query') return new Proxy({}, { get: refuse });
+        if (failing && typeof property === 'string' && QUERY_METHODS.has(property)) return refuse;
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
   const wrapped = Object.assign(Object.create(store) as Store, {
-    db,
+    db: refusing(store.db),
+    asyncCommitDb: refusing(store.asyncCommitDb),
     ping: async () => (failing ? refuse() : store.ping()),
   });
   return { store: wrapped, setFailing: (value) => (failing = value) };

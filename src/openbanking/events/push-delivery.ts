@@ -1,4 +1,4 @@
-import { request, type Agent } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import {
   claimDueEvents,
   EVENT_RAISED_CHANNEL,
@@ -30,8 +30,11 @@ export interface PushDeliveryDependencies {
   db: Db;
   clock: Clock;
   tokens: EventTokenContext;
-  /** Carries the POSTs over TLS: the CAs trusted for TPP callbacks (and the bank's identity for mTLS). */
-  dispatcher: Agent;
+  /**
+   * What carries the POSTs to a TPP's callback over TLS: the CAs trusted for TPP callbacks, the bank's
+   * identity for mutual TLS, and the server identity expected for that TPP (auth's `callbackAgents`).
+   */
+  dispatcherFor(clientId: string): Promise<Dispatcher> | Dispatcher;
   policy: PushRetryPolicy;
 }
 
@@ -44,7 +47,7 @@ async function attempt(deps: PushDeliveryDependencies, claimed: ClaimedEvent): P
     const token = await signedEventToken(deps.tokens, claimed.event);
     const response = await request(`${claimed.callbackUrl.replace(/\/+$/, '')}/event-notifications`, {
       method: 'POST',
-      dispatcher: deps.dispatcher,
+      dispatcher: await deps.dispatcherFor(claimed.event.clientId),
       headers: { 'content-type': 'application/jwt' },
       body: token,
       headersTimeout: ATTEMPT_TIMEOUT_MS,

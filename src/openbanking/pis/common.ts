@@ -3,7 +3,7 @@ import {
   describeRejection,
   findAccountByIdentification,
   getAccount,
-  isAccountHolder,
+  getHeldAccount,
   type AccountRecord,
   type Counterparty,
   type PaymentRecord,
@@ -125,8 +125,8 @@ export async function debtorAccount(
   const accountId = intent.accountIds[0];
   if (!accountId || !intent.customerId)
     throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent names no debtor account');
-  const account = await getAccount(db, accountId);
-  if (!account || !(await isAccountHolder(db, intent.customerId, accountId)))
+  const account = await getHeldAccount(db, intent.customerId, accountId);
+  if (!account)
     throw ObError.single(
       400,
       'UK.OBIE.Field.Invalid',

@@ -133,6 +133,7 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
               clientId: intent.clientId,
               ...(intent.customerId ? { customerId: intent.customerId } : {}),
               debtorAccountId: account.id,
+              debtorAccount: account,
               amountMinor,
               currency: initiation.InstructedAmount.Currency,
               creditor: creditorOf(initiation.CreditorAccount),

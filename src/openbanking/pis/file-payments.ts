@@ -42,6 +42,7 @@ import {
 import {
   controlSumOf,
   fileHashOf,
+  fileDescriptionShape,
   FILE_TYPES,
   MAX_FILE_TRANSACTIONS,
   type FileFormat,
@@ -76,14 +77,7 @@ import {
 const text = (max: number) => z.string().min(1).max(max);
 
 const fileInitiationSchema = z.strictObject({
-  FileType: text(256),
-  FileHash: text(44),
-  FileReference: text(40).optional(),
-  NumberOfTransactions: z
-    .string()
-    .regex(/^[0-9]{1,15}$/, { message: 'must be a count of 1 to 15 digits' })
-    .optional(),
-  ControlSum: z.number().optional(),
+  ...fileDescriptionShape,
   RequestedExecutionDateTime: z.string().optional(),
   LocalInstrument: z.string().optional(),
   DebtorAccount: accountSchema.optional(),
@@ -428,6 +422,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
                 clientId: intent.clientId,
                 ...(intent.customerId ? { customerId: intent.customerId } : {}),
                 debtorAccountId: account.id,
+                debtorAccount: account,
                 amountMinor: transaction.amountMinor,
                 currency: item.InstructedAmount.Currency,
                 creditor: creditorOf(item.CreditorAccount),

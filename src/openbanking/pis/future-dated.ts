@@ -150,6 +150,17 @@ function orderCancelled(order: StandingOrder | undefined, now: Date): boolean {
   );
 }
 
+/** A future-dated payment is paid in the debtor account's own currency; `path` names the amount's. */
+function requireAccountCurrency(account: AccountRecord, currency: string, path: string): void {
+  if (account.currency !== currency)
+    throw ObError.single(
+      400,
+      'UK.OBIE.Unsupported.Currency',
+      `the debtor account holds ${account.currency}, not ${currency}`,
+      path,
+    );
+}
+
 async function setUpScheduled(
   tx: Tx,
   context: PaymentsContext,
@@ -157,13 +168,7 @@ async function setUpScheduled(
   account: AccountRecord,
   terms: { amountMinor: bigint; currency: string; executeAt: Date; creditor: Creditor; reference: string },
 ): Promise<SetUp> {
-  if (account.currency !== terms.currency)
-    throw ObError.single(
-      400,
-      'UK.OBIE.Unsupported.Currency',
-      `the debtor account holds ${account.currency}, not ${terms.currency}`,
-      'Data.Initiation.InstructedAmount.Currency',
-    );
+  requireAccountCurrency(account, terms.currency, 'Data.Initiation.InstructedAmount.Currency');
   await createScheduledPayment(
     tx,
     { clock: context.clock },
@@ -188,13 +193,7 @@ async function setUpStandingOrder(
   creditor: Creditor,
   terms: StandingOrderTerms & { frequency: string; reference?: string | undefined },
 ): Promise<SetUp> {
-  if (account.currency !== terms.currency)
-    throw ObError.single(
-      400,
-      'UK.OBIE.Unsupported.Currency',
-      `the debtor account holds ${account.currency}, not ${terms.currency}`,
-      'Data.Initiation.FirstPaymentAmount.Currency',
-    );
+  requireAccountCurrency(account, terms.currency, 'Data.Initiation.FirstPaymentAmount.Currency');
   const { reference, ...order } = terms;
   await createStandingOrder(
     tx,

@@ -72,6 +72,21 @@ export function domesticPaymentsFile<T extends FileItem>(
   };
 }
 
+/**
+ * The fields of a file Initiation that describe the file, the same on every version (each version's schema
+ * spreads them first and adds its own): what an upload is checked against.
+ */
+export const fileDescriptionShape = {
+  FileType: z.string().min(1).max(256),
+  FileHash: z.string().min(1).max(44),
+  FileReference: z.string().min(1).max(40).optional(),
+  NumberOfTransactions: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, { message: 'must be a count of 1 to 15 digits' })
+    .optional(),
+  ControlSum: z.number().optional(),
+};
+
 /** The file types v3.1.11 takes: domestic Initiations of v3.1.11. */
 export const FILE_TYPES: Readonly<Record<string, FileFormat>> = {
   'UK.OBIE.PaymentInitiation.3.1': domesticPaymentsFile(

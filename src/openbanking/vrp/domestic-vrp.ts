@@ -232,6 +232,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
             clientId: intent.clientId,
             ...(intent.customerId ? { customerId: intent.customerId } : {}),
             debtorAccountId: account.id,
+            debtorAccount: account,
             amountMinor,
             currency,
             creditor: creditorOf(data.Instruction.CreditorAccount),

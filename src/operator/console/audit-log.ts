@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../../shared/page-kit/index.ts';
 import { readAudit } from '../audit.ts';
-import { CONSOLE_BASE, when } from './pages.ts';
+import { CONSOLE_BASE, listTable, searchForm, searchInput, when } from './pages.ts';
 import type { ConsoleScope } from './scope.ts';
 import { text } from './search.ts';
 
@@ -15,35 +15,19 @@ export function auditLog(scope: ConsoleScope) {
       reply,
       200,
       'Audit log',
-      html`<form class="search" method="get" action="${CONSOLE_BASE}/audit">
-          <label for="q">Who, what or subject <input type="text" id="q" name="q" value="${q}" /></label>
-          <button type="submit">Search</button>
-        </form>
-        <table class="list" id="audit">
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>What</th>
-              <th>Subject</th>
-              <th>From</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${lines.map(
-              (line) =>
-                html`<tr>
-                  <td>${when(line.at)}</td>
-                  <td>${line.actor}</td>
-                  <td>${line.action}</td>
-                  <td><code>${line.subject ?? ''}</code></td>
-                  <td>${line.address ?? ''}</td>
-                  <td>${line.detail === '{}' ? '' : line.detail}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`,
+      html`${searchForm(`${CONSOLE_BASE}/audit`, [searchInput('q', 'Who, what or subject', q)])}
+      ${listTable(
+        ['When', 'Who', 'What', 'Subject', 'From', 'Detail'],
+        lines.map((line) => [
+          when(line.at),
+          line.actor,
+          line.action,
+          html`<code>${line.subject ?? ''}</code>`,
+          line.address ?? '',
+          line.detail === '{}' ? '' : line.detail,
+        ]),
+        { id: 'audit' },
+      )}`,
     );
   };
 }

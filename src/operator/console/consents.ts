@@ -8,9 +8,9 @@ import {
   listAudit,
   revoke,
 } from '../../consent/index.ts';
-import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
+import { csrfField, csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
 import { searchConsents } from '../queries.ts';
-import { CONSOLE_BASE, csrfField, when } from './pages.ts';
+import { CONSOLE_BASE, dateSearchForm, listTable, searchInput, searchSelect, when } from './pages.ts';
 import { operatorOf, type ConsoleScope } from './scope.ts';
 import { parseSearch } from './search.ts';
 
@@ -26,60 +26,33 @@ export function consentSearch(scope: ConsoleScope) {
     ] as const);
     const bad = !filter;
     const rows = filter ? await searchConsents(db, filter) : [];
-    const select = (name: string, label: string, values: readonly string[], chosen: string) =>
-      html`<label for="${name}"
-        >${label}
-        <select id="${name}" name="${name}">
-          <option value="">any</option>
-          ${values.map((value) => html`<option value="${value}" ${value === chosen ? html`selected` : ''}>${value}</option>`)}
-        </select></label
-      >`;
     return page(
       reply,
       bad ? 400 : 200,
       'Consents',
-      html`<form class="search" method="get" action="${CONSOLE_BASE}/consents">
-          <label for="customer"
-            >Customer <input type="text" id="customer" name="customer" value="${search.customer}"
-          /></label>
-          <label for="tpp">TPP <input type="text" id="tpp" name="tpp" value="${search.tpp}" /></label>
-          ${select('kind', 'Kind', INTENT_KINDS, search.kind)}
-          ${select('status', 'Status', INTENT_STATUSES, search.status)}
-          <label for="from">From <input type="date" id="from" name="from" value="${search.from}" /></label>
-          <label for="to">To <input type="date" id="to" name="to" value="${search.to}" /></label>
-          <button type="submit">Search</button>
-        </form>
-        ${bad ? html`<p class="error" role="alert">Dates are YYYY-MM-DD.</p>` : ''}
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Consent</th>
-              <th>Kind</th>
-              <th>Status</th>
-              <th>TPP</th>
-              <th>Customer</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows.map(
-              (row) =>
-                html`<tr>
-                  <td>
-                    <a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"
-                      ><code>${row.id}</code></a
-                    >
-                  </td>
-                  <td>${row.kind}</td>
-                  <td>${row.status}</td>
-                  <td>${row.tppName}</td>
-                  <td>${row.customer ?? '—'}</td>
-                  <td>${when(row.createdAt)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        ${rows.length === 0 && !bad ? html`<p>No consent matches.</p>` : ''}`,
+      html`${dateSearchForm(
+        `${CONSOLE_BASE}/consents`,
+        [
+          searchInput('customer', 'Customer', search.customer),
+          searchInput('tpp', 'TPP', search.tpp),
+          searchSelect('kind', 'Kind', INTENT_KINDS, search.kind),
+          searchSelect('status', 'Status', INTENT_STATUSES, search.status),
+        ],
+        search,
+        bad,
+      )}
+      ${listTable(
+        ['Consent', 'Kind', 'Status', 'TPP', 'Customer', 'Created'],
+        rows.map((row) => [
+          html`<a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"><code>${row.id}</code></a>`,
+          row.kind,
+          row.status,
+          row.tppName,
+          row.customer ?? '—',
+          when(row.createdAt),
+        ]),
+      )}
+      ${rows.length === 0 && !bad ? html`<p>No consent matches.</p>` : ''}`,
     );
   };
 }
@@ -151,32 +124,17 @@ export function consentPage(scope: ConsoleScope) {
               </form>`
             : ''
         }
-        <table class="list history">
-          <caption>
-            <h2>History</h2>
-          </caption>
-          <thead>
-            <tr>
-              <th>When</th>
-              <th>Who</th>
-              <th>What</th>
-              <th>Status</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${history.map(
-              (entry) =>
-                html`<tr>
-                  <td>${when(entry.at)}</td>
-                  <td>${entry.actor}</td>
-                  <td>${entry.event}</td>
-                  <td>${entry.from ?? ''}${entry.to ? ` → ${entry.to}` : ''}</td>
-                  <td>${entry.detail ?? ''}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`,
+        ${listTable(
+          ['When', 'Who', 'What', 'Status', 'Detail'],
+          history.map((entry) => [
+            when(entry.at),
+            entry.actor,
+            entry.event,
+            `${entry.from ?? ''}${entry.to ? ` → ${entry.to}` : ''}`,
+            entry.detail ?? '',
+          ]),
+          { className: 'history', caption: 'History' },
+        )}`,
     );
   };
 }

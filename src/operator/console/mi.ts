@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../../shared/page-kit/index.ts';
 import { miCharts } from '../mi/charts.ts';
 import { readMiDays } from '../mi/report.ts';
-import { CONSOLE_BASE } from './pages.ts';
+import { CONSOLE_BASE, searchForm, searchInput } from './pages.ts';
 import type { ConsoleScope } from './scope.ts';
 import { text } from './search.ts';
 
@@ -22,12 +22,11 @@ export function miPage(scope: ConsoleScope) {
       reply,
       200,
       'MI: availability and response times',
-      html`<form class="search" method="get" action="${CONSOLE_BASE}/mi">
-          <label for="days"
-            >Days <input type="number" id="days" name="days" min="1" max="92" value="${count}"
-          /></label>
-          <button type="submit">Show</button>
-        </form>
+      html`${searchForm(
+          `${CONSOLE_BASE}/mi`,
+          [searchInput('days', 'Days', count, { type: 'number', min: 1, max: 92 })],
+          'Show',
+        )}
         <p>
           Per API and version, from the hourly MI of every instance. A day's availability counts the API down
           while any of its endpoints is (five technical failures within 30 s, until the next answer). The

@@ -1,5 +1,5 @@
 import { formatDateTime } from '../../consent/describe.ts';
-import { html, STYLESHEET, type SafeHtml } from '../../shared/page-kit/index.ts';
+import { csrfField, html, STYLESHEET, type SafeHtml } from '../../shared/page-kit/index.ts';
 import type { Operator } from '../accounts.ts';
 
 /**
@@ -61,10 +61,6 @@ export function consoleLayout(
     </html> `.value;
 }
 
-export function csrfField(token: string): SafeHtml {
-  return html`<input type="hidden" name="csrf" value="${token}" />`;
-}
-
 export function loginBody(page: {
   csrf: string;
   error?: string | undefined;
@@ -97,4 +93,101 @@ export function when(date: Date | null | undefined): string {
 
 export function statusBadge(text: string, good: boolean): SafeHtml {
   return html`<span class="state ${good ? 'active' : 'rejected'}">${text}</span>`;
+}
+
+/** A console search form (GET to `action`): `fields` on one wrapping row, then the submit button. */
+export function searchForm(action: string, fields: readonly SafeHtml[], submitLabel = 'Search'): SafeHtml {
+  return html`<form class="search" method="get" action="${action}">
+    ${fields}
+    <button type="submit">${submitLabel}</button>
+  </form>`;
+}
+
+/** A search form's field; the label wraps the input so the form's row keeps the two together. */
+export function searchInput(
+  name: string,
+  label: string,
+  value: string | number,
+  options: { type?: 'text' | 'date' | 'number'; min?: number; max?: number } = {},
+): SafeHtml {
+  return html`<label for="${name}"
+    >${label}
+    <input
+      type="${options.type ?? 'text'}"
+      id="${name}"
+      name="${name}"
+      ${options.min !== undefined ? html`min="${options.min}"` : ''}
+      ${options.max !== undefined ? html`max="${options.max}"` : ''}
+      value="${value}"
+  /></label>`;
+}
+
+/** A search form's choice among `values`, or any (`''`). */
+export function searchSelect(
+  name: string,
+  label: string,
+  values: readonly string[],
+  chosen: string,
+): SafeHtml {
+  return html`<label for="${name}"
+    >${label}
+    <select id="${name}" name="${name}">
+      <option value="">any</option>
+      ${values.map((value) => html`<option value="${value}" ${value === chosen ? html`selected` : ''}>${value}</option>`)}
+    </select></label
+  >`;
+}
+
+/**
+ * The consents' and payments' search form: `fields`, then the created from / to dates that `parseSearch`
+ * reads; `invalid` (its filter was undefined) adds the error that explains the 400.
+ */
+export function dateSearchForm(
+  action: string,
+  fields: readonly SafeHtml[],
+  typed: { from: string; to: string },
+  invalid: boolean,
+): SafeHtml {
+  return html`${searchForm(action, [
+    ...fields,
+    searchInput('from', 'From', typed.from, { type: 'date' }),
+    searchInput('to', 'To', typed.to, { type: 'date' }),
+  ])}
+  ${invalid ? html`<p class="error" role="alert">Dates are YYYY-MM-DD.</p>` : ''}`;
+}
+
+/** One cell of a console list: text (escaped) or markup. */
+export type ListCell = SafeHtml | string | number;
+
+/** A console list: `table.list` with one heading row and a row of cells per item. */
+export function listTable(
+  headings: readonly string[],
+  rows: readonly (readonly ListCell[])[],
+  options: { id?: string; className?: string; caption?: string } = {},
+): SafeHtml {
+  return html`<table
+    class="list${options.className ? ` ${options.className}` : ''}"
+    ${options.id ? html`id="${options.id}"` : ''}
+  >
+    ${
+      options.caption
+        ? html`<caption>
+            <h2>${options.caption}</h2>
+          </caption>`
+        : ''
+    }
+    <thead>
+      <tr>
+        ${headings.map((heading) => html`<th>${heading}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (cells) =>
+          html`<tr>
+            ${cells.map((cell) => html`<td>${cell}</td>`)}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
+import { csrfField, csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
 import { listTpps, tppDetails } from '../queries.ts';
 import { reinstateOrganisation, suspendOrganisation } from '../suspensions.ts';
-import { CONSOLE_BASE, csrfField, statusBadge, when } from './pages.ts';
+import { CONSOLE_BASE, listTable, searchForm, searchInput, statusBadge, when } from './pages.ts';
 import { operatorOf, type ConsoleScope } from './scope.ts';
 import { text } from './search.ts';
 
@@ -16,36 +16,18 @@ export function tppList(scope: ConsoleScope) {
       reply,
       200,
       'TPPs',
-      html`<form class="search" method="get" action="${CONSOLE_BASE}/tpps">
-          <label for="q"
-            >Organisation, name or client id <input type="text" id="q" name="q" value="${q}"
-          /></label>
-          <button type="submit">Search</button>
-        </form>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Organisation</th>
-              <th>Id</th>
-              <th>Clients</th>
-              <th>Directory</th>
-              <th>At this bank</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${tpps.map(
-              (tpp) =>
-                html`<tr>
-                  <td><a href="${CONSOLE_BASE}/tpps/${encodeURIComponent(tpp.orgId)}">${tpp.name}</a></td>
-                  <td><code>${tpp.orgId}</code></td>
-                  <td>${tpp.clients.length}</td>
-                  <td>${tpp.directoryStatus ?? '—'}</td>
-                  <td>${tpp.suspension ? statusBadge('Suspended', false) : statusBadge('Served', true)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-        ${tpps.length === 0 ? html`<p>No TPP matches.</p>` : ''}`,
+      html`${searchForm(`${CONSOLE_BASE}/tpps`, [searchInput('q', 'Organisation, name or client id', q)])}
+      ${listTable(
+        ['Organisation', 'Id', 'Clients', 'Directory', 'At this bank'],
+        tpps.map((tpp) => [
+          html`<a href="${CONSOLE_BASE}/tpps/${encodeURIComponent(tpp.orgId)}">${tpp.name}</a>`,
+          html`<code>${tpp.orgId}</code>`,
+          tpp.clients.length,
+          tpp.directoryStatus ?? '—',
+          tpp.suspension ? statusBadge('Suspended', false) : statusBadge('Served', true),
+        ]),
+      )}
+      ${tpps.length === 0 ? html`<p>No TPP matches.</p>` : ''}`,
     );
   };
 }
@@ -101,77 +83,37 @@ export function tppPage(scope: ConsoleScope) {
             : ''
         }
         <h2>Registered clients</h2>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Client</th>
-              <th>Client id</th>
-              <th>Software</th>
-              <th>Roles</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${tpp.clients.map(
-              (client) =>
-                html`<tr>
-                  <td>${client.name}</td>
-                  <td><code>${client.clientId}</code></td>
-                  <td><code>${client.softwareId ?? '—'}</code></td>
-                  <td>${client.roles.join(', ')}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${listTable(
+          ['Client', 'Client id', 'Software', 'Roles'],
+          tpp.clients.map((client) => [
+            client.name,
+            html`<code>${client.clientId}</code>`,
+            html`<code>${client.softwareId ?? '—'}</code>`,
+            client.roles.join(', '),
+          ]),
+        )}
         <h2>Software statements</h2>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Software id</th>
-              <th>Roles</th>
-              <th>Mode</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${tpp.software.map(
-              (software) =>
-                html`<tr>
-                  <td>${software.name}</td>
-                  <td><code>${software.id}</code></td>
-                  <td>${software.roles.join(', ')}</td>
-                  <td>${software.mode}</td>
-                  <td>${software.status}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${listTable(
+          ['Name', 'Software id', 'Roles', 'Mode', 'Status'],
+          tpp.software.map((software) => [
+            software.name,
+            html`<code>${software.id}</code>`,
+            software.roles.join(', '),
+            software.mode,
+            software.status,
+          ]),
+        )}
         <h2>Certificates</h2>
-        <table class="list">
-          <thead>
-            <tr>
-              <th>Type</th>
-              <th>Key id</th>
-              <th>Serial</th>
-              <th>Expires</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${tpp.certificates.map(
-              (certificate) =>
-                html`<tr>
-                  <td>${certificate.type}</td>
-                  <td><code>${certificate.kid}</code></td>
-                  <td><code>${certificate.serialNumber}</code></td>
-                  <td>${when(certificate.notAfter)}</td>
-                  <td>
-                    ${certificate.status}${certificate.revocationReason ? ` (${certificate.revocationReason})` : ''}
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>`,
+        ${listTable(
+          ['Type', 'Key id', 'Serial', 'Expires', 'Status'],
+          tpp.certificates.map((certificate) => [
+            certificate.type,
+            html`<code>${certificate.kid}</code>`,
+            html`<code>${certificate.serialNumber}</code>`,
+            when(certificate.notAfter),
+            `${certificate.status}${certificate.revocationReason ? ` (${certificate.revocationReason})` : ''}`,
+          ]),
+        )}`,
     );
   };
 }

@@ -80,42 +80,38 @@ export function createOperatorMetrics(options: {
     },
   });
   void databaseUp;
-  new Gauge({
-    name: 'obkit_consents',
-    help: 'Consents (intents) in the database, by kind and status.',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await fromDatabase(async () => {
-        const rows = await store.db
-          .select({
-            kind: consentIntents.kind,
-            status: consentIntents.status,
-            count: sql<number>`count(*)::int`,
-          })
-          .from(consentIntents)
-          .groupBy(consentIntents.kind, consentIntents.status);
-        for (const row of rows) this.set({ kind: row.kind, status: row.status }, Number(row.count));
-      });
-    },
-  });
-  new Gauge({
-    name: 'obkit_payments',
-    help: 'Payments in the database, by kind and status (their outcome so far).',
-    labelNames: ['kind', 'status'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      await fromDatabase(async () => {
-        const rows = await store.db
-          .select({ kind: bankPayments.kind, status: bankPayments.status, count: sql<number>`count(*)::int` })
-          .from(bankPayments)
-          .groupBy(bankPayments.kind, bankPayments.status);
-        for (const row of rows) this.set({ kind: row.kind, status: row.status }, Number(row.count));
-      });
-    },
-  });
+  /** A gauge of the rows of `table`, by kind and status: one grouped count per scrape. */
+  const kindStatusGauge = (
+    name: string,
+    help: string,
+    table: typeof consentIntents | typeof bankPayments,
+  ): Gauge<'kind' | 'status'> =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['kind', 'status'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        await fromDatabase(async () => {
+          const rows = await store.db
+            .select({ kind: table.kind, status: table.status, count: sql<number>`count(*)::int` })
+            .from(table)
+            .groupBy(table.kind, table.status);
+          for (const row of rows) this.set({ kind: row.kind, status: row.status }, Number(row.count));
+        });
+      },
+    });
+  kindStatusGauge(
+    'obkit_consents',
+    'Consents (intents) in the database, by kind and status.',
+    consentIntents,
+  );
+  kindStatusGauge(
+    'obkit_payments',
+    'Payments in the database, by kind and status (their outcome so far).',
+    bankPayments,
+  );
   new Gauge({
     name: 'obkit_event_push_backlog',
     help: 'Event notifications waiting for a push attempt: all of them, and those due now.',

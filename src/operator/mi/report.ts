@@ -40,30 +40,8 @@ export interface MiReport {
 export async function readMiReport(db: Queryable, range: { from: Date; to: Date }): Promise<MiReport> {
   const from = Math.floor(range.from.getTime() / HOUR_MS) * HOUR_MS;
   const to = Math.ceil(range.to.getTime() / HOUR_MS) * HOUR_MS;
-  const hourly = await db
-    .select()
-    .from(miHourly)
-    .where(and(gte(miHourly.hour, new Date(from)), lt(miHourly.hour, new Date(to))))
-    .orderBy(asc(miHourly.hour), asc(miHourly.version), asc(miHourly.endpoint));
-  const windows = await db
-    .select()
-    .from(miDowntime)
-    .where(
-      and(
-        lt(miDowntime.startedAt, new Date(to)),
-        gt(sql`coalesce(${miDowntime.endedAt}, ${miDowntime.lastFailureAt})`, new Date(from)),
-      ),
-    );
-  const downtimeOf = new Map<string, [number, number][]>();
-  for (const window of windows) {
-    const key = `${window.version} ${window.endpoint}`;
-    const end = (window.endedAt ?? window.lastFailureAt).getTime();
-    // A window whose five failures and end fall in one millisecond still counts that millisecond.
-    downtimeOf.set(key, [
-      ...(downtimeOf.get(key) ?? []),
-      [window.startedAt.getTime(), Math.max(end, window.startedAt.getTime())],
-    ]);
-  }
+  const { hourly, windows } = await readMiRows(db, from, to);
+  const downtimeOf = downtimeIntervals(windows, (window) => `${window.version} ${window.endpoint}`);
   const rows = new Map<string, MiHourRow>();
   for (const row of hourly) {
     const key = `${row.hour.getTime()} ${row.version} ${row.endpoint}`;
@@ -144,19 +122,7 @@ export interface MiDay {
 export async function readMiDays(db: Queryable, range: { from: Date; to: Date }): Promise<MiDay[]> {
   const from = Math.floor(range.from.getTime() / DAY_MS) * DAY_MS;
   const to = Math.ceil(range.to.getTime() / DAY_MS) * DAY_MS;
-  const hourly = await db
-    .select()
-    .from(miHourly)
-    .where(and(gte(miHourly.hour, new Date(from)), lt(miHourly.hour, new Date(to))));
-  const windows = await db
-    .select()
-    .from(miDowntime)
-    .where(
-      and(
-        lt(miDowntime.startedAt, new Date(to)),
-        gt(sql`coalesce(${miDowntime.endedAt}, ${miDowntime.lastFailureAt})`, new Date(from)),
-      ),
-    );
+  const { hourly, windows } = await readMiRows(db, from, to);
   const days = new Map<string, MiDay & { lastByteMicros: number; dayStart: number }>();
   const dayOf = (dayStart: number, api: string, version: string) => {
     const key = `${dayStart} ${version} ${api}`;
@@ -183,15 +149,7 @@ export async function readMiDays(db: Queryable, range: { from: Date; to: Date })
     day.technicalFailures += row.technicalFailures;
     day.lastByteMicros += row.lastByteMicros;
   }
-  const intervalsOf = new Map<string, [number, number][]>();
-  for (const window of windows) {
-    const key = `${window.version} ${apiOf(window.endpoint)}`;
-    const start = window.startedAt.getTime();
-    intervalsOf.set(key, [
-      ...(intervalsOf.get(key) ?? []),
-      [start, Math.max(start, (window.endedAt ?? window.lastFailureAt).getTime())],
-    ]);
-  }
+  const intervalsOf = downtimeIntervals(windows, (window) => `${window.version} ${apiOf(window.endpoint)}`);
   for (const [key, intervals] of intervalsOf) {
     const [version = '', api = ''] = key.split(' ');
     for (let dayStart = from; dayStart < to; dayStart += DAY_MS) {
@@ -208,6 +166,46 @@ export async function readMiDays(db: Queryable, range: { from: Date; to: Date })
       (a, b) =>
         a.day.localeCompare(b.day) || a.version.localeCompare(b.version) || a.api.localeCompare(b.api),
     );
+}
+
+/**
+ * The hourly rows in `[from, to)` and the downtime windows that overlap it (an open window reaches to its
+ * last failure): what both the report and the day view are computed from.
+ */
+async function readMiRows(db: Queryable, from: number, to: number) {
+  const hourly = await db
+    .select()
+    .from(miHourly)
+    .where(and(gte(miHourly.hour, new Date(from)), lt(miHourly.hour, new Date(to))))
+    .orderBy(asc(miHourly.hour), asc(miHourly.version), asc(miHourly.endpoint));
+  const windows = await db
+    .select()
+    .from(miDowntime)
+    .where(
+      and(
+        lt(miDowntime.startedAt, new Date(to)),
+        gt(sql`coalesce(${miDowntime.endedAt}, ${miDowntime.lastFailureAt})`, new Date(from)),
+      ),
+    );
+  return { hourly, windows };
+}
+
+/** Downtime windows as `[start, end]` milliseconds, grouped by `keyOf`. */
+function downtimeIntervals(
+  windows: readonly (typeof miDowntime.$inferSelect)[],
+  keyOf: (window: typeof miDowntime.$inferSelect) => string,
+): Map<string, [number, number][]> {
+  const intervalsOf = new Map<string, [number, number][]>();
+  for (const window of windows) {
+    const key = keyOf(window);
+    const start = window.startedAt.getTime();
+    // A window whose five failures and end fall in one millisecond still counts that millisecond.
+    intervalsOf.set(key, [
+      ...(intervalsOf.get(key) ?? []),
+      [start, Math.max(start, (window.endedAt ?? window.lastFailureAt).getTime())],
+    ]);
+  }
+  return intervalsOf;
 }
 
 const CSV_COLUMNS: readonly (keyof MiHourRow)[] = [

@@ -146,6 +146,11 @@ export const bankAccounts = pgTable(
     pendingCreditMinor: minor('pending_credit_minor')
       .notNull()
       .default(sql`0`),
+    /**
+     * Cache: the latest booking time of the account's Booked postings (customer accounts), the floor of
+     * its next booking; kept with the balances, so booking never scans the account's postings.
+     */
+    lastBookedAt: ts('last_booked_at'),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [

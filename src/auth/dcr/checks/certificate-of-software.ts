@@ -1,4 +1,4 @@
-import { parseParticipantCertificate } from '../../../pki/index.ts';
+import { certificateNamesSoftware, parseParticipantCertificate } from '../../../pki/index.ts';
 import { str } from '../claims.ts';
 import { DcrError } from '../errors.ts';
 import { need, type DcrCheck } from '../types.ts';
@@ -13,13 +13,7 @@ export const certificateOfSoftware: DcrCheck = (context) => {
   context.identity = identity;
   const softwareId = str(ssa, 'software_id');
   const orgId = str(ssa, 'org_id');
-  const obwac =
-    identity.softwareId === softwareId && (identity.orgId === undefined || identity.orgId === orgId);
-  const qwac =
-    identity.organizationIdentifier !== undefined &&
-    orgId !== undefined &&
-    (identity.organizationIdentifier === orgId || identity.organizationIdentifier.endsWith(`-${orgId}`));
-  if (!obwac && !qwac) {
+  if (!certificateNamesSoftware(identity, { softwareId, orgId })) {
     throw new DcrError(
       'unapproved_software_statement',
       `the transport certificate (${identity.subjectDn}) was not issued to software ${softwareId} of organisation ${orgId}`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PaymentRecord } from '../../../bank/index.ts';
-import { domesticPaymentsFile, type FileFormat } from '../payment-file.ts';
+import { domesticPaymentsFile, fileDescriptionShape, type FileFormat } from '../payment-file.ts';
 import { accountSchema, dateTime } from '../validation.ts';
 import {
   consentStatus,
@@ -19,14 +19,7 @@ const text = (max: number) => z.string().min(1).max(max);
 const domestic = domesticInitiationSchema.shape;
 
 export const fileInitiationSchema = z.strictObject({
-  FileType: text(256),
-  FileHash: text(44),
-  FileReference: text(40).optional(),
-  NumberOfTransactions: z
-    .string()
-    .regex(/^[0-9]{1,15}$/, { message: 'must be a count of 1 to 15 digits' })
-    .optional(),
-  ControlSum: z.number().optional(),
+  ...fileDescriptionShape,
   RequestedExecutionDateTime: dateTime.optional(),
   LocalInstrument: z.string().optional(),
   CreditorAgent: domestic.CreditorAgent,

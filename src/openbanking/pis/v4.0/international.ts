@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { ADDRESS_TYPES } from '../../ais/v4.0/mapping.ts';
 import {
   accountSchema,
   creditorAccountSchema,
@@ -8,6 +7,7 @@ import {
   instructedAmountSchema,
 } from '../validation.ts';
 import {
+  addressOnV4,
   domesticConsentRequestSchema,
   domesticInitiationSchema,
   postalAddress,
@@ -123,12 +123,6 @@ export function internationalScheduledStatus(status: Record<string, unknown>): R
 type Json = Record<string, unknown>;
 const isJson = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A v3.1.11 postal address (OBPostalAddress6) as v4.0's OBPostalAddress7: its type as a code. */
-function addressOnV4(address: unknown): unknown {
-  if (!isJson(address) || typeof address.AddressType !== 'string') return address;
-  return { ...address, AddressType: ADDRESS_TYPES[address.AddressType] ?? address.AddressType };
-}
 
 /** A party (Creditor, CreditorAgent) whose postal address v3.1.11 wrote. */
 function partyOnV4(party: unknown): unknown {

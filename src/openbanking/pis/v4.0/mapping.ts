@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeRejection, type PaymentRecord } from '../../../bank/index.ts';
+import { ADDRESS_TYPES } from '../../ais/v4.0/mapping.ts';
 import {
   accountSchema,
   consentAuthorisationFields,
@@ -237,6 +238,12 @@ export function consentStatus(status: string): string {
 type Json = Record<string, unknown>;
 const isJson = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A v3.1.11 postal address (OBPostalAddress6) as v4.0's OBPostalAddress7: its type word as the ISO code. */
+export function addressOnV4(address: unknown): unknown {
+  if (!isJson(address) || typeof address.AddressType !== 'string') return address;
+  return { ...address, AddressType: ADDRESS_TYPES[address.AddressType] ?? address.AddressType };
+}
 
 /**
  * An Initiation as v4.0 writes it. A consent or payment made on v3.1.11 may be read on v4.0 (the PIS

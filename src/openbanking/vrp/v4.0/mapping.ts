@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  addressOnV4,
   domesticInitiationSchema as pisInitiation,
   initiationOnV4 as pisInitiationOnV4,
   postalAddress,
@@ -109,27 +110,9 @@ export const vrpRequestSchema = z.strictObject({
   Risk: riskSchema,
 });
 
-/** v3.1.11's OBAddressTypeCode words → v4.0's OBAddressType2Code (OB_Internal_CodeSet gives the pairs). */
-const ADDRESS_TYPES: Record<string, string> = {
-  Business: 'BIZZ',
-  Correspondence: 'CORR',
-  DeliveryTo: 'DLVY',
-  MailTo: 'MLTO',
-  POBox: 'PBOX',
-  Postal: 'ADDR',
-  Residential: 'HOME',
-  Statement: 'STAT',
-};
-
 type Json = Record<string, unknown>;
 const isJson = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function addressOnV4(address: unknown): unknown {
-  if (!isJson(address) || typeof address.AddressType !== 'string') return address;
-  const code = ADDRESS_TYPES[address.AddressType];
-  return code ? { ...address, AddressType: code } : address;
-}
 
 /**
  * A VRP Initiation or Instruction as v4.0 writes it. A consent or payment made on v3.1.11 read on v4.0 is

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { recordStatements } from '../support/statements.ts';
+import { createHarness, domesticConsent, type Harness } from './pis-support.ts';
+
+/**
+ * What one domestic payment submission costs the database, counted at the store clients (bench/README.md,
+ * "Payments"). On-us it was 25 besides BEGIN/COMMIT (the guard's consent read, 24 in the transaction, six
+ * of them SAVEPOINT/RELEASE); the bounds keep the cuts from coming back unnoticed.
+ */
+const h: Harness = await createHarness();
+afterEach(async () => h.assertLedgerSound());
+
+async function submitCounted(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
+  const body = domesticConsent(creditor);
+  const staged = await h.post('/domestic-payment-consents', body);
+  assert.equal(staged.status, 201, staged.text);
+  const consentId = String(staged.body.Data?.ConsentId);
+  const token = await h.authorise(consentId);
+  const submission = { Data: { ConsentId: consentId, Initiation: body.Data.Initiation }, Risk: body.Risk };
+  const { result, statements } = await recordStatements(() =>
+    h.post('/domestic-payments', submission, { token }),
+  );
+  assert.equal(result.status, 201, result.text);
+  const transactionControl = /^\s*(begin|commit|rollback|COMMIT or ROLLBACK)\b/i;
+  return {
+    statements,
+    work: statements.filter((text) => !transactionControl.test(text)),
+  };
+}
+
+describe('statements per domestic payment submission', () => {
+  it('on-us: no savepoint, at most 14 statements besides BEGIN/COMMIT', async () => {
+    const { statements, work } = await submitCounted();
+    assert.deepEqual(
+      statements.filter((text) => /^\s*(savepoint|release)\b/i.test(text)),
+      [],
+      'nested transactions inside the idempotent one',
+    );
+    assert.ok(work.length <= 14, `${work.length} statements:\n${work.join('\n')}`);
+  });
+
+  it('to another bank through clearing: no savepoint, at most 16 statements besides BEGIN/COMMIT', async () => {
+    const { statements, work } = await submitCounted({
+      sortCode: '401276',
+      accountNumber: '31926819',
+      name: 'ACME Ltd',
+    });
+    assert.equal(statements.filter((text) => /^\s*(savepoint|release)\b/i.test(text)).length, 0);
+    assert.ok(work.length <= 16, `${work.length} statements:\n${work.join('\n')}`);
+  });
+});

@@ -1,0 +1,56 @@
+import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pglite';
+import pg from 'pg';
+
+/**
+ * Every SQL statement the process sends to either store while `work` runs, in order, as the server
+ * receives it: the PGlite client's queries (inside its transactions too), and every `pg` client's (BEGIN,
+ * COMMIT, SAVEPOINT included). PGlite's own BEGIN/COMMIT around `transaction()` are recorded as such.
+ * Counting is process-wide: run nothing else against a store meanwhile.
+ */
+export async function recordStatements<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const textOf = (query: unknown): string =>
+    typeof query === 'string' ? query : String((query as { text?: unknown }).text ?? query);
+
+  type PgQuery = (...args: unknown[]) => unknown;
+  const pgPrototype = pg.Client.prototype as unknown as { query: PgQuery };
+  const pgQuery = pgPrototype.query;
+  pgPrototype.query = function (this: unknown, ...args: unknown[]) {
+    statements.push(textOf(args[0]));
+    return pgQuery.apply(this, args);
+  };
+
+  type PgliteQuery = (query: string, ...rest: unknown[]) => Promise<unknown>;
+  const count = (run: PgliteQuery): PgliteQuery =>
+    function (this: unknown, query, ...rest) {
+      statements.push(query);
+      return run.call(this, query, ...rest);
+    };
+  const pglitePrototype = PGlite.prototype as unknown as {
+    query: PgliteQuery;
+    exec: PgliteQuery;
+    transaction: (callback: (tx: PgliteTransaction) => Promise<unknown>) => Promise<unknown>;
+  };
+  const { query, exec, transaction } = pglitePrototype;
+  pglitePrototype.query = count(query);
+  pglitePrototype.exec = count(exec);
+  pglitePrototype.transaction = function (this: unknown, callback) {
+    statements.push('BEGIN');
+    return transaction
+      .call(this, (tx) => {
+        const counted = tx as unknown as { query: PgliteQuery; exec: PgliteQuery };
+        counted.query = count(counted.query.bind(tx));
+        counted.exec = count(counted.exec.bind(tx));
+        return callback(tx);
+      })
+      .finally(() => statements.push('COMMIT or ROLLBACK'));
+  };
+  try {
+    return { result: await work(), statements };
+  } finally {
+    pgPrototype.query = pgQuery;
+    Object.assign(pglitePrototype, { query, exec, transaction });
+  }
+}
