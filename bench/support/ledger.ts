@@ -3,7 +3,7 @@
  * account, more accounts each with their own history. Rows are written in bulk, as the ledger itself would
  * have written them: each entry a balanced pair (the currency's clearing account → the account), booked in
  * time order just after the accounts' latest posting, with the customer leg's booking order (`bank_book_seq`),
- * running balance (`balance_after_minor`) and cached balance kept (the bank's internal accounts keep none of
+ * running balance (`balance_after_minor`), cached balance and latest booking (`last_booked_at`) kept (the bank's internal accounts keep none of
  * them; `verifyLedger` holds), and the details a
  * received credit carries (reference, information, bank transaction code, counterparty). One multi-row
  * INSERT per batch of entries and one of postings: through the posting functions one at a time the ledger
@@ -77,12 +77,11 @@ async function postBatch(
     from n, (values ('a'), ('b')) sides(side)
     order by g, side`);
   const total = amountMinor * BigInt(entries);
-  await tx.execute(
-    // The account's latest booking time is kept with its balances (src/bank/ledger.ts bookingTime).
-    sql`update bank_accounts set booked_minor = booked_minor + ${total},
-          last_booked_at = (select max(booked_at) from bank_postings where account_id = ${accountId})
-        where id = ${accountId}`,
-  );
+  // The account's cached balance and latest booking, kept with every posting (verifyLedger checks both).
+  await tx.execute(sql`
+    update bank_accounts set booked_minor = booked_minor + ${total},
+      last_booked_at = (select max(booked_at) from bank_postings where account_id = ${accountId})
+    where id = ${accountId}`);
 }
 
 /** `count` new customers with one GBP current account each, holding `transactionsEach` transactions. */
