@@ -15,6 +15,8 @@ describe('Account Information: an expired consent', async () => {
     // bring them together first, or a slow start-up makes the registration look issued in the future.
     clock.set(new Date());
     const tpp = await sandbox.tpp('ais-expiry', ['AISP']);
+    // Again after onboarding, which takes long on a busy machine: the request object's nbf is the real time.
+    clock.set(new Date());
     const expires = new Date(clock.now().getTime() + 5 * 60_000);
     const consent = await authorise(sandbox, tpp, {
       permissions: ALL_ACCOUNT_PERMISSIONS,
