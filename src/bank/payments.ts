@@ -90,24 +90,39 @@ export async function recordInstruction(
   ctx: LedgerContext,
   input: Omit<NewPayment, 'creditor' | 'reference'> & { id: string },
 ): Promise<PaymentRecord> {
-  const now = ctx.clock.now();
-  const [row] = await db
-    .insert(bankPayments)
-    .values({
-      id: input.id,
-      kind: input.kind,
-      consentId: input.consentId,
-      clientId: input.clientId,
-      customerId: input.customerId ?? null,
-      debtorAccountId: input.debtorAccountId,
-      amountMinor: input.amountMinor,
-      currency: input.currency,
-      status: 'InitiationCompleted',
-      statusUpdatedAt: now,
-      request: input.request,
-      createdAt: now,
-    })
-    .returning();
+  return insertPayment(db, paymentRow(input.id, input, ctx.clock.now(), { status: 'InitiationCompleted' }));
+}
+
+/** The payment resource's row: what the TPP asked for, with the status it has when it is first stored. */
+function paymentRow(
+  id: string,
+  input: Omit<NewPayment, 'creditor' | 'reference'>,
+  now: Date,
+  outcome: { status: PaymentStatus; reason?: string | null; entryId?: string | null },
+): typeof bankPayments.$inferInsert {
+  return {
+    id,
+    kind: input.kind,
+    consentId: input.consentId,
+    clientId: input.clientId,
+    customerId: input.customerId ?? null,
+    debtorAccountId: input.debtorAccountId,
+    amountMinor: input.amountMinor,
+    currency: input.currency,
+    status: outcome.status,
+    statusUpdatedAt: now,
+    reason: outcome.reason ?? null,
+    entryId: outcome.entryId ?? null,
+    request: input.request,
+    createdAt: now,
+  };
+}
+
+async function insertPayment(
+  db: Queryable,
+  values: typeof bankPayments.$inferInsert,
+): Promise<PaymentRecord> {
+  const [row] = await db.insert(bankPayments).values(values).returning();
   if (!row) throw new Error('insert returned no row');
   return row;
 }
@@ -156,26 +171,7 @@ export async function executePayment(
       reason = error.code;
     }
     // Written once, with its outcome: the posting and the payment commit or roll back together.
-    const [row] = await tx
-      .insert(bankPayments)
-      .values({
-        id,
-        kind: input.kind,
-        consentId: input.consentId,
-        clientId: input.clientId,
-        customerId: input.customerId ?? null,
-        debtorAccountId: input.debtorAccountId,
-        amountMinor: input.amountMinor,
-        currency: input.currency,
-        status,
-        statusUpdatedAt: now,
-        reason,
-        entryId,
-        request: input.request,
-        createdAt: now,
-      })
-      .returning();
-    if (!row) throw new Error('insert returned no row');
+    const row = await insertPayment(tx, paymentRow(id, input, now, { status, reason, entryId }));
     // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
     if (!id.includes(':')) await raisePaymentUpdate(tx, ctx, row);
     return row;
