@@ -12,7 +12,7 @@ import Fastify, {
 } from 'fastify';
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
-import '../shared/deferred-change-version.ts';
+import { ChangesOutpacedRequest } from '../shared/deferred-change-version.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -259,8 +259,12 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     if (error instanceof ObError) {
       return reply.status(error.status).send(obErrorBodyFor(error, request));
     }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'the database is unavailable');
+    const outpaced = error instanceof ChangesOutpacedRequest;
+    if (outpaced || isDatabaseUnavailable(error)) {
+      request.log.warn(
+        { err: error },
+        outpaced ? 'changes outpaced the request' : 'the database is unavailable',
+      );
       reply.status(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
       if (RFC6749_SHAPED.some((prefix) => request.url.startsWith(prefix))) {
         return reply

@@ -48,7 +48,18 @@ export function assertCheckedUnder(request: FastifyRequest, changeVersion: numbe
 }
 
 /** More advances than this within one request means announcements are arriving faster than it can be checked. */
-const MAX_ATTEMPTS = 5;
+export const MAX_ATTEMPTS = 5;
+
+/**
+ * The store's change version kept moving while one request was checked again and again: announcements
+ * arrive faster than a request can be re-checked. A transient overload, not a fault of the request nor of
+ * ours — the surface answers 503 with `Retry-After` in its family's error format, never a 500.
+ */
+export class ChangesOutpacedRequest extends Error {
+  constructor(attempts: number, cause: Error) {
+    super(`the store's change version advanced ${attempts} times in a row during one request`, { cause });
+  }
+}
 
 /**
  * Runs `attempt` (which calls `assertCheckedUnder` with its statement's version before using its data);
@@ -65,9 +76,7 @@ export async function withDeferredChangeVersion<T>(
     } catch (error) {
       const deferred = request.deferredChangeVersion;
       if (!(error instanceof ChangeVersionAdvanced) || !deferred) throw error;
-      if (attempts >= MAX_ATTEMPTS) {
-        throw new Error(`${error.message} ${attempts} times in a row`, { cause: error });
-      }
+      if (attempts >= MAX_ATTEMPTS) throw new ChangesOutpacedRequest(attempts, error);
       await deferred.advance(error.version);
       await checkAgain();
     }
