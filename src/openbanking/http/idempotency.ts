@@ -9,12 +9,18 @@ import { bodyHash } from './jws.ts';
  * `x-idempotency-key` (OB Read/Write, required on every PIS POST): the same key and body from the same
  * client on the same endpoint within 24 hours gets the same answer, and the work runs once.
  *
- * Insert-first: the key row (table `ob_idempotency`, primary key client + key + endpoint) is inserted in
- * the SAME transaction that then does the work (consent consumed, ledger posted, payment stored). A
- * concurrent retry's insert waits on the primary key until that transaction ends: on commit it finds the
- * row and answers with the stored response, on rollback its own insert goes through and it does the work.
- * PGlite runs one transaction at a time, which gives the same result. A refused request (an ObError)
- * rolls the transaction back, so the key is not spent on it.
+ * Answer-last: the work (consent consumed, ledger posted, payment stored) runs first, and its answer is
+ * stored under the key (table `ob_idempotency`, primary key client + key + endpoint) by ONE insert at the
+ * end of the same transaction — the key row is written once, never inserted empty and then updated. When
+ * the key is already taken (a row not expired), the transaction rolls back and the stored answer is given
+ * (or the key refused, when it was given with another body): the work's effects never outlive a replay.
+ * A retry after a committed request is refused by the work itself (the consent is Consumed, the file
+ * uploaded, the migration done) or meets the key row: either way it gets the stored answer, because a
+ * refusal (an ObError) is answered from the key row when there is one. A concurrent retry waits on the
+ * work's own lock (the consent row, the VRP consent's payment lock) or on the key's primary key until the
+ * first transaction ends: on commit it gets the stored answer, on rollback it does the work. PGlite runs
+ * one transaction at a time, which gives the same result. A refused request rolls its transaction back,
+ * so the key is not spent on it.
  */
 export type Db = ConsentContext['db'];
 /** The transaction an idempotent piece of work runs in. */
@@ -77,6 +83,9 @@ function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
+/** The key's row was committed by another request while this one did its work. */
+class KeyTaken extends Error {}
+
 /**
  * Runs `work` once per (client, key, endpoint) within 24 hours, inside one transaction with the key row;
  * a repeat with the same body gets the stored response, a repeat with another body is refused.
@@ -89,42 +98,60 @@ export async function idempotent(
 ): Promise<IdempotentOutcome> {
   const now = clock.now();
   const expires = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
-  return db.transaction(async (tx) => {
-    const claimed = rowsOf<{ key: string }>(
-      await tx.execute(sql`
-        insert into ob_idempotency (client_id, key, endpoint, body_hash, status, body, created_at, expires_at)
-        values (${scope.clientId}, ${scope.key}, ${scope.endpoint}, ${scope.bodyHash}, 0, 'null'::jsonb,
-                ${now.toISOString()}::timestamptz, ${expires.toISOString()}::timestamptz)
-        on conflict (client_id, key, endpoint) do update
-          set body_hash = excluded.body_hash, status = 0, body = 'null'::jsonb,
-              created_at = excluded.created_at, expires_at = excluded.expires_at
-          where ob_idempotency.expires_at <= ${now.toISOString()}::timestamptz
-        returning key`),
-    );
-    if (claimed.length === 0) {
-      const [stored] = rowsOf<{ body_hash: string; status: number; body: unknown }>(
+  try {
+    return await db.transaction(async (tx) => {
+      const response = await work(tx);
+      const claimed = rowsOf<{ key: string }>(
         await tx.execute(sql`
-          select body_hash, status, body from ob_idempotency
-          where client_id = ${scope.clientId} and key = ${scope.key} and endpoint = ${scope.endpoint}`),
+          insert into ob_idempotency (client_id, key, endpoint, body_hash, status, body, created_at, expires_at)
+          values (${scope.clientId}, ${scope.key}, ${scope.endpoint}, ${scope.bodyHash}, ${response.status},
+                  ${JSON.stringify(response.body)}::jsonb, ${now.toISOString()}::timestamptz,
+                  ${expires.toISOString()}::timestamptz)
+          on conflict (client_id, key, endpoint) do update
+            set body_hash = excluded.body_hash, status = excluded.status, body = excluded.body,
+                created_at = excluded.created_at, expires_at = excluded.expires_at
+            where ob_idempotency.expires_at <= ${now.toISOString()}::timestamptz
+          returning key`),
       );
-      if (!stored) throw new Error('idempotency row vanished between insert and select');
-      if (stored.body_hash !== scope.bodyHash) {
-        throw ObError.single(
-          400,
-          'UK.OBIE.Header.Invalid',
-          'this x-idempotency-key was used with a different body in the last 24 hours',
-          'x-idempotency-key',
-        );
-      }
-      const body = typeof stored.body === 'string' ? (JSON.parse(stored.body) as unknown) : stored.body;
-      return { status: Number(stored.status), body, replayed: true };
+      if (claimed.length === 0) throw new KeyTaken();
+      return { ...response, replayed: false };
+    });
+  } catch (error) {
+    // Rolled back. A refusal may be the work meeting its own earlier success (a retry): the key row says.
+    if (!(error instanceof KeyTaken) && !(error instanceof ObError)) throw error;
+    const stored = await storedResponse(db, scope, now);
+    if (!stored) {
+      if (error instanceof KeyTaken)
+        throw new Error('idempotency row vanished after its key was found taken', { cause: error });
+      throw error;
     }
-    const response = await work(tx);
-    await tx.execute(sql`
-      update ob_idempotency set status = ${response.status}, body = ${JSON.stringify(response.body)}::jsonb
-      where client_id = ${scope.clientId} and key = ${scope.key} and endpoint = ${scope.endpoint}`);
-    return { ...response, replayed: false };
-  });
+    if (stored.bodyHash !== scope.bodyHash) {
+      throw ObError.single(
+        400,
+        'UK.OBIE.Header.Invalid',
+        'this x-idempotency-key was used with a different body in the last 24 hours',
+        'x-idempotency-key',
+      );
+    }
+    return { status: stored.status, body: stored.body, replayed: true };
+  }
+}
+
+/** The answer stored under the key, unless it expired. */
+async function storedResponse(
+  db: Db,
+  scope: IdempotencyScope,
+  now: Date,
+): Promise<(StoredResponse & { bodyHash: string }) | undefined> {
+  const [stored] = rowsOf<{ body_hash: string; status: number; body: unknown }>(
+    await db.execute(sql`
+      select body_hash, status, body from ob_idempotency
+      where client_id = ${scope.clientId} and key = ${scope.key} and endpoint = ${scope.endpoint}
+        and expires_at > ${now.toISOString()}::timestamptz`),
+  );
+  if (!stored) return undefined;
+  const body = typeof stored.body === 'string' ? (JSON.parse(stored.body) as unknown) : stored.body;
+  return { bodyHash: stored.body_hash, status: Number(stored.status), body };
 }
 
 /** Deletes expired keys; returns how many. For a periodic sweeper. */
