@@ -53,25 +53,32 @@ export interface WithChangeVersion<T> {
   value: T;
 }
 
-/** `inArray` of a list that may be empty (an empty `in ()` is not SQL). */
-const idIn = (accountIds: readonly string[]) =>
-  inArray(bankAccounts.id, accountIds.length > 0 ? [...accountIds] : ['']);
+/**
+ * The customer accounts among `ids` (a placeholder: one text array, which may be empty), for statements
+ * prepared once and run many times.
+ */
+const idAmongPlaceholder = sql`${bankAccounts.id} = any(${sql.placeholder('ids')})`;
 
 /**
  * The customer accounts among `accountIds` by id (as `getAccounts`; unknown and internal ones absent), and
  * the store's change version, in one statement: one round trip for `/accounts/{AccountId}` on PostgreSQL.
+ * Prepared once (a named statement: PostgreSQL parses and plans it once per connection, and drizzle builds
+ * it once), run on every read.
  */
-export async function accountsWithChangeVersion(
+export function accountsWithChangeVersion(
   db: Queryable,
-  accountIds: readonly string[],
-): Promise<WithChangeVersion<Map<string, AccountRecord>>> {
-  const rows = await db
+): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, AccountRecord>>> {
+  const statement = db
     .select({ changeVersion: currentChangeVersion, account: bankAccounts })
     .from(oneRow)
-    .leftJoin(bankAccounts, and(idIn(accountIds), isNull(bankAccounts.internalPurpose)));
-  return {
-    changeVersion: rows[0]?.changeVersion ?? 0,
-    value: new Map(rows.flatMap(({ account }) => (account ? [[account.id, account] as const] : []))),
+    .leftJoin(bankAccounts, and(idAmongPlaceholder, isNull(bankAccounts.internalPurpose)))
+    .prepare('ais_accounts_with_change_version');
+  return async (accountIds) => {
+    const rows = await statement.execute({ ids: [...accountIds] });
+    return {
+      changeVersion: rows[0]?.changeVersion ?? 0,
+      value: new Map(rows.flatMap(({ account }) => (account ? [[account.id, account] as const] : []))),
+    };
   };
 }
 
@@ -82,22 +89,25 @@ export async function accountsWithChangeVersion(
  * balances) in the same database transaction, so the row's `xmin` (the transaction that last wrote it,
  * visible only once it committed) moves with them on every instance. One primary-key read, however long the
  * history. Other writes to the row (a nickname, a status) move it too: a cache keyed by it is only ever
- * dropped too often, never served stale.
+ * dropped too often, never served stale. Prepared once, as `accountsWithChangeVersion`.
  */
-export async function ledgerVersionsOf(
+export function ledgerVersionsOf(
   db: Queryable,
-  accountIds: readonly string[],
-): Promise<WithChangeVersion<Map<string, string>>> {
-  const rows = await db
+): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, string>>> {
+  const statement = db
     .select({
       changeVersion: currentChangeVersion,
       id: bankAccounts.id,
       version: sql<string>`${bankAccounts}.xmin::text`,
     })
     .from(oneRow)
-    .leftJoin(bankAccounts, idIn(accountIds));
-  return {
-    changeVersion: rows[0]?.changeVersion ?? 0,
-    value: new Map(rows.flatMap((row) => (row.id === null ? [] : [[row.id, row.version] as const]))),
+    .leftJoin(bankAccounts, idAmongPlaceholder)
+    .prepare('ais_ledger_versions');
+  return async (accountIds) => {
+    const rows = await statement.execute({ ids: [...accountIds] });
+    return {
+      changeVersion: rows[0]?.changeVersion ?? 0,
+      value: new Map(rows.flatMap((row) => (row.id === null ? [] : [[row.id, row.version] as const]))),
+    };
   };
 }

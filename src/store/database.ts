@@ -7,6 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { CHANGE_VERSION_QUERY } from './change-version.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -82,7 +83,11 @@ const NOTIFY_AND_ADVANCE = `with advanced as (
   returning version
 ) select pg_notify($1, $2) from advanced`;
 
-const READ_CHANGE_VERSION = 'select version from store_change_version where id = 1';
+/**
+ * The change version read as a named statement on PostgreSQL: each connection parses and plans it once,
+ * then only binds and executes it.
+ */
+const READ_CHANGE_VERSION = { name: 'store_change_version', text: CHANGE_VERSION_QUERY } as const;
 
 function versionOf(rows: readonly { version?: unknown }[]): number {
   return Number(rows[0]?.version ?? 0);
@@ -139,7 +144,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
       await client.query(NOTIFY_AND_ADVANCE, [channel, payload]);
     },
     async changeVersion() {
-      return versionOf((await client.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
+      return versionOf((await client.query<{ version: unknown }>(CHANGE_VERSION_QUERY)).rows);
     },
     poolStats: () => undefined,
     async close() {

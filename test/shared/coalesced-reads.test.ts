@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coalescedReads } from '../../src/shared/coalesced-reads.ts';
+import { coalescedReads, type CoalescingOptions } from '../../src/shared/coalesced-reads.ts';
 
 /** A reader whose statements the test completes by hand, recording the keys each was asked. */
-function manualReader() {
+function manualReader(options: CoalescingOptions = {}) {
   const statements: { keys: string[]; finish: (value: string) => void; fail: (error: Error) => void }[] = [];
   const read = coalescedReads(
     (keys) =>
       new Promise<string>((resolve, reject) => {
         statements.push({ keys, finish: resolve, fail: reject });
       }),
+    options,
   );
   return { read, statements };
 }
@@ -54,5 +55,43 @@ describe('coalesced reads', () => {
     assert.equal(statements.length, 3);
     statements[2]!.fail(new Error('again'));
     await assert.rejects(third, /again/);
+  });
+
+  it('with two allowed under way, the second caller starts its own at once; later ones share the next', async () => {
+    const { read, statements } = manualReader({ underWay: 2 });
+    const first = read(['a']);
+    const second = read(['b']);
+    assert.deepEqual(
+      statements.map((s) => s.keys),
+      [['a'], ['b']],
+    );
+    // Both under way: the next callers wait for a statement begun after they asked, never one of these.
+    const third = read(['c']);
+    const fourth = read(['d', 'c']);
+    assert.equal(statements.length, 2);
+    // Whichever ends first makes room for theirs.
+    statements[1]!.finish('two');
+    assert.equal(await second, 'two');
+    assert.equal(statements.length, 3);
+    assert.deepEqual(statements[2]!.keys, ['c', 'd']);
+    // Two under way again (the first and the third's): a fifth caller waits, and joins neither.
+    const fifth = read(['e']);
+    assert.equal(statements.length, 3);
+    statements[0]!.finish('one');
+    assert.equal(await first, 'one');
+    assert.deepEqual(
+      statements.map((s) => s.keys),
+      [['a'], ['b'], ['c', 'd'], ['e']],
+    );
+    statements[2]!.finish('three');
+    statements[3]!.finish('four');
+    assert.deepEqual(await Promise.all([third, fourth, fifth]), ['three', 'three', 'four']);
+    // All ended: the next caller starts at once again.
+    void read(['f']);
+    assert.deepEqual(statements[4]!.keys, ['f']);
+  });
+
+  it('refuses a limit that is not a positive integer', () => {
+    assert.throws(() => coalescedReads(async () => 'x', { underWay: 0 }), /positive integer/);
   });
 });
