@@ -32,6 +32,7 @@ import {
   closedLoop,
   countStatements,
   machineLine,
+  mainThreadWindow,
   onboardTpp,
   printRatio,
   startBenchPlatform,
@@ -168,11 +169,14 @@ async function run(backend: Backend): Promise<void> {
       const agent = agentFor(concurrency);
       try {
         for (let i = 0; i < 20; i++) await tokenRequest(agent, issuer, tokenUrl); // warm up
+        const window = await mainThreadWindow(`${backend} c${concurrency} ${label}`);
         const { done, perSecond } = await closedLoop(concurrency, phaseSeconds, () =>
           tokenRequest(agent, issuer, tokenUrl),
         );
+        const busy = await window.stop(done);
         console.log(
-          `${label.padEnd(64)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)`,
+          `${label.padEnd(64)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)` +
+            `  main thread ${busy.toFixed(3)} ms/token`,
         );
         return perSecond;
       } finally {

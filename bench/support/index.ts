@@ -13,3 +13,4 @@ export { printRatio } from './ratio.ts';
 export { machineLine } from './machine.ts';
 export { addTransactions, addAccounts } from './ledger.ts';
 export { countStatements, statementsPerRequest, type StatementCounter } from './statements.ts';
+export { mainThreadWindow, type MainThreadWindow } from './main-thread.ts';

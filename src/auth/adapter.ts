@@ -6,6 +6,13 @@ import { coalescedBatches } from '../shared/coalesced-reads.ts';
 import { systemClock } from '../shared/clock.ts';
 import type { Queryable, Store } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
+import {
+  createAssertionReplays,
+  inLockOrder,
+  REPLAY_MODEL,
+  type AssertionReplays,
+  type AuthModelRow,
+} from './assertion-replays.ts';
 
 /**
  * oidc-provider's persistence over `src/store`: one row per model instance in `auth_models`.
@@ -48,8 +55,6 @@ const GRANT_SOURCES = new Set([
 ]);
 
 const GRANTABLE = new Set([...GRANT_SOURCES, 'AccessToken']);
-
-const REPLAY_MODEL = 'ReplayDetection';
 
 /**
  * Models whose saved rows, were the last few hundred milliseconds of them lost in a crash of the database
@@ -94,20 +99,6 @@ function notExpired(now: Date) {
   return or(isNull(authModels.expiresAt), gt(authModels.expiresAt, now));
 }
 
-type AuthModelRow = typeof authModels.$inferInsert;
-
-/**
- * Rows of a multi-row upsert in key order: the rows it updates are locked in that order, so two instances'
- * batches touching the same rows wait for each other instead of deadlocking.
- */
-function inLockOrder(rows: AuthModelRow[]): AuthModelRow[] {
-  return rows.sort((a, b) => (a.model === b.model ? compare(a.id, b.id) : compare(a.model, b.model)));
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * Saves of the provider's models (tokens, grants, sessions, codes) that are under way together go as one
  * multi-row upsert; a later save of the same row in one batch wins, as it would have one after the other.
@@ -135,44 +126,30 @@ function upsertRows(db: Queryable): (row: AuthModelRow) => Promise<void> {
   });
 }
 
-/**
- * Client assertion `jti`s recorded together as one INSERT that takes only ids no live row holds (an expired
- * record may be replaced): each caller learns whether its id was taken by it. Of two uses of one id in a
- * batch, only the first can be.
- */
-function recordReplays(db: Queryable, clock: Clock): (row: AuthModelRow) => Promise<boolean> {
-  return coalescedBatches<AuthModelRow, boolean>(async (rows) => {
-    const firstOf = new Map<string, AuthModelRow>();
-    for (const row of rows) if (!firstOf.has(row.id)) firstOf.set(row.id, row);
-    const recorded = await db
-      .insert(authModels)
-      .values(inLockOrder([...firstOf.values()]))
-      .onConflictDoUpdate({
-        target: [authModels.model, authModels.id],
-        set: { payload: sql`excluded.payload`, expiresAt: sql`excluded.expires_at` },
-        // Only an expired record may be replaced.
-        setWhere: lte(authModels.expiresAt, clock.now()),
-      })
-      .returning({ id: authModels.id });
-    const taken = new Set(recorded.map((row) => row.id));
-    return rows.map((row) => firstOf.get(row.id) === row && taken.has(row.id));
-  });
-}
-
 export class StoreAdapter implements Adapter {
   readonly model: string;
   readonly #db: Queryable;
   readonly #clock: Clock;
   readonly #upsert: (row: AuthModelRow) => Promise<void>;
-  readonly #recordReplay: (row: AuthModelRow) => Promise<boolean>;
+  readonly #replays: AssertionReplays;
 
-  constructor(model: string, db: Queryable, clock: Clock = systemClock, saveDb: Queryable = db) {
+  /**
+   * Saves go to `saveDb`: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`.
+   * `replays` is shared by the ReplayDetection and ClientCredentials adapters of one provider, so that a
+   * token's save can write its request's assertion record (src/auth/assertion-replays.ts).
+   */
+  constructor(
+    model: string,
+    db: Queryable,
+    clock: Clock = systemClock,
+    saveDb: Queryable = db,
+    replays: AssertionReplays = createAssertionReplays(saveDb, clock),
+  ) {
     this.model = model;
     this.#db = db;
     this.#clock = clock;
-    // Saves go to `saveDb`: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`.
     this.#upsert = upsertRows(saveDb);
-    this.#recordReplay = recordReplays(saveDb, clock);
+    this.#replays = replays;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -197,6 +174,7 @@ export class StoreAdapter implements Adapter {
       expiresAt,
       consumedAt,
     };
+    if (await this.#replays.saveWithHeldRecord(row)) return;
     await this.#upsert(row);
   }
 
@@ -226,17 +204,17 @@ export class StoreAdapter implements Adapter {
   }
 
   /**
-   * ReplayDetection (client assertion `jti`s): one INSERT (shared with the records under way together)
-   * that succeeds only when no live row holds the id, so two concurrent uses of one assertion cannot both
-   * pass (the provider's own find-then-save can), on one instance or several.
+   * ReplayDetection (client assertion `jti`s): one INSERT (shared with the records under way together, or
+   * with the token of its request) that succeeds only when no live row holds the id, so two concurrent
+   * uses of one assertion cannot both pass (the provider's own find-then-save can), on one instance or
+   * several.
    */
   async #recordOnce(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const now = this.#clock.now();
     const seconds =
       typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? Math.max(expiresIn, 0) : 3600;
     const expiresAt = new Date(now.getTime() + seconds * 1000);
-    const recorded = await this.#recordReplay({ model: this.model, id, payload, expiresAt });
-    if (!recorded) throw new errors.InvalidClientAuth('client assertion tokens must only be used once');
+    await this.#replays.record({ model: this.model, id, payload, expiresAt });
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -360,15 +338,21 @@ export function startAuthModelSweeper(
   return () => clearInterval(timer);
 }
 
-export function createAdapterFactory(store: Store, clock: Clock = systemClock): AdapterFactory {
+/** The provider's adapters, and the middleware that writes the assertion records a request held. */
+export type StoreAdapterFactory = AdapterFactory & Pick<AssertionReplays, 'recordHeldAssertions'>;
+
+export function createAdapterFactory(store: Store, clock: Clock = systemClock): StoreAdapterFactory {
   const adapters = new Map<string, StoreAdapter>();
-  return (model: string) => {
+  // ReplayDetection and ClientCredentials are both async-commit models: their shared statement is too.
+  const replays = createAssertionReplays(store.asyncCommitDb, clock);
+  const factory = (model: string) => {
     let adapter = adapters.get(model);
     if (!adapter) {
       const saveDb = ASYNC_COMMIT_MODELS.has(model) ? store.asyncCommitDb : store.db;
-      adapter = new StoreAdapter(model, store.db, clock, saveDb);
+      adapter = new StoreAdapter(model, store.db, clock, saveDb, replays);
       adapters.set(model, adapter);
     }
     return adapter;
   };
+  return Object.assign(factory, { recordHeldAssertions: replays.recordHeldAssertions });
 }

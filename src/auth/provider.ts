@@ -525,6 +525,9 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   provider.use((_ctx, next) => providerRequest.run(true, next));
   provider.use(databaseUnavailableAnswers(provider));
   provider.use(clientAuthenticationErrors);
+  // Inside the two above: a held assertion record is written before the request is answered, a replay
+  // found then is `invalid_client` (401), and a database failure then a 503.
+  provider.use(adapterFactory.recordHeldAssertions);
   provider.use(errorPages.notFound);
   keepUnverifiedAuthorizationErrorsOnPage(provider);
   refuseRevokedClientKeys(provider, options.signingKeys ?? publishedStatusOnly);

@@ -1,0 +1,43 @@
+/**
+ * The main thread's busy time over a phase (`performance.eventLoopUtilization`), and optionally its CPU
+ * profile: a figure that depends far less on what else the machine runs than a throughput does. In a
+ * benchmark whose client runs in the same process (bench/auth.ts) the client's own work is in it too, and
+ * equally in every phase, so the difference between two phases is the difference between their servers.
+ * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs).
+ */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+
+export interface MainThreadWindow {
+  /** Ends the window: the main thread's busy milliseconds per operation over it. */
+  stop(operations: number): Promise<number>;
+}
+
+let session: Session | undefined;
+
+/** Starts measuring; with BENCH_PROFILE_DIR set, profiles the window into `<dir>/<name>.cpuprofile`. */
+export async function mainThreadWindow(name: string): Promise<MainThreadWindow> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (dir) {
+    if (!session) {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    }
+    await session.post('Profiler.start');
+  }
+  const start = performance.eventLoopUtilization();
+  return {
+    async stop(operations) {
+      const used = performance.eventLoopUtilization(start);
+      if (dir && session) {
+        const { profile } = await session.post('Profiler.stop');
+        const file = `${name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.cpuprofile`;
+        await writeFile(join(dir, file), JSON.stringify(profile));
+      }
+      return operations > 0 ? used.active / operations : Number.NaN;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import { lte, sql, type SQL } from 'drizzle-orm';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Clock } from '../shared/clock.ts';
+import { coalescedBatches } from '../shared/coalesced-reads.ts';
+import type { Queryable } from '../store/index.ts';
+import { authModels } from '../store/schema/auth.ts';
+
+/**
+ * Client assertion `jti` records (oidc-provider's ReplayDetection model): an assertion authenticates its
+ * client once. Each record is one atomic INSERT that takes only an id no live row holds (an expired record
+ * may be replaced), so two uses of one assertion cannot both pass, on one instance or several.
+ *
+ * In a `client_credentials` token request, nothing happens between the client's authentication and the
+ * save of the token it gets but checks that write nothing (grant type, scope, certificate binding). There
+ * the record is held back and written by the token's own statement: one statement records the `jti` and
+ * saves the token only if the `jti` was taken by it, and a replayed assertion gets `invalid_client` with
+ * no token saved. A request that ends without saving its token (a refused scope, say) still records its
+ * held `jti` before it is answered (`recordHeldAssertions`), and is answered `invalid_client` if it was a
+ * replay, as it would have been at authentication. Both rows go through the same handle as before.
+ */
+
+export type AuthModelRow = typeof authModels.$inferInsert;
+
+/**
+ * Rows of a multi-row upsert in key order: the rows it updates are locked in that order, so two instances'
+ * batches touching the same rows wait for each other instead of deadlocking.
+ */
+export function inLockOrder(rows: AuthModelRow[]): AuthModelRow[] {
+  return rows.sort((a, b) => (a.model === b.model ? compare(a.id, b.id) : compare(a.model, b.model)));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const REPLAY_MODEL = 'ReplayDetection';
+const TOKEN_MODEL = 'ClientCredentials';
+const REPLAYED = 'client assertion tokens must only be used once';
+
+/**
+ * Records under way together as one INSERT: each caller learns whether its id was taken by it. Of two
+ * uses of one id in a batch, only the first can be.
+ */
+function recordReplays(db: Queryable, clock: Clock): (row: AuthModelRow) => Promise<boolean> {
+  return coalescedBatches<AuthModelRow, boolean>(async (rows) => {
+    const firstOf = new Map<string, AuthModelRow>();
+    for (const row of rows) if (!firstOf.has(row.id)) firstOf.set(row.id, row);
+    const recorded = await db
+      .insert(authModels)
+      .values(inLockOrder([...firstOf.values()]))
+      .onConflictDoUpdate({
+        target: [authModels.model, authModels.id],
+        set: { payload: sql`excluded.payload`, expiresAt: sql`excluded.expires_at` },
+        // Only an expired record may be replaced.
+        setWhere: lte(authModels.expiresAt, clock.now()),
+      })
+      .returning({ id: authModels.id });
+    const taken = new Set(recorded.map((row) => row.id));
+    return rows.map((row) => firstOf.get(row.id) === row && taken.has(row.id));
+  });
+}
+
+interface RecordWithToken {
+  replay: AuthModelRow;
+  token: AuthModelRow;
+}
+
+function timestamp(value: Date | null | undefined): SQL {
+  return value ? sql`${value.toISOString()}::timestamptz` : sql`null::timestamptz`;
+}
+
+function text(value: string | null | undefined): SQL {
+  return sql`${value ?? null}::text`;
+}
+
+/**
+ * Records and their requests' tokens under way together as one statement: the records inserted as
+ * `recordReplays` does, and each token saved only when its record was taken by this statement.
+ */
+function recordReplaysWithTokens(db: Queryable, clock: Clock): (item: RecordWithToken) => Promise<boolean> {
+  return coalescedBatches<RecordWithToken, boolean>(async (items) => {
+    const firstOf = new Map<string, RecordWithToken>();
+    for (const item of items) if (!firstOf.has(item.replay.id)) firstOf.set(item.replay.id, item);
+    const replays = inLockOrder([...firstOf.values()].map((item) => item.replay)).map(
+      (row) =>
+        sql`(${row.model}::text, ${row.id}::text, ${JSON.stringify(row.payload)}::jsonb, ${timestamp(row.expiresAt)})`,
+    );
+    // The later of two saves of one token row wins, as in `upsertRows` (token ids are fresh: never seen).
+    const tokenOf = new Map<string, RecordWithToken>();
+    for (const item of firstOf.values()) tokenOf.set(`${item.token.model}\n${item.token.id}`, item);
+    const jtiOf = new Map([...tokenOf.values()].map((item) => [item.token, item.replay.id]));
+    const tokens = inLockOrder([...jtiOf.keys()]).map(
+      (row) =>
+        sql`(${jtiOf.get(row)!}::text, ${row.model}::text, ${row.id}::text, ${JSON.stringify(row.payload)}::jsonb, ${text(row.grantId)}, ${text(row.userCode)}, ${text(row.uid)}, ${text(row.intentId)}, ${timestamp(row.expiresAt)}, ${timestamp(row.consumedAt)})`,
+    );
+    const result = (await db.execute(sql`with replay as (
+        insert into auth_models (model, id, payload, expires_at) values ${sql.join(replays, sql`, `)}
+        on conflict (model, id) do update set payload = excluded.payload, expires_at = excluded.expires_at
+        where auth_models.expires_at <= ${clock.now().toISOString()}::timestamptz
+        returning id
+      ), token as (
+        insert into auth_models (model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
+        select t.model, t.id, t.payload, t.grant_id, t.user_code, t.uid, t.intent_id, t.expires_at, t.consumed_at
+        from (values ${sql.join(tokens, sql`, `)})
+          as t (jti, model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
+        where t.jti in (select id from replay)
+        on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+          user_code = excluded.user_code, uid = excluded.uid, intent_id = excluded.intent_id,
+          expires_at = excluded.expires_at,
+          consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)
+      )
+      select id from replay`)) as unknown as { rows: { id: string }[] };
+    const taken = new Set(result.rows.map((row) => row.id));
+    return items.map((item) => firstOf.get(item.replay.id) === item && taken.has(item.replay.id));
+  });
+}
+
+/** A request's held record: held until its token's save, or the end of the request, writes it. */
+interface Held {
+  row: AuthModelRow;
+  written: boolean;
+}
+
+export interface AssertionReplays {
+  /** Records a `jti` (or holds it for its request's token); throws `InvalidClientAuth` for a replay. */
+  record(row: AuthModelRow): Promise<void>;
+  /**
+   * Saves a ClientCredentials token row with its request's held record, when there is one (then true);
+   * false when there is none and the caller saves it as any other row.
+   */
+  saveWithHeldRecord(token: AuthModelRow): Promise<boolean>;
+  /** Koa middleware (`provider.use`): writes what a request held and no token save wrote. */
+  recordHeldAssertions(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void>;
+}
+
+function holdsForToken(ctx: KoaContextWithOIDC | undefined): ctx is KoaContextWithOIDC {
+  return ctx?.oidc?.route === 'token' && ctx.oidc.params?.['grant_type'] === 'client_credentials';
+}
+
+export function createAssertionReplays(db: Queryable, clock: Clock): AssertionReplays {
+  const recordAlone = recordReplays(db, clock);
+  const recordWithToken = recordReplaysWithTokens(db, clock);
+  const held = new WeakMap<KoaContextWithOIDC, Held>();
+  return {
+    async record(row) {
+      const ctx = Provider.ctx;
+      if (holdsForToken(ctx) && !held.has(ctx)) {
+        held.set(ctx, { row, written: false });
+        return;
+      }
+      if (!(await recordAlone(row))) throw new errors.InvalidClientAuth(REPLAYED);
+    },
+    async saveWithHeldRecord(token) {
+      const ctx = Provider.ctx;
+      const record = token.model === TOKEN_MODEL && ctx ? held.get(ctx) : undefined;
+      if (!record || record.written) return false;
+      // Written or failed, this statement is the record's one attempt: a failed one saved nothing.
+      record.written = true;
+      if (!(await recordWithToken({ replay: record.row, token })))
+        throw new errors.InvalidClientAuth(REPLAYED);
+      return true;
+    },
+    async recordHeldAssertions(ctx, next) {
+      try {
+        await next();
+      } finally {
+        const record = held.get(ctx);
+        if (record && !record.written) {
+          record.written = true;
+          if (!(await recordAlone(record.row))) {
+            // As the provider answers a replay found at authentication (its description hides the detail).
+            const refusal = new errors.InvalidClientAuth(REPLAYED);
+            ctx.status = 401;
+            ctx.body = { error: refusal.error, error_description: refusal.error_description };
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { and, eq } from 'drizzle-orm';
+import { authModels } from '../../src/store/schema/auth.ts';
+import { recordStatements } from '../support/statements.ts';
+import { startHarness, type Harness, type Tpp } from './harness.ts';
+
+/**
+ * A client assertion authenticates its client once, at every endpoint; at the token endpoint with
+ * `client_credentials` its `jti` record and the token go in one statement (src/auth/assertion-replays.ts).
+ */
+describe('client assertion replays at the token endpoint', async () => {
+  const h: Harness = await startHarness();
+
+  function tokenForm(assertion: string, scope = 'accounts'): Record<string, string> {
+    return {
+      grant_type: 'client_credentials',
+      scope,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    };
+  }
+
+  async function tokenRows(tpp: Tpp): Promise<number> {
+    const rows = await h.store.db
+      .select({ id: authModels.id, payload: authModels.payload })
+      .from(authModels)
+      .where(and(eq(authModels.model, 'ClientCredentials')));
+    return rows.filter((row) => (row.payload as { clientId?: unknown }).clientId === tpp.clientId).length;
+  }
+
+  it('records the assertion and saves the token in one statement', async () => {
+    const { a } = h.tpps;
+    assert.equal((await h.clientCredentials(a)).status, 200); // warm: the client is known
+    const { result, statements } = await recordStatements(() => h.clientCredentials(a));
+    assert.equal(result.status, 200, result.body);
+    const writes = statements.filter((text) => /insert\s+into\s+"?auth_models"?/i.test(text));
+    assert.equal(writes.length, 1, `auth_models writes:\n${writes.join('\n')}`);
+    assert.match(writes[0]!, /ReplayDetection|with replay/i);
+  });
+
+  it('refuses a replayed assertion with invalid_client and saves no token for it', async () => {
+    const { a } = h.tpps;
+    const assertion = await h.clientAssertion(a);
+    const before = await tokenRows(a);
+    const first = await h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion));
+    assert.equal(first.status, 200, first.body);
+    const again = await h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion));
+    assert.equal(again.status, 401, again.body);
+    assert.equal(again.json['error'], 'invalid_client');
+    assert.equal(await tokenRows(a), before + 1);
+  });
+
+  it('of concurrent uses of one assertion exactly one gets a token', async () => {
+    const { a } = h.tpps;
+    const assertion = await h.clientAssertion(a);
+    const before = await tokenRows(a);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion))),
+    );
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 401, 401, 401, 401]);
+    assert.equal(await tokenRows(a), before + 1);
+  });
+
+  it('an assertion used at another endpoint is refused at the token endpoint', async () => {
+    const { a } = h.tpps;
+    const assertion = await h.clientAssertion(a);
+    const introspection = await h.post(a.agent, `${h.mtlsUrl}/token/introspection`, {
+      token: 'unknown',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    assert.equal(introspection.status, 200, introspection.body);
+    const token = await h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion));
+    assert.equal(token.status, 401, token.body);
+    assert.equal(token.json['error'], 'invalid_client');
+  });
+
+  it('a request refused after authentication still uses up its assertion; its replay is invalid_client', async () => {
+    const { a } = h.tpps;
+    const assertion = await h.clientAssertion(a);
+    // A scope with a character RFC 6749 §3.3 does not allow: refused once the client is authenticated.
+    const badScope = 'accounts"';
+    const refused = await h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion, badScope));
+    assert.equal(refused.status, 400, refused.body);
+    assert.equal(refused.json['error'], 'invalid_scope');
+    for (const scope of ['accounts', badScope]) {
+      const again = await h.post(a.agent, `${h.mtlsUrl}/token`, tokenForm(assertion, scope));
+      assert.equal(again.status, 401, again.body);
+      assert.equal(again.json['error'], 'invalid_client');
+    }
+  });
+});
