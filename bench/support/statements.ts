@@ -1,11 +1,12 @@
 /**
  * Statements a phase sends to the database, counted by wrapping the clients' query methods for the whole
- * process (`pg.Client#query`, PGlite's `query`/`exec`): a deterministic figure where timings are not. A
+ * process (`pg.Client#query`, PGlite's `query`/`exec`, the embedded read-only statements' `EmbeddedReader#query`): a deterministic figure where timings are not. A
  * statement run inside a PGlite transaction (its own `tx.query`) is not seen. Background work (MI flushes,
  * the scheduler, event delivery) is counted too: take the least of several windows (`perRequest`).
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { EmbeddedReader } from '../../src/store/index.ts';
 
 export interface StatementCounter {
   /** The statements counted so far, each as its first 80 characters. */
@@ -37,6 +38,7 @@ export function countStatements(): StatementCounter {
   const base = Object.getPrototypeOf(PGlite.prototype) as object;
   wrap(base, 'query');
   wrap(base, 'exec');
+  wrap(EmbeddedReader.prototype, 'query');
   return {
     seen,
     reset: () => void seen.splice(0),

@@ -3,7 +3,7 @@ import type { ConsentContext, RevocationNotifier } from '../consent/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { getIntent } from '../consent/index.ts';
 import { accountAccessConsents } from './ais/account-access-consents.ts';
-import { accountInformation } from './ais/account-information.ts';
+import { accountInformation, type EmbeddedDatabase } from './ais/account-information.ts';
 import { consentUsage } from './ais/consent-usage.ts';
 import {
   createGuardCaches,
@@ -21,8 +21,11 @@ import { API_VERSIONS, VERSION_BASES } from './versions.ts';
 
 export interface OpenBankingMountContext {
   mtls: FastifyInstance;
-  /** The bank's database, as the consent and bank parts take it. */
-  store: { db: ConsentContext['db'] };
+  /**
+   * The bank's database, as the consent and bank parts take it, and, embedded, its write count and
+   * read-only statements (`Store['embedded']`).
+   */
+  store: { db: ConsentContext['db']; embedded?: EmbeddedDatabase | undefined };
   clock: Clock;
   urls: { mtls: string };
 }
@@ -98,6 +101,7 @@ export async function mountOpenBanking(
         });
         await accountInformation(scope, {
           db: store.db,
+          embedded: store.embedded,
           clock,
           guard,
           usage,

@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { CHANGE_VERSION_QUERY } from './change-version.ts';
 import * as schema from './schema/index.ts';
+import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
 
 export type Schema = typeof schema;
 /** The Drizzle client every part writes its queries against; the same type on PGlite and PostgreSQL. */
@@ -33,6 +34,12 @@ export interface Store {
    */
   readonly asyncCommitDb: Database;
   readonly backend: Backend;
+  /**
+   * The embedded database's count of writes and its read-only statements (`embedded-reads.ts`): reads
+   * answered again without a statement while nothing was written. Undefined on PostgreSQL, where other
+   * instances write too.
+   */
+  readonly embedded: EmbeddedReads | undefined;
   /** Throws when the database does not answer; what `/ready` asks. */
   ping(): Promise<void>;
   /** Applies every pending migration; safe to call from many instances at once. */
@@ -128,6 +135,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
     db,
     asyncCommitDb: db,
     backend: 'pglite',
+    embedded: embeddedReadsOf(client),
     async ping() {
       await client.query('select 1');
     },
@@ -226,6 +234,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
     db,
     asyncCommitDb,
     backend: 'postgres',
+    embedded: undefined,
     async ping() {
       await pool.query('select 1');
     },

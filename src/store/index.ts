@@ -1,5 +1,6 @@
 export { openStore, migrationsFolder } from './database.ts';
 export { inTransaction } from './transactions.ts';
+export { EmbeddedReader, type EmbeddedReads } from './embedded-reads.ts';
 export type {
   Store,
   StoreOptions,

@@ -4,9 +4,11 @@ import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
 import { postExternalCredit, verifyLedger } from '../../src/bank/index.ts';
 import { consentAudit } from '../../src/store/schema/consent.ts';
+import { bankAccounts } from '../../src/store/schema/bank.ts';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { recordStatements } from '../support/statements.ts';
 import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
 import { aisGet, aisGetUrl, authorise, type AisAnswer, type AuthorisedConsent } from './ais-support.ts';
 
@@ -455,6 +457,13 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       '/accounts/{AccountId}/transactions',
       200,
     );
+    for (let times = 0; times < 2; times++) {
+      expectValid(
+        await aisGet(tpp, consent.accessToken, `/accounts/${current}`),
+        '/accounts/{AccountId}',
+        200,
+      );
+    }
     const removal = await callApi(
       tpp.bank,
       consent.clientToken,
@@ -465,6 +474,8 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     const refused = await aisGet(tpp, consent.accessToken, `/accounts/${current}/transactions`);
     // The token itself is revoked with its consent: 401 at the token check, before the consent check.
     expectError(refused, '/accounts/{AccountId}/transactions', 401, 'UK.OBIE.Header.Invalid');
+    const account = await aisGet(tpp, consent.accessToken, `/accounts/${current}`);
+    expectError(account, '/accounts/{AccountId}', 401, 'UK.OBIE.Header.Invalid');
   });
 
   it('malformed headers, dates and pages are 400s with UK.OBIE codes, never 500', async () => {
@@ -640,6 +651,46 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     const newest = list(after, 'Transaction')[0];
     assert.equal(newest?.TransactionReference, reference);
     assert.deepEqual(newest?.Amount, { Amount: '12.34', Currency: 'GBP' });
+  });
+
+  it('an account read again sends no statement while nothing was written (embedded), and shows a change made since', async () => {
+    const { store } = sandbox.platform;
+    const path = `/accounts/${current}`;
+    const read = async () => {
+      const answer = await aisGet(tpp, full.accessToken, path);
+      expectValid(answer, '/accounts/{AccountId}', 200);
+      return answer;
+    };
+    const accountReads = (statements: string[]) =>
+      statements.filter((text) => text.includes('"bank_accounts"'));
+    if (store.embedded) {
+      const { embedded } = store;
+      // Background work (the consent's "last used", MI, the scheduler) writes now and then, and every write
+      // ends what was read before it: the repeat counts when nothing at all was written around the pair.
+      let quiet = false;
+      for (let attempt = 0; attempt < 10 && !quiet; attempt++) {
+        const before = embedded.writeCount();
+        await read();
+        const { statements } = await recordStatements(read);
+        quiet = embedded.writeCount() === before;
+        if (quiet) assert.deepEqual(accountReads(statements), [], 'nothing written since: no statement');
+      }
+      assert.ok(quiet, 'two reads with nothing written around them');
+    }
+    const [{ nickname: was = null } = {}] = await store.db
+      .select({ nickname: bankAccounts.nickname })
+      .from(bankAccounts)
+      .where(eq(bankAccounts.id, current));
+    const nickname = `Renamed ${Date.now()}`;
+    // Written straight to the store, as the bank's back office would: no hook of this platform runs.
+    await store.db.update(bankAccounts).set({ nickname }).where(eq(bankAccounts.id, current));
+    try {
+      const { result: after, statements } = await recordStatements(read);
+      assert.equal(list(after, 'Account')[0]?.Nickname, nickname);
+      assert.equal(accountReads(statements).length, 1, 'written since: read again');
+    } finally {
+      await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
+    }
   });
 
   it('keeps the ledger invariant after every test above: each balance equals the sum of its postings', async () => {

@@ -1,10 +1,12 @@
 import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import pg from 'pg';
+import { EmbeddedReader } from '../../src/store/index.ts';
 
 /**
  * Every SQL statement the process sends to either store while `work` runs, in order, as the server
  * receives it: the PGlite client's queries (inside its transactions too), and every `pg` client's (BEGIN,
- * COMMIT, SAVEPOINT included). PGlite's own BEGIN/COMMIT around `transaction()` are recorded as such.
+ * COMMIT, SAVEPOINT included), and the embedded database's read-only statements (`EmbeddedReader`). PGlite's
+ * own BEGIN/COMMIT around `transaction()` are recorded as such.
  * Counting is process-wide: run nothing else against a store meanwhile.
  */
 export async function recordStatements<T>(
@@ -34,6 +36,9 @@ export async function recordStatements<T>(
     transaction: (callback: (tx: PgliteTransaction) => Promise<unknown>) => Promise<unknown>;
   };
   const { query, exec, transaction } = pglitePrototype;
+  const readerPrototype = EmbeddedReader.prototype as unknown as { query: PgliteQuery };
+  const readerQuery = readerPrototype.query;
+  readerPrototype.query = count(readerQuery);
   pglitePrototype.query = count(query);
   pglitePrototype.exec = count(exec);
   pglitePrototype.transaction = function (this: unknown, callback) {
@@ -52,5 +57,6 @@ export async function recordStatements<T>(
   } finally {
     pgPrototype.query = pgQuery;
     Object.assign(pglitePrototype, { query, exec, transaction });
+    readerPrototype.query = readerQuery;
   }
 }

@@ -20,7 +20,7 @@ import {
 } from '../../bank/index.ts';
 import type { ConsentContext, Intent } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { coalescedReads } from '../../shared/coalesced-reads.ts';
+import { coalescedReads, type CoalescedRead } from '../../shared/coalesced-reads.ts';
 import { assertCheckedUnder, withDeferredChangeVersion } from '../../shared/deferred-change-version.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
@@ -46,6 +46,7 @@ import { assertConsentVersion } from '../http/consent-version.ts';
 import * as v3 from './v3.1.11/mapping.ts';
 import { AIS_WIRE } from './wire-mappings.ts';
 import { transactionPageCache } from './transaction-pages.ts';
+import { readsUntilNextWrite, type WriteCount } from '../../shared/reads-until-next-write.ts';
 
 /**
  * Account Information, every version (the version's wire mapping shapes the objects): every data endpoint of the specification, per account and in bulk (bulk =
@@ -64,7 +65,12 @@ export interface AccountInformationContext {
   usage: ConsentUsage;
   /** The API version these routes serve (v3.1.11 unless said): its wire mapping, which consents it accepts. */
   version?: ApiVersion;
+  /** The embedded database's write count and read-only statements (`Store['embedded']`). */
+  embedded?: EmbeddedDatabase | undefined;
 }
+
+/** `Store['embedded']`, as this part sees it: the write count, and a database for read-only statements. */
+export type EmbeddedDatabase = WriteCount & { readonly db: ConsentContext['db'] };
 
 /** Which permissions let a TPP call each family of endpoints (any one of them suffices). */
 export const ENDPOINT_PERMISSIONS = {
@@ -185,11 +191,22 @@ export async function accountInformation(
   const version = context.version ?? 'v3.1.11';
   const wire = AIS_WIRE[version];
   const pages = transactionPageCache();
-  // The first statement of the hottest reads, with the change version in it; shared by requests arriving
-  // together (src/shared/coalesced-reads.ts), two under way at once: with one, a request arriving while it
-  // runs waited the whole round trip before its own began, and the server idled meanwhile.
-  const readAccounts = coalescedReads(accountsWithChangeVersion(db), { underWay: AIS_READS_UNDER_WAY });
-  const readLedgerVersions = coalescedReads(ledgerVersionsOf(db), { underWay: AIS_READS_UNDER_WAY });
+  // The first statement of the hottest reads, with the change version in it. On PostgreSQL shared by
+  // requests arriving together (src/shared/coalesced-reads.ts), two under way at once: with one, a request
+  // arriving while it ran waited the whole round trip before its own began, and the server idled meanwhile.
+  // On the embedded database, where every write passes through this process, answered again without a
+  // statement until the next write (the guard's checks, and the clock, are applied to every request as
+  // before: the answer holds neither).
+  const hotRead = <R>(
+    read: (db: ConsentContext['db']) => (ids: readonly string[]) => Promise<R>,
+  ): CoalescedRead<R> => {
+    const { embedded } = context;
+    return embedded
+      ? readsUntilNextWrite(embedded, read(embedded.db))
+      : coalescedReads(read(db), { underWay: AIS_READS_UNDER_WAY });
+  };
+  const readAccounts = hotRead(accountsWithChangeVersion);
+  const readLedgerVersions = hotRead(ledgerVersionsOf);
 
   /**
    * A GET route behind the guard. `foldsChangeVersion`: its handler reads the store's change version in its

@@ -1,0 +1,128 @@
+import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { WriteCount } from '../shared/reads-until-next-write.ts';
+import * as schema from './schema/index.ts';
+
+/** `Database` of database.ts (which opens the store with these: not imported from there, to stay acyclic). */
+type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/**
+ * What the embedded database allows that a server does not: one process owns the data directory (the data
+ * dir's lock file keeps any other out), so every statement that can change anything is sent through this
+ * process's one PGlite handle — and, inside it, through one method, `execProtocolRawSync`, that hands a
+ * protocol message to PostgreSQL. Counting every message sent there that is not a known read (a statement,
+ * a BEGIN or COMMIT, a COPY, a LISTEN, PGlite's own: anything not positively marked read-only counts) gives
+ * a number that stays the same exactly as long as nothing can have changed. A read made while it was N can
+ * be answered again, without a statement, while it still is N.
+ *
+ * The reads marked read-only are those sent through `db` here: single SELECT statements, each sent to
+ * PostgreSQL in one protocol message (Bind, Describe, Execute, Sync of a statement prepared once per text,
+ * under a name), rather than the six messages and a new parse and plan of PGlite's `query`.
+ */
+export interface EmbeddedReads extends WriteCount {
+  /**
+   * Drizzle over read-only statements: a SELECT, with string, number, boolean or null parameters, and no
+   * function that writes (nextval, pg_notify, set_config…): whoever reads through it vouches for that. A
+   * statement that does not begin with `select`, or a parameter of another type, is refused.
+   */
+  readonly db: Database;
+}
+
+const byClient = new WeakMap<PGlite, EmbeddedReads>();
+
+/**
+ * The read-only statements' counterpart of PGlite's `query`, on a class of its own so that whoever counts
+ * statements (test/support/statements.ts, bench/support/statements.ts) can count these too.
+ */
+export class EmbeddedReader {
+  readonly #client: PGlite;
+  readonly #readOnly: WeakSet<Uint8Array>;
+  /** Statement name by text: each text is parsed and planned once. */
+  readonly #prepared = new Map<string, string>();
+  #named = 0;
+
+  constructor(client: PGlite, readOnly: WeakSet<Uint8Array>) {
+    this.#client = client;
+    this.#readOnly = readOnly;
+  }
+
+  /** Runs one read-only statement (same signature as PGlite's `query`, which drizzle calls). */
+  async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
+    if (!/^\s*select\s/i.test(text)) throw new Error(`not a read-only statement: ${text.slice(0, 60)}`);
+    const values = params.map(textValue);
+    const client = this.#client;
+    // Both of PGlite's locks, as its own `query` takes them: never in the middle of a transaction.
+    return client._runExclusiveTransaction(() =>
+      client._runExclusiveQuery(async () => {
+        let name = this.#prepared.get(text);
+        const parts: Uint8Array[] = [];
+        if (name === undefined) {
+          name = `obkit_read_${(this.#named += 1)}`;
+          parts.push(protocol.serialize.parse({ name, text }));
+        }
+        parts.push(
+          protocol.serialize.bind({ statement: name, values }),
+          protocol.serialize.describe({ type: 'P' }),
+          protocol.serialize.execute({}),
+          protocol.serialize.sync(),
+        );
+        const message = concat(parts);
+        this.#readOnly.add(message);
+        let messages;
+        try {
+          messages = await client.execProtocolStream(message, { syncToFs: false });
+        } catch (error) {
+          // Not prepared after all (an error in Parse), or no longer usable: prepared afresh next time.
+          if (this.#prepared.get(text) === name) this.#prepared.delete(text);
+          throw error;
+        }
+        this.#prepared.set(text, name);
+        const [results] = parse.parseResults(messages, client.parsers, options);
+        if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
+        return results as Results<T>;
+      }),
+    );
+  }
+}
+
+function textValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new Error(`a read-only statement takes only text, number or boolean parameters, not ${typeof value}`);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * The embedded reads of `client`: one per handle, however many stores are opened over it (every instance
+ * started on the same store shares its count, and so sees every other's writes).
+ */
+export function embeddedReadsOf(client: PGlite): EmbeddedReads {
+  const known = byClient.get(client);
+  if (known) return known;
+  const readOnly = new WeakSet<Uint8Array>();
+  let writes = 0;
+  const send = client.execProtocolRawSync.bind(client);
+  // PGlite sends every message of every statement, transaction, exec and listen through this method.
+  client.execProtocolRawSync = (message: Uint8Array) => {
+    if (!readOnly.has(message)) writes += 1;
+    return send(message);
+  };
+  const reader = new EmbeddedReader(client, readOnly);
+  const reads: EmbeddedReads = {
+    writeCount: () => writes,
+    db: drizzle({ client: reader as unknown as PGlite, schema }) as unknown as Database,
+  };
+  byClient.set(client, reads);
+  return reads;
+}
