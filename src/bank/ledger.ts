@@ -119,28 +119,54 @@ const ACCOUNT_COLUMNS = {
 
 /**
  * Locks the customer accounts' rows in id order (deadlock-free) for the rest of the transaction and
- * reads the internal ones without locking them: the bank's clearing/fees/fx accounts take part in
- * every external payment, have no limit to check and keep no cached balance or running balance, so
- * payments of different customers never queue behind one hot row.
+ * reads the internal ones without locking them, in one statement: the bank's clearing/fees/fx accounts
+ * take part in every external payment, have no limit to check and keep no cached balance or running
+ * balance, so payments of different customers never queue behind one hot row. An internal account not
+ * there yet (`internalAccountId`) is created on first use here, so that callers name it without an
+ * upsert per posting set.
  */
-async function lockAccounts(tx: Queryable, ids: string[]): Promise<Map<string, LockedAccount>> {
+async function lockAccounts(
+  tx: Queryable,
+  ctx: LedgerContext,
+  ids: string[],
+): Promise<Map<string, LockedAccount>> {
   const unique = [...new Set(ids)].sort();
-  const locked = await tx
-    .select(ACCOUNT_COLUMNS)
-    .from(bankAccounts)
-    .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is null`))
-    .orderBy(asc(bankAccounts.id))
-    .for('update');
-  const map = new Map<string, LockedAccount>(locked.map((row) => [row.id, row]));
+  const map = new Map<string, LockedAccount>();
+  for (const row of await readForPosting(tx, unique)) map.set(row.id, row);
   if (map.size < unique.length) {
-    const internal = await tx
-      .select(ACCOUNT_COLUMNS)
-      .from(bankAccounts)
-      .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is not null`));
-    for (const row of internal) map.set(row.id, row);
+    let created = false;
+    for (const id of unique) {
+      const internal = map.has(id) ? undefined : internalAccountOf(id);
+      if (!internal) continue;
+      await ensureInternalAccount(tx, ctx, internal.purpose, internal.currency);
+      created = true;
+    }
+    if (created) for (const row of await readForPosting(tx, unique)) map.set(row.id, row);
   }
   for (const id of unique) if (!map.has(id)) throw new AccountNotFoundError(id);
   return map;
+}
+
+/** The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the internal ones read. */
+async function readForPosting(tx: Queryable, ids: string[]): Promise<LockedAccount[]> {
+  const customers = tx.$with('customers').as(
+    tx
+      .select(ACCOUNT_COLUMNS)
+      .from(bankAccounts)
+      .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is null`))
+      .orderBy(asc(bankAccounts.id))
+      .for('update'),
+  );
+  return tx
+    .with(customers)
+    .select()
+    .from(customers)
+    .unionAll(
+      tx
+        .select(ACCOUNT_COLUMNS)
+        .from(bankAccounts)
+        .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is not null`)),
+    );
 }
 
 /**
@@ -233,6 +259,7 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
     }
     const accounts = await lockAccounts(
       tx,
+      ctx,
       input.legs.map((leg) => leg.accountId),
     );
     const net = new Map<string, bigint>();
@@ -378,6 +405,7 @@ async function resolvePending(
       .orderBy(asc(bankPostings.seq));
     const accounts = await lockAccounts(
       tx,
+      ctx,
       postings.map((p) => p.accountId),
     );
     const bookedAt = to === 'Booked' ? bookingTime(accounts, at, ctx.clock.now()) : ctx.clock.now();
@@ -425,6 +453,15 @@ async function resolvePending(
 
 export function internalAccountId(purpose: InternalPurpose, currency: string): string {
   return `internal-${purpose}-${currency}`;
+}
+
+const INTERNAL_PURPOSES: readonly InternalPurpose[] = ['clearing', 'suspense', 'fees', 'fx', 'interest'];
+
+/** The purpose and currency an `internalAccountId` names; undefined for any other id. */
+function internalAccountOf(id: string): { purpose: InternalPurpose; currency: string } | undefined {
+  const match = /^internal-([a-z]+)-([A-Z]{3})$/.exec(id);
+  const purpose = INTERNAL_PURPOSES.find((known) => known === match?.[1]);
+  return match && purpose ? { purpose, currency: match[2]! } : undefined;
 }
 
 const ensured = new WeakMap<object, Set<string>>();
@@ -626,7 +663,8 @@ export async function postExternalCredit(
   input: ExternalInput,
 ): Promise<PostedEntry> {
   if (input.amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
-  const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+  // Created by the posting on first use (lockAccounts): no upsert per posting set.
+  const clearing = internalAccountId('clearing', input.currency);
   const details: PostingDetails = {
     transactionReference: input.reference,
     transactionInformation: input.information ?? input.reference,
@@ -688,18 +726,19 @@ export async function postExternalDebit(
   });
   if (fx) {
     if (fx.amountMinor <= 0n) throw new InvalidEntryError('an instructed amount must be positive');
-    const fxSource = await ensureInternalAccount(db, ctx, 'fx', input.currency);
-    const fxTarget = await ensureInternalAccount(db, ctx, 'fx', fx.currency);
-    const clearing = await ensureInternalAccount(db, ctx, 'clearing', fx.currency);
+    // The internal accounts are created by the posting on first use (lockAccounts).
+    const fxSource = internalAccountId('fx', input.currency);
+    const fxTarget = internalAccountId('fx', fx.currency);
+    const clearing = internalAccountId('clearing', fx.currency);
     legs.push({ accountId: fxSource, amountMinor: input.amountMinor, currency: input.currency });
     legs.push({ accountId: fxTarget, amountMinor: -fx.amountMinor, currency: fx.currency });
     legs.push({ accountId: clearing, amountMinor: fx.amountMinor, currency: fx.currency });
   } else {
-    const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+    const clearing = internalAccountId('clearing', input.currency);
     legs.push({ accountId: clearing, amountMinor: input.amountMinor, currency: input.currency });
   }
   if (input.feeMinor !== undefined && input.feeMinor > 0n) {
-    const fees = await ensureInternalAccount(db, ctx, 'fees', input.currency);
+    const fees = internalAccountId('fees', input.currency);
     legs.push({
       accountId: input.accountId,
       amountMinor: -input.feeMinor,
