@@ -123,16 +123,23 @@ const ACCOUNT_COLUMNS = {
  * take part in every external payment, have no limit to check and keep no cached balance or running
  * balance, so payments of different customers never queue behind one hot row. An internal account not
  * there yet (`internalAccountId`) is created on first use here, so that callers name it without an
- * upsert per posting set.
+ * upsert per posting set. With `origin`, the same statement looks for an entry of that origin
+ * (`duplicateOf`); accounts never go away, so a posting set's own accounts are always there to carry it.
  */
 async function lockAccounts(
   tx: Queryable,
   ctx: LedgerContext,
   ids: string[],
-): Promise<Map<string, LockedAccount>> {
+  origin?: string,
+): Promise<{ accounts: Map<string, LockedAccount>; duplicateOf: string | undefined }> {
   const unique = [...new Set(ids)].sort();
   const map = new Map<string, LockedAccount>();
-  for (const row of await readForPosting(tx, unique)) map.set(row.id, row);
+  let duplicateOf: string | undefined;
+  for (const { duplicateOf: existing, ...row } of await readForPosting(tx, unique, origin)) {
+    map.set(row.id, row);
+    duplicateOf ??= existing ?? undefined;
+  }
+  if (duplicateOf) return { accounts: map, duplicateOf };
   if (map.size < unique.length) {
     let created = false;
     for (const id of unique) {
@@ -141,17 +148,33 @@ async function lockAccounts(
       await ensureInternalAccount(tx, ctx, internal.purpose, internal.currency);
       created = true;
     }
-    if (created) for (const row of await readForPosting(tx, unique)) map.set(row.id, row);
+    if (created)
+      for (const { duplicateOf: _, ...row } of await readForPosting(tx, unique)) map.set(row.id, row);
   }
   for (const id of unique) if (!map.has(id)) throw new AccountNotFoundError(id);
-  return map;
+  return { accounts: map, duplicateOf: undefined };
 }
 
 /** The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the internal ones read. */
-async function readForPosting(tx: Queryable, ids: string[]): Promise<LockedAccount[]> {
+async function readForPosting(
+  tx: Queryable,
+  ids: string[],
+  origin?: string,
+): Promise<(LockedAccount & { duplicateOf: string | null })[]> {
+  const columns = {
+    ...ACCOUNT_COLUMNS,
+    duplicateOf:
+      origin === undefined
+        ? sql<string | null>`null::text`.as('duplicate_of')
+        : sql<
+            string | null
+          >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${origin})`.as(
+            'duplicate_of',
+          ),
+  };
   const customers = tx.$with('customers').as(
     tx
-      .select(ACCOUNT_COLUMNS)
+      .select(columns)
       .from(bankAccounts)
       .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is null`))
       .orderBy(asc(bankAccounts.id))
@@ -163,7 +186,7 @@ async function readForPosting(tx: Queryable, ids: string[]): Promise<LockedAccou
     .from(customers)
     .unionAll(
       tx
-        .select(ACCOUNT_COLUMNS)
+        .select(columns)
         .from(bankAccounts)
         .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is not null`)),
     );
@@ -250,18 +273,14 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
     throw new InvalidEntryError(`cannot post with status ${status}`);
   const now = ctx.clock.now();
   return inTransaction(db, async (tx) => {
-    if (input.origin !== undefined) {
-      const existing = await tx
-        .select({ id: bankEntries.id })
-        .from(bankEntries)
-        .where(eq(bankEntries.origin, input.origin));
-      if (existing[0]) throw new DuplicateOriginError(input.origin, existing[0].id);
-    }
-    const accounts = await lockAccounts(
+    const { accounts, duplicateOf } = await lockAccounts(
       tx,
       ctx,
       input.legs.map((leg) => leg.accountId),
+      input.origin,
     );
+    // A repeated origin is refused before anything else (the scheduler counts it as done).
+    if (duplicateOf) throw new DuplicateOriginError(input.origin ?? '', duplicateOf);
     const net = new Map<string, bigint>();
     for (const leg of input.legs) {
       const account = accounts.get(leg.accountId);
@@ -403,7 +422,7 @@ async function resolvePending(
       .from(bankPostings)
       .where(eq(bankPostings.entryId, entryId))
       .orderBy(asc(bankPostings.seq));
-    const accounts = await lockAccounts(
+    const { accounts } = await lockAccounts(
       tx,
       ctx,
       postings.map((p) => p.accountId),
