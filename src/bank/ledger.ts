@@ -119,28 +119,77 @@ const ACCOUNT_COLUMNS = {
 
 /**
  * Locks the customer accounts' rows in id order (deadlock-free) for the rest of the transaction and
- * reads the internal ones without locking them: the bank's clearing/fees/fx accounts take part in
- * every external payment, have no limit to check and keep no cached balance or running balance, so
- * payments of different customers never queue behind one hot row.
+ * reads the internal ones without locking them, in one statement: the bank's clearing/fees/fx accounts
+ * take part in every external payment, have no limit to check and keep no cached balance or running
+ * balance, so payments of different customers never queue behind one hot row. An internal account not
+ * there yet (`internalAccountId`) is created on first use here, so that callers name it without an
+ * upsert per posting set. With `origin`, the same statement looks for an entry of that origin
+ * (`duplicateOf`); accounts never go away, so a posting set's own accounts are always there to carry it.
  */
-async function lockAccounts(tx: Queryable, ids: string[]): Promise<Map<string, LockedAccount>> {
+async function lockAccounts(
+  tx: Queryable,
+  ctx: LedgerContext,
+  ids: string[],
+  origin?: string,
+): Promise<{ accounts: Map<string, LockedAccount>; duplicateOf: string | undefined }> {
   const unique = [...new Set(ids)].sort();
-  const locked = await tx
-    .select(ACCOUNT_COLUMNS)
-    .from(bankAccounts)
-    .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is null`))
-    .orderBy(asc(bankAccounts.id))
-    .for('update');
-  const map = new Map<string, LockedAccount>(locked.map((row) => [row.id, row]));
+  const map = new Map<string, LockedAccount>();
+  let duplicateOf: string | undefined;
+  for (const { duplicateOf: existing, ...row } of await readForPosting(tx, unique, origin)) {
+    map.set(row.id, row);
+    duplicateOf ??= existing ?? undefined;
+  }
+  if (duplicateOf) return { accounts: map, duplicateOf };
   if (map.size < unique.length) {
-    const internal = await tx
-      .select(ACCOUNT_COLUMNS)
-      .from(bankAccounts)
-      .where(and(inArray(bankAccounts.id, unique), sql`${bankAccounts.internalPurpose} is not null`));
-    for (const row of internal) map.set(row.id, row);
+    let created = false;
+    for (const id of unique) {
+      const internal = map.has(id) ? undefined : internalAccountOf(id);
+      if (!internal) continue;
+      await ensureInternalAccount(tx, ctx, internal.purpose, internal.currency);
+      created = true;
+    }
+    if (created)
+      for (const { duplicateOf: _, ...row } of await readForPosting(tx, unique)) map.set(row.id, row);
   }
   for (const id of unique) if (!map.has(id)) throw new AccountNotFoundError(id);
-  return map;
+  return { accounts: map, duplicateOf: undefined };
+}
+
+/** The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the internal ones read. */
+async function readForPosting(
+  tx: Queryable,
+  ids: string[],
+  origin?: string,
+): Promise<(LockedAccount & { duplicateOf: string | null })[]> {
+  const columns = {
+    ...ACCOUNT_COLUMNS,
+    duplicateOf:
+      origin === undefined
+        ? sql<string | null>`null::text`.as('duplicate_of')
+        : sql<
+            string | null
+          >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${origin})`.as(
+            'duplicate_of',
+          ),
+  };
+  const customers = tx.$with('customers').as(
+    tx
+      .select(columns)
+      .from(bankAccounts)
+      .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is null`))
+      .orderBy(asc(bankAccounts.id))
+      .for('update'),
+  );
+  return tx
+    .with(customers)
+    .select()
+    .from(customers)
+    .unionAll(
+      tx
+        .select(columns)
+        .from(bankAccounts)
+        .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is not null`)),
+    );
 }
 
 /**
@@ -224,17 +273,14 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
     throw new InvalidEntryError(`cannot post with status ${status}`);
   const now = ctx.clock.now();
   return inTransaction(db, async (tx) => {
-    if (input.origin !== undefined) {
-      const existing = await tx
-        .select({ id: bankEntries.id })
-        .from(bankEntries)
-        .where(eq(bankEntries.origin, input.origin));
-      if (existing[0]) throw new DuplicateOriginError(input.origin, existing[0].id);
-    }
-    const accounts = await lockAccounts(
+    const { accounts, duplicateOf } = await lockAccounts(
       tx,
+      ctx,
       input.legs.map((leg) => leg.accountId),
+      input.origin,
     );
+    // A repeated origin is refused before anything else (the scheduler counts it as done).
+    if (duplicateOf) throw new DuplicateOriginError(input.origin ?? '', duplicateOf);
     const net = new Map<string, bigint>();
     for (const leg of input.legs) {
       const account = accounts.get(leg.accountId);
@@ -376,8 +422,9 @@ async function resolvePending(
       .from(bankPostings)
       .where(eq(bankPostings.entryId, entryId))
       .orderBy(asc(bankPostings.seq));
-    const accounts = await lockAccounts(
+    const { accounts } = await lockAccounts(
       tx,
+      ctx,
       postings.map((p) => p.accountId),
     );
     const bookedAt = to === 'Booked' ? bookingTime(accounts, at, ctx.clock.now()) : ctx.clock.now();
@@ -425,6 +472,15 @@ async function resolvePending(
 
 export function internalAccountId(purpose: InternalPurpose, currency: string): string {
   return `internal-${purpose}-${currency}`;
+}
+
+const INTERNAL_PURPOSES: readonly InternalPurpose[] = ['clearing', 'suspense', 'fees', 'fx', 'interest'];
+
+/** The purpose and currency an `internalAccountId` names; undefined for any other id. */
+function internalAccountOf(id: string): { purpose: InternalPurpose; currency: string } | undefined {
+  const match = /^internal-([a-z]+)-([A-Z]{3})$/.exec(id);
+  const purpose = INTERNAL_PURPOSES.find((known) => known === match?.[1]);
+  return match && purpose ? { purpose, currency: match[2]! } : undefined;
 }
 
 const ensured = new WeakMap<object, Set<string>>();
@@ -626,7 +682,8 @@ export async function postExternalCredit(
   input: ExternalInput,
 ): Promise<PostedEntry> {
   if (input.amountMinor <= 0n) throw new InvalidEntryError('an amount must be positive');
-  const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+  // Created by the posting on first use (lockAccounts): no upsert per posting set.
+  const clearing = internalAccountId('clearing', input.currency);
   const details: PostingDetails = {
     transactionReference: input.reference,
     transactionInformation: input.information ?? input.reference,
@@ -688,18 +745,19 @@ export async function postExternalDebit(
   });
   if (fx) {
     if (fx.amountMinor <= 0n) throw new InvalidEntryError('an instructed amount must be positive');
-    const fxSource = await ensureInternalAccount(db, ctx, 'fx', input.currency);
-    const fxTarget = await ensureInternalAccount(db, ctx, 'fx', fx.currency);
-    const clearing = await ensureInternalAccount(db, ctx, 'clearing', fx.currency);
+    // The internal accounts are created by the posting on first use (lockAccounts).
+    const fxSource = internalAccountId('fx', input.currency);
+    const fxTarget = internalAccountId('fx', fx.currency);
+    const clearing = internalAccountId('clearing', fx.currency);
     legs.push({ accountId: fxSource, amountMinor: input.amountMinor, currency: input.currency });
     legs.push({ accountId: fxTarget, amountMinor: -fx.amountMinor, currency: fx.currency });
     legs.push({ accountId: clearing, amountMinor: fx.amountMinor, currency: fx.currency });
   } else {
-    const clearing = await ensureInternalAccount(db, ctx, 'clearing', input.currency);
+    const clearing = internalAccountId('clearing', input.currency);
     legs.push({ accountId: clearing, amountMinor: input.amountMinor, currency: input.currency });
   }
   if (input.feeMinor !== undefined && input.feeMinor > 0n) {
-    const fees = await ensureInternalAccount(db, ctx, 'fees', input.currency);
+    const fees = internalAccountId('fees', input.currency);
     legs.push({
       accountId: input.accountId,
       amountMinor: -input.feeMinor,
