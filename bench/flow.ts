@@ -7,9 +7,15 @@
  * Baseline, in the same run: PS256 signatures per second (jose, alternately signing and verifying) divided by
  * the PS256 operations one flow needs — counted, not assumed: every RSA-PSS sign and verify made in this
  * process (bank and TPP side) during one flow. Concurrency 1 and 8, the flows phase between two baselines.
+ * Before the phases, one table of where a flow goes, step by step, from flows run alone: statements sent to
+ * the database (inside PGlite's transactions too), HTTPS requests the servers answered, and the main thread's
+ * CPU milliseconds (`process.threadCpuUsage`: bank and TPP side together, as they share the thread, PGlite's
+ * work included; unlike busy wall time it does not grow when other processes take the cores; median of the
+ * flows).
  * Run: npm run bench -- flow [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase)
  */
 import { webcrypto } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { CompactSign, compactVerify, generateKeyPair } from 'jose';
 import {
   clientCredentialsToken,
@@ -23,6 +29,7 @@ import type { Backend } from '../src/store/index.ts';
 import {
   benchOptions,
   closedLoop,
+  countStatements,
   machineLine,
   onboardTpp,
   printRatio,
@@ -48,6 +55,67 @@ subtle.verify = ((algorithm, key, signature, data) => {
   return verify(algorithm, key, signature, data);
 }) as typeof subtle.verify;
 
+/** Requests the servers of this process began answering (Node's own diagnostics channel). */
+const served = { count: 0 };
+diagnostics.subscribe('http.server.request.start', () => void served.count++);
+
+/** The steps of one flow, each a call that the flow makes in this order. */
+const STEPS = ['token', 'consent', 'PAR', 'approval', 'exchange', 'read'] as const;
+type Step = (typeof STEPS)[number];
+type StepRunner = <T>(step: Step, work: () => Promise<T>) => Promise<T>;
+const unobserved: StepRunner = (_step, work) => work();
+
+/** Statements, requests and main-thread CPU milliseconds per step, over `flows` flows run one after another. */
+async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void>): Promise<void> {
+  const counter = countStatements({ insidePgliteTransactions: true });
+  const rows = new Map<Step, { statements: number[]; requests: number[]; cpu: number[] }>();
+  try {
+    for (let i = 0; i < flows; i++) {
+      await flow(async (step, work) => {
+        counter.reset();
+        const requests = served.count;
+        const start = process.threadCpuUsage();
+        const result = await work();
+        const used = process.threadCpuUsage(start);
+        const cpu = (used.user + used.system) / 1000;
+        const row = rows.get(step) ?? { statements: [], requests: [], cpu: [] };
+        row.statements.push(counter.seen.length);
+        row.requests.push(served.count - requests);
+        row.cpu.push(cpu);
+        rows.set(step, row);
+        return result;
+      });
+    }
+  } finally {
+    counter.stop();
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  // Background work (MI flushes, the scheduler) only ever adds statements: the least of the flows.
+  const least = (values: number[]) => Math.min(...values);
+  console.log(
+    `${'step'.padEnd(10)} ${'statements'.padStart(10)} ${'requests'.padStart(9)} ${'CPU ms'.padStart(8)}`,
+  );
+  const total = { statements: 0, requests: 0, cpu: 0 };
+  for (const step of STEPS) {
+    const row = rows.get(step);
+    if (!row) continue;
+    const figures = {
+      statements: least(row.statements),
+      requests: least(row.requests),
+      cpu: median(row.cpu),
+    };
+    total.statements += figures.statements;
+    total.requests += figures.requests;
+    total.cpu += figures.cpu;
+    console.log(
+      `${step.padEnd(10)} ${String(figures.statements).padStart(10)} ${String(figures.requests).padStart(9)} ${figures.cpu.toFixed(1).padStart(8)}`,
+    );
+  }
+  console.log(
+    `${'flow'.padEnd(10)} ${String(total.statements).padStart(10)} ${String(total.requests).padStart(9)} ${total.cpu.toFixed(1).padStart(8)}`,
+  );
+}
+
 async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {
   const { done, elapsed, perSecond } = await closedLoop(concurrency, phaseSeconds, operation);
   console.log(
@@ -68,20 +136,22 @@ async function run(backend: Backend): Promise<void> {
     const browser = createHttpClient({ trust: tpp.tls.ca });
     const accountsUrl = `${apiBaseOf(bank)}/aisp/accounts`;
 
-    async function flow(): Promise<void> {
-      const clientToken = (await clientCredentialsToken(bank, 'accounts')).access_token;
-      const consent = await createAccountAccessConsent(bank, clientToken);
-      const pending = await startAuthorization(bank, {
-        intentId: consent.ConsentId,
-        scope: 'accounts',
-        redirectUri: tpp.redirectUri,
-      });
-      const back = await approveInSandbox(browser, pending.url, tpp.redirectUri, {
-        username: 'alice',
-        decision: 'approve',
-      });
-      const accessToken = (await completeAuthorization(bank, pending, back)).access_token;
-      const read = await callApi(bank, accessToken, accountsUrl);
+    async function flow(step: StepRunner = unobserved): Promise<void> {
+      const clientToken = (await step('token', () => clientCredentialsToken(bank, 'accounts'))).access_token;
+      const consent = await step('consent', () => createAccountAccessConsent(bank, clientToken));
+      const pending = await step('PAR', () =>
+        startAuthorization(bank, {
+          intentId: consent.ConsentId,
+          scope: 'accounts',
+          redirectUri: tpp.redirectUri,
+        }),
+      );
+      const back = await step('approval', () =>
+        approveInSandbox(browser, pending.url, tpp.redirectUri, { username: 'alice', decision: 'approve' }),
+      );
+      const accessToken = (await step('exchange', () => completeAuthorization(bank, pending, back)))
+        .access_token;
+      const read = await step('read', () => callApi(bank, accessToken, accountsUrl));
       if (read.status !== 200) throw new Error(`the read failed: ${read.status} ${read.text}`);
     }
 
@@ -90,6 +160,8 @@ async function run(backend: Backend): Promise<void> {
     await flow();
     const perFlow = psOperations.count;
     if (perFlow === 0) throw new Error('no PS256 operation counted in a flow');
+    console.log(`one flow, step by step (${bench.store.backend}; 9 flows alone):`);
+    await stepTable(9, flow);
 
     const { privateKey, publicKey } = await generateKeyPair('PS256');
     const payload = new TextEncoder().encode(

@@ -22,8 +22,12 @@ function textOf(first: unknown): string {
   return typeof text === 'string' ? text.replace(/\s+/g, ' ').slice(0, 80) : '(unreadable)';
 }
 
-/** Starts counting every statement this process sends; `stop` puts the methods back. */
-export function countStatements(): StatementCounter {
+/**
+ * Starts counting every statement this process sends; `stop` puts the methods back. With
+ * `insidePgliteTransactions`, PGlite's transactions are counted too: their BEGIN and COMMIT, and each
+ * statement of their own `tx.query`/`tx.exec` (as a PostgreSQL connection would send them).
+ */
+export function countStatements({ insidePgliteTransactions = false } = {}): StatementCounter {
   const seen: string[] = [];
   const restores: (() => void)[] = [];
   const wrap = (owner: object, name: string): void => {
@@ -39,6 +43,28 @@ export function countStatements(): StatementCounter {
   wrap(base, 'query');
   wrap(base, 'exec');
   wrap(EmbeddedReader.prototype, 'query');
+  if (insidePgliteTransactions) {
+    type Transaction = (callback: (tx: object) => Promise<unknown>) => Promise<unknown>;
+    const wrapTransaction = (original: Transaction): Transaction =>
+      function (this: unknown, callback) {
+        seen.push('BEGIN');
+        return original
+          .call(this, (tx) => {
+            for (const name of ['query', 'exec']) {
+              const method = (Reflect.get(tx, name) as QueryMethod).bind(tx);
+              Reflect.set(tx, name, (...args: unknown[]) => {
+                seen.push(textOf(args[0]));
+                return method(...args);
+              });
+            }
+            return callback(tx);
+          })
+          .finally(() => seen.push('COMMIT'));
+      };
+    const original = Reflect.get(PGlite.prototype, 'transaction') as Transaction;
+    Reflect.set(PGlite.prototype, 'transaction', wrapTransaction(original));
+    restores.push(() => Reflect.set(PGlite.prototype, 'transaction', original));
+  }
   return {
     seen,
     reset: () => void seen.splice(0),

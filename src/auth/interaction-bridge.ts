@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InteractionResults } from 'oidc-provider';
-import { getIntent } from '../consent/intents.ts';
 import {
   ACR_CA,
   ACR_SCA,
@@ -78,16 +77,49 @@ export function acrToReport(details: { params: Record<string, unknown> }, achiev
 }
 
 export function createInteractionBridge(server: AuthorizationServer): InteractionBridge {
-  const { provider, store, clock } = server;
+  const { provider, clock } = server;
+
+  /**
+   * The interaction each request loaded: `details` and the `finish…`/`abort` call that follows it in the same
+   * request read it once (with oidc-provider's session check). Exact within the request only, which is all
+   * it is kept for (keyed by the request object, gone with it): across requests another instance may have
+   * written the interaction, so every request loads it afresh.
+   */
+  const loadedBy = new WeakMap<IncomingMessage, Promise<Details>>();
 
   async function load(req: IncomingMessage, res: ServerResponse): Promise<Details> {
+    let loading = loadedBy.get(req);
+    if (!loading) {
+      loading = provider.interactionDetails(req, res);
+      loadedBy.set(req, loading);
+    }
     try {
-      return await provider.interactionDetails(req, res);
+      return await loading;
     } catch (error) {
       throw new InteractionNotFoundError(
         error instanceof Error ? error.message : 'the interaction was not found or has expired',
       );
     }
+  }
+
+  /**
+   * oidc-provider's `interactionFinished` on the interaction this request already loaded (it would find it
+   * again): the result stored for the provider's resume, and the browser sent there.
+   */
+  async function finish(
+    res: ServerResponse,
+    interaction: Details,
+    result: InteractionResults,
+    { mergeWithLastSubmission }: { mergeWithLastSubmission: boolean },
+  ): Promise<void> {
+    interaction.result =
+      mergeWithLastSubmission && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+    // The provider's own clock (its epochTime), as interactionResult does: the row expires when it would have.
+    await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+    res.statusCode = 303;
+    res.setHeader('Location', interaction.returnTo);
+    res.setHeader('Content-Length', '0');
+    res.end();
   }
 
   function intentIdOf(details: Details): string {
@@ -116,8 +148,10 @@ export function createInteractionBridge(server: AuthorizationServer): Interactio
     if (requested.some((scope) => !granted.has(scope))) {
       throw new InteractionStateError('an intent-bound grant holds every requested scope or none');
     }
-    const intent = await getIntent(store.db, result.intentId);
-    if (!intent || intent.clientId !== clientId) {
+    // The intent as the consent app's guarded transition to Authorised returned it (its row at that commit):
+    // no second read. A change after it (a revocation) is refused where tokens are used.
+    const intent = result.authorised;
+    if (intent.id !== result.intentId || intent.clientId !== clientId) {
       throw new InteractionStateError('the intent does not belong to this client');
     }
     if (intent.status !== 'Authorised' || intent.customerId !== accountId) {
@@ -167,9 +201,9 @@ export function createInteractionBridge(server: AuthorizationServer): Interactio
 
     async finishLogin(req, res, result: LoginResult) {
       const details = await load(req, res);
-      await provider.interactionFinished(
-        req,
+      await finish(
         res,
+        details,
         { login: { accountId: result.customerId, acr: acrToReport(details, result.acr), amr: result.amr } },
         { mergeWithLastSubmission: false },
       );
@@ -182,15 +216,15 @@ export function createInteractionBridge(server: AuthorizationServer): Interactio
         throw new InteractionStateError('the customer has not logged in for this interaction');
       }
       const consent = await consentResult(details, accountId, result);
-      await provider.interactionFinished(req, res, { consent }, { mergeWithLastSubmission: true });
+      await finish(res, details, { consent }, { mergeWithLastSubmission: true });
     },
 
     async finishLoginAndConsent(req, res, login: LoginResult, result: ConsentResult) {
       const details = await load(req, res);
       const consent = await consentResult(details, login.customerId, result);
-      await provider.interactionFinished(
-        req,
+      await finish(
         res,
+        details,
         {
           login: { accountId: login.customerId, acr: acrToReport(details, login.acr), amr: login.amr },
           consent,
@@ -200,10 +234,10 @@ export function createInteractionBridge(server: AuthorizationServer): Interactio
     },
 
     async abort(req, res, error, description) {
-      await load(req, res);
-      await provider.interactionFinished(
-        req,
+      const details = await load(req, res);
+      await finish(
         res,
+        details,
         { error, error_description: description },
         { mergeWithLastSubmission: false },
       );

@@ -385,6 +385,8 @@ interface Transition {
   requireUnexpired: boolean;
   /** Refuse unless the kind allows it. */
   allowedFor?: (kind: IntentKind) => boolean;
+  /** The refusal when `allowedFor` refuses the intent's kind; default `not_allowed_for_kind`. */
+  kindRefusal?: (current: Intent) => IntentTransitionError;
   set?: Partial<typeof consentIntents.$inferInsert>;
   /** Runs in the transition's transaction after it is stored: the events the change raises. */
   alsoRecord?: (tx: Queryable, changed: Intent, from: IntentStatus) => Promise<void>;
@@ -466,6 +468,7 @@ function refusalOf(
   if (!current)
     return new IntentTransitionError('not_found', step.id, undefined, `intent ${step.id} not found`);
   if (step.allowedFor && !step.allowedFor(current.kind)) {
+    if (step.kindRefusal) return step.kindRefusal(current);
     return new IntentTransitionError(
       'not_allowed_for_kind',
       step.id,
@@ -521,16 +524,22 @@ export async function authorise(ctx: ConsentContext, id: string, input: Authoris
   if (accountIds.length === 0 || accountIds.some((account) => typeof account !== 'string' || !account)) {
     throw new IntentTransitionError('invalid_accounts', id, undefined, 'select at least one account');
   }
-  const current = await getIntent(ctx.db, id);
-  if (current && KIND_INFO[current.kind].accounts === 'one' && accountIds.length !== 1) {
-    throw new IntentTransitionError(
-      'invalid_accounts',
-      id,
-      current.status,
-      `a ${current.kind} intent is authorised for exactly one account`,
-    );
-  }
   const now = ctx.clock.now();
+  // Several accounts suit only the kinds that take many: a condition of the guarded UPDATE rather than a
+  // read of the intent before it, refused (as invalid_accounts) before any status or expiry refusal.
+  const severalForOne: Partial<Transition> =
+    accountIds.length === 1
+      ? {}
+      : {
+          allowedFor: (kind) => KIND_INFO[kind].accounts === 'many',
+          kindRefusal: (current) =>
+            new IntentTransitionError(
+              'invalid_accounts',
+              id,
+              current.status,
+              `a ${current.kind} intent is authorised for exactly one account`,
+            ),
+        };
   return transition(ctx, {
     id,
     from: ['AwaitingAuthorisation'],
@@ -540,6 +549,7 @@ export async function authorise(ctx: ConsentContext, id: string, input: Authoris
     detail: input.detail ?? `customer ${input.customerId}; accounts ${accountIds.join(', ')}`,
     requireUnexpired: true,
     set: { customerId: input.customerId, accountIds, authorisedAt: now },
+    ...severalForOne,
   });
 }
 

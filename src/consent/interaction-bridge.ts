@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Intent } from './intents.ts';
 
 /**
  * The only way the consent app talks to the authorization server (as Ory Hydra's login/consent app talks to
@@ -38,6 +39,11 @@ export interface ConsentResult {
   intentId: string;
   /** The scopes granted (those asked for; an intent-bound grant is all or nothing). */
   scopes: string[];
+  /**
+   * The intent as the guarded transition to Authorised returned it (`authorise`): the bridge checks the
+   * grant against this row instead of reading the intent again.
+   */
+  authorised: Intent;
 }
 
 export interface InteractionBridge {

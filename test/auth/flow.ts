@@ -37,7 +37,7 @@ export async function startFlowHarness(): Promise<Harness & { approval: Approval
           await bridge.abort(req.raw, reply.raw, 'access_denied', 'The customer rejected the request');
           return;
         }
-        await authorise({ db: server.store.db, clock: systemClock }, details.intentId, {
+        const authorised = await authorise({ db: server.store.db, clock: systemClock }, details.intentId, {
           customerId: PSU,
           accountIds: ['account-1'],
         });
@@ -45,7 +45,7 @@ export async function startFlowHarness(): Promise<Harness & { approval: Approval
           req.raw,
           reply.raw,
           { customerId: PSU, acr: ACR_SCA, amr: ['pwd', 'otp', 'mfa'] },
-          { intentId: details.intentId, scopes: details.scopes },
+          { intentId: details.intentId, scopes: details.scopes, authorised },
         );
       });
     },

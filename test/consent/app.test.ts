@@ -399,7 +399,14 @@ describe('consent app', () => {
     assert.deepEqual(stored.accountIds, [w.alice.current, w.alice.euro]);
     const finish = w.bridge.calls.at(-1)!;
     assert.ok(finish.kind === 'finishConsent');
-    assert.deepEqual(finish.result, { intentId: intent.id, scopes: ['openid', 'accounts'] });
+    assert.deepEqual(
+      {
+        intentId: finish.result.intentId,
+        scopes: finish.result.scopes,
+        status: finish.result.authorised.status,
+      },
+      { intentId: intent.id, scopes: ['openid', 'accounts'], status: 'Authorised' },
+    );
     assert.equal((finish.observed as Intent).status, 'Authorised', 'authorised before the bridge was told');
     const audit = await listAudit(w.ctx.db, intent.id);
     assert.deepEqual(
@@ -559,7 +566,14 @@ describe('consent app', () => {
     const call = w.bridge.calls.at(-1)!;
     assert.ok(call.kind === 'finishLoginAndConsent');
     assert.equal(call.login.customerId, w.alice.id);
-    assert.deepEqual(call.consent, { intentId: a.intent.id, scopes: ['openid', 'accounts'] });
+    assert.deepEqual(
+      {
+        intentId: call.consent.intentId,
+        scopes: call.consent.scopes,
+        status: call.consent.authorised.status,
+      },
+      { intentId: a.intent.id, scopes: ['openid', 'accounts'], status: 'Authorised' },
+    );
 
     const p = await stage(w, 'domestic-payment', domesticPaymentData(), ['payments']);
     assert.equal(

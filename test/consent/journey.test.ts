@@ -18,6 +18,7 @@ import {
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import type { Tpp } from '../auth/harness.ts';
+import { recordStatements } from '../support/statements.ts';
 import { startHarness } from '../auth/harness.ts';
 import { exchangeCode, requestObject } from '../auth/flow.ts';
 import { accountAccessData, domesticPaymentData } from './fixtures.ts';
@@ -174,6 +175,17 @@ async function follow(browser: Browser, url: string, redirectUri: string) {
   throw new Error('too many redirects');
 }
 
+/**
+ * The reads of one request's statements that the approval hop repeated: the intent (the consent app's
+ * check, `authorise`'s own read before its guarded UPDATE, the bridge's check after it) and oidc-provider's
+ * interaction (the consent app's `details`, the bridge's finish, and oidc-provider's `interactionFinished`).
+ */
+function readsOf(statements: string[]) {
+  const selects = (table: string) =>
+    statements.filter((text) => /^\s*select\b/i.test(text) && text.includes(`from "${table}"`)).length;
+  return { intent: selects('consent_intents'), authModels: selects('auth_models') };
+}
+
 function paramsOf(url: string): URLSearchParams {
   const parsed = new URL(url);
   return new URLSearchParams(parsed.hash ? parsed.hash.slice(1) : parsed.search);
@@ -230,11 +242,17 @@ describe('PSU journey through the authorization server and the consent app', asy
     assert.match(step.page!.text, /asks to see information about your accounts/);
     assert.match(step.page!.text, /Everyday ending \d{4}/);
 
-    posted = await browser.fetch(`${consentUrl}/consent`, {
-      method: 'POST',
-      form: { csrf: csrfOf(step.page!.text), decision: 'approve', accounts: [alice.current] },
-    });
+    const decision = await recordStatements(() =>
+      browser.fetch(`${consentUrl}/consent`, {
+        method: 'POST',
+        form: { csrf: csrfOf(step.page!.text), decision: 'approve', accounts: [alice.current] },
+      }),
+    );
+    posted = decision.result;
     assert.equal(posted.status, 303, posted.text);
+    // The intent read once (the guarded UPDATE re-checks its status), the interaction and the provider's
+    // session once (they were read three times each).
+    assert.deepEqual(readsOf(decision.statements), { intent: 1, authModels: 2 });
     step = await follow(browser, posted.location!, tpp.redirectUri);
     const params = paramsOf(step.url);
     assert.equal(params.get('error'), null, step.url);
@@ -308,11 +326,16 @@ describe('PSU journey through the authorization server and the consent app', asy
     const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
     const browser = new Browser(h);
     const step = await follow(browser, url, tpp.redirectUri);
-    const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
-      method: 'POST',
-      json: { username: 'alice', decision: 'approve' },
-    });
+    const approval = await recordStatements(() =>
+      browser.fetch(`${step.url}/sandbox-approve`, {
+        method: 'POST',
+        json: { username: 'alice', decision: 'approve' },
+      }),
+    );
+    const approved = approval.result;
     assert.equal(approved.status, 303, approved.text);
+    // One read of the intent and one of the interaction in the approval request (three of each before).
+    assert.deepEqual(readsOf(approval.statements), { intent: 1, authModels: 1 });
     const done = await follow(browser, approved.location!, tpp.redirectUri);
     const code = paramsOf(done.url).get('code');
     assert.ok(code, done.url);

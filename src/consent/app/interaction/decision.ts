@@ -51,7 +51,11 @@ export function decisionPosted(scope: InteractionScope) {
     if (!authorised) return reply;
     await scope.endSession(reply, uid, session);
     return scope.finishOrFail(request, reply, () =>
-      bridge.finishConsent(request.raw, reply.raw, { intentId: intent.id, scopes: details.scopes }),
+      bridge.finishConsent(request.raw, reply.raw, {
+        intentId: intent.id,
+        scopes: details.scopes,
+        authorised,
+      }),
     );
   };
 }

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkIntentAuthorisable } from '../../authorisable.ts';
 import { eligibleAccounts } from '../../customers.ts';
-import { authorise, getIntent, IntentTransitionError, reject } from '../../intents.ts';
+import { authorise, getIntent, IntentTransitionError, reject, type Intent } from '../../intents.ts';
 import type { InteractionDetails } from '../../interaction-bridge.ts';
 import { KIND_INFO } from '../../kinds.ts';
 import { acrFor } from './login.ts';
@@ -94,8 +94,9 @@ export function sandboxApprove(scope: InteractionScope) {
         .code(400)
         .send({ error: 'invalid_accounts', error_description: 'choose exactly one account' });
     }
+    let authorised: Intent;
     try {
-      await authorise(ctx, check.intent.id, {
+      authorised = await authorise(ctx, check.intent.id, {
         customerId: customer.id,
         accountIds: requested,
         detail: `customer ${customer.id} (sandbox headless); accounts ${requested.join(', ')}`,
@@ -106,7 +107,7 @@ export function sandboxApprove(scope: InteractionScope) {
       }
       throw error;
     }
-    const consent = { intentId: check.intent.id, scopes: details.scopes };
+    const consent = { intentId: check.intent.id, scopes: details.scopes, authorised };
     return scope.finishOrFail(request, reply, () =>
       details.prompt === 'login'
         ? bridge.finishLoginAndConsent(request.raw, reply.raw, login, consent)
