@@ -90,7 +90,16 @@ function textValue(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new Error(`a read-only statement takes only text, number or boolean parameters, not ${typeof value}`);
+  // `= any($1)` takes a list: sent as an array literal, as pg sends one, each element quoted.
+  if (Array.isArray(value)) return `{${value.map(arrayElement).join(',')}}`;
+  throw new Error(
+    `a read-only statement takes only text, number, boolean or list parameters, not ${typeof value}`,
+  );
+}
+
+function arrayElement(value: unknown): string {
+  const text = textValue(value);
+  return text === null ? 'NULL' : `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

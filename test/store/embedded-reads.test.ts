@@ -54,6 +54,21 @@ describe('embedded reads: a count of every write through the one handle', () => 
     assert.equal(await readOnlySetting(reads, 'k'), 3);
   });
 
+  it('takes a list parameter (`= any($1)`), each element as given', { skip: !embedded }, async () => {
+    const store = await createTestStore();
+    const reads = embeddedOf(store);
+    const keys = ['plain', 'with "quotes"', 'with \\ backslash', 'with,comma {braces}'];
+    for (const [index, key] of keys.entries()) await writeSetting(store.db, key, index);
+    await writeSetting(store.db, 'not asked', 99);
+    const rows = await reads.db
+      .select({ key: schema.settings.key })
+      .from(schema.settings)
+      .where(sql`${schema.settings.key} = any(${sql.placeholder('keys')})`)
+      .prepare('settings_by_keys')
+      .execute({ keys: [...keys, null] });
+    assert.deepEqual(rows.map((row) => row.key).sort(), [...keys].sort());
+  });
+
   it('refuses anything but a SELECT through the read-only statements', { skip: !embedded }, async () => {
     const store = await createTestStore();
     const reads = embeddedOf(store);
