@@ -31,6 +31,9 @@ export interface EmbeddedReads extends WriteCount {
 
 const byClient = new WeakMap<PGlite, EmbeddedReads>();
 
+/** Statements kept prepared per handle (one per text: a list of N ids is its own text). */
+const MAX_PREPARED = 256;
+
 /**
  * The read-only statements' counterpart of PGlite's `query`, on a class of its own so that whoever counts
  * statements (test/support/statements.ts, bench/support/statements.ts) can count these too.
@@ -58,7 +61,8 @@ export class EmbeddedReader {
         let name = this.#prepared.get(text);
         const parts: Uint8Array[] = [];
         if (name === undefined) {
-          name = `obkit_read_${(this.#named += 1)}`;
+          // Past the cap (texts that vary without end), unnamed: parsed and planned again each time.
+          name = this.#prepared.size < MAX_PREPARED ? `obkit_read_${(this.#named += 1)}` : '';
           parts.push(protocol.serialize.parse({ name, text }));
         }
         parts.push(
@@ -77,7 +81,7 @@ export class EmbeddedReader {
           if (this.#prepared.get(text) === name) this.#prepared.delete(text);
           throw error;
         }
-        this.#prepared.set(text, name);
+        if (name !== '') this.#prepared.set(text, name);
         const [results] = parse.parseResults(messages, client.parsers, options);
         if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
         return results as Results<T>;
