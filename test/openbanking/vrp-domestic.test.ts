@@ -221,6 +221,25 @@ describe('domestic VRP', () => {
     assert.equal((await pay('10.00')).body.Data?.Status, 'AcceptedCreditSettlementCompleted');
   });
 
+  it('runs a payment once under its key: retries, racing it or after it at the limit, get its answer', async () => {
+    // The key row is written last, with the answer (bench/README.md, "Payments", session 9): a retry
+    // whose work would go through is rolled back and answered; one the limit refuses is answered too.
+    const { pay } = await authorisedVrp(
+      vrpConsent([{ PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '30.00' }]),
+    );
+    const before = await balanceOf(h.store.db, h.alice.id);
+    const same = { key: randomUUID(), instruction: { InstructionIdentification: 'retried-1' } };
+    const racing = await Promise.all(Array.from({ length: 5 }, () => pay('30.00', same)));
+    for (const response of racing) assert.equal(response.status, 201, response.text);
+    assert.equal(new Set(racing.map((response) => response.body.Data?.DomesticVRPId)).size, 1);
+    const later = await pay('30.00', same);
+    assert.equal(later.status, 201, later.text);
+    assert.deepEqual(later.body, racing[0]!.body);
+    const other = await pay('30.00', { ...same, instruction: { InstructionIdentification: 'retried-2' } });
+    assert.equal(code(other), 'UK.OBIE.Header.Invalid');
+    assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before.bookedMinor - 3_000n);
+  });
+
   it('concurrent payments never pass a limit together', async () => {
     const { consentId, pay } = await authorisedVrp(
       vrpConsent([{ PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00' }]),
