@@ -160,13 +160,6 @@ export function prefersPdf(accept: string | undefined): boolean {
   return pdf > 0 && pdf > weight(['application/json', 'application/*', '*/*']);
 }
 
-/**
- * Statements of one hot read under way at once (src/shared/coalesced-reads.ts). Two: a request arriving
- * while one runs starts its own on a second connection instead of waiting a whole round trip; more would
- * mostly add statements competing for the same cores.
- */
-const AIS_READS_UNDER_WAY = 2;
-
 const EMPTY_PAGE = (page: number): TransactionPage => ({
   items: [],
   total: 0,
@@ -186,10 +179,11 @@ export async function accountInformation(
   const wire = AIS_WIRE[version];
   const pages = transactionPageCache();
   // The first statement of the hottest reads, with the change version in it; shared by requests arriving
-  // together (src/shared/coalesced-reads.ts), two under way at once: with one, a request arriving while it
-  // runs waited the whole round trip before its own began, and the server idled meanwhile.
-  const readAccounts = coalescedReads(accountsWithChangeVersion(db), { underWay: AIS_READS_UNDER_WAY });
-  const readLedgerVersions = coalescedReads(ledgerVersionsOf(db), { underWay: AIS_READS_UNDER_WAY });
+  // together (src/shared/coalesced-reads.ts), one under way at a time: these reads are bound by the
+  // server's own CPU per request, which a second statement under way only adds to (bench/README.md,
+  // session 9).
+  const readAccounts = coalescedReads(accountsWithChangeVersion(db));
+  const readLedgerVersions = coalescedReads(ledgerVersionsOf(db));
 
   /**
    * A GET route behind the guard. `foldsChangeVersion`: its handler reads the store's change version in its
