@@ -49,13 +49,24 @@ export interface ObErrorResponse {
   Errors: [ObErrorDetail, ...ObErrorDetail[]];
 }
 
-/** A refusal to send as an OB error body; throw it from a handler, the surface's error handler renders it. */
+/**
+ * A refusal to send as an OB error body; throw it from a handler, the surface's error handler renders it.
+ * A 4xx is an answer to the client, not a fault of ours: it carries no stack trace, whose capture cost more
+ * than the rest of a refusal (a guard refusing every request of a misbehaving client builds one each time).
+ * A 5xx keeps its stack, for whoever looks into it.
+ */
 export class ObError extends Error {
   override name = 'ObError';
   readonly status: number;
   readonly errors: [ObErrorDetail, ...ObErrorDetail[]];
   constructor(status: number, message: string, errors: [ObErrorDetail, ...ObErrorDetail[]]) {
-    super(message);
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.status = status;
     this.errors = errors;
   }

@@ -1,3 +1,4 @@
+import { coalescedBatches } from '../shared/coalesced-reads.ts';
 import type { Store } from '../store/index.ts';
 
 /**
@@ -34,36 +35,19 @@ export function createChangeVersion(store: Store): ChangeVersion {
       deferrable: false,
     };
   }
-  let reading: Promise<void> | undefined;
-  let following: Promise<void> | undefined;
-  const read = (): Promise<void> => {
-    reading = store
-      .changeVersion()
-      .then((version) => {
-        if (version > seen) seen = version;
-      })
-      .finally(() => {
-        reading = undefined;
-      });
-    return reading;
-  };
+  // Requests arriving together share one read, but never one that began before they arrived (it might
+  // not see a revocation committed since): while a read is under way, later arrivals wait for the next.
+  const read = coalescedBatches<void, void>(async (callers) => {
+    const version = await store.changeVersion();
+    if (version > seen) seen = version;
+    return callers.map(() => undefined);
+  });
   return {
     current: () => seen,
     observe(version) {
       if (version > seen) seen = version;
     },
     deferrable: true,
-    // Requests arriving together share one read, but never one that began before they arrived (it might
-    // not see a revocation committed since): while a read is under way, later arrivals wait for the next.
-    refresh() {
-      if (!reading) return read();
-      following ??= reading
-        .catch(() => undefined)
-        .then(() => {
-          following = undefined;
-          return reading ?? read();
-        });
-      return following;
-    },
+    refresh: () => read(undefined),
   };
 }

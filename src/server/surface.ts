@@ -175,8 +175,11 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     },
   }) as unknown as FastifyInstance;
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks whose work is synchronous take fastify's callback form: an async one costs a promise, its
+  // resolution tick and the promise hooks on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(INTERACTION_ID, request.id);
+    done();
   });
 
   const resolver = options.clientCertificates;
@@ -214,8 +217,8 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   const changeVersion = options.changeVersion;
   if (changeVersion) {
     // First, so that what another instance revoked before this request began is never served from a cache.
-    app.addHook('onRequest', async (request) => {
-      if (ALWAYS_OPEN.has(request.url)) return;
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (ALWAYS_OPEN.has(request.url)) return done();
       if (changeVersion.deferrable && request.routeOptions.config.changeVersion === 'read by the handler') {
         // Read by the route's own statement; checked again here if it turns out newer.
         let checkedUnder = changeVersion.current();
@@ -229,21 +232,22 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
             await checkClientCertificate(request);
           },
         };
-        return;
+        return done();
       }
-      await changeVersion.refresh();
+      changeVersion.refresh().then(() => done(), done);
     });
   }
 
   // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
   // ours to look into: logged at error level, with the interaction id the client was given.
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     if (reply.statusCode >= 500) {
       request.log.error(
         { status: reply.statusCode, method: request.method, path: request.url.split('?')[0] },
         'answered with a server error',
       );
     }
+    done();
   });
 
   if (kind === 'mtls') app.addHook('onRequest', checkClientCertificate);
@@ -349,8 +353,9 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   if (!server) throw new Error('fastify did not create the https server');
   const httpsServer: Server = server;
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   return {
