@@ -1,6 +1,6 @@
 /**
- * The main thread's busy time over a phase (`performance.eventLoopUtilization`), and optionally its CPU
- * profile: a figure that depends far less on what else the machine runs than a throughput does. In a
+ * The main thread's busy time over a phase (`performance.eventLoopUtilization`), the process's CPU time,
+ * and optionally the main thread's CPU profile: a figure that depends far less on what else the machine runs than a throughput does. In a
  * benchmark whose client runs in the same process (bench/auth.ts) the client's own work is in it too, and
  * equally in every phase, so the difference between two phases is the difference between their servers.
  * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs).
@@ -10,8 +10,12 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 
 export interface MainThreadWindow {
-  /** Ends the window: the main thread's busy milliseconds per operation over it. */
-  stop(operations: number): Promise<number>;
+  /**
+   * Ends the window: per operation, the main thread's busy milliseconds (wall time, so a thread the
+   * machine's other work preempts while busy counts that too) and the process's CPU milliseconds (every
+   * thread: the thread pool's signatures included; not inflated by preemption).
+   */
+  stop(operations: number): Promise<{ busy: number; cpu: number }>;
 }
 
 let session: Session | undefined;
@@ -29,15 +33,18 @@ export async function mainThreadWindow(name: string): Promise<MainThreadWindow> 
     await session.post('Profiler.start');
   }
   const start = performance.eventLoopUtilization();
+  const cpuStart = process.cpuUsage();
   return {
     async stop(operations) {
       const used = performance.eventLoopUtilization(start);
+      const cpu = process.cpuUsage(cpuStart);
       if (dir && session) {
         const { profile } = await session.post('Profiler.stop');
         const file = `${name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.cpuprofile`;
         await writeFile(join(dir, file), JSON.stringify(profile));
       }
-      return operations > 0 ? used.active / operations : Number.NaN;
+      const per = (ms: number) => (operations > 0 ? ms / operations : Number.NaN);
+      return { busy: per(used.active), cpu: per((cpu.user + cpu.system) / 1000) };
     },
   };
 }

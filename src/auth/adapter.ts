@@ -18,7 +18,8 @@ import {
  * oidc-provider's persistence over `src/store`: one row per model instance in `auth_models`.
  *
  * - `find`, `findByUid`, `findByUserCode` never return an expired row; `sweepExpiredAuthModels` deletes them.
- * - `upsert`s under way together go as one multi-row statement (the token rows of concurrent requests).
+ * - `upsert`s under way together go as one multi-row statement (the token rows of concurrent requests);
+ *   a `client_credentials` token and its request's assertion `jti` go as one (src/auth/assertion-replays.ts).
  * - `consume` is one `UPDATE … WHERE consumed_at IS NULL RETURNING`: of two concurrent redemptions of a
  *   code (or refresh token, or PAR request_uri) exactly one updates the row; the other gets an OAuth
  *   error and, as RFC 6749 §4.1.2 asks for a reused code, every token of that grant is revoked.

@@ -129,7 +129,10 @@ export interface AssertionReplays {
    * false when there is none and the caller saves it as any other row.
    */
   saveWithHeldRecord(token: AuthModelRow): Promise<boolean>;
-  /** Koa middleware (`provider.use`): writes what a request held and no token save wrote. */
+  /**
+   * Koa middleware (`provider.use`): writes what a request held and no token save wrote. Only a request
+   * it runs around has its record held; without it every record is written at authentication.
+   */
   recordHeldAssertions(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void>;
 }
 
@@ -141,10 +144,12 @@ export function createAssertionReplays(db: Queryable, clock: Clock): AssertionRe
   const recordAlone = recordReplays(db, clock);
   const recordWithToken = recordReplaysWithTokens(db, clock);
   const held = new WeakMap<KoaContextWithOIDC, Held>();
+  /** Requests `recordHeldAssertions` runs around: only their records may be held (it writes them). */
+  const covered = new WeakSet<KoaContextWithOIDC>();
   return {
     async record(row) {
       const ctx = Provider.ctx;
-      if (holdsForToken(ctx) && !held.has(ctx)) {
+      if (holdsForToken(ctx) && covered.has(ctx) && !held.has(ctx)) {
         held.set(ctx, { row, written: false });
         return;
       }
@@ -161,6 +166,7 @@ export function createAssertionReplays(db: Queryable, clock: Clock): AssertionRe
       return true;
     },
     async recordHeldAssertions(ctx, next) {
+      covered.add(ctx);
       try {
         await next();
       } finally {
