@@ -36,9 +36,26 @@ export function failingStore(store: Store): { store: Store; setFailing(failing: 
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
+  // The embedded database's reads answered again until the next write (src/store/embedded-reads.ts) would
+  // answer without touching the database: while "down", its count moves on every look, so every read is
+  // sent, and refused.
+  let looksWhileFailing = 0;
+  const embedded = store.embedded && {
+    writeCount: () => store.embedded!.writeCount() + (failing ? ++looksWhileFailing : looksWhileFailing),
+    db: refusing(store.embedded.db),
+  };
+  // Statements prepared once (the hot AIS reads: `.prepare(name)`) hold the client itself, not the Drizzle
+  // client above: its `query` refuses too while "down".
+  for (const database of [store.db, store.embedded?.db]) {
+    const client = (database as unknown as { $client?: { query: (...args: unknown[]) => unknown } })?.$client;
+    if (!client) continue;
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => (failing ? refuse() : query(...args));
+  }
   const wrapped = Object.assign(Object.create(store) as Store, {
     db: refusing(store.db),
     asyncCommitDb: refusing(store.asyncCommitDb),
+    embedded,
     ping: async () => (failing ? refuse() : store.ping()),
   });
   return { store: wrapped, setFailing: (value) => (failing = value) };
