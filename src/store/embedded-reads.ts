@@ -22,9 +22,10 @@ type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
  */
 export interface EmbeddedReads extends WriteCount {
   /**
-   * Drizzle over read-only statements: a SELECT, with string, number, boolean or null parameters, and no
-   * function that writes (nextval, pg_notify, set_config…): whoever reads through it vouches for that. A
-   * statement that does not begin with `select`, or a parameter of another type, is refused.
+   * Drizzle over read-only statements: a SELECT, with string, number, boolean or null parameters or lists
+   * of them (`= any($1)`), and no function that writes (nextval, pg_notify, set_config…): whoever reads
+   * through it vouches for that. A statement that does not begin with `select`, or a parameter of another
+   * type, is refused.
    */
   readonly db: Database;
 }
