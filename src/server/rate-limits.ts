@@ -123,13 +123,11 @@ export async function installRateLimits(
     if (exempt(request)) return;
     const applicable = appliesTo(request).flatMap((name) => limiters.get(name) ?? []);
     if (applicable.length === 0) return;
-    // One limit (every mTLS request, most browser ones) is counted without Promise.all and a closure.
-    const only = applicable.length === 1 ? applicable[0]! : undefined;
-    const counted = only
-      ? [{ policy: only.policy, outcome: await only.limiter(request) }]
-      : await Promise.all(
-          applicable.map(async ({ policy, limiter }) => ({ policy, outcome: await limiter(request) })),
-        );
+    // One after another: counting is in memory (on PostgreSQL a round trip only when a leased share of
+    // the quota runs out), and two limits apply only to login pages; a plain loop costs no Promise.all
+    // and closure per request on the hot path (one limit on every mTLS request).
+    const counted: { policy: RateLimitPolicy; outcome: Awaited<ReturnType<Limiter>> }[] = [];
+    for (const { policy, limiter } of applicable) counted.push({ policy, outcome: await limiter(request) });
     const measured = counted.flatMap(({ policy, outcome }) =>
       outcome.isAllowed ? [] : [{ policy, outcome }],
     );
