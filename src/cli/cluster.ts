@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,15 +105,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'obkit-cluster-'));
   const nginxDir = mkdtempSync(join(tmpdir(), 'obkit-nginx-'));
   const publicHost = options.publicHost ?? 'localhost';
-  const browserPort = options.browserPort ?? (await freePort());
-  const mtlsPort = options.mtlsPort ?? (await freePort());
-  const ports = await Promise.all(
-    Array.from({ length: options.instances }, async () => ({
-      browser: await freePort(),
-      mtls: await freePort(),
-      operator: await freePort(),
-    })),
-  );
+  const free = await freePorts(2 + 3 * options.instances);
+  const take = (): number => free.shift()!;
+  const browserPort = options.browserPort ?? take();
+  const mtlsPort = options.mtlsPort ?? take();
+  const ports = Array.from({ length: options.instances }, () => ({
+    browser: take(),
+    mtls: take(),
+    operator: take(),
+  }));
   const output = options.onOutput ?? (() => undefined);
   const sharedEnv: Record<string, string> = {
     ...options.env,
@@ -398,16 +398,29 @@ function renderNginx(layout: NginxLayout): string {
   return main;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+/**
+ * `count` distinct free loopback ports: every one is held open until all are found, so that the kernel
+ * cannot hand one out twice (a port closed at once may be the next one given).
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((server) => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      if (!address || typeof address === 'string') throw new ClusterError('no free loopback port');
+      return address.port;
     });
-  });
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
 }
 
 /** Until nginx accepts connections on the port (it binds before it forks its workers). */
