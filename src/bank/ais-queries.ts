@@ -59,25 +59,38 @@ export interface WithChangeVersion<T> {
  */
 const idAmongPlaceholder = sql`${bankAccounts.id} = any(${sql.placeholder('ids')})`;
 
+/** The version of a `bank_accounts` row: the transaction that last wrote it (moves with every write). */
+const rowVersion = sql<string>`${bankAccounts}.xmin::text`;
+
+/** A customer account and its row's version (`ledgerVersionsOf` reads the same version alone). */
+export interface VersionedAccount {
+  record: AccountRecord;
+  version: string;
+}
+
 /**
- * The customer accounts among `accountIds` by id (as `getAccounts`; unknown and internal ones absent), and
- * the store's change version, in one statement: one round trip for `/accounts/{AccountId}` on PostgreSQL.
- * Prepared once (a named statement: PostgreSQL parses and plans it once per connection, and drizzle builds
- * it once), run on every read.
+ * The customer accounts among `accountIds` by id (as `getAccounts`; unknown and internal ones absent), each
+ * with its row's version, and the store's change version, in one statement: one round trip for
+ * `/accounts/{AccountId}` on PostgreSQL. Prepared once (a named statement: PostgreSQL parses and plans it
+ * once per connection, and drizzle builds it once), run on every read.
  */
 export function accountsWithChangeVersion(
   db: Queryable,
-): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, AccountRecord>>> {
+): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, VersionedAccount>>> {
   const statement = db
-    .select({ changeVersion: currentChangeVersion, account: bankAccounts })
+    .select({ changeVersion: currentChangeVersion, account: bankAccounts, version: rowVersion })
     .from(oneRow)
     .leftJoin(bankAccounts, and(idAmongPlaceholder, isNull(bankAccounts.internalPurpose)))
-    .prepare('ais_accounts_with_change_version');
+    .prepare('ais_versioned_accounts_with_change_version');
   return async (accountIds) => {
     const rows = await statement.execute({ ids: [...accountIds] });
     return {
       changeVersion: rows[0]?.changeVersion ?? 0,
-      value: new Map(rows.flatMap(({ account }) => (account ? [[account.id, account] as const] : []))),
+      value: new Map(
+        rows.flatMap(({ account, version }) =>
+          account ? [[account.id, { record: account, version }] as const] : [],
+        ),
+      ),
     };
   };
 }
@@ -88,8 +101,9 @@ export function accountsWithChangeVersion(
  * have: every posting, and every change of a posting's status, updates its account's row (the cached
  * balances) in the same database transaction, so the row's `xmin` (the transaction that last wrote it,
  * visible only once it committed) moves with them on every instance. One primary-key read, however long the
- * history. Other writes to the row (a nickname, a status) move it too: a cache keyed by it is only ever
- * dropped too often, never served stale. Prepared once, as `accountsWithChangeVersion`.
+ * history. Other writes to the row (a nickname, a status) move it too: a cache of transactions keyed by it
+ * is only ever dropped too often, never served stale; for a cache of the account itself (`/accounts`) it is
+ * exactly the row's version. Prepared once, as `accountsWithChangeVersion`.
  */
 export function ledgerVersionsOf(
   db: Queryable,
@@ -98,7 +112,7 @@ export function ledgerVersionsOf(
     .select({
       changeVersion: currentChangeVersion,
       id: bankAccounts.id,
-      version: sql<string>`${bankAccounts}.xmin::text`,
+      version: rowVersion,
     })
     .from(oneRow)
     .leftJoin(bankAccounts, idAmongPlaceholder)

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { and, eq } from 'drizzle-orm';
+import type { PGlite } from '@electric-sql/pglite';
+import { and, eq, sql } from 'drizzle-orm';
 import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
 import { postExternalCredit, verifyLedger } from '../../src/bank/index.ts';
 import { consentAudit } from '../../src/store/schema/consent.ts';
 import { bankAccounts } from '../../src/store/schema/bank.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
@@ -46,6 +48,20 @@ function expectError(answer: AisAnswer, template: string, status: number, code: 
     errors.some((e) => e.ErrorCode === code),
     `${template}: expected ${code}, got ${answer.text}`,
   );
+}
+
+/** The URL of a PostgreSQL store's database, to open a second handle (another instance's) on it. */
+async function urlOf(store: Store): Promise<string> {
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('a PostgreSQL store without DATABASE_URL');
+  const [row] = await store.db
+    .select({ name: sql<string>`current_database()` })
+    .from(bankAccounts)
+    .limit(1);
+  if (!row) throw new Error('no account to read the database name with');
+  const url = new URL(base);
+  url.pathname = `/${row.name}`;
+  return url.toString();
 }
 
 describe('Account Information v3.1.11 over mTLS', async () => {
@@ -687,10 +703,63 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     try {
       const { result: after, statements } = await recordStatements(read);
       assert.equal(list(after, 'Account')[0]?.Nickname, nickname);
-      assert.equal(accountReads(statements).length, 1, 'written since: read again');
+      // The rows' versions, then (changed) the rows themselves.
+      assert.equal(accountReads(statements).length, 2, 'written since: read again');
     } finally {
       await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
     }
+  });
+
+  it("an account's answer is kept per consent's permissions and served again only while its row is unchanged, whoever writes it", async () => {
+    const basic = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
+    const path = `/accounts/${current}`;
+    const read = async (consent: AuthorisedConsent) => {
+      const answer = await aisGet(tpp, consent.accessToken, path);
+      expectValid(answer, '/accounts/{AccountId}', 200);
+      return answer;
+    };
+    const account = (answer: AisAnswer) => list(answer, 'Account')[0] ?? {};
+    // The rows' read names the columns; the versions' read does not.
+    const rowReads = (statements: string[]) => statements.filter((text) => text.includes('"nickname"'));
+    for (let round = 0; round < 2; round++) {
+      // Each permission set its own answer, read in turns: neither is ever served the other's.
+      assert.ok(account(await read(full)).Account, 'ReadAccountsDetail: identifications');
+      assert.equal(account(await read(basic)).Account, undefined, 'ReadAccountsBasic: none');
+    }
+    const { result: again, statements } = await recordStatements(() => read(full));
+    assert.ok(account(again).Account);
+    assert.deepEqual(rowReads(statements), [], 'unchanged: answered again without reading the rows');
+
+    // A second handle on the same database, as another instance of the platform: no hook of this one runs.
+    const { store } = sandbox.platform;
+    const other =
+      store.backend === 'pglite'
+        ? await openStore({
+            backend: 'pglite',
+            dataDir: undefined,
+            pglite: (store.db as unknown as { $client: PGlite }).$client,
+          })
+        : await openStore({ backend: 'postgres', url: await urlOf(store), poolSize: 1 });
+    const [{ nickname: was = null } = {}] = await other.db
+      .select({ nickname: bankAccounts.nickname })
+      .from(bankAccounts)
+      .where(eq(bankAccounts.id, current));
+    const nickname = `Elsewhere ${Date.now()}`;
+    try {
+      await other.db.update(bankAccounts).set({ nickname }).where(eq(bankAccounts.id, current));
+      const { result: after, statements: afterStatements } = await recordStatements(() => read(full));
+      assert.equal(account(after).Nickname, nickname, "Detail: the other handle's write is seen");
+      assert.ok(account(after).Account);
+      assert.equal(rowReads(afterStatements).length, 1, 'changed: the rows read again');
+      const basicAfter = await read(basic);
+      assert.equal(account(basicAfter).Nickname, nickname, 'Basic: the write is seen too');
+      assert.equal(account(basicAfter).Account, undefined);
+    } finally {
+      await other.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
+      // Closing a PGlite store closes its handle, which the platform still uses.
+      if (other.backend === 'postgres') await other.close();
+    }
+    assert.equal(account(await read(full)).Nickname ?? null, was, 'the write undone is seen too');
   });
 
   it('keeps the ledger invariant after every test above: each balance equals the sum of its postings', async () => {

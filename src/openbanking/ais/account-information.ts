@@ -45,7 +45,7 @@ import type { ConsentUsage } from './consent-usage.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
 import * as v3 from './v3.1.11/mapping.ts';
 import { AIS_WIRE } from './wire-mappings.ts';
-import { transactionPageCache } from './transaction-pages.ts';
+import { serialisedAnswerCache } from './serialised-answers.ts';
 import { readsUntilNextWrite, type WriteCount } from '../../shared/reads-until-next-write.ts';
 
 /**
@@ -183,7 +183,9 @@ export async function accountInformation(
   const { db, clock, usage } = context;
   const version = context.version ?? 'v3.1.11';
   const wire = AIS_WIRE[version];
-  const pages = transactionPageCache();
+  // This version's answers (its mapping shapes them), each kept under the accounts' row versions.
+  const pages = serialisedAnswerCache();
+  const accountAnswers = serialisedAnswerCache();
   // The first statement of the hottest reads, with the change version in it. On PostgreSQL shared by
   // requests arriving together (src/shared/coalesced-reads.ts), one under way at a time: these reads are
   // bound by the server's own CPU per request, which a second statement under way only adds to
@@ -254,6 +256,12 @@ export async function accountInformation(
     };
   }
 
+  /** An answer serialised already (fastify sends a string as it is, given its type). */
+  function sendJson(call: Call, json: string): string {
+    call.reply.type('application/json; charset=utf-8');
+    return json;
+  }
+
   function single(call: Call, data: Record<string, unknown>) {
     return { Data: data, Links: { Self: call.self }, Meta: { TotalPages: 1 } };
   }
@@ -278,10 +286,7 @@ export async function accountInformation(
     assertCheckedUnder(call.request, read.changeVersion);
     const ledgerVersion = call.accountIds.map((id) => read.value.get(id) ?? '-').join(',');
     const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
-    if (cached !== undefined) {
-      call.reply.type('application/json; charset=utf-8');
-      return cached;
-    }
+    if (cached !== undefined) return sendJson(call, cached);
     const result = window
       ? await listTransactions(db, call.accountIds, {
           ...window,
@@ -301,8 +306,7 @@ export async function accountInformation(
       },
     });
     if (key !== undefined) pages.set(key, ledgerVersion, json);
-    call.reply.type('application/json; charset=utf-8');
-    return json;
+    return sendJson(call, json);
   }
 
   async function statementOf(call: Call): Promise<Statement> {
@@ -319,18 +323,45 @@ export async function accountInformation(
   }
 
   // --- Accounts -------------------------------------------------------------------------------------
+  /**
+   * Answered again from the serialised answer while every account's row version is the one it was made
+   * under: the versions' read (with the change version) is the one statement of a repeated read, and the
+   * rows themselves, the mapping and the serialisation are skipped. What the answer depends on beyond the
+   * rows is in its key: the accounts asked for, the consent's permissions (Basic or Detail, ReadPAN) and
+   * the request (`self`: path, query, page); the API version is this scope's. An account absent (unknown,
+   * internal) is version `-` in both reads, so an answer that left one out is served again only while it
+   * still is absent; one the rows' read sees as internal never matches the versions' read, and is never
+   * served again.
+   */
   const accounts = async (call: Call) => {
+    const key = JSON.stringify([call.accountIds, call.intent.permissions, call.self]);
+    const versionsOf = (versions: ReadonlyMap<string, string | { version: string }>) =>
+      call.accountIds
+        .map((id) => {
+          const known = versions.get(id);
+          return known === undefined ? '-' : typeof known === 'string' ? known : known.version;
+        })
+        .join(',');
+    const current = await readLedgerVersions(call.accountIds);
+    assertCheckedUnder(call.request, current.changeVersion);
+    const cached = accountAnswers.get(key, versionsOf(current.value));
+    if (cached !== undefined) return sendJson(call, cached);
     const read = await readAccounts(call.accountIds);
     assertCheckedUnder(call.request, read.changeVersion);
-    const records = call.accountIds.flatMap((id) => read.value.get(id) ?? []);
+    const records = call.accountIds.flatMap((id) => read.value.get(id)?.record ?? []);
     if (call.accountId !== undefined && records.length === 0) {
       throw resourceNotFound(`no account ${call.accountId}`);
     }
-    return listBody(
-      call,
-      'Account',
-      records.map((account) => wire.mapAccount(account, call.permissions)),
+    const json = JSON.stringify(
+      listBody(
+        call,
+        'Account',
+        records.map((account) => wire.mapAccount(account, call.permissions)),
+      ),
     );
+    // Kept under the versions of the rows it was made of (read in the same statement): exact.
+    accountAnswers.set(key, versionsOf(read.value), json);
+    return sendJson(call, json);
   };
   get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });
   get('/accounts/:AccountId', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });
