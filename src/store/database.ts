@@ -10,6 +10,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { CHANGE_VERSION_QUERY } from './change-version.ts';
 import * as schema from './schema/index.ts';
 import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
+import { forDrizzle } from './embedded-parsers.ts';
 
 export type Schema = typeof schema;
 /** The Drizzle client every part writes its queries against; the same type on PGlite and PostgreSQL. */
@@ -130,7 +131,8 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const client = options.pglite ?? new PGlite(options.dataDir, { startParams: EMBEDDED_START_PARAMS });
   await client.waitReady;
-  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  // Drizzle's type parsers go into the handle's table once rather than with every statement (embedded-parsers.ts).
+  const db = drizzlePglite({ client: forDrizzle(client), schema }) as unknown as Database;
   return {
     db,
     asyncCommitDb: db,
@@ -140,7 +142,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
       await client.query('select 1');
     },
     async migrate() {
-      await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder });
+      await migratePglite(drizzlePglite({ client: forDrizzle(client), schema }), { migrationsFolder });
     },
     async listen(channel, handler) {
       assertChannel(channel);

@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { WriteCount } from '../shared/reads-until-next-write.ts';
 import * as schema from './schema/index.ts';
+import { installDrizzleParsers, withoutDrizzleParsers } from './embedded-parsers.ts';
 
 /** `Database` of database.ts (which opens the store with these: not imported from there, to stay acyclic). */
 type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -83,7 +84,8 @@ export class EmbeddedReader {
           throw error;
         }
         if (name !== '') this.#prepared.set(text, name);
-        const [results] = parse.parseResults(messages, client.parsers, options);
+        // Drizzle's parsers are in the handle's table (`embeddedReadsOf`): not merged into a copy of it here.
+        const [results] = parse.parseResults(messages, client.parsers, withoutDrizzleParsers(options));
         if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
         return results as Results<T>;
       }),
@@ -124,6 +126,7 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 export function embeddedReadsOf(client: PGlite): EmbeddedReads {
   const known = byClient.get(client);
   if (known) return known;
+  installDrizzleParsers(client);
   const readOnly = new WeakSet<Uint8Array>();
   let writes = 0;
   const send = client.execProtocolRawSync.bind(client);
