@@ -59,6 +59,14 @@ subtle.verify = ((algorithm, key, signature, data) => {
 const served = { count: 0 };
 diagnostics.subscribe('http.server.request.start', () => void served.count++);
 
+/** TLS connections the clients of this process (undici: the SDK and the browser) opened, and how many resumed a session. */
+const handshakes = { full: 0, resumed: 0 };
+diagnostics.subscribe('undici:client:connected', (message) => {
+  const { socket } = message as { socket: { isSessionReused?: () => boolean } };
+  if (socket.isSessionReused?.()) handshakes.resumed++;
+  else handshakes.full++;
+});
+
 /** The steps of one flow, each a call that the flow makes in this order. */
 const STEPS = ['token', 'consent', 'PAR', 'approval', 'exchange', 'read'] as const;
 type Step = (typeof STEPS)[number];
@@ -68,20 +76,43 @@ const unobserved: StepRunner = (_step, work) => work();
 /** Statements, requests and main-thread CPU milliseconds per step, over `flows` flows run one after another. */
 async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void>): Promise<void> {
   const counter = countStatements({ insidePgliteTransactions: true });
-  const rows = new Map<Step, { statements: number[]; requests: number[]; cpu: number[] }>();
+  const rows = new Map<
+    Step,
+    {
+      statements: number[];
+      requests: number[];
+      full: number[];
+      resumed: number[];
+      cpu: number[];
+      wall: number[];
+    }
+  >();
   try {
     for (let i = 0; i < flows; i++) {
       await flow(async (step, work) => {
         counter.reset();
         const requests = served.count;
+        const { full, resumed } = handshakes;
         const start = process.threadCpuUsage();
+        const began = performance.now();
         const result = await work();
         const used = process.threadCpuUsage(start);
+        const wall = performance.now() - began;
         const cpu = (used.user + used.system) / 1000;
-        const row = rows.get(step) ?? { statements: [], requests: [], cpu: [] };
+        const row = rows.get(step) ?? {
+          statements: [],
+          requests: [],
+          full: [],
+          resumed: [],
+          cpu: [],
+          wall: [],
+        };
         row.statements.push(counter.seen.length);
         row.requests.push(served.count - requests);
+        row.full.push(handshakes.full - full);
+        row.resumed.push(handshakes.resumed - resumed);
         row.cpu.push(cpu);
+        row.wall.push(wall);
         rows.set(step, row);
         return result;
       });
@@ -92,28 +123,44 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   // Background work (MI flushes, the scheduler) only ever adds statements: the least of the flows.
   const least = (values: number[]) => Math.min(...values);
-  console.log(
-    `${'step'.padEnd(10)} ${'statements'.padStart(10)} ${'requests'.padStart(9)} ${'CPU ms'.padStart(8)}`,
-  );
-  const total = { statements: 0, requests: 0, cpu: 0 };
+  // A connection is opened when one is needed, not in every flow: TLS handshakes as a mean per flow.
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const columns = ['statements', 'requests', 'full TLS', 'resumed', 'CPU ms', 'wall ms'] as const;
+  const line = (name: string, figures: readonly string[]) =>
+    console.log(
+      `${name.padEnd(10)} ${figures.map((figure, at) => figure.padStart(columns[at]!.length + 1)).join(' ')}`,
+    );
+  line('step', [...columns]);
+  const total = { statements: 0, requests: 0, full: 0, resumed: 0, cpu: 0, wall: 0 };
   for (const step of STEPS) {
     const row = rows.get(step);
     if (!row) continue;
     const figures = {
       statements: least(row.statements),
       requests: least(row.requests),
+      full: mean(row.full),
+      resumed: mean(row.resumed),
       cpu: median(row.cpu),
+      wall: median(row.wall),
     };
-    total.statements += figures.statements;
-    total.requests += figures.requests;
-    total.cpu += figures.cpu;
-    console.log(
-      `${step.padEnd(10)} ${String(figures.statements).padStart(10)} ${String(figures.requests).padStart(9)} ${figures.cpu.toFixed(1).padStart(8)}`,
-    );
+    for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += figures[key];
+    line(step, [
+      String(figures.statements),
+      String(figures.requests),
+      figures.full.toFixed(1),
+      figures.resumed.toFixed(1),
+      figures.cpu.toFixed(1),
+      figures.wall.toFixed(1),
+    ]);
   }
-  console.log(
-    `${'flow'.padEnd(10)} ${String(total.statements).padStart(10)} ${String(total.requests).padStart(9)} ${total.cpu.toFixed(1).padStart(8)}`,
-  );
+  line('flow', [
+    String(total.statements),
+    String(total.requests),
+    total.full.toFixed(1),
+    total.resumed.toFixed(1),
+    total.cpu.toFixed(1),
+    total.wall.toFixed(1),
+  ]);
 }
 
 async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {

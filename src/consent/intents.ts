@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import { inTransaction, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
@@ -17,9 +17,9 @@ import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
  * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
  * authorised, used or consumed, and reports itself expired through `isExpired`.
  *
- * Every transition is one `UPDATE … WHERE id = ? AND status = <expected>` and its audit row, in one
- * transaction: of two racing transitions from the same status exactly one updates the row; the other gets
- * an `IntentTransitionError` with reason `wrong_status`.
+ * Every transition is one `UPDATE … WHERE id = ? AND status = <expected>` and its audit row, written by one
+ * statement (`updateAudited`): of two racing transitions from the same status exactly one updates the row;
+ * the other gets an `IntentTransitionError` with reason `wrong_status`.
  */
 
 export type Actor = 'tpp' | 'psu' | 'system';
@@ -392,32 +392,85 @@ interface Transition {
   alsoRecord?: (tx: Queryable, changed: Intent, from: IntentStatus) => Promise<void>;
 }
 
+/** The audit row a change writes: who, what, from and to which status. */
+interface AuditOf {
+  at: Date;
+  actor: Actor;
+  event: AuditEvent;
+  from: IntentStatus | null;
+  to: IntentStatus | null;
+  detail: string | null;
+}
+
+/**
+ * The guarded UPDATE of one intent and its audit row as one statement (a data-modifying CTE: the audit row
+ * is inserted only when the UPDATE changed the row, atomically with it, even outside a transaction): the
+ * changed row, or undefined when the conditions did not hold and nothing was written.
+ */
+async function updateAudited(
+  db: Queryable,
+  id: string,
+  change: Partial<typeof consentIntents.$inferInsert>,
+  conditions: SQL | undefined,
+  audit: AuditOf,
+): Promise<Row | undefined> {
+  const changed = db.$with('changed').as(
+    db
+      .update(consentIntents)
+      .set(change)
+      .where(and(eq(consentIntents.id, id), conditions))
+      .returning(),
+  );
+  // Raw: drizzle's insert … select lists every column, the generated identity `id` too.
+  const audited = db.$with('audited', {}).as(
+    sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
+      select id, ${audit.at.toISOString()}::timestamptz, ${audit.actor}, ${audit.event}, ${audit.from}::text,
+        ${audit.to}::text, ${audit.detail}::text
+      from changed`,
+  );
+  const [row] = await db.with(changed, audited).select().from(changed);
+  return row;
+}
+
 async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
   const now = ctx.clock.now();
+  const change = { ...step.set, status: step.to, statusUpdatedAt: now };
+  const audit = (from: IntentStatus): AuditOf => ({
+    at: now,
+    actor: step.actor,
+    event: step.event,
+    from,
+    to: step.to,
+    detail: step.detail ?? null,
+  });
+  const from = step.from.length === 1 ? step.from[0] : undefined;
+  // One statement when the transition goes through: the UPDATE holds every condition a refusal names
+  // (status, kind, expiry), so of two racing transitions exactly one changes the row.
+  const guarded = (db: Queryable, status: IntentStatus) => {
+    const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
+    return updateAudited(
+      db,
+      step.id,
+      change,
+      and(
+        eq(consentIntents.status, status),
+        kinds ? inArray(consentIntents.kind, kinds) : undefined,
+        step.requireUnexpired
+          ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
+          : undefined,
+      ),
+      audit(status),
+    );
+  };
+  // Without events to record in the same transaction, the one statement needs no transaction of its own.
+  if (from !== undefined && !step.alsoRecord) {
+    const row = await guarded(ctx.db, from);
+    if (row) return toIntent(row);
+  }
   // The caller's transaction when there is one, without a savepoint: a refusal is thrown before any write.
   return inTransaction(ctx.db, async (tx) => {
-    const change = { ...step.set, status: step.to, statusUpdatedAt: now };
-    let from = step.from.length === 1 ? step.from[0] : undefined;
-    let row: Row | undefined;
-    if (from !== undefined) {
-      // One statement when the transition goes through: the UPDATE holds every condition a refusal
-      // names (status, kind, expiry), so of two racing transitions exactly one changes the row.
-      const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
-      [row] = await tx
-        .update(consentIntents)
-        .set(change)
-        .where(
-          and(
-            eq(consentIntents.id, step.id),
-            eq(consentIntents.status, from),
-            kinds ? inArray(consentIntents.kind, kinds) : undefined,
-            step.requireUnexpired
-              ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
-              : undefined,
-          ),
-        )
-        .returning();
-    }
+    let row = from !== undefined && step.alsoRecord ? await guarded(tx, from) : undefined;
+    let left = from;
     if (!row) {
       // Refused, or a step from several statuses: the locked row says which refusal, or which status it
       // leaves (a racing transition waits here and then sees the status this one leaves).
@@ -429,13 +482,9 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
       const current = locked[0] ? toIntent(locked[0]) : undefined;
       const refusal = refusalOf(step, current, now);
       if (refusal) throw refusal;
-      from = current!.status;
+      left = current!.status;
       // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
-      [row] = await tx
-        .update(consentIntents)
-        .set(change)
-        .where(and(eq(consentIntents.id, step.id), eq(consentIntents.status, from)))
-        .returning();
+      row = await updateAudited(tx, step.id, change, eq(consentIntents.status, left), audit(left));
       if (!row) {
         throw new IntentTransitionError(
           'wrong_status',
@@ -445,17 +494,8 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
         );
       }
     }
-    await tx.insert(consentAudit).values({
-      intentId: step.id,
-      at: now,
-      actor: step.actor,
-      event: step.event,
-      fromStatus: from!,
-      toStatus: step.to,
-      detail: step.detail ?? null,
-    });
     const changed = toIntent(row);
-    await step.alsoRecord?.(tx, changed, from!);
+    await step.alsoRecord?.(tx, changed, left!);
     return changed;
   });
 }
@@ -733,45 +773,30 @@ export async function stopSharingAccount(
  */
 export async function recordUse(ctx: ConsentContext, id: string, detail?: string): Promise<Intent> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
-    const updated = await tx
-      .update(consentIntents)
-      .set({ lastUsedAt: now })
-      .where(
-        and(
-          eq(consentIntents.id, id),
-          eq(consentIntents.status, 'Authorised'),
-          sql`(${consentIntents.expiresAt} is null or ${consentIntents.expiresAt} > ${now.toISOString()}::timestamptz)`,
-        ),
-      )
-      .returning();
-    const row = updated[0];
-    if (!row) {
-      const step: Transition = {
-        id,
-        from: ['Authorised'],
-        to: 'Authorised',
-        event: 'used',
-        actor: 'tpp',
-        detail,
-        requireUnexpired: true,
-      };
-      throw (
-        refusalOf(step, await getIntent(tx, id), now) ??
-        new IntentTransitionError('wrong_status', id, undefined, `intent ${id} changed concurrently`)
-      );
-    }
-    await tx.insert(consentAudit).values({
-      intentId: id,
-      at: now,
-      actor: 'tpp',
-      event: 'used',
-      fromStatus: null,
-      toStatus: null,
-      detail: detail ?? null,
-    });
-    return toIntent(row);
-  });
+  const row = await updateAudited(
+    ctx.db,
+    id,
+    { lastUsedAt: now },
+    and(
+      eq(consentIntents.status, 'Authorised'),
+      or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now)),
+    ),
+    { at: now, actor: 'tpp', event: 'used', from: null, to: null, detail: detail ?? null },
+  );
+  if (row) return toIntent(row);
+  const step: Transition = {
+    id,
+    from: ['Authorised'],
+    to: 'Authorised',
+    event: 'used',
+    actor: 'tpp',
+    detail,
+    requireUnexpired: true,
+  };
+  throw (
+    refusalOf(step, await getIntent(ctx.db, id), now) ??
+    new IntentTransitionError('wrong_status', id, undefined, `intent ${id} changed concurrently`)
+  );
 }
 
 export interface MigrationInput {
