@@ -72,13 +72,24 @@ interface QueryClient {
  */
 export function forDrizzle(client: PGlite): PGlite {
   installDrizzleParsers(client);
-  const handle = {
+  const handle: QueryClient & Pick<PGlite, 'transaction'> = {
     query: <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> =>
       client.query<T>(text, params, withoutDrizzleParsers(options)),
     transaction: <T>(callback: (tx: Transaction) => Promise<T>): Promise<T> =>
       client.transaction((tx) => callback(transactionForDrizzle(tx))),
   };
+  wrapped.set(handle, client);
   return handle as unknown as PGlite;
+}
+
+const wrapped = new WeakMap<object, PGlite>();
+
+/**
+ * The PGlite handle behind a drizzle database's `$client` (`forDrizzle` wraps it): what opens a second
+ * store on the same embedded database, as another instance would be (tests).
+ */
+export function embeddedHandleOf(drizzleClient: object): PGlite | undefined {
+  return wrapped.get(drizzleClient);
 }
 
 function transactionForDrizzle(tx: Transaction): Transaction {

@@ -1,6 +1,7 @@
 export { openStore, migrationsFolder } from './database.ts';
 export { inTransaction } from './transactions.ts';
 export { EmbeddedReader, type EmbeddedReads } from './embedded-reads.ts';
+export { embeddedHandleOf } from './embedded-parsers.ts';
 export type {
   Store,
   StoreOptions,

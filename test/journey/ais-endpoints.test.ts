@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import type { PGlite } from '@electric-sql/pglite';
 import { and, eq, sql } from 'drizzle-orm';
 import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
 import { postExternalCredit, verifyLedger } from '../../src/bank/index.ts';
 import { consentAudit } from '../../src/store/schema/consent.ts';
 import { bankAccounts } from '../../src/store/schema/bank.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { embeddedHandleOf, openStore, type Store } from '../../src/store/index.ts';
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
@@ -737,7 +736,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
         ? await openStore({
             backend: 'pglite',
             dataDir: undefined,
-            pglite: (store.db as unknown as { $client: PGlite }).$client,
+            pglite: embeddedHandleOf((store.db as unknown as { $client: object }).$client),
           })
         : await openStore({ backend: 'postgres', url: await urlOf(store), poolSize: 1 });
     const [{ nickname: was = null } = {}] = await other.db
