@@ -8,6 +8,7 @@
  * shared machine's drift favours neither side.
  * Then cost as work grows: the same reads with 10× and 100× the transactions on the account and 10× the
  * accounts in the bank, each as a ratio to the same figure before the growth.
+ * Every obkit phase also prints the server's main-thread CPU per request (BENCH_PROFILE_DIR=dir profiles it).
  * Run: npm run bench -- ais [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase,
  * BENCH_GROWTH=off to skip the growth)
  */
@@ -64,6 +65,7 @@ async function runOn(backend: Backend): Promise<void> {
     const paths = {
       transactions: `/accounts/${account.AccountId}/transactions`,
       account: `/accounts/${account.AccountId}`,
+      accounts: '/accounts',
     };
     const headers = aisReadHeaders(token);
     const at = (url: string): LoadRequest => ({ url, tls: tpp.tls, headers });
@@ -72,7 +74,7 @@ async function runOn(backend: Backend): Promise<void> {
     // then 8 in flight together (what they share).
     const counter = countStatements();
     try {
-      for (const name of ['transactions', 'account'] as const) {
+      for (const name of ['transactions', 'account', 'accounts'] as const) {
         const url = `${v3}${paths[name]}`;
         const call = () => read(tpp.bank, token, url);
         const alone = await statementsPerRequest(counter, call);
@@ -108,7 +110,10 @@ async function runOn(backend: Backend): Promise<void> {
         for (const { version, base } of versions)
           obkit.push({
             version,
-            phase: await measure(`obkit ${name} ${version}`, at(`${base}${paths[name]}`), run),
+            phase: await measure(`obkit ${name} ${version}`, at(`${base}${paths[name]}`), {
+              ...run,
+              mainThread: true,
+            }),
           });
         const after = await measure(`bare https + mTLS (again)`, at(bare.url('/')), run);
         const bareRate = meanRate(before, after);
@@ -132,8 +137,9 @@ async function runOn(backend: Backend): Promise<void> {
 
     // Diagnostics at the highest concurrency: the guard alone, and what two of its checks cost.
     const concurrency = Math.max(...options.concurrencies);
-    const run = { concurrency, seconds: diagnosticSeconds };
+    const run = { concurrency, seconds: diagnosticSeconds, mainThread: true };
     const checked1 = await measure('obkit /accounts/{id}, every check', at(`${v3}${paths.account}`), run);
+    await measure('obkit /accounts (bulk), every check', at(`${v3}${paths.accounts}`), run);
     const guardOnly = await measure(
       'obkit guard alone (400 at its last check, no bank query)',
       at(`${v3}/accounts/not-in-this-consent`),

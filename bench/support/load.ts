@@ -4,6 +4,7 @@
  * event loop of the server it measures, after a one-second warm-up (JIT, caches, TLS sessions).
  */
 import { createRequire } from 'node:module';
+import { mainThreadWindow } from './main-thread.ts';
 
 /** The part of autocannon's API used here (it ships no types). */
 interface LoadOptions {
@@ -51,12 +52,23 @@ export interface Phase {
   p99: number;
   non2xx: number;
   errors: number;
+  /**
+   * With `mainThread`: the server's main thread's own CPU per request in µs (the load generator runs in a
+   * worker thread, not counted), over the measured seconds (warm-up not included).
+   */
+  mainThreadCpuMicros?: number;
 }
 
 export async function measure(
   label: string,
   request: LoadRequest,
-  options: { concurrency: number; seconds: number; allowNon2xx?: boolean },
+  options: {
+    concurrency: number;
+    seconds: number;
+    allowNon2xx?: boolean;
+    /** Measures the main thread's CPU per request (and profiles it with BENCH_PROFILE_DIR): the server in this process. */
+    mainThread?: boolean;
+  },
 ): Promise<Phase> {
   const load: LoadOptions = {
     url: request.url,
@@ -71,7 +83,9 @@ export async function measure(
     duration: 1,
   };
   await autocannon(load);
+  const window = options.mainThread ? await mainThreadWindow(`${label} c${options.concurrency}`) : undefined;
   const result = await autocannon({ ...load, duration: options.seconds });
+  const thread = window ? (await window.stop(result.requests.total)).thread : undefined;
   const phase: Phase = {
     label,
     concurrency: options.concurrency,
@@ -82,11 +96,15 @@ export async function measure(
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    ...(thread !== undefined ? { mainThreadCpuMicros: thread * 1000 } : {}),
   };
   console.log(
     `${`${label} @${options.concurrency}`.padEnd(64)} ${phase.perSecond.toFixed(0).padStart(7)} req/s   ` +
       `p50 ${String(phase.p50).padStart(4)} ms   p99 ${String(phase.p99).padStart(4)} ms   ` +
-      `(${phase.requests} requests, ${phase.non2xx} non-2xx, ${phase.errors} errors)`,
+      `(${phase.requests} requests, ${phase.non2xx} non-2xx, ${phase.errors} errors)` +
+      (phase.mainThreadCpuMicros !== undefined
+        ? `   main thread ${phase.mainThreadCpuMicros.toFixed(0)} µs CPU per request`
+        : ''),
   );
   if (!options.allowNon2xx && (phase.non2xx > 0 || phase.errors > 0))
     throw new Error(`${label}: ${phase.non2xx} non-2xx answers and ${phase.errors} errors under load`);

@@ -1,10 +1,11 @@
 /**
  * The main thread's busy time over a phase (`performance.eventLoopUtilization`), the process's CPU time,
- * and optionally the main thread's CPU profile: a figure that depends far less on what else the machine runs than a throughput does. In a
+ * the main thread's own CPU time, and optionally its CPU profile: a figure that depends far less on what else the machine runs than a throughput does. In a
  * benchmark whose client runs in the same process (bench/auth.ts) the client's own work is in it too, and
  * equally in every phase, so the difference between two phases is the difference between their servers.
  * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs).
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
@@ -13,10 +14,27 @@ export interface MainThreadWindow {
   /**
    * Ends the window: per operation, the main thread's busy milliseconds (wall time, so a thread the
    * machine's other work preempts while busy counts that too) and the process's CPU milliseconds (every
-   * thread: the thread pool's signatures included; not inflated by preemption).
+   * thread: the thread pool's signatures included; not inflated by preemption), and the main thread's own
+   * CPU milliseconds (Linux; NaN elsewhere): without a load generator running in a worker thread of the same
+   * process (bench/support/load.ts), in ticks of 10 ms, so only over many operations.
    */
-  stop(operations: number): Promise<{ busy: number; cpu: number }>;
+  stop(operations: number): Promise<{ busy: number; cpu: number; thread: number }>;
 }
+
+/** The main thread's CPU time so far, in ms (`/proc/self/task/<pid>/stat` utime + stime), or NaN. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    // The fields after the command name (in parentheses, which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** `getconf CLK_TCK`: 100 on every Linux Node runs on. */
+const TICKS_PER_SECOND = 100;
 
 let session: Session | undefined;
 
@@ -34,17 +52,19 @@ export async function mainThreadWindow(name: string): Promise<MainThreadWindow> 
   }
   const start = performance.eventLoopUtilization();
   const cpuStart = process.cpuUsage();
+  const threadStart = mainThreadCpuMs();
   return {
     async stop(operations) {
       const used = performance.eventLoopUtilization(start);
       const cpu = process.cpuUsage(cpuStart);
+      const thread = mainThreadCpuMs() - threadStart;
       if (dir && session) {
         const { profile } = await session.post('Profiler.stop');
         const file = `${name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.cpuprofile`;
         await writeFile(join(dir, file), JSON.stringify(profile));
       }
       const per = (ms: number) => (operations > 0 ? ms / operations : Number.NaN);
-      return { busy: per(used.active), cpu: per((cpu.user + cpu.system) / 1000) };
+      return { busy: per(used.active), cpu: per((cpu.user + cpu.system) / 1000), thread: per(thread) };
     },
   };
 }

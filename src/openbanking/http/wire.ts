@@ -31,8 +31,21 @@ export function obDateTime(date: Date): string {
  * `publicBaseUrl` is used.
  */
 export function selfUrl(request: FastifyRequest, publicBaseUrl: string): string {
-  return new URL(request.url, publicBaseUrl).toString();
+  const key = `${publicBaseUrl} ${request.url}`;
+  const known = selfUrls.get(key);
+  if (known !== undefined) return known;
+  const url = new URL(request.url, publicBaseUrl).toString();
+  selfUrls.set(key, url);
+  if (selfUrls.size > MAX_SELF_URLS) selfUrls.delete(selfUrls.keys().next().value as string);
+  return url;
 }
+
+/**
+ * `Links.Self` by base and request URL: a polled resource's is built once (`new URL` and its serialisation
+ * cost ~10 µs of every read). A pure function of the two strings, so never stale; the oldest go first.
+ */
+const selfUrls = new Map<string, string>();
+const MAX_SELF_URLS = 4096;
 
 export interface Links {
   Self: string;
