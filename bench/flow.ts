@@ -223,7 +223,11 @@ async function run(backend: Backend): Promise<void> {
 
     async function bracketed(concurrency: number): Promise<number> {
       const before = (await rate('PS256 sign+verify pairs (baseline, jose)', concurrency, pair)) * 2;
+      const opened = { ...handshakes };
       const flows = await rate(`whole flows (${bench.store.backend} store)`, concurrency, flow);
+      console.log(
+        `  TLS connections opened by the clients during the flows: ${handshakes.full - opened.full} full handshakes, ${handshakes.resumed - opened.resumed} resumed`,
+      );
       const after = (await rate('PS256 sign+verify pairs (baseline, jose)', concurrency, pair)) * 2;
       return flows / ((before + after) / 2 / perFlow);
     }

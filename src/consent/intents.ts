@@ -285,8 +285,9 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
   if (input.kind === 'account-access') checkTransactionWindow(input.data);
   const status = KIND_INFO[input.kind].initialStatus;
   const id = newIntentId(input.kind);
-  return ctx.db.transaction(async (tx) => {
-    const [row] = await tx
+  // The intent and its audit row in one statement (see auditOfChanged).
+  const created = ctx.db.$with('changed').as(
+    ctx.db
       .insert(consentIntents)
       .values({
         id,
@@ -301,18 +302,18 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
         createdAt: now,
         ...(input.apiVersion !== undefined ? { apiVersion: input.apiVersion } : {}),
       })
-      .returning();
-    await tx.insert(consentAudit).values({
-      intentId: id,
-      at: now,
-      actor: 'tpp',
-      event: 'created',
-      fromStatus: null,
-      toStatus: status,
-      detail: `staged by client ${input.clientId}`,
-    });
-    return toIntent(row!);
-  });
+      .returning(),
+  );
+  const audit: AuditOf = {
+    at: now,
+    actor: 'tpp',
+    event: 'created',
+    from: null,
+    to: status,
+    detail: `staged by client ${input.clientId}`,
+  };
+  const [row] = await ctx.db.with(created, auditOfChanged(ctx.db, audit)).select().from(created);
+  return toIntent(row!);
 }
 
 export async function getIntent(db: Queryable, id: string): Promise<Intent | undefined> {
@@ -403,9 +404,22 @@ interface AuditOf {
 }
 
 /**
- * The guarded UPDATE of one intent and its audit row as one statement (a data-modifying CTE: the audit row
- * is inserted only when the UPDATE changed the row, atomically with it, even outside a transaction): the
- * changed row, or undefined when the conditions did not hold and nothing was written.
+ * The audit row of the intent a data-modifying CTE named `changed` returns, as a CTE of the same statement:
+ * written only when that row was, atomically with it, even outside a transaction. Raw SQL: drizzle's
+ * insert … select lists every column, the generated identity `id` too.
+ */
+function auditOfChanged(db: Queryable, audit: AuditOf) {
+  return db.$with('audited', {}).as(
+    sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
+      select id, ${audit.at.toISOString()}::timestamptz, ${audit.actor}, ${audit.event}, ${audit.from}::text,
+        ${audit.to}::text, ${audit.detail}::text
+      from changed`,
+  );
+}
+
+/**
+ * The guarded UPDATE of one intent and its audit row as one statement: the changed row, or undefined when
+ * the conditions did not hold and nothing was written.
  */
 async function updateAudited(
   db: Queryable,
@@ -421,14 +435,7 @@ async function updateAudited(
       .where(and(eq(consentIntents.id, id), conditions))
       .returning(),
   );
-  // Raw: drizzle's insert … select lists every column, the generated identity `id` too.
-  const audited = db.$with('audited', {}).as(
-    sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
-      select id, ${audit.at.toISOString()}::timestamptz, ${audit.actor}, ${audit.event}, ${audit.from}::text,
-        ${audit.to}::text, ${audit.detail}::text
-      from changed`,
-  );
-  const [row] = await db.with(changed, audited).select().from(changed);
+  const [row] = await db.with(changed, auditOfChanged(db, audit)).select().from(changed);
   return row;
 }
 
