@@ -65,12 +65,109 @@ interface RecordWithToken {
   token: AuthModelRow;
 }
 
-function timestamp(value: Date | null | undefined): SQL {
-  return value ? sql`${value.toISOString()}::timestamptz` : sql`null::timestamptz`;
+function timestamp(value: Date | null | undefined): string | null {
+  return value ? value.toISOString() : null;
 }
 
-function text(value: string | null | undefined): SQL {
-  return sql`${value ?? null}::text`;
+/** The records' INSERT (`values`: rows of model, id, payload, expires_at); only an expired record is replaced. */
+function replayInsert(values: SQL, now: unknown): SQL {
+  return sql`insert into auth_models (model, id, payload, expires_at) values ${values}
+    on conflict (model, id) do update set payload = excluded.payload, expires_at = excluded.expires_at
+    where auth_models.expires_at <= ${now}::timestamptz
+    returning id`;
+}
+
+/** The tokens' INSERT, each row (`values`, led by its record's id) saved only if `replay` took that id. */
+function tokenInsert(values: SQL): SQL {
+  return sql`insert into auth_models (model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
+    select t.model, t.id, t.payload, t.grant_id, t.user_code, t.uid, t.intent_id, t.expires_at, t.consumed_at
+    from (values ${values})
+      as t (jti, model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
+    where t.jti in (select id from replay)
+    on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
+      user_code = excluded.user_code, uid = excluded.uid, intent_id = excluded.intent_id,
+      expires_at = excluded.expires_at,
+      consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)`;
+}
+
+/** One record's row of `replayInsert`'s values, each value from `valueOf` (a value, or a placeholder). */
+function replayRow(valueOf: (field: string) => unknown): SQL {
+  return sql`(${valueOf('model')}::text, ${valueOf('id')}::text, ${valueOf('payload')}::jsonb, ${valueOf('expiresAt')}::timestamptz)`;
+}
+
+/** One token's row of `tokenInsert`'s values, as `replayRow`. */
+function tokenRow(valueOf: (field: string) => unknown): SQL {
+  const [jti, model, id, payload, grantId, userCode, uid, intentId, expiresAt, consumedAt] = TOKEN_FIELDS.map(
+    (field) => valueOf(field),
+  );
+  return sql`(${jti}::text, ${model}::text, ${id}::text, ${payload}::jsonb, ${grantId}::text, ${userCode}::text, ${uid}::text, ${intentId}::text, ${expiresAt}::timestamptz, ${consumedAt}::timestamptz)`;
+}
+
+const TOKEN_FIELDS = [
+  'jti',
+  'model',
+  'id',
+  'payload',
+  'grantId',
+  'userCode',
+  'uid',
+  'intentId',
+  'expiresAt',
+  'consumedAt',
+] as const;
+
+function replayValues(row: AuthModelRow): Record<string, unknown> {
+  return {
+    model: row.model,
+    id: row.id,
+    payload: JSON.stringify(row.payload),
+    expiresAt: timestamp(row.expiresAt),
+  };
+}
+
+function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELDS)[number], unknown> {
+  return {
+    jti,
+    model: row.model,
+    id: row.id,
+    payload: JSON.stringify(row.payload),
+    grantId: row.grantId ?? null,
+    userCode: row.userCode ?? null,
+    uid: row.uid ?? null,
+    intentId: row.intentId ?? null,
+    expiresAt: timestamp(row.expiresAt),
+    consumedAt: timestamp(row.consumedAt),
+  };
+}
+
+/**
+ * The statement for one record and its token, the usual case (a request alone): prepared once, a named
+ * statement on PostgreSQL (each connection parses and plans it once, then only binds and executes it), and
+ * built by drizzle once.
+ */
+function preparedReplayWithToken(db: Queryable): (item: RecordWithToken, now: Date) => Promise<boolean> {
+  const replay = db.$with('replay', { id: sql<string>`id`.as('id') }).as(
+    replayInsert(
+      replayRow((field) => sql.placeholder(`replay_${field}`)),
+      sql.placeholder('now'),
+    ),
+  );
+  const token = db.$with('token', {}).as(tokenInsert(tokenRow((field) => sql.placeholder(`token_${field}`))));
+  const statement = db
+    .with(replay, token)
+    .select({ id: replay.id })
+    .from(replay)
+    .prepare('auth_replay_with_token');
+  const prefixed = (prefix: string, values: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(values).map(([field, value]) => [`${prefix}_${field}`, value]));
+  return async ({ replay: record, token: row }, now) => {
+    const taken = await statement.execute({
+      ...prefixed('replay', replayValues(record)),
+      ...prefixed('token', tokenValues(record.id, row)),
+      now: now.toISOString(),
+    });
+    return taken.length === 1;
+  };
 }
 
 /**
@@ -78,36 +175,28 @@ function text(value: string | null | undefined): SQL {
  * `recordReplays` does, and each token saved only when its record was taken by this statement.
  */
 function recordReplaysWithTokens(db: Queryable, clock: Clock): (item: RecordWithToken) => Promise<boolean> {
+  const alone = preparedReplayWithToken(db);
   return coalescedBatches<RecordWithToken, boolean>(async (items) => {
+    const [first] = items;
+    if (items.length === 1 && first) return [await alone(first, clock.now())];
     const firstOf = new Map<string, RecordWithToken>();
     for (const item of items) if (!firstOf.has(item.replay.id)) firstOf.set(item.replay.id, item);
-    const replays = inLockOrder([...firstOf.values()].map((item) => item.replay)).map(
-      (row) =>
-        sql`(${row.model}::text, ${row.id}::text, ${JSON.stringify(row.payload)}::jsonb, ${timestamp(row.expiresAt)})`,
-    );
+    const replays = inLockOrder([...firstOf.values()].map((item) => item.replay)).map((row) => {
+      const values = replayValues(row);
+      return replayRow((field) => values[field]);
+    });
     // The later of two saves of one token row wins, as in `upsertRows` (token ids are fresh: never seen).
     const tokenOf = new Map<string, RecordWithToken>();
     for (const item of firstOf.values()) tokenOf.set(`${item.token.model}\n${item.token.id}`, item);
     const jtiOf = new Map([...tokenOf.values()].map((item) => [item.token, item.replay.id]));
-    const tokens = inLockOrder([...jtiOf.keys()]).map(
-      (row) =>
-        sql`(${jtiOf.get(row)!}::text, ${row.model}::text, ${row.id}::text, ${JSON.stringify(row.payload)}::jsonb, ${text(row.grantId)}, ${text(row.userCode)}, ${text(row.uid)}, ${text(row.intentId)}, ${timestamp(row.expiresAt)}, ${timestamp(row.consumedAt)})`,
-    );
+    const tokens = inLockOrder([...jtiOf.keys()]).map((row) => {
+      const values: Record<string, unknown> = tokenValues(jtiOf.get(row)!, row);
+      return tokenRow((field) => values[field]);
+    });
     const result = (await db.execute(sql`with replay as (
-        insert into auth_models (model, id, payload, expires_at) values ${sql.join(replays, sql`, `)}
-        on conflict (model, id) do update set payload = excluded.payload, expires_at = excluded.expires_at
-        where auth_models.expires_at <= ${clock.now().toISOString()}::timestamptz
-        returning id
+        ${replayInsert(sql.join(replays, sql`, `), clock.now().toISOString())}
       ), token as (
-        insert into auth_models (model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
-        select t.model, t.id, t.payload, t.grant_id, t.user_code, t.uid, t.intent_id, t.expires_at, t.consumed_at
-        from (values ${sql.join(tokens, sql`, `)})
-          as t (jti, model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
-        where t.jti in (select id from replay)
-        on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
-          user_code = excluded.user_code, uid = excluded.uid, intent_id = excluded.intent_id,
-          expires_at = excluded.expires_at,
-          consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)
+        ${tokenInsert(sql.join(tokens, sql`, `))}
       )
       select id from replay`)) as unknown as { rows: { id: string }[] };
     const taken = new Set(result.rows.map((row) => row.id));

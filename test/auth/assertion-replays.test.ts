@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { and, eq } from 'drizzle-orm';
+import pg from 'pg';
 import { authModels } from '../../src/store/schema/auth.ts';
 import { recordStatements } from '../support/statements.ts';
 import { startHarness, type Harness, type Tpp } from './harness.ts';
@@ -36,8 +37,38 @@ describe('client assertion replays at the token endpoint', async () => {
     assert.equal(result.status, 200, result.body);
     const writes = statements.filter((text) => /insert\s+into\s+"?auth_models"?/i.test(text));
     assert.equal(writes.length, 1, `auth_models writes:\n${writes.join('\n')}`);
-    assert.match(writes[0]!, /ReplayDetection|with replay/i);
+    assert.match(writes[0]!, /with "?replay"? as/i);
   });
+
+  it(
+    'sends a request alone as one named statement on PostgreSQL (parsed and planned once per connection)',
+    {
+      skip: !process.env.DATABASE_URL,
+    },
+    async () => {
+      const { a } = h.tpps;
+      assert.equal((await h.clientCredentials(a)).status, 200);
+      const names: unknown[] = [];
+      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+      const query = prototype.query;
+      prototype.query = function (this: unknown, ...args: unknown[]) {
+        const [config] = args;
+        if (
+          typeof config === 'object' &&
+          config !== null &&
+          /auth_models/.test(String((config as { text?: unknown }).text))
+        )
+          names.push((config as { name?: unknown }).name);
+        return query.apply(this, args);
+      };
+      try {
+        for (let i = 0; i < 2; i++) assert.equal((await h.clientCredentials(a)).status, 200);
+      } finally {
+        prototype.query = query;
+      }
+      assert.deepEqual(names, ['auth_replay_with_token', 'auth_replay_with_token']);
+    },
+  );
 
   it('refuses a replayed assertion with invalid_client and saves no token for it', async () => {
     const { a } = h.tpps;
