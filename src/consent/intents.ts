@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
-import { inTransaction, type Queryable, type Store } from '../store/index.ts';
+import {
+  inTransaction,
+  preparedStatement,
+  type PreparedStatement,
+  type Queryable,
+  type Store,
+} from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
 import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
@@ -315,8 +321,17 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
   });
 }
 
+/** Prepared once: every API call behind a consent reads its intent (the guard's, unless cached). */
+const intentById = preparedStatement((db) =>
+  db
+    .select()
+    .from(consentIntents)
+    .where(eq(consentIntents.id, sql.placeholder('id')))
+    .prepare('consent_intent_by_id'),
+);
+
 export async function getIntent(db: Queryable, id: string): Promise<Intent | undefined> {
-  const rows = await db.select().from(consentIntents).where(eq(consentIntents.id, id));
+  const rows = await intentById(db).execute({ id });
   return rows[0] ? toIntent(rows[0]) : undefined;
 }
 
@@ -374,6 +389,110 @@ export async function listAudit(db: Queryable, intentId: string): Promise<AuditE
   }));
 }
 
+/** An audit row to write, besides the intent it is about. */
+interface AuditWrite {
+  at: Date;
+  actor: Actor;
+  event: AuditEvent;
+  fromStatus: IntentStatus | null;
+  toStatus: IntentStatus | null;
+  detail: string | undefined;
+}
+
+/**
+ * Updates the intent row `where` selects with `change` and appends `audit` for the row it changed, in ONE
+ * statement (`with changed as (update … returning …), audited as (insert … select … from changed)`): the
+ * audit row exists exactly when the row changed, for a round trip (and a parse and plan) less than two
+ * statements. Undefined when no row matched (nothing written).
+ */
+async function updateAudited(
+  tx: Queryable,
+  change: Partial<typeof consentIntents.$inferInsert>,
+  where: SQL,
+  audit: AuditWrite,
+): Promise<Row | undefined> {
+  const changed = tx.$with('changed').as(tx.update(consentIntents).set(change).where(where).returning());
+  const audited = tx.$with('audited', {}).as(
+    sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
+      select ${changed.id}, ${audit.at.toISOString()}::timestamptz, ${audit.actor}, ${audit.event},
+        ${audit.fromStatus}::text, ${audit.toStatus}::text, ${audit.detail ?? null}::text
+      from ${changed}`,
+  );
+  const [row] = await tx.with(changed, audited).select().from(changed);
+  return row;
+}
+
+/**
+ * The usual change of an intent: `change` where the row is `id` in status `from` (and of one of `kinds`,
+ * and unexpired at `now`, when asked), with `audit` for it — `updateAudited` as a statement prepared once
+ * per shape (the changed columns, whether kinds and expiry are checked): every value is a placeholder,
+ * the kinds one array (`= any(…)`). Undefined when no row matched (nothing written).
+ */
+async function guardedUpdateAudited(
+  tx: Queryable,
+  guarded: {
+    id: string;
+    from: IntentStatus;
+    kinds: readonly IntentKind[] | undefined;
+    unexpiredAt: Date | undefined;
+    change: Partial<typeof consentIntents.$inferInsert>;
+  },
+  audit: AuditWrite,
+): Promise<Row | undefined> {
+  const columns = Object.keys(guarded.change).sort() as (keyof typeof consentIntents.$inferInsert)[];
+  const shape = `${columns.join(',')}|${guarded.kinds ? 'kinds' : ''}|${guarded.unexpiredAt ? 'unexpired' : ''}`;
+  let statement = guardedUpdates.get(shape);
+  if (!statement) {
+    const name = `consent_update_audited_${guardedUpdates.size + 1}`;
+    statement = preparedStatement((db) => {
+      const set = Object.fromEntries(columns.map((column) => [column, sql.placeholder(`set_${column}`)]));
+      const placeholder = (key: string) => sql.placeholder(key);
+      const changed = db.$with('changed').as(
+        db
+          .update(consentIntents)
+          .set(set)
+          .where(
+            and(
+              eq(consentIntents.id, placeholder('id')),
+              eq(consentIntents.status, placeholder('from')),
+              guarded.kinds ? sql`${consentIntents.kind} = any(${placeholder('kinds')})` : undefined,
+              guarded.unexpiredAt
+                ? sql`(${consentIntents.expiresAt} is null or ${consentIntents.expiresAt} > ${placeholder('now')}::timestamptz)`
+                : undefined,
+            ),
+          )
+          .returning(),
+      );
+      const audited = db.$with('audited', {}).as(
+        sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
+          select ${changed.id}, ${placeholder('at')}::timestamptz, ${placeholder('actor')}::text,
+            ${placeholder('event')}::text, ${placeholder('fromStatus')}::text, ${placeholder('toStatus')}::text,
+            ${placeholder('detail')}::text
+          from ${changed}`,
+      );
+      return db.with(changed, audited).select().from(changed).prepare(name);
+    });
+    guardedUpdates.set(shape, statement);
+  }
+  const [row] = await statement(tx).execute({
+    ...Object.fromEntries(columns.map((column) => [`set_${column}`, guarded.change[column]])),
+    id: guarded.id,
+    from: guarded.from,
+    ...(guarded.kinds ? { kinds: [...guarded.kinds] } : {}),
+    ...(guarded.unexpiredAt ? { now: guarded.unexpiredAt.toISOString() } : {}),
+    at: audit.at.toISOString(),
+    actor: audit.actor,
+    event: audit.event,
+    fromStatus: audit.fromStatus,
+    toStatus: audit.toStatus,
+    detail: audit.detail ?? null,
+  });
+  return row;
+}
+
+/** `guardedUpdateAudited`'s statements by shape (a handful: one per kind of transition). */
+const guardedUpdates = new Map<string, (db: Queryable) => PreparedStatement<Row[]>>();
+
 interface Transition {
   id: string;
   from: readonly IntentStatus[];
@@ -397,66 +516,60 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
   // The caller's transaction when there is one, without a savepoint: a refusal is thrown before any write.
   return inTransaction(ctx.db, async (tx) => {
     const change = { ...step.set, status: step.to, statusUpdatedAt: now };
-    let from = step.from.length === 1 ? step.from[0] : undefined;
-    let row: Row | undefined;
-    if (from !== undefined) {
-      // One statement when the transition goes through: the UPDATE holds every condition a refusal
-      // names (status, kind, expiry), so of two racing transitions exactly one changes the row.
-      const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
-      [row] = await tx
-        .update(consentIntents)
-        .set(change)
-        .where(
-          and(
-            eq(consentIntents.id, step.id),
-            eq(consentIntents.status, from),
-            kinds ? inArray(consentIntents.kind, kinds) : undefined,
-            step.requireUnexpired
-              ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
-              : undefined,
-          ),
-        )
-        .returning();
-    }
-    if (!row) {
-      // Refused, or a step from several statuses: the locked row says which refusal, or which status it
-      // leaves (a racing transition waits here and then sees the status this one leaves).
-      const locked = await tx
-        .select()
-        .from(consentIntents)
-        .where(eq(consentIntents.id, step.id))
-        .for('update');
-      const current = locked[0] ? toIntent(locked[0]) : undefined;
-      const refusal = refusalOf(step, current, now);
-      if (refusal) throw refusal;
-      from = current!.status;
-      // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
-      [row] = await tx
-        .update(consentIntents)
-        .set(change)
-        .where(and(eq(consentIntents.id, step.id), eq(consentIntents.status, from)))
-        .returning();
-      if (!row) {
-        throw new IntentTransitionError(
-          'wrong_status',
-          step.id,
-          undefined,
-          `intent ${step.id} changed concurrently`,
-        );
-      }
-    }
-    await tx.insert(consentAudit).values({
-      intentId: step.id,
+    const single = step.from.length === 1 ? step.from[0] : undefined;
+    const auditOf = (from: IntentStatus): AuditWrite => ({
       at: now,
       actor: step.actor,
       event: step.event,
-      fromStatus: from!,
+      fromStatus: from,
       toStatus: step.to,
-      detail: step.detail ?? null,
+      detail: step.detail,
     });
-    const changed = toIntent(row);
-    await step.alsoRecord?.(tx, changed, from!);
-    return changed;
+    const changedFrom = async (row: Row, from: IntentStatus): Promise<Intent> => {
+      const changed = toIntent(row);
+      await step.alsoRecord?.(tx, changed, from);
+      return changed;
+    };
+    if (single !== undefined) {
+      // One statement when the transition goes through: the UPDATE holds every condition a refusal
+      // names (status, kind, expiry), so of two racing transitions exactly one changes the row; its audit
+      // row rides on the same statement.
+      const row = await guardedUpdateAudited(
+        tx,
+        {
+          id: step.id,
+          from: single,
+          kinds: step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined,
+          unexpiredAt: step.requireUnexpired ? now : undefined,
+          change,
+        },
+        auditOf(single),
+      );
+      if (row) return changedFrom(row, single);
+    }
+    // Refused, or a step from several statuses: the locked row says which refusal, or which status it
+    // leaves (a racing transition waits here and then sees the status this one leaves).
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, step.id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    const from = current!.status;
+    // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
+    const row = await updateAudited(
+      tx,
+      change,
+      and(eq(consentIntents.id, step.id), eq(consentIntents.status, from))!,
+      auditOf(from),
+    );
+    if (!row) {
+      throw new IntentTransitionError(
+        'wrong_status',
+        step.id,
+        undefined,
+        `intent ${step.id} changed concurrently`,
+      );
+    }
+    return changedFrom(row, from);
   });
 }
 
@@ -729,49 +842,30 @@ export async function stopSharingAccount(
 
 /**
  * The TPP used the intent (read accounts, confirmed funds, made a VRP payment): sets `lastUsedAt` and
- * appends a `used` audit entry. Refused unless the intent is Authorised and unexpired.
+ * appends a `used` audit entry, in one statement (atomic without a transaction of its own). Refused unless
+ * the intent is Authorised and unexpired.
  */
 export async function recordUse(ctx: ConsentContext, id: string, detail?: string): Promise<Intent> {
   const now = ctx.clock.now();
-  return ctx.db.transaction(async (tx) => {
-    const updated = await tx
-      .update(consentIntents)
-      .set({ lastUsedAt: now })
-      .where(
-        and(
-          eq(consentIntents.id, id),
-          eq(consentIntents.status, 'Authorised'),
-          sql`(${consentIntents.expiresAt} is null or ${consentIntents.expiresAt} > ${now.toISOString()}::timestamptz)`,
-        ),
-      )
-      .returning();
-    const row = updated[0];
-    if (!row) {
-      const step: Transition = {
-        id,
-        from: ['Authorised'],
-        to: 'Authorised',
-        event: 'used',
-        actor: 'tpp',
-        detail,
-        requireUnexpired: true,
-      };
-      throw (
-        refusalOf(step, await getIntent(tx, id), now) ??
-        new IntentTransitionError('wrong_status', id, undefined, `intent ${id} changed concurrently`)
-      );
-    }
-    await tx.insert(consentAudit).values({
-      intentId: id,
-      at: now,
-      actor: 'tpp',
-      event: 'used',
-      fromStatus: null,
-      toStatus: null,
-      detail: detail ?? null,
-    });
-    return toIntent(row);
-  });
+  const row = await guardedUpdateAudited(
+    ctx.db,
+    { id, from: 'Authorised', kinds: undefined, unexpiredAt: now, change: { lastUsedAt: now } },
+    { at: now, actor: 'tpp', event: 'used', fromStatus: null, toStatus: null, detail },
+  );
+  if (row) return toIntent(row);
+  const step: Transition = {
+    id,
+    from: ['Authorised'],
+    to: 'Authorised',
+    event: 'used',
+    actor: 'tpp',
+    detail,
+    requireUnexpired: true,
+  };
+  throw (
+    refusalOf(step, await getIntent(ctx.db, id), now) ??
+    new IntentTransitionError('wrong_status', id, undefined, `intent ${id} changed concurrently`)
+  );
 }
 
 export interface MigrationInput {
