@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { preparedSql } from '../../store/index.ts';
 import { ObError } from '../errors.ts';
 import { bodyHash } from './jws.ts';
 
@@ -84,24 +83,6 @@ function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
-const value = (name: string) => sql.placeholder(name);
-/**
- * The key claimed with its answer: inserted, or taking the place of an expired row; no row returned when
- * the key is taken. Prepared once (a named statement on PostgreSQL: parsed and planned once per connection).
- */
-const claimKey = preparedSql<{ key: string }>(
-  'ob_idempotency_claim',
-  sql`
-    insert into ob_idempotency (client_id, key, endpoint, body_hash, status, body, created_at, expires_at)
-    values (${value('clientId')}, ${value('key')}, ${value('endpoint')}, ${value('bodyHash')}, ${value('status')},
-            ${value('body')}::jsonb, ${value('now')}::timestamptz, ${value('expires')}::timestamptz)
-    on conflict (client_id, key, endpoint) do update
-      set body_hash = excluded.body_hash, status = excluded.status, body = excluded.body,
-          created_at = excluded.created_at, expires_at = excluded.expires_at
-      where ob_idempotency.expires_at <= ${value('now')}::timestamptz
-    returning key`,
-);
-
 /** The key's row was committed by another request while this one did its work. */
 class KeyTaken extends Error {}
 
@@ -121,16 +102,16 @@ export async function idempotent(
     return await db.transaction(async (tx) => {
       const response = await work(tx);
       const claimed = rowsOf<{ key: string }>(
-        await claimKey(tx).execute({
-          clientId: scope.clientId,
-          key: scope.key,
-          endpoint: scope.endpoint,
-          bodyHash: scope.bodyHash,
-          status: response.status,
-          body: JSON.stringify(response.body),
-          now: now.toISOString(),
-          expires: expires.toISOString(),
-        }),
+        await tx.execute(sql`
+          insert into ob_idempotency (client_id, key, endpoint, body_hash, status, body, created_at, expires_at)
+          values (${scope.clientId}, ${scope.key}, ${scope.endpoint}, ${scope.bodyHash}, ${response.status},
+                  ${JSON.stringify(response.body)}::jsonb, ${now.toISOString()}::timestamptz,
+                  ${expires.toISOString()}::timestamptz)
+          on conflict (client_id, key, endpoint) do update
+            set body_hash = excluded.body_hash, status = excluded.status, body = excluded.body,
+                created_at = excluded.created_at, expires_at = excluded.expires_at
+            where ob_idempotency.expires_at <= ${now.toISOString()}::timestamptz
+          returning key`),
       );
       if (claimed.length === 0) throw new KeyTaken();
       return { ...response, replayed: false };
