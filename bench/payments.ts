@@ -17,8 +17,17 @@ import { CompactSign, flattenedVerify } from 'jose';
 import { OB_IAT, OB_ISS, OB_TAN } from '../src/shared/ob-jws-claims.ts';
 import type { ApiVersion } from '../src/openbanking/versions.ts';
 import type { Backend } from '../src/store/index.ts';
-import { addTransactions, benchOptions, machineLine, openBenchStore, printRatio } from './support/index.ts';
-import { rate as rateFor, startPaymentRig } from './support/payment-rig.ts';
+import {
+  addTransactions,
+  backendCpuWindow,
+  benchOptions,
+  countStatements,
+  machineLine,
+  mainThreadWindow,
+  openBenchStore,
+  printRatio,
+} from './support/index.ts';
+import { rate as rateFor, startPaymentRig, type PhaseProbe } from './support/payment-rig.ts';
 
 const options = benchOptions();
 const phaseSeconds = options.seconds;
@@ -65,10 +74,37 @@ async function run(backend: Backend): Promise<void> {
       await new CompactSign(payload).setProtectedHeader({ alg: 'PS256' }).sign(bank.privateKey);
     };
 
+    /**
+     * Per submission, figures the machine's other work moves far less than the rate: the main thread's
+     * busy time, the process's CPU (the response signature on the thread pool included), the run's own
+     * PostgreSQL backends' CPU, and the statements sent (BEGIN/COMMIT included; PGlite's inside its
+     * transactions counted as a connection would send them). BENCH_PROFILE_DIR profiles each phase.
+     */
+    const probe: PhaseProbe = {
+      async start(name) {
+        const backends = await backendCpuWindow(store);
+        const statements = countStatements({ insidePgliteTransactions: true });
+        const window = await mainThreadWindow(`payments ${store.backend} ${name}`);
+        return {
+          async stop(submitted) {
+            const { busy, cpu } = await window.stop(submitted);
+            statements.stop();
+            const backendMs = await backends?.stop();
+            const perSubmission = (n: number) => (n / submitted).toFixed(2);
+            return (
+              `per submission: main thread ${busy.toFixed(2)} ms, process CPU ${cpu.toFixed(2)} ms` +
+              (backendMs === undefined ? '' : `, PostgreSQL backends CPU ${perSubmission(backendMs)} ms`) +
+              `, ${perSubmission(statements.seen.length)} statements`
+            );
+          },
+        };
+      },
+    };
+
     /** Payments ÷ the mean of the baseline pairs measured just before and just after, at one concurrency. */
     async function bracketed(version: ApiVersion, concurrency: number, label = ''): Promise<number> {
       const before = await rate('PS256 verify+sign pairs (baseline, jose)', concurrency, pair);
-      const payments = await submissions(version, concurrency, label);
+      const payments = await submissions(version, concurrency, label, probe);
       const after = await rate('PS256 verify+sign pairs (baseline, jose)', concurrency, pair);
       return payments / ((before + after) / 2);
     }

@@ -9,18 +9,16 @@
  * Run: npm run bench -- start   (BENCH_WARM_RUNS sets the warm runs, default 5; BENCH_COLD_RUNS, default 1)
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuMsOf } from './support/process-cpu.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src', 'cli', 'main.ts');
 const warmRuns = Number(process.env.BENCH_WARM_RUNS ?? '5');
 const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? '1');
-/** USER_HZ: the unit of /proc/<pid>/stat's CPU times; 100 on every Linux this runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Sample {
   wallMs: number;
@@ -28,19 +26,6 @@ interface Sample {
   cpuMs: number | undefined;
   /** The 1-minute load average when the sample was taken. */
   load: number;
-}
-
-/** User + system CPU milliseconds of a live process so far (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuMsOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after it follow its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

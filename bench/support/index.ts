@@ -14,3 +14,4 @@ export { machineLine } from './machine.ts';
 export { addTransactions, addAccounts } from './ledger.ts';
 export { countStatements, statementsPerRequest, type StatementCounter } from './statements.ts';
 export { mainThreadWindow, type MainThreadWindow } from './main-thread.ts';
+export { backendCpuWindow, cpuMsOf } from './process-cpu.ts';

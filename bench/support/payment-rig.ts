@@ -72,9 +72,18 @@ export interface PaymentRig {
    * Submissions/s of domestic payments on `version` at `concurrency` (see bench/payments.ts for how the
    * consents are staged); submissions not answered 201 are counted in `failures()`.
    */
-  submissions(version: ApiVersion, concurrency: number, label?: string): Promise<number>;
+  submissions(version: ApiVersion, concurrency: number, label?: string, probe?: PhaseProbe): Promise<number>;
   failures(): number;
   app: FastifyInstance;
+}
+
+/**
+ * Measures a submission phase beside its rate (bench/payments.ts: CPU per submission): started just before
+ * the timed submissions, after staging and warm-up; what `stop` returns (told the submissions answered)
+ * is printed after the phase's rate.
+ */
+export interface PhaseProbe {
+  start(name: string): Promise<{ stop(submissions: number): Promise<string> }>;
 }
 
 export async function startPaymentRig(db: Database, dir: string, seconds: number): Promise<PaymentRig> {
@@ -215,6 +224,7 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
   }
 
   let failures = 0;
+  let submitted = 0;
   let probed = 0;
   /**
    * The consents are staged before the timing, as many as three times the fastest rate seen so far allows
@@ -222,7 +232,12 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
    * with several connections (they overlap database round trips and signatures); should they still run out, the phase ends there and its rate is what was done over the time it took —
    * it never fails for want of fixtures.
    */
-  async function submissions(version: ApiVersion, concurrency: number, label = ''): Promise<number> {
+  async function submissions(
+    version: ApiVersion,
+    concurrency: number,
+    label = '',
+    probe?: PhaseProbe,
+  ): Promise<number> {
     /** A submission ready to send: its own consent, token, idempotency key and the TPP's signature. */
     type Ready = { token: string; body: string; signature: string; key: string };
     const pool: Ready[] = [];
@@ -245,6 +260,7 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
         payload: next.body,
       });
       if (response.statusCode !== 201) failures++;
+      submitted++;
     };
     if (probed === 0) {
       for (let i = 0; i < 13; i++) pool.push(await stage());
@@ -256,17 +272,16 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
     const wanted = Math.ceil(probed * seconds * 3 * (concurrency > 1 ? 3 : 1)) + 50;
     while (pool.length < wanted) pool.push(await stage());
     for (let i = 0; i < 3; i++) await submit(pool.pop()!); // warm up
-    const measured = await rate(
-      `domestic payment submissions ${version}${label} (${pool.length} consents staged)`,
-      concurrency,
-      seconds,
-      async () => {
-        const next = pool.pop();
-        if (!next) return false;
-        await submit(next);
-        return true;
-      },
-    );
+    const name = `domestic payment submissions ${version}${label} (${pool.length} consents staged)`;
+    const window = await probe?.start(`${name} c${concurrency}`);
+    const submittedBefore = submitted;
+    const measured = await rate(name, concurrency, seconds, async () => {
+      const next = pool.pop();
+      if (!next) return false;
+      await submit(next);
+      return true;
+    });
+    if (window) console.log(`  ${await window.stop(submitted - submittedBefore)}`);
     probed = Math.max(probed, measured);
     return measured;
   }

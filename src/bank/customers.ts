@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, exists, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
-import { schema } from '../store/index.ts';
+import { preparedStatement, schema } from '../store/index.ts';
 import { fromMinor } from './money.ts';
 
 const {
@@ -133,27 +133,36 @@ export async function getAccount(db: Queryable, accountId: string): Promise<Acco
 }
 
 /** The account, when `customerId` is one of its holders (one statement: the row and the holding). */
-export async function getHeldAccount(
-  db: Queryable,
-  customerId: string,
-  accountId: string,
-): Promise<AccountRecord | undefined> {
-  const [row] = await db
+/** Prepared once: every payment submission reads its debtor account so. */
+const heldAccount = preparedStatement((db) =>
+  db
     .select()
     .from(bankAccounts)
     .where(
       and(
-        eq(bankAccounts.id, accountId),
+        eq(bankAccounts.id, sql.placeholder('accountId')),
         exists(
           db
             .select({ one: sql`1` })
             .from(bankAccountHolders)
             .where(
-              and(eq(bankAccountHolders.customerId, customerId), eq(bankAccountHolders.accountId, accountId)),
+              and(
+                eq(bankAccountHolders.customerId, sql.placeholder('customerId')),
+                eq(bankAccountHolders.accountId, sql.placeholder('accountId')),
+              ),
             ),
         ),
       ),
-    );
+    )
+    .prepare('bank_held_account'),
+);
+
+export async function getHeldAccount(
+  db: Queryable,
+  customerId: string,
+  accountId: string,
+): Promise<AccountRecord | undefined> {
+  const [row] = await heldAccount(db).execute({ customerId, accountId });
   return row;
 }
 

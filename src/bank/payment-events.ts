@@ -1,3 +1,4 @@
+import type { SQLWrapper } from 'drizzle-orm';
 import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import type { LedgerContext } from './ledger.ts';
@@ -17,18 +18,25 @@ export const PAYMENT_RESOURCE_TYPE: Readonly<Record<string, string>> = {
 /**
  * Records, in `tx`, that a TPP's payment resource changed status (OB `resource-update`): a payment paid or
  * rejected, an execution of a scheduled payment or standing order, a file's outcome. The event follows the
- * payment's consent's version, looked up when it is handed out.
+ * payment's consent's version, looked up when it is handed out. `alongside`: the change, sent in the same
+ * statement (`raiseEvent`).
  */
 export async function raisePaymentUpdate(
   tx: Queryable,
   ctx: LedgerContext,
   payment: { id: string; kind: string; clientId: string },
+  alongside?: SQLWrapper,
 ): Promise<void> {
   const type = PAYMENT_RESOURCE_TYPE[payment.kind];
   if (!type) throw new Error(`no OB resource type for payment kind ${payment.kind}`);
-  await raiseEvent(tx, ctx.clock, {
-    clientId: payment.clientId,
-    type: EVENT_TYPES.resourceUpdate,
-    subject: { type, id: payment.id, version: undefined },
-  });
+  await raiseEvent(
+    tx,
+    ctx.clock,
+    {
+      clientId: payment.clientId,
+      type: EVENT_TYPES.resourceUpdate,
+      subject: { type, id: payment.id, version: undefined },
+    },
+    alongside,
+  );
 }

@@ -99,7 +99,7 @@ function paymentRow(
   input: Omit<NewPayment, 'creditor' | 'reference'>,
   now: Date,
   outcome: { status: PaymentStatus; reason?: string | null; entryId?: string | null },
-): typeof bankPayments.$inferInsert {
+): PaymentRecord {
   return {
     id,
     kind: input.kind,
@@ -118,10 +118,7 @@ function paymentRow(
   };
 }
 
-async function insertPayment(
-  db: Queryable,
-  values: typeof bankPayments.$inferInsert,
-): Promise<PaymentRecord> {
+async function insertPayment(db: Queryable, values: PaymentRecord): Promise<PaymentRecord> {
   const [row] = await db.insert(bankPayments).values(values).returning();
   if (!row) throw new Error('insert returned no row');
   return row;
@@ -171,9 +168,11 @@ export async function executePayment(
       reason = error.code;
     }
     // Written once, with its outcome: the posting and the payment commit or roll back together.
-    const row = await insertPayment(tx, paymentRow(id, input, now, { status, reason, entryId }));
+    const row = paymentRow(id, input, now, { status, reason, entryId });
     // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
-    if (!id.includes(':')) await raisePaymentUpdate(tx, ctx, row);
+    if (id.includes(':')) return insertPayment(tx, row);
+    // The payment's row and its event in one statement. Every column is given, so the row stored is `row`.
+    await raisePaymentUpdate(tx, ctx, row, tx.insert(bankPayments).values(row));
     return row;
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
-import { inTransaction, type Queryable, type Store } from '../store/index.ts';
+import { inTransaction, preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
 import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
 import { INTENT_KINDS, KIND_INFO, isIntentStatus, type IntentKind, type IntentStatus } from './kinds.ts';
@@ -316,8 +316,17 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
   return toIntent(row!);
 }
 
+/** Prepared once: every API call behind a consent reads its intent (the guard's, unless cached). */
+const intentById = preparedStatement((db) =>
+  db
+    .select()
+    .from(consentIntents)
+    .where(eq(consentIntents.id, sql.placeholder('id')))
+    .prepare('consent_intent_by_id'),
+);
+
 export async function getIntent(db: Queryable, id: string): Promise<Intent | undefined> {
-  const rows = await db.select().from(consentIntents).where(eq(consentIntents.id, id));
+  const rows = await intentById(db).execute({ id });
   return rows[0] ? toIntent(rows[0]) : undefined;
 }
 

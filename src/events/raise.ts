@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQLWrapper } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import type { Queryable } from '../store/index.ts';
 import { eventNotifications, eventSubscriptions } from '../store/schema/events.ts';
@@ -44,13 +44,22 @@ export interface RaisedEvent {
  *
  * For a TPP whose subscription has a callback the event is due for push at once, and the deliverers are
  * woken on commit (NOTIFY is transactional: never for an event rolled back).
+ *
+ * `alongside`: the change itself, when it is one data-modifying statement without RETURNING (e.g. the
+ * payment's insert): it is sent in the same statement, as a CTE, and the two are written together — one
+ * round trip, one parse and plan, fewer than two statements.
  */
-export async function raiseEvent(tx: Queryable, clock: Clock, event: RaisedEvent): Promise<void> {
+export async function raiseEvent(
+  tx: Queryable,
+  clock: Clock,
+  event: RaisedEvent,
+  alongside?: SQLWrapper,
+): Promise<void> {
   const now = clock.now();
   const expiresAt = new Date(now.getTime() + EVENT_LIFETIME_MS);
   const v4Type = event.v4Type ?? null;
   await tx.execute(sql`
-    with raised as (
+    with ${alongside ? sql`alongside as (${alongside.getSQL()}), ` : sql``}raised as (
       insert into ${eventNotifications} (
         id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
         occurred_at, created_at, expires_at, next_attempt_at

@@ -1,0 +1,63 @@
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { SQL } from 'drizzle-orm';
+import type { Queryable } from './database.ts';
+
+/** What drizzle's `.prepare(name)` gives, on either driver: run with the placeholders' values. */
+export interface PreparedStatement<T> {
+  execute(placeholders?: Record<string, unknown>): Promise<T>;
+}
+
+/** A drizzle session's driver handle: the pool or pooled client (`pg`), the PGlite handle or transaction. */
+type DriverSession = { client?: unknown };
+
+/**
+ * A statement of fixed shape built once per process and driver (drizzle `.prepare(name)`: no query building
+ * per call), run on whichever handle it is given — the database, or the caller's transaction (its
+ * connection: the statement is part of that transaction, never run on another pooled connection). On
+ * PostgreSQL it is a named statement, parsed and planned once per connection (`pg` sends Bind/Execute only
+ * after the first time); on PGlite the same text and parameters as before, without the building.
+ *
+ * Drizzle binds a prepared statement to the handle it was prepared on (its session's `client`); this runs
+ * a copy bound to the given handle's client (drizzle-orm 0.45: `NodePgPreparedQuery`, `PglitePreparedQuery`
+ * keep it in `client`; test/store/prepared.test.ts proves it runs in the transaction on both stores).
+ * `build` must give the same text for every handle: values go in placeholders (`sql.placeholder`).
+ */
+export function preparedStatement<T>(
+  build: (db: Queryable) => PreparedStatement<T>,
+): (db: Queryable) => PreparedStatement<T> {
+  // One per driver: the session classes differ (node-postgres, PGlite), every handle of one shares it.
+  const byDriver = new WeakMap<object, PreparedStatement<T>>();
+  return (db) => {
+    const session = db._.session as unknown as DriverSession;
+    const driver = Object.getPrototypeOf(session) as object;
+    let built = byDriver.get(driver);
+    if (!built) {
+      built = build(db);
+      if (!('client' in built))
+        throw new Error('drizzle prepared statement without a client: see prepared.ts');
+      byDriver.set(driver, built);
+    }
+    const bound = Object.create(Object.getPrototypeOf(built) as object) as PreparedStatement<T>;
+    return Object.assign(bound, built, { client: session.client });
+  };
+}
+
+const dialect = new PgDialect();
+
+/**
+ * `preparedStatement` of a statement drizzle's builders cannot write (a CTE that inserts, `on conflict … do
+ * update … where`): `statement`'s values are placeholders. It answers the driver's result (`rows`).
+ */
+export function preparedSql<Row>(
+  name: string,
+  statement: SQL,
+): (db: Queryable) => PreparedStatement<{ rows: Row[] }> {
+  return preparedStatement((db) =>
+    db._.session.prepareQuery<{ execute: { rows: Row[] }; all: unknown; values: unknown }>(
+      dialect.sqlToQuery(statement),
+      undefined,
+      name,
+      false,
+    ),
+  );
+}
