@@ -132,6 +132,14 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
     );
   line('step', [...columns]);
   const total = { statements: 0, requests: 0, full: 0, resumed: 0, cpu: 0, wall: 0 };
+  const cells = (figures: typeof total): string[] => [
+    String(figures.statements),
+    String(figures.requests),
+    figures.full.toFixed(1),
+    figures.resumed.toFixed(1),
+    figures.cpu.toFixed(1),
+    figures.wall.toFixed(1),
+  ];
   for (const step of STEPS) {
     const row = rows.get(step);
     if (!row) continue;
@@ -144,23 +152,9 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
       wall: median(row.wall),
     };
     for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += figures[key];
-    line(step, [
-      String(figures.statements),
-      String(figures.requests),
-      figures.full.toFixed(1),
-      figures.resumed.toFixed(1),
-      figures.cpu.toFixed(1),
-      figures.wall.toFixed(1),
-    ]);
+    line(step, cells(figures));
   }
-  line('flow', [
-    String(total.statements),
-    String(total.requests),
-    total.full.toFixed(1),
-    total.resumed.toFixed(1),
-    total.cpu.toFixed(1),
-    total.wall.toFixed(1),
-  ]);
+  line('flow', cells(total));
 }
 
 async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {
