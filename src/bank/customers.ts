@@ -132,7 +132,6 @@ export async function getAccount(db: Queryable, accountId: string): Promise<Acco
   return row;
 }
 
-/** The account, when `customerId` is one of its holders (one statement: the row and the holding). */
 /** Prepared once: every payment submission reads its debtor account so. */
 const heldAccount = preparedStatement((db) =>
   db
@@ -157,6 +156,7 @@ const heldAccount = preparedStatement((db) =>
     .prepare('bank_held_account'),
 );
 
+/** The account, when `customerId` is one of its holders (one statement: the row and the holding). */
 export async function getHeldAccount(
   db: Queryable,
   customerId: string,
