@@ -5,10 +5,10 @@
  * equally in every phase, so the difference between two phases is the difference between their servers.
  * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs).
  */
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { cpuMsOf } from './process-cpu.ts';
 
 export interface MainThreadWindow {
   /**
@@ -21,20 +21,10 @@ export interface MainThreadWindow {
   stop(operations: number): Promise<{ busy: number; cpu: number; thread: number }>;
 }
 
-/** The main thread's CPU time so far, in ms (`/proc/self/task/<pid>/stat` utime + stime), or NaN. */
+/** The main thread's CPU time so far, in ms (its thread id is the process id), or NaN. */
 function mainThreadCpuMs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    // The fields after the command name (in parentheses, which may hold spaces): utime and stime are 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
+  return cpuMsOf(process.pid, process.pid) ?? Number.NaN;
 }
-
-/** `getconf CLK_TCK`: 100 on every Linux Node runs on. */
-const TICKS_PER_SECOND = 100;
 
 let session: Session | undefined;
 

@@ -9,10 +9,14 @@ import type { Store } from '../../src/store/index.ts';
 /** USER_HZ: the unit of /proc/<pid>/stat's CPU times; 100 on every Linux this runs on. */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** User + system CPU milliseconds of a live process so far (fields 14 and 15 of /proc/<pid>/stat). */
-export function cpuMsOf(pid: number): number | undefined {
+/**
+ * User + system CPU milliseconds of a live process so far (fields 14 and 15 of /proc/<pid>/stat), or of one
+ * of its threads (`/proc/<pid>/task/<tid>/stat` with `thread`).
+ */
+export function cpuMsOf(pid: number, thread?: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const path = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+    const stat = readFileSync(path, 'utf8');
     // The command name (field 2) may hold spaces; the fields after it follow its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
