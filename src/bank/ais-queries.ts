@@ -1,10 +1,12 @@
 /**
  * Read queries the Account Information API needs beyond the per-resource lists of customers.ts: the
- * balances of several accounts in one query (the bulk `/balances`).
+ * balances of several accounts in one query (the bulk `/balances`), and the accounts with their row
+ * versions (the `/accounts` and transactions caches' one statement).
  */
-import { and, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { currentChangeVersion, oneRow, schema } from '../store/index.ts';
+import { currentChangeVersion, oneRow, preparedStatement, schema } from '../store/index.ts';
 import type { AccountRecord } from './customers.ts';
 import type { Balance } from './ledger.ts';
 import { fromMinor } from './money.ts';
@@ -53,75 +55,93 @@ export interface WithChangeVersion<T> {
   value: T;
 }
 
-/**
- * The customer accounts among `ids` (a placeholder: one text array, which may be empty), for statements
- * prepared once and run many times.
- */
-const idAmongPlaceholder = sql`${bankAccounts.id} = any(${sql.placeholder('ids')})`;
-
 /** The version of a `bank_accounts` row: the transaction that last wrote it (moves with every write). */
 const rowVersion = sql<string>`${bankAccounts}.xmin::text`;
 
-/** A customer account and its row's version (`ledgerVersionsOf` reads the same version alone). */
-export interface VersionedAccount {
-  record: AccountRecord;
-  version: string;
-}
+/** The same row again, joined only when its data is to be sent (its version is not the one known). */
+const changedAccount = alias(bankAccounts, 'changed_account');
 
 /**
- * The customer accounts among `accountIds` by id (as `getAccounts`; unknown and internal ones absent), each
- * with its row's version, and the store's change version, in one statement: one round trip for
- * `/accounts/{AccountId}` on PostgreSQL. Prepared once (a named statement: PostgreSQL parses and plans it
- * once per connection, and drizzle builds it once), run on every read.
+ * The change version, each account's row version among `ids` (unknown ones absent), and the customer
+ * account rows whose version is not the one at the same position in `known` (`''`: none known), in one
+ * statement. Prepared once per driver (src/store/prepared.ts): a named statement on PostgreSQL, parsed and
+ * planned once per connection; on the embedded database a read-only statement.
  */
-export function accountsWithChangeVersion(
-  db: Queryable,
-): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, VersionedAccount>>> {
-  const statement = db
-    .select({ changeVersion: currentChangeVersion, account: bankAccounts, version: rowVersion })
-    .from(oneRow)
-    .leftJoin(bankAccounts, and(idAmongPlaceholder, isNull(bankAccounts.internalPurpose)))
-    .prepare('ais_versioned_accounts_with_change_version');
-  return async (accountIds) => {
-    const rows = await statement.execute({ ids: [...accountIds] });
-    return {
-      changeVersion: rows[0]?.changeVersion ?? 0,
-      value: new Map(
-        rows.flatMap(({ account, version }) =>
-          account ? [[account.id, { record: account, version }] as const] : [],
-        ),
-      ),
-    };
-  };
-}
-
-/**
- * The version of each account's ledger among `accountIds` (unknown ones absent), and the store's change
- * version, in one statement. An account's ledger version changes whenever any of its transactions could
- * have: every posting, and every change of a posting's status, updates its account's row (the cached
- * balances) in the same database transaction, so the row's `xmin` (the transaction that last wrote it,
- * visible only once it committed) moves with them on every instance. One primary-key read, however long the
- * history. Other writes to the row (a nickname, a status) move it too: a cache of transactions keyed by it
- * is only ever dropped too often, never served stale; for a cache of the account itself (`/accounts`) it is
- * exactly the row's version. Prepared once, as `accountsWithChangeVersion`.
- */
-export function ledgerVersionsOf(
-  db: Queryable,
-): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, string>>> {
-  const statement = db
+const accountsWithVersions = preparedStatement((db) =>
+  db
     .select({
       changeVersion: currentChangeVersion,
       id: bankAccounts.id,
       version: rowVersion,
+      changed: changedAccount,
     })
     .from(oneRow)
-    .leftJoin(bankAccounts, idAmongPlaceholder)
-    .prepare('ais_ledger_versions');
+    .leftJoin(bankAccounts, sql`${bankAccounts.id} = any(${sql.placeholder('ids')}::text[])`)
+    .leftJoin(
+      changedAccount,
+      and(
+        eq(changedAccount.id, bankAccounts.id),
+        isNull(changedAccount.internalPurpose),
+        sql`${rowVersion} <> (${sql.placeholder('known')}::text[])[array_position(${sql.placeholder('ids')}::text[], ${bankAccounts.id})]`,
+      ),
+    )
+    .prepare('ais_accounts_with_versions'),
+);
+
+/**
+ * An account's row version, and the row when it is a customer account (`record` absent for an internal
+ * one: never shown).
+ */
+export interface VersionedAccount {
+  version: string;
+  record?: AccountRecord;
+}
+
+/**
+ * Reads the accounts among `accountIds` by id, each with its row's version, and the store's change
+ * version, in one statement, with the rows' data sent only for rows whose version this reader does not
+ * hold already: a repeated read (`/accounts`, and every transactions read, which needs only the versions)
+ * is a primary-key read of the versions, and a read after a write sends the changed rows in the same
+ * statement (one round trip, never a second read of the rows).
+ *
+ * The version is the row's `xmin` (the transaction that last wrote it, visible only once it committed), so
+ * a row kept under a version is exactly the row while that version is current: every instance sees every
+ * other's write at its next read. It is also the accounts' **ledger version**: every posting, and every
+ * change of a posting's status, updates its account's row (the cached balances) in the same database
+ * transaction. Other writes to the row (a nickname, a status) move it too: a cache of transactions keyed by
+ * it is only ever dropped too often, never served stale. One primary-key read, however long the history.
+ *
+ * Rows are kept per reader (one database), the last `maxRows` read; the rows known are the ones held when
+ * the statement is sent, so an answer is complete whatever other reads under way keep meanwhile.
+ */
+export function accountsWithVersionsReader(
+  db: Queryable,
+  maxRows = 10_000,
+): (accountIds: readonly string[]) => Promise<WithChangeVersion<Map<string, VersionedAccount>>> {
+  const statement = accountsWithVersions(db);
+  const rows = new Map<string, Required<VersionedAccount>>();
+  const keep = (id: string, account: Required<VersionedAccount>): void => {
+    rows.delete(id);
+    rows.set(id, account);
+    if (rows.size > maxRows) rows.delete(rows.keys().next().value as string);
+  };
   return async (accountIds) => {
-    const rows = await statement.execute({ ids: [...accountIds] });
-    return {
-      changeVersion: rows[0]?.changeVersion ?? 0,
-      value: new Map(rows.flatMap((row) => (row.id === null ? [] : [[row.id, row.version] as const]))),
-    };
+    const ids = [...accountIds];
+    const held = ids.map((id) => rows.get(id));
+    const answer = await statement.execute({ ids, known: held.map((row) => row?.version ?? '') });
+    const value = new Map<string, VersionedAccount>();
+    for (const { id, version, changed } of answer) {
+      if (id === null) continue;
+      if (changed) {
+        const account = { version, record: changed };
+        keep(id, account);
+        value.set(id, account);
+        continue;
+      }
+      // Not sent: either held already under this very version, or not a customer account.
+      const known = held[ids.indexOf(id)];
+      value.set(id, known?.version === version ? known : { version });
+    }
+    return { changeVersion: answer[0]?.changeVersion ?? 0, value };
   };
 }

@@ -702,8 +702,8 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     try {
       const { result: after, statements } = await recordStatements(read);
       assert.equal(list(after, 'Account')[0]?.Nickname, nickname);
-      // The rows' versions, then (changed) the rows themselves.
-      assert.equal(accountReads(statements).length, 2, 'written since: read again');
+      // One statement: the rows' versions, and the changed row with them (not a second read).
+      assert.equal(accountReads(statements).length, 1, 'written since: read again, in one statement');
     } finally {
       await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
     }
@@ -718,8 +718,9 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       return answer;
     };
     const account = (answer: AisAnswer) => list(answer, 'Account')[0] ?? {};
-    // The rows' read names the columns; the versions' read does not.
-    const rowReads = (statements: string[]) => statements.filter((text) => text.includes('"nickname"'));
+    // The accounts' one statement: the versions, and the rows whose version this instance does not hold.
+    const accountReads = (statements: string[]) =>
+      statements.filter((text) => text.includes('"bank_accounts"'));
     for (let round = 0; round < 2; round++) {
       // Each permission set its own answer, read in turns: neither is ever served the other's.
       assert.ok(account(await read(full)).Account, 'ReadAccountsDetail: identifications');
@@ -727,7 +728,8 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     }
     const { result: again, statements } = await recordStatements(() => read(full));
     assert.ok(account(again).Account);
-    assert.deepEqual(rowReads(statements), [], 'unchanged: answered again without reading the rows');
+    // At most the versions' statement (none on the embedded database while nothing was written).
+    assert.ok(accountReads(statements).length <= 1, 'unchanged: answered again, one statement at most');
 
     // A second handle on the same database, as another instance of the platform: no hook of this one runs.
     const { store } = sandbox.platform;
@@ -749,7 +751,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       const { result: after, statements: afterStatements } = await recordStatements(() => read(full));
       assert.equal(account(after).Nickname, nickname, "Detail: the other handle's write is seen");
       assert.ok(account(after).Account);
-      assert.equal(rowReads(afterStatements).length, 1, 'changed: the rows read again');
+      assert.equal(accountReads(afterStatements).length, 1, 'changed: the row sent with its version');
       const basicAfter = await read(basic);
       assert.equal(account(basicAfter).Nickname, nickname, 'Basic: the write is seen too');
       assert.equal(account(basicAfter).Account, undefined);

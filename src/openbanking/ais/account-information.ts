@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  accountsWithChangeVersion,
+  accountsWithVersionsReader,
   balancesOf,
-  ledgerVersionsOf,
   getCustomerParty,
   getStatement,
   listAccountParties,
@@ -198,8 +197,9 @@ export async function accountInformation(
     const { embedded } = context;
     return embedded ? readsUntilNextWrite(embedded, read(embedded.db)) : coalescedReads(read(db));
   };
-  const readAccounts = hotRead(accountsWithChangeVersion);
-  const readLedgerVersions = hotRead(ledgerVersionsOf);
+  // One statement for `/accounts` and the transactions reads (so they share statements in flight): the
+  // accounts' row versions, which are their ledger versions too, and the rows changed since last read.
+  const readAccounts = hotRead(accountsWithVersionsReader);
 
   /**
    * A GET route behind the guard. `foldsChangeVersion`: its handler reads the store's change version in its
@@ -282,9 +282,9 @@ export async function accountInformation(
       ? JSON.stringify([call.accountIds, window.from, window.to, access, call.self])
       : undefined;
     // Read even when nothing is visible: with it comes the change version the request is checked under.
-    const read = await readLedgerVersions(call.accountIds);
+    const read = await readAccounts(call.accountIds);
     assertCheckedUnder(call.request, read.changeVersion);
-    const ledgerVersion = call.accountIds.map((id) => read.value.get(id) ?? '-').join(',');
+    const ledgerVersion = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
     const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
     if (cached !== undefined) return sendJson(call, cached);
     const result = window
@@ -325,29 +325,21 @@ export async function accountInformation(
   // --- Accounts -------------------------------------------------------------------------------------
   /**
    * Answered again from the serialised answer while every account's row version is the one it was made
-   * under: the versions' read (with the change version) is the one statement of a repeated read, and the
-   * rows themselves, the mapping and the serialisation are skipped. What the answer depends on beyond the
-   * rows is in its key: the accounts asked for, the consent's permissions (Basic or Detail, ReadPAN) and
-   * the request (`self`: path, query, page); the API version is this scope's. An account absent (unknown,
-   * internal) is version `-` in both reads, so an answer that left one out is served again only while it
-   * still is absent; one the rows' read sees as internal never matches the versions' read, and is never
-   * served again.
+   * under. One statement either way: the accounts' row versions with the change version, and the rows the
+   * reader does not hold under their current version (none on a repeated read); the rows themselves, the
+   * mapping and the serialisation are skipped on a hit. What the answer depends on beyond the rows is in
+   * its key: the accounts asked for, the consent's permissions (Basic or Detail, ReadPAN) and the request
+   * (`self`: path, query, page); the API version is this scope's. An account absent (unknown) is version
+   * `-`; an internal one has a version but no record (never shown). The answer is kept under the versions
+   * of the very statement its rows came with: exact.
    */
   const accounts = async (call: Call) => {
     const key = JSON.stringify([call.accountIds, call.intent.permissions, call.self]);
-    const versionsOf = (versions: ReadonlyMap<string, string | { version: string }>) =>
-      call.accountIds
-        .map((id) => {
-          const known = versions.get(id);
-          return known === undefined ? '-' : typeof known === 'string' ? known : known.version;
-        })
-        .join(',');
-    const current = await readLedgerVersions(call.accountIds);
-    assertCheckedUnder(call.request, current.changeVersion);
-    const cached = accountAnswers.get(key, versionsOf(current.value));
-    if (cached !== undefined) return sendJson(call, cached);
     const read = await readAccounts(call.accountIds);
     assertCheckedUnder(call.request, read.changeVersion);
+    const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
+    const cached = accountAnswers.get(key, versions);
+    if (cached !== undefined) return sendJson(call, cached);
     const records = call.accountIds.flatMap((id) => read.value.get(id)?.record ?? []);
     if (call.accountId !== undefined && records.length === 0) {
       throw resourceNotFound(`no account ${call.accountId}`);
@@ -359,8 +351,7 @@ export async function accountInformation(
         records.map((account) => wire.mapAccount(account, call.permissions)),
       ),
     );
-    // Kept under the versions of the rows it was made of (read in the same statement): exact.
-    accountAnswers.set(key, versionsOf(read.value), json);
+    accountAnswers.set(key, versions, json);
     return sendJson(call, json);
   };
   get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
+import { ManualClock } from '../../src/shared/clock.ts';
+import { schema, type Store } from '../../src/store/index.ts';
+import {
+  accountsWithVersionsReader,
+  createCustomer,
+  internalAccountId,
+  openAccount,
+  postExternalCredit,
+  type LedgerContext,
+} from '../../src/bank/index.ts';
+import { createTestStore } from '../support/store.ts';
+import { recordStatements } from '../support/statements.ts';
+
+const { bankAccounts } = schema;
+
+/**
+ * The accounts' one statement (`accountsWithVersionsReader`): the versions of every account asked for, and
+ * the rows only when the reader does not hold them under their current version.
+ */
+describe('accounts with their row versions', async () => {
+  const store: Store = await createTestStore();
+  const ctx: LedgerContext = { clock: new ManualClock('2026-03-01T09:00:00Z') };
+  const customer = await createCustomer(store.db, ctx, {
+    username: 'versions',
+    displayName: 'Versions',
+    kind: 'personal',
+  });
+  const first = await openAccount(store.db, ctx, { holders: [customer.id], currency: 'GBP', name: 'One' });
+  const second = await openAccount(store.db, ctx, { holders: [customer.id], currency: 'GBP', name: 'Two' });
+  await postExternalCredit(store.db, ctx, {
+    accountId: first.id,
+    amountMinor: 100n,
+    currency: 'GBP',
+    reference: 'opening',
+  });
+  const clearing = internalAccountId('clearing', 'GBP');
+
+  it('sends a row only when its version is not the one held, in one statement either way', async () => {
+    const read = accountsWithVersionsReader(store.db);
+    const ids = [first.id, second.id, clearing, 'no-such-account'];
+    const { result: before, statements } = await recordStatements(() => read(ids));
+    assert.equal(statements.length, 1);
+    assert.equal(typeof before.changeVersion, 'number');
+    assert.equal(before.value.get(first.id)?.record?.name, 'One');
+    assert.equal(before.value.get(second.id)?.record?.name, 'Two');
+    assert.ok(before.value.get(clearing)?.version, 'an internal account has a version …');
+    assert.equal(before.value.get(clearing)?.record, undefined, '… and no record');
+    assert.equal(before.value.has('no-such-account'), false);
+
+    // Unchanged: the rows held are the answer (the very objects: not sent again).
+    const again = await read(ids);
+    assert.equal(again.value.get(first.id)?.record, before.value.get(first.id)?.record);
+    assert.equal(again.value.get(second.id)?.record, before.value.get(second.id)?.record);
+
+    // One row written (as another instance would): that one is sent, with its new version; the other held.
+    await store.db.update(bankAccounts).set({ nickname: 'Renamed' }).where(eq(bankAccounts.id, second.id));
+    const { result: after, statements: afterStatements } = await recordStatements(() => read(ids));
+    assert.equal(afterStatements.length, 1, 'the changed row comes in the versions statement');
+    assert.notEqual(after.value.get(second.id)?.version, before.value.get(second.id)?.version);
+    assert.equal(after.value.get(second.id)?.record?.nickname, 'Renamed');
+    assert.equal(after.value.get(first.id)?.record, before.value.get(first.id)?.record);
+    assert.equal(after.value.get(first.id)?.version, before.value.get(first.id)?.version);
+
+    // A posting moves the account's version (the ledger version of the transactions cache).
+    await postExternalCredit(store.db, ctx, {
+      accountId: first.id,
+      amountMinor: 5n,
+      currency: 'GBP',
+      reference: 'again',
+    });
+    const posted = await read([first.id]);
+    assert.notEqual(posted.value.get(first.id)?.version, before.value.get(first.id)?.version);
+    assert.equal(posted.value.get(first.id)?.record?.bookedMinor, 105n);
+  });
+
+  it('answers in full whatever another reader holds, and with no accounts at all', async () => {
+    const warm = accountsWithVersionsReader(store.db);
+    await warm([first.id]);
+    const cold = accountsWithVersionsReader(store.db);
+    assert.equal((await cold([first.id])).value.get(first.id)?.record?.id, first.id);
+    const none = await cold([]);
+    assert.equal(typeof none.changeVersion, 'number');
+    assert.equal(none.value.size, 0);
+  });
+});
