@@ -9,6 +9,7 @@ import {
 } from '../../src/auth/adapter.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
+import { recordStatements } from '../support/statements.ts';
 import { createTestStore } from '../support/store.ts';
 import { sql } from 'drizzle-orm';
 
@@ -86,6 +87,28 @@ describe('auth persistence adapter', () => {
     assert.equal(await sweepExpiredAuthModels(store.db, clock), 1);
     // Clients have no expiry: never swept.
     assert.ok(await new StoreAdapter('Client', store.db, clock).find('client-1'));
+  });
+
+  it('finds a bearer token under its own model only, never expired, both models in one statement', async () => {
+    const store = await createTestStore();
+    const clock = new ManualClock('2026-03-01T10:00:00Z');
+    const factory = createAdapterFactory(store, clock);
+    const access = factory('AccessToken');
+    const credentials = factory('ClientCredentials');
+    await access.upsert('bearer-at', { jti: 'bearer-at', kind: 'AccessToken' }, 60);
+    await credentials.upsert('bearer-cc', { jti: 'bearer-cc', kind: 'ClientCredentials' }, 600);
+    const both = (id: string) => Promise.all([access.find(id), credentials.find(id)]);
+    const { result, statements } = await recordStatements(() => both('bearer-cc'));
+    assert.deepEqual(result, [undefined, { jti: 'bearer-cc', kind: 'ClientCredentials' }]);
+    assert.equal(statements.length, 1, 'one statement answers both finds');
+    assert.deepEqual(await both('bearer-at'), [{ jti: 'bearer-at', kind: 'AccessToken' }, undefined]);
+    assert.deepEqual(await both('unknown'), [undefined, undefined]);
+    assert.deepEqual(await both('bearer\u0000'), [undefined, undefined]);
+    clock.advance(61_000);
+    assert.deepEqual(await both('bearer-at'), [undefined, undefined], 'expired');
+    assert.ok(await credentials.find('bearer-cc'));
+    await credentials.destroy('bearer-cc');
+    assert.equal(await credentials.find('bearer-cc'), undefined, 'destroyed (revoked)');
   });
 
   it('marks a consumed code so that find reports it consumed', async () => {

@@ -5,6 +5,7 @@ import { createIntent, revoke, storeRevocationNotifier } from '../../src/consent
 import { describeClientCertificate } from '../../src/shared/client-certificate.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { X509Certificate } from 'node:crypto';
+import { recordStatements } from '../support/statements.ts';
 import { authorize, errorOf, exchangeCode, stageIntent, startFlowHarness } from './flow.ts';
 
 const assertionType = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -119,7 +120,15 @@ describe('PAR, refresh tokens, the API token check and revocation', async () => 
   it('checkAccessToken refuses a token presented with another certificate, or unknown', async () => {
     const token = await h.clientCredentials(a, 'accounts');
     const value = token.json['access_token'] as string;
-    const own = await checkAccessToken(h.server, value, certificateOf(a));
+    // Found under either model (AccessToken, ClientCredentials) with one statement, not one per model.
+    const { result: own, statements } = await recordStatements(() =>
+      checkAccessToken(h.server, value, certificateOf(a)),
+    );
+    assert.deepEqual(
+      statements.filter((text) => text.includes('"auth_models"')).length,
+      1,
+      `one statement for the token: ${statements.join('\n')}`,
+    );
     assert.ok(own.ok);
     assert.equal(own.token.grantType, 'client_credentials');
     assert.equal(own.token.intentId, undefined);
