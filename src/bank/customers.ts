@@ -3,7 +3,7 @@
  * balances, and the per-account resources (beneficiaries, direct debits, standing orders, scheduled
  * payments, statements, products, offers, parties).
  */
-import { and, asc, desc, eq, exists, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../store/index.ts';
 import { preparedStatement, schema } from '../store/index.ts';
 import { fromMinor } from './money.ts';
@@ -112,6 +112,59 @@ export async function listCustomerAccounts(db: Queryable, customerId: string): P
     .where(eq(bankAccountHolders.customerId, customerId))
     .orderBy(asc(bankAccounts.openingDate), asc(bankAccounts.id));
   return rows.map(({ account }) => toCustomerAccount(account));
+}
+
+/** A customer and the accounts they hold (`listCustomerAccounts`'s order), read together. */
+export interface CustomerWithAccounts {
+  customer: Customer;
+  accounts: CustomerAccount[];
+}
+
+/** A customer by `where` left-joined to the accounts they hold: one statement, one row per account. */
+function customerWithAccountsWhere(name: string, where: SQL) {
+  return preparedStatement((db) =>
+    db
+      .select({ customer: bankCustomers, account: bankAccounts })
+      .from(bankCustomers)
+      .leftJoin(bankAccountHolders, eq(bankAccountHolders.customerId, bankCustomers.id))
+      .leftJoin(bankAccounts, eq(bankAccounts.id, bankAccountHolders.accountId))
+      .where(where)
+      .orderBy(asc(bankAccounts.openingDate), asc(bankAccounts.id))
+      .prepare(name),
+  );
+}
+
+const customerWithAccountsByUsername = customerWithAccountsWhere(
+  'bank_customer_with_accounts_by_username',
+  sql`${bankCustomers.username} = ${sql.placeholder('username')}`,
+);
+const customerWithAccountsById = customerWithAccountsWhere(
+  'bank_customer_with_accounts_by_id',
+  sql`${bankCustomers.id} = ${sql.placeholder('id')}`,
+);
+
+/**
+ * The customer who logs in with `username` (as `findCustomerByUsername`), or the customer `id`, with the
+ * accounts they hold (as `listCustomerAccounts`), in one statement: what the consent pages and the
+ * sandbox approval read together.
+ */
+export async function findCustomerWithAccounts(
+  db: Queryable,
+  by: { username: string } | { id: string },
+): Promise<CustomerWithAccounts | undefined> {
+  let rows;
+  if ('username' in by) {
+    if (typeof by.username !== 'string') return undefined;
+    rows = await customerWithAccountsByUsername(db).execute({ username: normaliseUsername(by.username) });
+  } else {
+    rows = await customerWithAccountsById(db).execute({ id: by.id });
+  }
+  const customer = rows[0]?.customer;
+  if (!customer) return undefined;
+  return {
+    customer,
+    accounts: rows.flatMap(({ account }) => (account ? [toCustomerAccount(account)] : [])),
+  };
 }
 
 /** Whether the customer holds the account: what the consent and payment layers check before acting. */

@@ -1,6 +1,7 @@
 import {
   describeRejection,
   findCustomerByUsername,
+  findCustomerWithAccounts,
   fromMinor,
   getCustomer,
   listCustomerAccounts,
@@ -31,6 +32,11 @@ export function bankCustomerDirectory(db: Queryable): CustomerDirectory {
     },
     async listCustomerAccounts(customerId) {
       return (await listCustomerAccounts(db, customerId)).map(toPsuAccount);
+    },
+    async findCustomerWithAccounts(by) {
+      const found = await findCustomerWithAccounts(db, by);
+      const customer = toCustomer(found?.customer);
+      return found && customer ? { customer, accounts: found.accounts.map(toPsuAccount) } : undefined;
     },
     async listConsentPayments(consentId) {
       return (await paymentOutcomesUnderConsent(db, consentId)).map((outcome): PsuPayment => ({

@@ -49,6 +49,10 @@ export interface CustomerDirectory {
   findCustomerByUsername(username: string): Promise<PsuCustomer | undefined>;
   getCustomer(id: string): Promise<PsuCustomer | undefined>;
   listCustomerAccounts(customerId: string): Promise<PsuAccount[]>;
+  /** The customer by username (as `findCustomerByUsername`) or id, and their accounts, read together. */
+  findCustomerWithAccounts(
+    by: { username: string } | { id: string },
+  ): Promise<{ customer: PsuCustomer; accounts: PsuAccount[] } | undefined>;
   /** Every payment made or due under a consent, oldest first, with its real outcome. */
   listConsentPayments(consentId: string): Promise<PsuPayment[]>;
 }

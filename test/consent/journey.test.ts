@@ -183,7 +183,12 @@ async function follow(browser: Browser, url: string, redirectUri: string) {
 function readsOf(statements: string[]) {
   const selects = (table: string) =>
     statements.filter((text) => /^\s*select\b/i.test(text) && text.includes(`from "${table}"`)).length;
-  return { intent: selects('consent_intents'), authModels: selects('auth_models') };
+  return {
+    intent: selects('consent_intents'),
+    authModels: selects('auth_models'),
+    // The customer and their accounts (read apart before, joined in one statement now).
+    customer: selects('bank_customers') + selects('bank_account_holders'),
+  };
 }
 
 function paramsOf(url: string): URLSearchParams {
@@ -252,7 +257,7 @@ describe('PSU journey through the authorization server and the consent app', asy
     assert.equal(posted.status, 303, posted.text);
     // The intent read once (the guarded UPDATE re-checks its status), the interaction and the provider's
     // session once (they were read three times each).
-    assert.deepEqual(readsOf(decision.statements), { intent: 1, authModels: 2 });
+    assert.deepEqual(readsOf(decision.statements), { intent: 1, authModels: 2, customer: 1 });
     step = await follow(browser, posted.location!, tpp.redirectUri);
     const params = paramsOf(step.url);
     assert.equal(params.get('error'), null, step.url);
@@ -334,8 +339,9 @@ describe('PSU journey through the authorization server and the consent app', asy
     );
     const approved = approval.result;
     assert.equal(approved.status, 303, approved.text);
-    // One read of the intent and one of the interaction in the approval request (three of each before).
-    assert.deepEqual(readsOf(approval.statements), { intent: 1, authModels: 1 });
+    // One read of the intent and one of the interaction in the approval request (three of each before),
+    // one of the customer with their accounts (two before).
+    assert.deepEqual(readsOf(approval.statements), { intent: 1, authModels: 1, customer: 1 });
     const done = await follow(browser, approved.location!, tpp.redirectUri);
     const code = paramsOf(done.url).get('code');
     assert.ok(code, done.url);

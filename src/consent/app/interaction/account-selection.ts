@@ -23,8 +23,11 @@ export async function consentChoice(
 ): Promise<ConsentChoice | undefined> {
   const { customers, errorPageOf } = scope;
   const cancel = scope.cancelOf(reply, details);
-  const customer = details.customerId ? await customers.getCustomer(details.customerId) : undefined;
-  if (!customer) {
+  // The customer and their accounts in one statement.
+  const found = details.customerId
+    ? await customers.findCustomerWithAccounts({ id: details.customerId })
+    : undefined;
+  if (!found) {
     sendPage(
       reply,
       400,
@@ -32,10 +35,8 @@ export async function consentChoice(
     );
     return undefined;
   }
-  const { eligible, debtorNotHeld } = eligibleAccounts(
-    intent,
-    await customers.listCustomerAccounts(customer.id),
-  );
+  const { customer, accounts } = found;
+  const { eligible, debtorNotHeld } = eligibleAccounts(intent, accounts);
   if (debtorNotHeld) {
     sendPage(
       reply,

@@ -51,9 +51,10 @@ export function sandboxApprove(scope: InteractionScope) {
     const intent = await getIntent(ctx.db, details.intentId);
     const check = checkIntentAuthorisable(intent, details.clientId, details.scopes, clock.now());
     if (!check.ok) return reply.code(409).send({ error: check.reason, error_description: check.message });
-    const customer = await customers.findCustomerByUsername(body.data.username);
-    if (!customer)
-      return reply.code(400).send({ error: 'unknown_user', error_description: 'no such customer' });
+    // The customer and their accounts in one statement (the accounts are needed unless rejecting).
+    const found = await customers.findCustomerWithAccounts({ username: body.data.username });
+    if (!found) return reply.code(400).send({ error: 'unknown_user', error_description: 'no such customer' });
+    const { customer } = found;
     if (details.prompt === 'consent' && details.customerId !== customer.id) {
       return reply
         .code(409)
@@ -76,10 +77,7 @@ export function sandboxApprove(scope: InteractionScope) {
         bridge.abort(request.raw, reply.raw, 'access_denied', 'The customer rejected the request'),
       );
     }
-    const { eligible, debtorNotHeld } = eligibleAccounts(
-      check.intent,
-      await customers.listCustomerAccounts(customer.id),
-    );
+    const { eligible, debtorNotHeld } = eligibleAccounts(check.intent, found.accounts);
     const eligibleIds = eligible.map((account) => account.id);
     const select = KIND_INFO[check.intent.kind].accounts;
     const requested = body.data.accounts ?? (select === 'one' ? eligibleIds.slice(0, 1) : eligibleIds);
