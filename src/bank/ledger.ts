@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, schema } from '../store/index.ts';
+import { inTransaction, preparedStatement, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
   AccountNotEnabledError,
@@ -155,41 +155,48 @@ async function lockAccounts(
   return { accounts: map, duplicateOf: undefined };
 }
 
-/** The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the internal ones read. */
+/**
+ * The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the
+ * internal ones read; each row carries the id of an entry of `origin`, if any (null without `origin`).
+ * Prepared once: the ids are one array parameter, so the statement's shape does not follow their number.
+ */
+const accountsForPosting = preparedStatement((db) => {
+  const ids = sql`any(${sql.placeholder('ids')}::text[])`;
+  const columns = {
+    ...ACCOUNT_COLUMNS,
+    duplicateOf: sql<
+      string | null
+    >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${sql.placeholder('origin')}::text)`.as(
+      'duplicate_of',
+    ),
+  };
+  const customers = db.$with('customers').as(
+    db
+      .select(columns)
+      .from(bankAccounts)
+      .where(sql`${bankAccounts.id} = ${ids} and ${bankAccounts.internalPurpose} is null`)
+      .orderBy(asc(bankAccounts.id))
+      .for('update'),
+  );
+  return db
+    .with(customers)
+    .select()
+    .from(customers)
+    .unionAll(
+      db
+        .select(columns)
+        .from(bankAccounts)
+        .where(sql`${bankAccounts.id} = ${ids} and ${bankAccounts.internalPurpose} is not null`),
+    )
+    .prepare('ledger_accounts_for_posting');
+});
+
 async function readForPosting(
   tx: Queryable,
   ids: string[],
   origin?: string,
 ): Promise<(LockedAccount & { duplicateOf: string | null })[]> {
-  const columns = {
-    ...ACCOUNT_COLUMNS,
-    duplicateOf:
-      origin === undefined
-        ? sql<string | null>`null::text`.as('duplicate_of')
-        : sql<
-            string | null
-          >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${origin})`.as(
-            'duplicate_of',
-          ),
-  };
-  const customers = tx.$with('customers').as(
-    tx
-      .select(columns)
-      .from(bankAccounts)
-      .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is null`))
-      .orderBy(asc(bankAccounts.id))
-      .for('update'),
-  );
-  return tx
-    .with(customers)
-    .select()
-    .from(customers)
-    .unionAll(
-      tx
-        .select(columns)
-        .from(bankAccounts)
-        .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is not null`)),
-    );
+  return accountsForPosting(tx).execute({ ids, origin: origin ?? null });
 }
 
 /**
