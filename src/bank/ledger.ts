@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, preparedStatement, schema } from '../store/index.ts';
+import { inTransaction, preparedSql, preparedStatement, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
   AccountNotEnabledError,
@@ -234,21 +234,35 @@ async function storeCachedBalances(
   accounts: Iterable<LockedAccount>,
   bookedAt: Date | undefined,
 ): Promise<void> {
-  const values: SQL[] = [];
+  const ids: string[] = [];
+  const booked: string[] = [];
+  const pendingDebit: string[] = [];
+  const pendingCredit: string[] = [];
+  const lastBookedAt: (string | null)[] = [];
   for (const account of accounts) {
     if (account.internalPurpose !== null) continue;
     const last = bookedAt ?? account.lastBookedAt;
-    values.push(
-      sql`(${account.id}::text, ${account.bookedMinor.toString()}::bigint, ${account.pendingDebitMinor.toString()}::bigint, ${account.pendingCreditMinor.toString()}::bigint, ${last ? last.toISOString() : null}::timestamptz)`,
-    );
+    ids.push(account.id);
+    booked.push(account.bookedMinor.toString());
+    pendingDebit.push(account.pendingDebitMinor.toString());
+    pendingCredit.push(account.pendingCreditMinor.toString());
+    lastBookedAt.push(last ? last.toISOString() : null);
   }
-  if (values.length === 0) return;
-  await tx.execute(sql`
+  if (ids.length === 0) return;
+  await cachedBalancesUpdate(tx).execute({ ids, booked, pendingDebit, pendingCredit, lastBookedAt });
+}
+
+/** `storeCachedBalances`'s statement, prepared once: one array per column, whatever the number of accounts. */
+const cachedBalancesUpdate = preparedSql(
+  'ledger_store_cached_balances',
+  sql`
     update ${bankAccounts} set booked_minor = v.booked, pending_debit_minor = v.pending_debit,
       pending_credit_minor = v.pending_credit, last_booked_at = v.last_booked_at
-    from (values ${sql.join(values, sql`, `)}) as v(id, booked, pending_debit, pending_credit, last_booked_at)
-    where ${bankAccounts.id} = v.id`);
-}
+    from unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('booked')}::bigint[],
+      ${sql.placeholder('pendingDebit')}::bigint[], ${sql.placeholder('pendingCredit')}::bigint[],
+      ${sql.placeholder('lastBookedAt')}::timestamptz[]) as v(id, booked, pending_debit, pending_credit, last_booked_at)
+    where ${bankAccounts.id} = v.id`,
+);
 
 /** Checks an entry's shape before touching the database: non-empty legs, no zero, balanced per currency. */
 export function validateLegs(legs: readonly PostingLeg[]): void {
@@ -263,6 +277,25 @@ export function validateLegs(legs: readonly PostingLeg[]): void {
   }
   for (const [currency, sum] of sums) if (sum !== 0n) throw new UnbalancedEntryError(currency, sum);
 }
+
+/** The entry's row, or none when an entry of its origin exists: prepared once (every posting set writes one). */
+const entryInsert = preparedStatement((db) =>
+  db
+    .insert(bankEntries)
+    .values({
+      id: sql.placeholder('id'),
+      kind: sql.placeholder('kind'),
+      status: sql.placeholder('status'),
+      bookedAt: sql.placeholder('bookedAt'),
+      // Nullable: drizzle's timestamp encoder would not take a null placeholder value.
+      valueAt: sql`${sql.placeholder('valueAt')}::timestamptz`,
+      origin: sql.placeholder('origin'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .onConflictDoNothing({ target: bankEntries.origin })
+    .returning()
+    .prepare('ledger_entry_insert'),
+);
 
 /**
  * Posts one balanced posting set atomically. Refuses (typed errors, nothing written): unbalanced or
@@ -308,20 +341,16 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
       }
     }
 
-    const [entry] = await tx
-      .insert(bankEntries)
-      .values({
-        id: input.id ?? randomUUID(),
-        kind: input.kind,
-        status,
-        bookedAt,
-        valueAt: input.valueAt ?? null,
-        origin: input.origin ?? null,
-        createdAt: now,
-      })
-      // A concurrent entry of the same origin committed since the check above: no failed statement.
-      .onConflictDoNothing({ target: bankEntries.origin })
-      .returning();
+    // A concurrent entry of the same origin committed since the check above: no row, no failed statement.
+    const [entry] = await entryInsert(tx).execute({
+      id: input.id ?? randomUUID(),
+      kind: input.kind,
+      status,
+      bookedAt,
+      valueAt: input.valueAt?.toISOString() ?? null,
+      origin: input.origin ?? null,
+      createdAt: now,
+    });
     if (!entry) {
       if (input.origin !== undefined) throw new DuplicateOriginError(input.origin, undefined);
       throw new Error('insert returned no row');
