@@ -2,7 +2,7 @@ import { lte, sql, type SQL } from 'drizzle-orm';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
 import { coalescedBatches } from '../shared/coalesced-reads.ts';
-import type { Queryable } from '../store/index.ts';
+import { preparedStatement, type Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 
 /**
@@ -141,11 +141,11 @@ function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELD
 }
 
 /**
- * The statement for one record and its token, the usual case (a request alone): prepared once, a named
- * statement on PostgreSQL (each connection parses and plans it once, then only binds and executes it), and
- * built by drizzle once.
+ * The statement for one record and its token, the usual case (a request alone): prepared once
+ * (`preparedStatement`), a named statement on PostgreSQL (each connection parses and plans it once, then only
+ * binds and executes it), and built by drizzle once per driver.
  */
-function preparedReplayWithToken(db: Queryable): (item: RecordWithToken, now: Date) => Promise<boolean> {
+const replayWithToken = preparedStatement((db) => {
   const replay = db.$with('replay', { id: sql<string>`id`.as('id') }).as(
     replayInsert(
       replayRow((field) => sql.placeholder(`replay_${field}`)),
@@ -153,21 +153,25 @@ function preparedReplayWithToken(db: Queryable): (item: RecordWithToken, now: Da
     ),
   );
   const token = db.$with('token', {}).as(tokenInsert(tokenRow((field) => sql.placeholder(`token_${field}`))));
-  const statement = db
-    .with(replay, token)
-    .select({ id: replay.id })
-    .from(replay)
-    .prepare('auth_replay_with_token');
-  const prefixed = (prefix: string, values: Record<string, unknown>) =>
-    Object.fromEntries(Object.entries(values).map(([field, value]) => [`${prefix}_${field}`, value]));
-  return async ({ replay: record, token: row }, now) => {
-    const taken = await statement.execute({
-      ...prefixed('replay', replayValues(record)),
-      ...prefixed('token', tokenValues(record.id, row)),
-      now: now.toISOString(),
-    });
-    return taken.length === 1;
-  };
+  return db.with(replay, token).select({ id: replay.id }).from(replay).prepare('auth_replay_with_token');
+});
+
+function prefixed(prefix: string, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([field, value]) => [`${prefix}_${field}`, value]));
+}
+
+/** Records `item`'s `jti` and saves its token in one statement: true when the record was taken by it. */
+async function recordAloneWithToken(
+  db: Queryable,
+  { replay: record, token: row }: RecordWithToken,
+  now: Date,
+) {
+  const taken = await replayWithToken(db).execute({
+    ...prefixed('replay', replayValues(record)),
+    ...prefixed('token', tokenValues(record.id, row)),
+    now: now.toISOString(),
+  });
+  return taken.length === 1;
 }
 
 /**
@@ -175,10 +179,9 @@ function preparedReplayWithToken(db: Queryable): (item: RecordWithToken, now: Da
  * `recordReplays` does, and each token saved only when its record was taken by this statement.
  */
 function recordReplaysWithTokens(db: Queryable, clock: Clock): (item: RecordWithToken) => Promise<boolean> {
-  const alone = preparedReplayWithToken(db);
   return coalescedBatches<RecordWithToken, boolean>(async (items) => {
     const [first] = items;
-    if (items.length === 1 && first) return [await alone(first, clock.now())];
+    if (items.length === 1 && first) return [await recordAloneWithToken(db, first, clock.now())];
     const firstOf = new Map<string, RecordWithToken>();
     for (const item of items) if (!firstOf.has(item.replay.id)) firstOf.set(item.replay.id, item);
     const replays = inLockOrder([...firstOf.values()].map((item) => item.replay)).map((row) => {

@@ -230,6 +230,30 @@ export async function getAccounts(db: Queryable, accountIds: readonly string[]):
   return accountIds.flatMap((id) => byId.get(id) ?? []);
 }
 
+/** Prepared once per scheme (the creditor look-up of every payment submission): a customer account by its identification. */
+function accountIdentifiedBy(where: SQL, name: string) {
+  return preparedStatement((db) =>
+    db
+      .select()
+      .from(bankAccounts)
+      .where(and(where, sql`${bankAccounts.internalPurpose} is null`))
+      .prepare(name),
+  );
+}
+
+const accountBySortCode = accountIdentifiedBy(
+  and(
+    eq(bankAccounts.sortCode, sql.placeholder('sortCode')),
+    eq(bankAccounts.accountNumber, sql.placeholder('accountNumber')),
+  )!,
+  'bank_account_by_sort_code',
+);
+const accountByIban = accountIdentifiedBy(
+  eq(bankAccounts.iban, sql.placeholder('iban')),
+  'bank_account_by_iban',
+);
+const accountByPan = accountIdentifiedBy(eq(bankAccounts.pan, sql.placeholder('pan')), 'bank_account_by_pan');
+
 /**
  * Finds a customer account of this bank by an Open Banking identification: `UK.OBIE.SortCodeAccountNumber`
  * (14 digits), `UK.OBIE.IBAN` (spaces ignored, case-insensitive) or `UK.OBIE.PAN`. Undefined when it is
@@ -241,24 +265,20 @@ export async function findAccountByIdentification(
   identification: string,
 ): Promise<AccountRecord | undefined> {
   const scheme = schemeName.replace(/^UK\.OBIE\./, '');
-  let where;
+  let rows: AccountRecord[];
   if (scheme === 'SortCodeAccountNumber') {
     const digits = identification.replace(/[\s-]/g, '');
     if (!/^\d{14}$/.test(digits)) return undefined;
-    where = and(
-      eq(bankAccounts.sortCode, digits.slice(0, 6)),
-      eq(bankAccounts.accountNumber, digits.slice(6)),
-    );
+    rows = await accountBySortCode(db).execute({
+      sortCode: digits.slice(0, 6),
+      accountNumber: digits.slice(6),
+    });
   } else if (scheme === 'IBAN') {
-    where = eq(bankAccounts.iban, identification.replace(/\s/g, '').toUpperCase());
+    rows = await accountByIban(db).execute({ iban: identification.replace(/\s/g, '').toUpperCase() });
   } else if (scheme === 'PAN') {
-    where = eq(bankAccounts.pan, identification.replace(/\s/g, ''));
+    rows = await accountByPan(db).execute({ pan: identification.replace(/\s/g, '') });
   } else return undefined;
-  const [row] = await db
-    .select()
-    .from(bankAccounts)
-    .where(and(where, sql`${bankAccounts.internalPurpose} is null`));
-  return row;
+  return rows[0];
 }
 
 // ---------------------------------------------------------------------------------------------------

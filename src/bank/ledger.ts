@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, schema } from '../store/index.ts';
+import { inTransaction, preparedSql, preparedStatement, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
   AccountNotEnabledError,
@@ -155,41 +155,48 @@ async function lockAccounts(
   return { accounts: map, duplicateOf: undefined };
 }
 
-/** The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the internal ones read. */
+/**
+ * The customer accounts among `ids` locked in id order (a CTE: the lock applies to them alone) and the
+ * internal ones read; each row carries the id of an entry of `origin`, if any (null without `origin`).
+ * Prepared once: the ids are one array parameter, so the statement's shape does not follow their number.
+ */
+const accountsForPosting = preparedStatement((db) => {
+  const ids = sql`any(${sql.placeholder('ids')}::text[])`;
+  const columns = {
+    ...ACCOUNT_COLUMNS,
+    duplicateOf: sql<
+      string | null
+    >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${sql.placeholder('origin')}::text)`.as(
+      'duplicate_of',
+    ),
+  };
+  const customers = db.$with('customers').as(
+    db
+      .select(columns)
+      .from(bankAccounts)
+      .where(sql`${bankAccounts.id} = ${ids} and ${bankAccounts.internalPurpose} is null`)
+      .orderBy(asc(bankAccounts.id))
+      .for('update'),
+  );
+  return db
+    .with(customers)
+    .select()
+    .from(customers)
+    .unionAll(
+      db
+        .select(columns)
+        .from(bankAccounts)
+        .where(sql`${bankAccounts.id} = ${ids} and ${bankAccounts.internalPurpose} is not null`),
+    )
+    .prepare('ledger_accounts_for_posting');
+});
+
 async function readForPosting(
   tx: Queryable,
   ids: string[],
   origin?: string,
 ): Promise<(LockedAccount & { duplicateOf: string | null })[]> {
-  const columns = {
-    ...ACCOUNT_COLUMNS,
-    duplicateOf:
-      origin === undefined
-        ? sql<string | null>`null::text`.as('duplicate_of')
-        : sql<
-            string | null
-          >`(select ${bankEntries.id} from ${bankEntries} where ${bankEntries.origin} = ${origin})`.as(
-            'duplicate_of',
-          ),
-  };
-  const customers = tx.$with('customers').as(
-    tx
-      .select(columns)
-      .from(bankAccounts)
-      .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is null`))
-      .orderBy(asc(bankAccounts.id))
-      .for('update'),
-  );
-  return tx
-    .with(customers)
-    .select()
-    .from(customers)
-    .unionAll(
-      tx
-        .select(columns)
-        .from(bankAccounts)
-        .where(and(inArray(bankAccounts.id, ids), sql`${bankAccounts.internalPurpose} is not null`)),
-    );
+  return accountsForPosting(tx).execute({ ids, origin: origin ?? null });
 }
 
 /**
@@ -227,21 +234,35 @@ async function storeCachedBalances(
   accounts: Iterable<LockedAccount>,
   bookedAt: Date | undefined,
 ): Promise<void> {
-  const values: SQL[] = [];
+  const ids: string[] = [];
+  const booked: string[] = [];
+  const pendingDebit: string[] = [];
+  const pendingCredit: string[] = [];
+  const lastBookedAt: (string | null)[] = [];
   for (const account of accounts) {
     if (account.internalPurpose !== null) continue;
     const last = bookedAt ?? account.lastBookedAt;
-    values.push(
-      sql`(${account.id}::text, ${account.bookedMinor.toString()}::bigint, ${account.pendingDebitMinor.toString()}::bigint, ${account.pendingCreditMinor.toString()}::bigint, ${last ? last.toISOString() : null}::timestamptz)`,
-    );
+    ids.push(account.id);
+    booked.push(account.bookedMinor.toString());
+    pendingDebit.push(account.pendingDebitMinor.toString());
+    pendingCredit.push(account.pendingCreditMinor.toString());
+    lastBookedAt.push(last ? last.toISOString() : null);
   }
-  if (values.length === 0) return;
-  await tx.execute(sql`
+  if (ids.length === 0) return;
+  await cachedBalancesUpdate(tx).execute({ ids, booked, pendingDebit, pendingCredit, lastBookedAt });
+}
+
+/** `storeCachedBalances`'s statement, prepared once: one array per column, whatever the number of accounts. */
+const cachedBalancesUpdate = preparedSql(
+  'ledger_store_cached_balances',
+  sql`
     update ${bankAccounts} set booked_minor = v.booked, pending_debit_minor = v.pending_debit,
       pending_credit_minor = v.pending_credit, last_booked_at = v.last_booked_at
-    from (values ${sql.join(values, sql`, `)}) as v(id, booked, pending_debit, pending_credit, last_booked_at)
-    where ${bankAccounts.id} = v.id`);
-}
+    from unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('booked')}::bigint[],
+      ${sql.placeholder('pendingDebit')}::bigint[], ${sql.placeholder('pendingCredit')}::bigint[],
+      ${sql.placeholder('lastBookedAt')}::timestamptz[]) as v(id, booked, pending_debit, pending_credit, last_booked_at)
+    where ${bankAccounts.id} = v.id`,
+);
 
 /** Checks an entry's shape before touching the database: non-empty legs, no zero, balanced per currency. */
 export function validateLegs(legs: readonly PostingLeg[]): void {
@@ -256,6 +277,25 @@ export function validateLegs(legs: readonly PostingLeg[]): void {
   }
   for (const [currency, sum] of sums) if (sum !== 0n) throw new UnbalancedEntryError(currency, sum);
 }
+
+/** The entry's row, or none when an entry of its origin exists: prepared once (every posting set writes one). */
+const entryInsert = preparedStatement((db) =>
+  db
+    .insert(bankEntries)
+    .values({
+      id: sql.placeholder('id'),
+      kind: sql.placeholder('kind'),
+      status: sql.placeholder('status'),
+      bookedAt: sql.placeholder('bookedAt'),
+      // Nullable: drizzle's timestamp encoder would not take a null placeholder value.
+      valueAt: sql`${sql.placeholder('valueAt')}::timestamptz`,
+      origin: sql.placeholder('origin'),
+      createdAt: sql.placeholder('createdAt'),
+    })
+    .onConflictDoNothing({ target: bankEntries.origin })
+    .returning()
+    .prepare('ledger_entry_insert'),
+);
 
 /**
  * Posts one balanced posting set atomically. Refuses (typed errors, nothing written): unbalanced or
@@ -301,20 +341,16 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
       }
     }
 
-    const [entry] = await tx
-      .insert(bankEntries)
-      .values({
-        id: input.id ?? randomUUID(),
-        kind: input.kind,
-        status,
-        bookedAt,
-        valueAt: input.valueAt ?? null,
-        origin: input.origin ?? null,
-        createdAt: now,
-      })
-      // A concurrent entry of the same origin committed since the check above: no failed statement.
-      .onConflictDoNothing({ target: bankEntries.origin })
-      .returning();
+    // A concurrent entry of the same origin committed since the check above: no row, no failed statement.
+    const [entry] = await entryInsert(tx).execute({
+      id: input.id ?? randomUUID(),
+      kind: input.kind,
+      status,
+      bookedAt,
+      valueAt: input.valueAt?.toISOString() ?? null,
+      origin: input.origin ?? null,
+      createdAt: now,
+    });
     if (!entry) {
       if (input.origin !== undefined) throw new DuplicateOriginError(input.origin, undefined);
       throw new Error('insert returned no row');

@@ -1,5 +1,5 @@
 import type { SQLWrapper } from 'drizzle-orm';
-import { EVENT_TYPES, raiseEvent } from '../events/index.ts';
+import { EVENT_TYPES, raiseEvent, type RaisedEvent } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import type { LedgerContext } from './ledger.ts';
 
@@ -27,16 +27,16 @@ export async function raisePaymentUpdate(
   payment: { id: string; kind: string; clientId: string },
   alongside?: SQLWrapper,
 ): Promise<void> {
+  await raiseEvent(tx, ctx.clock, paymentUpdate(payment), alongside);
+}
+
+/** The OB `resource-update` event of a payment resource (`raisePaymentUpdate`). */
+export function paymentUpdate(payment: { id: string; kind: string; clientId: string }): RaisedEvent {
   const type = PAYMENT_RESOURCE_TYPE[payment.kind];
   if (!type) throw new Error(`no OB resource type for payment kind ${payment.kind}`);
-  await raiseEvent(
-    tx,
-    ctx.clock,
-    {
-      clientId: payment.clientId,
-      type: EVENT_TYPES.resourceUpdate,
-      subject: { type, id: payment.id, version: undefined },
-    },
-    alongside,
-  );
+  return {
+    clientId: payment.clientId,
+    type: EVENT_TYPES.resourceUpdate,
+    subject: { type, id: payment.id, version: undefined },
+  };
 }

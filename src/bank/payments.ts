@@ -6,14 +6,16 @@
  * not hold) and the payment is stored as Rejected with the reason, nothing posted.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, lt, ne, sql } from 'drizzle-orm';
+import type { PgInsertValue } from 'drizzle-orm/pg-core';
+import { preparedRaiseEvent } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { inTransaction, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import { balanceOf, type AccountIdentity, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
-import { raisePaymentUpdate } from './payment-events.ts';
+import { paymentUpdate } from './payment-events.ts';
 import { payCreditor, settlementStatus, type ExternalPayout } from './schedules.ts';
 
 const { bankPayments, bankScheduledPayments, bankStandingOrders } = schema;
@@ -124,6 +126,26 @@ async function insertPayment(db: Queryable, values: PaymentRecord): Promise<Paym
   return row;
 }
 
+const PAYMENT_COLUMNS = Object.keys(getTableColumns(bankPayments)) as (keyof PaymentRecord)[];
+
+/**
+ * The payment's row (every column, as placeholders `payment_<column>`) and its `resource-update` event,
+ * one statement prepared once: every domestic and VRP submission sends it.
+ */
+const insertPaymentWithEvent = preparedRaiseEvent('bank_payment_with_event', (db) =>
+  db
+    .insert(bankPayments)
+    .values(
+      Object.fromEntries(
+        PAYMENT_COLUMNS.map((column) => [column, sql.placeholder(`payment_${column}`)]),
+      ) as PgInsertValue<typeof bankPayments>,
+    ),
+);
+
+function paymentValues(row: PaymentRecord): Record<string, unknown> {
+  return Object.fromEntries(PAYMENT_COLUMNS.map((column) => [`payment_${column}`, row[column]]));
+}
+
 /**
  * Stores and executes a payment now, atomically. Returns the stored payment: AcceptedCreditSettlementCompleted
  * when the creditor is an account of this bank (credited in the same posting set), AcceptedSettlementCompleted
@@ -172,7 +194,7 @@ export async function executePayment(
     // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
     if (id.includes(':')) return insertPayment(tx, row);
     // The payment's row and its event in one statement. Every column is given, so the row stored is `row`.
-    await raisePaymentUpdate(tx, ctx, row, tx.insert(bankPayments).values(row));
+    await insertPaymentWithEvent(tx, ctx.clock, paymentUpdate(row), paymentValues(row));
     return row;
   });
 }

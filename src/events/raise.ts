@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type SQLWrapper } from 'drizzle-orm';
+import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
-import type { Queryable } from '../store/index.ts';
+import { preparedSql, type Queryable } from '../store/index.ts';
 import { eventNotifications, eventSubscriptions } from '../store/schema/events.ts';
 import { EVENT_RAISED_CHANNEL } from './push-outbox.ts';
 import type { EventType } from './types.ts';
@@ -55,30 +55,95 @@ export async function raiseEvent(
   event: RaisedEvent,
   alongside?: SQLWrapper,
 ): Promise<void> {
+  await tx.execute(raiseEventSql(eventValues(clock, event), alongside));
+}
+
+type EventField = 'id' | 'clientId' | 'type' | 'v4Type' | 'resourceType' | 'resourceId' | 'resourceVersion';
+type EventValues = Record<EventField | 'detail' | 'txn' | 'now' | 'expiresAt', unknown>;
+
+/** The statement's values of `event` raised now (ids drawn here). */
+function eventValues(clock: Clock, event: RaisedEvent): EventValues {
   const now = clock.now();
-  const expiresAt = new Date(now.getTime() + EVENT_LIFETIME_MS);
-  const v4Type = event.v4Type ?? null;
-  await tx.execute(sql`
+  return {
+    id: randomUUID(),
+    clientId: event.clientId,
+    type: event.type,
+    v4Type: event.v4Type ?? null,
+    resourceType: event.subject.type,
+    resourceId: event.subject.id,
+    resourceVersion: event.subject.version ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+    txn: event.txn ?? randomUUID(),
+    now: now.toISOString(),
+    expiresAt: new Date(now.getTime() + EVENT_LIFETIME_MS).toISOString(),
+  };
+}
+
+/** `raiseEvent`'s statement, each of `v` a value or a placeholder. */
+function raiseEventSql(v: EventValues, alongside?: SQLWrapper): SQL {
+  return sql`
     with ${alongside ? sql`alongside as (${alongside.getSQL()}), ` : sql``}raised as (
       insert into ${eventNotifications} (
         id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
         occurred_at, created_at, expires_at, next_attempt_at
       )
-      select ${randomUUID()}, ${event.clientId}, chosen.type, ${event.subject.type}, ${event.subject.id},
-        ${event.subject.version ?? null}, ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.txn ?? randomUUID()},
-        ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz, ${expiresAt.toISOString()}::timestamptz,
-        case when ${eventSubscriptions.callbackUrl} is not null then ${now.toISOString()}::timestamptz end
+      select ${v.id}::text, ${v.clientId}::text, chosen.type, ${v.resourceType}::text, ${v.resourceId}::text,
+        ${v.resourceVersion}::text, ${v.detail}::jsonb, ${v.txn}::text,
+        ${v.now}::timestamptz, ${v.now}::timestamptz, ${v.expiresAt}::timestamptz,
+        case when ${eventSubscriptions.callbackUrl} is not null then ${v.now}::timestamptz end
       from ${eventSubscriptions}
       cross join lateral (
         select case
-          when ${v4Type}::text is not null and ${eventSubscriptions.version} ~ '^v?4([.]|$)'
-            and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${v4Type}::text)
-          then ${v4Type}::text else ${event.type}::text end as type
+          when ${v.v4Type}::text is not null and ${eventSubscriptions.version} ~ '^v?4([.]|$)'
+            and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? ${v.v4Type}::text)
+          then ${v.v4Type}::text else ${v.type}::text end as type
       ) as chosen
-      where ${eventSubscriptions.clientId} = ${event.clientId}
+      where ${eventSubscriptions.clientId} = ${v.clientId}::text
         and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? chosen.type)
       returning client_id, next_attempt_at
     )
     select pg_notify(${EVENT_RAISED_CHANNEL}, client_id) from raised where next_attempt_at is not null
-  `);
+  `;
+}
+
+const EVENT_PLACEHOLDERS = Object.fromEntries(
+  (
+    [
+      'id',
+      'clientId',
+      'type',
+      'v4Type',
+      'resourceType',
+      'resourceId',
+      'resourceVersion',
+      'detail',
+      'txn',
+      'now',
+      'expiresAt',
+    ] as const
+  ).map((field) => [field, sql.placeholder(`event_${field}`)]),
+) as EventValues;
+
+/**
+ * `raiseEvent` with an `alongside` change of fixed shape, prepared once (`preparedSql`: a named statement on
+ * PostgreSQL, parsed and planned once per connection). `alongside` writes its values as placeholders; the
+ * returned function is given their values with the event.
+ */
+export function preparedRaiseEvent(
+  name: string,
+  alongside: (db: Queryable) => SQLWrapper,
+): (
+  tx: Queryable,
+  clock: Clock,
+  event: RaisedEvent,
+  alongsideValues: Record<string, unknown>,
+) => Promise<void> {
+  const statement = preparedSql(name, (db) => raiseEventSql(EVENT_PLACEHOLDERS, alongside(db)));
+  return async (tx, clock, event, alongsideValues) => {
+    const values = eventValues(clock, event);
+    await statement(tx).execute({
+      ...Object.fromEntries(Object.entries(values).map(([field, value]) => [`event_${field}`, value])),
+      ...alongsideValues,
+    });
+  };
 }

@@ -47,14 +47,15 @@ const dialect = new PgDialect();
 /**
  * `preparedStatement` of a statement drizzle's builders cannot write (a CTE that inserts, `on conflict … do
  * update … where`): `statement`'s values are placeholders. It answers the driver's result (`rows`).
+ * `statement` may be built from the handle (a drizzle builder's `getSQL()` inside it), once per driver.
  */
 export function preparedSql<Row>(
   name: string,
-  statement: SQL,
+  statement: SQL | ((db: Queryable) => SQL),
 ): (db: Queryable) => PreparedStatement<{ rows: Row[] }> {
   return preparedStatement((db) =>
     db._.session.prepareQuery<{ execute: { rows: Row[] }; all: unknown; values: unknown }>(
-      dialect.sqlToQuery(statement),
+      dialect.sqlToQuery(typeof statement === 'function' ? statement(db) : statement),
       undefined,
       name,
       false,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import pg from 'pg';
 import { recordStatements } from '../support/statements.ts';
 import { createHarness, domesticConsent, type Harness } from './pis-support.ts';
 
@@ -53,4 +54,35 @@ describe('statements per domestic payment submission', () => {
     assert.equal(statements.filter((text) => /^\s*(savepoint|release)\b/i.test(text)).length, 0);
     assert.ok(work.length <= 10, `${work.length} statements:\n${work.join('\n')}`);
   });
+
+  it(
+    'sends the fixed-shape statements as named statements on PostgreSQL (parsed and planned once per connection)',
+    { skip: !process.env.DATABASE_URL },
+    async () => {
+      const names: unknown[] = [];
+      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+      const query = prototype.query;
+      prototype.query = function (this: unknown, ...args: unknown[]) {
+        const [config] = args;
+        if (typeof config === 'object' && config !== null) names.push((config as { name?: unknown }).name);
+        return query.apply(this, args);
+      };
+      try {
+        await submitCounted();
+        await submitCounted({ sortCode: '401276', accountNumber: '31926819', name: 'ACME Ltd' });
+      } finally {
+        prototype.query = query;
+      }
+      const count = (name: string) => names.filter((each) => each === name).length;
+      for (const name of [
+        'bank_held_account',
+        'bank_account_by_sort_code',
+        'ledger_accounts_for_posting',
+        'ledger_entry_insert',
+        'ledger_store_cached_balances',
+        'bank_payment_with_event',
+      ])
+        assert.equal(count(name), 2, `${name} once per submission: ${JSON.stringify(names)}`);
+    },
+  );
 });
