@@ -34,7 +34,11 @@ describe('bench ledger fixtures (bulk)', () => {
     });
     await addTransactions(store, account.id, 30, { amountMinor: 7n });
     await addTransactions(store, account.id, 5);
-    ctx.clock.advance(1000);
+    // After the bulk postings, whose booking times are the database's now() when they were made: a second
+    // past the real time now, not past when the clock was made (the statements above may take longer than that
+    // on a loaded machine, and then the ledger books at the last booking read back at millisecond precision,
+    // before the bulk's microsecond-spaced ones).
+    ctx.clock.set(new Date(Date.now() + 1000));
     await postExternalCredit(store.db, ctx, {
       accountId: account.id,
       amountMinor: 1n,

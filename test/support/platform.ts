@@ -1,12 +1,24 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import type { DestinationStream } from 'pino';
 import { Agent, request, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../../src/server/config.ts';
 import { createLogger } from '../../src/server/logger.ts';
 import { startPlatform, type Part, type RunningPlatform } from '../../src/server/platform.ts';
+import { loadServerTls } from '../../src/server/tls-material.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
 import { createTestStore } from './store.ts';
@@ -34,6 +46,7 @@ export async function startTestPlatform(
   } = {},
 ): Promise<TestPlatform> {
   const dataDir = options.instanceOf?.dataDir ?? mkdtempSync(join(tmpdir(), 'obkit-test-'));
+  if (!options.instanceOf && !options.env?.OBKIT_TLS_CERT_FILE) await seedSandboxPki(dataDir);
   const config = loadConfig({
     env: {
       OBKIT_DATA_DIR: dataDir,
@@ -56,6 +69,65 @@ export async function startTestPlatform(
     if (!options.instanceOf) rmSync(dataDir, { recursive: true, force: true });
   });
   return { ...platform, config, dataDir };
+}
+
+/** What a sandbox keeps in `<data dir>/pki`: its CA hierarchy, and the server certificate it issued. */
+const SANDBOX_PKI_FILES = [
+  'root-ca.pem',
+  'root-ca.key.pem',
+  'issuing-ca.pem',
+  'issuing-ca.key.pem',
+  'server.pem',
+  'server.key.pem',
+];
+
+let sandboxPki: Promise<string> | undefined;
+
+/**
+ * Puts a sandbox CA and server certificate into a new platform's data dir, as a sandbox leaves them after
+ * its first start. Making them takes two 3072-bit and one 2048-bit RSA keys (about 1 s of CPU), which every
+ * platform a test started paid. They are made once by `loadServerTls` itself into a folder under the
+ * temporary directory, named by a hash of the code that makes them (src/pki, the TLS material), so a change
+ * there makes new ones; concurrent first processes each make a folder aside and rename it into place (the
+ * loser keeps the winner's). Each platform still has its own copy, so it may add to it or replace it. The
+ * CA is dated from when it was made, as a fresh one is: valid from a day before, for years. Left there on
+ * purpose: `rm -r "$TMPDIR"/obkit-test-sandbox-pki-*` reclaims them.
+ */
+async function seedSandboxPki(dataDir: string): Promise<void> {
+  sandboxPki ??= (async () => {
+    const folder = join(tmpdir(), `obkit-test-sandbox-pki-${sandboxPkiCodeHash()}`);
+    if (SANDBOX_PKI_FILES.every((file) => existsSync(join(folder, file)))) return folder;
+    const draft = mkdtempSync(join(tmpdir(), 'obkit-test-sandbox-pki-draft-'));
+    await loadServerTls(loadConfig({ env: { OBKIT_DATA_DIR: draft } }));
+    try {
+      renameSync(join(draft, 'pki'), folder);
+    } catch (error) {
+      // Another process renamed its own into place first: use that one.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    }
+    rmSync(draft, { recursive: true, force: true });
+    return folder;
+  })();
+  const folder = await sandboxPki;
+  const pki = join(dataDir, 'pki');
+  mkdirSync(pki, { mode: 0o700 });
+  // copyFileSync keeps each file's mode: private keys stay 0600.
+  for (const file of SANDBOX_PKI_FILES) copyFileSync(join(folder, file), join(pki, file));
+}
+
+/** The first 16 hex digits of a SHA-256 over the sources that make the sandbox PKI files. */
+function sandboxPkiCodeHash(): string {
+  const hash = createHash('sha256');
+  const pkiSources = fileURLToPath(new URL('../../src/pki/', import.meta.url));
+  const sources = [
+    ...readdirSync(pkiSources)
+      .sort()
+      .map((name) => join(pkiSources, name)),
+    fileURLToPath(new URL('../../src/server/tls-material.ts', import.meta.url)),
+  ];
+  for (const file of sources) hash.update(file.slice(file.lastIndexOf('/src/'))).update(readFileSync(file));
+  return hash.digest('hex').slice(0, 16);
 }
 
 export interface ClientIdentity {
