@@ -8,6 +8,9 @@
  * Requests go through fastify.inject (no TLS: the mTLS cost is the AIS benchmark's subject; the whole
  * platform over mTLS is bench/flow.ts's). Each store (PGlite in a temporary folder, a fresh PostgreSQL
  * database) at each concurrency; then again with 100,000 more postings in the ledger (BENCH_LEDGER_ROWS).
+ * Every submission debits the one payer (the worst case: at several connections they queue on its row lock);
+ * beside it, at each concurrency, the same with a payer (and payee) per connection: no shared account row
+ * (`payments-payer-per-connection`; bench/support/payment-rig.ts `Payers`).
  * Run: npm run bench -- payments [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -101,18 +104,30 @@ async function run(backend: Backend): Promise<void> {
       },
     };
 
+    const baseline = (concurrency: number) =>
+      rate('PS256 verify+sign pairs (baseline, jose)', concurrency, pair);
     /** Payments ÷ the mean of the baseline pairs measured just before and just after, at one concurrency. */
     async function bracketed(version: ApiVersion, concurrency: number, label = ''): Promise<number> {
-      const before = await rate('PS256 verify+sign pairs (baseline, jose)', concurrency, pair);
+      const before = await baseline(concurrency);
       const payments = await submissions(version, concurrency, label, probe);
-      const after = await rate('PS256 verify+sign pairs (baseline, jose)', concurrency, pair);
+      const after = await baseline(concurrency);
       return payments / ((before + after) / 2);
     }
 
     console.log(`backend ${store.backend}; ${phaseSeconds}s per phase`);
+    // At each concurrency: baseline, one payer, baseline, a payer per connection, baseline — each figure
+    // bracketed by the baselines either side (the middle one serves both, saving a phase).
     const plain = new Map<number, number>();
-    for (const concurrency of options.concurrencies)
-      plain.set(concurrency, await bracketed('v3.1.11', concurrency));
+    const perConnection = new Map<number, number>();
+    for (const concurrency of options.concurrencies) {
+      const before = await baseline(concurrency);
+      const onePayer = await submissions('v3.1.11', concurrency, '', probe);
+      const between = await baseline(concurrency);
+      const spread = await submissions('v3.1.11', concurrency, '', probe, 'per-connection');
+      const after = await baseline(concurrency);
+      plain.set(concurrency, onePayer / ((before + between) / 2));
+      perConnection.set(concurrency, spread / ((between + after) / 2));
+    }
     // v4.0 beside v3.1.11 (same ledger, same consent store), between baseline phases.
     const first = options.concurrencies[0]!;
     const v4 = await bracketed('v4.0', first);
@@ -133,6 +148,8 @@ async function run(backend: Backend): Promise<void> {
     );
     console.log('');
     for (const [concurrency, ratio] of plain) printRatio(`payments ${backend} c${concurrency}`, ratio, 0.5);
+    for (const [concurrency, ratio] of perConnection)
+      printRatio(`payments-payer-per-connection ${backend} c${concurrency}`, ratio, 0.5);
     printRatio(`payments ${backend} v4.0/v3.1.11 c${first}`, v4 / plain.get(first)!, 0.9);
     for (const [concurrency, ratio] of grown)
       printRatio(

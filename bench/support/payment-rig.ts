@@ -30,22 +30,23 @@ export const BENCH_CLIENT_ID = 'bench';
 
 /**
  * Operations/s at `concurrency` for `seconds`, or until `operation` says it has nothing left to do
- * (returns false): the rate is then what was done over the time it took.
+ * (returns false): the rate is then what was done over the time it took. `operation` is told which of the
+ * `concurrency` workers calls it (0-based), for fixtures of its own.
  */
 export async function rate(
   label: string,
   concurrency: number,
   seconds: number,
-  operation: () => Promise<unknown>,
+  operation: (worker: number) => Promise<unknown>,
 ): Promise<number> {
   const deadline = performance.now() + seconds * 1000;
   let done = 0;
   let exhausted = false;
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
       while (performance.now() < deadline && !exhausted) {
-        if ((await operation()) === false) exhausted = true;
+        if ((await operation(worker)) === false) exhausted = true;
         else done++;
       }
     }),
@@ -58,21 +59,42 @@ export async function rate(
   return perSecond;
 }
 
+/** A payer (customer and account) and the payee account its consents pay, as the Initiation names it. */
+interface Parties {
+  payerId: string;
+  fromAccountId: string;
+  creditorAccount: { SchemeName: string; Identification: string; Name: string };
+}
+
+/**
+ * Whose accounts a phase's submissions book on: `one` — every submission debits the same payer and credits
+ * the same payee (the worst case: at several connections they queue on those two rows' locks);
+ * `per-connection` — each of the phase's in-flight workers pays from a payer account of its own to a payee
+ * of its own (the ledger locks both accounts of a posting), so concurrent submissions share no account row.
+ */
+export type Payers = 'one' | 'per-connection';
+
 export interface PaymentRig {
   clock: Clock;
   authorities: SandboxAuthorities;
-  /** The payer's account (every submission books on it). */
+  /** The one payer's account (every submission of a `one` phase books on it). */
   fromAccountId: string;
   tppSigner: ReturnType<typeof detachedSigner>;
   tppKeys: { publicKey: CryptoKey; privateKey: CryptoKey };
   bankKeys: { publicKey: CryptoKey; privateKey: CryptoKey };
-  /** A consent staged on `version` and authorised, with its PSU token (outside the timing). */
+  /** A consent staged on `version` and authorised, with its PSU token (outside the timing); the one payer's. */
   readyConsent(version?: ApiVersion): Promise<{ token: string; body: string }>;
   /**
    * Submissions/s of domestic payments on `version` at `concurrency` (see bench/payments.ts for how the
    * consents are staged); submissions not answered 201 are counted in `failures()`.
    */
-  submissions(version: ApiVersion, concurrency: number, label?: string, probe?: PhaseProbe): Promise<number>;
+  submissions(
+    version: ApiVersion,
+    concurrency: number,
+    label?: string,
+    probe?: PhaseProbe,
+    payers?: Payers,
+  ): Promise<number>;
   failures(): number;
   app: FastifyInstance;
 }
@@ -96,19 +118,40 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
     ),
     'tls',
   );
-  const payer = await createCustomer(db, ctx, {
-    username: 'bench-payer',
-    displayName: 'Payer',
-    kind: 'personal',
-  });
-  const payee = await createCustomer(db, ctx, {
-    username: 'bench-payee',
-    displayName: 'Payee',
-    kind: 'personal',
-  });
-  const from = await openAccount(db, ctx, { holders: [payer.id], currency: 'GBP', name: 'Payer' });
-  const to = await openAccount(db, ctx, { holders: [payee.id], currency: 'GBP', name: 'Payee' });
-  await postExternalCredit(db, ctx, { accountId: from.id, amountMinor: 10n ** 12n, currency: 'GBP' });
+  /** A payer (10^12 minor units: no phase can exhaust it at 1.23 a payment) and a payee, each its own customer. */
+  async function openParties(tag: string): Promise<Parties> {
+    const payer = await createCustomer(db, ctx, {
+      username: `bench-payer${tag}`,
+      displayName: 'Payer',
+      kind: 'personal',
+    });
+    const payee = await createCustomer(db, ctx, {
+      username: `bench-payee${tag}`,
+      displayName: 'Payee',
+      kind: 'personal',
+    });
+    const from = await openAccount(db, ctx, { holders: [payer.id], currency: 'GBP', name: 'Payer' });
+    const to = await openAccount(db, ctx, { holders: [payee.id], currency: 'GBP', name: 'Payee' });
+    await postExternalCredit(db, ctx, { accountId: from.id, amountMinor: 10n ** 12n, currency: 'GBP' });
+    return {
+      payerId: payer.id,
+      fromAccountId: from.id,
+      creditorAccount: {
+        SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+        Identification: `${to.sortCode}${to.accountNumber}`,
+        Name: 'Payee',
+      },
+    };
+  }
+  /** The one payer and payee of `one` phases. */
+  const shared = await openParties('');
+  /** Worker i's payer and payee in `per-connection` phases, opened when a phase first has that many workers. */
+  const perConnection: Parties[] = [];
+  async function partiesOf(payers: Payers, worker: number): Promise<Parties> {
+    if (payers === 'one') return shared;
+    while (perConnection.length <= worker) perConnection.push(await openParties(`-${perConnection.length}`));
+    return perConnection[worker]!;
+  }
 
   const tpp = await generateKeyPair('PS256');
   const bank = await generateKeyPair('PS256');
@@ -171,13 +214,8 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
   }
   await app.ready();
 
-  const creditorAccount = {
-    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-    Identification: `${to.sortCode}${to.accountNumber}`,
-    Name: 'Payee',
-  };
   /** Each version's domestic Initiation and Risk, as a TPP sends them (v4.0: structured remittance). */
-  const bodyOn = (version: ApiVersion) => {
+  const bodyOn = (version: ApiVersion, creditorAccount: Parties['creditorAccount']) => {
     const v4 = version === 'v4.0';
     return {
       initiation: {
@@ -193,8 +231,11 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
       risk: { PaymentContextCode: v4 ? 'TransferToThirdParty' : 'PartyToParty' },
     };
   };
-  async function readyConsent(version: ApiVersion = 'v3.1.11'): Promise<{ token: string; body: string }> {
-    const { initiation, risk } = bodyOn(version);
+  async function readyConsent(
+    version: ApiVersion = 'v3.1.11',
+    parties: Parties = shared,
+  ): Promise<{ token: string; body: string }> {
+    const { initiation, risk } = bodyOn(version, parties.creditorAccount);
     const intent = await createIntent(
       { db, clock },
       {
@@ -205,7 +246,10 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
         apiVersion: version,
       },
     );
-    await authorise({ db, clock }, intent.id, { customerId: payer.id, accountIds: [from.id] });
+    await authorise({ db, clock }, intent.id, {
+      customerId: parties.payerId,
+      accountIds: [parties.fromAccountId],
+    });
     const token = randomUUID();
     tokens.set(token, {
       clientId: BENCH_CLIENT_ID,
@@ -214,7 +258,7 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
       certificateThumbprint: certificate.thumbprintS256,
       roles: ['PISP'],
       intentId: intent.id,
-      customerId: payer.id,
+      customerId: parties.payerId,
       expiresAt: new Date(Date.now() + 3_600_000),
     });
     return {
@@ -230,20 +274,24 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
    * The consents are staged before the timing, as many as three times the fastest rate seen so far allows
    * (the first probe's, at one connection, else the fastest phase's), three times more again for a phase
    * with several connections (they overlap database round trips and signatures); should they still run out, the phase ends there and its rate is what was done over the time it took —
-   * it never fails for want of fixtures.
+   * it never fails for want of fixtures. With a payer per connection each worker has a pool of its own
+   * (its payer's consents), an equal share of that number: the phase ends when any one runs out.
    */
   async function submissions(
     version: ApiVersion,
     concurrency: number,
     label = '',
     probe?: PhaseProbe,
+    payers: Payers = 'one',
   ): Promise<number> {
     /** A submission ready to send: its own consent, token, idempotency key and the TPP's signature. */
     type Ready = { token: string; body: string; signature: string; key: string };
-    const pool: Ready[] = [];
+    const pools: Ready[][] = Array.from({ length: payers === 'one' ? 1 : concurrency }, () => []);
+    const pool = pools[0]!;
+    const staged = () => pools.reduce((sum, each) => sum + each.length, 0);
     const url = `${VERSION_BASES[version].pisp}/domestic-payments`;
-    const stage = async (): Promise<Ready> => {
-      const consent = await readyConsent(version);
+    const stage = async (worker = 0): Promise<Ready> => {
+      const consent = await readyConsent(version, await partiesOf(payers, worker));
       // The TPP's signing is its own cost, paid here, outside the timing (the bank's is measured).
       return { ...consent, signature: await tppSigner.sign(consent.body), key: randomUUID() };
     };
@@ -270,13 +318,17 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
       probed = 10 / ((performance.now() - start) / 1000);
     }
     const wanted = Math.ceil(probed * seconds * 3 * (concurrency > 1 ? 3 : 1)) + 50;
-    while (pool.length < wanted) pool.push(await stage());
-    for (let i = 0; i < 3; i++) await submit(pool.pop()!); // warm up
-    const name = `domestic payment submissions ${version}${label} (${pool.length} consents staged)`;
+    const perPool = Math.ceil(wanted / pools.length);
+    for (const [worker, each] of pools.entries())
+      while (each.length < perPool) each.push(await stage(worker));
+    // Warm-up: at least one submission on each payer's account (its first posting).
+    for (let i = 0; i < Math.max(3, pools.length); i++) await submit(pools[i % pools.length]!.pop()!);
+    const spread = payers === 'one' ? '' : ', a payer per connection';
+    const name = `domestic payment submissions ${version}${label}${spread} (${staged()} consents staged)`;
     const window = await probe?.start(`${name} c${concurrency}`);
     const submittedBefore = submitted;
-    const measured = await rate(name, concurrency, seconds, async () => {
-      const next = pool.pop();
+    const measured = await rate(name, concurrency, seconds, async (worker) => {
+      const next = pools[payers === 'one' ? 0 : worker]!.pop();
       if (!next) return false;
       await submit(next);
       return true;
@@ -289,7 +341,7 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
   return {
     clock,
     authorities,
-    fromAccountId: from.id,
+    fromAccountId: shared.fromAccountId,
     tppSigner,
     tppKeys: tpp,
     bankKeys: bank,
