@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { readBundle } from '../../src/tpp/bundle.ts';
 import { runCli, type Finished } from '../support/cli.ts';
 import { startSandbox } from '../support/journey.ts';
+import { seedDataDir } from '../support/platform.ts';
 
 /** A failure a person can act on: the exit code, one or two lines on stderr, and no stack trace. */
 function assertFailure(result: Finished, exitCode: number, message: RegExp): void {
@@ -100,18 +101,12 @@ describe('obkit: failures a person can act on', { timeout: 240_000 }, async () =
 
   it('a second sandbox on the same ports: one line naming the port and what to do, exit 1', async () => {
     const port = new URL(sandbox.platform.urls.browser).port;
+    // The ports are the point, not a first start: no initdb or new CA before the refusal.
+    const second = join(work, 'second');
+    mkdirSync(second);
+    await seedDataDir(second, { embedded: true });
     const result = await runCli(
-      [
-        'sandbox',
-        '--data-dir',
-        join(work, 'second'),
-        '--browser-port',
-        port,
-        '--mtls-port',
-        '0',
-        '--operator-port',
-        '0',
-      ],
+      ['sandbox', '--data-dir', second, '--browser-port', port, '--mtls-port', '0', '--operator-port', '0'],
       // The second sandbox uses its own embedded database whatever the suite runs on.
       { DATABASE_URL: '', OBKIT_LOG_LEVEL: 'silent' },
       120_000,

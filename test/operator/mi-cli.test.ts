@@ -7,6 +7,7 @@ import { MiRecorder } from '../../src/operator/mi/recorder.ts';
 import { openConfiguredStore } from '../../src/server/platform.ts';
 import { loadConfig } from '../../src/server/config.ts';
 import { runCli } from '../support/cli.ts';
+import { seedDataDir } from '../support/platform.ts';
 import { isolatedDatabaseEnv } from '../support/store.ts';
 
 describe('obkit operator mi', () => {
@@ -14,6 +15,7 @@ describe('obkit operator mi', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'obkit-mi-cli-'));
     after(() => rmSync(dataDir, { recursive: true, force: true }));
     const env = { OBKIT_DATA_DIR: dataDir, ...(await isolatedDatabaseEnv()) };
+    await seedDataDir(dataDir);
     // What an instance counted: two calls at 10:15 on 1 March (one a technical failure), flushed.
     const store = await openConfiguredStore(loadConfig({ env }));
     try {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli, spawnCli, waitForExit, waitForOutput, type Finished } from '../support/cli.ts';
+import { seedDataDir } from '../support/platform.ts';
 import { isolatedDatabaseEnv } from '../support/store.ts';
 
 /** One or two lines, no stack trace: what a person reads when obkit refuses. */
@@ -43,6 +44,7 @@ describe('a data dir that cannot be lost by accident', { timeout: 600_000 }, () 
   it('refuses a second process on the same data dir, naming the pid; takes over a stale lock', async () => {
     const dataDir = tempDataDir('lock');
     const env = embeddedEnv(dataDir);
+    await seedDataDir(dataDir, { embedded: true });
     const first = spawnCli(['sandbox'], env);
     const exited = waitForExit(first, 300_000);
     await waitForOutput(first, /Stop with Ctrl-C/, 300_000);
@@ -146,6 +148,7 @@ describe('a data dir that cannot be lost by accident', { timeout: 600_000 }, () 
       OBKIT_LOG_LEVEL: 'warn',
       ...(await isolatedDatabaseEnv()),
     };
+    await seedDataDir(dataDir);
     // The directory seals its SSA-signing key with the master key when it first mounts.
     const first = spawnCli(['serve', 'directory'], env);
     const exited = waitForExit(first, 300_000);

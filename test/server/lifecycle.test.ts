@@ -8,7 +8,7 @@ import type { Part } from '../../src/server/platform.ts';
 import { splitPemCertificates } from '../../src/server/tls-material.ts';
 import { runCli, spawnCli, waitForExit, waitForOutput } from '../support/cli.ts';
 import { rawTlsConnection } from '../support/raw-tls.ts';
-import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
+import { call, httpsClient, seedDataDir, startTestPlatform } from '../support/platform.ts';
 import { isolatedDatabaseEnv } from '../support/store.ts';
 
 describe('process lifecycle', () => {
@@ -46,6 +46,8 @@ describe('process lifecycle', () => {
 
   it('reuses the sandbox CA on the next start', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'obkit-restart-'));
+    // A CA made by an earlier start and a migrated database (the first start is the test above).
+    await seedDataDir(dataDir);
     const env = {
       OBKIT_DATA_DIR: dataDir,
       OBKIT_BROWSER_PORT: '0',

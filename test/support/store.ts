@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +29,12 @@ let pgliteTemplate: Promise<Blob> | undefined;
  * temporary directory, named by a hash of the migrations and the PGlite and drizzle versions (a changed
  * migration or upgrade makes a new one). The first process to miss it builds it; concurrent ones may each
  * build it, and each writes aside and renames into place, so a reader never sees half a file. Left in the
- * temporary directory on purpose: `rm "$TMPDIR"/obkit-test-pglite-*.tar` reclaims them.
+ * temporary directory on purpose: `rm -r "$TMPDIR"/obkit-test-pglite-*` reclaims them (and the folders
+ * `seedPgliteDataDir` keeps).
  */
 async function migratedPgliteTemplate(): Promise<Blob> {
   pgliteTemplate ??= (async () => {
-    const versions = `pglite-${installedVersion('@electric-sql/pglite')}-drizzle-${installedVersion('drizzle-orm')}`;
-    const file = join(tmpdir(), `obkit-test-pglite-${versions}-${await migrationsHash()}.tar`);
+    const file = `${await pgliteTemplateName()}.tar`;
     try {
       return new Blob([await readFile(file)]);
     } catch (error) {
@@ -53,6 +53,12 @@ async function migratedPgliteTemplate(): Promise<Blob> {
   return pgliteTemplate;
 }
 
+/** Where the migrated PGlite template is kept, without extension: named by versions and migrations. */
+async function pgliteTemplateName(): Promise<string> {
+  const versions = `pglite-${installedVersion('@electric-sql/pglite')}-drizzle-${installedVersion('drizzle-orm')}`;
+  return join(tmpdir(), `obkit-test-pglite-${versions}-${await migrationsHash()}`);
+}
+
 /** The version of an installed package, from the package.json above its entry point. */
 function installedVersion(name: string): string {
   let dir = dirname(fileURLToPath(import.meta.resolve(name)));
@@ -65,6 +71,35 @@ function installedVersion(name: string): string {
     if (dirname(dir) === dir) throw new Error(`no package.json naming ${name} above its entry point`);
     dir = dirname(dir);
   }
+}
+
+let pgliteTemplateFolder: Promise<string> | undefined;
+
+/**
+ * Fills `folder` (a data dir's `pglite/`, which must not exist yet) with the migrated database of
+ * `migratedPgliteTemplate`, as an embedded store leaves it after its first start: an obkit process started
+ * on it opens a migrated database and runs neither initdb (about 6 s of CPU) nor a migration. Loading the
+ * tarball into a folder starts PGlite (about 3 s of CPU), so it is done once into a folder kept beside the
+ * tarball (written aside and renamed into place, like it) and each data dir gets a copy of that folder.
+ */
+export async function seedPgliteDataDir(folder: string): Promise<void> {
+  pgliteTemplateFolder ??= (async () => {
+    const kept = `${await pgliteTemplateName()}.d`;
+    if (existsSync(join(kept, 'PG_VERSION'))) return kept;
+    const draft = `${kept}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const client = await PGlite.create({ dataDir: draft, loadDataDir: await migratedPgliteTemplate() });
+    await client.close();
+    try {
+      await rename(draft, kept);
+    } catch (error) {
+      // Another process renamed its own into place first: use that one.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+      await rm(draft, { recursive: true, force: true });
+    }
+    return kept;
+  })();
+  await cp(await pgliteTemplateFolder, folder, { recursive: true });
 }
 
 async function createPgliteStore(): Promise<Store> {
