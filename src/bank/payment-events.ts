@@ -1,4 +1,3 @@
-import type { SQLWrapper } from 'drizzle-orm';
 import { EVENT_TYPES, raiseEvent, type RaisedEvent } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import type { LedgerContext } from './ledger.ts';
@@ -18,16 +17,14 @@ export const PAYMENT_RESOURCE_TYPE: Readonly<Record<string, string>> = {
 /**
  * Records, in `tx`, that a TPP's payment resource changed status (OB `resource-update`): a payment paid or
  * rejected, an execution of a scheduled payment or standing order, a file's outcome. The event follows the
- * payment's consent's version, looked up when it is handed out. `alongside`: the change, sent in the same
- * statement (`raiseEvent`).
+ * payment's consent's version, looked up when it is handed out.
  */
 export async function raisePaymentUpdate(
   tx: Queryable,
   ctx: LedgerContext,
   payment: { id: string; kind: string; clientId: string },
-  alongside?: SQLWrapper,
 ): Promise<void> {
-  await raiseEvent(tx, ctx.clock, paymentUpdate(payment), alongside);
+  await raiseEvent(tx, ctx.clock, paymentUpdate(payment));
 }
 
 /** The OB `resource-update` event of a payment resource (`raisePaymentUpdate`). */

@@ -44,22 +44,26 @@ export interface RaisedEvent {
  *
  * For a TPP whose subscription has a callback the event is due for push at once, and the deliverers are
  * woken on commit (NOTIFY is transactional: never for an event rolled back).
- *
- * `alongside`: the change itself, when it is one data-modifying statement without RETURNING (e.g. the
- * payment's insert): it is sent in the same statement, as a CTE, and the two are written together — one
- * round trip, one parse and plan, fewer than two statements.
  */
-export async function raiseEvent(
-  tx: Queryable,
-  clock: Clock,
-  event: RaisedEvent,
-  alongside?: SQLWrapper,
-): Promise<void> {
-  await tx.execute(raiseEventSql(eventValues(clock, event), alongside));
+export async function raiseEvent(tx: Queryable, clock: Clock, event: RaisedEvent): Promise<void> {
+  await tx.execute(raiseEventSql(eventValues(clock, event)));
 }
 
-type EventField = 'id' | 'clientId' | 'type' | 'v4Type' | 'resourceType' | 'resourceId' | 'resourceVersion';
-type EventValues = Record<EventField | 'detail' | 'txn' | 'now' | 'expiresAt', unknown>;
+/** The values `raiseEvent`'s statement takes, by name. */
+const EVENT_FIELDS = [
+  'id',
+  'clientId',
+  'type',
+  'v4Type',
+  'resourceType',
+  'resourceId',
+  'resourceVersion',
+  'detail',
+  'txn',
+  'now',
+  'expiresAt',
+] as const;
+type EventValues = Record<(typeof EVENT_FIELDS)[number], unknown>;
 
 /** The statement's values of `event` raised now (ids drawn here). */
 function eventValues(clock: Clock, event: RaisedEvent): EventValues {
@@ -107,25 +111,13 @@ function raiseEventSql(v: EventValues, alongside?: SQLWrapper): SQL {
 }
 
 const EVENT_PLACEHOLDERS = Object.fromEntries(
-  (
-    [
-      'id',
-      'clientId',
-      'type',
-      'v4Type',
-      'resourceType',
-      'resourceId',
-      'resourceVersion',
-      'detail',
-      'txn',
-      'now',
-      'expiresAt',
-    ] as const
-  ).map((field) => [field, sql.placeholder(`event_${field}`)]),
+  EVENT_FIELDS.map((field) => [field, sql.placeholder(`event_${field}`)]),
 ) as EventValues;
 
 /**
- * `raiseEvent` with an `alongside` change of fixed shape, prepared once (`preparedSql`: a named statement on
+ * `raiseEvent` with the change itself in the same statement (`alongside`: one data-modifying statement
+ * without RETURNING, e.g. the payment's insert, sent as a CTE, so the two are written together — one round
+ * trip, one parse and plan), prepared once (`preparedSql`: a named statement on
  * PostgreSQL, parsed and planned once per connection). `alongside` writes its values as placeholders; the
  * returned function is given their values with the event.
  */
