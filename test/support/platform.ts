@@ -1,14 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +12,7 @@ import { startPlatform, type Part, type RunningPlatform } from '../../src/server
 import { loadServerTls } from '../../src/server/tls-material.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/shared/clock.ts';
 import type { Store } from '../../src/store/index.ts';
-import { createTestStore, seedPgliteDataDir } from './store.ts';
+import { createTestStore, keptFolder, seedPgliteDataDir } from './store.ts';
 
 export { ManualClock };
 
@@ -94,21 +85,15 @@ let sandboxPki: Promise<string> | undefined;
  * purpose: `rm -r "$TMPDIR"/obkit-test-sandbox-pki-*` reclaims them.
  */
 async function seedSandboxPki(dataDir: string): Promise<void> {
-  sandboxPki ??= (async () => {
-    const folder = join(tmpdir(), `obkit-test-sandbox-pki-${sandboxPkiCodeHash()}`);
-    if (SANDBOX_PKI_FILES.every((file) => existsSync(join(folder, file)))) return folder;
-    const draft = mkdtempSync(join(tmpdir(), 'obkit-test-sandbox-pki-draft-'));
-    await loadServerTls(loadConfig({ env: { OBKIT_DATA_DIR: draft } }));
-    try {
-      renameSync(join(draft, 'pki'), folder);
-    } catch (error) {
-      // Another process renamed its own into place first: use that one.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    }
-    rmSync(draft, { recursive: true, force: true });
-    return folder;
-  })();
+  sandboxPki ??= keptFolder(
+    join(tmpdir(), `obkit-test-sandbox-pki-${sandboxPkiCodeHash()}`),
+    async (draft) => {
+      const scratch = mkdtempSync(join(tmpdir(), 'obkit-test-sandbox-pki-data-'));
+      await loadServerTls(loadConfig({ env: { OBKIT_DATA_DIR: scratch } }));
+      renameSync(join(scratch, 'pki'), draft);
+      rmSync(scratch, { recursive: true, force: true });
+    },
+  );
   const folder = await sandboxPki;
   const pki = join(dataDir, 'pki');
   mkdirSync(pki, { mode: 0o700 });

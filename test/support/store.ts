@@ -83,23 +83,32 @@ let pgliteTemplateFolder: Promise<string> | undefined;
  * tarball (written aside and renamed into place, like it) and each data dir gets a copy of that folder.
  */
 export async function seedPgliteDataDir(folder: string): Promise<void> {
-  pgliteTemplateFolder ??= (async () => {
-    const kept = `${await pgliteTemplateName()}.d`;
-    if (existsSync(join(kept, 'PG_VERSION'))) return kept;
-    const draft = `${kept}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    const client = await PGlite.create({ dataDir: draft, loadDataDir: await migratedPgliteTemplate() });
-    await client.close();
-    try {
-      await rename(draft, kept);
-    } catch (error) {
-      // Another process renamed its own into place first: use that one.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-      await rm(draft, { recursive: true, force: true });
-    }
-    return kept;
-  })();
+  pgliteTemplateFolder ??= (async () =>
+    keptFolder(`${await pgliteTemplateName()}.d`, async (draft) => {
+      const client = await PGlite.create({ dataDir: draft, loadDataDir: await migratedPgliteTemplate() });
+      await client.close();
+    }))();
   await cp(await pgliteTemplateFolder, folder, { recursive: true });
+}
+
+/**
+ * `path`, a folder kept for later test processes and runs: made by `build` in a draft folder beside it and
+ * renamed into place, so it exists only whole; concurrent first processes may each build one, and the
+ * loser of the rename keeps the winner's.
+ */
+export async function keptFolder(path: string, build: (draft: string) => Promise<void>): Promise<string> {
+  if (existsSync(path)) return path;
+  const draft = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await build(draft);
+  try {
+    await rename(draft, path);
+  } catch (error) {
+    // Another process renamed its own into place first: use that one.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    await rm(draft, { recursive: true, force: true });
+  }
+  return path;
 }
 
 async function createPgliteStore(): Promise<Store> {
