@@ -26,7 +26,7 @@ import type { Tpp } from '../auth/harness.ts';
 import { recordStatements } from '../support/statements.ts';
 import { startHarness } from '../auth/harness.ts';
 import { exchangeCode, requestObject } from '../auth/flow.ts';
-import { accountAccessData, domesticPaymentData } from './fixtures.ts';
+import { accountAccessData, domesticPaymentData, vrpData } from './fixtures.ts';
 
 /**
  * The PSU's journey through the real authorization server and the real consent app: /authorize with a
@@ -586,6 +586,47 @@ describe('PSU journey through the authorization server and the consent app', asy
       stored = (await getIntent(h.store.db, intent.id))!;
       assert.equal(stored.customerId, carol.id);
       assert.equal((await listAudit(h.store.db, intent.id)).length, 2);
+    });
+
+    it('a VRP consent is re-authenticated too (headless sandbox approval): its debtor account is kept', async () => {
+      const ctx = { db: h.store.db, clock };
+      const validTo = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      const staged = await createIntent(ctx, {
+        kind: 'domestic-vrp',
+        clientId: tpp.clientId,
+        data: vrpData(validTo),
+        risk: {},
+      });
+      const approveAs = async (json: unknown) => {
+        const { url, codeVerifier } = await authorizeUrl(h, tpp, staged, 'openid payments');
+        const browser = new Browser(h);
+        const step = await follow(browser, url, tpp.redirectUri);
+        const answer = await browser.fetch(`${step.url}/sandbox-approve`, { method: 'POST', json });
+        return { answer, browser, codeVerifier };
+      };
+      const first = await approveAs({ username: 'carol', decision: 'approve', accounts: [carolCurrent.id] });
+      assert.equal(first.answer.status, 303, first.answer.text);
+
+      const moved = await approveAs({ username: 'carol', decision: 'approve', accounts: [carolSavings.id] });
+      assert.equal(moved.answer.status, 400, moved.answer.text);
+      assert.equal(JSON.parse(moved.answer.text).error, 'invalid_accounts');
+      const declined = await approveAs({ username: 'carol', decision: 'reject' });
+      const back = await follow(declined.browser, declined.answer.location!, tpp.redirectUri);
+      assert.equal(paramsOf(back.url).get('error'), 'access_denied');
+      assert.equal((await getIntent(h.store.db, staged.id))!.status, 'Authorised');
+
+      const again = await approveAs({ username: 'carol', decision: 'approve' });
+      assert.equal(again.answer.status, 303, again.answer.text);
+      const done = await follow(again.browser, again.answer.location!, tpp.redirectUri);
+      const token = await exchangeCode(h, tpp, paramsOf(done.url).get('code')!, again.codeVerifier);
+      assert.equal(token.status, 200, token.body);
+      const stored = (await getIntent(h.store.db, staged.id))!;
+      assert.equal(stored.status, 'Authorised');
+      assert.deepEqual(stored.accountIds, [carolCurrent.id]);
+      assert.deepEqual(
+        (await listAudit(h.store.db, staged.id)).map((entry) => entry.event),
+        ['created', 'authorised', 'reauthenticated'],
+      );
     });
 
     it('refused at /authorize with invalid_request: a consumed or unconsumed payment consent, a Rejected or Revoked one', async () => {
