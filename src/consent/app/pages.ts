@@ -277,8 +277,7 @@ function reauthenticationPage(
       ${alert(page.error)}
       <p class="reauthentication">
         You gave ${page.tpp.name} this permission${since}. ${page.tpp.name} asks you to confirm it again, so
-        it can keep using it. Nothing about it changes: the same details, the same accounts, the same end
-        date.
+        it can keep using it. Nothing about it changes: the same details and the same accounts.
       </p>
       ${describedRequest(description)}
       <form method="post" action="${frame.mountPath}/${page.uid}/consent">
