@@ -33,7 +33,8 @@ export function intentIdOfClaims(claims: unknown): string | undefined {
 /**
  * `features.claimsParameter.assertClaimsParameter`: the `claims` request must ask for
  * `openbanking_intent_id` as an essential claim with a value, and that intent must exist, belong to this
- * client, be AwaitingAuthorisation, be unexpired and match the requested scope. An essential `acr` must be
+ * client, be AwaitingAuthorisation (or, outside CIBA, Authorised and re-authenticatable: see
+ * `checkIntentAuthorisable`), be unexpired and match the requested scope. An essential `acr` must be
  * one we can satisfy. Otherwise the request is refused (an OAuth error to the redirect URI).
  */
 export async function assertOpenBankingClaims(
@@ -92,7 +93,11 @@ export async function assertOpenBankingClaims(
   const [intentId] = ids;
   const scopes = (ctx.oidc.params?.['scope'] as string | undefined)?.split(' ').filter(Boolean) ?? [];
   const intent = await getIntent(db, intentId as string);
-  const check = checkIntentAuthorisable(intent, clientId, scopes, clock.now());
+  // The redirect flow (authorization and PAR endpoints) may re-authenticate an Authorised consent; the
+  // decoupled flow (backchannel authentication) authorises only an AwaitingAuthorisation one.
+  const check = checkIntentAuthorisable(intent, clientId, scopes, clock.now(), {
+    reauthentication: ctx.oidc.route !== 'backchannel_authentication',
+  });
   if (!check.ok) {
     switch (check.reason) {
       case 'not_found':

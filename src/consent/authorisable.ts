@@ -8,8 +8,27 @@ import { KIND_INFO, RESOURCE_SCOPES, type ResourceScope } from './kinds.ts';
 export type NotAuthorisableReason =
   'not_found' | 'wrong_client' | 'not_awaiting_authorisation' | 'expired' | 'scope_mismatch';
 
+/**
+ * `reauthentication`: the intent is already Authorised and the request re-authenticates it (same ConsentId,
+ * same PSU, same accounts; it stays Authorised), rather than authorising it for the first time.
+ */
 export type AuthorisableCheck =
-  { ok: true; intent: Intent } | { ok: false; reason: NotAuthorisableReason; message: string };
+  | { ok: true; intent: Intent; reauthentication: boolean }
+  | { ok: false; reason: NotAuthorisableReason; message: string };
+
+export interface AuthorisableOptions {
+  /**
+   * Whether an Authorised intent of a kind that may be re-authenticated is accepted (see
+   * `KIND_INFO[kind].reauthenticatable`): the redirect flow and its consent app offer it; the decoupled
+   * (CIBA) flow does not, so it leaves this off.
+   */
+  reauthentication?: boolean;
+}
+
+/** Whether the PSU may re-authenticate this intent: Authorised, of a long-lived kind that allows it. */
+export function mayReauthenticate(intent: Pick<Intent, 'status' | 'kind'>): boolean {
+  return intent.status === 'Authorised' && KIND_INFO[intent.kind].reauthenticatable;
+}
 
 export class IntentNotAuthorisableError extends Error {
   override name = 'IntentNotAuthorisableError';
@@ -32,8 +51,9 @@ function authorisationDeadline(intent: Intent): Date | undefined {
 }
 
 /**
- * Checks, in this order: the intent exists, was staged by `clientId`, is AwaitingAuthorisation, has not
- * expired (nor passed `Data.Authorisation.CompletionDateTime`), and `scopes` ask for exactly the resource
+ * Checks, in this order: the intent exists, was staged by `clientId`, is AwaitingAuthorisation (or, with
+ * `options.reauthentication`, Authorised and of a kind that may be re-authenticated), has not expired (nor
+ * passed `Data.Authorisation.CompletionDateTime`), and `scopes` ask for exactly the resource
  * scope of its kind (accounts → account access; payments → payment kinds and VRP; fundsconfirmations → funds
  * confirmation); another resource scope alongside it is refused too, as one grant rests on one intent.
  */
@@ -42,16 +62,21 @@ export function checkIntentAuthorisable(
   clientId: string,
   scopes: readonly string[],
   now: Date,
+  options: AuthorisableOptions = {},
 ): AuthorisableCheck {
   if (!intent) return { ok: false, reason: 'not_found', message: 'the intent does not exist' };
   if (intent.clientId !== clientId) {
     return { ok: false, reason: 'wrong_client', message: 'the intent was staged by another client' };
   }
-  if (intent.status !== 'AwaitingAuthorisation') {
+  const reauthentication = options.reauthentication === true && mayReauthenticate(intent);
+  if (intent.status !== 'AwaitingAuthorisation' && !reauthentication) {
     return {
       ok: false,
       reason: 'not_awaiting_authorisation',
-      message: `the intent is ${intent.status}, not AwaitingAuthorisation`,
+      message:
+        options.reauthentication === true && KIND_INFO[intent.kind].reauthenticatable
+          ? `the intent is ${intent.status}: only an AwaitingAuthorisation intent can be authorised, and only an Authorised one re-authenticated`
+          : `the intent is ${intent.status}, not AwaitingAuthorisation`,
     };
   }
   const deadline = authorisationDeadline(intent);
@@ -74,7 +99,7 @@ export function checkIntentAuthorisable(
       message: `a ${intent.kind} intent is authorised under the ${needed} scope alone, not ${requested.join(' ')}`,
     };
   }
-  return { ok: true, intent };
+  return { ok: true, intent, reauthentication };
 }
 
 /** As `checkIntentAuthorisable`, but throws an `IntentNotAuthorisableError` carrying the reason. */
@@ -83,8 +108,9 @@ export function assertIntentAuthorisable(
   clientId: string,
   scopes: readonly string[],
   now: Date,
+  options: AuthorisableOptions = {},
 ): Intent {
-  const check = checkIntentAuthorisable(intent, clientId, scopes, now);
+  const check = checkIntentAuthorisable(intent, clientId, scopes, now, options);
   if (!check.ok) throw new IntentNotAuthorisableError(check.reason, check.message);
   return check.intent;
 }

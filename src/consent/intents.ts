@@ -11,8 +11,8 @@ import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
  * Intents and their one lifecycle:
  *
  *   AwaitingUpload ──upload──▶ AwaitingAuthorisation ──authorise──▶ Authorised ──consume──▶ Consumed
- *                                        │                               └──revoke───▶ Revoked
- *                                        └──reject──▶ Rejected
+ *                                        │                             │ ▲ └──revoke───▶ Revoked
+ *                                        └──reject──▶ Rejected         └─┘ reauthenticate (same PSU)
  *
  * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
  * authorised, used or consumed, and reports itself expired through `isExpired`.
@@ -60,6 +60,7 @@ export type AuditEvent =
   | 'created'
   | 'uploaded'
   | 'authorised'
+  | 'reauthenticated'
   | 'rejected'
   | 'consumed'
   | 'revoked'
@@ -120,7 +121,7 @@ export class IntentInputError extends Error {
 }
 
 export type TransitionFailure =
-  'not_found' | 'wrong_status' | 'expired' | 'not_allowed_for_kind' | 'invalid_accounts';
+  'not_found' | 'wrong_status' | 'expired' | 'not_allowed_for_kind' | 'invalid_accounts' | 'wrong_customer';
 
 /** A transition that the lifecycle does not allow, or that lost a race. */
 export class IntentTransitionError extends Error {
@@ -397,6 +398,8 @@ interface Transition {
   allowedFor?: (kind: IntentKind) => boolean;
   /** The refusal when `allowedFor` refuses the intent's kind; default `not_allowed_for_kind`. */
   kindRefusal?: (current: Intent) => IntentTransitionError;
+  /** Refuse (`wrong_customer`) unless the intent was authorised by this customer. */
+  customerId?: string;
   set?: Partial<typeof consentIntents.$inferInsert>;
   /** Runs in the transition's transaction after it is stored: the events the change raises. */
   alsoRecord?: (tx: Queryable, changed: Intent, from: IntentStatus) => Promise<void>;
@@ -471,6 +474,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
       and(
         eq(consentIntents.status, status),
         kinds ? inArray(consentIntents.kind, kinds) : undefined,
+        step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
         step.requireUnexpired
           ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
           : undefined,
@@ -543,6 +547,14 @@ function refusalOf(
   if (step.requireUnexpired && isExpired(current, now)) {
     return new IntentTransitionError('expired', step.id, current.status, `intent ${step.id} has expired`);
   }
+  if (step.customerId !== undefined && current.customerId !== step.customerId) {
+    return new IntentTransitionError(
+      'wrong_customer',
+      step.id,
+      current.status,
+      `intent ${step.id} was authorised by another customer`,
+    );
+  }
   return undefined;
 }
 
@@ -614,6 +626,43 @@ export interface DecisionInput {
   detail?: string;
 }
 
+export interface ReauthenticateInput extends DecisionInput {
+  /** The PSU who re-authenticated: the one who authorised it, or the change is refused. */
+  customerId: string;
+}
+
+/**
+ * The PSU re-authenticated an Authorised consent through a new authorization request naming the same
+ * ConsentId: Authorised → Authorised, with its audit row (`reauthenticated`). Only the kinds whose profiles
+ * allow it (`KIND_INFO[kind].reauthenticatable`: account access, VRP), only while unexpired ("A PSU can
+ * re-authenticate an Account Access Consent if: the account-access-consent has a status of Authorised and the
+ * ExpirationDateTime … has not elapsed", Account and Transaction API Profile v3.1.11 and v4.0, "Consent
+ * Re-authentication"), and only by the customer who authorised it. Nothing else about the consent changes:
+ * its ConsentId, permissions, expiry, accounts and `authorisedAt` stay as they were (the customer journey
+ * says "all other elements of the consent … remain unchanged"); the authorization server then issues a new
+ * code, and new tokens, bound to it. Tokens issued before stay as they were.
+ */
+export async function reauthenticate(
+  ctx: ConsentContext,
+  id: string,
+  input: ReauthenticateInput,
+): Promise<Intent> {
+  if (!input.customerId) {
+    throw new IntentTransitionError('wrong_customer', id, undefined, 'a customer id is required');
+  }
+  return transition(ctx, {
+    id,
+    from: ['Authorised'],
+    to: 'Authorised',
+    event: 'reauthenticated',
+    actor: input.actor ?? 'psu',
+    detail: input.detail ?? `re-authenticated by customer ${input.customerId}`,
+    requireUnexpired: true,
+    allowedFor: (kind) => KIND_INFO[kind].reauthenticatable,
+    customerId: input.customerId,
+  });
+}
+
 /** The PSU (or the bank) declined: AwaitingAuthorisation (or AwaitingUpload) → Rejected. */
 export async function reject(ctx: ConsentContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   return transition(ctx, {
@@ -656,22 +705,27 @@ export interface RevocationContext extends ConsentContext {
  * subscription is on v4.0, whose name that is for access withdrawn at the ASPSP: the profile's event is how
  * a TPP learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
  *
- * What v4.0 says the consent's status is after the customer revokes ACCESS at the bank differs by kind:
- * - account access — Revoked (v4.0 `CANC`), as here: "The status of the account-access-consent must be
- *   changed to CANC and the AISP must be allowed to request PSU to re-authenticate the same
- *   account-access-consent resource … The ASPSP must also change the status of the consent back to AUTH"
+ * What the profiles say the consent's status is after the customer revokes ACCESS at the bank (its
+ * dashboard) differs by version and kind, and every rule rests on re-authenticating the SAME consent
+ * afterwards (`reauthenticate`, offered since session 12):
+ * - account access, v3.1.11 — unchanged (`Authorised`), the tokens die: "The status of the
+ *   account-access-consent must remain unchanged and the AISP must be allowed to request PSU to
+ *   re-authenticate the same account-access-consent resource" (Account and Transaction API Profile v3.1.11,
+ *   "Access Revocation"; its status table: Revoked "is not applicable for the resource created after
+ *   Ver 3.1.4");
+ * - account access, v4.0 — `CANC` with a reason, the tokens die, and re-authentication brings it "back to AUTH"
  *   (Account and Transaction API Profile v4.0, "Access Revocation":
  *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/account-and-transaction-api-profile.html#access-revocation);
- * - VRP — unchanged (`AUTH`), only the tokens die: "The status of the domestic-vrp-consents resource must
+ * - VRP, v4.0 — unchanged (`AUTH`), only the tokens die: "The status of the domestic-vrp-consents resource must
  *   remain unchanged and the PISP must be allowed to request PSU to re-authenticate the same
  *   domestic-vrp-consents resource" (VRP Profile v4.0, "Consent Revocation":
  *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/vrp-profile.html#consent-revocation);
  * - funds confirmation — left to the bank ("in the competitive space", CoF Profile v4.0).
- * Both v4.0 rules rest on re-authenticating the SAME consent, which this bank does not offer yet (the
- * authorization request accepts only an AwaitingAuthorisation intent). Until it does, a v4.0 VRP consent is
- * moved to Revoked like the others: kept Authorised with no way to obtain a token again, it would read as
- * usable to the PISP and to the customer's dashboard while being dead. v3.1.11 has no re-authentication of a
- * withdrawn consent, and Revoked is its answer.
+ * This function still moves every kind to Revoked, which no re-authentication leaves (Revoked is terminal, as
+ * for the TPP's own DELETE). Following those rules needs a state this store does not have yet — access
+ * withdrawn at the bank, tokens dead, the consent re-authenticatable (read `Authorised` on v3.1.11, `CANC` on
+ * v4.0 for account access, `AUTH` for VRP) and shown to the customer as withdrawn — so it is the next step,
+ * not done here.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;

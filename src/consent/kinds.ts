@@ -41,6 +41,14 @@ interface KindInfo {
   consumable: boolean;
   /** How many accounts the PSU may select: one debtor account, or any number. */
   accounts: 'one' | 'many';
+  /**
+   * Whether the PSU may re-authenticate it once Authorised (a new authorization request naming the same
+   * ConsentId, src/consent/authorisable.ts): the long-lived consents whose profiles say so — account access
+   * ("Consent Re-authentication", Account and Transaction API Profile v3.1.11 and v4.0) and VRP (VRP Profile
+   * v4.0, "Consent Revocation"). Never a single-use payment consent; funds confirmation is left to the bank
+   * by its profile, and this bank does not offer it.
+   */
+  reauthenticatable: boolean;
 }
 
 export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
@@ -52,6 +60,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: true,
     consumable: false,
     accounts: 'many',
+    reauthenticatable: true,
   },
   'domestic-payment': {
     prefix: 'pdc',
@@ -61,6 +70,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'domestic-scheduled-payment': {
     prefix: 'pdsc',
@@ -70,6 +80,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'domestic-standing-order': {
     prefix: 'pdsoc',
@@ -79,6 +90,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'international-payment': {
     prefix: 'pic',
@@ -88,6 +100,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'international-scheduled-payment': {
     prefix: 'pisc',
@@ -97,6 +110,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'international-standing-order': {
     prefix: 'pisoc',
@@ -106,6 +120,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'file-payment': {
     prefix: 'pfc',
@@ -115,6 +130,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: false,
     consumable: true,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'funds-confirmation': {
     prefix: 'fcc',
@@ -124,6 +140,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: true,
     consumable: false,
     accounts: 'one',
+    reauthenticatable: false,
   },
   'domestic-vrp': {
     prefix: 'dvrp',
@@ -133,6 +150,7 @@ export const KIND_INFO: Readonly<Record<IntentKind, KindInfo>> = {
     revocable: true,
     consumable: false,
     accounts: 'one',
+    reauthenticatable: true,
   },
 };
 

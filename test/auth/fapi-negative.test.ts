@@ -92,13 +92,15 @@ describe('FAPI1-Advanced negative cases', async () => {
     assert.match(descriptionOf(outcome), /does not name an intent of this client/);
     assert.equal((await getIntent(h.store.db, intentOfB.id))?.status, 'AwaitingAuthorisation');
   });
-  it('intent already authorised is refused', async () => {
-    const intent = await stageIntent(h.store, a.clientId);
+  it('intent already authorised is refused unless its kind may be re-authenticated', async () => {
+    // Funds confirmation: its profile leaves re-authentication to the bank, which does not offer it (an
+    // Authorised account-access or VRP consent is re-authenticated instead: test/consent/journey.test.ts).
+    const intent = await stageIntent(h.store, a.clientId, 'funds-confirmation');
     await authorise({ db: h.store.db, clock: systemClock }, intent.id, {
       customerId: 'customer-1',
       accountIds: ['account-1'],
     });
-    const outcome = await authorize(h, { tpp: a, intentId: intent.id });
+    const outcome = await authorize(h, { tpp: a, intentId: intent.id, scope: 'openid fundsconfirmations' });
     assert.equal(errorOf(outcome), 'invalid_request');
     assert.match(descriptionOf(outcome), /Authorised, not AwaitingAuthorisation/);
   });

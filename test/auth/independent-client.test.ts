@@ -103,9 +103,12 @@ describe('an independent openid-client 6 client, FAPI 1.0 Advanced defaults', as
     return body.Data.ConsentId;
   }
 
-  /** Runs one journey to the code exchange; returns the tokens and the redirect the PSU came back on. */
-  async function authorise(client: Client, journey: Journey, username = 'alice') {
-    const consentId = await stageConsent(client);
+  /**
+   * Runs one journey to the code exchange; returns the tokens and the redirect the PSU came back on. With
+   * `existing`, the request names a consent staged (and authorised) before: a re-authentication.
+   */
+  async function authorise(client: Client, journey: Journey, username = 'alice', existing?: string) {
+    const consentId = existing ?? (await stageConsent(client));
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const intentClaim = { value: consentId, essential: true };
@@ -209,6 +212,83 @@ describe('an independent openid-client 6 client, FAPI 1.0 Advanced defaults', as
         const accounts = await readAccounts(client, tokens.access_token);
         assert.ok(accounts.length > 0, `${journey}: alice's accounts`);
       }
+    });
+  }
+
+  /** GET /account-access-consents/{id} with a client_credentials token: the consent's Status. */
+  async function consentStatus(client: Client, consentId: string): Promise<string> {
+    const token = await oidc.clientCredentialsGrant(client.config, { scope: 'accounts' });
+    const response = await oidc.fetchProtectedResource(
+      client.config,
+      token.access_token,
+      new URL(`${client.apiBase}/account-access-consents/${consentId}`),
+      'GET',
+      null,
+      fapiHeaders(),
+    );
+    const body = (await response.json()) as { Data: { ConsentId: string; Status: string } };
+    assert.equal(response.status, 200, JSON.stringify(body));
+    assert.equal(body.Data.ConsentId, consentId);
+    return body.Data.Status;
+  }
+
+  for (const version of ['v3.1', 'v4.0'] as const) {
+    it(`${version}: an Authorised consent is re-authenticated by a new request naming the same ConsentId`, async () => {
+      const tpp = await sandbox.tpp(`indie-reauth-${version.replace('.', '-')}`, ['AISP']);
+      const clientFor = async (journey: Journey) => {
+        const client = await clientOf(tpp, 'private_key_jwt');
+        return { ...client, apiBase: client.apiBase.replace('/v3.1/', `/${version}/`), journey };
+      };
+      const first = await clientFor('PAR with PKCE, code id_token');
+      const { consentId, tokens } = await authorise(first, first.journey);
+      const authorised = version === 'v4.0' ? 'AUTH' : 'Authorised';
+      assert.equal(await consentStatus(first, consentId), authorised);
+      for (const journey of journeys) {
+        const client = await clientFor(journey);
+        const again = await authorise(client, journey, 'alice', consentId);
+        const claims = again.tokens.claims();
+        assert.equal(claims?.['openbanking_intent_id'], consentId, journey);
+        assert.equal(claims?.['acr'], ACR_SCA, journey);
+        assert.notEqual(again.tokens.access_token, tokens.access_token);
+        assert.ok((await readAccounts(client, again.tokens.access_token)).length > 0, journey);
+        assert.equal(
+          await consentStatus(client, consentId),
+          authorised,
+          `${journey}: the same consent, still ${authorised}`,
+        );
+      }
+      // Another customer cannot re-authenticate alice's consent.
+      const other = await clientFor('PAR with PKCE, code id_token');
+      await assert.rejects(
+        authorise(other, other.journey, 'bob', consentId),
+        /409|wrong_user|another customer/,
+      );
+
+      // Once the TPP deleted it, the pushed request naming it is refused (RFC 6749 invalid_request).
+      const token = await oidc.clientCredentialsGrant(first.config, { scope: 'accounts' });
+      const deleted = await oidc.fetchProtectedResource(
+        first.config,
+        token.access_token,
+        new URL(`${first.apiBase}/account-access-consents/${consentId}`),
+        'DELETE',
+        null,
+        fapiHeaders(),
+      );
+      assert.equal(deleted.status, 204);
+      await assert.rejects(
+        authorise(
+          await clientFor('PAR with PKCE, code id_token'),
+          'PAR with PKCE, code id_token',
+          'alice',
+          consentId,
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof oidc.ResponseBodyError, String(error));
+          assert.equal(error.error, 'invalid_request');
+          assert.match(error.error_description ?? '', /the intent is Revoked/);
+          return true;
+        },
+      );
     });
   }
 

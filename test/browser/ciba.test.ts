@@ -167,6 +167,18 @@ describe(
       assert.equal(introspection['openbanking_intent_id'], consentId);
       assert.equal((introspection.cnf as { 'x5t#S256'?: string })['x5t#S256'], thumbprintOf(pollTpp));
       assert.equal(await consentStatus(pollTpp, clientToken, consentId), 'Authorised');
+      // Re-authentication is offered in the redirect flow only: the decoupled flow refuses the Authorised
+      // consent as before.
+      await assert.rejects(
+        startDecoupledAuthorization(pollTpp.bank, {
+          intentId: consentId,
+          scope: 'accounts',
+          hint: { loginHint: 'alice' },
+        }),
+        (error: Error & { error?: string; error_description?: string }) =>
+          error.error === 'invalid_request' &&
+          /the intent is Authorised, not AwaitingAuthorisation/.test(error.error_description ?? ''),
+      );
     });
 
     it('ping mode: login_hint_token → approved → the bank pings the TPP → auth_req_id redeemed once', async () => {

@@ -7,10 +7,15 @@ import { createInteractionBridge } from '../../src/auth/interaction-bridge.ts';
 import { createCustomer, openAccount, postExternalCredit } from '../../src/bank/index.ts';
 import { bankCustomerDirectory } from '../../src/consent/bank-directory.ts';
 import {
+  authorise,
   consentApp,
   consentDashboard,
+  consume,
   createIntent,
   getIntent,
+  listAudit,
+  reject,
+  revoke,
   sandboxCredentialsFor,
   seedCredentials,
   totpCode,
@@ -21,7 +26,7 @@ import type { Tpp } from '../auth/harness.ts';
 import { recordStatements } from '../support/statements.ts';
 import { startHarness } from '../auth/harness.ts';
 import { exchangeCode, requestObject } from '../auth/flow.ts';
-import { accountAccessData, domesticPaymentData } from './fixtures.ts';
+import { accountAccessData, domesticPaymentData, vrpData } from './fixtures.ts';
 
 /**
  * The PSU's journey through the real authorization server and the real consent app: /authorize with a
@@ -194,6 +199,42 @@ function readsOf(statements: string[]) {
 function paramsOf(url: string): URLSearchParams {
   const parsed = new URL(url);
   return new URLSearchParams(parsed.hash ? parsed.hash.slice(1) : parsed.search);
+}
+
+/**
+ * From `/authorize` through the login page, the password and the TOTP code (strong customer authentication)
+ * to the consent page. `codeAt` picks the TOTP step: a code is accepted once, at a step later than the last.
+ */
+async function loginWithSca(
+  browser: Browser,
+  url: string,
+  redirectUri: string,
+  username: string,
+  codeAt: Date,
+) {
+  let step = await follow(browser, url, redirectUri);
+  assert.match(step.page?.text ?? '', /Log in to obkit bank/, step.url);
+  const interactionUrl = step.url;
+  let posted = await browser.fetch(`${interactionUrl}/login`, {
+    method: 'POST',
+    form: {
+      csrf: csrfOf(step.page!.text),
+      username,
+      password: sandboxCredentialsFor(username).password,
+    },
+  });
+  assert.equal(posted.status, 303, posted.text);
+  step = await follow(browser, posted.location!, redirectUri);
+  assert.match(step.page!.text, /Enter your security code/);
+  posted = await browser.fetch(`${interactionUrl}/totp`, {
+    method: 'POST',
+    form: {
+      csrf: csrfOf(step.page!.text),
+      code: totpCode(sandboxCredentialsFor(username).totpSecret, codeAt),
+    },
+  });
+  assert.equal(posted.status, 303, posted.text);
+  return follow(browser, posted.location!, redirectUri);
 }
 
 describe('PSU journey through the authorization server and the consent app', async () => {
@@ -400,5 +441,238 @@ describe('PSU journey through the authorization server and the consent app', asy
     assert.equal(posted.status, 303, posted.text);
     assert.equal((await getIntent(h.store.db, intent.id))!.status, 'Revoked');
     assert.equal((await introspect()).json['active'], false, 'the token died with the consent');
+  });
+
+  describe('re-authenticating an Authorised consent (same ConsentId)', async () => {
+    // A customer of these tests alone: each SCA login takes a later TOTP step than the last one accepted.
+    const carol = await createCustomer(
+      h.store.db,
+      { clock },
+      {
+        username: 'carol',
+        displayName: 'Carol Jones',
+        kind: 'personal',
+      },
+    );
+    const carolCurrent = await openAccount(
+      h.store.db,
+      { clock },
+      {
+        holders: [carol.id],
+        currency: 'GBP',
+        name: 'Carol Jones',
+        nickname: 'Household',
+      },
+    );
+    const carolSavings = await openAccount(
+      h.store.db,
+      { clock },
+      {
+        holders: [carol.id],
+        currency: 'GBP',
+        name: 'Carol Jones',
+        nickname: 'Holiday',
+      },
+    );
+    await seedCredentials({ db: h.store.db, clock }, [{ id: carol.id, username: 'carol' }]);
+    const codeSteps = [-30_000, 0, 30_000];
+    const nextCodeTime = () => new Date(Date.now() + codeSteps.shift()!);
+
+    /** An account-access consent carol authorised (one of her two accounts), and its first token. */
+    async function authorisedConsent() {
+      const staged = await createIntent(
+        { db: h.store.db, clock },
+        {
+          kind: 'account-access',
+          clientId: tpp.clientId,
+          data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+          risk: {},
+        },
+      );
+      const { url, codeVerifier } = await authorizeUrl(h, tpp, staged, 'openid accounts');
+      const browser = new Browser(h);
+      const step = await follow(browser, url, tpp.redirectUri);
+      const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
+        method: 'POST',
+        json: { username: 'carol', decision: 'approve', accounts: [carolCurrent.id] },
+      });
+      assert.equal(approved.status, 303, approved.text);
+      const done = await follow(browser, approved.location!, tpp.redirectUri);
+      const token = await exchangeCode(h, tpp, paramsOf(done.url).get('code')!, codeVerifier);
+      assert.equal(token.status, 200, token.body);
+      return (await getIntent(h.store.db, staged.id))!;
+    }
+
+    it('SCA, the permission shown as given before, Confirm: the same consent stays Authorised and a new token rests on it', async () => {
+      const intent = await authorisedConsent();
+      const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+      const browser = new Browser(h);
+      const step = await loginWithSca(browser, url, tpp.redirectUri, 'carol', nextCodeTime());
+      assert.equal(step.page?.status, 200, step.page?.text);
+      const page = step.page!.text;
+      assert.match(page, /Confirm again: .*asks to see information about your accounts/);
+      assert.match(page, /You gave .* this permission on /);
+      assert.match(page, /Nothing about it changes/);
+      assert.match(page, /Household ending \d{4}/, 'the account it shares');
+      assert.doesNotMatch(page, /Holiday/, 'nothing to choose: the accounts stay as they are');
+      assert.doesNotMatch(page, /name="accounts"/);
+      assert.match(page, /name="reauthentication" value="yes"/);
+
+      const posted = await browser.fetch(`${step.url}/consent`, {
+        method: 'POST',
+        form: {
+          csrf: csrfOf(page),
+          reauthentication: 'yes',
+          decision: 'approve',
+          accounts: [carolSavings.id],
+        },
+      });
+      assert.equal(posted.status, 303, posted.text);
+      const back = await follow(browser, posted.location!, tpp.redirectUri);
+      const code = paramsOf(back.url).get('code');
+      assert.ok(code, back.url);
+
+      const stored = (await getIntent(h.store.db, intent.id))!;
+      assert.equal(stored.status, 'Authorised');
+      assert.equal(stored.customerId, carol.id);
+      assert.deepEqual(stored.accountIds, [carolCurrent.id], 'a posted account list is not a new selection');
+      assert.deepEqual(stored.authorisedAt, intent.authorisedAt);
+      const audit = await listAudit(h.store.db, intent.id);
+      assert.deepEqual(
+        audit.map((entry) => [entry.event, entry.from, entry.to, entry.actor]),
+        [
+          ['created', undefined, 'AwaitingAuthorisation', 'tpp'],
+          ['authorised', 'AwaitingAuthorisation', 'Authorised', 'psu'],
+          ['reauthenticated', 'Authorised', 'Authorised', 'psu'],
+        ],
+      );
+
+      const token = await exchangeCode(h, tpp, code, codeVerifier);
+      assert.equal(token.status, 200, token.body);
+      const introspection = await h.post(tpp.agent, `${h.mtlsUrl}/token/introspection`, {
+        token: token.json['access_token'] as string,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await h.clientAssertion(tpp, { aud: `${h.mtlsUrl}/token/introspection` }),
+      });
+      assert.equal(introspection.json['active'], true, introspection.body);
+      assert.equal(introspection.json['openbanking_intent_id'], intent.id);
+    });
+
+    it('not confirming leaves the consent Authorised (not Rejected); another customer cannot take it over', async () => {
+      const intent = await authorisedConsent();
+      let { url } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+      let browser = new Browser(h);
+      let step = await loginWithSca(browser, url, tpp.redirectUri, 'carol', nextCodeTime());
+      const posted = await browser.fetch(`${step.url}/consent`, {
+        method: 'POST',
+        form: { csrf: csrfOf(step.page!.text), reauthentication: 'yes', decision: 'reject' },
+      });
+      const back = await follow(browser, posted.location!, tpp.redirectUri);
+      assert.equal(paramsOf(back.url).get('error'), 'access_denied', back.url);
+      let stored = (await getIntent(h.store.db, intent.id))!;
+      assert.equal(stored.status, 'Authorised');
+      assert.equal((await listAudit(h.store.db, intent.id)).length, 2, 'nothing happened to the consent');
+
+      ({ url } = await authorizeUrl(h, tpp, intent, 'openid accounts'));
+      browser = new Browser(h);
+      step = await loginWithSca(browser, url, tpp.redirectUri, 'bob', new Date(Date.now() + 30_000));
+      assert.equal(step.page?.status, 403, step.page?.text);
+      assert.match(step.page!.text, /This permission was given by someone else/);
+      const sneaked = await browser.fetch(`${step.url}/sandbox-approve`, {
+        method: 'POST',
+        json: { username: 'bob', decision: 'approve' },
+      });
+      assert.equal(sneaked.status, 409, sneaked.text);
+      stored = (await getIntent(h.store.db, intent.id))!;
+      assert.equal(stored.customerId, carol.id);
+      assert.equal((await listAudit(h.store.db, intent.id)).length, 2);
+    });
+
+    it('a VRP consent is re-authenticated too (headless sandbox approval): its debtor account is kept', async () => {
+      const ctx = { db: h.store.db, clock };
+      const validTo = new Date(Date.now() + 30 * 86_400_000).toISOString();
+      const staged = await createIntent(ctx, {
+        kind: 'domestic-vrp',
+        clientId: tpp.clientId,
+        data: vrpData(validTo),
+        risk: {},
+      });
+      const approveAs = async (json: unknown) => {
+        const { url, codeVerifier } = await authorizeUrl(h, tpp, staged, 'openid payments');
+        const browser = new Browser(h);
+        const step = await follow(browser, url, tpp.redirectUri);
+        const answer = await browser.fetch(`${step.url}/sandbox-approve`, { method: 'POST', json });
+        return { answer, browser, codeVerifier };
+      };
+      const first = await approveAs({ username: 'carol', decision: 'approve', accounts: [carolCurrent.id] });
+      assert.equal(first.answer.status, 303, first.answer.text);
+
+      const moved = await approveAs({ username: 'carol', decision: 'approve', accounts: [carolSavings.id] });
+      assert.equal(moved.answer.status, 400, moved.answer.text);
+      assert.equal(JSON.parse(moved.answer.text).error, 'invalid_accounts');
+      const declined = await approveAs({ username: 'carol', decision: 'reject' });
+      const back = await follow(declined.browser, declined.answer.location!, tpp.redirectUri);
+      assert.equal(paramsOf(back.url).get('error'), 'access_denied');
+      assert.equal((await getIntent(h.store.db, staged.id))!.status, 'Authorised');
+
+      const again = await approveAs({ username: 'carol', decision: 'approve' });
+      assert.equal(again.answer.status, 303, again.answer.text);
+      const done = await follow(again.browser, again.answer.location!, tpp.redirectUri);
+      const token = await exchangeCode(h, tpp, paramsOf(done.url).get('code')!, again.codeVerifier);
+      assert.equal(token.status, 200, token.body);
+      const stored = (await getIntent(h.store.db, staged.id))!;
+      assert.equal(stored.status, 'Authorised');
+      assert.deepEqual(stored.accountIds, [carolCurrent.id]);
+      assert.deepEqual(
+        (await listAudit(h.store.db, staged.id)).map((entry) => entry.event),
+        ['created', 'authorised', 'reauthenticated'],
+      );
+    });
+
+    it('refused at /authorize with invalid_request: a consumed or unconsumed payment consent, a Rejected or Revoked one', async () => {
+      const ctx = { db: h.store.db, clock };
+      const refusal = async (intent: Intent, scope: string) => {
+        const { url } = await authorizeUrl(h, tpp, intent, scope);
+        const step = await follow(new Browser(h), url, tpp.redirectUri);
+        return paramsOf(step.url);
+      };
+      const payment = await createIntent(ctx, {
+        kind: 'domestic-payment',
+        clientId: tpp.clientId,
+        data: domesticPaymentData(),
+        risk: {},
+      });
+      await authorise(ctx, payment.id, { customerId: carol.id, accountIds: [carolCurrent.id] });
+      let params = await refusal(payment, 'openid payments');
+      assert.equal(params.get('error'), 'invalid_request');
+      assert.match(
+        params.get('error_description') ?? '',
+        /the intent is Authorised, not AwaitingAuthorisation/,
+      );
+      await consume(ctx, payment.id);
+      params = await refusal(payment, 'openid payments');
+      assert.equal(params.get('error'), 'invalid_request');
+      assert.match(params.get('error_description') ?? '', /Consumed/);
+
+      const rejected = await createIntent(ctx, {
+        kind: 'account-access',
+        clientId: tpp.clientId,
+        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+        risk: {},
+      });
+      await reject(ctx, rejected.id);
+      params = await refusal(rejected, 'openid accounts');
+      assert.equal(params.get('error'), 'invalid_request');
+      assert.match(params.get('error_description') ?? '', /the intent is Rejected/);
+
+      const intent = await authorisedConsent();
+      await revoke({ ...ctx, notifyRevoked: async () => undefined }, intent.id, { actor: 'tpp' });
+      params = await refusal(intent, 'openid accounts');
+      assert.equal(params.get('error'), 'invalid_request');
+      assert.match(
+        params.get('error_description') ?? '',
+        /the intent is Revoked: only an AwaitingAuthorisation intent can be authorised, and only an Authorised one re-authenticated/,
+      );
+    });
   });
 });

@@ -143,6 +143,39 @@ describe('the whole journey through the TPP SDK', async () => {
     assert.equal((read.json as { Data: { Status: string } }).Data.Status, 'Revoked');
   });
 
+  it('the SDK re-authenticates an Authorised consent: the same ConsentId, still Authorised, a new bound token', async () => {
+    const { bank, redirectUri } = await sandbox.tpp('acme-reauth', ['AISP']);
+    const clientToken = await clientCredentialsToken(bank, 'accounts');
+    const consent = await createAccountAccessConsent(bank, clientToken.access_token);
+    const authoriseOnce = async () => {
+      const pending = await startAuthorization(bank, {
+        intentId: consent.ConsentId,
+        scope: 'accounts',
+        redirectUri,
+      });
+      return completeAuthorization(
+        bank,
+        pending,
+        await approveInSandbox(browser, pending.url, redirectUri, { username: 'alice', decision: 'approve' }),
+      );
+    };
+    const first = await authoriseOnce();
+    const again = await authoriseOnce();
+    assert.notEqual(again.access_token, first.access_token);
+    const introspection = await oidc.tokenIntrospection(bank.config, again.access_token);
+    assert.equal(introspection.active, true);
+    assert.equal(introspection['openbanking_intent_id'], consent.ConsentId);
+    const accounts = await callApi(bank, again.access_token, `${apiBaseOf(bank)}/aisp/accounts`);
+    assert.equal(accounts.status, 200, accounts.text);
+    const read = await callApi(
+      bank,
+      clientToken.access_token,
+      `${apiBaseOf(bank)}/aisp/account-access-consents/${consent.ConsentId}`,
+    );
+    assertValidResponse(AIS_V3_1_11, '/account-access-consents/{ConsentId}', 'get', read.status, read.json);
+    assert.equal((read.json as { Data: { Status: string } }).Data.Status, 'Authorised');
+  });
+
   it('staging refuses bad consents with the OB error code and the field', async () => {
     const { bank } = await sandbox.tpp('acme-bad-input', ['AISP']);
     const clientToken = await clientCredentialsToken(bank, 'accounts');

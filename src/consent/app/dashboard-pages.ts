@@ -228,6 +228,8 @@ function eventWords(entry: AuditEntry, tppName: string): string {
       return `Payment file uploaded by ${tppName}`;
     case 'authorised':
       return 'Approved by you';
+    case 'reauthenticated':
+      return `Confirmed again by you, so ${tppName} can keep using it`;
     case 'rejected':
       return entry.actor === 'psu' ? 'Declined by you' : 'Declined by the bank';
     case 'consumed':

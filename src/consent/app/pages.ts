@@ -185,6 +185,11 @@ export interface ConsentPage {
   select: 'one' | 'many';
   selected?: string[];
   error?: string;
+  /**
+   * Set when the request re-authenticates a permission the customer gave before (same ConsentId): when it
+   * was given, and the accounts it shares, which stay as they are.
+   */
+  reauthentication?: { since: Date | undefined; shared: PsuAccount[] };
 }
 
 function accountLabel(account: PsuAccount): string {
@@ -255,7 +260,49 @@ export function accountChoices(page: {
   );
 }
 
+/** The re-authentication page: the permission given before, confirmed again, with nothing to choose. */
+function reauthenticationPage(
+  frame: PageFrame,
+  page: ConsentPage,
+  reauthentication: NonNullable<ConsentPage['reauthentication']>,
+): string {
+  const { description } = page;
+  const since = reauthentication.since ? ` on ${formatDateTime(reauthentication.since)}` : '';
+  return layout(
+    frame,
+    `Confirm ${page.tpp.name}'s access again`,
+    html`${tppBanner(page.tpp)}
+      <h1>Confirm again: ${description.headline}</h1>
+      <p class="who">Logged in as ${page.customerName}.</p>
+      ${alert(page.error)}
+      <p class="reauthentication">
+        You gave ${page.tpp.name} this permission${since}. ${page.tpp.name} asks you to confirm it again, so
+        it can keep using it. Nothing about it changes: the same details and the same accounts.
+      </p>
+      ${describedRequest(description)}
+      <form method="post" action="${frame.mountPath}/${page.uid}/consent">
+        ${csrfField(page.csrf)}
+        <input type="hidden" name="reauthentication" value="yes" />
+        <h2>Accounts it keeps using</h2>
+        <ul class="shared-accounts">
+          ${reauthentication.shared.map((account) => html`<li>${accountLabel(account)}</li>`)}
+        </ul>
+        <p>
+          If you do not confirm, the permission stays as it is, but ${page.tpp.name} may not be able to use
+          it. You can withdraw it at any time in ${frame.bankName}'s online banking.
+        </p>
+        <div class="actions">
+          <button type="submit" name="decision" value="approve">Confirm</button>
+          <button type="submit" name="decision" value="reject" class="secondary" formnovalidate>
+            Do not confirm
+          </button>
+        </div>
+      </form>`,
+  );
+}
+
 export function consentPage(frame: PageFrame, page: ConsentPage): string {
+  if (page.reauthentication) return reauthenticationPage(frame, page, page.reauthentication);
   const { description } = page;
   const legend =
     page.select === 'one' ? 'Choose the account to use' : `Choose the accounts ${page.tpp.name} may see`;

@@ -36,6 +36,19 @@ export async function consentChoice(
     return undefined;
   }
   const { customer, accounts } = found;
+  if (intent.status === 'Authorised' && intent.customerId !== customer.id) {
+    // A re-authentication is the same PSU confirming the same consent: nobody else may take it over.
+    sendPage(
+      reply,
+      403,
+      errorPageOf(reply, {
+        title: 'This permission was given by someone else',
+        message: `${customer.displayName} did not give this permission, so cannot renew it. If you have another login with us, go back to the app and log in with that one.`,
+        cancel,
+      }),
+    );
+    return undefined;
+  }
   const { eligible, debtorNotHeld } = eligibleAccounts(intent, accounts);
   if (debtorNotHeld) {
     sendPage(
@@ -64,6 +77,11 @@ export async function consentChoice(
   return { customer, eligible };
 }
 
+/** The accounts the intent already shares, as the customer's accounts (a re-authentication keeps them). */
+export function sharedAccounts(intent: Intent, choice: ConsentChoice): PsuAccount[] {
+  return choice.eligible.filter((account) => intent.accountIds.includes(account.id));
+}
+
 /** The accounts the form chose, when they are a valid choice for the intent; else the error to show. */
 export function chosenAccounts(
   form: Form,
@@ -85,7 +103,10 @@ export function chosenAccounts(
   };
 }
 
-/** The consent page: the intent in plain words, and the accounts to choose from. */
+/**
+ * The consent page: the intent in plain words, and the accounts to choose from; for a re-authentication, the
+ * permission given before and the accounts it keeps sharing.
+ */
 export function renderConsent(
   scope: InteractionScope,
   reply: FastifyReply,
@@ -96,10 +117,15 @@ export function renderConsent(
   extra: { error?: string; selected?: string[] } = {},
 ): FastifyReply {
   const tpp = scope.tppOf(details);
+  const reauthentication =
+    intent.status === 'Authorised'
+      ? { since: intent.authorisedAt, shared: sharedAccounts(intent, choice) }
+      : undefined;
   return sendPage(
     reply,
     status,
     consentPage(scope.frame, {
+      ...(reauthentication ? { reauthentication } : {}),
       uid: details.uid,
       csrf: csrfToken(reply),
       tpp,

@@ -2,7 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkIntentAuthorisable } from '../../authorisable.ts';
 import { eligibleAccounts } from '../../customers.ts';
-import { authorise, getIntent, IntentTransitionError, reject, type Intent } from '../../intents.ts';
+import {
+  authorise,
+  getIntent,
+  IntentTransitionError,
+  reauthenticate,
+  reject,
+  type Intent,
+} from '../../intents.ts';
 import type { InteractionDetails } from '../../interaction-bridge.ts';
 import { KIND_INFO } from '../../kinds.ts';
 import { acrFor } from './login.ts';
@@ -49,7 +56,9 @@ export function sandboxApprove(scope: InteractionScope) {
         .send({ error: 'invalid_request', error_description: 'no live interaction (send its cookies)' });
     }
     const intent = await getIntent(ctx.db, details.intentId);
-    const check = checkIntentAuthorisable(intent, details.clientId, details.scopes, clock.now());
+    const check = checkIntentAuthorisable(intent, details.clientId, details.scopes, clock.now(), {
+      reauthentication: true,
+    });
     if (!check.ok) return reply.code(409).send({ error: check.reason, error_description: check.message });
     // The customer and their accounts in one statement (the accounts are needed unless rejecting).
     const found = await customers.findCustomerWithAccounts({ username: body.data.username });
@@ -61,6 +70,27 @@ export function sandboxApprove(scope: InteractionScope) {
         .send({ error: 'wrong_user', error_description: 'the interaction is logged in as another customer' });
     }
     const login = { customerId: customer.id, acr: acrFor(details), amr: ['pwd', 'otp', 'mfa'] };
+    if (check.reauthentication) {
+      // As the consent page: the customer who authorised it confirms it again, with its accounts unchanged;
+      // declining leaves it Authorised.
+      if (check.intent.customerId !== customer.id) {
+        return reply
+          .code(409)
+          .send({ error: 'wrong_user', error_description: 'the consent was authorised by another customer' });
+      }
+      const accounts = body.data.accounts;
+      if (accounts && !sameAccounts(accounts, check.intent.accountIds)) {
+        return reply.code(400).send({
+          error: 'invalid_accounts',
+          error_description: `a re-authentication keeps the consent's accounts: ${check.intent.accountIds.join(', ')}`,
+        });
+      }
+    }
+    if (body.data.decision === 'reject' && check.reauthentication) {
+      return scope.finishOrFail(request, reply, () =>
+        bridge.abort(request.raw, reply.raw, 'access_denied', 'The customer did not confirm the request'),
+      );
+    }
     if (body.data.decision === 'reject') {
       try {
         await reject(ctx, check.intent.id, {
@@ -75,6 +105,26 @@ export function sandboxApprove(scope: InteractionScope) {
       }
       return scope.finishOrFail(request, reply, () =>
         bridge.abort(request.raw, reply.raw, 'access_denied', 'The customer rejected the request'),
+      );
+    }
+    if (check.reauthentication) {
+      let reauthenticated: Intent;
+      try {
+        reauthenticated = await reauthenticate(ctx, check.intent.id, {
+          customerId: customer.id,
+          detail: `re-authenticated by customer ${customer.id} (sandbox headless)`,
+        });
+      } catch (error) {
+        if (error instanceof IntentTransitionError) {
+          return reply.code(409).send({ error: error.reason, error_description: error.message });
+        }
+        throw error;
+      }
+      const consent = { intentId: check.intent.id, scopes: details.scopes, authorised: reauthenticated };
+      return scope.finishOrFail(request, reply, () =>
+        details.prompt === 'login'
+          ? bridge.finishLoginAndConsent(request.raw, reply.raw, login, consent)
+          : bridge.finishConsent(request.raw, reply.raw, consent),
       );
     }
     const { eligible, debtorNotHeld } = eligibleAccounts(check.intent, found.accounts);
@@ -112,4 +162,9 @@ export function sandboxApprove(scope: InteractionScope) {
         : bridge.finishConsent(request.raw, reply.raw, consent),
     );
   };
+}
+
+function sameAccounts(given: readonly string[], kept: readonly string[]): boolean {
+  const set = new Set(given);
+  return set.size === kept.length && kept.every((id) => set.has(id));
 }

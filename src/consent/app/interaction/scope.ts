@@ -175,14 +175,19 @@ export async function interactionScope(app: FastifyInstance, options: ConsentApp
     return { uid, session, form: formOf(request.body), details };
   }
 
-  /** The intent, checked as the authorization server checked it; an error page sent otherwise. */
+  /**
+   * The intent, checked as the authorization server checked it (an Authorised one is a re-authentication);
+   * an error page sent otherwise.
+   */
   async function authorisableIntent(
     reply: FastifyReply,
     details: InteractionDetails,
     session: ConsentSession | undefined,
   ): Promise<Intent | undefined> {
     const intent = await getIntent(ctx.db, details.intentId);
-    const check = checkIntentAuthorisable(intent, details.clientId, details.scopes, clock.now());
+    const check = checkIntentAuthorisable(intent, details.clientId, details.scopes, clock.now(), {
+      reauthentication: true,
+    });
     if (check.ok) return check.intent;
     sendPage(
       reply,
