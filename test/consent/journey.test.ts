@@ -19,6 +19,7 @@ import {
   sandboxCredentialsFor,
   seedCredentials,
   totpCode,
+  withdrawAccess,
   type Intent,
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
@@ -591,6 +592,22 @@ describe('PSU journey through the authorization server and the consent app', asy
       });
       assert.equal(introspection.json['active'], true, introspection.body);
       assert.equal(introspection.json['openbanking_intent_id'], intent.id);
+    });
+
+    it('a consent whose access was withdrawn at the bank: the page says confirming gives it back', async () => {
+      const intent = await authorisedConsent();
+      await withdrawAccess(
+        {
+          db: h.store.db,
+          clock,
+          notifyRevoked: async (intentId) => void (await revokeIntentTokens(h.store.db, intentId)),
+        },
+        intent.id,
+      );
+      const { url } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+      const step = await loginWithSca(new Browser(h), url, tpp.redirectUri, 'carol', nextCodeTime());
+      assert.equal(step.page?.status, 200, step.page?.text);
+      assert.match(step.page!.text, /You withdrew .* access on .*:\s+confirming gives it back\./);
     });
 
     it('not confirming leaves the consent Authorised (not Rejected); another customer cannot take it over', async () => {
