@@ -798,7 +798,8 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
  * revocation raises, in one transaction; `isUsable` refuses it from then on, and after the commit
  * `notifyRevoked` kills every token and refresh token resting on it on every instance. `reauthenticate`
  * clears it. Withdrawing again changes nothing and notifies again (a retry after a failed notification).
- * Every other kind goes to `revoke`. Refused unless Authorised; an expired consent may still be withdrawn.
+ * Every other kind goes to `revoke`. Refused unless Authorised (or already Revoked); an expired consent may
+ * still be withdrawn.
  */
 export async function withdrawAccess(
   ctx: RevocationContext,
@@ -806,8 +807,10 @@ export async function withdrawAccess(
   input: DecisionInput = {},
 ): Promise<Intent> {
   const found = await getIntent(ctx.db, id);
-  // The kind never changes: read outside the transaction, it picks the rule.
-  if (!found || !KIND_INFO[found.kind].reauthenticatable) return revoke(ctx, id, input);
+  // The kind never changes: read outside the transaction, it picks the rule. An already Revoked consent goes
+  // to `revoke` too, which notifies again (a retry of an earlier revocation's failed notification).
+  if (!found || !KIND_INFO[found.kind].reauthenticatable || found.status === 'Revoked')
+    return revoke(ctx, id, input);
   const actor = input.actor ?? 'psu';
   const now = ctx.clock.now();
   const step: Transition = {

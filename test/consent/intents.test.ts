@@ -668,6 +668,10 @@ describe('consent intents', () => {
       // The TPP's DELETE of a withdrawn consent still ends it.
       await withdrawAccess(rctx, intent.id);
       assert.equal((await revoke(rctx, intent.id, { actor: 'tpp' })).status, 'Revoked');
+      // Withdrawing a Revoked consent changes nothing and notifies again, as revoking it again does.
+      const notified = revoked.length;
+      assert.equal((await withdrawAccess(rctx, intent.id)).status, 'Revoked');
+      assert.equal(revoked.length, notified + 1);
     }
     const cof = await authorised('funds-confirmation');
     const revokedCof = await withdrawAccess(rctx, cof.id);
