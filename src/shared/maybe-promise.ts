@@ -4,12 +4,20 @@
  */
 export type MaybePromise<T> = T | Promise<T>;
 
-/** `next(value)`: at once when the value is here, once it settles when it is a promise. */
+/**
+ * Whether the value is still to come: any thenable, not only a native promise (drizzle's query builders,
+ * for one, are thenables that are no `Promise` instance), so that nothing pending is taken for an answer.
+ */
+export function isPending<T>(value: MaybePromise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/** `next(value)`: at once when the value is here, once it settles when it is pending. */
 export function thenOrNow<T, R>(
   value: MaybePromise<T>,
   next: (value: T) => MaybePromise<R>,
 ): MaybePromise<R> {
-  return value instanceof Promise ? value.then(next) : next(value);
+  return isPending(value) ? Promise.resolve(value).then(next) : next(value);
 }
 
 /**
@@ -24,6 +32,6 @@ export function doneWhenSettled(work: () => MaybePromise<unknown>, done: (error?
     done(error as Error);
     return;
   }
-  if (waiting instanceof Promise) waiting.then(() => done(), done);
+  if (isPending(waiting)) Promise.resolve(waiting).then(() => done(), done);
   else done();
 }

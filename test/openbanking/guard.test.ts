@@ -102,8 +102,11 @@ describe('API guard', async () => {
 
   /** Checks run, by name, in order: the pipeline's table is run whole and in order, waiting or not. */
   const ran: string[] = [];
-  /** A check that passes at once or after a wait; `/ordered/refuse-<name>` makes it refuse. */
-  function orderedCheck(name: string, answers: 'now' | 'later'): Check {
+  /**
+   * A check that passes at once, after a wait (a promise), or through a thenable that is no `Promise` (as
+   * drizzle's query builders are); `/ordered/refuse-<name>` makes it refuse.
+   */
+  function orderedCheck(name: string, answers: 'now' | 'later' | 'thenable'): Check {
     return {
       name,
       run(state) {
@@ -114,7 +117,13 @@ describe('API guard', async () => {
             throw ObError.single(403, 'UK.OBIE.Header.Invalid', `${name} refused`);
         };
         if (answers === 'now') return decide();
-        return new Promise<void>((resolve) => setImmediate(resolve)).then(decide);
+        if (answers === 'later') return new Promise<void>((resolve) => setImmediate(resolve)).then(decide);
+        const thenable: PromiseLike<void> = {
+          then(onDone, onRefused) {
+            return new Promise<void>((resolve) => setImmediate(resolve)).then(decide).then(onDone, onRefused);
+          },
+        };
+        return thenable as Promise<void>;
       },
     };
   }
@@ -155,7 +164,7 @@ describe('API guard', async () => {
             orderedCheck('first', 'now'),
             orderedCheck('second', 'later'),
             orderedCheck('third', 'now'),
-            orderedCheck('fourth', 'later'),
+            orderedCheck('fourth', 'thenable'),
             orderedCheck('last', 'now'),
           ],
           dependencies,
@@ -315,7 +324,7 @@ describe('API guard', async () => {
     assert.match(refused.body.Errors?.[0]?.Message ?? '', /Revoked/);
   });
 
-  it('runs every check of the table in order, those answering at once and those that wait, and stops at the first refusal', async () => {
+  it('runs every check of the table in order, those answering at once and those that wait (a promise or another thenable), and stops at the first refusal', async () => {
     ran.length = 0;
     assert.equal((await get('/ordered/pass', {})).status, 200);
     assert.deepEqual(ran, ['first', 'second', 'third', 'fourth', 'last']);

@@ -10,7 +10,7 @@ import { role } from './checks/role.ts';
 import { anyScope, scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
 import { transportCertificate } from './checks/transport-certificate.ts';
-import { doneWhenSettled } from '../../shared/maybe-promise.ts';
+import { doneWhenSettled, isPending } from '../../shared/maybe-promise.ts';
 import type { Check, GuardDependencies, GuardState } from './types.ts';
 
 declare module 'fastify' {
@@ -102,7 +102,7 @@ export function guard(checks: readonly Check[], dependencies: GuardDependencies)
   const runFrom = (state: GuardState, first: number): Promise<void> | undefined => {
     for (let index = first; index < checks.length; index++) {
       const waiting = checks[index]?.run(state, dependencies);
-      if (waiting instanceof Promise) return waiting.then(() => runFrom(state, index + 1));
+      if (isPending(waiting)) return Promise.resolve(waiting).then(() => runFrom(state, index + 1));
     }
     state.request.guard = state;
     return undefined;
