@@ -4,6 +4,7 @@ import type {
   ParticipantStatusCheck,
   ParticipantVerdict,
 } from '../shared/participant-status.ts';
+import type { MaybePromise } from '../shared/maybe-promise.ts';
 import type { Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 
@@ -20,7 +21,7 @@ export function participantOfMetadata(metadata: Record<string, unknown>): Partic
 
 /** Whether a client (by id) may be served: its participant's status, for the API guard. */
 export interface ClientStatusCheck {
-  checkClient(clientId: string): Promise<ParticipantVerdict>;
+  checkClient(clientId: string): MaybePromise<ParticipantVerdict>;
   /** The clients checked so far that belong to this participant (its organisation, or one software). */
   clientsOf(participant: ParticipantRef): string[];
 }
@@ -35,21 +36,23 @@ const MAX_KEPT = 50_000;
 export function clientStatusCheck(db: Queryable, participants: ParticipantStatusCheck): ClientStatusCheck {
   const known = new Map<string, ParticipantRef | null>();
   return {
-    async checkClient(clientId) {
-      let participant = known.get(clientId);
-      if (participant === undefined) {
+    // A client already known is checked at once (no promise unless the status itself must be read).
+    checkClient(clientId) {
+      const participant = known.get(clientId);
+      if (participant !== undefined) return participant ? participants.check(participant) : { active: true };
+      return (async () => {
         const [row] = await db
           .select({ payload: authModels.payload })
           .from(authModels)
           .where(and(eq(authModels.model, 'Client'), eq(authModels.id, clientId)));
-        participant = row ? (participantOfMetadata(row.payload as Record<string, unknown>) ?? null) : null;
+        const found = row ? (participantOfMetadata(row.payload as Record<string, unknown>) ?? null) : null;
         // A client not (yet) stored is asked about again next time.
         if (row) {
           if (known.size >= MAX_KEPT) known.delete(known.keys().next().value ?? '');
-          known.set(clientId, participant);
+          known.set(clientId, found);
         }
-      }
-      return participant ? participants.check(participant) : { active: true };
+        return found ? participants.check(found) : { active: true as const };
+      })();
     },
     clientsOf(participant) {
       const clients: string[] = [];

@@ -358,7 +358,7 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
 
     const running = new Map<string, LockedAccount>();
     for (const [id, account] of accounts) running.set(id, { ...account });
-    const rows: PgInsertValue<typeof bankPostings>[] = [];
+    const postings: PostedEntry['postings'] = [];
     for (const leg of input.legs) {
       const account = running.get(leg.accountId);
       if (!account) throw new AccountNotFoundError(leg.accountId);
@@ -370,19 +370,102 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
         balanceAfter = account.bookedMinor;
       } else if (leg.amountMinor < 0n) account.pendingDebitMinor += leg.amountMinor;
       else account.pendingCreditMinor += leg.amountMinor;
-      rows.push(postingRow(entry.id, leg, status, bookedAt, input.valueAt ?? null, balanceAfter));
+      postings.push({
+        id: randomUUID(),
+        accountId: leg.accountId,
+        amountMinor: leg.amountMinor,
+        currency: leg.currency,
+        balanceAfterMinor: balanceAfter,
+      });
     }
-    const inserted = await tx.insert(bankPostings).values(rows).returning({
-      id: bankPostings.id,
-      accountId: bankPostings.accountId,
-      amountMinor: bankPostings.amountMinor,
-      currency: bankPostings.currency,
-      balanceAfterMinor: bankPostings.balanceAfterMinor,
-    });
+    await insertPostings(tx, entry.id, status, bookedAt, input.valueAt ?? null, input.legs, postings);
     await storeCachedBalances(tx, running.values(), status === 'Booked' ? bookedAt : undefined);
-    return { ...entry, postings: inserted };
+    return { ...entry, postings };
   });
 }
+
+/**
+ * An entry's postings, in one prepared statement whatever their number (`postingsInsert`): the rows are
+ * `postingRow`'s — every column given, a running balance's `book_seq` taken from `bank_book_seq` — with
+ * `postings[i]` the posting of `legs[i]`. Nothing is returned: the caller built every value it needs.
+ */
+async function insertPostings(
+  tx: Queryable,
+  entryId: string,
+  status: EntryStatus,
+  bookedAt: Date,
+  valueAt: Date | null,
+  legs: readonly PostingLeg[],
+  postings: PostedEntry['postings'],
+): Promise<void> {
+  const column = <T>(value: (leg: PostingLeg, details: PostingDetails, i: number) => T) =>
+    legs.map((leg, i) => value(leg, leg.details ?? {}, i));
+  const json = (value: object | undefined) => (value === undefined ? null : JSON.stringify(value));
+  await postingsInsert(tx).execute({
+    entryId,
+    status,
+    bookedAt: bookedAt.toISOString(),
+    valueAt: valueAt?.toISOString() ?? null,
+    ids: postings.map((posting) => posting.id),
+    accountIds: column((leg) => leg.accountId),
+    amounts: column((leg) => leg.amountMinor.toString()),
+    currencies: column((leg) => leg.currency),
+    balancesAfter: postings.map((posting) => posting.balanceAfterMinor?.toString() ?? null),
+    transactionReferences: column((_, d) => d.transactionReference ?? null),
+    transactionInformation: column((_, d) => d.transactionInformation ?? null),
+    addressLines: column((_, d) => d.addressLine ?? null),
+    bankTransactionCodes: column((_, d) => d.bankTransactionCode?.code ?? null),
+    bankTransactionSubCodes: column((_, d) => d.bankTransactionCode?.subCode ?? null),
+    proprietaryCodes: column((_, d) => d.proprietaryBankTransactionCode?.code ?? null),
+    proprietaryIssuers: column((_, d) => d.proprietaryBankTransactionCode?.issuer ?? null),
+    merchantNames: column((_, d) => d.merchant?.name ?? null),
+    merchantCategoryCodes: column((_, d) => d.merchant?.categoryCode ?? null),
+    cardIds: column((_, d) => d.cardId ?? null),
+    cardAuthorisationTypes: column((_, d) => d.cardAuthorisationType ?? null),
+    counterparties: column((_, d) => json(d.counterparty)),
+    currencyExchanges: column((_, d) => json(d.currencyExchange)),
+    charges: column((_, d) => d.chargeMinor?.toString() ?? null),
+  });
+}
+
+/**
+ * `insertPostings`'s statement, prepared once: one array per column (`unnest … with ordinality`), so one
+ * shape for any number of legs — a `values` list would be a statement per leg count. The rows are
+ * inserted in leg order (`seq`, and `book_seq` where there is a running balance, follow the legs, as the
+ * running balances were computed in that order); a posting without a running balance (Pending, or on an
+ * internal account) has no `book_seq`, as `postingRow` writes it.
+ */
+const postingsInsert = preparedSql(
+  'ledger_postings_insert',
+  sql`
+    insert into ${bankPostings} (id, entry_id, account_id, amount_minor, currency, status, booked_at, value_at,
+      book_seq, balance_after_minor, transaction_reference, transaction_information, address_line,
+      bank_transaction_code, bank_transaction_sub_code, proprietary_code, proprietary_issuer, merchant_name,
+      merchant_category_code, card_id, card_authorisation_type, counterparty, currency_exchange, charge_minor)
+    select v.id, ${sql.placeholder('entryId')}::text, v.account_id, v.amount_minor, v.currency,
+      ${sql.placeholder('status')}::text, ${sql.placeholder('bookedAt')}::timestamptz,
+      ${sql.placeholder('valueAt')}::timestamptz,
+      case when v.balance_after is null then null else nextval('bank_book_seq') end, v.balance_after,
+      v.transaction_reference, v.transaction_information, v.address_line, v.bank_transaction_code,
+      v.bank_transaction_sub_code, v.proprietary_code, v.proprietary_issuer, v.merchant_name,
+      v.merchant_category_code, v.card_id, v.card_authorisation_type, v.counterparty, v.currency_exchange,
+      v.charge_minor
+    from unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('accountIds')}::text[],
+      ${sql.placeholder('amounts')}::bigint[], ${sql.placeholder('currencies')}::text[],
+      ${sql.placeholder('balancesAfter')}::bigint[], ${sql.placeholder('transactionReferences')}::text[],
+      ${sql.placeholder('transactionInformation')}::text[], ${sql.placeholder('addressLines')}::text[],
+      ${sql.placeholder('bankTransactionCodes')}::text[], ${sql.placeholder('bankTransactionSubCodes')}::text[],
+      ${sql.placeholder('proprietaryCodes')}::text[], ${sql.placeholder('proprietaryIssuers')}::text[],
+      ${sql.placeholder('merchantNames')}::text[], ${sql.placeholder('merchantCategoryCodes')}::text[],
+      ${sql.placeholder('cardIds')}::text[], ${sql.placeholder('cardAuthorisationTypes')}::text[],
+      ${sql.placeholder('counterparties')}::jsonb[], ${sql.placeholder('currencyExchanges')}::jsonb[],
+      ${sql.placeholder('charges')}::bigint[])
+      with ordinality as v(id, account_id, amount_minor, currency, balance_after, transaction_reference,
+        transaction_information, address_line, bank_transaction_code, bank_transaction_sub_code,
+        proprietary_code, proprietary_issuer, merchant_name, merchant_category_code, card_id,
+        card_authorisation_type, counterparty, currency_exchange, charge_minor, leg)
+    order by v.leg`,
+);
 
 export function postingRow(
   entryId: string,

@@ -100,6 +100,8 @@ export interface DirectoryServiceOptions {
 }
 
 const day = 24 * 60 * 60 * 1000;
+/** Certificates' JWKs kept by a directory service (`#publishedKeyOf`); the oldest is dropped beyond. */
+const MAX_PUBLISHED_KEYS_KEPT = 10_000;
 /**
  * NOTIFY channel on which the directory announces each revocation as JSON
  * `{ serialNumber, issuer, kid, thumbprintS256 }` (PostgreSQL LISTEN/NOTIFY, heard by every instance).
@@ -138,6 +140,13 @@ export class DirectoryService {
   readonly #validityDays: number;
   readonly #onRevoked: ((serialNumber: string) => void) | undefined;
   readonly #publishStatusChange: (change: ParticipantStatusChange) => Promise<void>;
+  /**
+   * A certificate's JWK, kept per certificate (a pure function of its PEM, kid, type and our chain): the
+   * API's signature checks read a software's JWKS on every signed request (`ownJwks`), and parsing each
+   * listed certificate again (X.509, key export, thumbprint) cost the main thread each time. The rows — and
+   * so which keys are listed, and their status — are still read afresh.
+   */
+  readonly #publishedKeys = new Map<string, PublishedJwk>();
 
   constructor(options: DirectoryServiceOptions) {
     this.#store = options.store;
@@ -465,20 +474,19 @@ export class DirectoryService {
     scope: { orgId: string; softwareId?: string },
     which: 'active' | 'revoked',
   ): Promise<{ keys: PublishedJwk[] }> {
-    if (scope.softwareId) {
-      const software = await this.software(scope.softwareId);
-      if (software.orgId !== scope.orgId) {
-        throw DirectoryError.notFound(`organisation ${scope.orgId} has no software ${scope.softwareId}`);
-      }
-    } else {
-      await this.organisation(scope.orgId);
-    }
     const now = this.#clock.now();
-    const conditions: SQL[] = [
-      scope.softwareId
-        ? eq(directoryCertificates.softwareId, scope.softwareId)
-        : eq(directoryCertificates.orgId, scope.orgId),
-    ];
+    // One statement when keys are listed (the API's signature checks read a software's set on every signed
+    // request): the scope's existence rides on it; only an empty answer asks whether the scope exists.
+    const conditions: SQL[] = scope.softwareId
+      ? [
+          eq(directoryCertificates.softwareId, scope.softwareId),
+          sql`exists (select 1 from ${directorySoftware} where ${directorySoftware.id} = ${scope.softwareId}
+            and ${directorySoftware.orgId} = ${scope.orgId})`,
+        ]
+      : [
+          eq(directoryCertificates.orgId, scope.orgId),
+          sql`exists (select 1 from ${directoryOrganisations} where ${directoryOrganisations.id} = ${scope.orgId})`,
+        ];
     if (which === 'revoked') {
       conditions.push(eq(directoryCertificates.status, 'revoked'));
     } else {
@@ -493,16 +501,38 @@ export class DirectoryService {
       .from(directoryCertificates)
       .where(and(...conditions))
       .orderBy(desc(directoryCertificates.createdAt));
+    if (rows.length === 0) await this.#assertScope(scope);
     return { keys: rows.map((row) => this.jwkOf(row)) };
   }
 
+  /** Refuses (404) a software not of that organisation, or an organisation that does not exist. */
+  async #assertScope(scope: { orgId: string; softwareId?: string }): Promise<void> {
+    if (scope.softwareId) {
+      const software = await this.software(scope.softwareId);
+      if (software.orgId !== scope.orgId) {
+        throw DirectoryError.notFound(`organisation ${scope.orgId} has no software ${scope.softwareId}`);
+      }
+    } else {
+      await this.organisation(scope.orgId);
+    }
+  }
+
+  #publishedKeyOf(certificatePem: string, kid: string, type: CertificateType): PublishedJwk {
+    const chainPem = this.#issuer.chainPem;
+    const key = `${kid}\n${type}\n${certificatePem}\n${chainPem}`;
+    let jwk = this.#publishedKeys.get(key);
+    if (!jwk) {
+      jwk = jwkOfCertificate(certificatePem, kid, type, chainPem);
+      if (this.#publishedKeys.size >= MAX_PUBLISHED_KEYS_KEPT)
+        this.#publishedKeys.delete(this.#publishedKeys.keys().next().value ?? '');
+      this.#publishedKeys.set(key, jwk);
+    }
+    // A copy: callers add members (revocation) or hand it on.
+    return { ...jwk, x5c: [...jwk.x5c] };
+  }
+
   jwkOf(row: CertificateRow): PublishedJwk {
-    const jwk = jwkOfCertificate(
-      row.certificatePem,
-      row.kid,
-      row.type as CertificateType,
-      this.#issuer.chainPem,
-    );
+    const jwk = this.#publishedKeyOf(row.certificatePem, row.kid, row.type as CertificateType);
     if (row.status === 'revoked' && row.revokedAt) {
       return {
         ...jwk,

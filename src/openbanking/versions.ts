@@ -75,15 +75,25 @@ export function versionOfPath(url: string): ApiVersion | undefined {
   );
 }
 
-/** Orders versions: negative when `a` is older than `b`. */
-function compareVersions(a: string, b: string): number {
-  const parts = (version: string) =>
-    version
+/** A version's numbers (`v3.1.11` → 3, 1, 11), read once per version string: asked on every data request. */
+const versionNumbers = new Map<string, readonly number[]>();
+function numbersOf(version: string): readonly number[] {
+  let numbers = versionNumbers.get(version);
+  if (!numbers) {
+    numbers = version
       .replace(/^v/, '')
       .split('.')
       .map((part) => Number(part));
-  const left = parts(a);
-  const right = parts(b);
+    // Consent versions come from stored intents: a handful of values, but never let it grow unbounded.
+    if (versionNumbers.size < 1000) versionNumbers.set(version, numbers);
+  }
+  return numbers;
+}
+
+/** Orders versions: negative when `a` is older than `b`. */
+function compareVersions(a: string, b: string): number {
+  const left = numbersOf(a);
+  const right = numbersOf(b);
   for (let i = 0; i < Math.max(left.length, right.length); i += 1) {
     const difference = (left[i] ?? 0) - (right[i] ?? 0);
     if (difference !== 0) return difference;

@@ -2,6 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import { RevocationChecker, type RevocationFetchers, type RevocationVerdict } from '../pki/index.ts';
 import type { ClientCertificate } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { MaybePromise } from '../shared/maybe-promise.ts';
 
 /**
  * Whether a client certificate that chains to our trust anchors is still good: asked on every mutual-TLS
@@ -12,7 +13,8 @@ import type { Clock } from '../shared/clock.ts';
  * A revocation announced by the directory (NOTIFY, or in-process) drops the kept answers at once.
  */
 export interface CertificateStatusGate {
-  check(certificate: ClientCertificate): Promise<CertificateStatus>;
+  /** A kept answer at once (no promise: this runs on every mutual-TLS request); else once asked. */
+  check(certificate: ClientCertificate): MaybePromise<CertificateStatus>;
   /** The directory revoked `serialNumber` (hex): every kept answer about it, and every cached CRL, goes. */
   forgetSerial(serialNumber: string): void;
   /**
@@ -98,8 +100,42 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
     return (local.get(issuer) ?? remote).check(certificate, issuer);
   };
 
+  /** Keeps what `ask` answered (no longer than the responder's nextUpdate) and returns it as a status. */
+  const keep = (
+    certificate: ClientCertificate,
+    verdict: RevocationVerdict | ForeignIssuer,
+    now: number,
+    version: number,
+  ): CertificateStatus => {
+    const status: CertificateStatus =
+      'foreign' in verdict
+        ? options.failOpen
+          ? { accepted: true }
+          : {
+              accepted: false,
+              revoked: false,
+              detail: `${verdict.foreign}: its revocation status cannot be checked`,
+              foreignIssuer: true,
+            }
+        : verdict.accepted
+          ? { accepted: true }
+          : { accepted: false, revoked: verdict.status === 'revoked', detail: verdict.detail };
+    const until = 'foreign' in verdict ? now : (verdict.validUntil?.getTime() ?? now);
+    if (until > now) {
+      kept.delete(certificate.thumbprintS256);
+      if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
+      kept.set(certificate.thumbprintS256, {
+        status,
+        serial: certificate.x509.serialNumber.toLowerCase(),
+        until,
+        version,
+      });
+    }
+    return status;
+  };
+
   return {
-    async check(certificate) {
+    check(certificate) {
       const now = options.clock.now().getTime();
       const version = versionNow();
       if (version !== clearedAt) {
@@ -108,32 +144,7 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
       }
       const hit = kept.get(certificate.thumbprintS256);
       if (hit && hit.until > now && hit.version === version) return hit.status;
-      const verdict = await ask(certificate.x509);
-      const status: CertificateStatus =
-        'foreign' in verdict
-          ? options.failOpen
-            ? { accepted: true }
-            : {
-                accepted: false,
-                revoked: false,
-                detail: `${verdict.foreign}: its revocation status cannot be checked`,
-                foreignIssuer: true,
-              }
-          : verdict.accepted
-            ? { accepted: true }
-            : { accepted: false, revoked: verdict.status === 'revoked', detail: verdict.detail };
-      const until = 'foreign' in verdict ? now : (verdict.validUntil?.getTime() ?? now);
-      if (until > now) {
-        kept.delete(certificate.thumbprintS256);
-        if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
-        kept.set(certificate.thumbprintS256, {
-          status,
-          serial: certificate.x509.serialNumber.toLowerCase(),
-          until,
-          version,
-        });
-      }
-      return status;
+      return ask(certificate.x509).then((verdict) => keep(certificate, verdict, now, version));
     },
     forgetSerial(serialNumber) {
       const serial = serialNumber.toLowerCase().replace(/^0+(?=.)/, '');

@@ -1,4 +1,5 @@
 import { coalescedBatches } from '../shared/coalesced-reads.ts';
+import type { MaybePromise } from '../shared/maybe-promise.ts';
 import type { Store } from '../store/index.ts';
 
 /**
@@ -16,9 +17,9 @@ export interface ChangeVersion {
   current(): number;
   /**
    * Reads the store's version (one primary-key query, shared by the requests that arrive while it is being
-   * read); throws when the database cannot answer.
+   * read); throws when the database cannot answer. Embedded: nothing to read, so no promise.
    */
-  refresh(): Promise<void>;
+  refresh(): MaybePromise<void>;
   /** Takes a version a request read in its own statement (`src/shared/deferred-change-version.ts`). */
   observe(version: number): void;
   /** Whether requests may read the version in their own statement instead of up front (PostgreSQL only). */
@@ -30,7 +31,7 @@ export function createChangeVersion(store: Store): ChangeVersion {
   if (store.backend === 'pglite') {
     return {
       current: () => seen,
-      refresh: async () => undefined,
+      refresh: () => undefined,
       observe: () => undefined,
       deferrable: false,
     };

@@ -9,6 +9,7 @@ import {
   type ClientCertificate,
 } from '../shared/client-certificate.ts';
 import { ChainValidationError, validateChain } from '../pki/index.ts';
+import { thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
 import type { CertificateStatusGate } from './certificate-status.ts';
 
 /**
@@ -30,7 +31,8 @@ export type CertificateOutcome =
     };
 
 export interface ClientCertificateResolver {
-  resolve(request: FastifyRequest): Promise<CertificateOutcome>;
+  /** At once when the connection's (or header's) verdict and the certificate's status are kept. */
+  resolve(request: FastifyRequest): MaybePromise<CertificateOutcome>;
 }
 
 /**
@@ -45,14 +47,15 @@ export function createClientCertificateResolver(
   status?: CertificateStatusGate,
 ): ClientCertificateResolver {
   const chain = mode.mode === 'direct' ? directResolver() : proxyResolver(mode, trustAnchors, now);
-  return {
-    async resolve(request) {
-      const outcome = await chain.resolve(request);
-      if (!outcome.ok || !status) {
-        if (outcome.ok) attachClientCertificate(request.raw, outcome.certificate);
-        return outcome;
-      }
-      const verdict = await status.check(outcome.certificate);
+  const withStatus = (
+    request: FastifyRequest,
+    outcome: CertificateOutcome,
+  ): MaybePromise<CertificateOutcome> => {
+    if (!outcome.ok || !status) {
+      if (outcome.ok) attachClientCertificate(request.raw, outcome.certificate);
+      return outcome;
+    }
+    return thenOrNow(status.check(outcome.certificate), (verdict): CertificateOutcome => {
       if (!verdict.accepted) {
         return {
           ok: false,
@@ -63,7 +66,10 @@ export function createClientCertificateResolver(
       }
       attachClientCertificate(request.raw, outcome.certificate);
       return outcome;
-    },
+    });
+  };
+  return {
+    resolve: (request) => thenOrNow(chain.resolve(request), (outcome) => withStatus(request, outcome)),
   };
 }
 
@@ -72,7 +78,7 @@ const perSocket = new WeakMap<TLSSocket, CertificateOutcome>();
 
 function directResolver(): ClientCertificateResolver {
   return {
-    async resolve(request) {
+    resolve(request) {
       const socket = request.raw.socket as TLSSocket;
       let outcome = perSocket.get(socket);
       if (!outcome) {

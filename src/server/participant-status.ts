@@ -62,27 +62,30 @@ export function createParticipantStatusGate(options: ParticipantStatusOptions): 
   const versionNow = options.version ?? (() => 0);
   const keyOf = (participant: ParticipantRef) => `${participant.orgId}/${participant.softwareId ?? ''}`;
   return {
-    async check(participant) {
+    // A hit is answered at once: this runs on every request (the API guard, the token endpoint).
+    check(participant) {
       const now = options.clock.now().getTime();
       const key = keyOf(participant);
       const version = versionNow();
       const hit = kept.get(key);
       if (hit && hit.until > now && hit.version === version) return hit.verdict;
-      let stored;
-      try {
-        stored = await options.source(participant);
-      } catch (error) {
-        if (options.failOpen) return { active: true };
-        return {
-          active: false,
-          detail: `the status of organisation ${participant.orgId} at the directory cannot be checked: ${(error as Error).message}`,
-        };
-      }
-      const verdict = verdictOf(participant, stored);
-      kept.delete(key);
-      if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
-      kept.set(key, { verdict, until: now + options.maxCacheSeconds * 1000, version });
-      return verdict;
+      return (async () => {
+        let stored;
+        try {
+          stored = await options.source(participant);
+        } catch (error) {
+          if (options.failOpen) return { active: true } as const;
+          return {
+            active: false,
+            detail: `the status of organisation ${participant.orgId} at the directory cannot be checked: ${(error as Error).message}`,
+          } as const;
+        }
+        const verdict = verdictOf(participant, stored);
+        kept.delete(key);
+        if (kept.size >= MAX_KEPT) kept.delete(kept.keys().next().value ?? '');
+        kept.set(key, { verdict, until: now + options.maxCacheSeconds * 1000, version });
+        return verdict;
+      })();
     },
     forget(change) {
       for (const key of kept.keys()) if (key.startsWith(`${change.orgId}/`)) kept.delete(key);

@@ -3,6 +3,7 @@ import { getCACertificates } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { readWriteUrl } from '../openbanking/index.ts';
 import type { Clock } from '../shared/clock.ts';
+import { thenOrNow } from '../shared/maybe-promise.ts';
 import { noTelemetry, type CertificateCheckResult, type Telemetry } from '../shared/telemetry.ts';
 import { recordRequests } from '../operator/request-recording.ts';
 import { startOperations, type Operations } from '../operator/operations.ts';
@@ -258,10 +259,11 @@ function observedStatus(gate: CertificateStatusGate, telemetry: Telemetry): Cert
           ? 'foreign_issuer'
           : 'unavailable';
   return {
-    async check(certificate) {
-      const status = await gate.check(certificate);
-      telemetry.certificateStatusChecked(resultOf(status));
-      return status;
+    check(certificate) {
+      return thenOrNow(gate.check(certificate), (status) => {
+        telemetry.certificateStatusChecked(resultOf(status));
+        return status;
+      });
     },
     forgetSerial: (serialNumber) => gate.forgetSerial(serialNumber),
     answerLocally: (issuer, fetchers) => gate.answerLocally(issuer, fetchers),

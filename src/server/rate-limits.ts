@@ -71,6 +71,15 @@ export interface SurfaceRateLimits {
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+/** A limiter's answer for a request it counted (not one on its allow list). */
+type Counted = Extract<Awaited<ReturnType<Limiter>>, { isAllowed: false }>;
+
+/** One limit as a surface counts it: its `RateLimit-Policy` member written once, not per request. */
+interface CountedLimit {
+  policy: RateLimitPolicy;
+  limiter: Limiter;
+  policyField: string;
+}
 
 /** Entries per limit kept by the in-process store (least recently used beyond that are forgotten). */
 const LOCAL_KEYS = 100_000;
@@ -92,7 +101,7 @@ export async function installRateLimits(
     ...(options.counters.store ? { store: options.counters.store } : {}),
   });
   const addressOf = clientAddressResolver(options.trustedProxies);
-  const limiters = new Map<RateLimitName, { policy: RateLimitPolicy; limiter: Limiter }>();
+  const limiters = new Map<RateLimitName, CountedLimit>();
   for (const policy of options.policies) {
     const keyOf =
       policy.name === 'mtls'
@@ -109,44 +118,54 @@ export async function installRateLimits(
       keyGenerator: keyOf,
       cache: LOCAL_KEYS,
     };
-    limiters.set(policy.name, { policy, limiter: app.createRateLimit(settings) });
+    limiters.set(policy.name, {
+      policy,
+      limiter: app.createRateLimit(settings),
+      policyField: `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`,
+    });
   }
 
-  const appliesTo = (request: FastifyRequest): RateLimitName[] => {
-    if (kind === 'mtls') return ['mtls'];
+  // Which limits count a request, resolved once per kind of route rather than per request.
+  const limitsOf = (...names: RateLimitName[]): CountedLimit[] =>
+    names.flatMap((name) => limiters.get(name) ?? []);
+  const applicable = {
+    mtls: limitsOf('mtls'),
+    ocsp: limitsOf('ocsp'),
+    login: limitsOf('browser', 'login'),
+    browser: limitsOf('browser'),
+  };
+  const appliesTo = (request: FastifyRequest): CountedLimit[] => {
+    if (kind === 'mtls') return applicable.mtls;
     const throttle = request.routeOptions.config.throttle;
-    if (throttle === 'ocsp') return ['ocsp'];
-    return throttle === 'login' ? ['browser', 'login'] : ['browser'];
+    if (throttle === 'ocsp') return applicable.ocsp;
+    return throttle === 'login' ? applicable.login : applicable.browser;
   };
 
   app.addHook('onRequest', async (request, reply) => {
     if (exempt(request)) return;
-    const applicable = appliesTo(request).flatMap((name) => limiters.get(name) ?? []);
-    if (applicable.length === 0) return;
+    const limits = appliesTo(request);
+    if (limits.length === 0) return;
     // One after another: counting is in memory (on PostgreSQL a round trip only when a leased share of
     // the quota runs out), and two limits apply only to login pages; a plain loop costs no Promise.all
     // and closure per request on the hot path (one limit on every mTLS request).
-    const counted: { policy: RateLimitPolicy; outcome: Awaited<ReturnType<Limiter>> }[] = [];
-    for (const { policy, limiter } of applicable) counted.push({ policy, outcome: await limiter(request) });
-    const measured = counted.flatMap(({ policy, outcome }) =>
-      outcome.isAllowed ? [] : [{ policy, outcome }],
-    );
-    if (measured.length === 0) return;
-    // On the raw response too: the authorization server's routes hand it to oidc-provider (reply.hijack).
-    const fields = {
-      'ratelimit-policy': measured
-        .map(({ policy }) => `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`)
-        .join(', '),
-      ratelimit: measured
-        .map(({ policy, outcome }) => `"${policy.name}";r=${outcome.remaining};t=${outcome.ttlInSeconds}`)
-        .join(', '),
-    };
-    for (const [name, value] of Object.entries(fields)) {
-      reply.header(name, value);
-      reply.raw.setHeader(name, value);
+    let exceeded: { policy: RateLimitPolicy; outcome: Counted }[] | undefined;
+    let policyField = '';
+    let rateField = '';
+    for (const { policy, limiter, policyField: field } of limits) {
+      const outcome = await limiter(request);
+      if (outcome.isAllowed) continue;
+      if (outcome.isExceeded) (exceeded ??= []).push({ policy, outcome });
+      const separator = policyField === '' ? '' : ', ';
+      policyField += separator + field;
+      rateField += `${separator}"${policy.name}";r=${outcome.remaining};t=${outcome.ttlInSeconds}`;
     }
-    const exceeded = measured.filter(({ outcome }) => outcome.isExceeded);
-    if (exceeded.length === 0) return;
+    if (policyField === '') return;
+    // On the raw response too: the authorization server's routes hand it to oidc-provider (reply.hijack).
+    reply.header('ratelimit-policy', policyField);
+    reply.raw.setHeader('ratelimit-policy', policyField);
+    reply.header('ratelimit', rateField);
+    reply.raw.setHeader('ratelimit', rateField);
+    if (!exceeded) return;
     const retryAfter = Math.max(1, ...exceeded.map(({ outcome }) => outcome.ttlInSeconds));
     request.log.info(
       { limits: exceeded.map(({ policy }) => policy.name), retryAfter },

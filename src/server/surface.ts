@@ -13,6 +13,7 @@ import Fastify, {
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import { ChangesOutpacedRequest } from '../shared/deferred-change-version.ts';
+import { doneWhenSettled, thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -20,7 +21,7 @@ import {
 } from '../shared/database-unavailable.ts';
 import type { Store } from '../store/index.ts';
 import type { ChangeVersion } from './change-version.ts';
-import type { ClientCertificateResolver } from './client-certificate.ts';
+import type { CertificateOutcome, ClientCertificateResolver } from './client-certificate.ts';
 import type { Logger } from './logger.ts';
 import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
 
@@ -184,10 +185,15 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   const resolver = options.clientCertificates;
   if (kind === 'mtls' && !resolver) throw new Error('the mtls surface needs a client certificate resolver');
-  /** Whether the request's client certificate is trusted, and acceptable for its route (mtls only). */
-  const checkClientCertificate = async (request: FastifyRequest): Promise<void> => {
-    if (!resolver) return;
-    const outcome = await resolver.resolve(request);
+  /**
+   * Whether the request's client certificate is trusted, and acceptable for its route (mtls only). At once
+   * (no promise) when the connection's verdict and the certificate's status are kept.
+   */
+  const checkClientCertificate = (request: FastifyRequest): MaybePromise<void> =>
+    resolver
+      ? thenOrNow(resolver.resolve(request), (outcome) => acceptCertificate(request, outcome))
+      : undefined;
+  const acceptCertificate = (request: FastifyRequest, outcome: CertificateOutcome): void => {
     attachCertificateVerdict(
       request.raw,
       outcome.ok
@@ -234,7 +240,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         };
         return done();
       }
-      changeVersion.refresh().then(() => done(), done);
+      doneWhenSettled(() => changeVersion.refresh(), done);
     });
   }
 
@@ -250,7 +256,11 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     done();
   });
 
-  if (kind === 'mtls') app.addHook('onRequest', checkClientCertificate);
+  if (kind === 'mtls') {
+    app.addHook('onRequest', (request, _reply, done) =>
+      doneWhenSettled(() => checkClientCertificate(request), done),
+    );
+  }
 
   if (options.rateLimits) {
     // The operator listener is counted as a browser one: per address, its login steps throttled.

@@ -1,3 +1,5 @@
+import type { MaybePromise } from './maybe-promise.ts';
+
 /**
  * A participant's standing at its directory: an organisation, or one of its software statements, is
  * `Active`, `Suspended` or `Revoked` — the values of Open Banking's MLA status API (`MLAStatus`,
@@ -18,9 +20,12 @@ export interface ParticipantRef {
 
 export type ParticipantVerdict = { active: true } | { active: false; detail: string };
 
-/** Is this participant served right now? Answered from a cache; a status change drops it everywhere. */
+/**
+ * Is this participant served right now? Answered from a cache (a hit at once, without a promise); a status
+ * change drops it everywhere.
+ */
 export interface ParticipantStatusCheck {
-  check(participant: ParticipantRef): Promise<ParticipantVerdict>;
+  check(participant: ParticipantRef): MaybePromise<ParticipantVerdict>;
 }
 
 /** One status change, as the directory announces it (a software statement's when `softwareId` is set). */

@@ -13,8 +13,12 @@ import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
 import { forDrizzle } from './embedded-parsers.ts';
 
 export type Schema = typeof schema;
-/** The Drizzle client every part writes its queries against; the same type on PGlite and PostgreSQL. */
-export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * The Drizzle client every part writes its queries against; the same type on PGlite and PostgreSQL. Built
+ * without drizzle's relational query API (`db.query.<table>`, which no part uses): with the schema given,
+ * every transaction handle built one query builder per table (~25 µs and their garbage per transaction).
+ */
+export type Database = PgDatabase<PgQueryResultHKT>;
 /** A transaction handle, as given to the callback of `db.transaction`. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 /** Either the database or an open transaction: what a repository function writes through. */
@@ -132,7 +136,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
   const client = options.pglite ?? new PGlite(options.dataDir, { startParams: EMBEDDED_START_PARAMS });
   await client.waitReady;
   // Drizzle's type parsers go into the handle's table once rather than with every statement (embedded-parsers.ts).
-  const db = drizzlePglite({ client: forDrizzle(client), schema }) as unknown as Database;
+  const db = drizzlePglite({ client: forDrizzle(client) }) as unknown as Database;
   return {
     db,
     asyncCommitDb: db,
@@ -174,7 +178,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   // Nor one in use: a client emits 'error' when its connection breaks even while a query or transaction
   // holds it (the query itself fails too, and is answered 503); released, the broken client is dropped.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = drizzlePg({ client: pool, schema }) as unknown as Database;
+  const db = drizzlePg({ client: pool }) as unknown as Database;
   // A commit waits ~5 ms for the disk flush on this class of machine: most of a token request on PostgreSQL.
   // Its own small pool, every connection opened with synchronous_commit off (a startup option, no extra
   // round trip per statement).
@@ -186,7 +190,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   });
   asyncCommitPool.on('error', () => undefined);
   asyncCommitPool.on('connect', (client) => client.on('error', () => undefined));
-  const asyncCommitDb = drizzlePg({ client: asyncCommitPool, schema }) as unknown as Database;
+  const asyncCommitDb = drizzlePg({ client: asyncCommitPool }) as unknown as Database;
   const listeners = new Map<string, Set<NotificationHandler>>();
   /** Each channel's LISTEN, so a second listener of a channel also returns only once it is registered. */
   const registered = new Map<string, Promise<void>>();

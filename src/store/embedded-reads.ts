@@ -2,11 +2,10 @@ import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@
 import { drizzle } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { WriteCount } from '../shared/reads-until-next-write.ts';
-import * as schema from './schema/index.ts';
 import { installDrizzleParsers, withoutDrizzleParsers } from './embedded-parsers.ts';
 
 /** `Database` of database.ts (which opens the store with these: not imported from there, to stay acyclic). */
-type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+type Database = PgDatabase<PgQueryResultHKT>;
 
 /**
  * What the embedded database allows that a server does not: one process owns the data directory (the data
@@ -138,7 +137,7 @@ export function embeddedReadsOf(client: PGlite): EmbeddedReads {
   const reader = new EmbeddedReader(client, readOnly);
   const reads: EmbeddedReads = {
     writeCount: () => writes,
-    db: drizzle({ client: reader as unknown as PGlite, schema }) as unknown as Database,
+    db: drizzle({ client: reader as unknown as PGlite }) as unknown as Database,
   };
   byClient.set(client, reads);
   return reads;

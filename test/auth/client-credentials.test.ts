@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { startHarness, type Harness } from './harness.ts';
+import { schema } from '../../src/store/index.ts';
 
 describe('client_credentials over mTLS', async () => {
   const h: Harness = await startHarness();
@@ -29,7 +30,7 @@ describe('client_credentials over mTLS', async () => {
     assert.deepEqual(introspection.json['cnf'], { 'x5t#S256': thumbprint });
 
     // Persisted in the store, not in memory.
-    const stored = await h.store.db.query.authModels.findMany();
+    const stored = await h.store.db.select().from(schema.authModels);
     assert.ok(stored.some((row) => row.model === 'ClientCredentials'));
   });
 

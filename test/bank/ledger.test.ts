@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/shared/clock.ts';
-import type { Store } from '../../src/store/index.ts';
+import { schema, type Store } from '../../src/store/index.ts';
 import {
   AccountNotEnabledError,
   AccountNotFoundError,
@@ -356,6 +356,95 @@ describe('ledger', () => {
     await rejectPendingEntry(store.db, ctx, second.id);
     assert.equal((await balanceOf(store.db, bob.id)).availableMinor, now.availableMinor);
     assert.deepEqual(await verifyLedger(store.db), []);
+    await assertLedgerInvariants(store.db);
+  });
+
+  it('stores every leg as given, in leg order: details, JSON with awkward text, running balances, booking order', async () => {
+    clock.advance(HOUR);
+    const start = (await balanceOf(store.db, alice.id)).bookedMinor;
+    const awkward = 'Quote " back\\slash, {brace} ünïcode\ttab NULL';
+    const entry = await postEntry(store.db, ctx, {
+      kind: 'transfer',
+      origin: `round-trip-${clock.now().getTime()}`,
+      legs: [
+        {
+          accountId: alice.id,
+          amountMinor: -30n,
+          currency: 'GBP',
+          details: {
+            transactionReference: awkward,
+            transactionInformation: 'first',
+            addressLine: 'NULL',
+            bankTransactionCode: { code: 'PMNT', subCode: 'ICDT' },
+            proprietaryBankTransactionCode: { code: 'FPS', issuer: 'obkit' },
+            merchant: { name: awkward, categoryCode: '5411' },
+            cardAuthorisationType: 'Contactless',
+            counterparty: { schemeName: 'UK.OBIE.IBAN', identification: 'GB00', name: awkward },
+            currencyExchange: {
+              sourceCurrency: 'GBP',
+              targetCurrency: 'EUR',
+              unitCurrency: 'GBP',
+              rate: '1.1650',
+              instructedAmount: '0.35',
+              instructedCurrency: 'EUR',
+            },
+            chargeMinor: 7n,
+          },
+        },
+        { accountId: bob.id, amountMinor: 100n, currency: 'GBP' },
+        {
+          accountId: alice.id,
+          amountMinor: -70n,
+          currency: 'GBP',
+          details: { transactionInformation: 'second' },
+        },
+      ],
+    });
+    const rows = await store.db
+      .select()
+      .from(schema.bankPostings)
+      .where(eq(schema.bankPostings.entryId, entry.id))
+      .orderBy(asc(schema.bankPostings.seq));
+    assert.deepEqual(
+      rows.map((row) => [row.id, row.accountId, row.amountMinor, row.balanceAfterMinor]),
+      entry.postings.map((posting) => [
+        posting.id,
+        posting.accountId,
+        posting.amountMinor,
+        posting.balanceAfterMinor,
+      ]),
+    );
+    const [first, credit, second] = rows;
+    assert.equal(first?.balanceAfterMinor, start - 30n);
+    assert.equal(second?.balanceAfterMinor, start - 100n);
+    assert.ok(
+      first!.bookSeq! < credit!.bookSeq! && credit!.bookSeq! < second!.bookSeq!,
+      'booking order is leg order',
+    );
+    assert.equal(first?.status, 'Booked');
+    assert.equal(first?.bookedAt.getTime(), entry.bookedAt.getTime());
+    assert.equal(first?.valueAt, null);
+    assert.equal(first?.transactionReference, awkward);
+    assert.equal(first?.transactionInformation, 'first');
+    assert.equal(first?.addressLine, 'NULL');
+    assert.equal(first?.bankTransactionCode, 'PMNT');
+    assert.equal(first?.bankTransactionSubCode, 'ICDT');
+    assert.equal(first?.proprietaryCode, 'FPS');
+    assert.equal(first?.proprietaryIssuer, 'obkit');
+    assert.equal(first?.merchantName, awkward);
+    assert.equal(first?.merchantCategoryCode, '5411');
+    assert.equal(first?.cardAuthorisationType, 'Contactless');
+    assert.deepEqual(first?.counterparty, {
+      schemeName: 'UK.OBIE.IBAN',
+      identification: 'GB00',
+      name: awkward,
+    });
+    assert.equal(first?.currencyExchange?.rate, '1.1650');
+    assert.equal(first?.chargeMinor, 7n);
+    assert.equal(credit?.counterparty, null);
+    assert.equal(credit?.transactionReference, null);
+    assert.equal(credit?.chargeMinor, null);
+    assert.equal(second?.transactionInformation, 'second');
     await assertLedgerInvariants(store.db);
   });
 

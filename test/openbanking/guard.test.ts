@@ -12,6 +12,7 @@ import {
   guard,
   guarded,
   guardProfiles,
+  type Check,
   type AccessTokenView,
   type GuardDependencies,
 } from '../../src/openbanking/guard/index.ts';
@@ -99,6 +100,34 @@ describe('API guard', async () => {
     };
   }
 
+  /** Checks run, by name, in order: the pipeline's table is run whole and in order, waiting or not. */
+  const ran: string[] = [];
+  /**
+   * A check that passes at once, after a wait (a promise), or through a thenable that is no `Promise` (as
+   * drizzle's query builders are); `/ordered/refuse-<name>` makes it refuse.
+   */
+  function orderedCheck(name: string, answers: 'now' | 'later' | 'thenable'): Check {
+    return {
+      name,
+      run(state) {
+        ran.push(name);
+        const outcome = (state.request.params as { outcome: string }).outcome;
+        const decide = () => {
+          if (outcome === `refuse-${name}`)
+            throw ObError.single(403, 'UK.OBIE.Header.Invalid', `${name} refused`);
+        };
+        if (answers === 'now') return decide();
+        if (answers === 'later') return new Promise<void>((resolve) => setImmediate(resolve)).then(decide);
+        const thenable: PromiseLike<void> = {
+          then(onDone, onRefused) {
+            return new Promise<void>((resolve) => setImmediate(resolve)).then(decide).then(onDone, onRefused);
+          },
+        };
+        return thenable as Promise<void>;
+      },
+    };
+  }
+
   let app: FastifyInstance;
   before(async () => {
     app = Fastify();
@@ -122,6 +151,22 @@ describe('API guard', async () => {
       {
         preHandler: guard(
           guardProfiles.accountData(['ReadBeneficiariesBasic', 'ReadBeneficiariesDetail']),
+          dependencies,
+        ),
+      },
+      async () => ({ ok: true }),
+    );
+    app.get(
+      '/ordered/:outcome',
+      {
+        preHandler: guard(
+          [
+            orderedCheck('first', 'now'),
+            orderedCheck('second', 'later'),
+            orderedCheck('third', 'now'),
+            orderedCheck('fourth', 'thenable'),
+            orderedCheck('last', 'now'),
+          ],
           dependencies,
         ),
       },
@@ -286,6 +331,51 @@ describe('API guard', async () => {
     const refused = await get('/accounts/acc-1/balances', headers);
     assert.equal(refused.status, 403);
     assert.match(refused.body.Errors?.[0]?.Message ?? '', /Revoked/);
+  });
+
+  it('runs every check of the table in order, those answering at once and those that wait (a promise or another thenable), and stops at the first refusal', async () => {
+    ran.length = 0;
+    assert.equal((await get('/ordered/pass', {})).status, 200);
+    assert.deepEqual(ran, ['first', 'second', 'third', 'fourth', 'last']);
+    for (const [refusing, upTo] of [
+      ['first', 1],
+      ['second', 2],
+      ['third', 3],
+      ['fourth', 4],
+      ['last', 5],
+    ] as const) {
+      ran.length = 0;
+      const refused = await get(`/ordered/refuse-${refusing}`, {});
+      assert.equal(refused.status, 403, refusing);
+      assert.match(refused.body.Errors?.[0]?.Message ?? '', new RegExp(`${refusing} refused`));
+      assert.deepEqual(ran, ['first', 'second', 'third', 'fourth', 'last'].slice(0, upTo), refusing);
+    }
+  });
+
+  it('answers a cached token and consent at once, without a promise; a miss once read', async () => {
+    intents.set('aac-6', intent({ id: 'aac-6' }));
+    tokens.set('at-once', dataToken({ intentId: 'aac-6' }));
+    const missed = caches.tokens.find('at-once');
+    assert.ok(missed instanceof Promise, 'a miss waits for the source');
+    assert.equal((await missed)?.intentId, 'aac-6');
+    const hit = caches.tokens.find('at-once');
+    assert.ok(!(hit instanceof Promise), 'a hit is answered at once');
+    assert.equal(hit?.intentId, 'aac-6');
+    await caches.intents.find('aac-6');
+    const intentHit = caches.intents.find('aac-6');
+    assert.ok(!(intentHit instanceof Promise));
+    assert.equal(intentHit?.id, 'aac-6');
+    // The whole data guard then runs in one go, and still refuses what it must.
+    assert.equal(
+      (await get('/accounts/acc-1/balances', { ...ok, authorization: 'Bearer at-once' })).status,
+      200,
+    );
+    intents.set('aac-6', intent({ id: 'aac-6', status: 'Revoked' }));
+    caches.forgetIntent('aac-6');
+    assert.equal(
+      (await get('/accounts/acc-1/balances', { ...ok, authorization: 'Bearer at-once' })).status,
+      403,
+    );
   });
 
   it('refuses malformed FAPI headers with 400 Header.Invalid', async () => {

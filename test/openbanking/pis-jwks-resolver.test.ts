@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import { ObError } from '../../src/openbanking/errors.ts';
 import {
   detachedSigner,
@@ -138,5 +138,44 @@ describe('TPP signing keys from the software JWKS', () => {
       `${ownUri}/revoked`,
       `${base}/software-1.jwks`,
     ]);
+  });
+
+  it("keeps a local set's imported key while the set's content is the same, and only then", async () => {
+    const ownUri = 'https://directory.invalid/v1/organisations/o/software/s/jwks';
+    const jwkOf = async (key: CryptoKey) => ({
+      ...(await exportJWK(key)),
+      kid: 'sig-1',
+      use: 'sig',
+      alg: 'PS256',
+    });
+    let current = await jwkOf(tpp.publicKey);
+    const local = remoteJwksKeyResolver({
+      // A fresh object on every read, as the directory's rows give it.
+      localJwks: async (url) => (url === ownUri ? { keys: [structuredClone(current)] } : undefined),
+      softwareOf: async () => ({ jwksUri: ownUri, issuers: ['org-1/software-1'] }),
+    });
+    const first = await local.keyFor('ours', 'sig-1');
+    const again = await local.keyFor('ours', 'sig-1');
+    assert.ok(first && again);
+    assert.equal(again.key, first.key, 'the same content: the key imported once is used');
+    // The software's key rotated under the same kid: the new key, never the one kept.
+    current = await jwkOf(other.publicKey);
+    const rotated = await local.keyFor('ours', 'sig-1');
+    assert.ok(rotated);
+    assert.notEqual(rotated.key, first.key);
+    const signed = detachedSigner({
+      key: other.privateKey,
+      kid: 'sig-1',
+      issuer: 'org-1/software-1',
+      trustAnchor: 'ta',
+      clock,
+    });
+    const body = '{"rotated":true}';
+    await verifyDetachedSignature(
+      { keys: local, trustAnchor: 'ta', clock },
+      'ours',
+      await signed.sign(body),
+      new TextEncoder().encode(body),
+    );
   });
 });

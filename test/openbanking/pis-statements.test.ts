@@ -79,6 +79,7 @@ describe('statements per domestic payment submission', () => {
         'bank_account_by_sort_code',
         'ledger_accounts_for_posting',
         'ledger_entry_insert',
+        'ledger_postings_insert',
         'ledger_store_cached_balances',
         'bank_payment_with_event',
       ])

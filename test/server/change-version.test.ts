@@ -53,7 +53,7 @@ describe('change version', () => {
     assert.equal(version.current(), 9);
     const failing = version.refresh();
     pending[2]!.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
-    await assert.rejects(failing, /ECONNREFUSED/);
+    await assert.rejects(Promise.resolve(failing), /ECONNREFUSED/);
     const after = version.refresh();
     pending[3]!.resolve(10);
     await after;

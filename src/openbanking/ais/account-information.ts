@@ -236,9 +236,7 @@ export async function accountInformation(
             now: clock.now(),
           });
         };
-        const body = await withDeferredChangeVersion(request, answer, async () => {
-          await preHandler.call(scope, request, reply);
-        });
+        const body = await withDeferredChangeVersion(request, answer, () => preHandler.check(request));
         // The intent the answer was made under (the last check's, when the request was checked again).
         const { intent } = guarded(request);
         if (intent) usage.touch(intent.id, request.log);

@@ -1,5 +1,6 @@
 import type { Intent } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
+import { thenOrNow } from '../../shared/maybe-promise.ts';
 import type { AccessTokenView, IntentSource, TokenRevocation, TokenSource } from './types.ts';
 
 /**
@@ -87,25 +88,28 @@ export function createGuardCaches(
   const tokens = new TtlCache<AccessTokenView>(options);
   const intents = new TtlCache<Intent>(options);
   return {
+    // A hit is answered at once, not through an async function's promise (types.ts, `MaybePromise`).
     tokens: {
-      async find(token) {
+      find(token) {
         const hit = tokens.get(token);
         if (hit) return hit.value;
         const version = tokens.version();
-        const found = await inner.tokens.find(token);
-        // An unknown token is remembered briefly too, so a flood of bad tokens does not reach the database.
-        tokens.set(token, found, version, found?.expiresAt.getTime());
-        return found;
+        return thenOrNow(inner.tokens.find(token), (found) => {
+          // An unknown token is remembered briefly too, so a flood of bad tokens does not reach the database.
+          tokens.set(token, found, version, found?.expiresAt.getTime());
+          return found;
+        });
       },
     },
     intents: {
-      async find(intentId) {
+      find(intentId) {
         const hit = intents.get(intentId);
         if (hit) return hit.value;
         const version = intents.version();
-        const found = await inner.intents.find(intentId);
-        intents.set(intentId, found, version);
-        return found;
+        return thenOrNow(inner.intents.find(intentId), (found) => {
+          intents.set(intentId, found, version);
+          return found;
+        });
       },
     },
     forgetIntent(intentId) {

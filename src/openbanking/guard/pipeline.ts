@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { IntentKind } from '../../consent/index.ts';
 import type { ApiFamily, ResourceScope } from '../../shared/psd2-roles.ts';
 import { certificateBinding } from './checks/certificate-binding.ts';
@@ -10,6 +10,7 @@ import { role } from './checks/role.ts';
 import { anyScope, scope } from './checks/scope.ts';
 import { tokenGrantType } from './checks/token-grant-type.ts';
 import { transportCertificate } from './checks/transport-certificate.ts';
+import { doneWhenSettled, isPending } from '../../shared/maybe-promise.ts';
 import type { Check, GuardDependencies, GuardState } from './types.ts';
 
 declare module 'fastify' {
@@ -86,13 +87,32 @@ export const guardProfiles = {
   ],
 } as const;
 
-/** Runs the checks in order as a fastify preHandler; the first refusal ends the request. */
-export function guard(checks: readonly Check[], dependencies: GuardDependencies): preHandlerAsyncHookHandler {
-  return async function runGuard(request: FastifyRequest, _reply: FastifyReply) {
-    const state: GuardState = { request, clock: dependencies.clock };
-    for (const check of checks) await check.run(state, dependencies);
-    request.guard = state;
+/** A route's guard: a fastify preHandler, and `check` to run it again (a request checked under a newer version). */
+export interface Guard extends preHandlerHookHandler {
+  check(request: FastifyRequest): Promise<void>;
+}
+
+/**
+ * Runs the checks in order as a fastify preHandler; the first refusal ends the request. A check that answers
+ * at once (its cache hit) is followed by the next in the same tick: only a check that must wait (a cache
+ * miss) costs a promise and a tick. Every check runs on every request, in the table's order.
+ */
+export function guard(checks: readonly Check[], dependencies: GuardDependencies): Guard {
+  /** Runs checks from `first` on; a promise only once a check had to wait. */
+  const runFrom = (state: GuardState, first: number): Promise<void> | undefined => {
+    for (let index = first; index < checks.length; index++) {
+      const waiting = checks[index]?.run(state, dependencies);
+      if (isPending(waiting)) return Promise.resolve(waiting).then(() => runFrom(state, index + 1));
+    }
+    state.request.guard = state;
+    return undefined;
   };
+  const start = (request: FastifyRequest) => runFrom({ request, clock: dependencies.clock }, 0);
+  const runGuard = function runGuard(request, _reply, done) {
+    doneWhenSettled(() => start(request), done);
+  } as Guard;
+  runGuard.check = async (request) => start(request);
+  return runGuard;
 }
 
 /** The state the guard left on a request that reached its handler. */

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Intent } from '../../consent/index.ts';
 import type { ClientCertificate } from '../../shared/client-certificate.ts';
 import type { Clock } from '../../shared/clock.ts';
+import type { MaybePromise } from '../../shared/maybe-promise.ts';
 import type { ParticipantVerdict } from '../../shared/participant-status.ts';
 import type { ObRole } from '../../shared/psd2-roles.ts';
 
@@ -22,9 +23,9 @@ export interface AccessTokenView {
   roles: readonly ObRole[];
 }
 
-/** Finds a live access token by its value; undefined when unknown, expired or revoked. */
+/** Finds a live access token by its value; undefined when unknown, expired or revoked. A cache hit is answered at once. */
 export interface TokenSource {
-  find(token: string): Promise<AccessTokenView | undefined>;
+  find(token: string): MaybePromise<AccessTokenView | undefined>;
 }
 
 /**
@@ -35,7 +36,7 @@ export type TokenRevocation = { token: string } | { clientId: string };
 
 /** Reads an intent for the guard; a cache may stand in front of the store. */
 export interface IntentSource {
-  find(intentId: string): Promise<Intent | undefined>;
+  find(intentId: string): MaybePromise<Intent | undefined>;
 }
 
 /** The state one request accumulates as it passes the checks; later checks read what earlier ones found. */
@@ -49,7 +50,7 @@ export interface GuardState {
 
 /** Whether the participant (organisation, software statement) behind a client is Active at its directory. */
 export interface ParticipantSource {
-  checkClient(clientId: string): Promise<ParticipantVerdict>;
+  checkClient(clientId: string): MaybePromise<ParticipantVerdict>;
 }
 
 export interface GuardDependencies {
@@ -59,8 +60,12 @@ export interface GuardDependencies {
   clock: Clock;
 }
 
-/** One named check: it throws an ObError to refuse, or returns to let the next one run. */
+/**
+ * One named check: it throws an ObError (or rejects with one) to refuse, or returns to let the next one run.
+ * A check that has what it needs at hand (a cache hit) returns no promise: the pipeline then runs the next
+ * check in the same tick.
+ */
 export interface Check {
   readonly name: string;
-  run(state: GuardState, dependencies: GuardDependencies): Promise<void> | void;
+  run(state: GuardState, dependencies: GuardDependencies): MaybePromise<void>;
 }

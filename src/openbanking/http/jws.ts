@@ -9,6 +9,7 @@ import {
   errors,
   flattenedVerify,
   type CryptoKey,
+  type JSONWebKeySet,
   type KeyObject,
 } from 'jose';
 import type { Clock } from '../../shared/clock.ts';
@@ -292,12 +293,30 @@ export function remoteJwksKeyResolver(options: RemoteKeyResolverOptions): Signin
     }
     return set;
   };
+  // A set our own directory publishes is read afresh on every call (a revocation shows at once), a new
+  // object each time: jose's set, and with it its imported keys (an RSA import is ~0.1 ms of the main
+  // thread), is kept per set content — a key added, rotated or revoked is another content, another set.
+  const localSets = new Map<string, ReturnType<typeof createLocalJWKSet>>();
+  const localSetOf = (held: JSONWebKeySet) => {
+    // What jose selects and imports by: every member but the certificate chain (the bulk of the text).
+    const content = JSON.stringify(held.keys.map(({ x5c: _chain, ...key }) => key));
+    let set = localSets.get(content);
+    if (!set) {
+      set = createLocalJWKSet(held);
+      localSets.set(content, set);
+      if (localSets.size > (options.maxSets ?? 10_000)) {
+        const oldest = localSets.keys().next().value;
+        if (oldest !== undefined) localSets.delete(oldest);
+      }
+    }
+    return set;
+  };
   return {
     async keyFor(clientId, kid) {
       const software = await options.softwareOf(clientId);
       if (!software) return undefined;
       const held = await options.localJwks?.(software.jwksUri);
-      const set = held ? createLocalJWKSet(held) : setFor(software.jwksUri);
+      const set = held ? localSetOf(held) : setFor(software.jwksUri);
       const published = () => (held ?? (set as RemoteJwks).jwks())?.keys ?? [];
       let key: Awaited<ReturnType<typeof set>>;
       try {

@@ -1,4 +1,5 @@
 import { ObError } from '../../errors.ts';
+import { thenOrNow } from '../../../shared/maybe-promise.ts';
 import type { Check } from '../types.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
@@ -6,7 +7,7 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 /** RFC 6750: `Authorization: Bearer <token>`, and the token must be live. */
 export const bearerToken: Check = {
   name: 'access token',
-  async run(state, { tokens, clock }) {
+  run(state, { tokens, clock }) {
     const header = state.request.headers.authorization;
     if (!header) throw ObError.single(401, 'UK.OBIE.Header.Missing', 'the Authorization header is missing');
     const match = BEARER.exec(header);
@@ -17,10 +18,15 @@ export const bearerToken: Check = {
         'the Authorization header must be "Bearer <access token>"',
       );
     }
-    const token = await tokens.find(match[1]);
-    if (!token || token.expiresAt <= clock.now()) {
-      throw ObError.single(401, 'UK.OBIE.Header.Invalid', 'the access token is invalid, expired or revoked');
-    }
-    state.token = token;
+    return thenOrNow(tokens.find(match[1]), (token) => {
+      if (!token || token.expiresAt <= clock.now()) {
+        throw ObError.single(
+          401,
+          'UK.OBIE.Header.Invalid',
+          'the access token is invalid, expired or revoked',
+        );
+      }
+      state.token = token;
+    });
   },
 };

@@ -1,6 +1,7 @@
 import type { IntentKind } from '../../../consent/index.ts';
 import { ObError } from '../../errors.ts';
 import { resourceNotFound } from '../../http/owned-resources.ts';
+import { thenOrNow } from '../../../shared/maybe-promise.ts';
 import type { Check } from '../types.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { Check } from '../types.ts';
 export function consentAuthorised(kinds: readonly IntentKind[]): Check {
   return {
     name: 'consent authorised',
-    async run(state, { intents, clock }) {
+    run(state, { intents, clock }) {
       const token = state.token;
       const intentId = token?.intentId;
       if (!token || !intentId) {
@@ -21,40 +22,45 @@ export function consentAuthorised(kinds: readonly IntentKind[]): Check {
           'the access token rests on no consent',
         );
       }
-      const intent = await intents.find(intentId);
-      if (!intent || intent.clientId !== token.clientId || !kinds.includes(intent.kind)) {
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the access token rests on no consent for this API',
-        );
-      }
-      if (intent.status !== 'Authorised') {
-        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${intent.status}`);
-      }
-      // Its tokens die with the withdrawal (after the commit, through the notifier): refused here meanwhile.
-      if (intent.accessWithdrawnAt !== undefined) {
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the PSU withdrew access at the bank',
-        );
-      }
-      if (
-        intent.customerId !== undefined &&
-        token.customerId !== undefined &&
-        intent.customerId !== token.customerId
-      ) {
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the consent was authorised by another customer',
-        );
-      }
-      if (intent.expiresAt && intent.expiresAt <= clock.now()) {
-        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
-      }
-      state.intent = intent;
+      return thenOrNow(intents.find(intentId), (intent) => {
+        if (!intent || intent.clientId !== token.clientId || !kinds.includes(intent.kind)) {
+          throw ObError.single(
+            403,
+            'UK.OBIE.Resource.InvalidConsentStatus',
+            'the access token rests on no consent for this API',
+          );
+        }
+        if (intent.status !== 'Authorised') {
+          throw ObError.single(
+            403,
+            'UK.OBIE.Resource.InvalidConsentStatus',
+            `the consent is ${intent.status}`,
+          );
+        }
+        // Its tokens die with the withdrawal (after the commit, through the notifier): refused here meanwhile.
+        if (intent.accessWithdrawnAt !== undefined) {
+          throw ObError.single(
+            403,
+            'UK.OBIE.Resource.InvalidConsentStatus',
+            'the PSU withdrew access at the bank',
+          );
+        }
+        if (
+          intent.customerId !== undefined &&
+          token.customerId !== undefined &&
+          intent.customerId !== token.customerId
+        ) {
+          throw ObError.single(
+            403,
+            'UK.OBIE.Resource.InvalidConsentStatus',
+            'the consent was authorised by another customer',
+          );
+        }
+        if (intent.expiresAt && intent.expiresAt <= clock.now()) {
+          throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
+        }
+        state.intent = intent;
+      });
     },
   };
 }

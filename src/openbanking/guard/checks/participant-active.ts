@@ -1,4 +1,5 @@
 import { ObError } from '../../errors.ts';
+import { thenOrNow } from '../../../shared/maybe-promise.ts';
 import type { Check } from '../types.ts';
 
 /**
@@ -8,12 +9,13 @@ import type { Check } from '../types.ts';
  */
 export const participantActive: Check = {
   name: 'participant active',
-  async run(state, { participants }) {
+  run(state, { participants }) {
     const clientId = state.token?.clientId;
     if (clientId === undefined) throw new Error('the participant check runs after the access token check');
-    const verdict = await participants.checkClient(clientId);
-    if (!verdict.active) {
-      throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `refused: ${verdict.detail}`);
-    }
+    return thenOrNow(participants.checkClient(clientId), (verdict) => {
+      if (!verdict.active) {
+        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `refused: ${verdict.detail}`);
+      }
+    });
   },
 };
