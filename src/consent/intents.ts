@@ -14,6 +14,9 @@ import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
  *                                        │                             │ ▲ └──revoke───▶ Revoked
  *                                        └──reject──▶ Rejected         └─┘ reauthenticate (same PSU)
  *
+ * Access withdrawn at the bank (`withdrawAccess`, account access and VRP) is no status of its own: the intent
+ * stays Authorised with `accessWithdrawnAt` set — not usable, its tokens dead — until `reauthenticate` clears it.
+ *
  * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
  * authorised, used or consumed, and reports itself expired through `isExpired`.
  *
@@ -54,6 +57,11 @@ export interface Intent {
    * only on intents built outside the store); src/openbanking/versions.ts rules on which versions may use it.
    */
   apiVersion?: string;
+  /**
+   * When the PSU withdrew the TPP's access at the bank, while the consent stays Authorised (`withdrawAccess`);
+   * undefined otherwise. A withdrawn intent is not usable until the PSU re-authenticates it.
+   */
+  accessWithdrawnAt?: Date | undefined;
 }
 
 export type AuditEvent =
@@ -64,6 +72,7 @@ export type AuditEvent =
   | 'rejected'
   | 'consumed'
   | 'revoked'
+  | 'access-withdrawn'
   | 'used'
   | 'migrated'
   | 'account-removed';
@@ -176,6 +185,7 @@ function toIntent(row: Row): Intent {
     authorisedAt: row.authorisedAt ?? undefined,
     lastUsedAt: row.lastUsedAt ?? undefined,
     apiVersion: row.apiVersion,
+    accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
   };
 }
 
@@ -253,9 +263,15 @@ export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean
   return intent.expiresAt !== undefined && intent.expiresAt.getTime() <= now.getTime();
 }
 
-/** Authorised, not expired: what the API layer's guard asks before serving a request on it. */
-export function isUsable(intent: Pick<Intent, 'status' | 'expiresAt'>, now: Date): boolean {
-  return intent.status === 'Authorised' && !isExpired(intent, now);
+/**
+ * Authorised, not expired, its access not withdrawn at the bank: what the API layer's guard asks before serving
+ * a request on it, and the authorization server before issuing a token resting on it.
+ */
+export function isUsable(
+  intent: Pick<Intent, 'status' | 'expiresAt' | 'accessWithdrawnAt'>,
+  now: Date,
+): boolean {
+  return intent.status === 'Authorised' && intent.accessWithdrawnAt === undefined && !isExpired(intent, now);
 }
 
 export function newIntentId(kind: IntentKind): string {
@@ -394,6 +410,8 @@ interface Transition {
   detail: string | undefined;
   /** Refuse when the intent has expired. */
   requireUnexpired: boolean;
+  /** Refuse (`wrong_status`) when the PSU withdrew its access at the bank (`withdrawAccess`). */
+  requireAccess?: boolean;
   /** Refuse unless the kind allows it. */
   allowedFor?: (kind: IntentKind) => boolean;
   /** The refusal when `allowedFor` refuses the intent's kind; default `not_allowed_for_kind`. */
@@ -544,6 +562,14 @@ function refusalOf(
       `intent ${step.id} is ${current.status}; it cannot be ${step.event} (needs ${step.from.join(' or ')})`,
     );
   }
+  if (step.requireAccess && current.accessWithdrawnAt !== undefined) {
+    return new IntentTransitionError(
+      'wrong_status',
+      step.id,
+      current.status,
+      `the PSU withdrew access to intent ${step.id} at the bank; it cannot be ${step.event} until re-authenticated`,
+    );
+  }
   if (step.requireUnexpired && isExpired(current, now)) {
     return new IntentTransitionError('expired', step.id, current.status, `intent ${step.id} has expired`);
   }
@@ -640,7 +666,9 @@ export interface ReauthenticateInput extends DecisionInput {
  * Re-authentication"), and only by the customer who authorised it. Nothing else about the consent changes:
  * its ConsentId, permissions, expiry, accounts and `authorisedAt` stay as they were (the customer journey
  * says "all other elements of the consent … remain unchanged"); the authorization server then issues a new
- * code, and new tokens, bound to it. Tokens issued before stay as they were.
+ * code, and new tokens, bound to it. Tokens issued before stay as they were. A consent whose access the PSU
+ * withdrew at the bank (`withdrawAccess`) is given it back: `accessWithdrawnAt` is cleared, so the new tokens
+ * work (v4.0 account access reads `AUTH` again); the tokens that died with the withdrawal stay dead.
  */
 export async function reauthenticate(
   ctx: ConsentContext,
@@ -660,6 +688,7 @@ export async function reauthenticate(
     requireUnexpired: true,
     allowedFor: (kind) => KIND_INFO[kind].reauthenticatable,
     customerId: input.customerId,
+    set: { accessWithdrawnAt: null },
   });
 }
 
@@ -695,8 +724,9 @@ export interface RevocationContext extends ConsentContext {
 }
 
 /**
- * The PSU revoked it in the dashboard, or the TPP deleted it: → Revoked (kinds that can be revoked:
- * account access, funds confirmation, VRP). After the change is stored, `notifyRevoked` is told, so the
+ * The TPP deleted it, the bank withdrew it, or the PSU withdrew a consent at the bank whose access cannot be
+ * given back (`withdrawAccess` for funds confirmation): → Revoked (kinds that can be revoked: account access,
+ * funds confirmation, VRP), which is terminal. After the change is stored, `notifyRevoked` is told, so the
  * authorization server can kill every token resting on it on every instance. Revoking an intent that is
  * already Revoked notifies again and changes nothing (a retry after a failed notification).
  *
@@ -704,28 +734,6 @@ export interface RevocationContext extends ConsentContext {
  * `consent-authorization-revoked` for that TPP in the same transaction — `consent-access-revoked` when its
  * subscription is on v4.0, whose name that is for access withdrawn at the ASPSP: the profile's event is how
  * a TPP learns of a revocation made at the ASPSP. The TPP's own DELETE raises none — it made the change.
- *
- * What the profiles say the consent's status is after the customer revokes ACCESS at the bank (its
- * dashboard) differs by version and kind, and every rule rests on re-authenticating the SAME consent
- * afterwards (`reauthenticate`, offered since session 12):
- * - account access, v3.1.11 — unchanged (`Authorised`), the tokens die: "The status of the
- *   account-access-consent must remain unchanged and the AISP must be allowed to request PSU to
- *   re-authenticate the same account-access-consent resource" (Account and Transaction API Profile v3.1.11,
- *   "Access Revocation"; its status table: Revoked "is not applicable for the resource created after
- *   Ver 3.1.4");
- * - account access, v4.0 — `CANC` with a reason, the tokens die, and re-authentication brings it "back to AUTH"
- *   (Account and Transaction API Profile v4.0, "Access Revocation":
- *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/account-and-transaction-api-profile.html#access-revocation);
- * - VRP, v4.0 — unchanged (`AUTH`), only the tokens die: "The status of the domestic-vrp-consents resource must
- *   remain unchanged and the PISP must be allowed to request PSU to re-authenticate the same
- *   domestic-vrp-consents resource" (VRP Profile v4.0, "Consent Revocation":
- *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/vrp-profile.html#consent-revocation);
- * - funds confirmation — left to the bank ("in the competitive space", CoF Profile v4.0).
- * This function still moves every kind to Revoked, which no re-authentication leaves (Revoked is terminal, as
- * for the TPP's own DELETE). Following those rules needs a state this store does not have yet — access
- * withdrawn at the bank, tokens dead, the consent re-authenticatable (read `Authorised` on v3.1.11, `CANC` on
- * v4.0 for account access, `AUTH` for VRP) and shown to the customer as withdrawn — so it is the next step,
- * not done here.
  */
 export async function revoke(ctx: RevocationContext, id: string, input: DecisionInput = {}): Promise<Intent> {
   let intent: Intent;
@@ -765,6 +773,88 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
   }
   await ctx.notifyRevoked(id);
   return intent;
+}
+
+/**
+ * The PSU withdrew the TPP's access at the bank (the consent dashboard). What the profiles say the consent
+ * becomes differs by kind and version, and every rule rests on re-authenticating the SAME consent afterwards:
+ * - account access, v3.1.11 — unchanged (`Authorised`), the tokens die: "The status of the
+ *   account-access-consent must remain unchanged and the AISP must be allowed to request PSU to
+ *   re-authenticate the same account-access-consent resource" (Account and Transaction API Profile v3.1.11,
+ *   "Access Revocation"; its status table: Revoked "is not applicable for the resource created after
+ *   Ver 3.1.4");
+ * - account access, v4.0 — `CANC` with a reason, the tokens die, and re-authentication brings it "back to AUTH"
+ *   (Account and Transaction API Profile v4.0, "Access Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/account-and-transaction-api-profile.html#access-revocation);
+ * - VRP, v4.0 and v3.1.10/11 alike — unchanged (`AUTH`, `Authorised`), only the tokens die: "The status of
+ *   the domestic-vrp-consents resource must remain unchanged and the PISP must be allowed to request PSU to
+ *   re-authenticate the same domestic-vrp-consents resource" (VRP Profile, "Consent Revocation":
+ *   https://openbankinguk.github.io/read-write-api-site3/v4.0/profiles/vrp-profile.html#consent-revocation);
+ * - funds confirmation — left to the bank ("in the competitive space", CoF Profile v4.0): this bank revokes it.
+ *
+ * So for the kinds that may be re-authenticated (`KIND_INFO[kind].reauthenticatable`) one stored fact serves
+ * both versions: the intent stays Authorised and `accessWithdrawnAt` is set (the versions' wire status is
+ * src/openbanking/versions.ts's `consentStatusOn`), with an `access-withdrawn` audit row and the same event a
+ * revocation raises, in one transaction; `isUsable` refuses it from then on, and after the commit
+ * `notifyRevoked` kills every token and refresh token resting on it on every instance. `reauthenticate`
+ * clears it. Withdrawing again changes nothing and notifies again (a retry after a failed notification).
+ * Every other kind goes to `revoke`. Refused unless Authorised (or already Revoked); an expired consent may
+ * still be withdrawn.
+ */
+export async function withdrawAccess(
+  ctx: RevocationContext,
+  id: string,
+  input: DecisionInput = {},
+): Promise<Intent> {
+  const found = await getIntent(ctx.db, id);
+  // The kind never changes: read outside the transaction, it picks the rule. An already Revoked consent goes
+  // to `revoke` too, which notifies again (a retry of an earlier revocation's failed notification).
+  if (!found || !KIND_INFO[found.kind].reauthenticatable || found.status === 'Revoked')
+    return revoke(ctx, id, input);
+  const actor = input.actor ?? 'psu';
+  const now = ctx.clock.now();
+  const step: Transition = {
+    id,
+    from: ['Authorised'],
+    to: 'Authorised',
+    event: 'access-withdrawn',
+    actor,
+    detail: input.detail,
+    requireUnexpired: false,
+    allowedFor: (kind) => KIND_INFO[kind].reauthenticatable,
+  };
+  const withdrawn = await inTransaction(ctx.db, async (tx) => {
+    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, id)).for('update');
+    const current = locked[0] ? toIntent(locked[0]) : undefined;
+    const refusal = refusalOf(step, current, now);
+    if (refusal) throw refusal;
+    if (current!.accessWithdrawnAt !== undefined) return current!;
+    const [row] = await tx
+      .update(consentIntents)
+      .set({ accessWithdrawnAt: now, statusUpdatedAt: now })
+      .where(eq(consentIntents.id, id))
+      .returning();
+    await tx.insert(consentAudit).values({
+      intentId: id,
+      at: now,
+      actor,
+      event: step.event,
+      fromStatus: 'Authorised',
+      toStatus: 'Authorised',
+      detail: input.detail ?? null,
+    });
+    if (actor !== 'tpp') {
+      await raiseEvent(tx, ctx.clock, {
+        clientId: current!.clientId,
+        type: EVENT_TYPES.consentAuthorizationRevoked,
+        v4Type: EVENT_TYPES.consentAccessRevoked,
+        subject: { type: `${current!.kind}-consent`, id, version: current!.apiVersion },
+      });
+    }
+    return toIntent(row!);
+  });
+  await ctx.notifyRevoked(id);
+  return withdrawn;
 }
 
 export interface AccountSharingContext extends ConsentContext {
@@ -839,7 +929,8 @@ export async function stopSharingAccount(
 
 /**
  * The TPP used the intent (read accounts, confirmed funds, made a VRP payment): sets `lastUsedAt` and
- * appends a `used` audit entry. Refused unless the intent is Authorised and unexpired.
+ * appends a `used` audit entry. Refused unless the intent is usable: Authorised, unexpired, its access not
+ * withdrawn at the bank.
  */
 export async function recordUse(ctx: ConsentContext, id: string, detail?: string): Promise<Intent> {
   const now = ctx.clock.now();
@@ -849,6 +940,7 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
     { lastUsedAt: now },
     and(
       eq(consentIntents.status, 'Authorised'),
+      isNull(consentIntents.accessWithdrawnAt),
       or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now)),
     ),
     { at: now, actor: 'tpp', event: 'used', from: null, to: null, detail: detail ?? null },
@@ -862,6 +954,7 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
     actor: 'tpp',
     detail,
     requireUnexpired: true,
+    requireAccess: true,
   };
   throw (
     refusalOf(step, await getIntent(ctx.db, id), now) ??

@@ -117,16 +117,44 @@ export function consentUsableOn(consentVersion: string | undefined, requestVersi
   return compareVersions(consentVersion ?? 'v3.1.11', requestVersion) <= 0;
 }
 
-/** A consent's status as a version writes it: v3.1.11 its words, v4.0 ISO 20022 consent status codes. */
+/**
+ * A consent's status as a version writes it: v3.1.11 its words, v4.0 ISO 20022 consent status codes. An
+ * account-access consent whose access the PSU withdrew at the bank (still Authorised in the store) is `CANC`
+ * on v4.0 until re-authenticated ("Access Revocation", Account and Transaction API Profile v4.0), and keeps
+ * its status on v3.1.11 (`Authorised`, the v3.1.11 profile's rule); a VRP consent keeps it on both (`AUTH`,
+ * VRP Profile "Consent Revocation"). See `withdrawAccess` in src/consent/intents.ts.
+ */
 export function consentStatusOn(
   version: ApiVersion,
-  consent: { status: string; expiresAt?: Date | undefined },
+  consent: {
+    status: string;
+    expiresAt?: Date | undefined;
+    kind?: string;
+    accessWithdrawnAt?: Date | undefined;
+  },
   now: Date,
 ): string {
   if (version === 'v3.1.11') return consent.status;
+  if (accessWithdrawnReadsCancelled(version, consent)) return 'CANC';
   // v4.0 names an authorised consent past its ExpirationDateTime EXPD; v3.1.11 has no such status.
   if (consent.status === 'Authorised' && consent.expiresAt && consent.expiresAt <= now) return 'EXPD';
   return V4_CONSENT_STATUSES[consent.status] ?? consent.status;
+}
+
+/**
+ * Whether `version` writes this consent `CANC` because the PSU withdrew its access at the bank, although the
+ * store keeps it Authorised: v4.0 account access only (v3.1.11 and VRP keep the status).
+ */
+export function accessWithdrawnReadsCancelled(
+  version: ApiVersion,
+  consent: { status: string; kind?: string; accessWithdrawnAt?: Date | undefined },
+): boolean {
+  return (
+    version !== 'v3.1.11' &&
+    consent.status === 'Authorised' &&
+    consent.accessWithdrawnAt !== undefined &&
+    consent.kind === 'account-access'
+  );
 }
 
 /** The stored consent statuses → v4.0's OBInternalConsentStatus codes (withdrawn = cancelled). */

@@ -144,7 +144,7 @@ describe('consent journey in Chromium', { skip: browserSkip, timeout: 240_000 },
     assert.equal(await readConsent(tpp, clientToken, consentId), 'Rejected');
   });
 
-  it('dashboard withdraw with confirmation: the consent is Revoked, the token inactive and refused', async () => {
+  it('dashboard withdraw with confirmation: the consent stays Authorised (v3.1.11 access revocation), the token inactive and refused', async () => {
     const tpp = await sandbox.tpp('browser-withdraw', ['AISP']);
     const { pending, consentId, clientToken } = await stagedAuthorization(tpp);
     const tokens = await completeAuthorization(
@@ -173,11 +173,12 @@ describe('consent journey in Chromium', { skip: browserSkip, timeout: 240_000 },
     assert.match(await page.getByRole('status').innerText(), /withdrawn browser-withdraw/);
     await context.close();
 
-    assert.equal(await readConsent(tpp, clientToken, consentId), 'Revoked');
+    // "The status of the account-access-consent must remain unchanged" (v3.1.11 Access Revocation).
+    assert.equal(await readConsent(tpp, clientToken, consentId), 'Authorised');
     const introspection = await oidc.tokenIntrospection(tpp.bank.config, tokens.access_token);
     assert.equal(introspection.active, false);
     // The AIS data endpoint answered the token before; after the withdrawal the token itself is gone
-    // (revoking the consent deletes every token resting on it), so the API refuses it as invalid: 401.
+    // (withdrawing access deletes every token resting on it), so the API refuses it as invalid: 401.
     assert.equal(before.status, 200, before.text);
     const after = await callApi(tpp.bank, tokens.access_token, accountsUrl);
     assert.equal(after.status, 401, `GET /accounts after withdrawal: ${after.status} ${after.text}`);

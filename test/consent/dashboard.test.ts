@@ -192,26 +192,63 @@ describe('consent dashboard', () => {
     assert.match(payment, /Payment instruction sent by Acme Budget/);
   });
 
-  it('withdraws after confirmation: Revoked, audited as the PSU, the notifier told; CSRF enforced', async () => {
+  it('withdraws after confirmation: account access stays Authorised with its access withdrawn (re-authenticatable), funds confirmation is Revoked; audited as the PSU, the notifier told; CSRF enforced', async () => {
     const w = await world();
     const browser = new Browser(w.app);
     await browser.logIn('alice', w.clock);
     const confirm = await browser.get(`/dashboard/consents/${w.ids.aac}/revoke`);
     assert.equal(confirm.statusCode, 200);
     assert.match(text(confirm.body), /Withdraw Acme Budget’s access\?/);
+    assert.match(
+      text(confirm.body),
+      /To use it again, Acme Budget will have to ask you to confirm this same permission again, here at the bank\./,
+    );
     assert.equal((await browser.post(`/dashboard/consents/${w.ids.aac}/revoke`, {}, false)).statusCode, 403);
-    assert.equal((await getIntent(w.ctx.db, w.ids.aac))!.status, 'Authorised');
+    assert.equal((await getIntent(w.ctx.db, w.ids.aac))!.accessWithdrawnAt, undefined);
     const done = await browser.post(`/dashboard/consents/${w.ids.aac}/revoke`, {});
     assert.equal(done.statusCode, 303);
     assert.equal(done.headers.location, `/dashboard?revoked=${w.ids.aac}`);
-    assert.equal((await getIntent(w.ctx.db, w.ids.aac))!.status, 'Revoked');
-    assert.deepEqual(w.revoked, [w.ids.aac]);
+    const withdrawn = (await getIntent(w.ctx.db, w.ids.aac))!;
+    assert.equal(withdrawn.status, 'Authorised', 'the profiles: its status "must remain unchanged"');
+    assert.deepEqual(withdrawn.accessWithdrawnAt, w.clock.now());
+    assert.deepEqual(w.revoked, [w.ids.aac], 'every token resting on it is killed');
     const last = (await listAudit(w.ctx.db, w.ids.aac)).at(-1)!;
-    assert.equal(last.event, 'revoked');
-    assert.equal(last.actor, 'psu');
+    assert.deepEqual(
+      [last.event, last.actor, last.from, last.to],
+      ['access-withdrawn', 'psu', 'Authorised', 'Authorised'],
+    );
     const list = text((await browser.get(done.headers.location as string)).body);
     assert.match(list, /You have withdrawn Acme Budget’s access\./);
     assert.match(list, /Access to account information Withdrawn/);
+    assert.match(list, /1 app with active access/);
+    const details = text((await browser.get(`/dashboard/consents/${w.ids.aac}`)).body);
+    assert.doesNotMatch(details, /Withdraw access/, 'nothing left to withdraw');
+    assert.match(details, /You withdrew Acme Budget’s access on 1 January 2026 at 10:00 \(UK time\)\./);
+    assert.match(details, /Acme Budget cannot use it unless it asks you to confirm it again and you do/);
+    assert.match(
+      details,
+      /Access withdrawn by you: Acme Budget can use it again only if you confirm it again/,
+    );
+    assert.equal(
+      (await browser.get(`/dashboard/consents/${w.ids.aac}/revoke`)).statusCode,
+      303,
+      'no confirmation page for a withdrawn consent',
+    );
+    // Withdrawing again (a retry) only repeats the notification.
+    assert.equal((await browser.post(`/dashboard/consents/${w.ids.aac}/revoke`, {})).statusCode, 303);
+    assert.deepEqual(w.revoked, [w.ids.aac, w.ids.aac]);
+    assert.equal((await listAudit(w.ctx.db, w.ids.aac)).at(-1)!.event, 'access-withdrawn');
+    assert.equal((await listAudit(w.ctx.db, w.ids.aac)).length, 4);
+
+    // Funds confirmation: revoked, as before (this bank does not offer its re-authentication).
+    const cofConfirm = text((await browser.get(`/dashboard/consents/${w.ids.cof}/revoke`)).body);
+    assert.match(cofConfirm, /You cannot undo this/);
+    assert.equal((await browser.post(`/dashboard/consents/${w.ids.cof}/revoke`, {})).statusCode, 303);
+    const cof = (await getIntent(w.ctx.db, w.ids.cof))!;
+    assert.equal(cof.status, 'Revoked');
+    assert.equal(cof.accessWithdrawnAt, undefined);
+    assert.equal((await listAudit(w.ctx.db, w.ids.cof)).at(-1)!.event, 'revoked');
+    assert.match(text((await browser.get('/dashboard')).body), /0 apps with active access/);
 
     // Another customer's consent cannot be withdrawn through this session.
     assert.equal((await browser.post(`/dashboard/consents/${w.ids.bobs}/revoke`, {})).statusCode, 404);

@@ -29,6 +29,7 @@ import {
   type ConsentContext,
   type IntentKind,
   type JsonObject,
+  withdrawAccess,
   type TransitionFailure,
 } from '../../src/consent/index.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
@@ -622,6 +623,70 @@ describe('consent intents', () => {
     clock.set(new Date('2026-07-01T00:00:00Z'));
     await refused(reauthenticate(ctx, staged.id, { customerId: 'alice' }), 'expired');
     assert.equal((await listAudit(ctx.db, staged.id)).length, 3, 'no row for a refused re-authentication');
+  });
+
+  it('access withdrawn at the bank: account access and VRP stay Authorised but unusable until re-authenticated; funds confirmation is revoked', async () => {
+    const { ctx, clock, rctx, revoked } = await setup();
+    const authorised = async (kind: IntentKind) => {
+      const staged = await createIntent(ctx, { kind, clientId: 'c', data: dataFor(kind), risk: {} });
+      return authorise(ctx, staged.id, { customerId: 'alice', accountIds: ['a1'] });
+    };
+    for (const kind of ['account-access', 'domestic-vrp'] as const) {
+      const intent = await authorised(kind);
+      clock.advance(HOUR);
+      const withdrawn = await withdrawAccess(rctx, intent.id, { detail: 'in the dashboard' });
+      assert.equal(withdrawn.status, 'Authorised', `${kind}: the status "must remain unchanged"`);
+      assert.deepEqual(withdrawn.accessWithdrawnAt, clock.now());
+      assert.deepEqual(withdrawn.statusUpdatedAt, clock.now());
+      assert.deepEqual(await getIntent(ctx.db, intent.id), withdrawn);
+      assert.equal(isUsable(withdrawn, clock.now()), false, 'no token may be issued or used on it');
+      assert.deepEqual(revoked.at(-1), intent.id, 'every token resting on it dies');
+      await refused(recordUse(ctx, intent.id), 'wrong_status');
+      // Re-authentication (redirect flow) is offered; the decoupled flow still refuses an Authorised consent.
+      const scopes = ['openid', KIND_INFO[kind].scope];
+      const check = checkIntentAuthorisable(withdrawn, 'c', scopes, clock.now(), { reauthentication: true });
+      assert.ok(check.ok && check.reauthentication);
+      assert.equal(checkIntentAuthorisable(withdrawn, 'c', scopes, clock.now()).ok, false);
+      // A retry changes nothing and notifies again.
+      const count = revoked.length;
+      assert.deepEqual(await withdrawAccess(rctx, intent.id), withdrawn);
+      assert.equal(revoked.length, count + 1);
+      clock.advance(HOUR);
+      await refused(reauthenticate(ctx, intent.id, { customerId: 'bob' }), 'wrong_customer');
+      const back = await reauthenticate(ctx, intent.id, { customerId: 'alice' });
+      assert.equal(back.accessWithdrawnAt, undefined);
+      assert.equal(isUsable(back, clock.now()), true);
+      assert.deepEqual(
+        (await listAudit(ctx.db, intent.id)).map((entry) => [entry.event, entry.from, entry.to, entry.actor]),
+        [
+          ['created', undefined, 'AwaitingAuthorisation', 'tpp'],
+          ['authorised', 'AwaitingAuthorisation', 'Authorised', 'psu'],
+          ['access-withdrawn', 'Authorised', 'Authorised', 'psu'],
+          ['reauthenticated', 'Authorised', 'Authorised', 'psu'],
+        ],
+      );
+      // The TPP's DELETE of a withdrawn consent still ends it.
+      await withdrawAccess(rctx, intent.id);
+      assert.equal((await revoke(rctx, intent.id, { actor: 'tpp' })).status, 'Revoked');
+      // Withdrawing a Revoked consent changes nothing and notifies again, as revoking it again does.
+      const notified = revoked.length;
+      assert.equal((await withdrawAccess(rctx, intent.id)).status, 'Revoked');
+      assert.equal(revoked.length, notified + 1);
+    }
+    const cof = await authorised('funds-confirmation');
+    const revokedCof = await withdrawAccess(rctx, cof.id);
+    assert.equal(revokedCof.status, 'Revoked');
+    assert.equal(revokedCof.accessWithdrawnAt, undefined);
+    assert.equal((await listAudit(ctx.db, cof.id)).at(-1)!.event, 'revoked');
+    // Only an Authorised consent: an awaiting one is not the customer's to withdraw.
+    const waiting = await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c',
+      data: dataFor('account-access'),
+      risk: {},
+    });
+    await refused(withdrawAccess(rctx, waiting.id), 'wrong_status');
+    await refused(withdrawAccess(rctx, 'aac-missing'), 'not_found');
   });
 
   it('migrates an authorised intent to a newer version: new Data, Risk and version, same status and PSU', async () => {

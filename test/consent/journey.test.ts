@@ -19,6 +19,7 @@ import {
   sandboxCredentialsFor,
   seedCredentials,
   totpCode,
+  withdrawAccess,
   type Intent,
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
@@ -392,7 +393,7 @@ describe('PSU journey through the authorization server and the consent app', asy
     assert.equal((await exchangeCode(h, tpp, code, codeVerifier)).status, 200);
   });
 
-  it('withdrawing the consent in the dashboard kills the TPP’s token at once', async () => {
+  it('withdrawing access in the dashboard kills the TPP’s tokens at once; the consent stays Authorised and re-authentication brings access back', async () => {
     const intent = await createIntent(
       { db: h.store.db, clock },
       {
@@ -439,8 +440,43 @@ describe('PSU journey through the authorization server and the consent app', asy
       form: { csrf: csrfOf(page.text) },
     });
     assert.equal(posted.status, 303, posted.text);
-    assert.equal((await getIntent(h.store.db, intent.id))!.status, 'Revoked');
-    assert.equal((await introspect()).json['active'], false, 'the token died with the consent');
+    // Access withdrawn at the bank: the consent stays Authorised (the profiles' "Access Revocation"), the
+    // tokens and refresh tokens resting on it die.
+    const withdrawn = (await getIntent(h.store.db, intent.id))!;
+    assert.equal(withdrawn.status, 'Authorised');
+    assert.ok(withdrawn.accessWithdrawnAt instanceof Date);
+    assert.equal((await introspect()).json['active'], false, 'the token died with the withdrawal');
+    const refreshToken = token.json['refresh_token'];
+    assert.equal(typeof refreshToken, 'string', 'an account-access consent gets a refresh token');
+    const refreshed = await h.post(tpp.agent, `${h.mtlsUrl}/token`, {
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken as string,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await h.clientAssertion(tpp, { aud: `${h.mtlsUrl}/token` }),
+    });
+    assert.equal(refreshed.status, 400, refreshed.body);
+    assert.equal(refreshed.json['error'], 'invalid_grant');
+
+    // The TPP asks the PSU to re-authenticate the same consent: a new token works, the old one stays dead.
+    const again = await authorizeUrl(h, tpp, intent, 'openid accounts');
+    const reauth = new Browser(h);
+    const asked = await follow(reauth, again.url, tpp.redirectUri);
+    const confirmed = await reauth.fetch(`${asked.url}/sandbox-approve`, {
+      method: 'POST',
+      json: { username: 'bob', decision: 'approve' },
+    });
+    assert.equal(confirmed.status, 303, confirmed.text);
+    const back = await follow(reauth, confirmed.location!, tpp.redirectUri);
+    const fresh = await exchangeCode(h, tpp, paramsOf(back.url).get('code')!, again.codeVerifier);
+    assert.equal(fresh.status, 200, fresh.body);
+    assert.equal((await getIntent(h.store.db, intent.id))!.accessWithdrawnAt, undefined);
+    const introspectFresh = await h.post(tpp.agent, `${h.mtlsUrl}/token/introspection`, {
+      token: fresh.json['access_token'] as string,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: await h.clientAssertion(tpp, { aud: `${h.mtlsUrl}/token/introspection` }),
+    });
+    assert.equal(introspectFresh.json['active'], true, introspectFresh.body);
+    assert.equal((await introspect()).json['active'], false, 'the old token stays dead');
   });
 
   describe('re-authenticating an Authorised consent (same ConsentId)', async () => {
@@ -556,6 +592,22 @@ describe('PSU journey through the authorization server and the consent app', asy
       });
       assert.equal(introspection.json['active'], true, introspection.body);
       assert.equal(introspection.json['openbanking_intent_id'], intent.id);
+    });
+
+    it('a consent whose access was withdrawn at the bank: the page says confirming gives it back', async () => {
+      const intent = await authorisedConsent();
+      await withdrawAccess(
+        {
+          db: h.store.db,
+          clock,
+          notifyRevoked: async (intentId) => void (await revokeIntentTokens(h.store.db, intentId)),
+        },
+        intent.id,
+      );
+      const { url } = await authorizeUrl(h, tpp, intent, 'openid accounts');
+      const step = await loginWithSca(new Browser(h), url, tpp.redirectUri, 'carol', nextCodeTime());
+      assert.equal(step.page?.status, 200, step.page?.text);
+      assert.match(step.page!.text, /You withdrew .* access on .*:\s+confirming gives it back\./);
     });
 
     it('not confirming leaves the consent Authorised (not Rejected); another customer cannot take it over', async () => {

@@ -17,6 +17,7 @@ import {
   COF_V4_0,
   validateComponent,
 } from '../support/openapi.ts';
+import { withdrawInDashboard } from './events-support.ts';
 
 /**
  * Read/Write v4.0 beside v3.1.11 on the composed sandbox, over real HTTPS + mTLS: every v4.0 Account
@@ -440,6 +441,94 @@ describe('Read/Write v4.0 beside v3.1.11', async () => {
     assert.deepEqual(data(read).StatusReason, [{ StatusReasonDescription: 'The TPP deleted the consent.' }]);
     const refused = await call('v4.0', 'aisp', consent.accessToken, '/accounts');
     v4Error(refused, 401, 'U006');
+  });
+
+  it('access withdrawn by the PSU at the bank: account access Authorised on v3.1.11 and CANC with its reason on v4.0, funds confirmation revoked; tokens die; re-authentication brings access back', async () => {
+    const onV3 = await authoriseAis('v3.1.11', ['ReadAccountsBasic']);
+    const onV4 = await authoriseAis('v4.0', ['ReadAccountsBasic']);
+    const deletedAfter = await authoriseAis('v4.0', ['ReadAccountsBasic']);
+    const account = list(await call('v4.0', 'aisp', v4.accessToken, `/accounts/${current}`), 'Account');
+    const identification = (account[0]?.Account as Json[])[0] as Json;
+    const cofToken = (await clientCredentialsToken(tpp.bank, 'fundsconfirmations')).access_token;
+    const staged = await call('v4.0', 'cbpii', cofToken, '/funds-confirmation-consents', {
+      method: 'POST',
+      body: {
+        Data: {
+          DebtorAccount: {
+            SchemeName: identification.SchemeName,
+            Identification: identification.Identification,
+          },
+        },
+      },
+    });
+    valid('v4.0', 'cof', '/funds-confirmation-consents', 'post', staged, 201);
+    const funds = data(staged).ConsentId as string;
+    await authorise(funds, 'fundsconfirmations');
+
+    await withdrawInDashboard(sandbox, 'alice', [
+      onV3.consentId,
+      onV4.consentId,
+      deletedAfter.consentId,
+      funds,
+    ]);
+
+    const WITHDRAWN = [
+      {
+        StatusReasonDescription:
+          "The PSU withdrew the TPP's access at the ASPSP; the TPP may ask the PSU to re-authenticate this consent.",
+      },
+    ];
+    const consentPath = (consentId: string) => `/account-access-consents/${consentId}`;
+    // v3.1.11: "The status of the account-access-consent must remain unchanged".
+    let read = await call('v3.1.11', 'aisp', onV3.clientToken, consentPath(onV3.consentId));
+    valid('v3.1.11', 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
+    assert.equal(data(read).Status, 'Authorised');
+    // The same stored consent read on v4.0 (a v3.1.11 consent may be read there), and a v4.0 one: CANC.
+    for (const consent of [onV3, onV4]) {
+      read = await call('v4.0', 'aisp', consent.clientToken, consentPath(consent.consentId));
+      valid('v4.0', 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
+      assert.equal(data(read).Status, 'CANC');
+      assert.deepEqual(data(read).StatusReason, WITHDRAWN);
+    }
+    assert.equal((await call('v3.1.11', 'aisp', onV3.accessToken, '/accounts')).status, 401);
+    v4Error(await call('v4.0', 'aisp', onV4.accessToken, '/accounts'), 401, 'U006');
+
+    // Funds confirmation is revoked as before: the bank does not offer its re-authentication.
+    read = await call('v4.0', 'cbpii', cofToken, `/funds-confirmation-consents/${funds}`);
+    valid('v4.0', 'cof', '/funds-confirmation-consents/{ConsentId}', 'get', read, 200);
+    assert.equal(data(read).Status, 'CANC');
+    assert.deepEqual(data(read).StatusReason, [
+      { StatusReasonDescription: 'The PSU withdrew the consent at the ASPSP.' },
+    ]);
+
+    // The TPP may still delete a withdrawn consent: then it is cancelled for good.
+    const deleted = await call(
+      'v4.0',
+      'aisp',
+      deletedAfter.clientToken,
+      consentPath(deletedAfter.consentId),
+      {
+        method: 'DELETE',
+      },
+    );
+    assert.equal(deleted.status, 204, deleted.text);
+    read = await call('v4.0', 'aisp', deletedAfter.clientToken, consentPath(deletedAfter.consentId));
+    valid('v4.0', 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
+    assert.deepEqual(data(read).StatusReason, [{ StatusReasonDescription: 'The TPP deleted the consent.' }]);
+
+    // Re-authenticated (same ConsentId): a new token reads the accounts, the old one stays dead, AUTH again.
+    for (const [consent, version] of [
+      [onV4, 'v4.0'],
+      [onV3, 'v3.1.11'],
+    ] as const) {
+      const token = await authorise(consent.consentId, 'accounts');
+      valid(version, 'ais', '/accounts', 'get', await call(version, 'aisp', token, '/accounts'), 200);
+      assert.equal((await call(version, 'aisp', consent.accessToken, '/accounts')).status, 401);
+      read = await call(version, 'aisp', consent.clientToken, consentPath(consent.consentId));
+      valid(version, 'ais', '/account-access-consents/{ConsentId}', 'get', read, 200);
+      assert.equal(data(read).Status, version === 'v4.0' ? 'AUTH' : 'Authorised');
+      assert.equal(data(read).StatusReason, undefined);
+    }
   });
 
   it('lists the versions and API base URLs it serves in a discovery document anyone can read', async () => {

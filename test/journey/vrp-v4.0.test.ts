@@ -13,6 +13,7 @@ import { callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Tpp } from '../support/journey.ts';
 import { VRP_V3_1_11, VRP_V4_0 } from '../support/openapi.ts';
 import { pisClient, type Body, type Version } from '../support/pis-client.ts';
+import { withdrawInDashboard } from './events-support.ts';
 
 /** Domestic VRP v4.0 beside v3.1.11, through the composed sandbox, on the one ledger and consent store. */
 describe('domestic VRP v4.0 through the composed sandbox', async () => {
@@ -484,5 +485,55 @@ describe('domestic VRP v4.0 through the composed sandbox', async () => {
       },
     });
     v4Error(foreign, 400, 'U011');
+  });
+
+  it('access withdrawn by the PSU at the bank: the consent stays AUTH (Authorised on v3.1.11), its tokens die, re-authentication brings access back', async () => {
+    const onV4 = await authorised(sweepingConsent(V4_REMITTANCE));
+    const onV3 = await authorised(v3Consent(), '3.1.11');
+    const confirm = (token: string, consentId: string, version: Version) =>
+      send(
+        token,
+        `${path(consentId)}/funds-confirmation`,
+        {
+          Data: {
+            ConsentId: consentId,
+            Reference: 'SWEEP',
+            InstructedAmount: { Amount: '5.00', Currency: 'GBP' },
+          },
+        },
+        { version },
+      );
+    await withdrawInDashboard(sandbox, 'alice', [onV4.consentId, onV3.consentId]);
+
+    const cc = await clientToken();
+    for (const [consent, version, status] of [
+      [onV4, '4.0', 'AUTH'],
+      [onV3, '3.1.11', 'Authorised'],
+    ] as const) {
+      const spec = version === '4.0' ? VRP_V4_0 : VRP_V3_1_11;
+      const read = await get(cc, path(consent.consentId), version);
+      const data = valid('/domestic-vrp-consents/{ConsentId}', 'get', read, spec).Data;
+      assert.equal(data.Status, status, 'the VRP profile: "the status … must remain unchanged"');
+      assert.equal(data.StatusReason, undefined);
+      const refused = await confirm(consent.token, consent.consentId, version);
+      assert.equal(refused.status, 401, `the token died with the withdrawal: ${refused.text}`);
+
+      const token = await approve(consent.consentId, { accounts: [current.id] });
+      const confirmed = await confirm(token, consent.consentId, version);
+      assert.equal(confirmed.status, 201, confirmed.text);
+      valid('/domestic-vrp-consents/{ConsentId}/funds-confirmation', 'post', confirmed, spec);
+      assert.equal(
+        (await confirm(consent.token, consent.consentId, version)).status,
+        401,
+        'the old one stays dead',
+      );
+      const again = valid(
+        '/domestic-vrp-consents/{ConsentId}',
+        'get',
+        await get(cc, path(consent.consentId), version),
+        spec,
+      );
+      assert.equal(again.Data.Status, status);
+    }
   });
 });

@@ -308,6 +308,15 @@ describe('API guard', async () => {
     assert.match(expired.body.Errors?.[0]?.Message ?? '', /expired/);
   });
 
+  it('refuses a consent whose access the PSU withdrew at the bank, even while a token on it still lives', async () => {
+    intents.set('aac-w', intent({ id: 'aac-w', accessWithdrawnAt: new Date('2026-03-01T09:00:00Z') }));
+    tokens.set('withdrawn', dataToken({ intentId: 'aac-w' }));
+    const refused = await get('/accounts/acc-1/balances', { ...ok, authorization: 'Bearer withdrawn' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.Errors?.[0]?.ErrorCode, 'UK.OBIE.Resource.InvalidConsentStatus');
+    assert.match(refused.body.Errors?.[0]?.Message ?? '', /withdrew access/);
+  });
+
   it('serves repeat requests from the cache, and a revocation is refused at once when it is forgotten', async () => {
     intents.set('aac-5', intent({ id: 'aac-5' }));
     tokens.set('cached', dataToken({ intentId: 'aac-5' }));

@@ -29,6 +29,8 @@ export type ConsentState =
 export function consentState(intent: Intent, now: Date, payments: readonly PsuPayment[]): ConsentState {
   switch (intent.status) {
     case 'Authorised':
+      // Access withdrawn here stays withdrawn until the PSU confirms the consent again at the TPP's request.
+      if (intent.accessWithdrawnAt !== undefined) return 'Withdrawn';
       return intent.expiresAt && intent.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Active';
     case 'Revoked':
       return 'Withdrawn';
@@ -234,6 +236,8 @@ function eventWords(entry: AuditEntry, tppName: string): string {
       return entry.actor === 'psu' ? 'Declined by you' : 'Declined by the bank';
     case 'consumed':
       return `Payment instruction sent by ${tppName}`;
+    case 'access-withdrawn':
+      return `Access withdrawn by you: ${tppName} can use it again only if you confirm it again`;
     case 'revoked':
       return entry.actor === 'psu'
         ? 'Withdrawn by you'
@@ -360,6 +364,14 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
             </p>`
           : ''
       }
+      ${
+        card.intent.status === 'Authorised' && card.intent.accessWithdrawnAt !== undefined
+          ? html`<p class="notice" role="status">
+              You withdrew ${page.tpp.name}’s access on ${formatDateTime(card.intent.accessWithdrawnAt)}.
+              ${page.tpp.name} cannot use it unless it asks you to confirm it again and you do, at the bank.
+            </p>`
+          : ''
+      }
       ${stopSharingForm(page)} ${card.payments.length > 0 ? paymentsTable(card.payments) : ''}
       <h2>History</h2>
       <table class="history">
@@ -397,14 +409,16 @@ export function withdrawPage(frame: PageFrame, page: WithdrawPage): string {
     page.intent.kind === 'account-access'
       ? 'see your account information'
       : KIND_INFO[page.intent.kind].label;
+  // Withdrawn access to a consent that may be re-authenticated comes back only if the PSU confirms it again.
+  const afterwards = KIND_INFO[page.intent.kind].reauthenticatable
+    ? html`To use it again, ${page.tpp.name} will have to ask you to confirm this same permission again, here
+      at the bank.`
+    : html`You cannot undo this: to use the app again, it will have to ask you again.`;
   return layout(
     frame,
     'Withdraw access',
     html`<h1>Withdraw ${page.tpp.name}’s access?</h1>
-      <p>
-        ${page.tpp.name} will immediately stop being able to use this permission (${what}). You cannot undo
-        this: to use the app again, it will have to ask you again.
-      </p>
+      <p>${page.tpp.name} will immediately stop being able to use this permission (${what}). ${afterwards}</p>
       <form method="post" action="${page.base}/consents/${page.intent.id}/revoke">
         ${csrfField(page.csrf)}
         <div class="actions">

@@ -11,8 +11,8 @@ import {
   IntentTransitionError,
   listAudit,
   listIntentsForCustomer,
-  revoke,
   stopSharingAccount,
+  withdrawAccess,
   type ConsentChangeNotifier,
   type ConsentContext,
   type Intent,
@@ -35,8 +35,9 @@ import { createSession, type ConsentSession } from './sessions.ts';
 /**
  * The PSU's consent dashboard (the bank's own pages, no TPP involved): log in with password and TOTP, see
  * every consent granted, per TPP, with what it allows, when it was granted, last used and expiry, its
- * history; withdraw it after a confirmation. Withdrawal is `revoke` with actor `psu`, so the notifier fans
- * it out and every token resting on the consent stops working at once.
+ * history; withdraw it after a confirmation. Withdrawal is `withdrawAccess` with actor `psu` (account access
+ * and VRP stay Authorised, re-authenticatable, their access withdrawn; funds confirmation is revoked), so the
+ * notifier fans it out and every token resting on the consent stops working at once.
  *
  *   GET  /                     login → TOTP → the list
  *   POST /login, /totp, /logout
@@ -176,7 +177,7 @@ export async function consentDashboard(
         customerName: customer.displayName,
         groups: [...groups.values()],
         notice:
-          revoked?.status === 'Revoked'
+          revoked?.status === 'Revoked' || revoked?.accessWithdrawnAt !== undefined
             ? `You have withdrawn ${(await tppOf(revoked.clientId)).name}’s access.`
             : undefined,
       }),
@@ -268,12 +269,14 @@ export async function consentDashboard(
     if (!customer) return redirect(reply, base);
     const own = await ownConsent(reply, customer, (request.params as { id: string }).id);
     if (!own) return reply;
-    // Already withdrawn: revoking again only repeats the notification (a retry after it failed).
-    const again = own.intent.status === 'Revoked';
+    // Already withdrawn: withdrawing again only repeats the notification (a retry after it failed).
+    const again =
+      own.intent.status === 'Revoked' ||
+      (own.intent.status === 'Authorised' && own.intent.accessWithdrawnAt !== undefined);
     if (!again && !canWithdraw(own.intent, clock.now()))
       return redirect(reply, `${base}/consents/${own.intent.id}`);
     try {
-      await revoke({ ...ctx, notifyRevoked: options.notifyRevoked }, own.intent.id, {
+      await withdrawAccess({ ...ctx, notifyRevoked: options.notifyRevoked }, own.intent.id, {
         actor: 'psu',
         detail: `withdrawn by customer ${customer.id} in the dashboard`,
       });

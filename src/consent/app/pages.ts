@@ -189,7 +189,8 @@ export interface ConsentPage {
    * Set when the request re-authenticates a permission the customer gave before (same ConsentId): when it
    * was given, and the accounts it shares, which stay as they are.
    */
-  reauthentication?: { since: Date | undefined; shared: PsuAccount[] };
+  /** `withdrawnAt`: the customer withdrew its access at the bank then; confirming gives it back. */
+  reauthentication?: { since: Date | undefined; withdrawnAt?: Date | undefined; shared: PsuAccount[] };
 }
 
 function accountLabel(account: PsuAccount): string {
@@ -279,6 +280,14 @@ function reauthenticationPage(
         You gave ${page.tpp.name} this permission${since}. ${page.tpp.name} asks you to confirm it again, so
         it can keep using it. Nothing about it changes: the same details and the same accounts.
       </p>
+      ${
+        reauthentication.withdrawnAt
+          ? html`<p class="reauthentication">
+              You withdrew ${page.tpp.name}'s access on ${formatDateTime(reauthentication.withdrawnAt)}:
+              confirming gives it back.
+            </p>`
+          : ''
+      }
       ${describedRequest(description)}
       <form method="post" action="${frame.mountPath}/${page.uid}/consent">
         ${csrfField(page.csrf)}

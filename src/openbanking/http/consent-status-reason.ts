@@ -1,5 +1,5 @@
 import { listAudit, type Actor, type Intent } from '../../consent/index.ts';
-import type { ApiVersion } from '../versions.ts';
+import { accessWithdrawnReadsCancelled, type ApiVersion } from '../versions.ts';
 import type { Db } from './idempotency.ts';
 
 /** v4.0's OBStatusReason: every field optional; the code is an OBExternalStatusReason1Code. */
@@ -28,6 +28,10 @@ const REASONS: Record<'Rejected' | 'Revoked', Partial<Record<Actor, string>>> = 
   },
 };
 
+/** A consent whose access the PSU withdrew at the bank, which the TPP may ask the PSU to re-authenticate. */
+const ACCESS_WITHDRAWN =
+  "The PSU withdrew the TPP's access at the ASPSP; the TPP may ask the PSU to re-authenticate this consent.";
+
 /**
  * `Data.StatusReason` of a consent as `version` writes it: v4.0 only (v3.1.11's consent responses have no
  * such field), for a rejected or cancelled consent whose transition the store recorded with a known
@@ -40,6 +44,9 @@ export async function consentStatusReason(
   version: ApiVersion,
 ): Promise<ObStatusReason[] | undefined> {
   if (version === 'v3.1.11') return undefined;
+  // An account-access consent the PSU withdrew at the bank reads CANC on v4.0 (`consentStatusOn`) while the
+  // store keeps it Authorised: its reason is that fact, not an audited change of status.
+  if (accessWithdrawnReadsCancelled(version, intent)) return [{ StatusReasonDescription: ACCESS_WITHDRAWN }];
   if (intent.status !== 'Rejected' && intent.status !== 'Revoked') return undefined;
   const reasons = REASONS[intent.status];
   const change = (await listAudit(db, intent.id)).findLast((entry) => entry.to === intent.status);

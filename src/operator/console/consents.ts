@@ -159,7 +159,8 @@ export function revokePosted(scope: ConsoleScope) {
       );
     const operator = operatorOf(request);
     try {
-      // The path the customer's dashboard takes: stored, the TPP's event raised, every token killed everywhere.
+      // The bank ends it (Revoked, not the customer's re-authenticatable withdrawal, `withdrawAccess`): stored,
+      // the TPP's event raised, every token killed everywhere.
       await revoke({ db, clock, notifyRevoked: deps.notifyRevoked }, id, {
         actor: 'system',
         detail: `revoked by operator ${operator.name} in the console: ${reason}`,

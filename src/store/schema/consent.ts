@@ -27,6 +27,12 @@ export const consentIntents = pgTable(
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     /** The Read/Write API version the consent was staged on (`v3.1.11`, `v4.0`): which versions may use it. */
     apiVersion: text('api_version').notNull().default('v3.1.11'),
+    /**
+     * When the PSU withdrew the TPP's access at the bank (the dashboard) without the consent ending: the
+     * profiles' "Access Revocation" of account-access and VRP consents. Its tokens are dead and no new one is
+     * issued until the PSU re-authenticates the consent, which clears it. Null otherwise.
+     */
+    accessWithdrawnAt: timestamp('access_withdrawn_at', { withTimezone: true }),
   },
   (table) => [
     index('consent_intents_client_idx').on(table.clientId),
@@ -44,7 +50,7 @@ export const consentAudit = pgTable(
     at: timestamp('at', { withTimezone: true }).notNull(),
     /** tpp | psu | system */
     actor: text('actor').notNull(),
-    /** created | authorised | rejected | consumed | revoked | used | uploaded | migrated */
+    /** created | authorised | reauthenticated | rejected | consumed | revoked | access-withdrawn | used | … */
     event: text('event').notNull(),
     fromStatus: text('from_status'),
     toStatus: text('to_status'),

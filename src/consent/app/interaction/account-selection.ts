@@ -119,7 +119,11 @@ export function renderConsent(
   const tpp = scope.tppOf(details);
   const reauthentication =
     intent.status === 'Authorised'
-      ? { since: intent.authorisedAt, shared: sharedAccounts(intent, choice) }
+      ? {
+          since: intent.authorisedAt,
+          withdrawnAt: intent.accessWithdrawnAt,
+          shared: sharedAccounts(intent, choice),
+        }
       : undefined;
   return sendPage(
     reply,

@@ -6,7 +6,8 @@ import type { Check } from '../types.ts';
 
 /**
  * The intent the token rests on: it exists, is of a kind this endpoint serves, belongs to the token's
- * client, was authorised by the token's PSU, is still `Authorised` and has not expired.
+ * client, was authorised by the token's PSU, is still `Authorised`, its access not withdrawn at the bank, and
+ * has not expired.
  */
 export function consentAuthorised(kinds: readonly IntentKind[]): Check {
   return {
@@ -34,6 +35,14 @@ export function consentAuthorised(kinds: readonly IntentKind[]): Check {
             403,
             'UK.OBIE.Resource.InvalidConsentStatus',
             `the consent is ${intent.status}`,
+          );
+        }
+        // Its tokens die with the withdrawal (after the commit, through the notifier): refused here meanwhile.
+        if (intent.accessWithdrawnAt !== undefined) {
+          throw ObError.single(
+            403,
+            'UK.OBIE.Resource.InvalidConsentStatus',
+            'the PSU withdrew access at the bank',
           );
         }
         if (

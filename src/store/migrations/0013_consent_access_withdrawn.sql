@@ -1,0 +1,1 @@
+ALTER TABLE "consent_intents" ADD COLUMN "access_withdrawn_at" timestamp with time zone;
