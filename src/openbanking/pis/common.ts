@@ -74,6 +74,14 @@ export function consentForSubmission(kinds: readonly IntentKind[], allowConsumed
       const usable = intent.status === 'Authorised' || (allowConsumed && intent.status === 'Consumed');
       if (!usable)
         throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${intent.status}`);
+      // A VRP consent whose access the PSU withdrew at the bank stays Authorised; its tokens die after the
+      // commit (through the notifier): refused here meanwhile, as the guard's `consentAuthorised` does.
+      if (intent.accessWithdrawnAt !== undefined)
+        throw ObError.single(
+          403,
+          'UK.OBIE.Resource.InvalidConsentStatus',
+          'the PSU withdrew access at the bank',
+        );
       if (
         intent.customerId !== undefined &&
         token.customerId !== undefined &&
