@@ -482,7 +482,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
   });
   const from = step.from.length === 1 ? step.from[0] : undefined;
   // One statement when the transition goes through: the UPDATE holds every condition a refusal names
-  // (status, kind, expiry), so of two racing transitions exactly one changes the row.
+  // (status, kind, customer, access, expiry), so of two racing transitions exactly one changes the row.
   const guarded = (db: Queryable, status: IntentStatus) => {
     const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
     return updateAudited(
@@ -493,6 +493,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
         eq(consentIntents.status, status),
         kinds ? inArray(consentIntents.kind, kinds) : undefined,
         step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
+        step.requireAccess ? isNull(consentIntents.accessWithdrawnAt) : undefined,
         step.requireUnexpired
           ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
           : undefined,
@@ -748,13 +749,7 @@ export async function revoke(ctx: RevocationContext, id: string, input: Decision
       requireUnexpired: false,
       allowedFor: (kind) => KIND_INFO[kind].revocable,
       alsoRecord: async (tx, changed, from) => {
-        if (from !== 'Authorised' || (input.actor ?? 'psu') === 'tpp') return;
-        await raiseEvent(tx, ctx.clock, {
-          clientId: changed.clientId,
-          type: EVENT_TYPES.consentAuthorizationRevoked,
-          v4Type: EVENT_TYPES.consentAccessRevoked,
-          subject: { type: `${changed.kind}-consent`, id: changed.id, version: changed.apiVersion },
-        });
+        if (from === 'Authorised') await raiseAccessEnded(tx, ctx.clock, changed, input.actor ?? 'psu');
       },
     });
   } catch (error) {
@@ -812,49 +807,49 @@ export async function withdrawAccess(
   if (!found || !KIND_INFO[found.kind].reauthenticatable || found.status === 'Revoked')
     return revoke(ctx, id, input);
   const actor = input.actor ?? 'psu';
-  const now = ctx.clock.now();
-  const step: Transition = {
-    id,
-    from: ['Authorised'],
-    to: 'Authorised',
-    event: 'access-withdrawn',
-    actor,
-    detail: input.detail,
-    requireUnexpired: false,
-    allowedFor: (kind) => KIND_INFO[kind].reauthenticatable,
-  };
-  const withdrawn = await inTransaction(ctx.db, async (tx) => {
-    const locked = await tx.select().from(consentIntents).where(eq(consentIntents.id, id)).for('update');
-    const current = locked[0] ? toIntent(locked[0]) : undefined;
-    const refusal = refusalOf(step, current, now);
-    if (refusal) throw refusal;
-    if (current!.accessWithdrawnAt !== undefined) return current!;
-    const [row] = await tx
-      .update(consentIntents)
-      .set({ accessWithdrawnAt: now, statusUpdatedAt: now })
-      .where(eq(consentIntents.id, id))
-      .returning();
-    await tx.insert(consentAudit).values({
-      intentId: id,
-      at: now,
+  let intent: Intent;
+  try {
+    intent = await transition(ctx, {
+      id,
+      from: ['Authorised'],
+      to: 'Authorised',
+      event: 'access-withdrawn',
       actor,
-      event: step.event,
-      fromStatus: 'Authorised',
-      toStatus: 'Authorised',
-      detail: input.detail ?? null,
+      detail: input.detail,
+      requireUnexpired: false,
+      requireAccess: true,
+      allowedFor: (kind) => KIND_INFO[kind].reauthenticatable,
+      set: { accessWithdrawnAt: ctx.clock.now() },
+      alsoRecord: (tx, changed) => raiseAccessEnded(tx, ctx.clock, changed, actor),
     });
-    if (actor !== 'tpp') {
-      await raiseEvent(tx, ctx.clock, {
-        clientId: current!.clientId,
-        type: EVENT_TYPES.consentAuthorizationRevoked,
-        v4Type: EVENT_TYPES.consentAccessRevoked,
-        subject: { type: `${current!.kind}-consent`, id, version: current!.apiVersion },
-      });
+  } catch (error) {
+    // Already withdrawn: nothing changes, the notification is repeated (a retry after it failed).
+    if (error instanceof IntentTransitionError && error.reason === 'wrong_status') {
+      const current = await getIntent(ctx.db, id);
+      if (current?.status === 'Authorised' && current.accessWithdrawnAt !== undefined) {
+        await ctx.notifyRevoked(id);
+        return current;
+      }
     }
-    return toIntent(row!);
-  });
+    throw error;
+  }
   await ctx.notifyRevoked(id);
-  return withdrawn;
+  return intent;
+}
+
+/**
+ * The TPP's event when anyone but the TPP itself (the PSU at the bank, the bank) ends its access to an
+ * Authorised consent (`revoke`, `withdrawAccess`): `consent-authorization-revoked`, `consent-access-revoked`
+ * for a subscription on v4.0. The TPP's own DELETE raises none — it made the change.
+ */
+async function raiseAccessEnded(tx: Queryable, clock: Clock, changed: Intent, actor: Actor): Promise<void> {
+  if (actor === 'tpp') return;
+  await raiseEvent(tx, clock, {
+    clientId: changed.clientId,
+    type: EVENT_TYPES.consentAuthorizationRevoked,
+    v4Type: EVENT_TYPES.consentAccessRevoked,
+    subject: { type: `${changed.kind}-consent`, id: changed.id, version: changed.apiVersion },
+  });
 }
 
 export interface AccountSharingContext extends ConsentContext {
