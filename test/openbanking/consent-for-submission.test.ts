@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Intent } from '../../src/consent/index.ts';
 import { ObError } from '../../src/openbanking/errors.ts';
 import type { AccessTokenView, GuardDependencies, GuardState } from '../../src/openbanking/guard/index.ts';
-import { consentForSubmission } from '../../src/openbanking/pis/common.ts';
+import { submissionChecks } from '../../src/openbanking/pis/common.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
 
 const clock = new ManualClock('2026-03-01T10:00:00Z');
@@ -38,7 +38,7 @@ const token: AccessTokenView = {
   roles: ['PISP'],
 };
 
-/** Runs the submission's consent check against one stored consent; the refusal's message, or undefined. */
+/** Runs a VRP payment call's consent check (its last) against one stored consent; the refusal's message, or undefined. */
 async function refusalFor(consent: Intent): Promise<string | undefined> {
   const dependencies = {
     clock,
@@ -46,7 +46,9 @@ async function refusalFor(consent: Intent): Promise<string | undefined> {
   } as unknown as GuardDependencies;
   const state: GuardState = { request: {} as FastifyRequest, clock, token };
   try {
-    await consentForSubmission(['domestic-vrp'], false).run(state, dependencies);
+    const consentCheck = submissionChecks(['domestic-vrp'], false, 'vrp').at(-1);
+    assert.ok(consentCheck);
+    await consentCheck.run(state, dependencies);
     return undefined;
   } catch (error) {
     assert.ok(error instanceof ObError);

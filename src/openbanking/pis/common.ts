@@ -21,6 +21,7 @@ import { canonicalJson } from './validation.ts';
 import { obDateTime } from '../http/wire.ts';
 import { bearerToken } from '../guard/checks/bearer-token.ts';
 import { certificateBinding } from '../guard/checks/certificate-binding.ts';
+import { consentAuthorised } from '../guard/checks/consent.ts';
 import { fapiHeaders } from '../guard/checks/fapi-headers.ts';
 import { participantActive } from '../guard/checks/participant-active.ts';
 import { scope } from '../guard/checks/scope.ts';
@@ -52,53 +53,6 @@ export interface PaymentsContext {
   notifyRevoked: RevocationNotifier;
 }
 
-/**
- * Like the guard's `consentAuthorised`, but a payment submission may also find its consent Consumed: a
- * retry of a submission that went through must reach the idempotency store and get the same answer.
- * Whether a *new* submission may use the consent is decided by the atomic consume transition.
- */
-export function consentForSubmission(kinds: readonly IntentKind[], allowConsumed: boolean): Check {
-  return {
-    name: 'consent authorised (or consumed, for a retry)',
-    async run(state, { intents, clock }) {
-      const token = state.token;
-      const intentId = token?.intentId;
-      const intent = intentId ? await intents.find(intentId) : undefined;
-      if (!token || !intent || intent.clientId !== token.clientId || !kinds.includes(intent.kind)) {
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the access token rests on no consent for this API',
-        );
-      }
-      const usable = intent.status === 'Authorised' || (allowConsumed && intent.status === 'Consumed');
-      if (!usable)
-        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', `the consent is ${intent.status}`);
-      // A VRP consent whose access the PSU withdrew at the bank stays Authorised; its tokens die after the
-      // commit (through the notifier): refused here meanwhile, as the guard's `consentAuthorised` does.
-      if (intent.accessWithdrawnAt !== undefined)
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the PSU withdrew access at the bank',
-        );
-      if (
-        intent.customerId !== undefined &&
-        token.customerId !== undefined &&
-        intent.customerId !== token.customerId
-      )
-        throw ObError.single(
-          403,
-          'UK.OBIE.Resource.InvalidConsentStatus',
-          'the consent was authorised by another customer',
-        );
-      if (intent.status === 'Authorised' && intent.expiresAt && intent.expiresAt <= clock.now())
-        throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
-      state.intent = intent;
-    },
-  };
-}
-
 /** The checks of a PSU-authorised payment call (submission, funds confirmation) of PIS or VRP. */
 export function submissionChecks(
   kinds: readonly IntentKind[],
@@ -114,7 +68,7 @@ export function submissionChecks(
     role(api),
     scope('payments'),
     fapiHeaders,
-    consentForSubmission(kinds, allowConsumed),
+    consentAuthorised(kinds, { allowConsumed }),
   ];
 }
 

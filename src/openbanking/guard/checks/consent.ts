@@ -7,11 +7,16 @@ import type { Check } from '../types.ts';
 /**
  * The intent the token rests on: it exists, is of a kind this endpoint serves, belongs to the token's
  * client, was authorised by the token's PSU, is still `Authorised`, its access not withdrawn at the bank, and
- * has not expired.
+ * has not expired. `allowConsumed`: a payment submission may also find its consent Consumed (then its expiry
+ * no longer matters) — a retry of a submission that went through must reach the idempotency store and get the
+ * same answer; whether a *new* submission may use the consent is decided by the atomic consume transition.
  */
-export function consentAuthorised(kinds: readonly IntentKind[]): Check {
+export function consentAuthorised(
+  kinds: readonly IntentKind[],
+  { allowConsumed = false }: { allowConsumed?: boolean } = {},
+): Check {
   return {
-    name: 'consent authorised',
+    name: allowConsumed ? 'consent authorised (or consumed, for a retry)' : 'consent authorised',
     run(state, { intents, clock }) {
       const token = state.token;
       const intentId = token?.intentId;
@@ -30,7 +35,7 @@ export function consentAuthorised(kinds: readonly IntentKind[]): Check {
             'the access token rests on no consent for this API',
           );
         }
-        if (intent.status !== 'Authorised') {
+        if (intent.status !== 'Authorised' && !(allowConsumed && intent.status === 'Consumed')) {
           throw ObError.single(
             403,
             'UK.OBIE.Resource.InvalidConsentStatus',
@@ -56,7 +61,7 @@ export function consentAuthorised(kinds: readonly IntentKind[]): Check {
             'the consent was authorised by another customer',
           );
         }
-        if (intent.expiresAt && intent.expiresAt <= clock.now()) {
+        if (intent.status === 'Authorised' && intent.expiresAt && intent.expiresAt <= clock.now()) {
           throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
         }
         state.intent = intent;
