@@ -108,9 +108,8 @@ export function assertIntentAuthorisable(
   clientId: string,
   scopes: readonly string[],
   now: Date,
-  options: AuthorisableOptions = {},
 ): Intent {
-  const check = checkIntentAuthorisable(intent, clientId, scopes, now, options);
+  const check = checkIntentAuthorisable(intent, clientId, scopes, now);
   if (!check.ok) throw new IntentNotAuthorisableError(check.reason, check.message);
   return check.intent;
 }

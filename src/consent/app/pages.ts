@@ -187,9 +187,9 @@ export interface ConsentPage {
   error?: string;
   /**
    * Set when the request re-authenticates a permission the customer gave before (same ConsentId): when it
-   * was given, and the accounts it shares, which stay as they are.
+   * was given, and the accounts it shares, which stay as they are; `withdrawnAt`, when the customer withdrew
+   * its access at the bank (confirming gives it back).
    */
-  /** `withdrawnAt`: the customer withdrew its access at the bank then; confirming gives it back. */
   reauthentication?: { since: Date | undefined; withdrawnAt?: Date | undefined; shared: PsuAccount[] };
 }
 
