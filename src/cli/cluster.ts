@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Refusal } from '../server/data-dir.ts';
+import { freePorts } from '../shared/free-ports.ts';
 
 /**
  * `obkit cluster`: the production topology on one machine, for trying and testing. nginx (Debian's, run as
@@ -396,31 +396,6 @@ function renderNginx(layout: NginxLayout): string {
     ].join('\n'),
   );
   return main;
-}
-
-/**
- * `count` distinct free loopback ports: every one is held open until all are found, so that the kernel
- * cannot hand one out twice (a port closed at once may be the next one given).
- */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let index = 0; index < count; index += 1) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((server) => {
-      const address = server.address();
-      if (!address || typeof address === 'string') throw new ClusterError('no free loopback port');
-      return address.port;
-    });
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
 }
 
 /** Until nginx accepts connections on the port (it binds before it forks its workers). */

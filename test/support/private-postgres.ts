@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
+import { freePorts } from '../../src/shared/free-ports.ts';
 
 /**
  * A PostgreSQL server of the test's own (initdb in a temporary folder, `postgres -D dir -p PORT -k dir`
@@ -39,15 +39,6 @@ function binDir(): string | undefined {
   return versions[0] === undefined ? undefined : join(root, versions[0], 'bin');
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const found = binDir();
   if (!found) throw new Error(privatePostgresUnavailable());
@@ -66,7 +57,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     { ...as, encoding: 'utf8' },
   );
   if (made.status !== 0) throw new Error(`initdb failed: ${made.stderr}`);
-  const port = await freePort();
+  const [port] = await freePorts(1);
   let server: ChildProcess | undefined;
 
   async function start(): Promise<void> {
