@@ -6,6 +6,7 @@ import {
   authorise as authoriseIntent,
   createIntent,
   reauthenticate,
+  revoke,
   withdrawAccess,
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
@@ -91,7 +92,11 @@ describe('operator metrics', () => {
       const all = await samples(platform);
       const count = (status: string) =>
         sampleValue(all, 'obkit_consents', { kind: 'account-access', status });
-      return { authorised: count('Authorised'), withdrawn: count('AccessWithdrawn') };
+      return {
+        authorised: count('Authorised'),
+        withdrawn: count('AccessWithdrawn'),
+        revoked: count('Revoked'),
+      };
     };
     const before = await consents();
     const ids: string[] = [];
@@ -106,14 +111,22 @@ describe('operator metrics', () => {
     }
     const moved = async () => {
       const now = await consents();
-      return { authorised: now.authorised - before.authorised, withdrawn: now.withdrawn - before.withdrawn };
+      return {
+        authorised: now.authorised - before.authorised,
+        withdrawn: now.withdrawn - before.withdrawn,
+        revoked: now.revoked - before.revoked,
+      };
     };
-    assert.deepEqual(await moved(), { authorised: 3, withdrawn: 0 });
+    assert.deepEqual(await moved(), { authorised: 3, withdrawn: 0, revoked: 0 });
     await withdrawAccess(ctx, ids[0]!);
     await withdrawAccess(ctx, ids[1]!);
-    assert.deepEqual(await moved(), { authorised: 1, withdrawn: 2 });
+    assert.deepEqual(await moved(), { authorised: 1, withdrawn: 2, revoked: 0 });
     await reauthenticate(ctx, ids[0]!, { customerId: 'alice' });
-    assert.deepEqual(await moved(), { authorised: 2, withdrawn: 1 });
+    assert.deepEqual(await moved(), { authorised: 2, withdrawn: 1, revoked: 0 });
+    // Ended by the TPP, a withdrawn consent and one that never was are both simply Revoked.
+    await revoke(ctx, ids[1]!, { actor: 'tpp' });
+    await revoke(ctx, ids[2]!, { actor: 'tpp' });
+    assert.deepEqual(await moved(), { authorised: 1, withdrawn: 0, revoked: 2 });
     const { text } = await scrape(platform);
     assert.match(text, /# HELP obkit_consents .*counts as AccessWithdrawn, not Authorised/);
   });
