@@ -1,4 +1,5 @@
-import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { INTENT_STATUSES } from '../consent/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 import { bankCustomers } from '../store/schema/bank.ts';
@@ -148,12 +149,44 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
   };
 }
 
+/**
+ * A consent's state as the operator reads it, in the console's lists and status filter and in the
+ * `obkit_consents` gauge: its stored status, except that an Authorised consent whose access the customer
+ * withdrew at the bank (`withdrawAccess`: account access, VRP) reads `AccessWithdrawn`. Such a consent keeps
+ * the status Authorised (the TPP reads it so on v3.1.11, `CANC` on v4.0) but serves no request and holds no
+ * live token until the customer re-authenticates it, which clears the withdrawal: counted among the
+ * Authorised it would overstate the access TPPs hold. Expiry is not stored and not reflected here.
+ */
+export const ACCESS_WITHDRAWN = 'AccessWithdrawn';
+
+export const OPERATOR_CONSENT_STATES: readonly string[] = INTENT_STATUSES.flatMap((status) =>
+  status === 'Authorised' ? [status, ACCESS_WITHDRAWN] : [status],
+);
+
+export function operatorConsentState(intent: {
+  status: string;
+  accessWithdrawnAt: Date | null | undefined;
+}): string {
+  return intent.status === 'Authorised' && intent.accessWithdrawnAt != null
+    ? ACCESS_WITHDRAWN
+    : intent.status;
+}
+
+/** The rows in operator state `state` (one of `OPERATOR_CONSENT_STATES`, else nothing matches). */
+function inOperatorConsentState(state: string): SQL {
+  const authorised = eq(consentIntents.status, 'Authorised');
+  if (state === ACCESS_WITHDRAWN) return and(authorised, isNotNull(consentIntents.accessWithdrawnAt))!;
+  if (state === 'Authorised') return and(authorised, isNull(consentIntents.accessWithdrawnAt))!;
+  return eq(consentIntents.status, state);
+}
+
 export interface ConsentSearch {
   /** A customer's username or id. */
   customer?: string;
   /** An organisation id, client id or TPP name (substring). */
   tpp?: string;
   kind?: string;
+  /** An operator state (`OPERATOR_CONSENT_STATES`): a stored status, or `AccessWithdrawn`. */
   status?: string;
   /** Created on or after (a date, `YYYY-MM-DD`). */
   from?: Date;
@@ -164,7 +197,10 @@ export interface ConsentSearch {
 export interface ConsentRow {
   id: string;
   kind: string;
+  /** The operator state (`operatorConsentState`). */
   status: string;
+  /** When the customer withdrew the TPP's access at the bank, while it stays Authorised. */
+  accessWithdrawnAt: Date | undefined;
   clientId: string;
   tppName: string;
   customer: string | undefined;
@@ -205,7 +241,7 @@ export async function searchConsents(
     conditions.push(inArray(consentIntents.clientId, ids));
   }
   if (search.kind) conditions.push(eq(consentIntents.kind, search.kind));
-  if (search.status) conditions.push(eq(consentIntents.status, search.status));
+  if (search.status) conditions.push(inOperatorConsentState(search.status));
   if (search.from) conditions.push(gte(consentIntents.createdAt, search.from));
   if (search.to) conditions.push(lt(consentIntents.createdAt, new Date(search.to.getTime() + 86_400_000)));
   const rows = await db
@@ -213,6 +249,7 @@ export async function searchConsents(
       id: consentIntents.id,
       kind: consentIntents.kind,
       status: consentIntents.status,
+      accessWithdrawnAt: consentIntents.accessWithdrawnAt,
       clientId: consentIntents.clientId,
       customer: bankCustomers.username,
       createdAt: consentIntents.createdAt,
@@ -225,6 +262,8 @@ export async function searchConsents(
   const names = new Map(clients.map((client) => [client.clientId, client.name]));
   return rows.map((row) => ({
     ...row,
+    status: operatorConsentState(row),
+    accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
     customer: row.customer ?? undefined,
     tppName: names.get(row.clientId) ?? row.clientId,
   }));

@@ -5,15 +5,15 @@ import { describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import type { Store } from '../../src/store/index.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
-import { authorise, type AuthorisedConsent } from '../journey/ais-support.ts';
-import { dashboardSession } from '../journey/events-support.ts';
+import { approveConsent, authorise, type AuthorisedConsent } from '../journey/ais-support.ts';
+import { dashboardSession, withdrawInDashboard } from '../journey/events-support.ts';
 import { startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
 
 /**
- * Three instances on one PostgreSQL: after a revoking call returns on instance A — a consent deleted, an
- * access token revoked (RFC 7009), a transport certificate revoked at the directory, an organisation
+ * Three instances on one PostgreSQL: after a revoking call returns on instance A — a consent deleted, its
+ * access withdrawn by the customer at the bank, an access token revoked (RFC 7009), a transport certificate revoked at the directory, an organisation
  * suspended, an account the customer no longer shares — instances B and C refuse on their very next request what they had just served from their
  * caches. B and C are deaf (their stores hear no NOTIFY at all), so nothing but the store's change
  * version, read at the start of each request, can make them refuse: no sleep, no waiting for a message.
@@ -91,6 +91,26 @@ describe(
         { method: 'DELETE' },
       );
       assert.equal(removal.status, 204, removal.text);
+      await refusedEverywhere(tpp, consent, 401, /./);
+    });
+
+    it('access the customer withdraws on A is refused by B and C; after re-authentication on A the new token works on every instance', async () => {
+      const tpp = await a.tpp('cluster-access-withdrawn', ['AISP']);
+      // bob: alice's dashboard is another test's, and a TOTP code is taken once.
+      const consent = await authorise(a, tpp, { permissions: ['ReadAccountsBasic'], username: 'bob' });
+      await servedEverywhere(tpp, consent);
+      await withdrawInDashboard(a, 'bob', [consent.consentId]);
+      await refusedEverywhere(tpp, consent, 401, /./);
+
+      // The same ConsentId, re-authenticated on A: the new token is served by every instance, the old stays dead.
+      const again = {
+        ...consent,
+        accessToken: await approveConsent(a, tpp, consent.consentId, { username: 'bob' }),
+      };
+      for (const instance of [a, ...others]) {
+        const answer = await readAccounts(instance, tpp, again.accessToken);
+        assert.equal(answer.status, 200, answer.text);
+      }
       await refusedEverywhere(tpp, consent, 401, /./);
     });
 

@@ -44,6 +44,20 @@ export async function authorise(
   });
   if (staged.status !== 201) throw describeFailure('staging the consent', staged);
   const consentId = (staged.json as { Data: { ConsentId: string } }).Data.ConsentId;
+  const accessToken = await approveConsent(sandbox, tpp, consentId, options);
+  return { consentId, clientToken, accessToken };
+}
+
+/**
+ * The sandbox PSU approves the account-access consent `consentId` headlessly (a first authorisation, or a
+ * re-authentication of an Authorised one) and the TPP redeems the code: the new access token.
+ */
+export async function approveConsent(
+  sandbox: Pick<Sandbox, 'rootPem'>,
+  tpp: Tpp,
+  consentId: string,
+  options: { username?: string; accounts?: string[] } = {},
+): Promise<string> {
   const pending = await startAuthorization(tpp.bank, {
     intentId: consentId,
     scope: 'accounts',
@@ -54,8 +68,7 @@ export async function authorise(
     decision: 'approve',
     ...(options.accounts ? { accounts: options.accounts } : {}),
   });
-  const tokens = await completeAuthorization(tpp.bank, pending, back);
-  return { consentId, clientToken, accessToken: tokens.access_token };
+  return (await completeAuthorization(tpp.bank, pending, back)).access_token;
 }
 
 export interface AisAnswer {

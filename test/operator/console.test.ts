@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
+import {
+  authorise,
+  createIntent,
+  formatDateTime,
+  reauthenticate,
+  withdrawAccess,
+} from '../../src/consent/index.ts';
 import { totpCode } from '../../src/consent/totp.ts';
 import {
   addOperator,
@@ -11,6 +18,7 @@ import {
 } from '../../src/operator/index.ts';
 import { selectParts } from '../../src/server/parts.ts';
 import { SteppingClock } from '../support/browser.ts';
+import { accountAccessData } from '../consent/fixtures.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
 import { readFileSync } from 'node:fs';
@@ -193,6 +201,74 @@ describe('operator console over HTTP', async () => {
     const badDate = await session.get('/consents?from=yesterday');
     assert.equal(badDate.status, 400);
     assert.match(badDate.text, /Dates are YYYY-MM-DD\./);
+  });
+
+  it('shows a consent whose access the customer withdrew as withdrawn, on its page, in the list and the status filter, until re-authenticated', async () => {
+    const ctx = { db, clock, notifyRevoked: async () => undefined };
+    const clientId = `client-withdrawn-${unique}`;
+    const authorised = async () => {
+      const intent = await createIntent(ctx, {
+        kind: 'account-access',
+        clientId,
+        data: accountAccessData('2099-01-01T00:00:00Z'),
+        risk: {},
+      });
+      return authorise(ctx, intent.id, { customerId: `customer-${unique}`, accountIds: ['account-1'] });
+    };
+    const kept = await authorised();
+    const withdrawn = await withdrawAccess(ctx, (await authorised()).id, { detail: 'in the dashboard' });
+    const at = formatDateTime(withdrawn.accessWithdrawnAt!);
+    const { session } = await logIn(auditor);
+    /** Each listed consent of this test's TPP and the state its row shows. */
+    const listed = async (query = '') => {
+      const page = await session.get(`/consents?customer=customer-${unique}${query}`);
+      assert.equal(page.status, 200, page.text);
+      return new Map(
+        [...page.text.matchAll(/<code>([^<]+)<\/code><\/a><\/td>\s*<td>[^<]*<\/td>\s*<td>(.*?)<\/td>/gs)].map(
+          ([, id, cell]) => [
+            id,
+            cell!
+              .replace(/<[^>]+>/g, '')
+              .replace(/\s+/g, ' ')
+              .trim(),
+          ],
+        ),
+      );
+    };
+    const withdrawnPage = await session.get(`/consents/${withdrawn.id}`);
+    assert.equal(withdrawnPage.status, 200);
+    assert.match(withdrawnPage.text, /<dd id="consent-status">Authorised<\/dd>/);
+    const access = /<dd id="consent-access">(.*?)<\/dd>/s.exec(withdrawnPage.text)?.[1]?.replace(/\s+/g, ' ');
+    assert.ok(access?.includes(`access withdrawn by the customer at ${at}:`), access);
+    assert.match(withdrawnPage.text, /access-withdrawn/, 'the withdrawal is in its history');
+    assert.doesNotMatch((await session.get(`/consents/${kept.id}`)).text, /consent-access/);
+    assert.deepEqual(
+      await listed(),
+      new Map([
+        [withdrawn.id, 'AccessWithdrawn'],
+        [kept.id, 'Authorised'],
+      ]),
+    );
+    assert.deepEqual([...(await listed('&status=Authorised')).keys()], [kept.id]);
+    assert.deepEqual([...(await listed('&status=AccessWithdrawn')).keys()], [withdrawn.id]);
+    assert.match(
+      (await session.get('/consents')).text,
+      /<option value="Authorised" >Authorised<\/option>\s*<option value="AccessWithdrawn" >/,
+    );
+
+    clock.advance(60_000);
+    await reauthenticate(ctx, withdrawn.id, { customerId: `customer-${unique}` });
+    const back = await session.get(`/consents/${withdrawn.id}`);
+    assert.doesNotMatch(back.text, /consent-access|access withdrawn by the customer/);
+    assert.match(back.text, /reauthenticated/, 'the re-authentication is in its history');
+    assert.deepEqual(
+      await listed(),
+      new Map([
+        [withdrawn.id, 'Authorised'],
+        [kept.id, 'Authorised'],
+      ]),
+    );
+    assert.deepEqual((await listed('&status=AccessWithdrawn')).size, 0);
   });
 
   it('the audit log cannot be changed or emptied, even by SQL', async () => {

@@ -2,6 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  authorise as authoriseIntent,
+  createIntent,
+  reauthenticate,
+  revoke,
+  withdrawAccess,
+} from '../../src/consent/index.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+import { accountAccessData } from '../consent/fixtures.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox } from '../support/journey.ts';
 import { call, httpsClient, startTestPlatform, type TestPlatform } from '../support/platform.ts';
@@ -74,6 +83,52 @@ describe('operator metrics', () => {
     const pool = sampleValue(afterCalls, 'obkit_database_pool_connections', { state: 'max' });
     if (sandbox.platform.store.backend === 'postgres') assert.ok(pool > 0);
     else assert.equal(pool, 0);
+  });
+
+  test('obkit_consents counts a consent whose access the customer withdrew as AccessWithdrawn, not Authorised, until re-authenticated', async () => {
+    const platform = await startTestPlatform();
+    const ctx = { db: platform.store.db, clock: systemClock, notifyRevoked: async () => undefined };
+    const consents = async () => {
+      const all = await samples(platform);
+      const count = (status: string) =>
+        sampleValue(all, 'obkit_consents', { kind: 'account-access', status });
+      return {
+        authorised: count('Authorised'),
+        withdrawn: count('AccessWithdrawn'),
+        revoked: count('Revoked'),
+      };
+    };
+    const before = await consents();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const intent = await createIntent(ctx, {
+        kind: 'account-access',
+        clientId: 'metrics-client',
+        data: accountAccessData('2099-01-01T00:00:00Z'),
+        risk: {},
+      });
+      ids.push((await authoriseIntent(ctx, intent.id, { customerId: 'alice', accountIds: ['a'] })).id);
+    }
+    const moved = async () => {
+      const now = await consents();
+      return {
+        authorised: now.authorised - before.authorised,
+        withdrawn: now.withdrawn - before.withdrawn,
+        revoked: now.revoked - before.revoked,
+      };
+    };
+    assert.deepEqual(await moved(), { authorised: 3, withdrawn: 0, revoked: 0 });
+    await withdrawAccess(ctx, ids[0]!);
+    await withdrawAccess(ctx, ids[1]!);
+    assert.deepEqual(await moved(), { authorised: 1, withdrawn: 2, revoked: 0 });
+    await reauthenticate(ctx, ids[0]!, { customerId: 'alice' });
+    assert.deepEqual(await moved(), { authorised: 2, withdrawn: 1, revoked: 0 });
+    // Ended by the TPP, a withdrawn consent and one that never was are both simply Revoked.
+    await revoke(ctx, ids[1]!, { actor: 'tpp' });
+    await revoke(ctx, ids[2]!, { actor: 'tpp' });
+    assert.deepEqual(await moved(), { authorised: 1, withdrawn: 0, revoked: 2 });
+    const { text } = await scrape(platform);
+    assert.match(text, /# HELP obkit_consents .*counts as AccessWithdrawn, not Authorised/);
   });
 
   test('with a metrics token configured, a scrape without it is refused with 401', async () => {

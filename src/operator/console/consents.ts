@@ -2,14 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   getIntent,
   INTENT_KINDS,
-  INTENT_STATUSES,
   IntentTransitionError,
   KIND_INFO,
   listAudit,
   revoke,
 } from '../../consent/index.ts';
 import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
-import { searchConsents } from '../queries.ts';
+import { OPERATOR_CONSENT_STATES, searchConsents } from '../queries.ts';
 import {
   actionForm,
   CONSOLE_BASE,
@@ -17,6 +16,7 @@ import {
   listTable,
   searchInput,
   searchSelect,
+  statusBadge,
   when,
 } from './pages.ts';
 import { operatorOf, type ConsoleScope } from './scope.ts';
@@ -44,7 +44,7 @@ export function consentSearch(scope: ConsoleScope) {
           searchInput('customer', 'Customer', search.customer),
           searchInput('tpp', 'TPP', search.tpp),
           searchSelect('kind', 'Kind', INTENT_KINDS, search.kind),
-          searchSelect('status', 'Status', INTENT_STATUSES, search.status),
+          searchSelect('status', 'Status', OPERATOR_CONSENT_STATES, search.status),
         ],
         search,
         bad,
@@ -54,7 +54,12 @@ export function consentSearch(scope: ConsoleScope) {
         rows.map((row) => [
           html`<a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"><code>${row.id}</code></a>`,
           row.kind,
-          row.status,
+          row.accessWithdrawnAt
+            ? html`<span
+                title="Authorised; access withdrawn by the customer at ${when(row.accessWithdrawnAt)}"
+                >${row.status}</span
+              >`
+            : row.status,
           row.tppName,
           row.customer ?? '—',
           when(row.createdAt),
@@ -90,6 +95,19 @@ export function consentPage(scope: ConsoleScope) {
             <dt>Status</dt>
             <dd id="consent-status">${intent.status}</dd>
           </div>
+          ${
+            // Stored as Authorised (so v3.1.11 reads it; v4.0 reads CANC), yet no token works on it.
+            intent.accessWithdrawnAt
+              ? html`<div>
+                  <dt>Access</dt>
+                  <dd id="consent-access">
+                    ${statusBadge('Withdrawn', false)} access withdrawn by the customer at
+                    ${when(intent.accessWithdrawnAt)}: its tokens were revoked, and it serves no request until
+                    the customer re-authenticates it.
+                  </dd>
+                </div>`
+              : ''
+          }
           <div>
             <dt>TPP</dt>
             <dd>${row?.tppName ?? intent.clientId} (<code>${intent.clientId}</code>)</dd>

@@ -1,10 +1,11 @@
-import { sql } from 'drizzle-orm';
+import { isNull, sql } from 'drizzle-orm';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { pushBacklog } from '../../events/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import type { CertificateCheckResult, Telemetry } from '../../shared/telemetry.ts';
 import type { Store } from '../../store/index.ts';
 import { bankPayments, consentIntents } from '../../store/schema/index.ts';
+import { ACCESS_WITHDRAWN, operatorConsentState } from '../queries.ts';
 
 /** Seconds; 0.75 is OB's benchmark for AIS and PIS responses. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10];
@@ -80,11 +81,11 @@ export function createOperatorMetrics(options: {
     },
   });
   void databaseUp;
-  /** A gauge of the rows of `table`, by kind and status: one grouped count per scrape. */
+  /** A gauge of rows by kind and status, set from one grouped count per scrape (`read`). */
   const kindStatusGauge = (
     name: string,
     help: string,
-    table: typeof consentIntents | typeof bankPayments,
+    read: () => Promise<{ kind: string; status: string; count: number }[]>,
   ): Gauge<'kind' | 'status'> =>
     new Gauge({
       name,
@@ -94,23 +95,39 @@ export function createOperatorMetrics(options: {
       async collect() {
         this.reset();
         await fromDatabase(async () => {
-          const rows = await store.db
-            .select({ kind: table.kind, status: table.status, count: sql<number>`count(*)::int` })
-            .from(table)
-            .groupBy(table.kind, table.status);
-          for (const row of rows) this.set({ kind: row.kind, status: row.status }, Number(row.count));
+          for (const row of await read()) this.inc({ kind: row.kind, status: row.status }, row.count);
         });
       },
     });
   kindStatusGauge(
     'obkit_consents',
-    'Consents (intents) in the database, by kind and status.',
-    consentIntents,
+    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated.`,
+    async () =>
+      (
+        await store.db
+          .select({
+            kind: consentIntents.kind,
+            status: consentIntents.status,
+            // One group per kind, status and whether withdrawn: its latest withdrawal says which.
+            accessWithdrawnAt: sql<Date | null>`max(${consentIntents.accessWithdrawnAt})`.mapWith(
+              consentIntents.accessWithdrawnAt,
+            ),
+            count: sql<number>`count(*)::int`,
+          })
+          .from(consentIntents)
+          .groupBy(consentIntents.kind, consentIntents.status, isNull(consentIntents.accessWithdrawnAt))
+      ).map((row) => ({ kind: row.kind, status: operatorConsentState(row), count: Number(row.count) })),
   );
   kindStatusGauge(
     'obkit_payments',
     'Payments in the database, by kind and status (their outcome so far).',
-    bankPayments,
+    async () =>
+      (
+        await store.db
+          .select({ kind: bankPayments.kind, status: bankPayments.status, count: sql<number>`count(*)::int` })
+          .from(bankPayments)
+          .groupBy(bankPayments.kind, bankPayments.status)
+      ).map((row) => ({ ...row, count: Number(row.count) })),
   );
   new Gauge({
     name: 'obkit_event_push_backlog',
