@@ -181,6 +181,8 @@ function inOperatorConsentState(state: string): SQL {
 }
 
 export interface ConsentSearch {
+  /** One consent, by its ConsentId. */
+  id?: string;
   /** A customer's username or id. */
   customer?: string;
   /** An organisation id, client id or TPP name (substring). */
@@ -240,6 +242,7 @@ export async function searchConsents(
     if (ids.length === 0) return [];
     conditions.push(inArray(consentIntents.clientId, ids));
   }
+  if (search.id) conditions.push(eq(consentIntents.id, search.id));
   if (search.kind) conditions.push(eq(consentIntents.kind, search.kind));
   if (search.status) conditions.push(inOperatorConsentState(search.status));
   if (search.from) conditions.push(gte(consentIntents.createdAt, search.from));

@@ -78,7 +78,8 @@ export function consentPage(scope: ConsoleScope) {
     const intent = await getIntent(db, id);
     if (!intent) return page(reply, 404, 'No such consent', html`<p>No consent <code>${id}</code>.</p>`);
     const history = await listAudit(db, id);
-    const [row] = await searchConsents(db, {}, 1_000).then((all) => all.filter((c) => c.id === id));
+    // Its TPP's name and customer's username, as the list shows them.
+    const [row] = await searchConsents(db, { id }, 1);
     const revocable =
       KIND_INFO[intent.kind].revocable &&
       (intent.status === 'Authorised' || intent.status === 'AwaitingAuthorisation');
