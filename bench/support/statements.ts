@@ -1,12 +1,12 @@
 /**
  * Statements a phase sends to the database, counted by wrapping the clients' query methods for the whole
- * process (`pg.Client#query`, PGlite's `query`/`exec`, the embedded read-only statements' `EmbeddedReader#query`): a deterministic figure where timings are not. A
+ * process (`pg.Client#query`, PGlite's `query`/`exec`, the embedded read-only statements' `EmbeddedReader#query`, the embedded named ones' `EmbeddedPrepared#named`): a deterministic figure where timings are not. A
  * statement run inside a PGlite transaction (its own `tx.query`) is not seen. Background work (MI flushes,
  * the scheduler, event delivery) is counted too: take the least of several windows (`perRequest`).
  */
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { EmbeddedReader } from '../../src/store/index.ts';
+import { EmbeddedPrepared, EmbeddedReader } from '../../src/store/index.ts';
 
 export interface StatementCounter {
   /** The statements counted so far, each as its first 80 characters. */
@@ -45,6 +45,7 @@ export function countStatements({ insidePgliteTransactions = false } = {}): Stat
   wrap(base, 'query');
   wrap(base, 'exec');
   wrap(EmbeddedReader.prototype, 'query');
+  wrap(EmbeddedPrepared.prototype, 'named');
   if (insidePgliteTransactions) {
     type Transaction = (callback: (tx: object) => Promise<unknown>) => Promise<unknown>;
     const wrapTransaction = (original: Transaction): Transaction =>

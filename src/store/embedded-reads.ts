@@ -72,7 +72,7 @@ export class EmbeddedReader {
           protocol.serialize.execute({}),
           protocol.serialize.sync(),
         );
-        const message = concat(parts);
+        const message = concatMessages(parts);
         this.#readOnly.add(message);
         let messages;
         try {
@@ -108,7 +108,8 @@ function arrayElement(value: unknown): string {
   return text === null ? 'NULL' : `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+/** Protocol messages as one, handed to PostgreSQL in one call. */
+export function concatMessages(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
   let offset = 0;
   for (const part of parts) {

@@ -2,6 +2,7 @@ export { openStore, migrationsFolder } from './database.ts';
 export { inTransaction } from './transactions.ts';
 export { preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
 export { EmbeddedReader, type EmbeddedReads } from './embedded-reads.ts';
+export { EmbeddedPrepared } from './embedded-prepared.ts';
 export { embeddedHandleOf } from './embedded-parsers.ts';
 export type {
   Store,

@@ -1,6 +1,8 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import type { Queryable } from './database.ts';
+import { embeddedHandleOf } from './embedded-parsers.ts';
+import { embeddedPreparedOf } from './embedded-prepared.ts';
 
 /** What drizzle's `.prepare(name)` gives, on either driver: run with the placeholders' values. */
 export interface PreparedStatement<T> {
@@ -15,7 +17,9 @@ type DriverSession = { client?: unknown };
  * per call), run on whichever handle it is given — the database, or the caller's transaction (its
  * connection: the statement is part of that transaction, never run on another pooled connection). On
  * PostgreSQL it is a named statement, parsed and planned once per connection (`pg` sends Bind/Execute only
- * after the first time); on PGlite the same text and parameters as before, without the building.
+ * after the first time); on PGlite, outside a transaction, a named statement of the handle too, each run one
+ * protocol message (`embeddedPreparedOf`), and in a transaction the same text and parameters as before,
+ * without the building.
  *
  * Drizzle binds a prepared statement to the handle it was prepared on (its session's `client`); this runs
  * a copy bound to the given handle's client (drizzle-orm 0.45: `NodePgPreparedQuery`, `PglitePreparedQuery`
@@ -38,8 +42,20 @@ export function preparedStatement<T>(
       byDriver.set(driver, built);
     }
     const bound = Object.create(Object.getPrototypeOf(built) as object) as PreparedStatement<T>;
-    return Object.assign(bound, built, { client: session.client });
+    return Object.assign(bound, built, { client: clientOf(session) });
   };
+}
+
+/**
+ * The client a prepared statement runs on: the handle's own, except the embedded database's outside a
+ * transaction (the handle `forDrizzle` wraps; a transaction's is not one), whose named statements it uses.
+ */
+function clientOf(session: DriverSession): unknown {
+  const embedded =
+    typeof session.client === 'object' && session.client !== null
+      ? embeddedHandleOf(session.client)
+      : undefined;
+  return embedded ? embeddedPreparedOf(embedded) : session.client;
 }
 
 const dialect = new PgDialect();

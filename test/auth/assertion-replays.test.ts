@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { authModels } from '../../src/store/schema/auth.ts';
 import { recordStatements } from '../support/statements.ts';
@@ -67,6 +67,28 @@ describe('client assertion replays at the token endpoint', async () => {
         prototype.query = query;
       }
       assert.deepEqual(names, ['auth_replay_with_token', 'auth_replay_with_token']);
+    },
+  );
+
+  it(
+    'sends a request alone as one named statement of the embedded database: parsed and planned once, one protocol message a token',
+    { skip: Boolean(process.env.DATABASE_URL) },
+    async () => {
+      const { a } = h.tpps;
+      const embedded = h.store.embedded!;
+      assert.equal((await h.clientCredentials(a)).status, 200);
+      const messages: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        const before = embedded.writeCount();
+        assert.equal((await h.clientCredentials(a)).status, 200);
+        messages.push(embedded.writeCount() - before);
+      }
+      // PGlite's `query` sends six (Parse, Describe, Bind, Describe, Execute, Sync), and parses every time.
+      assert.deepEqual(messages, [1, 1], 'protocol messages written per token');
+      const prepared = await h.store.db.execute(
+        sql`select name from pg_prepared_statements where statement like '%"replay"%'`,
+      );
+      assert.equal((prepared as unknown as { rows: unknown[] }).rows.length, 1, 'the token statement, named');
     },
   );
 

@@ -27,6 +27,10 @@ describe('statements prepared once', async () => {
         returning key`,
   );
 
+  /** Drizzle's error of a failed statement, caused by the database's with `code`. */
+  const failedWith = (code: string) => (error: unknown) =>
+    (error as { cause?: { code?: unknown } }).cause?.code === code;
+
   it('runs in the transaction it is given, and rolls back with it', async () => {
     // Built on the database first: bound to its pool (PostgreSQL) or handle until given another.
     insertKey(db);
@@ -52,5 +56,27 @@ describe('statements prepared once', async () => {
     });
     assert.deepEqual(await keyOf(db).execute({ key: 'k2' }), [{ key: 'k2' }]);
     assert.deepEqual(await keyOf(db).execute({ key: 'k3' }), [{ key: 'k3' }]);
+  });
+
+  it('outside a transaction: a failed run leaves it usable, with the database error; values other than text', async () => {
+    await insertKey(db).execute({ key: 'k4' });
+    // A duplicate key fails in Execute (the statement was prepared): the same statement runs again after.
+    await assert.rejects(insertKey(db).execute({ key: 'k4' }), failedWith('23505'));
+    assert.deepEqual((await insertKey(db).execute({ key: 'k5' })).rows, [{ key: 'k5' }]);
+    // A statement that fails to parse fails every time, and leaves the others working.
+    const broken = preparedSql(
+      'test_prepared_broken',
+      sql`select key from no_such_table where key = ${sql.placeholder('key')}`,
+    );
+    for (let i = 0; i < 2; i++) await assert.rejects(broken(db).execute({ key: 'k5' }), failedWith('42P01'));
+    assert.deepEqual(await keyOf(db).execute({ key: 'k5' }), [{ key: 'k5' }]);
+    // A number or a Date is turned into text by the parameter's type, as the driver does.
+    const counted = preparedSql<{ n: number; at: string }>(
+      'test_prepared_typed',
+      sql`select ${sql.placeholder('n')}::int + 1 as n, ${sql.placeholder('at')}::timestamptz = '2026-01-02T03:04:05Z'::timestamptz as at`,
+    );
+    assert.deepEqual((await counted(db).execute({ n: 41, at: new Date('2026-01-02T03:04:05Z') })).rows, [
+      { n: 42, at: true },
+    ]);
   });
 });

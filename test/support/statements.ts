@@ -1,11 +1,12 @@
 import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import pg from 'pg';
-import { EmbeddedReader } from '../../src/store/index.ts';
+import { EmbeddedPrepared, EmbeddedReader } from '../../src/store/index.ts';
 
 /**
  * Every SQL statement the process sends to either store while `work` runs, in order, as the server
  * receives it: the PGlite client's queries (inside its transactions too), and every `pg` client's (BEGIN,
- * COMMIT, SAVEPOINT included), and the embedded database's read-only statements (`EmbeddedReader`). PGlite's
+ * COMMIT, SAVEPOINT included), and the embedded database's read-only statements (`EmbeddedReader`) and named
+ * prepared ones (`EmbeddedPrepared`). PGlite's
  * own BEGIN/COMMIT around `transaction()` are recorded as such.
  * Counting is process-wide: run nothing else against a store meanwhile.
  */
@@ -39,6 +40,9 @@ export async function recordStatements<T>(
   const readerPrototype = EmbeddedReader.prototype as unknown as { query: PgliteQuery };
   const readerQuery = readerPrototype.query;
   readerPrototype.query = count(readerQuery);
+  const preparedPrototype = EmbeddedPrepared.prototype as unknown as { named: PgliteQuery };
+  const preparedNamed = preparedPrototype.named;
+  preparedPrototype.named = count(preparedNamed);
   pglitePrototype.query = count(query);
   pglitePrototype.exec = count(exec);
   pglitePrototype.transaction = function (this: unknown, callback) {
@@ -58,5 +62,6 @@ export async function recordStatements<T>(
     pgPrototype.query = pgQuery;
     Object.assign(pglitePrototype, { query, exec, transaction });
     readerPrototype.query = readerQuery;
+    preparedPrototype.named = preparedNamed;
   }
 }
