@@ -22,7 +22,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { ChangeVersion } from './change-version.ts';
 import type { CertificateOutcome, ClientCertificateResolver } from './client-certificate.ts';
-import type { Logger } from './logger.ts';
+import { requestLoggerFactory, type Logger } from './logger.ts';
 import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
 
 /**
@@ -99,6 +99,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       : {}),
   };
 
+  const surfaceLogger = logger.child({ surface: kind });
   // Typed as a plain FastifyInstance so that every part's plugin registers without server generics.
   let server: Server | undefined;
   let isReady = false;
@@ -116,7 +117,8 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       server.keepAliveTimeout = 65_000;
       return server;
     },
-    loggerInstance: logger.child({ surface: kind }) as FastifyBaseLogger,
+    loggerInstance: surfaceLogger as FastifyBaseLogger,
+    childLoggerFactory: requestLoggerFactory(surfaceLogger),
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: (request) => {
       const sent = request.headers[INTERACTION_ID];
