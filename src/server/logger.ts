@@ -31,18 +31,25 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: pin
 /**
  * Fastify's `childLoggerFactory` for a surface: each request's logger (`request.log`, bound to its
  * x-fapi-interaction-id) is made on its first line at an enabled level, not for every request. pino makes a
- * child by serialising its bindings, through the redaction (the wildcard paths above apply to every key), and
- * most requests write nothing at the levels an operator runs: that was ~1–2 µs of every request's CPU
- * (bench/README.md, session 13). What is written is what the child would write: same bindings, same level.
+ * child by serialising its bindings through the redaction (the wildcard paths above apply to every key):
+ * ~1–2 µs per request (bench/README.md, session 13). At `info`, fastify's own request lines make it on
+ * every request still; at `warn` and above a request that writes nothing makes none. What is written is
+ * what the child would write: same bindings, same level.
  */
 export function requestLoggerFactory(
-  parent: Logger,
-): (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) => FastifyBaseLogger {
-  return (logger, bindings, options) =>
-    // A route's own log level or serializers: made at once, as fastify would.
-    logger !== parent || Object.keys(options).length > 0
-      ? logger.child(bindings, options)
-      : new RequestLogger(parent, bindings);
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  // A route's own log level or serializers, or a logger that is not pino's: made at once, as fastify would.
+  return Object.keys(options).length > 0 || !isPino(logger)
+    ? logger.child(bindings, options)
+    : new RequestLogger(logger, bindings);
+}
+
+/** Fastify's own logger is a pino child of the one it was given (with its request serializers). */
+function isPino(logger: FastifyBaseLogger): logger is Logger {
+  return typeof (logger as Partial<Logger>).isLevelEnabled === 'function';
 }
 
 class RequestLogger implements FastifyBaseLogger {

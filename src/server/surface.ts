@@ -99,7 +99,6 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       : {}),
   };
 
-  const surfaceLogger = logger.child({ surface: kind });
   // Typed as a plain FastifyInstance so that every part's plugin registers without server generics.
   let server: Server | undefined;
   let isReady = false;
@@ -117,8 +116,8 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       server.keepAliveTimeout = 65_000;
       return server;
     },
-    loggerInstance: surfaceLogger as FastifyBaseLogger,
-    childLoggerFactory: requestLoggerFactory(surfaceLogger),
+    loggerInstance: logger.child({ surface: kind }) as FastifyBaseLogger,
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: (request) => {
       const sent = request.headers[INTERACTION_ID];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { requestLoggerFactory } from '../../src/server/logger.ts';
 
@@ -22,7 +23,7 @@ describe("a request's logger", () => {
     );
     const surface = root.child({ surface: 'mtls' });
     const made = children;
-    const factory = requestLoggerFactory(surface);
+    const factory = requestLoggerFactory;
     return { lines, surface, factory, childrenMade: () => children - made };
   }
 
@@ -67,5 +68,37 @@ describe("a request's logger", () => {
     assert.equal(childrenMade(), 2);
     routeLog.info('route level');
     assert.equal(lines[1]?.['interactionId'], 'a4');
+  });
+});
+
+describe("a surface's request loggers, through fastify", () => {
+  it('are made only for requests that write a line, and carry the request id', async () => {
+    const lines: Record<string, unknown>[] = [];
+    let children = 0;
+    const root = pino(
+      { level: 'warn', onChild: () => void children++ },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    // As the surface does: fastify wraps the instance it is given in a child of its own.
+    const app = Fastify({
+      loggerInstance: root.child({ surface: 'mtls' }),
+      childLoggerFactory: requestLoggerFactory,
+      genReqId: () => 'interaction-1',
+    });
+    app.get('/quiet', async () => ({ ok: true }));
+    app.get('/warns', async (request) => {
+      request.log.warn('something to look into');
+      return { ok: true };
+    });
+    await app.ready();
+    const before = children;
+    assert.equal((await app.inject({ url: '/quiet' })).statusCode, 200);
+    assert.equal(children, before, 'no child for a request that writes nothing');
+    assert.equal((await app.inject({ url: '/warns' })).statusCode, 200);
+    assert.equal(children, before + 1);
+    const warned = lines.find((line) => line['msg'] === 'something to look into');
+    assert.equal(warned?.['reqId'], 'interaction-1');
+    assert.equal(warned?.['surface'], 'mtls');
+    await app.close();
   });
 });
