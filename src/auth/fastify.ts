@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateVerdictOf } from '../shared/client-certificate.ts';
+import { hijackKeepingHeaders } from '../shared/hijack.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -117,7 +118,7 @@ export async function authorizationServerPlugin(
           error_description: `the request body is larger than ${PROVIDER_BODY_LIMIT} bytes`,
         });
     }
-    reply.hijack();
+    hijackKeepingHeaders(reply);
     reply.raw.setHeader('x-fapi-interaction-id', request.id);
     requestLogs.set(request.raw, request.log);
     await callback(request.raw, reply.raw);

@@ -78,7 +78,7 @@ export function recordRequests(
     route.latency.observe(lastByteMs / 1000);
     if (route.mi) {
       mi.record(route.mi, {
-        at: clock.now().getTime(),
+        at: clock.epochMs(),
         status,
         // A reply the provider wrote itself (hijacked) has no onSend: its first byte is its last.
         firstByteMs: request.firstByteMs > 0 ? request.firstByteMs : lastByteMs,

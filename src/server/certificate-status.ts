@@ -136,7 +136,7 @@ export function createCertificateStatusGate(options: CertificateStatusOptions): 
 
   return {
     check(certificate) {
-      const now = options.clock.now().getTime();
+      const now = options.clock.epochMs();
       const version = versionNow();
       if (version !== clearedAt) {
         clearedAt = version;

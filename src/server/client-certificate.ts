@@ -149,7 +149,11 @@ async function verifyHeaderCertificate(
   const parsed = parseCertificateHeader(value);
   if (!parsed) return { ok: false, reason: 'malformed', detail: `the ${header} header is not a certificate` };
   try {
-    await validateChain(parsed, { trustAnchors: [...trustAnchors], purpose: 'clientAuth', clock: { now } });
+    await validateChain(parsed, {
+      trustAnchors: [...trustAnchors],
+      purpose: 'clientAuth',
+      clock: { now, epochMs: () => now().getTime() },
+    });
   } catch (error) {
     if (error instanceof ChainValidationError) {
       return {

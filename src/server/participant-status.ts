@@ -64,7 +64,7 @@ export function createParticipantStatusGate(options: ParticipantStatusOptions): 
   return {
     // A hit is answered at once: this runs on every request (the API guard, the token endpoint).
     check(participant) {
-      const now = options.clock.now().getTime();
+      const now = options.clock.epochMs();
       const key = keyOf(participant);
       const version = versionNow();
       const hit = kept.get(key);
@@ -149,12 +149,12 @@ export function mlaStatusSource(options: {
       const status = item?.['MLAStatus'];
       if (typeof id === 'string' && isParticipantStatus(status)) statuses.set(id, status);
     }
-    list = { statuses, until: options.clock.now().getTime() + options.maxCacheSeconds * 1000 };
+    list = { statuses, until: options.clock.epochMs() + options.maxCacheSeconds * 1000 };
     return statuses;
   };
   return async (participant) => {
     const statuses =
-      list && list.until > options.clock.now().getTime()
+      list && list.until > options.clock.epochMs()
         ? list.statuses
         : await (pending ??= load().finally(() => {
             pending = undefined;

@@ -160,11 +160,9 @@ export async function installRateLimits(
       rateField += `${separator}"${policy.name}";r=${outcome.remaining};t=${outcome.ttlInSeconds}`;
     }
     if (policyField === '') return;
-    // On the raw response too: the authorization server's routes hand it to oidc-provider (reply.hijack).
+    // On the reply only: a hijacked one (oidc-provider's answers) carries them by `hijackKeepingHeaders`.
     reply.header('ratelimit-policy', policyField);
-    reply.raw.setHeader('ratelimit-policy', policyField);
     reply.header('ratelimit', rateField);
-    reply.raw.setHeader('ratelimit', rateField);
     if (!exceeded) return;
     const retryAfter = Math.max(1, ...exceeded.map(({ outcome }) => outcome.ttlInSeconds));
     request.log.info(

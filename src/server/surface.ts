@@ -22,7 +22,7 @@ import {
 import type { Store } from '../store/index.ts';
 import type { ChangeVersion } from './change-version.ts';
 import type { CertificateOutcome, ClientCertificateResolver } from './client-certificate.ts';
-import type { Logger } from './logger.ts';
+import { requestLoggerFactory, type Logger } from './logger.ts';
 import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
 
 /**
@@ -117,6 +117,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
       return server;
     },
     loggerInstance: logger.child({ surface: kind }) as FastifyBaseLogger,
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     genReqId: (request) => {
       const sent = request.headers[INTERACTION_ID];

@@ -4,9 +4,14 @@
  */
 export interface Clock {
   now(): Date;
+  /**
+   * `now()` in milliseconds since the epoch, without a `Date`: what the per-request checks compare
+   * (expiries, cache ages). A read asked for the time ~9 times, each a `Date` allocated to be read once.
+   */
+  epochMs(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), epochMs: () => Date.now() };
 
 /** A clock that stands still until moved: for tests. */
 export class ManualClock implements Clock {
@@ -16,6 +21,9 @@ export class ManualClock implements Clock {
   }
   now(): Date {
     return new Date(this.#time);
+  }
+  epochMs(): number {
+    return this.#time;
   }
   set(time: Date | string): void {
     this.#time = new Date(time).getTime();

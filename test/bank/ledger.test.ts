@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asc, eq, sql } from 'drizzle-orm';
-import { ManualClock } from '../../src/shared/clock.ts';
+import { ManualClock, systemClock } from '../../src/shared/clock.ts';
 import { schema, type Store } from '../../src/store/index.ts';
 import {
   AccountNotEnabledError,
@@ -239,7 +239,9 @@ describe('ledger', () => {
     const later = clock.now();
     await postExternalCredit(store.db, ctx, { accountId: bob.id, amountMinor: 100n, currency: 'GBP' });
     // Another instance whose clock is a minute behind.
-    const behind: LedgerContext = { clock: { now: () => new Date(later.getTime() - 60_000) } };
+    const behind: LedgerContext = {
+      clock: { now: () => new Date(later.getTime() - 60_000), epochMs: () => later.getTime() - 60_000 },
+    };
     const lifted = await postExternalDebit(store.db, behind, {
       accountId: bob.id,
       amountMinor: 100n,
@@ -606,7 +608,7 @@ describe('ledger', () => {
     ]);
     assert.equal((await balanceOf(store.db, source.id)).bookedMinor, 200n + 1_000n - 100n);
     // With a real, moving clock, a transfer that read the time before waiting for the lock is not refused.
-    const real: LedgerContext = { clock: { now: () => new Date() } };
+    const real: LedgerContext = { clock: systemClock };
     const moving = await Promise.allSettled(
       Array.from({ length: 30 }, () =>
         postTransfer(store.db, real, {

@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/shared/clock.ts';
 import assert from 'node:assert/strict';
 import { and, eq, sql } from 'drizzle-orm';
 import { before, describe, it } from 'node:test';
@@ -658,7 +659,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     // Written straight to the store, as another instance of the platform would: no hook of this one runs.
     await postExternalCredit(
       sandbox.platform.store.db,
-      { clock: { now: () => new Date() } },
+      { clock: systemClock },
       { accountId: current, amountMinor: 1234n, currency: 'GBP', reference },
     );
     const after = await aisGet(tpp, full.accessToken, path);

@@ -42,7 +42,10 @@ const BACKOFF_MS = 300_000;
 class ShiftableClock implements Clock {
   #offset = 0;
   now(): Date {
-    return new Date(Date.now() + this.#offset);
+    return new Date(this.epochMs());
+  }
+  epochMs(): number {
+    return Date.now() + this.#offset;
   }
   advance(milliseconds: number): void {
     this.#offset += milliseconds;

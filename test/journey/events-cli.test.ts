@@ -1,3 +1,4 @@
+import { systemClock } from '../../src/shared/clock.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -41,7 +42,7 @@ describe('obkit tpp events', async () => {
     await revoke(
       {
         db: sandbox.platform.store.db,
-        clock: { now: () => new Date() },
+        clock: systemClock,
         notifyRevoked: async () => undefined,
       },
       journey.consentId,
@@ -125,7 +126,7 @@ describe('obkit tpp events', async () => {
     await revoke(
       {
         db: sandbox.platform.store.db,
-        clock: { now: () => new Date() },
+        clock: systemClock,
         notifyRevoked: async () => undefined,
       },
       journey.consentId,

@@ -33,7 +33,10 @@ export function artefactPath(name: string): string {
 export class SteppingClock implements Clock {
   #offset = 0;
   now(): Date {
-    return new Date(Date.now() + this.#offset);
+    return new Date(this.epochMs());
+  }
+  epochMs(): number {
+    return Date.now() + this.#offset;
   }
   advance(milliseconds: number): void {
     this.#offset += milliseconds;

@@ -23,7 +23,7 @@ export function consentUsage(
   const inFlight = new Set<Promise<unknown>>();
   return {
     touch(intentId, log) {
-      const now = ctx.clock.now().getTime();
+      const now = ctx.clock.epochMs();
       const last = lastWritten.get(intentId);
       if (last !== undefined && now - last < intervalMs) return;
       lastWritten.delete(intentId);

@@ -36,7 +36,7 @@ class TtlCache<T> {
   get(key: string): Entry<T> | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
-    if (entry.until <= this.#options.clock.now().getTime() || entry.version !== this.version()) {
+    if (entry.until <= this.#options.clock.epochMs() || entry.version !== this.version()) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -49,7 +49,7 @@ class TtlCache<T> {
   }
 
   set(key: string, value: T | undefined, version: number, until?: number): void {
-    const now = this.#options.clock.now().getTime();
+    const now = this.#options.clock.epochMs();
     this.#entries.delete(key);
     this.#entries.set(key, { value, version, until: Math.min(until ?? Infinity, now + this.#options.ttlMs) });
     if (this.#entries.size > this.#options.maxEntries) {

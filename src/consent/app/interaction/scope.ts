@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { systemClock, type Clock } from '../../../shared/clock.ts';
 import { DATABASE_UNAVAILABLE } from '../../../shared/database-unavailable.ts';
+import { hijackKeepingHeaders } from '../../../shared/hijack.ts';
 import {
   appendSetCookie,
   csrfToken,
@@ -223,7 +224,7 @@ export async function interactionScope(app: FastifyInstance, options: ConsentApp
     reply: FastifyReply,
     finish: () => Promise<void>,
   ): Promise<FastifyReply> {
-    reply.hijack();
+    hijackKeepingHeaders(reply);
     try {
       await finish();
     } catch (error) {

@@ -19,7 +19,7 @@ export const bearerToken: Check = {
       );
     }
     return thenOrNow(tokens.find(match[1]), (token) => {
-      if (!token || token.expiresAt <= clock.now()) {
+      if (!token || token.expiresAt.getTime() <= clock.epochMs()) {
         throw ObError.single(
           401,
           'UK.OBIE.Header.Invalid',

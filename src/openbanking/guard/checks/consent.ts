@@ -61,7 +61,11 @@ export function consentAuthorised(
             'the consent was authorised by another customer',
           );
         }
-        if (intent.status === 'Authorised' && intent.expiresAt && intent.expiresAt <= clock.now()) {
+        if (
+          intent.status === 'Authorised' &&
+          intent.expiresAt &&
+          intent.expiresAt.getTime() <= clock.epochMs()
+        ) {
           throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent has expired');
         }
         state.intent = intent;
