@@ -201,6 +201,14 @@ describe('operator console over HTTP', async () => {
     const badDate = await session.get('/consents?from=yesterday');
     assert.equal(badDate.status, 400);
     assert.match(badDate.text, /Dates are YYYY-MM-DD\./);
+    // A status or kind the lists do not offer would match nothing and say nothing: refused, saying which.
+    const badStatus = await session.get('/consents?status=Authorized');
+    assert.equal(badStatus.status, 400);
+    assert.match(badStatus.text, /No status &quot;Authorized&quot;: choose one of the list\./);
+    const badKind = await session.get('/consents?kind=account-access-consents');
+    assert.equal(badKind.status, 400);
+    assert.match(badKind.text, /No kind &quot;account-access-consents&quot;/);
+    assert.equal((await session.get('/consents?status=AccessWithdrawn&kind=domestic-vrp')).status, 200);
   });
 
   it('shows a consent whose access the customer withdrew as withdrawn, on its page, in the list and the status filter, until re-authenticated', async () => {

@@ -26,12 +26,14 @@ import { parseSearch } from './search.ts';
 export function consentSearch(scope: ConsoleScope) {
   const { db, page } = scope;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const { typed: search, filter } = parseSearch(request.query, [
-      'customer',
-      'tpp',
-      'kind',
-      'status',
-    ] as const);
+    const {
+      typed: search,
+      filter,
+      problem,
+    } = parseSearch(request.query, ['customer', 'tpp', 'kind', 'status'] as const, {
+      kind: INTENT_KINDS,
+      status: OPERATOR_CONSENT_STATES,
+    });
     const bad = !filter;
     const rows = filter ? await searchConsents(db, filter) : [];
     return page(
@@ -47,7 +49,7 @@ export function consentSearch(scope: ConsoleScope) {
           searchSelect('status', 'Status', OPERATOR_CONSENT_STATES, search.status),
         ],
         search,
-        bad,
+        problem,
       )}
       ${listTable(
         ['Consent', 'Kind', 'Status', 'TPP', 'Customer', 'Created'],

@@ -140,20 +140,20 @@ export function searchSelect(
 
 /**
  * The consents' and payments' search form: `fields`, then the created from / to dates that `parseSearch`
- * reads; `invalid` (its filter was undefined) adds the error that explains the 400.
+ * reads; `problem` (why its filter was undefined) is the error that explains the 400.
  */
 export function dateSearchForm(
   action: string,
   fields: readonly SafeHtml[],
   typed: { from: string; to: string },
-  invalid: boolean,
+  problem: string | undefined,
 ): SafeHtml {
   return html`${searchForm(action, [
     ...fields,
     searchInput('from', 'From', typed.from, { type: 'date' }),
     searchInput('to', 'To', typed.to, { type: 'date' }),
   ])}
-  ${invalid ? html`<p class="error" role="alert">Dates are YYYY-MM-DD.</p>` : ''}`;
+  ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}`;
 }
 
 /** One cell of a console list: text (escaped) or markup. */

@@ -9,7 +9,11 @@ import { parseSearch } from './search.ts';
 export function paymentSearch(scope: ConsoleScope) {
   const { db, page } = scope;
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const { typed: search, filter } = parseSearch(request.query, ['status', 'tpp', 'customer'] as const);
+    const {
+      typed: search,
+      filter,
+      problem,
+    } = parseSearch(request.query, ['status', 'tpp', 'customer'] as const);
     const bad = !filter;
     const rows = filter ? await searchPayments(db, filter) : [];
     return page(
@@ -24,7 +28,7 @@ export function paymentSearch(scope: ConsoleScope) {
           searchInput('customer', 'Customer', search.customer),
         ],
         search,
-        bad,
+        problem,
       )}
       ${listTable(
         ['Payment', 'Kind', 'Amount', 'Status', 'Reason', 'TPP', 'Consent', 'Created'],
