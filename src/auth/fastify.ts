@@ -4,11 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateVerdictOf } from '../shared/client-certificate.ts';
 import { hijackKeepingHeaders } from '../shared/hijack.ts';
-import {
-  DATABASE_RETRY_AFTER_SECONDS,
-  DATABASE_UNAVAILABLE,
-  isDatabaseUnavailable,
-} from '../shared/database-unavailable.ts';
+import { oauthErrorHandler } from './fastify-error-handler.ts';
 import type { AuthorizationServer } from './provider.ts';
 
 /**
@@ -68,28 +64,14 @@ export async function authorizationServerPlugin(
 
   // What fastify refuses before the provider sees a request (a malformed content type, say) is an OAuth
   // endpoint's error too: RFC 6749 §5.2, not the Read/Write APIs' body.
-  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'the database is unavailable');
-      return reply
-        .status(503)
-        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+  app.setErrorHandler(
+    oauthErrorHandler('the authorization server route failed', (_error, reply, status) =>
+      reply
+        .status(status)
         .header('cache-control', 'no-store')
-        .send({ error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE });
-    }
-    if (status >= 500) {
-      request.log.error({ err: error }, 'the authorization server route failed');
-      return reply
-        .status(500)
-        .header('cache-control', 'no-store')
-        .send({ error: 'server_error', error_description: 'an unexpected error occurred' });
-    }
-    return reply
-      .status(status)
-      .header('cache-control', 'no-store')
-      .send({ error: 'invalid_request', error_description: 'the request cannot be read' });
-  });
+        .send({ error: 'invalid_request', error_description: 'the request cannot be read' }),
+    ),
+  );
 
   options.server.provider.on('server_error', (ctx: KoaContextWithOIDC, error: Error) => {
     requestLogs.get(ctx.req)?.error({ err: error }, 'the authorization server failed');

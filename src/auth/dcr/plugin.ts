@@ -1,10 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { certificateVerdictOf, clientCertificateOf } from '../../shared/client-certificate.ts';
-import {
-  DATABASE_RETRY_AFTER_SECONDS,
-  DATABASE_UNAVAILABLE,
-  isDatabaseUnavailable,
-} from '../../shared/database-unavailable.ts';
+import { oauthErrorHandler } from '../fastify-error-handler.ts';
 import { REGISTRATION_PATH } from '../provider.ts';
 import { DcrAccessError, DcrError } from './errors.ts';
 import type { DcrInput, Registrar } from './registration.ts';
@@ -104,32 +100,17 @@ export async function registrationPlugin(
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
   // Whatever fastify refuses before a handler runs (a body over the limit, say) is a registration error too.
-  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, 'the database is unavailable');
-      // RFC 7591 §3.2.2 names no code for this; RFC 6749's `temporarily_unavailable` says what it is.
-      return reply
-        .code(503)
-        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
-        .header('cache-control', 'no-store')
-        .send({ error: 'temporarily_unavailable', error_description: DATABASE_UNAVAILABLE });
-    }
-    if (status >= 500) {
-      request.log.error({ err: error }, 'registration failed');
-      return reply
-        .code(500)
-        .header('cache-control', 'no-store')
-        .send({ error: 'server_error', error_description: 'an unexpected error occurred' });
-    }
-    return sendError(
-      reply,
-      new DcrError(
-        'invalid_client_metadata',
-        `the registration request cannot be read: ${error.message ?? ''}`,
+  app.setErrorHandler(
+    oauthErrorHandler('registration failed', (error, reply) =>
+      sendError(
+        reply,
+        new DcrError(
+          'invalid_client_metadata',
+          `the registration request cannot be read: ${error.message ?? ''}`,
+        ),
       ),
-    );
-  });
+    ),
+  );
 
   // The DCR specification's own routes only take the certificate as optional (see above).
   const config = { clientCertificate: 'optional' as const };
