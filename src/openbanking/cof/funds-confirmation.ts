@@ -11,7 +11,7 @@ import {
 } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
-import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
+import { guard, guarded, guardedWithConsent, guardProfiles, type GuardDependencies } from '../guard/index.ts';
 import type { Db } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime } from '../http/wire.ts';
@@ -156,8 +156,7 @@ export async function fundsConfirmation(
       ),
     },
     async (request, reply) => {
-      const intent = guarded(request).intent;
-      if (!intent) throw new Error('funds confirmation reached without a consent');
+      const intent = guardedWithConsent(request).intent;
       assertConsentVersion(intent, version, 'data');
       const body = parseBody(confirmationRequest, request.body);
       assertConsentId(intent, body.Data.ConsentId);

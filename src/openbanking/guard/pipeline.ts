@@ -124,3 +124,13 @@ export function guarded(
     throw new Error('route handler reached without passing the API guard');
   return state as Required<Pick<GuardState, 'certificate' | 'token'>> & GuardState;
 }
+
+/** The state the guard left on a request to a consent's route: the consent it checked too. */
+export function guardedWithConsent(
+  request: FastifyRequest,
+): Required<Pick<GuardState, 'certificate' | 'token' | 'intent'>> & GuardState {
+  const state = guarded(request);
+  if (!state.intent)
+    throw new Error('consent route handler reached without a consent checked by the API guard');
+  return state as Required<Pick<GuardState, 'certificate' | 'token' | 'intent'>> & GuardState;
+}

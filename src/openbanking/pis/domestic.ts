@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { executePayment, type AccountRecord, type PaymentRecord } from '../../bank/index.ts';
 import type { Intent } from '../../consent/index.ts';
-import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
 import { consentFundsConfirmation } from './funds-confirmation.ts';
@@ -111,9 +111,8 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
     '/domestic-payments',
     { preHandler: [guard(submissionChecks(['domestic-payment'], true), context.guard), signed] },
     async (request, reply) => {
-      const state = guarded(request);
+      const state = guardedWithConsent(request);
       const intent = state.intent;
-      if (!intent) throw new Error('payment submission reached without a consent');
       // PIS release management: a payment-order is created in the version its consent was staged in.
       assertSameVersion(intent, version);
       const body = parseBody(wire.domesticPaymentRequest, request.body);

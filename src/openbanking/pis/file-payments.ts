@@ -19,7 +19,7 @@ import { PIS_WIRE } from './wire-mappings.ts';
 import * as fileV4 from './v4.0/file.ts';
 import { paymentStatus as paymentStatusV4 } from './v4.0/mapping.ts';
 import { ObError } from '../errors.ts';
-import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import { idempotencyScopeOf, idempotent, type Db } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
@@ -373,9 +373,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
     '/file-payments',
     { preHandler: [guard(submissionChecks(['file-payment'], true), context.guard), signed] },
     async (request, reply) => {
-      const state = guarded(request);
+      const state = guardedWithConsent(request);
       const intent = state.intent;
-      if (!intent) throw new Error('file payment submission reached without a consent');
       // PIS release management: a payment-order is created in the version its consent was staged in.
       assertSameVersion(intent, version);
       const body = parseBody(wire.paymentRequest, request.body);

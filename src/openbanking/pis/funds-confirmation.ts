@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { fundsAvailable, type AccountRecord } from '../../bank/index.ts';
 import type { Intent, IntentKind } from '../../consent/index.ts';
-import { guard, guarded } from '../guard/index.ts';
+import { guard, guardedWithConsent } from '../guard/index.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
 import { assertTokenConsentInPath } from '../http/owned-resources.ts';
 import { obDateTime } from '../http/wire.ts';
@@ -26,8 +26,7 @@ export function consentFundsConfirmation(
     `${route.consents}/:ConsentId/funds-confirmation`,
     { preHandler: guard(submissionChecks([route.kind], false), context.guard) },
     async (request) => {
-      const intent = guarded(request).intent;
-      if (!intent) throw new Error('payment funds confirmation reached without a consent');
+      const intent = guardedWithConsent(request).intent;
       await assertTokenConsentInPath(db, intent, request.params.ConsentId, route.kind);
       assertConsentVersion(intent, context.version ?? 'v3.1.11', 'data');
       const account = await debtorAccount(db, intent, undefined, 'Data.Initiation.DebtorAccount');

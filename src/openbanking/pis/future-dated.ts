@@ -18,7 +18,7 @@ import {
 } from '../../bank/index.ts';
 import type { Intent, IntentKind } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
-import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import type { Db, Tx } from '../http/idempotency.ts';
 import { requireSignature } from '../http/jws.ts';
 import { obDateTime } from '../http/wire.ts';
@@ -630,9 +630,8 @@ function mount<I extends Initiation>(
     type.payments,
     { preHandler: [guard(submissionChecks([type.intentKind], true), context.guard), signed] },
     async (request, reply) => {
-      const state = guarded(request);
+      const state = guardedWithConsent(request);
       const intent = state.intent;
-      if (!intent) throw new Error('submission reached without a consent');
       // PIS release management: a payment-order is created in the version its consent was staged in.
       assertSameVersion(intent, version);
       const body = parseBody(type.paymentSchema, request.body);

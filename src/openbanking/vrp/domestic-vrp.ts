@@ -15,7 +15,7 @@ import {
 } from '../../bank/index.ts';
 import { getIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
-import { guard, guarded, guardProfiles } from '../guard/index.ts';
+import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
@@ -135,8 +135,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     '/domestic-vrp-consents/:ConsentId/funds-confirmation',
     { preHandler: [psuGuard, signed] },
     async (request, reply) => {
-      const intent = guarded(request).intent;
-      if (!intent) throw new Error('VRP funds confirmation reached without a consent');
+      const intent = guardedWithConsent(request).intent;
       await assertTokenConsentInPath(db, intent, request.params.ConsentId, 'domestic-vrp');
       // A funds check creates no payment-order: a consent of an older version may ask it (versions.ts).
       assertConsentVersion(intent, version, 'data');
@@ -180,9 +179,8 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
   );
 
   scope.post('/domestic-vrps', { preHandler: [psuGuard, signed] }, async (request, reply) => {
-    const state = guarded(request);
+    const state = guardedWithConsent(request);
     const intent = state.intent;
-    if (!intent) throw new Error('VRP submission reached without a consent');
     // A payment-order is created only in the version of its consent (a migrated consent: the new one).
     assertSameVersion(intent, version);
     const body = parseBody(wire.paymentRequest, request.body);
