@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import {
   createIntent,
-  revoke,
   type ConsentContext,
   type Intent,
   type RevocationNotifier,
@@ -9,6 +8,7 @@ import {
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
+import { consentDeletionRoute } from '../http/consent-deletion.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime, selfUrl } from '../http/wire.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
@@ -102,16 +102,8 @@ export async function accountAccessConsents(
     },
   );
 
-  scope.delete<{ Params: { ConsentId: string } }>(
-    '/account-access-consents/:ConsentId',
-    { preHandler },
-    async (request, reply) => {
-      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      await revoke({ ...ctx, notifyRevoked: context.notifyRevoked }, intent.id, {
-        actor: 'tpp',
-        detail: `deleted by client ${intent.clientId}`,
-      }).catch(asObError);
-      return reply.status(204).send();
-    },
-  );
+  consentDeletionRoute(scope, '/account-access-consents/:ConsentId', preHandler, owned, {
+    ...ctx,
+    notifyRevoked: context.notifyRevoked,
+  });
 }

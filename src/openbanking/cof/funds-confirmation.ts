@@ -2,17 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findAccountByIdentification, fundsAvailable } from '../../bank/index.ts';
-import {
-  createIntent,
-  recordUse,
-  revoke,
-  type Intent,
-  type RevocationNotifier,
-} from '../../consent/index.ts';
+import { createIntent, recordUse, type Intent, type RevocationNotifier } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardedWithConsent, guardProfiles, type GuardDependencies } from '../guard/index.ts';
 import type { Db } from '../http/idempotency.ts';
+import { consentDeletionRoute } from '../http/consent-deletion.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { obDateTime } from '../http/wire.ts';
 import { assertConsentId, debtorAccount } from '../pis/common.ts';
@@ -134,18 +129,11 @@ export async function fundsConfirmation(
     },
   );
 
-  scope.delete<{ Params: { ConsentId: string } }>(
-    '/funds-confirmation-consents/:ConsentId',
-    { preHandler: consentGuard },
-    async (request, reply) => {
-      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      await revoke({ db, clock, notifyRevoked: context.notifyRevoked }, intent.id, {
-        actor: 'tpp',
-        detail: `deleted by client ${intent.clientId}`,
-      }).catch(asObError);
-      return reply.status(204).send();
-    },
-  );
+  consentDeletionRoute(scope, '/funds-confirmation-consents/:ConsentId', consentGuard, owned, {
+    db,
+    clock,
+    notifyRevoked: context.notifyRevoked,
+  });
 
   scope.post(
     '/funds-confirmations',

@@ -1,4 +1,4 @@
-export { guard, guarded, guardedWithConsent, guardProfiles } from './pipeline.ts';
+export { guard, guarded, guardedWithConsent, guardProfiles, type Guard } from './pipeline.ts';
 export { createGuardCaches, type GuardCaches, type CacheOptions } from './caches.ts';
 export type {
   AccessTokenView,

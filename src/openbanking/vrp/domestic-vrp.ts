@@ -13,11 +13,12 @@ import {
   type AccountRecord,
   type PaymentRecord,
 } from '../../bank/index.ts';
-import { getIntent, getIntentForClient, recordUse, revoke, type Intent } from '../../consent/index.ts';
+import { getIntent, getIntentForClient, recordUse, type Intent } from '../../consent/index.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
 import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
+import { consentDeletionRoute } from '../http/consent-deletion.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
 import { assertTokenConsentInPath, ownedConsent, resourceNotFound } from '../http/owned-resources.ts';
@@ -118,18 +119,11 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     },
   );
 
-  scope.delete<{ Params: { ConsentId: string } }>(
-    '/domestic-vrp-consents/:ConsentId',
-    { preHandler: consentGuard },
-    async (request, reply) => {
-      const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
-      await revoke({ db, clock, notifyRevoked: context.notifyRevoked }, intent.id, {
-        actor: 'tpp',
-        detail: `deleted by client ${intent.clientId}`,
-      }).catch(asObError);
-      return reply.status(204).send();
-    },
-  );
+  consentDeletionRoute(scope, '/domestic-vrp-consents/:ConsentId', consentGuard, owned, {
+    db,
+    clock,
+    notifyRevoked: context.notifyRevoked,
+  });
 
   scope.post<{ Params: { ConsentId: string } }>(
     '/domestic-vrp-consents/:ConsentId/funds-confirmation',
