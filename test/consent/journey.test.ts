@@ -160,6 +160,27 @@ async function authorizeUrl(h: Journey['h'], tpp: Tpp, intent: Intent, scope: st
   return { url: `${h.browserUrl}/authorize?${query}`, codeVerifier };
 }
 
+/** An account-access consent `tpp` staged, valid for a day. */
+function stageAccountAccess(h: Journey['h'], tpp: Tpp): Promise<Intent> {
+  return createIntent(
+    { db: h.store.db, clock },
+    {
+      kind: 'account-access',
+      clientId: tpp.clientId,
+      data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
+      risk: {},
+    },
+  );
+}
+
+/** A new PSU browser sent to /authorize for `intent`, at the first page the bank shows it. */
+async function openAuthorisation(h: Journey['h'], tpp: Tpp, intent: Intent, scope: string) {
+  const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, scope);
+  const browser = new Browser(h);
+  const step = await follow(browser, url, tpp.redirectUri);
+  return { url, codeVerifier, browser, step };
+}
+
 function csrfOf(html: string): string {
   const match = /name="csrf" value="([^"]+)"/.exec(html);
   assert.ok(match, `no CSRF field in ${html.slice(0, 300)}`);
@@ -243,15 +264,7 @@ describe('PSU journey through the authorization server and the consent app', asy
   const tpp = h.tpps.a;
 
   it('login, TOTP, consent and approval end in a certificate-bound token on the authorised intent', async () => {
-    const intent = await createIntent(
-      { db: h.store.db, clock },
-      {
-        kind: 'account-access',
-        clientId: tpp.clientId,
-        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
-        risk: {},
-      },
-    );
+    const intent = await stageAccountAccess(h, tpp);
     const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
     const browser = new Browser(h);
 
@@ -361,18 +374,8 @@ describe('PSU journey through the authorization server and the consent app', asy
   });
 
   it('headless sandbox approval: one JSON post after /authorize yields the code', async () => {
-    const intent = await createIntent(
-      { db: h.store.db, clock },
-      {
-        kind: 'account-access',
-        clientId: tpp.clientId,
-        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
-        risk: {},
-      },
-    );
-    const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
-    const browser = new Browser(h);
-    const step = await follow(browser, url, tpp.redirectUri);
+    const intent = await stageAccountAccess(h, tpp);
+    const { codeVerifier, browser, step } = await openAuthorisation(h, tpp, intent, 'openid accounts');
     const approval = await recordStatements(() =>
       browser.fetch(`${step.url}/sandbox-approve`, {
         method: 'POST',
@@ -394,18 +397,8 @@ describe('PSU journey through the authorization server and the consent app', asy
   });
 
   it('withdrawing access in the dashboard kills the TPP’s tokens at once; the consent stays Authorised and re-authentication brings access back', async () => {
-    const intent = await createIntent(
-      { db: h.store.db, clock },
-      {
-        kind: 'account-access',
-        clientId: tpp.clientId,
-        data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
-        risk: {},
-      },
-    );
-    const { url, codeVerifier } = await authorizeUrl(h, tpp, intent, 'openid accounts');
-    const browser = new Browser(h);
-    const step = await follow(browser, url, tpp.redirectUri);
+    const intent = await stageAccountAccess(h, tpp);
+    const { codeVerifier, browser, step } = await openAuthorisation(h, tpp, intent, 'openid accounts');
     const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
       method: 'POST',
       json: { username: 'bob', decision: 'approve' },
@@ -516,18 +509,8 @@ describe('PSU journey through the authorization server and the consent app', asy
 
     /** An account-access consent carol authorised (one of her two accounts), and its first token. */
     async function authorisedConsent() {
-      const staged = await createIntent(
-        { db: h.store.db, clock },
-        {
-          kind: 'account-access',
-          clientId: tpp.clientId,
-          data: accountAccessData(new Date(Date.now() + 86_400_000).toISOString()),
-          risk: {},
-        },
-      );
-      const { url, codeVerifier } = await authorizeUrl(h, tpp, staged, 'openid accounts');
-      const browser = new Browser(h);
-      const step = await follow(browser, url, tpp.redirectUri);
+      const staged = await stageAccountAccess(h, tpp);
+      const { codeVerifier, browser, step } = await openAuthorisation(h, tpp, staged, 'openid accounts');
       const approved = await browser.fetch(`${step.url}/sandbox-approve`, {
         method: 'POST',
         json: { username: 'carol', decision: 'approve', accounts: [carolCurrent.id] },
@@ -650,9 +633,7 @@ describe('PSU journey through the authorization server and the consent app', asy
         risk: {},
       });
       const approveAs = async (json: unknown) => {
-        const { url, codeVerifier } = await authorizeUrl(h, tpp, staged, 'openid payments');
-        const browser = new Browser(h);
-        const step = await follow(browser, url, tpp.redirectUri);
+        const { codeVerifier, browser, step } = await openAuthorisation(h, tpp, staged, 'openid payments');
         const answer = await browser.fetch(`${step.url}/sandbox-approve`, { method: 'POST', json });
         return { answer, browser, codeVerifier };
       };
