@@ -1,8 +1,9 @@
-import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import type { PGlite, QueryOptions, Results } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import type { WriteCount } from '../shared/reads-until-next-write.ts';
-import { installDrizzleParsers, withoutDrizzleParsers } from './embedded-parsers.ts';
+import { installDrizzleParsers } from './embedded-parsers.ts';
+import { NamedStatements } from './embedded-named-statements.ts';
 
 /** `Database` of database.ts (which opens the store with these: not imported from there, to stay acyclic). */
 type Database = PgDatabase<PgQueryResultHKT>;
@@ -40,55 +41,22 @@ const MAX_PREPARED = 256;
  * statements (test/support/statements.ts, bench/support/statements.ts) can count these too.
  */
 export class EmbeddedReader {
-  readonly #client: PGlite;
-  readonly #readOnly: WeakSet<Uint8Array>;
-  /** Statement name by text: each text is parsed and planned once. */
-  readonly #prepared = new Map<string, string>();
-  #named = 0;
+  readonly #statements: NamedStatements;
 
   constructor(client: PGlite, readOnly: WeakSet<Uint8Array>) {
-    this.#client = client;
-    this.#readOnly = readOnly;
+    this.#statements = new NamedStatements(client, {
+      prefix: 'obkit_read_',
+      maxNamed: MAX_PREPARED,
+      // Nothing to write to disk after a read; each message marked read-only, not counted as a write.
+      syncToFs: false,
+      beforeSend: (message) => readOnly.add(message),
+    });
   }
 
   /** Runs one read-only statement (same signature as PGlite's `query`, which drizzle calls). */
   async query<T>(text: string, params: readonly unknown[] = [], options?: QueryOptions): Promise<Results<T>> {
     if (!/^\s*select\s/i.test(text)) throw new Error(`not a read-only statement: ${text.slice(0, 60)}`);
-    const values = params.map(textValue);
-    const client = this.#client;
-    // Both of PGlite's locks, as its own `query` takes them: never in the middle of a transaction.
-    return client._runExclusiveTransaction(() =>
-      client._runExclusiveQuery(async () => {
-        let name = this.#prepared.get(text);
-        const parts: Uint8Array[] = [];
-        if (name === undefined) {
-          // Past the cap (texts that vary without end), unnamed: parsed and planned again each time.
-          name = this.#prepared.size < MAX_PREPARED ? `obkit_read_${(this.#named += 1)}` : '';
-          parts.push(protocol.serialize.parse({ name, text }));
-        }
-        parts.push(
-          protocol.serialize.bind({ statement: name, values }),
-          protocol.serialize.describe({ type: 'P' }),
-          protocol.serialize.execute({}),
-          protocol.serialize.sync(),
-        );
-        const message = concatMessages(parts);
-        this.#readOnly.add(message);
-        let messages;
-        try {
-          messages = await client.execProtocolStream(message, { syncToFs: false });
-        } catch (error) {
-          // Not prepared after all (an error in Parse), or no longer usable: prepared afresh next time.
-          if (this.#prepared.get(text) === name) this.#prepared.delete(text);
-          throw error;
-        }
-        if (name !== '') this.#prepared.set(text, name);
-        // Drizzle's parsers are in the handle's table (`embeddedReadsOf`): not merged into a copy of it here.
-        const [results] = parse.parseResults(messages, client.parsers, withoutDrizzleParsers(options));
-        if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
-        return results as Results<T>;
-      }),
-    );
+    return this.#statements.run<T>(text, params.map(textValue), options);
   }
 }
 
@@ -106,17 +74,6 @@ function textValue(value: unknown): string | null {
 function arrayElement(value: unknown): string {
   const text = textValue(value);
   return text === null ? 'NULL' : `"${text.replace(/[\\"]/g, (character) => `\\${character}`)}"`;
-}
-
-/** Protocol messages as one, handed to PostgreSQL in one call. */
-export function concatMessages(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 /**

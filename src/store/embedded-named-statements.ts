@@ -1,0 +1,131 @@
+import { parse, protocol, type PGlite, type QueryOptions, type Results } from '@electric-sql/pglite';
+import { withoutDrizzleParsers } from './embedded-parsers.ts';
+
+/** How one set of named statements of a handle differs from another (the read-only ones, the writes). */
+export interface NamedStatementsOptions {
+  /** The names' prefix: each set on a handle has its own, so that their names never meet. */
+  readonly prefix: string;
+  /** How many texts keep a name; past it a text is sent unnamed (parsed and planned on every run). */
+  readonly maxNamed: number;
+  /** Whether each run is written to disk after it, as PGlite's `query` does (writes), or not (reads). */
+  readonly syncToFs: boolean;
+  /** Told of every protocol message before it is sent (the read-only statements mark theirs so). */
+  readonly beforeSend?: (message: Uint8Array) => void;
+}
+
+/**
+ * A text's name, and what the backend holds under it: `new`, nothing (never sent); `prepared`, the text,
+ * parsed (a run that fails after that leaves it so: an execution error does not deallocate); `unsure`, maybe
+ * the text (a run with a Parse failed, before or after the Parse), so the next run closes the name before it
+ * parses again (closing a name nothing is prepared under is no error).
+ */
+interface Named {
+  readonly name: string;
+  state: 'new' | 'prepared' | 'unsure';
+}
+
+/**
+ * Statements of one handle run by name, outside a transaction: each text is parsed and planned once, under a
+ * name it keeps for the handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync;
+ * Parse before them the first time) sent under both of PGlite's locks, as its own `query` takes them. PGlite's
+ * `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and plans
+ * the text every time (bench/README.md, Tokens, session 13).
+ *
+ * No name is ever leaked: a text keeps its one name whatever fails. A statement the backend no longer holds as
+ * prepared (dropped by `DEALLOCATE` or `DISCARD`, or its plan unable to give the columns it was described with
+ * after a table changed) is closed and parsed again under its name and the run sent again at once: both are
+ * refused at Bind, before anything ran.
+ */
+export class NamedStatements {
+  readonly #client: PGlite;
+  readonly #options: NamedStatementsOptions;
+  readonly #named = new Map<string, Named>();
+
+  constructor(client: PGlite, options: NamedStatementsOptions) {
+    this.#client = client;
+    this.#options = options;
+  }
+
+  /** Runs `text` with `values` as the handle's named statement (prepared by its first run). */
+  async run<T>(text: string, values: (string | null)[], options?: QueryOptions): Promise<Results<T>> {
+    const client = this.#client;
+    // As PGlite's own `query`: refused on a closed handle, and under both of its locks (never in the middle
+    // of a transaction).
+    await client._checkReady();
+    return client._runExclusiveTransaction(() =>
+      client._runExclusiveQuery(async () => {
+        let named = this.#named.get(text);
+        if (named === undefined && this.#named.size < this.#options.maxNamed) {
+          named = { name: `${this.#options.prefix}${this.#named.size + 1}`, state: 'new' };
+          this.#named.set(text, named);
+        }
+        try {
+          return await this.#send<T>(text, named, values, options);
+        } catch (error) {
+          if (named?.state !== 'prepared' || !noLongerPrepared(error)) throw error;
+          named.state = 'unsure';
+          return this.#send<T>(text, named, values, options);
+        }
+      }),
+    );
+  }
+
+  /** One run, one protocol message; `named` undefined: past the cap, as the unnamed statement. */
+  async #send<T>(
+    text: string,
+    named: Named | undefined,
+    values: (string | null)[],
+    options: QueryOptions | undefined,
+  ): Promise<Results<T>> {
+    const client = this.#client;
+    const name = named?.name ?? '';
+    const parts: Uint8Array[] = [];
+    if (named?.state === 'unsure') parts.push(protocol.serialize.close({ type: 'S', name }));
+    if (named?.state !== 'prepared') parts.push(protocol.serialize.parse({ name, text }));
+    parts.push(
+      protocol.serialize.bind({ statement: name, values }),
+      protocol.serialize.describe({ type: 'P' }),
+      protocol.serialize.execute({}),
+      protocol.serialize.sync(),
+    );
+    const message = concatMessages(parts);
+    this.#options.beforeSend?.(message);
+    let messages;
+    try {
+      messages = await client.execProtocolStream(message, { syncToFs: this.#options.syncToFs });
+    } catch (error) {
+      // Its Parse sent and failed somewhere: maybe prepared, maybe not.
+      if (named?.state === 'new') named.state = 'unsure';
+      throw error;
+    }
+    if (named) named.state = 'prepared';
+    // Drizzle's parsers are in the handle's table (`embeddedReadsOf`): not merged into a copy of it here.
+    const [results] = parse.parseResults(messages, client.parsers, withoutDrizzleParsers(options));
+    if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
+    return results as Results<T>;
+  }
+}
+
+/**
+ * Whether `error` says the backend does not hold the statement as prepared: gone (`DEALLOCATE`, `DISCARD
+ * ALL`), or its plan can no longer give the columns it was described with (a table changed under it), which
+ * PostgreSQL refuses on every later run of that statement.
+ */
+function noLongerPrepared(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    code === '26000' ||
+    (code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change'))
+  );
+}
+
+/** Protocol messages as one, handed to PostgreSQL in one call. */
+function concatMessages(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
