@@ -13,7 +13,10 @@ const bundleFiles = {
   ssa: 'ssa.jwt',
 } as const;
 
-/** The bundle of a software statement: its newest active certificates, their keys if generated here, the CA chain, a fresh SSA and bundle.json. */
+/**
+ * The bundle of a software statement (tar.gz): its newest active certificates, their keys where the
+ * directory generated them, the CA chain, a fresh SSA and bundle.json.
+ */
 export async function bundle(
   service: DirectoryService,
   caChainPem: string,

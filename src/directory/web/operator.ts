@@ -10,10 +10,7 @@ import { page, statusRow } from './pages.ts';
 /** The operator's session: a value derived from the operator key (operator-key.ts). */
 const operatorCookieName = 'obkit_directory_operator';
 
-/**
- * The operator: participant status. The operator's session is a value derived from the operator key
- * (operator-key.ts); signed in, the operator suspends, revokes and reinstates organisations and software.
- */
+/** The operator's pages: sign in with the operator key, then set organisations' and software's status. */
 export function operatorRoutes(scope: FastifyInstance, context: WebContext): void {
   const { service } = context;
 

@@ -38,6 +38,7 @@ function sessionCookie(request: FastifyRequest): { orgId: string; secret: string
   return orgId && secret ? { orgId, secret } : undefined;
 }
 
+/** The organisation this browser manages, if its cookie still matches the organisation's key. */
 export async function currentOrganisation(
   service: DirectoryService,
   request: FastifyRequest,
@@ -48,6 +49,7 @@ export async function currentOrganisation(
   return organisation && secretMatches(organisation, session.secret) ? organisation : undefined;
 }
 
+/** The signed-in organisation, which must be `orgId` (403 otherwise). */
 export async function managed(
   service: DirectoryService,
   request: FastifyRequest,
@@ -60,6 +62,7 @@ export async function managed(
   return organisation;
 }
 
+/** A software statement of the signed-in organisation (404 when it is not one of its own). */
 export async function managedSoftware(
   service: DirectoryService,
   request: FastifyRequest,
