@@ -12,7 +12,7 @@ import { RevocationPublisher } from './revocation.ts';
 import { DirectoryService } from './service.ts';
 import { DirectorySigningKeys, defaultSigningKeyPolicy, type SigningKeyPolicy } from './signing-keys.ts';
 import { directoryAddresses } from './ssa.ts';
-import { webPages } from './web.ts';
+import { webPages } from './web/plugin.ts';
 
 /** What the directory needs from the platform (a subset of the server's PartContext). */
 export interface DirectoryMountContext {

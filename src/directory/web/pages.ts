@@ -1,10 +1,10 @@
 import type { FastifyReply } from 'fastify';
-import { html, layout, sendPage, type SafeHtml, type Site } from '../shared/page-kit/index.ts';
-import { participantStatuses } from '../shared/participant-status.ts';
-import { revocationReasons, type CertificateRow, type OrganisationRow } from './service.ts';
-import { obRoles } from './validation.ts';
+import { html, layout, sendPage, type SafeHtml, type Site } from '../../shared/page-kit/index.ts';
+import { participantStatuses } from '../../shared/participant-status.ts';
+import { revocationReasons, type CertificateRow, type OrganisationRow } from '../service.ts';
+import { obRoles } from '../validation.ts';
 /**
- * The directory's page pieces (src/directory/web.ts has the routes): the layout of the page kit with the
+ * The directory's page pieces (the route modules beside it have the routes): the layout of the page kit with the
  * directory's site, and the tables and forms its pages share. Every value is escaped by `html`.
  */
 
