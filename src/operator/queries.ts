@@ -163,7 +163,9 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
  *
  * One state per consent: expired wins over withdrawn, since an expired consent cannot come back — the
  * withdrawal's "until re-authenticated" no longer holds (its page still says when access was withdrawn).
- * Counted among the Authorised, either would overstate the access TPPs hold.
+ * The customer's dashboard orders them so too; the TPP's v4.0 wire status does not (`consentStatusOn`: a
+ * withdrawn account-access consent stays `CANC` past its expiry). Counted among the Authorised, either would
+ * overstate the access TPPs hold.
  */
 export const ACCESS_WITHDRAWN = 'AccessWithdrawn';
 export const EXPIRED = 'Expired';
