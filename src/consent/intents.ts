@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import { inTransaction, preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
@@ -263,6 +263,16 @@ export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean
   return intent.expiresAt !== undefined && intent.expiresAt.getTime() <= now.getTime();
 }
 
+/** `isExpired` as a condition on `consent_intents` rows, for the queries that pick or count by it. */
+export function expiredIntentRows(now: Date): SQL {
+  return and(isNotNull(consentIntents.expiresAt), lte(consentIntents.expiresAt, now))!;
+}
+
+/** The rows `isExpired` says are not expired at `now` (no expiry, or a later one). */
+export function unexpiredIntentRows(now: Date): SQL {
+  return or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))!;
+}
+
 /**
  * Authorised, not expired, its access not withdrawn at the bank: what the API layer's guard asks before serving
  * a request on it, and the authorization server before issuing a token resting on it.
@@ -494,9 +504,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
         kinds ? inArray(consentIntents.kind, kinds) : undefined,
         step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
         step.requireAccess ? isNull(consentIntents.accessWithdrawnAt) : undefined,
-        step.requireUnexpired
-          ? or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))
-          : undefined,
+        step.requireUnexpired ? unexpiredIntentRows(now) : undefined,
       ),
       audit(status),
     );
@@ -936,7 +944,7 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
     and(
       eq(consentIntents.status, 'Authorised'),
       isNull(consentIntents.accessWithdrawnAt),
-      or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now)),
+      unexpiredIntentRows(now),
     ),
     { at: now, actor: 'tpp', event: 'used', from: null, to: null, detail: detail ?? null },
   );

@@ -1,3 +1,5 @@
+import { isExpired } from '../consent/index.ts';
+
 /**
  * The Read/Write API versions this bank serves, where each lives, and which consents each accepts.
  * One consent store, one ledger, one guard serve every version; a version differs only in its routes'
@@ -137,7 +139,7 @@ export function consentStatusOn(
   if (version === 'v3.1.11') return consent.status;
   if (accessWithdrawnReadsCancelled(version, consent)) return 'CANC';
   // v4.0 names an authorised consent past its ExpirationDateTime EXPD; v3.1.11 has no such status.
-  if (consent.status === 'Authorised' && consent.expiresAt && consent.expiresAt <= now) return 'EXPD';
+  if (consent.status === 'Authorised' && isExpired({ expiresAt: consent.expiresAt }, now)) return 'EXPD';
   return V4_CONSENT_STATUSES[consent.status] ?? consent.status;
 }
 

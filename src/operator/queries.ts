@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { INTENT_STATUSES } from '../consent/index.ts';
+import { expiredIntentRows, INTENT_STATUSES, isExpired, unexpiredIntentRows } from '../consent/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 import { bankCustomers } from '../store/schema/bank.ts';
@@ -151,32 +151,53 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
 
 /**
  * A consent's state as the operator reads it, in the console's lists and status filter and in the
- * `obkit_consents` gauge: its stored status, except that an Authorised consent whose access the customer
- * withdrew at the bank (`withdrawAccess`: account access, VRP) reads `AccessWithdrawn`. Such a consent keeps
- * the status Authorised (the TPP reads it so on v3.1.11, `CANC` on v4.0) but serves no request and holds no
- * live token until the customer re-authenticates it, which clears the withdrawal: counted among the
- * Authorised it would overstate the access TPPs hold. Expiry is not stored and not reflected here.
+ * `obkit_consents` gauge: its stored status, except for two Authorised consents that serve no request.
+ *
+ * - `Expired`: its expiry (`expires_at`: account access and funds confirmation's ExpirationDateTime, VRP's
+ *   ValidToDateTime) has passed by the clock (`isExpired`). Expiry is not stored: the consent keeps the status
+ *   Authorised (the TPP reads it so on v3.1.11, `EXPD` on v4.0), but it can no longer be used nor
+ *   re-authenticated.
+ * - `AccessWithdrawn`: the customer withdrew its access at the bank (`withdrawAccess`: account access, VRP).
+ *   It keeps the status Authorised (v3.1.11; `CANC` on v4.0 account access) but holds no live token until the
+ *   customer re-authenticates it, which clears the withdrawal.
+ *
+ * One state per consent: expired wins over withdrawn, since an expired consent cannot come back — the
+ * withdrawal's "until re-authenticated" no longer holds (its page still says when access was withdrawn).
+ * The customer's dashboard orders them so too; the TPP's v4.0 wire status does not (`consentStatusOn`: a
+ * withdrawn account-access consent stays `CANC` past its expiry). Counted among the Authorised, either would
+ * overstate the access TPPs hold.
  */
 export const ACCESS_WITHDRAWN = 'AccessWithdrawn';
+export const EXPIRED = 'Expired';
 
 export const OPERATOR_CONSENT_STATES: readonly string[] = INTENT_STATUSES.flatMap((status) =>
-  status === 'Authorised' ? [status, ACCESS_WITHDRAWN] : [status],
+  status === 'Authorised' ? [status, ACCESS_WITHDRAWN, EXPIRED] : [status],
 );
 
-export function operatorConsentState(intent: {
-  status: string;
-  accessWithdrawnAt: Date | null | undefined;
-}): string {
-  return intent.status === 'Authorised' && intent.accessWithdrawnAt != null
-    ? ACCESS_WITHDRAWN
-    : intent.status;
+export function operatorConsentState(
+  intent: {
+    status: string;
+    accessWithdrawnAt?: Date | null | undefined;
+    expiresAt?: Date | null | undefined;
+  },
+  now: Date,
+): string {
+  if (intent.status !== 'Authorised') return intent.status;
+  if (isExpired({ expiresAt: intent.expiresAt ?? undefined }, now)) return EXPIRED;
+  return intent.accessWithdrawnAt != null ? ACCESS_WITHDRAWN : intent.status;
 }
 
-/** The rows in operator state `state` (one of `OPERATOR_CONSENT_STATES`, else nothing matches). */
-function inOperatorConsentState(state: string): SQL {
+/**
+ * The rows in operator state `state` at `now` (one of `OPERATOR_CONSENT_STATES`, else nothing matches):
+ * `operatorConsentState` as a condition.
+ */
+function inOperatorConsentState(state: string, now: Date): SQL {
   const authorised = eq(consentIntents.status, 'Authorised');
-  if (state === ACCESS_WITHDRAWN) return and(authorised, isNotNull(consentIntents.accessWithdrawnAt))!;
-  if (state === 'Authorised') return and(authorised, isNull(consentIntents.accessWithdrawnAt))!;
+  if (state === EXPIRED) return and(authorised, expiredIntentRows(now))!;
+  const authorisedUnexpired = and(authorised, unexpiredIntentRows(now));
+  if (state === ACCESS_WITHDRAWN)
+    return and(authorisedUnexpired, isNotNull(consentIntents.accessWithdrawnAt))!;
+  if (state === 'Authorised') return and(authorisedUnexpired, isNull(consentIntents.accessWithdrawnAt))!;
   return eq(consentIntents.status, state);
 }
 
@@ -188,7 +209,7 @@ export interface ConsentSearch {
   /** An organisation id, client id or TPP name (substring). */
   tpp?: string;
   kind?: string;
-  /** An operator state (`OPERATOR_CONSENT_STATES`): a stored status, or `AccessWithdrawn`. */
+  /** An operator state (`OPERATOR_CONSENT_STATES`): a stored status, `AccessWithdrawn` or `Expired`. */
   status?: string;
   /** Created on or after (a date, `YYYY-MM-DD`). */
   from?: Date;
@@ -203,15 +224,19 @@ export interface ConsentRow {
   status: string;
   /** When the customer withdrew the TPP's access at the bank, while it stays Authorised. */
   accessWithdrawnAt: Date | undefined;
+  /** When it expires (or expired): what makes an Authorised consent `Expired`. */
+  expiresAt: Date | undefined;
   clientId: string;
   tppName: string;
   customer: string | undefined;
   createdAt: Date;
 }
 
+/** The consents `search` matches, newest first, in their operator state at `now` (the console's clock). */
 export async function searchConsents(
   db: Queryable,
   search: ConsentSearch,
+  now: Date,
   limit = 200,
 ): Promise<ConsentRow[]> {
   const clients = await registeredClients(db);
@@ -244,7 +269,7 @@ export async function searchConsents(
   }
   if (search.id) conditions.push(eq(consentIntents.id, search.id));
   if (search.kind) conditions.push(eq(consentIntents.kind, search.kind));
-  if (search.status) conditions.push(inOperatorConsentState(search.status));
+  if (search.status) conditions.push(inOperatorConsentState(search.status, now));
   if (search.from) conditions.push(gte(consentIntents.createdAt, search.from));
   if (search.to) conditions.push(lt(consentIntents.createdAt, new Date(search.to.getTime() + 86_400_000)));
   const rows = await db
@@ -253,6 +278,7 @@ export async function searchConsents(
       kind: consentIntents.kind,
       status: consentIntents.status,
       accessWithdrawnAt: consentIntents.accessWithdrawnAt,
+      expiresAt: consentIntents.expiresAt,
       clientId: consentIntents.clientId,
       customer: bankCustomers.username,
       createdAt: consentIntents.createdAt,
@@ -265,8 +291,9 @@ export async function searchConsents(
   const names = new Map(clients.map((client) => [client.clientId, client.name]));
   return rows.map((row) => ({
     ...row,
-    status: operatorConsentState(row),
+    status: operatorConsentState(row, now),
     accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
+    expiresAt: row.expiresAt ?? undefined,
     customer: row.customer ?? undefined,
     tppName: names.get(row.clientId) ?? row.clientId,
   }));

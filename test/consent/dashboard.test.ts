@@ -267,9 +267,25 @@ describe('consent dashboard', () => {
     const browser = new Browser(w.app);
     const list = text((await browser.logIn('alice', w.clock)).body);
     assert.match(list, /Access to account information Expired/);
+    assert.match(list, /Expired 30 June 2026/);
     assert.doesNotMatch(
       text((await browser.get(`/dashboard/consents/${w.ids.aac}`)).body),
       /Withdraw access/,
     );
+  });
+
+  it('shows a consent whose access the PSU withdrew and which then expired as Expired, never to be confirmed again', async () => {
+    const w = await world();
+    const browser = new Browser(w.app);
+    await browser.logIn('alice', w.clock);
+    assert.equal((await browser.post(`/dashboard/consents/${w.ids.aac}/revoke`, {})).statusCode, 303);
+    assert.match(text((await browser.get('/dashboard')).body), /Access to account information Withdrawn/);
+    w.clock.set('2026-07-01T00:00:00Z');
+    const list = text((await browser.logIn('alice', w.clock)).body);
+    assert.match(list, /Access to account information Expired/);
+    const details = text((await browser.get(`/dashboard/consents/${w.ids.aac}`)).body);
+    assert.match(details, /You withdrew Acme Budget’s access on 1 January 2026 at 10:00 \(UK time\)\./);
+    assert.match(details, /It has since expired: it cannot be confirmed again\./);
+    assert.doesNotMatch(details, /unless it asks you to confirm it again/);
   });
 });

@@ -7,6 +7,8 @@ import {
   formatDateTime,
   reauthenticate,
   withdrawAccess,
+  type IntentKind,
+  type JsonObject,
 } from '../../src/consent/index.ts';
 import { totpCode } from '../../src/consent/totp.ts';
 import {
@@ -18,7 +20,7 @@ import {
 } from '../../src/operator/index.ts';
 import { selectParts } from '../../src/server/parts.ts';
 import { SteppingClock } from '../support/browser.ts';
-import { accountAccessData } from '../consent/fixtures.ts';
+import { accountAccessData, fundsConfirmationData, vrpData } from '../consent/fixtures.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
 import { readFileSync } from 'node:fs';
@@ -277,6 +279,85 @@ describe('operator console over HTTP', async () => {
       ]),
     );
     assert.deepEqual((await listed('&status=AccessWithdrawn')).size, 0);
+  });
+
+  it('shows an Authorised consent past its expiry as Expired, of every kind that has one, on its page, in the list and the status filter', async () => {
+    const ctx = { db, clock, notifyRevoked: async () => undefined };
+    const customerId = `customer-expired-${unique}`;
+    const soon = new Date(clock.now().getTime() + 10 * 60_000);
+    const expiry = soon.toISOString();
+    const authorised = async (kind: IntentKind, data: JsonObject) => {
+      const intent = await createIntent(ctx, { kind, clientId: `client-expired-${unique}`, data, risk: {} });
+      return authorise(ctx, intent.id, { customerId, accountIds: ['account-1'] });
+    };
+    const account = await authorised('account-access', accountAccessData(expiry));
+    const funds = await authorised('funds-confirmation', fundsConfirmationData('11280001234567', expiry));
+    const vrp = await authorised('domestic-vrp', vrpData(expiry));
+    const withdrawn = await withdrawAccess(
+      ctx,
+      (await authorised('account-access', accountAccessData(expiry))).id,
+    );
+    const kept = await authorised('account-access', accountAccessData('2099-01-01T00:00:00Z'));
+    const { session } = await logIn(auditor);
+    const listed = async (query = '') => {
+      const page = await session.get(`/consents?customer=${customerId}${query}`);
+      assert.equal(page.status, 200, page.text);
+      return new Map(
+        [...page.text.matchAll(/<code>([^<]+)<\/code><\/a><\/td>\s*<td>[^<]*<\/td>\s*<td>(.*?)<\/td>/gs)].map(
+          ([, id, cell]) => [id, cell!.replace(/<[^>]+>/g, '').trim()],
+        ),
+      );
+    };
+    const expiring = [account, funds, vrp, withdrawn].map((intent) => intent.id);
+    // Before its expiry: Authorised (the withdrawn one AccessWithdrawn), none Expired.
+    assert.deepEqual((await listed('&status=Expired')).size, 0);
+    assert.deepEqual(
+      [...(await listed('&status=Authorised')).keys()].sort(),
+      [account.id, funds.id, vrp.id, kept.id].sort(),
+    );
+
+    clock.advance(20 * 60_000);
+    const now = await listed();
+    for (const id of expiring) assert.equal(now.get(id), 'Expired', id);
+    assert.equal(now.get(kept.id), 'Authorised');
+    // The filter agrees with the list: one state per consent, expiry before withdrawal.
+    assert.deepEqual([...(await listed('&status=Authorised')).keys()], [kept.id]);
+    assert.deepEqual([...(await listed('&status=Expired')).keys()].sort(), [...expiring].sort());
+    assert.deepEqual((await listed('&status=AccessWithdrawn')).size, 0);
+    assert.ok(
+      (await session.get(`/consents?customer=${customerId}`)).text.includes(
+        `title="Authorised; expired at ${formatDateTime(soon)}"`,
+      ),
+    );
+    assert.match(
+      (await session.get('/consents')).text,
+      /<option value="AccessWithdrawn" >AccessWithdrawn<\/option>\s*<option value="Expired" >/,
+    );
+
+    const access = async (id: string) => {
+      const page = await session.get(`/consents/${id}`);
+      assert.equal(page.status, 200);
+      assert.match(page.text, /<dd id="consent-status">Authorised<\/dd>/);
+      return /<dd id="consent-access">(.*?)<\/dd>/s
+        .exec(page.text)?.[1]
+        ?.replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ');
+    };
+    for (const id of expiring) {
+      const sentence = await access(id);
+      assert.ok(
+        sentence?.includes(`Expired expired at ${formatDateTime(soon)}: it serves no request`),
+        sentence,
+      );
+    }
+    const withdrawnSentence = await access(withdrawn.id);
+    assert.ok(
+      withdrawnSentence?.includes(
+        `Its access had been withdrawn by the customer at ${formatDateTime(withdrawn.accessWithdrawnAt!)}.`,
+      ),
+      withdrawnSentence,
+    );
+    assert.equal(await access(kept.id), undefined);
   });
 
   it('the audit log cannot be changed or emptied, even by SQL', async () => {

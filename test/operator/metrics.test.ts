@@ -8,9 +8,11 @@ import {
   reauthenticate,
   revoke,
   withdrawAccess,
+  type JsonObject,
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
-import { accountAccessData } from '../consent/fixtures.ts';
+import { accountAccessData, fundsConfirmationData, vrpData } from '../consent/fixtures.ts';
+import { SteppingClock } from '../support/browser.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox } from '../support/journey.ts';
 import { call, httpsClient, startTestPlatform, type TestPlatform } from '../support/platform.ts';
@@ -129,6 +131,61 @@ describe('operator metrics', () => {
     assert.deepEqual(await moved(), { authorised: 1, withdrawn: 0, revoked: 2 });
     const { text } = await scrape(platform);
     assert.match(text, /# HELP obkit_consents .*counts as AccessWithdrawn, not Authorised/);
+  });
+
+  test('obkit_consents counts an Authorised consent past its expiry as Expired, not Authorised nor AccessWithdrawn, for each kind with an expiry', async () => {
+    const clock = new SteppingClock();
+    const platform = await startTestPlatform({ clock });
+    const ctx = { db: platform.store.db, clock, notifyRevoked: async () => undefined };
+    const KINDS = ['account-access', 'funds-confirmation', 'domestic-vrp'] as const;
+    const STATES = ['Authorised', 'AccessWithdrawn', 'Expired'] as const;
+    /** kind → state → count, as scraped. */
+    const consents = async () => {
+      const all = await samples(platform);
+      return Object.fromEntries(
+        KINDS.map((kind) => [
+          kind,
+          Object.fromEntries(
+            STATES.map((status) => [status, sampleValue(all, 'obkit_consents', { kind, status })]),
+          ),
+        ]),
+      ) as Record<(typeof KINDS)[number], Record<(typeof STATES)[number], number>>;
+    };
+    const before = await consents();
+    const moved = async () => {
+      const now = await consents();
+      return Object.fromEntries(
+        KINDS.map((kind) => [
+          kind,
+          Object.fromEntries(STATES.map((status) => [status, now[kind][status] - before[kind][status]])),
+        ]),
+      );
+    };
+    const expiry = new Date(clock.now().getTime() + 10 * 60_000).toISOString();
+    const authorised = async (kind: (typeof KINDS)[number], data: JsonObject) => {
+      const intent = await createIntent(ctx, { kind, clientId: 'metrics-client', data, risk: {} });
+      return authoriseIntent(ctx, intent.id, { customerId: 'alice', accountIds: ['a'] });
+    };
+    await authorised('account-access', accountAccessData(expiry));
+    await authorised('account-access', accountAccessData('2099-01-01T00:00:00Z'));
+    await withdrawAccess(ctx, (await authorised('account-access', accountAccessData(expiry))).id);
+    await authorised('funds-confirmation', fundsConfirmationData('11280001234567', expiry));
+    await authorised('domestic-vrp', vrpData(expiry));
+    await withdrawAccess(ctx, (await authorised('domestic-vrp', vrpData('2099-01-01T00:00:00Z'))).id);
+    assert.deepEqual(await moved(), {
+      'account-access': { Authorised: 2, AccessWithdrawn: 1, Expired: 0 },
+      'funds-confirmation': { Authorised: 1, AccessWithdrawn: 0, Expired: 0 },
+      'domestic-vrp': { Authorised: 1, AccessWithdrawn: 1, Expired: 0 },
+    });
+    // Past the expiry, at the next scrape: nothing stored changed, the gauge reads the clock.
+    clock.advance(20 * 60_000);
+    assert.deepEqual(await moved(), {
+      'account-access': { Authorised: 1, AccessWithdrawn: 0, Expired: 2 },
+      'funds-confirmation': { Authorised: 0, AccessWithdrawn: 0, Expired: 1 },
+      'domestic-vrp': { Authorised: 0, AccessWithdrawn: 1, Expired: 1 },
+    });
+    const { text } = await scrape(platform);
+    assert.match(text, /# HELP obkit_consents .*past its expiry counts as Expired/);
   });
 
   test('with a metrics token configured, a scrape without it is refused with 401', async () => {

@@ -1,6 +1,6 @@
 import type { PsuAccount, PsuPayment } from '../customers.ts';
 import { formatDate, formatDateTime, formatMoney, type IntentDescription } from '../describe.ts';
-import type { AuditEntry, Intent } from '../intents.ts';
+import { isExpired, type AuditEntry, type Intent } from '../intents.ts';
 import { KIND_INFO } from '../kinds.ts';
 import { csrfField, html, type SafeHtml } from '../../shared/page-kit/index.ts';
 import { describedRequest, layout, type PageFrame, type Tpp } from './pages.ts';
@@ -29,9 +29,10 @@ export type ConsentState =
 export function consentState(intent: Intent, now: Date, payments: readonly PsuPayment[]): ConsentState {
   switch (intent.status) {
     case 'Authorised':
+      // Past its expiry it can never be used nor confirmed again, withdrawn or not (as the operator reads it).
+      if (isExpired(intent, now)) return 'Expired';
       // Access withdrawn here stays withdrawn until the PSU confirms the consent again at the TPP's request.
-      if (intent.accessWithdrawnAt !== undefined) return 'Withdrawn';
-      return intent.expiresAt && intent.expiresAt.getTime() <= now.getTime() ? 'Expired' : 'Active';
+      return intent.accessWithdrawnAt !== undefined ? 'Withdrawn' : 'Active';
     case 'Revoked':
       return 'Withdrawn';
     case 'Consumed':
@@ -183,7 +184,7 @@ export function dashboardPage(frame: PageFrame, page: DashboardPage): string {
                       ${
                         withdrawable(card) || card.intent.expiresAt
                           ? html`<div>
-                              <dt>Expires</dt>
+                              <dt>${card.state === 'Expired' ? 'Expired' : 'Expires'}</dt>
                               <dd>${when(card.intent.expiresAt, 'when you withdraw it')}</dd>
                             </div>`
                           : ''
@@ -368,7 +369,11 @@ export function consentDetailsPage(frame: PageFrame, page: ConsentDetailsPage): 
         card.intent.status === 'Authorised' && card.intent.accessWithdrawnAt !== undefined
           ? html`<p class="notice" role="status">
               You withdrew ${page.tpp.name}’s access on ${formatDateTime(card.intent.accessWithdrawnAt)}.
-              ${page.tpp.name} cannot use it unless it asks you to confirm it again and you do, at the bank.
+              ${
+                card.state === 'Expired'
+                  ? 'It has since expired: it cannot be confirmed again.'
+                  : `${page.tpp.name} cannot use it unless it asks you to confirm it again and you do, at the bank.`
+              }
             </p>`
           : ''
       }

@@ -8,7 +8,14 @@ import {
   revoke,
 } from '../../consent/index.ts';
 import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
-import { OPERATOR_CONSENT_STATES, searchConsents } from '../queries.ts';
+import {
+  ACCESS_WITHDRAWN,
+  EXPIRED,
+  OPERATOR_CONSENT_STATES,
+  operatorConsentState,
+  searchConsents,
+  type ConsentRow,
+} from '../queries.ts';
 import {
   actionForm,
   CONSOLE_BASE,
@@ -24,7 +31,7 @@ import { parseSearch } from './search.ts';
 
 /** `GET /console/consents[?customer=&tpp=&kind=&status=&from=&to=]`. */
 export function consentSearch(scope: ConsoleScope) {
-  const { db, page } = scope;
+  const { db, clock, page } = scope;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const {
       typed: search,
@@ -35,7 +42,7 @@ export function consentSearch(scope: ConsoleScope) {
       status: OPERATOR_CONSENT_STATES,
     });
     const bad = !filter;
-    const rows = filter ? await searchConsents(db, filter) : [];
+    const rows = filter ? await searchConsents(db, filter, clock.now()) : [];
     return page(
       reply,
       bad ? 400 : 200,
@@ -56,12 +63,7 @@ export function consentSearch(scope: ConsoleScope) {
         rows.map((row) => [
           html`<a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"><code>${row.id}</code></a>`,
           row.kind,
-          row.accessWithdrawnAt
-            ? html`<span
-                title="Authorised; access withdrawn by the customer at ${when(row.accessWithdrawnAt)}"
-                >${row.status}</span
-              >`
-            : row.status,
+          storedAs(row) ? html`<span title="${storedAs(row)}">${row.status}</span>` : row.status,
           row.tppName,
           row.customer ?? '—',
           when(row.createdAt),
@@ -72,16 +74,26 @@ export function consentSearch(scope: ConsoleScope) {
   };
 }
 
+/** For an operator state that is not the stored status, what is stored and why it reads otherwise. */
+function storedAs(row: ConsentRow): string | undefined {
+  if (row.status === EXPIRED) return `Authorised; expired at ${when(row.expiresAt)}`;
+  if (row.status === ACCESS_WITHDRAWN)
+    return `Authorised; access withdrawn by the customer at ${when(row.accessWithdrawnAt)}`;
+  return undefined;
+}
+
 /** `GET /console/consents/:id`: details and history; revoke (admin). */
 export function consentPage(scope: ConsoleScope) {
-  const { db, page, isAdmin } = scope;
+  const { db, clock, page, isAdmin } = scope;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const { id } = request.params as { id: string };
+    const now = clock.now();
     const intent = await getIntent(db, id);
     if (!intent) return page(reply, 404, 'No such consent', html`<p>No consent <code>${id}</code>.</p>`);
     const history = await listAudit(db, id);
     // Its TPP's name and customer's username, as the list shows them.
-    const [row] = await searchConsents(db, { id }, 1);
+    const [row] = await searchConsents(db, { id }, now, 1);
+    const state = operatorConsentState(intent, now);
     const revocable =
       KIND_INFO[intent.kind].revocable &&
       (intent.status === 'Authorised' || intent.status === 'AwaitingAuthorisation');
@@ -99,17 +111,31 @@ export function consentPage(scope: ConsoleScope) {
             <dd id="consent-status">${intent.status}</dd>
           </div>
           ${
-            // Stored as Authorised (so v3.1.11 reads it; v4.0 reads CANC), yet no token works on it.
-            intent.accessWithdrawnAt
+            // Stored as Authorised (v3.1.11 reads it so; v4.0 reads EXPD, or CANC for withdrawn account
+            // access), yet no token works on it.
+            state === EXPIRED
               ? html`<div>
                   <dt>Access</dt>
                   <dd id="consent-access">
-                    ${statusBadge('Withdrawn', false)} access withdrawn by the customer at
-                    ${when(intent.accessWithdrawnAt)}: its tokens were revoked, and it serves no request until
-                    the customer re-authenticates it.
+                    ${statusBadge('Expired', false)} expired at ${when(intent.expiresAt)}: it serves no
+                    request, and the TPP needs a new consent from the
+                    customer.${
+                      intent.accessWithdrawnAt
+                        ? ` Its access had been withdrawn by the customer at ${when(intent.accessWithdrawnAt)}.`
+                        : ''
+                    }
                   </dd>
                 </div>`
-              : ''
+              : state === ACCESS_WITHDRAWN
+                ? html`<div>
+                    <dt>Access</dt>
+                    <dd id="consent-access">
+                      ${statusBadge('Withdrawn', false)} access withdrawn by the customer at
+                      ${when(intent.accessWithdrawnAt)}: its tokens were revoked, and it serves no request
+                      until the customer re-authenticates it.
+                    </dd>
+                  </div>`
+                : ''
           }
           <div>
             <dt>TPP</dt>

@@ -5,7 +5,8 @@ import type { Clock } from '../../shared/clock.ts';
 import type { CertificateCheckResult, Telemetry } from '../../shared/telemetry.ts';
 import type { Store } from '../../store/index.ts';
 import { bankPayments, consentIntents } from '../../store/schema/index.ts';
-import { ACCESS_WITHDRAWN, operatorConsentState } from '../queries.ts';
+import { expiredIntentRows } from '../../consent/index.ts';
+import { ACCESS_WITHDRAWN, EXPIRED, operatorConsentState } from '../queries.ts';
 
 /** Seconds; 0.75 is OB's benchmark for AIS and PIS responses. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10];
@@ -101,22 +102,34 @@ export function createOperatorMetrics(options: {
     });
   kindStatusGauge(
     'obkit_consents',
-    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated.`,
-    async () =>
-      (
-        await store.db
-          .select({
-            kind: consentIntents.kind,
-            status: consentIntents.status,
-            // One group per kind, status and whether withdrawn: its latest withdrawal says which.
-            accessWithdrawnAt: sql<Date | null>`max(${consentIntents.accessWithdrawnAt})`.mapWith(
-              consentIntents.accessWithdrawnAt,
-            ),
-            count: sql<number>`count(*)::int`,
-          })
-          .from(consentIntents)
-          .groupBy(consentIntents.kind, consentIntents.status, isNull(consentIntents.accessWithdrawnAt))
-      ).map((row) => ({ kind: row.kind, status: operatorConsentState(row), count: Number(row.count) })),
+    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated, and one past its expiry counts as ${EXPIRED} (withdrawn or not).`,
+    async () => {
+      const now = clock.now();
+      // One group per kind, status, whether withdrawn and whether expired at `now`: the group's latest
+      // withdrawal and expiry say which, to the same rule (`operatorConsentState`, `isExpired`).
+      const rows = await store.db
+        .select({
+          kind: consentIntents.kind,
+          status: consentIntents.status,
+          accessWithdrawnAt: sql<Date | null>`max(${consentIntents.accessWithdrawnAt})`.mapWith(
+            consentIntents.accessWithdrawnAt,
+          ),
+          expiresAt: sql<Date | null>`max(${consentIntents.expiresAt})`.mapWith(consentIntents.expiresAt),
+          count: sql<number>`count(*)::int`,
+        })
+        .from(consentIntents)
+        .groupBy(
+          consentIntents.kind,
+          consentIntents.status,
+          isNull(consentIntents.accessWithdrawnAt),
+          expiredIntentRows(now),
+        );
+      return rows.map((row) => ({
+        kind: row.kind,
+        status: operatorConsentState(row, now),
+        count: Number(row.count),
+      }));
+    },
   );
   kindStatusGauge(
     'obkit_payments',
