@@ -6,7 +6,14 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { currentChangeVersion, oneRow, preparedStatement, schema } from '../store/index.ts';
+import {
+  changeVersionOf,
+  currentChangeVersion,
+  oneRow,
+  preparedRows,
+  rowAsText,
+  schema,
+} from '../store/index.ts';
 import type { AccountRecord } from './customers.ts';
 import type { Balance } from './ledger.ts';
 import { fromMinor } from './money.ts';
@@ -61,31 +68,42 @@ const rowVersion = sql<string>`${bankAccounts}.xmin::text`;
 /** The same row again, joined only when its data is to be sent (its version is not the one known). */
 const changedAccount = alias(bankAccounts, 'changed_account');
 
+/** That row as one column (null when not sent: one null for the driver to parse, nothing to map). */
+const changedRow = rowAsText(changedAccount);
+
+/** A row of `accountsWithVersions`: the change version, and for a known id its version and changed row. */
+type VersionsRow = [changeVersion: unknown, id: string | null, version: string, changed: unknown];
+
 /**
  * The change version, each account's row version among `ids` (unknown ones absent), and the customer
  * account rows whose version is not the one at the same position in `known` (`''`: none known), in one
  * statement. Prepared once per driver (src/store/prepared.ts): a named statement on PostgreSQL, parsed and
- * planned once per connection; on the embedded database a read-only statement.
+ * planned once per connection; on the embedded database a read-only statement. Its rows are not mapped by
+ * drizzle (`preparedRows`): a read reads three columns of each, and decodes the changed row only when one
+ * was sent (`rowAsText`); every read, hit or miss, paid drizzle's mapping of the whole row before.
  */
-const accountsWithVersions = preparedStatement((db) =>
-  db
-    .select({
-      changeVersion: currentChangeVersion,
-      id: bankAccounts.id,
-      version: rowVersion,
-      changed: changedAccount,
-    })
-    .from(oneRow)
-    .leftJoin(bankAccounts, sql`${bankAccounts.id} = any(${sql.placeholder('ids')}::text[])`)
-    .leftJoin(
-      changedAccount,
-      and(
-        eq(changedAccount.id, bankAccounts.id),
-        isNull(changedAccount.internalPurpose),
-        sql`${rowVersion} <> (${sql.placeholder('known')}::text[])[array_position(${sql.placeholder('ids')}::text[], ${bankAccounts.id})]`,
-      ),
-    )
-    .prepare('ais_accounts_with_versions'),
+const accountsWithVersions = preparedRows(
+  'ais_accounts_with_versions',
+  (db) =>
+    db
+      .select({
+        changeVersion: currentChangeVersion,
+        id: bankAccounts.id,
+        version: rowVersion,
+        changed: changedRow.column,
+      })
+      .from(oneRow)
+      .leftJoin(bankAccounts, sql`${bankAccounts.id} = any(${sql.placeholder('ids')}::text[])`)
+      .leftJoin(
+        changedAccount,
+        and(
+          eq(changedAccount.id, bankAccounts.id),
+          isNull(changedAccount.internalPurpose),
+          sql`${rowVersion} <> (${sql.placeholder('known')}::text[])[array_position(${sql.placeholder('ids')}::text[], ${bankAccounts.id})]`,
+        ),
+      )
+      .getSQL(),
+  (rows) => rows as VersionsRow[],
 );
 
 /**
@@ -130,10 +148,11 @@ export function accountsWithVersionsReader(
     const held = ids.map((id) => rows.get(id));
     const answer = await statement.execute({ ids, known: held.map((row) => row?.version ?? '') });
     const value = new Map<string, VersionedAccount>();
-    for (const { id, version, changed } of answer) {
+    for (const [, id, version, changed] of answer) {
       if (id === null) continue;
-      if (changed) {
-        const account = { version, record: changed };
+      const record = changedRow.decode(changed);
+      if (record) {
+        const account = { version, record };
         keep(id, account);
         value.set(id, account);
         continue;
@@ -142,6 +161,6 @@ export function accountsWithVersionsReader(
       const known = held[ids.indexOf(id)];
       value.set(id, known?.version === version ? known : { version });
     }
-    return { changeVersion: answer[0]?.changeVersion ?? 0, value };
+    return { changeVersion: changeVersionOf(answer[0]?.[0]), value };
   };
 }

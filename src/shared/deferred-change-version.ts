@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { isPending, type MaybePromise } from './maybe-promise.ts';
 
 /**
  * On PostgreSQL every request reads the store's change version before anything cached is consulted
@@ -63,22 +64,43 @@ export class ChangesOutpacedRequest extends Error {
 
 /**
  * Runs `attempt` (which calls `assertCheckedUnder` with its statement's version before using its data);
- * when the version advanced, takes it, runs `checkAgain` (the route's guard) and tries again.
+ * when the version advanced, takes it, runs `checkAgain` (the route's guard) and tries again. An attempt
+ * answered at once (a read the embedded database answers again without a statement) is answered at once,
+ * not through a promise; whatever else it throws is thrown as it is.
  */
-export async function withDeferredChangeVersion<T>(
+export function withDeferredChangeVersion<T>(
   request: FastifyRequest,
-  attempt: () => Promise<T>,
-  checkAgain: () => Promise<void>,
+  attempt: () => MaybePromise<T>,
+  checkAgain: () => MaybePromise<void>,
+): MaybePromise<T> {
+  let answer: MaybePromise<T>;
+  try {
+    answer = attempt();
+  } catch (error) {
+    if (!(error instanceof ChangeVersionAdvanced) || !request.deferredChangeVersion) throw error;
+    return checkedAgain(request, error, attempt, checkAgain);
+  }
+  if (!isPending(answer)) return answer;
+  return Promise.resolve(answer).catch((error: unknown) => checkedAgain(request, error, attempt, checkAgain));
+}
+
+/** After the first attempt failed with `error`: the request checked again and attempted again, or `error`. */
+async function checkedAgain<T>(
+  request: FastifyRequest,
+  error: unknown,
+  attempt: () => MaybePromise<T>,
+  checkAgain: () => MaybePromise<void>,
 ): Promise<T> {
   for (let attempts = 1; ; attempts++) {
+    const deferred = request.deferredChangeVersion;
+    if (!(error instanceof ChangeVersionAdvanced) || !deferred) throw error;
+    if (attempts >= MAX_ATTEMPTS) throw new ChangesOutpacedRequest(attempts, error);
+    await deferred.advance(error.version);
+    await checkAgain();
     try {
       return await attempt();
-    } catch (error) {
-      const deferred = request.deferredChangeVersion;
-      if (!(error instanceof ChangeVersionAdvanced) || !deferred) throw error;
-      if (attempts >= MAX_ATTEMPTS) throw new ChangesOutpacedRequest(attempts, error);
-      await deferred.advance(error.version);
-      await checkAgain();
+    } catch (failed) {
+      error = failed;
     }
   }
 }

@@ -1,3 +1,5 @@
+import type { MaybePromise } from './maybe-promise.ts';
+
 /**
  * Reads answered again without a statement on a database whose every write this process sees: the
  * embedded one (`Store['embedded']`, src/store/embedded-reads.ts), where a count advances with every
@@ -13,14 +15,15 @@ export interface WriteCount {
  * `readMany` answered again, without a statement, for the same keys (in the same order) while the
  * database was sent nothing that may have changed anything since the answer's read was asked for. A read
  * under way is shared the same way: it is sent after the caller asked, so it sees all that the caller
- * must see. Callers share the answer: they must not change it.
+ * must see. Once it has arrived, the answer is given as it is, not through a promise (`MaybePromise`: a hit
+ * costs no promise and no microtask). Callers share the answer: they must not change it.
  */
 export function readsUntilNextWrite<R>(
   reads: WriteCount,
   readMany: (keys: string[]) => Promise<R>,
   maxEntries = 10_000,
-): (keys: readonly string[]) => Promise<R> {
-  const answers = new Map<string, { writes: number; answer: Promise<R> }>();
+): (keys: readonly string[]) => MaybePromise<R> {
+  const answers = new Map<string, { writes: number; answer: MaybePromise<R> }>();
   return (keys) => {
     const key = keys.join('\u0000');
     const writes = reads.writeCount();
@@ -28,12 +31,18 @@ export function readsUntilNextWrite<R>(
     if (known?.writes === writes) return known.answer;
     // Taken before the read is sent: a write in between leaves the entry under a count already past.
     const answer = readMany([...keys]);
+    const entry = { writes, answer: answer as MaybePromise<R> };
     answers.delete(key);
-    answers.set(key, { writes, answer });
+    answers.set(key, entry);
     if (answers.size > maxEntries) answers.delete(answers.keys().next().value as string);
-    answer.catch(() => {
-      if (answers.get(key)?.answer === answer) answers.delete(key);
-    });
+    answer.then(
+      (value) => {
+        entry.answer = value;
+      },
+      () => {
+        if (answers.get(key) === entry) answers.delete(key);
+      },
+    );
     return answer;
   };
 }

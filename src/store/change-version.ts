@@ -16,7 +16,12 @@ export const CHANGE_VERSION_QUERY = new PgDialect().sqlToQuery(changeVersionRow)
  * change), so that a request can read it in the same round trip, and the same snapshot, as its data
  * (`src/shared/deferred-change-version.ts`).
  */
-export const currentChangeVersion = sql<number>`coalesce((${changeVersionRow}), 0)`.mapWith(Number);
+export const currentChangeVersion = sql<number>`coalesce((${changeVersionRow}), 0)`.mapWith(changeVersionOf);
+
+/** The change version from the driver's value of it (a `bigint`: text on `pg`); 0 when there is none yet. */
+export function changeVersionOf(value: unknown): number {
+  return Number(value ?? 0);
+}
 
 /**
  * A FROM source of exactly one row, to left-join a table to: the statement answers (with the change

@@ -7,7 +7,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import { CHANGE_VERSION_QUERY } from './change-version.ts';
+import { CHANGE_VERSION_QUERY, changeVersionOf } from './change-version.ts';
 import * as schema from './schema/index.ts';
 import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
 import { forDrizzle } from './embedded-parsers.ts';
@@ -102,7 +102,7 @@ const NOTIFY_AND_ADVANCE = `with advanced as (
 const READ_CHANGE_VERSION = { name: 'store_change_version', text: CHANGE_VERSION_QUERY } as const;
 
 function versionOf(rows: readonly { version?: unknown }[]): number {
-  return Number(rows[0]?.version ?? 0);
+  return changeVersionOf(rows[0]?.version);
 }
 
 /**

@@ -1,6 +1,7 @@
 export { openStore, migrationsFolder } from './database.ts';
 export { inTransaction } from './transactions.ts';
-export { preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
+export { preparedRows, preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
+export { rowAsText, type RowAsText } from './text-row.ts';
 export { EmbeddedReader, type EmbeddedReads } from './embedded-reads.ts';
 export { EmbeddedPrepared } from './embedded-prepared.ts';
 export { embeddedHandleOf } from './embedded-parsers.ts';
@@ -15,4 +16,4 @@ export type {
 } from './database.ts';
 export * as schema from './schema/index.ts';
 export * from './settings.ts';
-export { currentChangeVersion, oneRow } from './change-version.ts';
+export { changeVersionOf, currentChangeVersion, oneRow } from './change-version.ts';

@@ -78,3 +78,25 @@ export function preparedSql<Row>(
     ),
   );
 }
+
+/**
+ * `preparedSql` whose rows come as arrays of the driver's values, in the statement's column order, given to
+ * `mapRows` as they are: nothing mapped per column by drizzle (`mapResultRow`, a decoder call and an
+ * `is()` per selected column of every row), for a hot statement whose caller reads only some of its columns
+ * (src/bank/ais-queries.ts). `statement` as `preparedSql`'s; its columns in the order the mapper reads them.
+ */
+export function preparedRows<T>(
+  name: string,
+  statement: SQL | ((db: Queryable) => SQL),
+  mapRows: (rows: unknown[][]) => T,
+): (db: Queryable) => PreparedStatement<T> {
+  return preparedStatement((db) =>
+    db._.session.prepareQuery<{ execute: T; all: unknown; values: unknown }>(
+      dialect.sqlToQuery(typeof statement === 'function' ? statement(db) : statement),
+      undefined,
+      name,
+      true,
+      (rows) => mapRows(rows as unknown[][]),
+    ),
+  );
+}

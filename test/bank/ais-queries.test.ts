@@ -6,6 +6,7 @@ import { schema, type Store } from '../../src/store/index.ts';
 import {
   accountsWithVersionsReader,
   createCustomer,
+  getAccount,
   internalAccountId,
   openAccount,
   postExternalCredit,
@@ -74,6 +75,24 @@ describe('accounts with their row versions', async () => {
     const posted = await read([first.id]);
     assert.notEqual(posted.value.get(first.id)?.version, before.value.get(first.id)?.version);
     assert.equal(posted.value.get(first.id)?.record?.bookedMinor, 105n);
+  });
+
+  it('gives a changed row exactly as a select of the account gives it', async () => {
+    // Every kind of column the row has: text with what JSON and array literals quote, nulls, a date, the
+    // timestamps (the last booking's too), the bigint balances.
+    await store.db
+      .update(bankAccounts)
+      .set({
+        nickname: 'She said "hi", {ok} \\ back\nslash ✓',
+        description: null,
+        maturityDate: '2031-02-28',
+      })
+      .where(eq(bankAccounts.id, first.id));
+    const read = accountsWithVersionsReader(store.db);
+    const record = (await read([first.id])).value.get(first.id)?.record;
+    const selected = await getAccount(store.db, first.id);
+    assert.ok(selected?.lastBookedAt instanceof Date, 'the account has a booking');
+    assert.deepEqual(record, selected);
   });
 
   it('answers in full whatever another reader holds, and with no accounts at all', async () => {

@@ -62,16 +62,59 @@ describe('a request re-checked while the change version moves', () => {
     let version = 1;
     let rechecks = 0;
     await assert.rejects(
-      withDeferredChangeVersion(
-        request,
-        async () => assertCheckedUnder(request, ++version),
-        async () => {
-          rechecks += 1;
-        },
-      ),
+      async () =>
+        withDeferredChangeVersion(
+          request,
+          async () => assertCheckedUnder(request, ++version),
+          async () => {
+            rechecks += 1;
+          },
+        ),
       ChangesOutpacedRequest,
     );
     assert.equal(rechecks, MAX_ATTEMPTS - 1);
+  });
+
+  it('answers an attempt answered at once at once, and checks one that threw at once again', async () => {
+    const { request, state } = deferredRequest(2);
+    let rechecks = 0;
+    const checkAgain = () => {
+      rechecks += 1;
+    };
+    // Checked under its statement's version: the very value, no promise.
+    const now = withDeferredChangeVersion(
+      request,
+      () => (assertCheckedUnder(request, 2), 'at once'),
+      checkAgain,
+    );
+    assert.equal(now, 'at once');
+    // A newer version thrown at once: checked again under it, then attempted again.
+    const seen = [3, 3];
+    const later = withDeferredChangeVersion(
+      request,
+      () => {
+        const version = seen.shift()!;
+        assertCheckedUnder(request, version);
+        return `answered under ${version}`;
+      },
+      checkAgain,
+    );
+    assert.equal(await later, 'answered under 3');
+    assert.deepEqual([rechecks, state.advances, state.checkedUnder], [1, 1, 3]);
+    // Any other failure is thrown as it is, in the same tick.
+    const refused = new Error('refused');
+    assert.throws(
+      () =>
+        withDeferredChangeVersion(
+          request,
+          () => {
+            throw refused;
+          },
+          checkAgain,
+        ),
+      refused,
+    );
+    assert.equal(rechecks, 1);
   });
 });
 

@@ -112,13 +112,15 @@ describe('embedded reads: a count of every write through the one handle', () => 
       await writeSetting(store.db, 'a', 'one');
       const read = readsUntilNextWrite(reads, ([key]) => readOnlySetting(reads, key ?? ''));
       assert.equal(await read(['a']), 'one');
-      const again = await recordStatements(() => read(['a']));
+      const again = await recordStatements(async () => read(['a']));
       assert.equal(again.result, 'one');
       assert.deepEqual(again.statements, [], 'nothing written since: no statement');
+      // Once arrived, the answer itself: no promise to wait for.
+      assert.equal(read(['a']), 'one');
       // Another key is its own read.
-      assert.equal((await recordStatements(() => read(['b']))).statements.length, 1);
+      assert.equal((await recordStatements(async () => read(['b']))).statements.length, 1);
       await writeSetting(store.db, 'a', 'two');
-      const after = await recordStatements(() => read(['a']));
+      const after = await recordStatements(async () => read(['a']));
       assert.equal(after.result, 'two');
       assert.equal(after.statements.length, 1, 'written since: read again');
       // Requests in flight together with nothing written between them share one read.
@@ -149,6 +151,6 @@ describe('embedded reads: a count of every write through the one handle', () => 
     await writing;
     assert.equal(await reading, 'new');
     // Asked before the COMMIT was sent: not answered again after it.
-    assert.equal((await recordStatements(() => read(['a']))).statements.length, 1);
+    assert.equal((await recordStatements(async () => read(['a']))).statements.length, 1);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
-import { preparedSql, preparedStatement, schema } from '../../src/store/index.ts';
+import { preparedRows, preparedSql, preparedStatement, schema } from '../../src/store/index.ts';
 import { createTestStore } from '../support/store.ts';
 
 const { obIdempotency } = schema;
@@ -78,5 +78,22 @@ describe('statements prepared once', async () => {
     assert.deepEqual((await counted(db).execute({ n: 41, at: new Date('2026-01-02T03:04:05Z') })).rows, [
       { n: 42, at: true },
     ]);
+  });
+
+  it('hands its rows unmapped, as arrays in column order, on the handle it is given', async () => {
+    const keysAfter = preparedRows(
+      'test_prepared_rows',
+      sql`select key, status, null as nothing from ob_idempotency where key > ${sql.placeholder('key')} order by key`,
+      (rows) => rows.map(([key, status, nothing]) => ({ key, status, nothing })),
+    );
+    await insertKey(db).execute({ key: 'r1' });
+    assert.deepEqual(await keysAfter(db).execute({ key: 'r' }), [{ key: 'r1', status: 201, nothing: null }]);
+    await db.transaction(async (tx) => {
+      await insertKey(tx).execute({ key: 'r2' });
+      assert.deepEqual(
+        (await keysAfter(tx).execute({ key: 'r' })).map((row) => row.key),
+        ['r1', 'r2'],
+      );
+    });
   });
 });

@@ -19,7 +19,8 @@ import {
 } from '../../bank/index.ts';
 import type { ConsentContext, Intent } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
-import { coalescedReads, type CoalescedRead } from '../../shared/coalesced-reads.ts';
+import { coalescedReads } from '../../shared/coalesced-reads.ts';
+import { thenOrNow, type MaybePromise } from '../../shared/maybe-promise.ts';
 import { assertCheckedUnder, withDeferredChangeVersion } from '../../shared/deferred-change-version.ts';
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles, type GuardDependencies } from '../guard/index.ts';
@@ -102,6 +103,20 @@ interface Call {
 }
 
 type Params = { AccountId?: string; StatementId?: string };
+
+/**
+ * The consent's permissions as a set, made once per list: the guard's consent cache gives the same intent,
+ * so the same list, to every request under it until it changes.
+ */
+const permissionSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function permissionSet(permissions: readonly string[]): ReadonlySet<string> {
+  let set = permissionSets.get(permissions);
+  if (!set) {
+    set = new Set(permissions);
+    permissionSets.set(permissions, set);
+  }
+  return set;
+}
 
 /** The consent's transaction window; `undefined` (nothing visible) when a stored bound cannot be read. */
 function consentWindow(intent: Intent): TimeWindow | undefined {
@@ -193,7 +208,7 @@ export async function accountInformation(
   // applied to every request as before: the answer holds neither).
   const hotRead = <R>(
     read: (db: ConsentContext['db']) => (ids: readonly string[]) => Promise<R>,
-  ): CoalescedRead<R> => {
+  ): ((ids: readonly string[]) => MaybePromise<R>) => {
     const { embedded } = context;
     return embedded ? readsUntilNextWrite(embedded, read(embedded.db)) : coalescedReads(read(db));
   };
@@ -209,7 +224,7 @@ export async function accountInformation(
   function get(
     path: string,
     permissions: readonly string[],
-    handler: (call: Call) => Promise<unknown>,
+    handler: (call: Call) => MaybePromise<unknown>,
     options: { foldsChangeVersion?: boolean } = {},
   ): void {
     const preHandler = guard(guardProfiles.accountData(permissions), context.guard);
@@ -219,7 +234,8 @@ export async function accountInformation(
         preHandler,
         ...(options.foldsChangeVersion ? { config: { changeVersion: 'read by the handler' } } : {}),
       },
-      async (request, reply) => {
+      // Not `async`: an answer at hand (`accounts` on an embedded read answered again) is sent in this tick.
+      (request, reply) => {
         const answer = () => {
           const { intent } = guarded(request);
           if (!intent) throw new Error('account data endpoint reached without a consent');
@@ -229,18 +245,20 @@ export async function accountInformation(
             request,
             reply,
             intent,
-            permissions: new Set(intent.permissions),
+            permissions: permissionSet(intent.permissions),
             accountId,
             accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
             self: selfUrl(request, context.publicBaseUrl),
             now: clock.now(),
           });
         };
-        const body = await withDeferredChangeVersion(request, answer, () => preHandler.check(request));
-        // The intent the answer was made under (the last check's, when the request was checked again).
-        const { intent } = guarded(request);
-        if (intent) usage.touch(intent.id, request.log);
-        return body;
+        const body = withDeferredChangeVersion(request, answer, () => preHandler.check(request));
+        return thenOrNow(body, (sent) => {
+          // The intent the answer was made under (the last check's, when the request was checked again).
+          const { intent } = guarded(request);
+          if (intent) usage.touch(intent.id, request.log);
+          return sent;
+        });
       },
     );
   }
@@ -331,9 +349,10 @@ export async function accountInformation(
    * `-`; an internal one has a version but no record (never shown). The answer is kept under the versions
    * of the very statement its rows came with: exact.
    */
-  const accounts = async (call: Call) => {
+  const accounts = (call: Call) =>
+    thenOrNow(readAccounts(call.accountIds), (read) => accountsAnswer(call, read));
+  const accountsAnswer = (call: Call, read: Awaited<ReturnType<typeof readAccounts>>): string => {
     const key = JSON.stringify([call.accountIds, call.intent.permissions, call.self]);
-    const read = await readAccounts(call.accountIds);
     assertCheckedUnder(call.request, read.changeVersion);
     const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
     const cached = accountAnswers.get(key, versions);
