@@ -9,6 +9,7 @@ import {
   type InteractionDetails,
   type LoginResult,
 } from '../consent/interaction-bridge.ts';
+import { isExpired } from '../consent/intents.ts';
 import { INTENT_CLAIM, SUPPORTED_ACRS, intentIdOfClaims } from './intent-claims.ts';
 import type { AuthorizationServer } from './provider.ts';
 
@@ -157,7 +158,7 @@ export function createInteractionBridge(server: AuthorizationServer): Interactio
     if (intent.status !== 'Authorised' || intent.customerId !== accountId) {
       throw new InteractionStateError('the intent has not been authorised by this customer');
     }
-    if (intent.expiresAt && intent.expiresAt.getTime() <= clock.now().getTime()) {
+    if (isExpired(intent, clock.now())) {
       throw new InteractionStateError('the intent has expired');
     }
 
