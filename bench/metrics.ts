@@ -43,7 +43,13 @@ async function runOn(backend: Backend): Promise<void> {
     if (!on.operations || off.operations)
       throw new Error('recording is not on and off as this benchmark needs');
     for (const concurrency of options.concurrencies) {
-      const run = { concurrency, seconds: options.bracketSeconds, mainThread: true };
+      // Warmed by the bracket's rule: each phase needs only its connections' first requests.
+      const run = {
+        concurrency,
+        seconds: options.bracketSeconds,
+        mainThread: true,
+        warmUp: 'brief' as const,
+      };
       const side = (label: string, mtls: string): BracketSide => ({
         label,
         async measure(phase) {

@@ -12,6 +12,7 @@
  * 3. the figure is the median of the bracket ratios, printed with their spread (lowest – highest).
  * With `--aa` (options.ts) side B is side A again: an A/A check of the method, whose figure should be ~1.00.
  */
+import { cpus, loadavg } from 'node:os';
 import type { BenchOptions } from './options.ts';
 
 /** What one phase of a side measured. */
@@ -37,6 +38,8 @@ export interface BracketedFigure {
   cpuRatio?: number;
   warmUpPhases: number;
   settled: boolean;
+  /** The machine's one-minute load average at the end, over its cores (above 1: runnable work queued). */
+  loadPerCore: number;
 }
 
 export interface BracketPlan {
@@ -101,7 +104,7 @@ export async function bracketedRatio(
 ): Promise<BracketedFigure> {
   const sideB: BracketSide = plan.aa ? { label: `${a.label} (A/A: as B)`, measure: a.measure } : b;
   const sides = plan.aa ? [a] : [a, sideB];
-  const warm = await warmUntilSteady(sides, plan.tolerance ?? 0.1, plan.maxWarmUpPhases ?? 8);
+  const warm = await warmUntilSteady(sides, plan.tolerance ?? 0.1, plan.maxWarmUpPhases ?? 6);
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
   for (let bracket = 1; bracket <= plan.brackets; bracket++) {
@@ -125,6 +128,7 @@ export async function bracketedRatio(
     ...(cpuRatios.length === ratios.length ? { cpuRatio: median(cpuRatios) } : {}),
     warmUpPhases: warm.phases,
     settled: warm.settled,
+    loadPerCore: loadavg()[0]! / cpus().length,
   };
   console.log(
     `bracketed ${name}${plan.aa ? ' (A/A check)' : ''}: median ${figure.ratio.toFixed(3)} of ` +
@@ -132,7 +136,11 @@ export async function bracketedRatio(
       (figure.cpuRatio !== undefined
         ? `; CPU per operation, A ÷ B: median ${figure.cpuRatio.toFixed(3)}`
         : '') +
-      `; warm-up ${warm.phases} phases${warm.settled ? '' : ', not settled'}`,
+      `; warm-up ${warm.phases} phases${warm.settled ? '' : ', not settled'}` +
+      // Other work queued for the cores moves each phase's rate far more than the measured path does.
+      (figure.loadPerCore > 1
+        ? `; machine busy (load ${figure.loadPerCore.toFixed(1)} per core): rates unreliable, see the CPU ratio`
+        : ''),
   );
   return figure;
 }
