@@ -139,7 +139,8 @@ export async function bracketedRatio(
       `; warm-up ${warm.phases} phases${warm.settled ? '' : ', not settled'}` +
       // Other work queued for the cores moves each phase's rate far more than the measured path does.
       (figure.loadPerCore > 1
-        ? `; machine busy (load ${figure.loadPerCore.toFixed(1)} per core): rates unreliable, see the CPU ratio`
+        ? `; machine busy (load ${figure.loadPerCore.toFixed(1)} per core): rates unreliable` +
+          (figure.cpuRatio !== undefined ? ', see the CPU ratio' : '')
         : ''),
   );
   return figure;
