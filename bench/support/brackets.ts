@@ -9,7 +9,7 @@
  *    its rate) changed by less than `tolerance` from its previous phase — a rule, not a fixed time — or
  *    `maxWarmUpPhases` were run (said so in the output);
  * 2. then `brackets` short brackets, A B B A and B A A B in turn (an A/A check with A B B A only came out
- *    above 1 in 5 of 6 cells: a warm-up still easing off favours a bracket's middle), each giving its own
+ *    above 1 in 6 of 8 cells: a warm-up still easing off favours a bracket's middle), each giving its own
  *    ratio (B's mean rate ÷ A's);
  * 3. the figure is the median of the bracket ratios, printed with their spread (lowest – highest).
  * With `--aa` (options.ts) side B is side A again: an A/A check of the method, whose figure should be ~1.00.
