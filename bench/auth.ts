@@ -5,15 +5,17 @@
  * private_key_jwt (PS256) over mutual TLS, every token certificate-bound and persisted through the store —
  * as a ratio to a bare oidc-provider (same client metadata and keys, same client authentication and mTLS,
  * in-memory adapter, plain node https) measured in the same run with the same client code.
- * Concurrency 1 and 8; the obkit phase is bracketed by two baseline phases (their mean is the baseline).
+ * Concurrency 1 and 8; after both servers were warmed until their CPU per token settled, the median of
+ * several baseline, obkit, obkit, baseline brackets (support/brackets.ts), with their spread; `--aa` measures
+ * the baseline on both sides (an A/A check of the method).
  * The client (assertion signing, TLS, undici) runs in this process, on the thread both servers run on: its
  * work is in every phase alike, so the ratio compares like with like but is nearer 1 than the servers'
  * own ratio would be; each phase also prints main-thread and CPU milliseconds per token (client
  * included), whose difference between phases is the difference between the servers.
  * Cost as work grows: the same figure again with 10,000 more clients registered in the store.
  * Database: PGlite in a temporary folder, or a fresh PostgreSQL database with DATABASE_URL.
- * Run: npm run bench -- auth [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase,
- * BENCH_CLIENTS for the grown phase)
+ * Run: npm run bench -- auth [--store pglite|postgres|both] [--concurrency 1,8] [--aa]   (BENCH_BRACKETS,
+ * BENCH_BRACKET_SECONDS per phase, BENCH_CLIENTS for the grown phase)
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -33,6 +35,8 @@ import type { AddressInfo } from 'node:net';
 import type { Backend } from '../src/store/index.ts';
 import {
   benchOptions,
+  bracketedRatio,
+  bracketPlan,
   closedLoop,
   countStatements,
   machineLine,
@@ -41,10 +45,13 @@ import {
   printRatio,
   startBenchPlatform,
   statementsPerRequest,
+  type BracketedFigure,
+  type BracketSide,
+  type PhaseResult,
 } from './support/index.ts';
 
 const options = benchOptions();
-const phaseSeconds = options.seconds;
+const phaseSeconds = options.bracketSeconds;
 const grownClients = Number(process.env.BENCH_CLIENTS ?? '10000');
 
 function listen(server: Server): Promise<number> {
@@ -169,41 +176,39 @@ async function run(backend: Backend): Promise<void> {
       concurrency: number,
       issuer: string,
       tokenUrl: string,
-    ): Promise<number> {
+    ): Promise<PhaseResult> {
       const agent = agentFor(concurrency);
       try {
-        for (let i = 0; i < 20; i++) await tokenRequest(agent, issuer, tokenUrl); // warm up
+        // The new agent's connections (TLS handshakes) outside the timing; the warm-up is the bracket's.
+        await Promise.all(Array.from({ length: concurrency }, () => tokenRequest(agent, issuer, tokenUrl)));
         const window = await mainThreadWindow(`${backend} c${concurrency} ${label}`);
         const { done, perSecond } = await closedLoop(concurrency, phaseSeconds, () =>
           tokenRequest(agent, issuer, tokenUrl),
         );
-        const { busy, cpu } = await window.stop(done);
+        const { busy, cpu, thread } = await window.stop(done);
         console.log(
-          `${label.padEnd(64)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)` +
-            `  main thread ${busy.toFixed(2)} ms, CPU ${cpu.toFixed(2)} ms per token`,
+          `${label.padEnd(80)} c=${concurrency}  ${perSecond.toFixed(1).padStart(8)} tokens/s (${done} in ${phaseSeconds}s)` +
+            `  main thread ${busy.toFixed(2)} ms busy, ${thread.toFixed(2)} ms CPU; process CPU ${cpu.toFixed(2)} ms per token`,
         );
-        return perSecond;
+        // The main thread's own CPU (both servers and the client run on it), else the process's.
+        return { perSecond, cpuPerOperation: Number.isFinite(thread) ? thread : cpu };
       } finally {
         await agent.close();
       }
     }
 
-    /** obkit ÷ the mean of the baseline phases run just before and just after it. */
-    async function bracketed(label: string, concurrency: number): Promise<number> {
-      const before = await rate(
-        'bare oidc-provider, in-memory adapter (baseline)',
-        concurrency,
-        bareIssuer,
-        `${bareIssuer}/token`,
+    /** obkit ÷ the bare oidc-provider: the median of baseline, obkit, obkit, baseline brackets. */
+    async function bracketed(label: string, concurrency: number) {
+      const side = (name: string, issuer: string, tokenUrl: string): BracketSide => ({
+        label: name,
+        measure: (phase) => rate(`${name} (${phase})`, concurrency, issuer, tokenUrl),
+      });
+      return bracketedRatio(
+        `${label} c${concurrency}`,
+        side('bare oidc-provider, in-memory adapter (baseline)', bareIssuer, `${bareIssuer}/token`),
+        side(label, obkitIssuer, obkitToken),
+        bracketPlan(options),
       );
-      const obkit = await rate(label, concurrency, obkitIssuer, obkitToken);
-      const after = await rate(
-        'bare oidc-provider, in-memory adapter (baseline)',
-        concurrency,
-        bareIssuer,
-        `${bareIssuer}/token`,
-      );
-      return obkit / ((before + after) / 2);
     }
 
     console.log(
@@ -227,7 +232,7 @@ async function run(backend: Backend): Promise<void> {
       await countingAgent.close();
     }
     const label = `obkit platform (${store.backend} store)`;
-    const plain = new Map<number, number>();
+    const plain = new Map<number, BracketedFigure>();
     for (const concurrency of options.concurrencies)
       plain.set(concurrency, await bracketed(label, concurrency));
 
@@ -243,16 +248,18 @@ async function run(backend: Backend): Promise<void> {
     console.log(
       `(${grownClients} more clients registered in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
-    const grown = new Map<number, number>();
+    const grown = new Map<number, BracketedFigure>();
     for (const concurrency of options.concurrencies)
       grown.set(concurrency, await bracketed(`${label}, ${grownClients} more clients`, concurrency));
 
     console.log('');
-    for (const [concurrency, ratio] of plain) printRatio(`tokens ${backend} c${concurrency}`, ratio, 0.9);
-    for (const [concurrency, ratio] of grown)
+    for (const [concurrency, figure] of plain)
+      printRatio(`tokens ${backend} c${concurrency}`, figure.ratio, 0.9, figure);
+    // Medians over medians: each side's own spread is on its `tokens` line and its `bracketed` line.
+    for (const [concurrency, figure] of grown)
       printRatio(
         `tokens ${backend} c${concurrency} with ${grownClients} clients / without`,
-        ratio / plain.get(concurrency)!,
+        figure.ratio / plain.get(concurrency)!.ratio,
         0.5,
       );
   } finally {

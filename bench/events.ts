@@ -6,10 +6,11 @@
  *     202; concurrency is the number of deliverers claiming at once (as instances would).
  * (b) the added cost per payment submission of recording its event: domestic payment submissions/s while
  *     the TPP has a subscription (so `raisePaymentUpdate` writes a row, and a NOTIFY, in the submission's
- *     transaction) ÷ submissions/s without one, bracketed without, with, with, without.
+ *     transaction) ÷ submissions/s without one: the median of several without, with, with, without
+ *     brackets after both were warmed until their rate settled (support/brackets.ts), with their spread.
  * Payments are driven as bench/payments.ts drives them (bench/support/payment-rig.ts: fastify.inject, no TLS).
- * Run: npm run bench -- events [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS,
- * BENCH_EVENTS: events per push phase, default 2000)
+ * Run: npm run bench -- events [--store pglite|postgres|both] [--concurrency 1,8] [--aa]   (BENCH_BRACKETS,
+ * BENCH_BRACKET_SECONDS per submission phase, BENCH_EVENTS: events per push phase, default 2000)
  */
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -25,7 +26,16 @@ import { DEFAULT_PUSH_POLICY, deliverDueEvents } from '../src/openbanking/events
 import { issueServerCertificate } from '../src/pki/index.ts';
 import type { Backend } from '../src/store/index.ts';
 import { eventNotifications } from '../src/store/schema/events.ts';
-import { benchOptions, machineLine, openBenchStore, printRatio } from './support/index.ts';
+import {
+  benchOptions,
+  bracketedRatio,
+  bracketPlan,
+  machineLine,
+  openBenchStore,
+  printRatio,
+  type BracketedFigure,
+  type BracketSide,
+} from './support/index.ts';
 import { BENCH_CLIENT_ID, startPaymentRig } from './support/payment-rig.ts';
 
 const options = benchOptions();
@@ -41,7 +51,7 @@ async function run(backend: Backend): Promise<void> {
   const { store, drop } = await openBenchStore(backend, dir);
   try {
     const db = store.db;
-    const rig = await startPaymentRig(db, dir, options.seconds);
+    const rig = await startPaymentRig(db, dir, options.bracketSeconds);
     const { clock } = rig;
 
     // The TPP's receiver: a server certificate from the sandbox CA, which the deliverer trusts.
@@ -88,7 +98,7 @@ async function run(backend: Backend): Promise<void> {
     };
 
     console.log(
-      `backend ${store.backend}; ${options.seconds}s per payment phase, ${eventsPerPhase} events per push phase`,
+      `backend ${store.backend}; ${options.bracketSeconds}s per payment phase, ${eventsPerPhase} events per push phase`,
     );
 
     // (a) Push: the events are raised before the timing; the phase ends when every one was received.
@@ -122,10 +132,10 @@ async function run(backend: Backend): Promise<void> {
       );
     }
 
-    // (b) Submissions without and with a subscription, bracketed: without, with, with, without.
+    // (b) Submissions without and with a subscription: brackets of without, with, with, without.
     await deleteSubscription(db, BENCH_CLIENT_ID, subscription.id);
     let subscriptionId: string | undefined;
-    const phase = async (withSubscription: boolean, concurrency: number) => {
+    const phase = async (withSubscription: boolean, concurrency: number, which: string) => {
       if (withSubscription && !subscriptionId)
         subscriptionId = (
           await createSubscription(db, clock, BENCH_CLIENT_ID, 'v3.1.11', {
@@ -141,16 +151,24 @@ async function run(backend: Backend): Promise<void> {
       return rig.submissions(
         'v3.1.11',
         concurrency,
-        withSubscription ? ', TPP subscribed (event recorded)' : ', no subscription',
+        `${withSubscription ? ', TPP subscribed (event recorded)' : ', no subscription'} (${which})`,
       );
     };
-    const ratios = new Map<number, number>();
+    const ratios = new Map<number, BracketedFigure>();
     for (const concurrency of options.concurrencies) {
-      const without1 = await phase(false, concurrency);
-      const with1 = await phase(true, concurrency);
-      const with2 = await phase(true, concurrency);
-      const without2 = await phase(false, concurrency);
-      ratios.set(concurrency, (with1 + with2) / (without1 + without2));
+      const side = (withSubscription: boolean): BracketSide => ({
+        label: withSubscription ? 'TPP subscribed' : 'no subscription',
+        measure: async (which) => ({ perSecond: await phase(withSubscription, concurrency, which) }),
+      });
+      ratios.set(
+        concurrency,
+        await bracketedRatio(
+          `events payment-submission with/without subscription ${backend} c${concurrency}`,
+          side(false),
+          side(true),
+          bracketPlan(options),
+        ),
+      );
     }
     // Every submission made while subscribed recorded its event: counted, not assumed.
     const recorded = await db.$count(
@@ -161,11 +179,12 @@ async function run(backend: Backend): Promise<void> {
       `(resource-update events recorded by submissions while subscribed: ${recorded}; failed submissions: ${rig.failures()})`,
     );
     console.log('');
-    for (const [concurrency, ratio] of ratios)
+    for (const [concurrency, figure] of ratios)
       printRatio(
         `events payment-submission with/without subscription ${backend} c${concurrency}`,
-        ratio,
+        figure.ratio,
         0.95,
+        figure,
       );
     for (const [concurrency, perSecond] of pushed)
       printRatio(`events pushed per second ${backend} c${concurrency}`, perSecond);

@@ -1,8 +1,9 @@
 /**
  * What recording costs: AIS reads per second (`GET /accounts/{AccountId}`, the cheapest data read, so the
  * recording's share is the largest) with Prometheus metrics and MI recording on, as a ratio to an instance
- * on the same store and keys with both off (`recordOperations: false`). Phases bracketed (off, on, on, off)
- * so that a shared machine's drift favours neither. Both stores by default (`--store`), `--concurrency`.
+ * on the same store and keys with both off (`recordOperations: false`): the median of several off, on, on,
+ * off brackets after both instances were warmed until their CPU per request settled (support/brackets.ts),
+ * with the brackets' spread. Both stores by default (`--store`), `--concurrency`; `--aa` for an A/A check.
  * Run: npm run bench -- metrics
  */
 import type { Backend } from '../src/store/index.ts';
@@ -11,9 +12,11 @@ import {
   aisAccessToken,
   aisReadHeaders,
   benchOptions,
+  bracketedRatio,
+  bracketPlan,
   machineLine,
-  meanRate,
   measure,
+  type BracketSide,
   onboardTpp,
   printRatio,
   startBenchPlatform,
@@ -40,19 +43,30 @@ async function runOn(backend: Backend): Promise<void> {
     if (!on.operations || off.operations)
       throw new Error('recording is not on and off as this benchmark needs');
     for (const concurrency of options.concurrencies) {
-      const run = { concurrency, seconds: options.seconds };
-      const at = (mtls: string) => ({ url: `${mtls}${path}`, tls: tpp.tls, headers });
-      const off1 = await measure('AIS /accounts/{id}, metrics and MI off', at(off.urls.mtls), run);
-      const on1 = await measure('AIS /accounts/{id}, metrics and MI on', at(on.urls.mtls), run);
-      const on2 = await measure('AIS /accounts/{id}, metrics and MI on (again)', at(on.urls.mtls), run);
-      const off2 = await measure('AIS /accounts/{id}, metrics and MI off (again)', at(off.urls.mtls), run);
+      // Warmed by the bracket's rule: each phase needs only its connections' first requests.
+      const run = {
+        concurrency,
+        seconds: options.bracketSeconds,
+        mainThread: true,
+        warmUp: 'brief' as const,
+      };
+      const side = (label: string, mtls: string): BracketSide => ({
+        label,
+        async measure(phase) {
+          const at = { url: `${mtls}${path}`, tls: tpp.tls, headers };
+          const result = await measure(`AIS /accounts/{id}, ${label} (${phase})`, at, run);
+          return { perSecond: result.perSecond, cpuPerOperation: result.mainThreadCpuMicros };
+        },
+      });
+      const figure = await bracketedRatio(
+        `metrics-on/off ${backend} @${concurrency}`,
+        side('metrics and MI off', off.urls.mtls),
+        side('metrics and MI on', on.urls.mtls),
+        bracketPlan(options),
+      );
       // What the "on" instance counted reaches the database (a failing flush stops the run).
       await on.operations.mi.flush();
-      printRatio(
-        `metrics-on/off ${backend} @${concurrency}`,
-        meanRate(on1, on2) / meanRate(off1, off2),
-        '0.95',
-      );
+      printRatio(`metrics-on/off ${backend} @${concurrency}`, figure.ratio, '0.95', figure);
     }
   } finally {
     await bench.close();

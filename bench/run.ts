@@ -13,6 +13,8 @@ const available = readdirSync(dir)
   .map((name) => name.slice(0, -3))
   .sort();
 const args = process.argv.slice(2);
+/** Options that take no value (bench/support/options.ts), so the argument after one is not swallowed. */
+const FLAGS = new Set(['--aa']);
 const wanted: string[] = [];
 const passed: string[] = [];
 for (let i = 0; i < args.length; i++) {
@@ -21,7 +23,7 @@ for (let i = 0; i < args.length; i++) {
   else {
     passed.push(arg);
     // `--name value` (not `--name=value`): the value goes with it.
-    if (!arg.includes('=') && i + 1 < args.length) passed.push(args[++i]!);
+    if (!arg.includes('=') && !FLAGS.has(arg) && i + 1 < args.length) passed.push(args[++i]!);
   }
 }
 const unknown = wanted.filter((name) => !available.includes(name));

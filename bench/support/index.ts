@@ -15,3 +15,13 @@ export { addTransactions, addAccounts } from './ledger.ts';
 export { countStatements, statementsPerRequest, type StatementCounter } from './statements.ts';
 export { mainThreadWindow, type MainThreadWindow } from './main-thread.ts';
 export { backendCpuWindow, cpuMsOf } from './process-cpu.ts';
+export {
+  bracketedRatio,
+  bracketPlan,
+  median,
+  warmUntilSteady,
+  type BracketedFigure,
+  type BracketPlan,
+  type BracketSide,
+  type PhaseResult,
+} from './brackets.ts';

@@ -1,7 +1,8 @@
 /**
  * The load generator every HTTP benchmark uses: autocannon with keep-alive connections (one per unit of
  * concurrency, one request in flight on each), in a worker thread of its own so it does not share the
- * event loop of the server it measures, after a one-second warm-up (JIT, caches, TLS sessions).
+ * event loop of the server it measures, after a one-second warm-up (JIT, caches, TLS sessions) — or, for
+ * phases whose benchmark warmed the path already (`warmUp: 'brief'`, brackets.ts), 20 requests a connection.
  */
 import { createRequire } from 'node:module';
 import { mainThreadWindow, type MainThreadWindow } from './main-thread.ts';
@@ -14,6 +15,8 @@ interface LoadOptions {
   connections: number;
   pipelining: number;
   duration: number;
+  /** Requests to make, in place of `duration`. */
+  amount?: number;
   workers?: number;
   headers: Record<string, string>;
   tlsOptions: { cert: string; key: string; ca: string[] };
@@ -68,6 +71,8 @@ export async function measure(
     allowNon2xx?: boolean;
     /** Measures the main thread's CPU per request (and profiles it with BENCH_PROFILE_DIR): the server in this process. */
     mainThread?: boolean;
+    /** `second` (default): one second of load first; `brief`: 20 requests a connection (the path is warm). */
+    warmUp?: 'second' | 'brief';
   },
 ): Promise<Phase> {
   const load: LoadOptions = {
@@ -82,7 +87,7 @@ export async function measure(
     tlsOptions: request.tls,
     duration: 1,
   };
-  await autocannon(load);
+  await autocannon(options.warmUp === 'brief' ? { ...load, amount: 20 * options.concurrency } : load);
   const run = autocannon({ ...load, duration: options.seconds });
   // Measured from `start`: autocannon builds its histograms (WebAssembly, ~50 ms of this thread) and its
   // worker synchronously in the call above, a fixed cost per phase that is not the server's (it added

@@ -1,7 +1,9 @@
 /**
  * The options every benchmark takes, from its command line (npm run bench passes them through):
  * `--store pglite|postgres|both` (default both) and `--concurrency 1,8` (default 1 and 8);
- * BENCH_SECONDS sets the seconds per measured phase.
+ * BENCH_SECONDS sets the seconds per measured phase. The bracketed figures (brackets.ts: auth, metrics,
+ * events) run `BENCH_BRACKETS` A B B A brackets (default 5) of `BENCH_BRACKET_SECONDS` phases (default 1.5);
+ * `--aa` measures their side A on both sides of every bracket (an A/A check: the figure should be ~1.00).
  */
 import type { Backend } from '../../src/store/index.ts';
 
@@ -9,6 +11,9 @@ export interface BenchOptions {
   stores: Backend[];
   concurrencies: number[];
   seconds: number;
+  brackets: number;
+  bracketSeconds: number;
+  aa: boolean;
 }
 
 function valueOf(args: readonly string[], name: string): string | undefined {
@@ -29,5 +34,20 @@ export function benchOptions(args: readonly string[] = process.argv.slice(2)): B
   const seconds = Number(process.env.BENCH_SECONDS ?? '5');
   if (!(seconds > 0))
     throw new Error(`BENCH_SECONDS must be a positive number, not ${process.env.BENCH_SECONDS}`);
-  return { stores: store === 'both' ? ['pglite', 'postgres'] : [store], concurrencies, seconds };
+  const brackets = Number(process.env.BENCH_BRACKETS ?? '5');
+  if (!(Number.isInteger(brackets) && brackets >= 1))
+    throw new Error(`BENCH_BRACKETS must be a positive integer, not ${process.env.BENCH_BRACKETS}`);
+  const bracketSeconds = Number(process.env.BENCH_BRACKET_SECONDS ?? '1.5');
+  if (!(bracketSeconds > 0))
+    throw new Error(
+      `BENCH_BRACKET_SECONDS must be a positive number, not ${process.env.BENCH_BRACKET_SECONDS}`,
+    );
+  return {
+    stores: store === 'both' ? ['pglite', 'postgres'] : [store],
+    concurrencies,
+    seconds,
+    brackets,
+    bracketSeconds,
+    aa: args.includes('--aa') || process.env.BENCH_AA === '1',
+  };
 }
