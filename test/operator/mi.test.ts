@@ -17,7 +17,15 @@ describe('OB MI reporting', () => {
     const database = failingStore(await createTestStore());
     const dataDir = mkdtempSync(join(tmpdir(), 'obkit-mi-'));
     after(() => rmSync(dataDir, { recursive: true, force: true }));
-    const sandbox = await startSandbox({ clock, instanceOf: { dataDir, store: database.store } });
+    // The sequence below may start up to ~4 minutes after the set-up (moved to the next hour) and calls while the
+    // database is down: the certificate's revocation status read at the set-up must still be kept then (the
+    // default 300 s ran out mid-sequence, and the directory's OCSP/CRL, down with the database, refused it: 401).
+    // The OCSP answer's own nextUpdate (600 s) still bounds it.
+    const sandbox = await startSandbox({
+      clock,
+      env: { OBKIT_REVOCATION_CACHE_SECONDS: '3600' },
+      instanceOf: { dataDir, store: database.store },
+    });
     // The TPP signs with the real time: bring the bank's clock to it before registering.
     clock.set(new Date());
     const operations = sandbox.platform.operations;
