@@ -18,7 +18,8 @@ import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
  * stays Authorised with `accessWithdrawnAt` set — not usable, its tokens dead — until `reauthenticate` clears it.
  *
  * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
- * authorised, used or consumed, and reports itself expired through `isExpired`.
+ * uploaded to, authorised, re-authenticated, used or consumed, and reports itself expired through `isExpired`;
+ * of the statuses it can still be in, `EXPIRY_ENDS` are those its expiry ends.
  *
  * Every transition is one `UPDATE … WHERE id = ? AND status = <expected>` and its audit row, written by one
  * statement (`updateAudited`): of two racing transitions from the same status exactly one updates the row;
@@ -262,6 +263,14 @@ function checkTransactionWindow(data: JsonObject): void {
 export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean {
   return intent.expiresAt !== undefined && intent.expiresAt.getTime() <= now.getTime();
 }
+
+/**
+ * The statuses a passed expiry ends though it stays stored: every step on from them (`markFileUploaded`,
+ * `authorise`, `reauthenticate`, `consume`, `recordUse`) needs the intent unexpired, so an expired one awaiting
+ * authorisation can never be authorised, nor an expired Authorised one used. Rejected, Consumed and Revoked
+ * intents had ended before; their expiry changes nothing.
+ */
+export const EXPIRY_ENDS: readonly IntentStatus[] = ['AwaitingUpload', 'AwaitingAuthorisation', 'Authorised'];
 
 /** `isExpired` as a condition on `consent_intents` rows, for the queries that pick or count by it. */
 export function expiredIntentRows(now: Date): SQL {

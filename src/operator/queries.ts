@@ -1,5 +1,11 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { expiredIntentRows, INTENT_STATUSES, isExpired, unexpiredIntentRows } from '../consent/index.ts';
+import {
+  expiredIntentRows,
+  EXPIRY_ENDS,
+  INTENT_STATUSES,
+  isExpired,
+  unexpiredIntentRows,
+} from '../consent/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 import { bankCustomers } from '../store/schema/bank.ts';
@@ -151,12 +157,15 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
 
 /**
  * A consent's state as the operator reads it, in the console's lists and status filter and in the
- * `obkit_consents` gauge: its stored status, except for two Authorised consents that serve no request.
+ * `obkit_consents` gauge: its stored status, except for the consents that are stored as live yet serve no
+ * request and can never again.
  *
  * - `Expired`: its expiry (`expires_at`: account access and funds confirmation's ExpirationDateTime, VRP's
- *   ValidToDateTime) has passed by the clock (`isExpired`). Expiry is not stored: the consent keeps the status
- *   Authorised (the TPP reads it so on v3.1.11, `EXPD` on v4.0), but it can no longer be used nor
- *   re-authenticated.
+ *   ValidToDateTime) has passed by the clock (`isExpired`) while it was in a status its expiry ends
+ *   (`EXPIRY_ENDS`): Authorised, it can no longer be used nor re-authenticated; still AwaitingAuthorisation
+ *   (or AwaitingUpload), it can no longer be authorised (the consent app and `authorise` refuse it). Expiry is
+ *   not stored: the consent keeps its status, which the TPP reads on v3.1.11 (v4.0 reads an Authorised one
+ *   `EXPD`, one awaiting authorisation `AWAU`).
  * - `AccessWithdrawn`: the customer withdrew its access at the bank (`withdrawAccess`: account access, VRP).
  *   It keeps the status Authorised (v3.1.11; `CANC` on v4.0 account access) but holds no live token until the
  *   customer re-authenticates it, which clears the withdrawal.
@@ -164,8 +173,8 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
  * One state per consent: expired wins over withdrawn, since an expired consent cannot come back — the
  * withdrawal's "until re-authenticated" no longer holds (its page still says when access was withdrawn).
  * The customer's dashboard orders them so too; the TPP's v4.0 wire status does not (`consentStatusOn`: a
- * withdrawn account-access consent stays `CANC` past its expiry). Counted among the Authorised, either would
- * overstate the access TPPs hold.
+ * withdrawn account-access consent stays `CANC` past its expiry). Counted among the Authorised (or the
+ * AwaitingAuthorisation), either would overstate the access TPPs hold (or may still be given).
  */
 export const ACCESS_WITHDRAWN = 'AccessWithdrawn';
 export const EXPIRED = 'Expired';
@@ -173,6 +182,8 @@ export const EXPIRED = 'Expired';
 export const OPERATOR_CONSENT_STATES: readonly string[] = INTENT_STATUSES.flatMap((status) =>
   status === 'Authorised' ? [status, ACCESS_WITHDRAWN, EXPIRED] : [status],
 );
+
+const endedByExpiry = (status: string) => (EXPIRY_ENDS as readonly string[]).includes(status);
 
 export function operatorConsentState(
   intent: {
@@ -182,9 +193,11 @@ export function operatorConsentState(
   },
   now: Date,
 ): string {
-  if (intent.status !== 'Authorised') return intent.status;
-  if (isExpired({ expiresAt: intent.expiresAt ?? undefined }, now)) return EXPIRED;
-  return intent.accessWithdrawnAt != null ? ACCESS_WITHDRAWN : intent.status;
+  if (endedByExpiry(intent.status) && isExpired({ expiresAt: intent.expiresAt ?? undefined }, now))
+    return EXPIRED;
+  return intent.status === 'Authorised' && intent.accessWithdrawnAt != null
+    ? ACCESS_WITHDRAWN
+    : intent.status;
 }
 
 /**
@@ -192,12 +205,13 @@ export function operatorConsentState(
  * `operatorConsentState` as a condition.
  */
 function inOperatorConsentState(state: string, now: Date): SQL {
-  const authorised = eq(consentIntents.status, 'Authorised');
-  if (state === EXPIRED) return and(authorised, expiredIntentRows(now))!;
-  const authorisedUnexpired = and(authorised, unexpiredIntentRows(now));
+  if (state === EXPIRED)
+    return and(inArray(consentIntents.status, [...EXPIRY_ENDS]), expiredIntentRows(now))!;
+  const authorisedUnexpired = and(eq(consentIntents.status, 'Authorised'), unexpiredIntentRows(now));
   if (state === ACCESS_WITHDRAWN)
     return and(authorisedUnexpired, isNotNull(consentIntents.accessWithdrawnAt))!;
   if (state === 'Authorised') return and(authorisedUnexpired, isNull(consentIntents.accessWithdrawnAt))!;
+  if (endedByExpiry(state)) return and(eq(consentIntents.status, state), unexpiredIntentRows(now))!;
   return eq(consentIntents.status, state);
 }
 
@@ -222,9 +236,11 @@ export interface ConsentRow {
   kind: string;
   /** The operator state (`operatorConsentState`). */
   status: string;
+  /** The status stored, which the TPP reads on v3.1.11 (differs from `status` when expired or withdrawn). */
+  storedStatus: string;
   /** When the customer withdrew the TPP's access at the bank, while it stays Authorised. */
   accessWithdrawnAt: Date | undefined;
-  /** When it expires (or expired): what makes an Authorised consent `Expired`. */
+  /** When it expires (or expired): what makes a consent `Expired` (`operatorConsentState`). */
   expiresAt: Date | undefined;
   clientId: string;
   tppName: string;
@@ -292,6 +308,7 @@ export async function searchConsents(
   return rows.map((row) => ({
     ...row,
     status: operatorConsentState(row, now),
+    storedStatus: row.status,
     accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
     expiresAt: row.expiresAt ?? undefined,
     customer: row.customer ?? undefined,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import {
   authorise,
   createIntent,
@@ -19,6 +19,7 @@ import {
   type NewOperator,
 } from '../../src/operator/index.ts';
 import { selectParts } from '../../src/server/parts.ts';
+import { consentIntents } from '../../src/store/schema/consent.ts';
 import { SteppingClock } from '../support/browser.ts';
 import { accountAccessData, fundsConfirmationData, vrpData } from '../consent/fixtures.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
@@ -358,6 +359,128 @@ describe('operator console over HTTP', async () => {
       withdrawnSentence,
     );
     assert.equal(await access(kept.id), undefined);
+  });
+
+  /** Each listed consent among `ids`, and the state its row shows, from `/consents?query`. */
+  async function listedAmong(session: ReturnType<typeof browser>, ids: readonly string[], query: string) {
+    const page = await session.get(`/consents?${query}`);
+    assert.equal(page.status, 200, page.text);
+    return new Map(
+      [...page.text.matchAll(/<code>([^<]+)<\/code><\/a><\/td>\s*<td>[^<]*<\/td>\s*<td>(.*?)<\/td>/gs)]
+        .filter(([, id]) => ids.includes(id!))
+        .map(([, id, cell]) => [id!, cell!.replace(/<[^>]+>/g, '').trim()]),
+    );
+  }
+
+  it('shows a consent past its expiry that was never authorised as Expired, not AwaitingAuthorisation: it can no longer be authorised', async () => {
+    const ctx = { db, clock };
+    const soon = new Date(clock.now().getTime() + 10 * 60_000);
+    const staged = (kind: IntentKind, data: JsonObject) =>
+      createIntent(ctx, { kind, clientId: `client-unauthorised-${unique}`, data, risk: {} });
+    const account = await staged('account-access', accountAccessData(soon.toISOString()));
+    const funds = await staged(
+      'funds-confirmation',
+      fundsConfirmationData('11280001234567', soon.toISOString()),
+    );
+    const vrp = await staged('domestic-vrp', vrpData(soon.toISOString()));
+    const kept = await staged('account-access', accountAccessData('2099-01-01T00:00:00Z'));
+    const expiring = [account.id, funds.id, vrp.id];
+    const mine = [...expiring, kept.id];
+    const { session } = await logIn(auditor);
+    const listed = (query: string) => listedAmong(session, mine, query);
+    assert.equal((await listed('status=Expired')).size, 0);
+    assert.deepEqual([...(await listed('status=AwaitingAuthorisation')).keys()].sort(), [...mine].sort());
+
+    clock.advance(20 * 60_000);
+    // What makes it Expired: the customer can no longer authorise it.
+    await assert.rejects(authorise(ctx, account.id, { customerId: 'someone', accountIds: ['account-1'] }), {
+      reason: 'expired',
+    });
+    const now = await listed('');
+    for (const id of expiring) assert.equal(now.get(id), 'Expired', id);
+    assert.equal(now.get(kept.id), 'AwaitingAuthorisation');
+    assert.deepEqual([...(await listed('status=AwaitingAuthorisation')).keys()], [kept.id]);
+    assert.deepEqual([...(await listed('status=Expired')).keys()].sort(), [...expiring].sort());
+    assert.ok(
+      (await session.get(`/consents?status=Expired`)).text.includes(
+        `title="AwaitingAuthorisation; expired at ${formatDateTime(soon)}"`,
+      ),
+    );
+    for (const id of expiring) {
+      const page = await session.get(`/consents/${id}`);
+      assert.match(page.text, /<dd id="consent-status">AwaitingAuthorisation<\/dd>/);
+      const sentence = /<dd id="consent-access">(.*?)<\/dd>/s
+        .exec(page.text)?.[1]
+        ?.replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ');
+      assert.ok(
+        sentence?.includes(
+          `Expired expired at ${formatDateTime(soon)} before the customer authorised it: it can no longer be authorised`,
+        ),
+        sentence,
+      );
+    }
+    assert.doesNotMatch((await session.get(`/consents/${kept.id}`)).text, /consent-access/);
+  });
+
+  it('offers no Revoke on an expired consent, says why, and refuses a posted one (409) without changing or recording anything', async () => {
+    const ctx = { db, clock, notifyRevoked: async () => undefined };
+    const soon = new Date(clock.now().getTime() + 10 * 60_000);
+    const clientId = `client-revoke-${unique}`;
+    const staged = (expiry: string) =>
+      createIntent(ctx, { kind: 'account-access', clientId, data: accountAccessData(expiry), risk: {} });
+    const authorised = await authorise(ctx, (await staged(soon.toISOString())).id, {
+      customerId: `customer-revoke-${unique}`,
+      accountIds: ['account-1'],
+    });
+    const unauthorised = await staged(soon.toISOString());
+    const kept = await staged('2099-01-01T00:00:00Z');
+    const { session } = await logIn(admin);
+    const revokeForm = (id: string) => `action="/console/consents/${id}/revoke"`;
+    for (const id of [authorised.id, unauthorised.id])
+      assert.ok(
+        (await session.get(`/consents/${id}`)).text.includes(revokeForm(id)),
+        'offered before its expiry',
+      );
+
+    clock.advance(20 * 60_000);
+    for (const id of [authorised.id, unauthorised.id]) {
+      const page = await session.get(`/consents/${id}`);
+      assert.ok(!page.text.includes(revokeForm(id)), 'not offered past its expiry');
+      const reason = /<p id="consent-revoke">(.*?)<\/p>/s.exec(page.text)?.[1]?.replace(/\s+/g, ' ');
+      assert.equal(
+        reason,
+        `Not revocable: it expired at ${formatDateTime(soon)} and already serves no request; revoking it would end nothing.`,
+      );
+      const auditedBefore = (await latestAudit(db, 1))[0]?.id;
+      const posted = await session.post(`/consents/${id}/revoke`, {
+        csrf: session.csrf(),
+        reason: 'expired',
+      });
+      assert.equal(posted.status, 409, posted.text);
+      assert.match(posted.text, /Not revocable: it expired at/);
+      assert.equal((await latestAudit(db, 1))[0]?.id, auditedBefore, 'nothing recorded');
+    }
+    const statuses = await db
+      .select({ id: consentIntents.id, status: consentIntents.status })
+      .from(consentIntents)
+      .where(inArray(consentIntents.id, [authorised.id, unauthorised.id]));
+    assert.deepEqual(Object.fromEntries(statuses.map((row) => [row.id, row.status])), {
+      [authorised.id]: 'Authorised',
+      [unauthorised.id]: 'AwaitingAuthorisation',
+    });
+
+    // An unexpired consent is still revoked, and recorded.
+    assert.ok((await session.get(`/consents/${kept.id}`)).text.includes(revokeForm(kept.id)));
+    const revoked = await session.post(`/consents/${kept.id}/revoke`, {
+      csrf: session.csrf(),
+      reason: 'fraud',
+    });
+    assert.equal(revoked.status, 303, revoked.text);
+    assert.match((await session.get(`/consents/${kept.id}`)).text, /<dd id="consent-status">Revoked<\/dd>/);
+    const [latest] = await latestAudit(db, 1);
+    assert.equal(latest?.action, 'consent.revoked');
+    assert.equal(latest?.subject, `consent:${kept.id}`);
   });
 
   it('the audit log cannot be changed or emptied, even by SQL', async () => {

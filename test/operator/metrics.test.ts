@@ -188,6 +188,54 @@ describe('operator metrics', () => {
     assert.match(text, /# HELP obkit_consents .*past its expiry counts as Expired/);
   });
 
+  test('obkit_consents counts a consent still awaiting authorisation past its expiry as Expired, not AwaitingAuthorisation', async () => {
+    const clock = new SteppingClock();
+    const platform = await startTestPlatform({ clock });
+    const ctx = { db: platform.store.db, clock };
+    const KINDS = ['account-access', 'funds-confirmation', 'domestic-vrp'] as const;
+    const STATES = ['AwaitingAuthorisation', 'Expired'] as const;
+    const consents = async () => {
+      const all = await samples(platform);
+      return Object.fromEntries(
+        KINDS.flatMap((kind) =>
+          STATES.map((status) => [`${kind} ${status}`, sampleValue(all, 'obkit_consents', { kind, status })]),
+        ),
+      );
+    };
+    const before = await consents();
+    const moved = async () => {
+      const now = await consents();
+      return Object.fromEntries(Object.entries(now).map(([key, count]) => [key, count - before[key]!]));
+    };
+    const expiry = new Date(clock.now().getTime() + 10 * 60_000).toISOString();
+    const staged = (kind: (typeof KINDS)[number], data: JsonObject) =>
+      createIntent(ctx, { kind, clientId: 'metrics-client', data, risk: {} });
+    await staged('account-access', accountAccessData(expiry));
+    await staged('account-access', accountAccessData('2099-01-01T00:00:00Z'));
+    await staged('funds-confirmation', fundsConfirmationData('11280001234567', expiry));
+    await staged('domestic-vrp', vrpData(expiry));
+    assert.deepEqual(await moved(), {
+      'account-access AwaitingAuthorisation': 2,
+      'account-access Expired': 0,
+      'funds-confirmation AwaitingAuthorisation': 1,
+      'funds-confirmation Expired': 0,
+      'domestic-vrp AwaitingAuthorisation': 1,
+      'domestic-vrp Expired': 0,
+    });
+    // Past the expiry none of them can be authorised any more: counted Expired at the next scrape.
+    clock.advance(20 * 60_000);
+    assert.deepEqual(await moved(), {
+      'account-access AwaitingAuthorisation': 1,
+      'account-access Expired': 1,
+      'funds-confirmation AwaitingAuthorisation': 0,
+      'funds-confirmation Expired': 1,
+      'domestic-vrp AwaitingAuthorisation': 0,
+      'domestic-vrp Expired': 1,
+    });
+    const { text } = await scrape(platform);
+    assert.match(text, /# HELP obkit_consents .*as does one still awaiting authorisation past its expiry/);
+  });
+
   test('with a metrics token configured, a scrape without it is refused with 401', async () => {
     const token = 'metrics-token-0123456789abcdef';
     const platform = await startTestPlatform({ env: { OBKIT_METRICS_TOKEN: token } });

@@ -6,6 +6,7 @@ import {
   KIND_INFO,
   listAudit,
   revoke,
+  type Intent,
 } from '../../consent/index.ts';
 import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
 import {
@@ -60,14 +61,17 @@ export function consentSearch(scope: ConsoleScope) {
       )}
       ${listTable(
         ['Consent', 'Kind', 'Status', 'TPP', 'Customer', 'Created'],
-        rows.map((row) => [
-          html`<a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"><code>${row.id}</code></a>`,
-          row.kind,
-          storedAs(row) ? html`<span title="${storedAs(row)}">${row.status}</span>` : row.status,
-          row.tppName,
-          row.customer ?? '—',
-          when(row.createdAt),
-        ]),
+        rows.map((row) => {
+          const stored = storedAs(row);
+          return [
+            html`<a href="${CONSOLE_BASE}/consents/${encodeURIComponent(row.id)}"><code>${row.id}</code></a>`,
+            row.kind,
+            stored ? html`<span title="${stored}">${row.status}</span>` : row.status,
+            row.tppName,
+            row.customer ?? '—',
+            when(row.createdAt),
+          ];
+        }),
       )}
       ${rows.length === 0 && !bad ? html`<p>No consent matches.</p>` : ''}`,
     );
@@ -76,7 +80,7 @@ export function consentSearch(scope: ConsoleScope) {
 
 /** For an operator state that is not the stored status, what is stored and why it reads otherwise. */
 function storedAs(row: ConsentRow): string | undefined {
-  if (row.status === EXPIRED) return `Authorised; expired at ${when(row.expiresAt)}`;
+  if (row.status === EXPIRED) return `${row.storedStatus}; expired at ${when(row.expiresAt)}`;
   if (row.status === ACCESS_WITHDRAWN)
     return `Authorised; access withdrawn by the customer at ${when(row.accessWithdrawnAt)}`;
   return undefined;
@@ -94,9 +98,7 @@ export function consentPage(scope: ConsoleScope) {
     // Its TPP's name and customer's username, as the list shows them.
     const [row] = await searchConsents(db, { id }, now, 1);
     const state = operatorConsentState(intent, now);
-    const revocable =
-      KIND_INFO[intent.kind].revocable &&
-      (intent.status === 'Authorised' || intent.status === 'AwaitingAuthorisation');
+    const revocation = revocationOf(intent, state);
     return page(
       reply,
       200,
@@ -112,13 +114,18 @@ export function consentPage(scope: ConsoleScope) {
           </div>
           ${
             // Stored as Authorised (v3.1.11 reads it so; v4.0 reads EXPD, or CANC for withdrawn account
-            // access), yet no token works on it.
+            // access), yet no token works on it; or stored as awaiting authorisation, yet never to be authorised.
             state === EXPIRED
               ? html`<div>
                   <dt>Access</dt>
                   <dd id="consent-access">
-                    ${statusBadge('Expired', false)} expired at ${when(intent.expiresAt)}: it serves no
-                    request, and the TPP needs a new consent from the
+                    ${statusBadge('Expired', false)} expired at
+                    ${when(intent.expiresAt)}${
+                      intent.status === 'Authorised'
+                        ? ': it serves no request'
+                        : ' before the customer authorised it: it can no longer be authorised'
+                    },
+                    and the TPP needs a new consent from the
                     customer.${
                       intent.accessWithdrawnAt
                         ? ` Its access had been withdrawn by the customer at ${when(intent.accessWithdrawnAt)}.`
@@ -167,14 +174,16 @@ export function consentPage(scope: ConsoleScope) {
           </div>
         </dl>
         ${
-          isAdmin(request) && revocable
-            ? actionForm(
-                `${CONSOLE_BASE}/consents/${encodeURIComponent(intent.id)}/revoke`,
-                csrfToken(reply),
-                'Revoke',
-                { askReason: true },
-              )
-            : ''
+          !isAdmin(request) || revocation === 'not-revocable'
+            ? ''
+            : revocation === 'revocable'
+              ? actionForm(
+                  `${CONSOLE_BASE}/consents/${encodeURIComponent(intent.id)}/revoke`,
+                  csrfToken(reply),
+                  'Revoke',
+                  { askReason: true },
+                )
+              : html`<p id="consent-revoke">${revocation.reason}</p>`
         }
         ${listTable(
           ['When', 'Who', 'What', 'Status', 'Detail'],
@@ -191,7 +200,32 @@ export function consentPage(scope: ConsoleScope) {
   };
 }
 
-/** `POST /console/consents/:id/revoke` (admin): the path the customer's dashboard takes. */
+/**
+ * Whether the console offers Revoke: on a consent of a revocable kind that is Authorised (withdrawn or not) or
+ * awaiting authorisation — but not once it has expired (`EXPIRED`). An expired consent already serves no
+ * request and can never be authorised again: revoking it would end nothing, only relabel how it ended (the
+ * TPP would read `Revoked`/`CANC` instead of its status or `EXPD`, and be sent an event saying its
+ * authorisation was revoked; the customer would read Withdrawn instead of Expired), which would misstate
+ * it. The customer's dashboard likewise offers withdrawal only while a consent is Active. The TPP's own
+ * DELETE stays allowed, as the Read/Write API has it.
+ */
+function revocationOf(
+  intent: Pick<Intent, 'kind' | 'status' | 'expiresAt'>,
+  state: string,
+): 'revocable' | 'not-revocable' | { reason: string } {
+  if (!KIND_INFO[intent.kind].revocable) return 'not-revocable';
+  if (intent.status !== 'Authorised' && intent.status !== 'AwaitingAuthorisation') return 'not-revocable';
+  if (state === EXPIRED)
+    return {
+      reason: `Not revocable: it expired at ${when(intent.expiresAt)} and already serves no request; revoking it would end nothing.`,
+    };
+  return 'revocable';
+}
+
+/**
+ * `POST /console/consents/:id/revoke` (admin): the path the customer's dashboard takes. Refused (409, with its
+ * reason) where the page offers no Revoke: an expired consent, a kind that cannot be revoked, an ended one.
+ */
 export function revokePosted(scope: ConsoleScope) {
   const { db, clock, deps, page, redirect, audit } = scope;
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -205,6 +239,12 @@ export function revokePosted(scope: ConsoleScope) {
         html`<p class="error" role="alert">Say why the consent is revoked.</p>`,
       );
     const operator = operatorOf(request);
+    // The page's rule, at the moment of the POST: an expired consent is not revoked (`revocationOf`). It cannot
+    // stop being expired, so this read cannot go stale before the transition below.
+    const intent = await getIntent(db, id);
+    const revocation = intent ? revocationOf(intent, operatorConsentState(intent, clock.now())) : undefined;
+    if (revocation !== undefined && typeof revocation === 'object')
+      return page(reply, 409, 'Cannot revoke', html`<p class="error" role="alert">${revocation.reason}</p>`);
     try {
       // The bank ends it (Revoked, not the customer's re-authenticatable withdrawal, `withdrawAccess`): stored,
       // the TPP's event raised, every token killed everywhere.

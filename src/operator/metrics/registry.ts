@@ -102,7 +102,7 @@ export function createOperatorMetrics(options: {
     });
   kindStatusGauge(
     'obkit_consents',
-    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated, and one past its expiry counts as ${EXPIRED} (withdrawn or not).`,
+    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated, and one past its expiry counts as ${EXPIRED} (withdrawn or not), as does one still awaiting authorisation past its expiry, which can no longer be authorised.`,
     async () => {
       const now = clock.now();
       // One group per kind, status, whether withdrawn and whether expired at `now`: the group's latest
