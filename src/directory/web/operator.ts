@@ -1,14 +1,28 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appendSetCookie, field, html, readCookie } from '../../shared/page-kit/index.ts';
+import { field, html, readCookie } from '../../shared/page-kit/index.ts';
+import type { ParticipantStatus } from '../../shared/participant-status.ts';
 import { DirectoryError } from '../errors.ts';
 import { statusOf } from '../http-api.ts';
 import { idPatterns } from '../ids.ts';
 import type { WebContext } from './context.ts';
 import { csrfField, formOf, text } from './forms.ts';
 import { page, statusRow } from './pages.ts';
+import { setDirectoryCookie } from './session.ts';
 
 /** The operator's session: a value derived from the operator key (operator-key.ts). */
 const operatorCookieName = 'obkit_directory_operator';
+
+/** The participants whose status the operator sets: each one's path segment, id parameter and 404 text. */
+const STATUS_KINDS = {
+  organisation: { segment: 'organisations', param: 'orgId', notFound: 'no such organisation' },
+  software: { segment: 'software', param: 'softwareId', notFound: 'no such software statement' },
+} as const;
+type StatusKind = keyof typeof STATUS_KINDS;
+
+/** Where the status form of participant `id` posts. */
+function statusAction(kind: StatusKind, id: string): string {
+  return `/directory/operator/${STATUS_KINDS[kind].segment}/${id}/status`;
+}
 
 /** The operator's pages: sign in with the operator key, then set organisations' and software's status. */
 export function operatorRoutes(scope: FastifyInstance, context: WebContext): void {
@@ -65,7 +79,7 @@ export function operatorRoutes(scope: FastifyInstance, context: WebContext): voi
               organisation.name,
               organisation.id,
               organisation.status,
-              `/directory/operator/organisations/${organisation.id}/status`,
+              statusAction('organisation', organisation.id),
               csrfField(reply),
             ),
             ...software.map((item) =>
@@ -73,7 +87,7 @@ export function operatorRoutes(scope: FastifyInstance, context: WebContext): voi
                 `· ${item.clientName}`,
                 item.id,
                 item.status,
-                `/directory/operator/software/${item.id}/status`,
+                statusAction('software', item.id),
                 csrfField(reply),
               ),
             ),
@@ -88,44 +102,35 @@ export function operatorRoutes(scope: FastifyInstance, context: WebContext): voi
   scope.post('/operator/sign-in', async (request, reply) => {
     const key = text(formOf(request), 'key') ?? '';
     if (!context.operator.matches(key)) throw DirectoryError.forbidden('that is not the operator key');
-    appendSetCookie(
-      reply.raw,
-      `${operatorCookieName}=${context.operator.sessionToken}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
-    );
+    setDirectoryCookie(reply, operatorCookieName, context.operator.sessionToken);
     return reply.redirect('/directory/operator', 303);
   });
 
   scope.post('/operator/sign-out', async (_request, reply) => {
-    appendSetCookie(
-      reply.raw,
-      `${operatorCookieName}=; Path=/directory; Max-Age=0; HttpOnly; Secure; SameSite=Strict`,
-    );
+    setDirectoryCookie(reply, operatorCookieName, undefined);
     return reply.redirect('/directory/', 303);
   });
 
-  scope.post<{ Params: { orgId: string } }>(
-    '/operator/organisations/:orgId/status',
-    async (request, reply) => {
-      requireOperator(request);
-      if (!idPatterns.organisation.test(request.params.orgId))
-        throw DirectoryError.notFound('no such organisation');
-      const status = statusOf({ status: field(formOf(request), 'status') });
-      await service.setOrganisationStatus(request.params.orgId, status);
-      request.log.info({ orgId: request.params.orgId, status }, 'directory organisation status set');
-      return reply.redirect('/directory/operator', 303);
-    },
-  );
-
-  scope.post<{ Params: { softwareId: string } }>(
-    '/operator/software/:softwareId/status',
-    async (request, reply) => {
-      requireOperator(request);
-      if (!idPatterns.software.test(request.params.softwareId))
-        throw DirectoryError.notFound('no such software statement');
-      const status = statusOf({ status: field(formOf(request), 'status') });
-      await service.setSoftwareStatus(request.params.softwareId, status);
-      request.log.info({ softwareId: request.params.softwareId, status }, 'directory software status set');
-      return reply.redirect('/directory/operator', 303);
-    },
-  );
+  const setStatus: Record<StatusKind, (id: string, status: ParticipantStatus) => Promise<unknown>> = {
+    organisation: (id, status) => service.setOrganisationStatus(id, status),
+    software: (id, status) => service.setSoftwareStatus(id, status),
+  };
+  /** `POST /operator/<segment>/:<param>/status`: sets one participant's status, then back to the list. */
+  const statusRoute = (kind: StatusKind) => {
+    const { segment, param, notFound } = STATUS_KINDS[kind];
+    scope.post<{ Params: Record<string, string | undefined> }>(
+      `/operator/${segment}/:${param}/status`,
+      async (request, reply) => {
+        requireOperator(request);
+        const id = request.params[param] ?? '';
+        if (!idPatterns[kind].test(id)) throw DirectoryError.notFound(notFound);
+        const status = statusOf({ status: field(formOf(request), 'status') });
+        await setStatus[kind](id, status);
+        request.log.info({ [param]: id, status }, `directory ${kind} status set`);
+        return reply.redirect('/directory/operator', 303);
+      },
+    );
+  };
+  statusRoute('organisation');
+  statusRoute('software');
 }

@@ -22,15 +22,26 @@ export function secretMatches(organisation: OrganisationRow, secret: string): bo
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
-export function setSession(reply: FastifyReply, orgId: string, secret: string): void {
+/** How long a directory session (an organisation's, the operator's) lasts. */
+const SESSION_SECONDS = 8 * 3600;
+
+/**
+ * Sets a directory session cookie — the organisation's here, the operator's (operator.ts) — or, with `value`
+ * undefined, removes it: HttpOnly, Secure, SameSite=Strict, for /directory only, for `SESSION_SECONDS`.
+ */
+export function setDirectoryCookie(reply: FastifyReply, name: string, value: string | undefined): void {
   appendSetCookie(
     reply.raw,
-    `${cookieName}=${orgId}.${secret}; Path=/directory; Max-Age=${8 * 3600}; HttpOnly; Secure; SameSite=Strict`,
+    `${name}=${value ?? ''}; Path=/directory; Max-Age=${value === undefined ? 0 : SESSION_SECONDS}; HttpOnly; Secure; SameSite=Strict`,
   );
 }
 
+export function setSession(reply: FastifyReply, orgId: string, secret: string): void {
+  setDirectoryCookie(reply, cookieName, `${orgId}.${secret}`);
+}
+
 export function endSession(reply: FastifyReply): void {
-  appendSetCookie(reply.raw, `${cookieName}=; Path=/directory; Max-Age=0; HttpOnly; Secure; SameSite=Strict`);
+  setDirectoryCookie(reply, cookieName, undefined);
 }
 
 function sessionCookie(request: FastifyRequest): { orgId: string; secret: string } | undefined {
