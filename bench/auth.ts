@@ -15,7 +15,8 @@
  * Cost as work grows: the same figure again with 10,000 more clients registered in the store.
  * Database: PGlite in a temporary folder, or a fresh PostgreSQL database with DATABASE_URL.
  * Run: npm run bench -- auth [--store pglite|postgres|both] [--concurrency 1,8] [--aa]   (BENCH_BRACKETS,
- * BENCH_BRACKET_SECONDS per phase, BENCH_CLIENTS for the grown phase)
+ * BENCH_BRACKET_SECONDS per phase, BENCH_CLIENTS for the grown phase, 0 to leave it out; BENCH_PROFILE_DIR
+ * profiles every phase: summarise with bench/support/profile-summary.ts)
  */
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
@@ -236,21 +237,24 @@ async function run(backend: Backend): Promise<void> {
     for (const concurrency of options.concurrencies)
       plain.set(concurrency, await bracketed(label, concurrency));
 
-    // Cost as work grows: as many more clients registered (rows of the same shape as the DCR one).
-    const started = performance.now();
-    for (let offset = 0; offset < grownClients; offset += 1000) {
-      const rows = Array.from({ length: Math.min(1000, grownClients - offset) }, () => {
-        const id = randomUUID();
-        return { model: 'Client', id, payload: { ...registered, client_id: id } };
-      });
-      await store.db.insert(authModels).values(rows);
-    }
-    console.log(
-      `(${grownClients} more clients registered in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
-    );
+    // Cost as work grows: as many more clients registered (rows of the same shape as the DCR one);
+    // BENCH_CLIENTS=0 leaves it out.
     const grown = new Map<number, BracketedFigure>();
-    for (const concurrency of options.concurrencies)
-      grown.set(concurrency, await bracketed(`${label}, ${grownClients} more clients`, concurrency));
+    if (grownClients > 0) {
+      const started = performance.now();
+      for (let offset = 0; offset < grownClients; offset += 1000) {
+        const rows = Array.from({ length: Math.min(1000, grownClients - offset) }, () => {
+          const id = randomUUID();
+          return { model: 'Client', id, payload: { ...registered, client_id: id } };
+        });
+        await store.db.insert(authModels).values(rows);
+      }
+      console.log(
+        `(${grownClients} more clients registered in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      );
+      for (const concurrency of options.concurrencies)
+        grown.set(concurrency, await bracketed(`${label}, ${grownClients} more clients`, concurrency));
+    }
 
     console.log('');
     for (const [concurrency, figure] of plain)

@@ -3,7 +3,9 @@
  * the main thread's own CPU time, and optionally its CPU profile: a figure that depends far less on what else the machine runs than a throughput does. In a
  * benchmark whose client runs in the same process (bench/auth.ts) the client's own work is in it too, and
  * equally in every phase, so the difference between two phases is the difference between their servers.
- * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs).
+ * BENCH_PROFILE_DIR=dir writes one `.cpuprofile` per phase there (`node:inspector`, sampling every 100 µs),
+ * with the phase's operation count in its `operations` field (`bench/support/profile-summary.ts` reads it); a
+ * phase name seen before (brackets repeat theirs) gets `-2`, `-3`, … rather than overwriting the first.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -27,6 +29,7 @@ function mainThreadCpuMs(): number {
 }
 
 let session: Session | undefined;
+const profileNames = new Map<string, number>();
 
 /** Starts measuring; with BENCH_PROFILE_DIR set, profiles the window into `<dir>/<name>.cpuprofile`. */
 export async function mainThreadWindow(name: string): Promise<MainThreadWindow> {
@@ -50,8 +53,11 @@ export async function mainThreadWindow(name: string): Promise<MainThreadWindow> 
       const thread = mainThreadCpuMs() - threadStart;
       if (dir && session) {
         const { profile } = await session.post('Profiler.stop');
-        const file = `${name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '')}.cpuprofile`;
-        await writeFile(join(dir, file), JSON.stringify(profile));
+        const base = name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
+        const seen = (profileNames.get(base) ?? 0) + 1;
+        profileNames.set(base, seen);
+        const file = `${base}${seen > 1 ? `-${seen}` : ''}.cpuprofile`;
+        await writeFile(join(dir, file), JSON.stringify({ ...profile, operations }));
       }
       const per = (ms: number) => (operations > 0 ? ms / operations : Number.NaN);
       return { busy: per(used.active), cpu: per((cpu.user + cpu.system) / 1000), thread: per(thread) };

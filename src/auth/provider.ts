@@ -23,6 +23,7 @@ import { publishedStatusOnly, type SigningKeyStatus } from '../shared/signing-ke
 import type { Store } from '../store/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { createClientCache, type ClientCache } from './client-cache.ts';
+import { metadataOf } from './client-metadata.ts';
 import { certificateBelongsToSoftware, certificateSubjectMatches } from './certificates.ts';
 import { refuseRevokedClientKeys } from './client-key-status.ts';
 import { CIBA_ROUTE, createCibaSupport, type Pairwise } from './ciba.ts';
@@ -208,7 +209,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
    * customer across authorisations and re-registrations.
    */
   const pairwise: Pairwise = (client, accountId) => {
-    const softwareId = client.metadata()['software_id'];
+    const softwareId = metadataOf(client)['software_id'];
     const sector = client.sectorIdentifier ?? client.clientId;
     return createHmac('sha256', secrets.pairwiseSalt)
       .update(
@@ -431,7 +432,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
           const client = ctx.oidc?.client;
           if (certificate && client) {
             // A certificate issued to another software (another client's) is refused outright.
-            const metadata = client.metadata();
+            const metadata = metadataOf(client);
             const softwareId = metadata['software_id'];
             if (typeof softwareId === 'string') {
               const orgId = typeof metadata['org_id'] === 'string' ? metadata['org_id'] : undefined;

@@ -3,6 +3,7 @@ import type { ClientCertificate } from '../shared/client-certificate.ts';
 import { obRolesNamed, type ObRole } from '../shared/psd2-roles.ts';
 import type { Store } from '../store/index.ts';
 import { revokeIntentTokens } from './adapter.ts';
+import { metadataOf } from './client-metadata.ts';
 import { INTENT_CLAIM } from './intent-claims.ts';
 import type { AuthorizationServer } from './provider.ts';
 
@@ -61,7 +62,7 @@ export async function findAccessToken(
   }
   const intentId = access?.extra?.[INTENT_CLAIM];
   const client = await provider.Client.find(token.clientId);
-  const registeredRoles = client?.metadata()['software_roles'];
+  const registeredRoles = client && metadataOf(client)['software_roles'];
   return {
     grantType: access ? 'authorization_code' : 'client_credentials',
     clientId: token.clientId,

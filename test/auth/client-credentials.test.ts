@@ -34,6 +34,27 @@ describe('client_credentials over mTLS', async () => {
     assert.ok(stored.some((row) => row.model === 'ClientCredentials'));
   });
 
+  it("works out a client's metadata once per built client, not on every token request", async () => {
+    // The certificate check at the token endpoint reads the client's software id from its metadata;
+    // oidc-provider's `metadata()` maps every property anew (src/auth/client-metadata.ts).
+    const { a } = h.tpps;
+    assert.equal((await h.clientCredentials(a, 'accounts')).status, 200);
+    const client = await h.server.provider.Client.find(a.clientId);
+    assert.ok(client);
+    const metadata = client.metadata.bind(client);
+    let calls = 0;
+    client.metadata = () => {
+      calls += 1;
+      return metadata();
+    };
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await h.clientCredentials(a, 'accounts')).status, 200);
+    } finally {
+      delete (client as Partial<typeof client>).metadata;
+    }
+    assert.equal(calls, 0);
+  });
+
   it('issues a bound token to tls_client_auth', async () => {
     const { tls } = h.tpps;
     const token = await h.post(tls.agent, `${h.mtlsUrl}/token`, {
