@@ -74,6 +74,8 @@ describe('request metrics held between scrapes', () => {
       { labels: account, series: metrics.requestSeries(account), expected: new Expected() },
       { labels: token, series: metrics.requestSeries(token), expected: new Expected() },
     ];
+    // Asked again for the same labels (another route object of the same pattern): the same series.
+    assert.equal(metrics.requestSeries({ ...account }), routes[0]!.series);
     // Latencies across every bucket and beyond the last; more answers than a route holds between scrapes (256),
     // and numbers that are not multiples of it, so both the held and the handed-over ones are read.
     let answers = 0;

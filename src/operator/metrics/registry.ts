@@ -31,7 +31,7 @@ export interface OperatorMetrics {
   /** This platform instance's registry: what `/metrics` serves (never prom-client's global one). */
   readonly registry: Registry;
   readonly telemetry: Telemetry;
-  /** The series of one route's labels (one per call: resolve it once per route). */
+  /** The series of one route's labels (the same one for the same labels; resolve it once per route). */
   requestSeries(labels: RouteLabels): RequestSeries;
 }
 
@@ -102,14 +102,14 @@ export function createOperatorMetrics(options: {
   const { store, clock } = options;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'obkit_' });
-  const requestSeries: HeldRequestSeries[] = [];
+  const seriesByLabels = new Map<string, HeldRequestSeries>();
   const requests = new Counter({
     name: 'obkit_http_requests_total',
     help: 'Requests answered on the mutual-TLS listener, by route pattern, method, API version and status class.',
     labelNames: ['route', 'method', 'version', 'status_class'] as const,
     registers: [registry],
     collect() {
-      for (const series of requestSeries) series.countHeld();
+      for (const series of seriesByLabels.values()) series.countHeld();
     },
   });
   const latency = new Histogram({
@@ -119,7 +119,7 @@ export function createOperatorMetrics(options: {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
     collect() {
-      for (const series of requestSeries) series.observeHeld();
+      for (const series of seriesByLabels.values()) series.observeHeld();
     },
   });
   const tokens = new Counter({
@@ -287,8 +287,13 @@ export function createOperatorMetrics(options: {
     registry,
     telemetry,
     requestSeries(labels) {
-      const series = new HeldRequestSeries(labels, requests, latency);
-      requestSeries.push(series);
+      // One per label set, however often asked: what is held stays bounded by the routes, not the callers.
+      const key = `${labels.method} ${labels.version} ${labels.route}`;
+      let series = seriesByLabels.get(key);
+      if (!series) {
+        series = new HeldRequestSeries(labels, requests, latency);
+        seriesByLabels.set(key, series);
+      }
       return series;
     },
   };
