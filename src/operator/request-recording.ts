@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../shared/clock.ts';
 import type { MiRecorder, MiSeries } from './mi/recorder.ts';
-import type { OperatorMetrics } from './metrics/registry.ts';
-import { STATUS_CLASSES } from './metrics/registry.ts';
-import type { Counter, Histogram } from 'prom-client';
+import type { OperatorMetrics, RequestSeries } from './metrics/registry.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,9 +16,7 @@ const UNMATCHED = '(unmatched)';
 
 /** What one route records into: looked up once per route, so a request allocates no label strings. */
 interface RouteRecording {
-  counters: (Counter.Internal | undefined)[];
-  latency: Histogram.Internal<'route' | 'method' | 'version'>;
-  labels: { route: string; method: string; version: string };
+  metrics: RequestSeries;
   mi: MiSeries | undefined;
 }
 
@@ -45,11 +41,8 @@ export function recordRequests(
       const method = options.url ? String(options.method ?? request.method) : request.method;
       const api = API_ROUTE.exec(pattern);
       const version = api?.[1] ?? '';
-      const labels = { route: pattern, method, version };
       route = {
-        counters: [],
-        latency: metrics.latency.labels(labels),
-        labels,
+        metrics: metrics.requestSeries({ route: pattern, method, version }),
         mi: api?.[2] ? mi.series(`${method} ${openApiPath(api[2])}`, version) : undefined,
       };
       routes.set(key, route);
@@ -66,16 +59,7 @@ export function recordRequests(
     const lastByteMs = reply.elapsedTime;
     const status = reply.statusCode;
     const route = recordingOf(request);
-    const statusClass = Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1;
-    let counter = route.counters[statusClass];
-    if (!counter) {
-      counter = route.counters[statusClass] = metrics.requests.labels({
-        ...route.labels,
-        status_class: STATUS_CLASSES[statusClass] ?? '5xx',
-      });
-    }
-    counter.inc();
-    route.latency.observe(lastByteMs / 1000);
+    route.metrics.answered(status, lastByteMs / 1000);
     if (route.mi) {
       mi.record(route.mi, {
         at: clock.epochMs(),

@@ -37,7 +37,8 @@ export class AvailabilityTracker {
 
   /** Any other answer at `at`: ends the run, and the open window (returned, to be written) if any. */
   answered(at: number): DowntimeWindow | undefined {
-    this.#failures.length = 0;
+    // Called on every answer, almost always with no failures: setting an array's length is a runtime call.
+    if (this.#failures.length > 0) this.#failures.length = 0;
     const open = this.#open;
     if (!open) return undefined;
     open.endedAt = Math.max(at, open.lastFailureAt);
