@@ -58,7 +58,7 @@ async function runOn(backend: Backend): Promise<void> {
   const bench = await startBenchPlatform(backend, 'ais');
   try {
     const tpp = await onboardTpp(bench, 'bench-aisp', ['AISP']);
-    const token = await aisAccessToken(tpp, 'alice');
+    let token = await aisAccessToken(tpp, 'alice');
     const v3 = `${apiBaseOf(tpp.bank)}/aisp`;
     const v4 = `${apiBaseOf(tpp.bank, undefined, '4.0')}/aisp`;
     const list = (await read(tpp.bank, token, `${v3}/accounts`)).json as {
@@ -73,8 +73,14 @@ async function runOn(backend: Backend): Promise<void> {
       account: `/accounts/${account.AccountId}`,
       accounts: '/accounts',
     };
-    const headers = aisReadHeaders(token);
+    let headers = aisReadHeaders(token);
     const at = (url: string): LoadRequest => ({ url, tls: tpp.tls, headers });
+    // A token lives 15 minutes (DEFAULT_TTL), and a store's bracketed figures take longer on a busy
+    // machine: a fresh one for every figure (the old token's 401s stopped a run 15 minutes in).
+    const freshToken = async () => {
+      token = await aisAccessToken(tpp, 'alice');
+      headers = aisReadHeaders(token);
+    };
 
     // Statements per request (cache warm): one request at a time (deterministic where timings are not),
     // then 8 in flight together (what they share).
@@ -109,6 +115,7 @@ async function runOn(backend: Backend): Promise<void> {
      * the growth figures, whose goal is coarse.
      */
     async function figure(name: 'transactions' | 'account', concurrency: number, plan: BracketPlan) {
+      await freshToken();
       const v3Sample = await read(tpp.bank, token, `${v3}${paths[name]}`);
       await read(tpp.bank, token, `${v4}${paths[name]}`);
       const bare = await startBareHttps(bench.platform.tls, v3Sample.json);
@@ -168,6 +175,7 @@ async function runOn(backend: Backend): Promise<void> {
     // Diagnostics at the highest concurrency: the guard alone, and what two of its checks cost.
     const concurrency = Math.max(...options.concurrencies);
     const run = { concurrency, seconds: diagnosticSeconds, mainThread: true };
+    await freshToken();
     const checked1 = await measure('obkit /accounts/{id}, every check', at(`${v3}${paths.account}`), run);
     await measure('obkit /accounts (bulk), every check', at(`${v3}${paths.accounts}`), run);
     const guardOnly = await measure(
