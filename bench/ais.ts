@@ -4,14 +4,15 @@
  * sandbox approval, code exchange): `GET /accounts/{AccountId}/transactions` (first page, 50 transactions,
  * every detail field) and `GET /accounts/{AccountId}`, on Read/Write v3.1.11 and v4.0, each as a ratio to a
  * bare Node https server with mutual TLS answering the same JSON, measured in the same run with the same
- * certificates and the same load generator, bracketed (bare, obkit v3.1.11, obkit v4.0, bare) so that a
- * shared machine's drift favours neither side.
+ * certificates and the same load generator. Each version's figure is bracketed with the bare server on its
+ * own (bench/support/brackets.ts: warmed until settled, `BENCH_BRACKETS` A B B A / B A A B brackets of
+ * `BENCH_BRACKET_SECONDS` phases, the median with its spread and the CPU-per-request ratio).
  * Then cost as work grows: the same reads with 10× and 100× the transactions on the account and 10× the
- * accounts in the bank, each as a ratio to the same figure before the growth.
- * Every obkit phase, and the bare phases beside them, also print the server's main-thread CPU per request
- * (BENCH_PROFILE_DIR=dir profiles it), and each read its CPU over the bare server's.
- * Run: npm run bench -- ais [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per phase,
- * BENCH_GROWTH=off to skip the growth)
+ * accounts in the bank, each as a ratio to the same figure before the growth (one bracket each).
+ * Every phase also prints the server's main-thread CPU per request (BENCH_PROFILE_DIR=dir profiles it), and
+ * each read its CPU over the bare server's.
+ * Run: npm run bench -- ais [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per
+ * diagnostic phase, BENCH_GROWTH=off to skip the growth)
  */
 import { randomUUID } from 'node:crypto';
 import type { Backend } from '../src/store/index.ts';
@@ -22,6 +23,8 @@ import {
   aisAccessToken,
   aisReadHeaders,
   benchOptions,
+  bracketedRatio,
+  bracketPlan,
   countStatements,
   machineLine,
   meanRate,
@@ -31,6 +34,8 @@ import {
   startBareHttps,
   startBenchPlatform,
   statementsPerRequest,
+  type BracketPlan,
+  type BracketSide,
   type LoadRequest,
 } from './support/index.ts';
 
@@ -53,7 +58,7 @@ async function runOn(backend: Backend): Promise<void> {
   const bench = await startBenchPlatform(backend, 'ais');
   try {
     const tpp = await onboardTpp(bench, 'bench-aisp', ['AISP']);
-    const token = await aisAccessToken(tpp, 'alice');
+    let token = await aisAccessToken(tpp, 'alice');
     const v3 = `${apiBaseOf(tpp.bank)}/aisp`;
     const v4 = `${apiBaseOf(tpp.bank, undefined, '4.0')}/aisp`;
     const list = (await read(tpp.bank, token, `${v3}/accounts`)).json as {
@@ -68,8 +73,14 @@ async function runOn(backend: Backend): Promise<void> {
       account: `/accounts/${account.AccountId}`,
       accounts: '/accounts',
     };
-    const headers = aisReadHeaders(token);
+    let headers = aisReadHeaders(token);
     const at = (url: string): LoadRequest => ({ url, tls: tpp.tls, headers });
+    // A token lives 15 minutes (DEFAULT_TTL), and a store's bracketed figures take longer on a busy
+    // machine: a fresh one for every figure (the old token's 401s stopped a run 15 minutes in).
+    const freshToken = async () => {
+      token = await aisAccessToken(tpp, 'alice');
+      headers = aisReadHeaders(token);
+    };
 
     // Statements per request (cache warm): one request at a time (deterministic where timings are not),
     // then 8 in flight together (what they share).
@@ -95,48 +106,68 @@ async function runOn(backend: Backend): Promise<void> {
       { version: 'v4.0', base: v4 },
     ] as const;
 
-    /** The ratio of obkit to bare for one read on each version, bracketed, at one concurrency. */
-    async function figure(name: 'transactions' | 'account', concurrency: number) {
+    /**
+     * obkit over bare for one read on each version at one concurrency: per version a bracketed figure
+     * (brackets.ts: both sides warmed until their main-thread CPU per request settles, then A B B A / B A A B
+     * brackets, the median with its spread and CPU ratio), bare as side A, the version as side B. Each
+     * version is bracketed with the bare server on its own, so neither runs in the other's shadow (one
+     * bare, v3.1.11, v4.0, bare bracket put v3.1.11 always right after bare). `plan` fewer brackets for
+     * the growth figures, whose goal is coarse.
+     */
+    async function figure(name: 'transactions' | 'account', concurrency: number, plan: BracketPlan) {
+      await freshToken();
       const v3Sample = await read(tpp.bank, token, `${v3}${paths[name]}`);
       await read(tpp.bank, token, `${v4}${paths[name]}`);
       const bare = await startBareHttps(bench.platform.tls, v3Sample.json);
       try {
-        // The bare phases' main-thread CPU too: obkit's CPU per request over the bare server's, a figure
-        // far steadier than a throughput on a shared machine (issue 18's 0.7 needs about 1.4 at most).
-        const run = { concurrency, seconds: options.seconds, mainThread: true };
-        const before = await measure(
-          `bare https + mTLS, same JSON as ${name} (${v3Sample.bytes} B)`,
-          at(bare.url('/')),
-          run,
-        );
-        const obkit = [];
-        for (const { version, base } of versions)
-          obkit.push({
-            version,
-            phase: await measure(`obkit ${name} ${version}`, at(`${base}${paths[name]}`), run),
-          });
-        const after = await measure(`bare https + mTLS (again)`, at(bare.url('/')), run);
-        const bareRate = meanRate(before, after);
-        const bareCpu = ((before.mainThreadCpuMicros ?? NaN) + (after.mainThreadCpuMicros ?? NaN)) / 2;
-        return obkit.map(({ version, phase }) => ({
-          version,
-          ratio: phase.perSecond / bareRate,
-          cpu: (phase.mainThreadCpuMicros ?? NaN) / bareCpu,
-        }));
+        // The main-thread CPU per request too: obkit's over the bare server's, a figure far steadier than
+        // a throughput on a shared machine (issue 18's 0.7 needs about 1.4 at most). Warmed by the
+        // bracket's rule: each phase needs only its connections' first requests.
+        const run = {
+          concurrency,
+          seconds: options.bracketSeconds,
+          mainThread: true,
+          warmUp: 'brief' as const,
+        };
+        const side = (label: string, url: string): BracketSide => ({
+          label,
+          async measure(phase) {
+            const result = await measure(`${label} (${phase})`, at(url), run);
+            return { perSecond: result.perSecond, cpuPerOperation: result.mainThreadCpuMicros };
+          },
+        });
+        const bareSide = side(`bare https + mTLS, same JSON as ${name} (${v3Sample.bytes} B)`, bare.url('/'));
+        const figures = [];
+        for (const { version, base } of versions) {
+          const obkit = side(`obkit ${name} ${version}`, `${base}${paths[name]}`);
+          const bracketed = await bracketedRatio(
+            `ais ${name} ${version} / bare, ${backend} @${concurrency}`,
+            bareSide,
+            obkit,
+            plan,
+          );
+          figures.push({ version, figure: bracketed });
+        }
+        return figures;
       } finally {
         await bare.close();
       }
     }
 
     const goals = { transactions: 0.5, account: 0.7 } as const;
+    const plan = bracketPlan(options);
     const base = new Map<string, number>();
     for (const concurrency of options.concurrencies) {
       for (const name of ['transactions', 'account'] as const) {
-        for (const { version, ratio, cpu } of await figure(name, concurrency)) {
+        for (const { version, figure: bracketed } of await figure(name, concurrency, plan)) {
           const key = `ais ${name} ${version} / bare, ${backend} @${concurrency}`;
-          base.set(key, ratio);
-          printRatio(key, ratio, goals[name]);
-          printRatio(`ais ${name} ${version} main-thread CPU / bare's, ${backend} @${concurrency}`, cpu);
+          base.set(key, bracketed.ratio);
+          printRatio(key, bracketed.ratio, goals[name], bracketed);
+          // The CPU ratio the other way up (obkit's over bare's), as this line always gave it.
+          printRatio(
+            `ais ${name} ${version} main-thread CPU / bare's, ${backend} @${concurrency}`,
+            bracketed.cpuRatio === undefined ? Number.NaN : 1 / bracketed.cpuRatio,
+          );
         }
       }
     }
@@ -144,6 +175,7 @@ async function runOn(backend: Backend): Promise<void> {
     // Diagnostics at the highest concurrency: the guard alone, and what two of its checks cost.
     const concurrency = Math.max(...options.concurrencies);
     const run = { concurrency, seconds: diagnosticSeconds, mainThread: true };
+    await freshToken();
     const checked1 = await measure('obkit /accounts/{id}, every check', at(`${v3}${paths.account}`), run);
     await measure('obkit /accounts (bulk), every check', at(`${v3}${paths.accounts}`), run);
     const guardOnly = await measure(
@@ -208,17 +240,20 @@ async function runOn(backend: Backend): Promise<void> {
     console.log(
       `(growth from about ${perAccount} transactions on the account and ${accounts} accounts of alice)`,
     );
+    // One bracket after a short warm-up per figure: the growth goal (0.5) is coarse, and twelve full
+    // bracketed figures per store would double the run.
+    const growthPlan: BracketPlan = { ...plan, brackets: 1, maxWarmUpPhases: 4 };
     // BENCH_GROWTH=off skips the growth (a quick look at the base figures while profiling).
     for (const step of process.env.BENCH_GROWTH === 'off' ? [] : steps) {
       const started = performance.now();
       await step.grow();
       console.log(`${step.label}: fixtures added in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       for (const name of ['transactions', 'account'] as const) {
-        for (const { version, ratio } of await figure(name, concurrency)) {
+        for (const { version, figure: bracketed } of await figure(name, concurrency, growthPlan)) {
           const was = base.get(`ais ${name} ${version} / bare, ${backend} @${concurrency}`)!;
           printRatio(
             `ais ${name} ${version} ${step.label} / before, ${backend} @${concurrency}`,
-            ratio / was,
+            bracketed.ratio / was,
             '>= 0.5',
           );
         }

@@ -1,10 +1,7 @@
-import rateLimitPlugin, {
-  normalizeIP,
-  type FastifyRateLimitStore,
-  type FastifyRateLimitStoreCtor,
-} from '@fastify/rate-limit';
+import { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import { createRequire } from 'node:module';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ObError, obErrorBodyFor } from '../openbanking/errors.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -52,7 +49,7 @@ export function rateLimitPolicies(config: Config): RateLimitPolicy[] {
 
 /** Where counts live: this process (embedded store), or shared by every instance (PostgreSQL). */
 export interface RateLimitCounters {
-  /** Undefined: @fastify/rate-limit's own in-process store. */
+  /** A store's class (one per limit), in @fastify/rate-limit's store interface; undefined: its in-process store. */
   store: FastifyRateLimitStoreCtor | undefined;
   close(): Promise<void>;
 }
@@ -70,14 +67,18 @@ export interface SurfaceRateLimits {
   trustedProxies: readonly string[];
 }
 
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-/** A limiter's answer for a request it counted (not one on its allow list). */
-type Counted = Extract<Awaited<ReturnType<Limiter>>, { isAllowed: false }>;
+/** What counting one request against a limit gave: requests left in the window, and when it ends. */
+interface Outcome {
+  remaining: number;
+  ttlInSeconds: number;
+  isExceeded: boolean;
+}
 
 /** One limit as a surface counts it: its `RateLimit-Policy` member written once, not per request. */
 interface CountedLimit {
   policy: RateLimitPolicy;
-  limiter: Limiter;
+  /** Counts the request; `counted` is called in the same tick when the count is in memory. */
+  count(request: FastifyRequest, counted: (outcome: Outcome) => void): void;
   policyField: string;
 }
 
@@ -85,8 +86,26 @@ interface CountedLimit {
 const LOCAL_KEYS = 100_000;
 
 /**
+ * @fastify/rate-limit's own in-process store (its LRU of fixed windows), which its plugin uses when given
+ * none; counted through here directly (below). Not in the package's types: its constructor is
+ * `(continueExceeding, exponentialBackoff, cache)`.
+ */
+const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/LocalStore.js') as new (
+  continueExceeding: boolean,
+  exponentialBackoff: boolean,
+  cache: number,
+) => FastifyRateLimitStore;
+
+/**
  * Counts every request of a surface in an `onRequest` hook added after the client certificate's (so that
  * an mTLS client is known by its certificate) and before any parsing or database work.
+ *
+ * Counted in @fastify/rate-limit's stores (its in-process store, or `SharedQuotas` on PostgreSQL), but
+ * through the store's `incr` directly rather than the plugin's `createRateLimit`: its `applyRateLimit`
+ * is `async` and awaits the key, the store's callback and the count (7 promises per request with this
+ * `async` hook and fastify's wrapping of it; bench/README.md, session 15), where the count is in memory
+ * and answers in the same tick. What it computed is computed here the same way (`remaining`, the window's
+ * rest in whole seconds, `isExceeded`; a store's error admits the request, as its `skipOnError` did).
  */
 export async function installRateLimits(
   app: FastifyInstance,
@@ -95,12 +114,8 @@ export async function installRateLimits(
   /** Requests never counted (the load balancer's liveness and readiness probes). */
   exempt: (request: FastifyRequest) => boolean,
 ): Promise<void> {
-  await app.register(rateLimitPlugin, {
-    global: false,
-    skipOnError: true,
-    ...(options.counters.store ? { store: options.counters.store } : {}),
-  });
   const addressOf = clientAddressResolver(options.trustedProxies);
+  const SharedStore = options.counters.store;
   const limiters = new Map<RateLimitName, CountedLimit>();
   for (const policy of options.policies) {
     const keyOf =
@@ -112,15 +127,28 @@ export async function installRateLimits(
             return certificate ? `mtls:${certificate.thumbprintS256}` : `mtls-ip:${addressOf(request)}`;
           }
         : (request: FastifyRequest) => `${policy.name}:${addressOf(request)}`;
-    const settings = {
-      max: policy.quota,
-      timeWindow: policy.windowSeconds * 1000,
-      keyGenerator: keyOf,
-      cache: LOCAL_KEYS,
-    };
+    // A store per limit, as the plugin made one (`child`) per limiter.
+    const store = SharedStore ? new SharedStore({}) : new LocalStore(false, false, LOCAL_KEYS);
+    const max = policy.quota;
+    const timeWindow = policy.windowSeconds * 1000;
     limiters.set(policy.name, {
       policy,
-      limiter: app.createRateLimit(settings),
+      count(request, counted) {
+        store.incr(
+          keyOf(request),
+          (error, result) => {
+            // A store that failed (PostgreSQL unreachable) admits the request: counted as none so far.
+            const { current, ttl } = error || !result ? { current: 0, ttl: 0 } : result;
+            counted({
+              remaining: Math.max(0, max - current),
+              ttlInSeconds: Math.ceil(ttl / 1000),
+              isExceeded: current > max,
+            });
+          },
+          timeWindow,
+          max,
+        );
+      },
       policyField: `"${policy.name}";q=${policy.quota};w=${policy.windowSeconds}`,
     });
   }
@@ -141,38 +169,66 @@ export async function installRateLimits(
     return throttle === 'login' ? applicable.login : applicable.browser;
   };
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (exempt(request)) return;
-    const limits = appliesTo(request);
-    if (limits.length === 0) return;
-    // One after another: counting is in memory (on PostgreSQL a round trip only when a leased share of
-    // the quota runs out), and two limits apply only to login pages; a plain loop costs no Promise.all
-    // and closure per request on the hot path (one limit on every mTLS request).
-    let exceeded: { policy: RateLimitPolicy; outcome: Counted }[] | undefined;
+  /** After every limit counted the request: the RateLimit fields, and the refusal when one is exceeded. */
+  const conclude = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    outcomes: readonly { policy: RateLimitPolicy; policyField: string; outcome: Outcome }[],
+    done: HookHandlerDoneFunction,
+  ): void => {
     let policyField = '';
     let rateField = '';
-    for (const { policy, limiter, policyField: field } of limits) {
-      const outcome = await limiter(request);
-      if (outcome.isAllowed) continue;
+    let exceeded: { policy: RateLimitPolicy; outcome: Outcome }[] | undefined;
+    for (const { policy, policyField: field, outcome } of outcomes) {
       if (outcome.isExceeded) (exceeded ??= []).push({ policy, outcome });
       const separator = policyField === '' ? '' : ', ';
       policyField += separator + field;
       rateField += `${separator}"${policy.name}";r=${outcome.remaining};t=${outcome.ttlInSeconds}`;
     }
-    if (policyField === '') return;
     // On the reply only: a hijacked one (oidc-provider's answers) carries them by `hijackKeepingHeaders`.
     reply.header('ratelimit-policy', policyField);
     reply.header('ratelimit', rateField);
-    if (!exceeded) return;
+    if (!exceeded) {
+      done();
+      return;
+    }
     const retryAfter = Math.max(1, ...exceeded.map(({ outcome }) => outcome.ttlInSeconds));
     request.log.info(
       { limits: exceeded.map(({ policy }) => policy.name), retryAfter },
       'request refused: rate limit reached',
     );
     reply.header('retry-after', String(retryAfter));
-    return kind === 'mtls'
-      ? refuseWithObError(request, reply, retryAfter)
-      : refuseWithPage(reply, retryAfter);
+    // Answered here: a hook in callback form that sends its reply does not call `done`.
+    if (kind === 'mtls') refuseWithObError(request, reply, retryAfter);
+    else refuseWithPage(reply, retryAfter);
+  };
+
+  // Callback form, and the limits counted one after another with the store's callbacks: a count in
+  // memory (every request but a PostgreSQL lease's renewal) passes the request on in the same tick, no
+  // promise made (two limits apply only to login pages).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (exempt(request)) return done();
+    const limits = appliesTo(request);
+    if (limits.length === 0) return done();
+    const outcomes: { policy: RateLimitPolicy; policyField: string; outcome: Outcome }[] = [];
+    const countFrom = (at: number): void => {
+      const limit = limits[at];
+      if (!limit) return conclude(request, reply, outcomes, done);
+      let counted = false;
+      try {
+        limit.count(request, (outcome) => {
+          counted = true;
+          outcomes.push({ policy: limit.policy, policyField: limit.policyField, outcome });
+          countFrom(at + 1);
+        });
+      } catch (error) {
+        // The key or the store failed (a request the limit could not count); what the hooks after this
+        // one threw is theirs.
+        if (counted) throw error;
+        done(error as Error);
+      }
+    };
+    countFrom(0);
   });
 }
 
@@ -270,6 +326,9 @@ class SharedQuotas {
         timeWindow: number,
         max: number,
       ): void {
+        // From the lease in memory (every request but a lease's renewal): answered in the same tick.
+        const leased = quotas.takeFromLease(key, max);
+        if (leased) return callback(null, leased);
         quotas.take(key, timeWindow, max).then(
           (result) => callback(null, result),
           (error: unknown) => {
@@ -290,18 +349,23 @@ class SharedQuotas {
   /** Counts one request of `key`; `current` above `max` means refused, `ttl` is the window's rest in ms. */
   async take(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
     for (;;) {
-      const now = this.#now();
-      const lease = this.#leases.get(key);
-      if (lease && lease.windowEndsAt > now) {
-        const ttl = lease.windowEndsAt - now;
-        if (lease.left > 0) {
-          lease.left -= 1;
-          return { current: lease.claimedTotal - lease.left, ttl };
-        }
-        if (lease.exhausted) return { current: max + 1, ttl };
-      }
-      await this.#claim(key, windowMs, max, now);
+      const leased = this.takeFromLease(key, max);
+      if (leased) return leased;
+      await this.#claim(key, windowMs, max, this.#now());
     }
+  }
+
+  /** `take` answered by this instance's lease of the window, or undefined when it must claim first. */
+  takeFromLease(key: string, max: number): { current: number; ttl: number } | undefined {
+    const now = this.#now();
+    const lease = this.#leases.get(key);
+    if (!lease || lease.windowEndsAt <= now) return undefined;
+    const ttl = lease.windowEndsAt - now;
+    if (lease.left > 0) {
+      lease.left -= 1;
+      return { current: lease.claimedTotal - lease.left, ttl };
+    }
+    return lease.exhausted ? { current: max + 1, ttl } : undefined;
   }
 
   /** One claim per key at a time; concurrent requests of the key wait for it and then take from the lease. */

@@ -1,5 +1,6 @@
 import { systemClock } from '../../src/shared/clock.ts';
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { and, eq, sql } from 'drizzle-orm';
 import { before, describe, it } from 'node:test';
 import { getIntent } from '../../src/consent/index.ts';
@@ -707,6 +708,40 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       assert.equal(accountReads(statements).length, 1, 'written since: read again, in one statement');
     } finally {
       await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
+    }
+  });
+
+  it('an account and a transactions page read again on the embedded database are sent in the tick the guard passes them', async (t) => {
+    if (!sandbox.platform.store.embedded) return t.skip('PostgreSQL reads the change version per request');
+    const { embedded } = sandbox.platform.store;
+    // fastify publishes `asyncStart` for a handler that answered with a promise, never for one that answered
+    // with its value (a serialised answer under a read that has arrived: no promise, no microtask).
+    const awaited: string[] = [];
+    const asyncStart = 'tracing:fastify.request.handler:asyncStart';
+    const subscriber = (message: unknown) => {
+      awaited.push((message as { route: { url: string } }).route.url);
+    };
+    subscribe(asyncStart, subscriber);
+    try {
+      for (const [template, path] of [
+        ['/accounts/{AccountId}', `/accounts/${current}`],
+        ['/accounts/{AccountId}/transactions', `/accounts/${current}/transactions`],
+      ] as const) {
+        // Background work (the consent's "last used", MI) writes now and then, and a write ends what was
+        // read before it: the repeat counts when nothing was written around the pair.
+        let quiet = false;
+        for (let attempt = 0; attempt < 10 && !quiet; attempt++) {
+          const before = embedded.writeCount();
+          expectValid(await aisGet(tpp, full.accessToken, path), template, 200);
+          awaited.length = 0;
+          expectValid(await aisGet(tpp, full.accessToken, path), template, 200);
+          quiet = embedded.writeCount() === before;
+          if (quiet) assert.deepEqual(awaited, [], `${template} read again: answered without a promise`);
+        }
+        assert.ok(quiet, `two reads of ${template} with nothing written around them`);
+      }
+    } finally {
+      unsubscribe(asyncStart, subscriber);
     }
   });
 

@@ -118,6 +118,26 @@ function permissionSet(permissions: readonly string[]): ReadonlySet<string> {
   return set;
 }
 
+/**
+ * The JSON of a list the guard's consent cache hands every request under a consent (its permissions, its
+ * accounts: the same array until the consent changes), made once per list: an answer's cache key is built
+ * from it on every read.
+ */
+const listJsons = new WeakMap<readonly string[], string>();
+function jsonOfList(list: readonly string[]): string {
+  let json = listJsons.get(list);
+  if (json === undefined) {
+    json = JSON.stringify(list);
+    listJsons.set(list, json);
+  }
+  return json;
+}
+
+/** `JSON.stringify(call.accountIds)`: the one account in the path, or the consent's list (made once). */
+function accountIdsJson(call: Call): string {
+  return call.accountId !== undefined ? `[${JSON.stringify(call.accountId)}]` : jsonOfList(call.accountIds);
+}
+
 /** The consent's transaction window; `undefined` (nothing visible) when a stored bound cannot be read. */
 function consentWindow(intent: Intent): TimeWindow | undefined {
   const window: TimeWindow = {};
@@ -282,7 +302,12 @@ export async function accountInformation(
     return { Data: data, Links: { Self: call.self }, Meta: { TotalPages: 1 } };
   }
 
-  async function transactions(call: Call, window: TimeWindow | undefined) {
+  /**
+   * A transactions page. Not `async`: a page answered again from its serialised answer under a read the
+   * embedded database has answered already is sent in the tick the guard passes it (as `/accounts`); a
+   * miss, or a read under way, continues through promises.
+   */
+  function transactions(call: Call, window: TimeWindow | undefined): MaybePromise<string> {
     const access = v3.transactionAccess(call.permissions);
     if (!access.allowed) {
       throw ObError.single(
@@ -294,15 +319,30 @@ export async function accountInformation(
     const page = requestedPage(call.request);
     // What the page depends on beyond the ledger: the accounts, the consent's window and permissions, and
     // the request itself (path, query filters and page: `self`, which the links are made of too).
+    // JSON.stringify([call.accountIds, window.from, window.to, access, call.self]), the consent's accounts
+    // not serialised again on every read.
     const key = window
-      ? JSON.stringify([call.accountIds, window.from, window.to, access, call.self])
+      ? `[${accountIdsJson(call)},${JSON.stringify([window.from, window.to, access, call.self]).slice(1)}`
       : undefined;
     // Read even when nothing is visible: with it comes the change version the request is checked under.
-    const read = await readAccounts(call.accountIds);
-    assertCheckedUnder(call.request, read.changeVersion);
-    const ledgerVersion = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
-    const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
-    if (cached !== undefined) return sendJson(call, cached);
+    return thenOrNow(readAccounts(call.accountIds), (read) => {
+      assertCheckedUnder(call.request, read.changeVersion);
+      const ledgerVersion = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
+      const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
+      if (cached !== undefined) return sendJson(call, cached);
+      return transactionsPage(call, window, access, page, key, ledgerVersion);
+    });
+  }
+
+  /** A page not answered before under this ledger version: queried, mapped, serialised and kept. */
+  async function transactionsPage(
+    call: Call,
+    window: TimeWindow | undefined,
+    access: v3.TransactionAccess,
+    page: number,
+    key: string | undefined,
+    ledgerVersion: string,
+  ): Promise<string> {
     const result = window
       ? await listTransactions(db, call.accountIds, {
           ...window,
@@ -352,7 +392,9 @@ export async function accountInformation(
   const accounts = (call: Call) =>
     thenOrNow(readAccounts(call.accountIds), (read) => accountsAnswer(call, read));
   const accountsAnswer = (call: Call, read: Awaited<ReturnType<typeof readAccounts>>): string => {
-    const key = JSON.stringify([call.accountIds, call.intent.permissions, call.self]);
+    // JSON.stringify([call.accountIds, call.intent.permissions, call.self]), the consent's lists not
+    // serialised again on every read.
+    const key = `[${accountIdsJson(call)},${jsonOfList(call.intent.permissions)},${JSON.stringify(call.self)}]`;
     assertCheckedUnder(call.request, read.changeVersion);
     const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
     const cached = accountAnswers.get(key, versions);
