@@ -90,11 +90,23 @@ describe('operator console over HTTP', async () => {
     const { session, response } = await logIn(admin);
     assert.equal(response.status, 303, response.text);
     assert.equal(response.headers['location'], '/console/tpps');
-    const line = [response.headers['set-cookie']].flat().find((value) => value?.startsWith(OPERATOR_COOKIE));
-    assert.match(line ?? '', /; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Strict$/);
+    const cookieLine = (answer: typeof response) =>
+      [answer.headers['set-cookie']].flat().find((value) => value?.startsWith(`${OPERATOR_COOKIE}=`));
+    // Byte for byte the line the console wrote by hand before it used page-kit's sessionCookie (8 hours).
+    assert.match(
+      cookieLine(response) ?? '',
+      new RegExp(`^${OPERATOR_COOKIE}=[^;\\s]+; Path=/; Max-Age=28800; Secure; HttpOnly; SameSite=Strict$`),
+    );
     const tpps = await session.get('/tpps');
     assert.equal(tpps.status, 200);
     assert.match(tpps.text, new RegExp(`${admin.name} \\(admin\\)`));
+    // Logging out removes it with the same attributes (page-kit's expiredCookie, Strict).
+    const out = await session.post('/logout', { csrf: session.csrf() });
+    assert.equal(out.status, 303, out.text);
+    assert.equal(
+      cookieLine(out),
+      `${OPERATOR_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`,
+    );
   });
 
   it('refuses a wrong password, a wrong code, a reused code and an unknown name alike, and records each', async () => {
