@@ -290,9 +290,10 @@ export const EXPIRY_ENDS: readonly IntentStatus[] = ['AwaitingUpload', 'Awaiting
 
 /**
  * The statuses the authorisation deadline (`authoriseBy`) ends: an intent still awaiting its file or its
- * authorisation past it can never be authorised (`checkIntentAuthorisable` refuses it). It stays stored so:
- * neither version's payment consent statuses has one for it (v3.1.11 AwaitingAuthorisation, Authorised,
- * Consumed, Rejected; v4.0 AWAU, AUTH, COND, RJCT), so the TPP reads it as stored.
+ * authorisation past it can never be authorised (`checkIntentAuthorisable` refuses it). Its status stays as
+ * stored, and so the TPP reads it: neither version's payment consent statuses has one for this (v3.1.11
+ * AwaitingAuthorisation, Authorised, Consumed, Rejected; v4.0 AWAU, AUTH, COND, RJCT; files add AwaitingUpload
+ * / AWUP).
  */
 export const AUTHORISATION_DEADLINE_ENDS: readonly IntentStatus[] = [
   'AwaitingUpload',
