@@ -327,7 +327,7 @@ export function endedByTime(
   if (
     intent.authoriseBy != null &&
     (AUTHORISATION_DEADLINE_ENDS as readonly string[]).includes(intent.status) &&
-    intent.authoriseBy.getTime() <= now.getTime()
+    !withinAuthorisationWindow({ authoriseBy: intent.authoriseBy }, now)
   )
     ended.push({ cause: 'authorisation-deadline', at: intent.authoriseBy });
   return ended.sort((a, b) => a.at.getTime() - b.at.getTime())[0];
@@ -351,6 +351,16 @@ export function endedByTimeRows(now: Date): SQL {
       lte(consentIntents.authoriseBy, now),
     ),
   )!;
+}
+
+/** Whether the intent may still be authorised by its deadline (`authoriseBy`): none, or a later one. */
+function withinAuthorisationWindow(intent: { authoriseBy?: Date | undefined }, now: Date): boolean {
+  return intent.authoriseBy === undefined || intent.authoriseBy.getTime() > now.getTime();
+}
+
+/** `withinAuthorisationWindow` as a condition on `consent_intents` rows. */
+function withinAuthorisationWindowRows(now: Date): SQL {
+  return or(isNull(consentIntents.authoriseBy), gt(consentIntents.authoriseBy, now))!;
 }
 
 /** `isExpired` as a condition on `consent_intents` rows, for the queries that pick or count by it. */
@@ -512,6 +522,12 @@ interface Transition {
   detail: string | undefined;
   /** Refuse when the intent has expired. */
   requireUnexpired: boolean;
+  /**
+   * Refuse (`expired`) when its authorisation deadline (`authoriseBy`) has passed: the one step that needs it
+   * is `authorise`, so a PSU's approval that lost the race against the deadline is refused by the UPDATE
+   * itself, not only by the check made before it (`checkIntentAuthorisable`).
+   */
+  requireAuthorisationWindow?: boolean;
   /** Refuse (`wrong_status`) when the PSU withdrew its access at the bank (`withdrawAccess`). */
   requireAccess?: boolean;
   /** Refuse unless the kind allows it. */
@@ -597,6 +613,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
         step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
         step.requireAccess ? isNull(consentIntents.accessWithdrawnAt) : undefined,
         step.requireUnexpired ? unexpiredIntentRows(now) : undefined,
+        step.requireAuthorisationWindow ? withinAuthorisationWindowRows(now) : undefined,
       ),
       audit(status),
     );
@@ -674,6 +691,14 @@ function refusalOf(
   if (step.requireUnexpired && isExpired(current, now)) {
     return new IntentTransitionError('expired', step.id, current.status, `intent ${step.id} has expired`);
   }
+  if (step.requireAuthorisationWindow && !withinAuthorisationWindow(current, now)) {
+    return new IntentTransitionError(
+      'expired',
+      step.id,
+      current.status,
+      `intent ${step.id} was not authorised by its Data.Authorisation.CompletionDateTime`,
+    );
+  }
   if (step.customerId !== undefined && current.customerId !== step.customerId) {
     return new IntentTransitionError(
       'wrong_customer',
@@ -743,6 +768,7 @@ export async function authorise(ctx: ConsentContext, id: string, input: Authoris
     actor: input.actor ?? 'psu',
     detail: input.detail ?? `customer ${input.customerId}; accounts ${accountIds.join(', ')}`,
     requireUnexpired: true,
+    requireAuthorisationWindow: true,
     set: { customerId: input.customerId, accountIds, authorisedAt: now },
     ...severalForOne,
   });

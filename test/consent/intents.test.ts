@@ -584,6 +584,38 @@ describe('consent intents', () => {
     assert.equal((await getIntent(store.db, odd.id))?.authoriseBy, undefined);
   });
 
+  it('refuses the authorise step itself past Data.Authorisation.CompletionDateTime, even when the check before it passed', async () => {
+    const { ctx, clock } = await setup();
+    const staged = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: {
+        ...domesticPaymentData(),
+        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00Z' },
+      },
+      risk: {},
+    });
+    // The consent app checked it in time; the PSU's approval arrives after the deadline.
+    assert.equal(checkIntentAuthorisable(staged, 'c', ['openid', 'payments'], clock.now()).ok, true);
+    clock.advance(30 * 60_000);
+    await refused(authorise(ctx, staged.id, { customerId: 'x', accountIds: ['a'] }), 'expired');
+    assert.equal((await getIntent(ctx.db, staged.id))?.status, 'AwaitingAuthorisation');
+    // Just before it, the same step goes through.
+    const inTime = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: {
+        ...domesticPaymentData(),
+        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00.001Z' },
+      },
+      risk: {},
+    });
+    assert.equal(
+      (await authorise(ctx, inTime.id, { customerId: 'x', accountIds: ['a'] })).status,
+      'Authorised',
+    );
+  });
+
   it('re-authentication is accepted only for an Authorised, unexpired account-access or VRP consent', async () => {
     const { ctx, clock, rctx } = await setup();
     const scopesOf = { accounts: ['openid', 'accounts'], payments: ['openid', 'payments'] } as const;
