@@ -16,7 +16,18 @@ export interface ClientCertificate {
   readonly source: 'tls' | 'proxy-header';
 }
 
-const attached = new WeakMap<IncomingMessage, ClientCertificate>();
+/**
+ * Where a request's certificate and verdict are kept: properties under symbols of this module (no input
+ * reaches them), not `WeakMap`s — an entry of a `WeakMap` keyed by a fresh object per request costs its
+ * insertion and the collector's ephemeron work, ~0.3 µs a request for the two (bench/README.md, AIS read
+ * path, session 16); a property added in the same order on every request keeps one object shape.
+ */
+const certificateKey = Symbol('obkit client certificate');
+const verdictKey = Symbol('obkit client certificate verdict');
+interface Attached {
+  [certificateKey]?: ClientCertificate;
+  [verdictKey]?: CertificateVerdict;
+}
 
 export function describeClientCertificate(
   x509: X509Certificate,
@@ -31,12 +42,12 @@ export function describeClientCertificate(
 }
 
 export function attachClientCertificate(request: IncomingMessage, certificate: ClientCertificate): void {
-  attached.set(request, certificate);
+  (request as IncomingMessage & Attached)[certificateKey] = certificate;
 }
 
 /** The verified client certificate of this request, or undefined when none was presented or trusted. */
 export function clientCertificateOf(request: IncomingMessage): ClientCertificate | undefined {
-  return attached.get(request);
+  return (request as IncomingMessage & Attached)[certificateKey];
 }
 
 /**
@@ -53,12 +64,10 @@ export type CertificateVerdict =
       presented?: X509Certificate;
     };
 
-const verdicts = new WeakMap<IncomingMessage, CertificateVerdict>();
-
 export function attachCertificateVerdict(request: IncomingMessage, verdict: CertificateVerdict): void {
-  verdicts.set(request, verdict);
+  (request as IncomingMessage & Attached)[verdictKey] = verdict;
 }
 
 export function certificateVerdictOf(request: IncomingMessage): CertificateVerdict | undefined {
-  return verdicts.get(request);
+  return (request as IncomingMessage & Attached)[verdictKey];
 }

@@ -631,6 +631,61 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     }
   });
 
+  it("a page's window is its own consent's and query's, read after read (derived once per consent and URL)", async () => {
+    const from = new Date(Date.now() - 60 * 86_400_000);
+    const to = new Date(Date.now() - 30 * 86_400_000);
+    const bounded = await authorise(sandbox, tpp, {
+      permissions: ALL_ACCOUNT_PERMISSIONS,
+      transactionFrom: from.toISOString(),
+      transactionTo: to.toISOString(),
+    });
+    const booked = (answer: AisAnswer) =>
+      list(answer, 'Transaction').map((t) => Date.parse(t.BookingDateTime as string));
+    const path = `/accounts/${current}/transactions`;
+    const recent = new Date(to.getTime() + 86_400_000).toISOString().slice(0, 10);
+    const older = from.toISOString().slice(0, 10);
+    // The same URLs read in turns under two consents, twice over: each answer stays its own.
+    const answers = new Map<string, string>();
+    for (let round = 0; round < 2; round += 1) {
+      for (const [name, consent] of [
+        ['full', full],
+        ['bounded', bounded],
+      ] as const) {
+        for (const query of ['', `?fromBookingDateTime=${recent}`, `?fromBookingDateTime=${older}`]) {
+          const answer = await aisGet(tpp, consent.accessToken, `${path}${query}`);
+          expectValid(answer, '/accounts/{AccountId}/transactions', 200);
+          assert.equal(links(answer).Self, `${apiBaseOf(tpp.bank)}/aisp${path}${query}`);
+          const times = booked(answer);
+          if (name === 'bounded') {
+            for (const time of times) assert.ok(time >= from.getTime() && time <= to.getTime(), name + query);
+          }
+          if (query.includes(recent)) {
+            for (const time of times) assert.ok(time >= Date.parse(recent), name + query);
+            if (name === 'bounded') assert.equal(times.length, 0, 'after the consent window: none');
+          }
+          const key = `${name} ${query}`;
+          if (round === 0) answers.set(key, answer.text);
+          else assert.equal(answer.text, answers.get(key), `${key} read again`);
+        }
+      }
+    }
+    assert.ok(answers.get('full ')!.length > answers.get('bounded ')!.length);
+    assert.notEqual(
+      answers.get(`full ?fromBookingDateTime=${older}`),
+      answers.get(`bounded ?fromBookingDateTime=${older}`),
+    );
+    // A query refused is refused again (nothing kept of it), and the consent still reads.
+    for (let i = 0; i < 2; i += 1) {
+      expectError(
+        await aisGet(tpp, bounded.accessToken, `${path}?fromBookingDateTime=2024-02-30`),
+        '/accounts/{AccountId}/transactions',
+        400,
+        'UK.OBIE.Field.InvalidDate',
+      );
+    }
+    assert.equal((await aisGet(tpp, bounded.accessToken, path)).text, answers.get('bounded '));
+  });
+
   it('records the consent as used for the dashboard (throttled, not per request)', async () => {
     const consent = await authorise(sandbox, tpp, { permissions: ['ReadAccountsBasic'] });
     const store = sandbox.platform.store;

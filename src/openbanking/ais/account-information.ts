@@ -47,6 +47,7 @@ import * as v3 from './v3.1.11/mapping.ts';
 import { AIS_WIRE } from './wire-mappings.ts';
 import { serialisedAnswerCache } from './serialised-answers.ts';
 import { readsUntilNextWrite, type WriteCount } from '../../shared/reads-until-next-write.ts';
+import { readDerivations } from './read-derivations.ts';
 
 /**
  * Account Information, every version (the version's wire mapping shapes the objects): every data endpoint of the specification, per account and in bulk (bulk =
@@ -97,9 +98,34 @@ interface Call {
   /** The `:AccountId` of a per-account endpoint (already checked against the consent). */
   accountId: string | undefined;
   /** The accounts this call covers: the one in the path, or all the PSU selected (bulk). */
-  accountIds: string[];
+  accountIds: readonly string[];
   self: string;
-  now: Date;
+  /** What this read derives from its consent and URL alone, kept for the next read of them. */
+  derived: Derived;
+}
+
+/**
+ * What a read derives from its consent and its URL alone (read-derivations.ts): made on the first read of
+ * a URL under a consent, the handler's own parts (`accountsKey`, `booked`) on its first use, and kept
+ * for the next read of the same URL under the same consent.
+ */
+interface Derived {
+  readonly self: string;
+  readonly accountIds: readonly string[];
+  /** `/accounts`, `/accounts/{AccountId}`: the answer's cache key. */
+  accountsKey?: string;
+  /** `/transactions`, `/accounts/{AccountId}/transactions`: the booking-date window, paging and key. */
+  booked?: TransactionsShape;
+}
+
+/** What a transactions page depends on beyond the ledger, as one read of it asks for it. */
+interface TransactionsShape {
+  /** The consent's window narrowed by the query's, `undefined` when nothing is visible. */
+  window: TimeWindow | undefined;
+  access: v3.TransactionAccess;
+  page: number;
+  /** The page's cache key (none when nothing is visible: the empty page is not kept). */
+  key: string | undefined;
 }
 
 type Params = { AccountId?: string; StatementId?: string };
@@ -131,11 +157,6 @@ function jsonOfList(list: readonly string[]): string {
     listJsons.set(list, json);
   }
   return json;
-}
-
-/** `JSON.stringify(call.accountIds)`: the one account in the path, or the consent's list (made once). */
-function accountIdsJson(call: Call): string {
-  return call.accountId !== undefined ? `[${JSON.stringify(call.accountId)}]` : jsonOfList(call.accountIds);
 }
 
 /** The consent's transaction window; `undefined` (nothing visible) when a stored bound cannot be read. */
@@ -220,6 +241,8 @@ export async function accountInformation(
   // This version's answers (its mapping shapes them), each kept under the accounts' row versions.
   const pages = serialisedAnswerCache();
   const accountAnswers = serialisedAnswerCache();
+  // What each read derives from its consent and URL (this scope's base URL: `Links.Self`), made once.
+  const derivations = readDerivations<Intent, Derived>();
   // The first statement of the hottest reads, with the change version in it. On PostgreSQL shared by
   // requests arriving together (src/shared/coalesced-reads.ts), one under way at a time: these reads are
   // bound by the server's own CPU per request, which a second statement under way only adds to
@@ -261,15 +284,19 @@ export async function accountInformation(
           if (!intent) throw new Error('account data endpoint reached without a consent');
           assertConsentVersion(intent, version, 'data');
           const accountId = request.params.AccountId;
+          const derived = derivations.of(intent, request.url, () => ({
+            self: selfUrl(request, context.publicBaseUrl),
+            accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
+          }));
           return handler({
             request,
             reply,
             intent,
             permissions: permissionSet(intent.permissions),
             accountId,
-            accountIds: accountId !== undefined ? [accountId] : intent.accountIds,
-            self: selfUrl(request, context.publicBaseUrl),
-            now: clock.now(),
+            accountIds: derived.accountIds,
+            self: derived.self,
+            derived,
           });
         };
         const body = withDeferredChangeVersion(request, answer, () => preHandler.check(request));
@@ -303,11 +330,11 @@ export async function accountInformation(
   }
 
   /**
-   * A transactions page. Not `async`: a page answered again from its serialised answer under a read the
-   * embedded database has answered already is sent in the tick the guard passes it (as `/accounts`); a
-   * miss, or a read under way, continues through promises.
+   * What a transactions page depends on beyond the ledger: the accounts, the window, the consent's
+   * permissions and the request itself (path, query filters and page: `self`, which the links are made of
+   * too). Refused here when the consent lets the TPP see no transaction, or the page is not a page.
    */
-  function transactions(call: Call, window: TimeWindow | undefined): MaybePromise<string> {
+  function transactionsShape(call: Call, window: TimeWindow | undefined): TransactionsShape {
     const access = v3.transactionAccess(call.permissions);
     if (!access.allowed) {
       throw ObError.single(
@@ -317,30 +344,34 @@ export async function accountInformation(
       );
     }
     const page = requestedPage(call.request);
-    // What the page depends on beyond the ledger: the accounts, the consent's window and permissions, and
-    // the request itself (path, query filters and page: `self`, which the links are made of too).
     // JSON.stringify([call.accountIds, window.from, window.to, access, call.self]), the consent's accounts
-    // not serialised again on every read.
+    // not serialised again.
     const key = window
-      ? `[${accountIdsJson(call)},${JSON.stringify([window.from, window.to, access, call.self]).slice(1)}`
+      ? `[${jsonOfList(call.accountIds)},${JSON.stringify([window.from, window.to, access, call.self]).slice(1)}`
       : undefined;
+    return { window, access, page, key };
+  }
+
+  /**
+   * A transactions page. Not `async`: a page answered again from its serialised answer under a read the
+   * embedded database has answered already is sent in the tick the guard passes it (as `/accounts`); a
+   * miss, or a read under way, continues through promises.
+   */
+  function transactions(call: Call, shape: TransactionsShape): MaybePromise<string> {
     // Read even when nothing is visible: with it comes the change version the request is checked under.
     return thenOrNow(readAccounts(call.accountIds), (read) => {
       assertCheckedUnder(call.request, read.changeVersion);
       const ledgerVersion = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
-      const cached = key === undefined ? undefined : pages.get(key, ledgerVersion);
+      const cached = shape.key === undefined ? undefined : pages.get(shape.key, ledgerVersion);
       if (cached !== undefined) return sendJson(call, cached);
-      return transactionsPage(call, window, access, page, key, ledgerVersion);
+      return transactionsPage(call, shape, ledgerVersion);
     });
   }
 
   /** A page not answered before under this ledger version: queried, mapped, serialised and kept. */
   async function transactionsPage(
     call: Call,
-    window: TimeWindow | undefined,
-    access: v3.TransactionAccess,
-    page: number,
-    key: string | undefined,
+    { window, access, page, key }: TransactionsShape,
     ledgerVersion: string,
   ): Promise<string> {
     const result = window
@@ -394,7 +425,8 @@ export async function accountInformation(
   const accountsAnswer = (call: Call, read: Awaited<ReturnType<typeof readAccounts>>): string => {
     // JSON.stringify([call.accountIds, call.intent.permissions, call.self]), the consent's lists not
     // serialised again on every read.
-    const key = `[${accountIdsJson(call)},${jsonOfList(call.intent.permissions)},${JSON.stringify(call.self)}]`;
+    const key =
+      (call.derived.accountsKey ??= `[${jsonOfList(call.accountIds)},${jsonOfList(call.intent.permissions)},${JSON.stringify(call.self)}]`);
     assertCheckedUnder(call.request, read.changeVersion);
     const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
     const cached = accountAnswers.get(key, versions);
@@ -418,24 +450,29 @@ export async function accountInformation(
 
   // --- Balances -------------------------------------------------------------------------------------
   const balances = async (call: Call) => {
+    const now = clock.now();
     const list = await balancesOf(db, call.accountIds);
     return listBody(
       call,
       'Balance',
-      list.flatMap((balance) => wire.mapBalances(balance, call.now)),
+      list.flatMap((balance) => wire.mapBalances(balance, now)),
     );
   };
   get('/balances', ENDPOINT_PERMISSIONS.balances, balances);
   get('/accounts/:AccountId/balances', ENDPOINT_PERMISSIONS.balances, balances);
 
   // --- Transactions ---------------------------------------------------------------------------------
+  // The window and key made on a URL's first read under a consent, not parsed again on every poll.
   const bookedTransactions = (call: Call) =>
     transactions(
       call,
-      narrow(
-        consentWindow(call.intent),
-        queryWindow(call.request, 'fromBookingDateTime', 'toBookingDateTime'),
-      ),
+      (call.derived.booked ??= transactionsShape(
+        call,
+        narrow(
+          consentWindow(call.intent),
+          queryWindow(call.request, 'fromBookingDateTime', 'toBookingDateTime'),
+        ),
+      )),
     );
   get('/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions, { foldsChangeVersion: true });
   get('/accounts/:AccountId/transactions', ENDPOINT_PERMISSIONS.transactions, bookedTransactions, {
@@ -503,7 +540,10 @@ export async function accountInformation(
       const statement = await statementOf(call);
       return transactions(
         call,
-        narrow(consentWindow(call.intent), { from: statement.startAt, to: statement.endAt }),
+        transactionsShape(
+          call,
+          narrow(consentWindow(call.intent), { from: statement.startAt, to: statement.endAt }),
+        ),
       );
     },
   );
@@ -519,6 +559,7 @@ export async function accountInformation(
     '/accounts/:AccountId/statements/:StatementId/file',
     ENDPOINT_PERMISSIONS.statementFile,
     async (call) => {
+      const now = clock.now();
       const statement = await statementOf(call);
       if (prefersPdf(call.request.headers.accept)) {
         const pdf = await renderStatementPdf(db, statement.accountId, statement.id);
@@ -547,7 +588,7 @@ export async function accountInformation(
       return {
         Statement: wire.mapStatement(statement, call.permissions),
         Transaction: lines.reverse(),
-        GeneratedDateTime: obDateTime(call.now),
+        GeneratedDateTime: obDateTime(now),
       };
     },
   );
