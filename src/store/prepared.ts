@@ -1,7 +1,7 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import type { Queryable } from './database.ts';
-import { embeddedHandleOf } from './embedded-parsers.ts';
+import { embeddedHandleOf, embeddedTransactionOf } from './embedded-parsers.ts';
 import { embeddedPreparedOf } from './embedded-prepared.ts';
 
 /** What drizzle's `.prepare(name)` gives, on either driver: run with the placeholders' values. */
@@ -51,11 +51,11 @@ export function preparedStatement<T>(
  * transaction (the handle `forDrizzle` wraps; a transaction's is not one), whose named statements it uses.
  */
 function clientOf(session: DriverSession): unknown {
-  const embedded =
-    typeof session.client === 'object' && session.client !== null
-      ? embeddedHandleOf(session.client)
-      : undefined;
-  return embedded ? embeddedPreparedOf(embedded) : session.client;
+  if (typeof session.client !== 'object' || session.client === null) return session.client;
+  const embedded = embeddedHandleOf(session.client);
+  if (embedded) return embeddedPreparedOf(embedded);
+  const transaction = embeddedTransactionOf(session.client);
+  return transaction ? embeddedPreparedOf(transaction.client).inTransaction(transaction.tx) : session.client;
 }
 
 const dialect = new PgDialect();
