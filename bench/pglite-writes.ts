@@ -140,10 +140,15 @@ async function paymentOperation(store: Store): Promise<() => Promise<void>> {
   };
 }
 
-async function walBytes(): Promise<bigint> {
-  const [row] = (await client.query<{ lsn: string }>(`select pg_current_wal_insert_lsn()::text as lsn`)).rows;
+/** WAL written so far: bytes (the insert position) and full-page images (`pg_stat_wal`). */
+async function walSoFar(): Promise<{ bytes: bigint; fpi: number }> {
+  const [row] = (
+    await client.query<{ lsn: string; fpi: string }>(
+      `select pg_current_wal_insert_lsn()::text as lsn, (select wal_fpi from pg_stat_wal)::text as fpi`,
+    )
+  ).rows;
   const [high, low] = row!.lsn.split('/').map((part) => BigInt(`0x${part}`));
-  return (high! << 32n) + low!;
+  return { bytes: (high! << 32n) + low!, fpi: Number(row!.fpi) };
 }
 
 try {
@@ -151,17 +156,19 @@ try {
   for (const kind of kinds) {
     const run = kind === 'token' ? tokenOperation(store) : await paymentOperation(store);
     for (let i = 0; i < 200; i++) await run(); // warm up
-    let best = { busy: Infinity, cpu: Infinity, wal: 0 };
+    let best = { busy: Infinity, cpu: Infinity, wal: 0, fpi: 0 };
     for (let round = 0; round < rounds; round++) {
-      const wal = await walBytes();
+      const wal = await walSoFar();
       const window = await mainThreadWindow(`pglite-writes-${kind}`);
       for (let i = 0; i < statements; i++) await run();
       const spent = await window.stop(statements);
-      const walPer = Number((await walBytes()) - wal) / statements;
-      if (spent.cpu < best.cpu) best = { busy: spent.busy, cpu: spent.cpu, wal: walPer };
+      const after = await walSoFar();
+      const walPer = Number(after.bytes - wal.bytes) / statements;
+      const fpiPer = (after.fpi - wal.fpi) / statements;
+      if (spent.cpu < best.cpu) best = { busy: spent.busy, cpu: spent.cpu, wal: walPer, fpi: fpiPer };
     }
     console.log(
-      `${kind.padEnd(8)} cpu ${(best.cpu * 1000).toFixed(1).padStart(7)} µs  busy ${(best.busy * 1000).toFixed(1).padStart(7)} µs  WAL ${best.wal.toFixed(0).padStart(6)} B per operation`,
+      `${kind.padEnd(8)} cpu ${(best.cpu * 1000).toFixed(1).padStart(7)} µs  busy ${(best.busy * 1000).toFixed(1).padStart(7)} µs  WAL ${best.wal.toFixed(0).padStart(6)} B, ${best.fpi.toFixed(3)} full-page images per operation`,
     );
   }
 } finally {

@@ -27,11 +27,14 @@ interface Named {
 }
 
 /**
- * Statements of one handle run by name, outside a transaction: each text is parsed and planned once, under a
- * name it keeps for the handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync;
- * Parse before them the first time) sent under both of PGlite's locks, as its own `query` takes them. PGlite's
- * `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and plans
- * the text every time (bench/README.md, Tokens, session 13).
+ * Statements of one handle run by name: each text is parsed and planned once, under a name it keeps for the
+ * handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync; Parse before them the
+ * first time) sent under both of PGlite's locks, as its own `query` takes them (`run`), or inside an open
+ * transaction of the handle under its query lock, as the transaction's `query` takes it (`runInTransaction`).
+ * PGlite's `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and
+ * plans the text every time (bench/README.md, Tokens, session 13). Values other than text are serialised by
+ * their parameters' types as PGlite's `query` does; the types are asked for once per text (`#describe`: one
+ * more message, the first time only).
  *
  * No name is ever leaked: a text keeps its one name whatever fails. A statement the backend no longer holds as
  * prepared (dropped by `DEALLOCATE` or `DISCARD`, or its plan unable to give the columns it was described with

@@ -7,17 +7,18 @@ export interface EmbeddedQueryClient {
 }
 
 /**
- * Fixed-shape statements (`preparedStatement`, src/store/prepared.ts) on the embedded database, outside a
- * transaction: named statements of the handle (`NamedStatements`), each run one protocol message written to
- * disk after it as PGlite's `query` writes it. For the token endpoint's one statement (its assertion's `jti`
- * and its token, src/auth/assertion-replays.ts) ~1.0 ms of the main thread through PGlite's `query` against
- * ~0.35 ms named (bench/README.md, Tokens, session 13).
+ * Fixed-shape statements (`preparedStatement`, src/store/prepared.ts) on the embedded database: named
+ * statements of the handle (`NamedStatements`), each run one protocol message — outside a transaction
+ * written to disk after it as PGlite's `query` writes it; inside one (`inTransaction`), as the transaction's
+ * `query` runs it, written at its COMMIT. For the token endpoint's one statement (its assertion's `jti` and its
+ * token, src/auth/assertion-replays.ts) ~1.0 ms of the main thread through PGlite's `query` against ~0.35 ms
+ * named (bench/README.md, Tokens, session 13); a transaction's statements each ~0.14 ms less (session 16).
  *
  * These are writes as much as reads: every message is counted as one by `embeddedReadsOf`'s write count,
- * as PGlite's `query`'s are. Only string and null parameters are sent this way, which PGlite's `query`
- * would send unchanged too (its serializers pass a string through for every type); a statement with any
- * other value (a number, a Date, a list) goes through PGlite's `query`, whose serializers turn it into
- * text by the parameter's type.
+ * as PGlite's `query`'s are. Values are sent as PGlite's `query` sends them: text and null as they are (its
+ * serializers pass a string through for every type), anything else (a number, a bigint, a Date, a list)
+ * through the serializer of its parameter's type, the types asked for once per statement
+ * (`NamedStatements`).
  */
 export class EmbeddedPrepared implements EmbeddedQueryClient {
   readonly #client: PGlite;
