@@ -1,4 +1,4 @@
-import { isExpired, readDateTime, type Intent, type JsonObject } from './intents.ts';
+import { endedByTime, type Intent } from './intents.ts';
 import { KIND_INFO, RESOURCE_SCOPES, type ResourceScope } from './kinds.ts';
 
 /**
@@ -39,23 +39,13 @@ export class IntentNotAuthorisableError extends Error {
   }
 }
 
-function authorisationDeadline(intent: Intent): Date | undefined {
-  const authorisation = intent.data['Authorisation'];
-  if (typeof authorisation !== 'object' || authorisation === null || Array.isArray(authorisation))
-    return undefined;
-  try {
-    return readDateTime(authorisation as JsonObject, 'CompletionDateTime', 'Data.Authorisation');
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Checks, in this order: the intent exists, was staged by `clientId`, is AwaitingAuthorisation (or, with
- * `options.reauthentication`, Authorised and of a kind that may be re-authenticated), has not expired (nor
- * passed `Data.Authorisation.CompletionDateTime`), and `scopes` ask for exactly the resource
- * scope of its kind (accounts → account access; payments → payment kinds and VRP; fundsconfirmations → funds
- * confirmation); another resource scope alongside it is refused too, as one grant rests on one intent.
+ * `options.reauthentication`, Authorised and of a kind that may be re-authenticated), has not been ended
+ * by time (`endedByTime`: its expiry, or `Data.Authorisation.CompletionDateTime` while awaiting
+ * authorisation), and `scopes` ask for exactly the resource scope of its kind (accounts → account access;
+ * payments → payment kinds and VRP; fundsconfirmations → funds confirmation); another resource scope
+ * alongside it is refused too, as one grant rests on one intent.
  */
 export function checkIntentAuthorisable(
   intent: Intent | undefined,
@@ -79,9 +69,16 @@ export function checkIntentAuthorisable(
           : `the intent is ${intent.status}, not AwaitingAuthorisation`,
     };
   }
-  const deadline = authorisationDeadline(intent);
-  if (isExpired(intent, now) || (deadline !== undefined && deadline.getTime() <= now.getTime())) {
-    return { ok: false, reason: 'expired', message: 'the intent has expired' };
+  const ended = endedByTime(intent, now);
+  if (ended !== undefined) {
+    return {
+      ok: false,
+      reason: 'expired',
+      message:
+        ended.cause === 'expiry'
+          ? 'the intent has expired'
+          : 'the intent was not authorised by its Data.Authorisation.CompletionDateTime',
+    };
   }
   const needed = KIND_INFO[intent.kind].scope;
   const requested = RESOURCE_SCOPES.filter((scope: ResourceScope) => scopes.includes(scope));

@@ -19,7 +19,9 @@ import { ACCOUNT_PERMISSIONS, type AccountPermission } from './permissions.ts';
  *
  * "Expired" is not stored: an intent whose `expiresAt` has passed (by the injected clock) can no longer be
  * uploaded to, authorised, re-authenticated, used or consumed, and reports itself expired through `isExpired`;
- * of the statuses it can still be in, `EXPIRY_ENDS` are those its expiry ends.
+ * of the statuses it can still be in, `EXPIRY_ENDS` are those its expiry ends. Nor is a payment consent's
+ * authorisation deadline (`authoriseBy`, its `Data.Authorisation.CompletionDateTime`): past it, one still
+ * awaiting authorisation can never be authorised. `endedByTime` says which of the two has ended an intent.
  *
  * Every transition is one `UPDATE … WHERE id = ? AND status = <expected>` and its audit row, written by one
  * statement (`updateAudited`): of two racing transitions from the same status exactly one updates the row;
@@ -46,6 +48,11 @@ export interface Intent {
   /** Account-access permissions (empty for other kinds). */
   permissions: string[];
   expiresAt: Date | undefined;
+  /**
+   * A payment consent's `Data.Authorisation.CompletionDateTime`: by when the PSU must complete its
+   * authorisation (`endedByTime`). Optional only for intents built outside the store.
+   */
+  authoriseBy?: Date | undefined;
   /** The PSU who authorised it (bank customer id), once authorised. */
   customerId: string | undefined;
   /** The accounts the PSU selected, once authorised. */
@@ -180,6 +187,7 @@ function toIntent(row: Row): Intent {
     risk: row.risk as JsonObject,
     permissions: row.permissions,
     expiresAt: row.expiresAt ?? undefined,
+    authoriseBy: row.authoriseBy ?? undefined,
     customerId: row.customerId ?? undefined,
     accountIds: row.accountIds ?? [],
     createdAt: row.createdAt,
@@ -259,6 +267,14 @@ function checkTransactionWindow(data: JsonObject): void {
   }
 }
 
+/** `Data.Authorisation.CompletionDateTime` (payment consents), parsed; undefined when not given. */
+function authorisationDeadlineFromData(data: JsonObject): Date | undefined {
+  const authorisation = data['Authorisation'];
+  return isObject(authorisation)
+    ? readDateTime(authorisation, 'CompletionDateTime', 'Data.Authorisation')
+    : undefined;
+}
+
 /** Whether the intent's expiry has passed at `now`. */
 export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean {
   return intent.expiresAt !== undefined && intent.expiresAt.getTime() <= now.getTime();
@@ -271,6 +287,81 @@ export function isExpired(intent: Pick<Intent, 'expiresAt'>, now: Date): boolean
  * intents had ended before; their expiry changes nothing.
  */
 export const EXPIRY_ENDS: readonly IntentStatus[] = ['AwaitingUpload', 'AwaitingAuthorisation', 'Authorised'];
+
+/**
+ * The statuses the authorisation deadline (`authoriseBy`) ends: an intent still awaiting its file or its
+ * authorisation past it can never be authorised (`checkIntentAuthorisable` refuses it). Its status stays as
+ * stored, and so the TPP reads it: neither version's payment consent statuses has one for this (v3.1.11
+ * AwaitingAuthorisation, Authorised, Consumed, Rejected; v4.0 AWAU, AUTH, COND, RJCT; files add AwaitingUpload
+ * / AWUP).
+ */
+export const AUTHORISATION_DEADLINE_ENDS: readonly IntentStatus[] = [
+  'AwaitingUpload',
+  'AwaitingAuthorisation',
+];
+
+/** What ended an intent by time, and when (`endedByTime`). */
+export interface EndedByTime {
+  /** `expiry`: its `expiresAt` (EXPIRY_ENDS); `authorisation-deadline`: its `authoriseBy`. */
+  cause: 'expiry' | 'authorisation-deadline';
+  at: Date;
+}
+
+/**
+ * Whether time has ended the intent in the status it is stored in, and how: its expiry has passed in a status
+ * that ends (`EXPIRY_ENDS`), or it still awaits authorisation past its authorisation deadline
+ * (`AUTHORISATION_DEADLINE_ENDS`). Undefined while it can still go on. The earlier of the two when both have
+ * passed. `endedByTimeRows` is the same rule as a condition on rows: the two must agree.
+ */
+export function endedByTime(
+  intent: {
+    status: string;
+    expiresAt?: Date | null | undefined;
+    authoriseBy?: Date | null | undefined;
+  },
+  now: Date,
+): EndedByTime | undefined {
+  const ended: EndedByTime[] = [];
+  if (intent.expiresAt != null && expiryEnded({ status: intent.status, expiresAt: intent.expiresAt }, now))
+    ended.push({ cause: 'expiry', at: intent.expiresAt });
+  if (
+    intent.authoriseBy != null &&
+    (AUTHORISATION_DEADLINE_ENDS as readonly string[]).includes(intent.status) &&
+    !withinAuthorisationWindow({ authoriseBy: intent.authoriseBy }, now)
+  )
+    ended.push({ cause: 'authorisation-deadline', at: intent.authoriseBy });
+  return ended.sort((a, b) => a.at.getTime() - b.at.getTime())[0];
+}
+
+/** Whether its expiry has ended the intent: passed (`isExpired`) in a status it ends (`EXPIRY_ENDS`). */
+export function expiryEnded(intent: { status: string; expiresAt?: Date | undefined }, now: Date): boolean {
+  return (
+    (EXPIRY_ENDS as readonly string[]).includes(intent.status) &&
+    isExpired({ expiresAt: intent.expiresAt }, now)
+  );
+}
+
+/** `endedByTime` as a condition on `consent_intents` rows: the rows time has ended at `now`. */
+export function endedByTimeRows(now: Date): SQL {
+  return or(
+    and(inArray(consentIntents.status, [...EXPIRY_ENDS]), expiredIntentRows(now)),
+    and(
+      inArray(consentIntents.status, [...AUTHORISATION_DEADLINE_ENDS]),
+      isNotNull(consentIntents.authoriseBy),
+      lte(consentIntents.authoriseBy, now),
+    ),
+  )!;
+}
+
+/** Whether the intent may still be authorised by its deadline (`authoriseBy`): none, or a later one. */
+function withinAuthorisationWindow(intent: { authoriseBy?: Date | undefined }, now: Date): boolean {
+  return intent.authoriseBy === undefined || intent.authoriseBy.getTime() > now.getTime();
+}
+
+/** `withinAuthorisationWindow` as a condition on `consent_intents` rows. */
+function withinAuthorisationWindowRows(now: Date): SQL {
+  return or(isNull(consentIntents.authoriseBy), gt(consentIntents.authoriseBy, now))!;
+}
 
 /** `isExpired` as a condition on `consent_intents` rows, for the queries that pick or count by it. */
 export function expiredIntentRows(now: Date): SQL {
@@ -317,6 +408,7 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
           : 'Data.ExpirationDateTime';
     throw new IntentInputError(path, `${path} is in the past`);
   }
+  const authoriseBy = authorisationDeadlineFromData(input.data);
   const permissions = permissionsFromData(input.kind, input.data);
   if (input.kind === 'account-access') checkTransactionWindow(input.data);
   const status = KIND_INFO[input.kind].initialStatus;
@@ -335,6 +427,7 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
         risk: input.risk,
         permissions,
         expiresAt: expiresAt ?? null,
+        authoriseBy: authoriseBy ?? null,
         createdAt: now,
         ...(input.apiVersion !== undefined ? { apiVersion: input.apiVersion } : {}),
       })
@@ -429,6 +522,12 @@ interface Transition {
   detail: string | undefined;
   /** Refuse when the intent has expired. */
   requireUnexpired: boolean;
+  /**
+   * Refuse (`expired`) when its authorisation deadline (`authoriseBy`) has passed: the one step that needs it
+   * is `authorise`, so a PSU's approval that lost the race against the deadline is refused by the UPDATE
+   * itself, not only by the check made before it (`checkIntentAuthorisable`).
+   */
+  requireAuthorisationWindow?: boolean;
   /** Refuse (`wrong_status`) when the PSU withdrew its access at the bank (`withdrawAccess`). */
   requireAccess?: boolean;
   /** Refuse unless the kind allows it. */
@@ -514,6 +613,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
         step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
         step.requireAccess ? isNull(consentIntents.accessWithdrawnAt) : undefined,
         step.requireUnexpired ? unexpiredIntentRows(now) : undefined,
+        step.requireAuthorisationWindow ? withinAuthorisationWindowRows(now) : undefined,
       ),
       audit(status),
     );
@@ -591,6 +691,14 @@ function refusalOf(
   if (step.requireUnexpired && isExpired(current, now)) {
     return new IntentTransitionError('expired', step.id, current.status, `intent ${step.id} has expired`);
   }
+  if (step.requireAuthorisationWindow && !withinAuthorisationWindow(current, now)) {
+    return new IntentTransitionError(
+      'expired',
+      step.id,
+      current.status,
+      `intent ${step.id} was not authorised by its Data.Authorisation.CompletionDateTime`,
+    );
+  }
   if (step.customerId !== undefined && current.customerId !== step.customerId) {
     return new IntentTransitionError(
       'wrong_customer',
@@ -660,6 +768,7 @@ export async function authorise(ctx: ConsentContext, id: string, input: Authoris
     actor: input.actor ?? 'psu',
     detail: input.detail ?? `customer ${input.customerId}; accounts ${accountIds.join(', ')}`,
     requireUnexpired: true,
+    requireAuthorisationWindow: true,
     set: { customerId: input.customerId, accountIds, authorisedAt: now },
     ...severalForOne,
   });

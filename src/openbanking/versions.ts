@@ -1,4 +1,4 @@
-import { isExpired } from '../consent/index.ts';
+import { expiryEnded } from '../consent/index.ts';
 
 /**
  * The Read/Write API versions this bank serves, where each lives, and which consents each accepts.
@@ -138,8 +138,12 @@ export function consentStatusOn(
 ): string {
   if (version === 'v3.1.11') return consent.status;
   if (accessWithdrawnReadsCancelled(version, consent)) return 'CANC';
-  // v4.0 names an authorised consent past its ExpirationDateTime EXPD; v3.1.11 has no such status.
-  if (consent.status === 'Authorised' && isExpired({ expiresAt: consent.expiresAt }, now)) return 'EXPD';
+  // v4.0 names a consent past its expiry (ExpirationDateTime; VRP's ValidToDateTime) EXPD, "The consent has
+  // passed its expiry date" (Account Access Consents v4.0, GET status table; OB_Internal_CodeSet: "marked as
+  // expired after expiry of validity date"), whether it was Authorised or still awaiting an authorisation it
+  // can no longer be given: AWAU ("awaiting authorisation") would tell the TPP it may still be authorised.
+  // v3.1.11 has no such status. Payment consents have no expiry here (their statuses have no EXPD).
+  if (expiryEnded(consent, now)) return 'EXPD';
   return V4_CONSENT_STATUSES[consent.status] ?? consent.status;
 }
 

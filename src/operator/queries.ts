@@ -1,10 +1,10 @@
-import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, not, or, sql, type SQL } from 'drizzle-orm';
 import {
-  expiredIntentRows,
+  endedByTime,
+  endedByTimeRows,
   EXPIRY_ENDS,
   INTENT_STATUSES,
-  isExpired,
-  unexpiredIntentRows,
+  type EndedByTime,
 } from '../consent/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
@@ -160,12 +160,17 @@ export async function tppDetails(db: Queryable, orgId: string): Promise<TppDetai
  * `obkit_consents` gauge: its stored status, except for the consents that are stored as live yet serve no
  * request and can never again.
  *
- * - `Expired`: its expiry (`expires_at`: account access and funds confirmation's ExpirationDateTime, VRP's
- *   ValidToDateTime) has passed by the clock (`isExpired`) while it was in a status its expiry ends
- *   (`EXPIRY_ENDS`): Authorised, it can no longer be used nor re-authenticated; still AwaitingAuthorisation
- *   (or AwaitingUpload), it can no longer be authorised (the consent app and `authorise` refuse it). Expiry is
- *   not stored: the consent keeps its status, which the TPP reads on v3.1.11 (v4.0 reads an Authorised one
- *   `EXPD`, one awaiting authorisation `AWAU`).
+ * - `Expired`: time has ended it in its status (`endedByTime`, one rule with its SQL form `endedByTimeRows`):
+ *   - its expiry (`expires_at`: account access and funds confirmation's ExpirationDateTime, VRP's
+ *     ValidToDateTime) has passed by the clock while it was in a status its expiry ends (`EXPIRY_ENDS`):
+ *     Authorised, it can no longer be used nor re-authenticated; still AwaitingAuthorisation (or
+ *     AwaitingUpload), it can no longer be authorised (the consent app and `authorise` refuse it). The TPP
+ *     reads its stored status on v3.1.11, `EXPD` on v4.0 (`consentStatusOn`);
+ *   - or, a payment consent still awaiting authorisation (or its file), its authorisation window
+ *     (`authorise_by`: `Data.Authorisation.CompletionDateTime`) closed before the customer authorised it:
+ *     the authorization server and the consent app refuse it (`checkIntentAuthorisable`). The TPP reads its
+ *     stored status on both versions, whose payment consent statuses have no expired one.
+ *   Neither is stored: the consent keeps its status.
  * - `AccessWithdrawn`: the customer withdrew its access at the bank (`withdrawAccess`: account access, VRP).
  *   It keeps the status Authorised (v3.1.11; `CANC` on v4.0 account access) but holds no live token until the
  *   customer re-authenticates it, which clears the withdrawal.
@@ -190,11 +195,11 @@ export function operatorConsentState(
     status: string;
     accessWithdrawnAt?: Date | null | undefined;
     expiresAt?: Date | null | undefined;
+    authoriseBy?: Date | null | undefined;
   },
   now: Date,
 ): string {
-  if (endedByExpiry(intent.status) && isExpired({ expiresAt: intent.expiresAt ?? undefined }, now))
-    return EXPIRED;
+  if (endedByTime(intent, now) !== undefined) return EXPIRED;
   return intent.status === 'Authorised' && intent.accessWithdrawnAt != null
     ? ACCESS_WITHDRAWN
     : intent.status;
@@ -205,13 +210,12 @@ export function operatorConsentState(
  * `operatorConsentState` as a condition.
  */
 function inOperatorConsentState(state: string, now: Date): SQL {
-  if (state === EXPIRED)
-    return and(inArray(consentIntents.status, [...EXPIRY_ENDS]), expiredIntentRows(now))!;
-  const authorisedUnexpired = and(eq(consentIntents.status, 'Authorised'), unexpiredIntentRows(now));
-  if (state === ACCESS_WITHDRAWN)
-    return and(authorisedUnexpired, isNotNull(consentIntents.accessWithdrawnAt))!;
-  if (state === 'Authorised') return and(authorisedUnexpired, isNull(consentIntents.accessWithdrawnAt))!;
-  if (endedByExpiry(state)) return and(eq(consentIntents.status, state), unexpiredIntentRows(now))!;
+  const ended = endedByTimeRows(now);
+  if (state === EXPIRED) return ended;
+  const authorisedLive = and(eq(consentIntents.status, 'Authorised'), not(ended));
+  if (state === ACCESS_WITHDRAWN) return and(authorisedLive, isNotNull(consentIntents.accessWithdrawnAt))!;
+  if (state === 'Authorised') return and(authorisedLive, isNull(consentIntents.accessWithdrawnAt))!;
+  if (endedByExpiry(state)) return and(eq(consentIntents.status, state), not(ended))!;
   return eq(consentIntents.status, state);
 }
 
@@ -240,8 +244,10 @@ export interface ConsentRow {
   storedStatus: string;
   /** When the customer withdrew the TPP's access at the bank, while it stays Authorised. */
   accessWithdrawnAt: Date | undefined;
-  /** When it expires (or expired): what makes a consent `Expired` (`operatorConsentState`). */
+  /** When it expires (or expired). */
   expiresAt: Date | undefined;
+  /** What ended it, and when, when its state is `Expired` (`endedByTime`). */
+  ended: EndedByTime | undefined;
   clientId: string;
   tppName: string;
   customer: string | undefined;
@@ -295,6 +301,7 @@ export async function searchConsents(
       status: consentIntents.status,
       accessWithdrawnAt: consentIntents.accessWithdrawnAt,
       expiresAt: consentIntents.expiresAt,
+      authoriseBy: consentIntents.authoriseBy,
       clientId: consentIntents.clientId,
       customer: bankCustomers.username,
       createdAt: consentIntents.createdAt,
@@ -305,12 +312,13 @@ export async function searchConsents(
     .orderBy(desc(consentIntents.createdAt))
     .limit(limit);
   const names = new Map(clients.map((client) => [client.clientId, client.name]));
-  return rows.map((row) => ({
+  return rows.map(({ authoriseBy, ...row }) => ({
     ...row,
-    status: operatorConsentState(row, now),
+    status: operatorConsentState({ ...row, authoriseBy }, now),
     storedStatus: row.status,
     accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
     expiresAt: row.expiresAt ?? undefined,
+    ended: endedByTime({ ...row, authoriseBy }, now),
     customer: row.customer ?? undefined,
     tppName: names.get(row.clientId) ?? row.clientId,
   }));

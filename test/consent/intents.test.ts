@@ -32,7 +32,11 @@ import {
   withdrawAccess,
   type TransitionFailure,
 } from '../../src/consent/index.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/shared/clock.ts';
+import { migrationsFolder } from '../../src/store/index.ts';
 import { createTestStore } from '../support/store.ts';
 import { accountAccessData, domesticPaymentData, fundsConfirmationData, vrpData } from './fixtures.ts';
 
@@ -522,6 +526,93 @@ describe('consent intents', () => {
     assert.equal(
       checkIntentAuthorisable(deadline, 'c', ['payments'], new Date('2026-01-01T09:31:00Z')).ok,
       false,
+    );
+  });
+
+  it('reads Data.Authorisation.CompletionDateTime once, at staging (authoriseBy); consents staged before the column get it from the migration', async () => {
+    const { store, ctx } = await setup();
+    const paymentBy = (completion: unknown) =>
+      createIntent(ctx, {
+        kind: 'domestic-payment',
+        clientId: 'c',
+        data: {
+          ...domesticPaymentData(),
+          Authorisation: { AuthorisationType: 'Any', CompletionDateTime: completion },
+        },
+        risk: {},
+      });
+    const staged = await paymentBy('2026-01-01T10:30:00+01:00');
+    assert.equal(staged.authoriseBy?.toISOString(), '2026-01-01T09:30:00.000Z');
+    assert.equal(
+      (await getIntent(store.db, staged.id))?.authoriseBy?.toISOString(),
+      '2026-01-01T09:30:00.000Z',
+    );
+    assert.equal(
+      (
+        await createIntent(ctx, {
+          kind: 'domestic-payment',
+          clientId: 'c',
+          data: domesticPaymentData(),
+          risk: {},
+        })
+      ).authoriseBy,
+      undefined,
+    );
+    // A deadline that is no date-time is refused at staging, not ignored.
+    await assert.rejects(paymentBy('2026-13-45T25:00:00Z'), (error: unknown) => {
+      assert.ok(error instanceof IntentInputError);
+      assert.equal(error.path, 'Data.Authorisation.CompletionDateTime');
+      return true;
+    });
+    // The migration's backfill, run again on rows as they were before the column: the same instant, and a
+    // value that is no date-time (which the API never let in) left without a deadline instead of failing.
+    const backfill = readFileSync(join(migrationsFolder, '0014_consent_authorise_by.sql'), 'utf8').split(
+      '--> statement-breakpoint',
+    )[1]!;
+    const odd = await paymentBy('2026-01-01T11:00:00Z');
+    await store.db.execute(
+      sql`update consent_intents set authorise_by = null where id in (${staged.id}, ${odd.id})`,
+    );
+    await store.db.execute(
+      sql`update consent_intents set data = jsonb_set(data, '{Authorisation,CompletionDateTime}', '"not a date"') where id = ${odd.id}`,
+    );
+    await store.db.execute(sql.raw(backfill));
+    assert.equal(
+      (await getIntent(store.db, staged.id))?.authoriseBy?.toISOString(),
+      '2026-01-01T09:30:00.000Z',
+    );
+    assert.equal((await getIntent(store.db, odd.id))?.authoriseBy, undefined);
+  });
+
+  it('refuses the authorise step itself past Data.Authorisation.CompletionDateTime, even when the check before it passed', async () => {
+    const { ctx, clock } = await setup();
+    const staged = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: {
+        ...domesticPaymentData(),
+        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00Z' },
+      },
+      risk: {},
+    });
+    // The consent app checked it in time; the PSU's approval arrives after the deadline.
+    assert.equal(checkIntentAuthorisable(staged, 'c', ['openid', 'payments'], clock.now()).ok, true);
+    clock.advance(30 * 60_000);
+    await refused(authorise(ctx, staged.id, { customerId: 'x', accountIds: ['a'] }), 'expired');
+    assert.equal((await getIntent(ctx.db, staged.id))?.status, 'AwaitingAuthorisation');
+    // Just before it, the same step goes through.
+    const inTime = await createIntent(ctx, {
+      kind: 'domestic-payment',
+      clientId: 'c',
+      data: {
+        ...domesticPaymentData(),
+        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00.001Z' },
+      },
+      risk: {},
+    });
+    assert.equal(
+      (await authorise(ctx, inTime.id, { customerId: 'x', accountIds: ['a'] })).status,
+      'Authorised',
     );
   });
 

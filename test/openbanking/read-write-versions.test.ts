@@ -43,8 +43,13 @@ describe('the Read/Write version layer', () => {
       ['AwaitingAuthorisation', undefined, 'AwaitingAuthorisation', 'AWAU'],
       ['Authorised', undefined, 'Authorised', 'AUTH'],
       ['Authorised', expired, 'Authorised', 'EXPD'],
+      // Past its expiry before the PSU authorised it: it can never be authorised, so not AWAU but EXPD.
+      ['AwaitingAuthorisation', expired, 'AwaitingAuthorisation', 'EXPD'],
       ['Rejected', undefined, 'Rejected', 'RJCT'],
       ['Revoked', undefined, 'Revoked', 'CANC'],
+      // Ended before its expiry: the expiry changes nothing.
+      ['Rejected', expired, 'Rejected', 'RJCT'],
+      ['Revoked', expired, 'Revoked', 'CANC'],
     ];
     for (const [status, expiresAt, v3, v4] of cases) {
       assert.equal(consentStatusOn('v3.1.11', { status, expiresAt }, now), v3);

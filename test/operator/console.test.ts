@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { inArray, sql } from 'drizzle-orm';
 import {
   authorise,
+  checkIntentAuthorisable,
   createIntent,
   formatDateTime,
   reauthenticate,
@@ -21,7 +22,12 @@ import {
 import { selectParts } from '../../src/server/parts.ts';
 import { consentIntents } from '../../src/store/schema/consent.ts';
 import { SteppingClock } from '../support/browser.ts';
-import { accountAccessData, fundsConfirmationData, vrpData } from '../consent/fixtures.ts';
+import {
+  accountAccessData,
+  domesticPaymentData,
+  fundsConfirmationData,
+  vrpData,
+} from '../consent/fixtures.ts';
 import { CookieJar, csrfOf } from '../support/cookie-jar.ts';
 import { call, httpsClient, startTestPlatform } from '../support/platform.ts';
 import { readFileSync } from 'node:fs';
@@ -84,11 +90,23 @@ describe('operator console over HTTP', async () => {
     const { session, response } = await logIn(admin);
     assert.equal(response.status, 303, response.text);
     assert.equal(response.headers['location'], '/console/tpps');
-    const line = [response.headers['set-cookie']].flat().find((value) => value?.startsWith(OPERATOR_COOKIE));
-    assert.match(line ?? '', /; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Strict$/);
+    const cookieLine = (answer: typeof response) =>
+      [answer.headers['set-cookie']].flat().find((value) => value?.startsWith(`${OPERATOR_COOKIE}=`));
+    // Byte for byte the line the console wrote by hand before it used page-kit's sessionCookie (8 hours).
+    assert.match(
+      cookieLine(response) ?? '',
+      new RegExp(`^${OPERATOR_COOKIE}=[^;\\s]+; Path=/; Max-Age=28800; Secure; HttpOnly; SameSite=Strict$`),
+    );
     const tpps = await session.get('/tpps');
     assert.equal(tpps.status, 200);
     assert.match(tpps.text, new RegExp(`${admin.name} \\(admin\\)`));
+    // Logging out removes it with the same attributes (page-kit's expiredCookie, Strict).
+    const out = await session.post('/logout', { csrf: session.csrf() });
+    assert.equal(out.status, 303, out.text);
+    assert.equal(
+      cookieLine(out),
+      `${OPERATOR_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`,
+    );
   });
 
   it('refuses a wrong password, a wrong code, a reused code and an unknown name alike, and records each', async () => {
@@ -421,6 +439,78 @@ describe('operator console over HTTP', async () => {
       );
     }
     assert.doesNotMatch((await session.get(`/consents/${kept.id}`)).text, /consent-access/);
+  });
+
+  it('shows a payment consent whose authorisation window (CompletionDateTime) closed before the customer authorised it as Expired, in the list, the status filter and on its page; one authorised in time stays Authorised', async () => {
+    const ctx = { db, clock };
+    const soon = new Date(clock.now().getTime() + 10 * 60_000);
+    const paymentBy = (completion: string, kind: IntentKind = 'domestic-payment') =>
+      createIntent(ctx, {
+        kind,
+        clientId: `client-window-${unique}`,
+        data: {
+          ...domesticPaymentData(),
+          Authorisation: { AuthorisationType: 'Single', CompletionDateTime: completion },
+        },
+        risk: {},
+      });
+    const lapsing = await paymentBy(soon.toISOString());
+    // A file consent still waiting for its file can never be authorised past the window either.
+    const fileLapsing = await paymentBy(soon.toISOString(), 'file-payment');
+    assert.equal(fileLapsing.status, 'AwaitingUpload');
+    const later = await paymentBy('2099-01-01T00:00:00Z');
+    const inTime = await authorise(ctx, (await paymentBy(soon.toISOString())).id, {
+      customerId: `customer-window-${unique}`,
+      accountIds: ['account-1'],
+    });
+    const ended = [lapsing.id, fileLapsing.id];
+    const mine = [...ended, later.id, inTime.id];
+    const { session } = await logIn(auditor);
+    const listed = (query: string) => listedAmong(session, mine, query);
+    assert.equal((await listed('status=Expired')).size, 0);
+
+    clock.advance(20 * 60_000);
+    // What makes it Expired: the authorisation server and consent app refuse to authorise it.
+    assert.equal(checkIntentAuthorisable(lapsing, lapsing.clientId, ['payments'], clock.now()).ok, false);
+    const now = await listed('');
+    assert.deepEqual(
+      Object.fromEntries([...now].sort()),
+      Object.fromEntries(
+        [
+          [lapsing.id, 'Expired'],
+          [fileLapsing.id, 'Expired'],
+          [later.id, 'AwaitingAuthorisation'],
+          [inTime.id, 'Authorised'],
+        ].sort(),
+      ),
+    );
+    // The filter agrees with the list.
+    assert.deepEqual([...(await listed('status=Expired')).keys()].sort(), [...ended].sort());
+    assert.deepEqual([...(await listed('status=AwaitingAuthorisation')).keys()], [later.id]);
+    assert.equal((await listed('status=AwaitingUpload')).size, 0);
+    assert.deepEqual([...(await listed('status=Authorised')).keys()], [inTime.id]);
+    assert.ok(
+      (await session.get(`/consents?status=Expired`)).text.includes(
+        `title="AwaitingAuthorisation; authorisation window closed at ${formatDateTime(soon)} before the customer authorised it"`,
+      ),
+    );
+    const page = await session.get(`/consents/${lapsing.id}`);
+    assert.match(page.text, /<dd id="consent-status">AwaitingAuthorisation<\/dd>/);
+    assert.ok(
+      page.text.replace(/\s+/g, ' ').includes(`<dt>Authorise by</dt> <dd>${formatDateTime(soon)}</dd>`),
+    );
+    const sentence = /<dd id="consent-access">(.*?)<\/dd>/s
+      .exec(page.text)?.[1]
+      ?.replace(/<[^>]+>/g, '')
+      .replace(/\s+/g, ' ');
+    assert.ok(
+      sentence?.includes(
+        `Expired authorisation window (Data.Authorisation.CompletionDateTime) closed at ${formatDateTime(soon)} before the customer authorised it: it can no longer be authorised`,
+      ),
+      sentence,
+    );
+    for (const id of [later.id, inTime.id])
+      assert.doesNotMatch((await session.get(`/consents/${id}`)).text, /consent-access/);
   });
 
   it('offers no Revoke on an expired consent, says why, and refuses a posted one (409) without changing or recording anything', async () => {

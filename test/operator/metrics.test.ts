@@ -11,7 +11,12 @@ import {
   type JsonObject,
 } from '../../src/consent/index.ts';
 import { systemClock } from '../../src/shared/clock.ts';
-import { accountAccessData, fundsConfirmationData, vrpData } from '../consent/fixtures.ts';
+import {
+  accountAccessData,
+  domesticPaymentData,
+  fundsConfirmationData,
+  vrpData,
+} from '../consent/fixtures.ts';
 import { SteppingClock } from '../support/browser.ts';
 import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox } from '../support/journey.ts';
@@ -234,6 +239,62 @@ describe('operator metrics', () => {
     });
     const { text } = await scrape(platform);
     assert.match(text, /# HELP obkit_consents .*as does one still awaiting authorisation past its expiry/);
+  });
+
+  test('obkit_consents counts a payment consent still awaiting authorisation past its CompletionDateTime as Expired; one authorised in time stays Authorised', async () => {
+    const clock = new SteppingClock();
+    const platform = await startTestPlatform({ clock });
+    const ctx = { db: platform.store.db, clock };
+    const KINDS = ['domestic-payment', 'file-payment'] as const;
+    const STATES = ['AwaitingUpload', 'AwaitingAuthorisation', 'Authorised', 'Expired'] as const;
+    const consents = async () => {
+      const all = await samples(platform);
+      return Object.fromEntries(
+        KINDS.flatMap((kind) =>
+          STATES.map((status) => [`${kind} ${status}`, sampleValue(all, 'obkit_consents', { kind, status })]),
+        ),
+      );
+    };
+    const before = await consents();
+    const moved = async () => {
+      const now = await consents();
+      return Object.fromEntries(
+        Object.entries(now)
+          .map(([key, count]) => [key, count - before[key]!] as const)
+          .filter(([, count]) => count !== 0),
+      );
+    };
+    const soon = new Date(clock.now().getTime() + 10 * 60_000).toISOString();
+    const staged = (kind: (typeof KINDS)[number], completion: string) =>
+      createIntent(ctx, {
+        kind,
+        clientId: 'metrics-client',
+        data: {
+          ...domesticPaymentData(),
+          Authorisation: { AuthorisationType: 'Any', CompletionDateTime: completion },
+        },
+        risk: {},
+      });
+    await staged('domestic-payment', soon);
+    await staged('domestic-payment', '2099-01-01T00:00:00Z');
+    await authoriseIntent(ctx, (await staged('domestic-payment', soon)).id, {
+      customerId: 'metrics-customer',
+      accountIds: ['metrics-account'],
+    });
+    await staged('file-payment', soon);
+    assert.deepEqual(await moved(), {
+      'domestic-payment AwaitingAuthorisation': 2,
+      'domestic-payment Authorised': 1,
+      'file-payment AwaitingUpload': 1,
+    });
+    // Past the window the awaiting ones can never be authorised: counted Expired at the next scrape.
+    clock.advance(20 * 60_000);
+    assert.deepEqual(await moved(), {
+      'domestic-payment AwaitingAuthorisation': 1,
+      'domestic-payment Authorised': 1,
+      'domestic-payment Expired': 1,
+      'file-payment Expired': 1,
+    });
   });
 
   test('with a metrics token configured, a scrape without it is refused with 401', async () => {

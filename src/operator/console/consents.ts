@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  endedByTime,
   getIntent,
   INTENT_KINDS,
   IntentTransitionError,
   KIND_INFO,
   listAudit,
   revoke,
+  type EndedByTime,
   type Intent,
 } from '../../consent/index.ts';
 import { csrfToken, field, html, type Form } from '../../shared/page-kit/index.ts';
@@ -78,9 +80,16 @@ export function consentSearch(scope: ConsoleScope) {
   };
 }
 
+/** What ended a consent by time (`endedByTime`), as the console says it: "… at <when>". */
+function endedSentence(ended: EndedByTime): string {
+  return ended.cause === 'expiry'
+    ? `expired at ${when(ended.at)}`
+    : `authorisation window closed at ${when(ended.at)} before the customer authorised it`;
+}
+
 /** For an operator state that is not the stored status, what is stored and why it reads otherwise. */
 function storedAs(row: ConsentRow): string | undefined {
-  if (row.status === EXPIRED) return `${row.storedStatus}; expired at ${when(row.expiresAt)}`;
+  if (row.status === EXPIRED && row.ended) return `${row.storedStatus}; ${endedSentence(row.ended)}`;
   if (row.status === ACCESS_WITHDRAWN)
     return `Authorised; access withdrawn by the customer at ${when(row.accessWithdrawnAt)}`;
   return undefined;
@@ -98,7 +107,8 @@ export function consentPage(scope: ConsoleScope) {
     // Its TPP's name and customer's username, as the list shows them.
     const [row] = await searchConsents(db, { id }, now, 1);
     const state = operatorConsentState(intent, now);
-    const revocation = revocationOf(intent, state);
+    const ended = endedByTime(intent, now);
+    const revocation = revocationOf(intent, ended);
     return page(
       reply,
       200,
@@ -114,13 +124,18 @@ export function consentPage(scope: ConsoleScope) {
           </div>
           ${
             // Stored as Authorised (v3.1.11 reads it so; v4.0 reads EXPD, or CANC for withdrawn account
-            // access), yet no token works on it; or stored as awaiting authorisation, yet never to be authorised.
-            state === EXPIRED
+            // access), yet no token works on it; or stored as awaiting authorisation, yet never to be
+            // authorised (its expiry, or a payment consent's authorisation window, passed first).
+            ended
               ? html`<div>
                   <dt>Access</dt>
                   <dd id="consent-access">
-                    ${statusBadge('Expired', false)} expired at
-                    ${when(intent.expiresAt)}${
+                    ${statusBadge('Expired', false)}
+                    ${
+                      ended.cause === 'authorisation-deadline'
+                        ? `authorisation window (Data.Authorisation.CompletionDateTime) closed at ${when(ended.at)}`
+                        : `expired at ${when(ended.at)}`
+                    }${
                       intent.status === 'Authorised'
                         ? ': it serves no request'
                         : ' before the customer authorised it: it can no longer be authorised'
@@ -168,6 +183,14 @@ export function consentPage(scope: ConsoleScope) {
             <dt>Expires</dt>
             <dd>${when(intent.expiresAt)}</dd>
           </div>
+          ${
+            intent.authoriseBy
+              ? html`<div>
+                  <dt>Authorise by</dt>
+                  <dd>${when(intent.authoriseBy)}</dd>
+                </div>`
+              : ''
+          }
           <div>
             <dt>Last used</dt>
             <dd>${when(intent.lastUsedAt)}</dd>
@@ -202,22 +225,22 @@ export function consentPage(scope: ConsoleScope) {
 
 /**
  * Whether the console offers Revoke: on a consent of a revocable kind that is Authorised (withdrawn or not) or
- * awaiting authorisation — but not once it has expired (`EXPIRED`). An expired consent already serves no
- * request and can never be authorised again: revoking it would end nothing, only relabel how it ended (the
- * TPP would read `Revoked`/`CANC` instead of its status or `EXPD`, and be sent an event saying its
- * authorisation was revoked; the customer would read Withdrawn instead of Expired), which would misstate
- * it. The customer's dashboard likewise offers withdrawal only while a consent is Active. The TPP's own
+ * awaiting authorisation — but not once time has ended it (`endedByTime`: the operator state `EXPIRED`). An
+ * expired consent already serves no request and can never be authorised again: revoking it would end
+ * nothing, only relabel how it ended (the TPP would read `Revoked`/`CANC` instead of its status or
+ * `EXPD`, and be sent an event saying its authorisation was revoked; the customer would read Withdrawn
+ * instead of Expired), which would misstate it. The customer's dashboard likewise offers withdrawal only while a consent is Active. The TPP's own
  * DELETE stays allowed, as the Read/Write API has it.
  */
 function revocationOf(
-  intent: Pick<Intent, 'kind' | 'status' | 'expiresAt'>,
-  state: string,
+  intent: Pick<Intent, 'kind' | 'status'>,
+  ended: EndedByTime | undefined,
 ): 'revocable' | 'not-revocable' | { reason: string } {
   if (!KIND_INFO[intent.kind].revocable) return 'not-revocable';
   if (intent.status !== 'Authorised' && intent.status !== 'AwaitingAuthorisation') return 'not-revocable';
-  if (state === EXPIRED)
+  if (ended)
     return {
-      reason: `Not revocable: it expired at ${when(intent.expiresAt)} and already serves no request; revoking it would end nothing.`,
+      reason: `Not revocable: it ${endedSentence(ended)} and already serves no request; revoking it would end nothing.`,
     };
   return 'revocable';
 }
@@ -242,8 +265,8 @@ export function revokePosted(scope: ConsoleScope) {
     // The page's rule, at the moment of the POST: an expired consent is not revoked (`revocationOf`). It cannot
     // stop being expired, so this read cannot go stale before the transition below.
     const intent = await getIntent(db, id);
-    const revocation = intent ? revocationOf(intent, operatorConsentState(intent, clock.now())) : undefined;
-    if (revocation !== undefined && typeof revocation === 'object')
+    const revocation = intent ? revocationOf(intent, endedByTime(intent, clock.now())) : undefined;
+    if (typeof revocation === 'object')
       return page(reply, 409, 'Cannot revoke', html`<p class="error" role="alert">${revocation.reason}</p>`);
     try {
       // The bank ends it (Revoked, not the customer's re-authenticatable withdrawal, `withdrawAccess`): stored,

@@ -1,9 +1,23 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { appendSetCookie, csrfToken, field, readCookie, type Form } from '../../shared/page-kit/index.ts';
+import {
+  appendSetCookie,
+  csrfToken,
+  expiredCookie,
+  field,
+  readCookie,
+  sessionCookie,
+  type Form,
+} from '../../shared/page-kit/index.ts';
 import { checkOperatorLogin } from '../accounts.ts';
 import { endOperatorSession, OPERATOR_SESSION_SECONDS, startOperatorSession } from '../sessions.ts';
 import { CONSOLE_BASE, loginBody, when } from './pages.ts';
 import { OPERATOR_COOKIE, type ConsoleScope } from './scope.ts';
+
+/**
+ * The operator's session cookie is SameSite=Strict: no page outside the console links into it with a session
+ * (unlike the consent app's, which must ride the TPP's redirect back, hence page-kit's Lax default).
+ */
+const STRICT = { sameSite: 'Strict' } as const;
 
 /** `GET /console/login`: the login form. */
 export function loginPage(scope: ConsoleScope) {
@@ -38,10 +52,7 @@ export function loginPosted(scope: ConsoleScope) {
       );
     }
     const token = await startOperatorSession(db, clock, result.operator);
-    appendSetCookie(
-      reply.raw,
-      `${OPERATOR_COOKIE}=${token}; Path=/; Max-Age=${OPERATOR_SESSION_SECONDS}; Secure; HttpOnly; SameSite=Strict`,
-    );
+    appendSetCookie(reply.raw, sessionCookie(OPERATOR_COOKIE, '/', token, OPERATOR_SESSION_SECONDS, STRICT));
     return redirect(reply, `${CONSOLE_BASE}/tpps`);
   };
 }
@@ -52,7 +63,7 @@ export function logoutPosted(scope: ConsoleScope) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     await endOperatorSession(db, readCookie(request.headers.cookie, OPERATOR_COOKIE));
     await audit(request, { action: 'operator.logout' });
-    appendSetCookie(reply.raw, `${OPERATOR_COOKIE}=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict`);
+    appendSetCookie(reply.raw, expiredCookie(OPERATOR_COOKIE, '/', STRICT));
     return redirect(reply, `${CONSOLE_BASE}/login`);
   };
 }

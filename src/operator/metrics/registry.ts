@@ -5,7 +5,7 @@ import type { Clock } from '../../shared/clock.ts';
 import type { CertificateCheckResult, Telemetry } from '../../shared/telemetry.ts';
 import type { Store } from '../../store/index.ts';
 import { bankPayments, consentIntents } from '../../store/schema/index.ts';
-import { expiredIntentRows } from '../../consent/index.ts';
+import { endedByTimeRows } from '../../consent/index.ts';
 import { ACCESS_WITHDRAWN, EXPIRED, operatorConsentState } from '../queries.ts';
 
 /** Seconds; 0.75 is OB's benchmark for AIS and PIS responses. */
@@ -195,11 +195,13 @@ export function createOperatorMetrics(options: {
     });
   kindStatusGauge(
     'obkit_consents',
-    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated, and one past its expiry counts as ${EXPIRED} (withdrawn or not), as does one still awaiting authorisation past its expiry, which can no longer be authorised.`,
+    `Consents (intents) in the database, by kind and status; an Authorised consent whose access the customer withdrew at the bank counts as ${ACCESS_WITHDRAWN}, not Authorised, until re-authenticated, and one past its expiry counts as ${EXPIRED} (withdrawn or not), as does one still awaiting authorisation past its expiry or (a payment consent) its authorisation window (CompletionDateTime), which can no longer be authorised.`,
     async () => {
       const now = clock.now();
-      // One group per kind, status, whether withdrawn and whether expired at `now`: the group's latest
-      // withdrawal and expiry say which, to the same rule (`operatorConsentState`, `isExpired`).
+      // One group per kind, status, whether withdrawn and whether time has ended it at `now`
+      // (`endedByTimeRows`): the group's latest withdrawal and earliest expiry and authorisation deadline say
+      // which, to the same rule (`operatorConsentState`, `endedByTime`): in an ended group the earliest has
+      // passed, in the others none has.
       const rows = await store.db
         .select({
           kind: consentIntents.kind,
@@ -207,7 +209,10 @@ export function createOperatorMetrics(options: {
           accessWithdrawnAt: sql<Date | null>`max(${consentIntents.accessWithdrawnAt})`.mapWith(
             consentIntents.accessWithdrawnAt,
           ),
-          expiresAt: sql<Date | null>`max(${consentIntents.expiresAt})`.mapWith(consentIntents.expiresAt),
+          expiresAt: sql<Date | null>`min(${consentIntents.expiresAt})`.mapWith(consentIntents.expiresAt),
+          authoriseBy: sql<Date | null>`min(${consentIntents.authoriseBy})`.mapWith(
+            consentIntents.authoriseBy,
+          ),
           count: sql<number>`count(*)::int`,
         })
         .from(consentIntents)
@@ -215,7 +220,7 @@ export function createOperatorMetrics(options: {
           consentIntents.kind,
           consentIntents.status,
           isNull(consentIntents.accessWithdrawnAt),
-          expiredIntentRows(now),
+          endedByTimeRows(now),
         );
       return rows.map((row) => ({
         kind: row.kind,

@@ -23,12 +23,30 @@ export function appendSetCookie(response: ServerResponse, cookie: string): void 
   response.setHeader('set-cookie', [...lines, cookie]);
 }
 
-/** A session cookie of a page app: Secure, HttpOnly, SameSite=Lax, limited to the app's `path`. */
-export function sessionCookie(name: string, path: string, token: string, maxAgeSeconds: number): string {
-  return `${name}=${token}; Path=${path}; Max-Age=${maxAgeSeconds}; Secure; HttpOnly; SameSite=Lax`;
+/**
+ * How a session cookie rides cross-site requests: `Lax` (the default; the consent app's cookies must come
+ * back on the top-level redirect from the TPP) or `Strict` (the operator console, which nothing outside links
+ * into with a session).
+ */
+export type SameSite = 'Lax' | 'Strict';
+
+export interface SessionCookieOptions {
+  /** `Lax` unless said. */
+  sameSite?: SameSite;
 }
 
-/** The `Set-Cookie` line that removes `sessionCookie(name, path, …)`. */
-export function expiredCookie(name: string, path: string): string {
-  return `${name}=; Path=${path}; Max-Age=0; Secure; HttpOnly; SameSite=Lax`;
+/** A session cookie of a page app: Secure, HttpOnly, SameSite=Lax (or `options.sameSite`), limited to `path`. */
+export function sessionCookie(
+  name: string,
+  path: string,
+  token: string,
+  maxAgeSeconds: number,
+  options: SessionCookieOptions = {},
+): string {
+  return `${name}=${token}; Path=${path}; Max-Age=${maxAgeSeconds}; Secure; HttpOnly; SameSite=${options.sameSite ?? 'Lax'}`;
+}
+
+/** The `Set-Cookie` line that removes `sessionCookie(name, path, …, options)`. */
+export function expiredCookie(name: string, path: string, options: SessionCookieOptions = {}): string {
+  return `${name}=; Path=${path}; Max-Age=0; Secure; HttpOnly; SameSite=${options.sameSite ?? 'Lax'}`;
 }

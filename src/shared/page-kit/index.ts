@@ -18,7 +18,14 @@
  * The CSRF secret lives in the store (`loadOrCreateSecret(db, PAGE_SECURITY_SECRET_SETTING)`); src/shared
  * imports no part, so the app loads it and passes it in.
  */
-export { appendSetCookie, expiredCookie, readCookie, sessionCookie } from './cookies.ts';
+export {
+  appendSetCookie,
+  expiredCookie,
+  readCookie,
+  sessionCookie,
+  type SameSite,
+  type SessionCookieOptions,
+} from './cookies.ts';
 export { CSRF_COOKIE, CSRF_FIELD, csrfToken, PAGE_SECURITY_SECRET_SETTING } from './csrf.ts';
 export { ERROR_TEXTS, errorPage, type ErrorPage } from './error-page.ts';
 export { button, csrfField, field, fieldList, formOf, postForm, textInput, type Form } from './forms.ts';

@@ -20,6 +20,12 @@ export const consentIntents = pgTable(
     risk: jsonb('risk').notNull(),
     permissions: text('permissions').array().notNull(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /**
+     * A payment consent's `Data.Authorisation.CompletionDateTime`, "the date and time at which the
+     * requested authorisation flow must be completed": past it, one still awaiting authorisation (or its
+     * file) can never be authorised. Null when the consent gives none. Read from `data` once, at staging.
+     */
+    authoriseBy: timestamp('authorise_by', { withTimezone: true }),
     customerId: text('customer_id'),
     accountIds: text('account_ids').array(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
