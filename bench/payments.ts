@@ -88,16 +88,21 @@ async function run(backend: Backend): Promise<void> {
         const backends = await backendCpuWindow(store);
         const statements = countStatements({ insidePgliteTransactions: true });
         const window = await mainThreadWindow(`payments ${store.backend} ${name}`);
+        // PGlite: the protocol messages handed to its backend (each a call into the WebAssembly module).
+        const messagesBefore = store.embedded?.writeCount();
         return {
           async stop(submitted) {
             const { busy, cpu } = await window.stop(submitted);
+            const messages =
+              messagesBefore === undefined ? undefined : store.embedded!.writeCount() - messagesBefore;
             statements.stop();
             const backendMs = await backends?.stop();
             const perSubmission = (n: number) => (n / submitted).toFixed(2);
             return (
               `per submission: main thread ${busy.toFixed(2)} ms, process CPU ${cpu.toFixed(2)} ms` +
               (backendMs === undefined ? '' : `, PostgreSQL backends CPU ${perSubmission(backendMs)} ms`) +
-              `, ${perSubmission(statements.seen.length)} statements`
+              `, ${perSubmission(statements.seen.length)} statements` +
+              (messages === undefined ? '' : `, ${perSubmission(messages)} protocol messages written`)
             );
           },
         };

@@ -129,7 +129,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
  * database is small and its files stay in the OS page cache, and the WebAssembly heap (so the process)
  * is about 100 MB smaller and starts a little faster (bench/start.ts).
  */
-const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
+export const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
 
 async function openPglite(options: { dataDir: string | undefined; pglite?: PGlite }): Promise<Store> {
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });

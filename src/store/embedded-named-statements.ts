@@ -22,14 +22,19 @@ export interface NamedStatementsOptions {
 interface Named {
   readonly name: string;
   state: 'new' | 'prepared' | 'unsure';
+  /** Its parameters' types, asked for (Describe) the first time it runs with a value that is not text. */
+  types?: readonly number[];
 }
 
 /**
- * Statements of one handle run by name, outside a transaction: each text is parsed and planned once, under a
- * name it keeps for the handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync;
- * Parse before them the first time) sent under both of PGlite's locks, as its own `query` takes them. PGlite's
- * `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and plans
- * the text every time (bench/README.md, Tokens, session 13).
+ * Statements of one handle run by name: each text is parsed and planned once, under a name it keeps for the
+ * handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync; Parse before them the
+ * first time) sent under both of PGlite's locks, as its own `query` takes them (`run`), or inside an open
+ * transaction of the handle under its query lock, as the transaction's `query` takes it (`runInTransaction`).
+ * PGlite's `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and
+ * plans the text every time (bench/README.md, Tokens, session 13). Values other than text are serialised by
+ * their parameters' types as PGlite's `query` does; the types are asked for once per text (`#describe`: one
+ * more message, the first time only).
  *
  * No name is ever leaked: a text keeps its one name whatever fails. A statement the backend no longer holds as
  * prepared (dropped by `DEALLOCATE` or `DISCARD`, or its plan unable to give the columns it was described with
@@ -47,43 +52,112 @@ export class NamedStatements {
   }
 
   /** Runs `text` with `values` as the handle's named statement (prepared by its first run). */
-  async run<T>(text: string, values: (string | null)[], options?: QueryOptions): Promise<Results<T>> {
+  async run<T>(text: string, values: readonly unknown[], options?: QueryOptions): Promise<Results<T>> {
     const client = this.#client;
     // As PGlite's own `query`: refused on a closed handle, and under both of its locks (never in the middle
     // of a transaction).
     await client._checkReady();
     return client._runExclusiveTransaction(() =>
       client._runExclusiveQuery(async () => {
-        let named = this.#named.get(text);
-        if (named === undefined && this.#named.size < this.#options.maxNamed) {
-          named = { name: `${this.#options.prefix}${this.#named.size + 1}`, state: 'new' };
-          this.#named.set(text, named);
-        }
+        const named = this.#nameOf(text);
         try {
-          return await this.#send<T>(text, named, values, options);
+          return await this.#send<T>(text, named, values, options, this.#options.syncToFs);
         } catch (error) {
           if (named?.state !== 'prepared' || !noLongerPrepared(error)) throw error;
           named.state = 'unsure';
-          return this.#send<T>(text, named, values, options);
+          named.types = undefined;
+          return this.#send<T>(text, named, values, options, this.#options.syncToFs);
         }
       }),
     );
+  }
+
+  /**
+   * Runs `text` as the handle's named statement inside `transaction`, an open transaction of this handle
+   * (which holds PGlite's transaction lock: only its query lock is taken, as the transaction's own `query`
+   * does), not written to disk after it (PGlite writes a transaction at its COMMIT). One difference from
+   * `run`: a statement the backend no longer holds as prepared cannot be parsed again and re-run here, since
+   * the failed Bind has aborted the transaction; the error is thrown (the transaction rolls back, as on any
+   * failed statement) and the next run parses the text again.
+   */
+  async runInTransaction<T>(
+    transaction: { readonly closed: boolean },
+    text: string,
+    values: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<Results<T>> {
+    const client = this.#client;
+    return client._runExclusiveQuery(async () => {
+      // As PGlite's transaction `query`: refused once the transaction has ended.
+      if (transaction.closed) throw new Error('Transaction is closed');
+      const named = this.#nameOf(text);
+      try {
+        return await this.#send<T>(text, named, values, options, false);
+      } catch (error) {
+        if (named?.state === 'prepared' && noLongerPrepared(error)) {
+          named.state = 'unsure';
+          named.types = undefined;
+        }
+        throw error;
+      }
+    });
+  }
+
+  #nameOf(text: string): Named | undefined {
+    let named = this.#named.get(text);
+    if (named === undefined && this.#named.size < this.#options.maxNamed) {
+      named = { name: `${this.#options.prefix}${this.#named.size + 1}`, state: 'new' };
+      this.#named.set(text, named);
+    }
+    return named;
+  }
+
+  /**
+   * Prepares `named` (if it is not) and asks for its parameters' types, kept with it: one protocol message
+   * (Close if unsure, Parse if not prepared, Describe, Sync), once per text; nothing is executed.
+   */
+  async #describe(text: string, named: Named): Promise<readonly number[]> {
+    const parts: Uint8Array[] = [];
+    if (named.state === 'unsure') parts.push(protocol.serialize.close({ type: 'S', name: named.name }));
+    if (named.state !== 'prepared') parts.push(protocol.serialize.parse({ name: named.name, text }));
+    parts.push(protocol.serialize.describe({ type: 'S', name: named.name }), protocol.serialize.sync());
+    const message = concatMessages(parts);
+    this.#options.beforeSend?.(message);
+    let messages;
+    try {
+      messages = await this.#client.execProtocolStream(message, { syncToFs: false });
+    } catch (error) {
+      if (named.state === 'new') named.state = 'unsure';
+      throw error;
+    }
+    named.state = 'prepared';
+    named.types = parse.parseDescribeStatementResults(messages);
+    return named.types;
   }
 
   /** One run, one protocol message; `named` undefined: past the cap, as the unnamed statement. */
   async #send<T>(
     text: string,
     named: Named | undefined,
-    values: (string | null)[],
+    values: readonly unknown[],
     options: QueryOptions | undefined,
+    syncToFs: boolean,
   ): Promise<Results<T>> {
     const client = this.#client;
     const name = named?.name ?? '';
+    let texts: (string | null)[];
+    if (values.every((value) => value === null || typeof value === 'string')) {
+      texts = values as (string | null)[];
+    } else {
+      if (named === undefined) throw new Error(`only text values without a name: ${text.slice(0, 60)}`);
+      const types = named.types ?? (await this.#describe(text, named));
+      texts = values.map((value, index) => asText(client, value, types[index], options));
+    }
     const parts: Uint8Array[] = [];
     if (named?.state === 'unsure') parts.push(protocol.serialize.close({ type: 'S', name }));
     if (named?.state !== 'prepared') parts.push(protocol.serialize.parse({ name, text }));
     parts.push(
-      protocol.serialize.bind({ statement: name, values }),
+      protocol.serialize.bind({ statement: name, values: texts }),
       protocol.serialize.describe({ type: 'P' }),
       protocol.serialize.execute({}),
       protocol.serialize.sync(),
@@ -92,7 +166,7 @@ export class NamedStatements {
     this.#options.beforeSend?.(message);
     let messages;
     try {
-      messages = await client.execProtocolStream(message, { syncToFs: this.#options.syncToFs });
+      messages = await client.execProtocolStream(message, { syncToFs });
     } catch (error) {
       // Its Parse sent and failed somewhere: maybe prepared, maybe not.
       if (named?.state === 'new') named.state = 'unsure';
@@ -104,6 +178,22 @@ export class NamedStatements {
     if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
     return results as Results<T>;
   }
+}
+
+/**
+ * A value as PGlite's `query` sends it: by its parameter's type, through the statement's or the handle's
+ * serializer for that type (dates, arrays, JSON, bigints…), else its `toString()`; null and undefined as null.
+ */
+function asText(
+  client: PGlite,
+  value: unknown,
+  type: number | undefined,
+  options?: QueryOptions,
+): string | null {
+  if (value === null || value === undefined) return null;
+  const serializer =
+    type === undefined ? undefined : (options?.serializers?.[type] ?? client.serializers[type]);
+  return serializer ? serializer(value) : String(value);
 }
 
 /**

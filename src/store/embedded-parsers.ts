@@ -76,7 +76,7 @@ export function forDrizzle(client: PGlite): PGlite {
     query: <T>(text: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> =>
       client.query<T>(text, params, withoutDrizzleParsers(options)),
     transaction: <T>(callback: (tx: Transaction) => Promise<T>): Promise<T> =>
-      client.transaction((tx) => callback(transactionForDrizzle(tx))),
+      client.transaction((tx) => callback(transactionForDrizzle(client, tx))),
   };
   wrapped.set(handle, client);
   return handle as unknown as PGlite;
@@ -92,9 +92,24 @@ export function embeddedHandleOf(drizzleClient: object): PGlite | undefined {
   return wrapped.get(drizzleClient);
 }
 
-function transactionForDrizzle(tx: Transaction): Transaction {
+/** Each transaction as drizzle is given it (`transactionForDrizzle`): its handle and PGlite's transaction. */
+const transactions = new WeakMap<object, { client: PGlite; tx: Transaction }>();
+
+/**
+ * The PGlite handle and transaction behind a drizzle transaction's client (`forDrizzle`'s `transaction`
+ * wraps it), so that prepared statements run in it as the handle's named statements (prepared.ts).
+ */
+export function embeddedTransactionOf(
+  drizzleClient: object,
+): { client: PGlite; tx: Transaction } | undefined {
+  return transactions.get(drizzleClient);
+}
+
+function transactionForDrizzle(client: PGlite, tx: Transaction): Transaction {
   // The transaction's other members (rollback, closed…) as they are, through the prototype.
   const query: QueryClient['query'] = (text, params, options) =>
     tx.query(text, params, withoutDrizzleParsers(options));
-  return Object.assign(Object.create(tx) as Transaction, { query });
+  const forDrizzle = Object.assign(Object.create(tx) as Transaction, { query });
+  transactions.set(forDrizzle, { client, tx });
+  return forDrizzle;
 }

@@ -1,7 +1,7 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQL } from 'drizzle-orm';
 import type { Queryable } from './database.ts';
-import { embeddedHandleOf } from './embedded-parsers.ts';
+import { embeddedHandleOf, embeddedTransactionOf } from './embedded-parsers.ts';
 import { embeddedPreparedOf } from './embedded-prepared.ts';
 
 /** What drizzle's `.prepare(name)` gives, on either driver: run with the placeholders' values. */
@@ -17,9 +17,8 @@ type DriverSession = { client?: unknown };
  * per call), run on whichever handle it is given — the database, or the caller's transaction (its
  * connection: the statement is part of that transaction, never run on another pooled connection). On
  * PostgreSQL it is a named statement, parsed and planned once per connection (`pg` sends Bind/Execute only
- * after the first time); on PGlite, outside a transaction, a named statement of the handle too, each run one
- * protocol message (`embeddedPreparedOf`), and in a transaction the same text and parameters as before,
- * without the building.
+ * after the first time); on PGlite a named statement of the handle too, in a transaction or not, each run one
+ * protocol message (`embeddedPreparedOf`).
  *
  * Drizzle binds a prepared statement to the handle it was prepared on (its session's `client`); this runs
  * a copy bound to the given handle's client (drizzle-orm 0.45: `NodePgPreparedQuery`, `PglitePreparedQuery`
@@ -47,15 +46,15 @@ export function preparedStatement<T>(
 }
 
 /**
- * The client a prepared statement runs on: the handle's own, except the embedded database's outside a
- * transaction (the handle `forDrizzle` wraps; a transaction's is not one), whose named statements it uses.
+ * The client a prepared statement runs on: the handle's own, except on the embedded database (the handle
+ * `forDrizzle` wraps, or a transaction of it), whose named statements it uses.
  */
 function clientOf(session: DriverSession): unknown {
-  const embedded =
-    typeof session.client === 'object' && session.client !== null
-      ? embeddedHandleOf(session.client)
-      : undefined;
-  return embedded ? embeddedPreparedOf(embedded) : session.client;
+  if (typeof session.client !== 'object' || session.client === null) return session.client;
+  const embedded = embeddedHandleOf(session.client);
+  if (embedded) return embeddedPreparedOf(embedded);
+  const transaction = embeddedTransactionOf(session.client);
+  return transaction ? embeddedPreparedOf(transaction.client).inTransaction(transaction.tx) : session.client;
 }
 
 const dialect = new PgDialect();

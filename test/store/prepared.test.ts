@@ -80,6 +80,72 @@ describe('statements prepared once', async () => {
     ]);
   });
 
+  it(
+    'inside an embedded transaction: one protocol message per run, values of every type sent as the driver sends them',
+    { skip: !!process.env.DATABASE_URL },
+    async () => {
+      // A value of each kind drizzle hands the driver: text, number, bigint, Date, array, JSON text, null.
+      const typed = preparedSql<{ n: number; big: string; at: string; ids: string; doc: string; none: null }>(
+        'test_prepared_typed_in_transaction',
+        sql`select ${sql.placeholder('n')}::int + 1 as n, (${sql.placeholder('big')}::int8 + 1)::text as big,
+          ${sql.placeholder('at')}::timestamptz as at, array_to_string(${sql.placeholder('ids')}::text[], '|') as ids,
+          (${sql.placeholder('doc')}::jsonb ->> 'a') as doc, ${sql.placeholder('none')}::text as none`,
+      );
+      const values = {
+        n: 41,
+        big: 9_007_199_254_740_993n,
+        at: new Date('2026-01-02T03:04:05.678Z'),
+        ids: ['a,b', 'c"d', 'e'],
+        doc: JSON.stringify({ a: 'x' }),
+        none: null,
+      };
+      const expected = [
+        {
+          n: 42,
+          big: '9007199254740994',
+          at: '2026-01-02 03:04:05.678+00',
+          ids: 'a,b|c"d|e',
+          doc: 'x',
+          none: null,
+        },
+      ];
+      // Outside a transaction first (prepared and described there), then inside one: the same answer.
+      assert.deepEqual((await typed(db).execute(values)).rows, expected);
+      await insertKey(db).execute({ key: 'm0' });
+      const embedded = store.embedded!;
+      await db.transaction(async (tx) => {
+        const before = embedded.writeCount();
+        assert.deepEqual((await typed(tx).execute(values)).rows, expected);
+        await insertKey(tx).execute({ key: 'm1' });
+        assert.deepEqual(await keyOf(tx).execute({ key: 'm1' }), [{ key: 'm1' }]);
+        // PGlite's transaction `query` hands over six messages per statement (Parse, Describe, Bind, Describe,
+        // Execute, Sync) and parses and plans it each time; a named statement is one message.
+        assert.equal(embedded.writeCount() - before, 3);
+      });
+      assert.deepEqual(await keyOf(db).execute({ key: 'm1' }), [{ key: 'm1' }]);
+    },
+  );
+
+  it(
+    'inside an embedded transaction: a failed run rolls the transaction back and leaves the statement usable',
+    { skip: !!process.env.DATABASE_URL },
+    async () => {
+      await insertKey(db).execute({ key: 'f1' });
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          await insertKey(tx).execute({ key: 'f2' });
+          await insertKey(tx).execute({ key: 'f1' });
+        }),
+        failedWith('23505'),
+      );
+      assert.deepEqual(await keyOf(db).execute({ key: 'f2' }), []);
+      await db.transaction(async (tx) => {
+        await insertKey(tx).execute({ key: 'f3' });
+      });
+      assert.deepEqual(await keyOf(db).execute({ key: 'f3' }), [{ key: 'f3' }]);
+    },
+  );
+
   it('hands its rows unmapped, as arrays in column order, on the handle it is given', async () => {
     const keysAfter = preparedRows(
       'test_prepared_rows',

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import { openStore, readSetting, writeSetting } from '../../src/store/index.ts';
+import { waitForExit } from '../support/cli.ts';
 import { createTestStore } from '../support/store.ts';
 
 describe('store', () => {
@@ -64,6 +68,45 @@ describe('store', () => {
         await second.migrate();
         assert.deepEqual(await readSetting(second.db, 'survives'), { n: 7 });
         await second.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'keeps every committed row of a killed process, named statements in and out of transactions included',
+    { skip: !!process.env.DATABASE_URL },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'obkit-pglite-killed-'));
+      try {
+        const writer = spawn(
+          process.execPath,
+          [
+            '--import',
+            fileURLToPath(new URL('../support/module-loading.js', import.meta.url)),
+            fileURLToPath(new URL('./support/killed-writer.ts', import.meta.url)),
+            dir,
+          ],
+          { env: process.env },
+        );
+        const exited = await waitForExit(writer, 120_000);
+        assert.equal(exited.signal, 'SIGKILL', exited.stderr);
+        assert.equal(exited.stdout, 'committed\n');
+        // Started again on the folder the killed process left: recovery replays what its commits wrote.
+        const reopened = await openStore({ backend: 'pglite', dataDir: dir });
+        try {
+          const { rows } = (await reopened.db.execute(
+            sql`select key from ob_idempotency order by key`,
+          )) as unknown as { rows: { key: string }[] };
+          assert.deepEqual(
+            rows.map((row) => row.key),
+            ['alone', 'in-transaction-1', 'in-transaction-2'],
+          );
+          assert.deepEqual(await readSetting(reopened.db, 'last'), { n: 3 });
+        } finally {
+          await reopened.close();
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
