@@ -11,6 +11,7 @@ import { CHANGE_VERSION_QUERY, changeVersionOf } from './change-version.ts';
 import * as schema from './schema/index.ts';
 import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
 import { forDrizzle } from './embedded-parsers.ts';
+import { scheduleEmbeddedCheckpoints, type EmbeddedCheckpointOptions } from './embedded-checkpoints.ts';
 
 export type Schema = typeof schema;
 /**
@@ -80,7 +81,13 @@ export interface PoolStats {
 }
 
 export type StoreOptions =
-  | { backend: 'pglite'; dataDir: string | undefined; pglite?: PGlite }
+  | {
+      backend: 'pglite';
+      dataDir: string | undefined;
+      pglite?: PGlite;
+      /** When the embedded database checkpoints (default `EMBEDDED_CHECKPOINTS`). */
+      checkpoints?: EmbeddedCheckpointOptions;
+    }
   | { backend: 'postgres'; url: string; poolSize?: number };
 
 export const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -131,12 +138,19 @@ export async function openStore(options: StoreOptions): Promise<Store> {
  */
 export const EMBEDDED_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'];
 
-async function openPglite(options: { dataDir: string | undefined; pglite?: PGlite }): Promise<Store> {
+async function openPglite(options: {
+  dataDir: string | undefined;
+  pglite?: PGlite;
+  checkpoints?: EmbeddedCheckpointOptions;
+}): Promise<Store> {
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const client = options.pglite ?? new PGlite(options.dataDir, { startParams: EMBEDDED_START_PARAMS });
   await client.waitReady;
   // Drizzle's type parsers go into the handle's table once rather than with every statement (embedded-parsers.ts).
   const db = drizzlePglite({ client: forDrizzle(client) }) as unknown as Database;
+  // Single-user PostgreSQL takes no checkpoint by itself: without these the WAL would grow for the store's
+  // whole life (embedded-checkpoints.ts). A look counts as a write to the embedded reads (once a minute).
+  const stopCheckpoints = scheduleEmbeddedCheckpoints(client, options.checkpoints);
   return {
     db,
     asyncCommitDb: db,
@@ -162,6 +176,7 @@ async function openPglite(options: { dataDir: string | undefined; pglite?: PGlit
     },
     poolStats: () => undefined,
     async close() {
+      stopCheckpoints();
       if (!client.closed) await client.close();
     },
   };
