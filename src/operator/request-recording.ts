@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Clock } from '../shared/clock.ts';
 import type { MiRecorder, MiSeries } from './mi/recorder.ts';
 import type { OperatorMetrics, RequestSeries } from './metrics/registry.ts';
@@ -7,6 +7,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Milliseconds from the request to the moment its answer's headers were handed to node (onSend). */
     firstByteMs: number;
+    /**
+     * What the request's route records into, set by the route's own onRequest hook (`recordRequests`); null
+     * when no route matched, for a route added before the recording was installed, or when an earlier
+     * onRequest hook answered (a refused certificate).
+     */
+    routeRecording: RouteRecording | null;
   }
 }
 
@@ -15,7 +21,7 @@ const API_ROUTE = /^\/open-banking\/(v\d+\.\d+)(\/.*)$/;
 const UNMATCHED = '(unmatched)';
 
 /** What one route records into: looked up once per route, so a request allocates no label strings. */
-interface RouteRecording {
+export interface RouteRecording {
   metrics: RequestSeries;
   mi: MiSeries | undefined;
 }
@@ -31,25 +37,42 @@ export function recordRequests(
   recording: { metrics: OperatorMetrics; mi: MiRecorder; clock: Clock },
 ): void {
   const { metrics, mi, clock } = recording;
+  const recordingFor = (pattern: string, method: string): RouteRecording => {
+    const api = API_ROUTE.exec(pattern);
+    const version = api?.[1] ?? '';
+    return {
+      metrics: metrics.requestSeries({ route: pattern, method, version }),
+      mi: api?.[2] ? mi.series(`${method} ${openApiPath(api[2])}`, version) : undefined,
+    };
+  };
+  // A request whose route's hook did not run: found by its route's options (fastify 5 builds that object of
+  // 13 fields on every read of `routeOptions`, so only these requests pay it), kept per route.
   const routes = new WeakMap<object, RouteRecording>();
   const recordingOf = (request: FastifyRequest): RouteRecording => {
     const options = request.routeOptions;
     const key = options.config as object;
     let route = routes.get(key);
     if (!route) {
-      const pattern = options.url ?? UNMATCHED;
-      const method = options.url ? String(options.method ?? request.method) : request.method;
-      const api = API_ROUTE.exec(pattern);
-      const version = api?.[1] ?? '';
-      route = {
-        metrics: metrics.requestSeries({ route: pattern, method, version }),
-        mi: api?.[2] ? mi.series(`${method} ${openApiPath(api[2])}`, version) : undefined,
-      };
+      route = options.url
+        ? recordingFor(options.url, String(options.method ?? request.method))
+        : recordingFor(UNMATCHED, request.method);
       routes.set(key, route);
     }
     return route;
   };
 
+  app.decorateRequest('routeRecording', null);
+  // Every route added from now on (the parts mount after this) names what it records into once, when added:
+  // its own onRequest hook, after the surface's, hands it to the request. The labels are those its
+  // `routeOptions` would give (`url`: with the prefix; `method`: as given, a list joined by commas).
+  app.addHook('onRoute', (route) => {
+    const recording = recordingFor(route.url, String(route.method));
+    const own: onRequestHookHandler = (request, _reply, done) => {
+      request.routeRecording = recording;
+      done();
+    };
+    route.onRequest = [...hooksOf(route.onRequest), own];
+  });
   app.decorateRequest('firstByteMs', 0);
   app.addHook('onSend', (request, reply, payload, done) => {
     request.firstByteMs = reply.elapsedTime;
@@ -58,7 +81,7 @@ export function recordRequests(
   app.addHook('onResponse', (request, reply, done) => {
     const lastByteMs = reply.elapsedTime;
     const status = reply.statusCode;
-    const route = recordingOf(request);
+    const route = request.routeRecording ?? recordingOf(request);
     route.metrics.answered(status, lastByteMs / 1000);
     if (route.mi) {
       mi.record(route.mi, {
@@ -73,6 +96,11 @@ export function recordRequests(
     }
     done();
   });
+}
+
+/** A route option's hooks (none, one or a list) as a list. */
+function hooksOf<Hook>(hooks: Hook | Hook[] | undefined): Hook[] {
+  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function replyLength(reply: FastifyReply): unknown {

@@ -11,6 +11,14 @@ import { ACCESS_WITHDRAWN, EXPIRED, operatorConsentState } from '../queries.ts';
 /** Seconds; 0.75 is OB's benchmark for AIS and PIS responses. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10];
 const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+/** Each certificate check result's place among the held counts (`HeldCounts`). */
+const CHECK_RESULT_INDEX: Record<CertificateCheckResult, number> = {
+  good: 0,
+  revoked: 1,
+  unavailable: 2,
+  foreign_issuer: 3,
+};
+const CHECK_RESULTS = Object.keys(CHECK_RESULT_INDEX) as CertificateCheckResult[];
 /** Latencies one route holds before handing them to its histogram (besides at every scrape): 2 KB a route. */
 const LATENCIES_HELD = 256;
 
@@ -36,19 +44,45 @@ export interface OperatorMetrics {
 }
 
 /**
- * A route's answers, held as plain numbers and handed to prom-client when the registry is read (its
- * metrics' `collect`) and, for latencies, whenever `LATENCIES_HELD` are held. Why: prom-client hashes a
- * child's label values into a string and looks it up on every `inc` and `observe` (~0.6 and ~0.8 µs each,
- * session 15), which was most of the recording's cost on a request; a scrape still sees every answer,
- * counted by prom-client's own counter and histogram (the same buckets, sum and count).
+ * Counts by the value of one label, held as plain numbers and handed to the counter's children when the
+ * registry is read (`countHeld`, from the counter's `collect`, which prom-client runs before every read: each
+ * scrape). Why: prom-client joins a child's label values into a hash string and looks it up on every `inc`
+ * (~0.6 µs, session 15), on every request here; a scrape still reads every count, from prom-client's counter.
+ */
+class HeldCounts {
+  /** Counts not yet handed over, by the value's index. */
+  readonly #held: number[];
+  readonly #children: (Counter.Internal | undefined)[] = [];
+  /** The counter's child of the value at an index (asked once per value, the first time one is counted). */
+  readonly #childOf: (index: number) => Counter.Internal;
+
+  constructor(values: number, childOf: (index: number) => Counter.Internal) {
+    this.#held = new Array<number>(values).fill(0);
+    this.#childOf = childOf;
+  }
+
+  add(index: number): void {
+    this.#held[index]! += 1;
+  }
+
+  countHeld(): void {
+    for (let index = 0; index < this.#held.length; index++) {
+      const count = this.#held[index]!;
+      if (count === 0) continue;
+      this.#held[index] = 0;
+      (this.#children[index] ??= this.#childOf(index)).inc(count);
+    }
+  }
+}
+
+/**
+ * A route's answers: counted by status class (`HeldCounts`), and latencies held in a `Float64Array` handed to
+ * the route's histogram child when the registry is read (its `collect`) and whenever `LATENCIES_HELD` are held
+ * (prom-client's `observe` hashes the labels too, ~0.8 µs); the same buckets, sum and count at every scrape.
  */
 class HeldRequestSeries implements RequestSeries {
-  readonly #labels: RouteLabels;
-  readonly #requests: Counter<'route' | 'method' | 'version' | 'status_class'>;
+  readonly counts: HeldCounts;
   readonly #latency: Histogram.Internal<'route' | 'method' | 'version'>;
-  /** Answers not yet counted by prom-client, by status class (1xx … 5xx). */
-  readonly #uncounted = [0, 0, 0, 0, 0];
-  readonly #counters: (Counter.Internal | undefined)[] = [];
   readonly #latencies = new Float64Array(LATENCIES_HELD);
   #held = 0;
 
@@ -57,29 +91,16 @@ class HeldRequestSeries implements RequestSeries {
     requests: Counter<'route' | 'method' | 'version' | 'status_class'>,
     latency: Histogram<'route' | 'method' | 'version'>,
   ) {
-    this.#labels = labels;
-    this.#requests = requests;
+    this.counts = new HeldCounts(STATUS_CLASSES.length, (index) =>
+      requests.labels({ ...labels, status_class: STATUS_CLASSES[index]! }),
+    );
     this.#latency = latency.labels(labels);
   }
 
   answered(status: number, seconds: number): void {
-    this.#uncounted[Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1]! += 1;
+    this.counts.add(Math.min(Math.max(Math.floor(status / 100), 1), 5) - 1);
     this.#latencies[this.#held++] = seconds;
     if (this.#held === LATENCIES_HELD) this.observeHeld();
-  }
-
-  countHeld(): void {
-    for (let statusClass = 0; statusClass < STATUS_CLASSES.length; statusClass++) {
-      const count = this.#uncounted[statusClass]!;
-      if (count === 0) continue;
-      this.#uncounted[statusClass] = 0;
-      let counter = this.#counters[statusClass];
-      if (!counter) {
-        const status_class = STATUS_CLASSES[statusClass]!;
-        counter = this.#counters[statusClass] = this.#requests.labels({ ...this.#labels, status_class });
-      }
-      counter.inc(count);
-    }
   }
 
   observeHeld(): void {
@@ -109,7 +130,7 @@ export function createOperatorMetrics(options: {
     labelNames: ['route', 'method', 'version', 'status_class'] as const,
     registers: [registry],
     collect() {
-      for (const series of seriesByLabels.values()) series.countHeld();
+      for (const series of seriesByLabels.values()) series.counts.countHeld();
     },
   });
   const latency = new Histogram({
@@ -128,30 +149,19 @@ export function createOperatorMetrics(options: {
     labelNames: ['grant_type'] as const,
     registers: [registry],
   });
-  /** Checks not yet counted by prom-client (as request counts above: asked on every mTLS request). */
-  const uncountedChecks: Record<CertificateCheckResult, number> = {
-    good: 0,
-    revoked: 0,
-    unavailable: 0,
-    foreign_issuer: 0,
-  };
-  const checkChildren = new Map<CertificateCheckResult, Counter.Internal>();
-  new Counter({
+  const certificateChecks = new Counter({
     name: 'obkit_certificate_status_checks_total',
     help: 'Client certificate revocation status checks on mutual-TLS requests, by result.',
     labelNames: ['result'] as const,
     registers: [registry],
     collect() {
-      for (const result of Object.keys(uncountedChecks) as CertificateCheckResult[]) {
-        const count = uncountedChecks[result];
-        if (count === 0) continue;
-        uncountedChecks[result] = 0;
-        let child = checkChildren.get(result);
-        if (!child) checkChildren.set(result, (child = this.labels(result)));
-        child.inc(count);
-      }
+      checks.countHeld();
     },
   });
+  /** Asked on every mTLS request, so held as request counts are. */
+  const checks = new HeldCounts(CHECK_RESULTS.length, (index) =>
+    certificateChecks.labels(CHECK_RESULTS[index]!),
+  );
   const fromDatabase = async (read: () => Promise<void>): Promise<void> => {
     try {
       await read();
@@ -285,7 +295,7 @@ export function createOperatorMetrics(options: {
       child.inc();
     },
     certificateStatusChecked(result) {
-      uncountedChecks[result] += 1;
+      checks.add(CHECK_RESULT_INDEX[result]);
     },
   };
   return {
