@@ -29,31 +29,27 @@ describe('embedded checkpoints', () => {
     },
   );
 
-  it(
-    'an embedded store checkpoints by itself while it is open',
-    embeddedOnly,
-    async () => {
-      const client = new PGlite();
-      const store = await openStore({
-        backend: 'pglite',
-        dataDir: undefined,
-        pglite: client,
-        checkpoints: { everyMs: 5, walBytes: 64 * 1024 },
-      });
-      try {
-        await store.migrate();
-        // Migrations alone write far more than the threshold; the store's own looks must bring it down.
-        for (let i = 0; i < 20; i++) await writeSetting(store.db, `filler-${i}`, { body: 'x'.repeat(4_000) });
-        let since = await walSinceCheckpoint(client);
-        for (let waited = 0; since >= 64 * 1024 && waited < 5_000; waited += 10) {
-          await delay(10);
-          since = await walSinceCheckpoint(client);
-        }
-        assert.ok(since < 64 * 1024, `WAL since the last checkpoint: ${since} bytes`);
-      } finally {
-        await store.close();
+  it('an embedded store checkpoints by itself while it is open', embeddedOnly, async () => {
+    const client = new PGlite();
+    const store = await openStore({
+      backend: 'pglite',
+      dataDir: undefined,
+      pglite: client,
+      checkpoints: { everyMs: 5, walBytes: 64 * 1024 },
+    });
+    try {
+      await store.migrate();
+      // Migrations alone write far more than the threshold; the store's own looks must bring it down.
+      for (let i = 0; i < 20; i++) await writeSetting(store.db, `filler-${i}`, { body: 'x'.repeat(4_000) });
+      let since = await walSinceCheckpoint(client);
+      for (let waited = 0; since >= 64 * 1024 && waited < 5_000; waited += 10) {
+        await delay(10);
+        since = await walSinceCheckpoint(client);
       }
-      assert.equal(client.closed, true);
-    },
-  );
+      assert.ok(since < 64 * 1024, `WAL since the last checkpoint: ${since} bytes`);
+    } finally {
+      await store.close();
+    }
+    assert.equal(client.closed, true);
+  });
 });
