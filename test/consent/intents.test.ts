@@ -64,6 +64,19 @@ function dataFor(kind: IntentKind) {
   }
 }
 
+/** A domestic payment consent staged with `completion` as its Data.Authorisation.CompletionDateTime. */
+function stagePaymentDueBy(ctx: ConsentContext, completion: unknown, authorisationType = 'Single') {
+  return createIntent(ctx, {
+    kind: 'domestic-payment',
+    clientId: 'c',
+    data: {
+      ...domesticPaymentData(),
+      Authorisation: { AuthorisationType: authorisationType, CompletionDateTime: completion },
+    },
+    risk: {},
+  });
+}
+
 async function refused(promise: Promise<unknown>, reason: TransitionFailure): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof IntentTransitionError, `expected IntentTransitionError, got ${String(error)}`);
@@ -513,15 +526,7 @@ describe('consent intents', () => {
     );
     assert.equal(assertIntentAuthorisable(pdc, 'c', ['payments', 'openid'], now).id, pdc.id);
 
-    const deadline = await createIntent(ctx, {
-      kind: 'domestic-payment',
-      clientId: 'c',
-      data: {
-        ...domesticPaymentData(),
-        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00Z' },
-      },
-      risk: {},
-    });
+    const deadline = await stagePaymentDueBy(ctx, '2026-01-01T09:30:00Z');
     assert.equal(reason(deadline, 'c', ['openid', 'payments']), 'ok');
     assert.equal(
       checkIntentAuthorisable(deadline, 'c', ['payments'], new Date('2026-01-01T09:31:00Z')).ok,
@@ -531,16 +536,7 @@ describe('consent intents', () => {
 
   it('reads Data.Authorisation.CompletionDateTime once, at staging (authoriseBy); consents staged before the column get it from the migration', async () => {
     const { store, ctx } = await setup();
-    const paymentBy = (completion: unknown) =>
-      createIntent(ctx, {
-        kind: 'domestic-payment',
-        clientId: 'c',
-        data: {
-          ...domesticPaymentData(),
-          Authorisation: { AuthorisationType: 'Any', CompletionDateTime: completion },
-        },
-        risk: {},
-      });
+    const paymentBy = (completion: unknown) => stagePaymentDueBy(ctx, completion, 'Any');
     const staged = await paymentBy('2026-01-01T10:30:00+01:00');
     assert.equal(staged.authoriseBy?.toISOString(), '2026-01-01T09:30:00.000Z');
     assert.equal(
@@ -586,30 +582,14 @@ describe('consent intents', () => {
 
   it('refuses the authorise step itself past Data.Authorisation.CompletionDateTime, even when the check before it passed', async () => {
     const { ctx, clock } = await setup();
-    const staged = await createIntent(ctx, {
-      kind: 'domestic-payment',
-      clientId: 'c',
-      data: {
-        ...domesticPaymentData(),
-        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00Z' },
-      },
-      risk: {},
-    });
+    const staged = await stagePaymentDueBy(ctx, '2026-01-01T09:30:00Z');
     // The consent app checked it in time; the PSU's approval arrives after the deadline.
     assert.equal(checkIntentAuthorisable(staged, 'c', ['openid', 'payments'], clock.now()).ok, true);
     clock.advance(30 * 60_000);
     await refused(authorise(ctx, staged.id, { customerId: 'x', accountIds: ['a'] }), 'expired');
     assert.equal((await getIntent(ctx.db, staged.id))?.status, 'AwaitingAuthorisation');
     // Just before it, the same step goes through.
-    const inTime = await createIntent(ctx, {
-      kind: 'domestic-payment',
-      clientId: 'c',
-      data: {
-        ...domesticPaymentData(),
-        Authorisation: { AuthorisationType: 'Single', CompletionDateTime: '2026-01-01T09:30:00.001Z' },
-      },
-      risk: {},
-    });
+    const inTime = await stagePaymentDueBy(ctx, '2026-01-01T09:30:00.001Z');
     assert.equal(
       (await authorise(ctx, inTime.id, { customerId: 'x', accountIds: ['a'] })).status,
       'Authorised',
