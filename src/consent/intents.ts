@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import { inTransaction, preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
@@ -347,8 +347,7 @@ export function endedByTimeRows(now: Date): SQL {
     and(inArray(consentIntents.status, [...EXPIRY_ENDS]), expiredIntentRows(now)),
     and(
       inArray(consentIntents.status, [...AUTHORISATION_DEADLINE_ENDS]),
-      isNotNull(consentIntents.authoriseBy),
-      lte(consentIntents.authoriseBy, now),
+      not(withinAuthorisationWindowRows(now)),
     ),
   )!;
 }

@@ -42,8 +42,8 @@ export class EmbeddedPrepared implements EmbeddedQueryClient {
   /**
    * The same named statements run inside `transaction`, an open transaction of this handle: each run one
    * protocol message as outside, where PGlite's transaction `query` sends six and parses and plans the text
-   * every time (bench/README.md, Tokens, session 16). Any statement with a value other than a string or
-   * null goes through the transaction's own `query`, as outside.
+   * every time (bench/README.md, Tokens, session 16). Values other than text are serialised by their
+   * parameters' types, as outside.
    */
   inTransaction(transaction: Transaction): EmbeddedPrepared {
     return new EmbeddedPrepared(this.#client, this.#statements, transaction);
