@@ -199,7 +199,15 @@ export function operatorConsentState(
   },
   now: Date,
 ): string {
-  if (endedByTime(intent, now) !== undefined) return EXPIRED;
+  return stateWhenEnded(intent, endedByTime(intent, now));
+}
+
+/** `operatorConsentState` when what ended the consent by time (`endedByTime`) is already known. */
+function stateWhenEnded(
+  intent: { status: string; accessWithdrawnAt?: Date | null | undefined },
+  ended: ReturnType<typeof endedByTime>,
+): string {
+  if (ended !== undefined) return EXPIRED;
   return intent.status === 'Authorised' && intent.accessWithdrawnAt != null
     ? ACCESS_WITHDRAWN
     : intent.status;
@@ -312,16 +320,19 @@ export async function searchConsents(
     .orderBy(desc(consentIntents.createdAt))
     .limit(limit);
   const names = new Map(clients.map((client) => [client.clientId, client.name]));
-  return rows.map(({ authoriseBy, ...row }) => ({
-    ...row,
-    status: operatorConsentState({ ...row, authoriseBy }, now),
-    storedStatus: row.status,
-    accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
-    expiresAt: row.expiresAt ?? undefined,
-    ended: endedByTime({ ...row, authoriseBy }, now),
-    customer: row.customer ?? undefined,
-    tppName: names.get(row.clientId) ?? row.clientId,
-  }));
+  return rows.map(({ authoriseBy, ...row }) => {
+    const ended = endedByTime({ ...row, authoriseBy }, now);
+    return {
+      ...row,
+      status: stateWhenEnded(row, ended),
+      storedStatus: row.status,
+      accessWithdrawnAt: row.accessWithdrawnAt ?? undefined,
+      expiresAt: row.expiresAt ?? undefined,
+      ended,
+      customer: row.customer ?? undefined,
+      tppName: names.get(row.clientId) ?? row.clientId,
+    };
+  });
 }
 
 export interface PaymentSearch {

@@ -1,6 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { appendSetCookie, readCookie } from '../../shared/page-kit/index.ts';
+import {
+  appendSetCookie,
+  expiredCookie,
+  readCookie,
+  sessionCookie as sessionCookieLine,
+} from '../../shared/page-kit/index.ts';
 import { DirectoryError } from '../errors.ts';
 import { idPatterns } from '../ids.ts';
 import type { DirectoryService, OrganisationRow, SoftwareRow } from '../service.ts';
@@ -25,6 +30,9 @@ export function secretMatches(organisation: OrganisationRow, secret: string): bo
 /** How long a directory session (an organisation's, the operator's) lasts. */
 const SESSION_SECONDS = 8 * 3600;
 
+/** Nothing outside the directory links into it with a session. */
+const STRICT = { sameSite: 'Strict' } as const;
+
 /**
  * Sets a directory session cookie — the organisation's here, the operator's (operator.ts) — or, with `value`
  * undefined, removes it: HttpOnly, Secure, SameSite=Strict, for /directory only, for `SESSION_SECONDS`.
@@ -32,7 +40,9 @@ const SESSION_SECONDS = 8 * 3600;
 export function setDirectoryCookie(reply: FastifyReply, name: string, value: string | undefined): void {
   appendSetCookie(
     reply.raw,
-    `${name}=${value ?? ''}; Path=/directory; Max-Age=${value === undefined ? 0 : SESSION_SECONDS}; HttpOnly; Secure; SameSite=Strict`,
+    value === undefined
+      ? expiredCookie(name, '/directory', STRICT)
+      : sessionCookieLine(name, '/directory', value, SESSION_SECONDS, STRICT),
   );
 }
 
