@@ -26,6 +26,8 @@ const harness = (version: ApiVersion) =>
       }),
   });
 
+const EXPIRED_REASON = 'The consent passed its expiry date: it can no longer be authorised or used.';
+
 const SPEC: Record<ApiVersion, string> = { 'v3.1.11': COF_V3_1_11, 'v4.0': COF_V4_0 };
 const EXPECTED: Record<ApiVersion, { before: string; after: string }> = {
   'v3.1.11': { before: 'AwaitingAuthorisation', after: 'AwaitingAuthorisation' },
@@ -59,11 +61,19 @@ describe('a consent that expires before the PSU authorises it', () => {
           response.status,
           response.body,
         );
-        return response.body.Data?.Status;
+        return response.body.Data as { Status?: string; StatusReason?: unknown } | undefined;
       };
-      assert.equal(await read(), EXPECTED[version].before);
+      const before = await read();
+      assert.equal(before?.Status, EXPECTED[version].before);
+      assert.equal(before?.StatusReason, undefined);
       h.clock.set(new Date(expiry.getTime() + 60_000));
-      assert.equal(await read(), EXPECTED[version].after);
+      const after = await read();
+      assert.equal(after?.Status, EXPECTED[version].after);
+      // v4.0: "the status change should be captured in StatusReason"; v3.1.11 has no such field.
+      assert.deepEqual(
+        after?.StatusReason,
+        version === 'v4.0' ? [{ StatusReasonDescription: EXPIRED_REASON }] : undefined,
+      );
     });
   }
 });

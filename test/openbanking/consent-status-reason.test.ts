@@ -18,8 +18,9 @@ import { createTestStore } from '../support/store.ts';
 
 /**
  * `Data.StatusReason` of v4.0 consents: given from the actor the store recorded on the transition into
- * Rejected or Revoked, valid against OBStatusReason of the AIS and CoF files, and absent where there is
- * no reason (awaiting, authorised), where the store recorded none it can say, and on v3.1.11.
+ * Rejected or Revoked, or the expiry of a consent read EXPD, valid against OBStatusReason of the AIS and
+ * CoF files, and absent where there is no reason (awaiting, authorised, before expiry), where the store
+ * recorded none it can say, and on v3.1.11.
  */
 describe('consent status reasons (v4.0)', async () => {
   const store = await createTestStore();
@@ -57,23 +58,49 @@ describe('consent status reasons (v4.0)', async () => {
           status === 'Rejected'
             ? await reject(ctx, (await staged(kind, data())).id, { actor })
             : await revoke(rctx, (await authorised(kind, data())).id, { actor });
-        const reasons = await consentStatusReason(store.db, intent, 'v4.0');
+        const reasons = await consentStatusReason(store.db, intent, 'v4.0', ctx.clock.now());
         assert.deepEqual(reasons, [{ StatusReasonDescription: expected }], `${actor} ${status}`);
         const component = validateComponent(spec, 'OBStatusReason', reasons![0]);
         assert.ok(component.valid, component.errors.join('\n'));
-        assert.equal(await consentStatusReason(store.db, intent, 'v3.1.11'), undefined, 'none on v3.1.11');
+        assert.equal(
+          await consentStatusReason(store.db, intent, 'v3.1.11', ctx.clock.now()),
+          undefined,
+          'none on v3.1.11',
+        );
       }
     });
 
     it(`${kind}: no reason while awaiting or authorised, nor one the store did not record`, async () => {
       const awaiting = await staged(kind, data());
-      assert.equal(await consentStatusReason(store.db, awaiting, 'v4.0'), undefined);
+      assert.equal(await consentStatusReason(store.db, awaiting, 'v4.0', ctx.clock.now()), undefined);
       const live = await authorised(kind, data());
-      assert.equal(await consentStatusReason(store.db, live, 'v4.0'), undefined);
+      assert.equal(await consentStatusReason(store.db, live, 'v4.0', ctx.clock.now()), undefined);
       // A rejection by the TPP is not one the bank's flows make: no reason is invented for it.
       const odd = await reject(ctx, (await staged(kind, data())).id, { actor: 'tpp' });
       assert.equal(odd.status, 'Rejected');
-      assert.equal(await consentStatusReason(store.db, odd, 'v4.0'), undefined);
+      assert.equal(await consentStatusReason(store.db, odd, 'v4.0', ctx.clock.now()), undefined);
+    });
+
+    it(`${kind}: past its expiry (read EXPD on v4.0) the reason is the expiry, awaiting or authorised`, async () => {
+      const pastExpiry = new Date('2026-07-01T00:00:00Z'); // the fixtures expire on 30 June 2026
+      const expired = [
+        {
+          StatusReasonDescription:
+            'The consent passed its expiry date: it can no longer be authorised or used.',
+        },
+      ];
+      for (const intent of [await staged(kind, data()), await authorised(kind, data())]) {
+        const reasons = await consentStatusReason(store.db, intent, 'v4.0', pastExpiry);
+        assert.deepEqual(reasons, expired, intent.status);
+        const component = validateComponent(spec, 'OBStatusReason', reasons![0]);
+        assert.ok(component.valid, component.errors.join('\n'));
+        assert.equal(await consentStatusReason(store.db, intent, 'v3.1.11', pastExpiry), undefined);
+      }
+      // A consent ended before its expiry keeps the reason of what ended it.
+      const withdrawn = await revoke(rctx, (await authorised(kind, data())).id, { actor: 'tpp' });
+      assert.deepEqual(await consentStatusReason(store.db, withdrawn, 'v4.0', pastExpiry), [
+        { StatusReasonDescription: 'The TPP deleted the consent.' },
+      ]);
     });
   }
 });

@@ -93,11 +93,12 @@ export async function accountAccessConsents(
     { preHandler },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      const at = on();
       return accountAccessConsentBody(
         intent,
         selfUrl(request, context.publicBaseUrl),
-        on(),
-        await consentStatusReason(context.db, intent, version),
+        at,
+        await consentStatusReason(context.db, intent, version, at.now),
       );
     },
   );

@@ -119,12 +119,13 @@ export async function fundsConfirmation(
     { preHandler: consentGuard },
     async (request) => {
       const intent = await owned(guarded(request).token.clientId, request.params.ConsentId);
+      const now = clock.now();
       return consentBody(
         intent,
         `${base}/funds-confirmation-consents/${intent.id}`,
         version,
-        clock.now(),
-        await consentStatusReason(db, intent, version),
+        now,
+        await consentStatusReason(db, intent, version, now),
       );
     },
   );

@@ -1,4 +1,4 @@
-import { listAudit, type Actor, type Intent } from '../../consent/index.ts';
+import { expiryEnded, listAudit, type Actor, type Intent } from '../../consent/index.ts';
 import { accessWithdrawnReadsCancelled, type ApiVersion } from '../versions.ts';
 import type { Db } from './idempotency.ts';
 
@@ -33,20 +33,30 @@ const ACCESS_WITHDRAWN =
   "The PSU withdrew the TPP's access at the ASPSP; the TPP may ask the PSU to re-authenticate this consent.";
 
 /**
- * `Data.StatusReason` of a consent as `version` writes it: v4.0 only (v3.1.11's consent responses have no
- * such field), for a rejected or cancelled consent whose transition the store recorded with a known
- * actor. Undefined otherwise — an authorised or awaiting consent has no reason to give, and a reason the
- * store did not record is not invented.
+ * A consent v4.0 reads EXPD (`consentStatusOn`): "the status change should be captured in StatusReason"
+ * (Account Access Consents v4.0). No OBExternalStatusReason1Code says "expired", so a description alone.
+ */
+const EXPIRED = 'The consent passed its expiry date: it can no longer be authorised or used.';
+
+/**
+ * `Data.StatusReason` of a consent as `version` writes it at `now` (the instant its status was worked out
+ * for): v4.0 only (v3.1.11's consent responses have no such field), for a consent that reads CANC or EXPD,
+ * or a rejected or cancelled one whose transition the store recorded with a known actor. Undefined
+ * otherwise — an authorised or awaiting consent has no reason to give, and a reason the store did not
+ * record is not invented.
  */
 export async function consentStatusReason(
   db: Db,
   intent: Intent,
   version: ApiVersion,
+  now: Date,
 ): Promise<ObStatusReason[] | undefined> {
   if (version === 'v3.1.11') return undefined;
   // An account-access consent the PSU withdrew at the bank reads CANC on v4.0 (`consentStatusOn`) while the
   // store keeps it Authorised: its reason is that fact, not an audited change of status.
   if (accessWithdrawnReadsCancelled(version, intent)) return [{ StatusReasonDescription: ACCESS_WITHDRAWN }];
+  // The same order as `consentStatusOn`: past the CANC case, a consent time has ended reads EXPD.
+  if (expiryEnded(intent, now)) return [{ StatusReasonDescription: EXPIRED }];
   if (intent.status !== 'Rejected' && intent.status !== 'Revoked') return undefined;
   const reasons = REASONS[intent.status];
   const change = (await listAudit(db, intent.id)).findLast((entry) => entry.to === intent.status);

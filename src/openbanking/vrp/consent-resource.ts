@@ -56,5 +56,12 @@ export async function vrpConsentResource(
     intent.status === 'Authorised' && intent.accountIds[0]
       ? await getAccount(db, intent.accountIds[0])
       : undefined;
-  return vrpConsentBody(wire, intent, status, await consentStatusReason(db, intent, version), debtor, self);
+  return vrpConsentBody(
+    wire,
+    intent,
+    status,
+    await consentStatusReason(db, intent, version, now),
+    debtor,
+    self,
+  );
 }
