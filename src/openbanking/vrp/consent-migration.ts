@@ -77,7 +77,7 @@ export function vrpConsentMigration(
   ): Promise<FastifyReply> {
     const clientId = guarded(request).token.clientId;
     // Everything runs under the idempotency key, so a retry of a migration that went through gets its answer.
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+    const outcome = await idempotent(context, idempotencyScopeOf(request, clientId), async (tx) => {
       const intent = assertConsentVersion(
         await ownedConsent(tx, clientId, request.params.ConsentId, 'domestic-vrp'),
         version,
