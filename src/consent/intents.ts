@@ -1,5 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, not, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lte,
+  not,
+  or,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import { inTransaction, preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
@@ -618,7 +633,9 @@ function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: 
             and(
               eq(consentIntents.status, placeholder('status')),
               guard.kinds ? inArray(consentIntents.kind, [...guard.kinds]) : undefined,
-              guard.customerId !== undefined ? eq(consentIntents.customerId, placeholder('customerId')) : undefined,
+              guard.customerId !== undefined
+                ? eq(consentIntents.customerId, placeholder('customerId'))
+                : undefined,
               guard.access ? isNull(consentIntents.accessWithdrawnAt) : undefined,
               guard.unexpired ? unexpiredIntentRows(placeholder('now')) : undefined,
               guard.authorisationWindow ? withinAuthorisationWindowRows(placeholder('now')) : undefined,

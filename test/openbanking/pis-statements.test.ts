@@ -90,7 +90,9 @@ describe('statements per domestic payment submission', () => {
       ])
         assert.equal(count(name), 2, `${name} once per submission: ${JSON.stringify(names)}`);
       // The consumption and its audit row: a statement prepared per transition shape (src/consent/intents.ts).
-      const consumed = names.filter((name) => typeof name === 'string' && name.startsWith('consent_consumed_'));
+      const consumed = names.filter(
+        (name) => typeof name === 'string' && name.startsWith('consent_consumed_'),
+      );
       assert.equal(consumed.length, 2, `the consumption once per submission: ${JSON.stringify(names)}`);
     },
   );

@@ -275,20 +275,11 @@ export async function submitOnce(
   },
 ): Promise<FastifyReply> {
   const { clock } = context;
-  const outcome = await idempotent(
-    context,
-    idempotencyScopeOf(request, clientIdOf(request)),
-    async (tx) => {
-      const account = await debtorAccount(
-        tx,
-        intent,
-        submission.namedDebtor,
-        'Data.Initiation.DebtorAccount',
-      );
-      await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
-      return { status: 201, body: await submission.execute(tx, account) };
-    },
-  );
+  const outcome = await idempotent(context, idempotencyScopeOf(request, clientIdOf(request)), async (tx) => {
+    const account = await debtorAccount(tx, intent, submission.namedDebtor, 'Data.Initiation.DebtorAccount');
+    await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
+    return { status: 201, body: await submission.execute(tx, account) };
+  });
   if (!outcome.replayed) context.forgetIntent(intent.id);
   return reply.status(outcome.status).send(outcome.body);
 }
