@@ -233,7 +233,7 @@ export async function stageConsent(
   },
   body: (intent: Intent) => unknown,
 ): Promise<FastifyReply> {
-  const { db, clock } = context;
+  const { clock } = context;
   const outcome = await idempotent(context, idempotencyScopeOf(request, consent.clientId), async (tx) => {
     const intent = await createIntent({ db: tx, clock }, consent).catch(asObError);
     return { status: 201, body: body(intent) };

@@ -66,7 +66,7 @@ export function vrpConsentMigration(
   wire: VrpWireMapping,
   migration: VrpMigration,
 ): void {
-  const { db, clock } = context;
+  const { clock } = context;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
 
