@@ -679,12 +679,13 @@ async function updateAudited(
     !!guard.unexpired,
     !!guard.authorisationWindow,
   ]);
-  // Named for the audit event it records, so a statement list reads; the hash keeps one text per name.
-  const name = `consent_${audit.event.replaceAll('-', '_')}_${createHash('sha256').update(shape).digest('hex').slice(0, 12)}`;
-  let statement = guardedUpdates.get(name);
+  const key = `${audit.event} ${shape}`;
+  let statement = guardedUpdates.get(key);
   if (!statement) {
-    statement = guardedUpdateOf(columns, guard, name);
-    guardedUpdates.set(name, statement);
+    // Named for the audit event it records, so a statement list reads; the hash keeps one text per name.
+    const hash = createHash('sha256').update(shape).digest('hex').slice(0, 12);
+    statement = guardedUpdateOf(columns, guard, `consent_${audit.event.replaceAll('-', '_')}_${hash}`);
+    guardedUpdates.set(key, statement);
   }
   const values: Record<string, unknown> = {
     id,
