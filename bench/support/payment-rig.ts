@@ -23,7 +23,7 @@ import {
 } from '../../src/pki/index.ts';
 import { attachClientCertificate, describeClientCertificate } from '../../src/shared/client-certificate.ts';
 import { systemClock, type Clock } from '../../src/shared/clock.ts';
-import type { Database } from '../../src/store/index.ts';
+import { idempotencyKeys, type Database } from '../../src/store/index.ts';
 
 /** The client id every staged consent and token belongs to. */
 export const BENCH_CLIENT_ID = 'bench';
@@ -182,6 +182,7 @@ export async function startPaymentRig(db: Database, dir: string, seconds: number
         paymentInitiation(scope, {
           db,
           clock,
+          idempotencyKeys,
           guard: {
             tokens: caches.tokens,
             intents: caches.intents,

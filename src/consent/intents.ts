@@ -1,5 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, not, or, sql, type SQL } from 'drizzle-orm';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lte,
+  not,
+  or,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import type { Clock } from '../shared/clock.ts';
 import { inTransaction, preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { consentAudit, consentIntents } from '../store/schema/consent.ts';
@@ -358,7 +373,7 @@ function withinAuthorisationWindow(intent: { authoriseBy?: Date | undefined }, n
 }
 
 /** `withinAuthorisationWindow` as a condition on `consent_intents` rows. */
-function withinAuthorisationWindowRows(now: Date): SQL {
+function withinAuthorisationWindowRows(now: Date | SQLWrapper): SQL {
   return or(isNull(consentIntents.authoriseBy), gt(consentIntents.authoriseBy, now))!;
 }
 
@@ -368,7 +383,7 @@ export function expiredIntentRows(now: Date): SQL {
 }
 
 /** The rows `isExpired` says are not expired at `now` (no expiry, or a later one). */
-export function unexpiredIntentRows(now: Date): SQL {
+export function unexpiredIntentRows(now: Date | SQLWrapper): SQL {
   return or(isNull(consentIntents.expiresAt), gt(consentIntents.expiresAt, now))!;
 }
 
@@ -440,7 +455,10 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
     to: status,
     detail: `staged by client ${input.clientId}`,
   };
-  const [row] = await ctx.db.with(created, auditOfChanged(ctx.db, audit)).select().from(created);
+  const [row] = await ctx.db
+    .with(created, auditOfChanged(ctx.db, auditValues(audit)))
+    .select()
+    .from(created);
   return toIntent(row!);
 }
 
@@ -550,18 +568,92 @@ interface AuditOf {
   detail: string | null;
 }
 
+/** An audit row's values as the statement takes them: plain values, or placeholders of a prepared statement. */
+type AuditValues = Record<keyof AuditOf, unknown>;
+
+/** `audit`'s values for `auditOfChanged` (its time as text: the statement casts it). */
+function auditValues(audit: AuditOf): AuditValues {
+  return { ...audit, at: audit.at.toISOString() };
+}
+
 /**
  * The audit row of the intent a data-modifying CTE named `changed` returns, as a CTE of the same statement:
  * written only when that row was, atomically with it, even outside a transaction. Raw SQL: drizzle's
  * insert … select lists every column, the generated identity `id` too.
  */
-function auditOfChanged(db: Queryable, audit: AuditOf) {
+function auditOfChanged(db: Queryable, audit: AuditValues) {
   return db.$with('audited', {}).as(
     sql`insert into ${consentAudit} (intent_id, at, actor, event, from_status, to_status, detail)
-      select id, ${audit.at.toISOString()}::timestamptz, ${audit.actor}, ${audit.event}, ${audit.from}::text,
+      select id, ${audit.at}::timestamptz, ${audit.actor}, ${audit.event}, ${audit.from}::text,
         ${audit.to}::text, ${audit.detail}::text
       from changed`,
   );
+}
+
+/** The columns a guarded change may set (`Transition.set`, the status and its time, `lastUsedAt`). */
+type Change = Partial<typeof consentIntents.$inferInsert>;
+type ChangedColumn = keyof Change & keyof typeof consentIntents._.columns;
+
+/** The conditions of a guarded change besides the intent's id: the ones a refusal names (`refusalOf`). */
+interface Guard {
+  /** The status the intent must be in. */
+  status: IntentStatus;
+  /** The kinds it must be of, when not every kind may. */
+  kinds?: readonly IntentKind[] | undefined;
+  /** The customer who must have authorised it. */
+  customerId?: string | undefined;
+  /** Its access must not have been withdrawn at the bank. */
+  access?: boolean | undefined;
+  /** It must not have expired (`unexpiredIntentRows`). */
+  unexpired?: boolean | undefined;
+  /** Its authorisation deadline must not have passed (`withinAuthorisationWindowRows`). */
+  authorisationWindow?: boolean | undefined;
+}
+
+const placeholder = sql.placeholder;
+
+/**
+ * The guarded UPDATE and its audit row, prepared once per shape — the columns it sets and the conditions that
+ * hold it (a transition's shape is fixed: the consumption, an approval, a use …) — with every value a
+ * placeholder: no query building per call, a named statement on both stores. The conditions are built by the
+ * same helpers as everywhere else (`unexpiredIntentRows`, `withinAuthorisationWindowRows`), at the
+ * placeholder `now`.
+ */
+const guardedUpdates = new Map<string, ReturnType<typeof guardedUpdateOf>>();
+
+function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: string) {
+  return preparedStatement((db) => {
+    const changed = db.$with('changed').as(
+      db
+        .update(consentIntents)
+        .set(Object.fromEntries(columns.map((column) => [column, sql`${placeholder(`set_${column}`)}`])))
+        .where(
+          and(
+            eq(consentIntents.id, placeholder('id')),
+            and(
+              eq(consentIntents.status, placeholder('status')),
+              guard.kinds ? inArray(consentIntents.kind, [...guard.kinds]) : undefined,
+              guard.customerId !== undefined
+                ? eq(consentIntents.customerId, placeholder('customerId'))
+                : undefined,
+              guard.access ? isNull(consentIntents.accessWithdrawnAt) : undefined,
+              guard.unexpired ? unexpiredIntentRows(placeholder('now')) : undefined,
+              guard.authorisationWindow ? withinAuthorisationWindowRows(placeholder('now')) : undefined,
+            ),
+          ),
+        )
+        .returning(),
+    );
+    const audit: AuditValues = {
+      at: placeholder('auditAt'),
+      actor: placeholder('auditActor'),
+      event: placeholder('auditEvent'),
+      from: placeholder('auditFrom'),
+      to: placeholder('auditTo'),
+      detail: placeholder('auditDetail'),
+    };
+    return db.with(changed, auditOfChanged(db, audit)).select().from(changed).prepare(name);
+  });
 }
 
 /**
@@ -571,18 +663,48 @@ function auditOfChanged(db: Queryable, audit: AuditOf) {
 async function updateAudited(
   db: Queryable,
   id: string,
-  change: Partial<typeof consentIntents.$inferInsert>,
-  conditions: SQL | undefined,
+  change: Change,
+  guard: Guard,
   audit: AuditOf,
+  now: Date,
 ): Promise<Row | undefined> {
-  const changed = db.$with('changed').as(
-    db
-      .update(consentIntents)
-      .set(change)
-      .where(and(eq(consentIntents.id, id), conditions))
-      .returning(),
-  );
-  const [row] = await db.with(changed, auditOfChanged(db, audit)).select().from(changed);
+  const columns = (Object.keys(change) as ChangedColumn[])
+    .filter((column) => change[column] !== undefined)
+    .sort();
+  const shape = JSON.stringify([
+    columns,
+    guard.kinds ?? null,
+    guard.customerId !== undefined,
+    !!guard.access,
+    !!guard.unexpired,
+    !!guard.authorisationWindow,
+  ]);
+  const key = `${audit.event} ${shape}`;
+  let statement = guardedUpdates.get(key);
+  if (!statement) {
+    // Named for the audit event it records, so a statement list reads; the hash keeps one text per name.
+    const hash = createHash('sha256').update(shape).digest('hex').slice(0, 12);
+    statement = guardedUpdateOf(columns, guard, `consent_${audit.event.replaceAll('-', '_')}_${hash}`);
+    guardedUpdates.set(key, statement);
+  }
+  const values: Record<string, unknown> = {
+    id,
+    status: guard.status,
+    customerId: guard.customerId,
+    now: now.toISOString(),
+    auditAt: audit.at.toISOString(),
+    auditActor: audit.actor,
+    auditEvent: audit.event,
+    auditFrom: audit.from,
+    auditTo: audit.to,
+    auditDetail: audit.detail,
+  };
+  // Each value as drizzle's unprepared update sends it (the column's own encoding; null as null).
+  for (const column of columns) {
+    const value = change[column];
+    values[`set_${column}`] = value === null ? null : consentIntents[column].mapToDriverValue(value as never);
+  }
+  const [row] = await statement(db).execute(values);
   return row;
 }
 
@@ -600,23 +722,23 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
   const from = step.from.length === 1 ? step.from[0] : undefined;
   // One statement when the transition goes through: the UPDATE holds every condition a refusal names
   // (status, kind, customer, access, expiry), so of two racing transitions exactly one changes the row.
-  const guarded = (db: Queryable, status: IntentStatus) => {
-    const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
-    return updateAudited(
+  const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
+  const guarded = (db: Queryable, status: IntentStatus) =>
+    updateAudited(
       db,
       step.id,
       change,
-      and(
-        eq(consentIntents.status, status),
-        kinds ? inArray(consentIntents.kind, kinds) : undefined,
-        step.customerId !== undefined ? eq(consentIntents.customerId, step.customerId) : undefined,
-        step.requireAccess ? isNull(consentIntents.accessWithdrawnAt) : undefined,
-        step.requireUnexpired ? unexpiredIntentRows(now) : undefined,
-        step.requireAuthorisationWindow ? withinAuthorisationWindowRows(now) : undefined,
-      ),
+      {
+        status,
+        kinds,
+        customerId: step.customerId,
+        access: step.requireAccess,
+        unexpired: step.requireUnexpired,
+        authorisationWindow: step.requireAuthorisationWindow,
+      },
       audit(status),
+      now,
     );
-  };
   // Without events to record in the same transaction, the one statement needs no transaction of its own.
   if (from !== undefined && !step.alsoRecord) {
     const row = await guarded(ctx.db, from);
@@ -639,7 +761,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
       if (refusal) throw refusal;
       left = current!.status;
       // The conditional UPDATE is the guard that holds even without the lock: one writer per status change.
-      row = await updateAudited(tx, step.id, change, eq(consentIntents.status, left), audit(left));
+      row = await updateAudited(tx, step.id, change, { status: left }, audit(left), now);
       if (!row) {
         throw new IntentTransitionError(
           'wrong_status',
@@ -1058,12 +1180,9 @@ export async function recordUse(ctx: ConsentContext, id: string, detail?: string
     ctx.db,
     id,
     { lastUsedAt: now },
-    and(
-      eq(consentIntents.status, 'Authorised'),
-      isNull(consentIntents.accessWithdrawnAt),
-      unexpiredIntentRows(now),
-    ),
+    { status: 'Authorised', access: true, unexpired: true },
     { at: now, actor: 'tpp', event: 'used', from: null, to: null, detail: detail ?? null },
+    now,
   );
   if (row) return toIntent(row);
   const step: Transition = {

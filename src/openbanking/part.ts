@@ -14,6 +14,7 @@ import {
 } from './guard/index.ts';
 import { fundsConfirmation } from './cof/funds-confirmation.ts';
 import { discovery } from './discovery.ts';
+import type { IdempotencyKeys } from './http/idempotency.ts';
 import type { ResponseSigner, SigningKeyResolver } from './http/jws.ts';
 import { eventNotificationApis, type EventSigningKey } from './events/index.ts';
 import { paymentInitiation } from './pis/index.ts';
@@ -48,9 +49,15 @@ export interface OpenBankingDependencies {
   /**
    * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
    * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
-   * Without it the payment APIs are not mounted.
+   * Without it the payment APIs are not mounted. With it, the statements of their idempotency keys
+   * (src/store/idempotency.ts: src/openbanking may not import the store).
    */
-  payments?: { keys: SigningKeyResolver; signer: ResponseSigner; trustAnchor: string };
+  payments?: {
+    keys: SigningKeyResolver;
+    signer: ResponseSigner;
+    trustAnchor: string;
+    idempotencyKeys: IdempotencyKeys;
+  };
   /**
    * The Event Notification APIs: the bank's key for signing SETs (its message-signing key) and their `iss`
    * (the authorization server's issuer). Mounted with the payment APIs, whose signing they share.
@@ -127,6 +134,7 @@ export async function mountOpenBanking(
             signer: payments.signer,
             publicBaseUrl: `${context.urls.mtls}${base}`,
             version,
+            idempotencyKeys: payments.idempotencyKeys,
             forgetIntent: (intentId) => caches.forgetIntent(intentId),
             notifyRevoked: dependencies.notifyRevoked,
           }),

@@ -37,6 +37,7 @@ import {
   sandboxBankSigningIdentity,
   type BankSigningIdentity,
 } from './bank-identity.ts';
+import { idempotencyKeys } from '../store/index.ts';
 import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
@@ -501,6 +502,7 @@ function paymentSigning(
   context.onClose(() => agent.close());
   const api = {
     trustAnchor,
+    idempotencyKeys,
     signer: detachedSigner({
       key: identity.key,
       kid: identity.kid,

@@ -1,6 +1,12 @@
 export { openStore, migrationsFolder } from './database.ts';
 export { inTransaction } from './transactions.ts';
 export { preparedRows, preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
+export {
+  idempotencyKeys,
+  type IdempotencyKeys,
+  type IdempotencyAnswer,
+  type IdempotencyKeyOf,
+} from './idempotency.ts';
 export { rowAsText, type RowAsText } from './text-row.ts';
 export { EmbeddedReader, type EmbeddedReads } from './embedded-reads.ts';
 export { EmbeddedPrepared } from './embedded-prepared.ts';

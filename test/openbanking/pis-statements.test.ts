@@ -16,16 +16,20 @@ import { createHarness, domesticConsent, type Harness } from './pis-support.ts';
 const h: Harness = await createHarness();
 afterEach(async () => h.assertLedgerSound());
 
-async function submitCounted(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
+/** A consent staged and authorised, and the submission that pays it. */
+async function authorisedSubmission(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
   const body = domesticConsent(creditor);
   const staged = await h.post('/domestic-payment-consents', body);
   assert.equal(staged.status, 201, staged.text);
   const consentId = String(staged.body.Data?.ConsentId);
   const token = await h.authorise(consentId);
   const submission = { Data: { ConsentId: consentId, Initiation: body.Data.Initiation }, Risk: body.Risk };
-  const { result, statements } = await recordStatements(() =>
-    h.post('/domestic-payments', submission, { token }),
-  );
+  return () => h.post('/domestic-payments', submission, { token });
+}
+
+async function submitCounted(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
+  const submit = await authorisedSubmission(creditor);
+  const { result, statements } = await recordStatements(submit);
   assert.equal(result.status, 201, result.text);
   const transactionControl = /^\s*(begin|commit|rollback|COMMIT or ROLLBACK)\b/i;
   return {
@@ -59,6 +63,11 @@ describe('statements per domestic payment submission', () => {
     'sends the fixed-shape statements as named statements on PostgreSQL (parsed and planned once per connection)',
     { skip: !process.env.DATABASE_URL },
     async () => {
+      // The submissions' statements only (staging a consent claims an idempotency key too).
+      const submissions = [
+        await authorisedSubmission(),
+        await authorisedSubmission({ sortCode: '401276', accountNumber: '31926819', name: 'ACME Ltd' }),
+      ];
       const names: unknown[] = [];
       const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
       const query = prototype.query;
@@ -68,8 +77,7 @@ describe('statements per domestic payment submission', () => {
         return query.apply(this, args);
       };
       try {
-        await submitCounted();
-        await submitCounted({ sortCode: '401276', accountNumber: '31926819', name: 'ACME Ltd' });
+        for (const submit of submissions) assert.equal((await submit()).status, 201);
       } finally {
         prototype.query = query;
       }
@@ -82,8 +90,31 @@ describe('statements per domestic payment submission', () => {
         'ledger_postings_insert',
         'ledger_store_cached_balances',
         'bank_payment_with_event',
+        'ob_idempotency_claim',
       ])
         assert.equal(count(name), 2, `${name} once per submission: ${JSON.stringify(names)}`);
+      // The consumption and its audit row: a statement prepared per transition shape (src/consent/intents.ts).
+      const consumed = names.filter(
+        (name) => typeof name === 'string' && name.startsWith('consent_consumed_'),
+      );
+      assert.equal(consumed.length, 2, `the consumption once per submission: ${JSON.stringify(names)}`);
+    },
+  );
+
+  it(
+    'on PGlite: 14 protocol messages per submission (every statement named: one message; BEGIN and COMMIT two)',
+    { skip: !!process.env.DATABASE_URL },
+    async () => {
+      const embedded = h.store.embedded!;
+      // Once first: a named statement's first run in the process also parses and describes it.
+      await submitCounted();
+      const submit = await authorisedSubmission();
+      const before = embedded.writeCount();
+      const result = await submit();
+      const messages = embedded.writeCount() - before;
+      assert.equal(result.status, 201, result.text);
+      // Was 24: the idempotency claim and the consent's transition went through PGlite's `query` (six each).
+      assert.ok(messages <= 14, `${messages} protocol messages`);
     },
   );
 });

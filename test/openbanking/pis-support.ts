@@ -32,7 +32,7 @@ import { paymentInitiation, type PaymentsContext } from '../../src/openbanking/p
 import { issueClientCertificate, loadOrCreateSandboxAuthorities } from '../../src/pki/index.ts';
 import { attachClientCertificate, describeClientCertificate } from '../../src/shared/client-certificate.ts';
 import { ManualClock } from '../../src/shared/clock.ts';
-import type { Store } from '../../src/store/index.ts';
+import { idempotencyKeys, type Store } from '../../src/store/index.ts';
 import { createTestStore } from '../support/store.ts';
 
 export const TRUST_ANCHOR = 'openbanking.org.uk';
@@ -171,6 +171,7 @@ export async function createHarness(
   const context: PaymentsContext = {
     db,
     clock,
+    idempotencyKeys,
     guard: {
       tokens: caches.tokens,
       intents: caches.intents,

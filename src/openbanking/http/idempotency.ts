@@ -83,6 +83,40 @@ function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
+/**
+ * The key rows' two statements, prepared by the store (src/store/idempotency.ts: `idempotencyKeys`) and given
+ * by whoever mounts the payment APIs, as src/openbanking may not import the store (DESIGN.md).
+ */
+export interface IdempotencyKeys {
+  /**
+   * Stores the answer under its key unless a row not expired at `createdAt` holds the key (an expired one
+   * is replaced): whether it was stored.
+   */
+  claim(
+    tx: Tx,
+    answer: Omit<IdempotencyScope, 'bodyHash'> & {
+      bodyHash: string;
+      status: number;
+      body: unknown;
+      createdAt: Date;
+      expiresAt: Date;
+    },
+  ): Promise<boolean>;
+  /** The answer stored under the key, unless it expired by `now`. */
+  stored(
+    db: Db,
+    key: Pick<IdempotencyScope, 'clientId' | 'key' | 'endpoint'>,
+    now: Date,
+  ): Promise<(StoredResponse & { bodyHash: string }) | undefined>;
+}
+
+/** What an idempotent piece of work runs with: the database, the clock, the key rows' statements. */
+export interface IdempotencyContext {
+  db: Db;
+  clock: Clock;
+  idempotencyKeys: IdempotencyKeys;
+}
+
 /** The key's row was committed by another request while this one did its work. */
 class KeyTaken extends Error {}
 
@@ -91,35 +125,33 @@ class KeyTaken extends Error {}
  * a repeat with the same body gets the stored response, a repeat with another body is refused.
  */
 export async function idempotent(
-  db: Db,
-  clock: Clock,
+  context: IdempotencyContext,
   scope: IdempotencyScope,
   work: (tx: Tx) => Promise<StoredResponse>,
 ): Promise<IdempotentOutcome> {
+  const { db, clock, idempotencyKeys } = context;
   const now = clock.now();
   const expires = new Date(now.getTime() + IDEMPOTENCY_TTL_MS);
   try {
     return await db.transaction(async (tx) => {
       const response = await work(tx);
-      const claimed = rowsOf<{ key: string }>(
-        await tx.execute(sql`
-          insert into ob_idempotency (client_id, key, endpoint, body_hash, status, body, created_at, expires_at)
-          values (${scope.clientId}, ${scope.key}, ${scope.endpoint}, ${scope.bodyHash}, ${response.status},
-                  ${JSON.stringify(response.body)}::jsonb, ${now.toISOString()}::timestamptz,
-                  ${expires.toISOString()}::timestamptz)
-          on conflict (client_id, key, endpoint) do update
-            set body_hash = excluded.body_hash, status = excluded.status, body = excluded.body,
-                created_at = excluded.created_at, expires_at = excluded.expires_at
-            where ob_idempotency.expires_at <= ${now.toISOString()}::timestamptz
-          returning key`),
-      );
-      if (claimed.length === 0) throw new KeyTaken();
+      const claimed = await idempotencyKeys.claim(tx, {
+        clientId: scope.clientId,
+        key: scope.key,
+        endpoint: scope.endpoint,
+        bodyHash: scope.bodyHash,
+        status: response.status,
+        body: response.body,
+        createdAt: now,
+        expiresAt: expires,
+      });
+      if (!claimed) throw new KeyTaken();
       return { ...response, replayed: false };
     });
   } catch (error) {
     // Rolled back. A refusal may be the work meeting its own earlier success (a retry): the key row says.
     if (!(error instanceof KeyTaken) && !(error instanceof ObError)) throw error;
-    const stored = await storedResponse(db, scope, now);
+    const stored = await idempotencyKeys.stored(db, scope, now);
     if (!stored) {
       if (error instanceof KeyTaken)
         throw new Error('idempotency row vanished after its key was found taken', { cause: error });
@@ -135,23 +167,6 @@ export async function idempotent(
     }
     return { status: stored.status, body: stored.body, replayed: true };
   }
-}
-
-/** The answer stored under the key, unless it expired. */
-async function storedResponse(
-  db: Db,
-  scope: IdempotencyScope,
-  now: Date,
-): Promise<(StoredResponse & { bodyHash: string }) | undefined> {
-  const [stored] = rowsOf<{ body_hash: string; status: number; body: unknown }>(
-    await db.execute(sql`
-      select body_hash, status, body from ob_idempotency
-      where client_id = ${scope.clientId} and key = ${scope.key} and endpoint = ${scope.endpoint}
-        and expires_at > ${now.toISOString()}::timestamptz`),
-  );
-  if (!stored) return undefined;
-  const body = typeof stored.body === 'string' ? (JSON.parse(stored.body) as unknown) : stored.body;
-  return { bodyHash: stored.body_hash, status: Number(stored.status), body };
 }
 
 /** Deletes expired keys; returns how many. For a periodic sweeper. */

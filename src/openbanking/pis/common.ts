@@ -29,7 +29,13 @@ import { tokenGrantType } from '../guard/checks/token-grant-type.ts';
 import { transportCertificate } from '../guard/checks/transport-certificate.ts';
 import { role } from '../guard/checks/role.ts';
 import type { Check, GuardDependencies } from '../guard/index.ts';
-import { idempotencyScopeOf, idempotent, type Db, type Tx } from '../http/idempotency.ts';
+import {
+  idempotencyScopeOf,
+  idempotent,
+  type Db,
+  type IdempotencyKeys,
+  type Tx,
+} from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import type { ApiVersion } from '../versions.ts';
 import type { ResponseSigner, SignatureVerifierOptions } from '../http/jws.ts';
@@ -47,6 +53,8 @@ export interface PaymentsContext {
   publicBaseUrl: string;
   /** The Read/Write version these routes serve (v3.1.11 unless said). */
   version?: ApiVersion;
+  /** The idempotency key rows' statements (src/store/idempotency.ts, given by whoever mounts these APIs). */
+  idempotencyKeys: IdempotencyKeys;
   /** Drops a consent from the guard's cache (after it is consumed). */
   forgetIntent(intentId: string): void;
   /** Told of a revocation (a deleted VRP consent), for every instance's caches and tokens. */
@@ -213,7 +221,7 @@ export async function chosenDebtorAccount(db: Db, intent: Intent): Promise<Accou
  * answer, without a second consent, to a retry with the same `x-idempotency-key` and body.
  */
 export async function stageConsent(
-  context: Pick<PaymentsContext, 'db' | 'clock'>,
+  context: Pick<PaymentsContext, 'db' | 'clock' | 'idempotencyKeys'>,
   request: FastifyRequest,
   reply: FastifyReply,
   consent: {
@@ -225,8 +233,8 @@ export async function stageConsent(
   },
   body: (intent: Intent) => unknown,
 ): Promise<FastifyReply> {
-  const { db, clock } = context;
-  const outcome = await idempotent(db, clock, idempotencyScopeOf(request, consent.clientId), async (tx) => {
+  const { clock } = context;
+  const outcome = await idempotent(context, idempotencyScopeOf(request, consent.clientId), async (tx) => {
     const intent = await createIntent({ db: tx, clock }, consent).catch(asObError);
     return { status: 201, body: body(intent) };
   });
@@ -266,22 +274,12 @@ export async function submitOnce(
     execute(tx: Tx, account: AccountRecord): Promise<unknown>;
   },
 ): Promise<FastifyReply> {
-  const { db, clock } = context;
-  const outcome = await idempotent(
-    db,
-    clock,
-    idempotencyScopeOf(request, clientIdOf(request)),
-    async (tx) => {
-      const account = await debtorAccount(
-        tx,
-        intent,
-        submission.namedDebtor,
-        'Data.Initiation.DebtorAccount',
-      );
-      await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
-      return { status: 201, body: await submission.execute(tx, account) };
-    },
-  );
+  const { clock } = context;
+  const outcome = await idempotent(context, idempotencyScopeOf(request, clientIdOf(request)), async (tx) => {
+    const account = await debtorAccount(tx, intent, submission.namedDebtor, 'Data.Initiation.DebtorAccount');
+    await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
+    return { status: 201, body: await submission.execute(tx, account) };
+  });
   if (!outcome.replayed) context.forgetIntent(intent.id);
   return reply.status(outcome.status).send(outcome.body);
 }

@@ -317,7 +317,7 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
             'content-type',
           );
         const bytes = request.rawBody ?? Buffer.alloc(0);
-        const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+        const outcome = await idempotent(context, idempotencyScopeOf(request, clientId), async (tx) => {
           // The transition first: a second upload is refused for what it is, whatever the file. A file
           // that fails its checks rolls the transition back, and the consent stays AwaitingUpload.
           await markFileUploaded({ db: tx, clock }, intent.id, `file of ${bytes.length} bytes`).catch(

@@ -66,7 +66,7 @@ export function vrpConsentMigration(
   wire: VrpWireMapping,
   migration: VrpMigration,
 ): void {
-  const { db, clock } = context;
+  const { clock } = context;
   const consentGuard = guard(guardProfiles.consentEndpoint('payments'), context.guard);
   const signed = requireSignature(context.signatures, clientIdOf);
 
@@ -77,7 +77,7 @@ export function vrpConsentMigration(
   ): Promise<FastifyReply> {
     const clientId = guarded(request).token.clientId;
     // Everything runs under the idempotency key, so a retry of a migration that went through gets its answer.
-    const outcome = await idempotent(db, clock, idempotencyScopeOf(request, clientId), async (tx) => {
+    const outcome = await idempotent(context, idempotencyScopeOf(request, clientId), async (tx) => {
       const intent = assertConsentVersion(
         await ownedConsent(tx, clientId, request.params.ConsentId, 'domestic-vrp'),
         version,

@@ -187,8 +187,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
     const consentStart = control.ValidFromDateTime ? new Date(control.ValidFromDateTime) : intent.createdAt;
 
     const outcome = await idempotent(
-      db,
-      clock,
+      context,
       idempotencyScopeOf(request, state.token.clientId),
       async (tx) => {
         // One payment at a time per consent: the limits below see every payment committed before.
