@@ -31,6 +31,7 @@ import {
   closedLoop,
   countStatements,
   machineLine,
+  mainThreadWindow,
   onboardTpp,
   printRatio,
   startBenchPlatform,
@@ -67,6 +68,10 @@ diagnostics.subscribe('undici:client:connected', (message) => {
   else handshakes.full++;
 });
 
+/** TCP connections the servers of this process accepted (Node's own diagnostics channel: the other side's count). */
+const accepted = { count: 0 };
+diagnostics.subscribe('net.server.socket', () => void accepted.count++);
+
 /** The steps of one flow, each a call that the flow makes in this order. */
 const STEPS = ['token', 'consent', 'PAR', 'approval', 'exchange', 'read'] as const;
 type Step = (typeof STEPS)[number];
@@ -83,6 +88,7 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
       requests: number[];
       full: number[];
       resumed: number[];
+      accepted: number[];
       cpu: number[];
       wall: number[];
     }
@@ -93,6 +99,7 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
         counter.reset();
         const requests = served.count;
         const { full, resumed } = handshakes;
+        const acceptedBefore = accepted.count;
         const start = process.threadCpuUsage();
         const began = performance.now();
         const result = await work();
@@ -104,6 +111,7 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
           requests: [],
           full: [],
           resumed: [],
+          accepted: [],
           cpu: [],
           wall: [],
         };
@@ -111,6 +119,7 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
         row.requests.push(served.count - requests);
         row.full.push(handshakes.full - full);
         row.resumed.push(handshakes.resumed - resumed);
+        row.accepted.push(accepted.count - acceptedBefore);
         row.cpu.push(cpu);
         row.wall.push(wall);
         rows.set(step, row);
@@ -125,18 +134,19 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
   const least = (values: number[]) => Math.min(...values);
   // A connection is opened when one is needed, not in every flow: TLS handshakes as a mean per flow.
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const columns = ['statements', 'requests', 'full TLS', 'resumed', 'CPU ms', 'wall ms'] as const;
+  const columns = ['statements', 'requests', 'full TLS', 'resumed', 'accepted', 'CPU ms', 'wall ms'] as const;
   const line = (name: string, figures: readonly string[]) =>
     console.log(
       `${name.padEnd(10)} ${figures.map((figure, at) => figure.padStart(columns[at]!.length + 1)).join(' ')}`,
     );
   line('step', [...columns]);
-  const total = { statements: 0, requests: 0, full: 0, resumed: 0, cpu: 0, wall: 0 };
+  const total = { statements: 0, requests: 0, full: 0, resumed: 0, accepted: 0, cpu: 0, wall: 0 };
   const cells = (figures: typeof total): string[] => [
     String(figures.statements),
     String(figures.requests),
     figures.full.toFixed(1),
     figures.resumed.toFixed(1),
+    figures.accepted.toFixed(1),
     figures.cpu.toFixed(1),
     figures.wall.toFixed(1),
   ];
@@ -148,6 +158,7 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
       requests: least(row.requests),
       full: mean(row.full),
       resumed: mean(row.resumed),
+      accepted: mean(row.accepted),
       cpu: median(row.cpu),
       wall: median(row.wall),
     };
@@ -155,6 +166,29 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
     line(step, cells(figures));
   }
   line('flow', cells(total));
+}
+
+/**
+ * With BENCH_PROFILE_DIR, one CPU profile per step of each of `flows` flows (`<store>-step-<step>-N`, one
+ * operation each), apart from the step table so that profiling does not weigh on its figures:
+ * `bench/support/profile-summary.ts token=<dir>/pglite-step-token …` lists them side by side.
+ */
+async function profileSteps(
+  flows: number,
+  backend: string,
+  flow: (step: StepRunner) => Promise<void>,
+): Promise<void> {
+  if (!process.env.BENCH_PROFILE_DIR) return;
+  for (let i = 0; i < flows; i++) {
+    await flow(async (step, work) => {
+      const window = await mainThreadWindow(`${backend} step ${step}`);
+      try {
+        return await work();
+      } finally {
+        await window.stop(1);
+      }
+    });
+  }
 }
 
 async function rate(label: string, concurrency: number, operation: () => Promise<unknown>): Promise<number> {
@@ -203,6 +237,7 @@ async function run(backend: Backend): Promise<void> {
     if (perFlow === 0) throw new Error('no PS256 operation counted in a flow');
     console.log(`one flow, step by step (${bench.store.backend}; 9 flows alone):`);
     await stepTable(9, flow);
+    await profileSteps(30, bench.store.backend, flow);
 
     const { privateKey, publicKey } = await generateKeyPair('PS256');
     const payload = new TextEncoder().encode(

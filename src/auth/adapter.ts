@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
@@ -96,9 +96,101 @@ function payloadHoldsNul(value: unknown): boolean {
   return false;
 }
 
-function notExpired(now: Date) {
-  return or(isNull(authModels.expiresAt), gt(authModels.expiresAt, now));
+/** A row that has not expired at the placeholder `now` (an ISO timestamp). */
+const unexpiredAtPlaceholder = sql`(${authModels.expiresAt} is null or ${authModels.expiresAt} > ${sql.placeholder('now')}::timestamptz)`;
+
+/** An upsert's update of a row that exists: every column the save carries. */
+const UPSERT_SET = {
+  payload: sql`excluded.payload`,
+  grantId: sql`excluded.grant_id`,
+  userCode: sql`excluded.user_code`,
+  uid: sql`excluded.uid`,
+  intentId: sql`excluded.intent_id`,
+  expiresAt: sql`excluded.expires_at`,
+  // A consumed row stays consumed whatever a later save carries.
+  consumedAt: sql`coalesce(${authModels.consumedAt}, excluded.consumed_at)`,
+};
+
+/**
+ * The provider's finds (by id, by `uid`, by `userCode`), its consumption and its deletion of one row:
+ * fixed-shape statements prepared once (`preparedStatement`; placeholders `model`, the key, `now`), rather
+ * than built by drizzle and parsed by the database on every call (bench/README.md, Whole flow, session 17).
+ */
+function liveRowBy(
+  column: typeof authModels.id | typeof authModels.uid | typeof authModels.userCode,
+  name: string,
+) {
+  return preparedStatement((db) =>
+    db
+      .select({ payload: authModels.payload, consumedAt: authModels.consumedAt })
+      .from(authModels)
+      .where(
+        and(
+          eq(authModels.model, sql.placeholder('model')),
+          eq(column, sql.placeholder('value')),
+          unexpiredAtPlaceholder,
+        ),
+      )
+      .limit(1)
+      .prepare(name),
+  );
 }
+
+const LIVE_ROW_BY = {
+  id: liveRowBy(authModels.id, 'auth_model_by_id'),
+  uid: liveRowBy(authModels.uid, 'auth_model_by_uid'),
+  userCode: liveRowBy(authModels.userCode, 'auth_model_by_user_code'),
+};
+
+/** Marks a live, unconsumed row consumed; answers its grant when it was this statement that did. */
+const consumeRow = preparedStatement((db) =>
+  db
+    .update(authModels)
+    .set({
+      consumedAt: sql`${sql.placeholder('now')}::timestamptz`,
+      payload: sql`${authModels.payload} || jsonb_build_object('consumed', ${sql.placeholder('epoch')}::bigint)`,
+    })
+    .where(
+      and(
+        eq(authModels.model, sql.placeholder('model')),
+        eq(authModels.id, sql.placeholder('id')),
+        isNull(authModels.consumedAt),
+        unexpiredAtPlaceholder,
+      ),
+    )
+    .returning({ grantId: authModels.grantId })
+    .prepare('auth_model_consume'),
+);
+
+const destroyRow = preparedStatement((db) =>
+  db
+    .delete(authModels)
+    .where(and(eq(authModels.model, sql.placeholder('model')), eq(authModels.id, sql.placeholder('id'))))
+    .prepare('auth_model_destroy'),
+);
+
+/**
+ * One row saved, the usual case (a request alone): prepared once (`preparedStatement`), so neither drizzle's
+ * query building nor the database's parse and plan is paid per save; the same statement as `upsertRows`'s
+ * multi-row one (bench/README.md, Whole flow, session 17).
+ */
+const upsertOne = preparedStatement((db) =>
+  db
+    .insert(authModels)
+    .values({
+      model: sql.placeholder('model'),
+      id: sql.placeholder('id'),
+      payload: sql`${sql.placeholder('payload')}::jsonb`,
+      grantId: sql.placeholder('grantId'),
+      userCode: sql.placeholder('userCode'),
+      uid: sql.placeholder('uid'),
+      intentId: sql.placeholder('intentId'),
+      expiresAt: sql`${sql.placeholder('expiresAt')}::timestamptz`,
+      consumedAt: sql`${sql.placeholder('consumedAt')}::timestamptz`,
+    })
+    .onConflictDoUpdate({ target: [authModels.model, authModels.id], set: UPSERT_SET })
+    .prepare('auth_model_upsert'),
+);
 
 /**
  * Saves of the provider's models (tokens, grants, sessions, codes) that are under way together go as one
@@ -106,23 +198,26 @@ function notExpired(now: Date) {
  */
 function upsertRows(db: Queryable): (row: AuthModelRow) => Promise<void> {
   return coalescedBatches<AuthModelRow, void>(async (rows) => {
+    const [only] = rows;
+    if (rows.length === 1 && only) {
+      await upsertOne(db).execute({
+        model: only.model,
+        id: only.id,
+        payload: JSON.stringify(only.payload),
+        grantId: only.grantId ?? null,
+        userCode: only.userCode ?? null,
+        uid: only.uid ?? null,
+        intentId: only.intentId ?? null,
+        expiresAt: only.expiresAt?.toISOString() ?? null,
+        consumedAt: only.consumedAt?.toISOString() ?? null,
+      });
+      return [undefined];
+    }
     const last = new Map(rows.map((row) => [`${row.model}\n${row.id}`, row]));
     await db
       .insert(authModels)
       .values(inLockOrder([...last.values()]))
-      .onConflictDoUpdate({
-        target: [authModels.model, authModels.id],
-        set: {
-          payload: sql`excluded.payload`,
-          grantId: sql`excluded.grant_id`,
-          userCode: sql`excluded.user_code`,
-          uid: sql`excluded.uid`,
-          intentId: sql`excluded.intent_id`,
-          expiresAt: sql`excluded.expires_at`,
-          // A consumed row stays consumed whatever a later save carries.
-          consumedAt: sql`coalesce(${authModels.consumedAt}, excluded.consumed_at)`,
-        },
-      });
+      .onConflictDoUpdate({ target: [authModels.model, authModels.id], set: UPSERT_SET });
     return rows.map(() => undefined);
   });
 }
@@ -242,16 +337,13 @@ export class StoreAdapter implements Adapter {
     await this.#upsert(row);
   }
 
-  async #findWhere(
-    column: typeof authModels.id | typeof authModels.uid | typeof authModels.userCode,
-    value: string,
-  ) {
+  async #findWhere(column: keyof typeof LIVE_ROW_BY, value: string) {
     if (holdsNul(value)) return undefined;
-    const rows = await this.#db
-      .select({ payload: authModels.payload, consumedAt: authModels.consumedAt })
-      .from(authModels)
-      .where(and(eq(authModels.model, this.model), eq(column, value), notExpired(this.#clock.now())))
-      .limit(1);
+    const rows = await LIVE_ROW_BY[column](this.#db).execute({
+      model: this.model,
+      value,
+      now: this.#clock.now().toISOString(),
+    });
     const row = rows[0];
     return row ? storedPayload(row) : undefined;
   }
@@ -260,7 +352,7 @@ export class StoreAdapter implements Adapter {
     // A replay is caught atomically by the insert in `upsert`; reading first would only cost a round trip.
     if (this.model === REPLAY_MODEL) return undefined;
     if (BEARER_MODELS.has(this.model)) return holdsNul(id) ? undefined : this.#bearers(this.model, id);
-    return this.#findWhere(authModels.id, id);
+    return this.#findWhere('id', id);
   }
 
   /**
@@ -278,32 +370,23 @@ export class StoreAdapter implements Adapter {
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.#findWhere(authModels.uid, uid);
+    return this.#findWhere('uid', uid);
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.#findWhere(authModels.userCode, userCode);
+    return this.#findWhere('userCode', userCode);
   }
 
   async consume(id: string): Promise<void> {
     if (holdsNul(id)) throw new errors.InvalidRequest(`${describe(this.model)} not found`);
     const now = this.#clock.now();
     const epoch = Math.floor(now.getTime() / 1000);
-    const won = await this.#db
-      .update(authModels)
-      .set({
-        consumedAt: now,
-        payload: sql`${authModels.payload} || jsonb_build_object('consumed', ${epoch}::bigint)`,
-      })
-      .where(
-        and(
-          eq(authModels.model, this.model),
-          eq(authModels.id, id),
-          isNull(authModels.consumedAt),
-          notExpired(now),
-        ),
-      )
-      .returning({ grantId: authModels.grantId });
+    const won = await consumeRow(this.#db).execute({
+      model: this.model,
+      id,
+      now: now.toISOString(),
+      epoch,
+    });
     if (won.length === 1) return;
 
     if (GRANT_SOURCES.has(this.model)) {
@@ -320,7 +403,7 @@ export class StoreAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (holdsNul(id)) return;
-    await this.#db.delete(authModels).where(and(eq(authModels.model, this.model), eq(authModels.id, id)));
+    await destroyRow(this.#db).execute({ model: this.model, id });
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

@@ -2,7 +2,7 @@ import { lte, sql, type SQL } from 'drizzle-orm';
 import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
 import { coalescedBatches } from '../shared/coalesced-reads.ts';
-import { preparedStatement, type Queryable } from '../store/index.ts';
+import { preparedSql, preparedStatement, type Queryable } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 
 /**
@@ -43,6 +43,14 @@ const REPLAYED = 'client assertion tokens must only be used once';
  */
 function recordReplays(db: Queryable, clock: Clock): (row: AuthModelRow) => Promise<boolean> {
   return coalescedBatches<AuthModelRow, boolean>(async (rows) => {
+    const [only] = rows;
+    if (rows.length === 1 && only) {
+      const recorded = await replayAlone(db).execute({
+        ...replayValues(only),
+        now: clock.now().toISOString(),
+      });
+      return [recorded.rows.length === 1];
+    }
     const firstOf = new Map<string, AuthModelRow>();
     for (const row of rows) if (!firstOf.has(row.id)) firstOf.set(row.id, row);
     const recorded = await db
@@ -76,6 +84,17 @@ function replayInsert(values: SQL, now: unknown): SQL {
     where auth_models.expires_at <= ${now}::timestamptz
     returning id`;
 }
+
+/**
+ * One record alone, the usual case (a PAR's or a code exchange's assertion): `replayInsert` prepared once
+ * (`preparedSql`), as `replayWithToken` is (bench/README.md, Whole flow, session 17).
+ */
+const replayAlone = preparedSql<{ id: string }>('auth_replay_alone', () =>
+  replayInsert(
+    replayRow((field) => sql.placeholder(field)),
+    sql.placeholder('now'),
+  ),
+);
 
 /** The tokens' INSERT, each row (`values`, led by its record's id) saved only if `replay` took that id. */
 function tokenInsert(values: SQL): SQL {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
 import { describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
@@ -228,5 +229,43 @@ describe('the whole journey through the TPP SDK', async () => {
     }
     const notJson = await callApi(bank, clientToken.access_token, url, { method: 'POST', body: '{"Data":' });
     assert.equal(notJson.status, 400);
+  });
+  it('a TPP and a browser keep their connections: a second journey opens no new TLS connection on either side', async () => {
+    // A new mutual-TLS connection costs both sides an RSA signature (CertificateVerify) that no flow
+    // counts; a real TPP and browser keep theirs alive (bench/README.md, Whole flow, session 17).
+    const { bank, redirectUri } = await sandbox.tpp('acme-keep-alive', ['AISP']);
+    const journeyBrowser = browserClient(sandbox);
+    const journey = async () => {
+      const clientToken = await clientCredentialsToken(bank, 'accounts');
+      const consent = await createAccountAccessConsent(bank, clientToken.access_token);
+      const pending = await startAuthorization(bank, {
+        intentId: consent.ConsentId,
+        scope: 'accounts',
+        redirectUri,
+      });
+      const back = await approveInSandbox(journeyBrowser, pending.url, redirectUri, {
+        username: 'alice',
+        decision: 'approve',
+      });
+      const tokens = await completeAuthorization(bank, pending, back);
+      const read = await callApi(bank, tokens.access_token, `${apiBaseOf(bank)}/aisp/accounts`);
+      assert.equal(read.status, 200, read.text);
+    };
+    await journey();
+    let accepted = 0;
+    let opened = 0;
+    const onAccepted = () => void accepted++;
+    const onOpened = () => void opened++;
+    diagnostics.subscribe('net.server.socket', onAccepted);
+    diagnostics.subscribe('undici:client:connected', onOpened);
+    try {
+      await journey();
+    } finally {
+      diagnostics.unsubscribe('net.server.socket', onAccepted);
+      diagnostics.unsubscribe('undici:client:connected', onOpened);
+      await journeyBrowser.close();
+    }
+    assert.equal(accepted, 0, 'connections the servers accepted during the second journey');
+    assert.equal(opened, 0, 'connections the SDK and the browser opened during the second journey');
   });
 });
