@@ -24,6 +24,8 @@ export interface ChangeVersion {
   observe(version: number): void;
   /** Whether requests may read the version in their own statement instead of up front (PostgreSQL only). */
   readonly deferrable: boolean;
+  /** Whether a request has a version to read at all (PostgreSQL); the embedded database has none. */
+  readonly readsPerRequest: boolean;
 }
 
 export function createChangeVersion(store: Store): ChangeVersion {
@@ -34,6 +36,7 @@ export function createChangeVersion(store: Store): ChangeVersion {
       refresh: () => undefined,
       observe: () => undefined,
       deferrable: false,
+      readsPerRequest: false,
     };
   }
   // Requests arriving together share one read, but never one that began before they arrived (it might
@@ -49,6 +52,7 @@ export function createChangeVersion(store: Store): ChangeVersion {
       if (version > seen) seen = version;
     },
     deferrable: true,
+    readsPerRequest: true,
     refresh: () => read(undefined),
   };
 }

@@ -152,7 +152,13 @@ export async function startPlatform(options: {
     const telemetry = operations?.metrics.telemetry ?? noTelemetry;
     const changeVersion =
       options.readChangeVersion === false
-        ? { current: () => 0, refresh: async () => undefined, observe: () => undefined, deferrable: false }
+        ? {
+            current: () => 0,
+            refresh: async () => undefined,
+            observe: () => undefined,
+            deferrable: false,
+            readsPerRequest: false,
+          }
         : createChangeVersion(store);
     const certificateStatus = await startCertificateStatus(
       config,

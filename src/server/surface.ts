@@ -177,13 +177,6 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     },
   }) as unknown as FastifyInstance;
 
-  // Hooks whose work is synchronous take fastify's callback form: an async one costs a promise, its
-  // resolution tick and the promise hooks on every request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header(INTERACTION_ID, request.id);
-    done();
-  });
-
   const resolver = options.clientCertificates;
   if (kind === 'mtls' && !resolver) throw new Error('the mtls surface needs a client certificate resolver');
   /**
@@ -222,28 +215,52 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   };
 
   const changeVersion = options.changeVersion;
-  if (changeVersion) {
-    // First, so that what another instance revoked before this request began is never served from a cache.
-    app.addHook('onRequest', (request, _reply, done) => {
-      if (ALWAYS_OPEN.has(request.url)) return done();
-      if (changeVersion.deferrable && request.routeOptions.config.changeVersion === 'read by the handler') {
-        // Read by the route's own statement; checked again here if it turns out newer.
-        let checkedUnder = changeVersion.current();
-        request.deferredChangeVersion = {
-          get checkedUnder() {
-            return checkedUnder;
-          },
-          async advance(version) {
-            changeVersion.observe(version);
-            checkedUnder = Math.max(checkedUnder, version);
-            await checkClientCertificate(request);
-          },
-        };
-        return done();
-      }
-      doneWhenSettled(() => changeVersion.refresh(), done);
-    });
-  }
+  /**
+   * The store's change version for this request, first, so that what another instance revoked before this
+   * request began is never served from a cache: read now, or (a route reading it in its own statement, on
+   * PostgreSQL) taken as this instance last read it and checked again if the route's statement saw a newer
+   * one. Nothing to read on the embedded database (every write passes through this process): no step.
+   */
+  const readChangeVersion =
+    changeVersion?.readsPerRequest === true
+      ? (request: FastifyRequest): MaybePromise<void> => {
+          if (ALWAYS_OPEN.has(request.url)) return undefined;
+          if (
+            changeVersion.deferrable &&
+            request.routeOptions.config.changeVersion === 'read by the handler'
+          ) {
+            // Read by the route's own statement; checked again here if it turns out newer.
+            let checkedUnder = changeVersion.current();
+            request.deferredChangeVersion = {
+              get checkedUnder() {
+                return checkedUnder;
+              },
+              async advance(version) {
+                changeVersion.observe(version);
+                checkedUnder = Math.max(checkedUnder, version);
+                await checkClientCertificate(request);
+              },
+            };
+            return undefined;
+          }
+          return changeVersion.refresh();
+        }
+      : undefined;
+
+  // The surface's own steps on every request, in this order, as one hook (a hook is a turn of fastify's
+  // hook runner per request): the interaction id on the answer, the change version, then (mtls) the client
+  // certificate. Synchronous work takes fastify's callback form: an async hook costs a promise, its
+  // resolution tick and the promise hooks on every request; a step that answers at once is followed by the
+  // next in the same tick.
+  const certificateStep = kind === 'mtls' ? checkClientCertificate : undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header(INTERACTION_ID, request.id);
+    if (!readChangeVersion && !certificateStep) return done();
+    doneWhenSettled(() => {
+      const read = readChangeVersion?.(request);
+      return certificateStep ? thenOrNow(read, () => certificateStep(request)) : read;
+    }, done);
+  });
 
   // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
   // ours to look into: logged at error level, with the interaction id the client was given.
@@ -256,12 +273,6 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     }
     done();
   });
-
-  if (kind === 'mtls') {
-    app.addHook('onRequest', (request, _reply, done) =>
-      doneWhenSettled(() => checkClientCertificate(request), done),
-    );
-  }
 
   if (options.rateLimits) {
     // The operator listener is counted as a browser one: per address, its login steps throttled.

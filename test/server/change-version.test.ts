@@ -65,4 +65,10 @@ describe('change version', () => {
     await version.refresh();
     assert.equal(version.current(), 0);
   });
+
+  it('says whether a request has a version to read: on PostgreSQL every request, on the embedded database none', () => {
+    // The surface adds its change-version step to a request only where there is one to read (surface.ts).
+    assert.equal(createChangeVersion(controlledStore().store).readsPerRequest, true);
+    assert.equal(createChangeVersion({ backend: 'pglite' } as unknown as Store).readsPerRequest, false);
+  });
 });
