@@ -3,6 +3,7 @@ import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
 import { coalescedBatches } from '../shared/coalesced-reads.ts';
+import { every } from '../shared/every.ts';
 import { systemClock } from '../shared/clock.ts';
 import { preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
@@ -474,11 +475,11 @@ export function startAuthModelSweeper(
   store: Store,
   options: { clock?: Clock; intervalMs?: number; onError?: (error: unknown) => void } = {},
 ): () => void {
-  const timer = setInterval(() => {
-    sweepExpiredAuthModels(store.db, options.clock).catch((error: unknown) => options.onError?.(error));
-  }, options.intervalMs ?? 300_000);
-  timer.unref();
-  return () => clearInterval(timer);
+  return every(
+    options.intervalMs ?? 300_000,
+    () => sweepExpiredAuthModels(store.db, options.clock),
+    options.onError,
+  );
 }
 
 /** The provider's adapters, and the middleware that writes the assertion records a request held. */

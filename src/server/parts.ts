@@ -37,7 +37,7 @@ import {
   sandboxBankSigningIdentity,
   type BankSigningIdentity,
 } from './bank-identity.ts';
-import { idempotencyKeys } from '../store/index.ts';
+import { idempotencyKeys, startIdempotencyKeySweeper } from '../store/index.ts';
 import { environmentNames, type Config } from './config.ts';
 import { checkPartNames } from './part-names.ts';
 import type { Part, PartContext } from './platform.ts';
@@ -206,6 +206,12 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
           : await productionPayments(context, server, localJwks);
         if (payments) {
           schedulerOf(context);
+          const stopSweeping = startIdempotencyKeySweeper(context.store, {
+            clock: context.clock,
+            onError: (error) =>
+              context.logger.error({ err: error }, 'sweeping expired idempotency keys failed'),
+          });
+          context.onClose(async () => stopSweeping());
           await startEventPush(
             context,
             {

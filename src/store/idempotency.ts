@@ -1,6 +1,9 @@
-import { sql } from 'drizzle-orm';
-import type { Queryable } from './database.ts';
+import { lte, sql } from 'drizzle-orm';
+import { every } from '../shared/every.ts';
+import type { Clock } from '../shared/clock.ts';
+import type { Queryable, Store } from './database.ts';
 import { preparedSql } from './prepared.ts';
+import { obIdempotency } from './schema/openbanking.ts';
 
 /**
  * The statements of `ob_idempotency` (its schema: schema/openbanking.ts), prepared once: the key's one write
@@ -76,6 +79,47 @@ export const idempotencyKeys = {
     const body = typeof row.body === 'string' ? (JSON.parse(row.body) as unknown) : row.body;
     return { bodyHash: row.body_hash, status: Number(row.status), body };
   },
+
+  /**
+   * Deletes the keys expired by `now` (a key counts for 24 hours; one a TPP never sends again would otherwise
+   * stay for good), `batch` rows a statement so that a backlog is never one long statement: how many.
+   */
+  async sweep(db: Queryable, now: Date, batch = SWEEP_BATCH): Promise<number> {
+    let swept = 0;
+    for (;;) {
+      const expired = db
+        .select({
+          clientId: obIdempotency.clientId,
+          key: obIdempotency.key,
+          endpoint: obIdempotency.endpoint,
+        })
+        .from(obIdempotency)
+        .where(lte(obIdempotency.expiresAt, now))
+        .limit(batch);
+      const deleted = await db
+        .delete(obIdempotency)
+        .where(
+          sql`(${obIdempotency.clientId}, ${obIdempotency.key}, ${obIdempotency.endpoint}) in (${expired})`,
+        )
+        .returning({ key: obIdempotency.key });
+      swept += deleted.length;
+      if (deleted.length < batch) return swept;
+    }
+  },
 };
 
+const SWEEP_BATCH = 5_000;
+
 export type IdempotencyKeys = typeof idempotencyKeys;
+
+/** Sweeps expired idempotency keys every `intervalMs` (default 5 min) without keeping the process alive. */
+export function startIdempotencyKeySweeper(
+  store: Store,
+  options: { clock: Clock; intervalMs?: number; onError?: (error: unknown) => void },
+): () => void {
+  return every(
+    options.intervalMs ?? 300_000,
+    () => idempotencyKeys.sweep(store.db, options.clock.now()),
+    options.onError,
+  );
+}

@@ -3,6 +3,7 @@ export { inTransaction } from './transactions.ts';
 export { preparedRows, preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
 export {
   idempotencyKeys,
+  startIdempotencyKeySweeper,
   type IdempotencyKeys,
   type IdempotencyAnswer,
   type IdempotencyKeyOf,

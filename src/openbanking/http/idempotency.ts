@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
@@ -76,11 +75,6 @@ export function idempotencyScopeOf(request: FastifyRequest, clientId: string): I
     endpoint: `${request.method} ${request.routeOptions.url ?? request.url}`,
     bodyHash: bodyHash(request.rawBody),
   };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
 /**
@@ -167,14 +161,4 @@ export async function idempotent(
     }
     return { status: stored.status, body: stored.body, replayed: true };
   }
-}
-
-/** Deletes expired keys; returns how many. For a periodic sweeper. */
-export async function sweepIdempotencyKeys(db: Db, clock: Clock): Promise<number> {
-  const deleted = rowsOf<{ key: string }>(
-    await db.execute(
-      sql`delete from ob_idempotency where expires_at <= ${clock.now().toISOString()}::timestamptz returning key`,
-    ),
-  );
-  return deleted.length;
 }
