@@ -402,6 +402,45 @@ export function newIntentId(kind: IntentKind): string {
   return `${KIND_INFO[kind].prefix}-${randomUUID()}`;
 }
 
+/** The columns a staged intent is written with (the rest are null until a transition sets them). */
+const STAGED_COLUMNS = [
+  'id',
+  'kind',
+  'clientId',
+  'status',
+  'statusUpdatedAt',
+  'data',
+  'risk',
+  'permissions',
+  'expiresAt',
+  'authoriseBy',
+  'createdAt',
+  'apiVersion',
+] as const satisfies readonly (keyof typeof consentIntents._.columns)[];
+type StagedColumn = (typeof STAGED_COLUMNS)[number];
+
+/**
+ * The staged intent and its audit row as one statement (see `auditOfChanged`), prepared once with every value
+ * a placeholder: no query building per staging, a named statement on both stores.
+ */
+const intentStaged = preparedStatement((db) => {
+  const created = db.$with('changed').as(
+    db
+      .insert(consentIntents)
+      .values(
+        Object.fromEntries(
+          STAGED_COLUMNS.map((column) => [column, sql`${placeholder(column)}`]),
+        ) as unknown as typeof consentIntents.$inferInsert,
+      )
+      .returning(),
+  );
+  return db
+    .with(created, auditOfChanged(db, AUDIT_PLACEHOLDERS))
+    .select()
+    .from(created)
+    .prepare('consent_created');
+});
+
 export async function createIntent(ctx: ConsentContext, input: CreateIntentInput): Promise<Intent> {
   if (!(INTENT_KINDS as readonly string[]).includes(input.kind)) {
     throw new IntentInputError('kind', `unknown intent kind ${String(input.kind)}`);
@@ -427,26 +466,20 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
   if (input.kind === 'account-access') checkTransactionWindow(input.data);
   const status = KIND_INFO[input.kind].initialStatus;
   const id = newIntentId(input.kind);
-  // The intent and its audit row in one statement (see auditOfChanged).
-  const created = ctx.db.$with('changed').as(
-    ctx.db
-      .insert(consentIntents)
-      .values({
-        id,
-        kind: input.kind,
-        clientId: input.clientId,
-        status,
-        statusUpdatedAt: now,
-        data: input.data,
-        risk: input.risk,
-        permissions,
-        expiresAt: expiresAt ?? null,
-        authoriseBy: authoriseBy ?? null,
-        createdAt: now,
-        ...(input.apiVersion !== undefined ? { apiVersion: input.apiVersion } : {}),
-      })
-      .returning(),
-  );
+  const values: Record<StagedColumn, unknown> = {
+    id,
+    kind: input.kind,
+    clientId: input.clientId,
+    status,
+    statusUpdatedAt: now,
+    data: input.data,
+    risk: input.risk,
+    permissions,
+    expiresAt: expiresAt ?? null,
+    authoriseBy: authoriseBy ?? null,
+    createdAt: now,
+    apiVersion: input.apiVersion ?? consentIntents.apiVersion.default,
+  };
   const audit: AuditOf = {
     at: now,
     actor: 'tpp',
@@ -455,10 +488,13 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
     to: status,
     detail: `staged by client ${input.clientId}`,
   };
-  const [row] = await ctx.db
-    .with(created, auditOfChanged(ctx.db, auditValues(audit)))
-    .select()
-    .from(created);
+  const placeholders: Record<string, unknown> = auditPlaceholderValues(audit);
+  // Each value as drizzle's unprepared insert sends it (the column's own encoding; null as null).
+  for (const column of STAGED_COLUMNS) {
+    const value = values[column];
+    placeholders[column] = value === null ? null : consentIntents[column].mapToDriverValue(value as never);
+  }
+  const [row] = await intentStaged(ctx.db).execute(placeholders);
   return toIntent(row!);
 }
 
@@ -571,11 +607,6 @@ interface AuditOf {
 /** An audit row's values as the statement takes them: plain values, or placeholders of a prepared statement. */
 type AuditValues = Record<keyof AuditOf, unknown>;
 
-/** `audit`'s values for `auditOfChanged` (its time as text: the statement casts it). */
-function auditValues(audit: AuditOf): AuditValues {
-  return { ...audit, at: audit.at.toISOString() };
-}
-
 /**
  * The audit row of the intent a data-modifying CTE named `changed` returns, as a CTE of the same statement:
  * written only when that row was, atomically with it, even outside a transaction. Raw SQL: drizzle's
@@ -612,6 +643,27 @@ interface Guard {
 
 const placeholder = sql.placeholder;
 
+/** The audit row's values as placeholders of a prepared statement (`auditPlaceholderValues` fills them). */
+const AUDIT_PLACEHOLDERS: AuditValues = {
+  at: placeholder('auditAt'),
+  actor: placeholder('auditActor'),
+  event: placeholder('auditEvent'),
+  from: placeholder('auditFrom'),
+  to: placeholder('auditTo'),
+  detail: placeholder('auditDetail'),
+};
+
+function auditPlaceholderValues(audit: AuditOf): Record<string, unknown> {
+  return {
+    auditAt: audit.at.toISOString(),
+    auditActor: audit.actor,
+    auditEvent: audit.event,
+    auditFrom: audit.from,
+    auditTo: audit.to,
+    auditDetail: audit.detail,
+  };
+}
+
 /**
  * The guarded UPDATE and its audit row, prepared once per shape — the columns it sets and the conditions that
  * hold it (a transition's shape is fixed: the consumption, an approval, a use …) — with every value a
@@ -644,15 +696,7 @@ function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: 
         )
         .returning(),
     );
-    const audit: AuditValues = {
-      at: placeholder('auditAt'),
-      actor: placeholder('auditActor'),
-      event: placeholder('auditEvent'),
-      from: placeholder('auditFrom'),
-      to: placeholder('auditTo'),
-      detail: placeholder('auditDetail'),
-    };
-    return db.with(changed, auditOfChanged(db, audit)).select().from(changed).prepare(name);
+    return db.with(changed, auditOfChanged(db, AUDIT_PLACEHOLDERS)).select().from(changed).prepare(name);
   });
 }
 
@@ -692,12 +736,7 @@ async function updateAudited(
     status: guard.status,
     customerId: guard.customerId,
     now: now.toISOString(),
-    auditAt: audit.at.toISOString(),
-    auditActor: audit.actor,
-    auditEvent: audit.event,
-    auditFrom: audit.from,
-    auditTo: audit.to,
-    auditDetail: audit.detail,
+    ...auditPlaceholderValues(audit),
   };
   // Each value as drizzle's unprepared update sends it (the column's own encoding; null as null).
   for (const column of columns) {

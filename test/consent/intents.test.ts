@@ -37,6 +37,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { migrationsFolder } from '../../src/store/index.ts';
+import { recordPreparedness } from '../support/statements.ts';
 import { createTestStore } from '../support/store.ts';
 import { accountAccessData, domesticPaymentData, fundsConfirmationData, vrpData } from './fixtures.ts';
 
@@ -103,6 +104,41 @@ describe('consent intents', () => {
       assert.equal(audit[0]!.actor, 'tpp');
       assert.equal(audit[0]!.to, intent.status);
     }
+  });
+
+  it('stages an intent and changes it in one prepared statement each (no query built or parsed per call)', async () => {
+    const { ctx } = await setup();
+    // Once first: a named statement's first run in the process also prepares it.
+    await createIntent(ctx, {
+      kind: 'account-access',
+      clientId: 'c1',
+      data: dataFor('account-access'),
+      risk: {},
+    });
+    const { result: staged, sent } = await recordPreparedness(() =>
+      createIntent(ctx, {
+        kind: 'account-access',
+        clientId: 'c1',
+        data: dataFor('account-access'),
+        risk: {},
+      }),
+    );
+    assert.deepEqual(
+      sent.map(({ prepared }) => prepared),
+      [true],
+      `staging: ${JSON.stringify(sent)}`,
+    );
+    assert.match(sent[0]!.text, /insert into "consent_intents"/);
+    assert.equal((await listAudit(ctx.db, staged.id)).length, 1, 'its audit row in the same statement');
+    const authorised = await recordPreparedness(() =>
+      authorise(ctx, staged.id, { customerId: 'cust-1', accountIds: ['acc-1'] }),
+    );
+    assert.deepEqual(
+      authorised.sent.map(({ prepared }) => prepared),
+      [true],
+      `authorising: ${JSON.stringify(authorised.sent)}`,
+    );
+    assert.equal(authorised.result.status, 'Authorised');
   });
 
   it('reads expiry from ExpirationDateTime (AIS, CoF) and ValidToDateTime (VRP), and keeps Data and Risk', async () => {

@@ -65,3 +65,44 @@ export async function recordStatements<T>(
     preparedPrototype.named = preparedNamed;
   }
 }
+
+/**
+ * Which of the statements `work` sends go as prepared (named) statements, on either store: `pg` queries
+ * given a `name` (parsed and planned once per connection), and the embedded database's named statements
+ * (`EmbeddedPrepared`). Each with its text; `prepared` false for the rest (built and parsed per call).
+ */
+export async function recordPreparedness<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; sent: { text: string; prepared: boolean }[] }> {
+  const sent: { text: string; prepared: boolean }[] = [];
+  type PgQuery = (...args: unknown[]) => unknown;
+  const pgPrototype = pg.Client.prototype as unknown as { query: PgQuery };
+  const pgQuery = pgPrototype.query;
+  pgPrototype.query = function (this: unknown, ...args: unknown[]) {
+    const [config] = args;
+    const named = typeof config === 'object' && config !== null && !!(config as { name?: unknown }).name;
+    const text = typeof config === 'string' ? config : String((config as { text?: unknown }).text);
+    sent.push({ text, prepared: named });
+    return pgQuery.apply(this, args);
+  };
+  type Run = (query: string, ...rest: unknown[]) => Promise<unknown>;
+  const pglitePrototype = PGlite.prototype as unknown as { query: Run; exec: Run };
+  const { query, exec } = pglitePrototype;
+  const preparedPrototype = EmbeddedPrepared.prototype as unknown as { named: Run };
+  const preparedNamed = preparedPrototype.named;
+  const as = (run: Run, prepared: boolean): Run =>
+    function (this: unknown, text, ...rest) {
+      sent.push({ text, prepared });
+      return run.call(this, text, ...rest);
+    };
+  pglitePrototype.query = as(query, false);
+  pglitePrototype.exec = as(exec, false);
+  preparedPrototype.named = as(preparedNamed, true);
+  try {
+    return { result: await work(), sent };
+  } finally {
+    pgPrototype.query = pgQuery;
+    Object.assign(pglitePrototype, { query, exec });
+    preparedPrototype.named = preparedNamed;
+  }
+}
