@@ -427,11 +427,7 @@ const intentStaged = preparedStatement((db) => {
   const created = db.$with('changed').as(
     db
       .insert(consentIntents)
-      .values(
-        Object.fromEntries(
-          STAGED_COLUMNS.map((column) => [column, sql`${placeholder(column)}`]),
-        ) as unknown as typeof consentIntents.$inferInsert,
-      )
+      .values(columnPlaceholders(STAGED_COLUMNS, '') as unknown as typeof consentIntents.$inferInsert)
       .returning(),
   );
   return db
@@ -466,7 +462,7 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
   if (input.kind === 'account-access') checkTransactionWindow(input.data);
   const status = KIND_INFO[input.kind].initialStatus;
   const id = newIntentId(input.kind);
-  const values: Record<StagedColumn, unknown> = {
+  const staged: Record<StagedColumn, unknown> = {
     id,
     kind: input.kind,
     clientId: input.clientId,
@@ -488,13 +484,8 @@ export async function createIntent(ctx: ConsentContext, input: CreateIntentInput
     to: status,
     detail: `staged by client ${input.clientId}`,
   };
-  const placeholders: Record<string, unknown> = auditPlaceholderValues(audit);
-  // Each value as drizzle's unprepared insert sends it (the column's own encoding; null as null).
-  for (const column of STAGED_COLUMNS) {
-    const value = values[column];
-    placeholders[column] = value === null ? null : consentIntents[column].mapToDriverValue(value as never);
-  }
-  const [row] = await intentStaged(ctx.db).execute(placeholders);
+  const values = encodeColumnValues(auditPlaceholderValues(audit), STAGED_COLUMNS, staged, '');
+  const [row] = await intentStaged(ctx.db).execute(values);
   return toIntent(row!);
 }
 
@@ -643,6 +634,31 @@ interface Guard {
 
 const placeholder = sql.placeholder;
 
+type IntentColumn = keyof typeof consentIntents._.columns;
+
+/** A placeholder per column, named `<prefix><column>`: a prepared insert's values or a prepared update's set. */
+function columnPlaceholders(columns: readonly IntentColumn[], prefix: string): Record<string, SQL> {
+  return Object.fromEntries(columns.map((column) => [column, sql`${placeholder(`${prefix}${column}`)}`]));
+}
+
+/**
+ * Fills `columnPlaceholders`' placeholders into `into`: each value as drizzle's unprepared insert or update
+ * sends it (the column's own encoding; null as null).
+ */
+function encodeColumnValues<C extends IntentColumn>(
+  into: Record<string, unknown>,
+  columns: readonly C[],
+  values: Readonly<Partial<Record<C, unknown>>>,
+  prefix: string,
+): Record<string, unknown> {
+  for (const column of columns) {
+    const value = values[column];
+    into[`${prefix}${column}`] =
+      value === null ? null : consentIntents[column].mapToDriverValue(value as never);
+  }
+  return into;
+}
+
 /** The audit row's values as placeholders of a prepared statement (`auditPlaceholderValues` fills them). */
 const AUDIT_PLACEHOLDERS: AuditValues = {
   at: placeholder('auditAt'),
@@ -678,7 +694,7 @@ function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: 
     const changed = db.$with('changed').as(
       db
         .update(consentIntents)
-        .set(Object.fromEntries(columns.map((column) => [column, sql`${placeholder(`set_${column}`)}`])))
+        .set(columnPlaceholders(columns, 'set_'))
         .where(
           and(
             eq(consentIntents.id, placeholder('id')),
@@ -731,18 +747,18 @@ async function updateAudited(
     statement = guardedUpdateOf(columns, guard, `consent_${audit.event.replaceAll('-', '_')}_${hash}`);
     guardedUpdates.set(key, statement);
   }
-  const values: Record<string, unknown> = {
-    id,
-    status: guard.status,
-    customerId: guard.customerId,
-    now: now.toISOString(),
-    ...auditPlaceholderValues(audit),
-  };
-  // Each value as drizzle's unprepared update sends it (the column's own encoding; null as null).
-  for (const column of columns) {
-    const value = change[column];
-    values[`set_${column}`] = value === null ? null : consentIntents[column].mapToDriverValue(value as never);
-  }
+  const values = encodeColumnValues(
+    {
+      id,
+      status: guard.status,
+      customerId: guard.customerId,
+      now: now.toISOString(),
+      ...auditPlaceholderValues(audit),
+    },
+    columns,
+    change,
+    'set_',
+  );
   const [row] = await statement(db).execute(values);
   return row;
 }
