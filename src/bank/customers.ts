@@ -7,6 +7,7 @@ import { and, asc, desc, eq, exists, gte, inArray, lte, sql, type SQL } from 'dr
 import type { Queryable } from '../store/index.ts';
 import { preparedStatement, schema } from '../store/index.ts';
 import { fromMinor } from './money.ts';
+import { rowsOf } from '../shared/result-rows.ts';
 
 const {
   bankAccountHolders,
@@ -439,9 +440,4 @@ export async function bookedTotals(
       and booked_at >= ${from.toISOString()} and booked_at <= ${to.toISOString()}`),
   );
   return { creditsMinor: BigInt(row?.credits ?? '0'), debitsMinor: BigInt(row?.debits ?? '0') };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
 }

@@ -23,6 +23,7 @@ import {
 } from './errors.ts';
 import { currencyExponent, fromMinor } from './money.ts';
 import type { Counterparty, CurrencyExchangeDetails } from '../store/schema/bank.ts';
+import { rowsOf } from '../shared/result-rows.ts';
 
 const { bankAccounts, bankCards, bankEntries, bankPostings } = schema;
 
@@ -936,7 +937,7 @@ export async function balanceOf(db: Queryable, accountId: string): Promise<Balan
   const { internalPurpose, ...cached } = row;
   if (internalPurpose !== null) {
     // Internal accounts keep no cache: their balance is the sum of their postings.
-    const [sums] = rows<{ booked: string; pending_debit: string; pending_credit: string }>(
+    const [sums] = rowsOf<{ booked: string; pending_debit: string; pending_credit: string }>(
       await db.execute(sql`
         select coalesce(sum(amount_minor) filter (where status = 'Booked'), 0)::text as booked,
           coalesce(sum(amount_minor) filter (where status = 'Pending' and amount_minor < 0), 0)::text as pending_debit,
@@ -1160,7 +1161,7 @@ export interface LedgerProblem {
  */
 export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
   const problems: LedgerProblem[] = [];
-  const unbalanced = rows<{ entry_id: string; currency: string; total: string }>(
+  const unbalanced = rowsOf<{ entry_id: string; currency: string; total: string }>(
     await db.execute(sql`
     select entry_id, currency, sum(amount_minor)::text as total from bank_postings
     group by entry_id, currency having sum(amount_minor) <> 0`),
@@ -1172,7 +1173,7 @@ export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
       detail: `${row.currency} sums to ${row.total}`,
     });
   }
-  const caches = rows<{
+  const caches = rowsOf<{
     id: string;
     internal_purpose: string | null;
     booked_minor: string;
@@ -1226,7 +1227,7 @@ export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
       });
     }
   }
-  const running = rows<{ id: string; balance_after_minor: string; expected: string }>(
+  const running = rowsOf<{ id: string; balance_after_minor: string; expected: string }>(
     await db.execute(sql`
     select id, balance_after_minor::text, expected::text from (
       select id, balance_after_minor,
@@ -1243,10 +1244,4 @@ export async function verifyLedger(db: Queryable): Promise<LedgerProblem[]> {
     });
   }
   return problems;
-}
-
-/** `db.execute` answers `{ rows }` on both drivers. */
-function rows<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
 }

@@ -30,6 +30,7 @@ import {
   type InternalPurpose,
   type PostingDetails,
 } from './ledger.ts';
+import { rowsOf } from '../shared/result-rows.ts';
 
 const {
   bankAccountHolders,
@@ -1596,11 +1597,6 @@ async function populate(tx: Queryable, seed: string, now: Date, months: number):
     entries: entryRows.length,
     postings: postingRows.length,
   };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
 /** The documented sandbox usernames, in seeding order. */

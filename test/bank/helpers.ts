@@ -1,10 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../../src/store/index.ts';
-
-function rowsOf<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
-}
+import { rowsOf } from '../../src/shared/result-rows.ts';
 
 /** Runs SQL and returns its rows on either driver. */
 export async function query<T>(db: Queryable, statement: ReturnType<typeof sql>): Promise<T[]> {

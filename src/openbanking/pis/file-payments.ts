@@ -62,6 +62,7 @@ import {
   ownedPayment as ownedPaymentOf,
   resourceNotFound,
 } from '../http/owned-resources.ts';
+import { rowsOf } from '../../shared/result-rows.ts';
 
 /**
  * File payments (OB Read/Write v3.1.11 and v4.0, each version's bodies, file type and statuses from
@@ -211,11 +212,6 @@ function checkFileInitiation(
 interface StoredFile {
   contentType: string;
   content: string;
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  const value = result as { rows?: T[] } | T[];
-  return Array.isArray(value) ? value : (value.rows ?? []);
 }
 
 async function loadFile(db: Db, consentId: string): Promise<StoredFile | undefined> {
