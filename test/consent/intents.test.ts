@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { migrationsFolder } from '../../src/store/index.ts';
-import { recordPreparedness } from '../support/statements.ts';
+import { recordSent } from '../support/statements.ts';
 import { createTestStore } from '../support/store.ts';
 import { accountAccessData, domesticPaymentData, fundsConfirmationData, vrpData } from './fixtures.ts';
 
@@ -115,7 +115,7 @@ describe('consent intents', () => {
       data: dataFor('account-access'),
       risk: {},
     });
-    const { result: staged, sent } = await recordPreparedness(() =>
+    const { result: staged, sent } = await recordSent(() =>
       createIntent(ctx, {
         kind: 'account-access',
         clientId: 'c1',
@@ -130,7 +130,7 @@ describe('consent intents', () => {
     );
     assert.match(sent[0]!.text, /insert into "consent_intents"/);
     assert.equal((await listAudit(ctx.db, staged.id)).length, 1, 'its audit row in the same statement');
-    const authorised = await recordPreparedness(() =>
+    const authorised = await recordSent(() =>
       authorise(ctx, staged.id, { customerId: 'cust-1', accountIds: ['acc-1'] }),
     );
     assert.deepEqual(

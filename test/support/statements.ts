@@ -2,34 +2,41 @@ import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pgl
 import pg from 'pg';
 import { EmbeddedPrepared, EmbeddedReader } from '../../src/store/index.ts';
 
+/** One statement as the store receives it, and whether it went as a prepared (named) statement. */
+export interface SentStatement {
+  text: string;
+  prepared: boolean;
+}
+
 /**
  * Every SQL statement the process sends to either store while `work` runs, in order, as the server
- * receives it: the PGlite client's queries (inside its transactions too), and every `pg` client's (BEGIN,
- * COMMIT, SAVEPOINT included), and the embedded database's read-only statements (`EmbeddedReader`) and named
- * prepared ones (`EmbeddedPrepared`). PGlite's
- * own BEGIN/COMMIT around `transaction()` are recorded as such.
+ * receives it: every `pg` client's (BEGIN, COMMIT, SAVEPOINT included; prepared when given a `name`: parsed
+ * and planned once per connection), the PGlite client's queries (inside its transactions too), the embedded
+ * database's read-only statements (`EmbeddedReader`) and its named prepared ones (`EmbeddedPrepared`, the
+ * only prepared ones there). PGlite's own BEGIN/COMMIT around `transaction()` are recorded as such.
  * Counting is process-wide: run nothing else against a store meanwhile.
  */
-export async function recordStatements<T>(
-  work: () => Promise<T>,
-): Promise<{ result: T; statements: string[] }> {
-  const statements: string[] = [];
-  const textOf = (query: unknown): string =>
-    typeof query === 'string' ? query : String((query as { text?: unknown }).text ?? query);
+export async function recordSent<T>(work: () => Promise<T>): Promise<{ result: T; sent: SentStatement[] }> {
+  const sent: SentStatement[] = [];
 
   type PgQuery = (...args: unknown[]) => unknown;
   const pgPrototype = pg.Client.prototype as unknown as { query: PgQuery };
   const pgQuery = pgPrototype.query;
   pgPrototype.query = function (this: unknown, ...args: unknown[]) {
-    statements.push(textOf(args[0]));
+    const [config] = args;
+    if (typeof config === 'string') sent.push({ text: config, prepared: false });
+    else {
+      const { text, name } = config as { text?: unknown; name?: unknown };
+      sent.push({ text: String(text ?? config), prepared: !!name });
+    }
     return pgQuery.apply(this, args);
   };
 
   type PgliteQuery = (query: string, ...rest: unknown[]) => Promise<unknown>;
-  const count = (run: PgliteQuery): PgliteQuery =>
-    function (this: unknown, query, ...rest) {
-      statements.push(query);
-      return run.call(this, query, ...rest);
+  const record = (run: PgliteQuery, prepared: boolean): PgliteQuery =>
+    function (this: unknown, text, ...rest) {
+      sent.push({ text, prepared });
+      return run.call(this, text, ...rest);
     };
   const pglitePrototype = PGlite.prototype as unknown as {
     query: PgliteQuery;
@@ -39,25 +46,25 @@ export async function recordStatements<T>(
   const { query, exec, transaction } = pglitePrototype;
   const readerPrototype = EmbeddedReader.prototype as unknown as { query: PgliteQuery };
   const readerQuery = readerPrototype.query;
-  readerPrototype.query = count(readerQuery);
   const preparedPrototype = EmbeddedPrepared.prototype as unknown as { named: PgliteQuery };
   const preparedNamed = preparedPrototype.named;
-  preparedPrototype.named = count(preparedNamed);
-  pglitePrototype.query = count(query);
-  pglitePrototype.exec = count(exec);
+  readerPrototype.query = record(readerQuery, false);
+  preparedPrototype.named = record(preparedNamed, true);
+  pglitePrototype.query = record(query, false);
+  pglitePrototype.exec = record(exec, false);
   pglitePrototype.transaction = function (this: unknown, callback) {
-    statements.push('BEGIN');
+    sent.push({ text: 'BEGIN', prepared: false });
     return transaction
       .call(this, (tx) => {
-        const counted = tx as unknown as { query: PgliteQuery; exec: PgliteQuery };
-        counted.query = count(counted.query.bind(tx));
-        counted.exec = count(counted.exec.bind(tx));
+        const recorded = tx as unknown as { query: PgliteQuery; exec: PgliteQuery };
+        recorded.query = record(recorded.query.bind(tx), false);
+        recorded.exec = record(recorded.exec.bind(tx), false);
         return callback(tx);
       })
-      .finally(() => statements.push('COMMIT or ROLLBACK'));
+      .finally(() => sent.push({ text: 'COMMIT or ROLLBACK', prepared: false }));
   };
   try {
-    return { result: await work(), statements };
+    return { result: await work(), sent };
   } finally {
     pgPrototype.query = pgQuery;
     Object.assign(pglitePrototype, { query, exec, transaction });
@@ -66,43 +73,10 @@ export async function recordStatements<T>(
   }
 }
 
-/**
- * Which of the statements `work` sends go as prepared (named) statements, on either store: `pg` queries
- * given a `name` (parsed and planned once per connection), and the embedded database's named statements
- * (`EmbeddedPrepared`). Each with its text; `prepared` false for the rest (built and parsed per call).
- */
-export async function recordPreparedness<T>(
+/** The texts of the statements `work` sends (`recordSent`). */
+export async function recordStatements<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; sent: { text: string; prepared: boolean }[] }> {
-  const sent: { text: string; prepared: boolean }[] = [];
-  type PgQuery = (...args: unknown[]) => unknown;
-  const pgPrototype = pg.Client.prototype as unknown as { query: PgQuery };
-  const pgQuery = pgPrototype.query;
-  pgPrototype.query = function (this: unknown, ...args: unknown[]) {
-    const [config] = args;
-    const named = typeof config === 'object' && config !== null && !!(config as { name?: unknown }).name;
-    const text = typeof config === 'string' ? config : String((config as { text?: unknown }).text);
-    sent.push({ text, prepared: named });
-    return pgQuery.apply(this, args);
-  };
-  type Run = (query: string, ...rest: unknown[]) => Promise<unknown>;
-  const pglitePrototype = PGlite.prototype as unknown as { query: Run; exec: Run };
-  const { query, exec } = pglitePrototype;
-  const preparedPrototype = EmbeddedPrepared.prototype as unknown as { named: Run };
-  const preparedNamed = preparedPrototype.named;
-  const as = (run: Run, prepared: boolean): Run =>
-    function (this: unknown, text, ...rest) {
-      sent.push({ text, prepared });
-      return run.call(this, text, ...rest);
-    };
-  pglitePrototype.query = as(query, false);
-  pglitePrototype.exec = as(exec, false);
-  preparedPrototype.named = as(preparedNamed, true);
-  try {
-    return { result: await work(), sent };
-  } finally {
-    pgPrototype.query = pgQuery;
-    Object.assign(pglitePrototype, { query, exec });
-    preparedPrototype.named = preparedNamed;
-  }
+): Promise<{ result: T; statements: string[] }> {
+  const { result, sent } = await recordSent(work);
+  return { result, statements: sent.map(({ text }) => text) };
 }
