@@ -8,6 +8,7 @@ import { systemClock } from '../shared/clock.ts';
 import { preparedStatement, type Queryable, type Store } from '../store/index.ts';
 import { authModels } from '../store/schema/auth.ts';
 import {
+  authModelValues,
   createAssertionReplays,
   inLockOrder,
   REPLAY_MODEL,
@@ -201,17 +202,7 @@ function upsertRows(db: Queryable): (row: AuthModelRow) => Promise<void> {
   return coalescedBatches<AuthModelRow, void>(async (rows) => {
     const [only] = rows;
     if (rows.length === 1 && only) {
-      await upsertOne(db).execute({
-        model: only.model,
-        id: only.id,
-        payload: JSON.stringify(only.payload),
-        grantId: only.grantId ?? null,
-        userCode: only.userCode ?? null,
-        uid: only.uid ?? null,
-        intentId: only.intentId ?? null,
-        expiresAt: only.expiresAt?.toISOString() ?? null,
-        consumedAt: only.consumedAt?.toISOString() ?? null,
-      });
+      await upsertOne(db).execute(authModelValues(only));
       return [undefined];
     }
     const last = new Map(rows.map((row) => [`${row.model}\n${row.id}`, row]));
