@@ -73,10 +73,6 @@ interface RecordWithToken {
   token: AuthModelRow;
 }
 
-function timestamp(value: Date | null | undefined): string | null {
-  return value ? value.toISOString() : null;
-}
-
 /** The records' INSERT (`values`: rows of model, id, payload, expires_at); only an expired record is replaced. */
 function replayInsert(values: SQL, now: unknown): SQL {
   return sql`insert into auth_models (model, id, payload, expires_at) values ${values}
@@ -135,18 +131,16 @@ const TOKEN_FIELDS = [
   'consumedAt',
 ] as const;
 
-function replayValues(row: AuthModelRow): Record<string, unknown> {
-  return {
-    model: row.model,
-    id: row.id,
-    payload: JSON.stringify(row.payload),
-    expiresAt: timestamp(row.expiresAt),
-  };
+function timestamp(value: Date | null | undefined): string | null {
+  return value ? value.toISOString() : null;
 }
 
-function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELDS)[number], unknown> {
+/**
+ * A row's values as a statement's placeholders take them: the payload as JSON text, the timestamps as ISO
+ * text, an absent nullable column as null. The adapter's upsert, the records and the tokens all use it.
+ */
+export function authModelValues(row: AuthModelRow) {
   return {
-    jti,
     model: row.model,
     id: row.id,
     payload: JSON.stringify(row.payload),
@@ -157,6 +151,16 @@ function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELD
     expiresAt: timestamp(row.expiresAt),
     consumedAt: timestamp(row.consumedAt),
   };
+}
+
+/** A record's values: the four columns `replayRow` has. */
+function replayValues(row: AuthModelRow): Record<string, unknown> {
+  const { model, id, payload, expiresAt } = authModelValues(row);
+  return { model, id, payload, expiresAt };
+}
+
+function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELDS)[number], unknown> {
+  return { jti, ...authModelValues(row) };
 }
 
 /**
