@@ -1,6 +1,5 @@
 import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
-import Provider, { errors } from 'oidc-provider';
+import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../shared/clock.ts';
 import { coalescedBatches } from '../shared/coalesced-reads.ts';
@@ -137,77 +136,6 @@ function liveRowBy(
       .limit(1)
       .prepare(name),
   );
-}
-
-const grantRow = alias(authModels, 'grant_row');
-
-/**
- * A code's or refresh token's live row by id with the live Grant row it names (left-joined: absent when
- * gone or expired, as the Grant's own find would answer), read together: oidc-provider reads the grant right
- * after its source (`findGrantSource`, then `validateGrant`), so one statement serves both (`GrantsReadTogether`).
- */
-const liveRowWithGrant = preparedStatement((db) =>
-  db
-    .select({
-      payload: authModels.payload,
-      consumedAt: authModels.consumedAt,
-      grantId: authModels.grantId,
-      grantPayload: grantRow.payload,
-      grantConsumedAt: grantRow.consumedAt,
-    })
-    .from(authModels)
-    .leftJoin(
-      grantRow,
-      and(
-        sql`${grantRow.model} = 'Grant'`,
-        eq(grantRow.id, authModels.grantId),
-        sql`(${grantRow.expiresAt} is null or ${grantRow.expiresAt} > ${sql.placeholder('now')}::timestamptz)`,
-      ),
-    )
-    .where(
-      and(
-        eq(authModels.model, sql.placeholder('model')),
-        eq(authModels.id, sql.placeholder('value')),
-        unexpiredAtPlaceholder,
-      ),
-    )
-    .limit(1)
-    .prepare('auth_model_by_id_with_grant'),
-);
-
-/**
- * The Grant rows a provider request read together with the code or refresh token naming them, kept for that
- * request's own find of the grant (keyed by its context, gone with it; each row answers one find). Exact
- * within the request, which is all it is kept for: the grant is as it was when its source was read, in the
- * same statement, and the source's consumption that follows still fails if a revocation deleted it since.
- * A save or deletion of the grant in the request drops what was kept; another request reads afresh.
- */
-export interface GrantsReadTogether {
-  keep(ctx: object, grantId: string, payload: AdapterPayload | undefined): void;
-  /** The grant kept for this request (`found`), once; undefined when none was kept. */
-  take(ctx: object, grantId: string): { payload: AdapterPayload | undefined } | undefined;
-  forget(ctx: object, grantId: string): void;
-}
-
-export function grantsReadTogether(): GrantsReadTogether {
-  const kept = new WeakMap<object, Map<string, AdapterPayload | undefined>>();
-  return {
-    keep(ctx, grantId, payload) {
-      let grants = kept.get(ctx);
-      if (!grants) kept.set(ctx, (grants = new Map()));
-      grants.set(grantId, payload);
-    },
-    take(ctx, grantId) {
-      const grants = kept.get(ctx);
-      if (!grants?.has(grantId)) return undefined;
-      const payload = grants.get(grantId);
-      grants.delete(grantId);
-      return { payload };
-    },
-    forget(ctx, grantId) {
-      kept.get(ctx)?.delete(grantId);
-    },
-  };
 }
 
 const LIVE_ROW_BY = {
@@ -351,16 +279,13 @@ export class StoreAdapter implements Adapter {
   readonly #upsert: (row: AuthModelRow) => Promise<void>;
   readonly #replays: AssertionReplays;
   readonly #bearers: BearerReads;
-  readonly #grants: GrantsReadTogether | undefined;
 
   /**
    * Saves go to `saveDb`: `store.asyncCommitDb` for the models of ASYNC_COMMIT_MODELS, else `db`.
    * `replays` is shared by the ReplayDetection and ClientCredentials adapters of one provider, so that a
    * token's save can write its request's assertion record (src/auth/assertion-replays.ts). `bearers` is
    * shared by the AccessToken and ClientCredentials adapters, so that a find of a value under both models
-   * is one statement. `grants`, shared by the grant sources' adapters and the Grant's, lets a provider
-   * request's find of a code or refresh token read its grant in the same statement (without it, each is
-   * read alone).
+   * is one statement.
    */
   constructor(
     model: string,
@@ -369,7 +294,6 @@ export class StoreAdapter implements Adapter {
     saveDb: Queryable = db,
     replays: AssertionReplays = createAssertionReplays(saveDb, clock),
     bearers: BearerReads = bearerReads(db, clock),
-    grants?: GrantsReadTogether,
   ) {
     this.model = model;
     this.#db = db;
@@ -377,12 +301,6 @@ export class StoreAdapter implements Adapter {
     this.#upsert = upsertRows(saveDb);
     this.#replays = replays;
     this.#bearers = bearers;
-    this.#grants = grants;
-  }
-
-  /** The provider request under way (oidc-provider's own context), when grants read together are kept. */
-  #request(): object | undefined {
-    return this.#grants ? Provider.ctx : undefined;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -408,7 +326,6 @@ export class StoreAdapter implements Adapter {
       consumedAt,
     };
     if (await this.#replays.saveWithHeldRecord(row)) return;
-    if (this.model === 'Grant') this.#forgetKeptGrant(id);
     await this.#upsert(row);
   }
 
@@ -427,36 +344,7 @@ export class StoreAdapter implements Adapter {
     // A replay is caught atomically by the insert in `upsert`; reading first would only cost a round trip.
     if (this.model === REPLAY_MODEL) return undefined;
     if (BEARER_MODELS.has(this.model)) return holdsNul(id) ? undefined : this.#bearers(this.model, id);
-    const ctx = this.#request();
-    if (ctx && this.model === 'Grant') {
-      const kept = this.#grants!.take(ctx, id);
-      if (kept) return kept.payload;
-    }
-    if (ctx && GRANT_SOURCES.has(this.model) && !holdsNul(id)) return this.#findWithGrant(ctx, id);
     return this.#findWhere('id', id);
-  }
-
-  /** A grant source's row, its grant kept for the request's find of it (`GrantsReadTogether`). */
-  async #findWithGrant(ctx: object, id: string): Promise<AdapterPayload | undefined> {
-    const [row] = await liveRowWithGrant(this.#db).execute({
-      model: this.model,
-      value: id,
-      now: this.#clock.now().toISOString(),
-    });
-    if (!row) return undefined;
-    if (row.grantId) {
-      const grant =
-        row.grantPayload === null
-          ? undefined
-          : storedPayload({ payload: row.grantPayload, consumedAt: row.grantConsumedAt });
-      this.#grants!.keep(ctx, row.grantId, grant);
-    }
-    return storedPayload(row);
-  }
-
-  #forgetKeptGrant(id: string): void {
-    const ctx = this.#request();
-    if (ctx) this.#grants!.forget(ctx, id);
   }
 
   /**
@@ -507,7 +395,6 @@ export class StoreAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (holdsNul(id)) return;
-    if (this.model === 'Grant') this.#forgetKeptGrant(id);
     await destroyRow(this.#db).execute({ model: this.model, id });
   }
 
@@ -594,12 +481,11 @@ export function createAdapterFactory(store: Store, clock: Clock = systemClock): 
   // ReplayDetection and ClientCredentials are both async-commit models: their shared statement is too.
   const replays = createAssertionReplays(store.asyncCommitDb, clock);
   const bearers = bearerReads(store.db, clock);
-  const grants = grantsReadTogether();
   const factory = (model: string) => {
     let adapter = adapters.get(model);
     if (!adapter) {
       const saveDb = ASYNC_COMMIT_MODELS.has(model) ? store.asyncCommitDb : store.db;
-      adapter = new StoreAdapter(model, store.db, clock, saveDb, replays, bearers, grants);
+      adapter = new StoreAdapter(model, store.db, clock, saveDb, replays, bearers);
       adapters.set(model, adapter);
     }
     return adapter;

@@ -5,8 +5,6 @@ import { createIntent, revoke, storeRevocationNotifier } from '../../src/consent
 import { describeClientCertificate } from '../../src/shared/client-certificate.ts';
 import { systemClock } from '../../src/shared/clock.ts';
 import { X509Certificate } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
-import { authModels } from '../../src/store/schema/auth.ts';
 import { recordStatements } from '../support/statements.ts';
 import { authorize, errorOf, exchangeCode, stageIntent, startFlowHarness } from './flow.ts';
 
@@ -140,42 +138,6 @@ describe('PAR, refresh tokens, the API token check and revocation', async () => 
     assert.equal(none.ok, false);
     const unknown = await checkAccessToken(h.server, 'not-a-token', certificateOf(a));
     assert.deepEqual(unknown.ok ? 'ok' : unknown.reason, 'invalid_token');
-  });
-
-  it('a code exchange and a refresh read the code (the refresh token) and its grant in one statement; a code whose grant is gone is refused', async () => {
-    const readsOfAuthModels = (statements: string[]) =>
-      statements.filter((text) => /^\s*select\b/i.test(text) && text.includes('"auth_models"'));
-    const intent = await stageIntent(h.store, a.clientId);
-    const outcome = await authorize(h, { tpp: a, intentId: intent.id, par: true });
-    const { result: token, statements } = await recordStatements(() =>
-      exchangeCode(h, a, outcome.params['code'] ?? '', outcome.codeVerifier),
-    );
-    assert.equal(token.status, 200, token.body);
-    assert.equal(readsOfAuthModels(statements).length, 1, statements.join('\n'));
-    const { result: refreshed, statements: refreshing } = await recordStatements(async () =>
-      h.post(a.agent, `${h.mtlsUrl}/token`, {
-        grant_type: 'refresh_token',
-        refresh_token: token.json['refresh_token'] as string,
-        client_assertion_type: assertionType,
-        client_assertion: await h.clientAssertion(a),
-      }),
-    );
-    assert.equal(refreshed.status, 200, refreshed.body);
-    assert.equal(readsOfAuthModels(refreshing).length, 1, refreshing.join('\n'));
-
-    const again = await authorize(h, { tpp: a, intentId: (await stageIntent(h.store, a.clientId)).id });
-    const code = again.params['code'] ?? '';
-    const [row] = await h.store.db
-      .select({ grantId: authModels.grantId })
-      .from(authModels)
-      .where(and(eq(authModels.model, 'AuthorizationCode'), eq(authModels.id, code)));
-    assert.ok(row?.grantId, 'the code names its grant');
-    await h.store.db
-      .delete(authModels)
-      .where(and(eq(authModels.model, 'Grant'), eq(authModels.id, row.grantId)));
-    const refused = await exchangeCode(h, a, code, again.codeVerifier);
-    assert.equal(refused.status, 400, refused.body);
-    assert.equal(refused.json['error'], 'invalid_grant', refused.body);
   });
 
   it('revoking the consent stops its access and refresh tokens at once', async () => {
