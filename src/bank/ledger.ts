@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, preparedSql, preparedStatement, schema } from '../store/index.ts';
+import { inTransaction, preparedRows, preparedSql, preparedStatement, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
   AccountNotEnabledError,
@@ -227,43 +227,55 @@ function bookingTime(accounts: Map<string, LockedAccount>, requested: Date | und
 }
 
 /**
- * Stores the customer accounts' cached balances (and, when postings were booked at `bookedAt`, their
- * latest booking time) in one statement. Internal accounts keep no cache.
+ * The customer accounts' cached balances (and, when postings were booked at `bookedAt`, their latest booking
+ * time), one array per column: the placeholders of `cachedBalancesSql`. Internal accounts keep no cache.
  */
+function cachedBalanceValues(accounts: Iterable<LockedAccount>, bookedAt: Date | undefined) {
+  const values = {
+    balanceAccountIds: [] as string[],
+    balancesBooked: [] as string[],
+    balancesPendingDebit: [] as string[],
+    balancesPendingCredit: [] as string[],
+    balancesLastBookedAt: [] as (string | null)[],
+  };
+  for (const account of accounts) {
+    if (account.internalPurpose !== null) continue;
+    const last = bookedAt ?? account.lastBookedAt;
+    values.balanceAccountIds.push(account.id);
+    values.balancesBooked.push(account.bookedMinor.toString());
+    values.balancesPendingDebit.push(account.pendingDebitMinor.toString());
+    values.balancesPendingCredit.push(account.pendingCreditMinor.toString());
+    values.balancesLastBookedAt.push(last ? last.toISOString() : null);
+  }
+  return values;
+}
+
+/** Stores the cached balances `cachedBalanceValues` gives, in one statement. */
 async function storeCachedBalances(
   tx: Queryable,
   accounts: Iterable<LockedAccount>,
   bookedAt: Date | undefined,
 ): Promise<void> {
-  const ids: string[] = [];
-  const booked: string[] = [];
-  const pendingDebit: string[] = [];
-  const pendingCredit: string[] = [];
-  const lastBookedAt: (string | null)[] = [];
-  for (const account of accounts) {
-    if (account.internalPurpose !== null) continue;
-    const last = bookedAt ?? account.lastBookedAt;
-    ids.push(account.id);
-    booked.push(account.bookedMinor.toString());
-    pendingDebit.push(account.pendingDebitMinor.toString());
-    pendingCredit.push(account.pendingCreditMinor.toString());
-    lastBookedAt.push(last ? last.toISOString() : null);
-  }
-  if (ids.length === 0) return;
-  await cachedBalancesUpdate(tx).execute({ ids, booked, pendingDebit, pendingCredit, lastBookedAt });
+  const values = cachedBalanceValues(accounts, bookedAt);
+  if (values.balanceAccountIds.length === 0) return;
+  await cachedBalancesUpdate(tx).execute(values);
 }
 
-/** `storeCachedBalances`'s statement, prepared once: one array per column, whatever the number of accounts. */
-const cachedBalancesUpdate = preparedSql(
-  'ledger_store_cached_balances',
-  sql`
+/**
+ * The update of `cachedBalanceValues`' arrays: one shape whatever the number of accounts; `also`, a further
+ * condition on every row (the posting's statement: only when its entry was written).
+ */
+const cachedBalancesSql = (also: SQL = sql``) => sql`
     update ${bankAccounts} set booked_minor = v.booked, pending_debit_minor = v.pending_debit,
       pending_credit_minor = v.pending_credit, last_booked_at = v.last_booked_at
-    from unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('booked')}::bigint[],
-      ${sql.placeholder('pendingDebit')}::bigint[], ${sql.placeholder('pendingCredit')}::bigint[],
-      ${sql.placeholder('lastBookedAt')}::timestamptz[]) as v(id, booked, pending_debit, pending_credit, last_booked_at)
-    where ${bankAccounts.id} = v.id`,
-);
+    from unnest(${sql.placeholder('balanceAccountIds')}::text[], ${sql.placeholder('balancesBooked')}::bigint[],
+      ${sql.placeholder('balancesPendingDebit')}::bigint[], ${sql.placeholder('balancesPendingCredit')}::bigint[],
+      ${sql.placeholder('balancesLastBookedAt')}::timestamptz[])
+      as v(id, booked, pending_debit, pending_credit, last_booked_at)
+    where ${bankAccounts.id} = v.id${also}`;
+
+/** `storeCachedBalances`'s statement, prepared once. */
+const cachedBalancesUpdate = preparedSql('ledger_store_cached_balances', cachedBalancesSql());
 
 /** Checks an entry's shape before touching the database: non-empty legs, no zero, balanced per currency. */
 export function validateLegs(legs: readonly PostingLeg[]): void {
@@ -278,25 +290,6 @@ export function validateLegs(legs: readonly PostingLeg[]): void {
   }
   for (const [currency, sum] of sums) if (sum !== 0n) throw new UnbalancedEntryError(currency, sum);
 }
-
-/** The entry's row, or none when an entry of its origin exists: prepared once (every posting set writes one). */
-const entryInsert = preparedStatement((db) =>
-  db
-    .insert(bankEntries)
-    .values({
-      id: sql.placeholder('id'),
-      kind: sql.placeholder('kind'),
-      status: sql.placeholder('status'),
-      bookedAt: sql.placeholder('bookedAt'),
-      // Nullable: drizzle's timestamp encoder would not take a null placeholder value.
-      valueAt: sql`${sql.placeholder('valueAt')}::timestamptz`,
-      origin: sql.placeholder('origin'),
-      createdAt: sql.placeholder('createdAt'),
-    })
-    .onConflictDoNothing({ target: bankEntries.origin })
-    .returning()
-    .prepare('ledger_entry_insert'),
-);
 
 /**
  * Posts one balanced posting set atomically. Refuses (typed errors, nothing written): unbalanced or
@@ -342,21 +335,6 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
       }
     }
 
-    // A concurrent entry of the same origin committed since the check above: no row, no failed statement.
-    const [entry] = await entryInsert(tx).execute({
-      id: input.id ?? randomUUID(),
-      kind: input.kind,
-      status,
-      bookedAt,
-      valueAt: input.valueAt?.toISOString() ?? null,
-      origin: input.origin ?? null,
-      createdAt: now,
-    });
-    if (!entry) {
-      if (input.origin !== undefined) throw new DuplicateOriginError(input.origin, undefined);
-      throw new Error('insert returned no row');
-    }
-
     const running = new Map<string, LockedAccount>();
     for (const [id, account] of accounts) running.set(id, { ...account });
     const postings: PostedEntry['postings'] = [];
@@ -379,34 +357,47 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
         balanceAfterMinor: balanceAfter,
       });
     }
-    await insertPostings(tx, entry.id, status, bookedAt, input.valueAt ?? null, input.legs, postings);
-    await storeCachedBalances(tx, running.values(), status === 'Booked' ? bookedAt : undefined);
-    return { ...entry, postings };
+
+    const entry = {
+      id: input.id ?? randomUUID(),
+      kind: input.kind,
+      status,
+      bookedAt,
+      valueAt: input.valueAt ?? null,
+      origin: input.origin ?? null,
+      createdAt: now,
+    };
+    // The entry, its postings and the cached balances in one statement. A concurrent entry of the same
+    // origin committed since the check above: no entry row, so no postings and no balances either, no
+    // failed statement.
+    const [seq] = await entryWithPostings(tx).execute({
+      id: entry.id,
+      kind: entry.kind,
+      status,
+      bookedAt: bookedAt.toISOString(),
+      valueAt: entry.valueAt?.toISOString() ?? null,
+      origin: entry.origin,
+      createdAt: now.toISOString(),
+      ...postingValues(input.legs, postings),
+      ...cachedBalanceValues(running.values(), status === 'Booked' ? bookedAt : undefined),
+    });
+    if (seq === undefined) {
+      if (input.origin !== undefined) throw new DuplicateOriginError(input.origin, undefined);
+      throw new Error('insert returned no row');
+    }
+    return { ...entry, seq, postings };
   });
 }
 
 /**
- * An entry's postings, in one prepared statement whatever their number (`postingsInsert`): the rows are
- * `postingRow`'s — every column given, a running balance's `book_seq` taken from `bank_book_seq` — with
- * `postings[i]` the posting of `legs[i]`. Nothing is returned: the caller built every value it needs.
+ * An entry's postings as `postingsSql`'s placeholders, one array per column: the rows are `postingRow`'s —
+ * every column given — with `postings[i]` the posting of `legs[i]`.
  */
-async function insertPostings(
-  tx: Queryable,
-  entryId: string,
-  status: EntryStatus,
-  bookedAt: Date,
-  valueAt: Date | null,
-  legs: readonly PostingLeg[],
-  postings: PostedEntry['postings'],
-): Promise<void> {
+function postingValues(legs: readonly PostingLeg[], postings: PostedEntry['postings']) {
   const column = <T>(value: (leg: PostingLeg, details: PostingDetails, i: number) => T) =>
     legs.map((leg, i) => value(leg, leg.details ?? {}, i));
   const json = (value: object | undefined) => (value === undefined ? null : JSON.stringify(value));
-  await postingsInsert(tx).execute({
-    entryId,
-    status,
-    bookedAt: bookedAt.toISOString(),
-    valueAt: valueAt?.toISOString() ?? null,
+  return {
     ids: postings.map((posting) => posting.id),
     accountIds: column((leg) => leg.accountId),
     amounts: column((leg) => leg.amountMinor.toString()),
@@ -426,24 +417,22 @@ async function insertPostings(
     counterparties: column((_, d) => json(d.counterparty)),
     currencyExchanges: column((_, d) => json(d.currencyExchange)),
     charges: column((_, d) => d.chargeMinor?.toString() ?? null),
-  });
+  };
 }
 
 /**
- * `insertPostings`'s statement, prepared once: one array per column (`unnest … with ordinality`), so one
- * shape for any number of legs — a `values` list would be a statement per leg count. The rows are
+ * The insert of `postingValues`' arrays (`unnest … with ordinality`), one shape for any number of legs — a
+ * `values` list would be a statement per leg count — for the entry of id `entryId` from `from`. The rows are
  * inserted in leg order (`seq`, and `book_seq` where there is a running balance, follow the legs, as the
  * running balances were computed in that order); a posting without a running balance (Pending, or on an
  * internal account) has no `book_seq`, as `postingRow` writes it.
  */
-const postingsInsert = preparedSql(
-  'ledger_postings_insert',
-  sql`
+const postingsSql = (entryId: SQL, from: SQL) => sql`
     insert into ${bankPostings} (id, entry_id, account_id, amount_minor, currency, status, booked_at, value_at,
       book_seq, balance_after_minor, transaction_reference, transaction_information, address_line,
       bank_transaction_code, bank_transaction_sub_code, proprietary_code, proprietary_issuer, merchant_name,
       merchant_category_code, card_id, card_authorisation_type, counterparty, currency_exchange, charge_minor)
-    select v.id, ${sql.placeholder('entryId')}::text, v.account_id, v.amount_minor, v.currency,
+    select v.id, ${entryId}, v.account_id, v.amount_minor, v.currency,
       ${sql.placeholder('status')}::text, ${sql.placeholder('bookedAt')}::timestamptz,
       ${sql.placeholder('valueAt')}::timestamptz,
       case when v.balance_after is null then null else nextval('bank_book_seq') end, v.balance_after,
@@ -451,7 +440,7 @@ const postingsInsert = preparedSql(
       v.bank_transaction_sub_code, v.proprietary_code, v.proprietary_issuer, v.merchant_name,
       v.merchant_category_code, v.card_id, v.card_authorisation_type, v.counterparty, v.currency_exchange,
       v.charge_minor
-    from unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('accountIds')}::text[],
+    from ${from} cross join unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('accountIds')}::text[],
       ${sql.placeholder('amounts')}::bigint[], ${sql.placeholder('currencies')}::text[],
       ${sql.placeholder('balancesAfter')}::bigint[], ${sql.placeholder('transactionReferences')}::text[],
       ${sql.placeholder('transactionInformation')}::text[], ${sql.placeholder('addressLines')}::text[],
@@ -465,7 +454,29 @@ const postingsInsert = preparedSql(
         transaction_information, address_line, bank_transaction_code, bank_transaction_sub_code,
         proprietary_code, proprietary_issuer, merchant_name, merchant_category_code, card_id,
         card_authorisation_type, counterparty, currency_exchange, charge_minor, leg)
-    order by v.leg`,
+    order by v.leg`;
+
+/**
+ * `postEntry`'s one write, prepared once: the entry's row (none when an entry of its origin exists: `on
+ * conflict (origin) do nothing`), its postings and the customer accounts' cached balances — the latter two
+ * only with the entry (they read its CTE), so a repeated origin writes nothing. Answers the entry's `seq`,
+ * or nothing. The CTEs' writes are checked (foreign keys, constraints) at the end of the statement, as one.
+ */
+const entryWithPostings = preparedRows(
+  'ledger_post_entry',
+  sql`
+    with new_entry as (
+      insert into ${bankEntries} (id, kind, status, booked_at, value_at, origin, created_at)
+      values (${sql.placeholder('id')}::text, ${sql.placeholder('kind')}::text, ${sql.placeholder('status')}::text,
+        ${sql.placeholder('bookedAt')}::timestamptz, ${sql.placeholder('valueAt')}::timestamptz,
+        ${sql.placeholder('origin')}::text, ${sql.placeholder('createdAt')}::timestamptz)
+      on conflict (origin) do nothing
+      returning id, seq
+    ),
+    postings as (${postingsSql(sql`new_entry.id`, sql`new_entry`)}),
+    balances as (${cachedBalancesSql(sql` and exists (select from new_entry)`)})
+    select seq from new_entry`,
+  (rows) => rows.map(([seq]) => BigInt(seq as string | bigint)),
 );
 
 export function postingRow(

@@ -24,11 +24,20 @@ interface Named {
   state: 'new' | 'prepared' | 'unsure';
   /** Its parameters' types, asked for (Describe) the first time it runs with a value that is not text. */
   types?: readonly number[];
+  /**
+   * Its result's columns as the backend described them on the first run since it was prepared (null: it
+   * returns no rows): later runs ask for no Describe and parse their rows with it. A prepared statement's
+   * columns cannot change under its name — PostgreSQL refuses a run whose plan would give others
+   * (`noLongerPrepared`), and the text is then parsed and described again.
+   */
+  columns?: BackendMessage | null;
 }
+
+type BackendMessage = Parameters<typeof parse.parseResults>[0][number];
 
 /**
  * Statements of one handle run by name: each text is parsed and planned once, under a name it keeps for the
- * handle's life, and each run is one protocol message (Bind, Describe, Execute, Sync; Parse before them the
+ * handle's life, and each run is one protocol message (Bind, Execute, Sync; Parse and Describe before them the
  * first time) sent under both of PGlite's locks, as its own `query` takes them (`run`), or inside an open
  * transaction of the handle under its query lock, as the transaction's `query` takes it (`runInTransaction`).
  * PGlite's `query` sends six messages for one statement (six calls into the WebAssembly module) and parses and
@@ -64,8 +73,7 @@ export class NamedStatements {
           return await this.#send<T>(text, named, values, options, this.#options.syncToFs);
         } catch (error) {
           if (named?.state !== 'prepared' || !noLongerPrepared(error)) throw error;
-          named.state = 'unsure';
-          named.types = undefined;
+          forget(named);
           return this.#send<T>(text, named, values, options, this.#options.syncToFs);
         }
       }),
@@ -94,10 +102,7 @@ export class NamedStatements {
       try {
         return await this.#send<T>(text, named, values, options, false);
       } catch (error) {
-        if (named?.state === 'prepared' && noLongerPrepared(error)) {
-          named.state = 'unsure';
-          named.types = undefined;
-        }
+        if (named?.state === 'prepared' && noLongerPrepared(error)) forget(named);
         throw error;
       }
     });
@@ -153,15 +158,15 @@ export class NamedStatements {
       const types = named.types ?? (await this.#describe(text, named));
       texts = values.map((value, index) => asText(client, value, types[index], options));
     }
+    // Described once since it was prepared (`Named.columns`): the backend's RowDescription is not asked for
+    // and parsed again on every run.
+    const columns = named?.state === 'prepared' ? named.columns : undefined;
     const parts: Uint8Array[] = [];
     if (named?.state === 'unsure') parts.push(protocol.serialize.close({ type: 'S', name }));
     if (named?.state !== 'prepared') parts.push(protocol.serialize.parse({ name, text }));
-    parts.push(
-      protocol.serialize.bind({ statement: name, values: texts }),
-      protocol.serialize.describe({ type: 'P' }),
-      protocol.serialize.execute({}),
-      protocol.serialize.sync(),
-    );
+    parts.push(protocol.serialize.bind({ statement: name, values: texts }));
+    if (columns === undefined) parts.push(protocol.serialize.describe({ type: 'P' }));
+    parts.push(protocol.serialize.execute({}), protocol.serialize.sync());
     const message = concatMessages(parts);
     this.#options.beforeSend?.(message);
     let messages;
@@ -172,12 +177,27 @@ export class NamedStatements {
       if (named?.state === 'new') named.state = 'unsure';
       throw error;
     }
-    if (named) named.state = 'prepared';
+    if (named) {
+      named.state = 'prepared';
+      if (columns === undefined)
+        named.columns = messages.find((message) => message.name === 'rowDescription') ?? null;
+    }
     // Drizzle's parsers are in the handle's table (`embeddedReadsOf`): not merged into a copy of it here.
-    const [results] = parse.parseResults(messages, client.parsers, withoutDrizzleParsers(options));
+    const [results] = parse.parseResults(
+      columns ? [columns, ...messages] : messages,
+      client.parsers,
+      withoutDrizzleParsers(options),
+    );
     if (!results) throw new Error(`no result for: ${text.slice(0, 60)}`);
     return results as Results<T>;
   }
+}
+
+/** The backend no longer holds `named` as prepared: parsed, its types and columns asked for again. */
+function forget(named: Named): void {
+  named.state = 'unsure';
+  named.types = undefined;
+  named.columns = undefined;
 }
 
 /**

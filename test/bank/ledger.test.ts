@@ -447,6 +447,15 @@ describe('ledger', () => {
     assert.equal(credit?.transactionReference, null);
     assert.equal(credit?.chargeMinor, null);
     assert.equal(second?.transactionInformation, 'second');
+    // The entry answered is the row stored (the entry, its postings and balances are one statement that
+    // answers only the entry's seq: the rest is what was written).
+    const { postings: _, ...answered } = entry;
+    const [stored] = await store.db
+      .select()
+      .from(schema.bankEntries)
+      .where(eq(schema.bankEntries.id, entry.id));
+    assert.deepEqual(answered, stored);
+    assert.equal((await balanceOf(store.db, alice.id)).bookedMinor, start - 100n);
     await assertLedgerInvariants(store.db);
   });
 

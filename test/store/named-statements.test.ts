@@ -101,6 +101,78 @@ describe('embedded named statements', { skip: Boolean(process.env.DATABASE_URL) 
     assert.equal((await preparedNames(client, 'write_again')).length, 1, 'one prepared statement');
   });
 
+  /** The frontend messages' type bytes `work` hands to PostgreSQL, one string per protocol message. */
+  const messageTypesOf = async (client: PGlite, work: () => Promise<unknown>): Promise<string[]> => {
+    const send = client.execProtocolRawSync;
+    const sent: string[] = [];
+    client.execProtocolRawSync = (message: Uint8Array) => {
+      let types = '';
+      const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+      for (let at = 0; at < message.length; at += 1 + view.getInt32(at + 1))
+        types += String.fromCharCode(message[at]!);
+      sent.push(types);
+      return send.call(client, message);
+    };
+    try {
+      await work();
+      return sent;
+    } finally {
+      client.execProtocolRawSync = send;
+    }
+  };
+
+  it('describes a statement once: later runs parse their rows with the columns of its first run', async () => {
+    const { store, reads, client } = await opened();
+    const read = () =>
+      reads.db.execute(
+        sql`select ${'a'}::text as described_text, 2::int8 as described_big, now() as described_at`,
+      );
+    const written = preparedSql<{ described_write: string; described_n: number }>(
+      'test_named_described',
+      sql`select ${sql.placeholder('value')}::text as described_write, 7::int4 as described_n`,
+    );
+    const write = () => written(store.db).execute({ value: 'b' });
+    const none = preparedSql(
+      'test_named_no_rows',
+      sql`select 1 where ${sql.placeholder('value')}::text = 'x'`,
+    );
+    const runs = [];
+    const answers: unknown[] = [];
+    for (let i = 0; i < 3; i++)
+      runs.push([
+        await messageTypesOf(client, async () => answers.push(rowsOf(await read()))),
+        await messageTypesOf(client, async () => answers.push(rowsOf(await write()))),
+        await messageTypesOf(client, async () =>
+          answers.push(rowsOf(await none(store.db).execute({ value: i === 2 ? 'x' : 'y' }))),
+        ),
+      ]);
+    // Parse and Describe (D) the first time; then Bind, Execute, Sync alone.
+    assert.deepEqual(runs, [
+      [['PBDES'], ['PBDES'], ['PBDES']],
+      [['BES'], ['BES'], ['BES']],
+      [['BES'], ['BES'], ['BES']],
+    ]);
+    // The same rows, named and parsed by their types, as the described first run's.
+    const [first, firstWrite, , again, againWrite, , last, lastWrite, noneLast] = answers as {
+      described_at: unknown;
+    }[][];
+    assert.deepEqual(
+      [again, last].map((rows) => rows?.map((row) => ({ ...row, described_at: null }))),
+      [first, first].map((rows) => rows?.map((row) => ({ ...row, described_at: null }))),
+    );
+    // The timestamp as the handle's parser for its type gives it (drizzle's: the text, mapped by drizzle).
+    assert.deepEqual(
+      [again, last].map((rows) => typeof rows?.[0]?.described_at),
+      [typeof first?.[0]?.described_at, typeof first?.[0]?.described_at],
+    );
+    assert.deepEqual(
+      [firstWrite, againWrite, lastWrite],
+      Array(3).fill([{ described_write: 'b', described_n: 7 }]),
+    );
+    assert.deepEqual(answers[2], []);
+    assert.deepEqual(noneLast, [{ '?column?': 1 }]);
+  });
+
   it('runs a statement dropped under it (DEALLOCATE ALL) again, parsed again under its name', async () => {
     const { store, reads, client } = await opened();
     const read = () => reads.db.execute(sql`select ${'a'}::text as dropped_read`);
