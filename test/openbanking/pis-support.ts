@@ -20,7 +20,11 @@ import {
 } from '../../src/bank/index.ts';
 import { authorise, getIntent } from '../../src/consent/index.ts';
 import { ObError, obErrorBody } from '../../src/openbanking/errors.ts';
-import { createGuardCaches, type AccessTokenView } from '../../src/openbanking/guard/index.ts';
+import {
+  createGuardCaches,
+  type AccessTokenView,
+  type GuardCaches,
+} from '../../src/openbanking/guard/index.ts';
 import {
   detachedSigner,
   type ResponseSigner,
@@ -49,6 +53,8 @@ export interface Harness {
   tppSign(body: string, header?: Record<string, unknown>, key?: CryptoKey): Promise<string>;
   bankPublicKey: CryptoKey;
   tokens: Map<string, AccessTokenView>;
+  /** The guard's token and consent caches, as the API part makes them. */
+  caches: GuardCaches;
   /** Consents whose revocation was announced. */
   revoked: string[];
   customerId: string;
@@ -284,6 +290,7 @@ export async function createHarness(
     },
     bankPublicKey: bank.publicKey,
     tokens,
+    caches,
     revoked,
     customerId: customer.id,
     otherCustomerId: other.id,

@@ -92,6 +92,7 @@ export class RemoteJwksCache {
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Entry>>();
   readonly #keyStatus: SigningKeyStatus;
+  readonly #maxEntries: number;
 
   constructor(
     fetch: JsonFetcher,
@@ -104,6 +105,11 @@ export class RemoteJwksCache {
        * only what the JWKS itself says.
        */
       keyStatus?: SigningKeyStatus;
+      /**
+       * Sets kept: one per JWKS URL a registration named (each software's own), so a bound, as the API's key
+       * sets have (`remoteJwksKeyResolver`'s `maxSets`): the oldest fetched go first.
+       */
+      maxEntries?: number;
     } = {},
   ) {
     this.#fetch = fetch;
@@ -111,6 +117,7 @@ export class RemoteJwksCache {
     this.#clock = options.clock ?? systemClock;
     this.#maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
     this.#cooldownMs = options.refetchCooldownMs ?? 30_000;
+    this.#maxEntries = options.maxEntries ?? 10_000;
   }
 
   async #load(url: string): Promise<Entry> {
@@ -118,7 +125,10 @@ export class RemoteJwksCache {
     if (running) return running;
     const work = (async () => {
       const entry = { keys: asKeySet(await this.#fetch(url), url), fetchedAt: this.#clock.now().getTime() };
+      this.#entries.delete(url);
       this.#entries.set(url, entry);
+      if (this.#entries.size > this.#maxEntries)
+        this.#entries.delete(this.#entries.keys().next().value ?? '');
       return entry;
     })().finally(() => this.#inFlight.delete(url));
     this.#inFlight.set(url, work);
