@@ -390,7 +390,7 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
 }
 
 /**
- * An entry's postings as `postingsSql`'s placeholders, one array per column: the rows are `postingRow`'s —
+ * An entry's postings as `newEntryPostingsSql`'s placeholders, one array per column: the rows are `postingRow`'s —
  * every column given — with `postings[i]` the posting of `legs[i]`.
  */
 function postingValues(legs: readonly PostingLeg[], postings: PostedEntry['postings']) {
@@ -422,17 +422,17 @@ function postingValues(legs: readonly PostingLeg[], postings: PostedEntry['posti
 
 /**
  * The insert of `postingValues`' arrays (`unnest … with ordinality`), one shape for any number of legs — a
- * `values` list would be a statement per leg count — for the entry of id `entryId` from `from`. The rows are
+ * `values` list would be a statement per leg count — for the entry `new_entry` (`postEntry`'s CTE) wrote. The rows are
  * inserted in leg order (`seq`, and `book_seq` where there is a running balance, follow the legs, as the
  * running balances were computed in that order); a posting without a running balance (Pending, or on an
  * internal account) has no `book_seq`, as `postingRow` writes it.
  */
-const postingsSql = (entryId: SQL, from: SQL) => sql`
+const newEntryPostingsSql = sql`
     insert into ${bankPostings} (id, entry_id, account_id, amount_minor, currency, status, booked_at, value_at,
       book_seq, balance_after_minor, transaction_reference, transaction_information, address_line,
       bank_transaction_code, bank_transaction_sub_code, proprietary_code, proprietary_issuer, merchant_name,
       merchant_category_code, card_id, card_authorisation_type, counterparty, currency_exchange, charge_minor)
-    select v.id, ${entryId}, v.account_id, v.amount_minor, v.currency,
+    select v.id, new_entry.id, v.account_id, v.amount_minor, v.currency,
       ${sql.placeholder('status')}::text, ${sql.placeholder('bookedAt')}::timestamptz,
       ${sql.placeholder('valueAt')}::timestamptz,
       case when v.balance_after is null then null else nextval('bank_book_seq') end, v.balance_after,
@@ -440,7 +440,7 @@ const postingsSql = (entryId: SQL, from: SQL) => sql`
       v.bank_transaction_sub_code, v.proprietary_code, v.proprietary_issuer, v.merchant_name,
       v.merchant_category_code, v.card_id, v.card_authorisation_type, v.counterparty, v.currency_exchange,
       v.charge_minor
-    from ${from} cross join unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('accountIds')}::text[],
+    from new_entry cross join unnest(${sql.placeholder('ids')}::text[], ${sql.placeholder('accountIds')}::text[],
       ${sql.placeholder('amounts')}::bigint[], ${sql.placeholder('currencies')}::text[],
       ${sql.placeholder('balancesAfter')}::bigint[], ${sql.placeholder('transactionReferences')}::text[],
       ${sql.placeholder('transactionInformation')}::text[], ${sql.placeholder('addressLines')}::text[],
@@ -473,7 +473,7 @@ const entryWithPostings = preparedRows(
       on conflict (origin) do nothing
       returning id, seq
     ),
-    postings as (${postingsSql(sql`new_entry.id`, sql`new_entry`)}),
+    postings as (${newEntryPostingsSql}),
     balances as (${cachedBalancesSql(sql` and exists (select from new_entry)`)})
     select seq from new_entry`,
   (rows) => rows.map(([seq]) => BigInt(seq as string | bigint)),
