@@ -26,6 +26,12 @@ export interface ChangeVersion {
   readonly deferrable: boolean;
   /** Whether a request has a version to read at all (PostgreSQL); the embedded database has none. */
   readonly readsPerRequest: boolean;
+  /**
+   * Whether `current()` already counts every change announced before this moment, so that a request may be
+   * answered from what is cached under it without reading the store: always on the embedded database (one
+   * process runs every handler before a change returns); on PostgreSQL not yet (every request reads).
+   */
+  upToDate(): boolean;
 }
 
 export function createChangeVersion(store: Store): ChangeVersion {
@@ -37,6 +43,7 @@ export function createChangeVersion(store: Store): ChangeVersion {
       observe: () => undefined,
       deferrable: false,
       readsPerRequest: false,
+      upToDate: () => true,
     };
   }
   // Requests arriving together share one read, but never one that began before they arrived (it might
@@ -53,6 +60,7 @@ export function createChangeVersion(store: Store): ChangeVersion {
     },
     deferrable: true,
     readsPerRequest: true,
+    upToDate: () => false,
     refresh: () => read(undefined),
   };
 }

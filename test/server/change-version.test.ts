@@ -71,4 +71,9 @@ describe('change version', () => {
     assert.equal(createChangeVersion(controlledStore().store).readsPerRequest, true);
     assert.equal(createChangeVersion({ backend: 'pglite' } as unknown as Store).readsPerRequest, false);
   });
+
+  it('is up to date without a read only on the embedded database', () => {
+    assert.equal(createChangeVersion(controlledStore().store).upToDate(), false);
+    assert.equal(createChangeVersion({ backend: 'pglite' } as unknown as Store).upToDate(), true);
+  });
 });
