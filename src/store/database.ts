@@ -95,12 +95,11 @@ export const migrationsFolder = fileURLToPath(new URL('./migrations', import.met
 /** Any two instances migrating at once take turns on this advisory lock. */
 const MIGRATION_LOCK_ID = 7_265_031_983;
 
-/** Announces a change and advances the change version in one statement (so in one transaction). */
-const NOTIFY_AND_ADVANCE = `with advanced as (
-  insert into store_change_version (id, version) values (1, 1)
-  on conflict (id) do update set version = store_change_version.version + 1
-  returning version
-) select pg_notify($1, $2) from advanced`;
+/**
+ * Announces a change and advances the change version in one statement (so in one transaction): the
+ * migrations' `store_announce`, which also notifies `store_change_version` with the version it reached.
+ */
+const NOTIFY_AND_ADVANCE = 'select store_announce($1, $2) as version';
 
 /**
  * The change version read as a named statement on PostgreSQL: each connection parses and plans it once,

@@ -49,6 +49,35 @@ describe('store', () => {
     assert.equal(await heard, 'ping-42');
   });
 
+  // A store that does not announce the version would leave this waiting: failed after 10 s, not hung.
+  it(
+    'announces each change with the version it reached, after the change itself',
+    { timeout: 10_000 },
+    async () => {
+      const store = await createTestStore();
+      const heard: string[] = [];
+      let second: () => void = () => undefined;
+      const bothHeard = new Promise<void>((resolve) => (second = resolve));
+      const hear = (what: string) => {
+        heard.push(what);
+        if (heard.length === 4) second();
+      };
+      await store.listen('obkit_test_channel', (payload) => hear(`change ${payload}`));
+      await store.listen('store_change_version', (payload) => hear(`version ${payload}`));
+      const before = await store.changeVersion();
+      await store.notify('obkit_test_channel', 'first');
+      await store.notify('obkit_test_channel', 'second');
+      await bothHeard;
+      assert.deepEqual(heard, [
+        'change first',
+        `version ${before + 1}`,
+        'change second',
+        `version ${before + 2}`,
+      ]);
+      assert.equal(await store.changeVersion(), before + 2);
+    },
+  );
+
   it('refuses a channel name that is not an identifier', async () => {
     const store = await createTestStore();
     await assert.rejects(store.notify('bad channel"; drop', 'x'), /invalid notification channel/);
