@@ -13,6 +13,7 @@ import type { Queryable } from '../store/index.ts';
 import { inTransaction, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
+import type { AccountRecord } from './customers.ts';
 import { balanceOf, type AccountIdentity, type LedgerContext } from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { paymentUpdate } from './payment-events.ts';
@@ -51,6 +52,11 @@ export interface NewPayment {
   debtorAccountId: string;
   /** The debtor account's row, when the caller has read it in this transaction (not read again). */
   debtorAccount?: AccountIdentity;
+  /**
+   * The customer account `creditor` names here, when the caller has read it in this transaction with the
+   * debtor's (`getHeldAccountWithCreditor`: not looked up again), null when it names none.
+   */
+  creditorAccount?: AccountRecord | null;
   amountMinor: bigint;
   currency: string;
   creditor: Counterparty;
@@ -181,6 +187,7 @@ export async function executePayment(
             : 'payment',
         external: input.external,
         debtor: input.debtorAccount?.id === input.debtorAccountId ? input.debtorAccount : undefined,
+        creditorAccount: input.creditorAccount,
       });
       entryId = entry.id;
       status = settlementStatus(entry);

@@ -17,7 +17,12 @@ import {
   InvalidEntryError,
   InvalidStateError,
 } from './errors.ts';
-import { findAccountByIdentification, type ScheduledPayment, type StandingOrder } from './customers.ts';
+import {
+  findAccountByIdentification,
+  type AccountRecord,
+  type ScheduledPayment,
+  type StandingOrder,
+} from './customers.ts';
 import {
   internalAccountId,
   postExternalDebit,
@@ -317,13 +322,21 @@ export async function payCreditor(
     external?: ExternalPayout | undefined;
     /** The debtor account's row, when the caller has read it in this transaction. */
     debtor?: AccountIdentity | undefined;
+    /**
+     * The customer account `creditor` names here, when the caller has looked it up in this transaction (read
+     * with the debtor's: `getHeldAccountWithCreditor`), null when it names none; undefined: looked up here.
+     */
+    creditorAccount?: AccountRecord | null | undefined;
   },
 ): Promise<PostedEntry> {
   const { external } = input;
-  const onUs =
-    !external && input.creditor.schemeName && input.creditor.identification
-      ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
-      : undefined;
+  const onUs = external
+    ? undefined
+    : input.creditorAccount !== undefined
+      ? (input.creditorAccount ?? undefined)
+      : input.creditor.schemeName && input.creditor.identification
+        ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
+        : undefined;
   if (onUs && onUs.currency === input.currency) {
     return postTransfer(db, ctx, {
       fromAccountId: input.accountId,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { balanceOf } from '../../src/bank/index.ts';
+import { balanceOf, openAccount } from '../../src/bank/index.ts';
 import { getIntent } from '../../src/consent/index.ts';
 import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
 import { createHarness, domesticConsent, type Harness, type Response } from './pis-support.ts';
@@ -173,6 +173,42 @@ describe('domestic payments', () => {
     const paid = await h.post('/domestic-payments', submission, { token });
     assert.equal(paid.status, 201, paid.text);
     assert.equal(paid.body.Data?.Status, 'AcceptedSettlementCompleted');
+  });
+
+  it('a creditor account here: a Disabled one rejects the payment, one in another currency is paid through clearing', async () => {
+    // The creditor's account is read with the debtor's (one statement): what the ledger then does with it
+    // is what it did when the payment looked it up itself.
+    const ctx = { clock: h.clock };
+    const disabled = await openAccount(h.store.db, ctx, {
+      holders: [h.otherCustomerId],
+      currency: 'GBP',
+      name: 'Closed Account',
+    });
+    await h.store.db.execute(sql`update bank_accounts set status = 'Disabled' where id = ${disabled.id}`);
+    const euro = await openAccount(h.store.db, ctx, {
+      holders: [h.otherCustomerId],
+      currency: 'EUR',
+      name: 'Euro Account',
+    });
+    const before = await balanceOf(h.store.db, h.alice.id);
+    const entries = await entriesCount();
+    const refused = await authorisedConsent(domesticConsent(disabled, '2.00'));
+    const rejected = await h.post('/domestic-payments', refused.submission, { token: refused.token });
+    assert.equal(rejected.status, 201, rejected.text);
+    assert.equal(rejected.body.Data?.Status, 'Rejected');
+    assert.equal(await entriesCount(), entries);
+    assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before.bookedMinor);
+    const details = await h.get(
+      `/domestic-payments/${String(rejected.body.Data?.DomesticPaymentId)}/payment-details`,
+    );
+    assert.match(JSON.stringify(details.body), /cannot make payments/);
+
+    const cleared = await authorisedConsent(domesticConsent(euro, '3.00'));
+    const paid = await h.post('/domestic-payments', cleared.submission, { token: cleared.token });
+    assert.equal(paid.status, 201, paid.text);
+    assert.equal(paid.body.Data?.Status, 'AcceptedSettlementCompleted');
+    assert.equal((await balanceOf(h.store.db, euro.id)).bookedMinor, 0n);
+    assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before.bookedMinor - 300n);
   });
 
   it('consumes a consent once: a second submission with another key is refused and posts nothing', async () => {
