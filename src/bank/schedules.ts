@@ -30,6 +30,7 @@ import {
   type AccountIdentity,
   type LedgerContext,
   type PostedEntry,
+  type PostingAlongside,
 } from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { raisePaymentUpdate } from './payment-events.ts';
@@ -327,6 +328,8 @@ export async function payCreditor(
      * with the debtor's: `getHeldAccountWithCreditor`), null when it names none; undefined: looked up here.
      */
     creditorAccount?: AccountRecord | null | undefined;
+    /** The caller's writes that go with the posting set, in its statement (`PostingAlongside`). */
+    alongside?: PostingAlongside | undefined;
   },
 ): Promise<PostedEntry> {
   const { external } = input;
@@ -347,6 +350,7 @@ export async function payCreditor(
       origin: input.origin,
       kind: input.kind,
       accounts: [input.debtor, onUs],
+      alongside: input.alongside,
     });
   }
   return postExternalDebit(db, ctx, {
@@ -357,6 +361,7 @@ export async function payCreditor(
     reference: input.reference,
     origin: input.origin,
     kind: input.kind,
+    alongside: input.alongside,
     ...(external?.instructed ? { instructed: external.instructed } : {}),
     ...(external?.feeMinor !== undefined ? { feeMinor: external.feeMinor } : {}),
   });
@@ -367,7 +372,7 @@ export async function payCreditor(
  * clearing (of any currency), AcceptedCreditSettlementCompleted when a creditor here was credited.
  */
 export function settlementStatus(
-  entry: PostedEntry,
+  entry: Pick<PostedEntry, 'postings'>,
 ): 'AcceptedSettlementCompleted' | 'AcceptedCreditSettlementCompleted' {
   const clearing = internalAccountId('clearing', '');
   return entry.postings.some((posting) => posting.accountId.startsWith(clearing))
