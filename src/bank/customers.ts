@@ -191,6 +191,11 @@ export async function getAccount(db: Queryable, accountId: string): Promise<Acco
 /** The identifications an account of this bank is found by (`findAccountByIdentification`). */
 type IdentificationScheme = 'sort_code' | 'iban' | 'pan';
 
+/** One of `make`'s per identification scheme (a statement's shape follows the scheme's condition). */
+function perScheme<T>(make: (scheme: IdentificationScheme) => T): Record<IdentificationScheme, T> {
+  return { sort_code: make('sort_code'), iban: make('iban'), pan: make('pan') };
+}
+
 /** The accounts again, as a payment's creditor's (read with its debtor's). */
 const creditorAccounts = alias(bankAccounts, 'creditor');
 
@@ -282,7 +287,7 @@ export interface HeldAccountWithCreditor {
 }
 
 /** Prepared once per scheme: the debtor held by the customer, and the creditor's customer account if any. */
-const heldAccountWithCreditorBy = (scheme: IdentificationScheme) =>
+const heldAccountWithCreditor = perScheme((scheme) =>
   preparedStatement((db) =>
     db
       .select({ account: bankAccounts, creditorAccount: creditorAccounts })
@@ -290,12 +295,8 @@ const heldAccountWithCreditorBy = (scheme: IdentificationScheme) =>
       .leftJoin(creditorAccounts, customerAccountIdentifiedBy(creditorAccounts, scheme))
       .where(heldAccountWhere(db))
       .prepare(`bank_held_account_with_creditor_by_${scheme}`),
-  );
-const heldAccountWithCreditor = {
-  sort_code: heldAccountWithCreditorBy('sort_code'),
-  iban: heldAccountWithCreditorBy('iban'),
-  pan: heldAccountWithCreditorBy('pan'),
-};
+  ),
+);
 
 /**
  * `getHeldAccount` and `findAccountByIdentification` of the creditor in one statement (a payment's payer and
@@ -333,20 +334,16 @@ export async function getAccounts(db: Queryable, accountIds: readonly string[]):
   return accountIds.flatMap((id) => byId.get(id) ?? []);
 }
 
-/** Prepared once per scheme (the creditor look-up of a payment not read with its debtor): a customer account by its identification. */
-const accountIdentifiedBy = (scheme: IdentificationScheme) =>
+/** Prepared once per scheme (a creditor not read with its debtor): a customer account by its identification. */
+const accountIdentified = perScheme((scheme) =>
   preparedStatement((db) =>
     db
       .select()
       .from(bankAccounts)
       .where(customerAccountIdentifiedBy(bankAccounts, scheme))
       .prepare(`bank_account_by_${scheme}`),
-  );
-const accountIdentified = {
-  sort_code: accountIdentifiedBy('sort_code'),
-  iban: accountIdentifiedBy('iban'),
-  pan: accountIdentifiedBy('pan'),
-};
+  ),
+);
 
 /**
  * Finds a customer account of this bank by an Open Banking identification (`identificationLookup`'s schemes).

@@ -289,7 +289,11 @@ export async function submitOnce(
   intent: Intent,
   submission: {
     namedDebtor: { SchemeName: string; Identification: string } | undefined;
-    /** The payee a payment made now pays (not one paid through clearing whatever it names): read with the debtor. */
+    /**
+     * The payee of a payment paid now that may be on-us (domestic): its account here is read with the debtor's
+     * and given to `execute`. None where submission looks no payee up (international: through clearing whatever
+     * it names; a file: a payee per transaction; future-dated: paid when due).
+     */
     creditor?: Counterparty;
     /** Recorded in the consent's history, e.g. `domestic payment submitted`. */
     detail: string;
