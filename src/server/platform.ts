@@ -161,7 +161,10 @@ export async function startPlatform(options: {
             // What this benchmark instance measures: caches trusted as if every change had been heard.
             upToDate: () => true,
           }
-        : createChangeVersion(store);
+        : createChangeVersion(
+            store,
+            config.cacheLeaseMs > 0 ? await store.holdCacheLease(config.cacheLeaseMs) : undefined,
+          );
     const certificateStatus = await startCertificateStatus(
       config,
       tls,
