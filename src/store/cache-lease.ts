@@ -45,7 +45,7 @@ const SAFETY_MARGIN_SHARE = 0.1;
  */
 const JOIN = `with joined as (
   insert into store_cache_leases (instance, expires_at, acked_version)
-  values ($1, now() + $2 * interval '1 millisecond', coalesce((${CHANGE_VERSION_QUERY}), 0))
+  values ($1, now() + $2::float8 * interval '1 millisecond', coalesce((${CHANGE_VERSION_QUERY}), 0))
   on conflict (instance) do update set expires_at = excluded.expires_at,
     acked_version = greatest(store_cache_leases.acked_version, excluded.acked_version)
   returning acked_version)
@@ -56,7 +56,7 @@ select pg_notify('${LEASE_ACKED_CHANNEL}', acked_version::text) from joined`;
  * at least the store's version in this statement's snapshot): an instance that stopped hearing loses its
  * lease within one lease, so a writer never waits longer for it.
  */
-const RENEW = `update store_cache_leases set expires_at = now() + $2 * interval '1 millisecond'
+const RENEW = `update store_cache_leases set expires_at = now() + $2::float8 * interval '1 millisecond'
   where instance = $1 and expires_at > now() and $3 >= coalesce((${CHANGE_VERSION_QUERY}), 0)
   returning 1 as renewed`;
 
@@ -78,6 +78,8 @@ export interface CacheLeaseHolder extends CacheLease {
    * the join has been tried (trusted or not; renewals try again).
    */
   attach(connection: LeaseConnection): Promise<void>;
+  /** Renews now (the lease's timer does, every third of a lease); joins again when the trust lapsed. */
+  renew(): Promise<void>;
   /** The listener connection was lost: stops trusting at once, until `attach` joined again. */
   detach(): void;
   /** Stops renewing and deletes the lease row (when the connection still answers). */
@@ -129,18 +131,21 @@ export function createCacheLease(options: {
     if (rows.length > 0 && epoch === at && !released) validUntil = sent + trustedFor;
   }
 
-  function renewNow(): void {
+  /** One renewal at a time; a renewal asked for while one runs is that one. */
+  function renewNow(): Promise<void> {
     const on = connection;
-    if (!on || released || renewing) return;
+    if (!on || released) return Promise.resolve();
+    if (renewing) return renewing;
     const at = epoch;
     renewing = renew(on, at)
       .catch(onError)
       .finally(() => {
         renewing = undefined;
       });
+    return renewing;
   }
 
-  const timer = setInterval(renewNow, Math.max(1, Math.floor(leaseMs / 3)));
+  const timer = setInterval(() => void renewNow(), Math.max(1, Math.floor(leaseMs / 3)));
   timer.unref();
 
   function take(version: number): void {
@@ -167,6 +172,7 @@ export function createCacheLease(options: {
     instance,
     held: () => now() < validUntil,
     heard: () => heard,
+    renew: renewNow,
     heardAnnounced(version) {
       take(version);
       acknowledge();

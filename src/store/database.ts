@@ -76,7 +76,7 @@ export interface Store {
    * every change announced before now has been heard, so a request needs no read of the change version.
    * The embedded database needs none (one process): undefined.
    */
-  holdCacheLease(leaseMs: number): Promise<CacheLease | undefined>;
+  holdCacheLease(leaseMs: number, onError?: (error: unknown) => void): Promise<CacheLease | undefined>;
   /**
    * The store's change version: how many changes were announced so far (one primary-key read). An
    * instance reading a higher one than it saw last knows that what it cached may have been revoked.
@@ -205,6 +205,9 @@ async function openPglite(options: {
  */
 const LISTENER_CONNECTIONS = new WeakSet<object>();
 
+/** The listener connections' `application_name`. */
+export const LISTENER_APPLICATION_NAME = 'obkit listener';
+
 /** Whether `client` is a store's listener connection. */
 export function isListenerConnection(client: unknown): boolean {
   return typeof client === 'object' && client !== null && LISTENER_CONNECTIONS.has(client);
@@ -257,6 +260,8 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
     const client = new pg.Client({
       connectionString: options.url,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Named for the operator (pg_stat_activity): it LISTENs and renews the cache lease.
+      application_name: LISTENER_APPLICATION_NAME,
     });
     // A connection that fails before it is up is not ours to replace: the caller retries.
     client.on('error', () => undefined);
@@ -349,12 +354,12 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
       const version = versionOf((await pool.query(NOTIFY_AND_ADVANCE, [channel, payload])).rows);
       await waitForLeases(version);
     },
-    holdCacheLease(this: Store, leaseMs: number) {
+    holdCacheLease(this: Store, leaseMs: number, onError?: (error: unknown) => void) {
       // Through `this`, so that a store wrapping this one (a test's deaf instance) is the one listened on.
       // eslint-disable-next-line @typescript-eslint/no-this-alias
       const store = this;
       leaseHolding ??= (async () => {
-        const holder = createCacheLease({ leaseMs });
+        const holder = createCacheLease({ leaseMs, ...(onError ? { onError } : {}) });
         lease = holder;
         // LISTEN before the lease is joined: a change announced after the join is heard.
         await store.listen(CHANGE_VERSION_CHANNEL, (payload) =>
