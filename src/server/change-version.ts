@@ -7,7 +7,9 @@ import type { CacheLease, Store } from '../store/index.ts';
  * with every revocation's NOTIFY, in the same statement) is read at the start of each request, before
  * anything cached is consulted. Caches tag what they keep with the version current when they started
  * reading it, and serve only what carries the current one — so a revocation that returned on one instance
- * is honoured by the next request on every instance, whether or not its NOTIFY has arrived yet.
+ * is honoured by the next request on every instance, whether or not its NOTIFY has arrived yet. While the
+ * instance holds a cache lease (`src/store/cache-lease.ts`) nothing is read: every announcing writer waits
+ * until this instance has heard its change, so the version heard is already current.
  *
  * On the embedded database there is one process, whose own handlers ran before the revocation returned:
  * nothing is read, and the version stays 0.

@@ -53,10 +53,12 @@ select pg_notify('${LEASE_ACKED_CHANNEL}', acked_version::text) from joined`;
 
 /**
  * Extends a lease that has not expired, and only while the instance has heard every announced change ($3,
- * at least the store's version in this statement's snapshot): an instance that stopped hearing loses its
- * lease within one lease, so a writer never waits longer for it.
+ * at least the store's version in this statement's snapshot), which it acknowledges too: an instance that
+ * stopped hearing loses its lease within one lease, and every extension acknowledges the store's version,
+ * so a writer never waits longer than one lease for any instance.
  */
-const RENEW = `update store_cache_leases set expires_at = now() + $2::float8 * interval '1 millisecond'
+const RENEW = `update store_cache_leases set expires_at = now() + $2::float8 * interval '1 millisecond',
+    acked_version = greatest(acked_version, $3)
   where instance = $1 and expires_at > now() and $3 >= coalesce((${CHANGE_VERSION_QUERY}), 0)
   returning 1 as renewed`;
 
@@ -131,18 +133,20 @@ export function createCacheLease(options: {
     if (rows.length > 0 && epoch === at && !released) validUntil = sent + trustedFor;
   }
 
+  /** Runs a renewal or a join as the one under way; a failed one lapses (`onError`), tried again later. */
+  function underWay(work: Promise<void>): Promise<void> {
+    const running = work.catch(onError).finally(() => {
+      if (renewing === running) renewing = undefined;
+    });
+    renewing = running;
+    return running;
+  }
+
   /** One renewal at a time; a renewal asked for while one runs is that one. */
   function renewNow(): Promise<void> {
     const on = connection;
     if (!on || released) return Promise.resolve();
-    if (renewing) return renewing;
-    const at = epoch;
-    renewing = renew(on, at)
-      .catch(onError)
-      .finally(() => {
-        renewing = undefined;
-      });
-    return renewing;
+    return renewing ?? underWay(renew(on, epoch));
   }
 
   const timer = setInterval(() => void renewNow(), Math.max(1, Math.floor(leaseMs / 3)));
@@ -158,14 +162,19 @@ export function createCacheLease(options: {
     if (!on || acking || acked >= heard || released) return;
     acking = true;
     const version = heard;
-    on.query(ACK, [instance, version])
-      .then(() => {
+    on.query(ACK, [instance, version]).then(
+      () => {
         if (version > acked) acked = version;
-      }, onError)
-      .finally(() => {
         acking = false;
         acknowledge();
-      });
+      },
+      (error: unknown) => {
+        // Not again at once (the connection may be gone): the next version heard, the next join, or the
+        // next renewal (which acknowledges what was heard too) does it.
+        acking = false;
+        onError(error);
+      },
+    );
   }
 
   return {
@@ -182,14 +191,11 @@ export function createCacheLease(options: {
       epoch += 1;
       connection = on;
       acked = 0;
-      await renewing;
       const at = epoch;
-      renewing = join(on, at)
-        .catch(onError)
-        .finally(() => {
-          renewing = undefined;
-        });
       await renewing;
+      // Detached (or attached anew) meanwhile: this connection is no longer the lease's.
+      if (epoch !== at || released) return;
+      await (renewing ?? underWay(join(on, at)));
       acknowledge();
     },
     detach() {
