@@ -161,7 +161,15 @@ export async function startPlatform(options: {
             // What this benchmark instance measures: caches trusted as if every change had been heard.
             upToDate: () => true,
           }
-        : createChangeVersion(store);
+        : createChangeVersion(
+            store,
+            config.cacheLeaseMs > 0
+              ? await store.holdCacheLease(config.cacheLeaseMs, (error) =>
+                  // The lease lapses (requests read the change version again) and is tried again.
+                  logger.warn({ err: error }, 'the cache lease could not be renewed'),
+                )
+              : undefined,
+          );
     const certificateStatus = await startCertificateStatus(
       config,
       tls,
