@@ -11,7 +11,8 @@ import { embeddedHandleOf, openStore, type Store } from '../../src/store/index.t
 import { clientCredentialsToken } from '../../src/tpp/authorization.ts';
 import { ALL_ACCOUNT_PERMISSIONS, apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
-import { recordStatements } from '../support/statements.ts';
+import type { TestPlatform } from '../support/platform.ts';
+import { recordSent, recordStatements } from '../support/statements.ts';
 import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
 import { aisGet, aisGetUrl, authorise, type AisAnswer, type AuthorisedConsent } from './ais-support.ts';
 
@@ -63,6 +64,48 @@ async function urlOf(store: Store): Promise<string> {
   const url = new URL(base);
   url.pathname = `/${row.name}`;
   return url.toString();
+}
+
+/**
+ * The platform's change version made up to date as a cache lease makes it (PostgreSQL; until leases land):
+ * every version the store announces is heard from its notification (`store_change_version`), and
+ * `upToDate()` says every change has been heard. `heard(version)` resolves once that version has been heard;
+ * `restore` puts the instance back to reading the version on every request.
+ */
+async function asIfLeased(platform: TestPlatform) {
+  const version = platform.changeVersion;
+  const { upToDate } = version;
+  const waiting = new Set<{ at: number; resolve: () => void }>();
+  const hear = (at: number): void => {
+    version.observe(at);
+    for (const waiter of waiting) {
+      if (version.current() < waiter.at) continue;
+      waiting.delete(waiter);
+      waiter.resolve();
+    }
+  };
+  const stop = await platform.store.listen('store_change_version', (payload) => hear(Number(payload)));
+  hear(await platform.store.changeVersion());
+  version.upToDate = () => true;
+  return {
+    heard: (at: number) =>
+      new Promise<void>((resolve) => {
+        waiting.add({ at, resolve });
+        hear(version.current());
+      }),
+    async restore() {
+      version.upToDate = upToDate;
+      await stop();
+    },
+  };
+}
+
+/** Resolves at the next notification on `channel` of `store` (listening once this returns). */
+async function nextNotification(store: Store, channel: string): Promise<{ heard: Promise<void> }> {
+  let resolve = (): void => undefined;
+  const heard = new Promise<void>((done) => (resolve = done));
+  const stop = await store.listen(channel, () => resolve());
+  return { heard: heard.then(stop) };
 }
 
 describe('Account Information v3.1.11 over mTLS', async () => {
@@ -759,8 +802,14 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     try {
       const { result: after, statements } = await recordStatements(read);
       assert.equal(list(after, 'Account')[0]?.Nickname, nickname);
-      // One statement: the rows' versions, and the changed row with them (not a second read).
-      assert.equal(accountReads(statements).length, 1, 'written since: read again, in one statement');
+      // One statement: the rows' versions, and the changed row with them (not a second read). The change
+      // is announced (migration 0017), and on PostgreSQL this instance has not heard it yet: the statement
+      // sees the newer change version, so the request is checked again under it and the statement sent again.
+      assert.equal(
+        accountReads(statements).length,
+        store.embedded ? 1 : 2,
+        'written since: read again, in one statement (checked again once on PostgreSQL)',
+      );
     } finally {
       await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
     }
@@ -842,7 +891,12 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       const { result: after, statements: afterStatements } = await recordStatements(() => read(full));
       assert.equal(account(after).Nickname, nickname, "Detail: the other handle's write is seen");
       assert.ok(account(after).Account);
-      assert.equal(accountReads(afterStatements).length, 1, 'changed: the row sent with its version');
+      // Announced: on PostgreSQL checked again once under the newer change version (as above).
+      assert.equal(
+        accountReads(afterStatements).length,
+        store.embedded ? 1 : 2,
+        'changed: the row sent with its version',
+      );
       const basicAfter = await read(basic);
       assert.equal(account(basicAfter).Nickname, nickname, 'Basic: the write is seen too');
       assert.equal(account(basicAfter).Account, undefined);
@@ -852,6 +906,87 @@ describe('Account Information v3.1.11 over mTLS', async () => {
       if (other.backend === 'postgres') await other.close();
     }
     assert.equal(account(await read(full)).Nickname ?? null, was, 'the write undone is seen too');
+  });
+
+  it('on PostgreSQL, while every change has been heard, an account and the accounts read again send no statement, in the tick the guard passes them', async (t) => {
+    const { platform } = sandbox;
+    if (platform.store.embedded) return t.skip('PostgreSQL only: the embedded path is the test above');
+    const leased = await asIfLeased(platform);
+    const awaited: string[] = [];
+    const asyncStart = 'tracing:fastify.request.handler:asyncStart';
+    const subscriber = (message: unknown) => {
+      awaited.push((message as { route: { url: string } }).route.url);
+    };
+    subscribe(asyncStart, subscriber);
+    try {
+      for (const [template, path] of [
+        ['/accounts/{AccountId}', `/accounts/${current}`],
+        ['/accounts', '/accounts'],
+      ] as const) {
+        const first = await aisGet(tpp, full.accessToken, path);
+        expectValid(first, template, 200);
+        // A posting since (the statement of every payment's posting): balances only, nothing announced.
+        await postExternalCredit(
+          platform.store.db,
+          { clock: systemClock },
+          { accountId: current, amountMinor: 1n, currency: 'GBP', reference: `NOT ANNOUNCED ${Date.now()}` },
+        );
+        // Notifications arrive in commit order: once this one is here, an announcement of the posting would be.
+        const { heard } = await nextNotification(platform.store, 'test_after_posting');
+        await platform.store.db.execute(sql`select pg_notify('test_after_posting', '')`);
+        await heard;
+        awaited.length = 0;
+        const { result: again, sent } = await recordSent(() => aisGet(tpp, full.accessToken, path));
+        expectValid(again, template, 200);
+        assert.equal(again.text, first.text, `${template}: the same answer`);
+        assert.deepEqual(
+          sent.map(({ text }) => text),
+          [],
+          `${template} read again after a posting: no statement`,
+        );
+        assert.deepEqual(awaited, [], `${template} read again: answered without a promise`);
+      }
+    } finally {
+      unsubscribe(asyncStart, subscriber);
+      await leased.restore();
+    }
+  });
+
+  it('on PostgreSQL, an account detail written by plain SQL is announced, and shown by the next read once heard', async (t) => {
+    const { platform } = sandbox;
+    const { store } = platform;
+    if (store.embedded) return t.skip('PostgreSQL only: the embedded database answers again until any write');
+    const path = `/accounts/${current}`;
+    const read = async () => {
+      const answer = await aisGet(tpp, full.accessToken, path);
+      expectValid(answer, '/accounts/{AccountId}', 200);
+      return answer;
+    };
+    const accountReads = (sent: { text: string }[]) =>
+      sent.filter(({ text }) => text.includes('"bank_accounts"'));
+    const leased = await asIfLeased(platform);
+    const [{ nickname: was = null } = {}] = await store.db
+      .select({ nickname: bankAccounts.nickname })
+      .from(bankAccounts)
+      .where(eq(bankAccounts.id, current));
+    try {
+      await read();
+      assert.deepEqual((await recordSent(read)).sent, [], 'heard, unchanged: no statement');
+      const nickname = `Announced ${Date.now()}`;
+      const { heard } = await nextNotification(store, 'bank_accounts_changed');
+      // As a DBA would: no hook of this platform runs; the trigger announces it in the same transaction.
+      await store.db.execute(sql`update bank_accounts set nickname = ${nickname} where id = ${current}`);
+      const version = await store.changeVersion();
+      await heard;
+      await leased.heard(version);
+      const { result: after, sent } = await recordSent(read);
+      assert.equal(list(after, 'Account')[0]?.Nickname, nickname, 'the change is shown');
+      assert.equal(accountReads(sent).length, 1, 'read again once, in one statement');
+      assert.deepEqual((await recordSent(read)).sent, [], 'then answered again without one');
+    } finally {
+      await store.db.update(bankAccounts).set({ nickname: was }).where(eq(bankAccounts.id, current));
+      await leased.restore();
+    }
   });
 
   it('keeps the ledger invariant after every test above: each balance equals the sum of its postings', async () => {
