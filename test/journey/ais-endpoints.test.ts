@@ -67,6 +67,21 @@ async function urlOf(store: Store): Promise<string> {
 }
 
 /**
+ * The routes whose handler answered with a promise from now until `stop`: fastify publishes `asyncStart`
+ * for a handler that answered with a promise, never for one that answered with its value (a serialised
+ * answer at hand: no promise, no microtask).
+ */
+function handlersAwaited(): { awaited: string[]; stop(): void } {
+  const awaited: string[] = [];
+  const asyncStart = 'tracing:fastify.request.handler:asyncStart';
+  const subscriber = (message: unknown) => {
+    awaited.push((message as { route: { url: string } }).route.url);
+  };
+  subscribe(asyncStart, subscriber);
+  return { awaited, stop: () => unsubscribe(asyncStart, subscriber) };
+}
+
+/**
  * The platform's change version made up to date as a cache lease makes it (PostgreSQL; until leases land):
  * every version the store announces is heard from its notification (`store_change_version`), and
  * `upToDate()` says every change has been heard. `heard(version)` resolves once that version has been heard;
@@ -818,14 +833,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
   it('an account and a transactions page read again on the embedded database are sent in the tick the guard passes them', async (t) => {
     if (!sandbox.platform.store.embedded) return t.skip('PostgreSQL reads the change version per request');
     const { embedded } = sandbox.platform.store;
-    // fastify publishes `asyncStart` for a handler that answered with a promise, never for one that answered
-    // with its value (a serialised answer under a read that has arrived: no promise, no microtask).
-    const awaited: string[] = [];
-    const asyncStart = 'tracing:fastify.request.handler:asyncStart';
-    const subscriber = (message: unknown) => {
-      awaited.push((message as { route: { url: string } }).route.url);
-    };
-    subscribe(asyncStart, subscriber);
+    const { awaited, stop } = handlersAwaited();
     try {
       for (const [template, path] of [
         ['/accounts/{AccountId}', `/accounts/${current}`],
@@ -845,7 +853,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
         assert.ok(quiet, `two reads of ${template} with nothing written around them`);
       }
     } finally {
-      unsubscribe(asyncStart, subscriber);
+      stop();
     }
   });
 
@@ -912,12 +920,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
     const { platform } = sandbox;
     if (platform.store.embedded) return t.skip('PostgreSQL only: the embedded path is the test above');
     const leased = await asIfLeased(platform);
-    const awaited: string[] = [];
-    const asyncStart = 'tracing:fastify.request.handler:asyncStart';
-    const subscriber = (message: unknown) => {
-      awaited.push((message as { route: { url: string } }).route.url);
-    };
-    subscribe(asyncStart, subscriber);
+    const { awaited, stop } = handlersAwaited();
     try {
       for (const [template, path] of [
         ['/accounts/{AccountId}', `/accounts/${current}`],
@@ -947,7 +950,7 @@ describe('Account Information v3.1.11 over mTLS', async () => {
         assert.deepEqual(awaited, [], `${template} read again: answered without a promise`);
       }
     } finally {
-      unsubscribe(asyncStart, subscriber);
+      stop();
       await leased.restore();
     }
   });
