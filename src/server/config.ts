@@ -67,6 +67,12 @@ export const configSchema = z.object({
   dataDir: z.string().min(1).default('./.obkit'),
   databaseUrl: postgresUrl.optional(),
   databasePoolSize: z.coerce.number().int().min(1).max(500).default(10),
+  /**
+   * PostgreSQL: each instance's cache lease (`src/store/cache-lease.ts`), in milliseconds. While held, a
+   * request reads no change version (every announcing writer waits for this instance to hear its change,
+   * at most this long for an instance that stopped hearing); 0 = no lease, every request reads it.
+   */
+  cacheLeaseMs: z.coerce.number().int().min(0).max(60_000).default(3_000),
   bindHost: z.string().min(1).default('127.0.0.1'),
   /** The host name TPPs and browsers use to reach us; the sandbox's server certificate names it. */
   publicHost: z.string().min(1).default('localhost'),
@@ -184,6 +190,7 @@ export const environmentNames: Record<ConfigKey, string> = {
   dataDir: 'OBKIT_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   databasePoolSize: 'OBKIT_DATABASE_POOL_SIZE',
+  cacheLeaseMs: 'OBKIT_CACHE_LEASE_MS',
   bindHost: 'OBKIT_BIND_HOST',
   publicHost: 'OBKIT_PUBLIC_HOST',
   browserPort: 'OBKIT_BROWSER_PORT',

@@ -155,7 +155,15 @@ export async function startPlatform(options: {
     const changeVersion =
       options.readChangeVersion === false
         ? await notifiedChangeVersion(store, closeHandlers)
-        : createChangeVersion(store);
+        : createChangeVersion(
+            store,
+            config.cacheLeaseMs > 0
+              ? await store.holdCacheLease(config.cacheLeaseMs, (error) =>
+                  // The lease lapses (requests read the change version again) and is tried again.
+                  logger.warn({ err: error }, 'the cache lease could not be renewed'),
+                )
+              : undefined,
+          );
     const certificateStatus = await startCertificateStatus(
       config,
       tls,

@@ -224,7 +224,8 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   const readChangeVersion =
     changeVersion?.readsPerRequest === true
       ? (request: FastifyRequest): MaybePromise<void> => {
-          if (ALWAYS_OPEN.has(request.url)) return undefined;
+          // Under a cache lease this instance has heard every change announced so far: nothing to read.
+          if (ALWAYS_OPEN.has(request.url) || changeVersion.upToDate()) return undefined;
           if (
             changeVersion.deferrable &&
             request.routeOptions.config.changeVersion === 'read by the handler'

@@ -8,6 +8,14 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { CHANGE_VERSION_QUERY, changeVersionOf } from './change-version.ts';
+import {
+  CHANGE_VERSION_CHANNEL,
+  createCacheLease,
+  leaseWaits,
+  type CacheLease,
+  type CacheLeaseHolder,
+  type LeaseConnection,
+} from './cache-lease.ts';
 import * as schema from './schema/index.ts';
 import { embeddedReadsOf, type EmbeddedReads } from './embedded-reads.ts';
 import { forDrizzle } from './embedded-parsers.ts';
@@ -57,9 +65,18 @@ export interface Store {
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
   /**
    * Announces a change on `channel` and, in the same statement, advances the store's change version
-   * (`store_change_version`): every notification is a change that no instance's cache may outlive.
+   * (`store_change_version`): every notification is a change that no instance's cache may outlive. On
+   * PostgreSQL it then waits until every instance holding a cache lease has acknowledged the change
+   * (`src/store/cache-lease.ts`; at most one lease for an instance that does not).
    */
   notify(channel: string, payload: string): Promise<void>;
+  /**
+   * PostgreSQL: holds a cache lease of `leaseMs` for this store's instance (one per store: a second call
+   * answers the first's), renewed on the listener connection until `close` deletes it. While it is held,
+   * every change announced before now has been heard, so a request needs no read of the change version.
+   * The embedded database needs none (one process): undefined.
+   */
+  holdCacheLease(leaseMs: number, onError?: (error: unknown) => void): Promise<CacheLease | undefined>;
   /**
    * The store's change version: how many changes were announced so far (one primary-key read). An
    * instance reading a higher one than it saw last knows that what it cached may have been revoked.
@@ -173,12 +190,31 @@ async function openPglite(options: {
     async changeVersion() {
       return versionOf((await client.query<{ version: unknown }>(CHANGE_VERSION_QUERY)).rows);
     },
+    holdCacheLease: async () => undefined,
     poolStats: () => undefined,
     async close() {
       stopCheckpoints();
       if (!client.closed) await client.close();
     },
   };
+}
+
+/**
+ * The store's listener connections (the ones that LISTEN, and renew cache leases): background work of the
+ * store, not of any request (test/support/statements.ts leaves their statements out).
+ */
+const LISTENER_CONNECTIONS = new WeakSet<object>();
+
+/** The listener connections' `application_name`. */
+export const LISTENER_APPLICATION_NAME = 'obkit listener';
+
+/** Whether `client` is a store's listener connection. */
+export function isListenerConnection(client: unknown): boolean {
+  return typeof client === 'object' && client !== null && LISTENER_CONNECTIONS.has(client);
+}
+
+function leaseConnection(client: pg.Client): LeaseConnection {
+  return { query: (text, values) => client.query(text, [...values]) };
 }
 
 async function openPostgres(options: { url: string; poolSize?: number }): Promise<Store> {
@@ -210,27 +246,43 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
   const registered = new Map<string, Promise<void>>();
   let listenClient: pg.Client | undefined;
   let closed = false;
+  /** Set while a lost listener connection is being replaced: the lease joins again once it is. */
+  let resubscribing = false;
+  let lease: CacheLeaseHolder | undefined;
+  let leaseHolding: Promise<CacheLease> | undefined;
+  const waitForLeases = leaseWaits({
+    query: (statement) => pool.query<{ wait_ms?: unknown }>(statement),
+    listen: (channel, handler) => listen(channel, handler),
+  });
 
   async function connectListener(): Promise<pg.Client> {
     if (listenClient) return listenClient;
     const client = new pg.Client({
       connectionString: options.url,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // Named for the operator (pg_stat_activity): it LISTENs and renews the cache lease.
+      application_name: LISTENER_APPLICATION_NAME,
     });
     // A connection that fails before it is up is not ours to replace: the caller retries.
     client.on('error', () => undefined);
     await client.connect();
+    LISTENER_CONNECTIONS.add(client);
     client.on('notification', (message) => {
       for (const handler of listeners.get(message.channel) ?? []) handler(message.payload ?? '');
     });
     // The server restarted or the connection broke: LISTEN again on a new one. Notifications sent in the
-    // gap are lost, which costs nothing but their early cache drop: every request reads the change version
-    // first, and a gap's changes advanced it.
+    // gap are lost, which costs nothing but their early cache drop: without a lease every request reads
+    // the change version first, and a gap's changes advanced it; the lease is no longer trusted from now
+    // on, and is joined again (reading the version) once the new connection LISTENs.
     const lost = () => {
       if (listenClient !== client) return;
       listenClient = undefined;
+      lease?.detach();
       void client.end().catch(() => undefined);
-      if (!closed) void resubscribeAll();
+      if (!closed) {
+        resubscribing = true;
+        void resubscribeAll();
+      }
     };
     client.on('error', lost);
     client.on('end', lost);
@@ -243,11 +295,38 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
       try {
         const client = await connectListener();
         for (const channel of listeners.keys()) await client.query(`LISTEN "${channel}"`);
+        resubscribing = false;
+        if (lease && listenClient === client) await lease.attach(leaseConnection(client));
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
       }
     }
+  }
+
+  async function listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>> {
+    assertChannel(channel);
+    let handlers = listeners.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      listeners.set(channel, handlers);
+      registered.set(
+        channel,
+        connectListener().then(async (client) => {
+          await client.query(`LISTEN "${channel}"`);
+        }),
+      );
+    }
+    handlers.add(handler);
+    await registered.get(channel);
+    return async () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && listeners.get(channel) === handlers) {
+        listeners.delete(channel);
+        registered.delete(channel);
+        await listenClient?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
+      }
+    };
   }
 
   return {
@@ -269,33 +348,29 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
         await client.end();
       }
     },
-    async listen(channel, handler) {
-      assertChannel(channel);
-      let handlers = listeners.get(channel);
-      if (!handlers) {
-        handlers = new Set();
-        listeners.set(channel, handlers);
-        registered.set(
-          channel,
-          connectListener().then(async (client) => {
-            await client.query(`LISTEN "${channel}"`);
-          }),
-        );
-      }
-      handlers.add(handler);
-      await registered.get(channel);
-      return async () => {
-        handlers.delete(handler);
-        if (handlers.size === 0 && listeners.get(channel) === handlers) {
-          listeners.delete(channel);
-          registered.delete(channel);
-          await listenClient?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
-        }
-      };
-    },
+    listen,
     async notify(channel, payload) {
       assertChannel(channel);
-      await pool.query(NOTIFY_AND_ADVANCE, [channel, payload]);
+      const version = versionOf((await pool.query(NOTIFY_AND_ADVANCE, [channel, payload])).rows);
+      await waitForLeases(version);
+    },
+    holdCacheLease(this: Store, leaseMs: number, onError?: (error: unknown) => void) {
+      // Through `this`, so that a store wrapping this one (a test's deaf instance) is the one listened on.
+      // eslint-disable-next-line @typescript-eslint/no-this-alias
+      const store = this;
+      leaseHolding ??= (async () => {
+        const holder = createCacheLease({ leaseMs, ...(onError ? { onError } : {}) });
+        lease = holder;
+        // LISTEN before the lease is joined: a change announced after the join is heard.
+        await store.listen(CHANGE_VERSION_CHANNEL, (payload) =>
+          holder.heardAnnounced(changeVersionOf(payload)),
+        );
+        const client = await connectListener();
+        // Being replaced: `resubscribeAll` joins once the new connection LISTENs.
+        if (!resubscribing) await holder.attach(leaseConnection(client));
+        return holder;
+      })();
+      return leaseHolding;
     },
     async changeVersion() {
       return versionOf((await pool.query<{ version: unknown }>(READ_CHANGE_VERSION)).rows);
@@ -309,6 +384,7 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
     async close() {
       if (closed) return;
       closed = true;
+      await lease?.release();
       await listenClient?.end().catch(() => undefined);
       await Promise.all([pool.end(), asyncCommitPool.end()]);
     },

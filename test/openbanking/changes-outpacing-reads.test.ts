@@ -122,7 +122,8 @@ describe(
   'an account read whose change version moves on every attempt (PostgreSQL)',
   { skip: process.env.DATABASE_URL ? false : 'the change version is read per request only on PostgreSQL' },
   async () => {
-    const sandbox: Sandbox = await startSandbox();
+    // Without a cache lease (off, or lapsed): the request is checked under the version its statement saw.
+    const sandbox: Sandbox = await startSandbox({ env: { OBKIT_CACHE_LEASE_MS: '0' } });
     let tpp: Tpp;
     let consent: AuthorisedConsent;
     let accountId: string;

@@ -72,8 +72,29 @@ describe('change version', () => {
     assert.equal(createChangeVersion({ backend: 'pglite' } as unknown as Store).readsPerRequest, false);
   });
 
-  it('is up to date without a read only on the embedded database', () => {
+  it('is up to date without a read on the embedded database, and on PostgreSQL only while a cache lease is held', () => {
     assert.equal(createChangeVersion(controlledStore().store).upToDate(), false);
     assert.equal(createChangeVersion({ backend: 'pglite' } as unknown as Store).upToDate(), true);
+    const lease = { held: true, heard: 0 };
+    const leased = createChangeVersion(controlledStore().store, {
+      held: () => lease.held,
+      heard: () => lease.heard,
+    });
+    assert.equal(leased.upToDate(), true);
+    lease.held = false;
+    assert.equal(leased.upToDate(), false);
+  });
+
+  it('counts every version its cache lease heard announced, and every version it read', async () => {
+    const { store, pending } = controlledStore();
+    const lease = { held: true, heard: 5 };
+    const version = createChangeVersion(store, { held: () => lease.held, heard: () => lease.heard });
+    assert.equal(version.current(), 5, 'caches tagged older than what the lease heard are not served');
+    const read = version.refresh();
+    pending[0]!.resolve(8);
+    await read;
+    assert.equal(version.current(), 8);
+    lease.heard = 11;
+    assert.equal(version.current(), 11);
   });
 });

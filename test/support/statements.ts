@@ -1,6 +1,6 @@
 import { PGlite, type Transaction as PgliteTransaction } from '@electric-sql/pglite';
 import pg from 'pg';
-import { EmbeddedPrepared, EmbeddedReader } from '../../src/store/index.ts';
+import { EmbeddedPrepared, EmbeddedReader, isListenerConnection } from '../../src/store/index.ts';
 
 /** One statement as the store receives it, and whether it went as a prepared (named) statement. */
 export interface SentStatement {
@@ -11,7 +11,7 @@ export interface SentStatement {
 /**
  * Every SQL statement the process sends to either store while `work` runs, in order, as the server
  * receives it: every `pg` client's (BEGIN, COMMIT, SAVEPOINT included; prepared when given a `name`: parsed
- * and planned once per connection), the PGlite client's queries (inside its transactions too), the embedded
+ * and planned once per connection; not the store's listener connection's), the PGlite client's queries (inside its transactions too), the embedded
  * database's read-only statements (`EmbeddedReader`) and its named prepared ones (`EmbeddedPrepared`, the
  * only prepared ones there). PGlite's own BEGIN/COMMIT around `transaction()` are recorded as such.
  * Counting is process-wide: run nothing else against a store meanwhile.
@@ -23,6 +23,9 @@ export async function recordSent<T>(work: () => Promise<T>): Promise<{ result: T
   const pgPrototype = pg.Client.prototype as unknown as { query: PgQuery };
   const pgQuery = pgPrototype.query;
   pgPrototype.query = function (this: unknown, ...args: unknown[]) {
+    // The store's listener connection works in the background (LISTEN, cache lease renewals and
+    // acknowledgements), on its own timers: not a request's statements.
+    if (isListenerConnection(this)) return pgQuery.apply(this, args);
     const [config] = args;
     if (typeof config === 'string') sent.push({ text: config, prepared: false });
     else {

@@ -437,7 +437,7 @@ export async function accountInformation(
    *
    * On PostgreSQL each answer is also kept under the change version that statement's snapshot saw: every
    * change to what an account answer is made of advances the change version in its own transaction (the
-   * `bank_accounts_announced` trigger, migration 0017; a posting does not), so while this instance has heard
+   * `bank_accounts_announced` trigger, migration 0018; a posting does not), so while this instance has heard
    * every announced change (`upToDate`, a cache lease) an answer kept under the version it has heard is the
    * answer a statement would give, and is sent without one, in the tick the guard passes the request. A
    * change written by SQL elsewhere is heard when its notification arrives (at most one lease later).
