@@ -4,9 +4,11 @@
  * payments, statements, products, offers, parties).
  */
 import { and, asc, desc, eq, exists, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
 import { preparedStatement, schema } from '../store/index.ts';
 import { fromMinor } from './money.ts';
+import type { Counterparty } from '../store/schema/bank.ts';
 import { rowsOf } from '../shared/result-rows.ts';
 
 const {
@@ -186,28 +188,82 @@ export async function getAccount(db: Queryable, accountId: string): Promise<Acco
   return row;
 }
 
+/** The identifications an account of this bank is found by (`findAccountByIdentification`). */
+type IdentificationScheme = 'sort_code' | 'iban' | 'pan';
+
+/** One of `make`'s per identification scheme (a statement's shape follows the scheme's condition). */
+function perScheme<T>(make: (scheme: IdentificationScheme) => T): Record<IdentificationScheme, T> {
+  return { sort_code: make('sort_code'), iban: make('iban'), pan: make('pan') };
+}
+
+/** The accounts again, as a payment's creditor's (read with its debtor's). */
+const creditorAccounts = alias(bankAccounts, 'creditor');
+
+/**
+ * The condition naming a customer account of `accounts` (the table or an alias of it) by `scheme`, its values
+ * placeholders (`identificationLookup`'s): internal accounts are never found by an identification.
+ */
+function customerAccountIdentifiedBy(
+  accounts: typeof bankAccounts | typeof creditorAccounts,
+  scheme: IdentificationScheme,
+): SQL {
+  const identified =
+    scheme === 'sort_code'
+      ? and(
+          eq(accounts.sortCode, sql.placeholder('sortCode')),
+          eq(accounts.accountNumber, sql.placeholder('accountNumber')),
+        )!
+      : scheme === 'iban'
+        ? eq(accounts.iban, sql.placeholder('iban'))
+        : eq(accounts.pan, sql.placeholder('pan'));
+  return and(identified, sql`${accounts.internalPurpose} is null`)!;
+}
+
+/**
+ * What an Open Banking identification looks up: `UK.OBIE.SortCodeAccountNumber` (14 digits, spaces and dashes
+ * ignored), `UK.OBIE.IBAN` (spaces ignored, case-insensitive) or `UK.OBIE.PAN` (spaces ignored); undefined for
+ * anything else, which names no account here.
+ */
+function identificationLookup(
+  schemeName: string,
+  identification: string,
+): { scheme: IdentificationScheme; values: Record<string, string> } | undefined {
+  const scheme = schemeName.replace(/^UK\.OBIE\./, '');
+  if (scheme === 'SortCodeAccountNumber') {
+    const digits = identification.replace(/[\s-]/g, '');
+    if (!/^\d{14}$/.test(digits)) return undefined;
+    return {
+      scheme: 'sort_code',
+      values: { sortCode: digits.slice(0, 6), accountNumber: digits.slice(6) },
+    };
+  }
+  if (scheme === 'IBAN')
+    return { scheme: 'iban', values: { iban: identification.replace(/\s/g, '').toUpperCase() } };
+  if (scheme === 'PAN') return { scheme: 'pan', values: { pan: identification.replace(/\s/g, '') } };
+  return undefined;
+}
+
+/** The condition on an account's row: it is `accountId` and `customerId` is one of its holders (placeholders). */
+function heldAccountWhere(db: Queryable) {
+  return and(
+    eq(bankAccounts.id, sql.placeholder('accountId')),
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(bankAccountHolders)
+        .where(
+          and(
+            eq(bankAccountHolders.customerId, sql.placeholder('customerId')),
+            eq(bankAccountHolders.accountId, sql.placeholder('accountId')),
+          ),
+        ),
+    ),
+  );
+}
+
 /** Prepared once: every payment submission reads its debtor account so. */
 const heldAccount = preparedStatement((db) =>
-  db
-    .select()
-    .from(bankAccounts)
-    .where(
-      and(
-        eq(bankAccounts.id, sql.placeholder('accountId')),
-        exists(
-          db
-            .select({ one: sql`1` })
-            .from(bankAccountHolders)
-            .where(
-              and(
-                eq(bankAccountHolders.customerId, sql.placeholder('customerId')),
-                eq(bankAccountHolders.accountId, sql.placeholder('accountId')),
-              ),
-            ),
-        ),
-      ),
-    )
-    .prepare('bank_held_account'),
+  db.select().from(bankAccounts).where(heldAccountWhere(db)).prepare('bank_held_account'),
 );
 
 /** The account, when `customerId` is one of its holders (one statement: the row and the holding). */
@@ -217,6 +273,53 @@ export async function getHeldAccount(
   accountId: string,
 ): Promise<AccountRecord | undefined> {
   const [row] = await heldAccount(db).execute({ customerId, accountId });
+  return row;
+}
+
+/**
+ * The debtor account read with the creditor's account here, when the creditor names one: what a payment
+ * submission needs of both before it posts (`payCreditor` takes the creditor's as `creditorAccount`).
+ */
+export interface HeldAccountWithCreditor {
+  account: AccountRecord;
+  /** The customer account the creditor's identification names (as `findAccountByIdentification`); null when none. */
+  creditorAccount: AccountRecord | null;
+}
+
+/** Prepared once per scheme: the debtor held by the customer, and the creditor's customer account if any. */
+const heldAccountWithCreditor = perScheme((scheme) =>
+  preparedStatement((db) =>
+    db
+      .select({ account: bankAccounts, creditorAccount: creditorAccounts })
+      .from(bankAccounts)
+      .leftJoin(creditorAccounts, customerAccountIdentifiedBy(creditorAccounts, scheme))
+      .where(heldAccountWhere(db))
+      .prepare(`bank_held_account_with_creditor_by_${scheme}`),
+  ),
+);
+
+/**
+ * `getHeldAccount` and `findAccountByIdentification` of the creditor in one statement (a payment's payer and
+ * payee: one round trip, not two). Undefined when the customer does not hold the account; `creditorAccount`
+ * null when the creditor names no customer account of this bank (a payment to another bank, or an
+ * identification that names none: `findAccountByIdentification`'s rules).
+ */
+export async function getHeldAccountWithCreditor(
+  db: Queryable,
+  customerId: string,
+  accountId: string,
+  creditor: Pick<Counterparty, 'schemeName' | 'identification'>,
+): Promise<HeldAccountWithCreditor | undefined> {
+  const lookup = identificationLookup(creditor.schemeName ?? '', creditor.identification ?? '');
+  if (!lookup) {
+    const account = await getHeldAccount(db, customerId, accountId);
+    return account ? { account, creditorAccount: null } : undefined;
+  }
+  const [row] = await heldAccountWithCreditor[lookup.scheme](db).execute({
+    customerId,
+    accountId,
+    ...lookup.values,
+  });
   return row;
 }
 
@@ -231,55 +334,30 @@ export async function getAccounts(db: Queryable, accountIds: readonly string[]):
   return accountIds.flatMap((id) => byId.get(id) ?? []);
 }
 
-/** Prepared once per scheme (the creditor look-up of every payment submission): a customer account by its identification. */
-function accountIdentifiedBy(where: SQL, name: string) {
-  return preparedStatement((db) =>
+/** Prepared once per scheme (a creditor not read with its debtor): a customer account by its identification. */
+const accountIdentified = perScheme((scheme) =>
+  preparedStatement((db) =>
     db
       .select()
       .from(bankAccounts)
-      .where(and(where, sql`${bankAccounts.internalPurpose} is null`))
-      .prepare(name),
-  );
-}
-
-const accountBySortCode = accountIdentifiedBy(
-  and(
-    eq(bankAccounts.sortCode, sql.placeholder('sortCode')),
-    eq(bankAccounts.accountNumber, sql.placeholder('accountNumber')),
-  )!,
-  'bank_account_by_sort_code',
+      .where(customerAccountIdentifiedBy(bankAccounts, scheme))
+      .prepare(`bank_account_by_${scheme}`),
+  ),
 );
-const accountByIban = accountIdentifiedBy(
-  eq(bankAccounts.iban, sql.placeholder('iban')),
-  'bank_account_by_iban',
-);
-const accountByPan = accountIdentifiedBy(eq(bankAccounts.pan, sql.placeholder('pan')), 'bank_account_by_pan');
 
 /**
- * Finds a customer account of this bank by an Open Banking identification: `UK.OBIE.SortCodeAccountNumber`
- * (14 digits), `UK.OBIE.IBAN` (spaces ignored, case-insensitive) or `UK.OBIE.PAN`. Undefined when it is
- * not ours (a payment to another bank).
+ * Finds a customer account of this bank by an Open Banking identification (`identificationLookup`'s schemes).
+ * Undefined when it is not ours (a payment to another bank).
  */
 export async function findAccountByIdentification(
   db: Queryable,
   schemeName: string,
   identification: string,
 ): Promise<AccountRecord | undefined> {
-  const scheme = schemeName.replace(/^UK\.OBIE\./, '');
-  let rows: AccountRecord[];
-  if (scheme === 'SortCodeAccountNumber') {
-    const digits = identification.replace(/[\s-]/g, '');
-    if (!/^\d{14}$/.test(digits)) return undefined;
-    rows = await accountBySortCode(db).execute({
-      sortCode: digits.slice(0, 6),
-      accountNumber: digits.slice(6),
-    });
-  } else if (scheme === 'IBAN') {
-    rows = await accountByIban(db).execute({ iban: identification.replace(/\s/g, '').toUpperCase() });
-  } else if (scheme === 'PAN') {
-    rows = await accountByPan(db).execute({ pan: identification.replace(/\s/g, '') });
-  } else return undefined;
-  return rows[0];
+  const lookup = identificationLookup(schemeName, identification);
+  if (!lookup) return undefined;
+  const [row] = await accountIdentified[lookup.scheme](db).execute(lookup.values);
+  return row;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { PgInsertValue } from 'drizzle-orm/pg-core';
-import type { Queryable } from '../store/index.ts';
+import type { PreparedStatement, Queryable } from '../store/index.ts';
 import { inTransaction, preparedRows, preparedSql, preparedStatement, schema } from '../store/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import {
@@ -70,6 +70,20 @@ export interface EntryInput {
   origin?: string;
   /** Id of the entry; a random UUID by default. */
   id?: string;
+  /** The caller's writes that go with the entry, in the posting's statement (`postingStatement`). */
+  alongside?: PostingAlongside;
+}
+
+/**
+ * Writes of the caller's that belong with a posting set — e.g. the payment it pays and the payment's event —
+ * made by the posting's own statement (one round trip, not two): `statement` is `postingStatement`'s, and
+ * `values` gives its placeholders' values once the entry about to be written is known (its id and postings:
+ * every check has passed). They are written exactly when the entry is: not when a refusal is thrown before
+ * the statement, nor for a repeated origin.
+ */
+export interface PostingAlongside {
+  statement: PostingStatement;
+  values(entry: Pick<PostedEntry, 'id' | 'postings'>): Record<string, unknown>;
 }
 
 export interface LedgerContext {
@@ -370,7 +384,10 @@ export async function postEntry(db: Queryable, ctx: LedgerContext, input: EntryI
     // The entry, its postings and the cached balances in one statement. A concurrent entry of the same
     // origin committed since the check above: no entry row, so no postings and no balances either, no
     // failed statement.
-    const [seq] = await entryWithPostings(tx).execute({
+    const statement = input.alongside?.statement ?? entryWithPostings;
+    const [seq] = await statement(tx).execute({
+      // The caller's placeholders first: the ledger's own values win any name they share.
+      ...input.alongside?.values({ id: entry.id, postings }),
       id: entry.id,
       kind: entry.kind,
       status,
@@ -457,14 +474,28 @@ const newEntryPostingsSql = sql`
     order by v.leg`;
 
 /**
- * `postEntry`'s one write, prepared once: the entry's row (none when an entry of its origin exists: `on
- * conflict (origin) do nothing`), its postings and the customer accounts' cached balances — the latter two
- * only with the entry (they read its CTE), so a repeated origin writes nothing. Answers the entry's `seq`,
- * or nothing. The CTEs' writes are checked (foreign keys, constraints) at the end of the statement, as one.
+ * `postEntry`'s one write, prepared once under `name`: the entry's row (none when an entry of its origin exists:
+ * `on conflict (origin) do nothing`), its postings and the customer accounts' cached balances — the latter two
+ * only with the entry (they read its CTE), so a repeated origin writes nothing. Answers the entry's `seq`, or
+ * nothing. The CTEs' writes are checked (foreign keys, constraints) at the end of the statement, as one.
+ *
+ * With `alongside`, the caller's writes join the statement (`PostingAlongside`): `ctes`, further CTEs, each a
+ * write made only when `new_entry` has its row (they must say so: `exists (select from new_entry)`, since a
+ * data-modifying CTE always runs), and `result`, a scalar expression evaluated once with the entry's row (e.g.
+ * a NOTIFY of what they wrote). The ledger knows nothing of what they write: a payment and its event are the
+ * bank's payments' and the events' to say (src/bank/payments.ts), and the ledger stays below them. A
+ * data-modifying `with` must be a statement's top level, so theirs cannot be one CTE of this one: they come as
+ * parts. Their placeholders must not be the ledger's names (`postEntry` gives the ledger's values the last word).
  */
-const entryWithPostings = preparedRows(
-  'ledger_post_entry',
-  sql`
+export function postingStatement(
+  name: string,
+  alongside?: (db: Queryable) => { ctes: SQL; result?: SQL },
+): PostingStatement {
+  return preparedRows(
+    name,
+    (db) => {
+      const extra = alongside?.(db);
+      return sql`
     with new_entry as (
       insert into ${bankEntries} (id, kind, status, booked_at, value_at, origin, created_at)
       values (${sql.placeholder('id')}::text, ${sql.placeholder('kind')}::text, ${sql.placeholder('status')}::text,
@@ -474,10 +505,23 @@ const entryWithPostings = preparedRows(
       returning id, seq
     ),
     postings as (${newEntryPostingsSql}),
-    balances as (${cachedBalancesSql(sql` and exists (select from new_entry)`)})
-    select seq from new_entry`,
-  (rows) => rows.map(([seq]) => BigInt(seq as string | bigint)),
-);
+    balances as (${cachedBalancesSql(sql` and exists (select from new_entry)`)})${
+      extra
+        ? sql`,
+    ${extra.ctes}`
+        : sql``
+    }
+    select seq${extra?.result ? sql`, ${extra.result}` : sql``} from new_entry`;
+    },
+    (rows) => rows.map(([seq]) => BigInt(seq as string | bigint)),
+  );
+}
+
+/** A posting's statement (`postingStatement`): run with the entry's and the caller's values, answers its `seq`. */
+export type PostingStatement = (db: Queryable) => PreparedStatement<bigint[]>;
+
+/** The posting's statement with nothing alongside. */
+const entryWithPostings = postingStatement('ledger_post_entry');
 
 export function postingRow(
   entryId: string,
@@ -679,6 +723,8 @@ export interface TransferInput {
    * names and identifications for each other's statement line, so they are not read again.
    */
   accounts?: readonly (AccountIdentity | undefined)[];
+  /** The caller's writes that go with the posting set (`PostingAlongside`). */
+  alongside?: PostingAlongside;
 }
 
 /** How an account is named to the other side of a payment. */
@@ -753,6 +799,7 @@ export async function postTransfer(
     bookedAt: input.bookedAt,
     valueAt: input.valueAt,
     origin: input.origin,
+    alongside: input.alongside,
     legs: [
       {
         accountId: input.fromAccountId,
@@ -804,6 +851,8 @@ export interface ExternalInput {
    * currency pays out `instructedMinor`.
    */
   instructed?: { amountMinor: bigint; currency: string; rate: string };
+  /** The caller's writes that go with the posting set (`PostingAlongside`). */
+  alongside?: PostingAlongside;
 }
 
 /** Money arriving from outside the bank: clearing (of the currency) → account. */
@@ -907,6 +956,7 @@ export async function postExternalDebit(
     bookedAt: input.bookedAt,
     valueAt: input.valueAt,
     origin: input.origin,
+    alongside: input.alongside,
     legs,
   });
 }

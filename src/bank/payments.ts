@@ -6,14 +6,20 @@
  * not hold) and the payment is stored as Rejected with the reason, nothing posted.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, gte, lt, ne, sql } from 'drizzle-orm';
-import type { PgInsertValue } from 'drizzle-orm/pg-core';
-import { preparedRaiseEvent } from '../events/index.ts';
+import { and, asc, eq, getTableColumns, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { preparedRaiseEvent, raisedEventParts, raisedEventValues } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { inTransaction, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
-import { balanceOf, type AccountIdentity, type LedgerContext } from './ledger.ts';
+import type { AccountRecord } from './customers.ts';
+import {
+  balanceOf,
+  postingStatement,
+  type AccountIdentity,
+  type LedgerContext,
+  type PostedEntry,
+} from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { paymentUpdate } from './payment-events.ts';
 import { payCreditor, settlementStatus, type ExternalPayout } from './schedules.ts';
@@ -51,6 +57,11 @@ export interface NewPayment {
   debtorAccountId: string;
   /** The debtor account's row, when the caller has read it in this transaction (not read again). */
   debtorAccount?: AccountIdentity;
+  /**
+   * The customer account `creditor` names here, when the caller has read it in this transaction with the
+   * debtor's (`getHeldAccountWithCreditor`: not looked up again), null when it names none.
+   */
+  creditorAccount?: AccountRecord | null;
   amountMinor: bigint;
   currency: string;
   creditor: Counterparty;
@@ -129,22 +140,49 @@ async function insertPayment(db: Queryable, values: PaymentRecord): Promise<Paym
 const PAYMENT_COLUMNS = Object.keys(getTableColumns(bankPayments)) as (keyof PaymentRecord)[];
 
 /**
- * The payment's row (every column, as placeholders `payment_<column>`) and its `resource-update` event,
- * one statement prepared once: every domestic and VRP submission sends it.
+ * The insert of a payment's row, every column a placeholder `payment_<column>` (`paymentValues`), cast to the
+ * column's type (an `insert … select`: so that `onlyIf`, a condition on the statement it is part of, can
+ * decide whether the row is written).
  */
-const insertPaymentWithEvent = preparedRaiseEvent('bank_payment_with_event', (db) =>
-  db
-    .insert(bankPayments)
-    .values(
-      Object.fromEntries(
-        PAYMENT_COLUMNS.map((column) => [column, sql.placeholder(`payment_${column}`)]),
-      ) as PgInsertValue<typeof bankPayments>,
-    ),
-);
-
-function paymentValues(row: PaymentRecord): Record<string, unknown> {
-  return Object.fromEntries(PAYMENT_COLUMNS.map((column) => [`payment_${column}`, row[column]]));
+function paymentInsertSql(onlyIf?: SQL): SQL {
+  const names = PAYMENT_COLUMNS.map((key) => sql.identifier(bankPayments[key].name));
+  const values = PAYMENT_COLUMNS.map(
+    (key) => sql`${sql.placeholder(`payment_${key}`)}::${sql.raw(bankPayments[key].getSQLType())}`,
+  );
+  return sql`insert into ${bankPayments} (${sql.join(names, sql`, `)}) select ${sql.join(values, sql`, `)}${
+    onlyIf ? sql` where ${onlyIf}` : sql``
+  }`;
 }
+
+/** `paymentInsertSql`'s values: the row's, encoded by the columns' own encoders (what drizzle's insert applies). */
+function paymentValues(row: PaymentRecord): Record<string, unknown> {
+  return Object.fromEntries(
+    PAYMENT_COLUMNS.map((column) => {
+      const value = row[column];
+      return [`payment_${column}`, value === null ? null : bankPayments[column].mapToDriverValue(value)];
+    }),
+  );
+}
+
+/**
+ * The payment's row and its `resource-update` event, one statement prepared once: a payment rejected (nothing
+ * posted) stores itself so.
+ */
+const insertPaymentWithEvent = preparedRaiseEvent('bank_payment_with_event', () => paymentInsertSql());
+
+/**
+ * The posting of a payment paid now with the payment's row and its `resource-update` event, one statement
+ * (`postingStatement`: the ledger takes them as parts and knows nothing of payments or events — DESIGN.md's
+ * arrows: the bank's payments know the events, the ledger only the store). Both are written only with the
+ * entry (`exists (select from new_entry)`): a repeated origin writes neither, and the payment is then stored
+ * as Rejected by `bank_payment_with_event`, as any payment the ledger refuses. The event's NOTIFY (a push
+ * subscriber's deliverers woken on commit) is the statement's second column.
+ */
+const paymentPosted = postingStatement('bank_payment_posted', () => {
+  const posted = sql`exists (select from new_entry)`;
+  const event = raisedEventParts(posted);
+  return { ctes: sql`payment as (${paymentInsertSql(posted)}), ${event.cte}`, result: event.notify };
+});
 
 /**
  * Stores and executes a payment now, atomically. Returns the stored payment: AcceptedCreditSettlementCompleted
@@ -160,12 +198,15 @@ export async function executePayment(
   currencyExponent(input.currency);
   const id = input.id ?? newPaymentId(input.kind);
   const now = ctx.clock.now();
+  // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
+  const raisesEvent = !id.includes(':');
+  /** The payment's row when `entry` pays it (the same whenever it is asked). */
+  const paidBy = (entry: Pick<PostedEntry, 'id' | 'postings'>) =>
+    paymentRow(id, input, now, { status: settlementStatus(entry), entryId: entry.id });
   // The caller's transaction when there is one (no savepoint): a refusal of the ledger is thrown before
   // it writes anything, and every other error rolls the caller back.
   return inTransaction(db, async (tx) => {
-    let status: PaymentStatus;
-    let entryId: string | null = null;
-    let reason: string | null = null;
+    let reason: string;
     try {
       const entry = await payCreditor(tx, ctx, {
         accountId: input.debtorAccountId,
@@ -181,18 +222,28 @@ export async function executePayment(
             : 'payment',
         external: input.external,
         debtor: input.debtorAccount?.id === input.debtorAccountId ? input.debtorAccount : undefined,
+        creditorAccount: input.creditorAccount,
+        // Paid: the payment's row, with its outcome, and its event are written by the posting's statement.
+        alongside: raisesEvent
+          ? {
+              statement: paymentPosted,
+              values: (posting) => {
+                const row = paidBy(posting);
+                return { ...paymentValues(row), ...raisedEventValues(ctx.clock, paymentUpdate(row)) };
+              },
+            }
+          : undefined,
       });
-      entryId = entry.id;
-      status = settlementStatus(entry);
+      const row = paidBy(entry);
+      if (raisesEvent) return row;
+      return insertPayment(tx, row);
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
-      status = 'Rejected';
       reason = error.code;
     }
-    // Written once, with its outcome: the posting and the payment commit or roll back together.
-    const row = paymentRow(id, input, now, { status, reason, entryId });
-    // A file's transaction (`<id>:<n>`) is no resource of its own: the file payment raises its outcome.
-    if (id.includes(':')) return insertPayment(tx, row);
+    // Rejected: nothing posted. Written once, with its outcome.
+    const row = paymentRow(id, input, now, { status: 'Rejected', reason });
+    if (!raisesEvent) return insertPayment(tx, row);
     // The payment's row and its event in one statement. Every column is given, so the row stored is `row`.
     await insertPaymentWithEvent(tx, ctx.clock, paymentUpdate(row), paymentValues(row));
     return row;

@@ -17,7 +17,12 @@ import {
   InvalidEntryError,
   InvalidStateError,
 } from './errors.ts';
-import { findAccountByIdentification, type ScheduledPayment, type StandingOrder } from './customers.ts';
+import {
+  findAccountByIdentification,
+  type AccountRecord,
+  type ScheduledPayment,
+  type StandingOrder,
+} from './customers.ts';
 import {
   internalAccountId,
   postExternalDebit,
@@ -25,6 +30,7 @@ import {
   type AccountIdentity,
   type LedgerContext,
   type PostedEntry,
+  type PostingAlongside,
 } from './ledger.ts';
 import { currencyExponent } from './money.ts';
 import { raisePaymentUpdate } from './payment-events.ts';
@@ -317,13 +323,23 @@ export async function payCreditor(
     external?: ExternalPayout | undefined;
     /** The debtor account's row, when the caller has read it in this transaction. */
     debtor?: AccountIdentity | undefined;
+    /**
+     * The customer account `creditor` names here, when the caller has looked it up in this transaction (read
+     * with the debtor's: `getHeldAccountWithCreditor`), null when it names none; undefined: looked up here.
+     */
+    creditorAccount?: AccountRecord | null | undefined;
+    /** The caller's writes that go with the posting set, in its statement (`PostingAlongside`). */
+    alongside?: PostingAlongside | undefined;
   },
 ): Promise<PostedEntry> {
   const { external } = input;
-  const onUs =
-    !external && input.creditor.schemeName && input.creditor.identification
-      ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
-      : undefined;
+  const onUs = external
+    ? undefined
+    : input.creditorAccount !== undefined
+      ? (input.creditorAccount ?? undefined)
+      : input.creditor.schemeName && input.creditor.identification
+        ? await findAccountByIdentification(db, input.creditor.schemeName, input.creditor.identification)
+        : undefined;
   if (onUs && onUs.currency === input.currency) {
     return postTransfer(db, ctx, {
       fromAccountId: input.accountId,
@@ -334,6 +350,7 @@ export async function payCreditor(
       origin: input.origin,
       kind: input.kind,
       accounts: [input.debtor, onUs],
+      alongside: input.alongside,
     });
   }
   return postExternalDebit(db, ctx, {
@@ -344,6 +361,7 @@ export async function payCreditor(
     reference: input.reference,
     origin: input.origin,
     kind: input.kind,
+    alongside: input.alongside,
     ...(external?.instructed ? { instructed: external.instructed } : {}),
     ...(external?.feeMinor !== undefined ? { feeMinor: external.feeMinor } : {}),
   });
@@ -354,7 +372,7 @@ export async function payCreditor(
  * clearing (of any currency), AcceptedCreditSettlementCompleted when a creditor here was credited.
  */
 export function settlementStatus(
-  entry: PostedEntry,
+  entry: Pick<PostedEntry, 'postings'>,
 ): 'AcceptedSettlementCompleted' | 'AcceptedCreditSettlementCompleted' {
   const clearing = internalAccountId('clearing', '');
   return entry.postings.some((posting) => posting.accountId.startsWith(clearing))

@@ -86,7 +86,17 @@ function eventValues(clock: Clock, event: RaisedEvent): EventValues {
 /** `raiseEvent`'s statement, each of `v` a value or a placeholder. */
 function raiseEventSql(v: EventValues, alongside?: SQLWrapper): SQL {
   return sql`
-    with ${alongside ? sql`alongside as (${alongside.getSQL()}), ` : sql``}raised as (
+    with ${alongside ? sql`alongside as (${alongside.getSQL()}), ` : sql``}raised as (${raisedInsertSql(v)})
+    select ${notifyRaisedSql} from raised where next_attempt_at is not null
+  `;
+}
+
+/**
+ * The insert of the event's rows (`raised`: one per subscription of its client that takes its type), each of
+ * `v` a value or a placeholder; with `onlyIf`, a further condition on the statement it is part of.
+ */
+function raisedInsertSql(v: EventValues, onlyIf?: SQL): SQL {
+  return sql`
       insert into ${eventNotifications} (
         id, client_id, type, resource_type, resource_id, resource_version, detail, txn,
         occurred_at, created_at, expires_at, next_attempt_at
@@ -103,16 +113,39 @@ function raiseEventSql(v: EventValues, alongside?: SQLWrapper): SQL {
           then ${v.v4Type}::text else ${v.type}::text end as type
       ) as chosen
       where ${eventSubscriptions.clientId} = ${v.clientId}::text
-        and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? chosen.type)
+        and (${eventSubscriptions.eventTypes} is null or ${eventSubscriptions.eventTypes} ? chosen.type)${onlyIf ? sql` and ${onlyIf}` : sql``}
       returning client_id, next_attempt_at
-    )
-    select pg_notify(${EVENT_RAISED_CHANNEL}, client_id) from raised where next_attempt_at is not null
-  `;
+    `;
 }
+
+/** Wakes the deliverers of a raised row's client (NOTIFY: sent on commit, never for a rollback). */
+const notifyRaisedSql = sql`pg_notify(${EVENT_RAISED_CHANNEL}, client_id)`;
 
 const EVENT_PLACEHOLDERS = Object.fromEntries(
   EVENT_FIELDS.map((field) => [field, sql.placeholder(`event_${field}`)]),
 ) as EventValues;
+
+/**
+ * `raiseEvent` as parts of another statement, for a change written by a statement `preparedRaiseEvent`'s
+ * single CTE cannot hold (one that is itself a `with` of several writes, e.g. the ledger's posting: a
+ * data-modifying `with` must be the statement's own). `cte` is the event's write, named `raised`, made only when
+ * `onlyIf` holds (a condition on the rest of the statement, e.g. that the change was written); `notify`, a
+ * scalar expression to evaluate once in the statement's result, wakes the deliverers of the events due for
+ * push (NOTIFY on commit). The values are placeholders: `raisedEventValues`.
+ */
+export function raisedEventParts(onlyIf: SQL): { cte: SQL; notify: SQL } {
+  return {
+    cte: sql`raised as (${raisedInsertSql(EVENT_PLACEHOLDERS, onlyIf)})`,
+    notify: sql`(select count(${notifyRaisedSql}) from raised where next_attempt_at is not null)`,
+  };
+}
+
+/** The placeholders' values of `raisedEventParts` for `event` raised now. */
+export function raisedEventValues(clock: Clock, event: RaisedEvent): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(eventValues(clock, event)).map(([field, value]) => [`event_${field}`, value]),
+  );
+}
 
 /**
  * `raiseEvent` with the change itself in the same statement (`alongside`: one data-modifying statement
@@ -132,10 +165,6 @@ export function preparedRaiseEvent(
 ) => Promise<void> {
   const statement = preparedSql(name, (db) => raiseEventSql(EVENT_PLACEHOLDERS, alongside(db)));
   return async (tx, clock, event, alongsideValues) => {
-    const values = eventValues(clock, event);
-    await statement(tx).execute({
-      ...Object.fromEntries(Object.entries(values).map(([field, value]) => [`event_${field}`, value])),
-      ...alongsideValues,
-    });
+    await statement(tx).execute({ ...raisedEventValues(clock, event), ...alongsideValues });
   };
 }

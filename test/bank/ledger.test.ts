@@ -23,6 +23,7 @@ import {
   postExternalCredit,
   postExternalDebit,
   postTransfer,
+  postingStatement,
   rejectPendingEntry,
   toMinor,
   verifyLedger,
@@ -285,6 +286,47 @@ describe('ledger', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
     for (const r of results)
       if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateOriginError, String(r.reason));
+    await assertLedgerInvariants(store.db);
+  });
+
+  it("writes the caller's alongside writes exactly with the entry: not when refused, not for a repeated origin", async () => {
+    clock.advance(HOUR);
+    // A caller's write (a settings row per attempt) and a result column, in the posting's statement.
+    const withMark = postingStatement('test_ledger_post_entry_with_mark', () => ({
+      ctes: sql`mark as (insert into settings (key, value) select ${sql.placeholder('markKey')}::text,
+        to_jsonb(new_entry.id) from new_entry)`,
+      result: sql`${sql.placeholder('markKey')}::text`,
+    }));
+    const prefix = `alongside-${clock.now().getTime()}-`;
+    let attempt = 0;
+    const alongside = {
+      statement: withMark,
+      values: () => ({ markKey: `${prefix}${(attempt += 1)}`, id: 'not the entry id' }),
+    };
+    const marks = async () =>
+      query<{ key: string; value: string }>(
+        store.db,
+        sql`select key, value #>> '{}' as value from settings where key like ${`${prefix}%`} order by key`,
+      );
+    const input = { fromAccountId: bob.id, toAccountId: alice.id, currency: 'GBP', alongside };
+    await assert.rejects(
+      postTransfer(store.db, ctx, { ...input, amountMinor: 10n ** 15n }),
+      InsufficientFundsError,
+    );
+    assert.deepEqual(await marks(), []);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        postTransfer(store.db, ctx, { ...input, amountMinor: 5n, origin: `${prefix}racing` }),
+      ),
+    );
+    const posted = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    assert.equal(posted.length, 1);
+    for (const r of results)
+      if (r.status === 'rejected') assert.ok(r.reason instanceof DuplicateOriginError, String(r.reason));
+    // One mark, naming the entry written (the ledger's own `id` placeholder won over the caller's).
+    const written = await marks();
+    assert.equal(written.length, 1);
+    assert.equal(written[0]?.value, posted[0]?.id);
     await assertLedgerInvariants(store.db);
   });
 

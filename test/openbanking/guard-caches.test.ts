@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createGuardCaches } from '../../src/openbanking/guard/index.ts';
+import type { AccessTokenView } from '../../src/openbanking/guard/index.ts';
+import { ManualClock } from '../../src/shared/clock.ts';
 import { createHarness, domesticConsent } from './pis-support.ts';
 
 /**
@@ -37,5 +40,67 @@ describe('guard caches over many journeys', () => {
     assert.ok(held.tokens <= 1, `${held.tokens} tokens held after ${journeys} journeys`);
     assert.ok(held.intents <= 1, `${held.intents} consents held after ${journeys} journeys`);
     await h.assertLedgerSound();
+  });
+});
+
+describe('guard caches dropping the tokens of a consent or of a client', () => {
+  const clock = new ManualClock();
+  const view = (clientId: string, intentId: string | undefined): AccessTokenView => ({
+    clientId,
+    intentId,
+    scopes: new Set(['accounts']),
+    grantType: intentId ? 'authorization_code' : 'client_credentials',
+    certificateThumbprint: undefined,
+    customerId: undefined,
+    expiresAt: new Date(clock.epochMs() + 3_600_000),
+    roles: ['AISP'],
+  });
+  const known = new Map<string, AccessTokenView>([
+    ['t-a1', view('client-1', 'intent-a')],
+    ['t-a2', view('client-2', 'intent-a')],
+    ['t-b1', view('client-1', 'intent-b')],
+    ['t-cc1', view('client-1', undefined)],
+    ['t-cc2', view('client-2', undefined)],
+  ]);
+  const asked: string[] = [];
+  const caches = createGuardCaches(
+    {
+      tokens: {
+        find(token) {
+          asked.push(token);
+          return known.get(token);
+        },
+      },
+      intents: { find: () => undefined },
+    },
+    { clock, ttlMs: 30_000, maxEntries: 100 },
+  );
+  const findAll = () => {
+    asked.length = 0;
+    // The inner source answers at once, so the cache does too (no promise to wait for).
+    for (const token of [...known.keys(), 't-unknown']) void caches.tokens.find(token);
+    return [...asked];
+  };
+
+  it('drops exactly the tokens resting on a consent, and exactly the tokens of a client', () => {
+    findAll();
+    assert.deepEqual(findAll(), [], 'every token held');
+    caches.forgetIntent('intent-a');
+    assert.deepEqual(findAll(), ['t-a1', 't-a2']);
+    caches.forgetTokens({ clientId: 'client-1' });
+    assert.deepEqual(findAll(), ['t-a1', 't-b1', 't-cc1']);
+    caches.forgetTokens({ token: 't-cc2' });
+    assert.deepEqual(findAll(), ['t-cc2']);
+  });
+
+  it('keeps no index of tokens it no longer holds', () => {
+    findAll();
+    assert.ok(caches.held().tokenGroups > 0);
+    // Past the TTL: the next token kept sweeps the expired ones, and their consents' and clients' groups.
+    clock.advance(31_000);
+    void caches.tokens.find('t-cc1');
+    assert.deepEqual(caches.held(), { tokens: 1, intents: 0, tokenGroups: 1 });
+    caches.forgetTokens({ clientId: 'client-1' });
+    assert.deepEqual(caches.held(), { tokens: 0, intents: 0, tokenGroups: 0 });
   });
 });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { balanceOf } from '../../src/bank/index.ts';
+import { balanceOf, openAccount } from '../../src/bank/index.ts';
 import { getIntent } from '../../src/consent/index.ts';
+import { createSubscription, deleteSubscription, EVENT_RAISED_CHANNEL } from '../../src/events/index.ts';
+import { rowsOf } from '../../src/shared/result-rows.ts';
 import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
-import { createHarness, domesticConsent, type Harness, type Response } from './pis-support.ts';
+import { CLIENT, createHarness, domesticConsent, type Harness, type Response } from './pis-support.ts';
 
 const h: Harness = await createHarness();
 afterEach(async () => h.assertLedgerSound());
@@ -173,6 +175,93 @@ describe('domestic payments', () => {
     const paid = await h.post('/domestic-payments', submission, { token });
     assert.equal(paid.status, 201, paid.text);
     assert.equal(paid.body.Data?.Status, 'AcceptedSettlementCompleted');
+  });
+
+  it('a creditor account here: a Disabled one rejects the payment, one in another currency is paid through clearing', async () => {
+    // The creditor's account is read with the debtor's (one statement): what the ledger then does with it
+    // is what it did when the payment looked it up itself.
+    const ctx = { clock: h.clock };
+    const disabled = await openAccount(h.store.db, ctx, {
+      holders: [h.otherCustomerId],
+      currency: 'GBP',
+      name: 'Closed Account',
+    });
+    await h.store.db.execute(sql`update bank_accounts set status = 'Disabled' where id = ${disabled.id}`);
+    const euro = await openAccount(h.store.db, ctx, {
+      holders: [h.otherCustomerId],
+      currency: 'EUR',
+      name: 'Euro Account',
+    });
+    const before = await balanceOf(h.store.db, h.alice.id);
+    const entries = await entriesCount();
+    const refused = await authorisedConsent(domesticConsent(disabled, '2.00'));
+    const rejected = await h.post('/domestic-payments', refused.submission, { token: refused.token });
+    assert.equal(rejected.status, 201, rejected.text);
+    assert.equal(rejected.body.Data?.Status, 'Rejected');
+    assert.equal(await entriesCount(), entries);
+    assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before.bookedMinor);
+    const details = await h.get(
+      `/domestic-payments/${String(rejected.body.Data?.DomesticPaymentId)}/payment-details`,
+    );
+    assert.match(JSON.stringify(details.body), /cannot make payments/);
+
+    const cleared = await authorisedConsent(domesticConsent(euro, '3.00'));
+    const paid = await h.post('/domestic-payments', cleared.submission, { token: cleared.token });
+    assert.equal(paid.status, 201, paid.text);
+    assert.equal(paid.body.Data?.Status, 'AcceptedSettlementCompleted');
+    assert.equal((await balanceOf(h.store.db, euro.id)).bookedMinor, 0n);
+    assert.equal((await balanceOf(h.store.db, h.alice.id)).bookedMinor, before.bookedMinor - 300n);
+  });
+
+  it("writes a payment's event with it and wakes the push deliverers on commit, paid or rejected", async () => {
+    const subscription = await createSubscription(h.store.db, h.clock, CLIENT, 'v3.1.11', {
+      version: '3.1',
+      callbackUrl: 'https://tpp.example/event-notifications',
+      eventTypes: undefined,
+    });
+    const notified: string[] = [];
+    let markerSeen = () => {};
+    const marker = new Promise<void>((resolve) => (markerSeen = resolve));
+    const unlisten = await h.store.listen(EVENT_RAISED_CHANNEL, (clientId) => {
+      notified.push(clientId);
+      if (clientId === 'marker') markerSeen();
+    });
+    try {
+      const disabled = await openAccount(
+        h.store.db,
+        { clock: h.clock },
+        { holders: [h.otherCustomerId], currency: 'GBP', name: 'Closed Account' },
+      );
+      await h.store.db.execute(sql`update bank_accounts set status = 'Disabled' where id = ${disabled.id}`);
+      const ids: string[] = [];
+      for (const [creditor, status] of [
+        [h.bob, 'AcceptedCreditSettlementCompleted'],
+        [disabled, 'Rejected'],
+      ] as const) {
+        const { token, submission } = await authorisedConsent(domesticConsent(creditor, '1.25'));
+        const paid = await h.post('/domestic-payments', submission, { token });
+        assert.equal(paid.status, 201, paid.text);
+        assert.equal(paid.body.Data?.Status, status);
+        ids.push(String(paid.body.Data?.DomesticPaymentId));
+      }
+      // Notifications are delivered in commit order: once this one is in, the payments' are too.
+      await h.store.db.execute(sql`select pg_notify(${EVENT_RAISED_CHANNEL}, 'marker')`);
+      await marker;
+      assert.deepEqual(notified, [CLIENT, CLIENT, 'marker']);
+      const events = await h.store.db.execute(
+        sql`select resource_id, type, next_attempt_at is not null as due from event_notifications
+          where resource_id in (${ids[0]}, ${ids[1]}) order by created_at, resource_id`,
+      );
+      assert.deepEqual(
+        rowsOf<{ resource_id: string; type: string; due: boolean }>(events)
+          .map((row) => [row.resource_id, row.type, row.due])
+          .sort(),
+        ids.map((id) => [id, 'urn:uk:org:openbanking:events:resource-update', true]).sort(),
+      );
+    } finally {
+      await unlisten();
+      await deleteSubscription(h.store.db, CLIENT, subscription.id);
+    }
   });
 
   it('consumes a consent once: a second submission with another key is refused and posts nothing', async () => {

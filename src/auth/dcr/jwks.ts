@@ -107,7 +107,8 @@ export class RemoteJwksCache {
       keyStatus?: SigningKeyStatus;
       /**
        * Sets kept: one per JWKS URL a registration named (each software's own), so a bound, as the API's key
-       * sets have (`remoteJwksKeyResolver`'s `maxSets`): the oldest fetched go first.
+       * sets have (`remoteJwksKeyResolver`'s `maxSets`): the least recently used go first, so that a busy
+       * software's set is not dropped for an idle one fetched after it.
        */
       maxEntries?: number;
     } = {},
@@ -138,7 +139,12 @@ export class RemoteJwksCache {
   /** The cached set while fresh; then fetched again, and the stale one kept when the fetch fails. */
   async #get(url: string): Promise<Entry> {
     const entry = this.#entries.get(url);
-    if (entry && this.#clock.now().getTime() - entry.fetchedAt < this.#maxAgeMs) return entry;
+    if (entry && this.#clock.now().getTime() - entry.fetchedAt < this.#maxAgeMs) {
+      // Last in the map's order, which is the order of eviction (insertion order: delete, then set).
+      this.#entries.delete(url);
+      this.#entries.set(url, entry);
+      return entry;
+    }
     try {
       return await this.#load(url);
     } catch (error) {

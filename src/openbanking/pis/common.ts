@@ -4,6 +4,7 @@ import {
   findAccountByIdentification,
   getAccount,
   getHeldAccount,
+  getHeldAccountWithCreditor,
   type AccountRecord,
   type Counterparty,
   type PaymentRecord,
@@ -92,11 +93,30 @@ export async function debtorAccount(
   named: { SchemeName: string; Identification: string } | undefined,
   path: string,
 ): Promise<AccountRecord> {
+  return (await debtorAccountWithCreditor(db, intent, named, path, undefined)).account;
+}
+
+/**
+ * `debtorAccount`, and with `creditor` (a payment's payee) the customer account it names here read in the
+ * same statement (`creditorAccount`: null when it names none, undefined without `creditor`), for
+ * `executePayment` to post with — not looked up again.
+ */
+export async function debtorAccountWithCreditor(
+  db: Db,
+  intent: Intent,
+  named: { SchemeName: string; Identification: string } | undefined,
+  path: string,
+  creditor: Counterparty | undefined,
+): Promise<{ account: AccountRecord; creditorAccount: AccountRecord | null | undefined }> {
   const accountId = intent.accountIds[0];
   if (!accountId || !intent.customerId)
     throw ObError.single(403, 'UK.OBIE.Resource.InvalidConsentStatus', 'the consent names no debtor account');
-  const account = await getHeldAccount(db, intent.customerId, accountId);
-  if (!account)
+  const held = creditor
+    ? await getHeldAccountWithCreditor(db, intent.customerId, accountId, creditor)
+    : await getHeldAccount(db, intent.customerId, accountId).then(
+        (account) => account && { account, creditorAccount: undefined },
+      );
+  if (!held)
     throw ObError.single(
       400,
       'UK.OBIE.Field.Invalid',
@@ -105,7 +125,7 @@ export async function debtorAccount(
     );
   if (named) {
     const found = await findAccountByIdentification(db, named.SchemeName, named.Identification);
-    if (!found || found.id !== account.id)
+    if (!found || found.id !== held.account.id)
       throw ObError.single(
         400,
         'UK.OBIE.Field.Invalid',
@@ -113,7 +133,7 @@ export async function debtorAccount(
         path,
       );
   }
-  return account;
+  return held;
 }
 
 /** OBCashAccountDebtor4 of one of our accounts. */
@@ -269,16 +289,33 @@ export async function submitOnce(
   intent: Intent,
   submission: {
     namedDebtor: { SchemeName: string; Identification: string } | undefined;
+    /**
+     * The payee of a payment paid now that may be on-us (domestic): its account here is read with the debtor's
+     * and given to `execute`. None where submission looks no payee up (international: through clearing whatever
+     * it names; a file: a payee per transaction; future-dated: paid when due).
+     */
+    creditor?: Counterparty;
     /** Recorded in the consent's history, e.g. `domestic payment submitted`. */
     detail: string;
-    execute(tx: Tx, account: AccountRecord): Promise<unknown>;
+    /** `creditorAccount`: `creditor`'s account here (`debtorAccountWithCreditor`), for `executePayment`. */
+    execute(
+      tx: Tx,
+      account: AccountRecord,
+      creditorAccount: AccountRecord | null | undefined,
+    ): Promise<unknown>;
   },
 ): Promise<FastifyReply> {
   const { clock } = context;
   const outcome = await idempotent(context, idempotencyScopeOf(request, clientIdOf(request)), async (tx) => {
-    const account = await debtorAccount(tx, intent, submission.namedDebtor, 'Data.Initiation.DebtorAccount');
+    const { account, creditorAccount } = await debtorAccountWithCreditor(
+      tx,
+      intent,
+      submission.namedDebtor,
+      'Data.Initiation.DebtorAccount',
+      submission.creditor,
+    );
     await consume({ db: tx, clock }, intent.id, { detail: submission.detail }).catch(asObError);
-    return { status: 201, body: await submission.execute(tx, account) };
+    return { status: 201, body: await submission.execute(tx, account, creditorAccount) };
   });
   if (!outcome.replayed) context.forgetIntent(intent.id);
   return reply.status(outcome.status).send(outcome.body);

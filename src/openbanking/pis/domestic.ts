@@ -119,10 +119,12 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
       assertSubmissionMatchesConsent(intent, body);
       const initiation = body.Data.Initiation;
       const amountMinor = checkDomesticInitiation(initiation, 'Data.Initiation');
+      const creditor = creditorOf(initiation.CreditorAccount);
       return submitOnce(context, request, reply, intent, {
         namedDebtor: initiation.DebtorAccount,
+        creditor,
         detail: 'domestic payment submitted',
-        async execute(tx, account) {
+        async execute(tx, account, creditorAccount) {
           const payment = await executePayment(
             tx,
             { clock },
@@ -135,7 +137,8 @@ export function domesticPayments(scope: FastifyInstance, context: PaymentsContex
               debtorAccount: account,
               amountMinor,
               currency: initiation.InstructedAmount.Currency,
-              creditor: creditorOf(initiation.CreditorAccount),
+              creditor,
+              creditorAccount,
               reference: wire.paymentReference(initiation),
               request: body.Data,
             },

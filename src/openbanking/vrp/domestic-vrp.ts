@@ -27,6 +27,7 @@ import {
   clientIdOf,
   creditorOf,
   debtorAccount,
+  debtorAccountWithCreditor,
   debtorOf,
   type PaymentsContext,
   RESOURCE_ID,
@@ -206,11 +207,13 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
               `Data.ControlParameters.PeriodicLimits.${index}`,
             );
         }
-        const account = await debtorAccount(
+        const creditor = creditorOf(data.Instruction.CreditorAccount);
+        const { account, creditorAccount } = await debtorAccountWithCreditor(
           tx,
           intent,
           data.Initiation.DebtorAccount,
           'Data.Initiation.DebtorAccount',
+          creditor,
         );
         await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount);
         await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
@@ -226,7 +229,8 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
             debtorAccount: account,
             amountMinor,
             currency,
-            creditor: creditorOf(data.Instruction.CreditorAccount),
+            creditor,
+            creditorAccount,
             reference: wire.paymentReference(data.Instruction),
             request: data,
           },
