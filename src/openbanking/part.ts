@@ -3,7 +3,11 @@ import type { ConsentContext, RevocationNotifier } from '../consent/index.ts';
 import type { Clock } from '../shared/clock.ts';
 import { getIntent } from '../consent/index.ts';
 import { accountAccessConsents } from './ais/account-access-consents.ts';
-import { accountInformation, type EmbeddedDatabase } from './ais/account-information.ts';
+import {
+  accountInformation,
+  type EmbeddedDatabase,
+  type HeardChangeVersion,
+} from './ais/account-information.ts';
 import { consentUsage } from './ais/consent-usage.ts';
 import {
   createGuardCaches,
@@ -44,8 +48,11 @@ export interface OpenBankingDependencies {
   onConsentChanged?(handler: (intentId: string) => void): void;
   /** Registers a handler for access tokens revoked anywhere (RFC 7009, DCR DELETE). */
   onTokensRevoked(handler: (revocation: TokenRevocation) => void): void;
-  /** The store's change version read for this request: cached tokens and consents read earlier are not served. */
-  changeVersion?: () => number;
+  /**
+   * The store's change version as this instance has heard it: cached tokens and consents read under an
+   * earlier one are not served; while it is up to date, account answers kept under it are served.
+   */
+  changeVersion?: HeardChangeVersion;
   /**
    * Message signing for the payment APIs (PIS, VRP): the TPPs' signing keys (their software's directory
    * JWKS, cached), the bank's response signer and the trust anchor (`http://openbanking.org.uk/tan`).
@@ -78,9 +85,10 @@ export async function mountOpenBanking(
   dependencies: OpenBankingDependencies,
 ): Promise<MountedOpenBanking> {
   const { store, clock } = context;
+  const { changeVersion } = dependencies;
   const caches = createGuardCaches(
     { tokens: dependencies.tokens, intents: { find: (intentId) => getIntent(store.db, intentId) } },
-    { clock, ...CACHE, ...(dependencies.changeVersion ? { version: dependencies.changeVersion } : {}) },
+    { clock, ...CACHE, ...(changeVersion ? { version: () => changeVersion.current() } : {}) },
   );
   dependencies.onRevoked((intentId) => caches.forgetIntent(intentId));
   dependencies.onConsentChanged?.((intentId) => caches.forgetIntent(intentId));
@@ -109,6 +117,7 @@ export async function mountOpenBanking(
         await accountInformation(scope, {
           db: store.db,
           embedded: store.embedded,
+          changeVersion,
           clock,
           guard,
           usage,

@@ -238,7 +238,7 @@ export function createParts(options: PartsOptions = {}): readonly Part[] {
               ),
           },
           notifyRevoked: hub.publish,
-          changeVersion: () => context.changeVersion.current(),
+          changeVersion: context.changeVersion,
           onRevoked: (handler) => hub.subscribe(handler),
           onConsentChanged: (handler) => hub.subscribeChange(handler),
           onTokensRevoked: (handler) => {

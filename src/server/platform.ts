@@ -79,6 +79,8 @@ export interface RunningPlatform {
   tls: ServerTls;
   /** This instance's metrics and MI recorder (undefined when started with `recordOperations: false`). */
   operations: Operations | undefined;
+  /** The store's change version as this instance has heard it (what its caches answer under). */
+  changeVersion: ChangeVersion;
   /** Stops accepting, lets in-flight requests finish, closes the store. */
   close(): Promise<void>;
 }
@@ -152,15 +154,7 @@ export async function startPlatform(options: {
     const telemetry = operations?.metrics.telemetry ?? noTelemetry;
     const changeVersion =
       options.readChangeVersion === false
-        ? {
-            current: () => 0,
-            refresh: async () => undefined,
-            observe: () => undefined,
-            deferrable: false,
-            readsPerRequest: false,
-            // What this benchmark instance measures: caches trusted as if every change had been heard.
-            upToDate: () => true,
-          }
+        ? await notifiedChangeVersion(store, closeHandlers)
         : createChangeVersion(
             store,
             config.cacheLeaseMs > 0
@@ -250,6 +244,7 @@ export async function startPlatform(options: {
       store,
       tls,
       operations,
+      changeVersion,
       async close() {
         await Promise.allSettled(surfaces.map((surface) => surface.close(config.shutdownTimeoutMs)));
         await runCloseHandlers();
@@ -348,4 +343,30 @@ async function startCertificateStatus(
   });
   closeHandlers.push(() => stop().catch(() => undefined));
   return gate;
+}
+
+/**
+ * Only for the benchmark instance that never reads the change version (`readChangeVersion: false`): the
+ * version its notifications carry (`store_announce` notifies `store_change_version`), trusted as if every
+ * change had been heard — what an instance holding a cache lease measures, without the lease (not safe
+ * behind a load balancer: a notification arrives after its change committed elsewhere).
+ */
+async function notifiedChangeVersion(
+  store: Store,
+  closeHandlers: (() => Promise<void>)[],
+): Promise<ChangeVersion> {
+  let seen = 0;
+  const observe = (version: number): void => {
+    if (version > seen) seen = version;
+  };
+  closeHandlers.push(await store.listen('store_change_version', (payload) => observe(Number(payload))));
+  observe(await store.changeVersion());
+  return {
+    current: () => seen,
+    refresh: () => undefined,
+    observe,
+    deferrable: false,
+    readsPerRequest: false,
+    upToDate: () => true,
+  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/shared/clock.ts';
 import { schema, type Store } from '../../src/store/index.ts';
 import {
@@ -103,5 +103,41 @@ describe('accounts with their row versions', async () => {
     const none = await cold([]);
     assert.equal(typeof none.changeVersion, 'number');
     assert.equal(none.value.size, 0);
+  });
+  it('announces a change to what an account answer shows in its own transaction, by plain SQL too; not a posting', async () => {
+    // What is heard on the store's notifications, in commit order; a notification of this test's own ends it.
+    const heard: string[] = [];
+    let endHeard = (): void => undefined;
+    const ended = new Promise<void>((resolve) => (endHeard = resolve));
+    const stops = [
+      await store.listen('bank_accounts_changed', () => heard.push('bank_accounts_changed')),
+      await store.listen('test_accounts_end', () => {
+        heard.push('end');
+        endHeard();
+      }),
+    ];
+    try {
+      const before = await store.changeVersion();
+      // A posting (ledger_post_entry: the postings and the cached balances in one statement) and a column no
+      // account answer shows: nothing announced.
+      await postExternalCredit(store.db, ctx, {
+        accountId: first.id,
+        amountMinor: 7n,
+        currency: 'GBP',
+        reference: 'not announced',
+      });
+      await store.db.execute(
+        sql`update bank_accounts set credit_limit_minor = credit_limit_minor + 1 where id = ${first.id}`,
+      );
+      assert.equal(await store.changeVersion(), before, 'balances and credit limit: not announced');
+      // A column the answers show, by plain SQL (as a DBA would): the version advanced in the same statement.
+      await store.db.execute(sql`update bank_accounts set nickname = 'By SQL' where id = ${first.id}`);
+      assert.equal(await store.changeVersion(), before + 1, 'the nickname: announced');
+      await store.notify('test_accounts_end', '');
+      await ended;
+      assert.deepEqual(heard, ['bank_accounts_changed', 'end']);
+    } finally {
+      for (const stop of stops) await stop();
+    }
   });
 });

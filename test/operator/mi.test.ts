@@ -20,10 +20,12 @@ describe('OB MI reporting', () => {
     // The sequence below may start up to ~4 minutes after the set-up (moved to the next hour) and calls while the
     // database is down: the certificate's revocation status read at the set-up must still be kept then (the
     // default 300 s ran out mid-sequence, and the directory's OCSP/CRL, down with the database, refused it: 401).
-    // The OCSP answer's own nextUpdate (600 s) still bounds it.
+    // The OCSP answer's own nextUpdate (600 s) still bounds it. No cache lease: under one an account answer kept
+    // under the change version heard is sent without a statement (the account part, session 19), so a call
+    // "while the database is down" would not fail; the sequence needs every call to reach the database.
     const sandbox = await startSandbox({
       clock,
-      env: { OBKIT_REVOCATION_CACHE_SECONDS: '3600' },
+      env: { OBKIT_REVOCATION_CACHE_SECONDS: '3600', OBKIT_CACHE_LEASE_MS: '0' },
       instanceOf: { dataDir, store: database.store },
     });
     // The TPP signs with the real time: bring the bank's clock to it before registering.

@@ -68,6 +68,21 @@ export interface AccountInformationContext {
   version?: ApiVersion;
   /** The embedded database's write count and read-only statements (`Store['embedded']`). */
   embedded?: EmbeddedDatabase | undefined;
+  /**
+   * The store's change version as this instance has heard it (PostgreSQL): while it is up to date, an
+   * `/accounts` answer kept under it is sent without a statement.
+   */
+  changeVersion?: HeardChangeVersion | undefined;
+}
+
+/**
+ * The store's change version as this instance knows it (src/server/change-version.ts' `ChangeVersion`, as
+ * the Read/Write APIs see it): the highest version heard, and whether that counts every change announced
+ * so far (a cache lease held: what is kept under it may be answered without reading the store).
+ */
+export interface HeardChangeVersion {
+  current(): number;
+  upToDate(): boolean;
 }
 
 /** `Store['embedded']`, as this part sees it: the write count, and a database for read-only statements. */
@@ -419,30 +434,55 @@ export async function accountInformation(
    * (`self`: path, query, page); the API version is this scope's. An account absent (unknown) is version
    * `-`; an internal one has a version but no record (never shown). The answer is kept under the versions
    * of the very statement its rows came with: exact.
+   *
+   * On PostgreSQL each answer is also kept under the change version that statement's snapshot saw: every
+   * change to what an account answer is made of advances the change version in its own transaction (the
+   * `bank_accounts_announced` trigger, migration 0018; a posting does not), so while this instance has heard
+   * every announced change (`upToDate`, a cache lease) an answer kept under the version it has heard is the
+   * answer a statement would give, and is sent without one, in the tick the guard passes the request. A
+   * change written by SQL elsewhere is heard when its notification arrives (at most one lease later).
    */
-  const accounts = (call: Call) =>
-    thenOrNow(readAccounts(call.accountIds), (read) => accountsAnswer(call, read));
-  const accountsAnswer = (call: Call, read: Awaited<ReturnType<typeof readAccounts>>): string => {
+  const heard = context.embedded ? undefined : context.changeVersion;
+  const answersByChangeVersion = serialisedAnswerCache();
+  const accounts = (call: Call) => {
     // JSON.stringify([call.accountIds, call.intent.permissions, call.self]), the consent's lists not
     // serialised again on every read.
     const key =
       (call.derived.accountsKey ??= `[${jsonOfList(call.accountIds)},${jsonOfList(call.intent.permissions)},${JSON.stringify(call.self)}]`);
+    if (heard?.upToDate()) {
+      const changeVersion = heard.current();
+      const kept = answersByChangeVersion.get(key, String(changeVersion));
+      if (kept !== undefined) {
+        // Checked again first when a change was heard since the request's checks ran.
+        assertCheckedUnder(call.request, changeVersion);
+        return sendJson(call, kept);
+      }
+    }
+    return thenOrNow(readAccounts(call.accountIds), (read) => accountsAnswer(call, key, read));
+  };
+  const accountsAnswer = (
+    call: Call,
+    key: string,
+    read: Awaited<ReturnType<typeof readAccounts>>,
+  ): string => {
     assertCheckedUnder(call.request, read.changeVersion);
     const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
-    const cached = accountAnswers.get(key, versions);
-    if (cached !== undefined) return sendJson(call, cached);
-    const records = call.accountIds.flatMap((id) => read.value.get(id)?.record ?? []);
-    if (call.accountId !== undefined && records.length === 0) {
-      throw resourceNotFound(`no account ${call.accountId}`);
+    let json = accountAnswers.get(key, versions);
+    if (json === undefined) {
+      const records = call.accountIds.flatMap((id) => read.value.get(id)?.record ?? []);
+      if (call.accountId !== undefined && records.length === 0) {
+        throw resourceNotFound(`no account ${call.accountId}`);
+      }
+      json = JSON.stringify(
+        listBody(
+          call,
+          'Account',
+          records.map((account) => wire.mapAccount(account, call.permissions)),
+        ),
+      );
+      accountAnswers.set(key, versions, json);
     }
-    const json = JSON.stringify(
-      listBody(
-        call,
-        'Account',
-        records.map((account) => wire.mapAccount(account, call.permissions)),
-      ),
-    );
-    accountAnswers.set(key, versions, json);
+    if (heard) answersByChangeVersion.set(key, String(read.changeVersion), json);
     return sendJson(call, json);
   };
   get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });

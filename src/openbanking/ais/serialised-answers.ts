@@ -6,8 +6,10 @@
  * read on every request). An entry is served only while that version is the one it was made under: a
  * write on any instance is seen by the next read on every instance. The version an entry is kept under is
  * never newer than its data (read before the data, or in the data's own statement) — at worst an older
- * version that no request will match again. Bounded by its total size (keys and answers); the least recently made entries go
- * first.
+ * version that no request will match again. On PostgreSQL `/accounts` answers are also kept under the
+ * store's change version of the statement they were made from, and sent without a statement while this
+ * instance has heard every change (account-information.ts). Bounded by its total size (keys and answers);
+ * the least recently made entries go first.
  */
 export interface SerialisedAnswerCache {
   get(key: string, version: string): string | undefined;
