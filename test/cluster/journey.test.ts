@@ -18,8 +18,16 @@ import { assertValidResponse, PIS_V3_1_11 } from '../support/openapi.ts';
 const skip = clusterUnavailable();
 
 /** The instance nginx's log says answered the one request matching `method` and `path` since `since`. */
-function answeredBy(cluster: TestCluster, since: number, method: string, path: RegExp): number | undefined {
-  const matching = cluster.requests(since).filter((entry) => entry.method === method && path.test(entry.uri));
+async function answeredBy(
+  cluster: TestCluster,
+  since: number,
+  method: string,
+  path: RegExp,
+): Promise<number | undefined> {
+  const matching = await cluster.requestsLogged(
+    since,
+    (entry) => entry.method === method && path.test(entry.uri),
+  );
   assert.equal(
     matching.length,
     1,
@@ -92,12 +100,12 @@ describe('a TPP through nginx in front of three instances', { skip }, async () =
     let mark = cluster.requests().length;
     await cluster.routeNextTo('mtls', 0);
     tpp = await cluster.tpp('cluster-journey', ['PISP']);
-    assert.equal(answeredBy(cluster, mark, 'POST', /^\/register$/), 0, 'registration');
+    assert.equal(await answeredBy(cluster, mark, 'POST', /^\/register$/), 0, 'registration');
 
     mark = cluster.requests().length;
     await cluster.routeNextTo('mtls', 1);
     const clientToken = (await clientCredentialsToken(tpp.bank, 'payments')).access_token;
-    assert.equal(answeredBy(cluster, mark, 'POST', /^\/token$/), 1, 'client credentials token');
+    assert.equal(await answeredBy(cluster, mark, 'POST', /^\/token$/), 1, 'client credentials token');
 
     const consentBody = { Data: { Initiation: await initiation('3.21') }, Risk: risk };
     await cluster.routeNextTo('mtls', 2);

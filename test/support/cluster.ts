@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { request } from 'undici';
@@ -30,6 +30,12 @@ export interface TestCluster {
    * did, e.g. nginx refused it). `since` skips the first entries (a count taken earlier).
    */
   requests(since?: number): LoggedRequest[];
+  /**
+   * The requests since `since` that `matches`, once nginx has logged one: it writes a request's line after
+   * it sent the answer, so a client that got its answer can look before the line is there. Waits for the
+   * log file to change (never a fixed time), at most 5 s; then answers what there is.
+   */
+  requestsLogged(since: number, matches: (entry: LoggedRequest) => boolean): Promise<LoggedRequest[]>;
   /**
    * Makes the next request to `surface` go to instance `index`: nginx (one worker) takes its upstreams in
    * turn, so cheap /health calls advance the turn until the instance before it has answered.
@@ -94,6 +100,28 @@ export async function startTestCluster(
         return { ...entry, instance: cluster.instanceAt(entry.upstream || undefined) };
       });
   };
+  const requestsLogged = async (
+    since: number,
+    matches: (entry: LoggedRequest) => boolean,
+  ): Promise<LoggedRequest[]> => {
+    const file = join(cluster.nginxDir, 'access.log');
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      let changed = (): void => undefined;
+      const written = new Promise<void>((resolve) => (changed = resolve));
+      // Watched before the read: a line written between the read and the wait is not missed.
+      const watcher = existsSync(file) ? watch(file, () => changed()) : undefined;
+      const timer = setTimeout(changed, Math.max(0, deadline - Date.now()));
+      try {
+        const found = requests(since).filter(matches);
+        if (found.length > 0 || Date.now() >= deadline) return found;
+        await written;
+      } finally {
+        watcher?.close();
+        clearTimeout(timer);
+      }
+    }
+  };
   return {
     cluster,
     rootPem,
@@ -103,6 +131,7 @@ export async function startTestCluster(
     tpp: tppOnboarder({ directoryUrl: cluster.urls.browser, discoveryUrl, rootPem }),
     instanceOf,
     requests,
+    requestsLogged,
     async routeNextTo(surface, index) {
       const count = cluster.instances.length;
       const before = (index - 1 + count) % count;
