@@ -99,7 +99,7 @@ interface StoredPems {
   issuingKey: string;
 }
 
-async function readExisting(dir: string): Promise<StoredPems | undefined> {
+async function readExisting(dir: string, lockSeenGone = false): Promise<StoredPems | undefined> {
   const read = async (name: string): Promise<string | undefined> => {
     try {
       return await readFile(join(dir, name), 'utf8');
@@ -125,6 +125,10 @@ async function readExisting(dir: string): Promise<StoredPems | undefined> {
     ))
   )
     return undefined;
+  // No lock now, but the files were read before this look: a writer may have written the rest and removed
+  // its lock between the two (it removes the lock only after the last file). Read again once, after the
+  // look; still incomplete without a lock is a directory left half-made.
+  if (missing.length > 0 && !lockSeenGone) return readExisting(dir, true);
   if (missing.length > 0) {
     const names = missing.map(([key]) => files[key as keyof typeof files]).join(', ');
     throw new CaStoreError(
