@@ -170,16 +170,27 @@ export async function findCustomerWithAccounts(
   };
 }
 
+/** Prepared once: a holding (a VRP sweeping payment's creditor checked against its PSU). */
+const accountHolding = preparedStatement((db) =>
+  db
+    .select({ accountId: bankAccountHolders.accountId })
+    .from(bankAccountHolders)
+    .where(
+      and(
+        eq(bankAccountHolders.customerId, sql.placeholder('customerId')),
+        eq(bankAccountHolders.accountId, sql.placeholder('accountId')),
+      ),
+    )
+    .prepare('bank_account_holding'),
+);
+
 /** Whether the customer holds the account: what the consent and payment layers check before acting. */
 export async function isAccountHolder(
   db: Queryable,
   customerId: string,
   accountId: string,
 ): Promise<boolean> {
-  const rows = await db
-    .select({ accountId: bankAccountHolders.accountId })
-    .from(bankAccountHolders)
-    .where(and(eq(bankAccountHolders.customerId, customerId), eq(bankAccountHolders.accountId, accountId)));
+  const rows = await accountHolding(db).execute({ customerId, accountId });
   return rows.length > 0;
 }
 
@@ -332,6 +343,26 @@ export async function getAccounts(db: Queryable, accountIds: readonly string[]):
     .where(and(inArray(bankAccounts.id, [...accountIds]), sql`${bankAccounts.internalPurpose} is null`));
   const byId = new Map(rows.map((row) => [row.id, row]));
   return accountIds.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Whether `account` is the customer account an Open Banking identification names: what
+ * `findAccountByIdentification` answers for it, decided on a row already read, without a statement (the same
+ * `identificationLookup` and the columns `customerAccountIdentifiedBy` compares; each identification names at
+ * most one account: `bank_accounts_scan_uq`, `_iban_uq`, `_pan_uq`). A payment's named debtor is checked so.
+ */
+export function isIdentifiedBy(account: AccountRecord, schemeName: string, identification: string): boolean {
+  const lookup = identificationLookup(schemeName, identification);
+  if (!lookup || account.internalPurpose !== null) return false;
+  const { values } = lookup;
+  switch (lookup.scheme) {
+    case 'sort_code':
+      return account.sortCode === values.sortCode && account.accountNumber === values.accountNumber;
+    case 'iban':
+      return account.iban === values.iban;
+    case 'pan':
+      return account.pan === values.pan;
+  }
 }
 
 /** Prepared once per scheme (a creditor not read with its debtor): a customer account by its identification. */

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { and, asc, eq, getTableColumns, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { preparedRaiseEvent, raisedEventParts, raisedEventValues } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, schema } from '../store/index.ts';
+import { inTransaction, preparedSql, preparedStatement, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import type { AccountRecord } from './customers.ts';
@@ -185,6 +185,14 @@ const paymentPosted = postingStatement('bank_payment_posted', () => {
 });
 
 /**
+ * The posting of a file's transaction with its payment row (`<id>:<n>`), one statement: `paymentPosted` without
+ * the event (the file payment raises the file's outcome), written only with the entry as there.
+ */
+const fileTransactionPosted = postingStatement('bank_file_transaction_posted', () => ({
+  ctes: sql`payment as (${paymentInsertSql(sql`exists (select from new_entry)`)})`,
+}));
+
+/**
  * Stores and executes a payment now, atomically. Returns the stored payment: AcceptedCreditSettlementCompleted
  * when the creditor is an account of this bank (credited in the same posting set), AcceptedSettlementCompleted
  * when the money left through clearing, Rejected (with `reason`, the bank error code) when the ledger refused.
@@ -223,7 +231,8 @@ export async function executePayment(
         external: input.external,
         debtor: input.debtorAccount?.id === input.debtorAccountId ? input.debtorAccount : undefined,
         creditorAccount: input.creditorAccount,
-        // Paid: the payment's row, with its outcome, and its event are written by the posting's statement.
+        // Paid: the payment's row, with its outcome, and its event (a file's transaction: none) are written
+        // by the posting's statement.
         alongside: raisesEvent
           ? {
               statement: paymentPosted,
@@ -232,11 +241,9 @@ export async function executePayment(
                 return { ...paymentValues(row), ...raisedEventValues(ctx.clock, paymentUpdate(row)) };
               },
             }
-          : undefined,
+          : { statement: fileTransactionPosted, values: (posting) => paymentValues(paidBy(posting)) },
       });
-      const row = paidBy(entry);
-      if (raisesEvent) return row;
-      return insertPayment(tx, row);
+      return paidBy(entry);
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       reason = error.code;
@@ -385,6 +392,23 @@ export async function fundsAvailable(
   return balance.availableMinor + balance.creditLimitMinor >= amountMinor;
 }
 
+/** Prepared once: every VRP payment reads it per periodic limit of its consent. */
+const paidUnderConsentInPeriod = preparedStatement((db) =>
+  db
+    .select({ sum: sql<string>`coalesce(sum(${bankPayments.amountMinor}), 0)::text` })
+    .from(bankPayments)
+    .where(
+      and(
+        eq(bankPayments.consentId, sql.placeholder('consentId')),
+        eq(bankPayments.currency, sql.placeholder('currency')),
+        ne(bankPayments.status, 'Rejected'),
+        gte(bankPayments.createdAt, sql.placeholder('from')),
+        lt(bankPayments.createdAt, sql.placeholder('to')),
+      ),
+    )
+    .prepare('bank_paid_under_consent'),
+);
+
 /** Sum of the non-rejected payments under a consent created in [from, to): what a VRP period has used. */
 export async function paidUnderConsent(
   db: Queryable,
@@ -393,27 +417,27 @@ export async function paidUnderConsent(
   from: Date,
   to: Date,
 ): Promise<bigint> {
-  const [row] = await db
-    .select({ sum: sql<string>`coalesce(sum(${bankPayments.amountMinor}), 0)::text` })
-    .from(bankPayments)
-    .where(
-      and(
-        eq(bankPayments.consentId, consentId),
-        eq(bankPayments.currency, currency),
-        ne(bankPayments.status, 'Rejected'),
-        gte(bankPayments.createdAt, from),
-        lt(bankPayments.createdAt, to),
-      ),
-    );
+  const [row] = await paidUnderConsentInPeriod(db).execute({
+    consentId,
+    currency,
+    from: from.toISOString(),
+    to: to.toISOString(),
+  });
   return BigInt(row?.sum ?? '0');
 }
+
+/** Prepared once: every VRP payment takes it first. */
+const consentPaymentsLock = preparedSql<Record<string, unknown>>(
+  'bank_lock_consent_payments',
+  sql`select pg_advisory_xact_lock(hashtextextended(${sql.placeholder('lock')}, 0))`,
+);
 
 /**
  * Serialises payments under one consent for the rest of the transaction (a transaction-scoped advisory
  * lock), so two concurrent VRP payments cannot both fit under a limit only one of them fits.
  */
 export async function lockConsentPayments(tx: Queryable, consentId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payments:${consentId}`}, 0))`);
+  await consentPaymentsLock(tx).execute({ lock: `payments:${consentId}` });
 }
 
 /** The bank's charge for an international payment: GBP 5.00, converted at the sandbox rate for other currencies. */

@@ -215,7 +215,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
           'Data.Initiation.DebtorAccount',
           creditor,
         );
-        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount);
+        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount, creditorAccount);
         await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
         const payment = await executePayment(
           tx,
