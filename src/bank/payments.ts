@@ -6,10 +6,10 @@
  * not hold) and the payment is stored as Rejected with the reason, nothing posted.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { preparedRaiseEvent, raisedEventParts, raisedEventValues } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, preparedSql, preparedStatement, schema } from '../store/index.ts';
+import { inTransaction, preparedRows, preparedSql, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import type { AccountRecord } from './customers.ts';
@@ -392,38 +392,37 @@ export async function fundsAvailable(
   return balance.availableMinor + balance.creditLimitMinor >= amountMinor;
 }
 
-/** Prepared once: every VRP payment reads it per periodic limit of its consent. */
-const paidUnderConsentInPeriod = preparedStatement((db) =>
-  db
-    .select({ sum: sql<string>`coalesce(sum(${bankPayments.amountMinor}), 0)::text` })
-    .from(bankPayments)
-    .where(
-      and(
-        eq(bankPayments.consentId, sql.placeholder('consentId')),
-        eq(bankPayments.currency, sql.placeholder('currency')),
-        ne(bankPayments.status, 'Rejected'),
-        gte(bankPayments.createdAt, sql.placeholder('from')),
-        lt(bankPayments.createdAt, sql.placeholder('to')),
-      ),
-    )
-    .prepare('bank_paid_under_consent'),
+/** Prepared once: every VRP payment reads what each periodic limit of its consent has used, in one statement. */
+const paidUnderConsentByPeriod = preparedRows(
+  'bank_paid_under_consent',
+  sql`select coalesce(sum(${bankPayments.amountMinor}), 0)::text
+    from unnest(${sql.placeholder('starts')}::timestamptz[], ${sql.placeholder('ends')}::timestamptz[])
+      with ordinality as period(starts, ends, at)
+    left join ${bankPayments} on ${bankPayments.consentId} = ${sql.placeholder('consentId')}::text
+      and ${bankPayments.currency} = ${sql.placeholder('currency')}::text and ${bankPayments.status} <> 'Rejected'
+      and ${bankPayments.createdAt} >= period.starts and ${bankPayments.createdAt} < period.ends
+    group by period.at
+    order by period.at`,
+  (rows) => rows.map(([sum]) => BigInt(sum as string)),
 );
 
-/** Sum of the non-rejected payments under a consent created in [from, to): what a VRP period has used. */
+/**
+ * Sums of the non-rejected payments under a consent created in each period [start, end), in the order given:
+ * what a VRP consent's periodic limits have used (one statement for all of them).
+ */
 export async function paidUnderConsent(
   db: Queryable,
   consentId: string,
   currency: string,
-  from: Date,
-  to: Date,
-): Promise<bigint> {
-  const [row] = await paidUnderConsentInPeriod(db).execute({
+  periods: readonly { start: Date; end: Date }[],
+): Promise<bigint[]> {
+  if (periods.length === 0) return [];
+  return paidUnderConsentByPeriod(db).execute({
     consentId,
     currency,
-    from: from.toISOString(),
-    to: to.toISOString(),
+    starts: periods.map(({ start }) => start.toISOString()),
+    ends: periods.map(({ end }) => end.toISOString()),
   });
-  return BigInt(row?.sum ?? '0');
 }
 
 /** Prepared once: every VRP payment takes it first. */

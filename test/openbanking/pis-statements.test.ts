@@ -148,7 +148,7 @@ describe('statements per domestic payment submission', () => {
   );
 });
 
-/** A sweeping VRP consent (one daily limit) authorised from Alice's account, and a payment under it to Bob. */
+/** A sweeping VRP consent (a daily and a monthly limit) authorised from Alice's account, and a payment under it to Bob. */
 async function authorisedVrpPayment() {
   const creditor = {
     SchemeName: 'UK.OBIE.SortCodeAccountNumber',
@@ -163,6 +163,7 @@ async function authorisedVrpPayment() {
         MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
         PeriodicLimits: [
           { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' },
+          { PeriodType: 'Month', PeriodAlignment: 'Consent', Amount: '500.00', Currency: 'GBP' },
         ],
         VRPType: ['UK.OBIE.VRPType.Sweeping'],
         PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
@@ -202,7 +203,8 @@ async function authorisedVrpPayment() {
 
 describe('statements per VRP payment', () => {
   it('sends every statement but BEGIN/COMMIT as a named, prepared one', async () => {
-    // Was: the consent's payment lock and each periodic limit's sum built by drizzle and sent unnamed.
+    // Was: the consent's payment lock and each periodic limit's sum built by drizzle and sent unnamed; the
+    // limits' sums are now one statement.
     await (
       await authorisedVrpPayment()
     )();
