@@ -6,7 +6,7 @@
  * not hold) and the payment is stored as Rejected with the reason, nothing posted.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { preparedRaiseEvent, raisedEventParts, raisedEventValues } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
 import { inTransaction, preparedRows, preparedSql, schema } from '../store/index.ts';
