@@ -16,6 +16,7 @@ import {
   confirmFunds,
   createCustomer,
   findAccountByIdentification,
+  findAccountsByIdentifications,
   getAccount,
   internalAccountId,
   isIdentifiedBy,
@@ -638,6 +639,18 @@ describe('ledger', () => {
       ['UK.OBIE.SortCodeAccountNumber', '12'],
       ['UK.OBIE.Wallet', scan(bob)],
     ];
+    // And all of them in one statement, in their order (a file's payees).
+    const all = await findAccountsByIdentifications(
+      store.db,
+      identifications.map(([schemeName, identification]) => ({ schemeName, identification })),
+    );
+    assert.equal(all.length, identifications.length);
+    for (const [at, [scheme, identification]] of identifications.entries())
+      assert.equal(
+        all[at]?.id,
+        (await findAccountByIdentification(store.db, scheme, identification))?.id,
+        `${scheme} ${identification} in the list`,
+      );
     for (const account of rows)
       for (const [scheme, identification] of identifications) {
         const found = await findAccountByIdentification(store.db, scheme, identification);
