@@ -8,8 +8,8 @@
  * the PS256 operations one flow needs — counted, not assumed: every RSA-PSS sign and verify made in this
  * process (bank and TPP side) during one flow. Concurrency 1 and 8, the flows phase between two baselines.
  * Before the phases, one table of where a flow goes, step by step, from flows run alone: statements sent to
- * the database (inside PGlite's transactions too; of them those sent unnamed, and the embedded reads named
- * per text, both built by drizzle per call: `StatementCounter`), HTTPS requests the servers answered, and the main thread's
+ * the database (inside PGlite's transactions too; of them those sent unnamed, and the embedded read-only
+ * statements, named per text: `StatementCounter`), HTTPS requests the servers answered, and the main thread's
  * CPU milliseconds (`process.threadCpuUsage`: bank and TPP side together, as they share the thread, PGlite's
  * work included; unlike busy wall time it does not grow when other processes take the cores; median of the
  * flows).

@@ -17,8 +17,9 @@ export interface StatementCounter {
    */
   readonly unnamed: readonly string[];
   /**
-   * Those of `seen` that drizzle built per call and the embedded reads run as a statement named per text
-   * (`EmbeddedReader`: parsed once per text, but built, and looked up by its text, on every call).
+   * Those of `seen` that the embedded database's read-only statements ran (`EmbeddedReader`): named per text,
+   * parsed once per text and found by it on every call; drizzle built some per call and prepared others once
+   * (`preparedStatement` on the embedded reads): not told apart here.
    */
   readonly byText: readonly string[];
   reset(): void;
