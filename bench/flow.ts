@@ -8,7 +8,8 @@
  * the PS256 operations one flow needs — counted, not assumed: every RSA-PSS sign and verify made in this
  * process (bank and TPP side) during one flow. Concurrency 1 and 8, the flows phase between two baselines.
  * Before the phases, one table of where a flow goes, step by step, from flows run alone: statements sent to
- * the database (inside PGlite's transactions too), HTTPS requests the servers answered, and the main thread's
+ * the database (inside PGlite's transactions too; of them those sent unnamed, and the embedded read-only
+ * statements, named per text: `StatementCounter`), HTTPS requests the servers answered, and the main thread's
  * CPU milliseconds (`process.threadCpuUsage`: bank and TPP side together, as they share the thread, PGlite's
  * work included; unlike busy wall time it does not grow when other processes take the cores; median of the
  * flows).
@@ -85,6 +86,8 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
     Step,
     {
       statements: number[];
+      unnamed: number[];
+      byText: number[];
       requests: number[];
       full: number[];
       resumed: number[];
@@ -108,6 +111,8 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
         const cpu = (used.user + used.system) / 1000;
         const row = rows.get(step) ?? {
           statements: [],
+          unnamed: [],
+          byText: [],
           requests: [],
           full: [],
           resumed: [],
@@ -116,6 +121,8 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
           wall: [],
         };
         row.statements.push(counter.seen.length);
+        row.unnamed.push(counter.unnamed.length);
+        row.byText.push(counter.byText.length);
         row.requests.push(served.count - requests);
         row.full.push(handshakes.full - full);
         row.resumed.push(handshakes.resumed - resumed);
@@ -134,15 +141,37 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
   const least = (values: number[]) => Math.min(...values);
   // A connection is opened when one is needed, not in every flow: TLS handshakes as a mean per flow.
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const columns = ['statements', 'requests', 'full TLS', 'resumed', 'accepted', 'CPU ms', 'wall ms'] as const;
+  const columns = [
+    'statements',
+    'unnamed',
+    'by text',
+    'requests',
+    'full TLS',
+    'resumed',
+    'accepted',
+    'CPU ms',
+    'wall ms',
+  ] as const;
   const line = (name: string, figures: readonly string[]) =>
     console.log(
       `${name.padEnd(10)} ${figures.map((figure, at) => figure.padStart(columns[at]!.length + 1)).join(' ')}`,
     );
   line('step', [...columns]);
-  const total = { statements: 0, requests: 0, full: 0, resumed: 0, accepted: 0, cpu: 0, wall: 0 };
+  const total = {
+    statements: 0,
+    unnamed: 0,
+    byText: 0,
+    requests: 0,
+    full: 0,
+    resumed: 0,
+    accepted: 0,
+    cpu: 0,
+    wall: 0,
+  };
   const cells = (figures: typeof total): string[] => [
     String(figures.statements),
+    String(figures.unnamed),
+    String(figures.byText),
     String(figures.requests),
     figures.full.toFixed(1),
     figures.resumed.toFixed(1),
@@ -155,6 +184,8 @@ async function stepTable(flows: number, flow: (step: StepRunner) => Promise<void
     if (!row) continue;
     const figures = {
       statements: least(row.statements),
+      unnamed: least(row.unnamed),
+      byText: least(row.byText),
       requests: least(row.requests),
       full: mean(row.full),
       resumed: mean(row.resumed),

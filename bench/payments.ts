@@ -102,6 +102,7 @@ async function run(backend: Backend): Promise<void> {
               `per submission: main thread ${busy.toFixed(2)} ms, process CPU ${cpu.toFixed(2)} ms` +
               (backendMs === undefined ? '' : `, PostgreSQL backends CPU ${perSubmission(backendMs)} ms`) +
               `, ${perSubmission(statements.seen.length)} statements` +
+              ` (${perSubmission(statements.unnamed.length)} unnamed, ${perSubmission(statements.byText.length)} by text)` +
               (messages === undefined ? '' : `, ${perSubmission(messages)} protocol messages written`)
             );
           },

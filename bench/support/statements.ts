@@ -11,9 +11,25 @@ import { EmbeddedPrepared, EmbeddedReader } from '../../src/store/index.ts';
 export interface StatementCounter {
   /** The statements counted so far, each as its first 80 characters. */
   readonly seen: readonly string[];
+  /**
+   * Those of `seen` that drizzle built and the database parsed and planned for this run alone: sent without a
+   * name (`pg`: no `name`; PGlite's `query`/`exec`, a Parse message each), BEGIN/COMMIT/ROLLBACK aside.
+   */
+  readonly unnamed: readonly string[];
+  /**
+   * Those of `seen` that the embedded database's read-only statements ran (`EmbeddedReader`): named per text,
+   * parsed once per text and found by it on every call; drizzle built some per call and prepared others once
+   * (`preparedStatement` on the embedded reads): not told apart here.
+   */
+  readonly byText: readonly string[];
   reset(): void;
   stop(): void;
 }
+
+/** How a wrapped method sends its statement: see `StatementCounter`. */
+type Sending = 'named' | 'unnamed' | 'byText';
+
+const transactionControl = /^\s*(begin|commit|rollback)\b/i;
 
 type QueryMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -31,21 +47,31 @@ function textOf(first: unknown): string {
  */
 export function countStatements({ insidePgliteTransactions = false } = {}): StatementCounter {
   const seen: string[] = [];
+  const unnamed: string[] = [];
+  const byText: string[] = [];
   const restores: (() => void)[] = [];
-  const wrap = (owner: object, name: string): void => {
+  const record = (first: unknown, sending: Sending): void => {
+    const text = textOf(first);
+    seen.push(text);
+    if (sending === 'byText') byText.push(text);
+    else if (sending === 'unnamed' && !transactionControl.test(text)) unnamed.push(text);
+  };
+  const wrap = (owner: object, name: string, sending: (first: unknown) => Sending): void => {
     const original = Reflect.get(owner, name) as QueryMethod;
     Reflect.set(owner, name, function (this: unknown, ...args: unknown[]) {
-      seen.push(textOf(args[0]));
+      record(args[0], sending(args[0]));
       return original.apply(this, args);
     });
     restores.push(() => Reflect.set(owner, name, original));
   };
-  wrap(pg.Client.prototype, 'query');
+  wrap(pg.Client.prototype, 'query', (first) =>
+    typeof first === 'object' && first !== null && (first as { name?: unknown }).name ? 'named' : 'unnamed',
+  );
   const base = Object.getPrototypeOf(PGlite.prototype) as object;
-  wrap(base, 'query');
-  wrap(base, 'exec');
-  wrap(EmbeddedReader.prototype, 'query');
-  wrap(EmbeddedPrepared.prototype, 'named');
+  wrap(base, 'query', () => 'unnamed');
+  wrap(base, 'exec', () => 'unnamed');
+  wrap(EmbeddedReader.prototype, 'query', () => 'byText');
+  wrap(EmbeddedPrepared.prototype, 'named', () => 'named');
   if (insidePgliteTransactions) {
     type Transaction = (callback: (tx: object) => Promise<unknown>) => Promise<unknown>;
     const wrapTransaction = (original: Transaction): Transaction =>
@@ -56,7 +82,7 @@ export function countStatements({ insidePgliteTransactions = false } = {}): Stat
             for (const name of ['query', 'exec']) {
               const method = (Reflect.get(tx, name) as QueryMethod).bind(tx);
               Reflect.set(tx, name, (...args: unknown[]) => {
-                seen.push(textOf(args[0]));
+                record(args[0], 'unnamed');
                 return method(...args);
               });
             }
@@ -70,7 +96,9 @@ export function countStatements({ insidePgliteTransactions = false } = {}): Stat
   }
   return {
     seen,
-    reset: () => void seen.splice(0),
+    unnamed,
+    byText,
+    reset: () => [seen, unnamed, byText].forEach((list) => void list.splice(0)),
     stop: () => restores.reverse().forEach((restore) => restore()),
   };
 }

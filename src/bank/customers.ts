@@ -3,7 +3,7 @@
  * balances, and the per-account resources (beneficiaries, direct debits, standing orders, scheduled
  * payments, statements, products, offers, parties).
  */
-import { and, asc, desc, eq, exists, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Queryable } from '../store/index.ts';
 import { preparedStatement, schema } from '../store/index.ts';
@@ -170,16 +170,27 @@ export async function findCustomerWithAccounts(
   };
 }
 
+/** Prepared once: a holding (a VRP sweeping payment's creditor checked against its PSU). */
+const accountHolding = preparedStatement((db) =>
+  db
+    .select({ accountId: bankAccountHolders.accountId })
+    .from(bankAccountHolders)
+    .where(
+      and(
+        eq(bankAccountHolders.customerId, sql.placeholder('customerId')),
+        eq(bankAccountHolders.accountId, sql.placeholder('accountId')),
+      ),
+    )
+    .prepare('bank_account_holding'),
+);
+
 /** Whether the customer holds the account: what the consent and payment layers check before acting. */
 export async function isAccountHolder(
   db: Queryable,
   customerId: string,
   accountId: string,
 ): Promise<boolean> {
-  const rows = await db
-    .select({ accountId: bankAccountHolders.accountId })
-    .from(bankAccountHolders)
-    .where(and(eq(bankAccountHolders.customerId, customerId), eq(bankAccountHolders.accountId, accountId)));
+  const rows = await accountHolding(db).execute({ customerId, accountId });
   return rows.length > 0;
 }
 
@@ -334,6 +345,26 @@ export async function getAccounts(db: Queryable, accountIds: readonly string[]):
   return accountIds.flatMap((id) => byId.get(id) ?? []);
 }
 
+/**
+ * Whether `account` is the customer account an Open Banking identification names: what
+ * `findAccountByIdentification` answers for it, decided on a row already read, without a statement (the same
+ * `identificationLookup` and the columns `customerAccountIdentifiedBy` compares; each identification names at
+ * most one account: `bank_accounts_scan_uq`, `_iban_uq`, `_pan_uq`). A payment's named debtor is checked so.
+ */
+export function isIdentifiedBy(account: AccountRecord, schemeName: string, identification: string): boolean {
+  const lookup = identificationLookup(schemeName, identification);
+  if (!lookup || account.internalPurpose !== null) return false;
+  const { values } = lookup;
+  switch (lookup.scheme) {
+    case 'sort_code':
+      return account.sortCode === values.sortCode && account.accountNumber === values.accountNumber;
+    case 'iban':
+      return account.iban === values.iban;
+    case 'pan':
+      return account.pan === values.pan;
+  }
+}
+
 /** Prepared once per scheme (a creditor not read with its debtor): a customer account by its identification. */
 const accountIdentified = perScheme((scheme) =>
   preparedStatement((db) =>
@@ -358,6 +389,59 @@ export async function findAccountByIdentification(
   if (!lookup) return undefined;
   const [row] = await accountIdentified[lookup.scheme](db).execute(lookup.values);
   return row;
+}
+
+/**
+ * Prepared once: the customer accounts a list of identifications names, one row per identification in its order
+ * (`identificationLookup`'s values, each in its scheme's array, null in the others; none matches a row of nulls).
+ */
+const accountsIdentified = preparedStatement((db) =>
+  db
+    .select({ account: bankAccounts })
+    .from(
+      sql`unnest(${sql.placeholder('sortCodes')}::text[], ${sql.placeholder('accountNumbers')}::text[],
+        ${sql.placeholder('ibans')}::text[], ${sql.placeholder('pans')}::text[])
+        with ordinality as wanted(sort_code, account_number, iban, pan, at)`,
+    )
+    .leftJoin(
+      bankAccounts,
+      and(
+        or(
+          and(
+            sql`${bankAccounts.sortCode} = wanted.sort_code`,
+            sql`${bankAccounts.accountNumber} = wanted.account_number`,
+          ),
+          sql`${bankAccounts.iban} = wanted.iban`,
+          sql`${bankAccounts.pan} = wanted.pan`,
+        ),
+        sql`${bankAccounts.internalPurpose} is null`,
+      ),
+    )
+    .orderBy(sql`wanted.at`)
+    .prepare('bank_accounts_by_identifications'),
+);
+
+/**
+ * `findAccountByIdentification` of each of `identifications` in one statement (a file's payees): the customer
+ * account each names here, in their order, null where it names none.
+ */
+export async function findAccountsByIdentifications(
+  db: Queryable,
+  identifications: readonly { schemeName: string; identification: string }[],
+): Promise<(AccountRecord | null)[]> {
+  if (identifications.length === 0) return [];
+  const lookups = identifications.map(({ schemeName, identification }) =>
+    identificationLookup(schemeName, identification),
+  );
+  const column = (scheme: IdentificationScheme, key: string) =>
+    lookups.map((lookup) => (lookup?.scheme === scheme ? (lookup.values[key] ?? null) : null));
+  const rows = await accountsIdentified(db).execute({
+    sortCodes: column('sort_code', 'sortCode'),
+    accountNumbers: column('sort_code', 'accountNumber'),
+    ibans: column('iban', 'iban'),
+    pans: column('pan', 'pan'),
+  });
+  return rows.map(({ account }) => account);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,10 +6,10 @@
  * not hold) and the payment is stored as Rejected with the reason, nothing posted.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, getTableColumns, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import { preparedRaiseEvent, raisedEventParts, raisedEventValues } from '../events/index.ts';
 import type { Queryable } from '../store/index.ts';
-import { inTransaction, schema } from '../store/index.ts';
+import { inTransaction, preparedRows, preparedSql, schema } from '../store/index.ts';
 import type { Counterparty } from '../store/schema/bank.ts';
 import { BankError, InvalidEntryError } from './errors.ts';
 import type { AccountRecord } from './customers.ts';
@@ -185,6 +185,14 @@ const paymentPosted = postingStatement('bank_payment_posted', () => {
 });
 
 /**
+ * The posting of a file's transaction with its payment row (`<id>:<n>`), one statement: `paymentPosted` without
+ * the event (the file payment raises the file's outcome), written only with the entry as there.
+ */
+const fileTransactionPosted = postingStatement('bank_file_transaction_posted', () => ({
+  ctes: sql`payment as (${paymentInsertSql(sql`exists (select from new_entry)`)})`,
+}));
+
+/**
  * Stores and executes a payment now, atomically. Returns the stored payment: AcceptedCreditSettlementCompleted
  * when the creditor is an account of this bank (credited in the same posting set), AcceptedSettlementCompleted
  * when the money left through clearing, Rejected (with `reason`, the bank error code) when the ledger refused.
@@ -223,7 +231,8 @@ export async function executePayment(
         external: input.external,
         debtor: input.debtorAccount?.id === input.debtorAccountId ? input.debtorAccount : undefined,
         creditorAccount: input.creditorAccount,
-        // Paid: the payment's row, with its outcome, and its event are written by the posting's statement.
+        // Paid: the payment's row, with its outcome, and its event (a file's transaction: none) are written
+        // by the posting's statement.
         alongside: raisesEvent
           ? {
               statement: paymentPosted,
@@ -232,11 +241,9 @@ export async function executePayment(
                 return { ...paymentValues(row), ...raisedEventValues(ctx.clock, paymentUpdate(row)) };
               },
             }
-          : undefined,
+          : { statement: fileTransactionPosted, values: (posting) => paymentValues(paidBy(posting)) },
       });
-      const row = paidBy(entry);
-      if (raisesEvent) return row;
-      return insertPayment(tx, row);
+      return paidBy(entry);
     } catch (error) {
       if (!(error instanceof BankError)) throw error;
       reason = error.code;
@@ -385,35 +392,51 @@ export async function fundsAvailable(
   return balance.availableMinor + balance.creditLimitMinor >= amountMinor;
 }
 
-/** Sum of the non-rejected payments under a consent created in [from, to): what a VRP period has used. */
+/** Prepared once: every VRP payment reads what each periodic limit of its consent has used, in one statement. */
+const paidUnderConsentByPeriod = preparedRows(
+  'bank_paid_under_consent',
+  sql`select coalesce(sum(${bankPayments.amountMinor}), 0)::text
+    from unnest(${sql.placeholder('starts')}::timestamptz[], ${sql.placeholder('ends')}::timestamptz[])
+      with ordinality as period(starts, ends, at)
+    left join ${bankPayments} on ${bankPayments.consentId} = ${sql.placeholder('consentId')}::text
+      and ${bankPayments.currency} = ${sql.placeholder('currency')}::text and ${bankPayments.status} <> 'Rejected'
+      and ${bankPayments.createdAt} >= period.starts and ${bankPayments.createdAt} < period.ends
+    group by period.at
+    order by period.at`,
+  (rows) => rows.map(([sum]) => BigInt(sum as string)),
+);
+
+/**
+ * Sums of the non-rejected payments under a consent created in each period [start, end), in the order given:
+ * what a VRP consent's periodic limits have used (one statement for all of them).
+ */
 export async function paidUnderConsent(
   db: Queryable,
   consentId: string,
   currency: string,
-  from: Date,
-  to: Date,
-): Promise<bigint> {
-  const [row] = await db
-    .select({ sum: sql<string>`coalesce(sum(${bankPayments.amountMinor}), 0)::text` })
-    .from(bankPayments)
-    .where(
-      and(
-        eq(bankPayments.consentId, consentId),
-        eq(bankPayments.currency, currency),
-        ne(bankPayments.status, 'Rejected'),
-        gte(bankPayments.createdAt, from),
-        lt(bankPayments.createdAt, to),
-      ),
-    );
-  return BigInt(row?.sum ?? '0');
+  periods: readonly { start: Date; end: Date }[],
+): Promise<bigint[]> {
+  if (periods.length === 0) return [];
+  return paidUnderConsentByPeriod(db).execute({
+    consentId,
+    currency,
+    starts: periods.map(({ start }) => start.toISOString()),
+    ends: periods.map(({ end }) => end.toISOString()),
+  });
 }
+
+/** Prepared once: every VRP payment takes it first. */
+const consentPaymentsLock = preparedSql<Record<string, unknown>>(
+  'bank_lock_consent_payments',
+  sql`select pg_advisory_xact_lock(hashtextextended(${sql.placeholder('lock')}, 0))`,
+);
 
 /**
  * Serialises payments under one consent for the rest of the transaction (a transaction-scoped advisory
  * lock), so two concurrent VRP payments cannot both fit under a limit only one of them fits.
  */
 export async function lockConsentPayments(tx: Queryable, consentId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`payments:${consentId}`}, 0))`);
+  await consentPaymentsLock(tx).execute({ lock: `payments:${consentId}` });
 }
 
 /** The bank's charge for an international payment: GBP 5.00, converted at the sandbox rate for other currencies. */

@@ -16,7 +16,10 @@ import {
   confirmFunds,
   createCustomer,
   findAccountByIdentification,
+  findAccountsByIdentifications,
+  getAccount,
   internalAccountId,
+  isIdentifiedBy,
   listTransactions,
   openAccount,
   postEntry,
@@ -609,6 +612,54 @@ describe('ledger', () => {
       undefined,
     );
     assert.equal(await findAccountByIdentification(store.db, 'UK.OBIE.Wallet', 'x'), undefined);
+  });
+
+  it('tells whether a row is the account an identification names, as the look-up finds it', async () => {
+    // A payment's named debtor is checked on the row already read (`isIdentifiedBy`), not looked up again:
+    // it must answer exactly what `findAccountByIdentification` would.
+    const clearing = await getAccount(store.db, internalAccountId('clearing', 'GBP'));
+    const rows = [alice, aliceEur, bob, ...(clearing ? [clearing] : [])];
+    const scan = (account: AccountRecord) => `${account.sortCode}${account.accountNumber}`;
+    const identifications: [string, string][] = [
+      ...rows.flatMap((account): [string, string][] => [
+        ['UK.OBIE.SortCodeAccountNumber', scan(account)],
+        [
+          'SortCodeAccountNumber',
+          `${scan(account).slice(0, 2)}-${scan(account).slice(2, 4)} ${scan(account).slice(4)}`,
+        ],
+        ['UK.OBIE.IBAN', String(account.iban)],
+        [
+          'UK.OBIE.IBAN',
+          ` ${String(account.iban)
+            .toLowerCase()
+            .replace(/(.{4})/g, '$1 ')}`,
+        ],
+        ['UK.OBIE.PAN', String(account.pan)],
+      ]),
+      ['UK.OBIE.SortCodeAccountNumber', '12'],
+      ['UK.OBIE.Wallet', scan(bob)],
+    ];
+    // And all of them in one statement, in their order (a file's payees).
+    const all = await findAccountsByIdentifications(
+      store.db,
+      identifications.map(([schemeName, identification]) => ({ schemeName, identification })),
+    );
+    assert.equal(all.length, identifications.length);
+    for (const [at, [scheme, identification]] of identifications.entries())
+      assert.equal(
+        all[at]?.id,
+        (await findAccountByIdentification(store.db, scheme, identification))?.id,
+        `${scheme} ${identification} in the list`,
+      );
+    for (const account of rows)
+      for (const [scheme, identification] of identifications) {
+        const found = await findAccountByIdentification(store.db, scheme, identification);
+        assert.equal(
+          isIdentifiedBy(account, scheme, identification),
+          found?.id === account.id,
+          `${account.id} by ${scheme} ${identification}`,
+        );
+      }
   });
 
   it('never overdraws under concurrent transfers from one account', async () => {

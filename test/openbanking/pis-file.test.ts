@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { balanceOf, type AccountRecord } from '../../src/bank/index.ts';
 import { getIntent } from '../../src/consent/index.ts';
 import { assertValidResponse, PIS_V3_1_11, responseSchemaPointer } from '../support/openapi.ts';
+import { recordSent } from '../support/statements.ts';
 import { createHarness, type Harness, type Response } from './pis-support.ts';
 
 const h: Harness = await createHarness();
@@ -118,6 +119,32 @@ interface Detail {
 }
 
 describe('file payments: the whole journey', () => {
+  it('looks the payees up in one statement, and writes each paid transaction’s row with its posting', async () => {
+    const outside = { sortCode: '401276', accountNumber: '31926819', name: 'ACME Ltd' };
+    const { submission, token } = await authorisedFile(
+      [item(h.bob, '1.00'), item(outside, '2.00'), item(h.bob, '3.00')],
+      6,
+    );
+    const { result, sent } = await recordSent(() => h.post('/file-payments', submission, { token }));
+    assert.equal(result.status, 201, result.text);
+    const inserts = sent.filter(({ text }) => /^\s*insert into "bank_payments"/i.test(text));
+    const listing = sent.map(({ text }) => text.slice(0, 100)).join('\n');
+    // The file's own row only (was 4: each transaction's row after its posting, built per call).
+    assert.equal(inserts.length, 1, listing);
+    // The payees' accounts here in one statement (was one look-up per transaction): 21 → 16 besides BEGIN/COMMIT.
+    const work = sent.filter(({ text }) => !/^\s*(begin|commit|rollback|COMMIT or ROLLBACK)\b/i.test(text));
+    assert.ok(work.length <= 16, `${work.length} statements:\n${listing}`);
+    const details = await h.get(`/file-payments/${String(result.body.Data?.FilePaymentId)}/payment-details`);
+    assert.deepEqual(
+      (details.body.Data?.PaymentStatus as Detail[]).map((d) => d.Status),
+      [
+        'AcceptedCreditSettlementCompleted',
+        'AcceptedSettlementCompleted',
+        'AcceptedCreditSettlementCompleted',
+      ],
+    );
+  });
+
   it('stages, uploads, authorises, pays every transaction, and reports each one', async () => {
     const outside = { sortCode: '401276', accountNumber: '31926819', name: 'ACME Ltd' };
     const items = [item(h.bob, '10.50'), item(outside, '20.00'), item(h.bob, '0.25')];

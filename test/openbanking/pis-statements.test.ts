@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import pg from 'pg';
-import { recordStatements } from '../support/statements.ts';
+import { recordSent, recordStatements } from '../support/statements.ts';
+import { sweepingFacts } from '../../src/openbanking/vrp/rules/sweeping.ts';
 import { createHarness, domesticConsent, type Harness } from './pis-support.ts';
 
 /**
@@ -19,8 +21,11 @@ const h: Harness = await createHarness();
 afterEach(async () => h.assertLedgerSound());
 
 /** A consent staged and authorised, and the submission that pays it. */
-async function authorisedSubmission(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
-  const body = domesticConsent(creditor);
+async function authorisedSubmission(
+  creditor: Parameters<typeof domesticConsent>[0] = h.bob,
+  extra: Parameters<typeof domesticConsent>[2] = {},
+) {
+  const body = domesticConsent(creditor, '10.50', extra);
   const staged = await h.post('/domestic-payment-consents', body);
   assert.equal(staged.status, 201, staged.text);
   const consentId = String(staged.body.Data?.ConsentId);
@@ -29,8 +34,11 @@ async function authorisedSubmission(creditor: Parameters<typeof domesticConsent>
   return () => h.post('/domestic-payments', submission, { token });
 }
 
-async function submitCounted(creditor: Parameters<typeof domesticConsent>[0] = h.bob) {
-  const submit = await authorisedSubmission(creditor);
+async function submitCounted(
+  creditor: Parameters<typeof domesticConsent>[0] = h.bob,
+  extra: Parameters<typeof domesticConsent>[2] = {},
+) {
+  const submit = await authorisedSubmission(creditor, extra);
   const { result, statements } = await recordStatements(submit);
   assert.equal(result.status, 201, result.text);
   const transactionControl = /^\s*(begin|commit|rollback|COMMIT or ROLLBACK)\b/i;
@@ -59,6 +67,17 @@ describe('statements per domestic payment submission', () => {
     });
     assert.equal(statements.filter((text) => /^\s*(savepoint|release)\b/i.test(text)).length, 0);
     assert.ok(work.length <= 6, `${work.length} statements:\n${work.join('\n')}`);
+  });
+
+  it('naming its debtor account: checked on the row read, no second look-up, at most 6 statements besides BEGIN/COMMIT', async () => {
+    // Was 7: the named debtor was looked up by its identification (`bank_account_by_sort_code`) and compared.
+    const { work } = await submitCounted(h.bob, { debtor: h.alice });
+    assert.ok(work.length <= 6, `${work.length} statements:\n${work.join('\n')}`);
+    // Still refused when the TPP names another account of the PSU than the one they chose.
+    const other = await authorisedSubmission(h.bob, { debtor: h.aliceOther });
+    const refused = await other();
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.Errors?.[0]?.Path, 'Data.Initiation.DebtorAccount');
   });
 
   it(
@@ -127,4 +146,114 @@ describe('statements per domestic payment submission', () => {
       assert.ok(messages <= 10, `${messages} protocol messages`);
     },
   );
+});
+
+/** A sweeping VRP consent (a daily and a monthly limit) authorised from Alice's account, and a payment under it to Bob. */
+async function authorisedVrpPayment() {
+  const creditor = {
+    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+    Identification: `${h.bob.sortCode}${h.bob.accountNumber}`,
+    Name: h.bob.name,
+  };
+  const body = {
+    Data: {
+      ReadRefundAccount: 'No',
+      ControlParameters: {
+        ValidToDateTime: '2027-12-31T00:00:00+00:00',
+        MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
+        PeriodicLimits: [
+          { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' },
+          { PeriodType: 'Month', PeriodAlignment: 'Consent', Amount: '500.00', Currency: 'GBP' },
+        ],
+        VRPType: ['UK.OBIE.VRPType.Sweeping'],
+        PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
+        PSUInteractionTypes: ['OffSession'],
+      },
+      Initiation: { CreditorAccount: creditor, RemittanceInformation: { Reference: 'Sweep' } },
+    },
+    Risk: { PaymentContextCode: 'TransferToSelf' },
+  };
+  const staged = await h.post('/domestic-vrp-consents', body);
+  assert.equal(staged.status, 201, staged.text);
+  const consentId = String(staged.body.Data?.ConsentId);
+  const token = await h.authorise(consentId);
+  return () =>
+    h.post(
+      '/domestic-vrps',
+      {
+        Data: {
+          ConsentId: consentId,
+          PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
+          PSUInteractionType: 'OffSession',
+          VRPType: 'UK.OBIE.VRPType.Sweeping',
+          Initiation: body.Data.Initiation,
+          Instruction: {
+            InstructionIdentification: `i-${randomUUID().slice(0, 8)}`,
+            EndToEndIdentification: 'E2E-VRP',
+            InstructedAmount: { Amount: '1.00', Currency: 'GBP' },
+            CreditorAccount: creditor,
+            RemittanceInformation: { Reference: 'Sweep' },
+          },
+        },
+        Risk: body.Risk,
+      },
+      { token },
+    );
+}
+
+describe('statements per VRP payment', () => {
+  it('sends every statement but BEGIN/COMMIT as a named, prepared one', async () => {
+    // Was: the consent's payment lock and each periodic limit's sum built by drizzle and sent unnamed; the
+    // limits' sums are now one statement.
+    await (
+      await authorisedVrpPayment()
+    )();
+    const pay = await authorisedVrpPayment();
+    const { result, sent } = await recordSent(pay);
+    assert.equal(result.status, 201, result.text);
+    const unprepared = sent.filter(
+      ({ text, prepared }) => !prepared && !/^\s*(begin|commit|rollback|COMMIT or ROLLBACK)\b/i.test(text),
+    );
+    assert.deepEqual(
+      unprepared.map(({ text }) => text.slice(0, 120)),
+      [],
+      'statements built and parsed for this payment alone',
+    );
+  });
+
+  it('the sweeping rule takes the creditor account read with the debtor: one prepared statement, the holding', async () => {
+    const creditor = {
+      SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+      Identification: `${h.aliceOther.sortCode}${h.aliceOther.accountNumber}`,
+      Name: 'Savings',
+    };
+    // Was 2 (the creditor looked up again by its identification, the holding built per call).
+    const own = await recordSent(() =>
+      sweepingFacts(h.store.db, h.customerId, h.alice, creditor, h.aliceOther),
+    );
+    assert.equal(own.result.creditorHeldByPsu, true);
+    assert.deepEqual(
+      own.sent.map(({ prepared }) => prepared),
+      [true],
+      own.sent.map(({ text }) => text).join('\n'),
+    );
+    const others = await recordSent(() =>
+      sweepingFacts(
+        h.store.db,
+        h.customerId,
+        h.alice,
+        { ...creditor, Identification: `${h.bob.sortCode}${h.bob.accountNumber}` },
+        h.bob,
+      ),
+    );
+    assert.equal(others.result.creditorHeldByPsu, false);
+    // Not ours (read as none with the debtor): no statement, the names decide.
+    const outside = await recordSent(() => sweepingFacts(h.store.db, h.customerId, h.alice, creditor, null));
+    assert.equal(outside.result.creditorHeldByPsu, undefined);
+    assert.deepEqual(outside.sent, []);
+    // Not read beforehand: looked up here, as before.
+    const looked = await recordSent(() => sweepingFacts(h.store.db, h.customerId, h.alice, creditor));
+    assert.equal(looked.result.creditorHeldByPsu, true);
+    assert.equal(looked.sent.length, 2);
+  });
 });

@@ -5,6 +5,7 @@ import {
   getAccount,
   getHeldAccount,
   getHeldAccountWithCreditor,
+  isIdentifiedBy,
   type AccountRecord,
   type Counterparty,
   type PaymentRecord,
@@ -123,16 +124,15 @@ export async function debtorAccountWithCreditor(
       'the debtor account is not an account of the PSU who authorised the consent',
       path,
     );
-  if (named) {
-    const found = await findAccountByIdentification(db, named.SchemeName, named.Identification);
-    if (!found || found.id !== held.account.id)
-      throw ObError.single(
-        400,
-        'UK.OBIE.Field.Invalid',
-        'the debtor account is not the account the PSU authorised this payment from',
-        path,
-      );
-  }
+  // The account the TPP names must be the one the PSU chose: decided on the row just read (as
+  // `findAccountByIdentification` would find it), not by a second look-up.
+  if (named && !isIdentifiedBy(held.account, named.SchemeName, named.Identification))
+    throw ObError.single(
+      400,
+      'UK.OBIE.Field.Invalid',
+      'the debtor account is not the account the PSU authorised this payment from',
+      path,
+    );
   return held;
 }
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
   executePayment,
+  findAccountsByIdentifications,
   fromMinor,
   getAccount,
   listPaymentsForConsent,
@@ -405,7 +406,16 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
               request: body.Data,
             },
           );
-          for (const transaction of file.transactions) {
+          // Every payee's account here in one statement, not one look-up per transaction.
+          const creditors = file.transactions.map(({ initiation }) => creditorOf(initiation.CreditorAccount));
+          const creditorAccounts = await findAccountsByIdentifications(
+            tx,
+            creditors.map(({ schemeName, identification }) => ({
+              schemeName: schemeName ?? '',
+              identification: identification ?? '',
+            })),
+          );
+          for (const [at, transaction] of file.transactions.entries()) {
             const item = transaction.initiation;
             await executePayment(
               tx,
@@ -420,7 +430,8 @@ export function filePayments(scope: FastifyInstance, context: PaymentsContext): 
                 debtorAccount: account,
                 amountMinor: transaction.amountMinor,
                 currency: item.InstructedAmount.Currency,
-                creditor: creditorOf(item.CreditorAccount),
+                creditor: creditors[at]!,
+                creditorAccount: creditorAccounts[at] ?? null,
                 reference: transaction.reference,
                 request: { FilePaymentId: id, Index: transaction.index, Initiation: item },
               },

@@ -196,9 +196,13 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
         // Read again under the lock: a migration since the guard cached the consent moved its version.
         const current = await getIntent(tx, intent.id);
         if (current) assertSameVersion(current, version);
+        const periods = control.PeriodicLimits.map((limit) =>
+          periodContaining(limit.PeriodType, limit.PeriodAlignment, consentStart, now),
+        );
+        const usedByPeriod = await paidUnderConsent(tx, intent.id, currency, periods);
         for (const [index, limit] of control.PeriodicLimits.entries()) {
-          const period = periodContaining(limit.PeriodType, limit.PeriodAlignment, consentStart, now);
-          const used = await paidUnderConsent(tx, intent.id, currency, period.start, period.end);
+          const period = periods[index]!;
+          const used = usedByPeriod[index]!;
           const cap = toMinor(limit.Amount, currency);
           if (used + amountMinor > cap)
             throw failsControlParameters(
@@ -215,7 +219,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
           'Data.Initiation.DebtorAccount',
           creditor,
         );
-        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount);
+        await wire.payeeRules?.(tx, intent, account, data.Instruction.CreditorAccount, creditorAccount);
         await recordUse({ db: tx, clock }, intent.id, 'VRP payment').catch(asObError);
         const payment = await executePayment(
           tx,

@@ -38,6 +38,8 @@ export interface VrpWireMapping {
     intent: Intent,
     debtor: AccountRecord,
     creditor: { SchemeName: string; Identification: string; Name?: string | undefined },
+    /** The customer account `creditor` names here, read with the debtor's (null: none): not looked up again. */
+    creditorAccount: AccountRecord | null | undefined,
   ) => Promise<void>;
   /** The reference the ledger shows both parties. */
   paymentReference(instruction: VrpRequestOn['Data']['Instruction']): string;
@@ -98,10 +100,17 @@ const V4: VrpWireMapping = {
   // regime makes mandatory is told so (U004) rather than that it differs from its consent.
   consentChecks: [vrpTypeConsentRules, ...VRP_CONSENT_CHECKS_V4],
   paymentChecks: [vrpTypePaymentRules, ...VRP_PAYMENT_CHECKS_V4],
-  payeeRules: async (tx, intent, debtor, creditor) => {
+  payeeRules: async (tx, intent, debtor, creditor, creditorAccount) => {
     const control = intent.data.ControlParameters as v3.ControlParameters;
     if (!intent.customerId) return;
-    await checkSweepingPayment(tx, regimeOfConsent(control.VRPType), intent.customerId, debtor, creditor);
+    await checkSweepingPayment(
+      tx,
+      regimeOfConsent(control.VRPType),
+      intent.customerId,
+      debtor,
+      creditor,
+      creditorAccount,
+    );
   },
   paymentReference: (instruction) =>
     isoPaymentReference(instruction as Parameters<typeof isoPaymentReference>[0]),

@@ -63,7 +63,8 @@ export function checkVrpPaymentRules(payment: VrpPaymentView, consentVrpTypes: r
 
 /**
  * The sweeping rules of a payment that the ledger decides (who holds the creditor account). Nothing to do
- * for other regimes. Run it in the payment's transaction, with the debtor account the PSU authorised.
+ * for other regimes. Run it in the payment's transaction, with the debtor account the PSU authorised and,
+ * when already read, the creditor's account here (`sweepingFacts`).
  */
 export async function checkSweepingPayment(
   db: Db | Tx,
@@ -71,7 +72,8 @@ export async function checkSweepingPayment(
   customerId: string,
   debtor: AccountRecord,
   creditor: { SchemeName: string; Identification: string; Name?: string | undefined },
+  creditorAccount?: AccountRecord | null,
 ): Promise<void> {
   if (regime !== 'sweeping') return;
-  enforce(SWEEPING_PAYMENT_RULES, await sweepingFacts(db, customerId, debtor, creditor));
+  enforce(SWEEPING_PAYMENT_RULES, await sweepingFacts(db, customerId, debtor, creditor, creditorAccount));
 }

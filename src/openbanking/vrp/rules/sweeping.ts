@@ -44,14 +44,22 @@ export const SWEEPING_PAYMENT_RULES: readonly VrpRule<SweepingPaymentFacts>[] = 
   },
 ];
 
-/** The facts the sweeping rules read, from the ledger: who holds the creditor account, when it is ours. */
+/**
+ * The facts the sweeping rules read, from the ledger: who holds the creditor account, when it is ours.
+ * `creditorAccount`: the customer account `creditor` names, when already read (the submission reads it with the
+ * debtor's: `debtorAccountWithCreditor`; null when none); undefined: looked up here.
+ */
 export async function sweepingFacts(
   db: Db | Tx,
   customerId: string,
   debtor: AccountRecord,
   creditor: { SchemeName: string; Identification: string; Name?: string | undefined },
+  creditorAccount?: AccountRecord | null,
 ): Promise<SweepingPaymentFacts> {
-  const ours = await findAccountByIdentification(db, creditor.SchemeName, creditor.Identification);
+  const ours =
+    creditorAccount === undefined
+      ? await findAccountByIdentification(db, creditor.SchemeName, creditor.Identification)
+      : creditorAccount;
   return {
     creditorHeldByPsu: ours ? await isAccountHolder(db, customerId, ours.id) : undefined,
     creditorName: creditor.Name ?? '',
