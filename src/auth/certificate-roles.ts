@@ -3,7 +3,8 @@ import type { ClientCertificate } from '../shared/client-certificate.ts';
 import { obRolesNamed, type ObRole } from '../shared/psd2-roles.ts';
 
 const MAX_ENTRIES = 1024;
-const byThumbprint = new Map<string, readonly ObRole[] | undefined>();
+/** `null`: the certificate states no roles (kept as a value, so that one look-up answers every call). */
+const byThumbprint = new Map<string, readonly ObRole[] | null>();
 
 /**
  * The PSD2 roles an eIDAS certificate's QCStatement grants its holder (as Open Banking role names);
@@ -12,7 +13,8 @@ const byThumbprint = new Map<string, readonly ObRole[] | undefined>();
  */
 export function certificateRoles(certificate: ClientCertificate): readonly ObRole[] | undefined {
   const key = certificate.thumbprintS256;
-  if (byThumbprint.has(key)) return byThumbprint.get(key);
+  const known = byThumbprint.get(key);
+  if (known !== undefined) return known ?? undefined;
   let roles: readonly ObRole[] | undefined;
   try {
     const stated = parseParticipantCertificate(certificate.x509).roles;
@@ -25,6 +27,6 @@ export function certificateRoles(certificate: ClientCertificate): readonly ObRol
     const oldest = byThumbprint.keys().next().value;
     if (oldest !== undefined) byThumbprint.delete(oldest);
   }
-  byThumbprint.set(key, roles);
+  byThumbprint.set(key, roles ?? null);
   return roles;
 }

@@ -201,7 +201,11 @@ export async function startPlatform(options: {
       changeVersion,
     });
     surfaces.push(mtls);
-    if (operations) recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock });
+    if (operations) {
+      mtls.observeAnswers(
+        recordRequests(mtls.app, { metrics: operations.metrics, mi: operations.mi, clock }),
+      );
+    }
     const operator = await createSurface({ kind: 'operator', tls, logger, store, rateLimits, changeVersion });
     surfaces.push(operator);
     if (operations) {

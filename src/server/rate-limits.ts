@@ -1,7 +1,7 @@
 import { normalizeIP, type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import { createRequire } from 'node:module';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ObError, obErrorBodyFor } from '../openbanking/errors.ts';
 import { clientCertificateOf } from '../shared/client-certificate.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -82,6 +82,16 @@ interface CountedLimit {
   policyField: string;
 }
 
+/**
+ * Counts a request against its limits, in fastify's `onRequest` callback form: `done` once counted (in the
+ * same tick when the counts are in memory), or the 429 answered and `done` never called.
+ */
+export type RequestCounter = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
+
 /** Entries per limit kept by the in-process store (least recently used beyond that are forgotten). */
 const LOCAL_KEYS = 100_000;
 
@@ -97,8 +107,9 @@ const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/Loc
 ) => FastifyRateLimitStore;
 
 /**
- * Counts every request of a surface in an `onRequest` hook added after the client certificate's (so that
- * an mTLS client is known by its certificate) and before any parsing or database work.
+ * What counts every request of a surface: an `onRequest` hook in callback form, which the surface runs as
+ * the last step of its own hook, after the client certificate's (so that an mTLS client is known by its
+ * certificate) and before any parsing or database work. Undefined when no limit applies to the surface.
  *
  * Counted in @fastify/rate-limit's stores (its in-process store, or `SharedQuotas` on PostgreSQL), but
  * through the store's `incr` directly rather than the plugin's `createRateLimit`: its `applyRateLimit`
@@ -107,13 +118,12 @@ const LocalStore = createRequire(import.meta.url)('@fastify/rate-limit/store/Loc
  * and answers in the same tick. What it computed is computed here the same way (`remaining`, the window's
  * rest in whole seconds, `isExceeded`; a store's error admits the request, as its `skipOnError` did).
  */
-export async function installRateLimits(
-  app: FastifyInstance,
+export function rateLimitCounter(
   kind: 'browser' | 'mtls',
   options: SurfaceRateLimits,
   /** Requests never counted (the load balancer's liveness and readiness probes). */
   exempt: (request: FastifyRequest) => boolean,
-): Promise<void> {
+): RequestCounter | undefined {
   const addressOf = clientAddressResolver(options.trustedProxies);
   const SharedStore = options.counters.store;
   const limiters = new Map<RateLimitName, CountedLimit>();
@@ -203,10 +213,11 @@ export async function installRateLimits(
     else refuseWithPage(reply, retryAfter);
   };
 
+  if (limiters.size === 0) return undefined;
   // Callback form, and the limits counted one after another with the store's callbacks: a count in
   // memory (every request but a PostgreSQL lease's renewal) passes the request on in the same tick, no
   // promise made (two limits apply only to login pages).
-  app.addHook('onRequest', (request, reply, done) => {
+  return (request, reply, done) => {
     if (exempt(request)) return done();
     const limits = appliesTo(request);
     if (limits.length === 0) return done();
@@ -229,7 +240,7 @@ export async function installRateLimits(
       }
     };
     countFrom(0);
-  });
+  };
 }
 
 function refuseWithObError(request: FastifyRequest, reply: FastifyReply, retryAfter: number): FastifyReply {

@@ -13,7 +13,7 @@ import Fastify, {
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import { ChangesOutpacedRequest } from '../shared/deferred-change-version.ts';
-import { doneWhenSettled, thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
+import { isPending, thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -23,7 +23,7 @@ import type { Store } from '../store/index.ts';
 import type { ChangeVersion } from './change-version.ts';
 import type { CertificateOutcome, ClientCertificateResolver } from './client-certificate.ts';
 import { requestLoggerFactory, type Logger } from './logger.ts';
-import { installRateLimits, type SurfaceRateLimits } from './rate-limits.ts';
+import { rateLimitCounter, type SurfaceRateLimits } from './rate-limits.ts';
 
 /**
  * An HTTP surface is one HTTPS listener with the plumbing every part relies on: the FAPI interaction id,
@@ -75,10 +75,24 @@ export function interactionIdOf(request: FastifyRequest): string {
   return request.id;
 }
 
+/**
+ * Told of every answer of a surface: `sent` when its headers are handed to node (fastify's onSend: not for a
+ * hijacked reply, which writes itself), `answered` when it is over (onResponse: every answer).
+ */
+export interface AnswerObserver {
+  sent(request: FastifyRequest, reply: FastifyReply): void;
+  answered(request: FastifyRequest, reply: FastifyReply): void;
+}
+
 export interface Surface {
   readonly kind: SurfaceKind;
   readonly app: FastifyInstance;
   readonly server: Server;
+  /**
+   * Tells `observer` of every answer from the surface's own onSend and onResponse hooks (one observer; a
+   * hook of its own would be a turn of fastify's hook runner per request and phase).
+   */
+  observeAnswers(observer: AnswerObserver): void;
   /** Binds the port (0 picks a free one) and returns it; routes may still be added until `ready`. */
   listen(host: string, port: number): Promise<number>;
   ready(): Promise<void>;
@@ -248,20 +262,52 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         }
       : undefined;
 
+  // The rate limit: counted after the client certificate (an mTLS client is known by it), before anything
+  // else. The operator listener is counted as a browser one: per address, its login steps throttled.
+  const countRequest = options.rateLimits
+    ? rateLimitCounter(kind === 'mtls' ? 'mtls' : 'browser', options.rateLimits, (request) =>
+        ALWAYS_OPEN.has(request.url),
+      )
+    : undefined;
+  const certificateStep = kind === 'mtls' ? checkClientCertificate : undefined;
+  /** The change version, then (mtls) the client certificate: at once when both answer at once. */
+  const checkRequest: ((request: FastifyRequest) => MaybePromise<void>) | undefined =
+    readChangeVersion && certificateStep
+      ? (request) => {
+          const read = readChangeVersion(request);
+          return isPending(read)
+            ? Promise.resolve(read).then(() => certificateStep(request))
+            : certificateStep(request);
+        }
+      : (readChangeVersion ?? certificateStep);
+
   // The surface's own steps on every request, in this order, as one hook (a hook is a turn of fastify's
   // hook runner per request): the interaction id on the answer, the change version, then (mtls) the client
-  // certificate. Synchronous work takes fastify's callback form: an async hook costs a promise, its
-  // resolution tick and the promise hooks on every request; a step that answers at once is followed by the
-  // next in the same tick.
-  const certificateStep = kind === 'mtls' ? checkClientCertificate : undefined;
+  // certificate, then the rate limit. Synchronous work takes fastify's callback form: an async hook costs a
+  // promise, its resolution tick and the promise hooks on every request; a step that answers at once is
+  // followed by the next in the same tick. A step that refuses ends the request: an error to `done`, or the
+  // rate limit's 429 answered without calling it.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(INTERACTION_ID, request.id);
-    if (!readChangeVersion && !certificateStep) return done();
-    doneWhenSettled(() => {
-      const read = readChangeVersion?.(request);
-      return certificateStep ? thenOrNow(read, () => certificateStep(request)) : read;
-    }, done);
+    let checked: MaybePromise<void>;
+    try {
+      checked = checkRequest?.(request);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (isPending(checked)) {
+      Promise.resolve(checked).then(
+        () => (countRequest ? countRequest(request, reply, done) : done()),
+        (error: unknown) => done(error as Error),
+      );
+    } else if (countRequest) countRequest(request, reply, done);
+    else done();
   });
+
+  // What else is told of every answer (the mTLS surface's request recording), run inside the surface's own
+  // onSend and onResponse hooks rather than as hooks of its own (observeAnswers).
+  let observer: AnswerObserver | undefined;
 
   // Whatever answered it (a handler, an error handler, the provider behind a hijacked reply), a 5xx is
   // ours to look into: logged at error level, with the interaction id the client was given.
@@ -272,15 +318,9 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
         'answered with a server error',
       );
     }
+    observer?.answered(request, reply);
     done();
   });
-
-  if (options.rateLimits) {
-    // The operator listener is counted as a browser one: per address, its login steps throttled.
-    await installRateLimits(app, kind === 'mtls' ? 'mtls' : 'browser', options.rateLimits, (request) =>
-      ALWAYS_OPEN.has(request.url),
-    );
-  }
 
   app.setErrorHandler((error: FastifyError | ObError, request, reply) => {
     if (error instanceof ObError) {
@@ -376,8 +416,9 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
 
   if (!server) throw new Error('fastify did not create the https server');
   const httpsServer: Server = server;
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    observer?.sent(request, reply);
     done(null, payload);
   });
 
@@ -385,6 +426,10 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
     kind,
     app,
     server: httpsServer,
+    observeAnswers(added) {
+      if (observer) throw new Error(`the ${kind} surface's answers are observed already`);
+      observer = added;
+    },
     async listen(host, port) {
       await new Promise<void>((resolve, reject) => {
         httpsServer.once('error', reject);

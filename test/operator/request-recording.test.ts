@@ -28,7 +28,21 @@ describe('request recording', () => {
       if (request.headers['x-refuse'] === 'yes') return void reply.status(401).send({ refused: true });
       done();
     });
-    recordRequests(app, { metrics, mi, clock: systemClock });
+    const recorder = recordRequests(app, { metrics, mi, clock: systemClock });
+    // Told of every answer as a surface tells it (Surface.observeAnswers): from its onSend and onResponse.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      recorder.sent(request, reply);
+      done(null, payload);
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      recorder.answered(request, reply);
+      done();
+    });
+    // A preHandler that refuses (as the API guard does): answered before the route's handler starts.
+    app.addHook('preHandler', (request, reply, done) => {
+      if (request.headers['x-refuse'] === 'late') return void reply.status(403).send({ refused: true });
+      done();
+    });
     await app.register(
       async (api) => {
         api.get('/aisp/accounts/:AccountId', async () => ({ Data: {} }));
@@ -46,6 +60,7 @@ describe('request recording', () => {
       ['PATCH', '/open-banking/v3.1/aisp/things'],
       ['GET', '/open-banking/v3.1/aisp/own-hook'],
       ['GET', '/open-banking/v3.1/aisp/accounts/a3', { 'x-refuse': 'yes' }],
+      ['GET', '/open-banking/v3.1/aisp/accounts/a4', { 'x-refuse': 'late' }],
       ['GET', '/early'],
       ['GET', '/nowhere'],
       ['GET', '/nowhere', { 'x-refuse': 'yes' }],
@@ -62,7 +77,7 @@ describe('request recording', () => {
       sampleValue(samples, 'obkit_http_requests_total', { route, method, version, status_class });
     const account = '/open-banking/v3.1/aisp/accounts/:AccountId';
     assert.equal(count(account, 'GET', 'v3.1', '2xx'), 2);
-    assert.equal(count(account, 'GET', 'v3.1', '4xx'), 1);
+    assert.equal(count(account, 'GET', 'v3.1', '4xx'), 2);
     assert.equal(count(account, 'HEAD', 'v3.1', '2xx'), 1);
     assert.equal(count('/open-banking/v3.1/aisp/things', 'PUT,PATCH', 'v3.1', '2xx'), 1);
     assert.equal(count('/open-banking/v3.1/aisp/own-hook', 'GET', 'v3.1', '2xx'), 1);
@@ -78,7 +93,7 @@ describe('request recording', () => {
     const rows = await store.db.select().from(miHourly);
     const calls = Object.fromEntries(rows.map((row) => [`${row.version} ${row.endpoint}`, row.calls]));
     assert.deepEqual(calls, {
-      'v3.1 GET /aisp/accounts/{AccountId}': 3,
+      'v3.1 GET /aisp/accounts/{AccountId}': 4,
       'v3.1 HEAD /aisp/accounts/{AccountId}': 1,
       'v3.1 PUT,PATCH /aisp/things': 1,
       'v3.1 GET /aisp/own-hook': 1,

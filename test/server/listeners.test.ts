@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import {
   issueClientCertificate,
   issueServerCertificate,
@@ -313,5 +314,42 @@ describe('method not allowed', async () => {
   it('still answers 404 for a path nobody serves', async () => {
     const response = await call(httpsClient(ca), `${platform.urls.browser}/api/other/42`, { method: 'POST' });
     assert.equal(response.status, 404);
+  });
+});
+
+describe('the mTLS surface, hooks per request', async () => {
+  let mtlsApp: FastifyInstance | undefined;
+  const platform = await startTestPlatform({
+    parts: [
+      {
+        name: 'probe',
+        async mount({ mtls }) {
+          mtlsApp = mtls;
+          mtls.get('/probe', async () => ({}));
+        },
+      },
+    ],
+  });
+  after(() => platform.close());
+
+  /** The hooks fastify runs for `GET path`, by phase: each is a turn of its hook runner on every request. */
+  function hooksOf(app: FastifyInstance, path: string): Record<string, number> {
+    const lines = app.printRoutes({ includeHooks: true, commonPrefix: false }).split('\n');
+    const start = lines.findIndex((line) => line.includes(`${path} (GET)`));
+    const counts: Record<string, number> = {};
+    for (const line of lines.slice(start + 1)) {
+      const hook = /• \((\w+)\) (\[.*\])$/.exec(line.trim());
+      if (!hook) break;
+      counts[hook[1]!] = (JSON.parse(hook[2]!) as unknown[]).length;
+    }
+    return counts;
+  }
+
+  it('runs its own steps, the rate limit and the request recording as one hook per phase', () => {
+    assert.ok(mtlsApp, 'the part was mounted');
+    assert.ok(platform.operations, 'the instance records its requests');
+    // onRequest: interaction id, change version, client certificate, rate limit; onSend: `Connection: close`
+    // while draining, the first byte's time; onResponse: a 5xx logged, the answer recorded.
+    assert.deepEqual(hooksOf(mtlsApp, '/probe'), { onRequest: 1, onSend: 1, onResponse: 1 });
   });
 });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { installRateLimits, type RateLimitCounters } from '../../src/server/rate-limits.ts';
+import { rateLimitCounter, type RateLimitCounters } from '../../src/server/rate-limits.ts';
 
 /**
- * The rate-limit hook itself, on a plain fastify app (no listener, no store): it counts a request held in
+ * The rate-limit counter itself, as an onRequest hook of a plain fastify app (no listener, no store): it counts a request held in
  * memory in the tick the request arrives (no promise, no microtask turn before the next hook; bench/README.md,
  * session 15), still sets the RateLimit fields on every counted answer, refuses over the quota, and admits
  * a request its store failed to count. The whole surface's limits: rate-limits.test.ts.
@@ -38,8 +38,7 @@ async function limitedApp(counters: RateLimitCounters): Promise<FastifyInstance>
     });
     done();
   });
-  await installRateLimits(
-    app,
+  const countRequest = rateLimitCounter(
     'mtls',
     {
       policies: [{ name: 'mtls', quota: QUOTA, windowSeconds: WINDOW_SECONDS }],
@@ -48,6 +47,8 @@ async function limitedApp(counters: RateLimitCounters): Promise<FastifyInstance>
     },
     (request) => request.url === '/livez',
   );
+  assert.ok(countRequest, 'a limit applies');
+  app.addHook('onRequest', countRequest);
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-waited', String((request as unknown as { microtaskRan: boolean }).microtaskRan));
     done();
