@@ -105,9 +105,12 @@ function tokenInsert(values: SQL): SQL {
       consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)`;
 }
 
+const REPLAY_FIELDS = ['model', 'id', 'payload', 'expiresAt'] as const;
+
 /** One record's row of `replayInsert`'s values, each value from `valueOf` (a value, or a placeholder). */
-function replayRow(valueOf: (field: string) => unknown): SQL {
-  return sql`(${valueOf('model')}::text, ${valueOf('id')}::text, ${valueOf('payload')}::jsonb, ${valueOf('expiresAt')}::timestamptz)`;
+function replayRow(valueOf: (field: (typeof REPLAY_FIELDS)[number]) => unknown): SQL {
+  const [model, id, payload, expiresAt] = REPLAY_FIELDS.map((field) => valueOf(field));
+  return sql`(${model}::text, ${id}::text, ${payload}::jsonb, ${expiresAt}::timestamptz)`;
 }
 
 /** One token's row of `tokenInsert`'s values, as `replayRow`. */
@@ -154,7 +157,7 @@ export function authModelValues(row: AuthModelRow) {
 }
 
 /** A record's values: the four columns `replayRow` has. */
-function replayValues(row: AuthModelRow): Record<string, unknown> {
+function replayValues(row: AuthModelRow): Record<(typeof REPLAY_FIELDS)[number], unknown> {
   const { model, id, payload, expiresAt } = authModelValues(row);
   return { model, id, payload, expiresAt };
 }
@@ -179,9 +182,9 @@ const replayWithToken = preparedStatement((db) => {
   return db.with(replay, token).select({ id: replay.id }).from(replay).prepare('auth_replay_with_token');
 });
 
-function prefixed(prefix: string, values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).map(([field, value]) => [`${prefix}_${field}`, value]));
-}
+/** `replayWithToken`'s placeholders (`replay_model`, …, `token_jti`, …) and the field each takes. */
+const RECORD_PLACEHOLDERS = REPLAY_FIELDS.map((field) => [`replay_${field}`, field] as const);
+const TOKEN_PLACEHOLDERS = TOKEN_FIELDS.map((field) => [`token_${field}`, field] as const);
 
 /** Records `item`'s `jti` and saves its token in one statement: true when the record was taken by it. */
 async function recordAloneWithToken(
@@ -189,11 +192,14 @@ async function recordAloneWithToken(
   { replay: record, token: row }: RecordWithToken,
   now: Date,
 ) {
-  const taken = await replayWithToken(db).execute({
-    ...prefixed('replay', replayValues(record)),
-    ...prefixed('token', tokenValues(record.id, row)),
-    now: now.toISOString(),
-  });
+  // Assigned one by one into one object: no intermediate entries, arrays or copies per token.
+  const values: Record<string, unknown> = { now: now.toISOString() };
+  const recordValues = authModelValues(record);
+  for (const [placeholder, field] of RECORD_PLACEHOLDERS) values[placeholder] = recordValues[field];
+  const rowValues = authModelValues(row);
+  for (const [placeholder, field] of TOKEN_PLACEHOLDERS)
+    values[placeholder] = field === 'jti' ? record.id : rowValues[field];
+  const taken = await replayWithToken(db).execute(values);
   return taken.length === 1;
 }
 
