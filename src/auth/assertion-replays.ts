@@ -46,7 +46,7 @@ function recordReplays(db: Queryable, clock: Clock): (row: AuthModelRow) => Prom
     const [only] = rows;
     if (rows.length === 1 && only) {
       const recorded = await replayAlone(db).execute({
-        ...replayValues(only),
+        ...authModelValues(only),
         now: clock.now().toISOString(),
       });
       return [recorded.rows.length === 1];
@@ -73,9 +73,12 @@ interface RecordWithToken {
   token: AuthModelRow;
 }
 
-/** The records' INSERT (`values`: rows of model, id, payload, expires_at); only an expired record is replaced. */
-function replayInsert(values: SQL, now: unknown): SQL {
-  return sql`insert into auth_models (model, id, payload, expires_at) values ${values}
+/**
+ * The records' INSERT from `rows` (`values (…), …`, or a `select` of them), columns model, id, payload,
+ * expires_at; only an expired record is replaced.
+ */
+function replayInsert(rows: SQL, now: unknown): SQL {
+  return sql`insert into auth_models (model, id, payload, expires_at) ${rows}
     on conflict (model, id) do update set payload = excluded.payload, expires_at = excluded.expires_at
     where auth_models.expires_at <= ${now}::timestamptz
     returning id`;
@@ -87,16 +90,19 @@ function replayInsert(values: SQL, now: unknown): SQL {
  */
 const replayAlone = preparedSql<{ id: string }>('auth_replay_alone', () =>
   replayInsert(
-    replayRow((field) => sql.placeholder(field)),
+    sql`values ${typedRow(REPLAY_COLUMNS, (field) => sql.placeholder(field))}`,
     sql.placeholder('now'),
   ),
 );
 
-/** The tokens' INSERT, each row (`values`, led by its record's id) saved only if `replay` took that id. */
-function tokenInsert(values: SQL): SQL {
+/**
+ * The tokens' INSERT, each row of `rows` (a `from` item: `(values …)` or `unnest(…)`, led by its record's
+ * id) saved only if `replay` took that id.
+ */
+function tokenInsert(rows: SQL): SQL {
   return sql`insert into auth_models (model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
     select t.model, t.id, t.payload, t.grant_id, t.user_code, t.uid, t.intent_id, t.expires_at, t.consumed_at
-    from (values ${values})
+    from ${rows}
       as t (jti, model, id, payload, grant_id, user_code, uid, intent_id, expires_at, consumed_at)
     where t.jti in (select id from replay)
     on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id,
@@ -105,31 +111,46 @@ function tokenInsert(values: SQL): SQL {
       consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)`;
 }
 
-/** One record's row of `replayInsert`'s values, each value from `valueOf` (a value, or a placeholder). */
-function replayRow(valueOf: (field: string) => unknown): SQL {
-  return sql`(${valueOf('model')}::text, ${valueOf('id')}::text, ${valueOf('payload')}::jsonb, ${valueOf('expiresAt')}::timestamptz)`;
-}
-
-/** One token's row of `tokenInsert`'s values, as `replayRow`. */
-function tokenRow(valueOf: (field: string) => unknown): SQL {
-  const [jti, model, id, payload, grantId, userCode, uid, intentId, expiresAt, consumedAt] = TOKEN_FIELDS.map(
-    (field) => valueOf(field),
-  );
-  return sql`(${jti}::text, ${model}::text, ${id}::text, ${payload}::jsonb, ${grantId}::text, ${userCode}::text, ${uid}::text, ${intentId}::text, ${expiresAt}::timestamptz, ${consumedAt}::timestamptz)`;
-}
-
-const TOKEN_FIELDS = [
-  'jti',
-  'model',
-  'id',
-  'payload',
-  'grantId',
-  'userCode',
-  'uid',
-  'intentId',
-  'expiresAt',
-  'consumedAt',
+/**
+ * A record's columns (`replayInsert`) and a token's (`tokenInsert`, led by its record's id), in order, each
+ * with its type: one list for a row of values, a batch's arrays, and the placeholders that take them.
+ */
+const REPLAY_COLUMNS = [
+  ['model', 'text'],
+  ['id', 'text'],
+  ['payload', 'jsonb'],
+  ['expiresAt', 'timestamptz'],
 ] as const;
+const TOKEN_COLUMNS = [
+  ['jti', 'text'],
+  ['model', 'text'],
+  ['id', 'text'],
+  ['payload', 'jsonb'],
+  ['grantId', 'text'],
+  ['userCode', 'text'],
+  ['uid', 'text'],
+  ['intentId', 'text'],
+  ['expiresAt', 'timestamptz'],
+  ['consumedAt', 'timestamptz'],
+] as const;
+
+type Columns = typeof REPLAY_COLUMNS | typeof TOKEN_COLUMNS;
+type Field<C extends Columns> = C[number][0];
+
+/** One row of `columns`, each value from `valueOf` (a value, or a placeholder), cast to its column's type. */
+function typedRow<C extends Columns>(columns: C, valueOf: (field: Field<C>) => unknown): SQL {
+  const values = columns.map(([field, type]) => sql`${valueOf(field)}::${sql.raw(type)}`);
+  return sql`(${sql.join(values, sql`, `)})`;
+}
+
+/**
+ * Rows as `unnest` of one array per column (each from `arrayOf`, cast to the column's array type): one
+ * statement text for any number of rows, so a batch's statement is prepared once too.
+ */
+function unnestRows<C extends Columns>(columns: C, arrayOf: (field: Field<C>) => unknown): SQL {
+  const arrays = columns.map(([field, type]) => sql`${arrayOf(field)}::${sql.raw(`${type}[]`)}`);
+  return sql`unnest(${sql.join(arrays, sql`, `)})`;
+}
 
 function timestamp(value: Date | null | undefined): string | null {
   return value ? value.toISOString() : null;
@@ -153,14 +174,17 @@ export function authModelValues(row: AuthModelRow) {
   };
 }
 
-/** A record's values: the four columns `replayRow` has. */
-function replayValues(row: AuthModelRow): Record<string, unknown> {
-  const { model, id, payload, expiresAt } = authModelValues(row);
-  return { model, id, payload, expiresAt };
-}
+/** Placeholder names of the statements below: `replay_model`, …, `token_jti`, … and the column each takes. */
+const RECORD_PLACEHOLDERS = REPLAY_COLUMNS.map(([field]) => [`replay_${field}`, field] as const);
+const TOKEN_PLACEHOLDERS = TOKEN_COLUMNS.map(([field]) => [`token_${field}`, field] as const);
 
-function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELDS)[number], unknown> {
-  return { jti, ...authModelValues(row) };
+/** `with replay as (…), token as (…) select id from replay`, records and tokens from the given row sources. */
+function replaysWithTokens(db: Queryable, replays: SQL, tokens: SQL, name: string) {
+  const replay = db
+    .$with('replay', { id: sql<string>`id`.as('id') })
+    .as(replayInsert(replays, sql.placeholder('now')));
+  const token = db.$with('token', {}).as(tokenInsert(tokens));
+  return db.with(replay, token).select({ id: replay.id }).from(replay).prepare(name);
 }
 
 /**
@@ -168,20 +192,28 @@ function tokenValues(jti: string, row: AuthModelRow): Record<(typeof TOKEN_FIELD
  * (`preparedStatement`), a named statement on PostgreSQL (each connection parses and plans it once, then only
  * binds and executes it), and built by drizzle once per driver.
  */
-const replayWithToken = preparedStatement((db) => {
-  const replay = db.$with('replay', { id: sql<string>`id`.as('id') }).as(
-    replayInsert(
-      replayRow((field) => sql.placeholder(`replay_${field}`)),
-      sql.placeholder('now'),
-    ),
-  );
-  const token = db.$with('token', {}).as(tokenInsert(tokenRow((field) => sql.placeholder(`token_${field}`))));
-  return db.with(replay, token).select({ id: replay.id }).from(replay).prepare('auth_replay_with_token');
-});
+const replayWithToken = preparedStatement((db) =>
+  replaysWithTokens(
+    db,
+    sql`values ${typedRow(REPLAY_COLUMNS, (field) => sql.placeholder(`replay_${field}`))}`,
+    sql`(values ${typedRow(TOKEN_COLUMNS, (field) => sql.placeholder(`token_${field}`))})`,
+    'auth_replay_with_token',
+  ),
+);
 
-function prefixed(prefix: string, values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).map(([field, value]) => [`${prefix}_${field}`, value]));
-}
+/**
+ * The statement for records and tokens under way together, whatever their number: each column's values as
+ * one array (`unnest`), so that it too is prepared once rather than built by drizzle and parsed by the
+ * database for every batch (bench/README.md, tokens, session 20).
+ */
+const replaysWithTokensBatch = preparedStatement((db) =>
+  replaysWithTokens(
+    db,
+    sql`select * from ${unnestRows(REPLAY_COLUMNS, (field) => sql.placeholder(`replay_${field}`))}`,
+    unnestRows(TOKEN_COLUMNS, (field) => sql.placeholder(`token_${field}`)),
+    'auth_replays_with_tokens',
+  ),
+);
 
 /** Records `item`'s `jti` and saves its token in one statement: true when the record was taken by it. */
 async function recordAloneWithToken(
@@ -189,11 +221,14 @@ async function recordAloneWithToken(
   { replay: record, token: row }: RecordWithToken,
   now: Date,
 ) {
-  const taken = await replayWithToken(db).execute({
-    ...prefixed('replay', replayValues(record)),
-    ...prefixed('token', tokenValues(record.id, row)),
-    now: now.toISOString(),
-  });
+  // Assigned one by one into one object: no intermediate entries, arrays or copies per token.
+  const values: Record<string, unknown> = { now: now.toISOString() };
+  const recordValues = authModelValues(record);
+  for (const [placeholder, field] of RECORD_PLACEHOLDERS) values[placeholder] = recordValues[field];
+  const rowValues = authModelValues(row);
+  for (const [placeholder, field] of TOKEN_PLACEHOLDERS)
+    values[placeholder] = field === 'jti' ? record.id : rowValues[field];
+  const taken = await replayWithToken(db).execute(values);
   return taken.length === 1;
 }
 
@@ -207,25 +242,21 @@ function recordReplaysWithTokens(db: Queryable, clock: Clock): (item: RecordWith
     if (items.length === 1 && first) return [await recordAloneWithToken(db, first, clock.now())];
     const firstOf = new Map<string, RecordWithToken>();
     for (const item of items) if (!firstOf.has(item.replay.id)) firstOf.set(item.replay.id, item);
-    const replays = inLockOrder([...firstOf.values()].map((item) => item.replay)).map((row) => {
-      const values = replayValues(row);
-      return replayRow((field) => values[field]);
-    });
+    const records = inLockOrder([...firstOf.values()].map((item) => item.replay)).map(authModelValues);
     // The later of two saves of one token row wins, as in `upsertRows` (token ids are fresh: never seen).
     const tokenOf = new Map<string, RecordWithToken>();
     for (const item of firstOf.values()) tokenOf.set(`${item.token.model}\n${item.token.id}`, item);
     const jtiOf = new Map([...tokenOf.values()].map((item) => [item.token, item.replay.id]));
-    const tokens = inLockOrder([...jtiOf.keys()]).map((row) => {
-      const values: Record<string, unknown> = tokenValues(jtiOf.get(row)!, row);
-      return tokenRow((field) => values[field]);
-    });
-    const result = (await db.execute(sql`with replay as (
-        ${replayInsert(sql.join(replays, sql`, `), clock.now().toISOString())}
-      ), token as (
-        ${tokenInsert(sql.join(tokens, sql`, `))}
-      )
-      select id from replay`)) as unknown as { rows: { id: string }[] };
-    const taken = new Set(result.rows.map((row) => row.id));
+    const tokens = inLockOrder([...jtiOf.keys()]).map((row) => ({
+      jti: jtiOf.get(row)!,
+      ...authModelValues(row),
+    }));
+    const values: Record<string, unknown> = { now: clock.now().toISOString() };
+    for (const [placeholder, field] of RECORD_PLACEHOLDERS)
+      values[placeholder] = records.map((row) => row[field]);
+    for (const [placeholder, field] of TOKEN_PLACEHOLDERS)
+      values[placeholder] = tokens.map((row) => row[field]);
+    const taken = new Set((await replaysWithTokensBatch(db).execute(values)).map((row) => row.id));
     return items.map((item) => firstOf.get(item.replay.id) === item && taken.has(item.replay.id));
   });
 }

@@ -13,7 +13,11 @@ import type { Store } from '../store/index.ts';
  * change made on another instance is honoured by the next request here. A TTL bounds anything else.
  */
 export interface ClientCache {
-  /** The stored metadata of `clientId`, from memory or from `load` (a miss is never kept). */
+  /**
+   * The stored metadata of `clientId`, from memory or from `load` (a miss is never kept): while an entry is
+   * served, the one object it keeps (the provider keeps what it builds from a registration by it), which
+   * no caller may change.
+   */
   find(
     clientId: string,
     load: () => Promise<AdapterPayload | undefined>,
@@ -49,7 +53,7 @@ export function createClientCache(options: {
     async find(clientId, load) {
       const now = clock.now().getTime();
       const entry = entries.get(clientId);
-      if (entry && entry.until > now && entry.version === version()) return { ...entry.payload };
+      if (entry && entry.until > now && entry.version === version()) return entry.payload;
       if (entry) entries.delete(clientId);
       const readUnder = version();
       const readGeneration = generation;

@@ -58,9 +58,17 @@ export async function authorizationServerPlugin(
   const callback = options.server.provider.callback();
   const paths = options.surface === 'browser' ? options.server.browserPaths : options.server.mtlsPaths;
 
-  // This plugin is encapsulated: these parsers affect only the provider's routes.
+  // This plugin is encapsulated: these parsers affect only the provider's routes. The form type every
+  // OAuth endpoint takes has its own entry: fastify keeps the parser it found per content type, but never
+  // the catch-all's, which it looks for again, parsing the header, on every request.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  const leaveUnread = (
+    _request: FastifyRequest,
+    _payload: unknown,
+    done: (error: null, body: undefined) => void,
+  ) => done(null, undefined);
+  app.addContentTypeParser('application/x-www-form-urlencoded', leaveUnread);
+  app.addContentTypeParser('*', leaveUnread);
 
   // What fastify refuses before the provider sees a request (a malformed content type, say) is an OAuth
   // endpoint's error too: RFC 6749 §5.2, not the Read/Write APIs' body.
@@ -100,8 +108,10 @@ export async function authorizationServerPlugin(
           error_description: `the request body is larger than ${PROVIDER_BODY_LIMIT} bytes`,
         });
     }
+    // Written once, with the headers hooks set on the reply (the surface sets the interaction id there).
+    if (reply.getHeader('x-fapi-interaction-id') === undefined)
+      reply.header('x-fapi-interaction-id', request.id);
     hijackKeepingHeaders(reply);
-    reply.raw.setHeader('x-fapi-interaction-id', request.id);
     requestLogs.set(request.raw, request.log);
     await callback(request.raw, reply.raw);
   };

@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHmac, type X509Certificate } from 'node:crypto';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type {
   Adapter,
   AdapterPayload,
   AllClientMetadata,
+  Client,
   ClientMetadata,
   Configuration,
   KoaContextWithOIDC,
@@ -168,8 +168,10 @@ export const EXTRA_CLIENT_METADATA = [
   'software_version',
 ] as const;
 
-/** Set while oidc-provider handles a request, so the client store knows who is asking. */
-const providerRequest = new AsyncLocalStorage<true>();
+/** A registration as the provider is given it: certificate-bound tokens, scopes within its roles. */
+function servedMetadata(stored: AdapterPayload): AdapterPayload {
+  return scopeWithinRoles({ ...stored, tls_client_certificate_bound_access_tokens: true });
+}
 
 /**
  * A client registered with PSD2 roles (`software_roles`) may be granted only the resource scopes those
@@ -229,37 +231,61 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const clients: ClientCache | undefined = options.changeVersion
     ? createClientCache({ store, clock, version: options.changeVersion })
     : undefined;
-  const adapter = (model: string): Adapter => {
-    const inner = adapterFactory(model);
-    if (model === 'BackchannelAuthenticationRequest') return ciba.adapter(inner);
-    if (model !== 'Client') return inner;
-    // Every client's access tokens are certificate-bound, and its scopes within its PSD2 roles, whatever
-    // its stored metadata says (a client registered before the roles were enforced gets no more).
-    return {
-      upsert: (id, payload, expiresIn) => inner.upsert(id, payload, expiresIn),
-      find: async (id) => {
-        const found = clients
-          ? await clients.find(id, async () => (await inner.find(id)) ?? undefined)
-          : await inner.find(id);
-        if (!found) return found;
-        const participant = participantStatus && participantOfMetadata(found);
-        if (participant) {
-          const verdict = await participantStatus.check(participant);
-          if (!verdict.active) {
-            // Within a provider request the client hears why (RFC 6749 invalid_client); our own callers
-            // (consent pages, bank app, message signing) just find no client.
-            if (providerRequest.getStore()) throw new errors.InvalidClient(verdict.detail);
-            return undefined;
-          }
+  const clientStore = adapterFactory('Client');
+  /**
+   * What the provider is given for a registration the client cache keeps, worked out once per cache entry
+   * (keyed by the entry's stored object): while the entry is served, the same object, so that its built
+   * client can be kept by it (`provider.Client.find` below). Read-only: every request shares it.
+   */
+  const servedOfStored = new WeakMap<object, AdapterPayload>();
+  const served = (stored: AdapterPayload): AdapterPayload => {
+    let metadata = servedOfStored.get(stored);
+    if (!metadata) {
+      metadata = Object.freeze(servedMetadata(stored));
+      servedOfStored.set(stored, metadata);
+    }
+    return metadata;
+  };
+  /** What the adapter answers the one find oidc-provider makes while `findClient` has it build a client. */
+  let handOver: { id: string; metadata: AdapterPayload } | undefined;
+  // Every client's access tokens are certificate-bound, and its scopes within its PSD2 roles, whatever
+  // its stored metadata says (a client registered before the roles were enforced gets no more).
+  const clientAdapter: Adapter = {
+    upsert: (id, payload, expiresIn) => clientStore.upsert(id, payload, expiresIn),
+    find: async (id) => {
+      if (handOver?.id === id) {
+        const { metadata } = handOver;
+        handOver = undefined;
+        return metadata;
+      }
+      const found = clients
+        ? await clients.find(id, async () => (await clientStore.find(id)) ?? undefined)
+        : await clientStore.find(id);
+      if (!found) return found;
+      const participant = participantStatus && participantOfMetadata(found);
+      if (participant) {
+        const verdict = await participantStatus.check(participant);
+        if (!verdict.active) {
+          // Within a provider request the client hears why (RFC 6749 invalid_client); our own callers
+          // (consent pages, bank app, message signing) just find no client. (`Provider.ctx`: oidc-provider's
+          // own request context, set while one of its routes runs; an AsyncLocalStorage of ours would cost
+          // every promise of the process its propagation.)
+          if (Provider.ctx) throw new errors.InvalidClient(verdict.detail);
+          return undefined;
         }
-        return scopeWithinRoles({ ...found, tls_client_certificate_bound_access_tokens: true });
-      },
-      findByUid: (uid) => inner.findByUid(uid),
-      findByUserCode: (code) => inner.findByUserCode(code),
-      consume: (id) => inner.consume(id),
-      destroy: (id) => inner.destroy(id),
-      revokeByGrantId: (grantId) => inner.revokeByGrantId(grantId),
-    };
+      }
+      return clients ? served(found) : servedMetadata(found);
+    },
+    findByUid: (uid) => clientStore.findByUid(uid),
+    findByUserCode: (code) => clientStore.findByUserCode(code),
+    consume: (id) => clientStore.consume(id),
+    destroy: (id) => clientStore.destroy(id),
+    revokeByGrantId: (grantId) => clientStore.revokeByGrantId(grantId),
+  };
+  const adapter = (model: string): Adapter => {
+    if (model === 'Client') return clientAdapter;
+    const inner = adapterFactory(model);
+    return model === 'BackchannelAuthenticationRequest' ? ciba.adapter(inner) : inner;
   };
 
   async function intentFor(ctx: KoaContextWithOIDC, claims: unknown): Promise<Intent | undefined> {
@@ -523,7 +549,32 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = options.proxy ?? false;
-  provider.use((_ctx, next) => providerRequest.run(true, next));
+  if (clients) {
+    // oidc-provider's `Client.find` asks the adapter, then hashes all it was given (JSON + SHA-256 of the
+    // whole registration, software statement included) to find the client it built from it: on every
+    // token request. A registration the client cache keeps is served as one object per cache entry, so its
+    // built client is kept by that object; the adapter is still asked on every call (the cache's version
+    // check, participant status). Configured clients are the provider's own.
+    const configured = new Set((options.clients ?? []).map((client) => client.client_id));
+    const builtClients = new WeakMap<AdapterPayload, Client>();
+    const findClient = provider.Client.find.bind(provider.Client);
+    provider.Client.find = async (id: string) => {
+      if (typeof id !== 'string' || id === '' || configured.has(id)) return findClient(id);
+      const metadata = await clientAdapter.find(id);
+      if (!metadata) return undefined;
+      const kept = builtClients.get(metadata);
+      if (kept) return kept;
+      // oidc-provider asks the adapter before its first await: that find is answered with a copy of this
+      // metadata, so the client it builds (or has built) is this metadata's.
+      handOver = { id, metadata: { ...metadata } };
+      const building = findClient(id);
+      const handedOver = handOver === undefined;
+      handOver = undefined;
+      const client = await building;
+      if (client && handedOver) builtClients.set(metadata, client);
+      return client;
+    };
+  }
   provider.use(databaseUnavailableAnswers(provider));
   provider.use(clientAuthenticationErrors);
   // Inside the two above: a held assertion record is written before the request is answered, a replay

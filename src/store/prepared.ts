@@ -30,8 +30,14 @@ export function preparedStatement<T>(
 ): (db: Queryable) => PreparedStatement<T> {
   // One per driver: the session classes differ (node-postgres, PGlite), every handle of one shares it.
   const byDriver = new WeakMap<object, PreparedStatement<T>>();
+  // The copy bound to each handle's client, made once per client (the pool, a transaction's connection):
+  // copying the statement's fields on every run cost each run of every prepared statement.
+  const byClient = new WeakMap<object, PreparedStatement<T>>();
   return (db) => {
     const session = db._.session as unknown as DriverSession;
+    const client = session.client;
+    const kept = typeof client === 'object' && client !== null ? byClient.get(client) : undefined;
+    if (kept) return kept;
     const driver = Object.getPrototypeOf(session) as object;
     let built = byDriver.get(driver);
     if (!built) {
@@ -41,7 +47,9 @@ export function preparedStatement<T>(
       byDriver.set(driver, built);
     }
     const bound = Object.create(Object.getPrototypeOf(built) as object) as PreparedStatement<T>;
-    return Object.assign(bound, built, { client: clientOf(session) });
+    Object.assign(bound, built, { client: clientOf(session) });
+    if (typeof client === 'object' && client !== null) byClient.set(client, bound);
+    return bound;
   };
 }
 

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errors } from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import als from 'oidc-provider/lib/helpers/als.js';
+import { createAssertionReplays } from '../../src/auth/assertion-replays.ts';
 import {
   StoreAdapter,
   createAdapterFactory,
   revokeIntentTokens,
   sweepExpiredAuthModels,
 } from '../../src/auth/adapter.ts';
-import { ManualClock } from '../../src/shared/clock.ts';
-import type { Store } from '../../src/store/index.ts';
+import { ManualClock, systemClock } from '../../src/shared/clock.ts';
+import { schema, type Store } from '../../src/store/index.ts';
 import { recordStatements } from '../support/statements.ts';
 import { createTestStore } from '../support/store.ts';
 import { sql } from 'drizzle-orm';
@@ -309,6 +311,77 @@ describe('auth persistence adapter', () => {
       replay.upsert('jti-y', { jti: 'jti-y', iss: 'client' }, 60),
       errors.InvalidClientAuth,
     );
+  });
+
+  it('client_credentials tokens under way together: one prepared statement whatever their number; a jti twice gets one token', async () => {
+    const store = await createTestStore();
+    const replays = createAssertionReplays(store.asyncCommitDb, systemClock);
+    const now = Date.now();
+    // One token request as the token endpoint makes it: its context, its held jti, its token's save.
+    const request = (jti: string, tokenId: string): Promise<boolean> => {
+      const ctx = {
+        oidc: { route: 'token', params: { grant_type: 'client_credentials' } },
+      } as unknown as KoaContextWithOIDC;
+      return als.run(ctx, async () => {
+        let saved = false;
+        await replays.recordHeldAssertions(ctx, async () => {
+          await replays.record({
+            model: 'ReplayDetection',
+            id: jti,
+            payload: { jti, iss: 'client-a', kind: 'ReplayDetection' },
+            expiresAt: new Date(now + 300_000),
+          });
+          saved = await replays.saveWithHeldRecord({
+            model: 'ClientCredentials',
+            id: tokenId,
+            payload: { jti: tokenId, kind: 'ClientCredentials', clientId: 'client-a', scope: 'accounts' },
+            expiresAt: new Date(now + 900_000),
+          });
+        });
+        return saved;
+      });
+    };
+    const tokenIds = async () =>
+      (
+        await store.db
+          .select({ id: schema.authModels.id })
+          .from(schema.authModels)
+          .where(sql`${schema.authModels.model} = 'ClientCredentials'`)
+      )
+        .map((row) => row.id)
+        .sort();
+    for (const round of [1, 2]) {
+      // The first goes alone; the others, started in the same tick, wait for it and go together.
+      const results = await Promise.allSettled([
+        request(`jti-${round}-a`, `token-${round}-a`),
+        request(`jti-${round}-b`, `token-${round}-b`),
+        request(`jti-${round}-c`, `token-${round}-c`),
+        request(`jti-${round}-b`, `token-${round}-d`),
+        request(`jti-${round}-e`, `token-${round}-e`),
+      ]);
+      assert.deepEqual(
+        results.map((result) => result.status),
+        ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.ok((results[3] as PromiseRejectedResult).reason instanceof errors.InvalidClientAuth);
+    }
+    assert.deepEqual(await tokenIds(), [
+      'token-1-a',
+      'token-1-b',
+      'token-1-c',
+      'token-1-e',
+      'token-2-a',
+      'token-2-b',
+      'token-2-c',
+      'token-2-e',
+    ]);
+    if (store.embedded) {
+      // Named statements of the one connection: the token alone, and the batch (one text for any number).
+      const prepared = await store.db.execute(
+        sql`select count(*)::int as n from pg_prepared_statements where statement like '%"replay"%'`,
+      );
+      assert.equal((prepared as unknown as { rows: { n: number }[] }).rows[0]?.n, 2);
+    }
   });
 
   it('saves under way together are all kept, and the later of two saves of one row wins', async () => {

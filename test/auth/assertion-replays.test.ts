@@ -71,6 +71,45 @@ describe('client assertion replays at the token endpoint', async () => {
   );
 
   it(
+    'sends requests under way together as one named statement too, whatever their number, each token saved',
+    { skip: !process.env.DATABASE_URL },
+    async () => {
+      const { a } = h.tpps;
+      assert.equal((await h.clientCredentials(a)).status, 200);
+      const names: unknown[] = [];
+      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+      const query = prototype.query;
+      prototype.query = function (this: unknown, ...args: unknown[]) {
+        const [config] = args;
+        const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
+        if (/insert\s+into\s+"?auth_models"?/i.test(String(text)))
+          names.push(
+            typeof config === 'object' && config !== null ? (config as { name?: unknown }).name : undefined,
+          );
+        return query.apply(this, args);
+      };
+      const before = await tokenRows(a);
+      let sent = 0;
+      try {
+        // Eight at once share a statement as soon as one is under way; a few rounds make sure one did.
+        for (let round = 0; round < 5 && !names.includes('auth_replays_with_tokens'); round++) {
+          const answers = await Promise.all(Array.from({ length: 8 }, () => h.clientCredentials(a)));
+          for (const answer of answers) assert.equal(answer.status, 200, answer.body);
+          sent += answers.length;
+        }
+      } finally {
+        prototype.query = query;
+      }
+      assert.ok(names.includes('auth_replays_with_tokens'), `statements: ${names.join(', ')}`);
+      assert.deepEqual(
+        names.filter((name) => name !== 'auth_replay_with_token' && name !== 'auth_replays_with_tokens'),
+        [],
+      );
+      assert.equal(await tokenRows(a), before + sent);
+    },
+  );
+
+  it(
     'sends a request alone as one named statement of the embedded database: parsed and planned once, one protocol message a token',
     { skip: Boolean(process.env.DATABASE_URL) },
     async () => {

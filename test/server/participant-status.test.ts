@@ -128,6 +128,35 @@ describe('participant status at the directory, enforced by the bank', async () =
     assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
   });
 
+  it("a warm token request serialises no registration: the provider's built client is kept per cached one", async () => {
+    // oidc-provider's Client.find hashes the JSON of whatever registration the adapter gives it, to find the
+    // client it built from it; a registration the client cache keeps has its built client kept with it. The
+    // adapter (client cache, participant status: the test above) is still asked on every request.
+    const tpp = await sandbox.tpp('warm-client', ['AISP']);
+    const registration = Object.values(tpp.bundle.summary.registrations)[0];
+    assert.ok(registration, 'the bundle records the registration');
+    assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
+    const stringify = JSON.stringify;
+    let serialised = 0;
+    JSON.stringify = ((value: unknown, ...rest: [never, never]) => {
+      if (
+        typeof value === 'object' &&
+        value !== null &&
+        (value as { client_id?: unknown }).client_id === registration.clientId &&
+        'software_statement' in value
+      )
+        serialised += 1;
+      return stringify(value, ...rest);
+    }) as typeof JSON.stringify;
+    try {
+      for (let i = 0; i < 3; i++)
+        assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.equal(serialised, 0);
+  });
+
   it('a revoked software statement is refused the same way, and its organisation’s other software is not', async () => {
     const tpp = await sandbox.tpp('revoked-software', ['AISP']);
     const other = await sandbox.tpp('unaffected-software', ['AISP']);
