@@ -48,24 +48,9 @@ describe('client assertion replays at the token endpoint', async () => {
     async () => {
       const { a } = h.tpps;
       assert.equal((await h.clientCredentials(a)).status, 200);
-      const names: unknown[] = [];
-      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-      const query = prototype.query;
-      prototype.query = function (this: unknown, ...args: unknown[]) {
-        const [config] = args;
-        if (
-          typeof config === 'object' &&
-          config !== null &&
-          /auth_models/.test(String((config as { text?: unknown }).text))
-        )
-          names.push((config as { name?: unknown }).name);
-        return query.apply(this, args);
-      };
-      try {
+      const names = await statementNames(/auth_models/, async () => {
         for (let i = 0; i < 2; i++) assert.equal((await h.clientCredentials(a)).status, 200);
-      } finally {
-        prototype.query = query;
-      }
+      });
       assert.deepEqual(names, ['auth_replay_with_token', 'auth_replay_with_token']);
     },
   );
@@ -76,30 +61,16 @@ describe('client assertion replays at the token endpoint', async () => {
     async () => {
       const { a } = h.tpps;
       assert.equal((await h.clientCredentials(a)).status, 200);
-      const names: unknown[] = [];
-      const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-      const query = prototype.query;
-      prototype.query = function (this: unknown, ...args: unknown[]) {
-        const [config] = args;
-        const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
-        if (/insert\s+into\s+"?auth_models"?/i.test(String(text)))
-          names.push(
-            typeof config === 'object' && config !== null ? (config as { name?: unknown }).name : undefined,
-          );
-        return query.apply(this, args);
-      };
       const before = await tokenRows(a);
       let sent = 0;
-      try {
+      const names = await statementNames(/insert\s+into\s+"?auth_models"?/i, async () => {
         // Eight at once share a statement as soon as one is under way; a few rounds make sure one did.
-        for (let round = 0; round < 5 && !names.includes('auth_replays_with_tokens'); round++) {
+        for (let round = 0; round < 5; round++) {
           const answers = await Promise.all(Array.from({ length: 8 }, () => h.clientCredentials(a)));
           for (const answer of answers) assert.equal(answer.status, 200, answer.body);
           sent += answers.length;
         }
-      } finally {
-        prototype.query = query;
-      }
+      });
       assert.ok(names.includes('auth_replays_with_tokens'), `statements: ${names.join(', ')}`);
       assert.deepEqual(
         names.filter((name) => name !== 'auth_replay_with_token' && name !== 'auth_replays_with_tokens'),
@@ -183,3 +154,28 @@ describe('client assertion replays at the token endpoint', async () => {
     }
   });
 });
+
+/**
+ * The names of the statements sent to PostgreSQL whose text matches `pattern` while `work` runs, in order
+ * (undefined: sent unnamed, parsed and planned on every call).
+ */
+async function statementNames(pattern: RegExp, work: () => Promise<void>): Promise<unknown[]> {
+  const names: unknown[] = [];
+  const prototype = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const query = prototype.query;
+  prototype.query = function (this: unknown, ...args: unknown[]) {
+    const [config] = args;
+    const text = typeof config === 'string' ? config : (config as { text?: unknown } | null)?.text;
+    if (pattern.test(String(text)))
+      names.push(
+        typeof config === 'object' && config !== null ? (config as { name?: unknown }).name : undefined,
+      );
+    return query.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    prototype.query = query;
+  }
+  return names;
+}

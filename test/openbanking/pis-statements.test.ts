@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import pg from 'pg';
 import { recordSent, recordStatements } from '../support/statements.ts';
 import { sweepingFacts } from '../../src/openbanking/vrp/rules/sweeping.ts';
-import { createHarness, domesticConsent, type Harness } from './pis-support.ts';
+import {
+  authorisedSweepingVrp,
+  createHarness,
+  domesticConsent,
+  sweepingVrpConsent,
+  type Harness,
+} from './pis-support.ts';
 
 /**
  * What one domestic payment submission costs the database, counted at the store clients (bench/README.md,
@@ -148,57 +153,14 @@ describe('statements per domestic payment submission', () => {
   );
 });
 
-/** A sweeping VRP consent (a daily and a monthly limit) authorised from Alice's account, and a payment under it to Bob. */
+/** A sweeping VRP consent (a daily and a monthly limit) authorised from Alice's account; a payment under it to Bob. */
 async function authorisedVrpPayment() {
-  const creditor = {
-    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-    Identification: `${h.bob.sortCode}${h.bob.accountNumber}`,
-    Name: h.bob.name,
-  };
-  const body = {
-    Data: {
-      ReadRefundAccount: 'No',
-      ControlParameters: {
-        ValidToDateTime: '2027-12-31T00:00:00+00:00',
-        MaximumIndividualAmount: { Amount: '50.00', Currency: 'GBP' },
-        PeriodicLimits: [
-          { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00', Currency: 'GBP' },
-          { PeriodType: 'Month', PeriodAlignment: 'Consent', Amount: '500.00', Currency: 'GBP' },
-        ],
-        VRPType: ['UK.OBIE.VRPType.Sweeping'],
-        PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
-        PSUInteractionTypes: ['OffSession'],
-      },
-      Initiation: { CreditorAccount: creditor, RemittanceInformation: { Reference: 'Sweep' } },
-    },
-    Risk: { PaymentContextCode: 'TransferToSelf' },
-  };
-  const staged = await h.post('/domestic-vrp-consents', body);
-  assert.equal(staged.status, 201, staged.text);
-  const consentId = String(staged.body.Data?.ConsentId);
-  const token = await h.authorise(consentId);
-  return () =>
-    h.post(
-      '/domestic-vrps',
-      {
-        Data: {
-          ConsentId: consentId,
-          PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
-          PSUInteractionType: 'OffSession',
-          VRPType: 'UK.OBIE.VRPType.Sweeping',
-          Initiation: body.Data.Initiation,
-          Instruction: {
-            InstructionIdentification: `i-${randomUUID().slice(0, 8)}`,
-            EndToEndIdentification: 'E2E-VRP',
-            InstructedAmount: { Amount: '1.00', Currency: 'GBP' },
-            CreditorAccount: creditor,
-            RemittanceInformation: { Reference: 'Sweep' },
-          },
-        },
-        Risk: body.Risk,
-      },
-      { token },
-    );
+  const consent = sweepingVrpConsent(h.bob, [
+    { PeriodType: 'Day', PeriodAlignment: 'Calendar', Amount: '100.00' },
+    { PeriodType: 'Month', PeriodAlignment: 'Consent', Amount: '500.00' },
+  ]);
+  const { pay } = await authorisedSweepingVrp(h, consent);
+  return () => pay('1.00');
 }
 
 describe('statements per VRP payment', () => {

@@ -391,3 +391,75 @@ export function domesticConsent(
     Risk: { PaymentContextCode: 'PartyToParty' },
   };
 }
+
+/** An account as an OB identification by sort code and account number. */
+export function sortCodeAccount(account: AccountRecord) {
+  return {
+    SchemeName: 'UK.OBIE.SortCodeAccountNumber',
+    Identification: `${account.sortCode}${account.accountNumber}`,
+    Name: account.name,
+  };
+}
+
+/** A sweeping VRP consent body (v3.1.11) paying `creditor`, with GBP periodic limits, at most `maximum` a payment. */
+export function sweepingVrpConsent(
+  creditor: AccountRecord,
+  limits: { PeriodType: string; PeriodAlignment: string; Amount: string }[],
+  maximum = '50.00',
+) {
+  return {
+    Data: {
+      ReadRefundAccount: 'No',
+      ControlParameters: {
+        ValidToDateTime: '2027-12-31T00:00:00+00:00',
+        MaximumIndividualAmount: { Amount: maximum, Currency: 'GBP' },
+        PeriodicLimits: limits.map((limit) => ({ ...limit, Currency: 'GBP' })),
+        VRPType: ['UK.OBIE.VRPType.Sweeping'],
+        PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
+        PSUInteractionTypes: ['OffSession'],
+      },
+      Initiation: {
+        CreditorAccount: sortCodeAccount(creditor),
+        RemittanceInformation: { Reference: 'Sweep' },
+      },
+    },
+    Risk: { PaymentContextCode: 'TransferToSelf' },
+  };
+}
+
+export type SweepingVrpConsent = ReturnType<typeof sweepingVrpConsent>;
+
+/**
+ * Stages `body` and has the PSU authorise it; `pay(amount)` submits a VRP payment under it to the consent's
+ * creditor (`options.instruction` overrides fields of the instruction).
+ */
+export async function authorisedSweepingVrp(h: Harness, body: SweepingVrpConsent) {
+  const staged = await h.post('/domestic-vrp-consents', body);
+  assert.equal(staged.status, 201, staged.text);
+  const consentId = String(staged.body.Data?.ConsentId);
+  const token = await h.authorise(consentId);
+  const pay = (amount: string, options: { key?: string; instruction?: Record<string, unknown> } = {}) =>
+    h.post(
+      '/domestic-vrps',
+      {
+        Data: {
+          ConsentId: consentId,
+          PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
+          PSUInteractionType: 'OffSession',
+          VRPType: 'UK.OBIE.VRPType.Sweeping',
+          Initiation: body.Data.Initiation,
+          Instruction: {
+            InstructionIdentification: `i-${randomUUID().slice(0, 8)}`,
+            EndToEndIdentification: 'E2E-VRP',
+            InstructedAmount: { Amount: amount, Currency: 'GBP' },
+            CreditorAccount: body.Data.Initiation.CreditorAccount,
+            RemittanceInformation: { Reference: 'Sweep' },
+            ...options.instruction,
+          },
+        },
+        Risk: body.Risk,
+      },
+      { token, ...(options.key ? { key: options.key } : {}) },
+    );
+  return { consentId, token, pay, staged };
+}

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
-import { balanceOf, periodContaining, type AccountRecord } from '../../src/bank/index.ts';
+import { balanceOf, periodContaining } from '../../src/bank/index.ts';
 import { assertValidResponse, VRP_V3_1_11 } from '../support/openapi.ts';
-import { createHarness, type Response } from './pis-support.ts';
+import {
+  authorisedSweepingVrp,
+  createHarness,
+  sortCodeAccount,
+  sweepingVrpConsent,
+  type Response,
+  type SweepingVrpConsent,
+} from './pis-support.ts';
 
 const h = await createHarness();
 afterEach(async () => h.assertLedgerSound());
@@ -13,65 +20,11 @@ function valid(path: string, method: string, response: Response): void {
 }
 
 const DAY = 86_400_000;
-const scan = (account: AccountRecord) => ({
-  SchemeName: 'UK.OBIE.SortCodeAccountNumber',
-  Identification: `${account.sortCode}${account.accountNumber}`,
-  Name: account.name,
-});
-
-function vrpConsent(
-  limits: { PeriodType: string; PeriodAlignment: string; Amount: string }[],
-  maximum = '50.00',
-) {
-  return {
-    Data: {
-      ReadRefundAccount: 'No',
-      ControlParameters: {
-        ValidToDateTime: '2027-12-31T00:00:00+00:00',
-        MaximumIndividualAmount: { Amount: maximum, Currency: 'GBP' },
-        PeriodicLimits: limits.map((limit) => ({ ...limit, Currency: 'GBP' })),
-        VRPType: ['UK.OBIE.VRPType.Sweeping'],
-        PSUAuthenticationMethods: ['UK.OBIE.SCANotRequired'],
-        PSUInteractionTypes: ['OffSession'],
-      },
-      Initiation: { CreditorAccount: scan(h.bob), RemittanceInformation: { Reference: 'Sweep' } },
-    },
-    Risk: { PaymentContextCode: 'TransferToSelf' },
-  };
-}
-
-type ConsentBody = ReturnType<typeof vrpConsent>;
-
-async function authorisedVrp(body: ConsentBody) {
-  const staged = await h.post('/domestic-vrp-consents', body);
-  assert.equal(staged.status, 201, staged.text);
-  const consentId = String(staged.body.Data?.ConsentId);
-  const token = await h.authorise(consentId);
-  const pay = (amount: string, options: { key?: string; instruction?: Record<string, unknown> } = {}) =>
-    h.post(
-      '/domestic-vrps',
-      {
-        Data: {
-          ConsentId: consentId,
-          PSUAuthenticationMethod: 'UK.OBIE.SCANotRequired',
-          PSUInteractionType: 'OffSession',
-          VRPType: 'UK.OBIE.VRPType.Sweeping',
-          Initiation: body.Data.Initiation,
-          Instruction: {
-            InstructionIdentification: `i-${randomUUID().slice(0, 8)}`,
-            EndToEndIdentification: 'E2E-VRP',
-            InstructedAmount: { Amount: amount, Currency: 'GBP' },
-            CreditorAccount: scan(h.bob),
-            RemittanceInformation: { Reference: 'Sweep' },
-            ...options.instruction,
-          },
-        },
-        Risk: body.Risk,
-      },
-      { token, ...(options.key ? { key: options.key } : {}) },
-    );
-  return { consentId, token, pay, staged };
-}
+const scan = sortCodeAccount;
+const vrpConsent = (limits: Parameters<typeof sweepingVrpConsent>[1], maximum?: string) =>
+  sweepingVrpConsent(h.bob, limits, maximum);
+type ConsentBody = SweepingVrpConsent;
+const authorisedVrp = (body: ConsentBody) => authorisedSweepingVrp(h, body);
 
 const code = (response: Response) => response.body.Errors?.[0]?.ErrorCode;
 
