@@ -13,7 +13,7 @@ import Fastify, {
 import { ObError, obErrorBody, obErrorBodyFor } from '../openbanking/errors.ts';
 import { attachCertificateVerdict } from '../shared/client-certificate.ts';
 import { ChangesOutpacedRequest } from '../shared/deferred-change-version.ts';
-import { isPending, thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
+import { doneWhenSettled, thenOrNow, type MaybePromise } from '../shared/maybe-promise.ts';
 import {
   DATABASE_RETRY_AFTER_SECONDS,
   DATABASE_UNAVAILABLE,
@@ -273,12 +273,7 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   /** The change version, then (mtls) the client certificate: at once when both answer at once. */
   const checkRequest: ((request: FastifyRequest) => MaybePromise<void>) | undefined =
     readChangeVersion && certificateStep
-      ? (request) => {
-          const read = readChangeVersion(request);
-          return isPending(read)
-            ? Promise.resolve(read).then(() => certificateStep(request))
-            : certificateStep(request);
-        }
+      ? (request) => thenOrNow(readChangeVersion(request), () => certificateStep(request))
       : (readChangeVersion ?? certificateStep);
 
   // The surface's own steps on every request, in this order, as one hook (a hook is a turn of fastify's
@@ -289,20 +284,14 @@ export async function createSurface(options: SurfaceOptions): Promise<Surface> {
   // rate limit's 429 answered without calling it.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header(INTERACTION_ID, request.id);
-    let checked: MaybePromise<void>;
-    try {
-      checked = checkRequest?.(request);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (isPending(checked)) {
-      Promise.resolve(checked).then(
-        () => (countRequest ? countRequest(request, reply, done) : done()),
-        (error: unknown) => done(error as Error),
-      );
-    } else if (countRequest) countRequest(request, reply, done);
-    else done();
+    doneWhenSettled(
+      () => checkRequest?.(request),
+      (error) => {
+        if (error) done(error);
+        else if (countRequest) countRequest(request, reply, done);
+        else done();
+      },
+    );
   });
 
   // What else is told of every answer (the mTLS surface's request recording), run inside the surface's own
