@@ -8,7 +8,8 @@
  * Requests go through fastify.inject (no TLS: the mTLS cost is the AIS benchmark's subject; the whole
  * platform over mTLS is bench/flow.ts's). Each store (PGlite in a temporary folder, a fresh PostgreSQL
  * database) at each concurrency; then again with 100,000 more postings in the ledger (BENCH_LEDGER_ROWS).
- * Every submission debits the one payer (the worst case: at several connections they queue on its row lock);
+ * Before the first measured phase, unmeasured submissions at each concurrency until their CPU per submission
+ * settles (a fresh process runs cold). Every submission debits the one payer (the worst case: at several connections they queue on its row lock);
  * beside it, at each concurrency, the same with a payer (and payee) per connection: no shared account row
  * (`payments-payer-per-connection`; bench/support/payment-rig.ts `Payers`).
  * Run: npm run bench -- payments [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS)
@@ -29,6 +30,8 @@ import {
   mainThreadWindow,
   openBenchStore,
   printRatio,
+  warmUntilSteady,
+  type BracketSide,
 } from './support/index.ts';
 import { rate as rateFor, startPaymentRig, type PhaseProbe } from './support/payment-rig.ts';
 
@@ -121,6 +124,31 @@ async function run(backend: Backend): Promise<void> {
     }
 
     console.log(`backend ${store.backend}; ${phaseSeconds}s per phase`);
+    // A process's first phases run cold (bench/README.md, session 14): the first submissions phase cost the
+    // main thread 5.3 ms per submission against 3.4 ms later in the same run (session 21). So, before any
+    // measured phase, submissions at every concurrency in turn until each one's process CPU per submission
+    // is within 10 % of its previous phase (at most 6 phases), as the bracketed benchmarks warm up.
+    const warmSides = options.concurrencies.map((concurrency): BracketSide => ({
+      label: `c${concurrency}`,
+      async measure(phase) {
+        let cpuPerOperation: number | undefined;
+        const cpuProbe: PhaseProbe = {
+          async start(name) {
+            const window = await mainThreadWindow(name);
+            return {
+              async stop(submitted) {
+                cpuPerOperation = (await window.stop(submitted)).cpu;
+                return `${phase}: process CPU ${cpuPerOperation.toFixed(2)} ms per submission`;
+              },
+            };
+          },
+        };
+        const perSecond = await submissions('v3.1.11', concurrency, ` (${phase})`, cpuProbe);
+        return { perSecond, cpuPerOperation };
+      },
+    }));
+    const warm = await warmUntilSteady(warmSides, 0.1, 3 * warmSides.length);
+    console.log(`(warm-up: ${warm.phases} phases${warm.settled ? ', settled' : ', not settled'})`);
     // At each concurrency: baseline, one payer, baseline, a payer per connection, baseline — each figure
     // bracketed by the baselines either side (the middle one serves both, saving a phase).
     const plain = new Map<number, number>();
