@@ -90,7 +90,7 @@ function replayInsert(rows: SQL, now: unknown): SQL {
  */
 const replayAlone = preparedSql<{ id: string }>('auth_replay_alone', () =>
   replayInsert(
-    sql`values ${typedRow(REPLAY_COLUMNS, (field) => sql.placeholder(field))}`,
+    sql`values ${typedRow(REPLAY_COLUMNS, ({ field }) => sql.placeholder(field))}`,
     sql.placeholder('now'),
   ),
 );
@@ -111,17 +111,30 @@ function tokenInsert(rows: SQL): SQL {
       consumed_at = coalesce(auth_models.consumed_at, excluded.consumed_at)`;
 }
 
+/** A column of the statements below: the row's field, its SQL type, and the placeholder that takes it. */
+interface Column<F extends string> {
+  readonly field: F;
+  readonly type: string;
+  readonly placeholder: string;
+}
+
+/** Each field with its type, and its placeholder `<prefix>_<field>` in the statements that save a token. */
+function columns<F extends string>(prefix: string, typed: readonly (readonly [F, string])[]): Column<F>[] {
+  return typed.map(([field, type]) => ({ field, type, placeholder: `${prefix}_${field}` }));
+}
+
 /**
- * A record's columns (`replayInsert`) and a token's (`tokenInsert`, led by its record's id), in order, each
- * with its type: one list for a row of values, a batch's arrays, and the placeholders that take them.
+ * A record's columns (`replayInsert`) and a token's (`tokenInsert`, led by its record's id), in order: one
+ * list for a row of values, a batch's arrays, and the placeholders (`replay_model`, …, `token_jti`, …) that
+ * take them.
  */
-const REPLAY_COLUMNS = [
+const REPLAY_COLUMNS = columns('replay', [
   ['model', 'text'],
   ['id', 'text'],
   ['payload', 'jsonb'],
   ['expiresAt', 'timestamptz'],
-] as const;
-const TOKEN_COLUMNS = [
+]);
+const TOKEN_COLUMNS = columns('token', [
   ['jti', 'text'],
   ['model', 'text'],
   ['id', 'text'],
@@ -132,23 +145,25 @@ const TOKEN_COLUMNS = [
   ['intentId', 'text'],
   ['expiresAt', 'timestamptz'],
   ['consumedAt', 'timestamptz'],
-] as const;
-
-type Columns = typeof REPLAY_COLUMNS | typeof TOKEN_COLUMNS;
-type Field<C extends Columns> = C[number][0];
+]);
 
 /** One row of `columns`, each value from `valueOf` (a value, or a placeholder), cast to its column's type. */
-function typedRow<C extends Columns>(columns: C, valueOf: (field: Field<C>) => unknown): SQL {
-  const values = columns.map(([field, type]) => sql`${valueOf(field)}::${sql.raw(type)}`);
+function typedRow<F extends string>(
+  columns: readonly Column<F>[],
+  valueOf: (column: Column<F>) => unknown,
+): SQL {
+  const values = columns.map((column) => sql`${valueOf(column)}::${sql.raw(column.type)}`);
   return sql`(${sql.join(values, sql`, `)})`;
 }
 
 /**
- * Rows as `unnest` of one array per column (each from `arrayOf`, cast to the column's array type): one
+ * Rows as `unnest` of one array per column (each from its placeholder, cast to the column's array type): one
  * statement text for any number of rows, so a batch's statement is prepared once too.
  */
-function unnestRows<C extends Columns>(columns: C, arrayOf: (field: Field<C>) => unknown): SQL {
-  const arrays = columns.map(([field, type]) => sql`${arrayOf(field)}::${sql.raw(`${type}[]`)}`);
+function unnestRows<F extends string>(columns: readonly Column<F>[]): SQL {
+  const arrays = columns.map(
+    ({ placeholder, type }) => sql`${sql.placeholder(placeholder)}::${sql.raw(`${type}[]`)}`,
+  );
   return sql`unnest(${sql.join(arrays, sql`, `)})`;
 }
 
@@ -174,10 +189,6 @@ export function authModelValues(row: AuthModelRow) {
   };
 }
 
-/** Placeholder names of the statements below: `replay_model`, …, `token_jti`, … and the column each takes. */
-const RECORD_PLACEHOLDERS = REPLAY_COLUMNS.map(([field]) => [`replay_${field}`, field] as const);
-const TOKEN_PLACEHOLDERS = TOKEN_COLUMNS.map(([field]) => [`token_${field}`, field] as const);
-
 /** `with replay as (…), token as (…) select id from replay`, records and tokens from the given row sources. */
 function replaysWithTokens(db: Queryable, replays: SQL, tokens: SQL, name: string) {
   const replay = db
@@ -195,8 +206,8 @@ function replaysWithTokens(db: Queryable, replays: SQL, tokens: SQL, name: strin
 const replayWithToken = preparedStatement((db) =>
   replaysWithTokens(
     db,
-    sql`values ${typedRow(REPLAY_COLUMNS, (field) => sql.placeholder(`replay_${field}`))}`,
-    sql`(values ${typedRow(TOKEN_COLUMNS, (field) => sql.placeholder(`token_${field}`))})`,
+    sql`values ${typedRow(REPLAY_COLUMNS, ({ placeholder }) => sql.placeholder(placeholder))}`,
+    sql`(values ${typedRow(TOKEN_COLUMNS, ({ placeholder }) => sql.placeholder(placeholder))})`,
     'auth_replay_with_token',
   ),
 );
@@ -209,8 +220,8 @@ const replayWithToken = preparedStatement((db) =>
 const replaysWithTokensBatch = preparedStatement((db) =>
   replaysWithTokens(
     db,
-    sql`select * from ${unnestRows(REPLAY_COLUMNS, (field) => sql.placeholder(`replay_${field}`))}`,
-    unnestRows(TOKEN_COLUMNS, (field) => sql.placeholder(`token_${field}`)),
+    sql`select * from ${unnestRows(REPLAY_COLUMNS)}`,
+    unnestRows(TOKEN_COLUMNS),
     'auth_replays_with_tokens',
   ),
 );
@@ -224,9 +235,9 @@ async function recordAloneWithToken(
   // Assigned one by one into one object: no intermediate entries, arrays or copies per token.
   const values: Record<string, unknown> = { now: now.toISOString() };
   const recordValues = authModelValues(record);
-  for (const [placeholder, field] of RECORD_PLACEHOLDERS) values[placeholder] = recordValues[field];
+  for (const { placeholder, field } of REPLAY_COLUMNS) values[placeholder] = recordValues[field];
   const rowValues = authModelValues(row);
-  for (const [placeholder, field] of TOKEN_PLACEHOLDERS)
+  for (const { placeholder, field } of TOKEN_COLUMNS)
     values[placeholder] = field === 'jti' ? record.id : rowValues[field];
   const taken = await replayWithToken(db).execute(values);
   return taken.length === 1;
@@ -252,10 +263,9 @@ function recordReplaysWithTokens(db: Queryable, clock: Clock): (item: RecordWith
       ...authModelValues(row),
     }));
     const values: Record<string, unknown> = { now: clock.now().toISOString() };
-    for (const [placeholder, field] of RECORD_PLACEHOLDERS)
+    for (const { placeholder, field } of REPLAY_COLUMNS)
       values[placeholder] = records.map((row) => row[field]);
-    for (const [placeholder, field] of TOKEN_PLACEHOLDERS)
-      values[placeholder] = tokens.map((row) => row[field]);
+    for (const { placeholder, field } of TOKEN_COLUMNS) values[placeholder] = tokens.map((row) => row[field]);
     const taken = new Set((await replaysWithTokensBatch(db).execute(values)).map((row) => row.id));
     return items.map((item) => firstOf.get(item.replay.id) === item && taken.has(item.replay.id));
   });

@@ -11,7 +11,7 @@ import { metricsRoutes } from '../operator/metrics/routes.ts';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { revocationChannel } from '../directory/index.ts';
 import { httpRevocationFetchers } from '../pki/index.ts';
-import { openStore, type Store } from '../store/index.ts';
+import { CHANGE_VERSION_CHANNEL, changeVersionOf, openStore, type Store } from '../store/index.ts';
 import {
   createCertificateStatusGate,
   type CertificateStatus,
@@ -351,26 +351,20 @@ async function startCertificateStatus(
 
 /**
  * Only for the benchmark instance that never reads the change version (`readChangeVersion: false`): the
- * version its notifications carry (`store_announce` notifies `store_change_version`), trusted as if every
- * change had been heard — what an instance holding a cache lease measures, without the lease (not safe
- * behind a load balancer: a notification arrives after its change committed elsewhere).
+ * instance's change version with a follower of the versions its notifications carry (`store_announce`
+ * notifies `store_change_version`) in place of a cache lease, held at all times — what an instance holding a
+ * lease measures, without the lease (not safe behind a load balancer: a notification arrives after its change
+ * committed elsewhere).
  */
 async function notifiedChangeVersion(
   store: Store,
   closeHandlers: (() => Promise<void>)[],
 ): Promise<ChangeVersion> {
-  let seen = 0;
-  const observe = (version: number): void => {
-    if (version > seen) seen = version;
+  let heard = 0;
+  const hear = (version: number): void => {
+    heard = Math.max(heard, version);
   };
-  closeHandlers.push(await store.listen('store_change_version', (payload) => observe(Number(payload))));
-  observe(await store.changeVersion());
-  return {
-    current: () => seen,
-    refresh: () => undefined,
-    observe,
-    deferrable: false,
-    readsPerRequest: false,
-    upToDate: () => true,
-  };
+  closeHandlers.push(await store.listen(CHANGE_VERSION_CHANNEL, (payload) => hear(changeVersionOf(payload))));
+  hear(await store.changeVersion());
+  return createChangeVersion(store, { held: () => true, heard: () => heard });
 }

@@ -74,9 +74,15 @@ export interface Store {
    * PostgreSQL: holds a cache lease of `leaseMs` for this store's instance (one per store: a second call
    * answers the first's), renewed on the listener connection until `close` deletes it. While it is held,
    * every change announced before now has been heard, so a request needs no read of the change version.
-   * The embedded database needs none (one process): undefined.
+   * The embedded database needs none (one process): undefined. The lease hears the announced change versions
+   * through `hearThrough`: this store's own `listen` unless a store wrapping this one passes its own (a
+   * test's instance that hears late, or not at all).
    */
-  holdCacheLease(leaseMs: number, onError?: (error: unknown) => void): Promise<CacheLease | undefined>;
+  holdCacheLease(
+    leaseMs: number,
+    onError?: (error: unknown) => void,
+    hearThrough?: Store['listen'],
+  ): Promise<CacheLease | undefined>;
   /**
    * The store's change version: how many changes were announced so far (one primary-key read). An
    * instance reading a higher one than it saw last knows that what it cached may have been revoked.
@@ -354,15 +360,12 @@ async function openPostgres(options: { url: string; poolSize?: number }): Promis
       const version = versionOf((await pool.query(NOTIFY_AND_ADVANCE, [channel, payload])).rows);
       await waitForLeases(version);
     },
-    holdCacheLease(this: Store, leaseMs: number, onError?: (error: unknown) => void) {
-      // Through `this`, so that a store wrapping this one (a test's deaf instance) is the one listened on.
-      // eslint-disable-next-line @typescript-eslint/no-this-alias
-      const store = this;
+    holdCacheLease(leaseMs, onError, hearThrough = listen) {
       leaseHolding ??= (async () => {
         const holder = createCacheLease({ leaseMs, ...(onError ? { onError } : {}) });
         lease = holder;
         // LISTEN before the lease is joined: a change announced after the join is heard.
-        await store.listen(CHANGE_VERSION_CHANNEL, (payload) =>
+        await hearThrough(CHANGE_VERSION_CHANNEL, (payload) =>
           holder.heardAnnounced(changeVersionOf(payload)),
         );
         const client = await connectListener();

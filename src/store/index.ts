@@ -1,5 +1,5 @@
 export { openStore, migrationsFolder, isListenerConnection } from './database.ts';
-export type { CacheLease } from './cache-lease.ts';
+export { CHANGE_VERSION_CHANNEL, type CacheLease } from './cache-lease.ts';
 export { inTransaction } from './transactions.ts';
 export { preparedRows, preparedSql, preparedStatement, type PreparedStatement } from './prepared.ts';
 export {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import type { Store } from '../../src/store/index.ts';
 import { authorise } from '../journey/ais-support.ts';
-import { startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { hearingThrough, startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { call, httpsClient } from '../support/platform.ts';
 import { recordSent } from '../support/statements.ts';
 
@@ -22,12 +22,10 @@ const LEASES = { OBKIT_CACHE_LEASE_MS: '1500' };
 function late(store: Store) {
   let holding = false;
   const held: (() => void)[] = [];
-  const wrapped = Object.assign(Object.create(store) as Store, {
-    listen: (channel: string, handler: (payload: string) => void) =>
-      store.listen(channel, (payload) => (holding ? held.push(() => handler(payload)) : handler(payload))),
-  });
   return {
-    store: wrapped,
+    store: hearingThrough(store, (channel, handler) =>
+      store.listen(channel, (payload) => (holding ? held.push(() => handler(payload)) : handler(payload))),
+    ),
     hold() {
       holding = true;
     },

@@ -7,7 +7,7 @@ import type { Store } from '../../src/store/index.ts';
 import { apiBaseOf, callApi } from '../../src/tpp/open-banking.ts';
 import { approveConsent, authorise, type AuthorisedConsent } from '../journey/ais-support.ts';
 import { dashboardSession, withdrawInDashboard } from '../journey/events-support.ts';
-import { startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
+import { hearingThrough, startDeployment, startSandbox, type Sandbox, type Tpp } from '../support/journey.ts';
 import { AIS_V3_1_11, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
 
@@ -23,9 +23,7 @@ const POSTGRES = process.env.DATABASE_URL;
 
 /** A store whose LISTEN hears nothing: an instance whose notifications are late by any amount. */
 function deaf(store: Store): Store {
-  return Object.assign(Object.create(store) as Store, {
-    listen: async () => async () => undefined,
-  });
+  return hearingThrough(store, async () => async () => undefined);
 }
 
 function transportIdentity(tpp: Tpp) {

@@ -74,6 +74,18 @@ export async function startTwoInstances(databaseUrl: string) {
   return { ...deployment, storeB, instanceB };
 }
 
+/**
+ * `store` hearing its notifications only through `listen` (a test's instance that hears late, or not at all):
+ * its cache lease too, which hears the announced change versions through the same subscription.
+ */
+export function hearingThrough(store: Store, listen: Store['listen']): Store {
+  return Object.assign(Object.create(store) as Store, {
+    listen,
+    holdCacheLease: (leaseMs: number, onError?: (error: unknown) => void) =>
+      store.holdCacheLease(leaseMs, onError, listen),
+  });
+}
+
 export async function startSandbox(
   options: {
     clock?: Clock;

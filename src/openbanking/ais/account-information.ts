@@ -253,7 +253,8 @@ export async function accountInformation(
   const { db, clock, usage } = context;
   const version = context.version ?? 'v3.1.11';
   const wire = AIS_WIRE[version];
-  // This version's answers (its mapping shapes them), each kept under the accounts' row versions.
+  // This version's answers (its mapping shapes them), each kept under the accounts' row versions (and
+  // `/accounts`' under the change version too: `accounts` below).
   const pages = serialisedAnswerCache();
   const accountAnswers = serialisedAnswerCache();
   // What each read derives from its consent and URL (this scope's base URL: `Links.Self`), made once.
@@ -435,7 +436,7 @@ export async function accountInformation(
    * `-`; an internal one has a version but no record (never shown). The answer is kept under the versions
    * of the very statement its rows came with: exact.
    *
-   * On PostgreSQL each answer is also kept under the change version that statement's snapshot saw: every
+   * On PostgreSQL each answer also carries the change version that statement's snapshot saw: every
    * change to what an account answer is made of advances the change version in its own transaction (the
    * `bank_accounts_announced` trigger, migration 0018; a posting does not), so while this instance has heard
    * every announced change (`upToDate`, a cache lease) an answer kept under the version it has heard is the
@@ -443,7 +444,6 @@ export async function accountInformation(
    * change written by SQL elsewhere is heard when its notification arrives (at most one lease later).
    */
   const heard = context.embedded ? undefined : context.changeVersion;
-  const answersByChangeVersion = serialisedAnswerCache();
   const accounts = (call: Call) => {
     // JSON.stringify([call.accountIds, call.intent.permissions, call.self]), the consent's lists not
     // serialised again on every read.
@@ -451,7 +451,7 @@ export async function accountInformation(
       (call.derived.accountsKey ??= `[${jsonOfList(call.accountIds)},${jsonOfList(call.intent.permissions)},${JSON.stringify(call.self)}]`);
     if (heard?.upToDate()) {
       const changeVersion = heard.current();
-      const kept = answersByChangeVersion.get(key, String(changeVersion));
+      const kept = accountAnswers.getByChangeVersion(key, changeVersion);
       if (kept !== undefined) {
         // Checked again first when a change was heard since the request's checks ran.
         assertCheckedUnder(call.request, changeVersion);
@@ -467,7 +467,7 @@ export async function accountInformation(
   ): string => {
     assertCheckedUnder(call.request, read.changeVersion);
     const versions = call.accountIds.map((id) => read.value.get(id)?.version ?? '-').join(',');
-    let json = accountAnswers.get(key, versions);
+    let json = accountAnswers.get(key, versions, read.changeVersion);
     if (json === undefined) {
       const records = call.accountIds.flatMap((id) => read.value.get(id)?.record ?? []);
       if (call.accountId !== undefined && records.length === 0) {
@@ -480,9 +480,8 @@ export async function accountInformation(
           records.map((account) => wire.mapAccount(account, call.permissions)),
         ),
       );
-      accountAnswers.set(key, versions, json);
+      accountAnswers.set(key, versions, json, read.changeVersion);
     }
-    if (heard) answersByChangeVersion.set(key, String(read.changeVersion), json);
     return sendJson(call, json);
   };
   get('/accounts', ENDPOINT_PERMISSIONS.accounts, accounts, { foldsChangeVersion: true });
