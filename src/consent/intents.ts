@@ -689,8 +689,8 @@ function auditPlaceholderValues(audit: AuditOf): Record<string, unknown> {
  */
 const guardedUpdates = new Map<string, ReturnType<typeof guardedUpdateOf>>();
 
-function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: string) {
-  return preparedStatement((db) => {
+function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: string, answered: boolean) {
+  return preparedStatement<(Row | ChangedId)[]>((db) => {
     const changed = db.$with('changed').as(
       db
         .update(consentIntents)
@@ -712,14 +712,41 @@ function guardedUpdateOf(columns: readonly ChangedColumn[], guard: Guard, name: 
         )
         .returning(),
     );
-    return db.with(changed, auditOfChanged(db, AUDIT_PLACEHOLDERS)).select().from(changed).prepare(name);
+    const statement = db.with(changed, auditOfChanged(db, AUDIT_PLACEHOLDERS));
+    // Unanswered: only the id comes back, so the row is neither sent nor parsed and mapped (a submission's
+    // consent was read and mapped by the guard already).
+    return answered
+      ? statement.select().from(changed).prepare(name)
+      : statement.select({ id: changed.id }).from(changed).prepare(name);
   });
 }
 
+/** What an unanswered guarded change gives back: that it changed the intent. */
+interface ChangedId {
+  id: string;
+}
+
 /**
- * The guarded UPDATE of one intent and its audit row as one statement: the changed row, or undefined when
- * the conditions did not hold and nothing was written.
+ * The guarded UPDATE of one intent and its audit row as one statement: the changed row (`answered` false: only
+ * its id), or undefined when the conditions did not hold and nothing was written.
  */
+function updateAudited(
+  db: Queryable,
+  id: string,
+  change: Change,
+  guard: Guard,
+  audit: AuditOf,
+  now: Date,
+): Promise<Row | undefined>;
+function updateAudited(
+  db: Queryable,
+  id: string,
+  change: Change,
+  guard: Guard,
+  audit: AuditOf,
+  now: Date,
+  answered: boolean,
+): Promise<Row | ChangedId | undefined>;
 async function updateAudited(
   db: Queryable,
   id: string,
@@ -727,7 +754,8 @@ async function updateAudited(
   guard: Guard,
   audit: AuditOf,
   now: Date,
-): Promise<Row | undefined> {
+  answered = true,
+): Promise<Row | ChangedId | undefined> {
   const columns = (Object.keys(change) as ChangedColumn[])
     .filter((column) => change[column] !== undefined)
     .sort();
@@ -738,13 +766,19 @@ async function updateAudited(
     !!guard.access,
     !!guard.unexpired,
     !!guard.authorisationWindow,
+    answered,
   ]);
   const key = `${audit.event} ${shape}`;
   let statement = guardedUpdates.get(key);
   if (!statement) {
     // Named for the audit event it records, so a statement list reads; the hash keeps one text per name.
     const hash = createHash('sha256').update(shape).digest('hex').slice(0, 12);
-    statement = guardedUpdateOf(columns, guard, `consent_${audit.event.replaceAll('-', '_')}_${hash}`);
+    statement = guardedUpdateOf(
+      columns,
+      guard,
+      `consent_${audit.event.replaceAll('-', '_')}_${hash}`,
+      answered,
+    );
     guardedUpdates.set(key, statement);
   }
   const values = encodeColumnValues(
@@ -763,7 +797,13 @@ async function updateAudited(
   return row;
 }
 
-async function transition(ctx: ConsentContext, step: Transition): Promise<Intent> {
+/**
+ * Makes `step`'s change, guarded, with its audit row: the changed intent; with `answered` false, nothing (its
+ * row is not read back when the one statement goes through: for a caller that does not use it).
+ */
+function transition(ctx: ConsentContext, step: Transition): Promise<Intent>;
+function transition(ctx: ConsentContext, step: Transition, answered: false): Promise<void>;
+async function transition(ctx: ConsentContext, step: Transition, answered = true): Promise<Intent | void> {
   const now = ctx.clock.now();
   const change = { ...step.set, status: step.to, statusUpdatedAt: now };
   const audit = (from: IntentStatus): AuditOf => ({
@@ -778,26 +818,24 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
   // One statement when the transition goes through: the UPDATE holds every condition a refusal names
   // (status, kind, customer, access, expiry), so of two racing transitions exactly one changes the row.
   const kinds = step.allowedFor ? INTENT_KINDS.filter((kind) => step.allowedFor!(kind)) : undefined;
+  const guardOf = (status: IntentStatus): Guard => ({
+    status,
+    kinds,
+    customerId: step.customerId,
+    access: step.requireAccess,
+    unexpired: step.requireUnexpired,
+    authorisationWindow: step.requireAuthorisationWindow,
+  });
   const guarded = (db: Queryable, status: IntentStatus) =>
-    updateAudited(
-      db,
-      step.id,
-      change,
-      {
-        status,
-        kinds,
-        customerId: step.customerId,
-        access: step.requireAccess,
-        unexpired: step.requireUnexpired,
-        authorisationWindow: step.requireAuthorisationWindow,
-      },
-      audit(status),
-      now,
-    );
+    updateAudited(db, step.id, change, guardOf(status), audit(status), now);
   // Without events to record in the same transaction, the one statement needs no transaction of its own.
   if (from !== undefined && !step.alsoRecord) {
-    const row = await guarded(ctx.db, from);
-    if (row) return toIntent(row);
+    if (!answered) {
+      if (await updateAudited(ctx.db, step.id, change, guardOf(from), audit(from), now, false)) return;
+    } else {
+      const row = await guarded(ctx.db, from);
+      if (row) return toIntent(row);
+    }
   }
   // The caller's transaction when there is one, without a savepoint: a refusal is thrown before any write.
   return inTransaction(ctx.db, async (tx) => {
@@ -828,7 +866,7 @@ async function transition(ctx: ConsentContext, step: Transition): Promise<Intent
     }
     const changed = toIntent(row);
     await step.alsoRecord?.(tx, changed, left!);
-    return changed;
+    return answered ? changed : undefined;
   });
 }
 
@@ -1009,17 +1047,22 @@ export async function reject(ctx: ConsentContext, id: string, input: DecisionInp
 }
 
 /** The payment (or standing order, or file) was submitted: Authorised → Consumed. Payment kinds only. */
-export async function consume(ctx: ConsentContext, id: string, input: DecisionInput = {}): Promise<Intent> {
-  return transition(ctx, {
-    id,
-    from: ['Authorised'],
-    to: 'Consumed',
-    event: 'consumed',
-    actor: input.actor ?? 'tpp',
-    detail: input.detail,
-    requireUnexpired: true,
-    allowedFor: (kind) => KIND_INFO[kind].consumable,
-  });
+export async function consume(ctx: ConsentContext, id: string, input: DecisionInput = {}): Promise<void> {
+  // Unanswered: its one caller (a payment submission) holds the consent the guard read.
+  return transition(
+    ctx,
+    {
+      id,
+      from: ['Authorised'],
+      to: 'Consumed',
+      event: 'consumed',
+      actor: input.actor ?? 'tpp',
+      detail: input.detail,
+      requireUnexpired: true,
+      allowedFor: (kind) => KIND_INFO[kind].consumable,
+    },
+    false,
+  );
 }
 
 export interface RevocationContext extends ConsentContext {

@@ -23,7 +23,8 @@ export interface IdempotencyKeyOf {
 export interface IdempotencyAnswer extends IdempotencyKeyOf {
   bodyHash: string;
   status: number;
-  body: unknown;
+  /** The answer's body as JSON text, as the reply sends it (undefined: none). */
+  bodyJson: string | undefined;
   createdAt: Date;
   expiresAt: Date;
 }
@@ -60,7 +61,7 @@ export const idempotencyKeys = {
       endpoint: answer.endpoint,
       bodyHash: answer.bodyHash,
       status: answer.status,
-      body: JSON.stringify(answer.body),
+      body: answer.bodyJson ?? null,
       createdAt: answer.createdAt.toISOString(),
       expiresAt: answer.expiresAt.toISOString(),
     });

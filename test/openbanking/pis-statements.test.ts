@@ -151,6 +151,28 @@ describe('statements per domestic payment submission', () => {
       assert.ok(messages <= 10, `${messages} protocol messages`);
     },
   );
+
+  it('serialises the response body once: the key row stores the text the reply sends', async () => {
+    const submit = await authorisedSubmission();
+    // Every JSON text made while the submission runs (the TPP's request was built and signed before).
+    const made: string[] = [];
+    const stringify = JSON.stringify;
+    JSON.stringify = function (this: unknown, ...args: Parameters<typeof stringify>) {
+      const text = stringify.apply(this, args);
+      if (typeof text === 'string') made.push(text);
+      return text;
+    } as typeof stringify;
+    let result;
+    try {
+      result = await submit();
+    } finally {
+      JSON.stringify = stringify;
+    }
+    assert.equal(result.status, 201, result.text);
+    // Was 2: the key row's answer, then fastify's serialisation of the same object for the reply.
+    assert.equal(made.filter((text) => text === result.text).length, 1);
+    assert.equal(result.headers['content-type'], 'application/json; charset=utf-8');
+  });
 });
 
 /** A sweeping VRP consent (a daily and a monthly limit) authorised from Alice's account; a payment under it to Bob. */

@@ -27,7 +27,7 @@ describe('sweepers of a running platform', () => {
         endpoint: 'POST /domestic-payments',
         bodyHash: 'hash',
         status: 201,
-        body: {},
+        bodyJson: '{}',
         createdAt: dayAgo,
         expiresAt: new Date(now.getTime() - 60_000),
       }),

@@ -21,7 +21,7 @@ describe('idempotency keys: the sweep', async () => {
     endpoint: 'POST /domestic-payments',
     bodyHash: 'hash',
     status: 201,
-    body: { Data: { key } },
+    bodyJson: JSON.stringify({ Data: { key } }),
     createdAt,
     expiresAt: new Date(createdAt.getTime() + 24 * 3600_000),
   });

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsentContext } from '../../consent/index.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { ObError } from '../errors.ts';
@@ -43,8 +43,22 @@ export interface StoredResponse {
 }
 
 export interface IdempotentOutcome extends StoredResponse {
+  /**
+   * `body` as the JSON text the reply sends (`sendOutcome`): serialised once, for the key row and the reply
+   * alike (undefined when there is no body).
+   */
+  json: string | undefined;
   /** True when this is the answer given earlier to the same key and body. */
   replayed: boolean;
+}
+
+/** The media type fastify gives a JSON body it serialises itself: the same bytes, the same header. */
+const JSON_MEDIA_TYPE = 'application/json; charset=utf-8';
+
+/** Answers with `outcome`: its status and its body's JSON text, as fastify would have serialised `body`. */
+export function sendOutcome(reply: FastifyReply, outcome: IdempotentOutcome): FastifyReply {
+  reply.status(outcome.status);
+  return outcome.json === undefined ? reply.send() : reply.type(JSON_MEDIA_TYPE).send(outcome.json);
 }
 
 /** Reads and checks the `x-idempotency-key` header. */
@@ -91,7 +105,8 @@ export interface IdempotencyKeys {
     answer: Omit<IdempotencyScope, 'bodyHash'> & {
       bodyHash: string;
       status: number;
-      body: unknown;
+      /** The answer's body as JSON text (what the reply sends); undefined: none. */
+      bodyJson: string | undefined;
       createdAt: Date;
       expiresAt: Date;
     },
@@ -129,18 +144,20 @@ export async function idempotent(
   try {
     return await db.transaction(async (tx) => {
       const response = await work(tx);
+      // Serialised once: the key row stores this text and the reply sends it (`sendOutcome`).
+      const json = JSON.stringify(response.body) as string | undefined;
       const claimed = await idempotencyKeys.claim(tx, {
         clientId: scope.clientId,
         key: scope.key,
         endpoint: scope.endpoint,
         bodyHash: scope.bodyHash,
         status: response.status,
-        body: response.body,
+        bodyJson: json,
         createdAt: now,
         expiresAt: expires,
       });
       if (!claimed) throw new KeyTaken();
-      return { ...response, replayed: false };
+      return { ...response, json, replayed: false };
     });
   } catch (error) {
     // Rolled back. A refusal may be the work meeting its own earlier success (a retry): the key row says.
@@ -159,6 +176,11 @@ export async function idempotent(
         'x-idempotency-key',
       );
     }
-    return { status: stored.status, body: stored.body, replayed: true };
+    return {
+      status: stored.status,
+      body: stored.body,
+      json: JSON.stringify(stored.body) as string | undefined,
+      replayed: true,
+    };
   }
 }

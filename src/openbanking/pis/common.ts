@@ -34,6 +34,7 @@ import type { Check, GuardDependencies } from '../guard/index.ts';
 import {
   idempotencyScopeOf,
   idempotent,
+  sendOutcome,
   type Db,
   type IdempotencyKeys,
   type Tx,
@@ -258,7 +259,7 @@ export async function stageConsent(
     const intent = await createIntent({ db: tx, clock }, consent).catch(asObError);
     return { status: 201, body: body(intent) };
   });
-  return reply.status(outcome.status).send(outcome.body);
+  return sendOutcome(reply, outcome);
 }
 
 /** An OB creditor account as the ledger records the payee (identification without spaces). */
@@ -318,7 +319,7 @@ export async function submitOnce(
     return { status: 201, body: await submission.execute(tx, account, creditorAccount) };
   });
   if (!outcome.replayed) context.forgetIntent(intent.id);
-  return reply.status(outcome.status).send(outcome.body);
+  return sendOutcome(reply, outcome);
 }
 
 /**

@@ -5,7 +5,7 @@ import { applyJsonPatch, JsonPatchError, type JsonValue } from '../../shared/jso
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardProfiles } from '../guard/index.ts';
 import { assertConsentVersion } from '../http/consent-version.ts';
-import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
+import { idempotencyScopeOf, idempotent, sendOutcome } from '../http/idempotency.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { acceptRawJson, requireSignature } from '../http/jws.ts';
 import { ownedConsent } from '../http/owned-resources.ts';
@@ -111,7 +111,7 @@ export function vrpConsentMigration(
     });
     // The guard's cached copy still names the old version.
     if (!outcome.replayed) context.forgetIntent(request.params.ConsentId);
-    return reply.status(outcome.status).send(outcome.body);
+    return sendOutcome(reply, outcome);
   }
 
   scope.put<{ Params: { ConsentId: string } }>(

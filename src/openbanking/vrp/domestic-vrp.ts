@@ -17,7 +17,7 @@ import { getIntent, getIntentForClient, recordUse, type Intent } from '../../con
 import { ObError } from '../errors.ts';
 import { guard, guarded, guardedWithConsent, guardProfiles } from '../guard/index.ts';
 import { assertConsentVersion, assertSameVersion } from '../http/consent-version.ts';
-import { idempotencyScopeOf, idempotent } from '../http/idempotency.ts';
+import { idempotencyScopeOf, idempotent, sendOutcome } from '../http/idempotency.ts';
 import { consentDeletionRoute } from '../http/consent-deletion.ts';
 import { asObError } from '../http/intent-errors.ts';
 import { requireSignature } from '../http/jws.ts';
@@ -245,7 +245,7 @@ export function domesticVrps(scope: FastifyInstance, context: PaymentsContext): 
         };
       },
     );
-    return reply.status(outcome.status).send(outcome.body);
+    return sendOutcome(reply, outcome);
   });
 
   /** The caller's VRP payment, found only on a version its consent is usable on. */
