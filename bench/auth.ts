@@ -12,7 +12,8 @@
  * work is in every phase alike, so the ratio compares like with like but is nearer 1 than the servers'
  * own ratio would be; each phase also prints main-thread and CPU milliseconds per token (client
  * included), whose difference between phases is the difference between the servers.
- * Cost as work grows: the same figure again with 10,000 more clients registered in the store.
+ * Cost as work grows: the same figure again with 10,000 more clients registered in the store; then each of
+ * them gets a token, and the heap each holds after that (after GC, an information line) is printed.
  * Database: PGlite in a temporary folder, or a fresh PostgreSQL database with DATABASE_URL.
  * Run: npm run bench -- auth [--store pglite|postgres|both] [--concurrency 1,8] [--aa]   (BENCH_BRACKETS,
  * BENCH_BRACKET_SECONDS per phase, BENCH_CLIENTS for the grown phase, 0 to leave it out; BENCH_PROFILE_DIR
@@ -40,8 +41,10 @@ import {
   bracketPlan,
   closedLoop,
   countStatements,
+  heapAfterGc,
   machineLine,
   mainThreadWindow,
+  megabytes,
   onboardTpp,
   printRatio,
   startBenchPlatform,
@@ -146,10 +149,15 @@ async function run(backend: Backend): Promise<void> {
     }
 
     /** One token request as a TPP sends it: a fresh client assertion (PS256) and the form, over mTLS. */
-    async function tokenRequest(agent: Agent, issuer: string, tokenUrl: string): Promise<void> {
+    async function tokenRequest(
+      agent: Agent,
+      issuer: string,
+      tokenUrl: string,
+      clientId = tpp.clientId,
+    ): Promise<void> {
       const assertion = await new SignJWT({
-        iss: tpp.clientId,
-        sub: tpp.clientId,
+        iss: clientId,
+        sub: clientId,
         aud: issuer,
         jti: randomUUID(),
       })
@@ -242,9 +250,11 @@ async function run(backend: Backend): Promise<void> {
     const grown = new Map<number, BracketedFigure>();
     if (grownClients > 0) {
       const started = performance.now();
+      const grownIds: string[] = [];
       for (let offset = 0; offset < grownClients; offset += 1000) {
         const rows = Array.from({ length: Math.min(1000, grownClients - offset) }, () => {
           const id = randomUUID();
+          grownIds.push(id);
           return { model: 'Client', id, payload: { ...registered, client_id: id } };
         });
         await store.db.insert(authModels).values(rows);
@@ -254,6 +264,39 @@ async function run(backend: Backend): Promise<void> {
       );
       for (const concurrency of options.concurrencies)
         grown.set(concurrency, await bracketed(`${label}, ${grownClients} more clients`, concurrency));
+
+      // What each of them holds in memory once it got a token: its registration read and kept by the
+      // client cache, its client built by the provider (with its key set, fetched from its jwks_uri as a
+      // DCR client's is). The same software's keys for all, each client's copy its own. The first clients
+      // also pay what the path costs once (code compiled for it, ~30 MB): the figure is the second half's.
+      const before = heapAfterGc();
+      const tokensStarted = performance.now();
+      const agent = agentFor(8);
+      const half = Math.floor(grownIds.length / 2);
+      let middle = before;
+      try {
+        let next = 0;
+        const tokensUpTo = (end: number) =>
+          Promise.all(
+            Array.from({ length: 8 }, async () => {
+              while (next < end) await tokenRequest(agent, obkitIssuer, obkitToken, grownIds[next++]);
+            }),
+          );
+        await tokensUpTo(half);
+        middle = heapAfterGc();
+        await tokensUpTo(grownIds.length);
+      } finally {
+        await agent.close();
+      }
+      const after = heapAfterGc();
+      const kilobytesEach = (bytes: number, clients: number) => (bytes / clients / 1024).toFixed(1);
+      console.log(
+        `heap per registered client with a token: ${kilobytesEach(after.heapUsed - middle.heapUsed, grownIds.length - half)} kB ` +
+          `(the last ${grownIds.length - half} of ${grownIds.length} clients; all of them ${kilobytesEach(after.heapUsed - before.heapUsed, grownIds.length)} kB; ` +
+          `a token each in ${((performance.now() - tokensStarted) / 1000).toFixed(1)} s; ` +
+          `heap used after GC ${megabytes(before.heapUsed)} → ${megabytes(middle.heapUsed)} → ${megabytes(after.heapUsed)} MB, ` +
+          `outside the heap ${megabytes(before.external)} → ${megabytes(after.external)} MB)`,
+      );
     }
 
     console.log('');

@@ -15,6 +15,7 @@ export { addTransactions, addAccounts } from './ledger.ts';
 export { countStatements, statementsPerRequest, type StatementCounter } from './statements.ts';
 export { mainThreadWindow, type MainThreadWindow } from './main-thread.ts';
 export { backendCpuWindow, cpuMsOf } from './process-cpu.ts';
+export { heapAfterGc, megabytes, type HeapReading } from './heap.ts';
 export {
   bracketedRatio,
   bracketPlan,

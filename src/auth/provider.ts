@@ -98,7 +98,20 @@ export interface AuthorizationServerOptions {
    * each is read from the store every time.
    */
   changeVersion?: () => number;
+  /**
+   * How many registered clients' built clients (oidc-provider's, each with its key set) are kept between
+   * requests, the least recently used dropped first; default `BUILT_CLIENTS_KEPT`. Only with `changeVersion`.
+   */
+  builtClientsKept?: number;
 }
+
+/**
+ * The built clients kept by default: the clients asking for tokens now. A built client with its key set
+ * holds ~13–16 kB of heap, so one kept for every registration the client cache holds (up to 20,000) held
+ * ~320 MB (bench/README.md, tokens, session 21); a client not among them is built again from its cached
+ * registration.
+ */
+export const BUILT_CLIENTS_KEPT = 1_000;
 
 export const SCOPES = ['openid', 'accounts', 'payments', 'fundsconfirmations'] as const;
 
@@ -552,18 +565,27 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   if (clients) {
     // oidc-provider's `Client.find` asks the adapter, then hashes all it was given (JSON + SHA-256 of the
     // whole registration, software statement included) to find the client it built from it: on every
-    // token request. A registration the client cache keeps is served as one object per cache entry, so its
-    // built client is kept by that object; the adapter is still asked on every call (the cache's version
+    // token request. A registration the client cache keeps is served as one object per cache entry, so the
+    // client built from it is kept with that object, for the most recently used clients only (a built client
+    // is far larger than its registration); the adapter is still asked on every call (the cache's version
     // check, participant status). Configured clients are the provider's own.
     const configured = new Set((options.clients ?? []).map((client) => client.client_id));
-    const builtClients = new WeakMap<AdapterPayload, Client>();
+    const keptAtMost = options.builtClientsKept ?? BUILT_CLIENTS_KEPT;
+    /** By client id, least recently used first: the client built from `metadata`, its served registration. */
+    const builtClients = new Map<string, { metadata: AdapterPayload; client: Client }>();
     const findClient = provider.Client.find.bind(provider.Client);
     provider.Client.find = async (id: string) => {
       if (typeof id !== 'string' || id === '' || configured.has(id)) return findClient(id);
       const metadata = await clientAdapter.find(id);
       if (!metadata) return undefined;
-      const kept = builtClients.get(metadata);
-      if (kept) return kept;
+      const kept = builtClients.get(id);
+      if (kept) {
+        builtClients.delete(id);
+        if (kept.metadata === metadata) {
+          builtClients.set(id, kept);
+          return kept.client;
+        }
+      }
       // oidc-provider asks the adapter before its first await: that find is answered with a copy of this
       // metadata, so the client it builds (or has built) is this metadata's.
       handOver = { id, metadata: { ...metadata } };
@@ -571,7 +593,10 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       const handedOver = handOver === undefined;
       handOver = undefined;
       const client = await building;
-      if (client && handedOver) builtClients.set(metadata, client);
+      if (client && handedOver && keptAtMost > 0) {
+        builtClients.set(id, { metadata, client });
+        if (builtClients.size > keptAtMost) builtClients.delete(builtClients.keys().next().value!);
+      }
       return client;
     };
   }
