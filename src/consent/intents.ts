@@ -730,32 +730,15 @@ interface ChangedId {
  * The guarded UPDATE of one intent and its audit row as one statement: the changed row (`answered` false: only
  * its id), or undefined when the conditions did not hold and nothing was written.
  */
-function updateAudited(
+async function updateAudited<Answered extends boolean = true>(
   db: Queryable,
   id: string,
   change: Change,
   guard: Guard,
   audit: AuditOf,
   now: Date,
-): Promise<Row | undefined>;
-function updateAudited(
-  db: Queryable,
-  id: string,
-  change: Change,
-  guard: Guard,
-  audit: AuditOf,
-  now: Date,
-  answered: boolean,
-): Promise<Row | ChangedId | undefined>;
-async function updateAudited(
-  db: Queryable,
-  id: string,
-  change: Change,
-  guard: Guard,
-  audit: AuditOf,
-  now: Date,
-  answered = true,
-): Promise<Row | ChangedId | undefined> {
+  answered: Answered = true as Answered,
+): Promise<(Answered extends true ? Row : ChangedId) | undefined> {
   const columns = (Object.keys(change) as ChangedColumn[])
     .filter((column) => change[column] !== undefined)
     .sort();
@@ -794,7 +777,8 @@ async function updateAudited(
     'set_',
   );
   const [row] = await statement(db).execute(values);
-  return row;
+  // The statement was prepared for `answered`: the whole row, or only its id.
+  return row as (Answered extends true ? Row : ChangedId) | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { StoreAdapter } from '../../src/auth/adapter.ts';
 import { createAuthorizationServer } from '../../src/auth/provider.ts';
 import { generateProviderSecrets } from '../../src/auth/secrets.ts';
+import { registrationSerialisations } from '../support/registration-serialisations.ts';
 import { createTestStore } from '../support/store.ts';
 
 /**
@@ -39,27 +40,11 @@ describe("registered clients' built clients: the most recently used kept, no mor
       scope: 'openid accounts payments',
     });
 
-  /** How many times oidc-provider serialised `clientId`'s registration (to find or build its client). */
-  async function serialisationsOf(clientId: string): Promise<number> {
-    const stringify = JSON.stringify;
-    let serialised = 0;
-    JSON.stringify = ((value: unknown, ...rest: [never, never]) => {
-      if (
-        typeof value === 'object' &&
-        value !== null &&
-        (value as { client_id?: unknown }).client_id === clientId &&
-        'token_endpoint_auth_method' in value
-      )
-        serialised += 1;
-      return stringify(value, ...rest);
-    }) as typeof JSON.stringify;
-    try {
-      assert.equal((await server.provider.Client.find(clientId))?.clientId, clientId);
-    } finally {
-      JSON.stringify = stringify;
-    }
-    return serialised;
-  }
+  /** How many times oidc-provider serialised `clientId`'s registration to find it (0: its built client was kept). */
+  const serialisationsOf = (clientId: string) =>
+    registrationSerialisations(clientId, 'token_endpoint_auth_method', async () =>
+      assert.equal((await server.provider.Client.find(clientId))?.clientId, clientId),
+    );
 
   it('keeps the built clients of the most recently found registrations only', async () => {
     for (const clientId of clients) assert.ok(await server.provider.Client.find(clientId));

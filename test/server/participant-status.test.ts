@@ -17,6 +17,7 @@ import { aisGet, authorise } from '../journey/ais-support.ts';
 import { startSandbox, type Sandbox, type Tpp, startTwoInstances } from '../support/journey.ts';
 import { AIS_V3_1_11, assertValidResponse, validateComponent } from '../support/openapi.ts';
 import { call, httpsClient } from '../support/platform.ts';
+import { registrationSerialisations } from '../support/registration-serialisations.ts';
 
 /**
  * A participant the directory operator suspends or revokes — its organisation, or one software statement —
@@ -136,24 +137,14 @@ describe('participant status at the directory, enforced by the bank', async () =
     const registration = Object.values(tpp.bundle.summary.registrations)[0];
     assert.ok(registration, 'the bundle records the registration');
     assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
-    const stringify = JSON.stringify;
-    let serialised = 0;
-    JSON.stringify = ((value: unknown, ...rest: [never, never]) => {
-      if (
-        typeof value === 'object' &&
-        value !== null &&
-        (value as { client_id?: unknown }).client_id === registration.clientId &&
-        'software_statement' in value
-      )
-        serialised += 1;
-      return stringify(value, ...rest);
-    }) as typeof JSON.stringify;
-    try {
-      for (let i = 0; i < 3; i++)
-        assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
-    } finally {
-      JSON.stringify = stringify;
-    }
+    const serialised = await registrationSerialisations(
+      registration.clientId,
+      'software_statement',
+      async () => {
+        for (let i = 0; i < 3; i++)
+          assert.ok((await clientCredentialsToken(tpp.bank, 'accounts')).access_token);
+      },
+    );
     assert.equal(serialised, 0);
   });
 
