@@ -34,6 +34,8 @@ import {
 } from '../src/shared/client-certificate.ts';
 import { importSigningKey } from '../src/tpp/bank.ts';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import type { Backend } from '../src/store/index.ts';
 import {
   benchOptions,
@@ -57,6 +59,18 @@ import {
 const options = benchOptions();
 const phaseSeconds = options.bracketSeconds;
 const grownClients = Number(process.env.BENCH_CLIENTS ?? '10000');
+
+/**
+ * BENCH_HEAP_SNAPSHOTS names a folder: the grown phase writes a heap snapshot there (after the collection of
+ * its reading) before the grown clients' tokens and after them, to compare by constructor
+ * (bench/support/heap-snapshot-diff.ts).
+ */
+function heapSnapshot(backend: Backend, moment: string): void {
+  const folder = process.env.BENCH_HEAP_SNAPSHOTS;
+  if (!folder) return;
+  const file = writeHeapSnapshot(join(folder, `auth-${backend}-${moment}.heapsnapshot`));
+  console.log(`(heap snapshot ${file})`);
+}
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
@@ -269,7 +283,8 @@ async function run(backend: Backend): Promise<void> {
       // client cache, its client built by the provider (with its key set, fetched from its jwks_uri as a
       // DCR client's is). The same software's keys for all, each client's copy its own. The first clients
       // also pay what the path costs once (code compiled for it, ~30 MB): the figure is the second half's.
-      const before = heapAfterGc();
+      const before = await heapAfterGc();
+      heapSnapshot(backend, 'before-tokens');
       const tokensStarted = performance.now();
       const agent = agentFor(8);
       const half = Math.floor(grownIds.length / 2);
@@ -283,12 +298,13 @@ async function run(backend: Backend): Promise<void> {
             }),
           );
         await tokensUpTo(half);
-        middle = heapAfterGc();
+        middle = await heapAfterGc();
         await tokensUpTo(grownIds.length);
       } finally {
         await agent.close();
       }
-      const after = heapAfterGc();
+      const after = await heapAfterGc();
+      heapSnapshot(backend, 'after-tokens');
       const kilobytesEach = (bytes: number, clients: number) => (bytes / clients / 1024).toFixed(1);
       console.log(
         `heap per registered client with a token: ${kilobytesEach(after.heapUsed - middle.heapUsed, grownIds.length - half)} kB ` +
