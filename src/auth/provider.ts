@@ -107,8 +107,8 @@ export interface AuthorizationServerOptions {
 
 /**
  * The built clients kept by default: the clients asking for tokens now. A built client with its key set
- * holds ~13–16 kB of heap, so one kept for every registration the client cache holds (up to 20,000) held
- * ~320 MB (bench/README.md, tokens, session 21); a client not among them is built again from its cached
+ * holds ~10–16 kB of heap, so one kept for every registration the client cache holds (up to 20,000) held
+ * ~190–320 MB (bench/README.md, tokens, session 21); a client not among them is built again from its cached
  * registration.
  */
 export const BUILT_CLIENTS_KEPT = 1_000;
