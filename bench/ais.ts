@@ -9,6 +9,8 @@
  * `BENCH_BRACKET_SECONDS` phases, the median with its spread and the CPU-per-request ratio).
  * Then cost as work grows: the same reads with 10× and 100× the transactions on the account and 10× the
  * accounts in the bank, each as a ratio to the same figure before the growth (one bracket each).
+ * At the highest concurrency, diagnostics: the guard alone, two checks switched off, and a plain fastify serving
+ * the same JSON over the same TLS options (the framework's floor: obkit over it is obkit's own cost).
  * Every phase also prints the server's main-thread CPU per request (BENCH_PROFILE_DIR=dir profiles it), and
  * each read its CPU over the bare server's.
  * Run: npm run bench -- ais [--store pglite|postgres|both] [--concurrency 1,8]   (BENCH_SECONDS per
@@ -33,6 +35,7 @@ import {
   printRatio,
   startBareHttps,
   startBenchPlatform,
+  startPlainFastify,
   statementsPerRequest,
   type BracketPlan,
   type BracketSide,
@@ -207,6 +210,22 @@ async function runOn(backend: Backend): Promise<void> {
       );
       switchedOff.push({ ratio: check.ratio, phase });
     }
+    // The framework's floor: a plain fastify with the same TLS options answering the same JSON, so a run shows
+    // how much of the distance from bare is fastify's and how much obkit's own.
+    const plainFastify = await startPlainFastify(
+      bench.platform.tls,
+      (await read(tpp.bank, token, `${v3}${paths.account}`)).json,
+    );
+    let framework;
+    try {
+      framework = await measure(
+        'plain fastify, same https + mTLS options, same JSON as /accounts/{id}',
+        at(plainFastify.url(paths.account)),
+        run,
+      );
+    } finally {
+      await plainFastify.close();
+    }
     const checked2 = await measure(
       'obkit /accounts/{id}, every check (again)',
       at(`${v3}${paths.account}`),
@@ -214,6 +233,11 @@ async function runOn(backend: Backend): Promise<void> {
     );
     const checked = meanRate(checked1, checked2);
     printRatio(`guard alone / accounts, ${backend} @${concurrency}`, guardOnly.perSecond / checked);
+    printRatio(`accounts / plain fastify, ${backend} @${concurrency}`, checked / framework.perSecond);
+    printRatio(
+      `accounts main-thread CPU / plain fastify's, ${backend} @${concurrency}`,
+      (checked1.mainThreadCpuMicros ?? Number.NaN) / (framework.mainThreadCpuMicros ?? Number.NaN),
+    );
     for (const { ratio, phase } of switchedOff)
       printRatio(`${ratio}, ${backend} @${concurrency}`, checked / phase.perSecond);
 

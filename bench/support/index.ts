@@ -8,7 +8,7 @@ export { startBenchPlatform, type BenchPlatform } from './platform.ts';
 export { onboardTpp, aisAccessToken, aisReadHeaders, type BenchTpp, type TppHost } from './tpp.ts';
 export { measure, meanRate, type Phase, type LoadRequest, type ClientTls } from './load.ts';
 export { closedLoop, type LoopCount } from './closed-loop.ts';
-export { startBareHttps, type Baseline } from './baseline.ts';
+export { startBareHttps, startPlainFastify, type Baseline } from './baseline.ts';
 export { printRatio } from './ratio.ts';
 export { machineLine } from './machine.ts';
 export { addTransactions, addAccounts } from './ledger.ts';
