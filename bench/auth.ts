@@ -4,7 +4,9 @@
  * onboarded at the directory and registered by DCR (so its client lives in the store), authenticating with
  * private_key_jwt (PS256) over mutual TLS, every token certificate-bound and persisted through the store —
  * as a ratio to a bare oidc-provider (same client metadata and keys, same client authentication and mTLS,
- * in-memory adapter, plain node https) measured in the same run with the same client code.
+ * in-memory adapter, plain node https) measured in the same run with the same client code. Beside it, for
+ * information, the same bare provider with a plain SQL adapter persisting into the same store (`persisting
+ * baseline`): what keeping tokens and assertion ids durable costs oidc-provider without obkit.
  * Concurrency 1 and 8; after both servers were warmed until their CPU per token settled, the median of
  * several baseline, obkit, obkit, baseline brackets (support/brackets.ts), with their spread; `--aa` measures
  * the baseline on both sides (an A/A check of the method).
@@ -22,7 +24,7 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { SignJWT, exportJWK } from 'jose';
 import Provider, { type ClientMetadata } from 'oidc-provider';
 import { Agent, request } from 'undici';
@@ -36,7 +38,7 @@ import { importSigningKey } from '../src/tpp/bank.ts';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import type { Backend } from '../src/store/index.ts';
+import type { Backend, Database } from '../src/store/index.ts';
 import {
   benchOptions,
   bracketedRatio,
@@ -78,6 +80,66 @@ function listen(server: Server): Promise<number> {
   );
 }
 
+/** The persisting baseline's table: a model's rows by id, as oidc-provider's adapter interface keeps them. */
+const PERSISTING_TABLE = `create table if not exists bench_bare_models (
+  model text not null, id text not null, payload jsonb not null, expires_at timestamptz,
+  primary key (model, id))`;
+
+/**
+ * A plain SQL adapter for oidc-provider (its adapter interface, as its documentation's example keeps models),
+ * each call one statement built where it is made: a `client_credentials` token costs the provider a look-up
+ * and an insert of the assertion's `jti` (`ReplayDetection.unique`) and an insert of the token — three
+ * statements where obkit's token endpoint sends one.
+ */
+function persistingAdapter(db: Database) {
+  return class PersistingAdapter {
+    readonly model: string;
+
+    constructor(model: string) {
+      this.model = model;
+    }
+
+    async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(Date.now() + expiresIn * 1000).toISOString() : null;
+      await db.execute(sql`
+        insert into bench_bare_models (model, id, payload, expires_at)
+        values (${this.model}, ${id}, ${JSON.stringify(payload)}::jsonb, ${expiresAt}::timestamptz)
+        on conflict (model, id) do update set payload = excluded.payload, expires_at = excluded.expires_at`);
+    }
+
+    async find(id: string): Promise<Record<string, unknown> | undefined> {
+      const found = await db.execute(sql`
+        select payload from bench_bare_models
+         where model = ${this.model} and id = ${id} and (expires_at is null or expires_at > now())`);
+      return (found as unknown as { rows: { payload: Record<string, unknown> }[] }).rows[0]?.payload;
+    }
+
+    async findByUserCode(): Promise<undefined> {
+      return undefined;
+    }
+
+    async findByUid(): Promise<undefined> {
+      return undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      await db.execute(sql`
+        update bench_bare_models set payload = payload || jsonb_build_object('consumed', extract(epoch from now())::int)
+         where model = ${this.model} and id = ${id}`);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.execute(sql`delete from bench_bare_models where model = ${this.model} and id = ${id}`);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await db.execute(
+        sql`delete from bench_bare_models where model = ${this.model} and payload ->> 'grantId' = ${grantId}`,
+      );
+    }
+  };
+}
+
 console.log(machineLine());
 for (const backend of options.stores) await run(backend);
 // Undici keeps idle sockets of the benchmark agents for a while; the measurements are done.
@@ -86,6 +148,7 @@ process.exit(0);
 async function run(backend: Backend): Promise<void> {
   const bench = await startBenchPlatform(backend, 'auth');
   let bareServer: Server | undefined;
+  let persistingServer: Server | undefined;
   try {
     const { platform, store } = bench;
     const tpp = await onboardTpp(bench, 'bench-auth', ['AISP', 'PISP']);
@@ -125,7 +188,7 @@ async function run(backend: Backend): Promise<void> {
     });
     bareServer.keepAliveTimeout = 65_000;
     const bareIssuer = `https://localhost:${await listen(bareServer)}`;
-    const bare = new Provider(bareIssuer, {
+    const bareConfiguration = {
       clients: [bareClient],
       clientAuthMethods: ['private_key_jwt'],
       features: {
@@ -140,12 +203,36 @@ async function run(backend: Backend): Promise<void> {
       scopes: ['openid', 'accounts', 'payments'],
       enabledJWA: { clientAuthSigningAlgValues: ['PS256'] },
       ttl: { ClientCredentials: 300 },
-    });
+    } satisfies ConstructorParameters<typeof Provider>[1];
+    const bare = new Provider(bareIssuer, bareConfiguration);
     const bareCallback = bare.callback();
     bareServer.on('request', (req, res) => {
       const peer = (req.socket as TLSSocket).getPeerX509Certificate();
       if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
       void bareCallback(req, res);
+    });
+
+    // --- for information: the same bare provider, its models persisted by a plain SQL adapter in this store
+    await store.db.execute(sql.raw(PERSISTING_TABLE));
+    persistingServer = createServer({
+      key: platform.tls.key,
+      cert: platform.tls.cert,
+      ca: platform.tls.ca,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    persistingServer.keepAliveTimeout = 65_000;
+    const persistingIssuer = `https://localhost:${await listen(persistingServer)}`;
+    const persisting = new Provider(persistingIssuer, {
+      ...bareConfiguration,
+      // The token writes go as obkit's do: without waiting for the disk on PostgreSQL (`asyncCommitDb`).
+      adapter: persistingAdapter(store.asyncCommitDb),
+    });
+    const persistingCallback = persisting.callback();
+    persistingServer.on('request', (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerX509Certificate();
+      if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
+      void persistingCallback(req, res);
     });
 
     const obkitIssuer = platform.urls.browser;
@@ -220,16 +307,21 @@ async function run(backend: Backend): Promise<void> {
       }
     }
 
+    const side = (name: string, concurrency: number, issuer: string, tokenUrl: string): BracketSide => ({
+      label: name,
+      measure: (phase) => rate(`${name} (${phase})`, concurrency, issuer, tokenUrl),
+    });
     /** obkit ÷ the bare oidc-provider: the median of baseline, obkit, obkit, baseline brackets. */
     async function bracketed(label: string, concurrency: number) {
-      const side = (name: string, issuer: string, tokenUrl: string): BracketSide => ({
-        label: name,
-        measure: (phase) => rate(`${name} (${phase})`, concurrency, issuer, tokenUrl),
-      });
       return bracketedRatio(
         `${label} c${concurrency}`,
-        side('bare oidc-provider, in-memory adapter (baseline)', bareIssuer, `${bareIssuer}/token`),
-        side(label, obkitIssuer, obkitToken),
+        side(
+          'bare oidc-provider, in-memory adapter (baseline)',
+          concurrency,
+          bareIssuer,
+          `${bareIssuer}/token`,
+        ),
+        side(label, concurrency, obkitIssuer, obkitToken),
         bracketPlan(options),
       );
     }
@@ -256,8 +348,24 @@ async function run(backend: Backend): Promise<void> {
     }
     const label = `obkit platform (${store.backend} store)`;
     const plain = new Map<number, BracketedFigure>();
-    for (const concurrency of options.concurrencies)
+    const againstPersisting = new Map<number, BracketedFigure>();
+    for (const concurrency of options.concurrencies) {
       plain.set(concurrency, await bracketed(label, concurrency));
+      againstPersisting.set(
+        concurrency,
+        await bracketedRatio(
+          `${label} / persisting baseline c${concurrency}`,
+          side(
+            `bare oidc-provider, SQL adapter in the ${store.backend} store (persisting baseline)`,
+            concurrency,
+            persistingIssuer,
+            `${persistingIssuer}/token`,
+          ),
+          side(label, concurrency, obkitIssuer, obkitToken),
+          bracketPlan(options),
+        ),
+      );
+    }
 
     // Cost as work grows: as many more clients registered (rows of the same shape as the DCR one);
     // BENCH_CLIENTS=0 leaves it out.
@@ -318,6 +426,14 @@ async function run(backend: Backend): Promise<void> {
     console.log('');
     for (const [concurrency, figure] of plain)
       printRatio(`tokens ${backend} c${concurrency}`, figure.ratio, 0.9, figure);
+    // For information (no goal): obkit over a bare provider that persists as well.
+    for (const [concurrency, figure] of againstPersisting)
+      printRatio(
+        `tokens ${backend} c${concurrency} / persisting bare oidc-provider`,
+        figure.ratio,
+        undefined,
+        figure,
+      );
     // Medians over medians: each side's own spread is on its `tokens` line and its `bracketed` line.
     for (const [concurrency, figure] of grown)
       printRatio(
@@ -326,8 +442,10 @@ async function run(backend: Backend): Promise<void> {
         0.5,
       );
   } finally {
-    bareServer?.closeAllConnections();
-    bareServer?.close();
+    for (const server of [bareServer, persistingServer]) {
+      server?.closeAllConnections();
+      server?.close();
+    }
     await bench.close();
   }
 }

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { createCacheLease, type LeaseConnection } from '../../src/store/cache-lease.ts';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/database.ts';
-import { openStore, type Store } from '../../src/store/index.ts';
+import { CHANGE_VERSION_CHANNEL, openStore, type Store } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/store.ts';
 
 const POSTGRES = process.env.DATABASE_URL;
@@ -188,6 +188,37 @@ describe(
         assert.deepEqual(rows, [{ acked: rows[0]?.version, version: rows[0]?.version }]);
       },
     );
+
+    // The seam a wrapping store (a test's instance that hears late, or not at all) relies on: without it the
+    // lease hears on the store's own connection and such an instance is never behind.
+    it('hears the announced change versions through the subscription it is given', async () => {
+      const { url, client } = await leaseDatabase();
+      const store = await openLeasedStore(url);
+      const subscribed: { channel: string; handler: (payload: string) => void }[] = [];
+      const lease = (await store.holdCacheLease(60_000, undefined, async (channel, handler) => {
+        subscribed.push({ channel, handler });
+        return async () => undefined;
+      }))!;
+      assert.deepEqual(
+        subscribed.map(({ channel }) => channel),
+        [CHANGE_VERSION_CHANNEL],
+      );
+      assert.equal(lease.held(), true);
+      const acked = async () =>
+        Number(
+          (await client.query<{ acked: string }>('select acked_version as acked from store_cache_leases'))
+            .rows[0]?.acked,
+        );
+      const before = await acked();
+      // Announced on another connection: the lease acknowledges it when its subscription delivers it.
+      const { rows } = await client.query<{ version: string }>(
+        `select store_announce('obkit_test_channel', 'heard late') as version`,
+      );
+      const announced = Number(rows[0]?.version);
+      assert.ok(announced > before);
+      subscribed[0]!.handler(String(announced));
+      await until(async () => (await acked()) === announced);
+    });
 
     it('deletes its lease row when the store closes', async () => {
       const { url, client } = await leaseDatabase();
