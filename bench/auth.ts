@@ -74,6 +74,8 @@ function heapSnapshot(backend: Backend, moment: string): void {
   console.log(`(heap snapshot ${file})`);
 }
 
+type ProviderConfiguration = ConstructorParameters<typeof Provider>[1];
+
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
@@ -147,8 +149,7 @@ process.exit(0);
 
 async function run(backend: Backend): Promise<void> {
   const bench = await startBenchPlatform(backend, 'auth');
-  let bareServer: Server | undefined;
-  let persistingServer: Server | undefined;
+  const bareServers: Server[] = [];
   try {
     const { platform, store } = bench;
     const tpp = await onboardTpp(bench, 'bench-auth', ['AISP', 'PISP']);
@@ -179,15 +180,6 @@ async function run(backend: Backend): Promise<void> {
       scope: registered.scope ?? 'openid accounts payments',
       tls_client_certificate_bound_access_tokens: true,
     };
-    bareServer = createServer({
-      key: platform.tls.key,
-      cert: platform.tls.cert,
-      ca: platform.tls.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    bareServer.keepAliveTimeout = 65_000;
-    const bareIssuer = `https://localhost:${await listen(bareServer)}`;
     const bareConfiguration = {
       clients: [bareClient],
       clientAuthMethods: ['private_key_jwt'],
@@ -203,36 +195,35 @@ async function run(backend: Backend): Promise<void> {
       scopes: ['openid', 'accounts', 'payments'],
       enabledJWA: { clientAuthSigningAlgValues: ['PS256'] },
       ttl: { ClientCredentials: 300 },
-    } satisfies ConstructorParameters<typeof Provider>[1];
-    const bare = new Provider(bareIssuer, bareConfiguration);
-    const bareCallback = bare.callback();
-    bareServer.on('request', (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerX509Certificate();
-      if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
-      void bareCallback(req, res);
-    });
+    } satisfies ProviderConfiguration;
+    /** A bare oidc-provider on plain node https with the platform's TLS material; its issuer. */
+    async function startBareProvider(configuration: ProviderConfiguration): Promise<string> {
+      const server = createServer({
+        key: platform.tls.key,
+        cert: platform.tls.cert,
+        ca: platform.tls.ca,
+        requestCert: true,
+        rejectUnauthorized: true,
+      });
+      bareServers.push(server);
+      server.keepAliveTimeout = 65_000;
+      const issuer = `https://localhost:${await listen(server)}`;
+      const callback = new Provider(issuer, configuration).callback();
+      server.on('request', (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerX509Certificate();
+        if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
+        void callback(req, res);
+      });
+      return issuer;
+    }
+    const bareIssuer = await startBareProvider(bareConfiguration);
 
     // --- for information: the same bare provider, its models persisted by a plain SQL adapter in this store
     await store.db.execute(sql.raw(PERSISTING_TABLE));
-    persistingServer = createServer({
-      key: platform.tls.key,
-      cert: platform.tls.cert,
-      ca: platform.tls.ca,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    persistingServer.keepAliveTimeout = 65_000;
-    const persistingIssuer = `https://localhost:${await listen(persistingServer)}`;
-    const persisting = new Provider(persistingIssuer, {
+    const persistingIssuer = await startBareProvider({
       ...bareConfiguration,
       // The token writes go as obkit's do: without waiting for the disk on PostgreSQL (`asyncCommitDb`).
       adapter: persistingAdapter(store.asyncCommitDb),
-    });
-    const persistingCallback = persisting.callback();
-    persistingServer.on('request', (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerX509Certificate();
-      if (peer) attachClientCertificate(req, describeClientCertificate(peer, 'tls'));
-      void persistingCallback(req, res);
     });
 
     const obkitIssuer = platform.urls.browser;
@@ -442,9 +433,9 @@ async function run(backend: Backend): Promise<void> {
         0.5,
       );
   } finally {
-    for (const server of [bareServer, persistingServer]) {
-      server?.closeAllConnections();
-      server?.close();
+    for (const server of bareServers) {
+      server.closeAllConnections();
+      server.close();
     }
     await bench.close();
   }
