@@ -10,6 +10,7 @@ import {
   type PageFrame,
   passwordForm,
   sandboxHint,
+  securityCodeField,
 } from './pages.ts';
 
 /**
@@ -153,19 +154,7 @@ export function bankAppReview(frame: PageFrame, page: BankAppReview): string {
           </legend>
           ${accountChoices(page)}
         </fieldset>
-        <label for="code">Security code</label>
-        <input
-          id="code"
-          name="code"
-          type="text"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9 ]{6,7}"
-          maxlength="7"
-          required
-          aria-describedby="code-hint"
-        />
-        <p id="code-hint" class="hint">The 6-digit code from your authenticator app, to approve.</p>
+        ${securityCodeField('The 6-digit code from your authenticator app, to approve.')}
         ${sandboxHint(frame, 'code')}
         <div class="actions">
           <button type="submit" name="decision" value="approve">Approve</button>

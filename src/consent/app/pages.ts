@@ -84,6 +84,26 @@ export function passwordForm(
 }
 
 /**
+ * The security code field (the customer's authenticator app): 6 digits, a space allowed in the middle as apps
+ * show them, with `hint` under it. The login step and the bank app's approval ask for it the same way.
+ */
+export function securityCodeField(hint: string): SafeHtml {
+  return html`<label for="code">Security code</label>
+    <input
+      id="code"
+      name="code"
+      type="text"
+      inputmode="numeric"
+      autocomplete="one-time-code"
+      pattern="[0-9 ]{6,7}"
+      maxlength="7"
+      required
+      aria-describedby="code-hint"
+    />
+    <p id="code-hint" class="hint">${hint}</p>`;
+}
+
+/**
  * Sandbox only: how a person logs in as a sandbox customer — the password (at the password step) or where
  * the security code comes from (at the code step). Nothing outside the sandbox.
  */
@@ -154,20 +174,7 @@ export function totpPage(frame: PageFrame, page: TotpPage): string {
       <p>Open your authenticator app and enter the 6-digit code it shows for ${frame.bankName}.</p>
       ${sandboxHint(frame, 'code')} ${alert(page.error)}
       <form method="post" action="${page.base}/totp">
-        ${csrfField(page.csrf)}
-        <label for="code">Security code</label>
-        <input
-          id="code"
-          name="code"
-          type="text"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9 ]{6,7}"
-          maxlength="7"
-          required
-          aria-describedby="code-hint"
-        />
-        <p id="code-hint" class="hint">6 digits, for example 123456.</p>
+        ${csrfField(page.csrf)} ${securityCodeField('6 digits, for example 123456.')}
         <button type="submit">Log in</button>
       </form>
       ${page.tpp ? cancelForm(page.base, page.csrf, page.tpp.name) : ''}`,
