@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
-import { createCacheLease, type LeaseConnection } from '../../src/store/cache-lease.ts';
+import {
+  createCacheLease,
+  type CacheLeaseHolder,
+  type LeaseConnection,
+} from '../../src/store/cache-lease.ts';
 import { LISTENER_APPLICATION_NAME } from '../../src/store/database.ts';
 import { CHANGE_VERSION_CHANNEL, openStore, type Store } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/store.ts';
@@ -171,13 +175,22 @@ describe(
         const { url, client } = await leaseDatabase();
         const store = await openLeasedStore(url);
         // A lease far longer than the test: only the lost connection can end the trust.
-        const lease = (await store.holdCacheLease(600_000))!;
+        const lease = (await store.holdCacheLease(600_000))! as CacheLeaseHolder;
         assert.equal(lease.held(), true);
+        // Seen as the store detaches the lease, not by polling: on a quiet machine the new connection can
+        // LISTEN and join again between two looks, and a poll for the untrusted moment would never see it.
+        let trustedAfterDetach: boolean | undefined;
+        const detach = lease.detach.bind(lease);
+        lease.detach = () => {
+          detach();
+          trustedAfterDetach = lease.held();
+        };
         await client.query(
           'select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and datname = current_database()',
           [LISTENER_APPLICATION_NAME],
         );
-        await until(() => !lease.held());
+        await until(() => trustedAfterDetach !== undefined);
+        assert.equal(trustedAfterDetach, false);
         await until(() => lease.held());
         // Joined again on the new connection: it hears, and acknowledges, what is announced now.
         await store.notify('obkit_test_channel', 'after the rejoin');
