@@ -298,21 +298,33 @@ async function run(backend: Backend): Promise<void> {
       }
     }
 
-    const side = (name: string, concurrency: number, issuer: string, tokenUrl: string): BracketSide => ({
-      label: name,
-      measure: (phase) => rate(`${name} (${phase})`, concurrency, issuer, tokenUrl),
-    });
-    /** obkit ÷ the bare oidc-provider: the median of baseline, obkit, obkit, baseline brackets. */
-    async function bracketed(label: string, concurrency: number) {
+    /** A bare provider the obkit figure is bracketed with: its phases' label and issuer. */
+    interface BareBaseline {
+      name: string;
+      issuer: string;
+      /** Added to the bracketed figure's name (the in-memory baseline, the goal's, has none). */
+      suffix: string;
+    }
+    const inMemory: BareBaseline = {
+      name: 'bare oidc-provider, in-memory adapter (baseline)',
+      issuer: bareIssuer,
+      suffix: '',
+    };
+    const persistingBaseline: BareBaseline = {
+      name: `bare oidc-provider, SQL adapter in the ${store.backend} store (persisting baseline)`,
+      issuer: persistingIssuer,
+      suffix: ' / persisting baseline',
+    };
+    /** obkit ÷ a bare oidc-provider: the median of baseline, obkit, obkit, baseline brackets. */
+    async function bracketed(label: string, concurrency: number, baseline = inMemory) {
+      const side = (name: string, issuer: string, tokenUrl: string): BracketSide => ({
+        label: name,
+        measure: (phase) => rate(`${name} (${phase})`, concurrency, issuer, tokenUrl),
+      });
       return bracketedRatio(
-        `${label} c${concurrency}`,
-        side(
-          'bare oidc-provider, in-memory adapter (baseline)',
-          concurrency,
-          bareIssuer,
-          `${bareIssuer}/token`,
-        ),
-        side(label, concurrency, obkitIssuer, obkitToken),
+        `${label}${baseline.suffix} c${concurrency}`,
+        side(baseline.name, baseline.issuer, `${baseline.issuer}/token`),
+        side(label, obkitIssuer, obkitToken),
         bracketPlan(options),
       );
     }
@@ -342,20 +354,7 @@ async function run(backend: Backend): Promise<void> {
     const againstPersisting = new Map<number, BracketedFigure>();
     for (const concurrency of options.concurrencies) {
       plain.set(concurrency, await bracketed(label, concurrency));
-      againstPersisting.set(
-        concurrency,
-        await bracketedRatio(
-          `${label} / persisting baseline c${concurrency}`,
-          side(
-            `bare oidc-provider, SQL adapter in the ${store.backend} store (persisting baseline)`,
-            concurrency,
-            persistingIssuer,
-            `${persistingIssuer}/token`,
-          ),
-          side(label, concurrency, obkitIssuer, obkitToken),
-          bracketPlan(options),
-        ),
-      );
+      againstPersisting.set(concurrency, await bracketed(label, concurrency, persistingBaseline));
     }
 
     // Cost as work grows: as many more clients registered (rows of the same shape as the DCR one);
